@@ -1,0 +1,1 @@
+//! identity rules (being written).

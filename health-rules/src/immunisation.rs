@@ -1,0 +1,1 @@
+//! immunisation rules (being written).

@@ -1,0 +1,1 @@
+//! kms rules (being written).

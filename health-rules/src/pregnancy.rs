@@ -1,0 +1,1 @@
+//! pregnancy rules (being written).

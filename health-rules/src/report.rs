@@ -1,0 +1,1 @@
+//! report rules (being written).
