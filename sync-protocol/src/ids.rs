@@ -1,0 +1,59 @@
+//! Identifiers. Every record id is a UUIDv7 made on the device that creates the record, so ids
+//! sort roughly by creation time and never need a server round trip.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new time-ordered (UUIDv7) id.
+            pub fn new_v7() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            pub fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// The id of one record (a household, a person, a measurement, ...).
+    RecordId
+);
+uuid_id!(
+    /// The id the server gives a device at enrolment.
+    DeviceId
+);
+uuid_id!(
+    /// The id of a user account (kader, bidan, perawat, admin).
+    UserId
+);

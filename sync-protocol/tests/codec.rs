@@ -1,0 +1,280 @@
+//! The codec: round trips in every encoding, and every kind of bad input gives a typed error.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use serde_json::json;
+use sync_protocol::codec::{compress, decode_json, decompress};
+use sync_protocol::{
+    CodecError, Encoding, ErrorBody, ErrorCode, Limits, Outcome, PROTOCOL_VERSION, PullResponse,
+    PushRequest, PushResponse, RejectCode, Rejection, StatusRequest, decode, encode,
+};
+
+fn batch(n: u64) -> PushRequest {
+    let person = rid(500);
+    let visit = rid(501);
+    PushRequest {
+        v: PROTOCOL_VERSION,
+        changes: (1..=n)
+            .map(|i| weighing(i, person, visit, i, 8.0 + i as f64 / 100.0))
+            .collect(),
+    }
+}
+
+const ENCODINGS: [Encoding; 3] = [Encoding::Identity, Encoding::Zstd, Encoding::Gzip];
+
+#[test]
+fn every_message_round_trips_in_every_encoding() {
+    let push = batch(50);
+    let response = PushResponse {
+        v: PROTOCOL_VERSION,
+        outcomes: vec![
+            Outcome::accepted(1),
+            Outcome::duplicate(2),
+            Outcome::rejected(
+                3,
+                Rejection::new(
+                    RejectCode::OutOfScope,
+                    "person is in another posyandu",
+                    Some("person"),
+                ),
+            ),
+        ],
+        acked_seq: 3,
+        server_time: T0,
+    };
+    let pull = PullResponse {
+        v: PROTOCOL_VERSION,
+        changes: push.changes.clone(),
+        cursor: "c42".into(),
+        has_more: true,
+        server_time: T0,
+    };
+    let status = StatusRequest {
+        v: PROTOCOL_VERSION,
+        last_seq: 9,
+        cursor: None,
+        app_version: "0.1.0".into(),
+    };
+    let error = ErrorBody::new(ErrorCode::DeviceRevoked, "This tablet was revoked.");
+    let limits = Limits::default();
+    for enc in ENCODINGS {
+        assert_eq!(
+            decode::<PushRequest>(&encode(&push, enc).unwrap(), enc, &limits).unwrap(),
+            push
+        );
+        assert_eq!(
+            decode::<PushResponse>(&encode(&response, enc).unwrap(), enc, &limits).unwrap(),
+            response
+        );
+        assert_eq!(
+            decode::<PullResponse>(&encode(&pull, enc).unwrap(), enc, &limits).unwrap(),
+            pull
+        );
+        assert_eq!(
+            decode::<StatusRequest>(&encode(&status, enc).unwrap(), enc, &limits).unwrap(),
+            status
+        );
+        assert_eq!(
+            decode::<ErrorBody>(&encode(&error, enc).unwrap(), enc, &limits).unwrap(),
+            error
+        );
+    }
+}
+
+#[test]
+fn compact_json_has_no_whitespace_and_omits_empty_fields() {
+    let json = String::from_utf8(encode(&batch(1), Encoding::Identity).unwrap()).unwrap();
+    assert!(!json.contains(' ') && !json.contains('\n'), "{json}");
+    assert!(
+        !json.contains("tombstone") && !json.contains("base") && !json.contains("supersedes"),
+        "{json}"
+    );
+}
+
+#[test]
+fn truncated_or_corrupt_bodies_are_typed_errors() {
+    let limits = Limits::default();
+    for enc in [Encoding::Zstd, Encoding::Gzip] {
+        let bytes = encode(&batch(20), enc).unwrap();
+        for cut in [1, 5, bytes.len() / 2, bytes.len() - 1] {
+            let err = decode::<PushRequest>(&bytes[..cut], enc, &limits).unwrap_err();
+            assert!(
+                matches!(err, CodecError::Corrupt(_) | CodecError::Malformed(_)),
+                "{enc:?} cut {cut}: {err}"
+            );
+        }
+        let mut flipped = bytes.clone();
+        let mid = flipped.len() / 2;
+        flipped[mid] ^= 0xff;
+        assert!(decode::<PushRequest>(&flipped, enc, &limits).is_err());
+        assert!(decode::<PushRequest>(&[], enc, &limits).is_err());
+    }
+    let json = encode(&batch(2), Encoding::Identity).unwrap();
+    let err =
+        decode::<PushRequest>(&json[..json.len() - 3], Encoding::Identity, &limits).unwrap_err();
+    assert!(matches!(err, CodecError::Malformed(_)));
+    assert_eq!(err.error_code(), ErrorCode::MalformedBody);
+}
+
+#[test]
+fn decompression_bombs_stop_at_the_limit() {
+    // 64 MiB of zeros compress to a few kilobytes.
+    let zeros = vec![b' '; 64 * 1024 * 1024];
+    let limits = Limits::default();
+    for enc in [Encoding::Zstd, Encoding::Gzip] {
+        let bomb = compress(&zeros, enc).unwrap();
+        assert!(
+            bomb.len() < limits.max_compressed,
+            "{enc:?} bomb is {} bytes",
+            bomb.len()
+        );
+        let err = decompress(&bomb, enc, &limits).unwrap_err();
+        assert!(
+            matches!(err, CodecError::DecompressedTooLarge { .. }),
+            "{err}"
+        );
+        assert_eq!(err.error_code(), ErrorCode::BodyTooLarge);
+    }
+    let big = vec![b'x'; limits.max_decompressed + 1];
+    assert!(matches!(
+        decompress(
+            &big,
+            Encoding::Identity,
+            &Limits {
+                max_compressed: usize::MAX,
+                ..limits
+            }
+        ),
+        Err(CodecError::DecompressedTooLarge { .. })
+    ));
+}
+
+#[test]
+fn size_and_batch_limits() {
+    let tight = Limits {
+        max_compressed: 100,
+        max_decompressed: 1 << 20,
+        max_batch: 10,
+    };
+    let bytes = encode(&batch(20), Encoding::Zstd).unwrap();
+    assert!(matches!(
+        decode::<PushRequest>(&bytes, Encoding::Zstd, &tight),
+        Err(CodecError::CompressedTooLarge { limit: 100, .. })
+    ));
+    let roomy = Limits {
+        max_compressed: 1 << 20,
+        ..tight
+    };
+    let err = decode::<PushRequest>(&bytes, Encoding::Zstd, &roomy).unwrap_err();
+    assert!(matches!(
+        err,
+        CodecError::BatchTooLong { len: 20, limit: 10 }
+    ));
+    assert_eq!(err.error_code(), ErrorCode::TooManyChanges);
+}
+
+#[test]
+fn another_protocol_version_is_refused_not_misread() {
+    let limits = Limits::default();
+    // A future body that still parses as today's shape.
+    let same_shape = json!({"v": 2, "last_seq": 1, "app_version": "9.0"}).to_string();
+    // A future body with a new field.
+    let new_field = json!({"v": 2, "last_seq": 1, "app_version": "9.0", "shards": [1]}).to_string();
+    // An old body missing today's required field.
+    let old_shape = json!({"v": 0, "seq": 1}).to_string();
+    for body in [same_shape, new_field, old_shape] {
+        let err = decode_json::<StatusRequest>(body.as_bytes(), &limits).unwrap_err();
+        assert!(
+            matches!(err, CodecError::VersionMismatch { expected: 1, .. }),
+            "{body}: {err}"
+        );
+        assert_eq!(err.error_code(), ErrorCode::ProtocolUnsupported);
+    }
+}
+
+#[test]
+fn wrong_types_unknown_fields_and_unknown_kinds_are_malformed() {
+    let limits = Limits::default();
+    let good = serde_json::to_value(batch(1)).unwrap();
+    let mut bad_bodies = Vec::new();
+    let mut v = good.clone();
+    v["changes"][0]["seq"] = json!("one");
+    bad_bodies.push(v);
+    let mut v = good.clone();
+    v["changes"][0]["kind"] = json!("spaceship");
+    bad_bodies.push(v);
+    let mut v = good.clone();
+    v["changes"][0]["hlc"] = json!("not-a-stamp");
+    bad_bodies.push(v);
+    let mut v = good.clone();
+    v["changes"][0]["id"] = json!("1234");
+    bad_bodies.push(v);
+    let mut v = good.clone();
+    v["changes"][0]["colour"] = json!("red");
+    bad_bodies.push(v);
+    let mut v = good.clone();
+    v["changes"][0]["seq"] = json!(-1);
+    bad_bodies.push(v);
+    let mut v = good;
+    v["changes"] = json!({});
+    bad_bodies.push(v);
+    for body in bad_bodies {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let err = decode_json::<PushRequest>(&bytes, &limits).unwrap_err();
+        assert!(matches!(err, CodecError::Malformed(_)), "{body}: {err}");
+    }
+}
+
+#[test]
+fn content_encoding_headers() {
+    assert_eq!(Encoding::from_header(None).unwrap(), Encoding::Identity);
+    assert_eq!(
+        Encoding::from_header(Some(" ZSTD ")).unwrap(),
+        Encoding::Zstd
+    );
+    assert_eq!(Encoding::from_header(Some("gzip")).unwrap(), Encoding::Gzip);
+    assert!(matches!(
+        Encoding::from_header(Some("br")),
+        Err(CodecError::UnsupportedEncoding(_))
+    ));
+    let cases = [
+        (None, Encoding::Identity),
+        (Some("gzip, deflate, br"), Encoding::Gzip),
+        (Some("gzip, zstd"), Encoding::Zstd),
+        (Some("zstd;q=0, gzip"), Encoding::Gzip),
+        (Some("identity"), Encoding::Identity),
+    ];
+    for (accept, want) in cases {
+        assert_eq!(Encoding::negotiate_accept(accept), want, "{accept:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes never panic the decoder, in any encoding.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let limits = Limits { max_decompressed: 1 << 20, ..Limits::default() };
+        for enc in ENCODINGS {
+            let _ = decode::<PushRequest>(&bytes, enc, &limits);
+            let _ = decode::<PullResponse>(&bytes, enc, &limits);
+        }
+    }
+
+    /// Mutating a valid compressed body never panics either.
+    #[test]
+    fn mutated_bodies_never_panic(pos in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
+        let limits = Limits::default();
+        for enc in ENCODINGS {
+            let mut bytes = encode(&batch(5), enc).unwrap();
+            let p = pos % bytes.len();
+            bytes[p] = byte;
+            let c = cut % (bytes.len() + 1);
+            let _ = decode::<PushRequest>(&bytes[..c], enc, &limits);
+        }
+    }
+}
