@@ -17,6 +17,7 @@ pub mod ids;
 pub mod merge;
 #[doc(hidden)]
 pub mod sample;
+pub mod schema;
 pub mod version;
 pub mod wire;
 

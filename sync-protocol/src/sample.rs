@@ -117,7 +117,7 @@ pub fn posyandu_day(
             &mut out,
             visit,
             EntityKind::Visit,
-            json!({"person": person.to_string(), "session": session.to_string(), "type": "posyandu", "posyandu": posyandu}),
+            json!({"posyandu": posyandu, "person": person.to_string(), "session": session.to_string(), "type": "posyandu", "date": "2025-11-22"}),
             &mut ms,
         );
         let weight = 3.0 + age_months as f64 * 0.2 + rng.below(200) as f64 / 100.0;
@@ -126,7 +126,7 @@ pub fn posyandu_day(
             &mut out,
             wid,
             EntityKind::Measurement,
-            json!({"person": person.to_string(), "visit": visit.to_string(), "type": "weight", "value": (weight * 10.0).round() / 10.0, "unit": "kg"}),
+            json!({"posyandu": posyandu, "person": person.to_string(), "visit": visit.to_string(), "type": "weight", "value": (weight * 10.0).round() / 10.0, "unit": "kg"}),
             &mut ms,
         );
         let length = 50.0 + age_months as f64 * 1.1 + rng.below(60) as f64 / 10.0;
@@ -136,7 +136,7 @@ pub fn posyandu_day(
             &mut out,
             lid,
             EntityKind::Measurement,
-            json!({"person": person.to_string(), "visit": visit.to_string(), "type": "length_height", "value": (length * 10.0).round() / 10.0, "unit": "cm", "position": position}),
+            json!({"posyandu": posyandu, "person": person.to_string(), "visit": visit.to_string(), "type": "length_height", "value": (length * 10.0).round() / 10.0, "unit": "cm", "position": position}),
             &mut ms,
         );
         if rng.below(3) == 0 {
@@ -146,7 +146,7 @@ pub fn posyandu_day(
                 &mut out,
                 iid,
                 EntityKind::Immunisation,
-                json!({"person": person.to_string(), "visit": visit.to_string(), "vaccine": vaccine, "date": "2025-11-22"}),
+                json!({"posyandu": posyandu, "person": person.to_string(), "visit": visit.to_string(), "vaccine": vaccine, "date": "2025-11-22"}),
                 &mut ms,
             );
         }

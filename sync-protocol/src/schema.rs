@@ -1,0 +1,576 @@
+//! The body schema of every entity kind, version 1: which fields a body may carry, their
+//! types and ranges, and which are required. Device and server validate with the same table,
+//! so a change the device accepts is one the server accepts (scope aside).
+//!
+//! Every record names the posyandu it belongs to (`posyandu`, a place code): facts in every
+//! body, mutable records in the change that creates them. That is what scope checks and pull
+//! filters use.
+
+use crate::change::Change;
+use crate::entity::{Class, EntityKind};
+use crate::wire::{RejectCode, Rejection};
+use serde_json::Value;
+
+/// The body schema version this crate writes and validates.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// The type of one body field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldType {
+    /// Free text up to `max` characters.
+    Text {
+        max: usize,
+    },
+    /// Exactly `len` ASCII digits (NIK and No KK: 16).
+    Digits {
+        len: usize,
+    },
+    /// A place code such as `53.04.05.2001.P01`.
+    PlaceCode,
+    /// The id of another record.
+    Ref,
+    /// A calendar date `YYYY-MM-DD`, not after today.
+    Date,
+    /// A calendar date `YYYY-MM-DD` that may be in the future (a follow-up date).
+    PlannedDate,
+    Bool,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Number {
+        min: f64,
+        max: f64,
+    },
+    /// One of a fixed list of codes.
+    Enum(&'static [&'static str]),
+    /// A JSON object of structured answers (screenings), up to `max_keys` keys.
+    Answers {
+        max_keys: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub ty: FieldType,
+    /// Required in every fact body, or in the change that creates a mutable record.
+    pub required: bool,
+}
+
+const fn req(name: &'static str, ty: FieldType) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        required: true,
+    }
+}
+
+const fn opt(name: &'static str, ty: FieldType) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        required: false,
+    }
+}
+
+const NAME: FieldType = FieldType::Text { max: 120 };
+const SHORT: FieldType = FieldType::Text { max: 40 };
+const LONG: FieldType = FieldType::Text { max: 2_000 };
+const PLACE: FieldType = FieldType::PlaceCode;
+
+/// Measurement types and the plausible range of their value (a wider range than any person,
+/// to catch typing errors; health-rules flags the merely unlikely).
+pub const MEASUREMENT_RANGES: &[(&str, &str, f64, f64)] = &[
+    ("weight", "kg", 0.3, 300.0),
+    ("length_height", "cm", 20.0, 250.0),
+    ("head", "cm", 20.0, 70.0),
+    ("muac", "cm", 5.0, 60.0),
+    ("waist", "cm", 30.0, 250.0),
+    ("bp_systolic", "mmHg", 40.0, 300.0),
+    ("bp_diastolic", "mmHg", 20.0, 200.0),
+    ("blood_sugar", "mg/dL", 20.0, 800.0),
+    ("hb", "g/dL", 2.0, 25.0),
+    ("temperature", "C", 30.0, 45.0),
+];
+
+const MEASUREMENT_TYPES: &[&str] = &[
+    "weight",
+    "length_height",
+    "head",
+    "muac",
+    "waist",
+    "bp_systolic",
+    "bp_diastolic",
+    "blood_sugar",
+    "hb",
+    "temperature",
+];
+
+static HOUSEHOLD: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    opt("kk_number", FieldType::Digits { len: 16 }),
+    req("head_name", NAME),
+    opt("address", LONG),
+    opt("dusun", SHORT),
+    opt("rt", SHORT),
+    opt("rw", SHORT),
+    opt("phone", SHORT),
+    opt("jkn", FieldType::Bool),
+    opt("latrine", FieldType::Bool),
+    opt(
+        "water_source",
+        FieldType::Enum(&[
+            "piped", "well", "spring", "rain", "river", "bought", "other",
+        ]),
+    ),
+];
+
+static PERSON: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    opt("household", FieldType::Ref),
+    req("name", NAME),
+    req("sex", FieldType::Enum(&["male", "female"])),
+    req("birth_date", FieldType::Date),
+    opt("birth_date_estimated", FieldType::Bool),
+    opt("nik", FieldType::Digits { len: 16 }),
+    opt("mother", FieldType::Ref),
+    opt(
+        "relation",
+        FieldType::Enum(&["head", "spouse", "child", "parent", "grandchild", "other"]),
+    ),
+    opt("status", FieldType::Enum(&["active", "moved", "died"])),
+    opt("status_date", FieldType::Date),
+    opt("phone", SHORT),
+    opt("jkn_number", FieldType::Digits { len: 13 }),
+    opt("has_kms", FieldType::Bool),
+    opt("rt", SHORT),
+];
+
+static PREGNANCY: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    opt("hpht", FieldType::Date),
+    opt("gravida", FieldType::Int { min: 1, max: 20 }),
+    opt("para", FieldType::Int { min: 0, max: 20 }),
+    opt("delivery_date", FieldType::Date),
+    opt(
+        "outcome",
+        FieldType::Enum(&["live_birth", "stillbirth", "miscarriage", "other"]),
+    ),
+    opt(
+        "status",
+        FieldType::Enum(&["ongoing", "delivered", "ended"]),
+    ),
+];
+
+static REFERRAL: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    req("reason", LONG),
+    req(
+        "destination",
+        FieldType::Enum(&["pustu", "puskesmas", "hospital"]),
+    ),
+    opt("destination_name", NAME),
+    req("status", FieldType::Enum(&crate::entity::REFERRAL_STATUSES)),
+    opt("visit", FieldType::Ref),
+    opt("outcome", LONG),
+];
+
+static POSYANDU_SESSION: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("date", FieldType::Date),
+    opt(
+        "service_order",
+        FieldType::Enum(&["services_first", "counselling_first"]),
+    ),
+];
+
+static VISIT: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    req("type", FieldType::Enum(&["posyandu", "home"])),
+    opt("date", FieldType::Date),
+    opt("session", FieldType::Ref),
+    opt("household", FieldType::Ref),
+    opt("findings", LONG),
+    opt("education", LONG),
+    opt("counselling", LONG),
+    opt("follow_up_date", FieldType::PlannedDate),
+    opt("reminded_to_facility", FieldType::Bool),
+    opt("reported_to_health_worker", FieldType::Date),
+    opt("family_acknowledged", FieldType::Bool),
+];
+
+static MEASUREMENT: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    opt("visit", FieldType::Ref),
+    req("type", FieldType::Enum(MEASUREMENT_TYPES)),
+    req(
+        "value",
+        FieldType::Number {
+            min: 0.0,
+            max: 1_000.0,
+        },
+    ),
+    req(
+        "unit",
+        FieldType::Enum(&["kg", "cm", "mmHg", "mg/dL", "g/dL", "C"]),
+    ),
+    opt("position", FieldType::Enum(&["lying", "standing"])),
+    opt("date", FieldType::Date),
+    opt("measured_by", NAME),
+];
+
+static IMMUNISATION: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    opt("visit", FieldType::Ref),
+    req("vaccine", SHORT),
+    req("date", FieldType::Date),
+    opt("batch", SHORT),
+    opt("catch_up", FieldType::Bool),
+];
+
+static SUPPLEMENT: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    opt("visit", FieldType::Ref),
+    req(
+        "supplement",
+        FieldType::Enum(&[
+            "vitamin_a_blue",
+            "vitamin_a_red",
+            "vitamin_a",
+            "iron",
+            "ttd",
+            "deworming",
+            "pmt",
+            "ors_zinc",
+        ]),
+    ),
+    req("date", FieldType::Date),
+    opt("quantity", FieldType::Int { min: 1, max: 1_000 }),
+];
+
+static SCREENING: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    opt("visit", FieldType::Ref),
+    req(
+        "instrument",
+        FieldType::Enum(&[
+            "tb",
+            "ptm",
+            "lansia_aks",
+            "lansia_skilas",
+            "mental_health",
+            "breastfeeding",
+            "danger_signs",
+        ]),
+    ),
+    req("date", FieldType::Date),
+    req("answers", FieldType::Answers { max_keys: 64 }),
+    opt("result", SHORT),
+];
+
+static ANC_CONTACT: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("person", FieldType::Ref),
+    req("pregnancy", FieldType::Ref),
+    req("contact", FieldType::Int { min: 1, max: 12 }),
+    req("date", FieldType::Date),
+    opt("place", NAME),
+    opt("by", NAME),
+    opt("by_doctor", FieldType::Bool),
+    opt("ultrasound", FieldType::Bool),
+];
+
+static REFERRAL_EVENT: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("referral", FieldType::Ref),
+    req("status", FieldType::Enum(&crate::entity::REFERRAL_STATUSES)),
+    req("date", FieldType::Date),
+    opt("note", LONG),
+];
+
+static NOTE: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    opt("person", FieldType::Ref),
+    opt("household", FieldType::Ref),
+    req("text", LONG),
+];
+
+static PERSON_MERGE: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("kept", FieldType::Ref),
+    req("merged", FieldType::Ref),
+    opt("reason", LONG),
+];
+
+static CONFLICT_REVIEW: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("record", FieldType::Ref),
+    req("field", SHORT),
+    req("loser_hlc", FieldType::Text { max: 16 }),
+    req("decision", FieldType::Enum(&["keep_winner", "use_loser"])),
+    opt("note", LONG),
+];
+
+/// The fields of a kind.
+pub fn fields(kind: EntityKind) -> &'static [FieldSpec] {
+    match kind {
+        EntityKind::Household => HOUSEHOLD,
+        EntityKind::Person => PERSON,
+        EntityKind::Pregnancy => PREGNANCY,
+        EntityKind::Referral => REFERRAL,
+        EntityKind::PosyanduSession => POSYANDU_SESSION,
+        EntityKind::Visit => VISIT,
+        EntityKind::Measurement => MEASUREMENT,
+        EntityKind::Immunisation => IMMUNISATION,
+        EntityKind::Supplement => SUPPLEMENT,
+        EntityKind::Screening => SCREENING,
+        EntityKind::AncContact => ANC_CONTACT,
+        EntityKind::ReferralEvent => REFERRAL_EVENT,
+        EntityKind::Note => NOTE,
+        EntityKind::PersonMerge => PERSON_MERGE,
+        EntityKind::ConflictReview => CONFLICT_REVIEW,
+    }
+}
+
+fn reject(code: RejectCode, field: &str, message: String) -> Rejection {
+    Rejection::new(code, message, Some(field))
+}
+
+/// Validates a change against the schema. `creates` says whether the change creates its
+/// record (always for facts; for a mutable record, when the validator has not seen it), in
+/// which case required fields must be present. `today` (`YYYY-MM-DD`) bounds dates.
+pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejection> {
+    if let Err(e) = change.check_envelope() {
+        return Err(reject(
+            RejectCode::InvalidEnvelope,
+            e.field(),
+            e.to_string(),
+        ));
+    }
+    if change.schema != SCHEMA_VERSION {
+        return Err(reject(
+            RejectCode::UnsupportedSchema,
+            "schema",
+            format!(
+                "body schema version {} is not supported (expected {SCHEMA_VERSION})",
+                change.schema
+            ),
+        ));
+    }
+    if change.tombstone {
+        return Ok(());
+    }
+    let specs = fields(change.kind);
+    for (name, value) in &change.body {
+        let Some(spec) = specs.iter().find(|s| s.name == name) else {
+            return Err(reject(
+                RejectCode::InvalidBody,
+                name,
+                format!("a {} has no field {name:?}", change.kind),
+            ));
+        };
+        check_value(spec, value, today)?;
+    }
+    let must_be_complete = creates || change.kind.class() == Class::Fact;
+    if must_be_complete
+        && let Some(missing) = specs
+            .iter()
+            .find(|s| s.required && !change.body.contains_key(s.name))
+    {
+        return Err(reject(
+            RejectCode::InvalidBody,
+            missing.name,
+            format!("a new {} needs the field {:?}", change.kind, missing.name),
+        ));
+    }
+    if change.kind == EntityKind::Measurement {
+        check_measurement(change)?;
+    }
+    Ok(())
+}
+
+fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejection> {
+    let name = spec.name;
+    let bad_type = |what: &str| {
+        reject(
+            RejectCode::InvalidBody,
+            name,
+            format!("{name} must be {what}"),
+        )
+    };
+    let bad_value = |what: String| reject(RejectCode::InvalidValue, name, format!("{name} {what}"));
+    if value.is_null() && !spec.required {
+        return Ok(()); // clearing an optional field
+    }
+    match spec.ty {
+        FieldType::Text { max } => {
+            let s = value.as_str().ok_or_else(|| bad_type("text"))?;
+            if s.chars().count() > max {
+                return Err(bad_value(format!("is longer than {max} characters")));
+            }
+            if spec.required && s.trim().is_empty() {
+                return Err(bad_value("must not be empty".into()));
+            }
+        }
+        FieldType::Digits { len } => {
+            let s = value.as_str().ok_or_else(|| bad_type("text of digits"))?;
+            if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad_value(format!("must be exactly {len} digits")));
+            }
+        }
+        FieldType::PlaceCode => {
+            let s = value.as_str().ok_or_else(|| bad_type("a place code"))?;
+            let ok = !s.is_empty()
+                && s.len() <= 40
+                && s.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+            if !ok {
+                return Err(bad_value(
+                    "is not a place code like 53.04.05.2001.P01".into(),
+                ));
+            }
+        }
+        FieldType::Ref => {
+            let s = value.as_str().ok_or_else(|| bad_type("a record id"))?;
+            if uuid::Uuid::parse_str(s).is_err() {
+                return Err(bad_value("is not a record id".into()));
+            }
+        }
+        FieldType::Date => {
+            let s = value
+                .as_str()
+                .ok_or_else(|| bad_type("a date YYYY-MM-DD"))?;
+            if !is_valid_date(s) {
+                return Err(bad_value(format!("{s:?} is not a date YYYY-MM-DD")));
+            }
+            if s > today {
+                return Err(bad_value(format!("{s} is in the future")));
+            }
+            if s < "1900-01-01" {
+                return Err(bad_value(format!("{s} is before 1900")));
+            }
+        }
+        FieldType::PlannedDate => {
+            let s = value
+                .as_str()
+                .ok_or_else(|| bad_type("a date YYYY-MM-DD"))?;
+            if !is_valid_date(s) || s < "1900-01-01" {
+                return Err(bad_value(format!("{s:?} is not a date YYYY-MM-DD")));
+            }
+        }
+        FieldType::Bool => {
+            value.as_bool().ok_or_else(|| bad_type("true or false"))?;
+        }
+        FieldType::Int { min, max } => {
+            let n = value.as_i64().ok_or_else(|| bad_type("a whole number"))?;
+            if n < min || n > max {
+                return Err(bad_value(format!("must be between {min} and {max}")));
+            }
+        }
+        FieldType::Number { min, max } => {
+            let n = value.as_f64().ok_or_else(|| bad_type("a number"))?;
+            if !(min..=max).contains(&n) {
+                return Err(bad_value(format!("must be between {min} and {max}")));
+            }
+        }
+        FieldType::Enum(allowed) => {
+            let s = value.as_str().ok_or_else(|| bad_type("a code"))?;
+            if !allowed.contains(&s) {
+                return Err(bad_value(format!("must be one of {}", allowed.join(", "))));
+            }
+        }
+        FieldType::Answers { max_keys } => {
+            let o = value
+                .as_object()
+                .ok_or_else(|| bad_type("an object of answers"))?;
+            if o.len() > max_keys {
+                return Err(bad_value(format!("has more than {max_keys} answers")));
+            }
+            if o.values().any(|v| {
+                v.is_object() || v.is_array() && v.as_array().is_some_and(|a| a.len() > 64)
+            }) {
+                return Err(bad_value(
+                    "answers must be plain values or short lists".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_measurement(change: &Change) -> Result<(), Rejection> {
+    let ty = change
+        .body
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let unit = change
+        .body
+        .get("unit")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let value = change
+        .body
+        .get("value")
+        .and_then(Value::as_f64)
+        .unwrap_or_default();
+    let Some((_, want_unit, min, max)) = MEASUREMENT_RANGES.iter().find(|(t, ..)| *t == ty) else {
+        return Ok(());
+    };
+    if unit != *want_unit {
+        return Err(reject(
+            RejectCode::InvalidValue,
+            "unit",
+            format!("a {ty} is measured in {want_unit}, not {unit}"),
+        ));
+    }
+    if !(*min..=*max).contains(&value) {
+        return Err(reject(
+            RejectCode::InvalidValue,
+            "value",
+            format!("a {ty} of {value} {unit} is outside {min}–{max}"),
+        ));
+    }
+    if ty == "length_height" && !change.body.contains_key("position") {
+        return Err(reject(
+            RejectCode::InvalidBody,
+            "position",
+            "a length or height needs the position: lying or standing".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` naming a real day of the Gregorian calendar.
+pub fn is_valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
