@@ -52,7 +52,8 @@ fn bad_bodies_table() {
         b.as_object_mut().unwrap().remove(k);
         b
     };
-    let cases: Vec<(Value, bool, Option<(RejectCode, &str)>)> = vec![
+    type Case<'a> = (Value, bool, Option<(RejectCode, &'a str)>);
+    let cases: Vec<Case> = vec![
         (good.clone(), true, None),
         (
             without("name"),
