@@ -1,1 +1,420 @@
-//! immunisation rules (being written).
+//! Immunisation due list from the national routine schedule.
+//!
+//! Rule (`shared/domain/ILP.md`, "Immunisation", schedule as of 2024; windows are this
+//! project's reading of Permenkes 12/2017 and Kemenkes guidance, to be confirmed by the
+//! Dinas Kesehatan): every dose has an earliest age, a recommended age, an end of the
+//! on-time window, an optional catch-up limit, and optionally the previous dose of its
+//! series with a minimum interval. For each child each dose is:
+//! - **given** (on time, *kejar* = late catch-up, too early, or after its cut-off),
+//! - **not yet due** (with its date), **due**, **overdue** (catch-up still allowed), or
+//! - **no longer allowed** (e.g. rotavirus after 6 months 29 days);
+//! - **not applicable** for doses limited to selected areas (JE) outside them.
+//!
+//! A later dose of a series is never due before the previous dose plus its minimum
+//! interval (IPV2 at least 4 months after IPV1). The schedule is data:
+//! `data/immunisation/nasional-2024.json` (id `imunisasi-nasional-2024-v1`); a district
+//! loads its own with [`Schedule::from_json`].
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{Days, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::common::Label;
+
+/// Id of the built-in national schedule.
+pub const DEFAULT_SCHEDULE_ID: &str = "imunisasi-nasional-2024-v1";
+const BUILTIN_SCHEDULE: &str = include_str!("../data/immunisation/nasional-2024.json");
+
+/// Errors from the immunisation rules. `key()` gives the translation key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImmunisationError {
+    #[error("unknown vaccine dose `{0}` (not in the schedule)")]
+    UnknownDose(String),
+    #[error("dose {dose_id} recorded on {date}, before the birth date")]
+    GivenBeforeBirth { dose_id: String, date: NaiveDate },
+    #[error("dose {dose_id} recorded on {date}, which is after today")]
+    GivenInFuture { dose_id: String, date: NaiveDate },
+    #[error("a date for dose {0} is outside the supported calendar")]
+    DateOutOfRange(String),
+    #[error("immunisation schedule could not be read: {0}")]
+    TableParse(String),
+    #[error("immunisation schedule is invalid: {0}")]
+    TableInvalid(String),
+}
+
+impl ImmunisationError {
+    /// Stable message key for the app's translation files.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::UnknownDose(_) => "immunisation.unknown_dose",
+            Self::GivenBeforeBirth { .. } => "immunisation.given_before_birth",
+            Self::GivenInFuture { .. } => "immunisation.given_in_future",
+            Self::DateOutOfRange(_) => "immunisation.date_out_of_range",
+            Self::TableParse(_) => "immunisation.table_parse",
+            Self::TableInvalid(_) => "immunisation.table_invalid",
+        }
+    }
+}
+
+/// An age or interval: `months` are added first, then `days`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offset {
+    #[serde(default)]
+    pub months: u32,
+    #[serde(default)]
+    pub days: u32,
+}
+
+impl Offset {
+    /// `date` moved forward by this offset (`None` outside chrono's range).
+    pub fn from(self, date: NaiveDate) -> Option<NaiveDate> {
+        date.checked_add_months(Months::new(self.months))?
+            .checked_add_days(Days::new(u64::from(self.days)))
+    }
+}
+
+/// One dose of the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dose {
+    /// e.g. `RV3`, `IPV2`, `DPT-HB-Hib1`.
+    pub id: String,
+    /// e.g. `RV`, `IPV`.
+    pub series: String,
+    /// Name as printed on the Buku KIA.
+    pub name: String,
+    /// Youngest age at which the dose counts.
+    pub earliest: Offset,
+    /// Age at which the dose is due.
+    pub recommended: Offset,
+    /// Given on or after this age the dose is catch-up (*kejar*); not given, it is overdue.
+    pub on_time_before: Offset,
+    /// From this age the dose is no longer allowed (`None`: no limit).
+    #[serde(default)]
+    pub allowed_before: Option<Offset>,
+    /// The previous dose of the series, which must come first.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Minimum interval after `after`.
+    #[serde(default)]
+    pub min_interval: Offset,
+    /// Only in selected areas (JE).
+    #[serde(default)]
+    pub selected_areas_only: bool,
+}
+
+/// A versioned immunisation schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    #[serde(default)]
+    pub notes: String,
+    /// In an order where every `after` dose comes before its follower.
+    pub doses: Vec<Dose>,
+}
+
+impl Schedule {
+    /// Parse and check a schedule (unique ids; `after` names an earlier dose).
+    pub fn from_json(json: &str) -> Result<Self, ImmunisationError> {
+        let s: Self =
+            serde_json::from_str(json).map_err(|e| ImmunisationError::TableParse(e.to_string()))?;
+        for (i, dose) in s.doses.iter().enumerate() {
+            let earlier = s.doses.get(..i).unwrap_or_default();
+            if earlier.iter().any(|d| d.id == dose.id) {
+                return Err(ImmunisationError::TableInvalid(format!(
+                    "{}: dose {} twice",
+                    s.id, dose.id
+                )));
+            }
+            if let Some(prev) = &dose.after
+                && !earlier.iter().any(|d| &d.id == prev)
+            {
+                return Err(ImmunisationError::TableInvalid(format!(
+                    "{}: {} follows {prev}, which is not listed before it",
+                    s.id, dose.id
+                )));
+            }
+        }
+        Ok(s)
+    }
+
+    /// The built-in national schedule (2024).
+    pub fn national_2024() -> &'static Schedule {
+        static S: OnceLock<Schedule> = OnceLock::new();
+        S.get_or_init(|| {
+            Schedule::from_json(BUILTIN_SCHEDULE)
+                .expect("embedded schedule parses (checked by test builtin_schedule_parses)")
+        })
+    }
+
+    /// A built-in schedule by version id.
+    pub fn builtin(id: &str) -> Option<&'static Schedule> {
+        Some(Self::national_2024()).filter(|s| s.id == id)
+    }
+
+    pub fn dose(&self, id: &str) -> Option<&Dose> {
+        self.doses.iter().find(|d| d.id == id)
+    }
+}
+
+/// A dose recorded as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GivenDose {
+    pub dose_id: String,
+    pub date: NaiveDate,
+}
+
+/// How a given dose relates to its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timing {
+    OnTime,
+    /// Given late but within the catch-up limit (*imunisasi kejar*).
+    Kejar,
+    /// Before the earliest age or before the minimum interval: ask the bidan.
+    TooEarly,
+    /// After the age limit.
+    AfterCutoff,
+}
+
+/// The state of one dose for one child on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DoseState {
+    Given {
+        date: NaiveDate,
+        timing: Timing,
+    },
+    /// Not yet due (upcoming) on `due_date`.
+    NotYetDue {
+        due_date: NaiveDate,
+    },
+    /// Due now; on time until `on_time_until` (inclusive).
+    Due {
+        due_date: NaiveDate,
+        on_time_until: NaiveDate,
+    },
+    /// Past the on-time window; catch-up allowed until `allowed_until` (inclusive).
+    Overdue {
+        due_date: NaiveDate,
+        allowed_until: Option<NaiveDate>,
+    },
+    /// Can no longer be given; `last_day` was the last allowed day.
+    NoLongerAllowed {
+        last_day: NaiveDate,
+    },
+    /// Selected-area vaccine (JE) outside those areas.
+    NotApplicable,
+}
+
+impl DoseState {
+    pub fn label(&self) -> Label {
+        match self {
+            Self::Given {
+                timing: Timing::Kejar,
+                ..
+            } => Label {
+                key: "immunisation.state.given_kejar",
+                id: "Sudah diberikan (imunisasi kejar)",
+                en: "Given (catch-up)",
+            },
+            Self::Given {
+                timing: Timing::TooEarly,
+                ..
+            } => Label {
+                key: "immunisation.state.given_too_early",
+                id: "Sudah diberikan, tetapi terlalu cepat: tanyakan bidan",
+                en: "Given too early: ask the bidan",
+            },
+            Self::Given {
+                timing: Timing::AfterCutoff,
+                ..
+            } => Label {
+                key: "immunisation.state.given_after_cutoff",
+                id: "Sudah diberikan, tetapi melewati batas umur",
+                en: "Given after the age limit",
+            },
+            Self::Given { .. } => Label {
+                key: "immunisation.state.given",
+                id: "Sudah diberikan",
+                en: "Given",
+            },
+            Self::NotYetDue { .. } => Label {
+                key: "immunisation.state.not_yet_due",
+                id: "Belum waktunya",
+                en: "Not yet due",
+            },
+            Self::Due { .. } => Label {
+                key: "immunisation.state.due",
+                id: "Sudah waktunya diberikan",
+                en: "Due",
+            },
+            Self::Overdue { .. } => Label {
+                key: "immunisation.state.overdue",
+                id: "Terlambat: berikan imunisasi kejar",
+                en: "Overdue: give as catch-up",
+            },
+            Self::NoLongerAllowed { .. } => Label {
+                key: "immunisation.state.no_longer_allowed",
+                id: "Tidak boleh diberikan lagi (lewat batas umur)",
+                en: "No longer allowed (past the age limit)",
+            },
+            Self::NotApplicable => Label {
+                key: "immunisation.state.not_applicable",
+                id: "Tidak untuk wilayah ini",
+                en: "Not for this area",
+            },
+        }
+    }
+}
+
+/// One row of a child's due list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoseStatus {
+    pub dose_id: String,
+    pub series: String,
+    pub name: String,
+    pub state: DoseState,
+}
+
+/// Where the child lives, for selected-area vaccines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaOptions {
+    /// The district gives JE (Japanese Encephalitis).
+    pub je_area: bool,
+}
+
+/// The state of every dose of `schedule` for a child on `today`, in schedule order.
+/// A dose recorded twice counts once, at its first date.
+pub fn due_list(
+    schedule: &Schedule,
+    birth: NaiveDate,
+    given: &[GivenDose],
+    today: NaiveDate,
+    area: AreaOptions,
+) -> Result<Vec<DoseStatus>, ImmunisationError> {
+    let mut given_on: HashMap<&str, NaiveDate> = HashMap::new();
+    for g in given {
+        let dose = schedule
+            .dose(&g.dose_id)
+            .ok_or_else(|| ImmunisationError::UnknownDose(g.dose_id.clone()))?;
+        if g.date < birth {
+            return Err(ImmunisationError::GivenBeforeBirth {
+                dose_id: g.dose_id.clone(),
+                date: g.date,
+            });
+        }
+        if g.date > today {
+            return Err(ImmunisationError::GivenInFuture {
+                dose_id: g.dose_id.clone(),
+                date: g.date,
+            });
+        }
+        let slot = given_on.entry(dose.id.as_str()).or_insert(g.date);
+        *slot = (*slot).min(g.date);
+    }
+
+    // For each dose: the date it was (or at the soonest can be) given, for its follower.
+    let mut projected: HashMap<&str, Option<NaiveDate>> = HashMap::new();
+    let mut out = Vec::with_capacity(schedule.doses.len());
+    for dose in &schedule.doses {
+        let oor = || ImmunisationError::DateOutOfRange(dose.id.clone());
+        let at = |o: Offset| o.from(birth).ok_or_else(oor);
+        let cutoff = dose.allowed_before.map(at).transpose()?;
+        let earliest_age = at(dose.earliest)?;
+        // Earliest valid date given the previous dose's (actual or projected) date.
+        let earliest_after = |prev: Option<NaiveDate>| match prev {
+            Some(p) => Ok(earliest_age.max(dose.min_interval.from(p).ok_or_else(oor)?)),
+            None => Ok(earliest_age),
+        };
+        let on_time_before = at(dose.on_time_before)?;
+        let day_before = |d: NaiveDate| d.pred_opt().ok_or_else(oor);
+
+        let state = if dose.selected_areas_only && !area.je_area {
+            DoseState::NotApplicable
+        } else if let Some(&date) = given_on.get(dose.id.as_str()) {
+            // Only a previous dose actually given sets an interval for a given dose.
+            let prev_given = dose.after.as_ref().and_then(|p| given_on.get(p.as_str()));
+            let earliest_ok = earliest_after(prev_given.copied())?;
+            let timing = if cutoff.is_some_and(|c| date >= c) {
+                Timing::AfterCutoff
+            } else if date < earliest_ok {
+                Timing::TooEarly
+            } else if date >= on_time_before {
+                Timing::Kejar
+            } else {
+                Timing::OnTime
+            };
+            DoseState::Given { date, timing }
+        } else {
+            // `Some(None)`: the previous dose can never be given, so neither can this one.
+            let prev: Option<Option<NaiveDate>> = dose
+                .after
+                .as_ref()
+                .map(|p| projected.get(p.as_str()).copied().flatten());
+            let earliest_ok = earliest_after(prev.flatten())?;
+            let due_date = at(dose.recommended)?.max(earliest_ok);
+            let soonest = earliest_ok.max(today);
+            match cutoff {
+                Some(c) if prev == Some(None) || soonest >= c => DoseState::NoLongerAllowed {
+                    last_day: day_before(c)?,
+                },
+                _ if today < due_date => DoseState::NotYetDue { due_date },
+                _ if today < on_time_before => DoseState::Due {
+                    due_date,
+                    on_time_until: day_before(on_time_before)?,
+                },
+                _ => DoseState::Overdue {
+                    due_date,
+                    allowed_until: cutoff.map(day_before).transpose()?,
+                },
+            }
+        };
+        let soonest_given = match &state {
+            DoseState::Given { date, .. } => Some(*date),
+            DoseState::NotYetDue { due_date } => Some(*due_date),
+            DoseState::Due { .. } | DoseState::Overdue { .. } => Some(today),
+            DoseState::NoLongerAllowed { .. } | DoseState::NotApplicable => None,
+        };
+        projected.insert(dose.id.as_str(), soonest_given);
+        out.push(DoseStatus {
+            dose_id: dose.id.clone(),
+            series: dose.series.clone(),
+            name: dose.name.clone(),
+            state,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_schedule_parses() {
+        let s = Schedule::national_2024();
+        assert_eq!(s.id, DEFAULT_SCHEDULE_ID);
+        assert_eq!(s.doses.len(), 21);
+        assert!(Schedule::builtin(DEFAULT_SCHEDULE_ID).is_some());
+        assert!(Schedule::builtin("nope").is_none());
+    }
+
+    #[test]
+    fn bad_schedules_are_rejected() {
+        let bad = r#"{"id":"x","name":"x","source":"x","doses":[
+            {"id":"A2","series":"A","name":"A2","earliest":{},"recommended":{},
+             "on_time_before":{"months":1},"after":"A1"}]}"#;
+        assert_eq!(
+            Schedule::from_json(bad).map_err(|e| e.key()),
+            Err("immunisation.table_invalid")
+        );
+        assert_eq!(
+            Schedule::from_json("[]").map_err(|e| e.key()),
+            Err("immunisation.table_parse")
+        );
+    }
+}

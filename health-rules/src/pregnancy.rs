@@ -1,1 +1,490 @@
-//! pregnancy rules (being written).
+//! Pregnancy: HPL, gestational age, trimester, ANC K1–K6, KEK, anaemia, danger signs.
+//!
+//! Rules (`shared/domain/ILP.md`, "Pregnancy"; Buku KIA; Permenkes 21/2021):
+//! - HPL (*hari perkiraan lahir*) = HPHT (first day of the last period) + 280 days
+//!   (Naegele). Gestational age = days since HPHT, shown as weeks + days.
+//! - Trimester bounds and the ANC split are data (`data/anc/*.json`): at least 6
+//!   contacts; Buku KIA splits them 2-1-3 (default, `anc-2-1-3-buku-kia-v1`), Permenkes
+//!   21/2021 1-2-3 (`anc-1-2-3-permenkes-21-2021-v1`). Trimester 1 is 0–12 weeks,
+//!   trimester 2 > 12–24 weeks, trimester 3 > 24 weeks to birth.
+//! - KEK risk: LiLA < 23.5 cm. Anaemia: Hb < 11 g/dL in trimesters 1 and 3,
+//!   < 10.5 g/dL in trimester 2.
+//! - Danger signs (Buku KIA, *tanda bahaya kehamilan*): any of them means go to the
+//!   health facility now ("refer now"); the "other problems" listed beside them mean see
+//!   the bidan soon.
+
+use std::sync::OnceLock;
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::common::Label;
+
+/// Days from HPHT to HPL (Naegele's rule).
+pub const NAEGELE_DAYS: u64 = 280;
+/// KEK risk below this LiLA (cm).
+pub const KEK_LILA_CM: f64 = 23.5;
+/// Id of the default ANC schedule (Buku KIA, 2-1-3).
+pub const DEFAULT_ANC_ID: &str = "anc-2-1-3-buku-kia-v1";
+
+const BUILTIN_ANC: [&str; 2] = [
+    include_str!("../data/anc/anc-2-1-3-buku-kia.json"),
+    include_str!("../data/anc/anc-1-2-3-permenkes-21-2021.json"),
+];
+
+/// Errors from the pregnancy rules. `key()` gives the translation key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PregnancyError {
+    #[error("date {date} is before the HPHT {hpht}")]
+    DateBeforeHpht { date: NaiveDate, hpht: NaiveDate },
+    #[error("a date computed from HPHT {0} is outside the supported calendar")]
+    DateOutOfRange(NaiveDate),
+    #[error("LiLA {0} cm is not plausible (10–50 cm)")]
+    ImplausibleLila(f64),
+    #[error("Hb {0} g/dL is not plausible (3–20 g/dL)")]
+    ImplausibleHb(f64),
+    #[error("ANC schedule could not be read: {0}")]
+    TableParse(String),
+    #[error("ANC schedule is invalid: {0}")]
+    TableInvalid(String),
+}
+
+impl PregnancyError {
+    /// Stable message key for the app's translation files.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::DateBeforeHpht { .. } => "pregnancy.date_before_hpht",
+            Self::DateOutOfRange(_) => "pregnancy.date_out_of_range",
+            Self::ImplausibleLila(_) => "pregnancy.implausible_lila",
+            Self::ImplausibleHb(_) => "pregnancy.implausible_hb",
+            Self::TableParse(_) => "pregnancy.table_parse",
+            Self::TableInvalid(_) => "pregnancy.table_invalid",
+        }
+    }
+}
+
+/// HPL: HPHT + 280 days.
+pub fn hpl(hpht: NaiveDate) -> Result<NaiveDate, PregnancyError> {
+    hpht.checked_add_days(Days::new(NAEGELE_DAYS))
+        .ok_or(PregnancyError::DateOutOfRange(hpht))
+}
+
+/// Gestational age (*usia kehamilan*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GestationalAge {
+    /// Days since HPHT.
+    pub total_days: u32,
+    pub weeks: u32,
+    pub days: u32,
+}
+
+/// Gestational age on `on`.
+pub fn gestational_age(hpht: NaiveDate, on: NaiveDate) -> Result<GestationalAge, PregnancyError> {
+    let total = u32::try_from((on - hpht).num_days())
+        .map_err(|_| PregnancyError::DateBeforeHpht { date: on, hpht })?;
+    Ok(GestationalAge {
+        total_days: total,
+        weeks: total / 7,
+        days: total % 7,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Trimester {
+    First = 1,
+    Second = 2,
+    Third = 3,
+}
+
+impl Trimester {
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    fn from_number(n: u8) -> Option<Self> {
+        match n {
+            1 => Some(Self::First),
+            2 => Some(Self::Second),
+            3 => Some(Self::Third),
+            _ => None,
+        }
+    }
+}
+
+/// One ANC contact of the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AncContactRule {
+    /// 1 for K1, … 6 for K6.
+    pub k: u8,
+    /// 1, 2 or 3.
+    pub trimester: u8,
+    /// Must be by a doctor (with ultrasound).
+    pub doctor: bool,
+}
+
+/// A versioned ANC schedule: trimester bounds and the contacts per trimester.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AncSchedule {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    /// Trimester 2 starts this many days after HPHT (85 = 12 weeks + 1 day).
+    pub trimester2_from_days: u32,
+    /// Trimester 3 starts this many days after HPHT (169 = 24 weeks + 1 day).
+    pub trimester3_from_days: u32,
+    /// In K order; trimesters never decrease.
+    pub contacts: Vec<AncContactRule>,
+}
+
+impl AncSchedule {
+    /// Parse and check a schedule.
+    pub fn from_json(json: &str) -> Result<Self, PregnancyError> {
+        let s: Self =
+            serde_json::from_str(json).map_err(|e| PregnancyError::TableParse(e.to_string()))?;
+        let bad = |m: &str| Err(PregnancyError::TableInvalid(format!("{}: {m}", s.id)));
+        if !(0 < s.trimester2_from_days && s.trimester2_from_days < s.trimester3_from_days)
+            || s.trimester3_from_days >= NAEGELE_DAYS as u32
+        {
+            return bad("trimester bounds out of order");
+        }
+        let ks_ok = s
+            .contacts
+            .iter()
+            .enumerate()
+            .all(|(i, c)| usize::from(c.k) == i + 1);
+        let tri_ok = s
+            .contacts
+            .windows(2)
+            .all(|w| w[0].trimester <= w[1].trimester);
+        let tri_valid = s
+            .contacts
+            .iter()
+            .all(|c| Trimester::from_number(c.trimester).is_some());
+        if s.contacts.is_empty() || !ks_ok || !tri_ok || !tri_valid {
+            return bad("contacts must be K1, K2, … with trimesters 1–3 in order");
+        }
+        Ok(s)
+    }
+
+    /// Trimester of a gestational age under this schedule's bounds.
+    pub fn trimester(&self, ga: GestationalAge) -> Trimester {
+        if ga.total_days >= self.trimester3_from_days {
+            Trimester::Third
+        } else if ga.total_days >= self.trimester2_from_days {
+            Trimester::Second
+        } else {
+            Trimester::First
+        }
+    }
+
+    /// First and last day of a trimester (the third ends on the HPL).
+    pub fn window(
+        &self,
+        hpht: NaiveDate,
+        t: Trimester,
+    ) -> Result<(NaiveDate, NaiveDate), PregnancyError> {
+        let day = |n: u32| {
+            hpht.checked_add_days(Days::new(u64::from(n)))
+                .ok_or(PregnancyError::DateOutOfRange(hpht))
+        };
+        Ok(match t {
+            Trimester::First => (hpht, day(self.trimester2_from_days - 1)?),
+            Trimester::Second => (
+                day(self.trimester2_from_days)?,
+                day(self.trimester3_from_days - 1)?,
+            ),
+            Trimester::Third => (day(self.trimester3_from_days)?, hpl(hpht)?),
+        })
+    }
+}
+
+/// Built-in ANC schedules (the default, Buku KIA 2-1-3, first).
+pub fn builtin_anc_schedules() -> &'static [AncSchedule] {
+    static S: OnceLock<Vec<AncSchedule>> = OnceLock::new();
+    S.get_or_init(|| {
+        BUILTIN_ANC
+            .iter()
+            .map(|j| AncSchedule::from_json(j))
+            .collect::<Result<_, _>>()
+            .expect("embedded ANC schedules parse (checked by test builtin_anc_parses)")
+    })
+}
+
+/// A built-in ANC schedule by version id.
+pub fn anc_schedule(id: &str) -> Option<&'static AncSchedule> {
+    builtin_anc_schedules().iter().find(|s| s.id == id)
+}
+
+/// State of one ANC contact (K1–K6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AncState {
+    Done {
+        date: NaiveDate,
+    },
+    /// Its trimester has not started.
+    NotYetDue {
+        from: NaiveDate,
+        by: NaiveDate,
+    },
+    /// Its trimester is running: do it by `by`.
+    Due {
+        by: NaiveDate,
+    },
+    /// Its trimester ended without it.
+    Missed {
+        trimester_ended: NaiveDate,
+    },
+}
+
+/// One row of the ANC list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AncContactStatus {
+    pub k: u8,
+    pub trimester: Trimester,
+    pub doctor: bool,
+    pub state: AncState,
+}
+
+/// K1–K6 for a pregnancy: contacts fill the slots of their own trimester in date order
+/// (extra contacts in a trimester do not fill another trimester's slots).
+pub fn anc_status(
+    schedule: &AncSchedule,
+    hpht: NaiveDate,
+    contacts: &[NaiveDate],
+    today: NaiveDate,
+) -> Result<Vec<AncContactStatus>, PregnancyError> {
+    let mut by_tri: [Vec<NaiveDate>; 3] = Default::default();
+    for &c in contacts {
+        let t = schedule.trimester(gestational_age(hpht, c)?);
+        by_tri[usize::from(t.number() - 1)].push(c);
+    }
+    for v in &mut by_tri {
+        v.sort_unstable();
+    }
+    let mut used = [0usize; 3];
+    let mut out = Vec::with_capacity(schedule.contacts.len());
+    for rule in &schedule.contacts {
+        let t = Trimester::from_number(rule.trimester).unwrap_or(Trimester::Third);
+        let i = usize::from(t.number() - 1);
+        let (from, by) = schedule.window(hpht, t)?;
+        let state = match by_tri[i].get(used[i]) {
+            Some(&date) => {
+                used[i] += 1;
+                AncState::Done { date }
+            }
+            None if today > by => AncState::Missed {
+                trimester_ended: by,
+            },
+            None if today >= from => AncState::Due { by },
+            None => AncState::NotYetDue { from, by },
+        };
+        out.push(AncContactStatus {
+            k: rule.k,
+            trimester: t,
+            doctor: rule.doctor,
+            state,
+        });
+    }
+    Ok(out)
+}
+
+/// KEK (chronic energy deficiency) risk: LiLA < 23.5 cm.
+pub fn kek_risk(lila_cm: f64) -> Result<bool, PregnancyError> {
+    if !(10.0..=50.0).contains(&lila_cm) {
+        return Err(PregnancyError::ImplausibleLila(lila_cm));
+    }
+    Ok(lila_cm < KEK_LILA_CM)
+}
+
+/// Anaemia in pregnancy: Hb < 11 g/dL (trimesters 1 and 3), < 10.5 g/dL (trimester 2).
+pub fn anaemia(hb_g_dl: f64, trimester: Trimester) -> Result<bool, PregnancyError> {
+    if !(3.0..=20.0).contains(&hb_g_dl) {
+        return Err(PregnancyError::ImplausibleHb(hb_g_dl));
+    }
+    let threshold = match trimester {
+        Trimester::Second => 10.5,
+        Trimester::First | Trimester::Third => 11.0,
+    };
+    Ok(hb_g_dl < threshold)
+}
+
+/// Danger signs in pregnancy as listed in the Buku KIA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DangerSign {
+    /// Muntah terus dan tidak mau makan.
+    PersistentVomiting,
+    /// Demam tinggi.
+    HighFever,
+    /// Bengkak kaki, tangan dan wajah, atau sakit kepala disertai kejang.
+    SwellingOrHeadacheWithSeizures,
+    /// Janin dirasakan kurang bergerak dibandingkan sebelumnya.
+    ReducedFetalMovement,
+    /// Perdarahan pada hamil muda atau hamil tua.
+    Bleeding,
+    /// Air ketuban keluar sebelum waktunya.
+    WaterBreaksEarly,
+    /// Jantung berdebar-debar atau nyeri dada (other problem).
+    PalpitationsOrChestPain,
+    /// Batuk lama (lebih dari 2 minggu) (other problem).
+    LongCough,
+    /// Diare berulang (other problem).
+    RecurrentDiarrhoea,
+    /// Sakit saat kencing, keputihan atau gatal di kemaluan (other problem).
+    UrinaryOrVaginalComplaint,
+    /// Sulit tidur dan cemas berlebihan (other problem).
+    SleeplessAnxious,
+}
+
+impl DangerSign {
+    /// Every sign, for pick lists.
+    pub const ALL: [DangerSign; 11] = [
+        Self::PersistentVomiting,
+        Self::HighFever,
+        Self::SwellingOrHeadacheWithSeizures,
+        Self::ReducedFetalMovement,
+        Self::Bleeding,
+        Self::WaterBreaksEarly,
+        Self::PalpitationsOrChestPain,
+        Self::LongCough,
+        Self::RecurrentDiarrhoea,
+        Self::UrinaryOrVaginalComplaint,
+        Self::SleeplessAnxious,
+    ];
+
+    /// The Buku KIA's "go to the health facility now" signs.
+    pub fn refer_now(self) -> bool {
+        matches!(
+            self,
+            Self::PersistentVomiting
+                | Self::HighFever
+                | Self::SwellingOrHeadacheWithSeizures
+                | Self::ReducedFetalMovement
+                | Self::Bleeding
+                | Self::WaterBreaksEarly
+        )
+    }
+
+    pub fn label(self) -> Label {
+        let (key, id, en) = match self {
+            Self::PersistentVomiting => (
+                "pregnancy.danger.persistent_vomiting",
+                "Muntah terus dan tidak mau makan",
+                "Vomiting all the time and not eating",
+            ),
+            Self::HighFever => ("pregnancy.danger.high_fever", "Demam tinggi", "High fever"),
+            Self::SwellingOrHeadacheWithSeizures => (
+                "pregnancy.danger.swelling_headache_seizures",
+                "Bengkak kaki, tangan dan wajah, atau sakit kepala disertai kejang",
+                "Swollen feet, hands and face, or headache with seizures",
+            ),
+            Self::ReducedFetalMovement => (
+                "pregnancy.danger.reduced_fetal_movement",
+                "Janin dirasakan kurang bergerak dibandingkan sebelumnya",
+                "The baby moves less than before",
+            ),
+            Self::Bleeding => (
+                "pregnancy.danger.bleeding",
+                "Perdarahan pada hamil muda atau hamil tua",
+                "Bleeding, early or late in pregnancy",
+            ),
+            Self::WaterBreaksEarly => (
+                "pregnancy.danger.water_breaks_early",
+                "Air ketuban keluar sebelum waktunya",
+                "Waters break before their time",
+            ),
+            Self::PalpitationsOrChestPain => (
+                "pregnancy.danger.palpitations_chest_pain",
+                "Jantung berdebar-debar atau nyeri dada",
+                "Racing heart or chest pain",
+            ),
+            Self::LongCough => (
+                "pregnancy.danger.long_cough",
+                "Batuk lama (lebih dari 2 minggu)",
+                "Cough for more than 2 weeks",
+            ),
+            Self::RecurrentDiarrhoea => (
+                "pregnancy.danger.recurrent_diarrhoea",
+                "Diare berulang",
+                "Repeated diarrhoea",
+            ),
+            Self::UrinaryOrVaginalComplaint => (
+                "pregnancy.danger.urinary_vaginal",
+                "Sakit saat kencing, keputihan atau gatal di kemaluan",
+                "Pain when passing urine, discharge or itching",
+            ),
+            Self::SleeplessAnxious => (
+                "pregnancy.danger.sleepless_anxious",
+                "Sulit tidur dan cemas berlebihan",
+                "Cannot sleep, very anxious",
+            ),
+        };
+        Label { key, id, en }
+    }
+}
+
+/// What to do about the observed signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DangerAdvice {
+    /// Go to the health facility now; the kader reports to the bidan.
+    ReferNow,
+    /// See the bidan soon (at the pustu or the next visit).
+    SeeBidanSoon,
+    NoSigns,
+}
+
+impl DangerAdvice {
+    pub fn label(self) -> Label {
+        match self {
+            Self::ReferNow => Label {
+                key: "pregnancy.advice.refer_now",
+                id: "Ada tanda bahaya: segera ke fasilitas kesehatan dan lapor bidan",
+                en: "Danger sign: go to the health facility now and tell the bidan",
+            },
+            Self::SeeBidanSoon => Label {
+                key: "pregnancy.advice.see_bidan_soon",
+                id: "Ada keluhan: periksakan ke bidan",
+                en: "A complaint: see the bidan",
+            },
+            Self::NoSigns => Label {
+                key: "pregnancy.advice.no_signs",
+                id: "Tidak ada tanda bahaya",
+                en: "No danger signs",
+            },
+        }
+    }
+}
+
+/// Turn the signs observed at a visit into advice.
+pub fn danger_advice(signs: &[DangerSign]) -> DangerAdvice {
+    if signs.iter().any(|s| s.refer_now()) {
+        DangerAdvice::ReferNow
+    } else if signs.is_empty() {
+        DangerAdvice::NoSigns
+    } else {
+        DangerAdvice::SeeBidanSoon
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_anc_parses() {
+        assert_eq!(builtin_anc_schedules().len(), BUILTIN_ANC.len());
+        assert_eq!(builtin_anc_schedules()[0].id, DEFAULT_ANC_ID);
+        assert!(anc_schedule("anc-1-2-3-permenkes-21-2021-v1").is_some());
+    }
+
+    #[test]
+    fn labels_have_keys_and_both_languages() {
+        for s in DangerSign::ALL {
+            let l = s.label();
+            assert!(l.key.starts_with("pregnancy.danger."));
+            assert!(!l.id.is_empty() && !l.en.is_empty());
+        }
+    }
+}

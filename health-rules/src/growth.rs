@@ -1,1 +1,0 @@
-//! growth rules (being written).

@@ -1,0 +1,85 @@
+//! Errors of the growth module.
+
+use chrono::NaiveDate;
+use thiserror::Error;
+
+use super::Indicator;
+
+/// Why a growth computation could not be done.
+///
+/// Every variant has a stable message key ([`GrowthError::key`]) for the app's
+/// translation files; the `Display` text is the English sentence.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum GrowthError {
+    /// The measurement date is before the birth date.
+    #[error("the measurement date {measure_date} is before the birth date {birth_date}")]
+    MeasureBeforeBirth {
+        birth_date: NaiveDate,
+        measure_date: NaiveDate,
+    },
+    /// The child is older than every WHO table covers (the WHO 2007 reference ends at 19 years).
+    #[error(
+        "the child is {age_days} days old; WHO growth references cover birth to 19 years (below 229 months)"
+    )]
+    AgeOutOfRange { age_days: u32 },
+    /// The indicator has no WHO table at this age (e.g. arm circumference before 91 days or after 1856 days,
+    /// weight-for-age after 120 months).
+    #[error("{indicator} has no WHO reference at {age_days} days of age")]
+    IndicatorAgeOutOfRange { indicator: Indicator, age_days: u32 },
+    /// The length or height is outside the WHO weight-for-length (45–110 cm) or weight-for-height (65–120 cm) table.
+    #[error("{indicator} is defined for {min}–{max} cm; the child measures {length_cm} cm")]
+    LengthOutOfRange {
+        indicator: Indicator,
+        length_cm: f64,
+        min: f64,
+        max: f64,
+    },
+    /// A measurement is zero, negative, or not a number.
+    #[error("the {what} must be a positive number; got {value}")]
+    InvalidValue { what: &'static str, value: f64 },
+    /// `zscore` was asked for weight-for-length/height, which is indexed by length, not age.
+    #[error("{indicator} is indexed by length or height, not age: use zscore_for_length")]
+    NotAgeBased { indicator: Indicator },
+    /// `zscore_for_length` was asked for an age-based indicator.
+    #[error("{indicator} is indexed by age, not length: use zscore")]
+    NotLengthBased { indicator: Indicator },
+    /// Weight-for-length/height is computed only for weights of 0.9–58 kg (WHO anthro).
+    #[error(
+        "{indicator} is computed for weights of {min}–{max} kg; the child weighs {weight_kg} kg"
+    )]
+    WeightOutOfRange {
+        indicator: Indicator,
+        weight_kg: f64,
+        min: f64,
+        max: f64,
+    },
+    /// With bilateral pitting oedema WHO computes no weight-based z-score (weight-for-age,
+    /// weight-for-length/height, BMI-for-age); the child counts as below −3 SD for them.
+    #[error(
+        "weight-based z-scores are not computed for a child with oedema (counts as below -3 SD)"
+    )]
+    Oedema,
+    /// No measurement at all was given (weight, length/height, head or arm circumference).
+    #[error(
+        "no measurement was given: enter at least one of weight, length/height, head or arm circumference"
+    )]
+    NoMeasurement,
+}
+
+impl GrowthError {
+    /// Stable message key, e.g. `growth.age_out_of_range`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            GrowthError::MeasureBeforeBirth { .. } => "growth.measure_before_birth",
+            GrowthError::AgeOutOfRange { .. } => "growth.age_out_of_range",
+            GrowthError::IndicatorAgeOutOfRange { .. } => "growth.indicator_age_out_of_range",
+            GrowthError::LengthOutOfRange { .. } => "growth.length_out_of_range",
+            GrowthError::InvalidValue { .. } => "growth.invalid_value",
+            GrowthError::NotAgeBased { .. } => "growth.not_age_based",
+            GrowthError::NotLengthBased { .. } => "growth.not_length_based",
+            GrowthError::WeightOutOfRange { .. } => "growth.weight_out_of_range",
+            GrowthError::Oedema => "growth.oedema",
+            GrowthError::NoMeasurement => "growth.no_measurement",
+        }
+    }
+}
