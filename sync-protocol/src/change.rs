@@ -3,6 +3,7 @@
 use crate::entity::{Class, EntityKind};
 use crate::hlc::Hlc;
 use crate::ids::{DeviceId, RecordId, UserId};
+use crate::stamp::Stamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -10,10 +11,10 @@ use std::collections::BTreeMap;
 pub type Body = serde_json::Map<String, serde_json::Value>;
 
 /// One change. For a fact, `body` is the whole fact. For a mutable record, `body` holds only
-/// the fields this edit sets, and `base` names, per field, the stamp of the value the author
-/// saw and replaced (absent when the field had no value). For a tombstone of a mutable
-/// record, `base` is the author's whole view of the record's field stamps: the tombstone wins
-/// over exactly the edits it saw.
+/// the fields this edit sets, and `base` names, per field, the stamp (HLC and device) of the
+/// value the author saw and replaced (absent when the field had no value). For a tombstone of
+/// a mutable record, `base` is the author's whole view of the record's field stamps: the
+/// tombstone wins over exactly the edits it saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Change {
@@ -35,7 +36,7 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supersedes: Option<RecordId>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub base: BTreeMap<String, Hlc>,
+    pub base: BTreeMap<String, Stamp>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub body: Body,
 }
@@ -44,10 +45,52 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn canonicalise_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64()
+                && n.as_i64().is_none()
+                && n.as_u64().is_none()
+                && f.fract() == 0.0
+                && f.abs() < 9.007_199_254_740_992e15
+            {
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(canonicalise_numbers),
+        Value::Object(o) => o.values_mut().for_each(canonicalise_numbers),
+        _ => {}
+    }
+}
+
 impl Change {
     /// The key that makes a push idempotent.
     pub fn origin(&self) -> (DeviceId, u64) {
         (self.device, self.seq)
+    }
+
+    /// The stamp of this change's edits.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            hlc: self.hlc,
+            device: self.device,
+        }
+    }
+
+    /// The canonical JSON form that decides whether two changes with the same
+    /// `(device, seq)` are the same change: keys sorted, no whitespace, every number that is
+    /// a whole number written without fraction or exponent (so `100`, `100.0` and `1e2` are
+    /// one value), other numbers in their shortest round-trip form.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        canonicalise_numbers(&mut value);
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+
+    /// True when both are the same change by [`Self::canonical_json`].
+    pub fn same_content(&self, other: &Change) -> bool {
+        self == other || self.canonical_json() == other.canonical_json()
     }
 
     /// Checks the envelope's own consistency (not the body's schema).
@@ -57,6 +100,12 @@ impl Change {
         }
         if self.id.0.get_version_num() != 7 {
             return Err(EnvelopeError::NotUuidV7);
+        }
+        if self.supersedes.is_some_and(|s| s.0.get_version_num() != 7) {
+            return Err(EnvelopeError::SupersedesNotUuidV7);
+        }
+        if self.base.values().any(|b| b.hlc >= self.hlc) {
+            return Err(EnvelopeError::BaseNotBefore);
         }
         match self.kind.class() {
             Class::Fact => {
@@ -105,12 +154,16 @@ pub enum EnvelopeError {
     SupersedesOnMutable,
     #[error("a fact cannot supersede itself")]
     SupersedesItself,
+    #[error("the superseded record id must be UUID version 7")]
+    SupersedesNotUuidV7,
     #[error("a tombstone carries no body")]
     TombstoneWithBody,
     #[error("a change that is not a tombstone must carry a body")]
     EmptyBody,
     #[error("the base names a field the change does not set")]
     BaseWithoutField,
+    #[error("a base stamp must be earlier than the change's own stamp")]
+    BaseNotBefore,
 }
 
 impl EnvelopeError {
@@ -119,8 +172,12 @@ impl EnvelopeError {
         match self {
             EnvelopeError::ZeroSeq => "seq",
             EnvelopeError::NotUuidV7 => "id",
-            EnvelopeError::BaseOnFact | EnvelopeError::BaseWithoutField => "base",
-            EnvelopeError::SupersedesOnMutable | EnvelopeError::SupersedesItself => "supersedes",
+            EnvelopeError::BaseOnFact
+            | EnvelopeError::BaseWithoutField
+            | EnvelopeError::BaseNotBefore => "base",
+            EnvelopeError::SupersedesOnMutable
+            | EnvelopeError::SupersedesItself
+            | EnvelopeError::SupersedesNotUuidV7 => "supersedes",
             EnvelopeError::TombstoneWithBody | EnvelopeError::EmptyBody => "body",
         }
     }

@@ -8,6 +8,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
+/// The largest zstd window a decoder accepts: 2^23 bytes (8 MiB). Encoders at
+/// [`ZSTD_LEVEL`] use far smaller windows; a frame that asks for more is refused instead of
+/// making the decoder reserve its memory.
+pub const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
 /// The zstd level used when encoding. Level 3 is zstd's default: on this project's batches
 /// higher levels save a few percent of bytes for several times the CPU.
 pub const ZSTD_LEVEL: i32 = 3;
@@ -43,43 +48,51 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    /// Parses a `Content-Encoding` header value (absent means identity).
+    /// Parses a `Content-Encoding` header value: `zstd`, `gzip`, `identity`, or absent.
     pub fn from_header(value: Option<&str>) -> Result<Self, CodecError> {
         match value.map(|v| v.trim().to_ascii_lowercase()) {
             None => Ok(Encoding::Identity),
-            Some(v) if v.is_empty() || v == "identity" => Ok(Encoding::Identity),
+            Some(v) if v == "identity" => Ok(Encoding::Identity),
             Some(v) if v == "zstd" => Ok(Encoding::Zstd),
-            Some(v) if v == "gzip" || v == "x-gzip" => Ok(Encoding::Gzip),
+            Some(v) if v == "gzip" => Ok(Encoding::Gzip),
             Some(v) => Err(CodecError::UnsupportedEncoding(
                 v.chars().take(40).collect(),
             )),
         }
     }
 
-    /// The best encoding an `Accept-Encoding` header allows (zstd, then gzip, then identity).
+    /// The encoding an `Accept-Encoding` header prefers: the highest quality among zstd and
+    /// gzip (zstd on a tie), identity when neither is acceptable.
     pub fn negotiate_accept(accept: Option<&str>) -> Self {
         let Some(accept) = accept else {
             return Encoding::Identity;
         };
-        let offered: Vec<String> = accept
-            .split(',')
-            .filter_map(|part| {
-                let mut it = part.split(';');
-                let name = it.next()?.trim().to_ascii_lowercase();
-                let refused = it.any(|p| {
-                    let p = p.trim().replace(' ', "");
-                    p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
-                });
-                (!refused).then_some(name)
-            })
-            .collect();
-        if offered.iter().any(|n| n == "zstd") {
-            Encoding::Zstd
-        } else if offered.iter().any(|n| n == "gzip" || n == "x-gzip") {
-            Encoding::Gzip
-        } else {
-            Encoding::Identity
+        let mut best: Option<(u16, Encoding)> = None;
+        for part in accept.split(',') {
+            let mut it = part.split(';');
+            let name = it.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let enc = match name.as_str() {
+                "zstd" => Encoding::Zstd,
+                "gzip" => Encoding::Gzip,
+                _ => continue,
+            };
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q=").map(parse_quality))
+                .unwrap_or(Some(1000));
+            let Some(q) = q.filter(|q| *q > 0) else {
+                continue;
+            };
+            let better = match best {
+                None => true,
+                Some((bq, be)) => {
+                    q > bq || (q == bq && enc == Encoding::Zstd && be != Encoding::Zstd)
+                }
+            };
+            if better {
+                best = Some((q, enc));
+            }
         }
+        best.map_or(Encoding::Identity, |(_, e)| e)
     }
 
     /// The header value; `None` for identity.
@@ -105,7 +118,7 @@ pub enum CodecError {
     #[error("the body is not valid JSON of the expected shape: {0}")]
     Malformed(String),
     #[error("the body says protocol version {found}, expected {expected}")]
-    VersionMismatch { found: u16, expected: u16 },
+    VersionMismatch { found: u64, expected: u16 },
     #[error("the batch holds {len} changes; the limit is {limit}")]
     BatchTooLong { len: usize, limit: usize },
     #[error("could not encode the body: {0}")]
@@ -116,6 +129,21 @@ pub enum CodecError {
 pub fn encode<T: Serialize>(msg: &T, encoding: Encoding) -> Result<Vec<u8>, CodecError> {
     let json = serde_json::to_vec(msg).map_err(|e| CodecError::Encode(e.to_string()))?;
     compress(&json, encoding)
+}
+
+/// A quality value `0`…`1` with up to three decimals, in thousandths.
+fn parse_quality(q: &str) -> Option<u16> {
+    let q = q.trim();
+    let (int, frac) = q.split_once('.').unwrap_or((q, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac_val: u16 = format!("{frac:0<3}").parse().ok()?;
+    match int {
+        "0" => Some(frac_val),
+        "1" if frac_val == 0 => Some(1000),
+        _ => None,
+    }
 }
 
 /// Compresses bytes that are already JSON.
@@ -159,12 +187,23 @@ pub fn decompress(
             Ok(bytes.to_vec())
         }
         Encoding::Zstd => {
-            let decoder = zstd::stream::read::Decoder::new(bytes)
+            let mut decoder = zstd::stream::read::Decoder::new(bytes)
+                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+            decoder
+                .window_log_max(ZSTD_WINDOW_LOG_MAX)
                 .map_err(|e| CodecError::Corrupt(e.to_string()))?;
             read_limited(decoder, limits.max_decompressed)
         }
         Encoding::Gzip => {
-            read_limited(flate2::read::GzDecoder::new(bytes), limits.max_decompressed)
+            // One gzip member, and nothing after it.
+            let mut decoder = flate2::bufread::GzDecoder::new(bytes);
+            let out = read_limited(&mut decoder, limits.max_decompressed)?;
+            if !decoder.into_inner().is_empty() {
+                return Err(CodecError::Corrupt(
+                    "bytes after the end of the gzip stream".into(),
+                ));
+            }
+            Ok(out)
         }
     }
 }
@@ -185,46 +224,72 @@ fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, CodecError> 
     Ok(out)
 }
 
-/// The only field every version of every body has.
+/// The only field every version of every body has (any number, so that `"v": 70000` is
+/// still recognised as another version).
 #[derive(Deserialize)]
 struct VersionProbe {
-    v: u16,
+    v: serde_json::Value,
 }
 
-/// Decompresses and parses a body, enforcing every limit and the protocol version.
+/// Decompresses and parses a body of the current protocol version, enforcing every limit.
 pub fn decode<T: DeserializeOwned + WireMessage>(
     bytes: &[u8],
     encoding: Encoding,
     limits: &Limits,
 ) -> Result<T, CodecError> {
-    let json = decompress(bytes, encoding, limits)?;
-    decode_json(&json, limits)
+    decode_version(bytes, encoding, limits, PROTOCOL_VERSION)
 }
 
-/// Parses a body that is already decompressed.
+/// As [`decode`], for the version negotiated with the peer.
+pub fn decode_version<T: DeserializeOwned + WireMessage>(
+    bytes: &[u8],
+    encoding: Encoding,
+    limits: &Limits,
+    expected: u16,
+) -> Result<T, CodecError> {
+    let json = decompress(bytes, encoding, limits)?;
+    decode_json_version(&json, limits, expected)
+}
+
+/// Parses a body of the current version that is already decompressed.
 pub fn decode_json<T: DeserializeOwned + WireMessage>(
     json: &[u8],
     limits: &Limits,
 ) -> Result<T, CodecError> {
+    decode_json_version(json, limits, PROTOCOL_VERSION)
+}
+
+/// Parses a body of version `expected` that is already decompressed.
+pub fn decode_json_version<T: DeserializeOwned + WireMessage>(
+    json: &[u8],
+    limits: &Limits,
+    expected: u16,
+) -> Result<T, CodecError> {
+    if json.len() > limits.max_decompressed {
+        return Err(CodecError::DecompressedTooLarge {
+            limit: limits.max_decompressed,
+        });
+    }
     let msg: T = match serde_json::from_slice(json) {
         Ok(msg) => msg,
         Err(e) => {
             // A body of another version may fail to parse: say so rather than "malformed".
-            if let Ok(probe) = serde_json::from_slice::<VersionProbe>(json)
-                && probe.v != PROTOCOL_VERSION
-            {
-                return Err(CodecError::VersionMismatch {
-                    found: probe.v,
-                    expected: PROTOCOL_VERSION,
-                });
+            if let Ok(probe) = serde_json::from_slice::<VersionProbe>(json) {
+                let found = probe.v.as_u64();
+                if found != Some(u64::from(expected)) {
+                    return Err(CodecError::VersionMismatch {
+                        found: found.unwrap_or(u64::MAX),
+                        expected,
+                    });
+                }
             }
             return Err(CodecError::Malformed(e.to_string()));
         }
     };
-    if msg.version() != PROTOCOL_VERSION {
+    if msg.version() != expected {
         return Err(CodecError::VersionMismatch {
-            found: msg.version(),
-            expected: PROTOCOL_VERSION,
+            found: u64::from(msg.version()),
+            expected,
         });
     }
     if msg.batch_len() > limits.max_batch {
@@ -236,7 +301,62 @@ pub fn decode_json<T: DeserializeOwned + WireMessage>(
     Ok(msg)
 }
 
+/// Reads the error body of any answer, of any protocol version: unknown fields are ignored
+/// and `v` is not checked, so that an old app can still read a newer server's "update the
+/// app" answer. `None` when the body is not an error body at all.
+pub fn decode_error_body(
+    bytes: &[u8],
+    encoding: Encoding,
+    limits: &Limits,
+) -> Option<crate::ErrorBody> {
+    #[derive(Deserialize)]
+    struct AnyErrorBody {
+        #[serde(default)]
+        v: u16,
+        code: crate::ErrorCode,
+        #[serde(default)]
+        key: Option<String>,
+        #[serde(default)]
+        message: String,
+        #[serde(default)]
+        retry_after_s: Option<u32>,
+        #[serde(default)]
+        supported: Option<crate::VersionRange>,
+    }
+    let json = decompress(bytes, encoding, limits).ok()?;
+    let any: AnyErrorBody = serde_json::from_slice(&json).ok()?;
+    Some(crate::ErrorBody {
+        v: any.v,
+        code: any.code,
+        key: any
+            .key
+            .unwrap_or_else(|| any.code.message_key().to_string()),
+        message: any.message,
+        retry_after_s: any.retry_after_s,
+        supported: any.supported,
+    })
+}
+
 impl CodecError {
+    /// For a body of another protocol version, what the decoding side should tell its user,
+    /// seen from a server decoding a request: the app is older (update the app) or newer
+    /// (update the server). A client decoding a response swaps the two.
+    pub fn version_error(&self) -> Option<crate::VersionError> {
+        let CodecError::VersionMismatch { found, expected } = *self else {
+            return None;
+        };
+        let supported = crate::VersionRange {
+            min: expected,
+            max: expected,
+        };
+        let peer = u16::try_from(found).unwrap_or(u16::MAX);
+        Some(if found < u64::from(expected) {
+            crate::VersionError::PeerTooOld { peer, supported }
+        } else {
+            crate::VersionError::PeerTooNew { peer, supported }
+        })
+    }
+
     /// The request-level error a server answers with.
     pub fn error_code(&self) -> crate::ErrorCode {
         use crate::ErrorCode;

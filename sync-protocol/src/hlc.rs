@@ -50,17 +50,20 @@ impl Hlc {
         Ok(Self { wall_ms, counter })
     }
 
-    /// The next stamp after this one (carries into the millisecond when the counter is full).
+    /// The next stamp after this one (carries into the millisecond when the counter is
+    /// full). The greatest stamp has no successor and stays where it is; no clock reaches it
+    /// before the year 10889, and [`HybridClock::observe`] refuses remote stamps near it.
     fn tick(self) -> Self {
         match self.counter.checked_add(1) {
             Some(counter) => Hlc {
                 wall_ms: self.wall_ms,
                 counter,
             },
-            None => Hlc {
-                wall_ms: (self.wall_ms + 1).min(MAX_WALL_MS),
+            None if self.wall_ms < MAX_WALL_MS => Hlc {
+                wall_ms: self.wall_ms + 1,
                 counter: 0,
             },
+            None => self,
         }
     }
 }
@@ -89,6 +92,9 @@ impl FromStr for Hlc {
 
 impl Serialize for Hlc {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.wall_ms > MAX_WALL_MS {
+            return Err(serde::ser::Error::custom("HLC wall time beyond 48 bits"));
+        }
         let mut buf = [0u8; 16];
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let packed = (self.wall_ms << 16) | u64::from(self.counter);
@@ -173,6 +179,9 @@ impl ClockPolicy {
 pub struct HybridClock {
     /// The greatest stamp issued or observed.
     pub last: Hlc,
+    /// The greatest stamp observed from elsewhere: [`Self::repair`] never goes below it.
+    #[serde(default)]
+    pub max_observed: Hlc,
     /// Server time minus device wall time, learned at enrolment and each sync.
     pub offset_ms: i64,
     pub policy: ClockPolicy,
@@ -182,15 +191,17 @@ impl HybridClock {
     pub fn new(policy: ClockPolicy) -> Self {
         Self {
             last: Hlc::ZERO,
+            max_observed: Hlc::ZERO,
             offset_ms: 0,
             policy,
         }
     }
 
-    /// Restores a clock saved on disk.
-    pub fn restore(last: Hlc, offset_ms: i64, policy: ClockPolicy) -> Self {
+    /// Restores a clock saved on disk (persist `last`, `max_observed` and `offset_ms`).
+    pub fn restore(last: Hlc, max_observed: Hlc, offset_ms: i64, policy: ClockPolicy) -> Self {
         Self {
             last,
+            max_observed,
             offset_ms,
             policy,
         }
@@ -221,10 +232,31 @@ impl HybridClock {
     pub fn observe(&mut self, remote: Hlc, wall_ms: u64) -> Result<(), ClockError> {
         let pt = self.physical_ms(wall_ms);
         self.policy.check_remote(remote, pt)?;
+        self.max_observed = self.max_observed.max(remote);
         if remote > self.last {
             self.last = remote;
         }
         Ok(())
+    }
+
+    /// Takes in a stamp delivered by the district server (a pulled change). The server
+    /// admitted it only within the bound of its own clock, so it is trusted even when this
+    /// device's clock is behind (a tablet set back after its last calibration): later local
+    /// stamps order after it.
+    pub fn observe_trusted(&mut self, remote: Hlc) {
+        self.max_observed = self.max_observed.max(remote);
+        if remote > self.last {
+            self.last = remote;
+        }
+    }
+
+    /// A stamp for a local edit that replaces values stamped up to `after` (the edit's
+    /// `base`): always greater than `after`, as the envelope rules require.
+    pub fn now_after(&mut self, wall_ms: u64, after: Hlc) -> Hlc {
+        if after > self.last {
+            self.last = after;
+        }
+        self.now(wall_ms)
     }
 
     /// Learns the offset from a server time read at device wall time `wall_ms`.
@@ -245,16 +277,19 @@ impl HybridClock {
             .is_err()
     }
 
-    /// Moves a clock that ran ahead back to physical time. Only call this when every stamp
-    /// above physical time belongs to changes no other replica has accepted (the server
-    /// refused them with `clock_ahead`); re-stamp those changes afterwards with [`Self::now`].
-    /// Returns true when the clock moved back.
+    /// Moves a clock that ran ahead back to physical time, but never below a stamp it has
+    /// observed from elsewhere (later local edits must still order after what the device
+    /// saw). Only call this when every stamp above that point belongs to changes no other
+    /// replica has accepted (the server refused them with `clock_ahead`); re-stamp those
+    /// changes afterwards with [`Self::now`], and rewrite every `base` that named an old
+    /// stamp. Returns true when the clock moved back.
     pub fn repair(&mut self, wall_ms: u64) -> bool {
         if self.is_ahead(wall_ms) {
-            self.last = Hlc {
+            let floor = Hlc {
                 wall_ms: self.physical_ms(wall_ms),
                 counter: 0,
             };
+            self.last = floor.max(self.max_observed);
             true
         } else {
             false
@@ -321,6 +356,7 @@ mod tests {
     fn counter_overflow_carries_into_the_millisecond() {
         let mut c = HybridClock::restore(
             Hlc::new(T0, u16::MAX - 1).unwrap(),
+            Hlc::ZERO,
             0,
             ClockPolicy::default(),
         );
@@ -384,10 +420,46 @@ mod tests {
     }
 
     #[test]
+    fn trusted_stamps_and_bases_always_order_before_new_local_stamps() {
+        let mut c = HybridClock::new(ClockPolicy::default());
+        let server = Hlc::new(T0 + DAY, 0).unwrap(); // this tablet was set back a day
+        c.observe_trusted(server);
+        assert!(c.now(T0) > server);
+        let base = Hlc::new(T0 + 2 * DAY, 5).unwrap();
+        assert!(c.now_after(T0, base) > base);
+    }
+
+    #[test]
+    fn repair_never_goes_below_an_observed_stamp() {
+        let mut c = HybridClock::new(ClockPolicy::default());
+        let remote = Hlc::new(T0 + 10 * 60_000, 0).unwrap(); // legal: 10 minutes ahead
+        c.observe(remote, T0).unwrap();
+        c.now(T0 + 365 * DAY); // then the tablet jumps a year ahead
+        c.calibrate(T0, T0 + 365 * DAY);
+        assert!(c.repair(T0 + 365 * DAY));
+        assert!(c.now(T0 + 365 * DAY) > remote);
+    }
+
+    #[test]
     fn physical_time_saturates_instead_of_overflowing() {
-        let c = HybridClock::restore(Hlc::ZERO, i64::MIN, ClockPolicy::default());
+        let c = HybridClock::restore(Hlc::ZERO, Hlc::ZERO, i64::MIN, ClockPolicy::default());
         assert_eq!(c.physical_ms(5), 0);
-        let c = HybridClock::restore(Hlc::ZERO, i64::MAX, ClockPolicy::default());
+        let c = HybridClock::restore(Hlc::ZERO, Hlc::ZERO, i64::MAX, ClockPolicy::default());
         assert_eq!(c.physical_ms(u64::MAX), MAX_WALL_MS);
+        // The greatest stamp stays put instead of wrapping.
+        let mut c = HybridClock::restore(
+            Hlc::new(MAX_WALL_MS, u16::MAX).unwrap(),
+            Hlc::ZERO,
+            0,
+            ClockPolicy::default(),
+        );
+        assert_eq!(c.now(0), Hlc::new(MAX_WALL_MS, u16::MAX).unwrap());
+        assert!(
+            serde_json::to_string(&Hlc {
+                wall_ms: MAX_WALL_MS + 1,
+                counter: 0
+            })
+            .is_err()
+        );
     }
 }

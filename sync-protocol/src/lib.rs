@@ -18,6 +18,7 @@ pub mod merge;
 #[doc(hidden)]
 pub mod sample;
 pub mod schema;
+pub mod stamp;
 pub mod version;
 pub mod wire;
 
@@ -27,6 +28,7 @@ pub use entity::{Class, EntityKind, REFERRAL_STATUSES};
 pub use hlc::{ClockError, ClockPolicy, Hlc, HybridClock};
 pub use ids::{DeviceId, RecordId, UserId};
 pub use merge::{Applied, Conflict, ConflictKind, MergeError, Replica};
+pub use stamp::Stamp;
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, VersionRange};
 pub use wire::{
     EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest, LoginResponse, Outcome,

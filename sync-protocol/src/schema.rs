@@ -29,6 +29,8 @@ pub enum FieldType {
     PlaceCode,
     /// The id of another record.
     Ref,
+    /// The stamp of one edit, `<hlc>.<device>` (see [`crate::Stamp`]).
+    StampRef,
     /// A calendar date `YYYY-MM-DD`, not after today.
     Date,
     /// A calendar date `YYYY-MM-DD` that may be in the future (a follow-up date).
@@ -314,7 +316,7 @@ static CONFLICT_REVIEW: &[FieldSpec] = &[
     req("posyandu", PLACE),
     req("record", FieldType::Ref),
     req("field", SHORT),
-    req("loser_hlc", FieldType::Text { max: 16 }),
+    req("loser", FieldType::StampRef),
     req("decision", FieldType::Enum(&["keep_winner", "use_loser"])),
     opt("note", LONG),
 ];
@@ -346,7 +348,11 @@ fn reject(code: RejectCode, field: &str, message: String) -> Rejection {
 
 /// Validates a change against the schema. `creates` says whether the change creates its
 /// record (always for facts; for a mutable record, when the validator has not seen it), in
-/// which case required fields must be present. `today` (`YYYY-MM-DD`) bounds dates.
+/// which case required fields must be present. `today` (`YYYY-MM-DD`) bounds dates: a
+/// server passes the latest calendar date on Earth (its clock at UTC+14), so that no device
+/// in any time zone is refused for today's date; a device passes its local date.
+/// Text lengths count Unicode scalar values; integers are written without fraction or
+/// exponent.
 pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejection> {
     if let Err(e) = change.check_envelope() {
         return Err(reject(
@@ -440,8 +446,16 @@ fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejec
         }
         FieldType::Ref => {
             let s = value.as_str().ok_or_else(|| bad_type("a record id"))?;
-            if uuid::Uuid::parse_str(s).is_err() {
-                return Err(bad_value("is not a record id".into()));
+            if crate::ids::parse_canonical_uuid(s).is_none() {
+                return Err(bad_value(
+                    "is not a record id (lowercase hyphenated UUID)".into(),
+                ));
+            }
+        }
+        FieldType::StampRef => {
+            let s = value.as_str().ok_or_else(|| bad_type("a stamp"))?;
+            if s.parse::<crate::Stamp>().is_err() {
+                return Err(bad_value("is not a stamp <hlc>.<device>".into()));
             }
         }
         FieldType::Date => {
@@ -494,11 +508,14 @@ fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejec
             if o.len() > max_keys {
                 return Err(bad_value(format!("has more than {max_keys} answers")));
             }
-            if o.values().any(|v| {
-                v.is_object() || v.is_array() && v.as_array().is_some_and(|a| a.len() > 64)
-            }) {
+            let plain = |v: &Value| !(v.is_object() || v.is_array());
+            let ok = o.values().all(|v| match v {
+                Value::Array(a) => a.len() <= 64 && a.iter().all(plain),
+                other => plain(other),
+            });
+            if !ok {
                 return Err(bad_value(
-                    "answers must be plain values or short lists".into(),
+                    "answers must be plain values or short lists of plain values".into(),
                 ));
             }
         }
@@ -539,7 +556,7 @@ fn check_measurement(change: &Change) -> Result<(), Rejection> {
             format!("a {ty} of {value} {unit} is outside {min}–{max}"),
         ));
     }
-    if ty == "length_height" && !change.body.contains_key("position") {
+    if ty == "length_height" && change.body.get("position").is_none_or(Value::is_null) {
         return Err(reject(
             RejectCode::InvalidBody,
             "position",
@@ -547,6 +564,24 @@ fn check_measurement(change: &Change) -> Result<(), Rejection> {
         ));
     }
     Ok(())
+}
+
+/// A mutable record stays in the posyandu that created it (its `posyandu` is what scope
+/// and pull filters use). A change that sets another `posyandu` is refused; a person who
+/// moves is marked `moved` and registered again in the new posyandu, linked by a
+/// `person_merge`.
+pub fn check_area_unchanged(change: &Change, stored_posyandu: &str) -> Result<(), Rejection> {
+    match change.body.get("posyandu").and_then(Value::as_str) {
+        Some(p) if p != stored_posyandu => Err(reject(
+            RejectCode::InvalidValue,
+            "posyandu",
+            format!(
+                "a {} stays in posyandu {stored_posyandu}; register it again in {p}",
+                change.kind
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `YYYY-MM-DD` naming a real day of the Gregorian calendar.

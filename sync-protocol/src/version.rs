@@ -49,10 +49,12 @@ impl VersionRange {
     /// Parses the header value and negotiates.
     pub fn negotiate_header(self, header: Option<&str>) -> Result<u16, VersionError> {
         let raw = header.ok_or(VersionError::Missing)?;
-        let peer = raw
-            .trim()
-            .parse::<u16>()
-            .map_err(|_| VersionError::Unparsable(raw.chars().take(20).collect()))?;
+        let digits = raw.trim();
+        let unparsable = || VersionError::Unparsable(raw.chars().take(20).collect());
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(unparsable());
+        }
+        let peer = digits.parse::<u16>().map_err(|_| unparsable())?;
         self.negotiate(peer)
     }
 }
@@ -78,7 +80,13 @@ pub enum VersionError {
 }
 
 impl VersionError {
-    /// The message key the app translates.
+    /// The message key a client shows when the *server* answered with this error (the
+    /// server's view: its peer, the app, is too old or too new).
+    pub fn client_message_key(&self) -> &'static str {
+        self.message_key()
+    }
+
+    /// The message key the app translates, for an error the server found in a request.
     pub fn message_key(&self) -> &'static str {
         match self {
             VersionError::Missing
@@ -96,12 +104,13 @@ mod tests {
     #[test]
     fn negotiation_table() {
         let server = VersionRange { min: 2, max: 3 };
-        let cases: [(Option<&str>, Result<u16, &str>); 7] = [
+        let cases: [(Option<&str>, Result<u16, &str>); 8] = [
             (Some("2"), Ok(2)),
             (Some(" 3 "), Ok(3)),
             (Some("1"), Err("sync.update_app")),
             (Some("4"), Err("sync.update_server")),
             (Some("v2"), Err("sync.update_app")),
+            (Some("+2"), Err("sync.update_app")),
             (Some(""), Err("sync.update_app")),
             (None, Err("sync.update_app")),
         ];

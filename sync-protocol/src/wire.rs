@@ -245,8 +245,8 @@ wire_message!(PullRequest);
 #[serde(deny_unknown_fields)]
 pub struct PullResponse {
     pub v: u16,
-    /// Changes in the user's scope after the request's cursor, in server order. Includes the
-    /// device's own changes only when another device made them.
+    /// Changes in the user's scope after the request's cursor, in server order. May include
+    /// the device's own changes; it recognises them by `(device, seq)`.
     pub changes: Vec<Change>,
     /// Opaque: store it once this page is applied, send it with the next pull.
     pub cursor: String,
@@ -412,6 +412,9 @@ pub enum ErrorCode {
     Unavailable,
     /// 500: a bug on the server; the request changed nothing.
     Internal,
+    /// A code this version does not know (from a newer server); treat by HTTP status.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ErrorCode {
@@ -434,6 +437,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "sync.error.not_found",
             ErrorCode::Unavailable => "sync.error.unavailable",
             ErrorCode::Internal => "sync.error.internal",
+            ErrorCode::Unknown => "sync.error.unknown",
         }
     }
 
@@ -451,7 +455,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::NotFound => 404,
             ErrorCode::Unavailable => 503,
-            ErrorCode::Internal => 500,
+            ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
     }
 

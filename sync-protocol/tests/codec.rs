@@ -245,6 +245,10 @@ fn content_encoding_headers() {
         (Some("gzip, deflate, br"), Encoding::Gzip),
         (Some("gzip, zstd"), Encoding::Zstd),
         (Some("zstd;q=0, gzip"), Encoding::Gzip),
+        (Some("zstd;q=0.1, gzip"), Encoding::Gzip),
+        (Some("gzip;q=0.5, zstd;q=0.5"), Encoding::Zstd),
+        (Some("gzip;q=0, zstd;q=0"), Encoding::Identity),
+        (Some("zstd;q=2"), Encoding::Identity),
         (Some("identity"), Encoding::Identity),
     ];
     for (accept, want) in cases {
@@ -277,4 +281,86 @@ proptest! {
             let _ = decode::<PushRequest>(&bytes[..c], enc, &limits);
         }
     }
+}
+
+#[test]
+fn gzip_with_trailing_bytes_is_refused() {
+    let mut bytes = encode(&batch(3), Encoding::Gzip).unwrap();
+    bytes.extend_from_slice(b"garbage");
+    let err = decode::<PushRequest>(&bytes, Encoding::Gzip, &Limits::default()).unwrap_err();
+    assert!(matches!(err, CodecError::Corrupt(_)), "{err}");
+}
+
+#[test]
+fn zstd_frames_asking_for_a_huge_window_are_refused() {
+    use std::io::Write;
+    let json = encode(&batch(3), Encoding::Identity).unwrap();
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    enc.window_log(27).unwrap();
+    enc.long_distance_matching(true).unwrap();
+    enc.write_all(&json).unwrap();
+    let bytes = enc.finish().unwrap();
+    // A frame with a 128 MiB window: refused before any memory is reserved for it.
+    let err = decode::<PushRequest>(&bytes, Encoding::Zstd, &Limits::default());
+    assert!(matches!(err, Err(CodecError::Corrupt(_))), "{err:?}");
+}
+
+#[test]
+fn version_errors_say_who_must_update() {
+    let limits = Limits::default();
+    for (v, key) in [
+        ("0", "sync.update_app"),
+        ("2", "sync.update_server"),
+        ("70000", "sync.update_server"),
+        ("\"2\"", "sync.update_server"),
+    ] {
+        let body = format!(r#"{{"v":{v},"last_seq":1,"app_version":"9"}}"#);
+        let err = decode_json::<StatusRequest>(body.as_bytes(), &limits).unwrap_err();
+        let version = err
+            .version_error()
+            .unwrap_or_else(|| panic!("{body}: {err}"));
+        assert_eq!(version.message_key(), key, "{body}");
+    }
+}
+
+#[test]
+fn an_error_body_of_any_version_can_be_read() {
+    use sync_protocol::codec::decode_error_body;
+    let future = json!({"v": 3, "code": "protocol_unsupported", "key": "sync.update_app", "message": "Update", "supported": {"min": 3, "max": 4}, "docs": "https://..."});
+    let bytes = serde_json::to_vec(&future).unwrap();
+    let body = decode_error_body(&bytes, Encoding::Identity, &Limits::default()).unwrap();
+    assert_eq!(body.code, ErrorCode::ProtocolUnsupported);
+    assert_eq!(body.supported.map(|s| s.min), Some(3));
+    let unknown = json!({"v": 3, "code": "quota_exceeded", "message": "later"});
+    let body = decode_error_body(
+        &serde_json::to_vec(&unknown).unwrap(),
+        Encoding::Identity,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(body.code, ErrorCode::Unknown);
+    assert!(decode_error_body(b"not json", Encoding::Identity, &Limits::default()).is_none());
+}
+
+#[test]
+fn the_same_change_written_with_other_numbers_is_a_duplicate() {
+    use sync_protocol::{Applied, Replica};
+    let a = batch(1).changes.remove(0);
+    let mut text = serde_json::to_string(&a).unwrap();
+    // Re-spell the weight the way another client's JSON library might.
+    let weight = a.body["value"].as_f64().unwrap();
+    assert!(text.contains(&format!("\"value\":{weight}")));
+    let mut b = a.clone();
+    b.body.insert("value".into(), json!(weight));
+    let whole = json!(100.0);
+    b.body.insert("count".into(), whole);
+    let mut a2 = a.clone();
+    a2.body.insert("count".into(), json!(100));
+    text = serde_json::to_string(&b).unwrap();
+    let b: sync_protocol::Change = serde_json::from_str(&text).unwrap();
+    assert!(a2.same_content(&b));
+    assert_eq!(a2.canonical_json(), b.canonical_json());
+    let mut r = Replica::new();
+    assert_eq!(r.apply(&a2).unwrap(), Applied::New);
+    assert_eq!(r.apply(&b).unwrap(), Applied::Duplicate);
 }

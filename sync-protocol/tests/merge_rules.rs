@@ -53,7 +53,7 @@ fn cases() -> Vec<Case> {
                     2,
                     20,
                     &[("name", json!("Maria Bria"))],
-                    &[("name", 10)],
+                    &[("name", 1, 10)],
                 ),
             ],
             values: json!({"name": "Maria Bria"}),
@@ -71,30 +71,12 @@ fn cases() -> Vec<Case> {
                     1,
                     15,
                     &[("name", json!("Mariana"))],
-                    &[("name", 10)],
+                    &[("name", 1, 10)],
                 ),
             ],
             values: json!({"name": "Mariana"}),
             deleted: false,
             conflicts: vec![],
-        },
-        Case {
-            name: "an edit stamped below the edit it saw (no working HLC does this) loses visibly",
-            changes: vec![
-                edit(id, P, 1, 1, 10, &[("name", json!("Maria"))], &[]),
-                edit(
-                    id,
-                    P,
-                    2,
-                    1,
-                    5,
-                    &[("name", json!("Mariana"))],
-                    &[("name", 10)],
-                ),
-            ],
-            values: json!({"name": "Maria"}),
-            deleted: false,
-            conflicts: vec![("name", json!("Mariana"))],
         },
         Case {
             name: "concurrent edits of one field: later HLC wins, the loser is kept as a conflict",
@@ -115,7 +97,7 @@ fn cases() -> Vec<Case> {
                     1,
                     20,
                     &[("name", json!("Maria Bria"))],
-                    &[("name", 10)],
+                    &[("name", 1, 10)],
                 ),
                 edit(
                     id,
@@ -124,7 +106,7 @@ fn cases() -> Vec<Case> {
                     1,
                     30,
                     &[("name", json!("Mariya"))],
-                    &[("name", 10)],
+                    &[("name", 1, 10)],
                 ),
             ],
             values: json!({"name": "Mariya", "dusun": "Halilulik A"}),
@@ -150,9 +132,9 @@ fn cases() -> Vec<Case> {
                     1,
                     20,
                     &[("name", json!("Maria Bria"))],
-                    &[("name", 10)],
+                    &[("name", 1, 10)],
                 ),
-                edit(id, P, 3, 1, 15, &[("rt", json!("02"))], &[("rt", 10)]),
+                edit(id, P, 3, 1, 15, &[("rt", json!("02"))], &[("rt", 1, 10)]),
             ],
             values: json!({"name": "Maria Bria", "rt": "02"}),
             deleted: false,
@@ -183,7 +165,7 @@ fn cases() -> Vec<Case> {
             changes: vec![
                 edit(id, P, 1, 1, 10, &[("name", json!("Maria"))], &[]),
                 edit(id, P, 2, 1, 20, &[("rt", json!("03"))], &[]),
-                tombstone(id, P, 3, 1, 30, &[("name", 10), ("rt", 20)]),
+                tombstone(id, P, 3, 1, 30, &[("name", 1, 10), ("rt", 2, 20)]),
             ],
             values: json!({"name": "Maria", "rt": "03"}),
             deleted: true,
@@ -194,7 +176,7 @@ fn cases() -> Vec<Case> {
             changes: vec![
                 edit(id, P, 1, 1, 10, &[("name", json!("Maria"))], &[]),
                 edit(id, P, 2, 1, 25, &[("rt", json!("03"))], &[]),
-                tombstone(id, P, 3, 1, 30, &[("name", 10)]),
+                tombstone(id, P, 3, 1, 30, &[("name", 1, 10)]),
             ],
             values: json!({"name": "Maria", "rt": "03"}),
             deleted: false,
@@ -204,7 +186,7 @@ fn cases() -> Vec<Case> {
             name: "an edit after the tombstone that did not see it keeps the record",
             changes: vec![
                 edit(id, P, 1, 1, 10, &[("name", json!("Maria"))], &[]),
-                tombstone(id, P, 2, 1, 20, &[("name", 10)]),
+                tombstone(id, P, 2, 1, 20, &[("name", 1, 10)]),
                 edit(
                     id,
                     P,
@@ -212,7 +194,7 @@ fn cases() -> Vec<Case> {
                     2,
                     30,
                     &[("name", json!("Maria B"))],
-                    &[("name", 10)],
+                    &[("name", 1, 10)],
                 ),
             ],
             values: json!({"name": "Maria B"}),
@@ -238,7 +220,7 @@ fn cases() -> Vec<Case> {
                     1,
                     20,
                     &[("status", json!("done"))],
-                    &[("status", 10)],
+                    &[("status", 1, 10)],
                 ),
                 // A kader's tablet, unaware, sets it back to "received" later by HLC.
                 edit(
@@ -248,12 +230,13 @@ fn cases() -> Vec<Case> {
                     1,
                     30,
                     &[("status", json!("received"))],
-                    &[("status", 10)],
+                    &[("status", 1, 10)],
                 ),
             ],
             values: json!({"status": "done", "reason": "BGM"}),
             deleted: false,
-            conflicts: vec![("status", json!("received"))],
+            // Progress is not a disagreement: a forward-only field never conflicts.
+            conflicts: vec![],
         },
         Case {
             name: "a referral moved forward step by step has no conflict",
@@ -266,7 +249,7 @@ fn cases() -> Vec<Case> {
                     1,
                     20,
                     &[("status", json!("received"))],
-                    &[("status", 10)],
+                    &[("status", 1, 10)],
                 ),
                 edit(
                     id,
@@ -275,7 +258,7 @@ fn cases() -> Vec<Case> {
                     2,
                     30,
                     &[("status", json!("done"))],
-                    &[("status", 20)],
+                    &[("status", 2, 20)],
                 ),
             ],
             values: json!({"status": "done"}),
@@ -426,7 +409,15 @@ fn duplicates_and_reused_sequence_numbers() {
 #[test]
 fn envelope_rules_table() {
     use sync_protocol::EnvelopeError as E;
-    let ok_edit = edit(rid(1), P, 1, 1, 10, &[("name", json!("A"))], &[("name", 5)]);
+    let ok_edit = edit(
+        rid(1),
+        P,
+        1,
+        1,
+        10,
+        &[("name", json!("A"))],
+        &[("name", 2, 5)],
+    );
     let ok_fact = fact(rid(2), M, 1, 2, 10, json!({"value": 1}));
     let mut cases: Vec<(Change, Option<E>)> =
         vec![(ok_edit.clone(), None), (ok_fact.clone(), None)];
@@ -439,7 +430,7 @@ fn envelope_rules_table() {
     ));
     cases.push((c, Some(E::NotUuidV7)));
     let mut c = ok_fact.clone();
-    c.base.insert("value".into(), hlc(1));
+    c.base.insert("value".into(), stamp(1, 1));
     cases.push((c, Some(E::BaseOnFact)));
     let mut c = ok_edit.clone();
     c.supersedes = Some(rid(3));
@@ -455,8 +446,16 @@ fn envelope_rules_table() {
     c.base.clear();
     cases.push((c, Some(E::EmptyBody)));
     let mut c = ok_edit.clone();
-    c.base.insert("rt".into(), hlc(1));
+    c.base.insert("rt".into(), stamp(1, 1));
     cases.push((c, Some(E::BaseWithoutField)));
+    let mut c = ok_edit.clone();
+    c.base.insert("name".into(), stamp(2, 10));
+    cases.push((c, Some(E::BaseNotBefore)));
+    let mut c = ok_fact.clone();
+    c.supersedes = Some(sync_protocol::RecordId(uuid::Uuid::from_u128(
+        0x1234_5678_9abc_4def_8000_0000_0000_0002,
+    )));
+    cases.push((c, Some(E::SupersedesNotUuidV7)));
     for (change, want) in cases {
         assert_eq!(change.check_envelope().err(), want, "{change:?}");
     }

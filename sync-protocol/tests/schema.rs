@@ -187,3 +187,67 @@ fn dates_table() {
         assert_eq!(is_valid_date(s), ok, "{s}");
     }
 }
+
+#[test]
+fn newer_rules_table() {
+    use sync_protocol::schema::check_area_unchanged;
+    let m = |body: Value| fact(rid(2), EntityKind::Measurement, 1, 1, 10, body);
+    let lying_null = json!({"posyandu": "P1", "person": rid(1).to_string(), "type": "length_height", "value": 74.0, "unit": "cm", "position": null});
+    assert_eq!(
+        validate(&m(lying_null), true, TODAY)
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("position")
+    );
+    let s = |answers: Value| {
+        fact(
+            rid(3),
+            EntityKind::Screening,
+            1,
+            1,
+            10,
+            json!({"posyandu": "P1", "person": rid(1).to_string(), "instrument": "tb", "date": "2025-11-20", "answers": answers}),
+        )
+    };
+    assert_eq!(
+        validate(
+            &s(json!({"cough_2_weeks": true, "symptoms": ["fever", "night_sweats"]})),
+            true,
+            TODAY
+        ),
+        Ok(())
+    );
+    assert!(validate(&s(json!({"nested": {"a": 1}})), true, TODAY).is_err());
+    assert!(validate(&s(json!({"list": [{"a": 1}]})), true, TODAY).is_err());
+    let review = |loser: &str| {
+        fact(
+            rid(4),
+            EntityKind::ConflictReview,
+            1,
+            1,
+            10,
+            json!({"posyandu": "P1", "record": rid(1).to_string(), "field": "name", "loser": loser, "decision": "keep_winner"}),
+        )
+    };
+    assert_eq!(
+        validate(&review(&stamp(2, 5).to_string()), true, TODAY),
+        Ok(())
+    );
+    assert_eq!(
+        validate(&review("hello"), true, TODAY)
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("loser")
+    );
+    let moved = person_create(json!({"posyandu": "53.04.05.2001.P02"}));
+    assert_eq!(
+        check_area_unchanged(&moved, "53.04.05.2001.P01")
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("posyandu")
+    );
+    assert_eq!(check_area_unchanged(&moved, "53.04.05.2001.P02"), Ok(()));
+}

@@ -1,22 +1,24 @@
 //! Append-only facts (visits, measurements, immunisations, ...).
 
+use super::MergeError;
 use crate::change::{Body, Change};
 use crate::entity::EntityKind;
-use crate::hlc::Hlc;
-use crate::ids::{DeviceId, RecordId};
+use crate::ids::{RecordId, UserId};
+use crate::stamp::Stamp;
 use serde::{Deserialize, Serialize};
 
 /// The merged state of one fact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FactRecord {
     pub kind: EntityKind,
-    /// The fact as first made; `None` while only its tombstone has arrived.
+    /// The fact as made; `None` while only its tombstone has arrived.
     pub body: Option<Body>,
     /// Who made it, and when.
-    pub made: Option<(Hlc, DeviceId)>,
+    pub made: Option<Stamp>,
+    pub author: Option<UserId>,
     pub supersedes: Option<RecordId>,
     /// Stamps of the tombstones that hide this fact (sorted, no duplicates).
-    pub tombstones: Vec<(Hlc, DeviceId)>,
+    pub tombstones: Vec<Stamp>,
 }
 
 impl FactRecord {
@@ -25,43 +27,101 @@ impl FactRecord {
             kind,
             body: None,
             made: None,
+            author: None,
             supersedes: None,
             tombstones: Vec::new(),
         }
     }
 
-    /// Adds a change. A fact never changes once made: when two different bodies arrive for
-    /// one id (a buggy or malicious device; the server refuses the second), the one with the
-    /// smaller stamp is kept on every replica, so replicas still agree.
-    pub fn apply(&mut self, change: &Change) {
-        let stamp = (change.hlc, change.device);
+    /// Adds a change. A fact never changes once made. Should two different bodies arrive
+    /// for one id (a faulty device; the server refuses the second with `fact_immutable`,
+    /// and the device removes a refused change from its own state), every replica keeps the
+    /// one with the smaller stamp, then the smaller canonical JSON: the result does not
+    /// depend on arrival order.
+    pub fn apply(&mut self, change: &Change) -> Result<(), MergeError> {
+        if change.kind != self.kind {
+            return Err(MergeError::KindMismatch {
+                id: change.id,
+                existing: self.kind,
+                incoming: change.kind,
+            });
+        }
+        let stamp = change.stamp();
         if change.tombstone {
             if let Err(pos) = self.tombstones.binary_search(&stamp) {
                 self.tombstones.insert(pos, stamp);
             }
-            return;
+            return Ok(());
         }
-        if self.made.is_none_or(|made| stamp < made) {
+        let replace = match self.made {
+            None => true,
+            Some(made) if stamp < made => true,
+            Some(made) if stamp == made => {
+                let mine = serde_json::to_vec(&(&self.body, &self.supersedes)).unwrap_or_default();
+                let theirs = serde_json::to_vec(&(&Some(&change.body), &change.supersedes))
+                    .unwrap_or_default();
+                theirs < mine
+            }
+            Some(_) => false,
+        };
+        if replace {
             self.body = Some(change.body.clone());
             self.made = Some(stamp);
+            self.author = Some(change.author);
             self.supersedes = change.supersedes;
         }
+        Ok(())
+    }
+
+    /// Takes out one change (refused by the server for good). Returns true when removed.
+    pub fn remove(&mut self, stamp: Stamp) -> bool {
+        let before = self.tombstones.len();
+        self.tombstones.retain(|t| *t != stamp);
+        let mut removed = self.tombstones.len() != before;
+        if self.made == Some(stamp) {
+            self.body = None;
+            self.made = None;
+            self.author = None;
+            self.supersedes = None;
+            removed = true;
+        }
+        removed
     }
 
     /// Adds everything another replica's copy holds.
-    pub fn merge(&mut self, other: &FactRecord) {
+    pub fn merge(&mut self, other: &FactRecord) -> Result<(), MergeError> {
+        if other.kind != self.kind {
+            return Err(MergeError::KindMismatch {
+                id: RecordId(uuid::Uuid::nil()),
+                existing: self.kind,
+                incoming: other.kind,
+            });
+        }
         for t in &other.tombstones {
             if let Err(pos) = self.tombstones.binary_search(t) {
                 self.tombstones.insert(pos, *t);
             }
         }
-        if let (Some(theirs), Some(body)) = (other.made, &other.body)
-            && self.made.is_none_or(|mine| theirs < mine)
-        {
-            self.body = Some(body.clone());
-            self.made = Some(theirs);
-            self.supersedes = other.supersedes;
+        if let (Some(theirs), Some(body)) = (other.made, &other.body) {
+            let replace = match self.made {
+                None => true,
+                Some(mine) if theirs < mine => true,
+                Some(mine) if theirs == mine => {
+                    let a = serde_json::to_vec(&(&self.body, &self.supersedes)).unwrap_or_default();
+                    let b =
+                        serde_json::to_vec(&(&other.body, &other.supersedes)).unwrap_or_default();
+                    b < a
+                }
+                Some(_) => false,
+            };
+            if replace {
+                self.body = Some(body.clone());
+                self.made = Some(theirs);
+                self.author = other.author;
+                self.supersedes = other.supersedes;
+            }
         }
+        Ok(())
     }
 
     /// A tombstone always wins over a fact: the fact cannot have changed since its author saw it.

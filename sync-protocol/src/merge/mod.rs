@@ -21,4 +21,4 @@ mod replica;
 
 pub use fact::FactRecord;
 pub use mutable::{Conflict, ConflictKind, FieldEdit, MutableRecord, Tombstone};
-pub use replica::{Applied, MergeError, Record, RecordView, Replica};
+pub use replica::{Applied, MergeError, Record, RecordView, Replica, admit};

@@ -63,11 +63,26 @@ pub enum RecordView {
     },
 }
 
-/// A replica: the changes it has received and the records they make.
+/// A replica: the changes it has received and the records they make. It is the reference
+/// model of the rules; stores use [`admit`] and the record types directly.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Replica {
     log: BTreeMap<(DeviceId, u64), Change>,
     records: BTreeMap<RecordId, Record>,
+}
+
+/// Decides what to do with an incoming change given the stored change with the same
+/// `(device, seq)`, if any: the check every store makes before merging.
+pub fn admit(stored: Option<&Change>, incoming: &Change) -> Result<Applied, MergeError> {
+    incoming.check_envelope()?;
+    match stored {
+        None => Ok(Applied::New),
+        Some(seen) if seen.same_content(incoming) => Ok(Applied::Duplicate),
+        Some(_) => Err(MergeError::SeqReused {
+            device: incoming.device,
+            seq: incoming.seq,
+        }),
+    }
 }
 
 impl Replica {
@@ -77,16 +92,8 @@ impl Replica {
 
     /// Applies one change. Duplicates (same device, sequence number and content) are no-ops.
     pub fn apply(&mut self, change: &Change) -> Result<Applied, MergeError> {
-        change.check_envelope()?;
-        if let Some(seen) = self.log.get(&change.origin()) {
-            return if seen == change {
-                Ok(Applied::Duplicate)
-            } else {
-                Err(MergeError::SeqReused {
-                    device: change.device,
-                    seq: change.seq,
-                })
-            };
+        if admit(self.log.get(&change.origin()), change)? == Applied::Duplicate {
+            return Ok(Applied::Duplicate);
         }
         let record = match self.records.get_mut(&change.id) {
             Some(r) if r.kind() != change.kind => {
@@ -106,19 +113,33 @@ impl Replica {
                 }),
         };
         match record {
-            Record::Mutable(m) => m.apply(change),
-            Record::Fact(f) => f.apply(change),
+            Record::Mutable(m) => m.apply(change)?,
+            Record::Fact(f) => f.apply(change)?,
         }
         self.log.insert(change.origin(), change.clone());
         Ok(Applied::New)
     }
 
     /// Receives every change another replica holds (a sync in both directions is two calls).
-    pub fn merge_from(&mut self, other: &Replica) -> Result<(), MergeError> {
-        for change in other.log.values() {
-            self.apply(change)?;
+    /// A change that cannot be applied is skipped and reported; the others are applied.
+    pub fn merge_from(&mut self, other: &Replica) -> Vec<MergeError> {
+        other
+            .log
+            .values()
+            .filter_map(|c| self.apply(c).err())
+            .collect()
+    }
+
+    /// Takes out a change this replica made and the server refused for good.
+    pub fn remove(&mut self, origin: (DeviceId, u64)) -> bool {
+        let Some(change) = self.log.remove(&origin) else {
+            return false;
+        };
+        match self.records.get_mut(&change.id) {
+            Some(Record::Mutable(m)) => m.remove(change.stamp()),
+            Some(Record::Fact(f)) => f.remove(change.stamp()),
+            None => false,
         }
-        Ok(())
     }
 
     /// Every change this replica holds, by origin.

@@ -29,7 +29,16 @@ pub fn hlc(ms_after_t0: u64) -> Hlc {
     Hlc::new(T0 + ms_after_t0, 0).unwrap()
 }
 
-/// An edit of a mutable record by device `d` at time `t`, setting `fields`, having seen `base`.
+/// The stamp of device `d`'s edit at time `t`.
+pub fn stamp(d: u64, t: u64) -> sync_protocol::Stamp {
+    sync_protocol::Stamp {
+        hlc: hlc(t),
+        device: dev(d),
+    }
+}
+
+/// An edit of a mutable record by device `d` at time `t`, setting `fields`, having seen
+/// `base`: (field, device, time) of each edit it replaced.
 pub fn edit(
     id: RecordId,
     kind: EntityKind,
@@ -37,7 +46,7 @@ pub fn edit(
     seq: u64,
     t: u64,
     fields: &[(&str, Value)],
-    base: &[(&str, u64)],
+    base: &[(&str, u64, u64)],
 ) -> Change {
     Change {
         id,
@@ -49,7 +58,10 @@ pub fn edit(
         schema: 1,
         tombstone: false,
         supersedes: None,
-        base: base.iter().map(|(f, t)| (f.to_string(), hlc(*t))).collect(),
+        base: base
+            .iter()
+            .map(|(f, d, t)| (f.to_string(), stamp(*d, *t)))
+            .collect(),
         body: fields
             .iter()
             .map(|(f, v)| (f.to_string(), v.clone()))
@@ -63,7 +75,7 @@ pub fn tombstone(
     d: u64,
     seq: u64,
     t: u64,
-    seen: &[(&str, u64)],
+    seen: &[(&str, u64, u64)],
 ) -> Change {
     let mut c = edit(id, kind, d, seq, t, &[], seen);
     c.tombstone = true;
