@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use health_rules::Sex;
 use health_rules::growth::{
-    Assessment, GrowthError, Indicator, Measurement, Measures, Position, assess,
+    Assessment, GrowthError, Indicator, Measurement, Measures, Position, Skipped, assess,
 };
 
 const GROWTH_HELP: &str = "\
@@ -23,6 +23,11 @@ CSV input: a header row with the columns
 in any order; only sex, birth_date and measure_date are required, empty cells are allowed,
 and an optional `oedema` column (y/n) is read when present. sex: F/M, female/male, P/L;
 dates: YYYY-MM-DD or DD/MM/YYYY; numbers may use a decimal comma; position: lying or standing.
+The delimiter is `,` or `;` (as Excel saves it with an Indonesian locale), detected from
+the header line; the output uses the same delimiter. A row with more cells than the header
+is cut to the header's width (an error unless the extra cells are empty); a row that is
+not valid UTF-8 is written with its unreadable characters replaced and an error flag.
+With oedema, weight-for-length/height is `Gizi buruk (edema)` with no z-score.
 
 CSV output: every input row, in order, with its original cells, followed by
   z_wfa,z_lhfa,z_wfl,z_wfh,z_bfa,z_hcfa,z_acfa,cat_wfa,cat_lhfa,cat_wfl,cat_wfh,cat_bfa,flags
@@ -70,7 +75,8 @@ pub struct GrowthArgs {
     /// Print JSON instead of text.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
-    /// Language of the category labels in text and CSV output.
+    /// Language of the output: headings, indicator names, categories, flags and the
+    /// reasons an index was not computed (`id`: Bahasa Indonesia, `en`: English).
     #[arg(long, value_enum, default_value_t = Lang::Id)]
     lang: Lang,
     /// Assess every row of this CSV register instead of one child.
@@ -138,7 +144,11 @@ fn run_single(args: &GrowthArgs) -> ExitCode {
     let a = match assess(&m) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("error: {}.", capitalise(&e.to_string()));
+            let msg = match args.lang {
+                Lang::Id => e.message_id(),
+                Lang::En => e.to_string(),
+            };
+            eprintln!("error: {}.", capitalise(&msg));
             return ExitCode::from(1);
         }
     };
@@ -186,73 +196,120 @@ fn category_text(a: &Assessment, ind: Indicator, lang: Lang) -> String {
     match a.get(ind).and_then(|r| r.category) {
         Some(c) => {
             let l = c.label();
-            match lang {
-                Lang::Id => l.id.to_string(),
-                Lang::En => l.en.to_string(),
+            let text = match lang {
+                Lang::Id => l.id,
+                Lang::En => l.en,
+            };
+            // With oedema weight-for-length/height has a category but no z-score.
+            match a.get(ind).and_then(|r| r.z) {
+                Some(_) => text.to_string(),
+                None => match lang {
+                    Lang::Id => format!("{text} (edema)"),
+                    Lang::En => format!("{text} (oedema)"),
+                },
             }
         }
         None => String::new(),
     }
 }
 
+/// Indicator name without the abbreviation (printed in its own column).
+fn indicator_name(ind: Indicator, lang: Lang) -> &'static str {
+    let l = ind.label();
+    match lang {
+        Lang::Id => l.id.split(" (").next().unwrap_or(l.id),
+        Lang::En => l.en,
+    }
+}
+
+fn skip_reason(s: &Skipped, lang: Lang) -> &str {
+    match lang {
+        Lang::Id => &s.reason_id,
+        Lang::En => &s.reason,
+    }
+}
+
 fn render_text(a: &Assessment, measured: Option<Position>, lang: Lang) -> String {
-    let sex = match a.sex {
-        Sex::Female => "female (perempuan)",
-        Sex::Male => "male (laki-laki)",
+    let id = lang == Lang::Id;
+    let sex = match (a.sex, id) {
+        (Sex::Female, true) => "perempuan",
+        (Sex::Male, true) => "laki-laki",
+        (Sex::Female, false) => "female (perempuan)",
+        (Sex::Male, false) => "male (laki-laki)",
     };
-    let reference = if a.age_days <= 1856 {
-        "WHO Child Growth Standards 2006"
+    let reference = match (a.age_days <= 1856, id) {
+        (true, true) => "Standar Pertumbuhan Anak WHO 2006",
+        (false, true) => "Referensi Pertumbuhan WHO 2007",
+        (true, false) => "WHO Child Growth Standards 2006",
+        (false, false) => "WHO Growth Reference 2007",
+    };
+    let mut out = if id {
+        format!(
+            "Anak: {sex}, umur {} hari ({:.1} bulan) — {reference}\n",
+            a.age_days, a.age_months
+        )
     } else {
-        "WHO Growth Reference 2007"
+        format!(
+            "Child: {sex}, {} days ({:.1} months) — {reference}\n",
+            a.age_days, a.age_months
+        )
     };
-    let mut out = format!(
-        "Child: {sex}, {} days ({:.1} months) — {reference}\n",
-        a.age_days, a.age_months
-    );
     if let Some(l) = a.length_height_cm {
-        let used = if a.age_days < 731 {
-            "length (lying)"
-        } else {
-            "height (standing)"
+        let lying = a.age_days < 731;
+        let used = match (lying, id) {
+            (true, true) => "panjang badan (berbaring)",
+            (false, true) => "tinggi badan (berdiri)",
+            (true, false) => "length (lying)",
+            (false, false) => "height (standing)",
         };
-        let note = match measured {
-            Some(Position::Standing) if a.age_days < 731 => ", +0.7 cm: measured standing",
-            Some(Position::Lying) if a.age_days >= 731 => ", -0.7 cm: measured lying",
+        let note = match (measured, id) {
+            (Some(Position::Standing), true) if lying => ", +0.7 cm: diukur berdiri",
+            (Some(Position::Lying), true) if !lying => ", -0.7 cm: diukur berbaring",
+            (Some(Position::Standing), false) if lying => ", +0.7 cm: measured standing",
+            (Some(Position::Lying), false) if !lying => ", -0.7 cm: measured lying",
             _ => "",
         };
-        out.push_str(&format!("Used {used}: {l:.1} cm{note}\n"));
+        let lead = if id { "Dipakai" } else { "Used" };
+        out.push_str(&format!("{lead} {used}: {l:.1} cm{note}\n"));
     }
     if let Some(b) = a.bmi {
-        out.push_str(&format!("BMI: {b:.2} kg/m²\n"));
+        let name = if id { "IMT" } else { "BMI" };
+        out.push_str(&format!("{name}: {b:.2} kg/m²\n"));
     }
     out.push('\n');
     let mut any = false;
     for ind in Indicator::ALL {
         let Some(r) = a.get(ind) else { continue };
         any = true;
-        let flag = if r.flagged {
-            "  CHECK: implausible value (WHO flag), re-measure"
-        } else {
-            ""
+        let flag = match (r.flagged, id) {
+            (false, _) => "",
+            (true, true) => "  PERIKSA: nilai tidak wajar (flag WHO), ukur ulang",
+            (true, false) => "  CHECK: implausible value (WHO flag), re-measure",
         };
+        let z =
+            r.z.map_or_else(|| "     -".to_string(), |z| format!("{z:>6.2}"));
         let line = format!(
-            "{:<7} {:<27} z = {:>6.2}  {}{flag}",
+            "{:<7} {:<35} z = {z}  {}{flag}",
             abbreviation(ind, a.age_days),
-            ind.label().en,
-            r.z,
+            indicator_name(ind, lang),
             category_text(a, ind, lang),
         );
         out.push_str(line.trim_end());
         out.push('\n');
     }
     if !any {
-        out.push_str("No z-score could be computed.\n");
+        out.push_str(if id {
+            "Tidak ada z-skor yang bisa dihitung.\n"
+        } else {
+            "No z-score could be computed.\n"
+        });
     }
     for s in &a.skipped {
+        let lead = if id { "Tidak dihitung" } else { "Not computed" };
         out.push_str(&format!(
-            "Not computed: {} — {}.\n",
-            s.indicator.label().en,
-            s.reason
+            "{lead}: {} — {}.\n",
+            indicator_name(s.indicator, lang),
+            skip_reason(s, lang)
         ));
     }
     out.trim_end().to_string()
@@ -411,13 +468,15 @@ fn row_measurement(rec: &csv::StringRecord, c: &Columns) -> Result<Measurement, 
 
 /// The cells appended to one output row.
 fn result_cells(outcome: &Result<Assessment, String>, lang: Lang) -> Vec<String> {
+    let id = lang == Lang::Id;
     let mut cells = Vec::with_capacity(Z_COLUMNS.len() + CATEGORY_COLUMNS.len() + 1);
     match outcome {
         Ok(a) => {
             for (_, ind) in Z_COLUMNS {
                 cells.push(
                     a.get(ind)
-                        .map(|r| format!("{:.2}", r.z))
+                        .and_then(|r| r.z)
+                        .map(|z| format!("{z:.2}"))
                         .unwrap_or_default(),
                 );
             }
@@ -427,13 +486,29 @@ fn result_cells(outcome: &Result<Assessment, String>, lang: Lang) -> Vec<String>
             let mut flags: Vec<String> = Indicator::ALL
                 .iter()
                 .filter(|i| a.get(**i).is_some_and(|r| r.flagged))
-                .map(|i| format!("{}: implausible, re-measure (WHO flag)", i.code()))
+                .map(|i| {
+                    if id {
+                        format!("{}: tidak wajar, ukur ulang (flag WHO)", i.code())
+                    } else {
+                        format!("{}: implausible, re-measure (WHO flag)", i.code())
+                    }
+                })
                 .collect();
-            flags.extend(
-                a.skipped
-                    .iter()
-                    .map(|s| format!("{}: not computed, {}", s.indicator.code(), s.reason)),
-            );
+            flags.extend(a.skipped.iter().map(|s| {
+                if id {
+                    format!(
+                        "{}: tidak dihitung, {}",
+                        s.indicator.code(),
+                        skip_reason(s, lang)
+                    )
+                } else {
+                    format!(
+                        "{}: not computed, {}",
+                        s.indicator.code(),
+                        skip_reason(s, lang)
+                    )
+                }
+            }));
             cells.push(flags.join("; "));
         }
         Err(e) => {
@@ -453,7 +528,9 @@ enum CsvFailure {
 }
 
 fn run_csv(input: &Path, output: &Path, lang: Lang) -> ExitCode {
-    match process_csv(input, output, lang) {
+    let to_stdout = output.as_os_str() == "-";
+    let tmp = output.with_extension("csv.partial");
+    match process_csv(input, output, &tmp, lang) {
         Ok((rows, bad)) => {
             if bad > 0 {
                 eprintln!(
@@ -465,42 +542,88 @@ fn run_csv(input: &Path, output: &Path, lang: Lang) -> ExitCode {
             }
         }
         Err(CsvFailure::Fatal(msg)) => {
+            // Never leave a half-written register behind.
+            if !to_stdout && tmp.exists() {
+                let _ = std::fs::remove_file(&tmp);
+            }
             eprintln!("error: {msg}");
             ExitCode::from(2)
         }
     }
 }
 
-fn process_csv(input: &Path, output: &Path, lang: Lang) -> Result<(usize, usize), CsvFailure> {
+/// `;` when the header line has more semicolons than commas (Excel with an Indonesian
+/// locale saves CSV with `;` because the comma is the decimal separator), else `,`.
+fn sniff_delimiter(data: &[u8]) -> u8 {
+    let first_line = data.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| first_line.iter().filter(|b| **b == c).count();
+    if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// A byte record as text: invalid UTF-8 is replaced (U+FFFD) and reported.
+fn to_text(rec: &csv::ByteRecord) -> (csv::StringRecord, bool) {
+    let mut out = csv::StringRecord::with_capacity(rec.as_slice().len(), rec.len());
+    let mut valid = true;
+    for field in rec {
+        match std::str::from_utf8(field) {
+            Ok(f) => out.push_field(f),
+            Err(_) => {
+                valid = false;
+                out.push_field(&String::from_utf8_lossy(field));
+            }
+        }
+    }
+    (out, valid)
+}
+
+fn process_csv(
+    input: &Path,
+    output: &Path,
+    tmp: &Path,
+    lang: Lang,
+) -> Result<(usize, usize), CsvFailure> {
     let fatal = CsvFailure::Fatal;
-    let file =
-        File::open(input).map_err(|e| fatal(format!("cannot open {}: {e}", input.display())))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
-    let header = reader
-        .headers()
-        .map_err(|e| {
-            fatal(format!(
-                "cannot read the header of {}: {e}",
-                input.display()
-            ))
-        })?
-        .clone();
+    let data =
+        std::fs::read(input).map_err(|e| fatal(format!("cannot open {}: {e}", input.display())))?;
+    let delimiter = sniff_delimiter(&data);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(data.as_slice());
+    let (header, header_utf8) = reader.byte_headers().map(to_text).map_err(|e| {
+        fatal(format!(
+            "cannot read the header of {}: {e}",
+            input.display()
+        ))
+    })?;
+    if !header_utf8 {
+        eprintln!(
+            "line 1: the header is not valid UTF-8 text; unreadable characters are replaced (save the file as UTF-8)."
+        );
+    }
     let columns =
         Columns::from_header(&header).map_err(|e| fatal(format!("{}: {e}", input.display())))?;
 
     // Write to a temporary file next to the output and rename at the end, so a crash
     // never leaves a half-written register under the requested name.
     let to_stdout = output.as_os_str() == "-";
-    let tmp = output.with_extension("csv.partial");
     let sink: Box<dyn Write> = if to_stdout {
         Box::new(io::stdout().lock())
     } else {
         Box::new(
-            File::create(&tmp)
+            File::create(tmp)
                 .map_err(|e| fatal(format!("cannot create {}: {e}", tmp.display())))?,
         )
     };
-    let mut writer = csv::Writer::from_writer(sink);
+    // Flexible: a row is never refused for its width (rows are cut or padded below).
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_writer(sink);
     let write_err = |e: csv::Error| fatal(format!("cannot write {}: {e}", output.display()));
 
     let mut out_header = header.clone();
@@ -514,29 +637,61 @@ fn process_csv(input: &Path, output: &Path, lang: Lang) -> Result<(usize, usize)
     writer.write_record(&out_header).map_err(write_err)?;
 
     let (mut rows, mut bad) = (0usize, 0usize);
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+    let mut raw = csv::ByteRecord::new();
+    let mut last_line = 1u64;
+    loop {
+        let (record, line, problem) = match reader.read_byte_record(&mut raw) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = raw.position().map_or(last_line + 1, |p| p.line());
+                let (mut record, utf8) = to_text(&raw);
+                let mut problem = (!utf8).then(|| {
+                    "the row is not valid UTF-8 text (save the file as UTF-8); unreadable characters are replaced".to_string()
+                });
+                if record.len() > header.len() {
+                    let extra_empty = record
+                        .iter()
+                        .skip(header.len())
+                        .all(|c| c.trim().is_empty());
+                    let what = format!("{} cells, header has {}", record.len(), header.len());
+                    if extra_empty {
+                        // Spreadsheets often add empty cells at the end: cut, and say so.
+                        eprintln!("line {line}: {what}; the extra empty cells are cut.");
+                    } else if problem.is_none() {
+                        problem = Some(format!(
+                            "{what}; the extra cells are cut (a decimal comma without quotes? quote the number or save with ';')"
+                        ));
+                    }
+                    record.truncate(header.len());
+                }
+                (record, line, problem)
+            }
             Err(e) => {
-                // An unreadable record (e.g. invalid UTF-8): report it and go on.
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                eprintln!(
-                    "line {line}: the row cannot be read ({e}); it is left out of the output."
-                );
-                rows += 1;
-                bad += 1;
-                continue;
+                // Not a row we can show: keep the output aligned with an empty row.
+                let line = e.position().map_or(last_line + 1, |p| p.line());
+                (
+                    csv::StringRecord::new(),
+                    line,
+                    Some(format!("the row cannot be read ({e})")),
+                )
             }
         };
+        last_line = line;
         rows += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let outcome = row_measurement(&record, &columns)
-            .and_then(|m| assess(&m).map_err(|e: GrowthError| e.to_string()));
+        let outcome = match problem {
+            Some(p) => Err(p),
+            None => row_measurement(&record, &columns).and_then(|m| {
+                assess(&m).map_err(|e: GrowthError| match lang {
+                    Lang::Id => e.message_id(),
+                    Lang::En => e.to_string(),
+                })
+            }),
+        };
         if let Err(e) = &outcome {
             bad += 1;
             eprintln!("line {line}: {}.", capitalise(e));
         }
-        let mut out = record.clone();
+        let mut out = record;
         // Pad short rows so the appended columns line up with the header.
         while out.len() < header.len() {
             out.push_field("");
@@ -551,7 +706,7 @@ fn process_csv(input: &Path, output: &Path, lang: Lang) -> Result<(usize, usize)
         .map_err(|e| fatal(format!("cannot write {}: {e}", output.display())))?;
     drop(writer);
     if !to_stdout {
-        std::fs::rename(&tmp, output).map_err(|e| {
+        std::fs::rename(tmp, output).map_err(|e| {
             fatal(format!(
                 "cannot move {} to {}: {e}",
                 tmp.display(),

@@ -166,9 +166,16 @@ fn region(d: &[u32]) -> Option<RegionCode> {
     ((11..=96).contains(&r.province) && r.kabupaten > 0 && r.kecamatan > 0).then_some(r)
 }
 
-/// Parse and check a NIK (surrounding spaces are ignored).
+/// Remove the spaces people type into long numbers ("5304 0112 …", tabs, non-breaking
+/// spaces), so they are not counted as characters.
+fn without_spaces(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Parse and check a NIK (spaces anywhere, as in "5304 0112 1020 0001", are ignored).
 pub fn parse_nik(s: &str) -> Result<Nik, IdentityError> {
-    let s = s.trim();
+    let s = without_spaces(s);
+    let s = s.as_str();
     let d = digits(s, IdentityError::NikBadLength, |position, found| {
         IdentityError::NikNotDigits { position, found }
     })?;
@@ -235,9 +242,10 @@ pub struct NoKk {
     pub region: RegionCode,
 }
 
-/// Parse and check a No KK (surrounding spaces are ignored).
+/// Parse and check a No KK (spaces anywhere are ignored).
 pub fn parse_no_kk(s: &str) -> Result<NoKk, IdentityError> {
-    let s = s.trim();
+    let s = without_spaces(s);
+    let s = s.as_str();
     let d = digits(s, IdentityError::KkBadLength, |position, found| {
         IdentityError::KkNotDigits { position, found }
     })?;

@@ -23,6 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::Label;
 
+/// A dose dated up to this many days after "today" is accepted as given on that date:
+/// tablets' clocks are often wrong by a day or two. Later dates are an error.
+pub const CLOCK_SKEW_DAYS: u64 = 3;
+
 /// Id of the built-in national schedule.
 pub const DEFAULT_SCHEDULE_ID: &str = "imunisasi-nasional-2024-v1";
 const BUILTIN_SCHEDULE: &str = include_str!("../data/immunisation/nasional-2024.json");
@@ -34,7 +38,9 @@ pub enum ImmunisationError {
     UnknownDose(String),
     #[error("dose {dose_id} recorded on {date}, before the birth date")]
     GivenBeforeBirth { dose_id: String, date: NaiveDate },
-    #[error("dose {dose_id} recorded on {date}, which is after today")]
+    #[error(
+        "dose {dose_id} recorded on {date}, which is after today (more than {CLOCK_SKEW_DAYS} days)"
+    )]
     GivenInFuture { dose_id: String, date: NaiveDate },
     #[error("a date for dose {0} is outside the supported calendar")]
     DateOutOfRange(String),
@@ -117,10 +123,26 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Parse and check a schedule (unique ids; `after` names an earlier dose).
+    /// Parse and check a schedule (unique ids; `after` names an earlier dose;
+    /// `earliest ≤ recommended < on_time_before ≤ allowed_before` for every birth date).
     pub fn from_json(json: &str) -> Result<Self, ImmunisationError> {
         let s: Self =
             serde_json::from_str(json).map_err(|e| ImmunisationError::TableParse(e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// The checks of [`Schedule::from_json`], for a schedule built in code.
+    pub fn validate(&self) -> Result<(), ImmunisationError> {
+        let s = self;
+        for dose in &s.doses {
+            if !offsets_in_order(dose) {
+                return Err(ImmunisationError::TableInvalid(format!(
+                    "{}: {} must have earliest <= recommended < on_time_before <= allowed_before",
+                    s.id, dose.id
+                )));
+            }
+        }
         for (i, dose) in s.doses.iter().enumerate() {
             let earlier = s.doses.get(..i).unwrap_or_default();
             if earlier.iter().any(|d| d.id == dose.id) {
@@ -138,7 +160,7 @@ impl Schedule {
                 )));
             }
         }
-        Ok(s)
+        Ok(())
     }
 
     /// The built-in national schedule (2024).
@@ -158,6 +180,41 @@ impl Schedule {
     pub fn dose(&self, id: &str) -> Option<&Dose> {
         self.doses.iter().find(|d| d.id == id)
     }
+}
+
+/// Offsets are calendar arithmetic (months, then days), so their order can depend on the
+/// birth date (1 month vs 30 days): check it on birth dates at every month end and a
+/// leap day.
+fn offsets_in_order(dose: &Dose) -> bool {
+    const BIRTHS: [(i32, u32, u32); 8] = [
+        (2023, 1, 31),
+        (2024, 1, 31),
+        (2024, 2, 29),
+        (2023, 3, 31),
+        (2023, 4, 30),
+        (2023, 8, 31),
+        (2023, 12, 31),
+        (2023, 6, 15),
+    ];
+    BIRTHS.iter().all(|&(y, m, d)| {
+        let Some(birth) = NaiveDate::from_ymd_opt(y, m, d) else {
+            return false;
+        };
+        let at = |o: Offset| o.from(birth);
+        let (Some(e), Some(r), Some(t)) = (
+            at(dose.earliest),
+            at(dose.recommended),
+            at(dose.on_time_before),
+        ) else {
+            return false;
+        };
+        let allowed_ok = match dose.allowed_before.map(at) {
+            None => true,
+            Some(Some(a)) => t <= a,
+            Some(None) => false,
+        };
+        e <= r && r < t && allowed_ok
+    })
 }
 
 /// A dose recorded as given.
@@ -287,8 +344,58 @@ pub struct AreaOptions {
     pub je_area: bool,
 }
 
+/// Split recorded doses into the usable ones and one error per bad record (unknown
+/// dose, before the birth date, more than [`CLOCK_SKEW_DAYS`] after `today`). The due
+/// list of the usable ones can then be built with [`due_list`]; the app shows the
+/// errors as "check this record".
+pub fn check_given(
+    schedule: &Schedule,
+    birth: NaiveDate,
+    given: &[GivenDose],
+    today: NaiveDate,
+) -> (Vec<GivenDose>, Vec<ImmunisationError>) {
+    let mut ok = Vec::with_capacity(given.len());
+    let mut bad = Vec::new();
+    for g in given {
+        match check_one(schedule, birth, g, today) {
+            Ok(()) => ok.push(g.clone()),
+            Err(e) => bad.push(e),
+        }
+    }
+    (ok, bad)
+}
+
+fn check_one(
+    schedule: &Schedule,
+    birth: NaiveDate,
+    g: &GivenDose,
+    today: NaiveDate,
+) -> Result<(), ImmunisationError> {
+    if schedule.dose(&g.dose_id).is_none() {
+        return Err(ImmunisationError::UnknownDose(g.dose_id.clone()));
+    }
+    if g.date < birth {
+        return Err(ImmunisationError::GivenBeforeBirth {
+            dose_id: g.dose_id.clone(),
+            date: g.date,
+        });
+    }
+    let latest = today
+        .checked_add_days(Days::new(CLOCK_SKEW_DAYS))
+        .unwrap_or(today);
+    if g.date > latest {
+        return Err(ImmunisationError::GivenInFuture {
+            dose_id: g.dose_id.clone(),
+            date: g.date,
+        });
+    }
+    Ok(())
+}
+
 /// The state of every dose of `schedule` for a child on `today`, in schedule order.
-/// A dose recorded twice counts once, at its first date.
+/// A dose recorded twice counts once, at its first date. A dose dated up to
+/// [`CLOCK_SKEW_DAYS`] after `today` counts as given (clock skew). Any bad record fails
+/// the whole list: use [`check_given`] first to set bad records aside.
 pub fn due_list(
     schedule: &Schedule,
     birth: NaiveDate,
@@ -298,21 +405,10 @@ pub fn due_list(
 ) -> Result<Vec<DoseStatus>, ImmunisationError> {
     let mut given_on: HashMap<&str, NaiveDate> = HashMap::new();
     for g in given {
+        check_one(schedule, birth, g, today)?;
         let dose = schedule
             .dose(&g.dose_id)
             .ok_or_else(|| ImmunisationError::UnknownDose(g.dose_id.clone()))?;
-        if g.date < birth {
-            return Err(ImmunisationError::GivenBeforeBirth {
-                dose_id: g.dose_id.clone(),
-                date: g.date,
-            });
-        }
-        if g.date > today {
-            return Err(ImmunisationError::GivenInFuture {
-                dose_id: g.dose_id.clone(),
-                date: g.date,
-            });
-        }
         let slot = given_on.entry(dose.id.as_str()).or_insert(g.date);
         *slot = (*slot).min(g.date);
     }
@@ -416,5 +512,57 @@ mod tests {
             Schedule::from_json("[]").map_err(|e| e.key()),
             Err("immunisation.table_parse")
         );
+    }
+
+    #[test]
+    fn offsets_out_of_order_are_rejected() {
+        let dose = |earliest: &str, recommended: &str, on_time: &str, allowed: &str| {
+            format!(
+                r#"{{"id":"x","name":"x","source":"x","doses":[
+                {{"id":"A1","series":"A","name":"A1","earliest":{earliest},
+                 "recommended":{recommended},"on_time_before":{on_time},"allowed_before":{allowed}}}]}}"#
+            )
+        };
+        // (earliest, recommended, on_time_before, allowed_before, valid)
+        let cases = [
+            (r#"{}"#, r#"{"months":1}"#, r#"{"months":2}"#, "null", true),
+            (
+                r#"{"days":42}"#,
+                r#"{"months":2}"#,
+                r#"{"months":3}"#,
+                r#"{"months":3}"#,
+                true,
+            ),
+            (
+                r#"{"months":2}"#,
+                r#"{"months":1}"#,
+                r#"{"months":3}"#,
+                "null",
+                false,
+            ),
+            (r#"{}"#, r#"{"months":2}"#, r#"{"months":2}"#, "null", false),
+            (
+                r#"{}"#,
+                r#"{"months":1}"#,
+                r#"{"months":3}"#,
+                r#"{"months":2}"#,
+                false,
+            ),
+            // 1 month is 28-31 days: 30 days is not always before it.
+            (
+                r#"{"days":30}"#,
+                r#"{"months":1}"#,
+                r#"{"months":2}"#,
+                "null",
+                false,
+            ),
+        ];
+        for (e, r, t, a, valid) in cases {
+            let got = Schedule::from_json(&dose(e, r, t, a)).map(|_| ());
+            assert_eq!(got.is_ok(), valid, "{e} {r} {t} {a}: {got:?}");
+            if !valid {
+                assert_eq!(got.map_err(|e| e.key()), Err("immunisation.table_invalid"));
+            }
+        }
     }
 }

@@ -10,7 +10,15 @@
 //! - **2T**: T this month and T last month.
 //! - **BGM** (bawah garis merah): weight-for-age z below the red line. The 2010 KMS puts
 //!   the red line at −3 SD; the position is data ([`RedLine`]). The z-score comes from
-//!   the caller (the `growth` module), never computed here.
+//!   the caller (the `growth` module), never computed here. It is rounded to 2 decimals
+//!   ([`crate::growth::round_z`]) before the comparison, as `growth::assess` does for
+//!   the categories, so BGM and the BB/U category never disagree. A missing or
+//!   non-finite z gives `bgm: None` (unknown).
+//! - **Above the orange line** (*di atas garis oranye*, Buku KIA since 2020): weight-for-age
+//!   z above the upper line ([`OrangeLine`], versioned data; default +1 SD, to be
+//!   confirmed, see `data/kms/garis-oranye-buku-kia-2020.json`).
+//! - What to do about T, 2T, BGM and above-orange is data too ([`GrowthActions`]): by
+//!   default a single T is a home visit with counselling, the others a referral.
 //!
 //! The KBM table varies by district, so it is data: `data/kbm/*.json`, each with a
 //! version id; callers pick by id ([`kbm_table`]) or load a district table with
@@ -29,6 +37,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::common::Label;
+use crate::growth::round_z;
 
 /// Id of the default KBM table (Buku KIA).
 pub const DEFAULT_KBM_ID: &str = "kbm-buku-kia-v1";
@@ -40,6 +49,12 @@ const BUILTIN_KBM: [&str; 2] = [
     include_str!("../data/kbm/lokal-600-200.json"),
 ];
 const BUILTIN_RED_LINE: &str = include_str!("../data/kms/garis-merah-kms-2010.json");
+const BUILTIN_ORANGE_LINE: &str = include_str!("../data/kms/garis-oranye-buku-kia-2020.json");
+const BUILTIN_GROWTH_ACTIONS: &str = include_str!("../data/kms/tindak-lanjut-buku-kia.json");
+/// Id of the default orange line (Buku KIA 2020+, +1 SD; to be confirmed).
+pub const DEFAULT_ORANGE_LINE_ID: &str = "orange-line-buku-kia-2020";
+/// Id of the default follow-up actions (single T: home visit; 2T, BGM, above orange: refer).
+pub const DEFAULT_GROWTH_ACTIONS_ID: &str = "growth-actions-buku-kia-v1";
 
 /// Errors from KMS rules and tables. `key()` gives the translation key.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -66,12 +81,30 @@ impl KmsError {
     }
 }
 
-/// A calendar month (the posyandu reporting unit).
+/// A calendar month (the posyandu reporting unit). Deserialising checks that the month
+/// is 1–12.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawYearMonth")]
 pub struct YearMonth {
     pub year: i32,
     /// 1–12.
     pub month: u32,
+}
+
+/// `YearMonth` as it comes in, before the 1–12 check.
+#[derive(Deserialize)]
+struct RawYearMonth {
+    year: i32,
+    month: u32,
+}
+
+impl TryFrom<RawYearMonth> for YearMonth {
+    type Error = String;
+
+    fn try_from(raw: RawYearMonth) -> Result<Self, Self::Error> {
+        YearMonth::new(raw.year, raw.month)
+            .ok_or_else(|| format!("month {} is not 1-12", raw.month))
+    }
 }
 
 impl YearMonth {
@@ -88,11 +121,12 @@ impl YearMonth {
         }
     }
 
-    /// The month before.
+    /// The month before. (Never panics: a month outside 1–12, which only direct
+    /// construction can make, counts as January; the year saturates.)
     pub fn prev(self) -> Self {
-        if self.month == 1 {
+        if self.month <= 1 || self.month > 12 {
             Self {
-                year: self.year - 1,
+                year: self.year.saturating_sub(1),
                 month: 12,
             }
         } else {
@@ -179,7 +213,7 @@ impl KbmTable {
                 return bad(format!("row {i} is empty or has no gain"));
             }
             if let Some(prev) = i.checked_sub(1).and_then(|p| self.rows.get(p))
-                && row.from_month != prev.to_month + 1
+                && Some(row.from_month) != prev.to_month.checked_add(1)
             {
                 return bad(format!("row {i} does not follow row {}", i - 1));
             }
@@ -254,9 +288,101 @@ impl RedLine {
         })
     }
 
-    /// True when the z-score is below the red line.
+    /// True when the z-score, rounded to 2 decimals, is below the red line. A
+    /// non-finite z is never below (use [`RedLine::check`] to get "unknown").
     pub fn is_below(&self, wfa_z: f64) -> bool {
-        wfa_z < self.wfa_z
+        wfa_z.is_finite() && round_z(wfa_z) < self.wfa_z
+    }
+
+    /// BGM for an optional z: `None` when the z is missing or not finite.
+    pub fn check(&self, wfa_z: Option<f64>) -> Option<bool> {
+        wfa_z
+            .filter(|z| z.is_finite())
+            .map(|z| round_z(z) < self.wfa_z)
+    }
+}
+
+/// The orange (upper) line of the KMS in the Buku KIA since 2020, as a weight-for-age
+/// z-score (versioned data). "Rujuk bila … di atas garis oranye".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrangeLine {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    /// Above the line when weight-for-age z (rounded to 2 decimals) is strictly above this.
+    pub wfa_z: f64,
+}
+
+impl OrangeLine {
+    /// Parse an orange-line definition.
+    pub fn from_json(json: &str) -> Result<Self, KmsError> {
+        let line: Self =
+            serde_json::from_str(json).map_err(|e| KmsError::TableParse(e.to_string()))?;
+        if !line.wfa_z.is_finite() {
+            return Err(KmsError::TableInvalid(format!(
+                "{}: z is not finite",
+                line.id
+            )));
+        }
+        Ok(line)
+    }
+
+    /// The built-in orange line (Buku KIA 2020+, +1 SD; to be confirmed).
+    pub fn buku_kia_2020() -> &'static OrangeLine {
+        static LINE: OnceLock<OrangeLine> = OnceLock::new();
+        LINE.get_or_init(|| {
+            OrangeLine::from_json(BUILTIN_ORANGE_LINE)
+                .expect("embedded orange line parses (checked by test builtin_tables_parse)")
+        })
+    }
+
+    /// Above the line for an optional z: `None` when the z is missing or not finite.
+    pub fn check(&self, wfa_z: Option<f64>) -> Option<bool> {
+        wfa_z
+            .filter(|z| z.is_finite())
+            .map(|z| round_z(z) > self.wfa_z)
+    }
+}
+
+/// What to do about a KMS finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrowthAction {
+    /// Home visit by the kader with feeding counselling; the bidan is told.
+    HomeVisit,
+    /// Report to the bidan for referral (rujukan).
+    Refer,
+}
+
+/// Follow-up of the KMS findings (versioned data, `data/kms/tindak-lanjut-*.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrowthActions {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    /// One T (not 2T).
+    pub t: GrowthAction,
+    /// Two consecutive T.
+    pub two_t: GrowthAction,
+    /// Below the red line (BGM).
+    pub below_red_line: GrowthAction,
+    /// Above the orange line.
+    pub above_orange_line: GrowthAction,
+}
+
+impl GrowthActions {
+    /// Parse a follow-up table.
+    pub fn from_json(json: &str) -> Result<Self, KmsError> {
+        serde_json::from_str(json).map_err(|e| KmsError::TableParse(e.to_string()))
+    }
+
+    /// The built-in default: single T home visit; 2T, BGM, above orange refer.
+    pub fn buku_kia() -> &'static GrowthActions {
+        static A: OnceLock<GrowthActions> = OnceLock::new();
+        A.get_or_init(|| {
+            GrowthActions::from_json(BUILTIN_GROWTH_ACTIONS)
+                .expect("embedded growth actions parse (checked by test builtin_tables_parse)")
+        })
     }
 }
 
@@ -325,16 +451,32 @@ pub struct MonthResult {
     pub kbm_g: Option<u32>,
     /// T this month and T last month.
     pub two_t: bool,
-    /// Below the red line; `None` when no z-score was given.
+    /// Below the red line; `None` when no (finite) z-score was given.
     pub bgm: Option<bool>,
+    /// Above the orange line; `None` when no (finite) z-score was given.
+    #[serde(default)]
+    pub above_orange: Option<bool>,
 }
 
-/// Assess every month in which the child was weighed, oldest first.
+/// Assess every month in which the child was weighed, oldest first, with the built-in
+/// orange line ([`OrangeLine::buku_kia_2020`]). See [`assess_with`].
 pub fn assess(
     birth: NaiveDate,
     weighings: &[Weighing],
     kbm: &KbmTable,
     red_line: &RedLine,
+) -> Result<Vec<MonthResult>, KmsError> {
+    assess_with(birth, weighings, kbm, red_line, OrangeLine::buku_kia_2020())
+}
+
+/// Assess every month in which the child was weighed, oldest first, with a given
+/// orange line.
+pub fn assess_with(
+    birth: NaiveDate,
+    weighings: &[Weighing],
+    kbm: &KbmTable,
+    red_line: &RedLine,
+    orange_line: &OrangeLine,
 ) -> Result<Vec<MonthResult>, KmsError> {
     let mut by_month: BTreeMap<YearMonth, &Weighing> = BTreeMap::new();
     for w in weighings {
@@ -383,7 +525,8 @@ pub fn assess(
             gain_g,
             kbm_g,
             two_t,
-            bgm: w.wfa_z.map(|z| red_line.is_below(z)),
+            bgm: red_line.check(w.wfa_z),
+            above_orange: orange_line.check(w.wfa_z),
         });
     }
     Ok(out)
@@ -392,7 +535,7 @@ pub fn assess(
 /// Total order on weighings of one month: the later date wins, then the heavier weight,
 /// then the higher z-score (so duplicates entered twice give one answer).
 fn later(a: &Weighing, b: &Weighing) -> bool {
-    let z = |w: &Weighing| w.wfa_z.unwrap_or(f64::NEG_INFINITY);
+    let z = |w: &Weighing| w.wfa_z.filter(|z| !z.is_nan()).unwrap_or(f64::NEG_INFINITY);
     (a.date, a.weight_g)
         .cmp(&(b.date, b.weight_g))
         .then(z(a).total_cmp(&z(b)))
@@ -415,6 +558,10 @@ mod tests {
         assert!(kbm_table("kbm-lokal-600-200-v1").is_some());
         assert_eq!(RedLine::kms_2010().id, DEFAULT_RED_LINE_ID);
         assert!((RedLine::kms_2010().wfa_z + 3.0).abs() < 1e-12);
+        assert_eq!(OrangeLine::buku_kia_2020().id, DEFAULT_ORANGE_LINE_ID);
+        assert_eq!(GrowthActions::buku_kia().id, DEFAULT_GROWTH_ACTIONS_ID);
+        assert_eq!(GrowthActions::buku_kia().t, GrowthAction::HomeVisit);
+        assert_eq!(GrowthActions::buku_kia().two_t, GrowthAction::Refer);
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! Pregnancy: HPL, gestational age, trimester, ANC K1–K6, KEK, anaemia, danger signs.
 //!
 //! Rules (`shared/domain/ILP.md`, "Pregnancy"; Buku KIA; Permenkes 21/2021):
-//! - HPL (*hari perkiraan lahir*) = HPHT (first day of the last period) + 280 days
-//!   (Naegele). Gestational age = days since HPHT, shown as weeks + days.
+//! - HPL (*hari perkiraan lahir*) by Naegele's calendar rule as the Buku KIA and bidan
+//!   use it: HPHT (first day of the last period) + 7 days, − 3 months, + 1 year
+//!   (HPHT 2023-03-01 → HPL 2023-12-08). When the target month is shorter, the day is
+//!   clamped to its last day (HPHT 2023-05-24 → 2023-05-31 → 2024-02-29). HPHT + 280 days
+//!   is kept as an option ([`HplRule::Plus280Days`]); the ANC schedule names the rule.
+//!   Gestational age = days since HPHT, shown as weeks + days.
 //! - Trimester bounds and the ANC split are data (`data/anc/*.json`): at least 6
 //!   contacts; Buku KIA splits them 2-1-3 (default, `anc-2-1-3-buku-kia-v1`), Permenkes
 //!   21/2021 1-2-3 (`anc-1-2-3-permenkes-21-2021-v1`). Trimester 1 is 0–12 weeks,
@@ -15,12 +19,13 @@
 
 use std::sync::OnceLock;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::common::Label;
 
-/// Days from HPHT to HPL (Naegele's rule).
+/// 40 weeks: days from HPHT to HPL under [`HplRule::Plus280Days`] (the calendar rule
+/// gives 280–283 days).
 pub const NAEGELE_DAYS: u64 = 280;
 /// KEK risk below this LiLA (cm).
 pub const KEK_LILA_CM: f64 = 23.5;
@@ -63,10 +68,32 @@ impl PregnancyError {
     }
 }
 
-/// HPL: HPHT + 280 days.
+/// How the HPL is computed from the HPHT.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HplRule {
+    /// Naegele's calendar rule (Buku KIA, default): + 7 days, − 3 months, + 1 year.
+    #[default]
+    Naegele,
+    /// HPHT + 280 days.
+    Plus280Days,
+}
+
+/// HPL by Naegele's calendar rule (the default): HPHT + 7 days, then − 3 months + 1
+/// year (= + 9 months), the day clamped to the end of a shorter month.
 pub fn hpl(hpht: NaiveDate) -> Result<NaiveDate, PregnancyError> {
-    hpht.checked_add_days(Days::new(NAEGELE_DAYS))
-        .ok_or(PregnancyError::DateOutOfRange(hpht))
+    hpl_with(hpht, HplRule::Naegele)
+}
+
+/// HPL under a chosen rule.
+pub fn hpl_with(hpht: NaiveDate, rule: HplRule) -> Result<NaiveDate, PregnancyError> {
+    let out = match rule {
+        HplRule::Naegele => hpht
+            .checked_add_days(Days::new(7))
+            .and_then(|d| d.checked_add_months(Months::new(9))),
+        HplRule::Plus280Days => hpht.checked_add_days(Days::new(NAEGELE_DAYS)),
+    };
+    out.ok_or(PregnancyError::DateOutOfRange(hpht))
 }
 
 /// Gestational age (*usia kehamilan*).
@@ -134,6 +161,9 @@ pub struct AncSchedule {
     pub trimester3_from_days: u32,
     /// In K order; trimesters never decrease.
     pub contacts: Vec<AncContactRule>,
+    /// How the HPL is computed (default: Naegele's calendar rule).
+    #[serde(default)]
+    pub hpl_rule: HplRule,
 }
 
 impl AncSchedule {
@@ -193,8 +223,13 @@ impl AncSchedule {
                 day(self.trimester2_from_days)?,
                 day(self.trimester3_from_days - 1)?,
             ),
-            Trimester::Third => (day(self.trimester3_from_days)?, hpl(hpht)?),
+            Trimester::Third => (day(self.trimester3_from_days)?, self.hpl(hpht)?),
         })
+    }
+
+    /// HPL under this schedule's rule.
+    pub fn hpl(&self, hpht: NaiveDate) -> Result<NaiveDate, PregnancyError> {
+        hpl_with(hpht, self.hpl_rule)
     }
 }
 

@@ -1,17 +1,32 @@
 //! SKDN and the monthly posyandu report (F1), by age band and sex, with a CSV rendering.
 //!
 //! Rule (`shared/domain/ILP.md`, "Growth monitoring"): for one posyandu and month,
-//! - **S**: under-fives of the area (0–59 months on the last day of the month);
+//! - **the age of a child** is taken on its *reference day*: the day of this month's
+//!   weighing for a weighed child (the weighing that counts, see [`crate::kms`]);
+//!   otherwise the posyandu day when the caller gives it
+//!   ([`ReportOptions::posyandu_day`]); otherwise the last day of the month. The band,
+//!   the 0–59 months range (S), vitamin A and ASI eksklusif all use that one age, so a
+//!   child weighed at 59 months who turns 60 later in the month is counted;
+//! - **S**: under-fives of the area (0–59 months on the reference day);
 //! - **K**: those with a KMS / Buku KIA (a child weighed this month counts as having one,
 //!   so D ≤ K always holds);
 //! - **N, T, O, B**: this month's KMS result (see [`crate::kms`]); **D** = N + T + O + B
 //!   (weighed this month); **absent** = K − D; **2T** and **BGM** among the weighed;
-//! - **vitamin A**: children 6–59 months given vitamin A this month (the campaign months
-//!   are February and August, flagged by `vitamin_a_month`);
-//! - **ASI eksklusif**: children 0–5 months recorded as exclusively breastfed this month;
-//! - by age band 0–5, 6–11, 12–23, 24–59 months (age in completed months on the last
-//!   day of the month) and by sex, with totals;
-//! - ratios K/S, D/S, D/K, N/D, N/S as fractions (0–1), `None` when the denominator is 0.
+//! - **vitamin A**: children given vitamin A this month who were 6–59 months old on the
+//!   day of the dose (the campaign months are February and August, flagged by
+//!   `vitamin_a_month`);
+//! - **ASI eksklusif**: children 0–5 months (on the reference day) recorded as
+//!   exclusively breastfed this month;
+//! - by age band 0–5, 6–11, 12–23, 24–59 months (completed months on the reference day)
+//!   and by sex, with totals;
+//! - ratios K/S, D/S, D/K, N/D, N/S as fractions (0–1), and N/D′ with D′ = D − O − B
+//!   (the children who could gain: weighed this month and last month), `None` when the
+//!   denominator is 0.
+//!
+//! A child whose weighings cannot be assessed (a weighing before the birth date, an
+//! impossible weight — even in an old month) is listed in [`MonthlyReport::problems`]
+//! and left out of D, N, T, O, B, 2T and BGM for that month (it stays in S and K, so it
+//! counts as absent until the record is corrected); every other child is counted.
 //!
 //! The caller passes the children of the posyandu (active, not moved or died).
 
@@ -26,6 +41,8 @@ use crate::kms::{self, KbmTable, KmsError, KmsResult, RedLine, Weighing, YearMon
 /// Errors while building a report. `key()` gives the translation key.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReportError {
+    /// No longer returned by [`monthly_report`] (children with bad records are listed in
+    /// [`MonthlyReport::problems`]); kept for compatibility.
     #[error("child number {index} in the list: {source}")]
     Child {
         index: usize,
@@ -68,6 +85,26 @@ pub struct ReportChild {
     pub vitamin_a: Vec<NaiveDate>,
     #[serde(default)]
     pub breastfeeding: Vec<BreastfeedingRecord>,
+}
+
+/// A child the report could not fully count, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportProblem {
+    /// Position of the child in the list given to [`monthly_report`].
+    pub index: usize,
+    /// Message key, e.g. `kms.implausible_weight`.
+    pub key: &'static str,
+    /// English sentence.
+    pub message: String,
+}
+
+/// Options of [`monthly_report_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportOptions {
+    /// The posyandu day of the month: the age of a child not weighed this month is taken
+    /// on this day (default: the last day of the month).
+    #[serde(default)]
+    pub posyandu_day: Option<NaiveDate>,
 }
 
 /// Report age bands (months).
@@ -157,6 +194,7 @@ impl Counts {
             d_k: r(self.d, self.k),
             n_d: r(self.n, self.d),
             n_s: r(self.n, self.s),
+            n_d_prime: r(self.n, self.d.saturating_sub(self.o).saturating_sub(self.b)),
         }
     }
 }
@@ -169,6 +207,9 @@ pub struct Ratios {
     pub d_k: Option<f64>,
     pub n_d: Option<f64>,
     pub n_s: Option<f64>,
+    /// N / D′ with D′ = D − O − B (weighed this month and last month).
+    #[serde(default)]
+    pub n_d_prime: Option<f64>,
 }
 
 /// One row: an age band (or all ages) and a sex (or both).
@@ -193,6 +234,8 @@ pub struct MonthlyReport {
     pub vitamin_a_month: bool,
     /// For each band then all ages: male, female, both. The last row is the total.
     pub rows: Vec<ReportRow>,
+    /// Children whose records could not be assessed (left out of D, N, T, O, B).
+    pub problems: Vec<ReportProblem>,
 }
 
 impl MonthlyReport {
@@ -207,7 +250,8 @@ impl MonthlyReport {
     }
 }
 
-/// Build the report of one posyandu for one month.
+/// Build the report of one posyandu for one month (ages of unweighed children on the
+/// last day of the month). See [`monthly_report_with`].
 pub fn monthly_report(
     posyandu_id: &str,
     month: YearMonth,
@@ -215,20 +259,37 @@ pub fn monthly_report(
     kbm: &KbmTable,
     red_line: &RedLine,
 ) -> Result<MonthlyReport, ReportError> {
+    monthly_report_with(
+        posyandu_id,
+        month,
+        children,
+        kbm,
+        red_line,
+        &ReportOptions::default(),
+    )
+}
+
+/// Build the report of one posyandu for one month. Fails only when the month is outside
+/// the calendar; a child with bad records is listed in [`MonthlyReport::problems`].
+pub fn monthly_report_with(
+    posyandu_id: &str,
+    month: YearMonth,
+    children: &[ReportChild],
+    kbm: &KbmTable,
+    red_line: &RedLine,
+    options: &ReportOptions,
+) -> Result<MonthlyReport, ReportError> {
     let end = month
         .last_day()
         .ok_or(ReportError::MonthOutOfRange(month))?;
+    let default_day = options
+        .posyandu_day
+        .filter(|d| YearMonth::of(*d) == month)
+        .unwrap_or(end);
     // cells[band][0 = male, 1 = female]
     let mut cells = [[Counts::default(); 2]; 4];
+    let mut problems = Vec::new();
     for (index, child) in children.iter().enumerate() {
-        let Some(band) = kms::age_in_months(child.birth_date, end).and_then(AgeBand::of) else {
-            continue;
-        };
-        let sex_i = match child.sex {
-            Sex::Male => 0,
-            Sex::Female => 1,
-        };
-        let c = &mut cells[band as usize][sex_i];
         let this_month = child
             .weighings
             .iter()
@@ -241,12 +302,32 @@ pub fn monthly_report(
                 .filter(|w| w.date <= end)
                 .cloned()
                 .collect();
-            kms::assess(child.birth_date, &upto, kbm, red_line)
-                .map_err(|source| ReportError::Child { index, source })?
-                .pop()
+            match kms::assess(child.birth_date, &upto, kbm, red_line) {
+                Ok(mut results) => results.pop().filter(|r| r.month == month),
+                Err(e) => {
+                    problems.push(ReportProblem {
+                        index,
+                        key: e.key(),
+                        message: format!("child number {index} in the list: {e}"),
+                    });
+                    None
+                }
+            }
         } else {
             None
         };
+        // The reference day: this month's weighing that counts, else the posyandu day,
+        // else the last day of the month.
+        let reference_day = result.as_ref().map_or(default_day, |r| r.date);
+        let Some(band) = kms::age_in_months(child.birth_date, reference_day).and_then(AgeBand::of)
+        else {
+            continue;
+        };
+        let sex_i = match child.sex {
+            Sex::Male => 0,
+            Sex::Female => 1,
+        };
+        let c = &mut cells[band as usize][sex_i];
         c.s += 1;
         c.k += u32::from(child.has_kms || this_month);
         if let Some(r) = result {
@@ -261,8 +342,12 @@ pub fn monthly_report(
             c.bgm += u32::from(r.bgm == Some(true));
         }
         c.absent = c.k - c.d;
-        let got_vit_a = child.vitamin_a.iter().any(|d| YearMonth::of(*d) == month);
-        c.vitamin_a += u32::from(band != AgeBand::M0To5 && got_vit_a);
+        // Vitamin A counts when the child was 6–59 months old on the day of the dose.
+        let got_vit_a = child.vitamin_a.iter().any(|d| {
+            YearMonth::of(*d) == month
+                && kms::age_in_months(child.birth_date, *d).is_some_and(|m| (6..60).contains(&m))
+        });
+        c.vitamin_a += u32::from(got_vit_a);
         let exclusive = child
             .breastfeeding
             .iter()
@@ -298,13 +383,15 @@ pub fn monthly_report(
         red_line_id: red_line.id.clone(),
         vitamin_a_month: matches!(month.month, 2 | 8),
         rows,
+        problems,
     })
 }
 
 /// CSV header of [`to_csv`]. Sex: L = laki-laki, P = perempuan, L+P = both; ratios in
-/// percent with one decimal, empty when the denominator is zero.
+/// percent with one decimal, empty when the denominator is zero. `N/D'_%` is N over
+/// D′ = D − O − B.
 pub const CSV_HEADER: &str = "posyandu,bulan,umur_bulan,jenis_kelamin,S,K,D,N,T,O,B,\
-tidak_hadir,2T,BGM,vitamin_A,ASI_eksklusif,K/S_%,D/S_%,D/K_%,N/D_%,N/S_%";
+tidak_hadir,2T,BGM,vitamin_A,ASI_eksklusif,K/S_%,D/S_%,D/K_%,N/D_%,N/S_%,N/D'_%";
 
 /// Render the report as CSV (header plus one line per row, `\n` line ends).
 pub fn to_csv(report: &MonthlyReport) -> String {
@@ -325,7 +412,7 @@ pub fn to_csv(report: &MonthlyReport) -> String {
         // Writing to a String cannot fail.
         let _ = writeln!(
             out,
-            "{posyandu},{},{band},{sex},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{posyandu},{},{band},{sex},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             report.month,
             c.s,
             c.k,
@@ -344,6 +431,7 @@ pub fn to_csv(report: &MonthlyReport) -> String {
             pct(r.d_k),
             pct(r.n_d),
             pct(r.n_s),
+            pct(r.n_d_prime),
         );
     }
     out

@@ -4,9 +4,11 @@
 //! visit windows):
 //! - Under-fives: vaccine due (normal), overdue (*kejar*, high) or coming within
 //!   [`UPCOMING_DAYS`] (normal); missed posyandu (not seen this month or last month:
-//!   *kunjungan rumah*, normal); latest KMS result from this or last month: T means a
-//!   home visit within [`VISIT_WITHIN_DAYS`] (high), 2T or BGM means report to the bidan
-//!   for referral within [`REFER_WITHIN_DAYS`] (urgent).
+//!   *kunjungan rumah*, normal); latest KMS result from this or last month: T, 2T, below
+//!   the red line (BGM) and above the orange line each get the action of the district's
+//!   [`GrowthActions`] table (default: a single T is a home visit with counselling within
+//!   [`VISIT_WITHIN_DAYS`], high; 2T, BGM and above the orange line are reported to the
+//!   bidan for referral within [`REFER_WITHIN_DAYS`], urgent).
 //! - Newborn visits KN1 6–48 h (days 0–2), KN2 days 3–7, KN3 days 8–28; postpartum KF1
 //!   6 h–2 days, KF2 days 3–7, KF3 days 8–28, KF4 days 29–42. A visit counts for the
 //!   window its date falls in. Open window: KN1/KF1 urgent, others high; missed window:
@@ -14,10 +16,18 @@
 //!   [`UPCOMING_DAYS`]: normal.
 //! - Pregnancy (no delivery recorded after HPHT): danger signs (refer now: urgent;
 //!   other complaints: high), ANC K1–K6 due (high when its trimester ends within
-//!   [`UPCOMING_DAYS`], else normal), missed (high), next upcoming (normal); past HPL
-//!   without a delivery (high, urgent from 42 weeks).
+//!   [`UPCOMING_DAYS`], else normal), missed (high, for [`ANC_MISSED_GRACE_DAYS`] after
+//!   its trimester ended, then dropped like a missed KN/KF), next upcoming (normal); past
+//!   HPL without a delivery (high, urgent from 2 weeks after the HPL). The HPL follows
+//!   the ANC schedule's rule (Naegele's calendar rule by default).
 //! - TB treatment: missed doses (high, visit today), medicine pickup missed (high) or
 //!   within 3 days (normal).
+//!
+//! Every rule runs on its own. A bad record (a dose dated more than
+//! [`crate::immunisation::CLOCK_SKEW_DAYS`] days ahead, an unknown dose id, an ANC contact
+//! before the HPHT, a date outside the calendar) is set aside and reported as a
+//! [`DataProblem`] plus one high-priority [`TaskKind::CheckData`] task ("periksa data");
+//! the other records and rules still give their tasks, urgent ones included.
 //!
 //! Tasks are sorted by priority (urgent first), then due date, then kind (stable).
 
@@ -28,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{Label, Sex};
 use crate::immunisation::{self, AreaOptions, DoseState, GivenDose, ImmunisationError, Schedule};
-use crate::kms::{self, KmsResult, MonthResult, YearMonth};
+use crate::kms::{self, GrowthAction, GrowthActions, KmsResult, MonthResult, YearMonth};
 use crate::pregnancy::{self, AncSchedule, AncState, DangerAdvice, DangerSign, PregnancyError};
 
 /// Upcoming items are listed this many days ahead.
@@ -39,6 +49,8 @@ pub const VISIT_WITHIN_DAYS: u64 = 7;
 pub const REFER_WITHIN_DAYS: u64 = 2;
 /// A missed KN/KF window stays on the list this many days after it closed.
 pub const MISSED_VISIT_GRACE_DAYS: u64 = 7;
+/// A missed ANC contact stays on the list (high) this many days after its trimester ended.
+pub const ANC_MISSED_GRACE_DAYS: u64 = 14;
 /// Under-five: younger than this many months.
 const UNDER_FIVE_MONTHS: u32 = 60;
 
@@ -124,6 +136,26 @@ pub struct TaskContext<'a> {
     pub schedule: &'a Schedule,
     pub anc: &'a AncSchedule,
     pub area: AreaOptions,
+    /// What to do about T, 2T, BGM and above the orange line (district data).
+    pub growth_actions: &'a GrowthActions,
+}
+
+impl<'a> TaskContext<'a> {
+    /// A context with the built-in growth follow-up table ([`GrowthActions::buku_kia`]).
+    pub fn new(
+        today: NaiveDate,
+        schedule: &'a Schedule,
+        anc: &'a AncSchedule,
+        area: AreaOptions,
+    ) -> Self {
+        Self {
+            today,
+            schedule,
+            anc,
+            area,
+            growth_actions: GrowthActions::buku_kia(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -139,9 +171,17 @@ pub enum Priority {
 pub enum TaskKind {
     DangerSignRefer,
     DangerSignSeeBidan,
+    /// A record could not be used: check and correct it (*periksa data*).
+    CheckData,
     GrowthBgmRefer,
     Growth2tRefer,
+    GrowthAboveOrangeRefer,
+    /// A single T when the district refers every T.
+    GrowthTRefer,
     GrowthTVisit,
+    /// Home visit for 2T, BGM or above the orange line when the district's table says
+    /// home visit rather than referral (`finding` param).
+    GrowthVisit,
     NewbornVisit,
     NewbornVisitMissed,
     PostpartumVisit,
@@ -172,6 +212,26 @@ impl TaskKind {
                 "tasks.danger_sign_see_bidan",
                 "Ibu hamil ada keluhan: ingatkan periksa ke bidan",
                 "Pregnant woman with a complaint: remind her to see the bidan",
+            ),
+            Self::CheckData => (
+                "tasks.check_data",
+                "Periksa data: ada catatan yang tidak bisa dipakai, perbaiki",
+                "Check the data: a record could not be used, correct it",
+            ),
+            Self::GrowthAboveOrangeRefer => (
+                "tasks.growth_above_orange_refer",
+                "Berat badan di atas garis oranye: kunjungan rumah dan lapor bidan untuk rujukan",
+                "Weight above the orange line: home visit and report to the bidan for referral",
+            ),
+            Self::GrowthTRefer => (
+                "tasks.growth_t_refer",
+                "Berat badan tidak naik (T): kunjungan rumah dan lapor bidan untuk rujukan",
+                "Weight did not go up (T): home visit and report to the bidan for referral",
+            ),
+            Self::GrowthVisit => (
+                "tasks.growth_visit",
+                "Masalah pertumbuhan: kunjungan rumah, konseling makan, lapor bidan",
+                "Growth problem: home visit, feeding counselling, tell the bidan",
             ),
             Self::GrowthBgmRefer => (
                 "tasks.growth_bgm_refer",
@@ -280,7 +340,73 @@ pub struct Task {
     pub params: BTreeMap<&'static str, String>,
 }
 
-struct Out(Vec<Task>);
+/// A record that could not be used, and why. The rest of the person's tasks were built
+/// without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataProblem {
+    /// Message key of the error, e.g. `immunisation.given_in_future`.
+    pub key: &'static str,
+    /// Which record to check, for the kader (e.g. `tasks.problem.immunisation`).
+    pub label: Label,
+    /// English sentence naming the record.
+    pub message: String,
+}
+
+/// [`due_tasks_and_problems`]: the tasks, and the records that had to be set aside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueTasks {
+    /// Sorted; includes one [`TaskKind::CheckData`] task per problem.
+    pub tasks: Vec<Task>,
+    pub problems: Vec<DataProblem>,
+}
+
+/// Which part of the history a problem is in.
+#[derive(Debug, Clone, Copy)]
+enum Area {
+    Immunisation,
+    Pregnancy,
+    Visits,
+    Growth,
+    Tb,
+}
+
+impl Area {
+    fn label(self) -> Label {
+        let (key, id, en) = match self {
+            Area::Immunisation => (
+                "tasks.problem.immunisation",
+                "Periksa catatan imunisasi",
+                "Check the immunisation record",
+            ),
+            Area::Pregnancy => (
+                "tasks.problem.pregnancy",
+                "Periksa catatan kehamilan (HPHT, ANC)",
+                "Check the pregnancy record (HPHT, ANC)",
+            ),
+            Area::Visits => (
+                "tasks.problem.visits",
+                "Periksa tanggal lahir/persalinan dan kunjungan KN/KF",
+                "Check the birth/delivery date and the KN/KF visits",
+            ),
+            Area::Growth => (
+                "tasks.problem.growth",
+                "Periksa catatan penimbangan",
+                "Check the weighing record",
+            ),
+            Area::Tb => (
+                "tasks.problem.tb",
+                "Periksa catatan pengobatan TB",
+                "Check the TB treatment record",
+            ),
+        };
+        Label { key, id, en }
+    }
+}
+
+struct Out {
+    tasks: Vec<Task>,
+    problems: Vec<DataProblem>,
+}
 
 impl Out {
     fn push(
@@ -290,13 +416,28 @@ impl Out {
         due: NaiveDate,
         params: &[(&'static str, String)],
     ) {
-        self.0.push(Task {
+        self.tasks.push(Task {
             kind,
             priority,
             due,
             reason: kind.label(),
             params: params.iter().cloned().collect(),
         });
+    }
+
+    fn problem(&mut self, area: Area, key: &'static str, message: String) {
+        self.problems.push(DataProblem {
+            key,
+            label: area.label(),
+            message,
+        });
+    }
+
+    /// Record the error of a whole rule (its other tasks are kept).
+    fn rule(&mut self, area: Area, outcome: Result<(), TaskError>) {
+        if let Err(e) = outcome {
+            self.problem(area, e.key(), e.to_string());
+        }
     }
 }
 
@@ -306,28 +447,44 @@ fn plus(d: NaiveDate, days: u64) -> Result<NaiveDate, TaskError> {
 }
 
 /// Every task for one person on `ctx.today`, sorted by priority, then due date.
+///
+/// Never fails on bad records any more: they become [`TaskKind::CheckData`] tasks (see
+/// [`due_tasks_and_problems`] for the details). The `Result` is kept for compatibility.
 pub fn due_tasks(person: &PersonHistory, ctx: &TaskContext<'_>) -> Result<Vec<Task>, TaskError> {
-    let mut out = Out(Vec::new());
+    Ok(due_tasks_and_problems(person, ctx).tasks)
+}
+
+/// Every task for one person on `ctx.today`, and the records that had to be set aside.
+/// Each rule is evaluated on its own; a bad record never hides the other tasks.
+pub fn due_tasks_and_problems(person: &PersonHistory, ctx: &TaskContext<'_>) -> DueTasks {
+    let mut out = Out {
+        tasks: Vec::new(),
+        problems: Vec::new(),
+    };
     let today = ctx.today;
     let under_five =
         kms::age_in_months(person.birth_date, today).is_some_and(|m| m < UNDER_FIVE_MONTHS);
     if under_five {
-        vaccine_tasks(person, ctx, &mut out)?;
-        growth_tasks(person, today, &mut out)?;
-        posyandu_task(person, today, &mut out)?;
+        let r = vaccine_tasks(person, ctx, &mut out);
+        out.rule(Area::Immunisation, r);
+        let r = growth_tasks(person, ctx, &mut out);
+        out.rule(Area::Growth, r);
+        let r = posyandu_task(person, today, &mut out);
+        out.rule(Area::Growth, r);
         const KN: [(&str, u64, u64, bool); 3] = [
             ("KN1", 0, 2, true),
             ("KN2", 3, 7, false),
             ("KN3", 8, 28, false),
         ];
-        visit_tasks(
+        let r = visit_tasks(
             person.birth_date,
             &KN,
             &person.newborn_visits,
             today,
             (TaskKind::NewbornVisit, TaskKind::NewbornVisitMissed),
             &mut out,
-        )?;
+        );
+        out.rule(Area::Visits, r);
     }
     if let Some(delivery) = person.delivery_date {
         const KF: [(&str, u64, u64, bool); 4] = [
@@ -336,29 +493,45 @@ pub fn due_tasks(person: &PersonHistory, ctx: &TaskContext<'_>) -> Result<Vec<Ta
             ("KF3", 8, 28, false),
             ("KF4", 29, 42, false),
         ];
-        visit_tasks(
+        let r = visit_tasks(
             delivery,
             &KF,
             &person.postpartum_visits,
             today,
             (TaskKind::PostpartumVisit, TaskKind::PostpartumVisitMissed),
             &mut out,
-        )?;
+        );
+        out.rule(Area::Visits, r);
     }
     if let Some(p) = &person.pregnancy
         && person.delivery_date.is_none_or(|d| d < p.hpht)
     {
-        pregnancy_tasks(p, ctx, &mut out)?;
+        let r = pregnancy_tasks(p, ctx, &mut out);
+        out.rule(Area::Pregnancy, r);
     }
     if let Some(tb) = &person.tb
         && !tb.completed
     {
-        tb_tasks(tb, today, &mut out)?;
+        let r = tb_tasks(tb, today, &mut out);
+        out.rule(Area::Tb, r);
     }
-    let mut tasks = out.0;
+    let problems = std::mem::take(&mut out.problems);
+    for p in &problems {
+        out.push(
+            TaskKind::CheckData,
+            Priority::High,
+            today,
+            &[
+                ("problem", p.key.to_string()),
+                ("record", p.label.key.to_string()),
+                ("detail", p.message.clone()),
+            ],
+        );
+    }
+    let mut tasks = out.tasks;
     // Stable: equal keys keep the order the rules made them in (K4 before K5).
     tasks.sort_by_key(|t| (t.priority, t.due, t.kind));
-    Ok(tasks)
+    DueTasks { tasks, problems }
 }
 
 fn vaccine_tasks(
@@ -366,10 +539,19 @@ fn vaccine_tasks(
     ctx: &TaskContext<'_>,
     out: &mut Out,
 ) -> Result<(), TaskError> {
-    let list = immunisation::due_list(
+    let (usable, bad) = immunisation::check_given(
         ctx.schedule,
         person.birth_date,
         &person.immunisations,
+        ctx.today,
+    );
+    for e in bad {
+        out.problem(Area::Immunisation, e.key(), e.to_string());
+    }
+    let list = immunisation::due_list(
+        ctx.schedule,
+        person.birth_date,
+        &usable,
         ctx.today,
         ctx.area,
     )?;
@@ -417,39 +599,67 @@ fn vaccine_tasks(
     Ok(())
 }
 
-fn growth_tasks(person: &PersonHistory, today: NaiveDate, out: &mut Out) -> Result<(), TaskError> {
+fn growth_tasks(
+    person: &PersonHistory,
+    ctx: &TaskContext<'_>,
+    out: &mut Out,
+) -> Result<(), TaskError> {
+    let today = ctx.today;
     let Some(latest) = person.kms.iter().max_by_key(|r| r.month) else {
         return Ok(());
     };
     if latest.month < YearMonth::of(today).prev() {
         return Ok(());
     }
-    let params = [
-        ("weighed_on", latest.date.to_string()),
-        ("weight_g", latest.weight_g.to_string()),
-    ];
-    if latest.bgm == Some(true) {
-        out.push(
+    let actions = ctx.growth_actions;
+    let refer_by = plus(latest.date, REFER_WITHIN_DAYS)?;
+    let visit_by = plus(latest.date, VISIT_WITHIN_DAYS)?;
+    let params = |finding: &str| {
+        [
+            ("weighed_on", latest.date.to_string()),
+            ("weight_g", latest.weight_g.to_string()),
+            ("finding", finding.to_string()),
+        ]
+    };
+    // (finding, present, action, kind when referred)
+    let findings = [
+        (
+            "bgm",
+            latest.bgm == Some(true),
+            actions.below_red_line,
             TaskKind::GrowthBgmRefer,
-            Priority::Urgent,
-            plus(latest.date, REFER_WITHIN_DAYS)?,
-            &params,
-        );
-    }
-    if latest.two_t {
-        out.push(
-            TaskKind::Growth2tRefer,
-            Priority::Urgent,
-            plus(latest.date, REFER_WITHIN_DAYS)?,
-            &params,
-        );
-    } else if latest.result == KmsResult::T {
-        out.push(
-            TaskKind::GrowthTVisit,
-            Priority::High,
-            plus(latest.date, VISIT_WITHIN_DAYS)?,
-            &params,
-        );
+        ),
+        (
+            "above_orange",
+            latest.above_orange == Some(true),
+            actions.above_orange_line,
+            TaskKind::GrowthAboveOrangeRefer,
+        ),
+        ("2t", latest.two_t, actions.two_t, TaskKind::Growth2tRefer),
+        (
+            "t",
+            latest.result == KmsResult::T && !latest.two_t,
+            actions.t,
+            TaskKind::GrowthTRefer,
+        ),
+    ];
+    for (finding, present, action, refer_kind) in findings {
+        if !present {
+            continue;
+        }
+        match action {
+            GrowthAction::Refer => {
+                out.push(refer_kind, Priority::Urgent, refer_by, &params(finding))
+            }
+            GrowthAction::HomeVisit => {
+                let kind = if finding == "t" {
+                    TaskKind::GrowthTVisit
+                } else {
+                    TaskKind::GrowthVisit
+                };
+                out.push(kind, Priority::High, visit_by, &params(finding));
+            }
+        }
     }
     Ok(())
 }
@@ -527,8 +737,7 @@ fn pregnancy_tasks(
     out: &mut Out,
 ) -> Result<(), TaskError> {
     let today = ctx.today;
-    let hpl = pregnancy::hpl(p.hpht)?;
-    let hpl_param = ("hpl", hpl.to_string());
+    // Danger signs first: they need no date arithmetic and must never be lost.
     match pregnancy::danger_advice(&p.open_danger_signs) {
         DangerAdvice::ReferNow => out.push(
             TaskKind::DangerSignRefer,
@@ -544,6 +753,8 @@ fn pregnancy_tasks(
         ),
         DangerAdvice::NoSigns => {}
     }
+    let hpl = ctx.anc.hpl(p.hpht)?;
+    let hpl_param = ("hpl", hpl.to_string());
     if today > hpl {
         let priority = if today >= plus(hpl, 14)? {
             Priority::Urgent
@@ -558,9 +769,23 @@ fn pregnancy_tasks(
         );
         return Ok(());
     }
+    // A contact dated before the HPHT is a typing error in one of the two dates: set it
+    // aside and plan with the others.
+    let mut contacts = Vec::with_capacity(p.anc_contacts.len());
+    for &c in &p.anc_contacts {
+        if c < p.hpht {
+            let e = PregnancyError::DateBeforeHpht {
+                date: c,
+                hpht: p.hpht,
+            };
+            out.problem(Area::Pregnancy, e.key(), e.to_string());
+        } else {
+            contacts.push(c);
+        }
+    }
     let horizon = plus(today, UPCOMING_DAYS)?;
     let mut upcoming_listed = false;
-    for c in pregnancy::anc_status(ctx.anc, p.hpht, &p.anc_contacts, today)? {
+    for c in pregnancy::anc_status(ctx.anc, p.hpht, &contacts, today)? {
         let k = ("contact", format!("K{}", c.k));
         let doctor = ("by_doctor", c.doctor.to_string());
         match c.state {
@@ -578,12 +803,14 @@ fn pregnancy_tasks(
                 );
             }
             AncState::Missed { trimester_ended } => {
-                out.push(
-                    TaskKind::AncMissed,
-                    Priority::High,
-                    trimester_ended,
-                    &[k, doctor],
-                );
+                if today <= plus(trimester_ended, ANC_MISSED_GRACE_DAYS)? {
+                    out.push(
+                        TaskKind::AncMissed,
+                        Priority::High,
+                        trimester_ended,
+                        &[k, doctor],
+                    );
+                }
             }
             AncState::NotYetDue { from, .. } if !upcoming_listed && from <= horizon => {
                 upcoming_listed = true;

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use health_rules::Sex::{self, Female as F, Male as M};
 use health_rules::growth::{
-    Category, GrowthError, Indicator, Measurement, Measures, Position, Reference,
+    Category, GrowthError, Indicator, IndicatorResult, Measurement, Measures, Position, Reference,
     age_days_from_months, age_in_days, assess, corrected_length, sd_curve, sd_curve_for_length,
     weight_for_age_z, zscore, zscore_for_length,
 };
@@ -117,7 +117,8 @@ struct Case {
     muac: Option<f64>,
     head: Option<f64>,
     oedema: bool,
-    /// Expected (indicator, z rounded to 2 decimals, category, flagged).
+    /// Expected (indicator, z rounded to 2 decimals, category, flagged); z = NaN means
+    /// "a result without a z-score" (oedema).
     expect: &'static [(Indicator, f64, Option<Category>, bool)],
     /// Indicators expected to be skipped, with the message key.
     skipped: &'static [(Indicator, &'static str)],
@@ -270,7 +271,7 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
-        name: "oedema: no weight-based z-score, length and MUAC still computed",
+        name: "oedema: gizi buruk on weight-for-length without a z; length and MUAC still computed",
         sex: M,
         birth: "2024-01-01",
         date: "2025-02-04",
@@ -279,13 +280,44 @@ const CASES: &[Case] = &[
         muac: Some(12.0),
         oedema: true,
         expect: &[
+            (WeightForLength, f64::NAN, Some(C::SeverelyWasted), false),
             (LengthHeightForAge, -0.86, Some(C::NormalHeight), false),
             (ArmCircumferenceForAge, -2.59, None, false),
         ],
         skipped: &[
             (WeightForAge, "growth.oedema"),
-            (WeightForLength, "growth.oedema"),
             (BmiForAge, "growth.oedema"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "oedema at 3 years, a heavy child: weight-for-height is still gizi buruk",
+        sex: F,
+        birth: "2022-01-01",
+        date: "2025-01-01",
+        weight: Some(20.0),
+        height: Some(95.0),
+        oedema: true,
+        expect: &[
+            (WeightForHeight, f64::NAN, Some(C::SeverelyWasted), false),
+            (LengthHeightForAge, -0.02, Some(C::NormalHeight), false),
+        ],
+        skipped: &[
+            (WeightForAge, "growth.oedema"),
+            (BmiForAge, "growth.oedema"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "oedema with only MUAC measured: gizi buruk all the same",
+        sex: M,
+        birth: "2024-01-01",
+        date: "2025-02-04",
+        muac: Some(12.0),
+        oedema: true,
+        expect: &[
+            (WeightForLength, f64::NAN, Some(C::SeverelyWasted), false),
+            (ArmCircumferenceForAge, -2.59, None, false),
         ],
         ..BASE
     },
@@ -338,10 +370,8 @@ const CASES: &[Case] = &[
             (LengthHeightForAge, -0.18, None, false),
             (BmiForAge, 2.01, Some(C::ObeseBmi), false),
         ],
-        skipped: &[
-            (WeightForAge, "growth.indicator_age_out_of_range"),
-            (WeightForHeight, "growth.indicator_age_out_of_range"),
-        ],
+        // Weight-for-height does not exist after 1856 days: not listed as skipped.
+        skipped: &[(WeightForAge, "growth.indicator_age_out_of_range")],
         ..BASE
     },
 ];
@@ -371,12 +401,14 @@ fn assessment_cases() {
             let r = a
                 .get(*ind)
                 .unwrap_or_else(|| panic!("{}: {ind} missing ({:?})", c.name, a.skipped));
-            assert!(
-                (r.z - z).abs() < 1e-9,
-                "{}: {ind} z {} expected {z}",
-                c.name,
-                r.z
-            );
+            match r.z {
+                Some(got) => assert!(
+                    (got - z).abs() < 1e-9,
+                    "{}: {ind} z {got} expected {z}",
+                    c.name
+                ),
+                None => assert!(z.is_nan(), "{}: {ind} has no z, expected {z}", c.name),
+            }
             assert_eq!(r.category, *cat, "{}: {ind} category", c.name);
             assert_eq!(r.flagged, *flagged, "{}: {ind} flag", c.name);
             computed.retain(|i| i != ind);
@@ -456,6 +488,63 @@ fn bad_input_is_an_error_with_a_key() {
         assert_eq!(err.key(), key, "{err}");
         assert!(!err.to_string().is_empty());
     }
+    // Plausibility bounds (finding 8): (weight, length, head, muac, accepted?)
+    type Bounds = (Option<f64>, Option<f64>, Option<f64>, Option<f64>, bool);
+    let bounds: [Bounds; 16] = [
+        (Some(0.2), None, None, None, true),
+        (Some(0.19), None, None, None, false),
+        (Some(250.0), None, None, None, true),
+        (Some(250.1), None, None, None, false),
+        (Some(1e308), None, None, None, false),
+        (Some(f64::INFINITY), None, None, None, false),
+        (None, Some(20.0), None, None, true),
+        (None, Some(19.9), None, None, false),
+        (None, Some(250.0), None, None, true),
+        (None, Some(251.0), None, None, false),
+        (None, None, Some(15.0), None, true),
+        (None, None, Some(70.1), None, false),
+        (None, None, None, Some(5.0), true),
+        (None, None, None, Some(4.9), false),
+        (None, None, None, Some(60.0), true),
+        (None, None, None, Some(60.1), false),
+    ];
+    for (w, l, h, c, ok) in bounds {
+        let input = m(
+            "2024-01-01",
+            "2025-01-01",
+            Measures {
+                weight_kg: w,
+                length_height_cm: l,
+                head_cm: h,
+                muac_cm: c,
+                ..Measures::default()
+            },
+        );
+        match assess(&input) {
+            Ok(a) => {
+                assert!(ok, "{w:?} {l:?} {h:?} {c:?} accepted");
+                for ind in Indicator::ALL {
+                    if let Some(z) = a.get(ind).and_then(|r| r.z) {
+                        assert!(z.is_finite(), "{ind}: {z}");
+                    }
+                }
+            }
+            Err(e) => {
+                assert!(!ok, "{w:?} {l:?} {h:?} {c:?}: {e}");
+                assert_eq!(e.key(), "growth.invalid_value");
+            }
+        }
+    }
+    // Messages print numbers with one decimal, not 300 digits.
+    let e = weight_for_age_z(F, 100, 1e308).unwrap_err();
+    assert_eq!(e.key(), "growth.invalid_value");
+    assert!(e.to_string().len() < 100, "{e}");
+    assert!(e.to_string().ends_with("got 1.0e308"), "{e}");
+    let e = weight_for_age_z(F, 100, 300.04).unwrap_err();
+    assert!(e.to_string().ends_with("got 300.0"), "{e}");
+    assert!(e.message_id().contains("berat badan"), "{}", e.message_id());
+    let e = zscore_for_length(WeightForLength, F, 44.987654, 2.5).unwrap_err();
+    assert!(e.to_string().contains("45.0 cm"), "{e}");
     assert_eq!(
         zscore(WeightForLength, F, 100, 8.0).unwrap_err().key(),
         "growth.not_age_based"
@@ -520,7 +609,8 @@ fn reference_switches_from_who2006_to_who2007_after_day_1856() {
     assert_eq!(b.lhfa.as_ref().unwrap().reference, Reference::Who2007);
     assert!(b.wfh.is_none() && b.hcfa.is_none());
     // The two references meet closely (not exactly) at 61 months.
-    assert!((a.lhfa.unwrap().z - b.lhfa.unwrap().z).abs() < 0.1);
+    let z = |r: Option<IndicatorResult>| r.and_then(|r| r.z).unwrap();
+    assert!((z(a.lhfa) - z(b.lhfa)).abs() < 0.1);
     // WHO's who2007 macro scores below 229 months (121 for weight-for-age); its tables
     // end at 228 (120), whose row is used for the last month.
     assert!(sd_curve(BmiForAge, F, 6970).is_some()); // 228.99 months

@@ -50,13 +50,15 @@ impl Compare {
         ours: Option<&IndicatorResult>,
         who_flag: Option<f64>,
     ) {
-        match (who, ours) {
+        // With oedema WHO has no weight-for-length/height z; we give the category
+        // (gizi buruk) without a z, so compare z-scores only.
+        match (who, ours.and_then(|o| o.z.map(|z| (o, z)))) {
             (None, None) => {}
-            (Some(w), Some(o)) => {
+            (Some(w), Some((o, z))) => {
                 self.checked += 1;
-                if (o.z - w).abs() > TOLERANCE {
+                if (z - w).abs() > TOLERANCE {
                     self.failures
-                        .push(format!("id {id} {name}: WHO {w}, ours {}", o.z));
+                        .push(format!("id {id} {name}: WHO {w}, ours {z}"));
                 }
                 if let Some(f) = who_flag
                     && (f == 1.0) != o.flagged
@@ -67,7 +69,7 @@ impl Compare {
             }
             (w, o) => self.failures.push(format!(
                 "id {id} {name}: WHO {w:?}, ours {:?}",
-                o.map(|r| r.z)
+                o.map(|(_, z)| z)
             )),
         }
     }
@@ -245,18 +247,21 @@ fn pygrowup_dataset_agrees_within_0_01() {
         cmp.failures.len(),
         cmp.failures.join("\n")
     );
+    // 7 visits record a head circumference of 71–93 cm, outside the plausibility bounds
+    // (15–70 cm): `assess` rejects those visits as typing errors, so their other
+    // z-scores (7 weight, 7 length, 7 BMI, 7 weight-for-length) are not compared.
     let expected = [
-        ("_zbmi", 4375),
+        ("_zbmi", 4368),
         ("_zhc", 4181),
-        ("_zlen", 4302),
-        ("_zwei", 4377),
-        ("_zwfl", 4350),
+        ("_zlen", 4295),
+        ("_zwei", 4370),
+        ("_zwfl", 4343),
     ];
     assert_eq!(
         per_indicator.into_iter().collect::<Vec<_>>(),
         expected.to_vec()
     );
-    assert_eq!(cmp.checked, 4302 + 4377 + 4350 + 4376 + 4181 - 1);
+    assert_eq!(cmp.checked, 4295 + 4370 + 4343 + 4369 + 4181 - 1);
 }
 
 /// WHO 2007 reference (5–19 years): 28 children from WHO's sample survey for its

@@ -42,7 +42,9 @@ fn bad_niks() {
         ("", "nik.bad_length"),
         ("530401570890001", "nik.bad_length"),   // 15
         ("53040157089000011", "nik.bad_length"), // 17
-        ("5304 01570890001", "nik.not_digits"),
+        // Spaces are not counted (finding 19): 15 digits with a space is 15 digits.
+        ("5304 01570890001", "nik.bad_length"),
+        ("5304 0157 0890 00011", "nik.bad_length"),
         ("53040157089O0001", "nik.not_digits"),  // letter O
         ("5304015708９00001", "nik.not_digits"), // full-width digit
         ("53.04.01.570890.0001", "nik.bad_length"),
@@ -66,6 +68,30 @@ fn bad_niks() {
             "{nik}"
         );
     }
+}
+
+/// A NIK typed with spaces (as printed on the KTP in groups, or pasted with a
+/// non-breaking space) is read as its 16 digits, not reported as "17 characters".
+#[test]
+fn spaces_inside_a_nik_or_kk_are_ignored() {
+    let want = "5304015708900001";
+    for typed in [
+        "5304 0157 0890 0001",
+        "530401 570890 0001",
+        " 5304015708900001\t",
+        "5304\u{a0}015708900001",
+        "5304 015708900001",
+    ] {
+        let nik = parse_nik(typed).unwrap_or_else(|e| panic!("{typed:?}: {e}"));
+        assert_eq!(nik.digits, want, "{typed:?}");
+    }
+    let e = parse_nik("5304 0157 0890 001").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "NIK must have 16 digits, this has 15 characters"
+    );
+    let kk = parse_no_kk("5304 0112 2000 0001").unwrap();
+    assert_eq!(kk.digits, "5304011220000001");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::NaiveDate;
-use health_rules::immunisation::{AreaOptions, DoseState, GivenDose, Schedule, Timing, due_list};
+use health_rules::immunisation::{
+    AreaOptions, CLOCK_SKEW_DAYS, DoseState, GivenDose, Schedule, Timing, check_given, due_list,
+};
 
 const BIRTH: &str = "2024-03-10";
 
@@ -326,6 +328,8 @@ fn bad_records_are_errors_with_keys() {
         ("XYZ", "2024-04-01", "immunisation.unknown_dose"),
         ("BCG", "2024-03-09", "immunisation.given_before_birth"),
         ("BCG", "2024-06-01", "immunisation.given_in_future"),
+        // Clock skew: up to 3 days after today is accepted, the 4th is not.
+        ("BCG", "2024-05-05", "immunisation.given_in_future"),
     ];
     for (id, date, key) in cases {
         let g = [GivenDose {
@@ -342,6 +346,72 @@ fn bad_records_are_errors_with_keys() {
         .unwrap_err();
         assert_eq!(err.key(), key, "{id} {date}");
     }
+}
+
+/// A tablet's clock may be a day or two off: a dose dated up to CLOCK_SKEW_DAYS after
+/// today counts as given on that date. `check_given` sets bad records aside one by one.
+#[test]
+fn clock_skew_and_check_given() {
+    assert_eq!(CLOCK_SKEW_DAYS, 3);
+    let today = d("2024-05-01");
+    for (date, ok) in [
+        ("2024-05-01", true),
+        ("2024-05-02", true),
+        ("2024-05-04", true),
+        ("2024-05-05", false),
+    ] {
+        let g = [GivenDose {
+            dose_id: "BCG".into(),
+            date: d(date),
+        }];
+        let list = due_list(
+            Schedule::national_2024(),
+            d(BIRTH),
+            &g,
+            today,
+            AreaOptions::default(),
+        );
+        assert_eq!(list.is_ok(), ok, "{date}: {list:?}");
+    }
+    let given = [
+        GivenDose {
+            dose_id: "BCG".into(),
+            date: d("2024-04-01"),
+        },
+        GivenDose {
+            dose_id: "XYZ".into(),
+            date: d("2024-04-01"),
+        },
+        GivenDose {
+            dose_id: "OPV1".into(),
+            date: d("2024-06-01"),
+        },
+        GivenDose {
+            dose_id: "HB0".into(),
+            date: d("2024-03-09"),
+        },
+    ];
+    let (ok, bad) = check_given(Schedule::national_2024(), d(BIRTH), &given, today);
+    assert_eq!(ok, given[..1].to_vec());
+    let keys: Vec<&str> = bad.iter().map(|e| e.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "immunisation.unknown_dose",
+            "immunisation.given_in_future",
+            "immunisation.given_before_birth"
+        ]
+    );
+    assert!(
+        due_list(
+            Schedule::national_2024(),
+            d(BIRTH),
+            &ok,
+            today,
+            AreaOptions::default()
+        )
+        .is_ok()
+    );
 }
 
 #[test]

@@ -2,8 +2,11 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Months, NaiveDate};
+use health_rules::Sex;
+use health_rules::growth::{self, Category};
 use health_rules::kms::{
-    self, DEFAULT_KBM_ID, KbmTable, KmsResult, MonthResult, RedLine, Weighing, kbm_table,
+    self, DEFAULT_KBM_ID, DEFAULT_ORANGE_LINE_ID, KbmTable, KmsResult, MonthResult, OrangeLine,
+    RedLine, Weighing, YearMonth, kbm_table,
 };
 use proptest::prelude::*;
 
@@ -193,23 +196,117 @@ fn two_t_is_broken_by_a_missed_month() {
     );
 }
 
+/// BGM and "above the orange line" use the z rounded to 2 decimals, like the
+/// categories (finding 16); a missing or non-finite z is unknown (finding 9).
 #[test]
-fn bgm_is_strictly_below_the_red_line() {
-    // (z, expected BGM)
+fn red_and_orange_lines() {
+    // (z, expected BGM, expected above orange)
     let cases = [
-        (Some(-3.01), Some(true)),
-        (Some(-3.0), Some(false)),
-        (Some(-2.5), Some(false)),
-        (None, None),
+        (Some(-3.01), Some(true), Some(false)),
+        (Some(-3.006), Some(true), Some(false)), // rounds to -3.01
+        (Some(-3.004), Some(false), Some(false)), // rounds to -3.00: "kurang", not BGM
+        (Some(-3.0), Some(false), Some(false)),
+        (Some(-2.5), Some(false), Some(false)),
+        (Some(1.0), Some(false), Some(false)),
+        (Some(1.004), Some(false), Some(false)), // rounds to 1.00: normal
+        (Some(1.006), Some(false), Some(true)),  // rounds to 1.01: above +1
+        (Some(2.5), Some(false), Some(true)),
+        (Some(f64::NAN), None, None),
+        (Some(f64::INFINITY), None, None),
+        (Some(f64::NEG_INFINITY), None, None),
+        (None, None, None),
     ];
-    for (z, want) in cases {
+    for (z, bgm, orange) in cases {
         let ws = [Weighing {
             date: d("2024-03-10"),
             weight_g: 5000,
             wfa_z: z,
         }];
-        assert_eq!(assess("2023-12-01", &ws, BUKU_KIA)[0].bgm, want, "{z:?}");
+        let r = &assess("2023-12-01", &ws, BUKU_KIA)[0];
+        assert_eq!(r.bgm, bgm, "{z:?}");
+        assert_eq!(r.above_orange, orange, "{z:?}");
     }
+    assert_eq!(OrangeLine::buku_kia_2020().id, DEFAULT_ORANGE_LINE_ID);
+    // A district line (+2 SD) through assess_with.
+    let plus2 =
+        OrangeLine::from_json(r#"{"id":"o2","name":"o","source":"s","wfa_z":2.0}"#).unwrap();
+    let ws = [Weighing {
+        date: d("2024-03-10"),
+        weight_g: 5000,
+        wfa_z: Some(1.5),
+    }];
+    let r = kms::assess_with(
+        d("2023-12-01"),
+        &ws,
+        table(BUKU_KIA),
+        RedLine::kms_2010(),
+        &plus2,
+    )
+    .unwrap();
+    assert_eq!(r[0].above_orange, Some(false));
+    assert!(OrangeLine::from_json(r#"{"id":"o","name":"o","source":"s","wfa_z":"x"}"#).is_err());
+}
+
+/// District data cannot make the rules panic (finding 10).
+#[test]
+fn hostile_district_data_is_rejected_not_a_panic() {
+    // (KBM json, accepted)
+    let cases = [
+        (
+            r#"{"id":"x","name":"x","source":"x","extend_last_row":true,
+               "rows":[{"from_month":0,"to_month":4294967295,"min_gain_g":200},
+                       {"from_month":0,"to_month":1,"min_gain_g":200}]}"#,
+            false,
+        ),
+        (
+            r#"{"id":"x","name":"x","source":"x","extend_last_row":true,
+               "rows":[{"from_month":0,"to_month":4294967295,"min_gain_g":200}]}"#,
+            true,
+        ),
+    ];
+    for (json, ok) in cases {
+        let got = KbmTable::from_json(json);
+        assert_eq!(got.is_ok(), ok, "{got:?}");
+        if !ok {
+            assert_eq!(got.map_err(|e| e.key()), Err("kms.table_invalid"));
+        }
+    }
+    // YearMonth checks 1-12 when deserialised.
+    for (json, ok) in [
+        (r#"{"year":2026,"month":1}"#, true),
+        (r#"{"year":2026,"month":12}"#, true),
+        (r#"{"year":2026,"month":0}"#, false),
+        (r#"{"year":2026,"month":13}"#, false),
+    ] {
+        assert_eq!(
+            serde_json::from_str::<YearMonth>(json).is_ok(),
+            ok,
+            "{json}"
+        );
+    }
+    // A month built by hand outside 1-12 still has a previous month, without a panic.
+    let odd = YearMonth {
+        year: i32::MIN,
+        month: 0,
+    };
+    assert_eq!(
+        odd.prev(),
+        YearMonth {
+            year: i32::MIN,
+            month: 12
+        }
+    );
+    assert_eq!(
+        YearMonth {
+            year: 2026,
+            month: 1
+        }
+        .prev(),
+        YearMonth {
+            year: 2025,
+            month: 12
+        }
+    );
 }
 
 #[test]
@@ -239,6 +336,22 @@ fn district_tables_load_from_json() {
 }
 
 proptest! {
+    /// BGM and the BB/U category come from the same (rounded) z: BGM exactly when the
+    /// category is "berat badan sangat kurang" (red line −3 SD), above the orange line
+    /// exactly when it is "risiko berat badan lebih" (+1 SD).
+    #[test]
+    fn bgm_agrees_with_the_category(age in 0u32..=1856, weight in 0.5f64..30.0, male in any::<bool>()) {
+        let sex = if male { Sex::Male } else { Sex::Female };
+        let z = growth::weight_for_age_z(sex, age, weight).unwrap();
+        let a = growth::assess_at_age(sex, age, &growth::Measures {
+            weight_kg: Some(weight),
+            ..Default::default()
+        }).unwrap();
+        let cat = a.wfa.and_then(|r| r.category).unwrap();
+        prop_assert_eq!(RedLine::kms_2010().check(Some(z)), Some(cat == Category::SeverelyUnderweight));
+        prop_assert_eq!(OrangeLine::buku_kia_2020().check(Some(z)), Some(cat == Category::RiskOfOverweight));
+    }
+
     /// The KMS result does not depend on the order the weighings are given in.
     #[test]
     fn order_does_not_matter(

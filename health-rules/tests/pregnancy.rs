@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use health_rules::pregnancy::{
-    self, AncSchedule, AncState, DEFAULT_ANC_ID, DangerAdvice, DangerSign, Trimester, anc_schedule,
-    anc_status, gestational_age,
+    self, AncSchedule, AncState, DEFAULT_ANC_ID, DangerAdvice, DangerSign, HplRule, Trimester,
+    anc_schedule, anc_status, gestational_age,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -15,20 +15,51 @@ fn default_anc() -> &'static AncSchedule {
     anc_schedule(DEFAULT_ANC_ID).unwrap()
 }
 
+/// HPL by Naegele's calendar rule (+ 7 days, − 3 months, + 1 year; the default, as in
+/// the Buku KIA) and by + 280 days (option), across leap days, short months and year
+/// ends (finding 7).
 #[test]
-fn hpl_is_hpht_plus_280_days_across_leap_years() {
-    // (HPHT, HPL)
+fn hpl_calendar_rule_and_280_days() {
+    // (HPHT, HPL by the calendar rule, HPL by + 280 days)
     let cases = [
-        ("2023-05-24", "2024-02-28"),
-        ("2023-05-25", "2024-02-29"), // lands on the leap day
-        ("2023-05-26", "2024-03-01"),
-        ("2023-06-01", "2024-03-07"), // Feb 29 inside the pregnancy
-        ("2024-02-29", "2024-12-05"), // HPHT on the leap day
-        ("2024-06-01", "2025-03-08"), // no leap day inside
+        ("2023-03-01", "2023-12-08", "2023-12-06"), // the reviewer's example
+        ("2023-05-24", "2024-02-29", "2024-02-28"), // 31 May + 9 months: clamped to 29 Feb
+        ("2022-05-24", "2023-02-28", "2023-02-28"), // clamped to 28 Feb (no leap year)
+        ("2023-05-25", "2024-03-01", "2024-02-29"),
+        ("2023-05-26", "2024-03-02", "2024-03-01"),
+        ("2023-06-01", "2024-03-08", "2024-03-07"), // 29 Feb inside the pregnancy
+        ("2024-02-22", "2024-11-29", "2024-11-28"), // + 7 days lands on 29 Feb
+        ("2024-02-29", "2024-12-07", "2024-12-05"), // HPHT on the leap day
+        ("2024-06-01", "2025-03-08", "2025-03-08"), // no leap day inside: the rules agree
+        ("2023-04-03", "2024-01-10", "2024-01-08"), // HPL across the year end
+        ("2023-12-25", "2024-10-01", "2024-09-30"), // + 7 days crosses the year end
+        ("2023-12-31", "2024-10-07", "2024-10-06"),
     ];
-    for (hpht, want) in cases {
-        assert_eq!(pregnancy::hpl(d(hpht)).unwrap(), d(want), "HPHT {hpht}");
+    for (hpht, calendar, days280) in cases {
+        assert_eq!(pregnancy::hpl(d(hpht)).unwrap(), d(calendar), "HPHT {hpht}");
+        assert_eq!(
+            pregnancy::hpl_with(d(hpht), HplRule::Naegele).unwrap(),
+            d(calendar),
+            "HPHT {hpht}"
+        );
+        assert_eq!(
+            pregnancy::hpl_with(d(hpht), HplRule::Plus280Days).unwrap(),
+            d(days280),
+            "HPHT {hpht}"
+        );
     }
+    // The schedule names the rule; the built-in ones use the calendar rule.
+    assert_eq!(default_anc().hpl_rule, HplRule::Naegele);
+    let mut by_days = default_anc().clone();
+    by_days.hpl_rule = HplRule::Plus280Days;
+    assert_eq!(by_days.hpl(d("2023-03-01")).unwrap(), d("2023-12-06"));
+    let json = serde_json::to_string(&by_days).unwrap();
+    assert!(json.contains(r#""hpl_rule":"plus280_days""#), "{json}");
+    assert_eq!(AncSchedule::from_json(&json).unwrap(), by_days);
+    // The last day of trimester 3 is the HPL.
+    let (_, end) = by_days.window(d("2023-03-01"), Trimester::Third).unwrap();
+    assert_eq!(end, d("2023-12-06"));
+    assert!(pregnancy::hpl(NaiveDate::MAX).is_err());
 }
 
 #[test]
@@ -75,7 +106,8 @@ fn missed(s: &str) -> AncState {
 fn anc_k1_to_k6_for_both_splits() {
     const T1: &str = "2024-03-25";
     const T2: (&str, &str) = ("2024-03-26", "2024-06-17");
-    const T3: (&str, &str) = ("2024-06-18", "2024-10-07");
+    // Trimester 3 ends on the HPL: 2024-01-01 + 7 days + 9 months (calendar rule).
+    const T3: (&str, &str) = ("2024-06-18", "2024-10-08");
     let b213 = DEFAULT_ANC_ID;
     let b123 = "anc-1-2-3-permenkes-21-2021-v1";
     // (schedule, contacts, today, expected K1..K6)

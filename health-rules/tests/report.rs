@@ -5,8 +5,8 @@ use chrono::{Days, NaiveDate};
 use health_rules::Sex;
 use health_rules::kms::{self, DEFAULT_KBM_ID, RedLine, Weighing, YearMonth, kbm_table};
 use health_rules::report::{
-    AgeBand, BreastfeedingRecord, CSV_HEADER, Counts, MonthlyReport, ReportChild, monthly_report,
-    to_csv,
+    AgeBand, BreastfeedingRecord, CSV_HEADER, Counts, MonthlyReport, ReportChild, ReportOptions,
+    monthly_report, monthly_report_with, to_csv,
 };
 use proptest::prelude::*;
 
@@ -224,15 +224,15 @@ fn csv_rendering() {
     assert_eq!(lines[0], CSV_HEADER);
     assert_eq!(
         lines[1],
-        "\"Posyandu Mawar, Dusun A\",2026-08,0-5,L,1,1,1,0,1,0,0,0,0,0,0,1,100.0,100.0,100.0,0.0,0.0"
+        "\"Posyandu Mawar, Dusun A\",2026-08,0-5,L,1,1,1,0,1,0,0,0,0,0,0,1,100.0,100.0,100.0,0.0,0.0,0.0"
     );
     assert_eq!(
         lines[15],
-        "\"Posyandu Mawar, Dusun A\",2026-08,0-59,L+P,7,6,5,1,2,1,1,1,1,1,2,1,85.7,71.4,83.3,20.0,14.3"
+        "\"Posyandu Mawar, Dusun A\",2026-08,0-59,L+P,7,6,5,1,2,1,1,1,1,1,2,1,85.7,71.4,83.3,20.0,14.3,33.3"
     );
     let empty = to_csv(&report(&[]));
     assert!(
-        empty.lines().nth(15).unwrap().ends_with(",0,0,0,0,0,,,,,"),
+        empty.lines().nth(15).unwrap().ends_with(",0,0,0,0,0,,,,,,"),
         "{empty}"
     );
     // Serialize works (the app exports JSON too).
@@ -241,32 +241,224 @@ fn csv_rendering() {
     assert_eq!(json["rows"][14]["counts"]["d"], 5);
 }
 
+/// One child's bad weighing (even in an old month) no longer fails the report
+/// (finding 6): the child is listed in `problems`, left out of D/N/T/O/B, and the rest
+/// is counted.
 #[test]
-fn a_bad_child_is_named_by_index() {
-    let children = vec![
-        child(
-            "2026-01-01",
-            Sex::Male,
-            true,
-            vec![w("2026-08-01", 6000, None)],
+fn a_bad_child_is_listed_not_fatal() {
+    // (case, bad child's weighings)
+    let cases = [
+        ("zero weight this month", vec![w("2026-08-01", 0, None)]),
+        (
+            "zero weight in an old month",
+            vec![w("2026-06-01", 0, None), w("2026-08-01", 6000, None)],
         ),
-        child(
-            "2026-05-01",
-            Sex::Male,
-            true,
-            vec![w("2026-08-01", 0, None)],
+        (
+            "weighing before the birth date",
+            vec![w("2026-04-01", 3000, None), w("2026-08-01", 6000, None)],
         ),
     ];
-    let err = monthly_report(
-        "p",
-        AUG,
-        &children,
-        kbm_table(DEFAULT_KBM_ID).unwrap(),
-        RedLine::kms_2010(),
-    )
-    .unwrap_err();
-    assert_eq!(err.key(), "kms.implausible_weight");
-    assert!(err.to_string().starts_with("child number 1"), "{err}");
+    for (name, weighings) in cases {
+        let children = vec![
+            child(
+                "2026-01-01",
+                Sex::Male,
+                true,
+                vec![w("2026-08-01", 6000, None)],
+            ),
+            child("2026-05-01", Sex::Male, true, weighings),
+        ];
+        let r = report(&children);
+        assert_eq!(r.problems.len(), 1, "{name}");
+        assert_eq!(r.problems[0].index, 1, "{name}");
+        assert!(
+            r.problems[0].message.starts_with("child number 1"),
+            "{name}: {}",
+            r.problems[0].message
+        );
+        let total = r.total();
+        // Both in S and K; only the good child is weighed (B).
+        assert_eq!((total.s, total.k, total.d, total.b), (2, 2, 1, 1), "{name}");
+        assert_eq!(total.absent, 1, "{name}");
+    }
+    let key = |ws| report(&[child("2026-05-01", Sex::Male, true, ws)]).problems[0].key;
+    assert_eq!(
+        key(vec![w("2026-08-01", 0, None)]),
+        "kms.implausible_weight"
+    );
+    assert_eq!(
+        key(vec![
+            w("2026-04-01", 3000, None),
+            w("2026-08-01", 6000, None)
+        ]),
+        "kms.weighing_before_birth"
+    );
+}
+
+/// The age band is the age at this month's weighing, not on the last day of the month
+/// (finding 5); vitamin A counts by the age on the day of the dose.
+#[test]
+fn age_is_taken_at_the_weighing() {
+    use AgeBand::*;
+    // (case, birth, weighing date (Aug 2026), vitamin A date, exclusive BF,
+    //  expected band or None = not counted, vitamin A counted, ASI counted)
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        bool,
+        Option<AgeBand>,
+        bool,
+        bool,
+    );
+    let cases: [Case; 7] = [
+        (
+            "weighed at 59 months, turns 60 on the 20th: counted",
+            "2021-08-20",
+            Some("2026-08-05"),
+            None,
+            false,
+            Some(M24To59),
+            false,
+            false,
+        ),
+        (
+            "not weighed, 60 by the month end: out",
+            "2021-08-20",
+            None,
+            None,
+            false,
+            None,
+            false,
+            false,
+        ),
+        (
+            "weighed at 5 months, turns 6 on the 20th: ASI eksklusif counted in 0-5",
+            "2026-02-20",
+            Some("2026-08-05"),
+            None,
+            true,
+            Some(M0To5),
+            false,
+            true,
+        ),
+        (
+            "vitamin A at 5 months 29 days: not counted",
+            "2026-02-20",
+            Some("2026-08-05"),
+            Some("2026-08-19"),
+            false,
+            Some(M0To5),
+            false,
+            false,
+        ),
+        (
+            "vitamin A on the 6-month birthday: counted",
+            "2026-02-20",
+            Some("2026-08-05"),
+            Some("2026-08-20"),
+            false,
+            Some(M0To5),
+            true,
+            false,
+        ),
+        (
+            "weighed at 11 months, 12 by the month end: 6-11",
+            "2025-08-25",
+            Some("2026-08-05"),
+            None,
+            false,
+            Some(M6To11),
+            false,
+            false,
+        ),
+        (
+            "not weighed: age on the last day of the month",
+            "2025-08-25",
+            None,
+            Some("2026-08-26"),
+            false,
+            Some(M12To23),
+            true,
+            false,
+        ),
+    ];
+    for (name, birth, weighed, vit_a, asi, band, want_vit_a, want_asi) in cases {
+        let mut c = child(
+            birth,
+            Sex::Female,
+            true,
+            weighed.map(|d| w(d, 8000, None)).into_iter().collect(),
+        );
+        c.vitamin_a = vit_a.map(d).into_iter().collect();
+        c.breastfeeding = vec![BreastfeedingRecord {
+            month: AUG,
+            exclusive: asi,
+        }];
+        let r = report(&[c]);
+        let total = r.total();
+        match band {
+            None => assert_eq!(total.s, 0, "{name}"),
+            Some(b) => {
+                let cell = r.row(Some(b), Some(Sex::Female)).unwrap().counts;
+                assert_eq!(cell.s, 1, "{name}");
+                assert_eq!(cell.d, u32::from(weighed.is_some()), "{name}");
+            }
+        }
+        assert_eq!(total.vitamin_a, u32::from(want_vit_a), "{name}");
+        assert_eq!(total.asi_eksklusif, u32::from(want_asi), "{name}");
+    }
+}
+
+/// The posyandu day, when given, is the reference day of the unweighed children.
+#[test]
+fn posyandu_day_option() {
+    let c = child("2021-08-20", Sex::Male, true, vec![]);
+    let with_day = |day: Option<&str>| {
+        monthly_report_with(
+            "p",
+            AUG,
+            std::slice::from_ref(&c),
+            kbm_table(DEFAULT_KBM_ID).unwrap(),
+            RedLine::kms_2010(),
+            &ReportOptions {
+                posyandu_day: day.map(d),
+            },
+        )
+        .unwrap()
+        .total()
+        .s
+    };
+    assert_eq!(with_day(None), 0, "60 months on 31 August");
+    assert_eq!(
+        with_day(Some("2026-08-10")),
+        1,
+        "59 months on the posyandu day"
+    );
+    assert_eq!(
+        with_day(Some("2026-07-10")),
+        0,
+        "a day outside the month is ignored"
+    );
+}
+
+/// N/D′ with D′ = D − O − B (finding 15).
+#[test]
+fn n_over_d_prime() {
+    let r = report(&posyandu());
+    let t = r.row(None, None).unwrap();
+    let c = t.counts;
+    assert_eq!(c.d - c.o - c.b, 3);
+    assert!((t.ratios.n_d_prime.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    // Only B and O: D′ = 0, undefined.
+    let only_b = report(&[child(
+        "2026-05-01",
+        Sex::Male,
+        true,
+        vec![w("2026-08-01", 6000, None)],
+    )]);
+    assert_eq!(only_b.row(None, None).unwrap().ratios.n_d_prime, None);
 }
 
 fn arb_child() -> impl Strategy<Value = ReportChild> {
@@ -332,10 +524,20 @@ proptest! {
             let f = r.row(band, Some(Sex::Female)).unwrap().counts;
             prop_assert_eq!(m + f, r.row(band, None).unwrap().counts);
         }
+        // Age on the reference day: this month's counting weighing, else the month end.
         let end = AUG.last_day().unwrap();
         let under_five = children
             .iter()
-            .filter(|c| kms::age_in_months(c.birth_date, end).is_some_and(|m| m < 60))
+            .filter(|c| {
+                let day = c
+                    .weighings
+                    .iter()
+                    .filter(|w| YearMonth::of(w.date) == AUG)
+                    .map(|w| w.date)
+                    .max()
+                    .unwrap_or(end);
+                kms::age_in_months(c.birth_date, day).is_some_and(|m| m < 60)
+            })
             .count();
         prop_assert_eq!(r.total().s as usize, under_five);
         prop_assert_eq!(to_csv(&r).lines().count(), 16);

@@ -4,8 +4,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Category, DAYS_PER_MONTH, GrowthError, Indicator, LENGTH_HEIGHT_CORRECTION_CM, MAX_AGE_DAYS,
-    Position, Reference, STANDING_FROM_DAY, WHO2006_MAX_AGE_DAYS, check_positive, zscore,
+    Category, DAYS_PER_MONTH, GrowthError, HEAD_CM_BOUNDS, Indicator, LENGTH_CM_BOUNDS,
+    LENGTH_HEIGHT_CORRECTION_CM, MAX_AGE_DAYS, MUAC_CM_BOUNDS, Position, Reference,
+    STANDING_FROM_DAY, WEIGHT_KG_BOUNDS, WHO2006_MAX_AGE_DAYS, check_range, round_z, zscore,
     zscore_for_length,
 };
 use crate::common::Sex;
@@ -24,7 +25,8 @@ pub struct Measures {
     pub head_cm: Option<f64>,
     /// Mid-upper-arm circumference (LiLA) in cm.
     pub muac_cm: Option<f64>,
-    /// Bilateral pitting oedema: WHO computes no weight-based z-score then.
+    /// Bilateral pitting oedema: WHO computes no weight-based z-score then, and the
+    /// child is severely wasted (gizi buruk) whatever the weight.
     #[serde(default)]
     pub oedema: bool,
 }
@@ -42,8 +44,10 @@ pub struct Measurement {
 /// One indicator's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndicatorResult {
-    /// z-score rounded to 2 decimals, as WHO reports it.
-    pub z: f64,
+    /// z-score rounded to 2 decimals, as WHO reports it. `None` only for
+    /// weight-for-length/height with bilateral pitting oedema: WHO computes no z-score
+    /// then, but the category is [`Category::SeverelyWasted`] (gizi buruk).
+    pub z: Option<f64>,
     /// Permenkes 2/2020 category, where the regulation defines one for this indicator and age
     /// (none for head and arm circumference, none for height- and weight-for-age after 60 months).
     pub category: Option<Category>,
@@ -61,6 +65,8 @@ pub struct Skipped {
     pub key: &'static str,
     /// English sentence.
     pub reason: String,
+    /// The same sentence in Bahasa Indonesia.
+    pub reason_id: String,
 }
 
 /// Everything [`assess`] found.
@@ -142,12 +148,13 @@ impl Assessment {
             indicator,
             key: e.key(),
             reason: e.to_string(),
+            reason_id: e.message_id(),
         });
     }
 }
 
 fn result(indicator: Indicator, reference: Reference, z: f64) -> IndicatorResult {
-    let z = (z * 100.0).round() / 100.0;
+    let z = round_z(z);
     let category = match (indicator, reference) {
         (Indicator::WeightForAge, Reference::Who2006) => Some(Category::weight_for_age(z)),
         (Indicator::LengthHeightForAge, Reference::Who2006) => {
@@ -161,7 +168,7 @@ fn result(indicator: Indicator, reference: Reference, z: f64) -> IndicatorResult
         _ => None,
     };
     IndicatorResult {
-        z,
+        z: Some(z),
         category,
         flagged: indicator.is_implausible(z),
         reference,
@@ -211,10 +218,16 @@ const WFL_WEIGHT_RANGE: (f64, f64) = (0.9, 58.0);
 /// Assess measurements taken at `age_days` (use [`age_days_from_months`] when only
 /// months are known).
 ///
-/// Errors only for input that makes the whole visit meaningless (bad numbers, no
-/// measurement, age of 229 months or more). An indicator that does not apply (e.g. MUAC
-/// before 91 days, weight-based indicators with oedema, a length outside the
-/// weight-for-length table) is left `None` and listed in [`Assessment::skipped`].
+/// Errors only for input that makes the whole visit meaningless (a value that is not a
+/// number or outside its plausibility bounds — weight 0.2–250 kg, length/height
+/// 20–250 cm, head 15–70 cm, MUAC 5–60 cm —, no measurement, age of 229 months or
+/// more). An indicator that was measured for but cannot be computed (e.g. MUAC before
+/// 91 days, weight-for-age and BMI with oedema, a length outside the weight-for-length
+/// table) is left `None` and listed in [`Assessment::skipped`]. Weight-for-height after
+/// 1856 days does not exist and is neither computed nor listed.
+///
+/// With oedema (below 1857 days) weight-for-length/height is
+/// `Some(IndicatorResult { z: None, category: Some(SeverelyWasted), .. })`: gizi buruk.
 pub fn assess_at_age(
     sex: Sex,
     age_days: u32,
@@ -222,19 +235,19 @@ pub fn assess_at_age(
 ) -> Result<Assessment, GrowthError> {
     let weight = measures
         .weight_kg
-        .map(|v| check_positive("weight", v))
+        .map(|v| check_range("weight (kg)", v, WEIGHT_KG_BOUNDS))
         .transpose()?;
     let raw_length = measures
         .length_height_cm
-        .map(|v| check_positive("length/height", v))
+        .map(|v| check_range("length/height (cm)", v, LENGTH_CM_BOUNDS))
         .transpose()?;
     let head = measures
         .head_cm
-        .map(|v| check_positive("head circumference", v))
+        .map(|v| check_range("head circumference (cm)", v, HEAD_CM_BOUNDS))
         .transpose()?;
     let muac = measures
         .muac_cm
-        .map(|v| check_positive("arm circumference", v))
+        .map(|v| check_range("arm circumference (cm)", v, MUAC_CM_BOUNDS))
         .transpose()?;
     if weight.is_none() && raw_length.is_none() && head.is_none() && muac.is_none() {
         return Err(GrowthError::NoMeasurement);
@@ -275,8 +288,17 @@ pub fn assess_at_age(
             a.skip(Indicator::WeightForAge, &oedema);
         }
         if weight.is_some() && length.is_some() {
-            a.skip(wfl_indicator, &oedema);
             a.skip(Indicator::BmiForAge, &oedema);
+        }
+        // Bilateral pitting oedema is gizi buruk (severe acute malnutrition) whatever
+        // the weight: weight-for-length/height gets that category without a z-score.
+        if age_days <= WHO2006_MAX_AGE_DAYS {
+            *a.slot(wfl_indicator) = Some(IndicatorResult {
+                z: None,
+                category: Some(Category::SeverelyWasted),
+                flagged: false,
+                reference: Reference::Who2006,
+            });
         }
     } else {
         if let Some(w) = weight {
@@ -285,14 +307,12 @@ pub fn assess_at_age(
                 zscore(Indicator::WeightForAge, sex, age_days, w),
             );
         }
-        if let (Some(w), Some(l)) = (weight, length) {
-            if age_days > WHO2006_MAX_AGE_DAYS {
-                let e = GrowthError::IndicatorAgeOutOfRange {
-                    indicator: wfl_indicator,
-                    age_days,
-                };
-                a.skip(wfl_indicator, &e);
-            } else if !(WFL_WEIGHT_RANGE.0..=WFL_WEIGHT_RANGE.1).contains(&w) {
+        // Above 1856 days weight-for-height does not exist (WHO 2007 has no such
+        // table): it is not applicable, so it is not listed as skipped either.
+        if let (Some(w), Some(l)) = (weight, length)
+            && age_days <= WHO2006_MAX_AGE_DAYS
+        {
+            if !(WFL_WEIGHT_RANGE.0..=WFL_WEIGHT_RANGE.1).contains(&w) {
                 let e = GrowthError::WeightOutOfRange {
                     indicator: wfl_indicator,
                     weight_kg: w,

@@ -27,16 +27,22 @@ pub enum GrowthError {
     #[error("{indicator} has no WHO reference at {age_days} days of age")]
     IndicatorAgeOutOfRange { indicator: Indicator, age_days: u32 },
     /// The length or height is outside the WHO weight-for-length (45–110 cm) or weight-for-height (65–120 cm) table.
-    #[error("{indicator} is defined for {min}–{max} cm; the child measures {length_cm} cm")]
+    #[error("{indicator} is defined for {min}–{max} cm; the child measures {} cm", Num(*.length_cm))]
     LengthOutOfRange {
         indicator: Indicator,
         length_cm: f64,
         min: f64,
         max: f64,
     },
-    /// A measurement is zero, negative, or not a number.
-    #[error("the {what} must be a positive number; got {value}")]
-    InvalidValue { what: &'static str, value: f64 },
+    /// A measurement is not a number or outside its plausibility bounds (e.g. weight
+    /// 0.2–250 kg, length/height 20–250 cm, head 15–70 cm, MUAC 5–60 cm): a typing error.
+    #[error("the {what} must be a number from {min} to {max}; got {}", Num(*.value))]
+    InvalidValue {
+        what: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
     /// `zscore` was asked for weight-for-length/height, which is indexed by length, not age.
     #[error("{indicator} is indexed by length or height, not age: use zscore_for_length")]
     NotAgeBased { indicator: Indicator },
@@ -45,7 +51,8 @@ pub enum GrowthError {
     NotLengthBased { indicator: Indicator },
     /// Weight-for-length/height is computed only for weights of 0.9–58 kg (WHO anthro).
     #[error(
-        "{indicator} is computed for weights of {min}–{max} kg; the child weighs {weight_kg} kg"
+        "{indicator} is computed for weights of {min}–{max} kg; the child weighs {} kg",
+        Num(*.weight_kg)
     )]
     WeightOutOfRange {
         indicator: Indicator,
@@ -81,5 +88,96 @@ impl GrowthError {
             GrowthError::Oedema => "growth.oedema",
             GrowthError::NoMeasurement => "growth.no_measurement",
         }
+    }
+
+    /// The message in Bahasa Indonesia (the `Display` text is English).
+    pub fn message_id(&self) -> String {
+        match self {
+            GrowthError::MeasureBeforeBirth {
+                birth_date,
+                measure_date,
+            } => format!(
+                "tanggal pengukuran {measure_date} sebelum tanggal lahir {birth_date}"
+            ),
+            GrowthError::AgeOutOfRange { age_days } => format!(
+                "umur anak {age_days} hari; rujukan pertumbuhan WHO hanya sampai umur 19 tahun (di bawah 229 bulan)"
+            ),
+            GrowthError::IndicatorAgeOutOfRange {
+                indicator,
+                age_days,
+            } => format!(
+                "{} tidak punya rujukan WHO pada umur {age_days} hari",
+                indicator.label().id
+            ),
+            GrowthError::LengthOutOfRange {
+                indicator,
+                length_cm,
+                min,
+                max,
+            } => format!(
+                "{} hanya untuk panjang/tinggi {min}–{max} cm; anak ini {} cm",
+                indicator.label().id,
+                Num(*length_cm)
+            ),
+            GrowthError::InvalidValue {
+                what,
+                value,
+                min,
+                max,
+            } => format!(
+                "{} harus angka dari {min} sampai {max}; tertulis {}",
+                what_id(what),
+                Num(*value)
+            ),
+            GrowthError::NotAgeBased { indicator } => format!(
+                "{} dihitung menurut panjang/tinggi badan, bukan umur",
+                indicator.label().id
+            ),
+            GrowthError::NotLengthBased { indicator } => format!(
+                "{} dihitung menurut umur, bukan panjang/tinggi badan",
+                indicator.label().id
+            ),
+            GrowthError::WeightOutOfRange {
+                indicator,
+                weight_kg,
+                min,
+                max,
+            } => format!(
+                "{} hanya dihitung untuk berat {min}–{max} kg; anak ini {} kg",
+                indicator.label().id,
+                Num(*weight_kg)
+            ),
+            GrowthError::Oedema => "z-skor berbasis berat badan tidak dihitung bila ada edema (dihitung sebagai di bawah -3 SD)".to_string(),
+            GrowthError::NoMeasurement => "tidak ada pengukuran: isi minimal salah satu dari berat, panjang/tinggi, lingkar kepala atau LiLA".to_string(),
+        }
+    }
+}
+
+/// A number in a message: one decimal, scientific notation from a million on, so an
+/// absurd input (1e308) never prints 300 digits.
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if v.is_finite() && v.abs() < 1e6 {
+            write!(f, "{v:.1}")
+        } else if v.is_finite() {
+            write!(f, "{v:.1e}")
+        } else {
+            write!(f, "{v}")
+        }
+    }
+}
+
+/// Indonesian name of a measured quantity named in [`GrowthError::InvalidValue`].
+fn what_id(what: &str) -> &'static str {
+    match what {
+        "weight (kg)" => "berat badan (kg)",
+        "length/height (cm)" => "panjang/tinggi badan (cm)",
+        "head circumference (cm)" => "lingkar kepala (cm)",
+        "arm circumference (cm)" => "lingkar lengan atas (cm)",
+        "BMI (kg/m²)" => "IMT (kg/m²)",
+        _ => "nilai pengukuran",
     }
 }

@@ -14,11 +14,15 @@
 //! beyond ±3 SD for weight-for-age, weight-for-length/height, BMI-for-age and
 //! arm-circumference-for-age (not length/height or head circumference), linear
 //! interpolation of L, M and S between 0.1 cm rows for weight-for-length/height,
-//! no weight-based z-scores with oedema, and WHO's plausibility flags.
+//! no weight-based z-scores with oedema (weight-for-length/height then carries the
+//! category gizi buruk without a z), and WHO's plausibility flags. Raw measurements
+//! outside plausibility bounds ([`WEIGHT_KG_BOUNDS`], [`LENGTH_CM_BOUNDS`],
+//! [`HEAD_CM_BOUNDS`], [`MUAC_CM_BOUNDS`]) are rejected as typing errors.
 //!
 //! Low-level functions ([`zscore`], [`weight_for_age_z`], …) return the unrounded
-//! z-score. [`assess`] rounds to 2 decimals, as WHO reports z-scores, and applies
-//! the flags and categories to the rounded value.
+//! z-score. [`assess`] rounds to 2 decimals ([`round_z`]), as WHO reports z-scores,
+//! and applies the flags and categories to the rounded value; the KMS red and orange
+//! lines use the same rounding, so BGM and the BB/U category always agree.
 
 mod assess;
 mod categories;
@@ -206,12 +210,51 @@ impl Position {
     }
 }
 
-fn check_positive(what: &'static str, value: f64) -> Result<f64, GrowthError> {
-    if value.is_finite() && value > 0.0 {
+/// Plausible range of a raw weight in kg. Anything outside is a typing error, not a child.
+pub const WEIGHT_KG_BOUNDS: (f64, f64) = (0.2, 250.0);
+/// Plausible range of a raw length or height in cm.
+pub const LENGTH_CM_BOUNDS: (f64, f64) = (20.0, 250.0);
+/// Plausible range of a raw head circumference in cm.
+pub const HEAD_CM_BOUNDS: (f64, f64) = (15.0, 70.0);
+/// Plausible range of a raw mid-upper-arm circumference in cm.
+pub const MUAC_CM_BOUNDS: (f64, f64) = (5.0, 60.0);
+/// Plausible range of a BMI in kg/m² passed to [`zscore`] directly.
+pub const BMI_BOUNDS: (f64, f64) = (1.0, 200.0);
+
+/// `value` if it is a finite number within `bounds` (inclusive), else
+/// [`GrowthError::InvalidValue`]. Keeps absurd inputs (1e308 kg) from producing
+/// infinite z-scores.
+fn check_range(what: &'static str, value: f64, bounds: (f64, f64)) -> Result<f64, GrowthError> {
+    if value.is_finite() && (bounds.0..=bounds.1).contains(&value) {
         Ok(value)
     } else {
-        Err(GrowthError::InvalidValue { what, value })
+        Err(GrowthError::InvalidValue {
+            what,
+            value,
+            min: bounds.0,
+            max: bounds.1,
+        })
     }
+}
+
+/// The plausibility bounds of the measurement an age-based indicator scores.
+fn bounds_of(indicator: Indicator) -> (&'static str, (f64, f64)) {
+    match indicator {
+        Indicator::WeightForAge | Indicator::WeightForLength | Indicator::WeightForHeight => {
+            ("weight (kg)", WEIGHT_KG_BOUNDS)
+        }
+        Indicator::LengthHeightForAge => ("length/height (cm)", LENGTH_CM_BOUNDS),
+        Indicator::BmiForAge => ("BMI (kg/m²)", BMI_BOUNDS),
+        Indicator::HeadCircumferenceForAge => ("head circumference (cm)", HEAD_CM_BOUNDS),
+        Indicator::ArmCircumferenceForAge => ("arm circumference (cm)", MUAC_CM_BOUNDS),
+    }
+}
+
+/// A z-score rounded to 2 decimals, as WHO reports it. [`assess`] uses it for the
+/// categories and flags, and [`crate::kms`] for BGM, so both always agree.
+/// A non-finite z stays non-finite.
+pub fn round_z(z: f64) -> f64 {
+    (z * 100.0).round() / 100.0
 }
 
 /// L, M and S for an age-based indicator at `age_days`, and the reference used.
@@ -323,7 +366,8 @@ pub fn zscore(
     age_days: u32,
     value: f64,
 ) -> Result<f64, GrowthError> {
-    let y = check_positive("measurement", value)?;
+    let (what, bounds) = bounds_of(indicator);
+    let y = check_range(what, value, bounds)?;
     let (p, _) = age_lms(indicator, sex, age_days)?;
     Ok(z_for(indicator, y, p))
 }
@@ -335,13 +379,15 @@ pub fn zscore_for_length(
     length_cm: f64,
     weight_kg: f64,
 ) -> Result<f64, GrowthError> {
-    let y = check_positive("weight", weight_kg)?;
-    check_positive("length/height", length_cm)?;
+    let y = check_range("weight (kg)", weight_kg, WEIGHT_KG_BOUNDS)?;
+    check_range("length/height (cm)", length_cm, LENGTH_CM_BOUNDS)?;
     let p = length_lms(indicator, sex, length_cm)?;
     Ok(z_for(indicator, y, p))
 }
 
-/// Weight-for-age z-score (BB/U), unrounded. Used e.g. for the KMS red line (BGM).
+/// Weight-for-age z-score (BB/U), unrounded. The KMS red line (BGM) may be given
+/// this value: [`crate::kms`] rounds it with [`round_z`] before comparing, as
+/// [`assess`] does for the categories.
 pub fn weight_for_age_z(sex: Sex, age_days: u32, weight_kg: f64) -> Result<f64, GrowthError> {
     zscore(Indicator::WeightForAge, sex, age_days, weight_kg)
 }
