@@ -1,0 +1,450 @@
+//! Benchmark on the encrypted database with 50,000 persons and 500,000 facts.
+//!
+//! Run: `CARGO_TARGET_DIR=/work/target-field cargo bench -p field-core --bench store`
+//!
+//! The database is built once (by applying pulled pages, as a tablet receiving its area's
+//! data would) and cached under `<target>/field-core-bench/`; each run works on a copy.
+//! Reports p50/p95/max of: open and unlock (real Argon2id tablet parameters), saving a
+//! measurement with its outbox entry, name search, a household with every member's timeline;
+//! the time to apply 100,000 pulled changes; and the peak resident memory (VmHWM).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use field_core::keyring::KdfParams;
+use field_core::{LocalUser, MeasurementInput, OpenOptions, Store};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use sync_protocol::sample::SampleRng;
+use sync_protocol::{Body, Change, DeviceId, EntityKind, Hlc, RecordId, UserId};
+
+const PERSONS: u64 = 50_000;
+const FACTS_PER_PERSON: u64 = 10;
+const PAGE: usize = 2_000;
+const NOW_MS: u64 = 1_763_776_800_000; // 2025-11-22 10:00 WITA
+const CACHE_VERSION: &str = "v2";
+
+const FIRST: &[&str] = &[
+    "Yohanes",
+    "Maria",
+    "Fransiskus",
+    "Agustina",
+    "Petrus",
+    "Kristina",
+    "Yosef",
+    "Theresia",
+    "Paulus",
+    "Elisabeth",
+    "Antonius",
+    "Margaretha",
+    "Dominikus",
+    "Veronika",
+    "Aloysius",
+    "Yuliana",
+    "Benediktus",
+    "Florentina",
+    "Siti",
+    "Ahmad",
+    "Marselina",
+    "Yakobus",
+    "Anastasia",
+    "Gabriel",
+    "Imelda",
+    "Kornelis",
+    "Rosalia",
+    "Stefanus",
+    "Wilhelmina",
+    "Zakarias",
+];
+const LAST: &[&str] = &[
+    "Bria", "Mau", "Bere", "Luruk", "Hale", "Seran", "Tae", "Klau", "Asa", "Nahak", "Atok", "Bau",
+    "Leki", "Fahik", "Manek", "Taek", "Loe", "Kehi", "Besin", "Mali", "Nahak", "Tefa", "Ulu",
+    "Berek", "Lelo",
+];
+
+fn vm_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn bench_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("FIELD_CORE_BENCH_DIR") {
+        return PathBuf::from(d);
+    }
+    // <target>/release/deps/store-xxxx
+    let exe = std::env::current_exe().unwrap();
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    target.join("field-core-bench")
+}
+
+fn user() -> LocalUser {
+    LocalUser {
+        user_id: "019aaaac-2600-7000-8000-00000000beef".parse().unwrap(),
+        username: "maria".into(),
+        display_name: "Kader Maria".into(),
+        role: "kader".into(),
+    }
+}
+
+fn opts() -> OpenOptions {
+    OpenOptions::default()
+        .with_clock(std::sync::Arc::new(field_core::ManualClock::new(NOW_MS)))
+        .with_kdf(KdfParams::TABLET)
+}
+
+struct Gen {
+    rng: SampleRng,
+    device: DeviceId,
+    author: UserId,
+    seq: u64,
+    ms: u64,
+}
+
+impl Gen {
+    fn change(&mut self, id: RecordId, kind: EntityKind, body: serde_json::Value) -> Change {
+        self.seq += 1;
+        self.ms += 1 + self.rng.below(3);
+        Change {
+            id,
+            kind,
+            device: self.device,
+            seq: self.seq,
+            hlc: Hlc {
+                wall_ms: self.ms,
+                counter: 0,
+            },
+            author: self.author,
+            schema: 1,
+            tombstone: false,
+            supersedes: None,
+            base: Default::default(),
+            body: body.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    fn id(&mut self) -> RecordId {
+        let ms = self.ms;
+        RecordId(self.rng.uuid7(ms))
+    }
+
+    /// A household of four: its record, the persons, and ten facts each.
+    fn household(&mut self, n: u64, out: &mut Vec<Change>) -> Vec<RecordId> {
+        let posyandu = format!("53.04.05.{:04}.P{:02}", 2001 + n % 20, 1 + n % 7);
+        let hh = self.id();
+        let last = LAST[self.rng.below(LAST.len() as u64) as usize];
+        let head = format!(
+            "{} {last}",
+            FIRST[self.rng.below(FIRST.len() as u64) as usize]
+        );
+        out.push(self.change(
+            hh,
+            EntityKind::Household,
+            json!({"posyandu": posyandu, "head_name": head, "dusun": format!("Dusun {}", n % 9), "rt": format!("{:03}", n % 17)}),
+        ));
+        let mut persons = Vec::new();
+        for k in 0..4u64 {
+            let p = self.id();
+            persons.push(p);
+            let first = FIRST[self.rng.below(FIRST.len() as u64) as usize];
+            let middle = FIRST[self.rng.below(FIRST.len() as u64) as usize];
+            let child = k >= 2;
+            let year = if child {
+                2021 + self.rng.below(4)
+            } else {
+                1960 + self.rng.below(45)
+            };
+            let birth = format!(
+                "{year}-{:02}-{:02}",
+                1 + self.rng.below(12),
+                1 + self.rng.below(28)
+            );
+            let sex = if k == 1 || (child && self.rng.below(2) == 0) {
+                "female"
+            } else {
+                "male"
+            };
+            let mut body = json!({"posyandu": posyandu, "household": hh.to_string(),
+                "name": format!("{first} {middle} {last}"), "sex": sex, "birth_date": birth, "status": "active"});
+            if child {
+                body["mother"] = json!(persons[1].to_string());
+            }
+            out.push(self.change(p, EntityKind::Person, body));
+            for j in 0..FACTS_PER_PERSON {
+                let date = format!("2024-{:02}-{:02}", 1 + (j % 12), 1 + self.rng.below(28));
+                let f = self.id();
+                let body = match j % 5 {
+                    0 => {
+                        json!({"posyandu": posyandu, "person": p.to_string(), "type": "posyandu", "date": date})
+                    }
+                    1 => {
+                        json!({"posyandu": posyandu, "person": p.to_string(), "type": "weight", "value": if child { 8.0 + self.rng.below(80) as f64 / 10.0 } else { 45.0 + self.rng.below(300) as f64 / 10.0 }, "unit": "kg", "date": date})
+                    }
+                    2 => {
+                        json!({"posyandu": posyandu, "person": p.to_string(), "type": "length_height", "value": if child { 70.0 + self.rng.below(300) as f64 / 10.0 } else { 150.0 + self.rng.below(300) as f64 / 10.0 }, "unit": "cm", "position": "standing", "date": date})
+                    }
+                    3 => {
+                        json!({"posyandu": posyandu, "person": p.to_string(), "vaccine": "MR1", "date": date})
+                    }
+                    _ => {
+                        json!({"posyandu": posyandu, "person": p.to_string(), "supplement": "vitamin_a", "date": date})
+                    }
+                };
+                let kind = match j % 5 {
+                    0 => EntityKind::Visit,
+                    1 | 2 => EntityKind::Measurement,
+                    3 => EntityKind::Immunisation,
+                    _ => EntityKind::Supplement,
+                };
+                out.push(self.change(f, kind, body));
+            }
+        }
+        persons
+    }
+}
+
+fn pct(mut v: Vec<Duration>) -> String {
+    v.sort();
+    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
+    format!(
+        "n={} p50={:.3} ms p95={:.3} ms max={:.3} ms",
+        v.len(),
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.95).as_secs_f64() * 1e3,
+        at(1.0).as_secs_f64() * 1e3
+    )
+}
+
+fn build(path: &Path) -> Vec<RecordId> {
+    let t = Instant::now();
+    let mut store = Store::create(path, DeviceId::new_v7(), &user(), "246810", opts()).unwrap();
+    let mut gn = Gen {
+        rng: SampleRng::new(1),
+        device: "019aaaac-2600-7000-8000-00000000d001".parse().unwrap(),
+        author: UserId::new_v7(),
+        seq: 0,
+        ms: NOW_MS - 400 * 86_400_000,
+    };
+    let mut households = Vec::new();
+    let mut page = Vec::with_capacity(PAGE + 64);
+    for n in 0..PERSONS / 4 {
+        gn.household(n, &mut page);
+        if let Some(Change { id, .. }) = page.iter().rev().find(|c| c.kind == EntityKind::Household)
+        {
+            households.push(*id);
+        }
+        if page.len() >= PAGE {
+            store
+                .apply_pulled(&page, Some(&format!("build-{n}")), None)
+                .unwrap();
+            page.clear();
+        }
+    }
+    if !page.is_empty() {
+        store.apply_pulled(&page, Some("build-end"), None).unwrap();
+    }
+    let facts: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM facts", [], |r| r.get(0))
+        .unwrap();
+    let persons: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM persons", [], |r| r.get(0))
+        .unwrap();
+    store
+        .connection()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+    eprintln!(
+        "built {persons} persons, {facts} facts in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    households
+}
+
+fn copy_db(from: &Path, to: &Path) {
+    for suffix in ["", ".keyring.json"] {
+        let mut a = from.as_os_str().to_owned();
+        a.push(suffix);
+        let mut b = to.as_os_str().to_owned();
+        b.push(suffix);
+        std::fs::copy(a, b).unwrap();
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut b = to.as_os_str().to_owned();
+        b.push(suffix);
+        let _ = std::fs::remove_file(b);
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would pass nothing useful: skip then.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let dir = bench_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let cached = dir.join(format!("cached-{CACHE_VERSION}.db"));
+    let ids_path = dir.join(format!("cached-{CACHE_VERSION}.households"));
+    let households: Vec<RecordId> = if cached.exists() && ids_path.exists() {
+        std::fs::read_to_string(&ids_path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.parse().ok())
+            .collect()
+    } else {
+        for suffix in ["", "-wal", "-shm", ".keyring.json"] {
+            let mut p = cached.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+        let h = build(&cached);
+        let text: String = h.iter().map(|id| format!("{id}\n")).collect();
+        std::fs::write(&ids_path, text).unwrap();
+        h
+    };
+    let work = dir.join("work.db");
+    copy_db(&cached, &work);
+    eprintln!("peak memory after setup: {} KiB", vm_hwm_kb());
+
+    // Open and unlock with the real Argon2id parameters.
+    let mut opens = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let s = Store::unlock(&work, "maria", "246810", opts()).unwrap();
+        let _: i64 = s
+            .connection()
+            .query_row("SELECT count(*) FROM device_state", [], |r| r.get(0))
+            .unwrap();
+        opens.push(t.elapsed());
+    }
+    println!("open+unlock (argon2id m=19MiB t=2 p=1): {}", pct(opens));
+
+    let mut store = Store::unlock(&work, "maria", "246810", opts()).unwrap();
+    let mut rng = SampleRng::new(99);
+
+    // Save a measurement with its outbox entry.
+    let persons: Vec<RecordId> = {
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT id FROM persons WHERE birth_date >= '2021-01-01' ORDER BY random() LIMIT 1000")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|r| r.unwrap().parse().unwrap())
+            .collect()
+    };
+    let mut saves = Vec::new();
+    for i in 0..1000 {
+        let p = persons[i % persons.len()];
+        let m = MeasurementInput {
+            kind: "weight".into(),
+            value: 10.0 + rng.below(50) as f64 / 10.0,
+            unit: "kg".into(),
+            position: None,
+            measured_by: None,
+        };
+        let t = Instant::now();
+        store.save_measurement(p, None, "2025-11-22", &m).unwrap();
+        saves.push(t.elapsed());
+    }
+    println!(
+        "save measurement + outbox (synchronous=FULL): {}",
+        pct(saves)
+    );
+
+    // Name search.
+    let mut searches = Vec::new();
+    let mut hits = 0;
+    for _ in 0..1000 {
+        let first = FIRST[rng.below(FIRST.len() as u64) as usize];
+        let last = LAST[rng.below(LAST.len() as u64) as usize];
+        let q = match rng.below(3) {
+            0 => format!("{} {}", first.replace('Y', "J"), &last[..3]),
+            1 => first[..4].to_string(),
+            _ => format!("{first} {last}"),
+        };
+        let t = Instant::now();
+        hits += store.search_persons(&q, None, 20).unwrap().len();
+        searches.push(t.elapsed());
+    }
+    println!("name search (limit 20, {hits} hits): {}", pct(searches));
+
+    // A household with its members' timelines.
+    let mut reads = Vec::new();
+    for _ in 0..300 {
+        let h = households[rng.below(households.len() as u64) as usize];
+        let t = Instant::now();
+        let view = store.household(h).unwrap();
+        let mut entries = 0;
+        for m in &view.members {
+            entries += store.person_timeline(m.id).unwrap().entries.len();
+        }
+        reads.push(t.elapsed());
+        assert!(entries >= 40, "{entries}");
+    }
+    println!("household + 4 timelines: {}", pct(reads));
+
+    // Apply 100,000 pulled changes (pages of 1,000, one transaction each).
+    let mut gn = Gen {
+        rng: SampleRng::new(7),
+        device: "019aaaac-2600-7000-8000-00000000d002".parse().unwrap(),
+        author: UserId::new_v7(),
+        seq: 0,
+        ms: NOW_MS - 10 * 86_400_000,
+    };
+    let mut total = Duration::ZERO;
+    let mut applied = 0;
+    let mut n = 0u64;
+    let mut page: Vec<Change> = Vec::with_capacity(1_100);
+    let mut pending: Vec<Change> = Vec::new();
+    while applied < 100_000 {
+        while pending.len() < 1_000 {
+            gn.household(1_000_000 + n, &mut pending);
+            n += 1;
+        }
+        let take = 1_000.min(100_000 - applied);
+        page.clear();
+        page.extend(pending.drain(..take));
+        let t = Instant::now();
+        let r = store
+            .apply_pulled(&page, Some(&format!("c{applied}")), None)
+            .unwrap();
+        total += t.elapsed();
+        applied += r.applied;
+    }
+    // Plus edits to existing persons, merged per field.
+    let mut edits = Vec::new();
+    for (i, p) in persons.iter().take(1000).enumerate() {
+        let mut body = Body::new();
+        body.insert("phone".into(), json!(format!("0812{i:06}")));
+        edits.push(gn.change(*p, EntityKind::Person, serde_json::Value::Object(body)));
+    }
+    let t = Instant::now();
+    store.apply_pulled(&edits, Some("edits"), None).unwrap();
+    let edit_time = t.elapsed();
+    println!(
+        "apply 100,000 pulled changes: {:.2} s ({:.0}/s); 1,000 person edits merged: {:.3} s",
+        total.as_secs_f64(),
+        100_000.0 / total.as_secs_f64(),
+        edit_time.as_secs_f64()
+    );
+    println!(
+        "peak memory (VmHWM): {:.1} MiB",
+        vm_hwm_kb() as f64 / 1024.0
+    );
+    drop(store);
+    for suffix in ["", "-wal", "-shm", ".keyring.json"] {
+        let mut p = work.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}

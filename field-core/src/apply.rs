@@ -1,0 +1,712 @@
+//! Applying changes to the record tables: the one code path for local writes and pulled
+//! changes, reproducing `sync_protocol::merge` exactly.
+//!
+//! - Facts: stored once per id; when two bodies arrive for one id the smaller `(hlc, device)`
+//!   is kept (`FactRecord::apply`); tombstones hide; `supersedes` links a correction.
+//! - Mutable records: every field edit and tombstone is stored (`field_edits`,
+//!   `mutable_tombstones`); the record is then loaded into a `MutableRecord`, and its winners,
+//!   deletion and conflicts are written back to the read tables. A pulled edit therefore
+//!   merges per field with any unsynced local edit, which stays as made, in the outbox.
+
+use crate::error::{Result, StoreError};
+use crate::names;
+use crate::store::Store;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use sync_protocol::merge::{ConflictKind, FieldEdit, MutableRecord, Tombstone};
+use sync_protocol::{Body, Change, Class, EntityKind, Hlc, PullResponse, RecordId};
+
+/// The kind stored for a record id, if the record is known.
+pub(crate) fn record_kind(conn: &Connection, id: &RecordId) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT kind FROM records WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?)
+}
+
+/// Registers the id; errors when it is known with another kind.
+fn register(conn: &Connection, change: &Change) -> Result<()> {
+    let id = change.id.to_string();
+    let inserted = conn
+        .prepare_cached("INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+        .execute(params![id, change.kind.as_str()])?;
+    if inserted == 0
+        && let Some(existing) = record_kind(conn, &change.id)?
+        && existing != change.kind.as_str()
+    {
+        return Err(StoreError::KindMismatch {
+            id: change.id,
+            existing,
+            incoming: change.kind,
+        });
+    }
+    Ok(())
+}
+
+/// Applies a local change and refreshes its record at once.
+pub(crate) fn apply_local(conn: &Connection, change: &Change) -> Result<()> {
+    apply_change(conn, change)?;
+    if change.kind.class() == Class::Mutable {
+        refresh_mutable(conn, &change.id, change.kind)?;
+    }
+    Ok(())
+}
+
+/// Stores one change. Mutable records need [`refresh_mutable`] afterwards (once per record
+/// for a whole page).
+pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
+    register(conn, change)?;
+    let id = change.id.to_string();
+    let hlc = change.hlc.to_string();
+    let device = change.device.to_string();
+    let author = change.author.to_string();
+    match change.kind.class() {
+        Class::Mutable => {
+            if change.tombstone {
+                let seen = serde_json::to_string(&change.base)?;
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO mutable_tombstones (record_id, hlc, device, author, seen_json)
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![id, hlc, device, author, seen])?;
+                if n == 0 {
+                    same_stamp_tombstone(conn, change)?;
+                }
+            } else {
+                for (field, value) in &change.body {
+                    let base = change.base.get(field).map(|b| b.to_string());
+                    let n = conn
+                        .prepare_cached(
+                            "INSERT INTO field_edits (record_id, field, value_json, hlc, device,
+                                 author, base)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                        )?
+                        .execute(params![
+                            id,
+                            field,
+                            serde_json::to_string(value)?,
+                            hlc,
+                            device,
+                            author,
+                            base
+                        ])?;
+                    if n == 0 {
+                        same_stamp_edit(conn, change, field, value)?;
+                    }
+                }
+            }
+        }
+        Class::Fact => {
+            if change.tombstone {
+                conn.prepare_cached(
+                    "INSERT INTO fact_tombstones (record_id, hlc, device) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![id, hlc, device])?;
+                conn.prepare_cached("UPDATE facts SET deleted = 1 WHERE id = ?1")?
+                    .execute([&id])?;
+                return Ok(());
+            }
+            let cols = FactColumns::of(change);
+            let body = serde_json::to_string(&change.body)?;
+            let supersedes = change.supersedes.map(|s| s.to_string());
+            // The common case, a fact seen for the first time, is one statement.
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO facts (id, kind, posyandu, person, household, visit, session,
+                         subject, date, body_json, made_hlc, made_device, author, supersedes,
+                         deleted)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                         EXISTS (SELECT 1 FROM fact_tombstones WHERE record_id = ?1))
+                     ON CONFLICT(id) DO NOTHING",
+                )?
+                .execute(params![
+                    id,
+                    change.kind.as_str(),
+                    cols.posyandu,
+                    cols.person,
+                    cols.household,
+                    cols.visit,
+                    cols.session,
+                    cols.subject,
+                    cols.date,
+                    body,
+                    hlc,
+                    device,
+                    author,
+                    supersedes
+                ])?;
+            if inserted == 1 {
+                return Ok(());
+            }
+            let made: Option<(String, String, String, Option<String>)> = conn
+                .prepare_cached(
+                    "SELECT made_hlc, made_device, body_json, supersedes FROM facts WHERE id = ?1",
+                )?
+                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?;
+            let replace = match &made {
+                None => false,
+                Some((mh, md, mb, ms)) => {
+                    let mine = (mh.as_str(), md.as_str());
+                    let theirs = (hlc.as_str(), device.as_str());
+                    // Same rule as FactRecord::apply: the smaller stamp, then the smaller
+                    // JSON of (body, supersedes).
+                    if theirs != mine {
+                        theirs < mine
+                    } else {
+                        let stored: Body = serde_json::from_str(mb)?;
+                        let stored_sup: Option<RecordId> = ms
+                            .as_deref()
+                            .map(str::parse)
+                            .transpose()
+                            .map_err(|_| StoreError::Corrupt(format!("supersedes {ms:?}")))?;
+                        let a = serde_json::to_vec(&(&Some(&stored), &stored_sup))?;
+                        let b = serde_json::to_vec(&(&Some(&change.body), &change.supersedes))?;
+                        b < a
+                    }
+                }
+            };
+            if replace {
+                conn.prepare_cached(
+                    "UPDATE facts SET posyandu = ?2, person = ?3, household = ?4, visit = ?5,
+                             session = ?6, subject = ?7, date = ?8, body_json = ?9, made_hlc = ?10,
+                             made_device = ?11, author = ?12, supersedes = ?13
+                         WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    cols.posyandu,
+                    cols.person,
+                    cols.household,
+                    cols.visit,
+                    cols.session,
+                    cols.subject,
+                    cols.date,
+                    body,
+                    hlc,
+                    device,
+                    author,
+                    supersedes
+                ])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A second, different edit under a stamp already stored (a device that reused a stamp):
+/// keep the smaller by JSON form, as `MutableRecord` does, so arrival order does not matter.
+fn same_stamp_edit(conn: &Connection, change: &Change, field: &str, value: &Value) -> Result<()> {
+    let id = change.id.to_string();
+    let (hlc, device) = (change.hlc.to_string(), change.device.to_string());
+    let stored =
+        load_mutable_filtered(conn, &change.id, change.kind, Some((field, &hlc, &device)))?;
+    let Some(existing) = stored.fields().get(field).and_then(|e| e.first()) else {
+        return Ok(());
+    };
+    let incoming = FieldEdit {
+        value: value.clone(),
+        hlc: change.hlc,
+        device: change.device,
+        author: change.author,
+        base: change.base.get(field).copied(),
+    };
+    if serde_json::to_string(&incoming)? < serde_json::to_string(existing)? {
+        conn.prepare_cached(
+            "UPDATE field_edits SET value_json = ?5, author = ?6, base = ?7
+             WHERE record_id = ?1 AND field = ?2 AND hlc = ?3 AND device = ?4",
+        )?
+        .execute(params![
+            id,
+            field,
+            hlc,
+            device,
+            serde_json::to_string(value)?,
+            change.author.to_string(),
+            incoming.base.map(|b| b.to_string())
+        ])?;
+    }
+    Ok(())
+}
+
+fn same_stamp_tombstone(conn: &Connection, change: &Change) -> Result<()> {
+    let stored = load_mutable(conn, &change.id, change.kind)?;
+    let Some(existing) = stored
+        .tombstones()
+        .iter()
+        .find(|t| t.hlc == change.hlc && t.device == change.device)
+    else {
+        return Ok(());
+    };
+    let incoming = Tombstone {
+        hlc: change.hlc,
+        device: change.device,
+        author: change.author,
+        seen: change.base.clone(),
+    };
+    if serde_json::to_string(&incoming)? < serde_json::to_string(existing)? {
+        conn.prepare_cached(
+            "UPDATE mutable_tombstones SET author = ?4, seen_json = ?5
+             WHERE record_id = ?1 AND hlc = ?2 AND device = ?3",
+        )?
+        .execute(params![
+            change.id.to_string(),
+            change.hlc.to_string(),
+            change.device.to_string(),
+            change.author.to_string(),
+            serde_json::to_string(&change.base)?
+        ])?;
+    }
+    Ok(())
+}
+
+/// The indexed columns of a fact, taken from its body.
+struct FactColumns {
+    posyandu: String,
+    person: Option<String>,
+    household: Option<String>,
+    visit: Option<String>,
+    session: Option<String>,
+    subject: Option<String>,
+    date: String,
+}
+
+impl FactColumns {
+    fn of(change: &Change) -> Self {
+        let s = |f: &str| {
+            change
+                .body
+                .get(f)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let (person, subject) = match change.kind {
+            EntityKind::PersonMerge => (s("kept"), s("merged")),
+            EntityKind::AncContact => (s("person"), s("pregnancy")),
+            EntityKind::ReferralEvent => (None, s("referral")),
+            EntityKind::ConflictReview => (None, s("record")),
+            _ => (s("person"), None),
+        };
+        let date = s("date").unwrap_or_else(|| {
+            crate::clock::local_date(change.hlc.wall_ms)
+                .format("%Y-%m-%d")
+                .to_string()
+        });
+        Self {
+            posyandu: s("posyandu").unwrap_or_default(),
+            person,
+            household: s("household"),
+            visit: s("visit"),
+            session: s("session"),
+            subject,
+            date,
+        }
+    }
+}
+
+/// Loads a mutable record's edits and tombstones into a `MutableRecord`.
+pub(crate) fn load_mutable(
+    conn: &Connection,
+    id: &RecordId,
+    kind: EntityKind,
+) -> Result<MutableRecord> {
+    load_mutable_filtered(conn, id, kind, None)
+}
+
+fn parse_device(s: &str) -> Result<sync_protocol::DeviceId> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("device {s:?}")))
+}
+
+fn parse_user(s: &str) -> Result<sync_protocol::UserId> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("user {s:?}")))
+}
+
+/// As [`load_mutable`]; with `only`, just the edit of one field with one stamp.
+fn load_mutable_filtered(
+    conn: &Connection,
+    id: &RecordId,
+    kind: EntityKind,
+    only: Option<(&str, &str, &str)>,
+) -> Result<MutableRecord> {
+    let idt = id.to_string();
+    let mut edits = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT field, value_json, hlc, device, author, base FROM field_edits
+             WHERE record_id = ?1 AND (?2 IS NULL OR (field = ?2 AND hlc = ?3 AND device = ?4))",
+        )?;
+        let (f, h, d) = match only {
+            Some((f, h, d)) => (Some(f), Some(h), Some(d)),
+            None => (None, None, None),
+        };
+        let mut rows = stmt.query(params![idt, f, h, d])?;
+        while let Some(r) = rows.next()? {
+            let field: String = r.get(0)?;
+            let value: String = r.get(1)?;
+            let hlc: String = r.get(2)?;
+            let device: String = r.get(3)?;
+            let author: String = r.get(4)?;
+            let base: Option<String> = r.get(5)?;
+            edits.push((
+                field,
+                FieldEdit {
+                    value: serde_json::from_str(&value)?,
+                    hlc: parse_hlc(&hlc)?,
+                    device: parse_device(&device)?,
+                    author: parse_user(&author)?,
+                    base: base
+                        .as_deref()
+                        .map(str::parse)
+                        .transpose()
+                        .map_err(|_| StoreError::Corrupt(format!("base {base:?}")))?,
+                },
+            ));
+        }
+    }
+    let mut tombstones = Vec::new();
+    if only.is_none() {
+        let mut stmt = conn.prepare_cached(
+            "SELECT hlc, device, author, seen_json FROM mutable_tombstones WHERE record_id = ?1",
+        )?;
+        let mut rows = stmt.query([&idt])?;
+        while let Some(r) = rows.next()? {
+            let hlc: String = r.get(0)?;
+            let device: String = r.get(1)?;
+            let author: String = r.get(2)?;
+            let seen: String = r.get(3)?;
+            tombstones.push(Tombstone {
+                hlc: parse_hlc(&hlc)?,
+                device: parse_device(&device)?,
+                author: parse_user(&author)?,
+                seen: serde_json::from_str(&seen)?,
+            });
+        }
+    }
+    Ok(MutableRecord::from_parts(kind, edits, tombstones))
+}
+
+pub(crate) fn parse_hlc(s: &str) -> Result<Hlc> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("hlc {s:?}")))
+}
+
+/// Writes a mutable record's merged values, deletion and conflicts to the read tables.
+pub(crate) fn refresh_mutable(conn: &Connection, id: &RecordId, kind: EntityKind) -> Result<()> {
+    let rec = load_mutable(conn, id, kind)?;
+    let values = rec.values();
+    let deleted = rec.is_deleted();
+    let updated = rec
+        .fields()
+        .values()
+        .filter_map(|e| e.last().map(|e| e.hlc))
+        .chain(rec.tombstones().iter().map(|t| t.hlc))
+        .max()
+        .unwrap_or_default()
+        .to_string();
+    let idt = id.to_string();
+    let s = |f: &str| values.get(f).and_then(Value::as_str).map(str::to_string);
+    let json = serde_json::to_string(&values)?;
+    match kind {
+        EntityKind::Household => {
+            conn.prepare_cached(
+                "INSERT INTO households (id, posyandu, kk_number, head_name, dusun, rt, rw, deleted,
+                     values_json, updated_hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(id) DO UPDATE SET posyandu = excluded.posyandu,
+                     kk_number = excluded.kk_number, head_name = excluded.head_name,
+                     dusun = excluded.dusun, rt = excluded.rt, rw = excluded.rw,
+                     deleted = excluded.deleted, values_json = excluded.values_json,
+                     updated_hlc = excluded.updated_hlc",
+            )?
+            .execute(params![
+                idt,
+                s("posyandu"),
+                s("kk_number"),
+                s("head_name"),
+                s("dusun"),
+                s("rt"),
+                s("rw"),
+                deleted,
+                json,
+                updated
+            ])?;
+        }
+        EntityKind::Person => {
+            let name = s("name");
+            let key = name.as_deref().map(names::name_key);
+            let estimated = values
+                .get("birth_date_estimated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let rowid: i64 = conn
+                .prepare_cached(
+                    "INSERT INTO persons (id, posyandu, household, name, name_key, sex, birth_date,
+                         birth_date_estimated, nik, mother, status, deleted, values_json, updated_hlc)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                     ON CONFLICT(id) DO UPDATE SET posyandu = excluded.posyandu,
+                         household = excluded.household, name = excluded.name,
+                         name_key = excluded.name_key, sex = excluded.sex,
+                         birth_date = excluded.birth_date,
+                         birth_date_estimated = excluded.birth_date_estimated,
+                         nik = excluded.nik, mother = excluded.mother, status = excluded.status,
+                         deleted = excluded.deleted, values_json = excluded.values_json,
+                         updated_hlc = excluded.updated_hlc
+                     RETURNING rowid",
+                )?
+                .query_row(
+                    params![
+                        idt,
+                        s("posyandu"),
+                        s("household"),
+                        name,
+                        key,
+                        s("sex"),
+                        s("birth_date"),
+                        estimated,
+                        s("nik"),
+                        s("mother"),
+                        s("status").unwrap_or_else(|| "active".into()),
+                        deleted,
+                        json,
+                        updated
+                    ],
+                    |r| r.get(0),
+                )?;
+            conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
+                .execute([rowid])?;
+            if !deleted && let Some(name) = &name {
+                conn.prepare_cached(
+                    "INSERT INTO person_fts (rowid, name, name_key) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![rowid, name, key])?;
+            }
+        }
+        EntityKind::Pregnancy => {
+            conn.prepare_cached(
+                "INSERT INTO pregnancies (id, posyandu, person, hpht, status, deleted, values_json,
+                     updated_hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET posyandu = excluded.posyandu,
+                     person = excluded.person, hpht = excluded.hpht, status = excluded.status,
+                     deleted = excluded.deleted, values_json = excluded.values_json,
+                     updated_hlc = excluded.updated_hlc",
+            )?
+            .execute(params![
+                idt,
+                s("posyandu"),
+                s("person"),
+                s("hpht"),
+                s("status"),
+                deleted,
+                json,
+                updated
+            ])?;
+        }
+        EntityKind::Referral => {
+            conn.prepare_cached(
+                "INSERT INTO referrals (id, posyandu, person, status, visit, deleted, values_json,
+                     updated_hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET posyandu = excluded.posyandu,
+                     person = excluded.person, status = excluded.status, visit = excluded.visit,
+                     deleted = excluded.deleted, values_json = excluded.values_json,
+                     updated_hlc = excluded.updated_hlc",
+            )?
+            .execute(params![
+                idt,
+                s("posyandu"),
+                s("person"),
+                s("status"),
+                s("visit"),
+                deleted,
+                json,
+                updated
+            ])?;
+        }
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "{other} is not a mutable kind"
+            )));
+        }
+    }
+    // Conflicts: exactly MutableRecord::conflicts, replaced as a whole.
+    conn.prepare_cached("DELETE FROM conflicts WHERE record_id = ?1")?
+        .execute([&idt])?;
+    let conflicts = rec.conflicts(*id);
+    if !conflicts.is_empty() {
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO conflicts (record_id, kind, field, winner_hlc, loser_hlc, loser_device,
+                 conflict_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?;
+        for c in &conflicts {
+            let (field, loser) = c.subject();
+            let winner = match &c.conflict {
+                ConflictKind::Field { winner, .. } => Some(winner.hlc.to_string()),
+                ConflictKind::DeleteOverridden { .. } => None,
+            };
+            let (field, loser_hlc, loser_device) = (field.to_string(), loser.hlc, loser.device);
+            stmt.execute(params![
+                idt,
+                kind.as_str(),
+                field,
+                winner,
+                loser_hlc.to_string(),
+                loser_device.to_string(),
+                serde_json::to_string(c)?,
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// What applying a pulled page did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PullReport {
+    pub applied: usize,
+    /// Changes refused because they contradict themselves or this device's records; they are
+    /// skipped so one bad change cannot stop sync forever.
+    pub skipped: Vec<(RecordId, String)>,
+    /// Mutable records whose merged state was recomputed.
+    pub records_merged: usize,
+    pub conflicts_now: u64,
+}
+
+impl Store {
+    /// Applies one pulled page in one transaction, with the cursor that follows it: either the
+    /// whole page and its cursor are kept, or nothing. Unsynced local edits are never
+    /// overwritten: they merge per field with the pulled ones and stay in the outbox.
+    pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<PullReport> {
+        self.apply_pulled(&page.changes, Some(&page.cursor), Some(page.server_time))
+    }
+
+    /// Applies pulled changes in one transaction; saves `cursor` with them when given, and
+    /// calibrates the clock with `server_time` when given.
+    pub fn apply_pulled(
+        &mut self,
+        changes: &[Change],
+        cursor: Option<&str>,
+        server_time: Option<u64>,
+    ) -> Result<PullReport> {
+        let wall = self.clock.now_ms();
+        let policy = self.policy;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut state = crate::store::writer_state(&tx, policy)?;
+        if let Some(server) = server_time {
+            state.hlc.calibrate(server, wall);
+        }
+        let mut report = PullReport::default();
+        let mut dirty: BTreeMap<RecordId, EntityKind> = BTreeMap::new();
+        let mut skipped_ids = BTreeSet::new();
+        for change in changes {
+            if let Err(e) = change.check_envelope() {
+                report.skipped.push((change.id, e.to_string()));
+                continue;
+            }
+            match apply_change(&tx, change) {
+                Ok(()) => {}
+                Err(StoreError::KindMismatch { .. }) => {
+                    report
+                        .skipped
+                        .push((change.id, "kind mismatch".to_string()));
+                    skipped_ids.insert(change.id);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            // Pulled changes are trusted: the server admitted them within its own bound.
+            state.hlc.observe_trusted(change.hlc);
+            if change.kind.class() == Class::Mutable {
+                dirty.insert(change.id, change.kind);
+            }
+            report.applied += 1;
+        }
+        for (id, kind) in &dirty {
+            refresh_mutable(&tx, id, *kind)?;
+        }
+        report.records_merged = dirty.len();
+        crate::store::save_clock_state(&tx, &state.hlc)?;
+        if let Some(cursor) = cursor {
+            tx.execute(
+                "UPDATE device_state SET pull_cursor = ?1, last_pull_ms = ?2 WHERE id = 1",
+                params![cursor, i64::try_from(wall).unwrap_or(i64::MAX)],
+            )?;
+        }
+        report.conflicts_now = tx.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+/// The body of a fact as stored.
+pub(crate) fn fact_body(json: &str) -> Result<Body> {
+    Ok(serde_json::from_str(json)?)
+}
+
+/// Takes a change out of this device's state, as `MutableRecord::remove` and
+/// `FactRecord::remove` do: the server refused it for good, so the tablet must not keep
+/// showing what no other replica will ever have. The change stays in the outbox, marked
+/// rejected, for the kader to see and redo.
+pub(crate) fn remove_change(conn: &Connection, change: &Change) -> Result<()> {
+    let id = change.id.to_string();
+    let hlc = change.hlc.to_string();
+    let device = change.device.to_string();
+    match change.kind.class() {
+        Class::Mutable => {
+            conn.execute(
+                "DELETE FROM field_edits WHERE record_id = ?1 AND hlc = ?2 AND device = ?3",
+                params![id, hlc, device],
+            )?;
+            conn.execute(
+                "DELETE FROM mutable_tombstones WHERE record_id = ?1 AND hlc = ?2 AND device = ?3",
+                params![id, hlc, device],
+            )?;
+            let left: i64 = conn.query_row(
+                "SELECT (SELECT count(*) FROM field_edits WHERE record_id = ?1)
+                      + (SELECT count(*) FROM mutable_tombstones WHERE record_id = ?1)",
+                [&id],
+                |r| r.get(0),
+            )?;
+            if left > 0 {
+                return refresh_mutable(conn, &change.id, change.kind);
+            }
+            // Nothing of the record is left: it never existed for anyone else.
+            let table = match change.kind {
+                EntityKind::Household => "households",
+                EntityKind::Person => "persons",
+                EntityKind::Pregnancy => "pregnancies",
+                _ => "referrals",
+            };
+            if change.kind == EntityKind::Person {
+                conn.execute(
+                    "DELETE FROM person_fts WHERE rowid = (SELECT rowid FROM persons WHERE id = ?1)",
+                    [&id],
+                )?;
+            }
+            conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [&id])?;
+            conn.execute("DELETE FROM conflicts WHERE record_id = ?1", [&id])?;
+        }
+        Class::Fact => {
+            if change.tombstone {
+                conn.execute(
+                    "DELETE FROM fact_tombstones WHERE record_id = ?1 AND hlc = ?2 AND device = ?3",
+                    params![id, hlc, device],
+                )?;
+                conn.execute(
+                    "UPDATE facts SET deleted = EXISTS (SELECT 1 FROM fact_tombstones
+                         WHERE record_id = ?1) WHERE id = ?1",
+                    [&id],
+                )?;
+            } else {
+                conn.execute(
+                    "DELETE FROM facts WHERE id = ?1 AND made_hlc = ?2 AND made_device = ?3",
+                    params![id, hlc, device],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! Corrections, retractions, moved/died, and merging duplicate persons.
+
+use crate::error::Result;
+use crate::messages::{Key, invalid};
+use crate::store::{Draft, Store};
+use crate::validate;
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sync_protocol::{Body, Class, EntityKind, RecordId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonStatus {
+    Active,
+    Moved,
+    Died,
+}
+
+impl PersonStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonStatus::Active => "active",
+            PersonStatus::Moved => "moved",
+            PersonStatus::Died => "died",
+        }
+    }
+}
+
+impl Store {
+    /// Corrects a fact: a new fact of the same kind that supersedes the old one. `changes`
+    /// holds the fields to change; the others are copied from the old fact. The old fact stays.
+    pub fn correct_fact(&mut self, old: RecordId, changes: Body) -> Result<RecordId> {
+        self.write(|w| {
+            let kind = crate::apply::record_kind(&w.tx, &old)?
+                .ok_or_else(|| invalid("id", Key::UnknownRecord, &[]))?;
+            let kind: EntityKind = serde_json::from_value(Value::String(kind))?;
+            if kind.class() != Class::Fact {
+                return Err(invalid("id", Key::NotAFact, &[]).into());
+            }
+            let row: Option<(String, i64, i64)> =
+                w.tx.query_row(
+                    "SELECT body_json, deleted,
+                        EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)
+                     FROM facts f WHERE id = ?1",
+                    [old.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((body, deleted, superseded)) = row else {
+                return Err(invalid("id", Key::UnknownRecord, &[]).into());
+            };
+            if deleted != 0 || superseded != 0 {
+                return Err(invalid("id", Key::AlreadyCorrected, &[]).into());
+            }
+            let mut body = crate::apply::fact_body(&body)?;
+            for (k, v) in changes {
+                if v.is_null() {
+                    body.remove(&k);
+                } else {
+                    body.insert(k, v);
+                }
+            }
+            if kind == EntityKind::Measurement
+                && let Some(Value::String(p)) = body.get("person")
+                && let Ok(pid) = p.parse::<RecordId>()
+            {
+                let p = validate::person(&w.tx, "person", &pid)?;
+                validate::measurement_for_age(&body, &p)?;
+            }
+            let mut d = Draft::new(kind, body);
+            d.supersedes = Some(old);
+            w.push(d)
+        })
+    }
+
+    /// Hides a fact entered in error (a tombstone; the fact stays stored).
+    pub fn retract_fact(&mut self, id: RecordId) -> Result<()> {
+        self.write(|w| {
+            let kind = crate::apply::record_kind(&w.tx, &id)?
+                .ok_or_else(|| invalid("id", Key::UnknownRecord, &[]))?;
+            let kind: EntityKind = serde_json::from_value(Value::String(kind))?;
+            if kind.class() != Class::Fact {
+                return Err(invalid("id", Key::NotAFact, &[]).into());
+            }
+            validate::require_live(&w.tx, "id", &id, kind.as_str())?;
+            let mut d = Draft::edit(id, kind, Body::new());
+            d.tombstone = true;
+            w.push(d)?;
+            Ok(())
+        })
+    }
+
+    /// Marks a person as moved away, from `date`.
+    pub fn mark_moved(&mut self, person: RecordId, date: &str) -> Result<()> {
+        self.set_status(person, PersonStatus::Moved, date)
+    }
+
+    /// Records a death, on `date`.
+    pub fn mark_died(&mut self, person: RecordId, date: &str) -> Result<()> {
+        self.set_status(person, PersonStatus::Died, date)
+    }
+
+    /// Sets a person's status (`active` again after a mistaken "moved", for instance).
+    pub fn set_status(&mut self, person: RecordId, status: PersonStatus, date: &str) -> Result<()> {
+        self.write(|w| {
+            let p = validate::person(&w.tx, "person", &person)?;
+            validate::not_before_birth("status_date", Some(date), &p)?;
+            let mut patch = Body::new();
+            patch.insert("status".into(), Value::String(status.as_str().into()));
+            patch.insert("status_date".into(), Value::String(date.into()));
+            w.push(Draft::edit(person, EntityKind::Person, patch))?;
+            Ok(())
+        })
+    }
+
+    /// Links two records of one person registered twice. Neither is deleted: `merged` drops
+    /// out of lists and searches, and its facts appear in `kept`'s timeline.
+    pub fn merge_persons(
+        &mut self,
+        kept: RecordId,
+        merged: RecordId,
+        reason: Option<&str>,
+    ) -> Result<RecordId> {
+        if kept == merged {
+            return Err(invalid("merged", Key::SamePerson, &[]).into());
+        }
+        self.write(|w| {
+            let k = validate::person(&w.tx, "kept", &kept)?;
+            validate::person(&w.tx, "merged", &merged)?;
+            for (field, id) in [("kept", &kept), ("merged", &merged)] {
+                let already: bool = w.tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM facts WHERE kind = 'person_merge'
+                         AND subject = ?1 AND deleted = 0)",
+                    [id.to_string()],
+                    |r| r.get(0),
+                )?;
+                if already {
+                    return Err(invalid(field, Key::RecordDeleted, &[]).into());
+                }
+            }
+            let mut body = Body::new();
+            body.insert("posyandu".into(), Value::String(k.posyandu.clone()));
+            body.insert("kept".into(), Value::String(kept.to_string()));
+            body.insert("merged".into(), Value::String(merged.to_string()));
+            if let Some(r) = reason {
+                body.insert("reason".into(), Value::String(r.into()));
+            }
+            w.push(Draft::new(EntityKind::PersonMerge, body))
+        })
+    }
+
+    /// A supervisor's decision on a conflict: keep the winner, or use the losing value (which
+    /// is then written as a new edit that has seen both).
+    pub fn review_conflict(
+        &mut self,
+        conflict_id: i64,
+        use_loser: bool,
+        note: Option<&str>,
+    ) -> Result<RecordId> {
+        self.write(|w| {
+            let (record, kind, field, loser, json): (String, String, String, String, String) =
+                w.tx.query_row(
+                    "SELECT record_id, kind, field, loser_hlc || '.' || loser_device, conflict_json
+                     FROM conflicts WHERE id = ?1",
+                    [conflict_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()?
+                .ok_or_else(|| invalid("conflict", Key::UnknownRecord, &[]))?;
+            let rid: RecordId = record
+                .parse()
+                .map_err(|_| invalid("record", Key::RecordRef, &[]))?;
+            let kind: EntityKind = serde_json::from_value(Value::String(kind))?;
+            let posyandu = w
+                .mutable(&rid, kind)?
+                .values()
+                .get("posyandu")
+                .cloned()
+                .unwrap_or(Value::Null);
+            if use_loser {
+                let c: sync_protocol::Conflict = serde_json::from_str(&json)?;
+                if let sync_protocol::ConflictKind::Field { loser, .. } = c.conflict {
+                    let mut patch = Body::new();
+                    patch.insert(field.clone(), loser.value);
+                    w.push(Draft::edit(rid, kind, patch))?;
+                }
+            }
+            let mut body = Body::new();
+            body.insert("posyandu".into(), posyandu);
+            body.insert("record".into(), Value::String(record));
+            body.insert("field".into(), Value::String(field));
+            body.insert("loser".into(), Value::String(loser));
+            body.insert(
+                "decision".into(),
+                Value::String(
+                    if use_loser {
+                        "use_loser"
+                    } else {
+                        "keep_winner"
+                    }
+                    .into(),
+                ),
+            );
+            if let Some(n) = note {
+                body.insert("note".into(), Value::String(n.into()));
+            }
+            w.push(Draft::new(EntityKind::ConflictReview, body))
+        })
+    }
+}

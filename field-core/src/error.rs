@@ -1,0 +1,94 @@
+//! Errors. A [`ValidationError`] names the field at fault and carries a message key with its
+//! Indonesian and English text, so every screen can show it without knowing the rule.
+
+use sync_protocol::{ClockError, EntityKind, RecordId};
+
+/// An input that was refused. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{field}: {en_text}")]
+pub struct ValidationError {
+    /// The body field at fault (the sync-protocol field name), e.g. `birth_date`.
+    pub field: String,
+    /// The message key for the app's translation files, e.g. `validation.date_in_future`.
+    pub key: String,
+    /// The message in Bahasa Indonesia.
+    pub id_text: String,
+    /// The message in English.
+    pub en_text: String,
+}
+
+impl ValidationError {
+    pub fn new(
+        field: impl Into<String>,
+        key: &str,
+        id_text: impl Into<String>,
+        en_text: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            key: key.to_string(),
+            id_text: id_text.into(),
+            en_text: en_text.into(),
+        }
+    }
+}
+
+/// Everything the store can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationError),
+    /// The PIN does not unlock this user's copy of the database key.
+    #[error("wrong PIN")]
+    WrongPin,
+    #[error("no user {0:?} on this tablet")]
+    UnknownUser(String),
+    #[error("user {0:?} already exists on this tablet")]
+    UserExists(String),
+    #[error("a database already exists at {0}")]
+    AlreadyExists(String),
+    #[error("no database at {0}")]
+    NotFound(String),
+    /// The database key does not open the file (wrong file, or the file is damaged).
+    #[error("the database cannot be read with this key: {0}")]
+    NotADatabase(String),
+    #[error("the keyring file is damaged: {0}")]
+    KeyringCorrupt(String),
+    #[error(
+        "the database schema is version {found}, newer than this app knows ({known}): update the app"
+    )]
+    SchemaTooNew { found: u32, known: u32 },
+    #[error("no {kind} with id {id}")]
+    NoSuchRecord { kind: &'static str, id: String },
+    #[error("record {id} is a {existing}, not a {incoming}")]
+    KindMismatch {
+        id: RecordId,
+        existing: String,
+        incoming: EntityKind,
+    },
+    #[error("clock: {0}")]
+    Clock(#[from] ClockError),
+    #[error("key derivation failed: {0}")]
+    Kdf(String),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Stored data that this code did not write (a bug or a damaged file).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// The validation error inside, if this is one.
+    pub fn as_validation(&self) -> Option<&ValidationError> {
+        match self {
+            StoreError::Invalid(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

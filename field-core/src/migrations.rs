@@ -1,0 +1,292 @@
+//! Numbered schema migrations. Each is applied in its own transaction together with the new
+//! `PRAGMA user_version`, so a power cut leaves the database at one version or the next.
+//! Migrations are only ever added, never edited.
+
+use crate::error::{Result, StoreError};
+use rusqlite::Connection;
+
+/// Migration `i + 1` is `MIGRATIONS[i]`.
+pub const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// The schema version this code writes.
+pub fn latest() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+pub fn current_version(conn: &Connection) -> Result<u32> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Brings the database up to the latest version.
+pub fn migrate(conn: &mut Connection) -> Result<u32> {
+    migrate_to(conn, latest())
+}
+
+/// Brings the database up to `target` (tests use this to build every earlier version).
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32> {
+    let found = current_version(conn)?;
+    if found > latest() {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: latest(),
+        });
+    }
+    for v in found..target.min(latest()) {
+        let sql = MIGRATIONS[v as usize];
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+    }
+    current_version(conn)
+}
+
+/// Version 1: the record tables, the merge state, the outbox and the device state.
+const V1: &str = r#"
+CREATE TABLE device_state (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    device_id     TEXT NOT NULL,
+    next_seq      INTEGER NOT NULL CHECK (next_seq >= 1),
+    hlc_last      TEXT NOT NULL,
+    hlc_max_observed TEXT NOT NULL DEFAULT '0000000000000000',
+    hlc_offset_ms INTEGER NOT NULL DEFAULT 0,
+    pull_cursor   TEXT,
+    last_pull_ms  INTEGER,
+    last_push_ms  INTEGER
+);
+
+-- Reference data, pulled only.
+CREATE TABLE places (
+    code   TEXT PRIMARY KEY,
+    level  TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    parent TEXT
+);
+CREATE TABLE users (
+    id           TEXT PRIMARY KEY,
+    username     TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    place        TEXT
+);
+
+-- Every record id this device knows, with its kind.
+CREATE TABLE records (
+    id   TEXT PRIMARY KEY,
+    kind TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Mutable records: every edit of every field, merged by sync_protocol::merge::MutableRecord.
+CREATE TABLE field_edits (
+    record_id  TEXT NOT NULL REFERENCES records(id),
+    field      TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    hlc        TEXT NOT NULL,
+    device     TEXT NOT NULL,
+    author     TEXT NOT NULL,
+    -- The stamp of the value the author saw and replaced (sync_protocol's `base`), as text.
+    base       TEXT,
+    PRIMARY KEY (record_id, field, hlc, device)
+) WITHOUT ROWID;
+CREATE TABLE mutable_tombstones (
+    record_id TEXT NOT NULL REFERENCES records(id),
+    hlc       TEXT NOT NULL,
+    device    TEXT NOT NULL,
+    author    TEXT NOT NULL,
+    seen_json TEXT NOT NULL,
+    PRIMARY KEY (record_id, hlc, device)
+) WITHOUT ROWID;
+
+-- Current (merged) values of mutable records, for reads.
+CREATE TABLE households (
+    id          TEXT PRIMARY KEY REFERENCES records(id),
+    posyandu    TEXT,
+    kk_number   TEXT,
+    head_name   TEXT,
+    dusun       TEXT,
+    rt          TEXT,
+    rw          TEXT,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    values_json TEXT NOT NULL,
+    updated_hlc TEXT NOT NULL
+);
+CREATE INDEX households_posyandu ON households(posyandu);
+CREATE INDEX households_kk ON households(kk_number) WHERE kk_number IS NOT NULL;
+
+CREATE TABLE persons (
+    id             TEXT PRIMARY KEY REFERENCES records(id),
+    posyandu       TEXT,
+    household      TEXT,
+    name           TEXT,
+    name_key       TEXT,
+    sex            TEXT,
+    birth_date     TEXT,
+    birth_date_estimated INTEGER NOT NULL DEFAULT 0,
+    nik            TEXT,
+    mother         TEXT,
+    status         TEXT NOT NULL DEFAULT 'active',
+    deleted        INTEGER NOT NULL DEFAULT 0,
+    values_json    TEXT NOT NULL,
+    updated_hlc    TEXT NOT NULL
+);
+CREATE INDEX persons_household ON persons(household);
+CREATE INDEX persons_posyandu ON persons(posyandu, birth_date);
+CREATE INDEX persons_nik ON persons(nik) WHERE nik IS NOT NULL;
+CREATE INDEX persons_dup ON persons(name_key, birth_date);
+CREATE INDEX persons_mother ON persons(mother) WHERE mother IS NOT NULL;
+
+CREATE TABLE pregnancies (
+    id          TEXT PRIMARY KEY REFERENCES records(id),
+    posyandu    TEXT,
+    person      TEXT,
+    hpht        TEXT,
+    status      TEXT,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    values_json TEXT NOT NULL,
+    updated_hlc TEXT NOT NULL
+);
+CREATE INDEX pregnancies_person ON pregnancies(person);
+
+CREATE TABLE referrals (
+    id          TEXT PRIMARY KEY REFERENCES records(id),
+    posyandu    TEXT,
+    person      TEXT,
+    status      TEXT,
+    visit       TEXT,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    values_json TEXT NOT NULL,
+    updated_hlc TEXT NOT NULL
+);
+CREATE INDEX referrals_person ON referrals(person);
+
+-- Facts, append-only: stored once per id (the smallest (hlc, device) body wins, as in
+-- sync_protocol::merge::FactRecord), hidden by tombstones, corrected by `supersedes`.
+-- `subject` is the kind's other link: the pregnancy of an ANC contact, the referral of a
+-- referral event, the merged person of a person merge, the record of a conflict review.
+CREATE TABLE facts (
+    id          TEXT PRIMARY KEY REFERENCES records(id),
+    kind        TEXT NOT NULL,
+    posyandu    TEXT NOT NULL,
+    person      TEXT,
+    household   TEXT,
+    visit       TEXT,
+    session     TEXT,
+    subject     TEXT,
+    date        TEXT NOT NULL,
+    body_json   TEXT NOT NULL,
+    made_hlc    TEXT NOT NULL,
+    made_device TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    supersedes  TEXT,
+    deleted     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX facts_person ON facts(person, date) WHERE person IS NOT NULL;
+CREATE INDEX facts_kind_place ON facts(kind, posyandu, date);
+CREATE INDEX facts_supersedes ON facts(supersedes) WHERE supersedes IS NOT NULL;
+CREATE INDEX facts_session ON facts(session) WHERE session IS NOT NULL;
+CREATE INDEX facts_subject ON facts(subject) WHERE subject IS NOT NULL;
+CREATE INDEX facts_household ON facts(household) WHERE household IS NOT NULL;
+
+CREATE TABLE fact_tombstones (
+    record_id TEXT NOT NULL REFERENCES records(id),
+    hlc       TEXT NOT NULL,
+    device    TEXT NOT NULL,
+    PRIMARY KEY (record_id, hlc, device)
+) WITHOUT ROWID;
+
+-- Losing edits kept for review (sync_protocol::merge::MutableRecord::conflicts).
+CREATE TABLE conflicts (
+    id            INTEGER PRIMARY KEY,
+    record_id     TEXT NOT NULL REFERENCES records(id),
+    kind          TEXT NOT NULL,
+    field         TEXT NOT NULL,
+    winner_hlc    TEXT,
+    loser_hlc     TEXT NOT NULL,
+    loser_device  TEXT NOT NULL,
+    conflict_json TEXT NOT NULL,
+    UNIQUE (record_id, field, loser_hlc, loser_device)
+);
+
+-- Every local change, in device sequence order, until the server has it.
+CREATE TABLE outbox (
+    seq            INTEGER PRIMARY KEY,
+    record_id      TEXT NOT NULL REFERENCES records(id),
+    kind           TEXT NOT NULL,
+    hlc            TEXT NOT NULL,
+    change_json    TEXT NOT NULL,
+    state          TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'rejected')),
+    rejection_json TEXT,
+    created_ms     INTEGER NOT NULL
+);
+CREATE INDEX outbox_state ON outbox(state, seq);
+CREATE INDEX outbox_record ON outbox(record_id);
+"#;
+
+/// Version 2: name search (FTS5 over the name and its spelling-tolerant key) and one view
+/// per fact kind with its typed columns.
+const V2: &str = r#"
+CREATE VIRTUAL TABLE person_fts USING fts5(
+    name, name_key, tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO person_fts(rowid, name, name_key) SELECT rowid, name, name_key FROM persons;
+
+CREATE VIEW posyandu_sessions AS
+    SELECT id, posyandu, date, json_extract(body_json, '$.service_order') AS service_order,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'posyandu_session';
+CREATE VIEW visits AS
+    SELECT id, posyandu, person, household, session, date,
+           json_extract(body_json, '$.type') AS type,
+           json_extract(body_json, '$.findings') AS findings,
+           json_extract(body_json, '$.education') AS education,
+           json_extract(body_json, '$.counselling') AS counselling,
+           json_extract(body_json, '$.follow_up_date') AS follow_up_date,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'visit';
+CREATE VIEW measurements AS
+    SELECT id, posyandu, person, visit, date,
+           json_extract(body_json, '$.type') AS type,
+           json_extract(body_json, '$.value') AS value,
+           json_extract(body_json, '$.unit') AS unit,
+           json_extract(body_json, '$.position') AS position,
+           json_extract(body_json, '$.measured_by') AS measured_by,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'measurement';
+CREATE VIEW immunisations AS
+    SELECT id, posyandu, person, visit, date,
+           json_extract(body_json, '$.vaccine') AS vaccine,
+           json_extract(body_json, '$.catch_up') AS catch_up,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'immunisation';
+CREATE VIEW supplements AS
+    SELECT id, posyandu, person, visit, date,
+           json_extract(body_json, '$.supplement') AS supplement,
+           json_extract(body_json, '$.quantity') AS quantity,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'supplement';
+CREATE VIEW screenings AS
+    SELECT id, posyandu, person, visit, date,
+           json_extract(body_json, '$.instrument') AS instrument,
+           json_extract(body_json, '$.answers') AS answers,
+           json_extract(body_json, '$.result') AS result,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'screening';
+CREATE VIEW anc_contacts AS
+    SELECT id, posyandu, person, subject AS pregnancy, date,
+           json_extract(body_json, '$.contact') AS contact,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'anc_contact';
+CREATE VIEW referral_events AS
+    SELECT id, posyandu, subject AS referral, date,
+           json_extract(body_json, '$.status') AS status,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'referral_event';
+CREATE VIEW notes AS
+    SELECT id, posyandu, person, household, date,
+           json_extract(body_json, '$.text') AS text,
+           made_hlc, supersedes, deleted
+    FROM facts WHERE kind = 'note';
+CREATE VIEW person_merges AS
+    SELECT id, posyandu, person AS kept, subject AS merged, date, made_hlc, deleted
+    FROM facts WHERE kind = 'person_merge';
+"#;

@@ -1,0 +1,395 @@
+//! Reads: a household with its members, a person's timeline, the roster of a posyandu day,
+//! and what waits to sync.
+
+use crate::error::{Result, StoreError};
+use crate::store::Store;
+use crate::validate::{age_months, parse_date};
+use chrono::NaiveDate;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+use sync_protocol::{Body, EntityKind, RecordId};
+
+/// Columns of `persons p` read into a [`PersonSummary`], in order.
+pub(crate) const PERSON_COLS: &str = "p.id, p.posyandu, p.household, p.name, p.sex, p.birth_date,
+    p.birth_date_estimated, p.nik, p.mother, p.status, p.values_json";
+pub(crate) const PERSON_NCOLS: usize = 11;
+
+/// Life stages of ILP (one posyandu for all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifeStage {
+    /// 0–59 months.
+    Balita,
+    /// 5–17 years.
+    SchoolAdolescent,
+    /// 18–59 years.
+    Adult,
+    /// 60 years and over.
+    Lansia,
+}
+
+impl LifeStage {
+    pub fn at(months: i64) -> Self {
+        match months {
+            m if m < 60 => LifeStage::Balita,
+            m if m < 18 * 12 => LifeStage::SchoolAdolescent,
+            m if m < 60 * 12 => LifeStage::Adult,
+            _ => LifeStage::Lansia,
+        }
+    }
+}
+
+/// A person as lists show them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonSummary {
+    pub id: RecordId,
+    pub posyandu: Option<String>,
+    pub household: Option<String>,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub birth_date_estimated: bool,
+    pub nik: Option<String>,
+    pub mother: Option<String>,
+    pub status: String,
+    /// Age in completed months today (WITA).
+    pub age_months: Option<i64>,
+    pub life_stage: Option<LifeStage>,
+    /// Every current field value.
+    pub values: Body,
+}
+
+impl PersonSummary {
+    pub(crate) fn from_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Self> {
+        let id: String = r.get(0)?;
+        let birth: Option<String> = r.get(5)?;
+        let values: String = r.get(10)?;
+        let age = birth
+            .as_deref()
+            .and_then(parse_date)
+            .map(|b| age_months(b, today));
+        Ok(PersonSummary {
+            id: id.parse().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+            posyandu: r.get(1)?,
+            household: r.get(2)?,
+            name: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            sex: r.get(4)?,
+            birth_date: birth,
+            birth_date_estimated: r.get(6)?,
+            nik: r.get(7)?,
+            mother: r.get(8)?,
+            status: r.get(9)?,
+            age_months: age,
+            life_stage: age.map(LifeStage::at),
+            values: serde_json::from_str(&values).unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HouseholdView {
+    pub id: RecordId,
+    pub values: Body,
+    pub deleted: bool,
+    pub members: Vec<PersonSummary>,
+}
+
+/// One fact in a timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    pub id: RecordId,
+    pub kind: EntityKind,
+    pub date: String,
+    pub body: Body,
+    /// The fact this one corrects.
+    pub supersedes: Option<RecordId>,
+    /// A live fact that corrects this one: show it struck through, or hide it.
+    pub superseded_by: Option<RecordId>,
+    /// The person record it was saved under (differs from the timeline's person after a merge).
+    pub person: Option<String>,
+}
+
+/// A person's history, oldest first, including the facts of records merged into them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    pub person: PersonSummary,
+    pub merged_from: Vec<RecordId>,
+    pub entries: Vec<TimelineEntry>,
+    pub pregnancies: Vec<Body>,
+    pub referrals: Vec<Body>,
+    /// Growth results per weighing (health-rules), when the person is under five.
+    pub growth: Vec<GrowthPoint>,
+}
+
+/// The growth result of one day's measurements, from health-rules.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrowthPoint {
+    pub date: String,
+    pub age_months: i64,
+    pub weight_kg: Option<f64>,
+    pub length_height_cm: Option<f64>,
+    /// WHO z-scores with Permenkes categories and plausibility flags (`None` when
+    /// health-rules could not assess, see `error_key`).
+    /// (`health_rules::growth::Assessment` as JSON.)
+    pub assessment: Option<Value>,
+    /// The KMS result of the month (N/T/O/B, 2T, BGM) for a weighing under five years.
+    /// (`health_rules::kms::MonthResult` as JSON.)
+    pub kms: Option<Value>,
+    /// health-rules' message key when the assessment failed (e.g. too old for WHO tables).
+    pub error_key: Option<String>,
+}
+
+/// One person on the roster of a posyandu day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RosterEntry {
+    pub person: PersonSummary,
+    pub pregnant: bool,
+    /// The posyandu visit of this day, when the person came.
+    pub visit: Option<RecordId>,
+    pub household_head: Option<String>,
+}
+
+/// What waits to sync, for the status bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncCounts {
+    pub pending: u64,
+    pub rejected: u64,
+    /// Conflicts no supervisor has reviewed.
+    pub open_conflicts: u64,
+    pub last_pull_ms: Option<u64>,
+    pub last_push_ms: Option<u64>,
+}
+
+fn rid(s: &str) -> Result<RecordId> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("record id {s:?}")))
+}
+
+impl Store {
+    pub fn person(&self, id: RecordId) -> Result<PersonSummary> {
+        let today = self.today()?;
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {PERSON_COLS} FROM persons p WHERE p.id = ?1"
+            ))?
+            .query_row([id.to_string()], |r| PersonSummary::from_row(r, today))
+            .optional()?
+            .ok_or(StoreError::NoSuchRecord {
+                kind: "person",
+                id: id.to_string(),
+            })
+    }
+
+    /// A household with its live members (merged duplicates left out).
+    pub fn household(&self, id: RecordId) -> Result<HouseholdView> {
+        let (values, deleted): (String, bool) = self
+            .conn
+            .prepare_cached("SELECT values_json, deleted FROM households WHERE id = ?1")?
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or(StoreError::NoSuchRecord {
+                kind: "household",
+                id: id.to_string(),
+            })?;
+        let today = self.today()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PERSON_COLS} FROM persons p WHERE p.household = ?1 AND p.deleted = 0
+               AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
+                               AND m.kind = 'person_merge' AND m.deleted = 0)
+             ORDER BY p.birth_date"
+        ))?;
+        let members = stmt
+            .query_map([id.to_string()], |r| PersonSummary::from_row(r, today))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(HouseholdView {
+            id,
+            values: serde_json::from_str(&values)?,
+            deleted,
+            members,
+        })
+    }
+
+    /// A person's timeline: their facts and those of person records merged into them, oldest
+    /// first; retracted facts left out, corrected ones marked.
+    pub fn person_timeline(&self, id: RecordId) -> Result<Timeline> {
+        let person = self.person(id)?;
+        let mut merged_from = Vec::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT subject FROM facts WHERE kind = 'person_merge' AND person = ?1 AND deleted = 0",
+            )?;
+            let rows = stmt.query_map([id.to_string()], |r| r.get::<_, String>(0))?;
+            for r in rows {
+                merged_from.push(rid(&r?)?);
+            }
+        }
+        let mut ids: Vec<String> = vec![id.to_string()];
+        ids.extend(merged_from.iter().map(|m| m.to_string()));
+        let mut entries = Vec::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
+                 (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0 LIMIT 1)
+             FROM facts f WHERE f.person = ?1 AND f.deleted = 0 AND f.kind != 'person_merge'
+             ORDER BY f.date, f.made_hlc",
+        )?;
+        for pid in &ids {
+            let rows = stmt.query_map([pid], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            })?;
+            for row in rows {
+                let (fid, kind, date, body, sup, person, sup_by) = row?;
+                entries.push(TimelineEntry {
+                    id: rid(&fid)?,
+                    kind: serde_json::from_value(Value::String(kind))?,
+                    date,
+                    body: serde_json::from_str(&body)?,
+                    supersedes: sup.as_deref().map(rid).transpose()?,
+                    superseded_by: sup_by.as_deref().map(rid).transpose()?,
+                    person,
+                });
+            }
+        }
+        entries.sort_by(|a, b| a.date.cmp(&b.date));
+        let mut pregnancies = Vec::new();
+        let mut referrals = Vec::new();
+        for (table, out) in [
+            ("pregnancies", &mut pregnancies),
+            ("referrals", &mut referrals),
+        ] {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT id, values_json FROM {table} WHERE person = ?1 AND deleted = 0"
+            ))?;
+            for pid in &ids {
+                let rows = stmt.query_map([pid], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for row in rows {
+                    let (rid_, json) = row?;
+                    let mut body: Body = serde_json::from_str(&json)?;
+                    body.insert("id".into(), Value::String(rid_));
+                    out.push(body);
+                }
+            }
+        }
+        let growth = crate::health::growth_points(&person, &entries, &self.rules);
+        Ok(Timeline {
+            person,
+            merged_from,
+            entries,
+            pregnancies,
+            referrals,
+            growth,
+        })
+    }
+
+    /// The roster of a posyandu day: every active, unmerged person of the posyandu, with the
+    /// visit of that day's session when they came. Ordered by life stage (youngest first).
+    pub fn roster(&self, posyandu: &str, date: &str) -> Result<Vec<RosterEntry>> {
+        let today = self.today()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PERSON_COLS}, h.head_name,
+                 (SELECT v.id FROM facts v JOIN facts s ON s.id = v.session
+                   WHERE v.kind = 'visit' AND v.person = p.id AND v.deleted = 0
+                     AND s.kind = 'posyandu_session' AND s.posyandu = ?1 AND s.date = ?2 LIMIT 1),
+                 EXISTS (SELECT 1 FROM pregnancies g WHERE g.person = p.id AND g.deleted = 0
+                         AND g.status = 'ongoing')
+             FROM persons p LEFT JOIN households h ON h.id = p.household
+             WHERE p.posyandu = ?1 AND p.deleted = 0 AND p.status = 'active'
+               AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
+                               AND m.kind = 'person_merge' AND m.deleted = 0)
+             ORDER BY p.birth_date DESC"
+        ))?;
+        let rows = stmt.query_map(params![posyandu, date], |r| {
+            let visit: Option<String> = r.get(PERSON_NCOLS + 1)?;
+            Ok((
+                PersonSummary::from_row(r, today)?,
+                r.get::<_, Option<String>>(PERSON_NCOLS)?,
+                visit,
+                r.get::<_, bool>(PERSON_NCOLS + 2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (person, head, visit, pregnant) = row?;
+            out.push(RosterEntry {
+                person,
+                pregnant,
+                visit: visit.as_deref().map(rid).transpose()?,
+                household_head: head,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Households of a posyandu, by head name.
+    pub fn households(&self, posyandu: &str) -> Result<Vec<(RecordId, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, head_name FROM households WHERE posyandu = ?1 AND deleted = 0 ORDER BY head_name",
+        )?;
+        let rows = stmt.query_map([posyandu], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, head) = row?;
+            out.push((rid(&id)?, head.unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// What waits to sync.
+    pub fn sync_counts(&self) -> Result<SyncCounts> {
+        let (pending, rejected): (i64, i64) = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE state = 'pending'),
+                    count(*) FILTER (WHERE state = 'rejected') FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let open: i64 = self.conn.query_row(
+            "SELECT count(*) FROM conflicts c WHERE NOT EXISTS (
+                 SELECT 1 FROM facts r WHERE r.kind = 'conflict_review' AND r.subject = c.record_id
+                   AND r.deleted = 0
+                   AND json_extract(r.body_json, '$.field') = c.field
+                   AND json_extract(r.body_json, '$.loser') = c.loser_hlc || '.' || c.loser_device)",
+            [],
+            |r| r.get(0),
+        )?;
+        let st = self.state()?;
+        Ok(SyncCounts {
+            pending: u64::try_from(pending).unwrap_or(0),
+            rejected: u64::try_from(rejected).unwrap_or(0),
+            open_conflicts: u64::try_from(open).unwrap_or(0),
+            last_pull_ms: st.last_pull_ms,
+            last_push_ms: st.last_push_ms,
+        })
+    }
+
+    /// Conflicts waiting for review: `(conflict id, conflict)`.
+    pub fn conflicts(&self) -> Result<Vec<(i64, sync_protocol::Conflict)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, conflict_json FROM conflicts ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row?;
+            out.push((id, serde_json::from_str(&json)?));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,94 @@
+#![allow(dead_code, clippy::unwrap_used)]
+
+use field_core::{
+    HouseholdInput, KdfParams, LocalUser, ManualClock, OpenOptions, PersonInput, Store,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use sync_protocol::{DeviceId, UserId};
+
+/// 2025-11-22 10:00 WITA.
+pub const T0: u64 = 1_763_776_800_000;
+pub const DAY: u64 = 86_400_000;
+pub const POSYANDU: &str = "53.04.05.2001.P01";
+
+pub fn user(name: &str) -> LocalUser {
+    LocalUser {
+        user_id: UserId::new_v7(),
+        username: name.to_string(),
+        display_name: format!("Kader {name}"),
+        role: "kader".into(),
+    }
+}
+
+pub fn opts(clock: &ManualClock) -> OpenOptions {
+    OpenOptions::default()
+        .with_clock(Arc::new(clock.clone()))
+        .with_kdf(KdfParams::INSECURE_FOR_TESTS)
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub clock: ManualClock,
+    pub store: Store,
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jangkau.db");
+    let clock = ManualClock::new(T0);
+    let store = Store::create(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "1234",
+        opts(&clock),
+    )
+    .unwrap();
+    Fixture {
+        dir,
+        path,
+        clock,
+        store,
+    }
+}
+
+pub fn reopen(path: &Path, clock: &ManualClock) -> Store {
+    Store::unlock(path, "maria", "1234", opts(clock)).unwrap()
+}
+
+pub fn household() -> HouseholdInput {
+    HouseholdInput {
+        posyandu: POSYANDU.into(),
+        kk_number: Some("5304050101200001".into()),
+        head_name: "Yohanes Bria".into(),
+        dusun: Some("Halilulik A".into()),
+        rt: Some("001".into()),
+        ..Default::default()
+    }
+}
+
+pub fn person(name: &str, sex: &str, birth: &str) -> PersonInput {
+    PersonInput {
+        name: name.into(),
+        sex: sex.into(),
+        birth_date: birth.into(),
+        ..Default::default()
+    }
+}
+
+/// A household: father, mother, and a child born 2024-05-10 whose mother is member 1.
+pub fn family(store: &mut Store) -> field_core::Registered {
+    store
+        .register_household(
+            &household(),
+            &[
+                person("Yohanes Bria", "male", "1990-02-03"),
+                person("Maria Goreti Hale", "female", "1994-07-21"),
+                person("Fransiskus Bria", "male", "2024-05-10"),
+            ],
+            &[(2, 1)],
+        )
+        .unwrap()
+}

@@ -1,0 +1,137 @@
+//! Growth results in the timeline and due tasks, from health-rules.
+#![cfg(feature = "health")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use field_core::{ImmunisationInput, MeasurementInput, RuleOptions};
+
+fn weight(kg: f64) -> MeasurementInput {
+    MeasurementInput {
+        kind: "weight".into(),
+        value: kg,
+        unit: "kg".into(),
+        position: None,
+        measured_by: None,
+    }
+}
+
+#[test]
+fn timeline_carries_growth_results_and_kms() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let child = reg.persons[2]; // born 2024-05-10
+    f.store
+        .save_measurement(child, None, "2025-09-15", &weight(10.0))
+        .unwrap();
+    f.store
+        .save_measurement(child, None, "2025-10-15", &weight(10.3))
+        .unwrap();
+    let length = MeasurementInput {
+        kind: "length_height".into(),
+        value: 79.0,
+        unit: "cm".into(),
+        position: Some("lying".into()),
+        measured_by: None,
+    };
+    f.store
+        .save_measurement(child, None, "2025-10-15", &length)
+        .unwrap();
+    // A corrected weighing counts only in its corrected form.
+    let wrong = f
+        .store
+        .save_measurement(child, None, "2025-11-15", &weight(12.5))
+        .unwrap();
+    f.store
+        .correct_fact(
+            wrong,
+            serde_json::json!({"value": 10.2})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        )
+        .unwrap();
+    let t = f.store.person_timeline(child).unwrap();
+    assert_eq!(t.growth.len(), 3, "{:#?}", t.growth);
+    let oct = &t.growth[1];
+    assert_eq!(oct.date, "2025-10-15");
+    assert_eq!(oct.weight_kg, Some(10.3));
+    assert_eq!(oct.length_height_cm, Some(79.0));
+    let a = oct.assessment.as_ref().unwrap();
+    assert!(
+        a.pointer("/wfa/z").and_then(|z| z.as_f64()).is_some(),
+        "{a}"
+    );
+    assert!(a.pointer("/lhfa").is_some_and(|v| !v.is_null()), "{a}");
+    // KMS: first weighing B, then the gain against the KBM decides N or T.
+    assert_eq!(t.growth[0].kms.as_ref().unwrap()["result"], "B");
+    let second = &t.growth[1].kms.as_ref().unwrap()["result"];
+    assert!(second == "N" || second == "T", "{second}");
+    assert_eq!(t.growth[2].weight_kg, Some(10.2));
+    assert_eq!(t.growth[2].kms.as_ref().unwrap()["result"], "T");
+    // Adults get no growth points.
+    assert!(
+        f.store
+            .person_timeline(reg.persons[0])
+            .unwrap()
+            .growth
+            .is_empty()
+    );
+}
+
+#[test]
+fn due_tasks_for_the_posyandu() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let child = reg.persons[2];
+    let session = f
+        .store
+        .open_posyandu_session(POSYANDU, "2025-11-22", None)
+        .unwrap();
+    f.store
+        .record_attendance(&field_core::AttendanceInput {
+            session,
+            person: child,
+            services: field_core::Services {
+                immunisations: vec![ImmunisationInput {
+                    vaccine: "DPT-HB-Hib 1".into(),
+                    batch: None,
+                    catch_up: Some(true),
+                }],
+                ..Default::default()
+            },
+            counselling: None,
+            findings: None,
+            follow_up_date: None,
+            referral: None,
+        })
+        .unwrap();
+    let tasks = f
+        .store
+        .due_tasks(POSYANDU, &RuleOptions::default())
+        .unwrap();
+    let mine = tasks.iter().find(|t| t.person.id == child).unwrap();
+    assert!(!mine.tasks.is_empty());
+    let dose = |t: &serde_json::Value| {
+        t.pointer("/params/dose_id")
+            .and_then(|d| d.as_str())
+            .map(str::to_string)
+    };
+    // The dose given (recorded by its printed name) is not asked for again; others are.
+    assert!(
+        mine.tasks
+            .iter()
+            .all(|t| dose(t).as_deref() != Some("DPT-HB-Hib1"))
+    );
+    assert!(
+        mine.tasks
+            .iter()
+            .any(|t| t["kind"] == "vaccine_overdue" && dose(t).as_deref() == Some("OPV1"))
+    );
+    assert!(
+        mine.tasks
+            .iter()
+            .all(|t| t.get("kind").is_some() && t.get("due").is_some())
+    );
+}
