@@ -1,0 +1,596 @@
+//! Load benchmark of the district server over real HTTP on loopback, on both backends.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-server cargo bench -p district-server --bench sync_load -- \
+//!     [--backend sqlite|postgres|both] [--devices 2000] [--day 150] \
+//!     [--ingest-devices 50] [--ingest-changes 200000] [--concurrency 64] [--spread-s 0]
+//! ```
+//!
+//! 1. **Ingest**: `ingest-devices` devices push `ingest-changes` changes in all, in batches of
+//!    1,000, zstd-compressed, all at once: accepted changes per second.
+//! 2. **Posyandu day**: `devices` devices (each a kader of its own posyandu) each do what a
+//!    tablet does after a posyandu day: status, one push of `day` changes, status; at most
+//!    `concurrency` devices at a time. Wall time and request latency percentiles.
+//! 3. **Pull**: a dinas admin pulls the whole district in pages of 2,000 (zstd), and every
+//!    day device pulls its posyandu: changes per second.
+//!
+//! Request bodies are encoded before the clock starts, so the figures are the server's.
+
+use district_server::auth::{self, PasswordCost};
+use district_server::model::{NewDevice, Place, User, now_ms};
+use district_server::storage::postgres::scratch;
+use district_server::{AppState, Storage};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use sync_protocol::codec::{Encoding, compress, decompress};
+use sync_protocol::{
+    Change, DeviceId, EntityKind, Hlc, Limits, PlaceLevel, RecordId, Role, Scope, UserId,
+};
+use tokio::sync::Semaphore;
+
+struct Args {
+    backends: Vec<&'static str>,
+    devices: usize,
+    day: usize,
+    ingest_devices: usize,
+    ingest_changes: usize,
+    concurrency: usize,
+    /// Spread the day devices' arrivals evenly over this many seconds (0: all at once).
+    spread_s: u64,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        backends: vec!["sqlite", "postgres"],
+        devices: 2000,
+        day: 150,
+        ingest_devices: 50,
+        ingest_changes: 200_000,
+        concurrency: 64,
+        spread_s: 0,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let val = argv.get(i + 1).cloned().unwrap_or_default();
+        let num = val.parse::<usize>().ok();
+        match argv[i].as_str() {
+            "--backend" => {
+                a.backends = match val.as_str() {
+                    "sqlite" => vec!["sqlite"],
+                    "postgres" => vec!["postgres"],
+                    _ => vec!["sqlite", "postgres"],
+                };
+            }
+            "--devices" => a.devices = num.unwrap_or(a.devices),
+            "--day" => a.day = num.unwrap_or(a.day),
+            "--ingest-devices" => a.ingest_devices = num.unwrap_or(a.ingest_devices),
+            "--ingest-changes" => a.ingest_changes = num.unwrap_or(a.ingest_changes),
+            "--concurrency" => a.concurrency = num.unwrap_or(a.concurrency),
+            "--spread-s" => a.spread_s = num.map_or(a.spread_s, |n| n as u64),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a
+}
+
+/// One simulated tablet: its identity, its posyandu and its session.
+#[derive(Clone)]
+struct Tablet {
+    device: DeviceId,
+    user: UserId,
+    posyandu: String,
+    bearer: String,
+}
+
+/// A posyandu day of `n` changes: for each child a person, a visit, a weight, a length or
+/// height, and for one in three an immunisation.
+fn posyandu_day(t: &Tablet, first_seq: u64, n: usize, seed: u64) -> Vec<Change> {
+    let mut out = Vec::with_capacity(n);
+    let mut seq = first_seq;
+    let base_ms = now_ms() - 3_600_000;
+    let mut child = 0u64;
+    let mut push =
+        |out: &mut Vec<Change>, id: RecordId, kind: EntityKind, body: serde_json::Value| {
+            out.push(Change {
+                id,
+                kind,
+                device: t.device,
+                seq,
+                hlc: Hlc {
+                    wall_ms: base_ms + seq * 10,
+                    counter: 0,
+                },
+                author: t.user,
+                schema: 1,
+                tombstone: false,
+                supersedes: None,
+                base: Default::default(),
+                body: body.as_object().cloned().unwrap_or_default(),
+            });
+            seq += 1;
+        };
+    while out.len() < n {
+        child += 1;
+        let person = RecordId::new_v7();
+        let p = person.to_string();
+        let months = (seed.wrapping_mul(31).wrapping_add(child * 7)) % 59;
+        push(
+            &mut out,
+            person,
+            EntityKind::Person,
+            json!({"posyandu": t.posyandu, "name": format!("Anak Contoh {child}"), "sex": if child.is_multiple_of(2) { "female" } else { "male" }, "birth_date": "2023-05-10"}),
+        );
+        let visit = RecordId::new_v7();
+        push(
+            &mut out,
+            visit,
+            EntityKind::Visit,
+            json!({"posyandu": t.posyandu, "person": p, "type": "posyandu", "date": "2025-11-22"}),
+        );
+        let weight = 3.0 + months as f64 * 0.2;
+        push(
+            &mut out,
+            RecordId::new_v7(),
+            EntityKind::Measurement,
+            json!({"posyandu": t.posyandu, "person": p, "visit": visit.to_string(), "type": "weight", "value": (weight * 10.0).round() / 10.0, "unit": "kg"}),
+        );
+        push(
+            &mut out,
+            RecordId::new_v7(),
+            EntityKind::Measurement,
+            json!({"posyandu": t.posyandu, "person": p, "visit": visit.to_string(), "type": "length_height", "value": 50.0 + months as f64, "unit": "cm", "position": if months < 24 { "lying" } else { "standing" }}),
+        );
+        if child.is_multiple_of(3) {
+            push(
+                &mut out,
+                RecordId::new_v7(),
+                EntityKind::Immunisation,
+                json!({"posyandu": t.posyandu, "person": p, "vaccine": "MR1", "date": "2025-11-22"}),
+            );
+        }
+    }
+    out.truncate(n);
+    out
+}
+
+struct Fixture {
+    store: Arc<dyn Storage>,
+    base: String,
+    http: reqwest::Client,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn fixture(backend: &str) -> Fixture {
+    let (url, pg_name, dir) = if backend == "postgres" {
+        let (name, url) = scratch::create()
+            .await
+            .expect("PostgreSQL scratch database");
+        (url, Some(name), None)
+    } else {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("bench.db").to_string_lossy().to_string();
+        (url, None, Some(dir))
+    };
+    let store = district_server::storage::open(&url).await.expect("open");
+    store.migrate().await.expect("migrate");
+    district_server::admin::demo(store.as_ref(), PasswordCost::TEST, 24, false)
+        .await
+        .expect("demo");
+    let cfg = district_server::Config {
+        database_url: district_server::config::DatabaseUrl(url.clone()),
+        password_cost: PasswordCost::TEST,
+        rate_limits: district_server::config::RateLimits {
+            enrol_per_minute: 1_000_000,
+            login_per_minute: 1_000_000,
+        },
+        ..district_server::Config::default()
+    };
+    let state = AppState::new(store.clone(), cfg).expect("state");
+    let app = district_server::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = district_server::http::serve_listener(
+            listener,
+            app,
+            async move {
+                let _ = rx.await;
+            },
+            Duration::from_secs(30),
+        )
+        .await;
+    });
+    Fixture {
+        store,
+        base: format!("http://{addr}"),
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(512)
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("client"),
+        stop,
+        server,
+        pg_name,
+        _dir: dir,
+    }
+}
+
+/// Makes `n` kader, each with a posyandu of their own, an enrolled device and a session,
+/// directly in storage (the benchmark is about sync, not about Argon2).
+async fn tablets(store: &dyn Storage, prefix: &str, n: usize) -> Vec<Tablet> {
+    let places: Vec<Place> = (0..n)
+        .map(|i| Place {
+            code: format!("53.04.05.2003.{prefix}{i}"),
+            name: format!("Posyandu Bench {prefix}{i}"),
+            level: PlaceLevel::Posyandu,
+            parent: Some("53.04.05.2003".into()),
+        })
+        .collect();
+    store.import_places(places.clone()).await.expect("places");
+    let hash = auth::hash_password("bench-secret", PasswordCost::TEST).expect("hash");
+    let mut out = Vec::with_capacity(n);
+    for p in places {
+        let user = User {
+            id: UserId::new_v7(),
+            username: format!("bench.{}", p.code.replace('.', "_").to_lowercase()),
+            display_name: "Kader Bench".into(),
+            role: Role::Kader,
+            scope: Scope {
+                level: PlaceLevel::Posyandu,
+                place: p.code.clone(),
+            },
+            secret_hash: hash.clone(),
+            disabled: false,
+        };
+        store.create_user(user.clone()).await.expect("user");
+        let code = auth::new_enrol_code().expect("code");
+        let code_hash = auth::hash_secret(&auth::normalise_code(&code).expect("normal"));
+        let now = now_ms();
+        store
+            .create_enrol_code(code_hash.clone(), user.id, now, now + 3_600_000)
+            .await
+            .expect("code");
+        let device = store
+            .enrol(
+                code_hash,
+                NewDevice {
+                    id: DeviceId::new_v7(),
+                    name: "Bench tablet".into(),
+                    token_hash: auth::hash_secret(&auth::new_token().expect("token")),
+                    app_version: "bench".into(),
+                    now,
+                },
+            )
+            .await
+            .expect("enrol")
+            .expect("code accepted");
+        let token = auth::new_token().expect("token");
+        store
+            .create_session(
+                auth::hash_secret(&token),
+                user.id,
+                device.id,
+                now,
+                now + 86_400_000,
+            )
+            .await
+            .expect("session");
+        out.push(Tablet {
+            device: device.id,
+            user: user.id,
+            posyandu: p.code,
+            bearer: format!("Bearer {token}"),
+        });
+    }
+    out
+}
+
+async fn post(
+    f: &Fixture,
+    path: &str,
+    bearer: &str,
+    body: Vec<u8>,
+    zstd: bool,
+) -> (u16, Vec<u8>, Duration) {
+    let started = Instant::now();
+    let mut req = f
+        .http
+        .post(format!("{}{path}", f.base))
+        .header("Jangkau-Protocol", "1")
+        .header("Authorization", bearer)
+        .header("Accept-Encoding", "zstd");
+    if zstd {
+        req = req.header("Content-Encoding", "zstd");
+    }
+    let resp = req.body(body).send().await.expect("request");
+    let status = resp.status().as_u16();
+    let enc = resp
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = resp.bytes().await.expect("body").to_vec();
+    let elapsed = started.elapsed();
+    let plain = match enc.as_deref() {
+        Some("zstd") => decompress(&bytes, Encoding::Zstd, &Limits::default()).expect("zstd"),
+        _ => bytes,
+    };
+    (status, plain, elapsed)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn push_body(changes: &[Change]) -> Vec<u8> {
+    let json = serde_json::to_vec(&json!({"v": 1, "changes": changes})).expect("json");
+    compress(&json, Encoding::Zstd).expect("zstd")
+}
+
+async fn run_backend(backend: &'static str, a: &Args) {
+    println!("== {backend} ==");
+    let f = Arc::new(fixture(backend).await);
+
+    // 1. Ingest.
+    let per_device = a.ingest_changes.div_ceil(a.ingest_devices.max(1));
+    let ingest = tablets(f.store.as_ref(), "I", a.ingest_devices).await;
+    let mut bodies: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
+    for (i, t) in ingest.iter().enumerate() {
+        let day = posyandu_day(t, 1, per_device, i as u64);
+        bodies.push((t.bearer.clone(), day.chunks(1000).map(push_body).collect()));
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (bearer, batches) in bodies {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = 0usize;
+            for b in batches {
+                let (s, body, _) = post(&f, "/v1/sync/push", &bearer, b, true).await;
+                assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+                let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+                accepted += v["outcomes"].as_array().map_or(0, |o| {
+                    o.iter().filter(|o| o["status"] == "accepted").count()
+                });
+            }
+            accepted
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.expect("task");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "ingest: {accepted} changes from {} devices in {secs:.2} s = {:.0} changes/s",
+        a.ingest_devices,
+        accepted as f64 / secs
+    );
+
+    // 2. A posyandu day on many devices.
+    let setup = Instant::now();
+    let day_tablets = tablets(f.store.as_ref(), "D", a.devices).await;
+    println!(
+        "day: set up {} devices in {:.1} s",
+        a.devices,
+        setup.elapsed().as_secs_f64()
+    );
+    let prepared: Vec<(Tablet, Vec<u8>)> = day_tablets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                t.clone(),
+                push_body(&posyandu_day(t, 1, a.day, 1000 + i as u64)),
+            )
+        })
+        .collect();
+    let sem = Arc::new(Semaphore::new(a.concurrency.max(1)));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let n_devices = prepared.len().max(1) as u64;
+    for (i, (t, body)) in prepared.into_iter().enumerate() {
+        let f = f.clone();
+        let sem = sem.clone();
+        let last_seq = a.day;
+        let arrive = Duration::from_millis(a.spread_s * 1000 * i as u64 / n_devices);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(started) + arrive).await;
+            let _permit = sem.acquire_owned().await.expect("semaphore");
+            let status =
+                serde_json::to_vec(&json!({"v":1,"last_seq":last_seq,"app_version":"bench"}))
+                    .expect("json");
+            let mut lat = Vec::with_capacity(3);
+            let (s, _, d) = post(&f, "/v1/sync/status", &t.bearer, status.clone(), false).await;
+            assert_eq!(s, 200);
+            lat.push(("status", d));
+            let (s, body, d) = post(&f, "/v1/sync/push", &t.bearer, body, true).await;
+            assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+            lat.push(("push", d));
+            let (s, body, d) = post(&f, "/v1/sync/status", &t.bearer, status, false).await;
+            assert_eq!(s, 200);
+            let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+            assert_eq!(v["acked_seq"], json!(last_seq), "every change settled");
+            lat.push(("status", d));
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    let mut pushes = Vec::new();
+    for t in tasks {
+        for (what, d) in t.await.expect("task") {
+            all.push(d);
+            if what == "push" {
+                pushes.push(d);
+            }
+        }
+    }
+    let wall = started.elapsed();
+    all.sort();
+    pushes.sort();
+    println!(
+        "day: {} devices x {} changes in {:.1} s ({:.0} changes/s), concurrency {}, arrivals over {} s",
+        a.devices,
+        a.day,
+        wall.as_secs_f64(),
+        (a.devices * a.day) as f64 / wall.as_secs_f64(),
+        a.concurrency,
+        a.spread_s
+    );
+    println!(
+        "day: all requests p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; pushes p50 {:.0} ms, p99 {:.0} ms",
+        percentile(&all, 0.5).as_secs_f64() * 1000.0,
+        percentile(&all, 0.99).as_secs_f64() * 1000.0,
+        all.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+        percentile(&pushes, 0.5).as_secs_f64() * 1000.0,
+        percentile(&pushes, 0.99).as_secs_f64() * 1000.0,
+    );
+
+    // 3. Pull: the whole district by a dinas admin, then each day device its posyandu.
+    let dinas = district_server::admin::issue_enrol_code(f.store.as_ref(), "dinas", 1)
+        .await
+        .expect("code");
+    let code_hash = auth::hash_secret(&auth::normalise_code(&dinas).expect("code"));
+    let now = now_ms();
+    let dev = f
+        .store
+        .enrol(
+            code_hash,
+            NewDevice {
+                id: DeviceId::new_v7(),
+                name: "Dinas laptop".into(),
+                token_hash: auth::hash_secret("bench-dinas-device"),
+                app_version: "bench".into(),
+                now,
+            },
+        )
+        .await
+        .expect("enrol")
+        .expect("code");
+    let dinas_user = f
+        .store
+        .user_by_username("dinas".into())
+        .await
+        .expect("user")
+        .expect("dinas");
+    f.store
+        .create_session(
+            auth::hash_secret("bench-dinas-session"),
+            dinas_user.id,
+            dev.id,
+            now,
+            now + 3_600_000,
+        )
+        .await
+        .expect("session");
+    let started = Instant::now();
+    let mut cursor: Option<String> = None;
+    let mut pulled = 0usize;
+    loop {
+        let mut req = json!({"v":1,"limit":2000});
+        if let Some(c) = &cursor {
+            req["cursor"] = json!(c);
+        }
+        let (s, body, _) = post(
+            &f,
+            "/v1/sync/pull",
+            "Bearer bench-dinas-session",
+            serde_json::to_vec(&req).expect("json"),
+            false,
+        )
+        .await;
+        assert_eq!(s, 200);
+        let page: sync_protocol::PullResponse = serde_json::from_slice(&body).expect("page");
+        pulled += page.changes.len();
+        cursor = Some(page.cursor);
+        if !page.has_more {
+            break;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "pull (district, pages of 2000, zstd, decoded): {pulled} changes in {secs:.2} s = {:.0} changes/s",
+        pulled as f64 / secs
+    );
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for t in day_tablets {
+        let f = f.clone();
+        let sem = sem.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore");
+            let (s, body, d) = post(
+                &f,
+                "/v1/sync/pull",
+                &t.bearer,
+                br#"{"v":1,"limit":2000}"#.to_vec(),
+                false,
+            )
+            .await;
+            assert_eq!(s, 200);
+            let page: sync_protocol::PullResponse = serde_json::from_slice(&body).expect("page");
+            (page.changes.len(), d)
+        }));
+    }
+    let mut n = 0;
+    let mut lat = Vec::new();
+    for t in tasks {
+        let (c, d) = t.await.expect("task");
+        n += c;
+        lat.push(d);
+    }
+    lat.sort();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "pull (each device its posyandu): {n} changes to {} devices in {secs:.2} s = {:.0} changes/s; p99 {:.0} ms",
+        a.devices,
+        n as f64 / secs,
+        percentile(&lat, 0.99).as_secs_f64() * 1000.0
+    );
+
+    let Ok(f) = Arc::try_unwrap(f) else {
+        println!("(fixture still shared; not cleaned up)");
+        return;
+    };
+    let _ = f.stop.send(());
+    let _ = f.server.await;
+    drop(f.store);
+    if let Some(name) = f.pg_name {
+        let _ = scratch::drop(&name).await;
+    }
+}
+
+fn main() {
+    let args = parse_args();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "sync_load: {} cores; ingest {} changes / {} devices; day {} devices x {} changes",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.ingest_changes,
+        args.ingest_devices,
+        args.devices,
+        args.day
+    );
+    for backend in args.backends.clone() {
+        rt.block_on(run_backend(backend, &args));
+    }
+}

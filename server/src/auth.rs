@@ -1,0 +1,219 @@
+//! Secrets: enrolment codes, device and session tokens (random, stored only as SHA-256
+//! hashes), passwords and PINs (Argon2id), and the in-memory rate limiter.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the system random source failed: {0}")]
+    Random(String),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+/// The characters of an enrolment code: no 0/O, 1/I/L, so it is typed without doubt.
+pub const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| AuthError::Random(e.to_string()))?;
+    Ok(b)
+}
+
+/// A new enrolment code like `K7F-3QX-9M2` (9 characters of 31: about 44 bits).
+pub fn new_enrol_code() -> Result<String, AuthError> {
+    let mut out = String::with_capacity(11);
+    let mut i = 0;
+    while i < 9 {
+        for b in random_bytes::<16>()? {
+            // Rejection sampling keeps the characters uniform (248 = 8 * 31).
+            if b >= 248 || i >= 9 {
+                continue;
+            }
+            if i > 0 && i % 3 == 0 {
+                out.push('-');
+            }
+            out.push(char::from(
+                CODE_ALPHABET[usize::from(b) % CODE_ALPHABET.len()],
+            ));
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The code as typed, without dashes, spaces or case; `None` when it cannot be a code.
+pub fn normalise_code(typed: &str) -> Option<String> {
+    let s: String = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '\t'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (s.len() == 9 && s.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(s)
+}
+
+/// A random 32-byte token, base64url without padding.
+pub fn new_token() -> Result<String, AuthError> {
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// The stored form of a token or code: SHA-256, hex.
+pub fn hash_secret(token: &str) -> String {
+    let d = Sha256::digest(token.as_bytes());
+    let mut s = String::with_capacity(64);
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Argon2id cost. The defaults are OWASP's minimum (19 MiB, 2 passes); tests lower them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl PasswordCost {
+    /// Cheap parameters for tests only.
+    pub const TEST: PasswordCost = PasswordCost {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    fn argon2(self) -> Result<Argon2<'static>, AuthError> {
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| AuthError::Hash(e.to_string()))?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+}
+
+/// Hashes a password or PIN with Argon2id into a PHC string.
+pub fn hash_password(secret: &str, cost: PasswordCost) -> Result<String, AuthError> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()?)
+        .map_err(|e| AuthError::Hash(e.to_string()))?;
+    cost.argon2()?
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+/// Checks a password against a stored PHC string (its own parameters apply).
+pub fn verify_password(secret: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(h) => Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A fixed-window limiter per key: at most `max` hits per `window`.
+#[derive(Debug)]
+pub struct RateLimiter {
+    max: u32,
+    window: Duration,
+    hits: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        Self {
+            max,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a hit; `Err(seconds)` when the key is over its limit, with the wait.
+    pub fn hit(&self, key: &str) -> Result<(), u32> {
+        let now = Instant::now();
+        let Ok(mut map) = self.hits.lock() else {
+            return Ok(());
+        };
+        if map.len() > 100_000 {
+            let window = self.window;
+            map.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = map.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        if entry.1 > self.max {
+            let left = self.window.saturating_sub(now.duration_since(entry.0));
+            return Err(u32::try_from(left.as_secs()).unwrap_or(u32::MAX).max(1));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_typeable_and_normalise() {
+        for _ in 0..200 {
+            let code = new_enrol_code().expect("random");
+            assert_eq!(code.len(), 11, "{code}");
+            assert_eq!(code.matches('-').count(), 2);
+            let n = normalise_code(&code.to_lowercase()).expect("normalises");
+            assert_eq!(n, code.replace('-', ""));
+        }
+        assert_eq!(normalise_code("K7F 3QX 9M2").as_deref(), Some("K7F3QX9M2"));
+        assert_eq!(
+            normalise_code("K7F-3QX-9M0"),
+            None,
+            "0 is not in the alphabet"
+        );
+        assert_eq!(normalise_code("K7F-3QX"), None);
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashes_stable() {
+        let a = new_token().expect("random");
+        let b = new_token().expect("random");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(hash_secret(&a), hash_secret(&a));
+        assert_eq!(hash_secret(&a).len(), 64);
+    }
+
+    #[test]
+    fn passwords_verify_with_argon2id() {
+        let h = hash_password("rahasia-123", PasswordCost::TEST).expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("rahasia-123", &h));
+        assert!(!verify_password("rahasia-124", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn limiter_refuses_past_max() {
+        let l = RateLimiter::new(2, Duration::from_secs(60));
+        assert!(l.hit("a").is_ok());
+        assert!(l.hit("a").is_ok());
+        assert!(l.hit("a").is_err());
+        assert!(l.hit("b").is_ok());
+    }
+}

@@ -1,0 +1,331 @@
+//! `jangkau-server`: the district server and its admin commands.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use district_server::admin;
+use district_server::config::Config;
+use district_server::model::{parse_role, role_str};
+use district_server::{AppState, Storage};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "jangkau-server", version, about = "Jangkau district server")]
+struct Cli {
+    /// A TOML configuration file; JANGKAU_DATABASE_URL and JANGKAU_LISTEN override it.
+    #[arg(long, global = true, env = "JANGKAU_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (migrates first).
+    Serve,
+    /// Apply the database migrations.
+    Migrate,
+    /// Create the Belu demo district (places, demo accounts) and print how to log in.
+    Demo,
+    /// Places of the district.
+    Places {
+        #[command(subcommand)]
+        command: PlacesCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Devices (tablets).
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlacesCommand {
+    /// Import a CSV with the header `code,name,level,parent`.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password or PIN is read from JANGKAU_NEW_SECRET, or from stdin.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// kader, bidan, perawat, puskesmas_admin or dinas_admin
+        #[arg(long)]
+        role: String,
+        /// The place code of the user's area.
+        #[arg(long)]
+        scope: String,
+    },
+    /// Disable a user: every session is refused from the next request.
+    Disable { username: String },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Issue a one-time enrolment code for a user's tablet.
+    Code {
+        #[arg(long)]
+        username: String,
+    },
+    /// List devices with their last sync and app version.
+    List,
+    /// Revoke a device (a lost tablet): refused from its next request.
+    Revoke { id: String },
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JANGKAU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn fmt_time(ms: Option<u64>) -> String {
+    ms.and_then(|m| i64::try_from(m).ok())
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(
+            || "-".into(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let cfg = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    init_tracing(&cfg.log_format);
+    let store: Arc<dyn Storage> = district_server::storage::open(cfg.database_url.expose())
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", cfg.database_url))?;
+    let ran = store.migrate().await.map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Migrate => {
+            println!(
+                "{ran} migration(s) applied; schema version {}",
+                store.schema_version().await.map_err(|e| e.to_string())?
+            );
+        }
+        Command::Serve => {
+            let addr: std::net::SocketAddr = cfg
+                .listen
+                .parse()
+                .map_err(|e| format!("listen address {:?}: {e}", cfg.listen))?;
+            let grace = Duration::from_secs(cfg.shutdown_grace_s);
+            let tls = cfg.tls.clone();
+            tracing::info!(backend = store.backend(), %addr, tls = tls.is_some(), database = %cfg.database_url, "serving");
+            let state = AppState::new(store, cfg).map_err(|e| e.to_string())?;
+            let app = district_server::router(state);
+            match tls {
+                Some(tls) => {
+                    let listener = std::net::TcpListener::bind(addr)
+                        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+                    district_server::http::serve_tls(listener, &tls, app, shutdown_signal(), grace)
+                        .await
+                        .map_err(|e| format!("TLS server: {e}"))?;
+                }
+                None => {
+                    let listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+                    district_server::http::serve_listener(listener, app, shutdown_signal(), grace)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Command::Demo => {
+            let s = admin::demo(
+                store.as_ref(),
+                cfg.password_cost,
+                cfg.enrol_code_ttl_hours,
+                true,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            print!("{}", admin::demo_instructions(&s, &cfg.listen));
+        }
+        Command::Places {
+            command: PlacesCommand::Import { file },
+        } => {
+            let f = std::fs::File::open(&file)
+                .map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+            let n = admin::import_places(store.as_ref(), std::io::BufReader::new(f))
+                .await
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            println!("{n} place(s) imported");
+        }
+        Command::User { command } => {
+            match command {
+                UserCommand::Add {
+                    username,
+                    name,
+                    role,
+                    scope,
+                } => {
+                    let role = parse_role(&role).ok_or_else(|| {
+                    format!("unknown role {role:?}: kader, bidan, perawat, puskesmas_admin, dinas_admin")
+                })?;
+                    let secret = match std::env::var("JANGKAU_NEW_SECRET") {
+                        Ok(s) if !s.is_empty() => s,
+                        _ => {
+                            eprintln!("password or PIN for {username}:");
+                            let mut line = String::new();
+                            std::io::stdin()
+                                .read_line(&mut line)
+                                .map_err(|e| e.to_string())?;
+                            line.trim_end_matches(['\r', '\n']).to_string()
+                        }
+                    };
+                    let u = admin::add_user(
+                        store.as_ref(),
+                        &username,
+                        &name,
+                        role,
+                        &scope,
+                        &secret,
+                        cfg.password_cost,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    println!(
+                        "user {} added: {} in {}",
+                        u.username,
+                        role_str(u.role),
+                        u.scope.place
+                    );
+                }
+                UserCommand::Disable { username } => {
+                    let ok = store
+                        .set_user_disabled(username.clone(), true, district_server::model::now_ms())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if !ok {
+                        return Err(format!("no user {username:?}"));
+                    }
+                    println!("user {username} disabled");
+                }
+                UserCommand::List => {
+                    for u in store.list_users().await.map_err(|e| e.to_string())? {
+                        println!(
+                            "{:<20} {:<16} {:<20} {}{}",
+                            u.username,
+                            role_str(u.role),
+                            u.scope.place,
+                            u.display_name,
+                            if u.disabled { " (disabled)" } else { "" }
+                        );
+                    }
+                }
+            }
+        }
+        Command::Device { command } => match command {
+            DeviceCommand::Code { username } => {
+                let code =
+                    admin::issue_enrol_code(store.as_ref(), &username, cfg.enrol_code_ttl_hours)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                println!("{code}");
+                eprintln!(
+                    "single use, valid {} h, for a tablet of {username}",
+                    cfg.enrol_code_ttl_hours
+                );
+            }
+            DeviceCommand::List => {
+                println!(
+                    "{:<36}  {:<24} {:<20} {:<20} {:<12} {:>8}  status",
+                    "id", "name", "last sync", "last seen", "app", "acked"
+                );
+                for d in store.list_devices().await.map_err(|e| e.to_string())? {
+                    println!(
+                        "{:<36}  {:<24} {:<20} {:<20} {:<12} {:>8}  {}",
+                        d.id,
+                        d.name.chars().take(24).collect::<String>(),
+                        fmt_time(d.last_sync_at),
+                        fmt_time(d.last_seen_at),
+                        d.app_version.chars().take(12).collect::<String>(),
+                        d.acked_seq,
+                        if d.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        }
+                    );
+                }
+            }
+            DeviceCommand::Revoke { id } => {
+                let id: sync_protocol::DeviceId = id
+                    .parse()
+                    .map_err(|_| format!("{id:?} is not a device id"))?;
+                let ok = store
+                    .revoke_device(id, district_server::model::now_ms())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !ok {
+                    return Err(format!("no device {id}"));
+                }
+                println!("device {id} revoked");
+            }
+        },
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Prometheus text-format metrics, kept in memory: requests by route and status, changes
+//! accepted, duplicate and rejected (by code), changes served by pull, and the sync lag (how
+//! long after it was made on a device a change reached the server).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Upper bounds of the sync-lag histogram, in seconds (a minute to a month).
+const LAG_BUCKETS_S: [f64; 8] = [
+    60.0,
+    600.0,
+    3_600.0,
+    21_600.0,
+    86_400.0,
+    259_200.0,
+    604_800.0,
+    2_592_000.0,
+];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    request_seconds: Mutex<BTreeMap<&'static str, (f64, u64)>>,
+    pub changes_accepted: AtomicU64,
+    pub changes_duplicate: AtomicU64,
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+    pub changes_pulled: AtomicU64,
+    lag: Mutex<([u64; 8], u64, f64)>,
+    pub in_flight_pushes: AtomicU64,
+}
+
+impl Metrics {
+    pub fn request(&self, route: &'static str, status: u16, seconds: f64) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((route, status)).or_default() += 1;
+        }
+        if let Ok(mut m) = self.request_seconds.lock() {
+            let e = m.entry(route).or_default();
+            e.0 += seconds;
+            e.1 += 1;
+        }
+    }
+
+    pub fn rejected(&self, code: &'static str) {
+        if let Ok(mut m) = self.rejected.lock() {
+            *m.entry(code).or_default() += 1;
+        }
+    }
+
+    pub fn lag(&self, seconds: f64) {
+        if let Ok(mut l) = self.lag.lock() {
+            for (i, b) in LAG_BUCKETS_S.iter().enumerate() {
+                if seconds <= *b {
+                    l.0[i] += 1;
+                }
+            }
+            l.1 += 1;
+            l.2 += seconds.max(0.0);
+        }
+    }
+
+    /// The metrics in Prometheus text exposition format 0.0.4.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP jangkau_http_requests_total HTTP requests by route and status.\n# TYPE jangkau_http_requests_total counter"
+        );
+        if let Ok(m) = self.requests.lock() {
+            for ((route, status), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "jangkau_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP jangkau_http_request_seconds Time spent answering, by route.\n# TYPE jangkau_http_request_seconds summary"
+        );
+        if let Ok(m) = self.request_seconds.lock() {
+            for (route, (sum, n)) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "jangkau_http_request_seconds_sum{{route=\"{route}\"}} {sum}\njangkau_http_request_seconds_count{{route=\"{route}\"}} {n}"
+                );
+            }
+        }
+        let counters = [
+            (
+                "jangkau_changes_accepted_total",
+                "Changes stored by push.",
+                &self.changes_accepted,
+            ),
+            (
+                "jangkau_changes_duplicate_total",
+                "Changes pushed again after they were stored.",
+                &self.changes_duplicate,
+            ),
+            (
+                "jangkau_changes_pulled_total",
+                "Changes sent to devices by pull.",
+                &self.changes_pulled,
+            ),
+        ];
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP jangkau_changes_rejected_total Changes refused by push, by reason.\n# TYPE jangkau_changes_rejected_total counter"
+        );
+        if let Ok(m) = self.rejected.lock() {
+            for (code, n) in m.iter() {
+                let _ = writeln!(out, "jangkau_changes_rejected_total{{code=\"{code}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP jangkau_push_in_flight Push batches being stored now.\n# TYPE jangkau_push_in_flight gauge\njangkau_push_in_flight {}",
+            self.in_flight_pushes.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP jangkau_sync_lag_seconds Time from a change's stamp on the device to its arrival.\n# TYPE jangkau_sync_lag_seconds histogram"
+        );
+        if let Ok(l) = self.lag.lock() {
+            for (i, b) in LAG_BUCKETS_S.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "jangkau_sync_lag_seconds_bucket{{le=\"{b}\"}} {}",
+                    l.0[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "jangkau_sync_lag_seconds_bucket{{le=\"+Inf\"}} {}\njangkau_sync_lag_seconds_sum {}\njangkau_sync_lag_seconds_count {}",
+                l.1, l.2, l.1
+            );
+        }
+        out
+    }
+}

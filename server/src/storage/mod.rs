@@ -1,0 +1,218 @@
+//! Storage: one trait, two backends (SQLite, the embedded default; PostgreSQL for
+//! production). The HTTP layer only knows [`Storage`]. Both backends run the same push
+//! algorithm ([`crate::sync::BatchPlanner`]) inside one transaction, so they answer alike.
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::model::{Device, NewDevice, Place, SessionInfo, User};
+use crate::sync::{PushContext, PushResult};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use sync_protocol::{Change, DeviceId, UserId};
+
+/// A boxed future, so that `Storage` can be used as `Arc<dyn Storage>`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("no database connection available: {0}")]
+    Pool(String),
+    #[error("the database worker stopped: {0}")]
+    Worker(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+}
+
+impl StorageError {
+    /// Whether a retry may succeed (a busy pool, a lost connection).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StorageError::Pool(_))
+    }
+}
+
+/// Why an enrolment code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolRefusal {
+    /// Unknown or already used.
+    Invalid,
+    Expired,
+}
+
+/// Scopes with at most this many places are pulled through the `(posyandu, sseq)` index,
+/// one posyandu at a time; larger ones (a puskesmas with many posyandu, the kabupaten) by
+/// scanning the log in `sseq` order, where most rows are in scope anyway. Either plan alone
+/// is slow for the other kind of scope on a log of millions of changes.
+pub const SMALL_SCOPE_PLACES: i64 = 64;
+
+/// Which scopes are small (see [`SMALL_SCOPE_PLACES`]), remembered until places change, so a
+/// status call stays at two queries (session, status). Only the query plan depends on it,
+/// never the answer, so a cache made stale by a CLI import in another process costs speed at
+/// most.
+#[derive(Debug, Default)]
+pub struct ScopeSizes(std::sync::Mutex<std::collections::HashMap<String, bool>>);
+
+impl ScopeSizes {
+    pub fn get(&self, scope: &str) -> Option<bool> {
+        self.0.lock().ok().and_then(|m| m.get(scope).copied())
+    }
+
+    pub fn set(&self, scope: &str, small: bool) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(scope.to_string(), small);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
+
+/// A page of the change log.
+#[derive(Debug, Clone, Default)]
+pub struct PullPage {
+    /// `(server sequence, change JSON)` in server order.
+    pub changes: Vec<(i64, String)>,
+    pub has_more: bool,
+}
+
+/// What `status` needs from storage.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusInfo {
+    pub acked_seq: u64,
+    pub pull_pending: bool,
+}
+
+/// Everything the server keeps. Implementations must make every method atomic.
+pub trait Storage: Send + Sync + 'static {
+    /// Short name of the backend (`sqlite`, `postgres`) for logs and metrics.
+    fn backend(&self) -> &'static str;
+    /// Applies the numbered migrations not yet applied; returns how many ran.
+    fn migrate(&self) -> StoreFuture<'_, usize>;
+    /// The highest migration applied.
+    fn schema_version(&self) -> StoreFuture<'_, i64>;
+    /// A cheap query proving the database answers.
+    fn ping(&self) -> StoreFuture<'_, ()>;
+
+    /// Inserts or updates places (by code) and rebuilds the hierarchy index.
+    fn import_places(&self, places: Vec<Place>) -> StoreFuture<'_, usize>;
+    fn place(&self, code: String) -> StoreFuture<'_, Option<Place>>;
+    fn all_places(&self) -> StoreFuture<'_, Vec<Place>>;
+    /// The codes of every posyandu at or below `place`.
+    fn posyandu_under(&self, place: String) -> StoreFuture<'_, Vec<String>>;
+
+    fn create_user(&self, user: User) -> StoreFuture<'_, ()>;
+    fn user_by_username(&self, username: String) -> StoreFuture<'_, Option<User>>;
+    fn user_by_id(&self, id: UserId) -> StoreFuture<'_, Option<User>>;
+    fn list_users(&self) -> StoreFuture<'_, Vec<User>>;
+    /// Disables (or re-enables) a user; returns false when there is no such user.
+    fn set_user_disabled(
+        &self,
+        username: String,
+        disabled: bool,
+        now: u64,
+    ) -> StoreFuture<'_, bool>;
+
+    fn create_enrol_code(
+        &self,
+        code_hash: String,
+        user: UserId,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreFuture<'_, ()>;
+    /// Consumes a code and creates the device, atomically.
+    fn enrol(
+        &self,
+        code_hash: String,
+        device: NewDevice,
+    ) -> StoreFuture<'_, Result<Device, EnrolRefusal>>;
+    fn device_by_token(&self, token_hash: String) -> StoreFuture<'_, Option<Device>>;
+    fn device(&self, id: DeviceId) -> StoreFuture<'_, Option<Device>>;
+    fn list_devices(&self) -> StoreFuture<'_, Vec<Device>>;
+    /// Returns false when there is no such device.
+    fn revoke_device(&self, id: DeviceId, now: u64) -> StoreFuture<'_, bool>;
+    /// Records that a device was seen (and its app version, when given).
+    fn touch_device(
+        &self,
+        id: DeviceId,
+        now: u64,
+        app_version: Option<String>,
+    ) -> StoreFuture<'_, ()>;
+
+    fn create_session(
+        &self,
+        token_hash: String,
+        user: UserId,
+        device: DeviceId,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreFuture<'_, ()>;
+    fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>>;
+
+    /// Settles a batch in one transaction, committed before it returns.
+    fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult>;
+    /// Changes with server sequence above `after` whose posyandu is at or below `scope`.
+    fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage>;
+    fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo>;
+}
+
+/// Opens the backend a database URL names: `postgres://` or `postgresql://` for PostgreSQL,
+/// anything else is a SQLite file path (`sqlite://` prefix optional).
+pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url)
+            .to_string();
+        let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path))
+            .await
+            .map_err(|e| StorageError::Worker(e.to_string()))??;
+        Ok(Arc::new(store))
+    }
+}
+
+/// Computes the hierarchy closure `(ancestor, descendant)` including `(p, p)`, from the
+/// parent links. Cycles and dangling parents are cut, never looped on.
+pub fn closure(places: &[Place]) -> Vec<(String, String)> {
+    use std::collections::HashMap;
+    let parent: HashMap<&str, &str> = places
+        .iter()
+        .filter_map(|p| p.parent.as_deref().map(|q| (p.code.as_str(), q)))
+        .collect();
+    let mut out = Vec::new();
+    for p in places {
+        let mut cur = p.code.as_str();
+        out.push((cur.to_string(), p.code.clone()));
+        let mut depth = 0;
+        while let Some(&up) = parent.get(cur) {
+            depth += 1;
+            if depth > 16 || up == p.code {
+                break;
+            }
+            out.push((up.to_string(), p.code.clone()));
+            cur = up;
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}

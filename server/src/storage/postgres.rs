@@ -1,0 +1,857 @@
+//! PostgreSQL backend (production): tokio-postgres through a deadpool pool.
+//!
+//! The change log's `sseq` is a BIGSERIAL, and sequence values are handed out at insert time,
+//! not commit time: two concurrent pushes could commit sseq 11 before sseq 10, and a pull in
+//! between would move its cursor past 10 forever. So the insert into `changes` and the commit
+//! run under one transaction-scoped advisory lock: log order is commit order. Each push also
+//! takes a per-device advisory lock first, so two pushes of one device never race on its
+//! sequence numbers.
+
+use super::{EnrolRefusal, PullPage, StatusInfo, Storage, StorageError, StoreFuture, closure};
+use crate::model::{
+    Device, NewDevice, Place, RecordInfo, SessionInfo, Settled, User, level_str, parse_level,
+    parse_role, role_str,
+};
+use crate::sync::{PushContext, PushResult, advance_acked, plan};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::collections::HashMap;
+use std::sync::Arc;
+use sync_protocol::{Change, DeviceId, EntityKind, RecordId, Scope, UserId};
+use tokio_postgres::{NoTls, Row};
+
+pub const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+
+/// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
+const LOCK_MIGRATE: i32 = 0x4a4b_0001;
+const LOCK_LOG: i32 = 0x4a4b_0002;
+const LOCK_DEVICE: i32 = 0x4a4b_0003;
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    sizes: Arc<super::ScopeSizes>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+fn pool_err(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Pool(e.to_string())
+}
+
+fn corrupt(what: &str, value: &str) -> StorageError {
+    StorageError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.scope_level, u.scope_place, u.secret_hash, u.disabled_at";
+const DEVICE_COLS: &str = "d.id, d.name, d.user_id, d.enrolled_at, d.revoked_at, d.last_seen_at, d.last_sync_at, d.app_version, d.acked_seq";
+
+fn user_from_row(row: &Row, at: usize) -> Result<User, StorageError> {
+    let id: String = row.try_get(at)?;
+    let role: String = row.try_get(at + 3)?;
+    let level: String = row.try_get(at + 4)?;
+    Ok(User {
+        id: id.parse().map_err(|_| corrupt("user id", &id))?,
+        username: row.try_get(at + 1)?,
+        display_name: row.try_get(at + 2)?,
+        role: parse_role(&role).ok_or_else(|| corrupt("role", &role))?,
+        scope: Scope {
+            level: parse_level(&level).ok_or_else(|| corrupt("level", &level))?,
+            place: row.try_get(at + 5)?,
+        },
+        secret_hash: row.try_get(at + 6)?,
+        disabled: row.try_get::<_, Option<i64>>(at + 7)?.is_some(),
+    })
+}
+
+fn device_from_row(row: &Row, at: usize) -> Result<Device, StorageError> {
+    let id: String = row.try_get(at)?;
+    let user: String = row.try_get(at + 2)?;
+    Ok(Device {
+        id: id.parse().map_err(|_| corrupt("device id", &id))?,
+        name: row.try_get(at + 1)?,
+        user_id: user.parse().map_err(|_| corrupt("user id", &user))?,
+        enrolled_at: to_u64(row.try_get(at + 3)?),
+        revoked_at: row.try_get::<_, Option<i64>>(at + 4)?.map(to_u64),
+        last_seen_at: row.try_get::<_, Option<i64>>(at + 5)?.map(to_u64),
+        last_sync_at: row.try_get::<_, Option<i64>>(at + 6)?.map(to_u64),
+        app_version: row.try_get(at + 7)?,
+        acked_seq: to_u64(row.try_get(at + 8)?),
+    })
+}
+
+fn place_from_row(row: &Row) -> Result<Place, StorageError> {
+    let level: String = row.try_get(2)?;
+    Ok(Place {
+        code: row.try_get(0)?,
+        name: row.try_get(1)?,
+        level: parse_level(&level).ok_or_else(|| corrupt("level", &level))?,
+        parent: row.try_get(3)?,
+    })
+}
+
+fn kind_from_str(s: &str) -> Result<EntityKind, StorageError> {
+    EntityKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| corrupt("kind", s))
+}
+
+/// A 32-bit key for a device's advisory lock.
+fn device_lock_key(d: DeviceId) -> i32 {
+    let b = d.0.as_bytes();
+    i32::from_le_bytes([b[12], b[13], b[14], b[15]])
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let config: tokio_postgres::Config = url.parse()?;
+        let mgr = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(16)
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(pool_err)?;
+        Ok(Self {
+            pool,
+            sizes: Arc::default(),
+        })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
+        self.pool.get().await.map_err(pool_err)
+    }
+}
+
+async fn push_tx(
+    store: &PgStore,
+    ctx: &PushContext,
+    changes: Vec<Change>,
+) -> Result<PushResult, StorageError> {
+    let batch: Vec<crate::sync::Prepared> = changes
+        .into_iter()
+        .map(crate::sync::Prepared::new)
+        .collect();
+    let device = ctx.device.to_string();
+    let mut client = store.client().await?;
+    let tx = client.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        &[&LOCK_DEVICE, &device_lock_key(ctx.device)],
+    )
+    .await?;
+    let seqs: Vec<i64> = batch
+        .iter()
+        .filter(|p| p.change.device == ctx.device)
+        .map(|p| to_i64(p.change.seq))
+        .collect();
+    let mut settled = HashMap::new();
+    for row in tx
+        .query(
+            "SELECT seq, hash, rejection FROM settled WHERE device_id = $1 AND seq = ANY($2)",
+            &[&device, &seqs],
+        )
+        .await?
+    {
+        let seq: i64 = row.try_get(0)?;
+        let rejection: Option<String> = row.try_get(2)?;
+        let rejection = match rejection {
+            Some(j) => {
+                Some(serde_json::from_str(&j).map_err(|e| StorageError::Corrupt(e.to_string()))?)
+            }
+            None => None,
+        };
+        settled.insert(
+            to_u64(seq),
+            Settled {
+                hash: row.try_get(1)?,
+                rejection,
+            },
+        );
+    }
+    let ids: Vec<String> = batch.iter().map(|p| p.change.id.to_string()).collect();
+    let mut records = HashMap::new();
+    for row in tx
+        .query(
+            "SELECT id, kind, posyandu, fact_hash FROM records WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await?
+    {
+        let id: String = row.try_get(0)?;
+        let kind: String = row.try_get(1)?;
+        records.insert(
+            id.parse::<RecordId>()
+                .map_err(|_| corrupt("record id", &id))?,
+            RecordInfo {
+                kind: kind_from_str(&kind)?,
+                posyandu: row.try_get(2)?,
+                fact_hash: row.try_get(3)?,
+            },
+        );
+    }
+    let decided = plan(ctx, &batch, settled, records);
+    let now = to_i64(ctx.now_ms);
+    if !decided.settled.is_empty() {
+        let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
+        let hashes: Vec<&[u8]> = decided.settled.iter().map(|s| s.hash.as_slice()).collect();
+        let rejections: Vec<Option<&str>> = decided
+            .settled
+            .iter()
+            .map(|s| s.rejection.as_deref())
+            .collect();
+        tx.execute(
+            "INSERT INTO settled (device_id, seq, hash, rejection)
+             SELECT $1, s, h, r FROM UNNEST($2::int8[], $3::bytea[], $4::text[]) AS t(s, h, r)",
+            &[&device, &seqs, &hashes, &rejections],
+        )
+        .await?;
+    }
+    if !decided.records.is_empty() {
+        let ids: Vec<String> = decided
+            .records
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let kinds: Vec<&str> = decided
+            .records
+            .iter()
+            .map(|(_, r)| r.kind.as_str())
+            .collect();
+        let places: Vec<&str> = decided
+            .records
+            .iter()
+            .map(|(_, r)| r.posyandu.as_str())
+            .collect();
+        let hashes: Vec<Option<&[u8]>> = decided
+            .records
+            .iter()
+            .map(|(_, r)| r.fact_hash.as_deref())
+            .collect();
+        tx.execute(
+            "INSERT INTO records (id, kind, posyandu, fact_hash)
+             SELECT DISTINCT ON (i) i, k, p, h FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[])
+                 WITH ORDINALITY AS t(i, k, p, h, o) ORDER BY i, o DESC
+             ON CONFLICT (id) DO UPDATE SET posyandu = excluded.posyandu",
+            &[&ids, &kinds, &places, &hashes],
+        )
+        .await?;
+    }
+    let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
+    if !decided.log.is_empty() {
+        let mut places = Vec::with_capacity(decided.log.len());
+        let mut seqs = Vec::with_capacity(decided.log.len());
+        let mut payloads = Vec::with_capacity(decided.log.len());
+        for l in &decided.log {
+            if let Some(p) = batch.get(l.index) {
+                places.push(l.posyandu.as_str());
+                seqs.push(to_i64(p.change.seq));
+                payloads.push(p.payload.as_str());
+                accepted_wall_ms.push(p.change.hlc.wall_ms);
+            }
+        }
+        tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+            .await?;
+        tx.execute(
+            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
+             SELECT p, $2, s, $3, pl FROM UNNEST($1::text[], $4::int8[], $5::text[])
+                 WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o",
+            &[&places, &device, &now, &seqs, &payloads],
+        )
+        .await?;
+    }
+    let acked: i64 = tx
+        .query_opt("SELECT acked_seq FROM devices WHERE id = $1", &[&device])
+        .await?
+        .ok_or_else(|| StorageError::NotFound("device".into()))?
+        .try_get(0)?;
+    let after: Vec<u64> = tx
+        .query(
+            "SELECT seq FROM settled WHERE device_id = $1 AND seq > $2 ORDER BY seq",
+            &[&device, &acked],
+        )
+        .await?
+        .iter()
+        .map(|r| r.try_get::<_, i64>(0).map(to_u64))
+        .collect::<Result<_, _>>()?;
+    let acked_seq = advance_acked(to_u64(acked), after);
+    tx.execute(
+        "UPDATE devices SET acked_seq = $2, last_sync_at = $3, last_seen_at = $3 WHERE id = $1",
+        &[&device, &to_i64(acked_seq), &now],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PushResult {
+        outcomes: decided.outcomes,
+        acked_seq,
+        accepted_wall_ms,
+    })
+}
+
+/// Large scopes: the log in `sseq` order, filtered (most rows are in scope).
+const IN_SCOPE: &str = "posyandu IN (SELECT code FROM place_tree WHERE ancestor = $1)";
+
+/// Small scopes: each posyandu's tail through the `(posyandu, sseq)` index, merged.
+const PULL_SMALL: &str = "SELECT c.sseq, c.payload FROM changes c WHERE c.sseq IN (
+    SELECT x.sseq FROM place_tree t CROSS JOIN LATERAL (
+        SELECT c2.sseq FROM changes c2 WHERE c2.posyandu = t.code AND c2.sseq > $2
+        ORDER BY c2.sseq LIMIT $3) x
+    WHERE t.ancestor = $1 ORDER BY x.sseq LIMIT $3)
+  ORDER BY c.sseq";
+const PENDING_SMALL: &str = "EXISTS (SELECT 1 FROM place_tree t WHERE t.ancestor = $1 AND EXISTS (
+    SELECT 1 FROM changes c WHERE c.posyandu = t.code AND c.sseq > $2))";
+
+async fn is_small_scope(
+    sizes: &super::ScopeSizes,
+    c: &deadpool_postgres::Object,
+    scope: &str,
+) -> Result<bool, StorageError> {
+    if let Some(small) = sizes.get(scope) {
+        return Ok(small);
+    }
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM place_tree WHERE ancestor = $1",
+            &[&scope],
+        )
+        .await?
+        .try_get(0)?;
+    let small = n <= super::SMALL_SCOPE_PLACES;
+    sizes.set(scope, small);
+    Ok(small)
+}
+
+impl Storage for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn migrate(&self) -> StoreFuture<'_, usize> {
+        Box::pin(async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_MIGRATE])
+                .await?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            )
+            .await?;
+            let mut ran = 0;
+            for (version, sql) in MIGRATIONS {
+                let done = tx
+                    .query_opt(
+                        "SELECT version FROM schema_migrations WHERE version = $1",
+                        &[version],
+                    )
+                    .await?;
+                if done.is_none() {
+                    tx.batch_execute(sql).await?;
+                    tx.execute(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                        &[version, &to_i64(crate::model::now_ms())],
+                    )
+                    .await?;
+                    ran += 1;
+                }
+            }
+            tx.commit().await?;
+            Ok(ran)
+        })
+    }
+
+    fn schema_version(&self) -> StoreFuture<'_, i64> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            Ok(c.query_one(
+                "SELECT COALESCE(MAX(version), 0)::int8 FROM schema_migrations",
+                &[],
+            )
+            .await?
+            .try_get(0)?)
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query_one("SELECT 1", &[]).await?;
+            Ok(())
+        })
+    }
+
+    fn import_places(&self, places: Vec<Place>) -> StoreFuture<'_, usize> {
+        Box::pin(async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let codes: Vec<&str> = places.iter().map(|p| p.code.as_str()).collect();
+            let names: Vec<&str> = places.iter().map(|p| p.name.as_str()).collect();
+            let levels: Vec<&str> = places.iter().map(|p| level_str(p.level)).collect();
+            let parents: Vec<Option<&str>> = places.iter().map(|p| p.parent.as_deref()).collect();
+            tx.execute(
+                "INSERT INTO places (code, name, level, parent)
+                 SELECT DISTINCT ON (c) c, n, l, p FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[])
+                     WITH ORDINALITY AS t(c, n, l, p, o) ORDER BY c, o DESC
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent",
+                &[&codes, &names, &levels, &parents],
+            )
+            .await?;
+            let all = tx
+                .query("SELECT code, name, level, parent FROM places", &[])
+                .await?
+                .iter()
+                .map(place_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.execute("DELETE FROM place_tree", &[]).await?;
+            let pairs = closure(&all);
+            let anc: Vec<&str> = pairs.iter().map(|(a, _)| a.as_str()).collect();
+            let desc: Vec<&str> = pairs.iter().map(|(_, d)| d.as_str()).collect();
+            tx.execute(
+                "INSERT INTO place_tree (ancestor, code) SELECT * FROM UNNEST($1::text[], $2::text[])",
+                &[&anc, &desc],
+            )
+            .await?;
+            tx.commit().await?;
+            self.sizes.clear();
+            Ok(places.len())
+        })
+    }
+
+    fn place(&self, code: String) -> StoreFuture<'_, Option<Place>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query_opt(
+                "SELECT code, name, level, parent FROM places WHERE code = $1",
+                &[&code],
+            )
+            .await?
+            .as_ref()
+            .map(place_from_row)
+            .transpose()
+        })
+    }
+
+    fn all_places(&self) -> StoreFuture<'_, Vec<Place>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query(
+                "SELECT code, name, level, parent FROM places ORDER BY code",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(place_from_row)
+            .collect()
+        })
+    }
+
+    fn posyandu_under(&self, place: String) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query(
+                "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
+                 WHERE t.ancestor = $1 AND p.level = 'posyandu'",
+                &[&place],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get(0).map_err(StorageError::from))
+            .collect()
+        })
+    }
+
+    fn create_user(&self, user: User) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let n = c
+                .execute(
+                    "INSERT INTO users (id, username, display_name, role, scope_level, scope_place, secret_hash, disabled_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8) ON CONFLICT (username) DO NOTHING",
+                    &[
+                        &user.id.to_string(),
+                        &user.username,
+                        &user.display_name,
+                        &role_str(user.role),
+                        &level_str(user.scope.level),
+                        &user.scope.place,
+                        &user.secret_hash,
+                        &to_i64(crate::model::now_ms()),
+                    ],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StorageError::Conflict(format!(
+                    "the username {:?} is taken",
+                    user.username
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn user_by_username(&self, username: String) -> StoreFuture<'_, Option<User>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query_opt(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1"),
+                &[&username],
+            )
+            .await?
+            .map(|r| user_from_row(&r, 0))
+            .transpose()
+        })
+    }
+
+    fn user_by_id(&self, id: UserId) -> StoreFuture<'_, Option<User>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query_opt(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"),
+                &[&id.to_string()],
+            )
+            .await?
+            .map(|r| user_from_row(&r, 0))
+            .transpose()
+        })
+    }
+
+    fn list_users(&self) -> StoreFuture<'_, Vec<User>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query(
+                &format!("SELECT {USER_COLS} FROM users u ORDER BY u.username"),
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| user_from_row(r, 0))
+            .collect()
+        })
+    }
+
+    fn set_user_disabled(
+        &self,
+        username: String,
+        disabled: bool,
+        now: u64,
+    ) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let at = disabled.then_some(to_i64(now));
+            let n = c
+                .execute(
+                    "UPDATE users SET disabled_at = $2 WHERE username = $1",
+                    &[&username, &at],
+                )
+                .await?;
+            Ok(n > 0)
+        })
+    }
+
+    fn create_enrol_code(
+        &self,
+        code_hash: String,
+        user: UserId,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.execute(
+                "INSERT INTO enrol_codes (code_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&code_hash, &user.to_string(), &to_i64(now), &to_i64(expires_at)],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn enrol(
+        &self,
+        code_hash: String,
+        device: NewDevice,
+    ) -> StoreFuture<'_, Result<Device, EnrolRefusal>> {
+        Box::pin(async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let Some(row) = tx
+                .query_opt(
+                    "SELECT user_id, expires_at, used_at FROM enrol_codes WHERE code_hash = $1 FOR UPDATE",
+                    &[&code_hash],
+                )
+                .await?
+            else {
+                return Ok(Err(EnrolRefusal::Invalid));
+            };
+            let user_id: String = row.try_get(0)?;
+            let expires_at: i64 = row.try_get(1)?;
+            let used_at: Option<i64> = row.try_get(2)?;
+            if used_at.is_some() {
+                return Ok(Err(EnrolRefusal::Invalid));
+            }
+            if to_u64(expires_at) <= device.now {
+                return Ok(Err(EnrolRefusal::Expired));
+            }
+            let now = to_i64(device.now);
+            let id = device.id.to_string();
+            tx.execute(
+                "UPDATE enrol_codes SET used_at = $2, device_id = $3 WHERE code_hash = $1",
+                &[&code_hash, &now, &id],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO devices (id, name, token_hash, user_id, enrolled_at, last_seen_at, app_version, acked_seq)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, 0)",
+                &[&id, &device.name, &device.token_hash, &user_id, &now, &device.app_version],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Ok(Device {
+                id: device.id,
+                name: device.name,
+                user_id: user_id.parse().map_err(|_| corrupt("user id", &user_id))?,
+                enrolled_at: device.now,
+                revoked_at: None,
+                last_seen_at: Some(device.now),
+                last_sync_at: None,
+                app_version: device.app_version,
+                acked_seq: 0,
+            }))
+        })
+    }
+
+    fn device_by_token(&self, token_hash: String) -> StoreFuture<'_, Option<Device>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query_opt(
+                &format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.token_hash = $1"),
+                &[&token_hash],
+            )
+            .await?
+            .map(|r| device_from_row(&r, 0))
+            .transpose()
+        })
+    }
+
+    fn device(&self, id: DeviceId) -> StoreFuture<'_, Option<Device>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query_opt(
+                &format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.id = $1"),
+                &[&id.to_string()],
+            )
+            .await?
+            .map(|r| device_from_row(&r, 0))
+            .transpose()
+        })
+    }
+
+    fn list_devices(&self) -> StoreFuture<'_, Vec<Device>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query(
+                &format!("SELECT {DEVICE_COLS} FROM devices d ORDER BY d.enrolled_at"),
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| device_from_row(r, 0))
+            .collect()
+        })
+    }
+
+    fn revoke_device(&self, id: DeviceId, now: u64) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let n = c
+                .execute(
+                    "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
+                    &[&id.to_string(), &to_i64(now)],
+                )
+                .await?;
+            Ok(n > 0)
+        })
+    }
+
+    fn touch_device(
+        &self,
+        id: DeviceId,
+        now: u64,
+        app_version: Option<String>,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.execute(
+                "UPDATE devices SET last_seen_at = $2, app_version = COALESCE($3, app_version) WHERE id = $1",
+                &[&id.to_string(), &to_i64(now), &app_version],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn create_session(
+        &self,
+        token_hash: String,
+        user: UserId,
+        device: DeviceId,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &token_hash,
+                    &user.to_string(),
+                    &device.to_string(),
+                    &to_i64(now),
+                    &to_i64(expires_at),
+                ],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let sql = format!(
+                "SELECT s.expires_at, {USER_COLS}, {DEVICE_COLS} FROM sessions s
+                 JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
+                 WHERE s.token_hash = $1"
+            );
+            let Some(r) = c.query_opt(&sql, &[&token_hash]).await? else {
+                return Ok(None);
+            };
+            Ok(Some(SessionInfo {
+                expires_at: to_u64(r.try_get(0)?),
+                user: user_from_row(&r, 1)?,
+                device: device_from_row(&r, 9)?,
+            }))
+        })
+    }
+
+    fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult> {
+        Box::pin(async move { push_tx(self, &ctx, changes).await })
+    }
+
+    fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+            let sql = if is_small_scope(&self.sizes, &c, &scope).await? {
+                PULL_SMALL.to_string()
+            } else {
+                format!(
+                    "SELECT sseq, payload FROM changes WHERE sseq > $2 AND {IN_SCOPE} ORDER BY sseq LIMIT $3"
+                )
+            };
+            let rows = c.query(&sql, &[&scope, &after, &want]).await?;
+            let mut changes = Vec::with_capacity(rows.len());
+            for r in rows {
+                changes.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
+            }
+            let has_more = changes.len() > limit;
+            changes.truncate(limit);
+            Ok(PullPage { changes, has_more })
+        })
+    }
+
+    fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let pending = if is_small_scope(&self.sizes, &c, &scope).await? {
+                PENDING_SMALL.to_string()
+            } else {
+                format!("EXISTS (SELECT 1 FROM changes WHERE sseq > $2 AND {IN_SCOPE})")
+            };
+            let r = c
+                .query_one(
+                    &format!("SELECT (SELECT acked_seq FROM devices WHERE id = $3), {pending}"),
+                    &[&scope, &after, &device.to_string()],
+                )
+                .await?;
+            Ok(StatusInfo {
+                acked_seq: to_u64(r.try_get::<_, Option<i64>>(0)?.unwrap_or(0)),
+                pull_pending: r.try_get(1)?,
+            })
+        })
+    }
+}
+
+/// Fresh databases for tests and benchmarks, on a server whose `postgres` database the
+/// admin URL reaches.
+pub mod scratch {
+    use super::StorageError;
+    use tokio_postgres::NoTls;
+
+    /// The PostgreSQL server tests use: `JANGKAU_TEST_PG` or the local one.
+    pub fn admin_url() -> String {
+        std::env::var("JANGKAU_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    }
+
+    async fn admin() -> Result<tokio_postgres::Client, StorageError> {
+        let (client, conn) = tokio_postgres::connect(&admin_url(), NoTls).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(client)
+    }
+
+    /// Creates `jangkau_t_<random>` and returns its name and URL.
+    pub async fn create() -> Result<(String, String), StorageError> {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).map_err(|e| StorageError::Invalid(e.to_string()))?;
+        let name = format!("jangkau_t_{:016x}", u64::from_le_bytes(b));
+        admin()
+            .await?
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let base = admin_url();
+        let host_at = base.find("://").map_or(0, |i| i + 3);
+        let url = match base[host_at..].find('/') {
+            Some(j) => format!("{}/{name}", &base[..host_at + j]),
+            None => format!("{base}/{name}"),
+        };
+        Ok((name, url))
+    }
+
+    /// Drops a database made by [`create`], ending its connections.
+    pub async fn drop(name: &str) -> Result<(), StorageError> {
+        if !name.starts_with("jangkau_t_")
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(StorageError::Invalid(format!(
+                "not a scratch database: {name}"
+            )));
+        }
+        admin()
+            .await?
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,777 @@
+//! SQLite backend (embedded default): one writer connection behind a mutex (SQLite has one
+//! writer anyway, and this keeps the change log's sequence in commit order) and a small pool
+//! of reader connections, all used from tokio's blocking threads.
+//!
+//! Durability: WAL journal with `synchronous = FULL`, so a commit is on disk (the WAL is
+//! synced) before `push` returns and the answer is sent. `NORMAL` would be faster but may
+//! lose the last commits on power loss, after the device was told they were stored.
+
+use super::{EnrolRefusal, PullPage, StatusInfo, Storage, StorageError, StoreFuture, closure};
+use crate::model::{
+    Device, NewDevice, Place, RecordInfo, SessionInfo, Settled, User, level_str, parse_level,
+    parse_role, role_str,
+};
+use crate::sync::{PushContext, PushResult, advance_acked, plan};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use sync_protocol::{Change, DeviceId, EntityKind, Scope, UserId};
+
+/// The numbered migrations, applied in order, each in one transaction. Never edit one that
+/// shipped: add the next.
+pub const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+const MAX_IDLE_READERS: usize = 8;
+
+struct Inner {
+    path: String,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+    sizes: Arc<super::ScopeSizes>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file. Blocking.
+    pub fn open(path: &str) -> Result<Self, StorageError> {
+        let writer = Connection::open(path)?;
+        configure(&writer)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_string(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+            sizes: Arc::default(),
+        })
+    }
+
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = inner
+                    .writer
+                    .lock()
+                    .map_err(|_| StorageError::Worker("writer lock poisoned".into()))?;
+                f(&mut conn)
+            })
+            .await
+            .map_err(|e| StorageError::Worker(e.to_string()))?
+        })
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let idle = inner
+                    .readers
+                    .lock()
+                    .map_err(|_| StorageError::Worker("reader pool poisoned".into()))?
+                    .pop();
+                let conn = match idle {
+                    Some(c) => c,
+                    None => {
+                        let c = Connection::open(&inner.path)?;
+                        configure(&c)?;
+                        c
+                    }
+                };
+                let out = f(&conn);
+                if let Ok(mut pool) = inner.readers.lock()
+                    && pool.len() < MAX_IDLE_READERS
+                {
+                    pool.push(conn);
+                }
+                out
+            })
+            .await
+            .map_err(|e| StorageError::Worker(e.to_string()))?
+        })
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StorageError {
+    StorageError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+const USER_COLS: &str =
+    "id, username, display_name, role, scope_level, scope_place, secret_hash, disabled_at";
+
+fn user_from_row(row: &Row<'_>, at: usize) -> Result<User, StorageError> {
+    let id: String = row.get(at)?;
+    let role: String = row.get(at + 3)?;
+    let level: String = row.get(at + 4)?;
+    Ok(User {
+        id: id.parse().map_err(|_| corrupt("user id", &id))?,
+        username: row.get(at + 1)?,
+        display_name: row.get(at + 2)?,
+        role: parse_role(&role).ok_or_else(|| corrupt("role", &role))?,
+        scope: Scope {
+            level: parse_level(&level).ok_or_else(|| corrupt("level", &level))?,
+            place: row.get(at + 5)?,
+        },
+        secret_hash: row.get(at + 6)?,
+        disabled: row.get::<_, Option<i64>>(at + 7)?.is_some(),
+    })
+}
+
+const DEVICE_COLS: &str = "id, name, user_id, enrolled_at, revoked_at, last_seen_at, last_sync_at, app_version, acked_seq";
+
+fn device_from_row(row: &Row<'_>, at: usize) -> Result<Device, StorageError> {
+    let id: String = row.get(at)?;
+    let user: String = row.get(at + 2)?;
+    Ok(Device {
+        id: id.parse().map_err(|_| corrupt("device id", &id))?,
+        name: row.get(at + 1)?,
+        user_id: user.parse().map_err(|_| corrupt("user id", &user))?,
+        enrolled_at: to_u64(row.get(at + 3)?),
+        revoked_at: row.get::<_, Option<i64>>(at + 4)?.map(to_u64),
+        last_seen_at: row.get::<_, Option<i64>>(at + 5)?.map(to_u64),
+        last_sync_at: row.get::<_, Option<i64>>(at + 6)?.map(to_u64),
+        app_version: row.get(at + 7)?,
+        acked_seq: to_u64(row.get(at + 8)?),
+    })
+}
+
+fn place_from_row(row: &Row<'_>) -> Result<Place, StorageError> {
+    let level: String = row.get(2)?;
+    Ok(Place {
+        code: row.get(0)?,
+        name: row.get(1)?,
+        level: parse_level(&level).ok_or_else(|| corrupt("level", &level))?,
+        parent: row.get(3)?,
+    })
+}
+
+fn kind_from_str(s: &str) -> Result<EntityKind, StorageError> {
+    EntityKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| corrupt("kind", s))
+}
+
+fn collect<T>(
+    rows: impl Iterator<Item = Result<Result<T, StorageError>, rusqlite::Error>>,
+) -> Result<Vec<T>, StorageError> {
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r??);
+    }
+    Ok(out)
+}
+
+fn migrate(conn: &mut Connection) -> Result<usize, StorageError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )?;
+    let mut ran = 0;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction()?;
+        let done: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?1",
+                [version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if done.is_none() {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, to_i64(crate::model::now_ms())],
+            )?;
+            ran += 1;
+        }
+        tx.commit()?;
+    }
+    Ok(ran)
+}
+
+fn push_tx(
+    conn: &mut Connection,
+    ctx: &PushContext,
+    changes: Vec<Change>,
+) -> Result<PushResult, StorageError> {
+    let batch: Vec<crate::sync::Prepared> = changes
+        .into_iter()
+        .map(crate::sync::Prepared::new)
+        .collect();
+    let device = ctx.device.to_string();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut settled = HashMap::new();
+    let mut records = HashMap::new();
+    {
+        let mut q = tx.prepare_cached(
+            "SELECT hash, rejection FROM settled WHERE device_id = ?1 AND seq = ?2",
+        )?;
+        for p in &batch {
+            if p.change.device != ctx.device || settled.contains_key(&p.change.seq) {
+                continue;
+            }
+            let row: Option<(Vec<u8>, Option<String>)> = q
+                .query_row(params![device, to_i64(p.change.seq)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((hash, rejection)) = row {
+                let rejection = match rejection {
+                    Some(j) => Some(
+                        serde_json::from_str(&j)
+                            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                    ),
+                    None => None,
+                };
+                settled.insert(p.change.seq, Settled { hash, rejection });
+            }
+        }
+        let mut q =
+            tx.prepare_cached("SELECT kind, posyandu, fact_hash FROM records WHERE id = ?1")?;
+        for p in &batch {
+            let id = p.change.id;
+            if records.contains_key(&id) {
+                continue;
+            }
+            let row: Option<(String, String, Option<Vec<u8>>)> = q
+                .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            if let Some((kind, posyandu, fact_hash)) = row {
+                records.insert(
+                    id,
+                    RecordInfo {
+                        kind: kind_from_str(&kind)?,
+                        posyandu,
+                        fact_hash,
+                    },
+                );
+            }
+        }
+    }
+    let decided = plan(ctx, &batch, settled, records);
+    let now = to_i64(ctx.now_ms);
+    let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO settled (device_id, seq, hash, rejection) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for s in &decided.settled {
+            ins.execute(params![device, to_i64(s.seq), s.hash, s.rejection])?;
+        }
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for l in &decided.log {
+            let Some(p) = batch.get(l.index) else {
+                continue;
+            };
+            ins.execute(params![
+                l.posyandu,
+                device,
+                to_i64(p.change.seq),
+                now,
+                p.payload
+            ])?;
+            accepted_wall_ms.push(p.change.hlc.wall_ms);
+        }
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO records (id, kind, posyandu, fact_hash) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET posyandu = excluded.posyandu",
+        )?;
+        for (id, r) in &decided.records {
+            ins.execute(params![
+                id.to_string(),
+                r.kind.as_str(),
+                r.posyandu,
+                r.fact_hash
+            ])?;
+        }
+    }
+    let acked: i64 = tx
+        .query_row(
+            "SELECT acked_seq FROM devices WHERE id = ?1",
+            [&device],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound("device".into()))?;
+    let after: Vec<u64> = {
+        let mut q = tx.prepare_cached(
+            "SELECT seq FROM settled WHERE device_id = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let rows = q.query_map(params![device, acked], |r| r.get::<_, i64>(0))?;
+        let mut v = Vec::new();
+        for r in rows {
+            v.push(to_u64(r?));
+        }
+        v
+    };
+    let acked_seq = advance_acked(to_u64(acked), after);
+    tx.execute(
+        "UPDATE devices SET acked_seq = ?2, last_sync_at = ?3, last_seen_at = ?3 WHERE id = ?1",
+        params![device, to_i64(acked_seq), now],
+    )?;
+    tx.commit()?;
+    Ok(PushResult {
+        outcomes: decided.outcomes,
+        acked_seq,
+        accepted_wall_ms,
+    })
+}
+
+/// In scope, through the `(posyandu, sseq)` index (small scopes).
+const IN_SCOPE: &str = "posyandu IN (SELECT code FROM place_tree WHERE ancestor = ?1)";
+/// In scope, without that index (`+` keeps SQLite on the log's `sseq` order; large scopes).
+const IN_SCOPE_SCAN: &str = "+posyandu IN (SELECT code FROM place_tree WHERE ancestor = ?1)";
+
+fn scope_filter(
+    c: &Connection,
+    sizes: &super::ScopeSizes,
+    scope: &str,
+) -> Result<&'static str, StorageError> {
+    let small = match sizes.get(scope) {
+        Some(small) => small,
+        None => {
+            let places: i64 = c
+                .prepare_cached("SELECT count(*) FROM place_tree WHERE ancestor = ?1")?
+                .query_row([scope], |r| r.get(0))?;
+            let small = places <= super::SMALL_SCOPE_PLACES;
+            sizes.set(scope, small);
+            small
+        }
+    };
+    Ok(if small { IN_SCOPE } else { IN_SCOPE_SCAN })
+}
+
+impl Storage for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn migrate(&self) -> StoreFuture<'_, usize> {
+        self.write(migrate)
+    }
+
+    fn schema_version(&self) -> StoreFuture<'_, i64> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+    }
+
+    fn import_places(&self, places: Vec<Place>) -> StoreFuture<'_, usize> {
+        let sizes = self.sizes.clone();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut ins = tx.prepare(
+                    "INSERT INTO places (code, name, level, parent) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent",
+                )?;
+                for p in &places {
+                    ins.execute(params![p.code, p.name, level_str(p.level), p.parent])?;
+                }
+            }
+            let all: Vec<Place> = {
+                let mut q = tx.prepare("SELECT code, name, level, parent FROM places")?;
+                collect(q.query_map([], |r| Ok(place_from_row(r)))?)?
+            };
+            tx.execute("DELETE FROM place_tree", [])?;
+            {
+                let mut ins =
+                    tx.prepare("INSERT INTO place_tree (ancestor, code) VALUES (?1, ?2)")?;
+                for (a, d) in closure(&all) {
+                    ins.execute(params![a, d])?;
+                }
+            }
+            tx.commit()?;
+            sizes.clear();
+            Ok(places.len())
+        })
+    }
+
+    fn place(&self, code: String) -> StoreFuture<'_, Option<Place>> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT code, name, level, parent FROM places WHERE code = ?1",
+                [code],
+                |r| Ok(place_from_row(r)),
+            )
+            .optional()?
+            .transpose()
+        })
+    }
+
+    fn all_places(&self) -> StoreFuture<'_, Vec<Place>> {
+        self.read(|c| {
+            let mut q = c.prepare("SELECT code, name, level, parent FROM places ORDER BY code")?;
+            collect(q.query_map([], |r| Ok(place_from_row(r)))?)
+        })
+    }
+
+    fn posyandu_under(&self, place: String) -> StoreFuture<'_, Vec<String>> {
+        self.read(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
+                 WHERE t.ancestor = ?1 AND p.level = 'posyandu'",
+            )?;
+            let rows = q.query_map([place], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(r?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn create_user(&self, user: User) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            let n = c.execute(
+                "INSERT INTO users (id, username, display_name, role, scope_level, scope_place, secret_hash, disabled_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8) ON CONFLICT (username) DO NOTHING",
+                params![
+                    user.id.to_string(),
+                    user.username,
+                    user.display_name,
+                    role_str(user.role),
+                    level_str(user.scope.level),
+                    user.scope.place,
+                    user.secret_hash,
+                    to_i64(crate::model::now_ms())
+                ],
+            )?;
+            if n == 0 {
+                return Err(StorageError::Conflict(format!(
+                    "the username {:?} is taken",
+                    user.username
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn user_by_username(&self, username: String) -> StoreFuture<'_, Option<User>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
+                [username],
+                |r| Ok(user_from_row(r, 0)),
+            )
+            .optional()?
+            .transpose()
+        })
+    }
+
+    fn user_by_id(&self, id: UserId) -> StoreFuture<'_, Option<User>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+                [id.to_string()],
+                |r| Ok(user_from_row(r, 0)),
+            )
+            .optional()?
+            .transpose()
+        })
+    }
+
+    fn list_users(&self) -> StoreFuture<'_, Vec<User>> {
+        self.read(|c| {
+            let mut q = c.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
+            collect(q.query_map([], |r| Ok(user_from_row(r, 0)))?)
+        })
+    }
+
+    fn set_user_disabled(
+        &self,
+        username: String,
+        disabled: bool,
+        now: u64,
+    ) -> StoreFuture<'_, bool> {
+        self.write(move |c| {
+            let at = disabled.then_some(to_i64(now));
+            let n = c.execute(
+                "UPDATE users SET disabled_at = ?2 WHERE username = ?1",
+                params![username, at],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn create_enrol_code(
+        &self,
+        code_hash: String,
+        user: UserId,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO enrol_codes (code_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, user.to_string(), to_i64(now), to_i64(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn enrol(
+        &self,
+        code_hash: String,
+        device: NewDevice,
+    ) -> StoreFuture<'_, Result<Device, EnrolRefusal>> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let row: Option<(String, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT user_id, expires_at, used_at FROM enrol_codes WHERE code_hash = ?1",
+                    [&code_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((user_id, expires_at, used_at)) = row else {
+                return Ok(Err(EnrolRefusal::Invalid));
+            };
+            if used_at.is_some() {
+                return Ok(Err(EnrolRefusal::Invalid));
+            }
+            if to_u64(expires_at) <= device.now {
+                return Ok(Err(EnrolRefusal::Expired));
+            }
+            let now = to_i64(device.now);
+            tx.execute(
+                "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+                params![code_hash, now, device.id.to_string()],
+            )?;
+            tx.execute(
+                "INSERT INTO devices (id, name, token_hash, user_id, enrolled_at, last_seen_at, app_version, acked_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 0)",
+                params![
+                    device.id.to_string(),
+                    device.name,
+                    device.token_hash,
+                    user_id,
+                    now,
+                    device.app_version
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Ok(Device {
+                id: device.id,
+                name: device.name,
+                user_id: user_id.parse().map_err(|_| corrupt("user id", &user_id))?,
+                enrolled_at: device.now,
+                revoked_at: None,
+                last_seen_at: Some(device.now),
+                last_sync_at: None,
+                app_version: device.app_version,
+                acked_seq: 0,
+            }))
+        })
+    }
+
+    fn device_by_token(&self, token_hash: String) -> StoreFuture<'_, Option<Device>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {DEVICE_COLS} FROM devices WHERE token_hash = ?1"),
+                [token_hash],
+                |r| Ok(device_from_row(r, 0)),
+            )
+            .optional()?
+            .transpose()
+        })
+    }
+
+    fn device(&self, id: DeviceId) -> StoreFuture<'_, Option<Device>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
+                [id.to_string()],
+                |r| Ok(device_from_row(r, 0)),
+            )
+            .optional()?
+            .transpose()
+        })
+    }
+
+    fn list_devices(&self) -> StoreFuture<'_, Vec<Device>> {
+        self.read(|c| {
+            let mut q = c.prepare(&format!(
+                "SELECT {DEVICE_COLS} FROM devices ORDER BY enrolled_at"
+            ))?;
+            collect(q.query_map([], |r| Ok(device_from_row(r, 0)))?)
+        })
+    }
+
+    fn revoke_device(&self, id: DeviceId, now: u64) -> StoreFuture<'_, bool> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+                params![id.to_string(), to_i64(now)],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn touch_device(
+        &self,
+        id: DeviceId,
+        now: u64,
+        app_version: Option<String>,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE devices SET last_seen_at = ?2, app_version = COALESCE(?3, app_version) WHERE id = ?1",
+                params![id.to_string(), to_i64(now), app_version],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn create_session(
+        &self,
+        token_hash: String,
+        user: UserId,
+        device: DeviceId,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    token_hash,
+                    user.to_string(),
+                    device.to_string(),
+                    to_i64(now),
+                    to_i64(expires_at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>> {
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT s.expires_at, {}, {} FROM sessions s
+                 JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
+                 WHERE s.token_hash = ?1",
+                USER_COLS
+                    .split(", ")
+                    .map(|c| format!("u.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                DEVICE_COLS
+                    .split(", ")
+                    .map(|c| format!("d.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            c.query_row(&sql, [token_hash], |r| {
+                Ok((|| {
+                    Ok::<_, StorageError>(SessionInfo {
+                        expires_at: to_u64(r.get(0)?),
+                        user: user_from_row(r, 1)?,
+                        device: device_from_row(r, 9)?,
+                    })
+                })())
+            })
+            .optional()?
+            .transpose()
+        })
+    }
+
+    fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult> {
+        self.write(move |c| push_tx(c, &ctx, changes))
+    }
+
+    fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {
+        let sizes = self.sizes.clone();
+        self.read(move |c| {
+            let filter = scope_filter(c, &sizes, &scope)?;
+            let mut q = c.prepare_cached(&format!(
+                "SELECT sseq, payload FROM changes WHERE sseq > ?2 AND {filter} ORDER BY sseq LIMIT ?3"
+            ))?;
+            let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+            let rows = q.query_map(params![scope, after, want], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut changes = Vec::with_capacity(limit.min(4096));
+            for r in rows {
+                changes.push(r?);
+            }
+            let has_more = changes.len() > limit;
+            changes.truncate(limit);
+            Ok(PullPage { changes, has_more })
+        })
+    }
+
+    fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo> {
+        let sizes = self.sizes.clone();
+        self.read(move |c| {
+            let acked: Option<i64> = c
+                .query_row(
+                    "SELECT acked_seq FROM devices WHERE id = ?1",
+                    [device.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let pending: bool = c.query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2 AND {})",
+                    scope_filter(c, &sizes, &scope)?
+                ),
+                params![scope, after],
+                |r| r.get(0),
+            )?;
+            Ok(StatusInfo {
+                acked_seq: to_u64(acked.unwrap_or(0)),
+                pull_pending: pending,
+            })
+        })
+    }
+}

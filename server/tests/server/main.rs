@@ -1,0 +1,12 @@
+//! Server tests over real HTTP and real databases: every test runs against SQLite and
+//! PostgreSQL (127.0.0.1:5432, or `JANGKAU_TEST_PG`), each on a fresh database.
+#![allow(clippy::unwrap_used)]
+
+#[macro_use]
+mod common;
+mod access;
+mod api;
+mod cli;
+mod fuzz;
+mod ops;
+mod storage;

@@ -1,0 +1,380 @@
+//! The storage suite: the same story against both backends, through the trait only.
+
+use crate::common::{Backend, MAWAR, MELATI, TestDb, body_for, now_ms};
+use district_server::auth::{self, PasswordCost};
+use district_server::model::NewDevice;
+use district_server::storage::{EnrolRefusal, Storage, StorageError};
+use district_server::sync::PushContext;
+use std::collections::HashSet;
+use std::sync::Arc;
+use sync_protocol::{
+    Change, ClockPolicy, DeviceId, EntityKind, Hlc, OutcomeStatus, RecordId, RejectCode, Role,
+    UserId,
+};
+
+both_backends!(
+    migrations_are_idempotent,
+    places_form_a_tree,
+    users_and_enrolment,
+    push_is_idempotent_and_pull_is_scoped,
+    demo_seeds_fictional_records_once,
+);
+
+async fn demo_seeds_fictional_records_once(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.as_ref();
+    let first = district_server::admin::demo(s, PasswordCost::TEST, 24, true)
+        .await
+        .unwrap();
+    assert_eq!((first.users_created, first.records_seeded), (6, 6));
+    let page = s.pull(MAWAR.into(), 0, 100).await.unwrap();
+    assert_eq!(page.changes.len(), 6);
+    assert!(
+        page.changes
+            .iter()
+            .all(|(_, j)| !j.contains("\"posyandu\":\"53.04.05.2001.P02\""))
+    );
+    let again = district_server::admin::demo(s, PasswordCost::TEST, 24, true)
+        .await
+        .unwrap();
+    assert_eq!((again.users_created, again.records_seeded), (0, 0));
+    assert_ne!(first.kader_code, again.kader_code);
+    assert!(
+        s.pull(MELATI.into(), 0, 100)
+            .await
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+    db.finish().await;
+}
+
+async fn migrations_are_idempotent(b: Backend) {
+    let db = TestDb::new(b).await;
+    assert_eq!(db.store.migrate().await.unwrap(), 0);
+    assert_eq!(db.store.schema_version().await.unwrap(), 1);
+    db.store.ping().await.unwrap();
+    db.finish().await;
+}
+
+async fn places_form_a_tree(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.as_ref();
+    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let all = s.posyandu_under("53.04".into()).await.unwrap();
+    assert_eq!(
+        all.len(),
+        16 + 6,
+        "16 puskesmas with one posyandu, Halilulik with six"
+    );
+    let halilulik = s.posyandu_under("53.04.PKM07".into()).await.unwrap();
+    assert_eq!(halilulik.len(), 6);
+    let mut desa: Vec<String> = s.posyandu_under("53.04.05.2001".into()).await.unwrap();
+    desa.sort();
+    assert_eq!(desa, vec![MAWAR.to_string(), MELATI.to_string()]);
+    assert_eq!(s.posyandu_under(MAWAR.into()).await.unwrap(), vec![MAWAR]);
+    assert!(s.posyandu_under("99.99".into()).await.unwrap().is_empty());
+    let p = s.place("53.04.PKM07".into()).await.unwrap().unwrap();
+    assert_eq!(p.name, "Puskesmas Halilulik");
+    // Importing again (the same places) changes nothing.
+    s.import_places(district_server::admin::demo_places())
+        .await
+        .unwrap();
+    assert_eq!(s.posyandu_under("53.04".into()).await.unwrap().len(), 22);
+    db.finish().await;
+}
+
+fn new_device(now: u64) -> (NewDevice, String) {
+    let token = auth::new_token().unwrap();
+    (
+        NewDevice {
+            id: DeviceId::new_v7(),
+            name: "Tablet uji".into(),
+            token_hash: auth::hash_secret(&token),
+            app_version: "0.1.0".into(),
+            now,
+        },
+        token,
+    )
+}
+
+async fn users_and_enrolment(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.as_ref();
+    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    // Usernames are unique.
+    let dup = district_server::admin::add_user(
+        s,
+        "kader.mawar",
+        "x",
+        Role::Kader,
+        MAWAR,
+        "123456",
+        PasswordCost::TEST,
+    )
+    .await;
+    assert!(matches!(
+        dup,
+        Err(district_server::admin::AdminError::Storage(
+            StorageError::Conflict(_)
+        ))
+    ));
+    // A kader's scope must be a posyandu.
+    let wrong = district_server::admin::add_user(
+        s,
+        "kader.x",
+        "x",
+        Role::Kader,
+        "53.04.PKM07",
+        "123456",
+        PasswordCost::TEST,
+    )
+    .await;
+    assert!(wrong.is_err());
+    let kader = s
+        .user_by_username("kader.mawar".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(auth::verify_password(
+        district_server::admin::DEMO_PASSWORD,
+        &kader.secret_hash
+    ));
+    // A code works once.
+    let now = now_ms();
+    s.create_enrol_code(auth::hash_secret("AAAAAAAAA"), kader.id, now, now + 60_000)
+        .await
+        .unwrap();
+    let (d, token) = new_device(now);
+    let dev = s
+        .enrol(auth::hash_secret("AAAAAAAAA"), d)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dev.user_id, kader.id);
+    let (d2, _) = new_device(now);
+    assert_eq!(
+        s.enrol(auth::hash_secret("AAAAAAAAA"), d2).await.unwrap(),
+        Err(EnrolRefusal::Invalid)
+    );
+    // An expired code is refused as expired.
+    s.create_enrol_code(auth::hash_secret("BBBBBBBBB"), kader.id, now - 10, now - 1)
+        .await
+        .unwrap();
+    let (d3, _) = new_device(now);
+    assert_eq!(
+        s.enrol(auth::hash_secret("BBBBBBBBB"), d3).await.unwrap(),
+        Err(EnrolRefusal::Expired)
+    );
+    let (d4, _) = new_device(now);
+    assert_eq!(
+        s.enrol(auth::hash_secret("CCCCCCCCC"), d4).await.unwrap(),
+        Err(EnrolRefusal::Invalid)
+    );
+    // Device token and session lookups; revocation and disabling show at once.
+    let found = s.device_by_token(auth::hash_secret(&token)).await.unwrap();
+    assert_eq!(found.map(|d| d.id), Some(dev.id));
+    s.create_session("h1".into(), kader.id, dev.id, now, now + 1000)
+        .await
+        .unwrap();
+    let sess = s.session("h1".into()).await.unwrap().unwrap();
+    assert_eq!(sess.user.username, "kader.mawar");
+    assert_eq!(sess.device.id, dev.id);
+    assert!(s.revoke_device(dev.id, now).await.unwrap());
+    assert!(!s.revoke_device(DeviceId::new_v7(), now).await.unwrap());
+    assert!(
+        s.session("h1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .device
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        s.set_user_disabled("kader.mawar".into(), true, now)
+            .await
+            .unwrap()
+    );
+    assert!(s.session("h1".into()).await.unwrap().unwrap().user.disabled);
+    assert!(
+        !s.set_user_disabled("nobody".into(), true, now)
+            .await
+            .unwrap()
+    );
+    s.touch_device(dev.id, now + 5, Some("0.2.0".into()))
+        .await
+        .unwrap();
+    let listed = s.list_devices().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].app_version, "0.2.0");
+    assert_eq!(s.list_users().await.unwrap().len(), 6);
+    db.finish().await;
+}
+
+fn ctx(device: DeviceId, user: UserId, role: Role, scope: &[&str]) -> Arc<PushContext> {
+    let now = now_ms();
+    Arc::new(PushContext {
+        device,
+        user,
+        role,
+        scope_posyandu: scope.iter().map(|s| s.to_string()).collect::<HashSet<_>>(),
+        now_ms: now,
+        today: district_server::model::today_for_validation(now),
+        clock: ClockPolicy::default(),
+    })
+}
+
+fn change(device: DeviceId, user: UserId, seq: u64, kind: EntityKind, posyandu: &str) -> Change {
+    Change {
+        id: RecordId::new_v7(),
+        kind,
+        device,
+        seq,
+        hlc: Hlc {
+            wall_ms: now_ms() - 1000,
+            counter: 0,
+        },
+        author: user,
+        schema: 1,
+        tombstone: false,
+        supersedes: None,
+        base: Default::default(),
+        body: body_for(kind, posyandu).as_object().cloned().unwrap(),
+    }
+}
+
+async fn enrolled(s: &dyn Storage, username: &str) -> (DeviceId, UserId) {
+    let user = s.user_by_username(username.into()).await.unwrap().unwrap();
+    let code = district_server::admin::issue_enrol_code(s, username, 24)
+        .await
+        .unwrap();
+    let code = auth::normalise_code(&code).unwrap();
+    let (d, _) = new_device(now_ms());
+    let dev = s.enrol(auth::hash_secret(&code), d).await.unwrap().unwrap();
+    (dev.id, user.id)
+}
+
+async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.as_ref();
+    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let (dev, user) = enrolled(s, "kader.mawar").await;
+    let c = ctx(dev, user, Role::Kader, &[MAWAR]);
+    let batch: Vec<Change> = (1..=3)
+        .map(|i| change(dev, user, i, EntityKind::Measurement, MAWAR))
+        .collect();
+    let r = s.push(c.clone(), batch.clone()).await.unwrap();
+    assert!(
+        r.outcomes
+            .iter()
+            .all(|o| o.status == OutcomeStatus::Accepted)
+    );
+    assert_eq!(r.acked_seq, 3);
+    // Again: duplicates, nothing new in the log.
+    let r = s.push(c.clone(), batch.clone()).await.unwrap();
+    assert!(
+        r.outcomes
+            .iter()
+            .all(|o| o.status == OutcomeStatus::Duplicate)
+    );
+    // The same seq with another content: seq_reused.
+    let other = change(dev, user, 2, EntityKind::Measurement, MAWAR);
+    let r = s.push(c.clone(), vec![other]).await.unwrap();
+    assert_eq!(
+        r.outcomes[0].rejection.as_ref().map(|x| x.code),
+        Some(RejectCode::SeqReused)
+    );
+    // A gap holds acked_seq; filling it moves it on. An out-of-scope change settles too.
+    let r = s
+        .push(
+            c.clone(),
+            vec![
+                change(dev, user, 5, EntityKind::Measurement, MAWAR),
+                change(dev, user, 6, EntityKind::Measurement, MELATI),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.acked_seq, 3);
+    assert_eq!(
+        r.outcomes[1].rejection.as_ref().map(|x| x.code),
+        Some(RejectCode::OutOfScope)
+    );
+    let r = s
+        .push(
+            c.clone(),
+            vec![change(dev, user, 4, EntityKind::Note, MAWAR)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.acked_seq, 6);
+    // Pull: in server order, paged, scoped.
+    let p1 = s.pull(MAWAR.into(), 0, 2).await.unwrap();
+    assert_eq!(p1.changes.len(), 2);
+    assert!(p1.has_more);
+    let p2 = s.pull(MAWAR.into(), p1.changes[1].0, 10).await.unwrap();
+    assert_eq!(p2.changes.len(), 3);
+    assert!(!p2.has_more);
+    assert!(p1.changes[0].0 < p1.changes[1].0 && p1.changes[1].0 < p2.changes[0].0);
+    let all = s.pull("53.04".into(), 0, 100).await.unwrap();
+    assert_eq!(all.changes.len(), 5);
+    assert!(
+        s.pull(MELATI.into(), 0, 100)
+            .await
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+    let first: Change = serde_json::from_str(&p1.changes[0].1).unwrap();
+    assert_eq!(first, batch[0]);
+    // Status.
+    let last = p2.changes.last().unwrap().0;
+    let st = s.status(dev, MAWAR.into(), last).await.unwrap();
+    assert_eq!(st.acked_seq, 6);
+    assert!(!st.pull_pending);
+    let st = s.status(dev, MAWAR.into(), 0).await.unwrap();
+    assert!(st.pull_pending);
+    db.finish().await;
+}
+
+/// What a push acknowledged is on disk: a fresh process (a new store on the same file)
+/// finds it, and the device's acked_seq with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_batches_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reopen.db").to_string_lossy().to_string();
+    let (dev, acked) = {
+        let store = district_server::storage::open(&path).await.unwrap();
+        store.migrate().await.unwrap();
+        district_server::admin::demo(store.as_ref(), PasswordCost::TEST, 24, false)
+            .await
+            .unwrap();
+        let (dev, user) = enrolled(store.as_ref(), "kader.mawar").await;
+        let c = ctx(dev, user, Role::Kader, &[MAWAR]);
+        let batch: Vec<Change> = (1..=50)
+            .map(|i| change(dev, user, i, EntityKind::Measurement, MAWAR))
+            .collect();
+        let r = store.push(c, batch).await.unwrap();
+        (dev, r.acked_seq)
+    };
+    assert_eq!(acked, 50);
+    let store = district_server::storage::open(&path).await.unwrap();
+    assert_eq!(store.migrate().await.unwrap(), 0);
+    assert_eq!(
+        store
+            .pull(MAWAR.into(), 0, 100)
+            .await
+            .unwrap()
+            .changes
+            .len(),
+        50
+    );
+    assert_eq!(store.device(dev).await.unwrap().unwrap().acked_seq, 50);
+}
