@@ -1,5 +1,5 @@
 # Repeated chores as code. `make test` is the command CI runs (.ci/run).
-.PHONY: test setup bench fmt
+.PHONY: test setup run bench fmt
 
 ## Set up a fresh machine and run every check and test.
 test:
@@ -9,10 +9,18 @@ test:
 setup:
 	./scripts/setup.sh
 
+## The district server on embedded SQLite with the Belu demo district (prints how to log in).
+run:
+	./scripts/setup.sh
+	cargo run -p district-server --release -- demo
+	cargo run -p district-server --release -- serve
+
 ## Run the benchmarks quoted in docs/BENCHMARKS.md.
 bench:
 	cargo bench -p sync-protocol --bench codec
 	cargo bench -p health-rules
+	cargo bench -p field-core --bench store
+	cargo bench -p district-server --bench sync_load -- --backend both
 
 fmt:
 	cargo fmt --all
