@@ -327,6 +327,7 @@ fn main() {
         opens.push(t.elapsed());
     }
     println!("open+unlock (argon2id m=19MiB t=2 p=1): {}", pct(opens));
+    eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
 
     let mut store = Store::unlock(&work, "maria", "246810", opts()).unwrap();
     let mut rng = SampleRng::new(99);
@@ -377,6 +378,7 @@ fn main() {
         searches.push(t.elapsed());
     }
     println!("name search (limit 20, {hits} hits): {}", pct(searches));
+    eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
 
     // A household with its members' timelines.
     let mut reads = Vec::new();
@@ -392,6 +394,7 @@ fn main() {
         assert!(entries >= 40, "{entries}");
     }
     println!("household + 4 timelines: {}", pct(reads));
+    eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
 
     // Apply 100,000 pulled changes (pages of 1,000, one transaction each).
     let mut gn = Gen {

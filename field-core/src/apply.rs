@@ -13,8 +13,9 @@ use crate::names;
 use crate::store::Store;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use sync_protocol::merge::{ConflictKind, FieldEdit, MutableRecord, Tombstone};
+use sync_protocol::schema::SCHEMA_VERSION;
 use sync_protocol::{Body, Change, Class, EntityKind, Hlc, PullResponse, RecordId};
 
 /// The kind stored for a record id, if the record is known.
@@ -23,6 +24,22 @@ pub(crate) fn record_kind(conn: &Connection, id: &RecordId) -> Result<Option<Str
         .prepare_cached("SELECT kind FROM records WHERE id = ?1")?
         .query_row([id.to_string()], |r| r.get(0))
         .optional()?)
+}
+
+/// True when pulled changes of a newer body schema than this app's are stored for the record.
+pub(crate) fn needs_newer_app(conn: &Connection, id: &RecordId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM future_changes WHERE record_id = ?1)")?
+        .query_row([id.to_string()], |r| r.get(0))?)
+}
+
+/// The local date of a stamp, in the device's zone (a fact without a `date` field is dated
+/// by the moment it was made).
+pub(crate) fn stamp_date(conn: &Connection, hlc: Hlc) -> Result<String> {
+    let offset = crate::store::zone_offset_ms(conn)?;
+    Ok(crate::clock::local_date_at(hlc.wall_ms, offset)
+        .format("%Y-%m-%d")
+        .to_string())
 }
 
 /// Registers the id; errors when it is known with another kind.
@@ -109,7 +126,7 @@ pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
                     .execute([&id])?;
                 return Ok(());
             }
-            let cols = FactColumns::of(change);
+            let cols = FactColumns::of(conn, change)?;
             let body = serde_json::to_string(&change.body)?;
             let supersedes = change.supersedes.map(|s| s.to_string());
             // The common case, a fact seen for the first time, is one statement.
@@ -275,7 +292,7 @@ struct FactColumns {
 }
 
 impl FactColumns {
-    fn of(change: &Change) -> Self {
+    fn of(conn: &Connection, change: &Change) -> Result<Self> {
         let s = |f: &str| {
             change
                 .body
@@ -290,12 +307,11 @@ impl FactColumns {
             EntityKind::ConflictReview => (None, s("record")),
             _ => (s("person"), None),
         };
-        let date = s("date").unwrap_or_else(|| {
-            crate::clock::local_date(change.hlc.wall_ms)
-                .format("%Y-%m-%d")
-                .to_string()
-        });
-        Self {
+        let date = match s("date") {
+            Some(d) => d,
+            None => stamp_date(conn, change.hlc)?,
+        };
+        Ok(Self {
             posyandu: s("posyandu").unwrap_or_default(),
             person,
             household: s("household"),
@@ -303,7 +319,7 @@ impl FactColumns {
             session: s("session"),
             subject,
             date,
-        }
+        })
     }
 }
 
@@ -531,32 +547,66 @@ pub(crate) fn refresh_mutable(conn: &Connection, id: &RecordId, kind: EntityKind
             )));
         }
     }
-    // Conflicts: exactly MutableRecord::conflicts, replaced as a whole.
-    conn.prepare_cached("DELETE FROM conflicts WHERE record_id = ?1")?
-        .execute([&idt])?;
-    let conflicts = rec.conflicts(*id);
-    if !conflicts.is_empty() {
+    // Conflicts: exactly MutableRecord::conflicts. A conflict is identified by (record,
+    // field, losing stamp): rows still present keep their row (and its id), changed ones
+    // (a new winner) are updated, gone ones deleted, new ones inserted.
+    let mut existing: BTreeMap<(String, String, String), String> = BTreeMap::new();
+    {
         let mut stmt = conn.prepare_cached(
-            "INSERT INTO conflicts (record_id, kind, field, winner_hlc, loser_hlc, loser_device,
-                 conflict_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            "SELECT field, loser_hlc, loser_device, conflict_json FROM conflicts
+             WHERE record_id = ?1",
         )?;
-        for c in &conflicts {
-            let (field, loser) = c.subject();
-            let winner = match &c.conflict {
-                ConflictKind::Field { winner, .. } => Some(winner.hlc.to_string()),
-                ConflictKind::DeleteOverridden { .. } => None,
-            };
-            let (field, loser_hlc, loser_device) = (field.to_string(), loser.hlc, loser.device);
-            stmt.execute(params![
-                idt,
-                kind.as_str(),
-                field,
-                winner,
-                loser_hlc.to_string(),
-                loser_device.to_string(),
-                serde_json::to_string(c)?,
-            ])?;
+        let mut rows = stmt.query([&idt])?;
+        while let Some(r) = rows.next()? {
+            existing.insert((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?);
         }
+    }
+    let conflicts = rec.conflicts(*id);
+    for c in &conflicts {
+        let (field, loser) = c.subject();
+        let winner = match &c.conflict {
+            ConflictKind::Field { winner, .. } => Some(winner.hlc.to_string()),
+            ConflictKind::DeleteOverridden { .. } => None,
+        };
+        let key = (
+            field.to_string(),
+            loser.hlc.to_string(),
+            loser.device.to_string(),
+        );
+        let json = serde_json::to_string(c)?;
+        match existing.remove(&key) {
+            Some(old) if old == json => {}
+            Some(_) => {
+                conn.prepare_cached(
+                    "UPDATE conflicts SET winner_hlc = ?5, conflict_json = ?6
+                     WHERE record_id = ?1 AND field = ?2 AND loser_hlc = ?3 AND loser_device = ?4",
+                )?
+                .execute(params![idt, key.0, key.1, key.2, winner, json])?;
+            }
+            None => {
+                conn.prepare_cached(
+                    "INSERT INTO conflicts (record_id, kind, field, winner_hlc, loser_hlc,
+                         loser_device, conflict_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    idt,
+                    kind.as_str(),
+                    key.0,
+                    winner,
+                    key.1,
+                    key.2,
+                    json
+                ])?;
+            }
+        }
+    }
+    for (field, lh, ld) in existing.keys() {
+        conn.prepare_cached(
+            "DELETE FROM conflicts
+             WHERE record_id = ?1 AND field = ?2 AND loser_hlc = ?3 AND loser_device = ?4",
+        )?
+        .execute(params![idt, field, lh, ld])?;
     }
     Ok(())
 }
@@ -571,25 +621,56 @@ pub struct PullReport {
     /// Mutable records whose merged state was recomputed.
     pub records_merged: usize,
     pub conflicts_now: u64,
+    /// Changes of a newer body schema than this app knows: stored as received, not merged;
+    /// their records need a newer app.
+    pub newer_schema: usize,
 }
 
 impl Store {
     /// Applies one pulled page in one transaction, with the cursor that follows it: either the
     /// whole page and its cursor are kept, or nothing. Unsynced local edits are never
-    /// overwritten: they merge per field with the pulled ones and stay in the outbox.
+    /// overwritten: they merge per field with the pulled ones and stay in the outbox. The
+    /// cursor is saved for the logged-in user's scope ([`Store::scope_key`]).
     pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<PullReport> {
-        self.apply_pulled(&page.changes, Some(&page.cursor), Some(page.server_time))
+        let scope = self.scope_key()?;
+        self.apply_pull_page_for_scope(&scope, page)
     }
 
-    /// Applies pulled changes in one transaction; saves `cursor` with them when given, and
-    /// calibrates the clock with `server_time` when given.
+    /// As [`Store::apply_pull_page`], saving the cursor under the scope key `scope`.
+    pub fn apply_pull_page_for_scope(
+        &mut self,
+        scope: &str,
+        page: &PullResponse,
+    ) -> Result<PullReport> {
+        self.apply_pulled_in_scope(
+            scope,
+            &page.changes,
+            Some(&page.cursor),
+            Some(page.server_time),
+        )
+    }
+
+    /// Applies pulled changes in one transaction; saves `cursor` with them when given (for
+    /// the logged-in user's scope), and calibrates the clock with `server_time` when given.
     pub fn apply_pulled(
         &mut self,
         changes: &[Change],
         cursor: Option<&str>,
         server_time: Option<u64>,
     ) -> Result<PullReport> {
+        let scope = self.scope_key()?;
+        self.apply_pulled_in_scope(&scope, changes, cursor, server_time)
+    }
+
+    fn apply_pulled_in_scope(
+        &mut self,
+        scope: &str,
+        changes: &[Change],
+        cursor: Option<&str>,
+        server_time: Option<u64>,
+    ) -> Result<PullReport> {
         let wall = self.clock.now_ms();
+        let wall_i = i64::try_from(wall).unwrap_or(i64::MAX);
         let policy = self.policy;
         let tx = self
             .conn
@@ -600,19 +681,54 @@ impl Store {
         }
         let mut report = PullReport::default();
         let mut dirty: BTreeMap<RecordId, EntityKind> = BTreeMap::new();
-        let mut skipped_ids = BTreeSet::new();
+        let refuse = |change: &Change, reason: &str| -> Result<()> {
+            tx.prepare_cached(
+                "INSERT INTO refused_pulls (device, seq, record_id, reason, change_json,
+                     received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                change.device.to_string(),
+                i64::try_from(change.seq).unwrap_or(i64::MAX),
+                change.id.to_string(),
+                reason,
+                serde_json::to_string(change)?,
+                wall_i
+            ])?;
+            Ok(())
+        };
         for change in changes {
             if let Err(e) = change.check_envelope() {
+                refuse(change, &e.to_string())?;
                 report.skipped.push((change.id, e.to_string()));
+                continue;
+            }
+            if change.schema > SCHEMA_VERSION {
+                // Stored as received, never merged or re-written by this older app
+                // (sync-protocol section 5): its record shows "update the app".
+                tx.prepare_cached(
+                    "INSERT INTO future_changes (device, seq, record_id, kind, schema,
+                         change_json, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    change.device.to_string(),
+                    i64::try_from(change.seq).unwrap_or(i64::MAX),
+                    change.id.to_string(),
+                    change.kind.as_str(),
+                    change.schema,
+                    serde_json::to_string(change)?,
+                    wall_i
+                ])?;
+                state.hlc.observe_trusted(change.hlc);
+                report.newer_schema += 1;
                 continue;
             }
             match apply_change(&tx, change) {
                 Ok(()) => {}
-                Err(StoreError::KindMismatch { .. }) => {
-                    report
-                        .skipped
-                        .push((change.id, "kind mismatch".to_string()));
-                    skipped_ids.insert(change.id);
+                Err(StoreError::KindMismatch { existing, .. }) => {
+                    let reason = format!("kind mismatch: the record is a {existing}");
+                    refuse(change, &reason)?;
+                    report.skipped.push((change.id, reason));
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -631,13 +747,57 @@ impl Store {
         crate::store::save_clock_state(&tx, &state.hlc)?;
         if let Some(cursor) = cursor {
             tx.execute(
-                "UPDATE device_state SET pull_cursor = ?1, last_pull_ms = ?2 WHERE id = 1",
-                params![cursor, i64::try_from(wall).unwrap_or(i64::MAX)],
+                "INSERT INTO pull_cursors (scope, cursor, last_pull_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(scope) DO UPDATE SET cursor = excluded.cursor,
+                     last_pull_ms = excluded.last_pull_ms",
+                params![scope, cursor, wall_i],
+            )?;
+            tx.execute(
+                "UPDATE device_state SET last_pull_ms = ?1 WHERE id = 1",
+                params![wall_i],
             )?;
         }
         report.conflicts_now = tx.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
         tx.commit()?;
         Ok(report)
+    }
+
+    /// Whether a record holds pulled changes of a newer app version (show it read-only, with
+    /// "update the app to see this record").
+    pub fn needs_newer_app(&self, id: RecordId) -> Result<bool> {
+        needs_newer_app(&self.conn, &id)
+    }
+
+    /// Every record holding changes of a newer app version, with their kind.
+    pub fn records_needing_newer_app(&self) -> Result<Vec<(RecordId, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT record_id, kind FROM future_changes ORDER BY record_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind) = row?;
+            let id = id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("record id {id:?}")))?;
+            out.push((id, kind));
+        }
+        Ok(out)
+    }
+
+    /// Pulled changes that could not be applied (kind mismatch, a self-contradicting
+    /// envelope), with the reason: `(change, reason)`.
+    pub fn refused_pulls(&self) -> Result<Vec<(Change, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT change_json, reason FROM refused_pulls ORDER BY received_ms, device, seq",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (c, reason) = row?;
+            out.push((serde_json::from_str(&c)?, reason));
+        }
+        Ok(out)
     }
 }
 

@@ -47,9 +47,14 @@ pub const WITA_OFFSET_MS: i64 = 8 * 3600 * 1000;
 
 /// The local (WITA) calendar date `YYYY-MM-DD` of a physical time.
 pub fn local_date(ms: u64) -> chrono::NaiveDate {
+    local_date_at(ms, WITA_OFFSET_MS)
+}
+
+/// The calendar date of a physical time in a zone `offset_ms` east of UTC.
+pub fn local_date_at(ms: u64, offset_ms: i64) -> chrono::NaiveDate {
     let local = i64::try_from(ms)
         .unwrap_or(i64::MAX)
-        .saturating_add(WITA_OFFSET_MS);
+        .saturating_add(offset_ms);
     chrono::DateTime::from_timestamp_millis(local)
         .map(|d| d.date_naive())
         .unwrap_or_default()

@@ -66,6 +66,18 @@ pub enum StoreError {
         existing: String,
         incoming: EntityKind,
     },
+    /// `remove_user` refused: the user who unlocked the store cannot remove themselves.
+    #[error("{0:?} is using this tablet now and cannot remove themselves")]
+    CannotRemoveCurrentUser(String),
+    /// `remove_user` refused: without any user the database could never be opened again.
+    #[error("{0:?} is the last user of this tablet and cannot be removed")]
+    CannotRemoveLastUser(String),
+    /// Too many wrong PINs: wait before the next try.
+    #[error("too many wrong PINs: try again in {} s", retry_after_ms.div_ceil(1000))]
+    PinLocked { retry_after_ms: u64 },
+    /// The record holds changes of a newer app version: this app shows it read-only.
+    #[error("record {id} was changed by a newer app version: update the app to change it")]
+    NeedsNewerApp { id: RecordId },
     #[error("clock: {0}")]
     Clock(#[from] ClockError),
     #[error("key derivation failed: {0}")]
@@ -82,6 +94,23 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The message key for the app's translation files, for the errors a user can act on.
+    pub fn message_key(&self) -> Option<&str> {
+        use crate::messages::Key;
+        Some(match self {
+            StoreError::Invalid(v) => return Some(v.key.as_str()),
+            StoreError::WrongPin => "store.wrong_pin",
+            StoreError::PinLocked { .. } => "store.pin_locked",
+            StoreError::UnknownUser(_) => "store.unknown_user",
+            StoreError::UserExists(_) => "store.user_exists",
+            StoreError::CannotRemoveCurrentUser(_) => "store.cannot_remove_current_user",
+            StoreError::CannotRemoveLastUser(_) => "store.cannot_remove_last_user",
+            StoreError::SchemaTooNew { .. } => "sync.update_app",
+            StoreError::NeedsNewerApp { .. } => Key::NeedsNewerApp.code(),
+            _ => return None,
+        })
+    }
+
     /// The validation error inside, if this is one.
     pub fn as_validation(&self) -> Option<&ValidationError> {
         match self {

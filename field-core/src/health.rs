@@ -34,6 +34,10 @@ pub struct PersonTasks {
     pub person: PersonSummary,
     /// `health_rules::tasks::Task` as JSON: kind, priority, due, reason (key, id, en), params.
     pub tasks: Vec<serde_json::Value>,
+    /// Records set aside because health-rules could not use them
+    /// (`health_rules::tasks::DataProblem` as JSON: key, label, message); each also has a
+    /// "check the data" task. The other tasks were planned without them.
+    pub problems: Vec<serde_json::Value>,
 }
 
 #[cfg(not(feature = "health"))]
@@ -61,8 +65,8 @@ mod with_rules {
     use health_rules::kms::{self, KbmTable, RedLine, Weighing};
     use health_rules::tasks::{self, PersonHistory, PregnancyEpisode, TaskContext};
     use serde_json::Value;
-    use std::collections::BTreeMap;
-    use sync_protocol::EntityKind;
+    use std::collections::{BTreeMap, HashMap};
+    use sync_protocol::{Body, EntityKind};
 
     fn sex(s: Option<&str>) -> Option<Sex> {
         match s {
@@ -221,7 +225,10 @@ mod with_rules {
         }
 
         /// Today's due tasks for every active person of a posyandu (the user's area), computed by
-        /// health-rules from what this tablet holds. Persons with no task are left out.
+        /// health-rules from what this tablet holds. Persons with neither task nor data problem
+        /// are left out. The posyandu's facts are read in one query; a person whose records
+        /// health-rules cannot use gets `problems` (and "check the data" tasks), and the list
+        /// goes on.
         pub fn due_tasks(&self, posyandu: &str, opts: &RuleOptions) -> Result<Vec<PersonTasks>> {
             let today = self.today()?;
             let schedule = Schedule::national_2024();
@@ -237,8 +244,10 @@ mod with_rules {
                     je_area: opts.je_area,
                 },
             );
+            let roster = self.roster(posyandu, &today.format("%Y-%m-%d").to_string())?;
+            let (mut facts, merges, mut pregnancies) = self.posyandu_histories(posyandu)?;
             let mut out = Vec::new();
-            for entry in self.roster(posyandu, &today.format("%Y-%m-%d").to_string())? {
+            for entry in roster {
                 let p = entry.person;
                 let (Some(sx), Some(birth)) = (
                     sex(p.sex.as_deref()),
@@ -246,103 +255,211 @@ mod with_rules {
                 ) else {
                     continue;
                 };
-                let timeline = self.person_timeline(p.id)?;
-                let mut h = PersonHistory {
-                    birth_date: birth,
-                    sex: sx,
-                    kms: timeline
-                        .growth
-                        .iter()
-                        .filter_map(|g| g.kms.clone())
-                        .filter_map(|v| serde_json::from_value(v).ok())
-                        .collect(),
-                    immunisations: Vec::new(),
-                    pregnancy: None,
-                    delivery_date: None,
-                    newborn_visits: Vec::new(),
-                    postpartum_visits: Vec::new(),
-                    tb: None,
-                    last_posyandu: None,
-                };
-                for e in &timeline.entries {
-                    if e.superseded_by.is_some() {
-                        continue;
-                    }
-                    let Some(date) = parse_date(&e.date) else {
-                        continue;
-                    };
-                    match e.kind {
-                        EntityKind::Immunisation => {
-                            if let Some(id) = e
-                                .body
-                                .get("vaccine")
-                                .and_then(Value::as_str)
-                                .and_then(|v| dose_id(schedule, v))
-                            {
-                                h.immunisations.push(GivenDose { dose_id: id, date });
-                            }
+                // The person and every record merged into them, through chains.
+                let mut ids = vec![p.id.to_string()];
+                let mut i = 0;
+                while i < ids.len() {
+                    for m in merges.get(&ids[i]).into_iter().flatten() {
+                        if !ids.contains(m) {
+                            ids.push(m.clone());
                         }
-                        EntityKind::Visit
-                            if e.body.get("type").and_then(Value::as_str) == Some("posyandu") =>
-                        {
-                            h.last_posyandu = h.last_posyandu.max(Some(date));
-                        }
-                        _ => {}
                     }
+                    i += 1;
                 }
-                for preg in &timeline.pregnancies {
-                    let status = preg.get("status").and_then(Value::as_str);
-                    let pid = preg.get("id").and_then(Value::as_str).unwrap_or_default();
-                    if status == Some("ongoing")
-                        && let Some(hpht) = preg
-                            .get("hpht")
-                            .and_then(Value::as_str)
-                            .and_then(parse_date)
-                    {
-                        let anc_contacts = timeline
-                            .entries
-                            .iter()
-                            .filter(|e| {
-                                e.kind == EntityKind::AncContact
-                                    && e.superseded_by.is_none()
-                                    && e.body.get("pregnancy").and_then(Value::as_str) == Some(pid)
-                            })
-                            .filter_map(|e| parse_date(&e.date))
-                            .collect();
-                        h.pregnancy = Some(PregnancyEpisode {
-                            hpht,
-                            anc_contacts,
-                            open_danger_signs: Vec::new(),
-                        });
-                    }
-                    if let Some(d) = preg
-                        .get("delivery_date")
-                        .and_then(Value::as_str)
-                        .and_then(parse_date)
-                    {
-                        h.delivery_date = h.delivery_date.max(Some(d));
-                    }
+                let mut entries: Vec<TimelineEntry> = Vec::new();
+                let mut pregs: Vec<Body> = Vec::new();
+                for id in &ids {
+                    entries.extend(facts.remove(id).unwrap_or_default());
+                    pregs.extend(pregnancies.remove(id).unwrap_or_default());
                 }
-                match tasks::due_tasks(&h, &ctx) {
-                    Ok(t) if !t.is_empty() => out.push(PersonTasks {
+                entries.sort_by(|a, b| a.date.cmp(&b.date));
+                let growth = growth_points(&p, &entries, opts);
+                let h = history(birth, sx, &growth, &entries, &pregs, schedule);
+                let due = tasks::due_tasks_and_problems(&h, &ctx);
+                if !due.tasks.is_empty() || !due.problems.is_empty() {
+                    out.push(PersonTasks {
                         person: p,
-                        tasks: t
+                        tasks: due
+                            .tasks
                             .iter()
                             .filter_map(|t| serde_json::to_value(t).ok())
                             .collect(),
-                    }),
-                    Ok(_) => {}
-                    Err(e) => {
-                        return Err(StoreError::Corrupt(format!(
-                            "health-rules could not plan tasks for {}: {} ({})",
-                            p.id,
-                            e,
-                            e.key()
-                        )));
-                    }
+                        problems: due
+                            .problems
+                            .iter()
+                            .filter_map(|t| serde_json::to_value(t).ok())
+                            .collect(),
+                    });
                 }
             }
             Ok(out)
         }
+
+        /// The facts health-rules uses for every person of a posyandu (and the records merged
+        /// into them), grouped by person; the merges (kept → merged); the live pregnancies per
+        /// person (with their `id`). Three queries for the whole posyandu.
+        #[allow(clippy::type_complexity)]
+        fn posyandu_histories(
+            &self,
+            posyandu: &str,
+        ) -> Result<(
+            HashMap<String, Vec<TimelineEntry>>,
+            HashMap<String, Vec<String>>,
+            HashMap<String, Vec<Body>>,
+        )> {
+            let people = "SELECT id FROM persons WHERE posyandu = ?1
+                 UNION SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
+                   AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL";
+            let mut facts: HashMap<String, Vec<TimelineEntry>> = HashMap::new();
+            {
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
+                         (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0
+                          LIMIT 1)
+                     FROM facts f WHERE f.person IN ({people}) AND f.deleted = 0
+                       AND f.kind IN ('measurement', 'immunisation', 'visit', 'anc_contact')"
+                ))?;
+                let mut rows = stmt.query([posyandu])?;
+                while let Some(r) = rows.next()? {
+                    let person: Option<String> = r.get(5)?;
+                    let Some(person) = person else { continue };
+                    let id: String = r.get(0)?;
+                    let kind: String = r.get(1)?;
+                    let body: String = r.get(3)?;
+                    let sup: Option<String> = r.get(4)?;
+                    let sup_by: Option<String> = r.get(6)?;
+                    let parse = |s: &str| {
+                        s.parse()
+                            .map_err(|_| StoreError::Corrupt(format!("record id {s:?}")))
+                    };
+                    facts
+                        .entry(person.clone())
+                        .or_default()
+                        .push(TimelineEntry {
+                            id: parse(&id)?,
+                            kind: serde_json::from_value(Value::String(kind))?,
+                            date: r.get(2)?,
+                            body: serde_json::from_str(&body)?,
+                            supersedes: sup.as_deref().map(parse).transpose()?,
+                            superseded_by: sup_by.as_deref().map(parse).transpose()?,
+                            person: Some(person),
+                        });
+                }
+            }
+            let mut merges: HashMap<String, Vec<String>> = HashMap::new();
+            {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT person, subject FROM facts WHERE kind = 'person_merge' AND deleted = 0
+                       AND person IS NOT NULL AND subject IS NOT NULL",
+                )?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    merges.entry(r.get(0)?).or_default().push(r.get(1)?);
+                }
+            }
+            let mut pregnancies: HashMap<String, Vec<Body>> = HashMap::new();
+            {
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "SELECT person, id, values_json FROM pregnancies
+                     WHERE person IN ({people}) AND deleted = 0"
+                ))?;
+                let mut rows = stmt.query([posyandu])?;
+                while let Some(r) = rows.next()? {
+                    let person: String = r.get(0)?;
+                    let id: String = r.get(1)?;
+                    let json: String = r.get(2)?;
+                    let mut body: Body = serde_json::from_str(&json)?;
+                    body.insert("id".into(), Value::String(id));
+                    pregnancies.entry(person).or_default().push(body);
+                }
+            }
+            Ok((facts, merges, pregnancies))
+        }
+    }
+
+    /// What health-rules needs to know of one person, from their facts and pregnancies.
+    fn history(
+        birth: chrono::NaiveDate,
+        sx: Sex,
+        growth: &[GrowthPoint],
+        entries: &[TimelineEntry],
+        pregnancies: &[Body],
+        schedule: &Schedule,
+    ) -> PersonHistory {
+        let mut h = PersonHistory {
+            birth_date: birth,
+            sex: sx,
+            kms: growth
+                .iter()
+                .filter_map(|g| g.kms.clone())
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+            immunisations: Vec::new(),
+            pregnancy: None,
+            delivery_date: None,
+            newborn_visits: Vec::new(),
+            postpartum_visits: Vec::new(),
+            tb: None,
+            last_posyandu: None,
+        };
+        for e in entries {
+            if e.superseded_by.is_some() {
+                continue;
+            }
+            let Some(date) = parse_date(&e.date) else {
+                continue;
+            };
+            match e.kind {
+                EntityKind::Immunisation => {
+                    if let Some(id) = e
+                        .body
+                        .get("vaccine")
+                        .and_then(Value::as_str)
+                        .and_then(|v| dose_id(schedule, v))
+                    {
+                        h.immunisations.push(GivenDose { dose_id: id, date });
+                    }
+                }
+                EntityKind::Visit
+                    if e.body.get("type").and_then(Value::as_str) == Some("posyandu") =>
+                {
+                    h.last_posyandu = h.last_posyandu.max(Some(date));
+                }
+                _ => {}
+            }
+        }
+        for preg in pregnancies {
+            let status = preg.get("status").and_then(Value::as_str);
+            let pid = preg.get("id").and_then(Value::as_str).unwrap_or_default();
+            if status == Some("ongoing")
+                && let Some(hpht) = preg
+                    .get("hpht")
+                    .and_then(Value::as_str)
+                    .and_then(parse_date)
+            {
+                let anc_contacts = entries
+                    .iter()
+                    .filter(|e| {
+                        e.kind == EntityKind::AncContact
+                            && e.superseded_by.is_none()
+                            && e.body.get("pregnancy").and_then(Value::as_str) == Some(pid)
+                    })
+                    .filter_map(|e| parse_date(&e.date))
+                    .collect();
+                h.pregnancy = Some(PregnancyEpisode {
+                    hpht,
+                    anc_contacts,
+                    open_danger_signs: Vec::new(),
+                });
+            }
+            if let Some(d) = preg
+                .get("delivery_date")
+                .and_then(Value::as_str)
+                .and_then(parse_date)
+            {
+                h.delivery_date = h.delivery_date.max(Some(d));
+            }
+        }
+        h
     }
 }

@@ -8,6 +8,41 @@
 //! AEAD check, offline. A PIN change or a new user rewrites only the keyring, never the
 //! database. The file is replaced atomically (temporary file, fsync, rename, fsync of the
 //! directory), so a power cut leaves either the old or the new keyring.
+//!
+//! The associated data of each sealed key binds the user id, username, role and the Argon2id
+//! parameters: editing any of them in the file (to make a kader a bidan, or to lower the cost
+//! of guessing) makes the entry fail to open. The parameters are also checked against bounds
+//! before Argon2id runs, so a huge `m_kib` written into the file is refused instead of
+//! exhausting the tablet's memory.
+//!
+//! ## PINs and guessing
+//!
+//! A PIN has at least [`MIN_PIN_LEN`] digits and may not be trivial (one digit repeated, or a
+//! run such as `123456` / `654321`). Wrong PINs are counted per user in a small file beside the
+//! keyring (`<db>.pin-attempts.json`); after [`FREE_ATTEMPTS`] wrong PINs each further try
+//! waits longer ([`delay_after`]: 30 s, doubling, at most one hour), and
+//! [`crate::Store::unlock`] answers [`StoreError::PinLocked`] without running Argon2id.
+//!
+//! **Limits.** The counter cannot be protected by the AEAD (a wrong PIN cannot produce the key
+//! that would authenticate an update), so it is an ordinary file: it only ever *adds* delay,
+//! and whoever can write the app's files can delete it, or copy the database and keyring and
+//! guess offline at Argon2id speed (a 6-digit PIN is 10^6 tries). The counter slows down
+//! someone trying PINs on the tablet's login screen; it is not the defence against a stolen,
+//! rooted tablet. That defence is a hardware-backed key:
+//!
+//! **Android plan.** Wrap the database key a second time with a non-exportable AES-GCM key
+//! kept in the Android Keystore (StrongBox where the tablet has one, else the TEE), created
+//! with `setUserAuthenticationRequired` bound to the device credential, or unlocked through
+//! the app only after the PIN check, so that the wrapped key in the file is useless off the
+//! device; the Keystore enforces its own attempt limits in hardware (Gatekeeper/Weaver), which
+//! no file edit can reset. The PIN-derived key stays as the inner layer (per-user access on a
+//! shared tablet). Until that lands (the Tauri Android shell, with a small Kotlin plugin),
+//! the file-based counter and the Argon2id cost are all there is.
+//!
+//! Removing a user deletes only their sealed copy: the database key is **not rotated**, so
+//! someone who kept an old copy of the keyring and knows that PIN could still open a copy of
+//! the database. Rotating would mean `PRAGMA rekey` of the whole file and resealing for every
+//! remaining user (whose PINs the tablet does not know); it is not done.
 
 use crate::error::{Result, StoreError};
 use chacha20poly1305::aead::rand_core::RngCore;
@@ -46,6 +81,14 @@ impl DbKey {
     }
 }
 
+impl DbKey {
+    /// The raw key bytes, for tests that check the key appears in no file.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn expose_for_tests(&self) -> [u8; 32] {
+        *self.0
+    }
+}
+
 impl fmt::Debug for DbKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("DbKey(<redacted>)")
@@ -71,12 +114,37 @@ impl KdfParams {
         t: 2,
         p: 1,
     };
-    /// Cheap parameters for tests only: never for real data.
+    /// Cheap parameters for tests only: never for real data. Only in this crate's tests and
+    /// with the `test-support` feature.
+    #[cfg(any(test, feature = "test-support"))]
     pub const INSECURE_FOR_TESTS: KdfParams = KdfParams {
         m_kib: 64,
         t: 1,
         p: 1,
     };
+    /// The most memory a keyring entry may ask for (256 MiB).
+    pub const MAX_M_KIB: u32 = 256 * 1024;
+    /// The most iterations a keyring entry may ask for.
+    pub const MAX_T: u32 = 16;
+    /// The most lanes a keyring entry may ask for.
+    pub const MAX_P: u32 = 8;
+
+    /// Checks the bounds (Argon2's own minimum: 8 KiB per lane), so that a keyring file
+    /// cannot make unlocking allocate gigabytes or spin for minutes.
+    pub fn check(&self) -> Result<()> {
+        let ok = (1..=Self::MAX_P).contains(&self.p)
+            && (1..=Self::MAX_T).contains(&self.t)
+            && self.m_kib >= 8 * self.p
+            && self.m_kib <= Self::MAX_M_KIB;
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::KeyringCorrupt(format!(
+                "Argon2id parameters out of bounds: m_kib {}, t {}, p {}",
+                self.m_kib, self.t, self.p
+            )))
+        }
+    }
 }
 
 impl Default for KdfParams {
@@ -86,7 +154,24 @@ impl Default for KdfParams {
 }
 
 /// The shortest PIN accepted.
-pub const MIN_PIN_LEN: usize = 4;
+pub const MIN_PIN_LEN: usize = 6;
+
+/// Wrong PINs allowed before the first delay.
+pub const FREE_ATTEMPTS: u32 = 4;
+
+/// How long to wait after `failures` consecutive wrong PINs: nothing for the first
+/// [`FREE_ATTEMPTS`], then 30 s, doubling with each further wrong PIN, at most one hour.
+pub fn delay_after(failures: u32) -> u64 {
+    if failures <= FREE_ATTEMPTS {
+        return 0;
+    }
+    let doublings = (failures - FREE_ATTEMPTS - 1).min(20);
+    (30_000u64 << doublings).min(3_600_000)
+}
+
+fn aad_v1() -> u32 {
+    1
+}
 
 /// One user's sealed copy of the database key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,6 +182,11 @@ pub struct KeyringEntry {
     /// `kader`, `bidan`, `perawat`, ... (as the server's directory says).
     pub role: String,
     pub kdf: KdfParams,
+    /// Which associated data seals the key: 1 = user id and name (keyrings written before
+    /// role and parameters were bound; upgraded at the next unlock), 2 = also role and KDF
+    /// parameters.
+    #[serde(default = "aad_v1")]
+    pub aad_version: u32,
     salt: String,
     nonce: String,
     wrapped: String,
@@ -123,13 +213,19 @@ impl KeyringEntry {
 
     fn seal(user: &LocalUser, pin: &str, key: &DbKey, kdf: KdfParams) -> Result<Self> {
         check_pin(pin)?;
+        Self::seal_unchecked(user, pin, key, kdf)
+    }
+
+    /// Seals (the PIN rules already checked).
+    fn seal_unchecked(user: &LocalUser, pin: &str, key: &DbKey, kdf: KdfParams) -> Result<Self> {
+        kdf.check()?;
         let mut salt = [0u8; 16];
         OsRng.fill_bytes(&mut salt);
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let kek = derive(pin, &salt, kdf)?;
         let cipher = ChaCha20Poly1305::new(Key::from_slice(kek.as_ref()));
-        let aad = aad(&user.user_id, &user.username);
+        let aad = aad(2, user, kdf)?;
         let wrapped = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -145,6 +241,7 @@ impl KeyringEntry {
             display_name: user.display_name.clone(),
             role: user.role.clone(),
             kdf,
+            aad_version: 2,
             salt: to_hex(&salt),
             nonce: to_hex(&nonce),
             wrapped: to_hex(&wrapped),
@@ -152,15 +249,23 @@ impl KeyringEntry {
     }
 
     fn open(&self, pin: &str) -> Result<DbKey> {
+        Ok(self.open_with_kek(pin)?.0)
+    }
+
+    /// Opens the entry; also returns the PIN-derived key, so that an upgrade of the
+    /// associated data can re-seal without a second Argon2id run (time and peak memory).
+    fn open_with_kek(&self, pin: &str) -> Result<(DbKey, Zeroizing<[u8; 32]>)> {
         let salt = from_hex(&self.salt)?;
         let nonce = from_hex(&self.nonce)?;
         let wrapped = from_hex(&self.wrapped)?;
         if nonce.len() != 12 {
             return Err(StoreError::KeyringCorrupt("nonce length".into()));
         }
+        // Before Argon2id: parameters from the file are untrusted until the AEAD says so.
+        self.kdf.check()?;
+        let aad = aad(self.aad_version, &self.user(), self.kdf)?;
         let kek = derive(pin, &salt, self.kdf)?;
         let cipher = ChaCha20Poly1305::new(Key::from_slice(kek.as_ref()));
-        let aad = aad(&self.user_id, &self.username);
         let mut plain = cipher
             .decrypt(
                 Nonce::from_slice(&nonce),
@@ -177,7 +282,31 @@ impl KeyringEntry {
         let mut k = Zeroizing::new([0u8; 32]);
         k.copy_from_slice(&plain);
         plain.zeroize();
-        Ok(DbKey(k))
+        Ok((DbKey(k), kek))
+    }
+
+    /// The same entry (salt, parameters, PIN) sealed again under the current associated data,
+    /// with a fresh nonce, by the key `kek` already derived from the PIN.
+    fn reseal_current(&self, kek: &[u8; 32], key: &DbKey) -> Result<Self> {
+        let mut nonce = [0u8; 12];
+        OsRng.fill_bytes(&mut nonce);
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(kek));
+        let aad = aad(2, &self.user(), self.kdf)?;
+        let wrapped = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: key.0.as_ref(),
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| StoreError::Kdf("sealing the database key failed".into()))?;
+        Ok(Self {
+            aad_version: 2,
+            nonce: to_hex(&nonce),
+            wrapped: to_hex(&wrapped),
+            ..self.clone()
+        })
     }
 }
 
@@ -211,27 +340,7 @@ impl Keyring {
     /// of the directory.
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self)?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            // Directory fsync makes the rename durable; not supported everywhere.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        write_atomically(path, &json)
     }
 
     pub fn entry(&self, username: &str) -> Result<&KeyringEntry> {
@@ -282,30 +391,183 @@ impl Keyring {
         Ok(())
     }
 
-    /// Removes a user from this tablet (their PIN no longer opens it).
+    /// Removes a user from this tablet (their PIN no longer opens it). The last user cannot
+    /// be removed: nobody could open the database again. The database key is not rotated
+    /// (see the module documentation).
     pub fn remove_user(&mut self, username: &str) -> Result<()> {
-        let before = self.users.len();
-        self.users.retain(|u| u.username != username);
-        if self.users.len() == before {
+        if !self.users.iter().any(|u| u.username == username) {
             return Err(StoreError::UnknownUser(username.to_string()));
         }
+        if self.users.len() == 1 {
+            return Err(StoreError::CannotRemoveLastUser(username.to_string()));
+        }
+        self.users.retain(|u| u.username != username);
         Ok(())
     }
 }
 
 /// Changes a user's PIN in the keyring beside `db`, offline, without opening the database.
+/// Wrong old PINs count towards the same delays as at unlock.
 pub fn change_pin(db: &Path, username: &str, old: &str, new: &str, kdf: KdfParams) -> Result<()> {
+    check_pin(new)?;
+    let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
+    // Checks the old PIN with the attempt counter (and upgrades an old entry on the way).
+    open_with_pin(db, username, old, now)?;
     let path = Keyring::path_for(db);
     let mut ring = Keyring::load(&path)?;
     ring.change_pin(username, old, new, kdf)?;
     ring.save(&path)
 }
 
-fn check_pin(pin: &str) -> Result<()> {
+/// Unwraps the database key for `username` with the attempt counter: refused with
+/// [`StoreError::PinLocked`] while a delay runs (without running Argon2id); a wrong PIN is
+/// counted, a right one clears the count. An entry sealed with the old associated data is
+/// re-sealed (same PIN and parameters) with the current one.
+pub fn open_with_pin(
+    db: &Path,
+    username: &str,
+    pin: &str,
+    now_ms: u64,
+) -> Result<(LocalUser, DbKey)> {
+    let attempts_path = attempts_path(db);
+    let mut attempts = PinAttempts::load(&attempts_path);
+    let wait = attempts.remaining(username, now_ms);
+    if wait > 0 {
+        return Err(StoreError::PinLocked {
+            retry_after_ms: wait,
+        });
+    }
+    let ring_path = Keyring::path_for(db);
+    let mut ring = Keyring::load(&ring_path)?;
+    let pos = ring
+        .users
+        .iter()
+        .position(|u| u.username == username)
+        .ok_or_else(|| StoreError::UnknownUser(username.to_string()))?;
+    match ring.users[pos].open_with_kek(pin) {
+        Ok((key, kek)) => {
+            if attempts.users.remove(username).is_some() {
+                attempts.save(&attempts_path)?;
+            }
+            let user = ring.users[pos].user();
+            if ring.users[pos].aad_version < 2 {
+                ring.users[pos] = ring.users[pos].reseal_current(&kek, &key)?;
+                ring.save(&ring_path)?;
+            }
+            Ok((user, key))
+        }
+        Err(StoreError::WrongPin) => {
+            let a = attempts.users.entry(username.to_string()).or_default();
+            a.failures = a.failures.saturating_add(1);
+            a.last_failure_ms = now_ms;
+            attempts.save(&attempts_path)?;
+            Err(StoreError::WrongPin)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The attempt counter's path for a database path: `<db>.pin-attempts.json`.
+pub fn attempts_path(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(".pin-attempts.json");
+    PathBuf::from(s)
+}
+
+/// Wrong PINs per user (unauthenticated; see the module documentation).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PinAttempts {
+    pub users: std::collections::BTreeMap<String, PinFailures>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct PinFailures {
+    pub failures: u32,
+    pub last_failure_ms: u64,
+}
+
+impl PinAttempts {
+    /// The counter beside a keyring; a missing or unreadable file counts as no failures.
+    pub fn load(path: &Path) -> Self {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_atomically(path, &serde_json::to_vec(self)?)
+    }
+
+    /// Milliseconds to wait before the next try for `username` (0: go ahead). A clock set
+    /// back before the last failure waits the whole delay again.
+    pub fn remaining(&self, username: &str, now_ms: u64) -> u64 {
+        let Some(a) = self.users.get(username) else {
+            return 0;
+        };
+        let delay = delay_after(a.failures);
+        if now_ms < a.last_failure_ms {
+            return delay;
+        }
+        (a.last_failure_ms.saturating_add(delay)).saturating_sub(now_ms)
+    }
+}
+
+/// The PIN rules: at least [`MIN_PIN_LEN`] digits, not one digit repeated, not a run up or
+/// down (`123456`, `654321`, `890123`). Errors are validation errors of field `pin`.
+pub fn check_pin(pin: &str) -> Result<()> {
     if pin.chars().count() < MIN_PIN_LEN || !pin.chars().all(|c| c.is_ascii_digit()) {
         return Err(crate::messages::invalid("pin", crate::messages::Key::PinFormat, &[]).into());
     }
+    let d: Vec<u8> = pin.bytes().map(|b| b - b'0').collect();
+    let run = |step: u8| d.windows(2).all(|w| w[1] == (w[0] + step) % 10);
+    if run(0) || run(1) || run(9) {
+        return Err(
+            crate::messages::invalid("pin", crate::messages::Key::PinTooSimple, &[]).into(),
+        );
+    }
     Ok(())
+}
+
+/// Writes a file atomically: a temporary file with a unique name beside it, fsync, rename
+/// over the old one, fsync of the directory. Two writers never share a temporary file.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut rnd = [0u8; 8];
+    OsRng.fill_bytes(&mut rnd);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}-{}", std::process::id(), to_hex(&rnd)));
+    let tmp = PathBuf::from(tmp);
+    let written = (|| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// Makes a rename in `path`'s directory durable (not supported everywhere).
+pub(crate) fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
 }
 
 fn derive(pin: &str, salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
@@ -319,8 +581,24 @@ fn derive(pin: &str, salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>>
     Ok(out)
 }
 
-fn aad(user: &UserId, username: &str) -> Vec<u8> {
-    format!("jangkau-keyring-v1\n{user}\n{username}").into_bytes()
+fn aad(version: u32, user: &LocalUser, kdf: KdfParams) -> Result<Vec<u8>> {
+    let LocalUser {
+        user_id,
+        username,
+        role,
+        ..
+    } = user;
+    match version {
+        1 => Ok(format!("jangkau-keyring-v1\n{user_id}\n{username}").into_bytes()),
+        2 => Ok(format!(
+            "jangkau-keyring-v2\n{user_id}\n{username}\n{role}\nargon2id m={} t={} p={}",
+            kdf.m_kib, kdf.t, kdf.p
+        )
+        .into_bytes()),
+        v => Err(StoreError::KeyringCorrupt(format!(
+            "unknown associated data version {v}"
+        ))),
+    }
 }
 
 fn hex_digit(n: u8) -> char {
@@ -346,4 +624,65 @@ fn from_hex(s: &str) -> Result<Vec<u8>> {
                 .ok_or_else(|| StoreError::KeyringCorrupt("bad hex".into()))
         })
         .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A keyring entry of the first release (associated data: user id and name only, no
+    /// `aad_version` in the file) opens, and is re-sealed with role and parameters bound.
+    #[test]
+    fn first_release_entries_open_and_are_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("old.db");
+        let key = DbKey::random();
+        let user = LocalUser {
+            user_id: UserId::new_v7(),
+            username: "maria".into(),
+            display_name: "Kader Maria".into(),
+            role: "kader".into(),
+        };
+        let kdf = KdfParams::INSECURE_FOR_TESTS;
+        let (salt, nonce) = ([1u8; 16], [2u8; 12]);
+        let kek = derive("258046", &salt, kdf).unwrap();
+        let wrapped = ChaCha20Poly1305::new(Key::from_slice(kek.as_ref()))
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: key.0.as_ref(),
+                    aad: &aad(1, &user, kdf).unwrap(),
+                },
+            )
+            .unwrap();
+        let mut entry = serde_json::json!({
+            "user_id": user.user_id, "username": "maria", "display_name": "Kader Maria",
+            "role": "kader", "kdf": kdf, "salt": to_hex(&salt), "nonce": to_hex(&nonce),
+            "wrapped": to_hex(&wrapped)
+        });
+        let ring_path = Keyring::path_for(&db);
+        let file = serde_json::json!({"version": 1, "users": [entry.take()]});
+        std::fs::write(&ring_path, serde_json::to_vec(&file).unwrap()).unwrap();
+        assert_eq!(Keyring::load(&ring_path).unwrap().users[0].aad_version, 1);
+
+        let (u, k) = open_with_pin(&db, "maria", "258046", 0).unwrap();
+        assert_eq!((u, *k.0), (user.clone(), *key.0));
+        let ring = Keyring::load(&ring_path).unwrap();
+        let e = &ring.users[0];
+        assert_eq!(
+            (e.aad_version, e.salt.as_str()),
+            (2, to_hex(&salt).as_str())
+        );
+        assert_ne!(e.nonce, to_hex(&nonce));
+        // Now the role is bound: changed in the file, the entry no longer opens.
+        let (_, k2) = ring.unlock("maria", "258046").unwrap();
+        assert_eq!(*k2.0, *key.0);
+        let mut edited = ring.clone();
+        edited.users[0].role = "bidan".into();
+        assert!(matches!(
+            edited.unlock("maria", "258046"),
+            Err(StoreError::WrongPin)
+        ));
+    }
 }

@@ -27,6 +27,9 @@ pub mod outbox;
 pub mod places;
 pub mod reads;
 pub mod store;
+pub mod sync;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod validate;
 
 pub use apply::PullReport;
@@ -38,8 +41,8 @@ pub use keyring::{KdfParams, LocalUser};
 pub use outbox::PushReport;
 pub use places::Place;
 pub use reads::{
-    GrowthPoint, HouseholdView, LifeStage, PersonSummary, RosterEntry, SyncCounts, Timeline,
-    TimelineEntry,
+    ConflictKey, GrowthPoint, HouseholdView, LifeStage, PersonSummary, RosterEntry, SyncCounts,
+    Timeline, TimelineEntry,
 };
 pub use store::{OpenOptions, Store};
 

@@ -39,10 +39,14 @@ pub enum Key {
     NoMembers,
     PinFormat,
     Envelope,
+    PinTooSimple,
+    NeedsNewerApp,
+    ReferralBackwards,
+    FactMoved,
 }
 
 impl Key {
-    pub const ALL: [Key; 32] = [
+    pub const ALL: [Key; 36] = [
         Key::Required,
         Key::Empty,
         Key::TextTooLong,
@@ -75,6 +79,10 @@ impl Key {
         Key::NoMembers,
         Key::PinFormat,
         Key::Envelope,
+        Key::PinTooSimple,
+        Key::NeedsNewerApp,
+        Key::ReferralBackwards,
+        Key::FactMoved,
     ];
 
     /// `(key, Indonesian, English)`.
@@ -232,8 +240,28 @@ impl Key {
             ),
             Key::PinFormat => (
                 "validation.pin_format",
-                "PIN harus paling sedikit 4 angka.",
-                "The PIN must be at least 4 digits.",
+                "PIN harus paling sedikit 6 angka.",
+                "The PIN must be at least 6 digits.",
+            ),
+            Key::PinTooSimple => (
+                "validation.pin_too_simple",
+                "PIN terlalu mudah ditebak (angka sama semua atau berurutan). Pilih PIN lain.",
+                "The PIN is too easy to guess (one digit repeated, or a run like 123456). Choose another.",
+            ),
+            Key::NeedsNewerApp => (
+                "validation.needs_newer_app",
+                "Data ini diubah dengan aplikasi versi lebih baru. Perbarui aplikasi untuk mengubahnya.",
+                "This record was changed with a newer app version. Update the app to change it.",
+            ),
+            Key::ReferralBackwards => (
+                "validation.referral_backwards",
+                "Status rujukan tidak bisa mundur (sekarang: {current}).",
+                "A referral's status cannot go back (now: {current}).",
+            ),
+            Key::FactMoved => (
+                "validation.fact_moved",
+                "Koreksi tidak boleh memindahkan data ke orang atau posyandu lain ({field}).",
+                "A correction cannot move a record to another person or posyandu ({field}).",
             ),
             Key::Envelope => (
                 "validation.envelope",

@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -34,6 +34,20 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32> {
     for v in found..target.min(latest()) {
         let sql = MIGRATIONS[v as usize];
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process (the app and a background sync worker) may have applied this
+        // migration between our first read and this transaction's write lock: read the
+        // version again under the lock and skip what is already there.
+        let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > latest() {
+            return Err(StoreError::SchemaTooNew {
+                found: now,
+                known: latest(),
+            });
+        }
+        if now > v {
+            tx.commit()?;
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", v + 1)?;
         tx.commit()?;
@@ -289,4 +303,58 @@ CREATE VIEW notes AS
 CREATE VIEW person_merges AS
     SELECT id, posyandu, person AS kept, subject AS merged, date, made_hlc, deleted
     FROM facts WHERE kind = 'person_merge';
+"#;
+
+/// Version 3: one pull cursor per scope, pulled changes of a newer body schema kept as
+/// received, pulled changes refused for a kind mismatch, and device settings.
+const V3: &str = r#"
+CREATE TABLE pull_cursors (
+    scope        TEXT PRIMARY KEY,
+    cursor       TEXT NOT NULL,
+    last_pull_ms INTEGER
+) WITHOUT ROWID;
+-- The one device-wide cursor of version 2 is kept only when every user with a known scope
+-- shares one scope (then it was issued under it); otherwise each scope pulls again from the
+-- start once (merging is idempotent), rather than a cursor of one scope skipping another's
+-- changes.
+INSERT INTO pull_cursors (scope, cursor, last_pull_ms)
+SELECT json_extract(u.place, '$.level') || ':' || json_extract(u.place, '$.place'),
+       d.pull_cursor, d.last_pull_ms
+FROM device_state d,
+     (SELECT DISTINCT place FROM users WHERE place IS NOT NULL AND json_valid(place)) u
+WHERE d.pull_cursor IS NOT NULL
+  AND json_extract(u.place, '$.level') IS NOT NULL
+  AND json_extract(u.place, '$.place') IS NOT NULL
+  AND (SELECT count(DISTINCT place) FROM users WHERE place IS NOT NULL) = 1;
+
+-- Pulled changes whose body schema is newer than this app: stored as received, never merged
+-- or re-written; their records show "update the app" and refuse local edits.
+CREATE TABLE future_changes (
+    device      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    record_id   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    schema      INTEGER NOT NULL,
+    change_json TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    PRIMARY KEY (device, seq)
+) WITHOUT ROWID;
+CREATE INDEX future_changes_record ON future_changes(record_id);
+
+-- Pulled changes this device could not apply (e.g. the record id is known with another
+-- kind): kept for support, while the cursor moves on.
+CREATE TABLE refused_pulls (
+    device      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    record_id   TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    change_json TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    PRIMARY KEY (device, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 "#;

@@ -4,7 +4,7 @@ use crate::error::{Result, StoreError};
 use crate::store::Store;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
-use sync_protocol::{Change, OutcomeStatus, PushResponse, Rejection};
+use sync_protocol::{Change, OutcomeStatus, PushResponse, RejectCode, Rejection};
 
 /// What recording a push response did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -15,6 +15,9 @@ pub struct PushReport {
     pub retry: usize,
     /// Unsent changes given fresh stamps after a `clock_ahead` refusal (push them again).
     pub restamped: usize,
+    /// Unsent changes given new sequence numbers because the server had settled their old
+    /// ones (`seq_reused`, or at or below `acked_seq`: a tablet restored from a backup).
+    pub renumbered: usize,
 }
 
 impl Store {
@@ -39,6 +42,11 @@ impl Store {
     /// retryable ones (clock ahead) stay pending, and when the clock ran ahead it is repaired
     /// and every unsent change re-stamped (same sequence numbers). The clock learns the
     /// server's time.
+    ///
+    /// `seq_reused` on a pending change is never "take it out": the server settled that
+    /// number for another change (this tablet was restored from a backup), so the change is
+    /// kept, with everything pending after it, under new numbers above `acked_seq`
+    /// (sync-protocol section 5), and pushed again.
     pub fn record_push_outcomes(&mut self, resp: &PushResponse) -> Result<PushReport> {
         let wall = self.clock.now_ms();
         let policy = self.policy;
@@ -46,6 +54,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = PushReport::default();
+        let mut reused: Vec<i64> = Vec::new();
         for o in &resp.outcomes {
             let seq = i64::try_from(o.seq).map_err(|_| StoreError::Corrupt("seq".into()))?;
             match o.status {
@@ -55,6 +64,21 @@ impl Store {
                     )?
                     .execute([seq])?;
                     report.sent += 1;
+                }
+                OutcomeStatus::Rejected
+                    if o.rejection
+                        .as_ref()
+                        .is_some_and(|r| r.code == RejectCode::SeqReused) =>
+                {
+                    let pending: bool = tx
+                        .prepare_cached(
+                            "SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1 AND state = 'pending')",
+                        )?
+                        .query_row([seq], |r| r.get(0))?;
+                    if pending {
+                        // Renumbered below, after every outcome is read.
+                        reused.push(seq);
+                    }
                 }
                 OutcomeStatus::Rejected => {
                     let retry = o.rejection.as_ref().is_some_and(|r| r.code.is_retryable());
@@ -88,6 +112,7 @@ impl Store {
                 }
             }
         }
+        report.renumbered = renumber_settled(&tx, resp.acked_seq, &reused)?;
         let mut state = crate::store::writer_state(&tx, policy)?;
         state.hlc.calibrate(resp.server_time, wall);
         if report.retry > 0 {
@@ -100,6 +125,24 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(report)
+    }
+
+    /// Takes in the server's `acked_seq` (from `status` or `push`), in one transaction:
+    /// the next sequence number becomes at least `acked_seq + 1`, and pending changes whose
+    /// number the server has already settled (a tablet restored from an old backup reuses
+    /// them) get new numbers above it, in their order, together with every pending change
+    /// after them (so a record's creation still comes before its edits). Sequence numbers are
+    /// never reused (sync-protocol section 5). Returns how many changes were renumbered.
+    ///
+    /// A change renumbered although the server had it (a push whose answer was lost) is
+    /// harmless: the server stores the same content again, which merges to the same state.
+    pub fn record_status(&mut self, acked_seq: u64) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = renumber_settled(&tx, acked_seq, &[])?;
+        tx.commit()?;
+        Ok(n)
     }
 
     /// Changes the server refused for good, with the reason (for the "needs fixing" list).
@@ -120,6 +163,62 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// `next_seq = max(next_seq, acked + 1)`; the first pending change numbered at or below
+/// `acked` (or named in `reused`) and every pending change after it are renumbered, in order,
+/// from `acked + 1` (or above any other change numbered beyond it, or any reused number), so
+/// the numbers the server sees stay gapless where they can. Returns how many were renumbered.
+fn renumber_settled(tx: &rusqlite::Transaction<'_>, acked: u64, reused: &[i64]) -> Result<usize> {
+    let acked = i64::try_from(acked).map_err(|_| StoreError::Corrupt("acked_seq".into()))?;
+    let threshold = reused.iter().copied().fold(acked, i64::max);
+    let first: Option<i64> = tx.query_row(
+        "SELECT min(seq) FROM outbox WHERE state = 'pending' AND seq <= ?1",
+        [threshold],
+        |r| r.get(0),
+    )?;
+    // Never a number the server settled: above acked_seq and above every number it answered
+    // `seq_reused` for (normally at or below acked_seq).
+    let mut next = threshold.saturating_add(1);
+    let mut renumbered = 0;
+    if let Some(first) = first {
+        let rows: Vec<(i64, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT seq, change_json FROM outbox WHERE state = 'pending' AND seq >= ?1
+                 ORDER BY seq",
+            )?;
+            stmt.query_map([first], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        // Above every change that keeps its number.
+        let kept_max: i64 = tx.query_row(
+            "SELECT COALESCE(max(seq), 0) FROM outbox WHERE NOT (state = 'pending' AND seq >= ?1)",
+            [first],
+            |r| r.get(0),
+        )?;
+        next = next.max(kept_max + 1);
+        // Out of the way first (new and old numbers of the moved changes may overlap).
+        tx.execute(
+            "UPDATE outbox SET seq = -seq WHERE state = 'pending' AND seq >= ?1",
+            [first],
+        )?;
+        for (old, json) in rows {
+            let mut change: Change = serde_json::from_str(&json)?;
+            change.seq = u64::try_from(next).map_err(|_| StoreError::Corrupt("seq".into()))?;
+            tx.prepare_cached(
+                "UPDATE outbox SET seq = ?2, change_json = ?3, rejection_json = NULL
+                 WHERE seq = ?1",
+            )?
+            .execute(params![-old, next, serde_json::to_string(&change)?])?;
+            next += 1;
+            renumbered += 1;
+        }
+    }
+    tx.execute(
+        "UPDATE device_state SET next_seq = max(next_seq, ?1) WHERE id = 1",
+        [next],
+    )?;
+    Ok(renumbered)
 }
 
 /// After a `clock_ahead` refusal: moves the clock back (never below what it observed) and
@@ -158,6 +257,16 @@ fn restamp_pending(
         };
         let new = change.stamp();
         moved.insert(old, new);
+        // A pending review names a losing stamp that may itself have moved.
+        if change.kind == sync_protocol::EntityKind::ConflictReview
+            && let Some(serde_json::Value::String(l)) = change.body.get("loser")
+            && let Ok(l) = l.parse::<Stamp>()
+            && let Some(n) = moved.get(&l)
+        {
+            change
+                .body
+                .insert("loser".into(), serde_json::Value::String(n.to_string()));
+        }
         let (id, oh, nh, dev) = (
             change.id.to_string(),
             old.hlc.to_string(),
@@ -175,18 +284,32 @@ fn restamp_pending(
                      WHERE record_id = ?1 AND hlc = ?2 AND device = ?4",
                     params![id, oh, nh, dev, serde_json::to_string(&change.base)?],
                 )?;
-                // Later edits (of this device, also being re-stamped) that named the old stamp.
-                tx.execute(
-                    "UPDATE field_edits SET base = ?2 WHERE base = ?1",
-                    params![old.to_string(), new.to_string()],
-                )?;
+                // Later edits of this record (of this device, also being re-stamped) that
+                // named the old stamp. A base names a stamp of the same record: the record id
+                // keeps this an indexed update.
+                tx.prepare_cached(
+                    "UPDATE field_edits SET base = ?2 WHERE record_id = ?3 AND base = ?1",
+                )?
+                .execute(params![old.to_string(), new.to_string(), id])?;
                 dirty.insert((change.id, change.kind));
             }
             Class::Fact => {
-                tx.execute(
-                    "UPDATE facts SET made_hlc = ?3 WHERE id = ?1 AND made_hlc = ?2 AND made_device = ?4",
-                    params![id, oh, nh, dev],
-                )?;
+                // A fact without a `date` is dated by its stamp; a review's body may have
+                // changed (its loser moved).
+                let date = if change.tombstone || change.body.contains_key("date") {
+                    None
+                } else {
+                    Some(crate::apply::stamp_date(tx, change.hlc)?)
+                };
+                let body = (!change.tombstone)
+                    .then(|| serde_json::to_string(&change.body))
+                    .transpose()?;
+                tx.prepare_cached(
+                    "UPDATE facts SET made_hlc = ?3, date = COALESCE(?5, date),
+                         body_json = COALESCE(?6, body_json)
+                     WHERE id = ?1 AND made_hlc = ?2 AND made_device = ?4",
+                )?
+                .execute(params![id, oh, nh, dev, date, body])?;
                 tx.execute(
                     "UPDATE fact_tombstones SET hlc = ?3 WHERE record_id = ?1 AND hlc = ?2 AND device = ?4",
                     params![id, oh, nh, dev],

@@ -48,7 +48,8 @@ impl Store {
     pub fn places(&self, level: PlaceLevel, within: Option<&str>) -> Result<Vec<Place>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT code, level, name, parent FROM places
-             WHERE level = ?1 AND (?2 IS NULL OR code = ?2 OR code LIKE ?2 || '.%')
+             WHERE level = ?1
+               AND (?2 IS NULL OR code = ?2 OR substr(code, 1, length(?2) + 1) = ?2 || '.')
              ORDER BY name",
         )?;
         let rows = stmt.query_map(params![level_str(level)?, within], |r| {

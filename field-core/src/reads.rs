@@ -167,6 +167,43 @@ pub struct SyncCounts {
     pub last_push_ms: Option<u64>,
 }
 
+/// What identifies a conflict for ever: the record, the field (`_deleted` for an overridden
+/// deletion) and the losing stamp, exactly what a `conflict_review` fact names. Stable while
+/// the record is merged again and again (its winner may change; the key does not).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+pub struct ConflictKey {
+    pub record: RecordId,
+    pub field: String,
+    pub loser: sync_protocol::Stamp,
+}
+
+impl ConflictKey {
+    pub fn of(c: &sync_protocol::Conflict) -> Self {
+        let (field, loser) = c.subject();
+        Self {
+            record: c.record,
+            field: field.to_string(),
+            loser,
+        }
+    }
+}
+
+/// SQL: the conflict row `c` has a live `conflict_review` fact.
+pub(crate) const REVIEWED: &str = "EXISTS (
+    SELECT 1 FROM facts r WHERE r.subject = c.record_id AND r.kind = 'conflict_review'
+      AND r.deleted = 0
+      AND json_extract(r.body_json, '$.field') = c.field
+      AND json_extract(r.body_json, '$.loser') = c.loser_hlc || '.' || c.loser_device)";
+
+/// The persons whose facts show in `?1`'s timeline: the person and every record merged into
+/// them, through chains (A kept B, B kept C). Column `id`.
+pub(crate) const MERGED_INTO: &str = "WITH RECURSIVE merged(id) AS (
+        SELECT ?1
+        UNION
+        SELECT f.subject FROM facts f JOIN merged m ON f.person = m.id
+         WHERE f.kind = 'person_merge' AND f.deleted = 0 AND f.subject IS NOT NULL)
+    SELECT id FROM merged";
+
 fn rid(s: &str) -> Result<RecordId> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("record id {s:?}")))
@@ -222,12 +259,13 @@ impl Store {
         let person = self.person(id)?;
         let mut merged_from = Vec::new();
         {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT subject FROM facts WHERE kind = 'person_merge' AND person = ?1 AND deleted = 0",
-            )?;
+            let mut stmt = self.conn.prepare_cached(MERGED_INTO)?;
             let rows = stmt.query_map([id.to_string()], |r| r.get::<_, String>(0))?;
             for r in rows {
-                merged_from.push(rid(&r?)?);
+                let m = rid(&r?)?;
+                if m != id {
+                    merged_from.push(m);
+                }
             }
         }
         let mut ids: Vec<String> = vec![id.to_string()];
@@ -361,11 +399,7 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let open: i64 = self.conn.query_row(
-            "SELECT count(*) FROM conflicts c WHERE NOT EXISTS (
-                 SELECT 1 FROM facts r WHERE r.kind = 'conflict_review' AND r.subject = c.record_id
-                   AND r.deleted = 0
-                   AND json_extract(r.body_json, '$.field') = c.field
-                   AND json_extract(r.body_json, '$.loser') = c.loser_hlc || '.' || c.loser_device)",
+            &format!("SELECT count(*) FROM conflicts c WHERE NOT {REVIEWED}"),
             [],
             |r| r.get(0),
         )?;
@@ -379,16 +413,38 @@ impl Store {
         })
     }
 
-    /// Conflicts waiting for review: `(conflict id, conflict)`.
-    pub fn conflicts(&self) -> Result<Vec<(i64, sync_protocol::Conflict)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, conflict_json FROM conflicts ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    /// Conflicts waiting for review (reviewed ones are left out), oldest first, each with
+    /// the key [`Store::review_conflict`] takes.
+    pub fn conflicts(&self) -> Result<Vec<(ConflictKey, sync_protocol::Conflict)>> {
+        self.conflicts_where(&format!("NOT {REVIEWED}"))
+    }
+
+    /// Every conflict this tablet holds, reviewed or not, with whether it was reviewed.
+    pub fn all_conflicts(&self) -> Result<Vec<(ConflictKey, sync_protocol::Conflict, bool)>> {
+        let reviewed: std::collections::BTreeSet<ConflictKey> = self
+            .conflicts_where(REVIEWED)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        Ok(self
+            .conflicts_where("1")?
+            .into_iter()
+            .map(|(k, c)| {
+                let r = reviewed.contains(&k);
+                (k, c, r)
+            })
+            .collect())
+    }
+
+    fn conflicts_where(&self, filter: &str) -> Result<Vec<(ConflictKey, sync_protocol::Conflict)>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT c.conflict_json FROM conflicts c WHERE {filter} ORDER BY c.id"
+        ))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, json) = row?;
-            out.push((id, serde_json::from_str(&json)?));
+            let c: sync_protocol::Conflict = serde_json::from_str(&row?)?;
+            out.push((ConflictKey::of(&c), c));
         }
         Ok(out)
     }

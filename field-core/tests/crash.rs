@@ -7,6 +7,10 @@
 //! stored cursor names the last page applied, that page is there whole, and nothing of the
 //! next page is.
 //!
+//! It also records push outcomes that re-stamp unsent changes (`clock_ahead`) and saves the
+//! keyring (a guest user added and removed): after each kill every pending change is in the
+//! records under the stamp its outbox row holds, and the keyring opens.
+//!
 //! The child is this same test binary, run with `FIELD_CORE_CRASH_CHILD` set (the
 //! `crash_child` test does nothing otherwise). `FIELD_CORE_CRASH_ITERATIONS` overrides the
 //! number of kills (default 200).
@@ -46,7 +50,7 @@ fn crash_child() {
     };
     let path = std::path::PathBuf::from(path);
     let o = opts(&ManualClock::new(0)).with_clock(Arc::new(SystemClock));
-    let mut store = Store::unlock(&path, "maria", "1234", o).unwrap();
+    let mut store = Store::unlock(&path, "maria", "258046", o).unwrap();
     let child: sync_protocol::RecordId = std::env::var("FIELD_CORE_CRASH_PERSON")
         .unwrap()
         .parse()
@@ -55,7 +59,47 @@ fn crash_child() {
     let mut n = 0u64;
     loop {
         n += 1;
-        let line = if n.is_multiple_of(10) {
+        let line = if n.is_multiple_of(7) {
+            // A push answered: most changes accepted, the last few refused `clock_ahead` by a
+            // server an hour behind this tablet's corrected time: the clock is repaired and
+            // the unsent changes re-stamped, in one transaction.
+            use sync_protocol::{Outcome, PushResponse, RejectCode, Rejection};
+            let pending = store.pending_changes(10_000).unwrap();
+            let hold = pending.len().saturating_sub(4);
+            let outcomes = pending
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i < hold {
+                        Outcome::accepted(c.seq)
+                    } else {
+                        Outcome::rejected(
+                            c.seq,
+                            Rejection::new(RejectCode::ClockAhead, "ahead", None),
+                        )
+                    }
+                })
+                .collect();
+            let wall = field_core::Clock::now_ms(&SystemClock);
+            let physical = store.hybrid_clock().unwrap().physical_ms(wall);
+            let r = store
+                .record_push_outcomes(&PushResponse {
+                    v: 1,
+                    outcomes,
+                    acked_seq: 0,
+                    server_time: physical - 3_600_000,
+                })
+                .unwrap();
+            format!("R {}", r.restamped)
+        } else if n % 5 == 3 {
+            // Keyring saves: a guest user added and removed again.
+            let guest = user(&format!("tamu{n}"));
+            store
+                .add_user(&guest, "739154", field_core::KdfParams::INSECURE_FOR_TESTS)
+                .unwrap();
+            store.remove_user(&guest.username).unwrap();
+            "K".to_string()
+        } else if n.is_multiple_of(10) {
             let next = cursor_page(&store) + 1;
             store
                 .apply_pulled(&page(next), Some(&format!("page-{next}")), None)
@@ -145,7 +189,11 @@ fn killed_writers_lose_nothing_committed() {
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if (line.starts_with("M ") || line.starts_with("H ") || line.starts_with("P "))
+                if (line.starts_with("M ")
+                    || line.starts_with("H ")
+                    || line.starts_with("P ")
+                    || line.starts_with("R ")
+                    || line == "K")
                     && tx.send(line).is_err()
                 {
                     break;
@@ -224,14 +272,29 @@ fn killed_writers_lose_nothing_committed() {
             )
             .unwrap();
         assert_eq!((n, next), (max, max + 1), "iteration {i}");
+        check_pending_matches_records(&s, i);
+        // The keyring is whole: maria opened it above, and it lists her.
+        assert!(
+            Store::local_users(&f.path)
+                .unwrap()
+                .iter()
+                .any(|u| u.username == "maria")
+        );
         all.extend(lines);
         check_time += check_started.elapsed();
         integrity_time += integrity_done;
     }
     // Everything ever reported is still there, exactly once.
     let s = reopen(&f.path, &f.clock);
-    let unique: BTreeSet<&String> = all.iter().collect();
-    assert_eq!(unique.len(), all.len());
+    let records: Vec<&String> = all
+        .iter()
+        .filter(|l| !l.starts_with("R ") && *l != "K")
+        .collect();
+    let unique: BTreeSet<&String> = records.iter().copied().collect();
+    assert_eq!(unique.len(), records.len());
+    let restamps = all.iter().filter(|l| l.starts_with("R ")).count();
+    let keyrings = all.iter().filter(|l| *l == "K").count();
+    assert!(restamps > 0 && keyrings > 0, "{restamps} {keyrings}");
     for line in &all {
         check_line(&s, line, iterations);
     }
@@ -240,7 +303,7 @@ fn killed_writers_lose_nothing_committed() {
         "{killed_mid_run} of {iterations} kills hit a running writer"
     );
     eprintln!(
-        "crash test: {iterations} kills, {} committed writes reported ({pages_seen} pulled pages), {:.1} s (checks {:.1} s, of which reopen+integrity {:.1} s)",
+        "crash test: {iterations} kills, {} committed writes reported ({pages_seen} pulled pages, {restamps} re-stampings, {keyrings} keyring saves), {:.1} s (checks {:.1} s, of which reopen+integrity {:.1} s)",
         all.len(),
         started.elapsed().as_secs_f64(),
         check_time.as_secs_f64(),
@@ -248,9 +311,55 @@ fn killed_writers_lose_nothing_committed() {
     );
 }
 
+/// Every pending change is in the records under the stamp the outbox holds (a re-stamping
+/// is all or nothing), and its row agrees with its JSON.
+fn check_pending_matches_records(s: &Store, i: usize) {
+    let mut stmt = s
+        .connection()
+        .prepare("SELECT seq, hlc, change_json FROM outbox WHERE state = 'pending'")
+        .unwrap();
+    let rows: Vec<(i64, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (seq, hlc, json) in rows {
+        let c: sync_protocol::Change = serde_json::from_str(&json).unwrap();
+        assert_eq!((c.seq as i64, c.hlc.to_string()), (seq, hlc.clone()), "{i}");
+        let (id, dev) = (c.id.to_string(), c.device.to_string());
+        let found: i64 = if c.kind.class() == sync_protocol::Class::Fact {
+            if c.tombstone {
+                continue;
+            }
+            s.connection()
+                .query_row(
+                    "SELECT count(*) FROM facts WHERE id = ?1 AND made_hlc = ?2 AND made_device = ?3",
+                    [&id, &hlc, &dev],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        } else {
+            let n: i64 = s
+                .connection()
+                .query_row(
+                    "SELECT count(*) FROM field_edits WHERE record_id = ?1 AND hlc = ?2 AND device = ?3",
+                    [&id, &hlc, &dev],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            i64::from(n == c.body.len() as i64)
+        };
+        assert_eq!(
+            found, 1,
+            "{i}: seq {seq} not in the records under its stamp"
+        );
+    }
+}
+
 fn check_line(s: &Store, line: &str, i: usize) {
     let mut parts = line.split_whitespace();
     match parts.next() {
+        Some("R") | Some("K") => {}
         Some("M") => {
             let id = parts.next().unwrap();
             assert_eq!(

@@ -293,12 +293,99 @@ fn home_visit_with_panels_screening_and_referral() {
     assert_eq!(t.referrals[0]["status"], "done");
     assert_eq!(t.referrals[0]["outcome"], "TCM negatif");
     assert!(t.entries.iter().any(|e| e.kind == EntityKind::Screening));
-    // Referral status only moves forward, locally too.
-    f.store
+    // Referral status only moves forward: going back is refused, and nothing is written.
+    let pending = outbox_len(&f.store);
+    let err = f
+        .store
         .advance_referral(referral, "made", "2025-11-22", None)
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(
+        invalid_key(err),
+        ("status".into(), "validation.referral_backwards".into())
+    );
+    assert_eq!(outbox_len(&f.store), pending);
     let t = f.store.person_timeline(reg.persons[0]).unwrap();
     assert_eq!(t.referrals[0]["status"], "done");
+}
+
+#[test]
+fn merges_are_followed_through_chains() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let a = reg.persons[2];
+    let mut twin = person("Fransiscus Bria", "male", "2024-05-10");
+    twin.mother = Some(reg.persons[1]);
+    let b = f.store.add_member(reg.household, &twin).unwrap().persons[0];
+    let mut third = person("Fransiskus Brià", "male", "2024-05-10");
+    third.nik = None;
+    let c = f.store.add_member(reg.household, &third).unwrap().persons[0];
+    for (p, d, kg) in [
+        (a, "2025-09-01", 9.9),
+        (b, "2025-10-01", 10.1),
+        (c, "2025-11-01", 10.4),
+    ] {
+        f.store.save_measurement(p, None, d, &weight(kg)).unwrap();
+    }
+    // C was merged into B, then B into A.
+    f.store.merge_persons(b, c, None).unwrap();
+    f.store.merge_persons(a, b, None).unwrap();
+    let t = f.store.person_timeline(a).unwrap();
+    let mut from = t.merged_from.clone();
+    from.sort();
+    let mut want = vec![b, c];
+    want.sort();
+    assert_eq!(from, want);
+    assert_eq!(
+        t.entries
+            .iter()
+            .filter(|e| e.kind == EntityKind::Measurement)
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn a_correction_cannot_move_a_fact() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let m = f
+        .store
+        .save_measurement(reg.persons[2], None, "2025-11-01", &weight(10.1))
+        .unwrap();
+    for (field, value) in [
+        ("person", json!(reg.persons[0].to_string())),
+        ("posyandu", json!("53.04.05.2001.P02")),
+    ] {
+        let mut ch = sync_protocol::Body::new();
+        ch.insert(field.into(), value);
+        let err = f.store.correct_fact(m, ch).unwrap_err();
+        assert_eq!(
+            invalid_key(err),
+            (field.into(), "validation.fact_moved".into())
+        );
+    }
+    // The same person named again is no move.
+    let mut ch = sync_protocol::Body::new();
+    ch.insert("person".into(), json!(reg.persons[2].to_string()));
+    ch.insert("value".into(), json!(10.2));
+    f.store.correct_fact(m, ch).unwrap();
+}
+
+#[test]
+fn the_time_zone_is_a_setting() {
+    let mut f = fixture();
+    assert_eq!(f.store.utc_offset_minutes(), 480);
+    // 2025-11-22 10:00 WITA is still the 22nd in WIB.
+    f.store.set_utc_offset_minutes(420).unwrap();
+    assert_eq!(f.store.today().unwrap().to_string(), "2025-11-22");
+    f.clock.set(T0 - 10 * 3600 * 1000 - 60_000); // 2025-11-21 23:59 WITA = 22:59 WIB
+    assert_eq!(f.store.today().unwrap().to_string(), "2025-11-21");
+    f.store.set_utc_offset_minutes(540).unwrap(); // WIT: 2025-11-22 00:59
+    assert_eq!(f.store.today().unwrap().to_string(), "2025-11-22");
+    assert!(f.store.set_utc_offset_minutes(24 * 60).is_err());
+    drop(f.store);
+    let s = reopen(&f.path, &f.clock);
+    assert_eq!(s.utc_offset_minutes(), 540);
 }
 
 #[test]

@@ -135,3 +135,55 @@ fn due_tasks_for_the_posyandu() {
             .all(|t| t.get("kind").is_some() && t.get("due").is_some())
     );
 }
+
+/// A record health-rules cannot use is reported for its person; their other tasks and every
+/// other person's tasks are still planned.
+#[test]
+fn a_bad_record_is_a_problem_of_one_person_not_of_the_list() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let child = reg.persons[2];
+    let mut sib = person("Maria Bria", "female", "2025-03-01");
+    sib.mother = Some(reg.persons[1]);
+    let sib = f.store.add_member(reg.household, &sib).unwrap().persons[0];
+    // Pulled from another tablet: an immunisation dated before the child's birth.
+    let bad = sync_protocol::Change {
+        id: sync_protocol::RecordId::new_v7(),
+        kind: sync_protocol::EntityKind::Immunisation,
+        device: sync_protocol::DeviceId::new_v7(),
+        seq: 1,
+        hlc: sync_protocol::Hlc {
+            wall_ms: T0 - DAY,
+            counter: 0,
+        },
+        author: sync_protocol::UserId::new_v7(),
+        schema: 1,
+        tombstone: false,
+        supersedes: None,
+        base: Default::default(),
+        body: serde_json::json!({
+            "posyandu": POSYANDU, "person": child.to_string(), "date": "2024-01-01",
+            "vaccine": "BCG"
+        })
+        .as_object()
+        .cloned()
+        .unwrap(),
+    };
+    f.store.apply_pulled(&[bad], None, None).unwrap();
+    let tasks = f
+        .store
+        .due_tasks(POSYANDU, &RuleOptions::default())
+        .unwrap();
+    let mine = tasks.iter().find(|t| t.person.id == child).unwrap();
+    assert!(
+        mine.problems
+            .iter()
+            .any(|p| p["key"] == "immunisation.given_before_birth"),
+        "{:?}",
+        mine.problems
+    );
+    assert!(!mine.tasks.is_empty());
+    let other = tasks.iter().find(|t| t.person.id == sib).unwrap();
+    assert!(other.problems.is_empty());
+    assert!(!other.tasks.is_empty());
+}

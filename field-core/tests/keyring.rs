@@ -13,11 +13,11 @@ use sync_protocol::DeviceId;
 fn wrong_pin_is_refused_offline() {
     let f = fixture();
     drop(f.store);
-    let err = Store::unlock(&f.path, "maria", "9999", opts(&f.clock)).unwrap_err();
+    let err = Store::unlock(&f.path, "maria", "999990", opts(&f.clock)).unwrap_err();
     assert!(matches!(err, StoreError::WrongPin), "{err}");
-    let err = Store::unlock(&f.path, "nobody", "1234", opts(&f.clock)).unwrap_err();
+    let err = Store::unlock(&f.path, "nobody", "258046", opts(&f.clock)).unwrap_err();
     assert!(matches!(err, StoreError::UnknownUser(_)), "{err}");
-    assert!(Store::unlock(&f.path, "maria", "1234", opts(&f.clock)).is_ok());
+    assert!(Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).is_ok());
 }
 
 #[test]
@@ -54,7 +54,7 @@ fn the_file_is_unreadable_without_the_key() {
     // Without the keyring the store cannot be opened at all.
     std::fs::remove_file(keyring::Keyring::path_for(&f.path)).unwrap();
     assert!(matches!(
-        Store::unlock(&f.path, "maria", "1234", opts(&f.clock)),
+        Store::unlock(&f.path, "maria", "258046", opts(&f.clock)),
         Err(StoreError::NotFound(_))
     ));
 }
@@ -64,7 +64,7 @@ fn pin_change_rewraps_only_that_user_and_keeps_the_data() {
     let mut f = fixture();
     let reg = family(&mut f.store);
     f.store
-        .add_user(&user("bidan_rosa"), "5555", KdfParams::INSECURE_FOR_TESTS)
+        .add_user(&user("bidan_rosa"), "739154", KdfParams::INSECURE_FOR_TESTS)
         .unwrap();
     drop(f.store);
     let db_before = std::fs::read(&f.path).unwrap();
@@ -75,8 +75,8 @@ fn pin_change_rewraps_only_that_user_and_keeps_the_data() {
     let err = keyring::change_pin(
         &f.path,
         "maria",
-        "0000",
-        "24680",
+        "000001",
+        "246813",
         KdfParams::INSECURE_FOR_TESTS,
     )
     .unwrap_err();
@@ -84,8 +84,8 @@ fn pin_change_rewraps_only_that_user_and_keeps_the_data() {
     keyring::change_pin(
         &f.path,
         "maria",
-        "1234",
-        "24680",
+        "258046",
+        "246813",
         KdfParams::INSECURE_FOR_TESTS,
     )
     .unwrap();
@@ -98,13 +98,13 @@ fn pin_change_rewraps_only_that_user_and_keeps_the_data() {
     assert_eq!(rosa(&ring_before), rosa(&ring_after));
 
     assert!(matches!(
-        Store::unlock(&f.path, "maria", "1234", opts(&f.clock)),
+        Store::unlock(&f.path, "maria", "258046", opts(&f.clock)),
         Err(StoreError::WrongPin)
     ));
-    let s = Store::unlock(&f.path, "maria", "24680", opts(&f.clock)).unwrap();
+    let s = Store::unlock(&f.path, "maria", "246813", opts(&f.clock)).unwrap();
     assert_eq!(s.household(reg.household).unwrap().members.len(), 3);
     drop(s);
-    let s = Store::unlock(&f.path, "bidan_rosa", "5555", opts(&f.clock)).unwrap();
+    let s = Store::unlock(&f.path, "bidan_rosa", "739154", opts(&f.clock)).unwrap();
     assert_eq!(s.user().username, "bidan_rosa");
     assert_eq!(s.household(reg.household).unwrap().members.len(), 3);
 }
@@ -115,17 +115,17 @@ fn a_second_user_opens_the_same_data_and_authors_their_own_changes() {
     let reg = family(&mut f.store);
     let rosa = user("bidan_rosa");
     f.store
-        .add_user(&rosa, "5555", KdfParams::INSECURE_FOR_TESTS)
+        .add_user(&rosa, "739154", KdfParams::INSECURE_FOR_TESTS)
         .unwrap();
     assert!(matches!(
         f.store
-            .add_user(&rosa, "5555", KdfParams::INSECURE_FOR_TESTS),
+            .add_user(&rosa, "739154", KdfParams::INSECURE_FOR_TESTS),
         Err(StoreError::UserExists(_))
     ));
     drop(f.store);
     let users = Store::local_users(&f.path).unwrap();
     assert_eq!(users.len(), 2);
-    let mut s = Store::unlock(&f.path, "bidan_rosa", "5555", opts(&f.clock)).unwrap();
+    let mut s = Store::unlock(&f.path, "bidan_rosa", "739154", opts(&f.clock)).unwrap();
     s.add_note(
         Some(reg.persons[2]),
         None,
@@ -135,14 +135,32 @@ fn a_second_user_opens_the_same_data_and_authors_their_own_changes() {
     let last = s.pending_changes(100).unwrap().pop().unwrap();
     assert_eq!(last.author, rosa.user_id);
     assert!(matches!(
-        Store::unlock(&f.path, "bidan_rosa", "1234", opts(&f.clock)),
+        Store::unlock(&f.path, "bidan_rosa", "258046", opts(&f.clock)),
         Err(StoreError::WrongPin)
     ));
-    // Removing a user takes their access away.
-    s.remove_user("bidan_rosa").unwrap();
-    drop(s);
+    // Nobody removes themselves (the store they hold would be unopenable next time)...
     assert!(matches!(
-        Store::unlock(&f.path, "bidan_rosa", "5555", opts(&f.clock)),
+        s.remove_user("bidan_rosa"),
+        Err(StoreError::CannotRemoveCurrentUser(_))
+    ));
+    drop(s);
+    // ...but another user can remove them, which takes their access away.
+    let mut s = Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).unwrap();
+    s.remove_user("bidan_rosa").unwrap();
+    // The last user can never be removed.
+    assert!(matches!(
+        s.remove_user("maria"),
+        Err(StoreError::CannotRemoveCurrentUser(_))
+    ));
+    let mut ring = keyring::Keyring::load(&keyring::Keyring::path_for(&f.path)).unwrap();
+    assert!(matches!(
+        ring.remove_user("maria"),
+        Err(StoreError::CannotRemoveLastUser(_))
+    ));
+    drop(s);
+    assert!(Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).is_ok());
+    assert!(matches!(
+        Store::unlock(&f.path, "bidan_rosa", "739154", opts(&f.clock)),
         Err(StoreError::UnknownUser(_))
     ));
 }
@@ -155,9 +173,22 @@ fn bad_pins_and_existing_files_are_refused() {
     let err = Store::create(&path, DeviceId::new_v7(), &user("x"), "12", opts(&clock)).unwrap_err();
     assert_eq!(err.as_validation().unwrap().key, "validation.pin_format");
     assert!(!path.exists());
-    Store::create(&path, DeviceId::new_v7(), &user("x"), "1234", opts(&clock)).unwrap();
+    Store::create(
+        &path,
+        DeviceId::new_v7(),
+        &user("x"),
+        "258046",
+        opts(&clock),
+    )
+    .unwrap();
     assert!(matches!(
-        Store::create(&path, DeviceId::new_v7(), &user("x"), "1234", opts(&clock)),
+        Store::create(
+            &path,
+            DeviceId::new_v7(),
+            &user("x"),
+            "258046",
+            opts(&clock)
+        ),
         Err(StoreError::AlreadyExists(_))
     ));
 }
@@ -169,4 +200,254 @@ fn keyring_holds_no_key_in_the_clear() {
     assert!(text.contains("\"username\": \"maria\""));
     assert!(!text.to_lowercase().contains("\"pin\""));
     assert!(text.contains("\"m_kib\""));
+}
+
+#[test]
+fn pins_must_be_six_digits_and_not_trivial() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let clock = ManualClock::new(T0);
+    for (pin, key) in [
+        ("2580", "validation.pin_format"),
+        ("25804a", "validation.pin_format"),
+        ("111111", "validation.pin_too_simple"),
+        ("123456", "validation.pin_too_simple"),
+        ("654321", "validation.pin_too_simple"),
+        ("8901234", "validation.pin_too_simple"),
+    ] {
+        let err =
+            Store::create(&path, DeviceId::new_v7(), &user("x"), pin, opts(&clock)).unwrap_err();
+        assert_eq!(err.as_validation().unwrap().key, key, "{pin}");
+        assert!(!path.exists());
+    }
+    keyring::check_pin("258046").unwrap();
+    // A PIN change to a trivial PIN is refused too, and nothing changes.
+    let f = fixture();
+    drop(f.store);
+    let err = keyring::change_pin(
+        &f.path,
+        "maria",
+        "258046",
+        "000000",
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.as_validation().unwrap().key,
+        "validation.pin_too_simple"
+    );
+    assert!(Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).is_ok());
+}
+
+#[test]
+fn wrong_pins_bring_growing_delays_and_a_right_one_clears_them() {
+    let f = fixture();
+    drop(f.store);
+    for _ in 0..keyring::FREE_ATTEMPTS {
+        assert!(matches!(
+            Store::unlock(&f.path, "maria", "999990", opts(&f.clock)),
+            Err(StoreError::WrongPin)
+        ));
+    }
+    // The next wrong PIN starts the delays...
+    assert!(matches!(
+        Store::unlock(&f.path, "maria", "999990", opts(&f.clock)),
+        Err(StoreError::WrongPin)
+    ));
+    // ...during which even the right PIN is not tried.
+    match Store::unlock(&f.path, "maria", "258046", opts(&f.clock)) {
+        Err(StoreError::PinLocked { retry_after_ms }) => assert_eq!(retry_after_ms, 30_000),
+        other => panic!("{other:?}"),
+    }
+    f.clock.advance(30_000);
+    assert!(matches!(
+        Store::unlock(&f.path, "maria", "999990", opts(&f.clock)),
+        Err(StoreError::WrongPin)
+    ));
+    match Store::unlock(&f.path, "maria", "258046", opts(&f.clock)) {
+        Err(StoreError::PinLocked { retry_after_ms }) => assert_eq!(retry_after_ms, 60_000),
+        other => panic!("{other:?}"),
+    }
+    // Another user of the tablet is not slowed down by it.
+    // (Only maria exists here; the counter is per username.)
+    assert!(keyring::delay_after(100) <= 3_600_000);
+    f.clock.advance(60_000);
+    assert!(Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).is_ok());
+    // Cleared: the next wrong PIN is a free one again.
+    assert!(matches!(
+        Store::unlock(&f.path, "maria", "999990", opts(&f.clock)),
+        Err(StoreError::WrongPin)
+    ));
+    assert!(Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).is_ok());
+    // Wrong old PINs of a PIN change count too.
+    for _ in 0..=keyring::FREE_ATTEMPTS {
+        let _ = keyring::change_pin(
+            &f.path,
+            "maria",
+            "999990",
+            "246813",
+            KdfParams::INSECURE_FOR_TESTS,
+        );
+    }
+    let attempts = keyring::PinAttempts::load(&keyring::attempts_path(&f.path));
+    assert_eq!(attempts.users["maria"].failures, keyring::FREE_ATTEMPTS + 1);
+}
+
+#[test]
+fn role_and_kdf_parameters_are_bound_and_bounded() {
+    let f = fixture();
+    drop(f.store);
+    let path = keyring::Keyring::path_for(&f.path);
+    let original = std::fs::read_to_string(&path).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+        f(&mut v["users"][0]);
+        std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    };
+    // A kader made a bidan by editing the file: the key no longer opens.
+    edit(&|u| u["role"] = "bidan".into());
+    assert!(matches!(
+        Store::unlock(&f.path, "maria", "258046", opts(&f.clock)),
+        Err(StoreError::WrongPin)
+    ));
+    // Cheaper parameters written in: the same.
+    edit(&|u| u["kdf"]["t"] = 2.into());
+    assert!(matches!(
+        Store::unlock(&f.path, "maria", "258046", opts(&f.clock)),
+        Err(StoreError::WrongPin)
+    ));
+    // A huge memory cost is refused before Argon2id runs (no 4 TiB allocation).
+    edit(&|u| u["kdf"]["m_kib"] = u32::MAX.into());
+    assert!(matches!(
+        Store::unlock(&f.path, "maria", "258046", opts(&f.clock)),
+        Err(StoreError::KeyringCorrupt(_))
+    ));
+    edit(&|u| u["kdf"]["p"] = 0.into());
+    assert!(matches!(
+        Store::unlock(&f.path, "maria", "258046", opts(&f.clock)),
+        Err(StoreError::KeyringCorrupt(_))
+    ));
+    std::fs::write(&path, &original).unwrap();
+    std::fs::remove_file(keyring::attempts_path(&f.path)).unwrap();
+    assert!(Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).is_ok());
+}
+
+#[test]
+fn the_raw_key_is_in_no_file() {
+    let mut f = fixture();
+    family(&mut f.store);
+    drop(f.store);
+    let ring = keyring::Keyring::load(&keyring::Keyring::path_for(&f.path)).unwrap();
+    let (_, key) = ring.unlock("maria", "258046").unwrap();
+    let raw = key.expose_for_tests();
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = f.path.parent().unwrap();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
+        assert!(!bytes.windows(32).any(|w| w == raw));
+        let lower = String::from_utf8_lossy(&bytes).to_lowercase();
+        assert!(!lower.contains(&hex));
+    }
+    assert!(files >= 2);
+}
+
+#[test]
+fn a_database_without_keyring_is_moved_aside_not_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let clock = ManualClock::new(T0);
+    std::fs::write(&path, b"someone's data").unwrap();
+    let s = Store::create(
+        &path,
+        DeviceId::new_v7(),
+        &user("x"),
+        "258046",
+        opts(&clock),
+    )
+    .unwrap();
+    drop(s);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let aside = names
+        .iter()
+        .find(|n| n.starts_with("a.db.orphaned-"))
+        .unwrap_or_else(|| panic!("{names:?}"));
+    assert_eq!(
+        std::fs::read(dir.path().join(aside)).unwrap(),
+        b"someone's data"
+    );
+    // No temporary database or keyring file is left behind.
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains(".creating-") && !n.contains(".tmp-")),
+        "{names:?}"
+    );
+    assert!(Store::unlock(&path, "x", "258046", opts(&clock)).is_ok());
+}
+
+#[test]
+fn a_stale_user_row_with_a_new_id_does_not_block_unlock() {
+    let mut f = fixture();
+    // The server re-created maria: same username, new id. The tablet's keyring got the new
+    // entry (PIN re-set), the database still has the old row.
+    let maria = f.store.user().clone();
+    f.store
+        .add_user(&user("bidan_rosa"), "739154", KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    drop(f.store);
+    let mut s = Store::unlock(&f.path, "bidan_rosa", "739154", opts(&f.clock)).unwrap();
+    s.remove_user("maria").unwrap();
+    let mut new_maria = user("maria");
+    new_maria.display_name = maria.display_name.clone();
+    s.add_user(&new_maria, "258046", KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    // As a database copied from before the re-creation would hold it.
+    s.connection()
+        .execute(
+            "UPDATE users SET id = ?1 WHERE username = 'maria'",
+            [maria.user_id.to_string()],
+        )
+        .unwrap();
+    drop(s);
+    let s = Store::unlock(&f.path, "maria", "258046", opts(&f.clock)).unwrap();
+    assert_eq!(s.user().user_id, new_maria.user_id);
+    let n: i64 = s
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM users WHERE username = 'maria'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn sqlcipher_settings_are_pinned() {
+    let f = fixture();
+    let get = |c: &rusqlite::Connection, p: &str| -> String {
+        c.query_row(&format!("PRAGMA {p}"), [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{p}: {e}"))
+    };
+    // The SQLCipher 4 format (cipher_compatibility = 4 has no getter; its settings do).
+    let c = f.store.connection();
+    assert_eq!(get(c, "cipher_hmac_algorithm"), "HMAC_SHA512");
+    assert_eq!(get(c, "cipher_page_size"), "4096");
+    // Memory wiping is off by default (its cost: see OpenOptions::memory_security) and works
+    // in this build when asked for.
+    assert_eq!(get(c, "cipher_memory_security"), "0");
+    drop(f.store);
+    let s = Store::unlock(
+        &f.path,
+        "maria",
+        "258046",
+        opts(&f.clock).with_memory_security(true),
+    )
+    .unwrap();
+    assert_eq!(get(s.connection(), "cipher_memory_security"), "1");
 }

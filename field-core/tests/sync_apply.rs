@@ -132,15 +132,499 @@ fn a_pulled_edit_merges_per_field_with_an_unsynced_local_edit() {
     f.store.apply_pulled(&[old], Some("c2"), None).unwrap();
     assert_eq!(f.store.person(p).unwrap().values["phone"], "0813");
 
-    // A supervisor reviews the conflict.
-    let (cid, _) = f.store.conflicts().unwrap()[0].clone();
+    // A supervisor reviews the conflict: it leaves the review list (and the count).
+    let (key, _) = f.store.conflicts().unwrap()[0].clone();
     f.store
-        .review_conflict(cid, false, Some("nama sesuai KK"))
+        .review_conflict(&key, false, Some("nama sesuai KK"))
         .unwrap();
+    assert!(f.store.conflicts().unwrap().iter().all(|(k, _)| *k != key));
     assert_eq!(
         f.store.sync_counts().unwrap().open_conflicts,
-        f.store.conflicts().unwrap().len() as u64 - 1
+        f.store.conflicts().unwrap().len() as u64
     );
+    let all = f.store.all_conflicts().unwrap();
+    assert!(all.iter().any(|(k, _, reviewed)| *k == key && *reviewed));
+}
+
+/// A conflict keeps its key and its row while the record is merged again; reviewing by key
+/// reviews exactly that conflict.
+#[test]
+fn conflicts_are_stable_across_refreshes() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let p = reg.persons[0];
+    let created = person_change(&f.store, p);
+    let other = DeviceId::new_v7();
+    // Two conflicts on one record: name and phone.
+    f.clock.advance(60_000);
+    f.store
+        .update_person(
+            p,
+            json!({"name": "Yohanes Bere", "phone": "0812"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        )
+        .unwrap();
+    let local = f.store.pending_changes(1000).unwrap().pop().unwrap();
+    let pulled = edit(
+        p,
+        EntityKind::Person,
+        other,
+        1,
+        hlc(local.hlc.wall_ms + 5_000),
+        json!({"name": "Yohanes Bria Bere", "phone": "0899"}),
+        &[("name", created.stamp())],
+    );
+    f.store.apply_pulled(&[pulled], None, None).unwrap();
+    let rows = |s: &field_core::Store| -> Vec<(i64, String)> {
+        let mut st = s
+            .connection()
+            .prepare("SELECT id, field FROM conflicts ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let before = rows(&f.store);
+    let keys: Vec<_> = f
+        .store
+        .conflicts()
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys.len(), 2);
+    // More merges of the record (another field, then a new winner of `name`).
+    for (seq, body) in [
+        (2, json!({"rt": "004"})),
+        (3, json!({"name": "Yohanes B. Bere"})),
+    ] {
+        let c = edit(
+            p,
+            EntityKind::Person,
+            other,
+            seq,
+            hlc(local.hlc.wall_ms + 10_000 * seq),
+            body,
+            &[],
+        );
+        f.store.apply_pulled(&[c], None, None).unwrap();
+    }
+    let after = rows(&f.store);
+    // The rows of the two original conflicts are the same rows (a new one may be added:
+    // the earlier pulled name now lost too).
+    for r in &before {
+        assert!(after.contains(r), "{before:?} -> {after:?}");
+    }
+    let now: Vec<_> = f
+        .store
+        .conflicts()
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for k in &keys {
+        assert!(now.contains(k));
+    }
+    // Reviewing the phone conflict reviews it, not another one.
+    let phone = keys.iter().find(|k| k.field == "phone").unwrap();
+    f.store.review_conflict(phone, true, None).unwrap();
+    let open: Vec<_> = f
+        .store
+        .conflicts()
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!open.contains(phone));
+    assert!(open.iter().any(|k| k.field == "name"));
+    assert_eq!(f.store.person(p).unwrap().values["phone"], "0812");
+}
+
+#[test]
+fn use_loser_of_an_overridden_deletion_deletes_the_record() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let p = reg.persons[0];
+    let created = person_change(&f.store, p);
+    f.clock.advance(10_000);
+    f.store
+        .update_person(p, json!({"phone": "0812"}).as_object().cloned().unwrap())
+        .unwrap();
+    let mut t = edit(
+        p,
+        EntityKind::Person,
+        DeviceId::new_v7(),
+        1,
+        hlc(created.hlc.wall_ms + 20_000),
+        json!({}),
+        &[],
+    );
+    t.tombstone = true;
+    t.base = created
+        .body
+        .keys()
+        .map(|k| (k.clone(), created.stamp()))
+        .collect();
+    f.store.apply_pulled(&[t], None, None).unwrap();
+    let (key, _) = f
+        .store
+        .conflicts()
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k.field == "_deleted")
+        .unwrap();
+    f.store.review_conflict(&key, true, None).unwrap();
+    assert_eq!(f.store.household(reg.household).unwrap().members.len(), 2);
+    assert!(f.store.conflicts().unwrap().is_empty());
+    let last = f.store.pending_changes(100).unwrap();
+    assert!(last.iter().any(|c| c.id == p && c.tombstone));
+}
+
+fn weight_input() -> field_core::MeasurementInput {
+    field_core::MeasurementInput {
+        kind: "weight".into(),
+        value: 10.5,
+        unit: "kg".into(),
+        position: None,
+        measured_by: None,
+    }
+}
+
+/// A tablet restored from a backup: the server settled seq numbers this tablet reuses for
+/// new work. Nothing of that work is lost; it is renumbered above `acked_seq`, in order.
+#[test]
+fn a_restored_tablet_renumbers_instead_of_losing_new_work() {
+    use sync_protocol::{Outcome, PushResponse, RejectCode, Rejection};
+    let mut f = fixture();
+    let reg = family(&mut f.store); // seq 1..4
+    let m = f
+        .store
+        .save_measurement(reg.persons[2], None, "2025-11-22", &weight_input())
+        .unwrap(); // seq 5
+    let before = f.store.pending_changes(100).unwrap();
+    assert_eq!(before.last().unwrap().seq, 5);
+    // status: the server has settled up to 7 (from before the restore).
+    let n = f.store.record_status(7).unwrap();
+    assert_eq!(n, 5);
+    let after = f.store.pending_changes(100).unwrap();
+    assert_eq!(
+        after.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        vec![8, 9, 10, 11, 12]
+    );
+    for (a, b) in before.iter().zip(&after) {
+        assert_eq!((a.id, a.hlc), (b.id, b.hlc));
+    }
+    // The next change continues after them; a second status changes nothing.
+    assert_eq!(f.store.record_status(7).unwrap(), 0);
+    f.store
+        .save_measurement(reg.persons[2], None, "2025-11-21", &weight_input())
+        .unwrap();
+    assert_eq!(
+        f.store.pending_changes(100).unwrap().last().unwrap().seq,
+        13
+    );
+
+    // Without a status first: the push answers seq_reused. The change stays, in the
+    // records and pending, under a new number.
+    let mut g = fixture();
+    let reg = family(&mut g.store);
+    let m2 = g
+        .store
+        .save_measurement(reg.persons[2], None, "2025-11-22", &weight_input())
+        .unwrap();
+    let pending = g.store.pending_changes(100).unwrap();
+    let mut outcomes: Vec<Outcome> = pending[..4]
+        .iter()
+        .map(|c| Outcome::accepted(c.seq))
+        .collect();
+    outcomes.push(Outcome::rejected(
+        pending[4].seq,
+        Rejection::new(RejectCode::SeqReused, "reused", Some("seq")),
+    ));
+    let r = g
+        .store
+        .record_push_outcomes(&PushResponse {
+            v: 1,
+            outcomes,
+            acked_seq: 5,
+            server_time: T0,
+        })
+        .unwrap();
+    assert_eq!((r.sent, r.rejected, r.renumbered), (4, 0, 1));
+    let left = g.store.pending_changes(100).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].id, left[0].seq), (m2, 6));
+    let t = g.store.person_timeline(reg.persons[2]).unwrap();
+    assert!(t.entries.iter().any(|e| e.id == m2));
+    assert_eq!(g.store.sync_counts().unwrap().rejected, 0);
+    let _ = m;
+
+    // Renumbered numbers stay gapless above acked_seq, even when they overlap the old ones:
+    // the server's acked_seq only advances over consecutive numbers.
+    let mut h = fixture();
+    family(&mut h.store); // seq 1..4
+    assert_eq!(h.store.record_status(2).unwrap(), 4);
+    assert_eq!(
+        h.store
+            .pending_changes(100)
+            .unwrap()
+            .iter()
+            .map(|c| c.seq)
+            .collect::<Vec<_>>(),
+        vec![3, 4, 5, 6]
+    );
+}
+
+/// A change of a newer body schema is kept as received, not merged, and its record is
+/// read-only here.
+#[test]
+fn a_newer_schema_change_is_kept_as_received_and_not_merged() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let p = reg.persons[0];
+    let created = person_change(&f.store, p);
+    let mut c = edit(
+        p,
+        EntityKind::Person,
+        DeviceId::new_v7(),
+        1,
+        hlc(created.hlc.wall_ms + 60_000),
+        json!({"name": "Yohanes v2", "new_field": {"x": 1}}),
+        &[("name", created.stamp())],
+    );
+    c.schema = 2;
+    let r = f
+        .store
+        .apply_pulled(std::slice::from_ref(&c), None, None)
+        .unwrap();
+    assert_eq!((r.applied, r.newer_schema), (0, 1));
+    assert_eq!(f.store.person(p).unwrap().name, "Yohanes Bria");
+    assert!(f.store.needs_newer_app(p).unwrap());
+    let stored: String = f
+        .store
+        .connection()
+        .query_row("SELECT change_json FROM future_changes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Change>(&stored).unwrap(), c);
+    let err = f
+        .store
+        .update_person(p, json!({"phone": "0812"}).as_object().cloned().unwrap())
+        .unwrap_err();
+    assert!(matches!(err, field_core::StoreError::NeedsNewerApp { id } if id == p));
+    assert_eq!(err.message_key(), Some("validation.needs_newer_app"));
+    // Other records are not affected.
+    f.store
+        .update_person(
+            reg.persons[1],
+            json!({"phone": "0812"}).as_object().cloned().unwrap(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn pull_cursors_are_kept_per_scope_and_refused_changes_recorded() {
+    use sync_protocol::{PlaceLevel, PullResponse, Scope};
+    let mut f = fixture();
+    let page = |cursor: &str, changes: Vec<Change>| PullResponse {
+        v: 1,
+        changes,
+        cursor: cursor.into(),
+        has_more: false,
+        server_time: T0,
+    };
+    f.store
+        .set_scope(&Scope {
+            level: PlaceLevel::Posyandu,
+            place: POSYANDU.into(),
+        })
+        .unwrap();
+    f.store.apply_pull_page(&page("s1", vec![])).unwrap();
+    assert_eq!(f.store.pull_cursor().unwrap().as_deref(), Some("s1"));
+    assert_eq!(
+        f.store
+            .pull_cursor_for("posyandu:53.04.05.2001.P01")
+            .unwrap()
+            .as_deref(),
+        Some("s1")
+    );
+    // Another scope (a bidan of the desa on the same tablet) has its own cursor.
+    f.store
+        .apply_pull_page_for_scope("desa:53.04.05.2001", &page("d7", vec![]))
+        .unwrap();
+    assert_eq!(f.store.pull_cursor().unwrap().as_deref(), Some("s1"));
+    assert_eq!(
+        f.store
+            .pull_cursor_for("desa:53.04.05.2001")
+            .unwrap()
+            .as_deref(),
+        Some("d7")
+    );
+    // A pulled change whose id is known with another kind is recorded, and the cursor moves.
+    let reg = family(&mut f.store);
+    let mut bad = edit(
+        reg.household,
+        EntityKind::Person,
+        DeviceId::new_v7(),
+        1,
+        hlc(T0 + 1000),
+        json!({"name": "X"}),
+        &[],
+    );
+    bad.schema = 1;
+    let r = f
+        .store
+        .apply_pull_page(&page("s2", vec![bad.clone()]))
+        .unwrap();
+    assert_eq!(r.skipped.len(), 1);
+    assert_eq!(f.store.pull_cursor().unwrap().as_deref(), Some("s2"));
+    let refused = f.store.refused_pulls().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].0, bad);
+    assert!(refused[0].1.contains("kind mismatch"));
+}
+
+/// Re-stamping after clock_ahead also moves what names the old stamps: a pending review's
+/// loser, and the date of a fact dated by its stamp.
+#[test]
+fn restamping_rewrites_review_losers_and_stamp_dates() {
+    use sync_protocol::{Outcome, PushResponse, RejectCode, Rejection};
+    let mut f = fixture();
+    f.clock.set(T0 + 365 * DAY);
+    let reg = family(&mut f.store);
+    let p = reg.persons[0];
+    let created = person_change(&f.store, p);
+    f.store
+        .update_person(
+            p,
+            json!({"name": "Yohanes Bere"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        )
+        .unwrap();
+    let local = f.store.pending_changes(100).unwrap().pop().unwrap();
+    // A pulled edit (accepted by the server at its time) loses to the local one, a year
+    // ahead; the supervisor reviews that conflict here.
+    let _ = created;
+    let pulled = edit(
+        p,
+        EntityKind::Person,
+        DeviceId::new_v7(),
+        1,
+        hlc(T0 + 60_000),
+        json!({"name": "Yohanes Bria Bere"}),
+        &[],
+    );
+    f.store.apply_pulled(&[pulled], None, None).unwrap();
+    let (key, _) = f.store.conflicts().unwrap()[0].clone();
+    f.store.review_conflict(&key, false, None).unwrap();
+    let _ = local;
+    let before = f.store.pending_changes(100).unwrap();
+    let resp = PushResponse {
+        v: 1,
+        outcomes: before
+            .iter()
+            .map(|c| {
+                Outcome::rejected(c.seq, Rejection::new(RejectCode::ClockAhead, "ahead", None))
+            })
+            .collect(),
+        acked_seq: 0,
+        server_time: T0 + 120_000,
+    };
+    let r = f.store.record_push_outcomes(&resp).unwrap();
+    assert_eq!(r.restamped, before.len());
+    let after = f.store.pending_changes(100).unwrap();
+    // The review fact has no `date`: its date follows its new stamp (today, not next year).
+    let review = after
+        .iter()
+        .find(|c| c.kind == EntityKind::ConflictReview)
+        .unwrap();
+    let date: String = f
+        .store
+        .connection()
+        .query_row(
+            "SELECT date FROM facts WHERE id = ?1",
+            [review.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(date, "2025-11-22");
+    // The review named the pulled stamp, which did not move.
+    let loser = review.body["loser"].as_str().unwrap().to_string();
+    let exists: i64 = f
+        .store
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM field_edits WHERE hlc || '.' || device = ?1",
+            [&loser],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(exists, 1);
+    // A review of our own (moved) edit is rewritten to the new stamp.
+    let mut g = fixture();
+    g.clock.set(T0 + 365 * DAY);
+    let reg = family(&mut g.store);
+    let p = reg.persons[0];
+    let created = person_change(&g.store, p);
+    // A pulled edit from the future (server-trusted) beats our edit: ours loses.
+    let pulled = edit(
+        p,
+        EntityKind::Person,
+        DeviceId::new_v7(),
+        1,
+        hlc(T0 + 366 * DAY),
+        json!({"name": "Yohanes Bria Bere"}),
+        &[("name", created.stamp())],
+    );
+    g.store
+        .update_person(
+            p,
+            json!({"name": "Yohanes Bere"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        )
+        .unwrap();
+    let ours = g.store.pending_changes(100).unwrap().pop().unwrap();
+    g.store.apply_pulled(&[pulled], None, None).unwrap();
+    let (key, _) = g.store.conflicts().unwrap()[0].clone();
+    assert_eq!(key.loser, ours.stamp());
+    g.store.review_conflict(&key, false, None).unwrap();
+    let before = g.store.pending_changes(100).unwrap();
+    let resp = PushResponse {
+        v: 1,
+        outcomes: before
+            .iter()
+            .map(|c| {
+                Outcome::rejected(c.seq, Rejection::new(RejectCode::ClockAhead, "ahead", None))
+            })
+            .collect(),
+        acked_seq: 0,
+        server_time: T0,
+    };
+    g.store.record_push_outcomes(&resp).unwrap();
+    let after = g.store.pending_changes(100).unwrap();
+    let moved = after.iter().find(|c| c.seq == ours.seq).unwrap();
+    assert_ne!(moved.stamp(), ours.stamp());
+    let review = after
+        .iter()
+        .find(|c| c.kind == EntityKind::ConflictReview)
+        .unwrap();
+    assert_eq!(review.body["loser"], json!(moved.stamp().to_string()));
+    let stored: String = g
+        .store
+        .connection()
+        .query_row(
+            "SELECT json_extract(body_json, '$.loser') FROM facts WHERE id = ?1",
+            [review.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, moved.stamp().to_string());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use crate::error::Result;
 use crate::messages::{Key, invalid};
+use crate::reads::ConflictKey;
 use crate::store::{Draft, Store};
 use crate::validate;
 use rusqlite::OptionalExtension;
@@ -54,6 +55,22 @@ impl Store {
                 return Err(invalid("id", Key::AlreadyCorrected, &[]).into());
             }
             let mut body = crate::apply::fact_body(&body)?;
+            // A correction fixes what was recorded, not whom or where: moving a fact to
+            // another person or posyandu is a different record (retract and record again).
+            for field in [
+                "person",
+                "posyandu",
+                "kept",
+                "merged",
+                "pregnancy",
+                "referral",
+            ] {
+                if let Some(v) = changes.get(field)
+                    && body.get(field) != Some(v)
+                {
+                    return Err(invalid(field, Key::FactMoved, &[]).into());
+                }
+            }
             for (k, v) in changes {
                 if v.is_null() {
                     body.remove(&k);
@@ -150,27 +167,34 @@ impl Store {
         })
     }
 
-    /// A supervisor's decision on a conflict: keep the winner, or use the losing value (which
-    /// is then written as a new edit that has seen both).
+    /// A supervisor's decision on a conflict, named by its [`ConflictKey`] (record, field,
+    /// losing stamp: the same conflict whatever merges happened since it was listed). Keep the
+    /// winner, or use the loser: for a field, the losing value is written as a new edit that
+    /// has seen the winner; for an overridden deletion (`_deleted`), the record is deleted
+    /// with a tombstone that saw every current value. Either way a `conflict_review` fact
+    /// records the decision, and the conflict leaves [`Store::conflicts`].
     pub fn review_conflict(
         &mut self,
-        conflict_id: i64,
+        conflict: &ConflictKey,
         use_loser: bool,
         note: Option<&str>,
     ) -> Result<RecordId> {
         self.write(|w| {
-            let (record, kind, field, loser, json): (String, String, String, String, String) =
+            let (kind, json): (String, String) =
                 w.tx.query_row(
-                    "SELECT record_id, kind, field, loser_hlc || '.' || loser_device, conflict_json
-                     FROM conflicts WHERE id = ?1",
-                    [conflict_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    "SELECT kind, conflict_json FROM conflicts
+                     WHERE record_id = ?1 AND field = ?2 AND loser_hlc = ?3 AND loser_device = ?4",
+                    [
+                        conflict.record.to_string(),
+                        conflict.field.clone(),
+                        conflict.loser.hlc.to_string(),
+                        conflict.loser.device.to_string(),
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
                 .ok_or_else(|| invalid("conflict", Key::UnknownRecord, &[]))?;
-            let rid: RecordId = record
-                .parse()
-                .map_err(|_| invalid("record", Key::RecordRef, &[]))?;
+            let rid = conflict.record;
             let kind: EntityKind = serde_json::from_value(Value::String(kind))?;
             let posyandu = w
                 .mutable(&rid, kind)?
@@ -180,17 +204,26 @@ impl Store {
                 .unwrap_or(Value::Null);
             if use_loser {
                 let c: sync_protocol::Conflict = serde_json::from_str(&json)?;
-                if let sync_protocol::ConflictKind::Field { loser, .. } = c.conflict {
-                    let mut patch = Body::new();
-                    patch.insert(field.clone(), loser.value);
-                    w.push(Draft::edit(rid, kind, patch))?;
+                match c.conflict {
+                    sync_protocol::ConflictKind::Field { field, loser, .. } => {
+                        let mut patch = Body::new();
+                        patch.insert(field, loser.value);
+                        w.push(Draft::edit(rid, kind, patch))?;
+                    }
+                    sync_protocol::ConflictKind::DeleteOverridden { .. } => {
+                        // The base of a tombstone made now is every field's current winner:
+                        // it holds, and the record is deleted.
+                        let mut d = Draft::edit(rid, kind, Body::new());
+                        d.tombstone = true;
+                        w.push(d)?;
+                    }
                 }
             }
             let mut body = Body::new();
             body.insert("posyandu".into(), posyandu);
-            body.insert("record".into(), Value::String(record));
-            body.insert("field".into(), Value::String(field));
-            body.insert("loser".into(), Value::String(loser));
+            body.insert("record".into(), Value::String(rid.to_string()));
+            body.insert("field".into(), Value::String(conflict.field.clone()));
+            body.insert("loser".into(), Value::String(conflict.loser.to_string()));
             body.insert(
                 "decision".into(),
                 Value::String(

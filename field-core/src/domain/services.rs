@@ -418,11 +418,27 @@ impl Store {
     ) -> Result<RecordId> {
         self.write(|w| {
             validate::require_live(&w.tx, "referral", &referral, "referral")?;
-            let posyandu: String = w.tx.query_row(
-                "SELECT posyandu FROM referrals WHERE id = ?1",
+            let (posyandu, current): (String, Option<String>) = w.tx.query_row(
+                "SELECT posyandu, status FROM referrals WHERE id = ?1",
                 [referral.to_string()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            // `made < received < done`: a status moved back would lose anyway (forward-only
+            // merge); refuse it here instead of recording an event that never takes effect.
+            if let Some(rank) = EntityKind::Referral.forward_only_rank("status") {
+                let now = current.as_deref().map(s).as_ref().and_then(rank);
+                let new = rank(&s(status));
+                if let (Some(now), Some(new)) = (now, new)
+                    && new < now
+                {
+                    return Err(invalid(
+                        "status",
+                        Key::ReferralBackwards,
+                        &[("current", current.clone().unwrap_or_default())],
+                    )
+                    .into());
+                }
+            }
             let mut patch = Body::new();
             patch.insert("status".into(), s(status));
             if let Some(o) = outcome {

@@ -7,7 +7,7 @@ pub use open::OpenOptions;
 pub(crate) use writer::Writer;
 
 use crate::clock::Clock;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::keyring::{DbKey, KdfParams, Keyring, LocalUser};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,8 @@ pub struct Store {
     pub(crate) user: LocalUser,
     pub(crate) policy: sync_protocol::ClockPolicy,
     pub(crate) rules: crate::health::RuleOptions,
+    /// The local time zone's offset from UTC (setting `utc_offset_minutes`, WITA by default).
+    pub(crate) utc_offset_ms: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -72,12 +74,47 @@ impl Store {
         Ok(())
     }
 
-    /// Removes another user's access to this tablet.
+    /// Removes another user's access to this tablet: their sealed copy of the key leaves the
+    /// keyring. Refused for the user who unlocked the store
+    /// ([`StoreError::CannotRemoveCurrentUser`]) and for the last user
+    /// ([`StoreError::CannotRemoveLastUser`]): either would leave a database nobody can open.
+    ///
+    /// The database key is **not rotated**: whoever kept an old copy of the keyring file and
+    /// knows the removed user's PIN can still open a copy of the database. Their past changes
+    /// stay, with their name as author.
     pub fn remove_user(&mut self, username: &str) -> Result<()> {
+        if username == self.user.username {
+            return Err(StoreError::CannotRemoveCurrentUser(username.to_string()));
+        }
         let path = Keyring::path_for(&self.path);
         let mut ring = Keyring::load(&path)?;
         ring.remove_user(username)?;
         ring.save(&path)
+    }
+
+    /// The local time zone as minutes east of UTC (480 = WITA, the default; 420 = WIB,
+    /// 540 = WIT). Dates a user sees and "today" for validation are in this zone.
+    pub fn utc_offset_minutes(&self) -> i32 {
+        i32::try_from(self.utc_offset_ms / 60_000).unwrap_or(480)
+    }
+
+    /// Sets the local time zone (a device setting, not synced). Between −12 h and +14 h.
+    pub fn set_utc_offset_minutes(&mut self, minutes: i32) -> Result<()> {
+        if !(-12 * 60..=14 * 60).contains(&minutes) {
+            return Err(crate::messages::invalid(
+                "utc_offset_minutes",
+                crate::messages::Key::OutOfRange,
+                &[("min", "-720".into()), ("max", "840".into())],
+            )
+            .into());
+        }
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('utc_offset_minutes', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [minutes.to_string()],
+        )?;
+        self.utc_offset_ms = i64::from(minutes) * 60_000;
+        Ok(())
     }
 
     /// Users who can unlock this tablet (no secrets). Needs no PIN: the login screen lists them.
@@ -103,13 +140,33 @@ impl Store {
         Ok(rows)
     }
 
-    /// The WITA date of the device's corrected physical time.
+    /// The local date (zone: [`Store::utc_offset_minutes`], WITA by default) of the device's
+    /// corrected physical time.
     pub fn today(&self) -> Result<chrono::NaiveDate> {
         let hlc = self.hybrid_clock()?;
-        Ok(crate::clock::local_date(
+        Ok(crate::clock::local_date_at(
             hlc.physical_ms(self.clock.now_ms()),
+            self.utc_offset_ms,
         ))
     }
 }
 
+/// The zone offset saved in `settings` (WITA when unset or unreadable).
+pub(crate) fn zone_offset_ms(conn: &Connection) -> Result<i64> {
+    use rusqlite::OptionalExtension;
+    let v: Option<String> = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = 'utc_offset_minutes'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(v.and_then(|v| v.parse::<i64>().ok())
+        .filter(|m| (-720..=840).contains(m))
+        .map_or(crate::clock::WITA_OFFSET_MS, |m| m * 60_000))
+}
+
 pub(crate) use writer::{Draft, load_state as writer_state, save_clock as save_clock_state};
+
+/// A keyed connection with the store's pragmas, for `crate::testing`.
+#[cfg(feature = "test-support")]
+pub(crate) fn open_conn_for_tests(path: &Path, key: &DbKey) -> Result<Connection> {
+    open::open_conn(path, key, true, false)
+}

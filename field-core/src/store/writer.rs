@@ -8,7 +8,7 @@ use crate::apply;
 use crate::error::{Result, StoreError};
 use crate::validate;
 use chrono::NaiveDate;
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sync_protocol::merge::MutableRecord;
 use sync_protocol::schema::SCHEMA_VERSION;
 use sync_protocol::{
@@ -20,23 +20,20 @@ use sync_protocol::{
 pub(crate) struct DeviceState {
     pub next_seq: u64,
     pub hlc: HybridClock,
-    pub pull_cursor: Option<String>,
     pub last_pull_ms: Option<u64>,
     pub last_push_ms: Option<u64>,
 }
 
 pub(crate) fn load_state(conn: &Connection, policy: ClockPolicy) -> Result<DeviceState> {
-    let (next_seq, last, observed, offset, cursor, pull, push): (
+    let (next_seq, last, observed, offset, pull, push): (
         i64,
         String,
         String,
         i64,
-        Option<String>,
         Option<i64>,
         Option<i64>,
     ) = conn.query_row(
-        "SELECT next_seq, hlc_last, hlc_max_observed, hlc_offset_ms, pull_cursor,
-             last_pull_ms, last_push_ms
+        "SELECT next_seq, hlc_last, hlc_max_observed, hlc_offset_ms, last_pull_ms, last_push_ms
          FROM device_state WHERE id = 1",
         [],
         |r| {
@@ -47,7 +44,6 @@ pub(crate) fn load_state(conn: &Connection, policy: ClockPolicy) -> Result<Devic
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
-                r.get(6)?,
             ))
         },
     )?;
@@ -56,7 +52,6 @@ pub(crate) fn load_state(conn: &Connection, policy: ClockPolicy) -> Result<Devic
     Ok(DeviceState {
         next_seq: u64::try_from(next_seq).map_err(|_| StoreError::Corrupt("next_seq".into()))?,
         hlc: HybridClock::restore(last, observed, offset, policy),
-        pull_cursor: cursor,
         last_pull_ms: pull.and_then(|v| u64::try_from(v).ok()),
         last_push_ms: push.and_then(|v| u64::try_from(v).ok()),
     })
@@ -122,6 +117,13 @@ pub(crate) struct Writer<'c> {
 impl Writer<'_> {
     /// Validates, applies and queues one change. Returns its record id.
     pub fn push(&mut self, draft: Draft) -> Result<RecordId> {
+        // A record holding changes of a newer body schema is read-only here: an edit made
+        // without understanding them could overwrite what the newer app wrote.
+        for id in std::iter::once(&draft.id).chain(draft.supersedes.as_ref()) {
+            if apply::needs_newer_app(&self.tx, id)? {
+                return Err(StoreError::NeedsNewerApp { id: *id });
+            }
+        }
         let exists = apply::record_kind(&self.tx, &draft.id)?;
         if let Some(existing) = &exists
             && existing != draft.kind.as_str()
@@ -203,7 +205,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let state = load_state(&tx, self.policy)?;
-        let today = crate::clock::local_date(state.hlc.physical_ms(wall_ms));
+        let today = crate::clock::local_date_at(state.hlc.physical_ms(wall_ms), self.utc_offset_ms);
         let mut w = Writer {
             tx,
             hlc: state.hlc,
@@ -227,9 +229,35 @@ impl Store {
         Ok(out)
     }
 
-    /// The last pull cursor saved with an applied page.
+    /// The last pull cursor saved with an applied page, for the logged-in user's scope
+    /// (cursors are per scope: sync-protocol section 5).
     pub fn pull_cursor(&self) -> Result<Option<String>> {
-        Ok(load_state(&self.conn, self.policy)?.pull_cursor)
+        self.pull_cursor_for(&self.scope_key()?)
+    }
+
+    /// The last pull cursor saved for a scope key (see [`Store::scope_key`]); none when this
+    /// scope has not pulled on this tablet yet. (`device_state.pull_cursor`, the one cursor of
+    /// schema version 2, is no longer read: migration 3 carried it over to its scope when
+    /// that scope is certain.)
+    pub fn pull_cursor_for(&self, scope: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT cursor FROM pull_cursors WHERE scope = ?1")?
+            .query_row([scope], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The key of the logged-in user's scope for pull cursors: `<level>:<place>` (e.g.
+    /// `posyandu:53.04.05.2001.P01`), or empty while the scope is unknown (no login yet).
+    pub fn scope_key(&self) -> Result<String> {
+        Ok(match self.scope()? {
+            Some(s) => format!(
+                "{}:{}",
+                serde_json::to_value(s.level)?.as_str().unwrap_or_default(),
+                s.place
+            ),
+            None => String::new(),
+        })
     }
 
     pub(crate) fn state(&self) -> Result<DeviceState> {

@@ -42,7 +42,7 @@ pub fn fixture() -> Fixture {
         &path,
         DeviceId::new_v7(),
         &user("maria"),
-        "1234",
+        "258046",
         opts(&clock),
     )
     .unwrap();
@@ -55,7 +55,7 @@ pub fn fixture() -> Fixture {
 }
 
 pub fn reopen(path: &Path, clock: &ManualClock) -> Store {
-    Store::unlock(path, "maria", "1234", opts(clock)).unwrap()
+    Store::unlock(path, "maria", "258046", opts(clock)).unwrap()
 }
 
 pub fn household() -> HouseholdInput {

@@ -1,0 +1,181 @@
+//! `jangkau record weighing|visit`: what a kader records, from a script.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use field_core::{HomeVisitInput, MeasurementInput, MemberPanel, Services, Store};
+use sync_protocol::RecordId;
+
+use crate::device::{self, DEVICE_EXIT_CODES, DataArgs, EXIT_REJECTED, Failure, Secrets};
+use crate::import_cmd::date;
+
+/// Arguments of `jangkau record`.
+#[derive(Debug, Args)]
+#[command(after_help = DEVICE_EXIT_CODES)]
+pub struct RecordArgs {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Debug, Subcommand)]
+enum What {
+    /// A weighing (and optionally length/height, head and arm circumference) of one person.
+    Weighing(WeighingArgs),
+    /// A home visit to one person, with findings, counselling and optional measurements.
+    Visit(VisitArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DEVICE_EXIT_CODES)]
+struct WeighingArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The person's record id (see `jangkau export`).
+    #[arg(long)]
+    person: RecordId,
+    /// Weight in kg.
+    #[arg(long, value_name = "KG")]
+    kg: f64,
+    /// Length or height in cm (needs --position).
+    #[arg(long, value_name = "CM", requires = "position")]
+    height_cm: Option<f64>,
+    /// lying (length) or standing (height).
+    #[arg(long, value_parser = ["lying", "standing"])]
+    position: Option<String>,
+    /// Head circumference in cm.
+    #[arg(long, value_name = "CM")]
+    head_cm: Option<f64>,
+    /// Mid-upper arm circumference in cm.
+    #[arg(long, value_name = "CM")]
+    muac_cm: Option<f64>,
+    /// The date (YYYY-MM-DD or DD/MM/YYYY; default: today).
+    #[arg(long)]
+    date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DEVICE_EXIT_CODES)]
+struct VisitArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The person visited (their household is taken from their record).
+    #[arg(long)]
+    person: RecordId,
+    /// The date (YYYY-MM-DD or DD/MM/YYYY; default: today).
+    #[arg(long)]
+    date: Option<String>,
+    /// What the kader found.
+    #[arg(long)]
+    findings: Option<String>,
+    /// Counselling / education given.
+    #[arg(long)]
+    education: Option<String>,
+    /// When to come back (YYYY-MM-DD).
+    #[arg(long)]
+    follow_up: Option<String>,
+    /// A weighing during the visit, in kg.
+    #[arg(long, value_name = "KG")]
+    kg: Option<f64>,
+}
+
+pub fn run(args: RecordArgs) -> ExitCode {
+    let r = match args.what {
+        What::Weighing(a) => weighing(a),
+        What::Visit(a) => visit(a),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => f.report(),
+    }
+}
+
+fn day(store: &Store, given: Option<&str>) -> Result<String, Failure> {
+    match given {
+        Some(d) => date(d).map_err(|m| Failure::new(EXIT_REJECTED, format!("date: {m}"))),
+        None => Ok(store.today()?.format("%Y-%m-%d").to_string()),
+    }
+}
+
+fn m(kind: &str, value: f64, unit: &str, position: Option<String>) -> MeasurementInput {
+    MeasurementInput {
+        kind: kind.into(),
+        value,
+        unit: unit.into(),
+        position,
+        measured_by: None,
+    }
+}
+
+fn weighing(a: WeighingArgs) -> Result<(), Failure> {
+    let mut secrets = Secrets::new();
+    let mut store = device::open(&a.data, &mut secrets)?;
+    let date = day(&store, a.date.as_deref())?;
+    let mut all = vec![m("weight", a.kg, "kg", None)];
+    if let Some(h) = a.height_cm {
+        all.push(m("length_height", h, "cm", a.position.clone()));
+    }
+    if let Some(h) = a.head_cm {
+        all.push(m("head", h, "cm", None));
+    }
+    if let Some(x) = a.muac_cm {
+        all.push(m("muac", x, "cm", None));
+    }
+    for x in &all {
+        let id = store.save_measurement(a.person, None, &date, x)?;
+        println!("{}\t{}\t{}", id, x.kind, x.value);
+    }
+    Ok(())
+}
+
+fn visit(a: VisitArgs) -> Result<(), Failure> {
+    let mut secrets = Secrets::new();
+    let mut store = device::open(&a.data, &mut secrets)?;
+    let date = day(&store, a.date.as_deref())?;
+    let p = store.person(a.person)?;
+    let household: RecordId = p
+        .household
+        .as_deref()
+        .and_then(|h| h.parse().ok())
+        .ok_or_else(|| {
+            Failure::new(
+                EXIT_REJECTED,
+                "this person belongs to no household: a home visit needs one",
+            )
+        })?;
+    let follow_up = a.follow_up.as_deref().map(date_arg).transpose()?;
+    let services = Services {
+        measurements: a
+            .kg
+            .map(|kg| vec![m("weight", kg, "kg", None)])
+            .unwrap_or_default(),
+        ..Services::default()
+    };
+    let hv = HomeVisitInput {
+        household,
+        date,
+        panels: vec![MemberPanel {
+            person: a.person,
+            services,
+            findings: a.findings,
+            education: a.education,
+            follow_up_date: follow_up,
+            reminded_to_facility: None,
+            reported_to_health_worker: None,
+            referral: None,
+        }],
+        household_update: None,
+        family_acknowledged: None,
+    };
+    let saved = store.record_home_visit(&hv)?;
+    for p in saved.panels {
+        println!("{}\tvisit", p.visit);
+        for id in p.saved.measurements {
+            println!("{id}\tmeasurement");
+        }
+    }
+    Ok(())
+}
+
+fn date_arg(s: &str) -> Result<String, Failure> {
+    date(s).map_err(|m| Failure::new(EXIT_REJECTED, m))
+}

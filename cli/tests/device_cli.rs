@@ -1,0 +1,297 @@
+//! End-to-end tests of the device commands (`enrol`, `import`, `record`, `export`, `status`,
+//! `sync`), running the built binary against a real district server on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use district_server::auth::PasswordCost;
+use district_server::config::{Config, DatabaseUrl, RateLimits};
+use district_server::{AppState, Storage};
+use serde_json::Value;
+
+const PIN: &str = "258014";
+const PASSWORD: &str = district_server::admin::DEMO_PASSWORD;
+
+struct Server {
+    store: Arc<dyn Storage>,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("district.db").to_string_lossy().to_string();
+    let store = district_server::storage::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    district_server::admin::demo(store.as_ref(), PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let cfg = Config {
+        database_url: DatabaseUrl(url),
+        password_cost: PasswordCost::TEST,
+        rate_limits: RateLimits {
+            enrol_per_minute: 1000,
+            login_per_minute: 1000,
+        },
+        ..Config::default()
+    };
+    let app = district_server::router(AppState::new(store.clone(), cfg).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = district_server::http::serve_listener(
+            listener,
+            app,
+            std::future::pending(),
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+    });
+    Server {
+        store,
+        url: format!("http://{addr}"),
+        _dir: dir,
+    }
+}
+
+/// Runs `jangkau` with `stdin` as standard input and no secrets in the environment.
+fn jangkau(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jangkau"))
+        .args(args)
+        .env_remove("JANGKAU_PIN")
+        .env_remove("JANGKAU_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run jangkau");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("jangkau output")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn status_json(data: &str) -> Value {
+    let out = jangkau(&["status", "--data", data, "--json"], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn export(data: &str) -> Vec<Value> {
+    let out = jangkau(
+        &["export", "--data", data, "--format", "jsonl"],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_string_lossy().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_does_what_a_kader_does() {
+    let srv = server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("tablet").to_string_lossy().to_string();
+
+    // Enrol: an unknown code is refused with exit code 4 and a clear sentence.
+    let out = jangkau(
+        &[
+            "enrol",
+            "--data",
+            &data,
+            "--server",
+            &srv.url,
+            "--code",
+            "ZZZ-ZZZ-ZZZ",
+            "--username",
+            "kader.mawar",
+        ],
+        &format!("{PIN}\n{PASSWORD}\n"),
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("code is unknown or already used"),
+        "{}",
+        text(&out.stderr)
+    );
+    let code = district_server::admin::issue_enrol_code(srv.store.as_ref(), "kader.mawar", 24)
+        .await
+        .unwrap();
+    let out = jangkau(
+        &[
+            "enrol",
+            "--data",
+            &data,
+            "--server",
+            &srv.url,
+            "--code",
+            &code,
+            "--username",
+            "kader.mawar",
+            "--device-name",
+            "Skrip Mawar",
+        ],
+        &format!("{PIN}\n{PASSWORD}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Enrolled device"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Import: two households; one bad row (line 4) is reported and skipped.
+    let csv = write(
+        tmp.path(),
+        "households.csv",
+        "household,head_name,kk_number,dusun,rt,name,sex,birth_date,relation,mother\n\
+         1,Yohanes Bria,5304050101200001,Dusun A,001,Maria Bria,P,02/03/1995,spouse,\n\
+         1,,,,,Yohana Bria,female,2024-01-10,child,Maria Bria\n\
+         2,Agus Mali,,,,Agus Mali,X,1980-01-01,head,\n\
+         2,,,,,Agus Mali,male,1980-01-01,head,\n",
+    );
+    let out = jangkau(&["import", "--data", &data, &csv], &format!("{PIN}\n"));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 4:") && err.contains("\"x\""), "{err}");
+    assert!(
+        err.contains("imported 2 households with 3 persons; 1 rows skipped"),
+        "{err}"
+    );
+
+    // Find the child in the export, record a weighing and a home visit.
+    let changes = export(&data);
+    assert_eq!(changes.len(), 5);
+    let child = changes
+        .iter()
+        .find(|c| c["kind"] == "person" && c["body"]["name"] == "Yohana Bria")
+        .unwrap();
+    assert!(child["body"]["mother"].is_string());
+    let child = child["id"].as_str().unwrap().to_string();
+    let out = jangkau(
+        &[
+            "record",
+            "weighing",
+            "--data",
+            &data,
+            "--person",
+            &child,
+            "--kg",
+            "8.2",
+            "--height-cm",
+            "74",
+            "--position",
+            "lying",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    let out = jangkau(
+        &[
+            "record",
+            "visit",
+            "--data",
+            &data,
+            "--person",
+            &child,
+            "--findings",
+            "sehat",
+            "--kg",
+            "8.3",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // A weight of 900 kg is refused: exit 1, the field named.
+    let out = jangkau(
+        &[
+            "record", "weighing", "--data", &data, "--person", &child, "--kg", "900",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("value"), "{}", text(&out.stderr));
+
+    let st = status_json(&data);
+    assert_eq!(st["waiting"], 9, "{st}");
+    assert_eq!(st["last_success_ms"], Value::Null);
+
+    // Sync: everything goes; status says so.
+    let out = jangkau(&["sync", "--data", &data, "--quiet"], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Sent 9, refused 0"),
+        "{}",
+        text(&out.stdout)
+    );
+    let st = status_json(&data);
+    assert_eq!(st["waiting"], 0, "{st}");
+    assert!(st["last_success_ms"].is_u64(), "{st}");
+    let out = jangkau(
+        &["sync", "--data", &data, "--json", "--quiet"],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["received"], 9, "own changes come back as duplicates: {r}");
+
+    // A wrong PIN: exit 4.
+    let out = jangkau(&["status", "--data", &data], "999999\n");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("wrong PIN"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Revoked by an admin: exit 5, the data stays, status says why.
+    let device = st["device_id"].as_str().unwrap().parse().unwrap();
+    assert!(
+        srv.store
+            .revoke_device(device, district_server::model::now_ms())
+            .await
+            .unwrap()
+    );
+    let out = jangkau(&["sync", "--data", &data, "--quiet"], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("revoked"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = jangkau(&["status", "--data", &data], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("REVOKED"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(export(&data).len(), 9);
+}
+
+#[test]
+fn a_missing_data_directory_is_a_usage_error() {
+    let out = jangkau(&["status", "--data", "/nonexistent/jangkau"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("enrol this device first"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,648 @@
+//! A sync run (section 9 of `docs/sync-protocol.md`): status, push in batches, pull pages,
+//! with retries, re-login and a lock so only one run works on a database at a time.
+
+use super::account::{Revoked, ensure_tables};
+use super::backoff::{Backoff, Sleeper, TokioSleeper};
+use super::error::SyncError;
+use super::transport::{Auth, Transport, TrustRoots};
+use crate::keyring::LocalUser;
+use crate::store::{OpenOptions, Store};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use sync_protocol::{
+    EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION, PullRequest,
+    PullResponse, PushRequest, PushResponse, StatusRequest, StatusResponse, WireMessage,
+};
+use zeroize::Zeroizing;
+
+/// How the client talks to the server.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Sent in every status call and at enrolment (shown to admins).
+    pub app_version: String,
+    /// Changes per push: 200 fits a few seconds of 2G.
+    pub push_batch: usize,
+    /// Changes per pull page asked for.
+    pub pull_limit: u32,
+    pub trust: TrustRoots,
+    /// Time limit of one request.
+    pub request_timeout: Duration,
+    pub backoff: Backoff,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            app_version: env!("CARGO_PKG_VERSION").to_string(),
+            push_batch: 200,
+            pull_limit: 500,
+            trust: TrustRoots::WebPki,
+            request_timeout: Duration::from_secs(60),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum SyncPhase {
+    /// Asking the server whether there is anything to do.
+    Status,
+    LoggingIn,
+    Pushing,
+    Pulling,
+    /// Waiting before retrying a request that failed for a passing reason.
+    Retrying {
+        attempt: u32,
+        delay_ms: u64,
+        key: String,
+    },
+    /// Nothing to send, nothing to receive (one round trip).
+    UpToDate,
+    Done,
+    Failed {
+        key: String,
+    },
+}
+
+/// A progress report: the phase, changes waiting to go, sent and received so far in this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncEvent {
+    #[serde(flatten)]
+    pub phase: SyncPhase,
+    pub waiting: u64,
+    pub sent: u64,
+    pub received: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// The status call said there was nothing to do.
+    pub up_to_date: bool,
+    /// Changes the server accepted (or had already) in this run.
+    pub sent: u64,
+    /// Changes the server refused for good in this run (kept on the tablet with the reason).
+    pub rejected: u64,
+    /// Changes given fresh stamps after `clock_ahead`.
+    pub restamped: u64,
+    /// Pulled changes applied.
+    pub received: u64,
+    /// Pulled changes skipped as contradictory.
+    pub skipped: u64,
+    pub push_requests: u32,
+    pub pull_requests: u32,
+    /// Every request of the run, retries included.
+    pub requests: u32,
+    pub retries: u32,
+    /// Changes still waiting to go after the run.
+    pub waiting: u64,
+    pub conflicts_open: u64,
+}
+
+type EventSink = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
+
+/// The sync client: enrolment, login and sync runs against one district server.
+#[derive(Clone)]
+pub struct SyncClient {
+    cfg: SyncConfig,
+    sleeper: Arc<dyn Sleeper>,
+    events: Option<EventSink>,
+    /// The counts of the last event (waiting, sent, received), repeated by retry events.
+    last_counts: Arc<std::sync::Mutex<(u64, u64, u64)>>,
+}
+
+impl std::fmt::Debug for SyncClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncClient")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What enrolling a tablet needs.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub server_url: String,
+    /// The one-time code an admin issued (case and dashes are ignored).
+    pub code: String,
+    /// A name for the tablet, shown to admins.
+    pub device_name: String,
+    pub username: String,
+    /// The user's server password or PIN (for the login that follows).
+    pub secret: Zeroizing<String>,
+    /// The PIN that unlocks the tablet's database offline (may equal `secret`).
+    pub pin: Zeroizing<String>,
+}
+
+impl SyncClient {
+    pub fn new(cfg: SyncConfig) -> Self {
+        Self {
+            cfg,
+            sleeper: Arc::new(TokioSleeper),
+            events: None,
+            last_counts: Arc::default(),
+        }
+    }
+
+    /// Replaces the sleeper used between retries (tests: [`super::RecordingSleeper`]).
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.sleeper = sleeper;
+        self
+    }
+
+    /// Calls `f` with every progress event (wrap a `tokio::sync::mpsc` sender for a channel).
+    pub fn on_event(mut self, f: impl Fn(&SyncEvent) + Send + Sync + 'static) -> Self {
+        self.events = Some(Arc::new(f));
+        self
+    }
+
+    /// Sends every progress event into a tokio channel (dropped events are ignored when the
+    /// receiver is gone).
+    pub fn with_channel(self, tx: tokio::sync::mpsc::UnboundedSender<SyncEvent>) -> Self {
+        self.on_event(move |e| {
+            let _ = tx.send(e.clone());
+        })
+    }
+
+    pub fn config(&self) -> &SyncConfig {
+        &self.cfg
+    }
+
+    fn transport(&self, server: &str) -> Result<Transport, SyncError> {
+        Transport::new(server, &self.cfg.trust, self.cfg.request_timeout)
+    }
+
+    fn emit(&self, phase: SyncPhase, waiting: u64, sent: u64, received: u64) {
+        let (waiting, sent, received) = match (&phase, self.last_counts.lock()) {
+            (SyncPhase::Retrying { .. }, Ok(last)) => *last,
+            (_, Ok(mut last)) => {
+                *last = (waiting, sent, received);
+                (waiting, sent, received)
+            }
+            (_, Err(_)) => (waiting, sent, received),
+        };
+        if let Some(f) = &self.events {
+            f(&SyncEvent {
+                phase,
+                waiting,
+                sent,
+                received,
+            });
+        }
+    }
+
+    /// Enrols this tablet with a one-time code, logs the user in and creates the encrypted
+    /// database at `path`, with the device token and session kept inside it.
+    ///
+    /// The code is used up by the first request: when the login that follows fails (a
+    /// wrong password), the admin must issue a new code.
+    pub async fn enrol(
+        &self,
+        path: &Path,
+        e: &Enrolment,
+        opts: OpenOptions,
+    ) -> Result<Store, SyncError> {
+        if path.exists() {
+            return Err(SyncError::Store(crate::error::StoreError::AlreadyExists(
+                path.display().to_string(),
+            )));
+        }
+        // Checked before the code is used up (the keyring checks it again).
+        crate::keyring::check_pin(&e.pin)?;
+        let t = self.transport(&e.server_url)?;
+        let req = EnrolRequest {
+            v: PROTOCOL_VERSION,
+            code: e.code.trim().to_string(),
+            device_name: e.device_name.clone(),
+            app_version: self.cfg.app_version.clone(),
+        };
+        let enrolled: EnrolResponse = self
+            .with_retries(&mut 0, || t.call("/v1/enrol", Auth::None, &req))
+            .await?;
+        let token = Zeroizing::new(enrolled.device_token);
+        let req = LoginRequest {
+            v: PROTOCOL_VERSION,
+            username: e.username.trim().to_string(),
+            secret: e.secret.to_string(),
+        };
+        let login: LoginResponse = self
+            .with_retries(&mut 0, || t.call("/v1/login", Auth::Device(&token), &req))
+            .await?;
+        let user = LocalUser {
+            user_id: login.user_id,
+            username: e.username.trim().to_lowercase(),
+            display_name: login.display_name.clone(),
+            role: role_str(&login)?,
+        };
+        let mut store = Store::create(path, enrolled.device_id, &user, &e.pin, opts)?;
+        store.save_enrolment(&e.server_url, &token, &e.device_name)?;
+        store.save_session(&login.session_token, login.expires_at, &login.scope)?;
+        store.calibrate_clock(login.server_time)?;
+        Ok(store)
+    }
+
+    /// Logs the store's user in again (after `LoginRequired`), keeping the new session.
+    pub async fn login(&self, store: &mut Store, secret: &str) -> Result<(), SyncError> {
+        let creds = store.credentials()?.ok_or(SyncError::NotEnrolled)?;
+        if let Some(r) = creds.revoked {
+            return Err(SyncError::DeviceRevoked { message: r.message });
+        }
+        let t = self.transport(&creds.server_url)?;
+        self.login_with(store, &t, &creds.device_token, secret)
+            .await
+    }
+
+    async fn login_with(
+        &self,
+        store: &mut Store,
+        t: &Transport,
+        device_token: &str,
+        secret: &str,
+    ) -> Result<(), SyncError> {
+        let username = store.user().username.clone();
+        let req = LoginRequest {
+            v: PROTOCOL_VERSION,
+            username,
+            secret: secret.to_string(),
+        };
+        let resp: Result<LoginResponse, SyncError> = self
+            .with_retries(&mut 0, || {
+                t.call("/v1/login", Auth::Device(device_token), &req)
+            })
+            .await;
+        let login = match resp {
+            Ok(l) => l,
+            Err(SyncError::DeviceRevoked { message }) => {
+                store.mark_revoked(&message)?;
+                return Err(SyncError::DeviceRevoked { message });
+            }
+            Err(e) => return Err(e),
+        };
+        if login.user_id != store.user().user_id {
+            return Err(SyncError::WrongUser {
+                expected: store.user().user_id.to_string(),
+                got: login.user_id.to_string(),
+            });
+        }
+        store.save_session(&login.session_token, login.expires_at, &login.scope)?;
+        store.calibrate_clock(login.server_time)?;
+        Ok(())
+    }
+
+    /// Runs `call` until it succeeds, fails for good, or the retries are used up; counts
+    /// retries in `retries`.
+    async fn with_retries<T, F, Fut>(&self, retries: &mut u32, mut call: F) -> Result<T, SyncError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SyncError>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(e) if e.is_retryable() && attempt < self.cfg.backoff.max_retries => {
+                    let delay = self.cfg.backoff.next_delay(attempt, e.retry_after_s());
+                    self.emit(
+                        SyncPhase::Retrying {
+                            attempt: attempt + 1,
+                            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                            key: e.message_key().to_string(),
+                        },
+                        0,
+                        0,
+                        0,
+                    );
+                    self.sleeper.sleep(delay).await;
+                    attempt += 1;
+                    *retries += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One sync run for the user who unlocked `store`. `secret` (the user's server password
+    /// or PIN), when given, lets the run log in again by itself after `session_expired`;
+    /// without it such a run ends with [`SyncError::LoginRequired`].
+    ///
+    /// Single-instance: a second run on the same database (another process, or another
+    /// `Store` in this one) fails at once with [`SyncError::AlreadyRunning`]. Every step is
+    /// safe to repeat, so a run cut off anywhere is finished by the next one.
+    pub async fn sync(
+        &self,
+        store: &mut Store,
+        secret: Option<&str>,
+    ) -> Result<SyncReport, SyncError> {
+        let _lock = SyncLock::acquire(store.path())?;
+        ensure_tables(store)?;
+        let creds = store.credentials()?.ok_or(SyncError::NotEnrolled)?;
+        if let Some(Revoked { message, .. }) = creds.revoked {
+            return Err(SyncError::DeviceRevoked { message });
+        }
+        let mut run = Run {
+            t: self.transport(&creds.server_url)?,
+            device_token: creds.device_token,
+            secret: secret.map(|s| Zeroizing::new(s.to_string())),
+            relogged: false,
+            report: SyncReport::default(),
+        };
+        let result = self.run(store, &mut run).await;
+        match &result {
+            Ok(_) => store.record_attempt(None)?,
+            Err(e) => {
+                if let SyncError::DeviceRevoked { message } = e {
+                    store.mark_revoked(message)?;
+                }
+                store.record_attempt(Some((e.message_key(), &e.to_string())))?;
+                let c = store.sync_counts()?;
+                self.emit(
+                    SyncPhase::Failed {
+                        key: e.message_key().to_string(),
+                    },
+                    c.pending,
+                    run.report.sent,
+                    run.report.received,
+                );
+            }
+        }
+        result
+    }
+
+    async fn run(&self, store: &mut Store, run: &mut Run) -> Result<SyncReport, SyncError> {
+        let waiting = store.sync_counts()?.pending;
+        self.emit(SyncPhase::Status, waiting, 0, 0);
+        // No session, or one that ended by the server's clock: log in first (when the
+        // secret is known) rather than spend a round trip on a 401.
+        let ended = match store.session()? {
+            None => true,
+            Some((_, expires_at)) => {
+                let now = store.hybrid_clock()?.physical_ms(store.clock.now_ms());
+                expires_at <= now
+            }
+        };
+        if ended && (run.secret.is_some() || store.session()?.is_none()) {
+            self.relogin(store, run).await?;
+        }
+        let last_seq = store.last_seq()?;
+        let status: StatusResponse = self
+            .request(
+                store,
+                run,
+                "/v1/sync/status",
+                &StatusRequest {
+                    v: PROTOCOL_VERSION,
+                    last_seq,
+                    cursor: store.pull_cursor()?,
+                    app_version: self.cfg.app_version.clone(),
+                },
+            )
+            .await?;
+        run.t.limits = status.limits;
+        store.calibrate_clock(status.server_time)?;
+        store.set_acked_seq(status.acked_seq)?;
+        if status.acked_seq > last_seq {
+            // Restored from an old backup: the server settled numbers this device reused.
+            store.record_status(status.acked_seq)?;
+        }
+        if status.up_to_date && waiting == 0 {
+            run.report.up_to_date = true;
+            run.report.conflicts_open = store.sync_counts()?.open_conflicts;
+            self.emit(SyncPhase::UpToDate, 0, 0, 0);
+            return Ok(run.report.clone());
+        }
+
+        // Push, oldest first, in batches sized for the link and the server's limit.
+        let batch = self.cfg.push_batch.clamp(1, status.limits.max_batch.max(1));
+        let mut stalled = 0;
+        loop {
+            let changes = store.pending_changes(batch)?;
+            if changes.is_empty() {
+                break;
+            }
+            let waiting = store.sync_counts()?.pending;
+            self.emit(
+                SyncPhase::Pushing,
+                waiting,
+                run.report.sent,
+                run.report.received,
+            );
+            let first = changes.first().map(|c| c.seq);
+            let resp: PushResponse = self
+                .request(
+                    store,
+                    run,
+                    "/v1/sync/push",
+                    &PushRequest {
+                        v: PROTOCOL_VERSION,
+                        changes,
+                    },
+                )
+                .await?;
+            run.report.push_requests += 1;
+            let r = store.record_push_outcomes(&resp)?;
+            store.set_acked_seq(resp.acked_seq)?;
+            run.report.sent += r.sent as u64;
+            run.report.rejected += r.rejected as u64;
+            run.report.restamped += r.restamped as u64;
+            let next = store.pending_changes(1)?.first().map(|c| c.seq);
+            if r.sent + r.rejected == 0 && next == first {
+                // Only retryable refusals: the clock was repaired and the changes
+                // re-stamped; a few rounds settle it, more means something else is wrong.
+                stalled += 1;
+                if stalled >= 3 {
+                    return Err(SyncError::Stuck(format!(
+                        "{} changes answered clock_ahead {stalled} times",
+                        r.retry
+                    )));
+                }
+            } else {
+                stalled = 0;
+            }
+        }
+
+        // Pull every page, each applied with its cursor in one transaction.
+        if status.pull_pending {
+            loop {
+                let waiting = store.sync_counts()?.pending;
+                self.emit(
+                    SyncPhase::Pulling,
+                    waiting,
+                    run.report.sent,
+                    run.report.received,
+                );
+                let page: PullResponse = self
+                    .request(
+                        store,
+                        run,
+                        "/v1/sync/pull",
+                        &PullRequest {
+                            v: PROTOCOL_VERSION,
+                            cursor: store.pull_cursor()?,
+                            limit: self.cfg.pull_limit.max(1),
+                        },
+                    )
+                    .await?;
+                run.report.pull_requests += 1;
+                let r = store.apply_pull_page(&page)?;
+                run.report.received += r.applied as u64;
+                run.report.skipped += r.skipped.len() as u64;
+                if !page.has_more {
+                    break;
+                }
+            }
+        }
+        let counts = store.sync_counts()?;
+        run.report.waiting = counts.pending;
+        run.report.conflicts_open = counts.open_conflicts;
+        self.emit(
+            SyncPhase::Done,
+            counts.pending,
+            run.report.sent,
+            run.report.received,
+        );
+        Ok(run.report.clone())
+    }
+
+    async fn relogin(&self, store: &mut Store, run: &mut Run) -> Result<(), SyncError> {
+        let Some(secret) = run.secret.clone() else {
+            return Err(SyncError::LoginRequired);
+        };
+        if run.relogged {
+            return Err(SyncError::LoginRequired);
+        }
+        run.relogged = true;
+        self.emit(
+            SyncPhase::LoggingIn,
+            0,
+            run.report.sent,
+            run.report.received,
+        );
+        let t = run.t.clone();
+        let token = run.device_token.clone();
+        self.login_with(store, &t, &token, &secret).await
+    }
+
+    /// One request of a run with the session token: retried with backoff when the failure
+    /// passes, after one new login when the session ended (if the secret is known).
+    async fn request<Req, Resp>(
+        &self,
+        store: &mut Store,
+        run: &mut Run,
+        path: &str,
+        req: &Req,
+    ) -> Result<Resp, SyncError>
+    where
+        Req: Serialize + WireMessage,
+        Resp: DeserializeOwned + WireMessage,
+    {
+        loop {
+            let (token, _) = store.session()?.ok_or(SyncError::LoginRequired)?;
+            let mut retries = 0;
+            let t = run.t.clone();
+            let out = self
+                .with_retries(&mut retries, || {
+                    run.report.requests += 1;
+                    t.call::<Req, Resp>(path, Auth::Bearer(&token), req)
+                })
+                .await;
+            run.report.retries += retries;
+            match out {
+                Err(SyncError::LoginRequired) if run.secret.is_some() && !run.relogged => {
+                    store.clear_session()?;
+                    self.relogin(store, run).await?;
+                }
+                Err(SyncError::LoginRequired) => {
+                    store.clear_session()?;
+                    return Err(SyncError::LoginRequired);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+struct Run {
+    t: Transport,
+    device_token: Zeroizing<String>,
+    secret: Option<Zeroizing<String>>,
+    relogged: bool,
+    report: SyncReport,
+}
+
+fn role_str(login: &LoginResponse) -> Result<String, SyncError> {
+    match serde_json::to_value(login.role) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(SyncError::Protocol("role".into())),
+    }
+}
+
+/// An exclusive lock on `<db>.sync.lock`, held for one run; the operating system releases it
+/// when the process dies, so a crash never leaves a stale lock.
+struct SyncLock {
+    _file: std::fs::File,
+}
+
+impl SyncLock {
+    fn acquire(db: &Path) -> Result<Self, SyncError> {
+        let mut p: PathBuf = db.to_path_buf();
+        let mut name = p.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".sync.lock");
+        p.set_file_name(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(SyncError::Lock)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::AlreadyRunning),
+            Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Lock(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The app runs a sync on a spawned tokio task: the run's future must be `Send`.
+    #[test]
+    fn a_sync_run_can_be_spawned() {
+        fn send<T: Send>(_: &T) {}
+        fn check(client: &SyncClient, store: &mut Store) {
+            send(&client.sync(store, Some("secret")));
+            send(&client.login(store, "secret"));
+        }
+        let _ = check;
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<SyncClient>();
+    }
+
+    #[test]
+    fn events_can_go_to_a_channel() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let c = SyncClient::new(SyncConfig::default()).with_channel(tx);
+        c.emit(SyncPhase::Pushing, 7, 1, 0);
+        c.emit(
+            SyncPhase::Retrying {
+                attempt: 1,
+                delay_ms: 1000,
+                key: "sync.error.network".into(),
+            },
+            0,
+            0,
+            0,
+        );
+        let a = rx.try_recv().ok();
+        let b = rx.try_recv().ok();
+        assert_eq!(a.map(|e| (e.waiting, e.sent)), Some((7, 1)));
+        // A retry repeats the counts of the event before it.
+        assert_eq!(b.map(|e| (e.waiting, e.sent)), Some((7, 1)));
+    }
+}

@@ -1,0 +1,34 @@
+//! The sync client: enrolment, login, and sync runs against the district server, as
+//! `docs/sync-protocol.md` (sections 3, 5, 8 and 9) describes.
+//!
+//! - [`SyncClient::enrol`] exchanges a one-time code for a device identity, logs the user in
+//!   and creates the encrypted store, with the device token and session kept inside it.
+//! - [`SyncClient::sync`] runs one sync: `status` (an up-to-date tablet is done after this one
+//!   round trip; the clock learns the server's time), `push` of the outbox in batches (200 by
+//!   default, for a 2G link; outcomes recorded in one transaction per batch; `clock_ahead`
+//!   repaired and re-stamped by field-core), then `pull` pages, each applied with its cursor in
+//!   one transaction, so a cut connection resumes where it stopped.
+//! - Failures that pass (network, 5xx, 429) are retried with exponential backoff and jitter
+//!   (1 s doubling to a 5 min cap, ±50 %) through an injectable [`Sleeper`]. A session that
+//!   ended is renewed once when the run was given the user's secret, else the run ends with
+//!   [`SyncError::LoginRequired`]. A revoked device stops syncing, keeps its data and
+//!   remembers why ([`Store::sync_state`]).
+//! - A run takes an exclusive lock on `<db>.sync.lock` (released by the OS if the process
+//!   dies), so the app and a background worker never run two syncs at once.
+//! - TLS: rustls with an explicit root store ([`TrustRoots`], [`tls_config`]): the bundled
+//!   Mozilla roots and/or the district's own CA. Plain HTTP only to loopback.
+//!
+//! [`Store::sync_state`]: crate::Store::sync_state
+
+mod account;
+mod backoff;
+mod engine;
+mod error;
+mod export;
+mod transport;
+
+pub use account::{Revoked, SyncState};
+pub use backoff::{Backoff, RecordingSleeper, SleepFuture, Sleeper, TokioSleeper};
+pub use engine::{Enrolment, SyncClient, SyncConfig, SyncEvent, SyncPhase, SyncReport};
+pub use error::SyncError;
+pub use transport::{TrustRoots, check_server_url, tls_config};

@@ -1,0 +1,566 @@
+//! Two (or more) tablets and a real district server over HTTP on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use field_core::sync::{SyncError, SyncPhase};
+use field_core::{ManualClock, MeasurementInput};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use sync_protocol::Change;
+
+fn body(v: serde_json::Value) -> sync_protocol::Body {
+    v.as_object().cloned().unwrap()
+}
+
+fn weight(kg: f64) -> MeasurementInput {
+    MeasurementInput {
+        kind: "weight".into(),
+        value: kg,
+        unit: "kg".into(),
+        position: None,
+        measured_by: None,
+    }
+}
+
+/// Every change a store holds, keyed by what survives the trip: (record, stamp, body).
+fn exported(store: &field_core::Store) -> Vec<Change> {
+    let mut out = Vec::new();
+    store
+        .export_changes(|c| {
+            out.push(c.clone());
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+fn key(c: &Change) -> (String, String, String, String) {
+    let sorted = |m: Vec<(String, String)>| {
+        let m: std::collections::BTreeMap<_, _> = m.into_iter().collect();
+        format!("{m:?}")
+    };
+    (
+        c.id.to_string(),
+        c.stamp().to_string(),
+        sorted(
+            c.body
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+        ),
+        sorted(
+            c.base
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converge() {
+    let server = Server::start().await;
+    // Small batches and pages, so the run has to page through.
+    let small = || {
+        client_with(|c| {
+            c.push_batch = 3;
+            c.pull_limit = 4;
+        })
+    };
+    let mut a = Device::enrol_with(&server, "kader.mawar", opts(), small()).await;
+    let mut b = Device::enrol_with(&server, "kader.mawar2", opts(), small()).await;
+
+    // Device B, with nothing anywhere, is up to date in one round trip.
+    let r = b.sync().await;
+    assert!(r.up_to_date, "{r:?}");
+    assert_eq!(r.requests, 1, "{r:?}");
+
+    // Device A, offline: a household with a mother and child, and two weighings.
+    let reg = a
+        .store
+        .register_household(
+            &household("Yohanes Bria"),
+            &[
+                person("Maria Bria", "female", "1995-03-02"),
+                person("Yohana Bria", "female", "2024-01-10"),
+            ],
+            &[(1, 0)],
+        )
+        .unwrap();
+    let child = reg.persons[1];
+    let today = a.store.today().unwrap().format("%Y-%m-%d").to_string();
+    a.store
+        .save_measurement(child, None, &today, &weight(8.2))
+        .unwrap();
+    a.store
+        .save_measurement(reg.persons[0], None, &today, &weight(52.0))
+        .unwrap();
+    let made = a.store.pending_changes(1000).unwrap();
+    assert_eq!(made.len(), 5);
+
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let client = a.client.clone().on_event(move |e| {
+        ev.lock().unwrap().push(e.clone());
+    });
+    let r = client
+        .sync(&mut a.store, Some(PASSWORD))
+        .await
+        .expect("sync A");
+    assert_eq!((r.sent, r.rejected, r.waiting), (5, 0, 0), "{r:?}");
+    assert_eq!(r.push_requests, 2, "batches of 3: {r:?}");
+    let phases: Vec<SyncPhase> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.phase.clone())
+        .collect();
+    assert_eq!(phases.first(), Some(&SyncPhase::Status));
+    assert!(phases.contains(&SyncPhase::Pushing), "{phases:?}");
+    assert_eq!(phases.last(), Some(&SyncPhase::Done), "{phases:?}");
+    let first_push = events
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|e| e.phase == SyncPhase::Pushing)
+        .map(|e| e.waiting);
+    assert_eq!(first_push, Some(5));
+    assert!(a.store.sync_state().unwrap().last_success_ms.is_some());
+
+    // Device B receives exactly those records.
+    let r = b.sync().await;
+    assert_eq!(r.received, 5, "{r:?}");
+    assert_eq!(r.pull_requests, 2, "pages of 4: {r:?}");
+    let sent: BTreeSet<_> = made.iter().map(key).collect();
+    let got: BTreeSet<_> = exported(&b.store).iter().map(key).collect();
+    assert_eq!(got, sent);
+    let hb = b.store.household(reg.household).unwrap();
+    let ha = a.store.household(reg.household).unwrap();
+    assert_eq!(hb, ha);
+    assert_eq!(hb.members.len(), 2);
+    let tb = b.store.person_timeline(child).unwrap();
+    assert_eq!(tb.entries.len(), 1);
+    assert_eq!(tb.entries[0].body["value"], json!(8.2));
+
+    // A, syncing again, pulls its own changes back as duplicates and is then up to date.
+    a.sync().await;
+    let r = a.sync().await;
+    assert!(r.up_to_date && r.requests == 1, "{r:?}");
+
+    // Both edit the same person offline; sync A then B, then A: they converge, with a conflict.
+    a.store
+        .update_person(child, body(json!({"name": "Yohana Bria Mali"})))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    b.store
+        .update_person(
+            child,
+            body(json!({"name": "Yohana Beria", "phone": "081234"})),
+        )
+        .unwrap();
+    a.sync().await;
+    b.sync().await;
+    a.sync().await;
+    let pa = a.store.person(child).unwrap();
+    let pb = b.store.person(child).unwrap();
+    assert_eq!(pa.name, pb.name);
+    assert_eq!(pa.values, pb.values);
+    assert_eq!(pa.name, "Yohana Beria", "the later edit wins");
+    assert_eq!(pb.values["phone"], json!("081234"));
+    assert_eq!(a.store.conflicts().unwrap().len(), 1);
+    assert_eq!(b.store.conflicts().unwrap().len(), 1);
+    assert_eq!(a.store.sync_counts().unwrap().open_conflicts, 1);
+
+    // And in the other order: B syncs first.
+    b.store
+        .update_person(child, body(json!({"rt": "002"})))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    a.store
+        .update_person(child, body(json!({"rt": "003"})))
+        .unwrap();
+    b.sync().await;
+    a.sync().await;
+    b.sync().await;
+    let pa = a.store.person(child).unwrap();
+    let pb = b.store.person(child).unwrap();
+    assert_eq!(pa.values, pb.values);
+    assert_eq!(pa.values["rt"], json!("003"));
+    assert_eq!(a.store.conflicts().unwrap().len(), 2);
+    assert_eq!(b.store.conflicts().unwrap().len(), 2);
+    // Same record state everywhere: the same set of changes.
+    let ka: BTreeSet<_> = exported(&a.store)
+        .iter()
+        .map(|c| (c.id.to_string(), c.stamp().to_string()))
+        .collect();
+    let kb: BTreeSet<_> = exported(&b.store)
+        .iter()
+        .map(|c| (c.id.to_string(), c.stamp().to_string()))
+        .collect();
+    assert_eq!(ka, kb);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_tablet_is_refused_keeps_its_data_and_says_why() {
+    let server = Server::start().await;
+    let mut a = Device::enrol(&server, "kader.mawar").await;
+    let reg = a
+        .store
+        .register_household(
+            &household("Agustinus Mali"),
+            &[person("Agustinus Mali", "male", "1980-05-05")],
+            &[],
+        )
+        .unwrap();
+    a.sync().await;
+    // Recorded after the last sync: still waiting when the tablet is revoked.
+    a.store
+        .update_household(reg.household, body(json!({"rt": "004"})))
+        .unwrap();
+    assert!(
+        server
+            .store
+            .revoke_device(a.store.device_id(), district_server::model::now_ms())
+            .await
+            .unwrap()
+    );
+    let err = a
+        .client
+        .sync(&mut a.store, Some(PASSWORD))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::DeviceRevoked { .. }), "{err:?}");
+    assert_eq!(err.message_key(), "sync.error.device_revoked");
+    let st = a.store.sync_state().unwrap();
+    let revoked = st.revoked.expect("revocation remembered");
+    assert!(revoked.message.contains("revoked"), "{revoked:?}");
+    assert_eq!(
+        st.last_error.map(|e| e.0).as_deref(),
+        Some("sync.error.device_revoked")
+    );
+    // The data stays, the waiting change too.
+    assert_eq!(a.store.sync_counts().unwrap().pending, 1);
+    let h = a.store.household(reg.household).unwrap();
+    assert_eq!(h.values["rt"], json!("004"));
+    // Also after reopening the database, and without touching the network.
+    drop(a.store);
+    let mut store = field_core::Store::unlock(&a.path, "kader.mawar", PIN, opts()).unwrap();
+    server.stop().await;
+    let err = a.client.sync(&mut store, None).await.unwrap_err();
+    assert!(matches!(err, SyncError::DeviceRevoked { .. }), "{err:?}");
+    assert!(a.sleeper.delays().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_session_asks_for_login_and_the_secret_renews_it() {
+    let server = Server::start().await;
+    let mut a = Device::enrol(&server, "kader.mawar").await;
+    a.store.clear_session().unwrap();
+    let err = a.client.sync(&mut a.store, None).await.unwrap_err();
+    assert!(matches!(err, SyncError::LoginRequired), "{err:?}");
+    assert_eq!(err.message_key(), "sync.error.login_required");
+    let r = a.client.sync(&mut a.store, Some(PASSWORD)).await.unwrap();
+    assert!(r.up_to_date, "{r:?}");
+    // A wrong secret: a typed error, nothing lost.
+    a.store.clear_session().unwrap();
+    let err = a
+        .client
+        .sync(&mut a.store, Some("wrong-secret"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::LoginFailed), "{err:?}");
+    a.client.login(&mut a.store, PASSWORD).await.unwrap();
+    assert!(a.client.sync(&mut a.store, None).await.unwrap().up_to_date);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_retried_with_backoff_and_nothing_is_lost() {
+    let server = Server::start().await;
+    let mut a = Device::enrol(&server, "kader.mawar").await;
+    a.store
+        .register_household(
+            &household("Fransiska Luan"),
+            &[person("Fransiska Luan", "female", "1990-01-01")],
+            &[],
+        )
+        .unwrap();
+    server.stop().await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let client = a
+        .client
+        .clone()
+        .on_event(move |e| ev.lock().unwrap().push(e.clone()));
+    let err = client.sync(&mut a.store, Some(PASSWORD)).await.unwrap_err();
+    assert!(matches!(err, SyncError::Network(_)), "{err:?}");
+    let events = events.lock().unwrap().clone();
+    let retries: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e.phase, SyncPhase::Retrying { .. }))
+        .collect();
+    assert_eq!(retries.len(), 3, "{events:?}");
+    assert!(retries.iter().all(|e| e.waiting == 2), "{retries:?}");
+    assert!(
+        matches!(&events.last().unwrap().phase, SyncPhase::Failed { key } if key == "sync.error.network"),
+        "{events:?}"
+    );
+    let delays: Vec<f64> = a.sleeper.delays().iter().map(|d| d.as_secs_f64()).collect();
+    assert_eq!(delays.len(), 3, "{delays:?}");
+    for (i, d) in delays.iter().enumerate() {
+        let base = f64::from(1u32 << i);
+        assert!(*d >= base * 0.5 && *d <= base * 1.5, "{delays:?}");
+    }
+    let st = a.store.sync_state().unwrap();
+    assert_eq!(
+        st.last_error.map(|e| e.0).as_deref(),
+        Some("sync.error.network")
+    );
+    assert_eq!(a.store.sync_counts().unwrap().pending, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_a_year_ahead_is_repaired_and_its_changes_accepted() {
+    let server = Server::start().await;
+    let clock = ManualClock::new(district_server::model::now_ms());
+    let o = opts().with_clock(Arc::new(clock.clone()));
+    let mut a = Device::enrol_with(&server, "kader.mawar", o, client()).await;
+    // The tablet's clock jumps a year ahead (after enrolment calibrated it), the kader
+    // records, and the clock is then set right.
+    clock.advance(365 * 86_400_000);
+    let reg = a
+        .store
+        .register_household(
+            &household("Paulus Seran"),
+            &[person("Paulus Seran", "male", "1985-07-07")],
+            &[],
+        )
+        .unwrap();
+    let r = a.sync().await;
+    assert_eq!((r.sent, r.rejected), (2, 0), "{r:?}");
+    assert!(r.restamped >= 2, "refused clock_ahead, re-stamped: {r:?}");
+    let hlc = a.store.hybrid_clock().unwrap();
+    let now = district_server::model::now_ms();
+    assert!(
+        hlc.last.wall_ms < now + 15 * 60_000,
+        "clock repaired: {hlc:?}"
+    );
+    let mut b = Device::enrol(&server, "kader.mawar2").await;
+    b.sync().await;
+    assert_eq!(b.store.household(reg.household).unwrap().members.len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sync_at_a_time_per_database() {
+    let server = Server::start().await;
+    let mut a = Device::enrol(&server, "kader.mawar").await;
+    let lock_path = a.dir.path().join("jangkau.db.sync.lock");
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.lock().unwrap();
+    let err = a
+        .client
+        .sync(&mut a.store, Some(PASSWORD))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::AlreadyRunning), "{err:?}");
+    held.unlock().unwrap();
+    assert!(a.sync().await.up_to_date);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_cut_in_the_middle_of_a_pull_resumes_where_it_stopped() {
+    let server = Server::start().await;
+    let mut a = Device::enrol(&server, "kader.mawar").await;
+    for i in 0..6 {
+        a.store
+            .register_household(
+                &household(&format!("Keluarga {i}")),
+                &[person(&format!("Anggota {i}"), "female", "1990-01-01")],
+                &[],
+            )
+            .unwrap();
+    }
+    assert_eq!(a.sync().await.sent, 12);
+
+    let proxy = Proxy::start(server.addr).await;
+    let mut b = Device::enrol_at(
+        &server,
+        &proxy.url(),
+        "kader.mawar2",
+        opts(),
+        client_with(|c| c.pull_limit = 5),
+    )
+    .await;
+    // The link drops just before the second page is asked for.
+    let (down, cut) = proxy.handle();
+    let pulls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let p = pulls.clone();
+    let client = b.client.clone().on_event(move |e| {
+        if e.phase == SyncPhase::Pulling && p.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1
+        {
+            down.store(true, std::sync::atomic::Ordering::SeqCst);
+            cut.notify_waiters();
+        }
+    });
+    let err = client.sync(&mut b.store, Some(PASSWORD)).await.unwrap_err();
+    assert!(matches!(err, SyncError::Network(_)), "{err:?}");
+    assert_eq!(b.sleeper.delays().len(), 3, "retried with backoff");
+    // The first page is kept, with its cursor.
+    let kept = exported(&b.store).len();
+    assert_eq!(kept, 5);
+    let cursor = b.store.pull_cursor().unwrap();
+    assert!(cursor.is_some());
+
+    // The link is back: the next run asks from that cursor and gets the rest, once.
+    proxy.restore();
+    let r = b.sync().await;
+    assert_eq!(r.received, 7, "{r:?}");
+    let sent: BTreeSet<_> = exported(&a.store).iter().map(key).collect();
+    let got: BTreeSet<_> = exported(&b.store).iter().map(key).collect();
+    assert_eq!(got, sent);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_client_trusts_exactly_the_roots_it_was_given() {
+    use field_core::sync::TrustRoots;
+    let server = Server::start_tls().await;
+    // The bundled Mozilla roots do not know the district's own CA: refused, not retried
+    // into success.
+    let dir = tempfile::tempdir().unwrap();
+    let (client, _) = client_with(|c| c.backoff.max_retries = 0);
+    let e = field_core::sync::Enrolment {
+        server_url: server.url(),
+        code: server.code("kader.mawar").await,
+        device_name: "Tablet TLS".into(),
+        username: "kader.mawar".into(),
+        secret: PASSWORD.to_string().into(),
+        pin: PIN.to_string().into(),
+    };
+    let err = client
+        .enrol(&dir.path().join("jangkau.db"), &e, opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Network(_)), "{err:?}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    // With the district CA: enrolment, records and sync over TLS.
+    let mut a = Device::enrol_with(
+        &server,
+        "kader.mawar",
+        opts(),
+        client_with(|c| c.trust = TrustRoots::DistrictCa(Server::ca_pem())),
+    )
+    .await;
+    a.store
+        .register_household(
+            &household("Maria Luruk"),
+            &[person("Maria Luruk", "female", "1992-02-02")],
+            &[],
+        )
+        .unwrap();
+    let r = a.sync().await;
+    assert_eq!(r.sent, 2, "{r:?}");
+    // Plain HTTP is refused for anything but loopback.
+    assert!(matches!(
+        field_core::sync::check_server_url("http://jangkau.belu.go.id"),
+        Err(SyncError::BadUrl(_))
+    ));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_cut_between_push_batches_resumes_without_duplicates() {
+    let server = Server::start().await;
+    let proxy = Proxy::start(server.addr).await;
+    let mut a = Device::enrol_at(
+        &server,
+        &proxy.url(),
+        "kader.mawar",
+        opts(),
+        client_with(|c| c.push_batch = 2),
+    )
+    .await;
+    for i in 0..3 {
+        a.store
+            .register_household(
+                &household(&format!("Rumah {i}")),
+                &[person(&format!("Orang {i}"), "male", "1970-01-01")],
+                &[],
+            )
+            .unwrap();
+    }
+    let (down, cut) = proxy.handle();
+    let pushes = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let p = pushes.clone();
+    let client = a.client.clone().on_event(move |e| {
+        if e.phase == SyncPhase::Pushing && p.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1
+        {
+            down.store(true, std::sync::atomic::Ordering::SeqCst);
+            cut.notify_waiters();
+        }
+    });
+    let err = client.sync(&mut a.store, Some(PASSWORD)).await.unwrap_err();
+    assert!(matches!(err, SyncError::Network(_)), "{err:?}");
+    assert_eq!(a.store.sync_counts().unwrap().pending, 4);
+    proxy.restore();
+    let r = a.sync().await;
+    assert_eq!((r.sent, r.waiting), (4, 0), "{r:?}");
+    let mut b = Device::enrol(&server, "kader.mawar2").await;
+    assert_eq!(b.sync().await.received, 6);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_the_server_refuses_stays_on_the_tablet_with_its_reason() {
+    let server = Server::start().await;
+    let mut a = Device::enrol(&server, "kader.mawar").await;
+    // Posyandu Melati is outside kader.mawar's area.
+    let mut outside = household("Keluarga Melati");
+    outside.posyandu = "53.04.05.2001.P02".into();
+    let bad = a
+        .store
+        .register_household(
+            &outside,
+            &[person("Orang Melati", "male", "1975-01-01")],
+            &[],
+        )
+        .expect("the tablet does not check the scope itself");
+    a.store
+        .register_household(
+            &household("Keluarga Mawar"),
+            &[person("Orang Mawar", "female", "1977-01-01")],
+            &[],
+        )
+        .unwrap();
+    let r = a.sync().await;
+    assert_eq!((r.sent, r.rejected, r.waiting), (2, 2, 0), "{r:?}");
+    let refused = a.store.rejected_changes().unwrap();
+    assert_eq!(refused.len(), 2);
+    for (c, why) in &refused {
+        assert_eq!(c.body["posyandu"], json!("53.04.05.2001.P02"));
+        let why = why.as_ref().expect("reason kept");
+        assert_eq!(why.key, "sync.reject.out_of_scope");
+        assert_eq!(why.field.as_deref(), Some("posyandu"));
+    }
+    // Taken out of the records (no other replica will have it); the counts say so.
+    assert!(a.store.household(bad.household).is_err());
+    assert_eq!(a.store.sync_counts().unwrap().rejected, 2);
+    // A later run does not send them again.
+    let r = a.sync().await;
+    assert_eq!(r.sent + r.rejected, 0, "{r:?}");
+    server.stop().await;
+}
