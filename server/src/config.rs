@@ -110,6 +110,8 @@ pub struct Config {
     pub listen: String,
     /// Serve HTTPS with these PEM files (rustls); plain HTTP when absent.
     pub tls: Option<TlsConfig>,
+    /// How long a login session lasts: 30 days by default, so a tablet that syncs every few
+    /// days needs no new login (revoking the device or disabling the user ends it at once).
     pub session_ttl_hours: u64,
     pub enrol_code_ttl_hours: u64,
     /// A request taking longer is answered `unavailable` (503).
@@ -129,7 +131,7 @@ impl Default for Config {
             database_url: DatabaseUrl("jangkau-server.db".into()),
             listen: "127.0.0.1:8080".into(),
             tls: None,
-            session_ttl_hours: 12,
+            session_ttl_hours: 720,
             enrol_code_ttl_hours: 24,
             request_timeout_s: 60,
             shutdown_grace_s: 30,
@@ -227,5 +229,14 @@ mod tests {
         assert_eq!(cfg.listen, "127.0.0.1:9");
         assert_eq!(cfg.database_url.expose(), "a.db");
         assert!(Config::from_toml("nonsense = 1").is_err());
+    }
+
+    #[test]
+    fn sessions_last_30_days_by_default() {
+        assert_eq!(Config::default().session_ttl_hours, 30 * 24);
+        let cfg = Config::from_toml("listen = \"0.0.0.0:1\"\n").expect("parses");
+        assert_eq!(cfg.session_ttl_hours, 720);
+        let cfg = Config::from_toml("session_ttl_hours = 12\n").expect("parses");
+        assert_eq!(cfg.session_ttl_hours, 12);
     }
 }

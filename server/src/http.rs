@@ -559,8 +559,10 @@ impl FromRequestParts<AppState> for DeviceAuth {
     }
 }
 
-fn cursor_after(cursor: Option<&str>) -> Result<i64, AppError> {
-    decode_cursor(cursor).ok_or_else(|| {
+/// Where the user's pull starts: a cursor issued under another scope (or in the old form
+/// without one) counts as absent.
+fn cursor_after(cursor: Option<&str>, scope: &sync_protocol::Scope) -> Result<i64, AppError> {
+    decode_cursor(cursor, scope).ok_or_else(|| {
         AppError::refused(
             ErrorCode::MalformedBody,
             "the cursor was not made by this server; pull again without one",
@@ -573,7 +575,7 @@ async fn status(
     Authed(s): Authed,
     Wire { msg }: Wire<StatusRequest>,
 ) -> Result<Response, AppError> {
-    let after = cursor_after(msg.cursor.as_deref())?;
+    let after = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
     check_text(&msg.app_version, "app_version", 40)?;
     let now = now_ms();
     let info = st
@@ -670,7 +672,7 @@ async fn pull(
     Authed(s): Authed,
     Wire { msg }: Wire<PullRequest>,
 ) -> Result<Response, AppError> {
-    let after = cursor_after(msg.cursor.as_deref())?;
+    let after = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
     let max = st.cfg.limits.max_batch;
     let limit = usize::try_from(msg.limit).unwrap_or(max).clamp(1, max);
     let page = st
@@ -690,7 +692,7 @@ async fn pull(
         json.extend_from_slice(payload.as_bytes());
     }
     let tail = serde_json::json!({
-        "cursor": encode_cursor(last),
+        "cursor": encode_cursor(last, &s.user.scope),
         "has_more": page.has_more,
         "server_time": now_ms(),
     });

@@ -69,6 +69,8 @@ enum UserCommand {
     },
     /// Disable a user: every session is refused from the next request.
     Disable { username: String },
+    /// Enable a disabled user again (the user logs in again to sync).
+    Enable { username: String },
     /// List users.
     List,
 }
@@ -193,70 +195,80 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             println!("{n} place(s) imported");
         }
-        Command::User { command } => {
-            match command {
-                UserCommand::Add {
-                    username,
-                    name,
-                    role,
-                    scope,
-                } => {
-                    let role = parse_role(&role).ok_or_else(|| {
-                    format!("unknown role {role:?}: kader, bidan, perawat, puskesmas_admin, dinas_admin")
-                })?;
-                    let secret = match std::env::var("JANGKAU_NEW_SECRET") {
-                        Ok(s) if !s.is_empty() => s,
-                        _ => {
-                            eprintln!("password or PIN for {username}:");
-                            let mut line = String::new();
-                            std::io::stdin()
-                                .read_line(&mut line)
-                                .map_err(|e| e.to_string())?;
-                            line.trim_end_matches(['\r', '\n']).to_string()
-                        }
-                    };
-                    let u = admin::add_user(
-                        store.as_ref(),
-                        &username,
-                        &name,
-                        role,
-                        &scope,
-                        &secret,
-                        cfg.password_cost,
+        Command::User { command } => match command {
+            UserCommand::Add {
+                username,
+                name,
+                role,
+                scope,
+            } => {
+                let role = parse_role(&role).ok_or_else(|| {
+                    format!(
+                        "unknown role {role:?}: kader, bidan, perawat, puskesmas_admin, dinas_admin"
                     )
+                })?;
+                let secret = match std::env::var("JANGKAU_NEW_SECRET") {
+                    Ok(s) if !s.is_empty() => s,
+                    _ => {
+                        eprintln!("password or PIN for {username}:");
+                        let mut line = String::new();
+                        std::io::stdin()
+                            .read_line(&mut line)
+                            .map_err(|e| e.to_string())?;
+                        line.trim_end_matches(['\r', '\n']).to_string()
+                    }
+                };
+                let u = admin::add_user(
+                    store.as_ref(),
+                    &username,
+                    &name,
+                    role,
+                    &scope,
+                    &secret,
+                    cfg.password_cost,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                println!(
+                    "user {} added: {} in {}",
+                    u.username,
+                    role_str(u.role),
+                    u.scope.place
+                );
+            }
+            UserCommand::Disable { username } => {
+                let ok = store
+                    .set_user_disabled(username.clone(), true, district_server::model::now_ms())
                     .await
                     .map_err(|e| e.to_string())?;
+                if !ok {
+                    return Err(format!("no user {username:?}"));
+                }
+                println!("user {username} disabled");
+            }
+            UserCommand::Enable { username } => {
+                let ok = store
+                    .set_user_disabled(username.clone(), false, district_server::model::now_ms())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !ok {
+                    return Err(format!("no user {username:?}"));
+                }
+                println!("user {username} enabled");
+            }
+            UserCommand::List => {
+                for u in store.list_users().await.map_err(|e| e.to_string())? {
                     println!(
-                        "user {} added: {} in {}",
+                        "{:<20} {:<16} {:<20} {}{}",
                         u.username,
                         role_str(u.role),
-                        u.scope.place
+                        u.scope.place,
+                        u.display_name,
+                        if u.disabled { " (disabled)" } else { "" }
                     );
                 }
-                UserCommand::Disable { username } => {
-                    let ok = store
-                        .set_user_disabled(username.clone(), true, district_server::model::now_ms())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    if !ok {
-                        return Err(format!("no user {username:?}"));
-                    }
-                    println!("user {username} disabled");
-                }
-                UserCommand::List => {
-                    for u in store.list_users().await.map_err(|e| e.to_string())? {
-                        println!(
-                            "{:<20} {:<16} {:<20} {}{}",
-                            u.username,
-                            role_str(u.role),
-                            u.scope.place,
-                            u.display_name,
-                            if u.disabled { " (disabled)" } else { "" }
-                        );
-                    }
-                }
             }
-        }
+        },
         Command::Device { command } => match command {
             DeviceCommand::Code { username } => {
                 let code =

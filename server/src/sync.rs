@@ -17,6 +17,14 @@
 //! `person_merge` and `conflict_review` are supervisors' decisions: bidan, perawat and admins.
 //! Every role reads every kind inside its scope.
 //!
+//! # Author
+//! A change's `author` may be any user who has logged in on the pushing device (a shared
+//! tablet carries the changes of every kader who unlocked it): role and scope are checked
+//! against the author, not the session's user. The storage looks the other authors of a
+//! batch up once per batch ([`other_authors`], [`Authors`]). An author who never logged in
+//! on the device, or whose account is disabled, gets `identity_mismatch` (field `author`):
+//! the change does not carry an identity the server accepts, whatever its kind or place.
+//!
 //! # Scope
 //! Every record names its posyandu (`posyandu`, a place code): facts in every body, mutable
 //! records in the change that creates them; the server remembers each record's posyandu. A
@@ -26,9 +34,10 @@
 use crate::model::{RecordInfo, Settled};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use sync_protocol::{
     Change, ClockPolicy, DeviceId, EntityKind, Outcome, RecordId, RejectCode, Rejection, Role,
-    UserId,
+    Scope, UserId,
 };
 
 /// Who pushes, and what they may touch.
@@ -43,6 +52,36 @@ pub struct PushContext {
     /// Dates after this (`YYYY-MM-DD`) are in the future.
     pub today: String,
     pub clock: ClockPolicy,
+}
+
+/// What the database says of an author other than the session's user.
+#[derive(Debug, Clone)]
+pub enum AuthorInfo {
+    /// Logged in on this device at least once, and enabled.
+    Active {
+        role: Role,
+        /// The posyandu codes inside the author's scope.
+        scope_posyandu: Arc<HashSet<String>>,
+    },
+    /// Logged in on this device, but the account is disabled now.
+    Disabled,
+}
+
+/// The other authors of a batch who have logged in on the device; an author missing here
+/// never did.
+pub type Authors = HashMap<UserId, AuthorInfo>;
+
+/// The distinct authors of the batch's changes of this device, other than the session's
+/// user: the ones the storage must look up (none in the usual one-user batch).
+pub fn other_authors(ctx: &PushContext, batch: &[Prepared]) -> Vec<UserId> {
+    let mut seen = HashSet::new();
+    batch
+        .iter()
+        .map(|p| &p.change)
+        .filter(|c| c.device == ctx.device && c.author != ctx.user)
+        .filter(|c| seen.insert(c.author))
+        .map(|c| c.author)
+        .collect()
 }
 
 /// A change with its stored form computed once, before any transaction opens.
@@ -124,12 +163,14 @@ pub struct PushResult {
 }
 
 /// Decides every change of a batch. `settled` holds what the database has for this device's
-/// sequence numbers in the batch, `records` what it has for the record ids in the batch.
+/// sequence numbers in the batch, `records` what it has for the record ids in the batch,
+/// `authors` what it has for [`other_authors`].
 pub fn plan(
     ctx: &PushContext,
     batch: &[Prepared],
     mut settled: HashMap<u64, Settled>,
     mut records: HashMap<RecordId, RecordInfo>,
+    authors: &Authors,
 ) -> Plan {
     let mut plan = Plan::default();
     for (index, p) in batch.iter().enumerate() {
@@ -165,7 +206,7 @@ pub fn plan(
             plan.outcomes.push(outcome);
             continue;
         }
-        match decide(ctx, c, records.get(&c.id)) {
+        match decide(ctx, authors, c, records.get(&c.id)) {
             Ok((posyandu, record)) => {
                 plan.outcomes.push(Outcome::accepted(c.seq));
                 plan.settled.push(SettledRow {
@@ -212,16 +253,34 @@ pub fn plan(
 /// record index row to write (when the record is new or moves).
 fn decide(
     ctx: &PushContext,
+    authors: &Authors,
     c: &Change,
     existing: Option<&RecordInfo>,
 ) -> Result<(String, Option<RecordInfo>), Rejection> {
-    if c.author != ctx.user {
-        return Err(Rejection::new(
-            RejectCode::IdentityMismatch,
-            "the change names another author than the user logged in",
-            Some("author"),
-        ));
-    }
+    let (role, scope_posyandu) = if c.author == ctx.user {
+        (ctx.role, &ctx.scope_posyandu)
+    } else {
+        match authors.get(&c.author) {
+            Some(AuthorInfo::Active {
+                role,
+                scope_posyandu,
+            }) => (*role, scope_posyandu.as_ref()),
+            Some(AuthorInfo::Disabled) => {
+                return Err(Rejection::new(
+                    RejectCode::IdentityMismatch,
+                    "the author's account is disabled",
+                    Some("author"),
+                ));
+            }
+            None => {
+                return Err(Rejection::new(
+                    RejectCode::IdentityMismatch,
+                    "the author has never logged in on this device",
+                    Some("author"),
+                ));
+            }
+        }
+    };
     if let Err(e) = ctx.clock.check_remote(c.hlc, ctx.now_ms) {
         return Err(Rejection::new(
             RejectCode::ClockAhead,
@@ -258,7 +317,7 @@ fn decide(
             Some("body"),
         ));
     }
-    check_role(ctx.role, c)?;
+    check_role(role, c)?;
     let body_posyandu = c
         .body
         .get("posyandu")
@@ -273,7 +332,7 @@ fn decide(
     };
     let posyandu = match (existing, body_posyandu) {
         (Some(rec), Some(new)) => {
-            if !ctx.scope_posyandu.contains(&rec.posyandu) {
+            if !scope_posyandu.contains(&rec.posyandu) {
                 return Err(out_of_scope(&rec.posyandu));
             }
             new
@@ -288,7 +347,7 @@ fn decide(
             ));
         }
     };
-    if !ctx.scope_posyandu.contains(&posyandu) {
+    if !scope_posyandu.contains(&posyandu) {
         return Err(out_of_scope(&posyandu));
     }
     let record = match existing {
@@ -353,19 +412,51 @@ pub fn advance_acked(acked: u64, settled_after: impl IntoIterator<Item = u64>) -
     acked
 }
 
-/// The pull cursor: opaque to clients, `s` and the last server sequence sent.
-pub fn encode_cursor(sseq: i64) -> String {
-    format!("s{sseq}")
+/// Hex digits of the scope fingerprint in a cursor.
+const FINGERPRINT_LEN: usize = 8;
+
+/// A short fingerprint of a scope (level and place): the first 32 bits of SHA-256, hex.
+pub fn scope_fingerprint(scope: &Scope) -> String {
+    let d = Sha256::digest(
+        format!("{}\n{}", crate::model::level_str(scope.level), scope.place).as_bytes(),
+    );
+    d.iter()
+        .take(FINGERPRINT_LEN / 2)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-/// `None` for a cursor this server did not make.
-pub fn decode_cursor(cursor: Option<&str>) -> Option<i64> {
-    match cursor {
+/// The pull cursor: opaque to clients, `s`, the last server sequence sent, `.` and the
+/// fingerprint of the scope it was issued under (`s1204.9f86d081`).
+pub fn encode_cursor(sseq: i64, scope: &Scope) -> String {
+    format!("s{sseq}.{}", scope_fingerprint(scope))
+}
+
+/// Where a pull (or status) starts for a user of `scope`: 0 for no cursor, for a cursor of
+/// another scope (a user of another scope syncs on the device: the whole scope is sent
+/// again) and for the old `s<n>` form, which names no scope. `None` for a cursor this
+/// server did not make.
+pub fn decode_cursor(cursor: Option<&str>, scope: &Scope) -> Option<i64> {
+    let Some(s) = cursor else {
+        return Some(0);
+    };
+    let (n, fingerprint) = match s.strip_prefix('s')?.split_once('.') {
+        Some((n, f)) => (n, Some(f)),
+        None => (s.strip_prefix('s')?, None),
+    };
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = n.parse::<i64>().ok()?;
+    match fingerprint {
         None => Some(0),
-        Some(s) => s
-            .strip_prefix('s')
-            .and_then(|n| n.parse::<i64>().ok())
-            .filter(|n| *n >= 0),
+        Some(f)
+            if f.len() == FINGERPRINT_LEN
+                && f.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+        {
+            Some(if f == scope_fingerprint(scope) { n } else { 0 })
+        }
+        Some(_) => None,
     }
 }
 
@@ -381,12 +472,46 @@ mod tests {
         assert_eq!(advance_acked(0, []), 0);
     }
 
+    fn scope(level: sync_protocol::PlaceLevel, place: &str) -> Scope {
+        Scope {
+            level,
+            place: place.to_string(),
+        }
+    }
+
     #[test]
     fn cursor_round_trip_and_garbage() {
-        assert_eq!(decode_cursor(Some(&encode_cursor(42))), Some(42));
-        assert_eq!(decode_cursor(None), Some(0));
-        for bad in ["", "s", "s-1", "42", "sx", "s99999999999999999999"] {
-            assert_eq!(decode_cursor(Some(bad)), None, "{bad}");
+        use sync_protocol::PlaceLevel;
+        let mawar = scope(PlaceLevel::Posyandu, "53.04.05.2001.P01");
+        let c = encode_cursor(42, &mawar);
+        assert!(c.starts_with("s42."), "{c}");
+        assert_eq!(c.len(), "s42.".len() + FINGERPRINT_LEN);
+        assert_eq!(decode_cursor(Some(&c), &mawar), Some(42));
+        assert_eq!(decode_cursor(None, &mawar), Some(0));
+        // Another scope (place or level), or the old form: absent, start again.
+        let melati = scope(PlaceLevel::Posyandu, "53.04.05.2001.P02");
+        assert_eq!(decode_cursor(Some(&c), &melati), Some(0));
+        let same_place_other_level = scope(PlaceLevel::Desa, "53.04.05.2001.P01");
+        assert_eq!(decode_cursor(Some(&c), &same_place_other_level), Some(0));
+        assert_eq!(decode_cursor(Some("s42"), &mawar), Some(0));
+        assert_eq!(decode_cursor(Some("s0.00000000"), &mawar), Some(0));
+        for bad in [
+            "",
+            "s",
+            "s-1",
+            "s+1",
+            "42",
+            "sx",
+            "s99999999999999999999",
+            "s42.",
+            "s42.xyz",
+            "s42.ABCDEF01",
+            "s42.0123456789",
+            "s.01234567",
+            "s-1.01234567",
+            "s42.0123456.",
+        ] {
+            assert_eq!(decode_cursor(Some(bad), &mawar), None, "{bad}");
         }
     }
 }

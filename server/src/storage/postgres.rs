@@ -12,15 +12,22 @@ use crate::model::{
     Device, NewDevice, Place, RecordInfo, SessionInfo, Settled, User, level_str, parse_level,
     parse_role, role_str,
 };
-use crate::sync::{PushContext, PushResult, advance_acked, plan};
+use crate::sync::{
+    AuthorInfo, Authors, PushContext, PushResult, advance_acked, other_authors, plan,
+};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use sync_protocol::{Change, DeviceId, EntityKind, RecordId, Scope, UserId};
 use tokio_postgres::{NoTls, Row};
 
-pub const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_device_users.sql"),
+    ),
+];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
 const LOCK_MIGRATE: i32 = 0x4a4b_0001;
@@ -143,6 +150,65 @@ impl PgStore {
     }
 }
 
+/// The posyandu at or below a place.
+const POSYANDU_UNDER: &str = "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
+     WHERE t.ancestor = $1 AND p.level = 'posyandu'";
+
+/// The other authors of a batch who have logged in on the device, with their role and
+/// scope (each scope's posyandu looked up once).
+async fn load_authors(
+    tx: &deadpool_postgres::Transaction<'_>,
+    device: &str,
+    ids: &[UserId],
+) -> Result<Authors, StorageError> {
+    let mut out = Authors::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut scopes: HashMap<String, Arc<HashSet<String>>> = HashMap::new();
+    for row in tx
+        .query(
+            "SELECT u.id, u.role, u.scope_place, u.disabled_at FROM device_users du
+             JOIN users u ON u.id = du.user_id WHERE du.device_id = $1 AND du.user_id = ANY($2)",
+            &[&device, &ids],
+        )
+        .await?
+    {
+        let id: String = row.try_get(0)?;
+        let id: UserId = id.parse().map_err(|_| corrupt("user id", &id))?;
+        if row.try_get::<_, Option<i64>>(3)?.is_some() {
+            out.insert(id, AuthorInfo::Disabled);
+            continue;
+        }
+        let role: String = row.try_get(1)?;
+        let role = parse_role(&role).ok_or_else(|| corrupt("role", &role))?;
+        let place: String = row.try_get(2)?;
+        let scope_posyandu = match scopes.get(&place) {
+            Some(s) => s.clone(),
+            None => {
+                let set: HashSet<String> = tx
+                    .query(POSYANDU_UNDER, &[&place])
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<_, String>(0))
+                    .collect::<Result<_, _>>()?;
+                let set = Arc::new(set);
+                scopes.insert(place, set.clone());
+                set
+            }
+        };
+        out.insert(
+            id,
+            AuthorInfo::Active {
+                role,
+                scope_posyandu,
+            },
+        );
+    }
+    Ok(out)
+}
+
 async fn push_tx(
     store: &PgStore,
     ctx: &PushContext,
@@ -210,7 +276,8 @@ async fn push_tx(
             },
         );
     }
-    let decided = plan(ctx, &batch, settled, records);
+    let authors = load_authors(&tx, &device, &other_authors(ctx, &batch)).await?;
+    let decided = plan(ctx, &batch, settled, records, &authors);
     let now = to_i64(ctx.now_ms);
     if !decided.settled.is_empty() {
         let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
@@ -467,15 +534,11 @@ impl Storage for PgStore {
     fn posyandu_under(&self, place: String) -> StoreFuture<'_, Vec<String>> {
         Box::pin(async move {
             let c = self.client().await?;
-            c.query(
-                "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
-                 WHERE t.ancestor = $1 AND p.level = 'posyandu'",
-                &[&place],
-            )
-            .await?
-            .iter()
-            .map(|r| r.try_get(0).map_err(StorageError::from))
-            .collect()
+            c.query(POSYANDU_UNDER, &[&place])
+                .await?
+                .iter()
+                .map(|r| r.try_get(0).map_err(StorageError::from))
+                .collect()
         })
     }
 
@@ -718,18 +781,21 @@ impl Storage for PgStore {
         expires_at: u64,
     ) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            let c = self.client().await?;
-            c.execute(
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let (user, device, now) = (user.to_string(), device.to_string(), to_i64(now));
+            tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &token_hash,
-                    &user.to_string(),
-                    &device.to_string(),
-                    &to_i64(now),
-                    &to_i64(expires_at),
-                ],
+                &[&token_hash, &user, &device, &now, &to_i64(expires_at)],
             )
             .await?;
+            tx.execute(
+                "INSERT INTO device_users (device_id, user_id, first_login_at, last_login_at) VALUES ($1, $2, $3, $3)
+                 ON CONFLICT (device_id, user_id) DO UPDATE SET last_login_at = excluded.last_login_at",
+                &[&device, &user, &now],
+            )
+            .await?;
+            tx.commit().await?;
             Ok(())
         })
     }

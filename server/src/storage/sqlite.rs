@@ -11,16 +11,23 @@ use crate::model::{
     Device, NewDevice, Place, RecordInfo, SessionInfo, Settled, User, level_str, parse_level,
     parse_role, role_str,
 };
-use crate::sync::{PushContext, PushResult, advance_acked, plan};
+use crate::sync::{
+    AuthorInfo, Authors, PushContext, PushResult, advance_acked, other_authors, plan,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use sync_protocol::{Change, DeviceId, EntityKind, Scope, UserId};
 
 /// The numbered migrations, applied in order, each in one transaction. Never edit one that
 /// shipped: add the next.
-pub const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_device_users.sql"),
+    ),
+];
 
 const MAX_IDLE_READERS: usize = 8;
 
@@ -224,6 +231,60 @@ fn migrate(conn: &mut Connection) -> Result<usize, StorageError> {
     Ok(ran)
 }
 
+/// The posyandu at or below a place.
+const POSYANDU_UNDER: &str = "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
+     WHERE t.ancestor = ?1 AND p.level = 'posyandu'";
+
+/// The other authors of a batch who have logged in on the device, with their role and
+/// scope (each scope's posyandu looked up once).
+fn load_authors(tx: &Connection, device: &str, ids: &[UserId]) -> Result<Authors, StorageError> {
+    let mut out = Authors::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut scopes: HashMap<String, Arc<HashSet<String>>> = HashMap::new();
+    let mut q = tx.prepare_cached(
+        "SELECT u.role, u.scope_place, u.disabled_at FROM device_users du
+         JOIN users u ON u.id = du.user_id WHERE du.device_id = ?1 AND du.user_id = ?2",
+    )?;
+    let mut under = tx.prepare_cached(POSYANDU_UNDER)?;
+    for id in ids {
+        let row: Option<(String, String, Option<i64>)> = q
+            .query_row(params![device, id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let Some((role, place, disabled_at)) = row else {
+            continue;
+        };
+        if disabled_at.is_some() {
+            out.insert(*id, AuthorInfo::Disabled);
+            continue;
+        }
+        let role = parse_role(&role).ok_or_else(|| corrupt("role", &role))?;
+        let scope_posyandu = match scopes.get(&place) {
+            Some(s) => s.clone(),
+            None => {
+                let mut set = HashSet::new();
+                for code in under.query_map([&place], |r| r.get::<_, String>(0))? {
+                    set.insert(code?);
+                }
+                let set = Arc::new(set);
+                scopes.insert(place, set.clone());
+                set
+            }
+        };
+        out.insert(
+            *id,
+            AuthorInfo::Active {
+                role,
+                scope_posyandu,
+            },
+        );
+    }
+    Ok(out)
+}
+
 fn push_tx(
     conn: &mut Connection,
     ctx: &PushContext,
@@ -283,7 +344,8 @@ fn push_tx(
             }
         }
     }
-    let decided = plan(ctx, &batch, settled, records);
+    let authors = load_authors(&tx, &device, &other_authors(ctx, &batch))?;
+    let decided = plan(ctx, &batch, settled, records, &authors);
     let now = to_i64(ctx.now_ms);
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     {
@@ -456,10 +518,7 @@ impl Storage for SqliteStore {
 
     fn posyandu_under(&self, place: String) -> StoreFuture<'_, Vec<String>> {
         self.read(move |c| {
-            let mut q = c.prepare_cached(
-                "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
-                 WHERE t.ancestor = ?1 AND p.level = 'posyandu'",
-            )?;
+            let mut q = c.prepare_cached(POSYANDU_UNDER)?;
             let rows = q.query_map([place], |r| r.get::<_, String>(0))?;
             let mut out = Vec::new();
             for r in rows {
@@ -680,7 +739,8 @@ impl Storage for SqliteStore {
         expires_at: u64,
     ) -> StoreFuture<'_, ()> {
         self.write(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     token_hash,
@@ -690,6 +750,12 @@ impl Storage for SqliteStore {
                     to_i64(expires_at)
                 ],
             )?;
+            tx.execute(
+                "INSERT INTO device_users (device_id, user_id, first_login_at, last_login_at) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (device_id, user_id) DO UPDATE SET last_login_at = excluded.last_login_at",
+                params![device.to_string(), user.to_string(), to_i64(now)],
+            )?;
+            tx.commit()?;
             Ok(())
         })
     }

@@ -31,7 +31,7 @@ fn admin_commands_end_to_end() {
     .unwrap();
     let (ok, out, err) = run(dir.path(), &["migrate"], None);
     assert!(ok, "{err}");
-    assert!(out.contains("schema version 1"), "{out}");
+    assert!(out.contains("schema version 2"), "{out}");
     assert!(!dir.path().join("ignored-env-wins.db").exists());
 
     let (ok, out, err) = run(dir.path(), &["demo"], None);
@@ -117,5 +117,12 @@ fn admin_commands_end_to_end() {
     let (_, users, _) = run(dir.path(), &["user", "list"], None);
     assert!(users.contains("(disabled)"), "{users}");
     let (ok, _, _) = run(dir.path(), &["user", "disable", "nobody"], None);
+    assert!(!ok);
+    let (ok, out, err) = run(dir.path(), &["user", "enable", "kader.baru"], None);
+    assert!(ok && out.contains("user kader.baru enabled"), "{err}");
+    let (_, users, _) = run(dir.path(), &["user", "list"], None);
+    let line = users.lines().find(|l| l.starts_with("kader.baru")).unwrap();
+    assert!(!line.contains("(disabled)"), "{users}");
+    let (ok, _, _) = run(dir.path(), &["user", "enable", "nobody"], None);
     assert!(!ok);
 }

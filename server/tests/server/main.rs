@@ -9,4 +9,5 @@ mod api;
 mod cli;
 mod fuzz;
 mod ops;
+mod shared;
 mod storage;
