@@ -142,6 +142,23 @@ pub struct NewDevice {
     pub now: u64,
 }
 
+impl NewDevice {
+    /// The device as stored right after its enrolment for `user_id`.
+    pub fn enrolled(self, user_id: UserId) -> Device {
+        Device {
+            id: self.id,
+            name: self.name,
+            user_id,
+            enrolled_at: self.now,
+            revoked_at: None,
+            last_seen_at: Some(self.now),
+            last_sync_at: None,
+            app_version: self.app_version,
+            acked_seq: 0,
+        }
+    }
+}
+
 /// What a session token resolves to.
 #[derive(Debug, Clone)]
 pub struct SessionInfo {

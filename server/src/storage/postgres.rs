@@ -688,17 +688,8 @@ impl Storage for PgStore {
             )
             .await?;
             tx.commit().await?;
-            Ok(Ok(Device {
-                id: device.id,
-                name: device.name,
-                user_id: user_id.parse().map_err(|_| corrupt("user id", &user_id))?,
-                enrolled_at: device.now,
-                revoked_at: None,
-                last_seen_at: Some(device.now),
-                last_sync_at: None,
-                app_version: device.app_version,
-                acked_seq: 0,
-            }))
+            let user_id = user_id.parse().map_err(|_| corrupt("user id", &user_id))?;
+            Ok(Ok(device.enrolled(user_id)))
         })
     }
 
