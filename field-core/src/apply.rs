@@ -14,9 +14,9 @@ use crate::store::Store;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use sync_protocol::merge::{ConflictKind, FieldEdit, MutableRecord, Tombstone};
+use sync_protocol::merge::{ConflictKind, FactVersion, FieldEdit, MutableRecord, Tombstone};
 use sync_protocol::schema::SCHEMA_VERSION;
-use sync_protocol::{Body, Change, Class, EntityKind, Hlc, PullResponse, RecordId};
+use sync_protocol::{Body, Change, Class, EntityKind, Hlc, PullResponse, RecordId, Stamp};
 
 /// The kind stored for a record id, if the record is known.
 pub(crate) fn record_kind(conn: &Connection, id: &RecordId) -> Result<Option<String>> {
@@ -167,23 +167,29 @@ pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
             let replace = match &made {
                 None => false,
                 Some((mh, md, mb, ms)) => {
-                    let mine = (mh.as_str(), md.as_str());
-                    let theirs = (hlc.as_str(), device.as_str());
-                    // Same rule as FactRecord::apply: the smaller stamp, then the smaller
-                    // JSON of (body, supersedes).
-                    if theirs != mine {
-                        theirs < mine
-                    } else {
-                        let stored: Body = serde_json::from_str(mb)?;
-                        let stored_sup: Option<RecordId> = ms
-                            .as_deref()
-                            .map(str::parse)
-                            .transpose()
-                            .map_err(|_| StoreError::Corrupt(format!("supersedes {ms:?}")))?;
-                        let a = serde_json::to_vec(&(&Some(&stored), &stored_sup))?;
-                        let b = serde_json::to_vec(&(&Some(&change.body), &change.supersedes))?;
-                        b < a
-                    }
+                    let corrupt = |what: &str| StoreError::Corrupt(format!("fact {id}: {what}"));
+                    let stored_stamp = Stamp {
+                        hlc: mh.parse().map_err(|_| corrupt("made_hlc"))?,
+                        device: md.parse().map_err(|_| corrupt("made_device"))?,
+                    };
+                    let stored_body: Body = serde_json::from_str(mb)?;
+                    let stored_sup: Option<RecordId> = ms
+                        .as_deref()
+                        .map(str::parse)
+                        .transpose()
+                        .map_err(|_| corrupt("supersedes"))?;
+                    let stored = FactVersion {
+                        stamp: stored_stamp,
+                        body: &stored_body,
+                        supersedes: stored_sup,
+                    };
+                    let incoming = FactVersion {
+                        stamp: change.stamp(),
+                        body: &change.body,
+                        supersedes: change.supersedes,
+                    };
+                    // The same rule every replica applies (FactRecord).
+                    incoming.precedes(&stored)
                 }
             };
             if replace {

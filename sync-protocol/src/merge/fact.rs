@@ -7,6 +7,29 @@ use crate::ids::{RecordId, UserId};
 use crate::stamp::Stamp;
 use serde::{Deserialize, Serialize};
 
+/// One version of a fact: what decides which of two versions of one fact id every replica
+/// keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct FactVersion<'a> {
+    pub stamp: Stamp,
+    pub body: &'a Body,
+    pub supersedes: Option<RecordId>,
+}
+
+impl FactVersion<'_> {
+    /// True when this version is kept over `other`: the smaller stamp, then the smaller
+    /// JSON of `(body, supersedes)`. A total order, so the choice does not depend on arrival.
+    pub fn precedes(&self, other: &FactVersion<'_>) -> bool {
+        if self.stamp != other.stamp {
+            return self.stamp < other.stamp;
+        }
+        let json = |v: &FactVersion<'_>| {
+            serde_json::to_vec(&(&Some(v.body), &v.supersedes)).unwrap_or_default()
+        };
+        json(self) < json(other)
+    }
+}
+
 /// The merged state of one fact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FactRecord {
@@ -53,17 +76,12 @@ impl FactRecord {
             }
             return Ok(());
         }
-        let replace = match self.made {
-            None => true,
-            Some(made) if stamp < made => true,
-            Some(made) if stamp == made => {
-                let mine = serde_json::to_vec(&(&self.body, &self.supersedes)).unwrap_or_default();
-                let theirs = serde_json::to_vec(&(&Some(&change.body), &change.supersedes))
-                    .unwrap_or_default();
-                theirs < mine
-            }
-            Some(_) => false,
+        let incoming = FactVersion {
+            stamp,
+            body: &change.body,
+            supersedes: change.supersedes,
         };
+        let replace = self.version().is_none_or(|kept| incoming.precedes(&kept));
         if replace {
             self.body = Some(change.body.clone());
             self.made = Some(stamp);
@@ -103,17 +121,12 @@ impl FactRecord {
             }
         }
         if let (Some(theirs), Some(body)) = (other.made, &other.body) {
-            let replace = match self.made {
-                None => true,
-                Some(mine) if theirs < mine => true,
-                Some(mine) if theirs == mine => {
-                    let a = serde_json::to_vec(&(&self.body, &self.supersedes)).unwrap_or_default();
-                    let b =
-                        serde_json::to_vec(&(&other.body, &other.supersedes)).unwrap_or_default();
-                    b < a
-                }
-                Some(_) => false,
+            let incoming = FactVersion {
+                stamp: theirs,
+                body,
+                supersedes: other.supersedes,
             };
+            let replace = self.version().is_none_or(|kept| incoming.precedes(&kept));
             if replace {
                 self.body = Some(body.clone());
                 self.made = Some(theirs);
@@ -122,6 +135,15 @@ impl FactRecord {
             }
         }
         Ok(())
+    }
+
+    /// The version this replica keeps, once the fact itself has arrived.
+    pub fn version(&self) -> Option<FactVersion<'_>> {
+        Some(FactVersion {
+            stamp: self.made?,
+            body: self.body.as_ref()?,
+            supersedes: self.supersedes,
+        })
     }
 
     /// A tombstone always wins over a fact: the fact cannot have changed since its author saw it.

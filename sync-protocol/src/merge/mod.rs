@@ -19,6 +19,6 @@ mod fact;
 mod mutable;
 mod replica;
 
-pub use fact::FactRecord;
+pub use fact::{FactRecord, FactVersion};
 pub use mutable::{Conflict, ConflictKind, FieldEdit, MutableRecord, Tombstone};
 pub use replica::{Applied, MergeError, Record, RecordView, Replica, admit};
