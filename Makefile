@@ -9,11 +9,11 @@ test:
 setup:
 	./scripts/setup.sh
 
-## The district server on embedded SQLite with the Belu demo district (prints how to log in).
+## The district server on embedded SQLite with the Belu demo district (prints an enrolment
+## code), and the Jangkau app connected to it.
 run:
 	./scripts/setup.sh
-	cargo run -p district-server --release -- demo
-	cargo run -p district-server --release -- serve
+	./scripts/run-app.sh
 
 ## Run the benchmarks quoted in docs/BENCHMARKS.md.
 bench:
@@ -21,6 +21,7 @@ bench:
 	cargo bench -p health-rules
 	cargo bench -p field-core --bench store
 	cargo bench -p district-server --bench sync_load -- --backend both
+	cargo run -p system-tests --release --bin simulator -- all --repeat 5
 
 fmt:
 	cargo fmt --all

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: setup, format, lints, every test.
+# The whole test suite, as CI runs it: setup, format, lints, every test (unit, property,
+# integration against real PostgreSQL, system tests on both server backends, the UI's
+# component tests, and the end-to-end tests of the real app under Xvfb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,6 +9,12 @@ cd "$(dirname "$0")/.."
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+
+# The app embeds ui/dist at compile time: build the UI before anything compiles jangkau-app.
+echo "== UI: build, type check, component tests"
+npm --prefix ui run build
+npm --prefix ui run check
+npm --prefix ui test
 
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -19,3 +27,11 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+echo "== end-to-end: the real app under Xvfb, through tauri-driver, against a real server"
+cargo build --locked -p jangkau-app -p district-server -p jangkau-cli --bins
+bin_dir="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"
+JANGKAU_APP_BIN="$bin_dir/jangkau-app" \
+JANGKAU_SERVER_BIN="$bin_dir/jangkau-server" \
+JANGKAU_CLI_BIN="$bin_dir/jangkau" \
+  npm --prefix ui run e2e

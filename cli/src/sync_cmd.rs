@@ -15,12 +15,19 @@ pub struct SyncArgs {
     data: DataArgs,
     #[command(flatten)]
     tls: TlsArgs,
-    /// Changes per push (default 200, for a slow link).
+    /// Most changes per push (default 1000; a push also closes at 48 KiB compressed).
     #[arg(long, value_name = "N")]
     batch: Option<usize>,
+    /// Changes per pull page asked for (default 500).
+    #[arg(long, value_name = "N")]
+    pull_limit: Option<u32>,
     /// Retries of a failed request before giving up (with backoff: 1 s, 2 s, 4 s …).
     #[arg(long, value_name = "N")]
     retries: Option<u32>,
+    /// The wait before the first retry in milliseconds (default 1000; doubled each retry,
+    /// ±50 %).
+    #[arg(long, value_name = "MS")]
+    retry_delay_ms: Option<u64>,
     /// Print the report as JSON on standard output.
     #[arg(long)]
     json: bool,
@@ -45,8 +52,14 @@ fn sync(args: SyncArgs) -> Result<(), Failure> {
     if let Some(b) = args.batch {
         cfg.push_batch = b.max(1);
     }
+    if let Some(n) = args.pull_limit {
+        cfg.pull_limit = n.max(1);
+    }
     if let Some(r) = args.retries {
         cfg.backoff.max_retries = r;
+    }
+    if let Some(ms) = args.retry_delay_ms {
+        cfg.backoff.initial = std::time::Duration::from_millis(ms);
     }
     client = field_core::sync::SyncClient::new(cfg);
     if !args.quiet {

@@ -1,27 +1,34 @@
 //! Benchmark on the encrypted database with 50,000 persons and 500,000 facts.
 //!
 //! Run: `CARGO_TARGET_DIR=/work/target-field cargo bench -p field-core --bench store`
+//! Only some parts: name them after `--`, e.g. `cargo bench -p field-core --bench store -- due`
+//! (parts: `open`, `save`, `search`, `household`, `apply`, `due`).
 //!
 //! The database is built once (by applying pulled pages, as a tablet receiving its area's
 //! data would) and cached under `<target>/field-core-bench/`; each run works on a copy.
 //! Reports p50/p95/max of: open and unlock (real Argon2id tablet parameters), saving a
 //! measurement with its outbox entry, name search, a household with every member's timeline;
-//! the time to apply 100,000 pulled changes; and the peak resident memory (VmHWM).
+//! the time to apply 100,000 pulled changes; today's due tasks of a whole scope (a kader's
+//! posyandu, a bidan's desa, a kecamatan: all 50,000 persons); and the peak resident memory
+//! (VmHWM).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use field_core::keyring::KdfParams;
-use field_core::{LocalUser, MeasurementInput, OpenOptions, Store};
+use field_core::{LocalUser, MeasurementInput, OpenOptions, Place, RuleOptions, Store};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use sync_protocol::sample::SampleRng;
-use sync_protocol::{Body, Change, DeviceId, EntityKind, Hlc, RecordId, UserId};
+use sync_protocol::{Body, Change, DeviceId, EntityKind, Hlc, PlaceLevel, RecordId, Scope, UserId};
 
 const PERSONS: u64 = 50_000;
 const FACTS_PER_PERSON: u64 = 10;
 const PAGE: usize = 2_000;
 const NOW_MS: u64 = 1_763_776_800_000; // 2025-11-22 10:00 WITA
 const CACHE_VERSION: &str = "v2";
+/// The bench's posyandu codes: `53.04.05.{2001..=2020}.P{01..=07}` (see `Gen::household`).
+const DESA: u64 = 20;
+const POSYANDU_PER_DESA: u64 = 7;
 
 const FIRST: &[&str] = &[
     "Yohanes",
@@ -138,7 +145,11 @@ impl Gen {
 
     /// A household of four: its record, the persons, and ten facts each.
     fn household(&mut self, n: u64, out: &mut Vec<Change>) -> Vec<RecordId> {
-        let posyandu = format!("53.04.05.{:04}.P{:02}", 2001 + n % 20, 1 + n % 7);
+        let posyandu = format!(
+            "53.04.05.{:04}.P{:02}",
+            2001 + n % DESA,
+            1 + n % POSYANDU_PER_DESA
+        );
         let hh = self.id();
         let last = LAST[self.rng.below(LAST.len() as u64) as usize];
         let head = format!(
@@ -285,11 +296,107 @@ fn copy_db(from: &Path, to: &Path) {
     }
 }
 
+/// The kabupaten, kecamatan, desa and posyandu of the bench's data.
+fn places() -> Vec<Place> {
+    let place = |code: String, level, parent: Option<String>| Place {
+        name: code.clone(),
+        code,
+        level,
+        parent,
+    };
+    let mut out = vec![
+        place("53.04".into(), PlaceLevel::Kabupaten, None),
+        place(
+            "53.04.05".into(),
+            PlaceLevel::Kecamatan,
+            Some("53.04".into()),
+        ),
+    ];
+    for d in 0..DESA {
+        let desa = format!("53.04.05.{:04}", 2001 + d);
+        out.push(place(
+            desa.clone(),
+            PlaceLevel::Desa,
+            Some("53.04.05".into()),
+        ));
+        for p in 0..POSYANDU_PER_DESA {
+            out.push(place(
+                format!("{desa}.P{:02}", 1 + p),
+                PlaceLevel::Posyandu,
+                Some(desa.clone()),
+            ));
+        }
+    }
+    out
+}
+
+/// Today's due tasks of the whole scope (`Store::due_tasks_in_scope`, what the Beranda
+/// shows after unlock) for a kader's posyandu, a bidan's desa and a whole kecamatan, on a
+/// fresh copy of the cached database.
+fn bench_due(cached: &Path, dir: &Path) {
+    let path = dir.join("due.db");
+    copy_db(cached, &path);
+    let mut store = Store::unlock(&path, "maria", "246810", opts()).unwrap();
+    store.replace_places(&places()).unwrap();
+    let rules = RuleOptions::default();
+    for (level, place, runs) in [
+        (PlaceLevel::Posyandu, "53.04.05.2001.P01", 10),
+        (PlaceLevel::Desa, "53.04.05.2001", 10),
+        (PlaceLevel::Kecamatan, "53.04.05", 5),
+    ] {
+        store
+            .set_scope(&Scope {
+                level,
+                place: place.into(),
+            })
+            .unwrap();
+        let persons: i64 = store
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM persons WHERE posyandu = ?1 OR posyandu LIKE ?1 || '.%'",
+                [place],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut times = Vec::new();
+        let mut tasks = 0;
+        let mut people = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let due = store.due_tasks_in_scope(&rules).unwrap();
+            times.push(t.elapsed());
+            people = due.len();
+            tasks = due.iter().map(|p| p.tasks.len()).sum::<usize>();
+        }
+        println!(
+            "due tasks in scope {level:?} {place} ({persons} persons; {people} with {tasks} tasks): {}",
+            pct(times)
+        );
+    }
+    eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
+    drop(store);
+    remove_db(&path);
+}
+
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm", ".keyring.json"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` would pass nothing useful: skip then.
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // Parts named on the command line (after `--`); none: all.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     let dir = bench_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let cached = dir.join(format!("cached-{CACHE_VERSION}.db"));
@@ -317,7 +424,7 @@ fn main() {
 
     // Open and unlock with the real Argon2id parameters.
     let mut opens = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..if run("open") { 10 } else { 0 } {
         let t = Instant::now();
         let s = Store::unlock(&work, "maria", "246810", opts()).unwrap();
         let _: i64 = s
@@ -326,8 +433,10 @@ fn main() {
             .unwrap();
         opens.push(t.elapsed());
     }
-    println!("open+unlock (argon2id m=19MiB t=2 p=1): {}", pct(opens));
-    eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
+    if run("open") {
+        println!("open+unlock (argon2id m=19MiB t=2 p=1): {}", pct(opens));
+        eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
+    }
 
     let mut store = Store::unlock(&work, "maria", "246810", opts()).unwrap();
     let mut rng = SampleRng::new(99);
@@ -344,7 +453,7 @@ fn main() {
             .collect()
     };
     let mut saves = Vec::new();
-    for i in 0..1000 {
+    for i in 0..if run("save") { 1000 } else { 0 } {
         let p = persons[i % persons.len()];
         let m = MeasurementInput {
             kind: "weight".into(),
@@ -357,15 +466,17 @@ fn main() {
         store.save_measurement(p, None, "2025-11-22", &m).unwrap();
         saves.push(t.elapsed());
     }
-    println!(
-        "save measurement + outbox (synchronous=FULL): {}",
-        pct(saves)
-    );
+    if run("save") {
+        println!(
+            "save measurement + outbox (synchronous=FULL): {}",
+            pct(saves)
+        );
+    }
 
     // Name search.
     let mut searches = Vec::new();
     let mut hits = 0;
-    for _ in 0..1000 {
+    for _ in 0..if run("search") { 1000 } else { 0 } {
         let first = FIRST[rng.below(FIRST.len() as u64) as usize];
         let last = LAST[rng.below(LAST.len() as u64) as usize];
         let q = match rng.below(3) {
@@ -377,12 +488,14 @@ fn main() {
         hits += store.search_persons(&q, None, 20).unwrap().len();
         searches.push(t.elapsed());
     }
-    println!("name search (limit 20, {hits} hits): {}", pct(searches));
-    eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
+    if run("search") {
+        println!("name search (limit 20, {hits} hits): {}", pct(searches));
+        eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
+    }
 
     // A household with its members' timelines.
     let mut reads = Vec::new();
-    for _ in 0..300 {
+    for _ in 0..if run("household") { 300 } else { 0 } {
         let h = households[rng.below(households.len() as u64) as usize];
         let t = Instant::now();
         let view = store.household(h).unwrap();
@@ -393,10 +506,30 @@ fn main() {
         reads.push(t.elapsed());
         assert!(entries >= 40, "{entries}");
     }
-    println!("household + 4 timelines: {}", pct(reads));
-    eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
+    if run("household") {
+        println!("household + 4 timelines: {}", pct(reads));
+        eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
+    }
 
-    // Apply 100,000 pulled changes (pages of 1,000, one transaction each).
+    if run("apply") {
+        bench_apply(&mut store, &persons);
+    }
+    println!(
+        "peak memory (VmHWM): {:.1} MiB",
+        vm_hwm_kb() as f64 / 1024.0
+    );
+    drop(store);
+    remove_db(&work);
+
+    // Due tasks last, on their own copy: the peak memory above is without them.
+    if run("due") {
+        bench_due(&cached, &dir);
+    }
+}
+
+/// Apply 100,000 pulled changes (pages of 1,000, one transaction each), then 1,000 edits of
+/// existing persons, merged per field.
+fn bench_apply(store: &mut Store, persons: &[RecordId]) {
     let mut gn = Gen {
         rng: SampleRng::new(7),
         device: "019aaaac-2600-7000-8000-00000000d002".parse().unwrap(),
@@ -440,14 +573,4 @@ fn main() {
         100_000.0 / total.as_secs_f64(),
         edit_time.as_secs_f64()
     );
-    println!(
-        "peak memory (VmHWM): {:.1} MiB",
-        vm_hwm_kb() as f64 / 1024.0
-    );
-    drop(store);
-    for suffix in ["", "-wal", "-shm", ".keyring.json"] {
-        let mut p = work.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
 }

@@ -1,11 +1,48 @@
-//! The bridge to health-rules: growth results for the timeline, and due tasks.
-
+//! The bridge to health-rules: growth results for the timeline, due tasks, and the answers
+//! of the posyandu day, home visits and reports (issue #8):
+//! - [`Store::growth_chart`](crate::Store::growth_chart) (`health/chart.rs`): WHO curves,
+//!   the child's points, the latest KMS result and categories in words, the next action;
+//! - [`Store::immunisation_card`](crate::Store::immunisation_card) (`health/card.rs`):
+//!   every dose with its state;
+//! - [`Store::assess_measurement`](crate::Store::assess_measurement) (`health/check.rs`):
+//!   "are you sure?" and the result in words before saving;
+//! - [`Store::skdn`](crate::Store::skdn), [`Store::monthly_report`](crate::Store::monthly_report),
+//!   `monthly_report_csv`, [`Store::session_summary`](crate::Store::session_summary)
+//!   (`health/report.rs`);
+//! - [`Store::due_list`](crate::Store::due_list) (`health/due.rs`): tasks by dusun, RT and
+//!   kind, with the form that does them.
 //!
 //! Behind the default feature `health`; without it the timeline has no growth results and
-//! [`Store::due_tasks`] is absent.
+//! these calls and [`Store::due_tasks`](crate::Store::due_tasks) are absent.
 
 use crate::reads::PersonSummary;
 use serde::Serialize;
+
+#[cfg(feature = "health")]
+mod card;
+#[cfg(feature = "health")]
+mod chart;
+#[cfg(feature = "health")]
+mod check;
+#[cfg(feature = "health")]
+mod due;
+#[cfg(feature = "health")]
+mod facts;
+#[cfg(feature = "health")]
+mod report;
+
+#[cfg(feature = "health")]
+pub use card::{CardDose, CardRecord, CardStatus, ImmunisationCard};
+#[cfg(feature = "health")]
+pub use chart::{ChartPoint, GrowthChart, IndicatorChart, LatestGrowth};
+#[cfg(feature = "health")]
+pub use due::{DueEntry, DueFilter, DueForm, DueGroup};
+#[cfg(feature = "health")]
+pub use facts::HealthProblem;
+#[cfg(feature = "health")]
+pub use report::{
+    AttendanceCounts, MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,
+};
 
 /// Which versioned rule tables to use (district settings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,21 +91,21 @@ pub(crate) use with_rules::growth_points;
 
 #[cfg(feature = "health")]
 mod with_rules {
-    use super::{PersonTasks, RuleOptions};
+    use super::{PersonTasks, RuleOptions, facts};
     use crate::error::{Result, StoreError};
-    use crate::reads::{GrowthPoint, PersonSummary, TimelineEntry};
+    use crate::reads::{GrowthPoint, PersonSummary, RosterEntry, TimelineEntry};
     use crate::store::Store;
     use crate::validate::{age_months, parse_date};
     use health_rules::Sex;
-    use health_rules::growth::{self, Measurement, Measures, Position};
+    use health_rules::growth::{self, Measurement};
     use health_rules::immunisation::{AreaOptions, GivenDose, Schedule};
-    use health_rules::kms::{self, KbmTable, RedLine, Weighing};
-    use health_rules::tasks::{self, PersonHistory, PregnancyEpisode, TaskContext};
+    use health_rules::kms::{self, KbmTable, MonthResult, RedLine};
+    use health_rules::tasks::{self, DueTasks, PersonHistory, PregnancyEpisode, TaskContext};
     use serde_json::Value;
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::HashMap;
     use sync_protocol::{Body, EntityKind};
 
-    fn sex(s: Option<&str>) -> Option<Sex> {
+    pub(super) fn sex(s: Option<&str>) -> Option<Sex> {
         match s {
             Some("male") => Some(Sex::Male),
             Some("female") => Some(Sex::Female),
@@ -76,37 +113,9 @@ mod with_rules {
         }
     }
 
-    fn kbm(opts: &RuleOptions) -> Result<&'static KbmTable> {
+    pub(super) fn kbm(opts: &RuleOptions) -> Result<&'static KbmTable> {
         kms::kbm_table(&opts.kbm_table)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown KBM table {}", opts.kbm_table)))
-    }
-
-    /// Live, uncorrected measurements per date: `(type, value, position)`.
-    fn measurements_by_date(
-        entries: &[TimelineEntry],
-    ) -> BTreeMap<String, Vec<(String, f64, Option<String>)>> {
-        let mut by_date: BTreeMap<String, Vec<(String, f64, Option<String>)>> = BTreeMap::new();
-        for e in entries {
-            if e.kind != EntityKind::Measurement || e.superseded_by.is_some() {
-                continue;
-            }
-            let (Some(ty), Some(v)) = (
-                e.body.get("type").and_then(Value::as_str),
-                e.body.get("value").and_then(Value::as_f64),
-            ) else {
-                continue;
-            };
-            let pos = e
-                .body
-                .get("position")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            by_date
-                .entry(e.date.clone())
-                .or_default()
-                .push((ty.to_string(), v, pos));
-        }
-        by_date
     }
 
     /// Growth results per measurement day, for persons under 229 months (WHO tables' end).
@@ -121,72 +130,35 @@ mod with_rules {
         ) else {
             return Vec::new();
         };
-        let mut points = Vec::new();
-        let mut weighings = Vec::new();
-        for (date, ms) in measurements_by_date(entries) {
-            let Some(on) = parse_date(&date) else {
-                continue;
-            };
-            let months = age_months(birth, on);
-            if !(0..229).contains(&months) {
-                continue;
-            }
-            let mut measures = Measures::default();
-            for (ty, v, pos) in &ms {
-                match ty.as_str() {
-                    "weight" => measures.weight_kg = Some(*v),
-                    "length_height" => {
-                        measures.length_height_cm = Some(*v);
-                        measures.position = match pos.as_deref() {
-                            Some("lying") => Some(Position::Lying),
-                            Some("standing") => Some(Position::Standing),
-                            _ => None,
-                        };
-                    }
-                    "head" => measures.head_cm = Some(*v),
-                    "muac" => measures.muac_cm = Some(*v),
-                    _ => {}
-                }
-            }
-            if measures == Measures::default() {
-                continue;
-            }
+        let days: Vec<facts::Day> = facts::days(&facts::live_measurements(entries))
+            .into_iter()
+            .filter(|d| (0..229).contains(&age_months(birth, d.date)))
+            .collect();
+        let mut points = Vec::with_capacity(days.len());
+        for day in &days {
             let m = Measurement {
                 sex,
                 birth_date: birth,
-                measure_date: on,
-                measures: measures.clone(),
+                measure_date: day.date,
+                measures: day.measures.clone(),
             };
             // Kept as JSON: the shape of health-rules' results is still moving.
             let (assessment, error_key) = match growth::assess(&m) {
                 Ok(a) => (serde_json::to_value(&a).ok(), None),
                 Err(e) => (None, Some(e.key().to_string())),
             };
-            if let Some(w) = measures.weight_kg
-                && months < 60
-            {
-                weighings.push(Weighing {
-                    date: on,
-                    weight_g: (w * 1000.0).round() as u32,
-                    wfa_z: assessment
-                        .as_ref()
-                        .and_then(|a| a.pointer("/wfa/z"))
-                        .and_then(Value::as_f64),
-                });
-            }
             points.push(GrowthPoint {
-                date,
-                age_months: months,
-                weight_kg: measures.weight_kg,
-                length_height_cm: measures.length_height_cm,
+                date: day.date.format("%Y-%m-%d").to_string(),
+                age_months: age_months(birth, day.date),
+                weight_kg: day.measures.weight_kg,
+                length_height_cm: day.measures.length_height_cm,
                 assessment,
                 kms: None,
                 error_key,
             });
         }
-        if !weighings.is_empty()
-            && let Ok(table) = kbm(opts)
-            && let Ok(results) = kms::assess(birth, &weighings, table, RedLine::kms_2010())
+        if let Ok(table) = kbm(opts)
+            && let Ok(results) = kms_results(sex, birth, &days, table)
         {
             for r in results {
                 let d = r.date.format("%Y-%m-%d").to_string();
@@ -198,20 +170,86 @@ mod with_rules {
         points
     }
 
-    /// Maps a recorded vaccine name (`DPT-HB-Hib 4`, `MR1`, `Polio tetes (OPV) 1`) to a dose id.
-    fn dose_id(schedule: &Schedule, vaccine: &str) -> Option<String> {
-        let norm = |s: &str| {
-            s.chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_ascii_uppercase()
+    /// The KMS results [`growth_points`] attaches to its points, in their order, without the
+    /// WHO assessment of every day and the JSON it is kept in: all the due tasks need.
+    fn growth_kms(
+        sex: Sex,
+        birth: chrono::NaiveDate,
+        entries: &[TimelineEntry],
+        opts: &RuleOptions,
+    ) -> Vec<MonthResult> {
+        let days: Vec<facts::Day> = facts::days(&facts::live_measurements(entries))
+            .into_iter()
+            .filter(|d| (0..229).contains(&age_months(birth, d.date)))
+            .collect();
+        let Ok(table) = kbm(opts) else {
+            return Vec::new();
         };
-        let v = norm(vaccine);
-        schedule
-            .doses
-            .iter()
-            .find(|d| norm(&d.id) == v || norm(&d.name) == v)
-            .map(|d| d.id.clone())
+        let Ok(results) = kms_results(sex, birth, &days, table) else {
+            return Vec::new();
+        };
+        // As in growth_points: each result goes to the first day of its date, a later one
+        // of the same date replacing it.
+        let mut by_day: Vec<Option<MonthResult>> = vec![None; days.len()];
+        for r in results {
+            if let Some(i) = days.iter().position(|d| d.date == r.date) {
+                by_day[i] = Some(r);
+            }
+        }
+        by_day.into_iter().flatten().collect()
+    }
+
+    /// The KMS result of every month with a weighing below 60 months, oldest first.
+    pub(super) fn kms_results(
+        sex: Sex,
+        birth: chrono::NaiveDate,
+        days: &[facts::Day],
+        table: &KbmTable,
+    ) -> std::result::Result<Vec<MonthResult>, kms::KmsError> {
+        let weighings = facts::weighings(sex, birth, days);
+        if weighings.is_empty() {
+            return Ok(Vec::new());
+        }
+        kms::assess(birth, &weighings, table, RedLine::kms_2010())
+    }
+
+    /// Maps a recorded vaccine name (`DPT-HB-Hib 4`, `MR1`, `Polio tetes (OPV) 1`) to a dose id
+    /// ([`Schedule::dose_for_record`]).
+    pub(super) fn dose_id(schedule: &Schedule, vaccine: &str) -> Option<String> {
+        schedule.dose_for_record(vaccine).map(|d| d.id.clone())
+    }
+
+    /// The facts and pregnancies of a posyandu's persons, read once, handed out per person
+    /// with the records merged into them.
+    pub(super) struct PosyanduFacts {
+        facts: HashMap<String, Vec<TimelineEntry>>,
+        merges: HashMap<String, Vec<String>>,
+        pregnancies: HashMap<String, Vec<Body>>,
+    }
+
+    impl PosyanduFacts {
+        /// The facts (oldest first) and pregnancies of a person and of every record merged
+        /// into them, through chains. Each person's facts are handed out once.
+        pub(super) fn take(&mut self, person: &str) -> (Vec<TimelineEntry>, Vec<Body>) {
+            let mut ids = vec![person.to_string()];
+            let mut i = 0;
+            while i < ids.len() {
+                for m in self.merges.get(&ids[i]).into_iter().flatten() {
+                    if !ids.contains(m) {
+                        ids.push(m.clone());
+                    }
+                }
+                i += 1;
+            }
+            let mut entries: Vec<TimelineEntry> = Vec::new();
+            let mut pregs: Vec<Body> = Vec::new();
+            for id in &ids {
+                entries.extend(self.facts.remove(id).unwrap_or_default());
+                pregs.extend(self.pregnancies.remove(id).unwrap_or_default());
+            }
+            entries.sort_by(|a, b| a.date.cmp(&b.date));
+            (entries, pregs)
+        }
     }
 
     impl Store {
@@ -230,6 +268,32 @@ mod with_rules {
         /// health-rules cannot use gets `problems` (and "check the data" tasks), and the list
         /// goes on.
         pub fn due_tasks(&self, posyandu: &str, opts: &RuleOptions) -> Result<Vec<PersonTasks>> {
+            let mut out = Vec::new();
+            for (entry, due) in self.due_for_posyandu(posyandu, opts)? {
+                out.push(PersonTasks {
+                    person: entry.person,
+                    tasks: due
+                        .tasks
+                        .iter()
+                        .filter_map(|t| serde_json::to_value(t).ok())
+                        .collect(),
+                    problems: due
+                        .problems
+                        .iter()
+                        .filter_map(|t| serde_json::to_value(t).ok())
+                        .collect(),
+                });
+            }
+            Ok(out)
+        }
+
+        /// The typed tasks behind [`Store::due_tasks`]: every roster person of the posyandu
+        /// with at least one task or problem.
+        pub(super) fn due_for_posyandu(
+            &self,
+            posyandu: &str,
+            opts: &RuleOptions,
+        ) -> Result<Vec<(RosterEntry, DueTasks)>> {
             let today = self.today()?;
             let schedule = Schedule::national_2024();
             let anc =
@@ -245,61 +309,42 @@ mod with_rules {
                 },
             );
             let roster = self.roster(posyandu, &today.format("%Y-%m-%d").to_string())?;
-            let (mut facts, merges, mut pregnancies) = self.posyandu_histories(posyandu)?;
+            let mut all = self.posyandu_facts(posyandu)?;
             let mut out = Vec::new();
             for entry in roster {
-                let p = entry.person;
+                let p = &entry.person;
                 let (Some(sx), Some(birth)) = (
                     sex(p.sex.as_deref()),
                     p.birth_date.as_deref().and_then(parse_date),
                 ) else {
                     continue;
                 };
-                // The person and every record merged into them, through chains.
-                let mut ids = vec![p.id.to_string()];
-                let mut i = 0;
-                while i < ids.len() {
-                    for m in merges.get(&ids[i]).into_iter().flatten() {
-                        if !ids.contains(m) {
-                            ids.push(m.clone());
-                        }
-                    }
-                    i += 1;
-                }
-                let mut entries: Vec<TimelineEntry> = Vec::new();
-                let mut pregs: Vec<Body> = Vec::new();
-                for id in &ids {
-                    entries.extend(facts.remove(id).unwrap_or_default());
-                    pregs.extend(pregnancies.remove(id).unwrap_or_default());
-                }
-                entries.sort_by(|a, b| a.date.cmp(&b.date));
-                let growth = growth_points(&p, &entries, opts);
-                let h = history(birth, sx, &growth, &entries, &pregs, schedule);
+                let (entries, pregs) = all.take(&p.id.to_string());
+                let kms = growth_kms(sx, birth, &entries, opts);
+                let h = history(birth, sx, kms, &entries, &pregs, schedule);
                 let due = tasks::due_tasks_and_problems(&h, &ctx);
                 if !due.tasks.is_empty() || !due.problems.is_empty() {
-                    out.push(PersonTasks {
-                        person: p,
-                        tasks: due
-                            .tasks
-                            .iter()
-                            .filter_map(|t| serde_json::to_value(t).ok())
-                            .collect(),
-                        problems: due
-                            .problems
-                            .iter()
-                            .filter_map(|t| serde_json::to_value(t).ok())
-                            .collect(),
-                    });
+                    out.push((entry, due));
                 }
             }
             Ok(out)
+        }
+
+        /// [`Store::posyandu_histories`] ready to hand out per person.
+        pub(super) fn posyandu_facts(&self, posyandu: &str) -> Result<PosyanduFacts> {
+            let (facts, merges, pregnancies) = self.posyandu_histories(posyandu)?;
+            Ok(PosyanduFacts {
+                facts,
+                merges,
+                pregnancies,
+            })
         }
 
         /// The facts health-rules uses for every person of a posyandu (and the records merged
         /// into them), grouped by person; the merges (kept → merged); the live pregnancies per
         /// person (with their `id`). Three queries for the whole posyandu.
         #[allow(clippy::type_complexity)]
-        fn posyandu_histories(
+        pub(super) fn posyandu_histories(
             &self,
             posyandu: &str,
         ) -> Result<(
@@ -317,7 +362,8 @@ mod with_rules {
                          (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0
                           LIMIT 1)
                      FROM facts f WHERE f.person IN ({people}) AND f.deleted = 0
-                       AND f.kind IN ('measurement', 'immunisation', 'visit', 'anc_contact')"
+                       AND f.kind IN ('measurement', 'immunisation', 'visit', 'anc_contact',
+                                      'supplement', 'screening')"
                 ))?;
                 let mut rows = stmt.query([posyandu])?;
                 while let Some(r) = rows.next()? {
@@ -378,10 +424,17 @@ mod with_rules {
     }
 
     /// What health-rules needs to know of one person, from their facts and pregnancies.
-    fn history(
+    ///
+    /// The schema has no visit type for KN/KF yet: any visit (posyandu or home) of a baby in
+    /// its first 28 days counts as a newborn visit, and any visit of a woman in the 42 days
+    /// after her delivery as a postpartum visit. The danger signs of a pregnancy are those
+    /// of its latest `danger_signs` screening (answers named like
+    /// `health_rules::pregnancy::DangerSign`, e.g. `{"bleeding": true}`) when no ANC contact
+    /// came after it. `kms`: the person's KMS results (`growth_kms`).
+    pub(super) fn history(
         birth: chrono::NaiveDate,
         sx: Sex,
-        growth: &[GrowthPoint],
+        kms: Vec<MonthResult>,
         entries: &[TimelineEntry],
         pregnancies: &[Body],
         schedule: &Schedule,
@@ -389,11 +442,7 @@ mod with_rules {
         let mut h = PersonHistory {
             birth_date: birth,
             sex: sx,
-            kms: growth
-                .iter()
-                .filter_map(|g| g.kms.clone())
-                .filter_map(|v| serde_json::from_value(v).ok())
-                .collect(),
+            kms,
             immunisations: Vec::new(),
             pregnancy: None,
             delivery_date: None,
@@ -402,6 +451,8 @@ mod with_rules {
             tb: None,
             last_posyandu: None,
         };
+        let mut visits = Vec::new();
+        let mut danger_screenings: Vec<(chrono::NaiveDate, &Body)> = Vec::new();
         for e in entries {
             if e.superseded_by.is_some() {
                 continue;
@@ -409,6 +460,15 @@ mod with_rules {
             let Some(date) = parse_date(&e.date) else {
                 continue;
             };
+            if e.kind == EntityKind::Visit {
+                visits.push(date);
+            }
+            if e.kind == EntityKind::Screening
+                && e.body.get("instrument").and_then(Value::as_str) == Some("danger_signs")
+                && let Some(Value::Object(answers)) = e.body.get("answers")
+            {
+                danger_screenings.push((date, answers));
+            }
             match e.kind {
                 EntityKind::Immunisation => {
                     if let Some(id) = e
@@ -437,7 +497,7 @@ mod with_rules {
                     .and_then(Value::as_str)
                     .and_then(parse_date)
             {
-                let anc_contacts = entries
+                let anc_contacts: Vec<chrono::NaiveDate> = entries
                     .iter()
                     .filter(|e| {
                         e.kind == EntityKind::AncContact
@@ -446,10 +506,17 @@ mod with_rules {
                     })
                     .filter_map(|e| parse_date(&e.date))
                     .collect();
+                let last_contact = anc_contacts.iter().max().copied();
+                let open_danger_signs = danger_screenings
+                    .iter()
+                    .filter(|(d, _)| *d >= hpht && last_contact.is_none_or(|c| c <= *d))
+                    .max_by_key(|(d, _)| *d)
+                    .map(|(_, answers)| danger_signs(answers))
+                    .unwrap_or_default();
                 h.pregnancy = Some(PregnancyEpisode {
                     hpht,
                     anc_contacts,
-                    open_danger_signs: Vec::new(),
+                    open_danger_signs,
                 });
             }
             if let Some(d) = preg
@@ -460,6 +527,38 @@ mod with_rules {
                 h.delivery_date = h.delivery_date.max(Some(d));
             }
         }
+        let within = |from: chrono::NaiveDate, days: u64, d: &chrono::NaiveDate| {
+            *d >= from
+                && from
+                    .checked_add_days(chrono::Days::new(days))
+                    .is_some_and(|end| *d <= end)
+        };
+        h.newborn_visits = visits
+            .iter()
+            .filter(|d| within(birth, 28, d))
+            .copied()
+            .collect();
+        if let Some(delivery) = h.delivery_date {
+            h.postpartum_visits = visits
+                .iter()
+                .filter(|d| within(delivery, 42, d))
+                .copied()
+                .collect();
+        }
         h
+    }
+
+    /// The danger signs ticked in a `danger_signs` screening's answers.
+    pub(super) fn danger_signs(
+        answers: &serde_json::Map<String, Value>,
+    ) -> Vec<health_rules::pregnancy::DangerSign> {
+        let mut out: Vec<health_rules::pregnancy::DangerSign> = answers
+            .iter()
+            .filter(|(_, v)| v.as_bool() == Some(true))
+            .filter_map(|(k, _)| serde_json::from_value(Value::String(k.clone())).ok())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }

@@ -36,13 +36,19 @@ pub use apply::PullReport;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::*;
 pub use error::{Result, StoreError, ValidationError};
+#[cfg(feature = "health")]
+pub use health::{
+    AttendanceCounts, CardDose, CardRecord, CardStatus, ChartPoint, DueEntry, DueFilter, DueForm,
+    DueGroup, GrowthChart, HealthProblem, ImmunisationCard, IndicatorChart, LatestGrowth,
+    MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,
+};
 pub use health::{PersonTasks, RuleOptions};
 pub use keyring::{KdfParams, LocalUser};
 pub use outbox::PushReport;
 pub use places::Place;
 pub use reads::{
-    ConflictKey, GrowthPoint, HouseholdView, LifeStage, PersonSummary, RosterEntry, SyncCounts,
-    Timeline, TimelineEntry,
+    ConflictKey, GrowthPoint, HouseholdHit, HouseholdView, LifeStage, PersonSummary, RosterEntry,
+    SyncCounts, Timeline, TimelineEntry,
 };
 pub use store::{OpenOptions, Store};
 

@@ -297,9 +297,355 @@ pub fn catalog() -> Vec<(&'static str, &'static str, &'static str)> {
     Key::ALL.iter().map(|k| k.texts()).collect()
 }
 
+/// Sentences for the keys of store and sync errors ([`crate::StoreError::message_key`],
+/// [`crate::sync::SyncError::message_key`], the server's error and rejection keys):
+/// `(key, Indonesian, English)`. What a kader reads when something fails, and what to do.
+pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
+    ("store.wrong_pin", "PIN salah.", "Wrong PIN."),
+    (
+        "store.pin_locked",
+        "Terlalu banyak PIN salah. Coba lagi dalam {wait_seconds} detik.",
+        "Too many wrong PINs. Try again in {wait_seconds} seconds.",
+    ),
+    (
+        "store.unknown_user",
+        "Pengguna ini belum terdaftar di tablet ini.",
+        "This user is not set up on this tablet.",
+    ),
+    (
+        "store.user_exists",
+        "Pengguna ini sudah ada di tablet ini.",
+        "This user is already set up on this tablet.",
+    ),
+    (
+        "store.cannot_remove_current_user",
+        "Pengguna yang sedang memakai tablet tidak bisa menghapus dirinya sendiri.",
+        "The user now using the tablet cannot remove themselves.",
+    ),
+    (
+        "store.cannot_remove_last_user",
+        "Pengguna terakhir tablet ini tidak bisa dihapus.",
+        "The last user of this tablet cannot be removed.",
+    ),
+    (
+        "sync.update_app",
+        "Perbarui aplikasi Jangkau: server memakai versi sinkronisasi yang lebih baru.",
+        "Update the Jangkau app: the server uses a newer sync version.",
+    ),
+    (
+        "sync.update_server",
+        "Server kabupaten perlu diperbarui. Hubungi admin puskesmas.",
+        "The district server needs an update. Contact the puskesmas admin.",
+    ),
+    (
+        "sync.error.not_enrolled",
+        "Tablet ini belum didaftarkan ke server kabupaten.",
+        "This tablet is not enrolled with the district server yet.",
+    ),
+    (
+        "sync.error.device_revoked",
+        "Tablet ini dicabut oleh admin. Data tetap tersimpan di tablet, tetapi tidak dikirim lagi.",
+        "This tablet was revoked by an admin. Its data stays on it but is no longer sent.",
+    ),
+    (
+        "sync.error.login_required",
+        "Sesi sudah berakhir. Masukkan kata sandi untuk sinkronisasi (data di tablet aman).",
+        "The session has ended. Enter the password to sync (the data on the tablet is safe).",
+    ),
+    (
+        "sync.error.device_unknown",
+        "Server tidak mengenali tablet ini. Daftarkan tablet lagi dengan kode baru dari admin.",
+        "The server does not recognise this tablet. Enrol it again with a new code from the admin.",
+    ),
+    (
+        "sync.error.login_failed",
+        "Nama pengguna atau kata sandi salah.",
+        "Wrong username or password.",
+    ),
+    (
+        "sync.error.user_disabled",
+        "Akun ini dinonaktifkan. Hubungi admin puskesmas.",
+        "This account is disabled. Contact the puskesmas admin.",
+    ),
+    (
+        "sync.error.enrol_code_invalid",
+        "Kode pendaftaran tidak dikenal atau sudah dipakai. Minta kode baru dari admin.",
+        "The enrolment code is unknown or already used. Ask the admin for a new one.",
+    ),
+    (
+        "sync.error.enrol_code_expired",
+        "Kode pendaftaran sudah kedaluwarsa. Minta kode baru dari admin.",
+        "The enrolment code has expired. Ask the admin for a new one.",
+    ),
+    (
+        "sync.error.wrong_user",
+        "Server menjawab untuk pengguna lain. Kunci tablet dan masuk lagi.",
+        "The server answered for another user. Lock the tablet and sign in again.",
+    ),
+    (
+        "sync.error.already_running",
+        "Sinkronisasi sedang berjalan.",
+        "A sync is already running.",
+    ),
+    (
+        "sync.error.network",
+        "Server tidak dapat dihubungi. Data tetap tersimpan; coba lagi nanti.",
+        "Cannot reach the server. The data is kept; try again later.",
+    ),
+    (
+        "sync.error.protocol",
+        "Jawaban server tidak dapat dibaca. Coba lagi nanti atau hubungi admin.",
+        "The server's answer could not be read. Try again later or contact the admin.",
+    ),
+    (
+        "sync.error.stuck",
+        "Server terus menolak data yang menunggu. Periksa jam tablet, lalu coba lagi.",
+        "The server keeps refusing the waiting changes. Check the tablet's clock, then try again.",
+    ),
+    (
+        "sync.error.tls",
+        "Sambungan aman ke server gagal. Hubungi admin.",
+        "The secure connection to the server failed. Contact the admin.",
+    ),
+    (
+        "sync.error.bad_url",
+        "Alamat server tidak sah. Pakai https://… (http:// hanya untuk komputer ini sendiri).",
+        "Not a valid server address. Use https://… (http:// only for this computer itself).",
+    ),
+    (
+        "sync.error.lock",
+        "Berkas penanda sinkronisasi tidak dapat dipakai. Mulai ulang aplikasi.",
+        "The sync lock file could not be used. Restart the app.",
+    ),
+    (
+        "sync.error.store",
+        "Data di tablet tidak dapat dibaca atau ditulis saat sinkronisasi.",
+        "The tablet's data could not be read or written during the sync.",
+    ),
+    (
+        "sync.error.malformed_body",
+        "Server menolak permintaan yang rusak. Perbarui aplikasi.",
+        "The server refused a malformed request. Update the app.",
+    ),
+    (
+        "sync.error.body_too_large",
+        "Kiriman terlalu besar untuk server. Coba lagi nanti.",
+        "The request was too large for the server. Try again later.",
+    ),
+    (
+        "sync.error.too_many_changes",
+        "Terlalu banyak perubahan dalam satu kiriman. Coba lagi nanti.",
+        "Too many changes in one request. Try again later.",
+    ),
+    (
+        "sync.error.unsupported_encoding",
+        "Server tidak mendukung pemampatan data ini. Perbarui aplikasi.",
+        "The server does not support this compression. Update the app.",
+    ),
+    (
+        "sync.error.unauthorized",
+        "Server tidak menerima izin tablet ini. Masuk lagi.",
+        "The server did not accept this tablet's credentials. Sign in again.",
+    ),
+    (
+        "sync.error.session_expired",
+        "Sesi sudah berakhir. Masukkan kata sandi lagi.",
+        "The session has ended. Enter the password again.",
+    ),
+    (
+        "sync.error.forbidden",
+        "Pengguna ini tidak berhak melakukan ini.",
+        "This user may not do this.",
+    ),
+    (
+        "sync.error.rate_limited",
+        "Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi.",
+        "Too many attempts. Wait a moment, then try again.",
+    ),
+    (
+        "sync.error.not_found",
+        "Alamat ini bukan server Jangkau. Periksa alamat server.",
+        "This address is not a Jangkau server. Check the server address.",
+    ),
+    (
+        "sync.error.unavailable",
+        "Server sedang sibuk atau dalam perawatan. Coba lagi nanti.",
+        "The server is busy or under maintenance. Try again later.",
+    ),
+    (
+        "sync.error.internal",
+        "Terjadi kesalahan di server. Coba lagi nanti.",
+        "The server had an error. Try again later.",
+    ),
+    (
+        "sync.error.unknown",
+        "Server menolak permintaan. Coba lagi nanti.",
+        "The server refused the request. Try again later.",
+    ),
+    (
+        "sync.reject.invalid_envelope",
+        "Server menolak data ini: datanya tidak lengkap.",
+        "The server refused this record: it is incomplete.",
+    ),
+    (
+        "sync.reject.invalid_body",
+        "Server menolak data ini: isiannya tidak sesuai.",
+        "The server refused this record: its fields are not valid.",
+    ),
+    (
+        "sync.reject.invalid_value",
+        "Server menolak data ini: ada nilai yang tidak sah.",
+        "The server refused this record: a value is not valid.",
+    ),
+    (
+        "sync.reject.unsupported_schema",
+        "Server belum mengenal versi data ini. Hubungi admin.",
+        "The server does not know this record's version yet. Contact the admin.",
+    ),
+    (
+        "sync.reject.out_of_scope",
+        "Data ini di luar wilayah kerja pengguna.",
+        "This record is outside the user's area.",
+    ),
+    (
+        "sync.reject.forbidden_role",
+        "Peran pengguna ini tidak boleh mencatat data ini.",
+        "This user's role may not record this.",
+    ),
+    (
+        "sync.reject.identity_mismatch",
+        "Data ini tercatat atas nama pengguna atau tablet lain.",
+        "This record names another user or tablet.",
+    ),
+    (
+        "sync.reject.kind_mismatch",
+        "Data ini bertentangan dengan data lain yang sudah ada di server.",
+        "This record contradicts another one already on the server.",
+    ),
+    (
+        "sync.reject.seq_reused",
+        "Nomor urut data ini sudah dipakai. Hubungi admin.",
+        "This record's sequence number was already used. Contact the admin.",
+    ),
+    (
+        "sync.reject.fact_immutable",
+        "Catatan layanan tidak bisa diubah; buat koreksi.",
+        "A service record cannot be changed; make a correction.",
+    ),
+    (
+        "sync.reject.clock_ahead",
+        "Jam tablet terlalu maju. Data akan dikirim lagi dengan jam yang diperbaiki.",
+        "The tablet's clock is ahead. The record will be sent again with a corrected clock.",
+    ),
+];
+
+/// The Indonesian and English sentences of a store or sync error key, with `{name}`
+/// placeholders filled from `args`; `None` for a key this table does not hold.
+pub fn error_texts(key: &str, args: &[(&str, String)]) -> Option<(String, String)> {
+    ERROR_TEXTS
+        .iter()
+        .find(|(k, ..)| *k == key)
+        .map(|(_, id, en)| (fill(id, args), fill(en, args)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every key a store or sync error can carry has sentences.
+    #[test]
+    fn every_error_key_has_sentences() {
+        use crate::StoreError;
+        use crate::sync::SyncError;
+        use sync_protocol::{ErrorBody, ErrorCode, RejectCode};
+        let mut keys: Vec<String> = [
+            StoreError::WrongPin,
+            StoreError::PinLocked { retry_after_ms: 1 },
+            StoreError::UnknownUser("u".into()),
+            StoreError::UserExists("u".into()),
+            StoreError::CannotRemoveCurrentUser("u".into()),
+            StoreError::CannotRemoveLastUser("u".into()),
+            StoreError::SchemaTooNew { found: 9, known: 1 },
+        ]
+        .iter()
+        .filter_map(|e| e.message_key().map(str::to_string))
+        .collect();
+        let sync = [
+            SyncError::NotEnrolled,
+            SyncError::DeviceRevoked {
+                message: "m".into(),
+            },
+            SyncError::LoginRequired,
+            SyncError::DeviceUnknown,
+            SyncError::LoginFailed,
+            SyncError::UserDisabled,
+            SyncError::EnrolCodeInvalid,
+            SyncError::EnrolCodeExpired,
+            SyncError::WrongUser {
+                expected: "a".into(),
+                got: "b".into(),
+            },
+            SyncError::UpdateApp("x".into()),
+            SyncError::UpdateServer("x".into()),
+            SyncError::AlreadyRunning,
+            SyncError::Network("x".into()),
+            SyncError::Protocol("x".into()),
+            SyncError::Stuck("x".into()),
+            SyncError::Tls("x".into()),
+            SyncError::BadUrl("x".into()),
+            SyncError::Lock(std::io::Error::other("x")),
+            SyncError::Store(StoreError::Corrupt("x".into())),
+        ];
+        keys.extend(sync.iter().map(|e| e.message_key().to_string()));
+        for code in [
+            ErrorCode::ProtocolUnsupported,
+            ErrorCode::MalformedBody,
+            ErrorCode::BodyTooLarge,
+            ErrorCode::TooManyChanges,
+            ErrorCode::UnsupportedEncoding,
+            ErrorCode::Unauthorized,
+            ErrorCode::SessionExpired,
+            ErrorCode::DeviceRevoked,
+            ErrorCode::UserDisabled,
+            ErrorCode::Forbidden,
+            ErrorCode::EnrolCodeInvalid,
+            ErrorCode::EnrolCodeExpired,
+            ErrorCode::LoginFailed,
+            ErrorCode::RateLimited,
+            ErrorCode::NotFound,
+            ErrorCode::Unavailable,
+            ErrorCode::Internal,
+            ErrorCode::Unknown,
+        ] {
+            keys.push(ErrorBody::new(code, "m").key);
+        }
+        for code in [
+            RejectCode::InvalidEnvelope,
+            RejectCode::InvalidBody,
+            RejectCode::InvalidValue,
+            RejectCode::UnsupportedSchema,
+            RejectCode::OutOfScope,
+            RejectCode::ForbiddenRole,
+            RejectCode::IdentityMismatch,
+            RejectCode::KindMismatch,
+            RejectCode::SeqReused,
+            RejectCode::FactImmutable,
+            RejectCode::ClockAhead,
+        ] {
+            keys.push(code.message_key().to_string());
+        }
+        for k in &keys {
+            let (id, en) = error_texts(k, &[]).unwrap_or_default();
+            assert!(!id.is_empty() && !en.is_empty(), "no sentences for {k}");
+        }
+        let mut all: Vec<_> = ERROR_TEXTS.iter().map(|(k, ..)| *k).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), ERROR_TEXTS.len(), "duplicate keys");
+        let (id, en) =
+            error_texts("store.pin_locked", &[("wait_seconds", "30".into())]).unwrap_or_default();
+        assert!(id.contains("30 detik") && en.contains("30 seconds"));
+    }
 
     #[test]
     fn keys_are_unique_and_texts_present() {

@@ -146,6 +146,20 @@ pub struct GrowthPoint {
     pub error_key: Option<String>,
 }
 
+/// A household in a search result ([`Store::search_households`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HouseholdHit {
+    pub id: RecordId,
+    pub posyandu: Option<String>,
+    pub head_name: String,
+    pub dusun: Option<String>,
+    pub rt: Option<String>,
+    /// Live, unmerged members.
+    pub members: u64,
+    /// Names of members that matched the query (best first): "found by member".
+    pub matched_members: Vec<String>,
+}
+
 /// One person on the roster of a posyandu day.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RosterEntry {
@@ -339,11 +353,16 @@ impl Store {
     /// visit of that day's session when they came. Ordered by life stage (youngest first).
     pub fn roster(&self, posyandu: &str, date: &str) -> Result<Vec<RosterEntry>> {
         let today = self.today()?;
+        // The day's sessions are looked up once, then their visits; `+v.kind` keeps SQLite off
+        // the (kind, posyandu, date) index for `v`, which after ANALYZE it picked to scan every
+        // visit of the area for each person (minutes for a posyandu of 250 in a 50,000-person
+        // database).
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {PERSON_COLS}, h.head_name,
-                 (SELECT v.id FROM facts v JOIN facts s ON s.id = v.session
-                   WHERE v.kind = 'visit' AND v.person = p.id AND v.deleted = 0
-                     AND s.kind = 'posyandu_session' AND s.posyandu = ?1 AND s.date = ?2 LIMIT 1),
+                 (SELECT v.id FROM facts v
+                   WHERE v.session IN (SELECT s.id FROM facts s WHERE s.kind = 'posyandu_session'
+                                         AND s.posyandu = ?1 AND s.date = ?2)
+                     AND +v.kind = 'visit' AND v.person = p.id AND v.deleted = 0 LIMIT 1),
                  EXISTS (SELECT 1 FROM pregnancies g WHERE g.person = p.id AND g.deleted = 0
                          AND g.status = 'ongoing')
              FROM persons p LEFT JOIN households h ON h.id = p.household
@@ -386,6 +405,117 @@ impl Store {
         for row in rows {
             let (id, head) = row?;
             out.push((rid(&id)?, head.unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// Households by name, member and place: the head's name (a substring, any case) or a
+    /// member's name (spelling-tolerant, [`Store::search_persons`]) matches `query`; `dusun`
+    /// (any case) and `rt` (leading zeros ignored: `1` = `001`) narrow the list. An empty query
+    /// lists the households of that dusun/RT by dusun, RT and head's name. Deleted households
+    /// and merged-away persons are left out. At most `limit` households, best match first.
+    pub fn search_households(
+        &self,
+        query: &str,
+        dusun: Option<&str>,
+        rt: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<HouseholdHit>> {
+        fn blank(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let (dusun, rt) = (blank(dusun), blank(rt));
+        let query = query.trim();
+        let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+        let place = "h.deleted = 0
+            AND (?1 IS NULL OR h.dusun = ?1 COLLATE NOCASE)
+            AND (?2 IS NULL OR ltrim(h.rt, '0') = ltrim(?2, '0'))";
+        // Household id -> names of the members that matched, in rank order.
+        let mut order: Vec<String> = Vec::new();
+        let mut matched: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        if query.is_empty() {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT h.id FROM households h WHERE {place}
+                 ORDER BY h.dusun, ltrim(h.rt, '0') + 0, h.head_name LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![dusun, rt, limit_sql], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                order.push(row?);
+            }
+        } else {
+            if let Some(fts) = crate::names::fts_query(query) {
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "SELECT h.id, p.name FROM person_fts f
+                     JOIN persons p ON p.rowid = f.rowid
+                     JOIN households h ON h.id = p.household
+                     WHERE person_fts MATCH ?3 AND p.deleted = 0 AND {place}
+                       AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
+                                       AND m.kind = 'person_merge' AND m.deleted = 0)
+                     ORDER BY f.rank LIMIT ?4"
+                ))?;
+                // Several members of one household may match: read more rows than households.
+                let rows = stmt
+                    .query_map(params![dusun, rt, fts, limit_sql.saturating_mul(4)], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                    })?;
+                for row in rows {
+                    let (hh, name) = row?;
+                    let names = matched.entry(hh.clone()).or_insert_with(|| {
+                        order.push(hh);
+                        Vec::new()
+                    });
+                    if let Some(n) = name
+                        && !names.contains(&n)
+                    {
+                        names.push(n);
+                    }
+                }
+            }
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT h.id FROM households h
+                 WHERE instr(lower(h.head_name), lower(?3)) > 0 AND {place}
+                 ORDER BY h.head_name LIMIT ?4"
+            ))?;
+            let rows = stmt.query_map(params![dusun, rt, query, limit_sql], |r| {
+                r.get::<_, String>(0)
+            })?;
+            for row in rows {
+                let hh = row?;
+                if !matched.contains_key(&hh) {
+                    matched.insert(hh.clone(), Vec::new());
+                    order.push(hh);
+                }
+            }
+        }
+        order.truncate(limit);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT h.posyandu, h.head_name, h.dusun, h.rt,
+                 (SELECT count(*) FROM persons p WHERE p.household = h.id AND p.deleted = 0
+                    AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
+                                    AND m.kind = 'person_merge' AND m.deleted = 0))
+             FROM households h WHERE h.id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(order.len());
+        for hh in order {
+            let (posyandu, head, dusun, rt, members) = stmt.query_row([&hh], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
+            out.push(HouseholdHit {
+                id: rid(&hh)?,
+                posyandu,
+                head_name: head.unwrap_or_default(),
+                dusun,
+                rt,
+                members: u64::try_from(members).unwrap_or(0),
+                matched_members: matched.remove(&hh).unwrap_or_default(),
+            });
         }
         Ok(out)
     }

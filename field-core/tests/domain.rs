@@ -570,7 +570,11 @@ fn bad_input_is_a_typed_error_and_nothing_is_written() {
             .store
             .register_household(&household(), &[person("Ok", "male", "1990-01-01"), p], &[])
             .unwrap_err();
-        assert_eq!(invalid_key(err), (field.to_string(), key.to_string()));
+        // The form marks the member at fault: `members.<index>.<field>`.
+        assert_eq!(
+            invalid_key(err),
+            (format!("members.1.{field}"), key.to_string())
+        );
     }
     let mut bad_hh = household();
     bad_hh.posyandu = "not a code!".into();

@@ -180,6 +180,26 @@ impl Schedule {
     pub fn dose(&self, id: &str) -> Option<&Dose> {
         self.doses.iter().find(|d| d.id == id)
     }
+
+    /// The dose a recorded vaccine text names: its id or its printed name, ignoring case,
+    /// spaces and punctuation (`DPT-HB-Hib 1`, `dpt hb hib1`, `Polio tetes (OPV) 1`, `MR1`).
+    /// `None` when the text names no dose of this schedule (e.g. `Polio` without a number).
+    pub fn dose_for_record(&self, vaccine: &str) -> Option<&Dose> {
+        // Compared char by char, without building strings: this runs for every immunisation
+        // record of every person when the due list is made.
+        fn norm(s: &str) -> impl Iterator<Item = char> + '_ {
+            s.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_uppercase)
+        }
+        let v: String = norm(vaccine).collect();
+        if v.is_empty() {
+            return None;
+        }
+        self.doses
+            .iter()
+            .find(|d| norm(&d.id).eq(v.chars()) || norm(&d.name).eq(v.chars()))
+    }
 }
 
 /// Offsets are calendar arithmetic (months, then days), so their order can depend on the

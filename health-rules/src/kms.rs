@@ -149,6 +149,22 @@ impl YearMonth {
     }
 }
 
+impl std::str::FromStr for YearMonth {
+    type Err = String;
+
+    /// `YYYY-MM`, e.g. `2025-11`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{s:?} is not a month (YYYY-MM)");
+        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        YearMonth::new(year, month).ok_or_else(bad)
+    }
+}
+
 impl fmt::Display for YearMonth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)
@@ -562,6 +578,16 @@ mod tests {
         assert_eq!(GrowthActions::buku_kia().id, DEFAULT_GROWTH_ACTIONS_ID);
         assert_eq!(GrowthActions::buku_kia().t, GrowthAction::HomeVisit);
         assert_eq!(GrowthActions::buku_kia().two_t, GrowthAction::Refer);
+    }
+
+    #[test]
+    fn year_month_parses_and_prints() {
+        let m: YearMonth = "2025-11".parse().unwrap();
+        assert_eq!(m, YearMonth::new(2025, 11).unwrap());
+        assert_eq!(m.to_string(), "2025-11");
+        for bad in ["2025-13", "2025-1", "25-11", "2025/11", "", "2025-00"] {
+            assert!(bad.parse::<YearMonth>().is_err(), "{bad}");
+        }
     }
 
     #[test]

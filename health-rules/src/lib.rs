@@ -6,6 +6,8 @@
 //! tables are data files under `data/`, compiled in with `include_str!`.
 #![forbid(unsafe_code)]
 
+pub mod advice;
+pub mod checks;
 pub mod common;
 pub mod growth;
 pub mod identity;

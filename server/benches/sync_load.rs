@@ -11,8 +11,10 @@
 //! 2. **Posyandu day**: `devices` devices (each a kader of its own posyandu) each do what a
 //!    tablet does after a posyandu day: status, one push of `day` changes, status; at most
 //!    `concurrency` devices at a time. Wall time and request latency percentiles.
-//! 3. **Pull**: a dinas admin pulls the whole district in pages of 2,000 (zstd), and every
-//!    day device pulls its posyandu: changes per second.
+//! 3. **Pull**: a dinas admin pulls the whole district in pages of 2,000 (zstd), and a second
+//!    tablet of every day kader pulls its posyandu: changes per second. (The tablet that
+//!    pushed the day is not sent its own changes back; its pull is timed too, as the cost
+//!    of a pull with nothing new.)
 //!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
@@ -255,46 +257,51 @@ async fn tablets(store: &dyn Storage, prefix: &str, n: usize) -> Vec<Tablet> {
             disabled: false,
         };
         store.create_user(user.clone()).await.expect("user");
-        let code = auth::new_enrol_code().expect("code");
-        let code_hash = auth::hash_secret(&auth::normalise_code(&code).expect("normal"));
-        let now = now_ms();
-        store
-            .create_enrol_code(code_hash.clone(), user.id, now, now + 3_600_000)
-            .await
-            .expect("code");
-        let device = store
-            .enrol(
-                code_hash,
-                NewDevice {
-                    id: DeviceId::new_v7(),
-                    name: "Bench tablet".into(),
-                    token_hash: auth::hash_secret(&auth::new_token().expect("token")),
-                    app_version: "bench".into(),
-                    now,
-                },
-            )
-            .await
-            .expect("enrol")
-            .expect("code accepted");
-        let token = auth::new_token().expect("token");
-        store
-            .create_session(
-                auth::hash_secret(&token),
-                user.id,
-                device.id,
-                now,
-                now + 86_400_000,
-            )
-            .await
-            .expect("session");
-        out.push(Tablet {
-            device: device.id,
-            user: user.id,
-            posyandu: p.code,
-            bearer: format!("Bearer {token}"),
-        });
+        out.push(enrol_tablet(store, user.id, p.code).await);
     }
     out
+}
+
+/// Enrols a tablet for `user` (of `posyandu`) and opens a session on it.
+async fn enrol_tablet(store: &dyn Storage, user: UserId, posyandu: String) -> Tablet {
+    let code = auth::new_enrol_code().expect("code");
+    let code_hash = auth::hash_secret(&auth::normalise_code(&code).expect("normal"));
+    let now = now_ms();
+    store
+        .create_enrol_code(code_hash.clone(), user, now, now + 3_600_000)
+        .await
+        .expect("code");
+    let device = store
+        .enrol(
+            code_hash,
+            NewDevice {
+                id: DeviceId::new_v7(),
+                name: "Bench tablet".into(),
+                token_hash: auth::hash_secret(&auth::new_token().expect("token")),
+                app_version: "bench".into(),
+                now,
+            },
+        )
+        .await
+        .expect("enrol")
+        .expect("code accepted");
+    let token = auth::new_token().expect("token");
+    store
+        .create_session(
+            auth::hash_secret(&token),
+            user,
+            device.id,
+            now,
+            now + 86_400_000,
+        )
+        .await
+        .expect("session");
+    Tablet {
+        device: device.id,
+        user,
+        posyandu,
+        bearer: format!("Bearer {token}"),
+    }
 }
 
 async fn post(
@@ -528,9 +535,55 @@ async fn run_backend(backend: &'static str, a: &Args) {
         "pull (district, pages of 2000, zstd, decoded): {pulled} changes in {secs:.2} s = {:.0} changes/s",
         pulled as f64 / secs
     );
+    // A second tablet of each day kader receives the day; the tablet that pushed it holds it
+    // already and is sent none of it.
+    let mut readers = Vec::with_capacity(day_tablets.len());
+    for t in &day_tablets {
+        readers.push(enrol_tablet(f.store.as_ref(), t.user, t.posyandu.clone()).await);
+    }
+    let (n, secs, p99) = pull_each(&f, &sem, readers).await;
+    println!(
+        "pull (another tablet of each kader, its posyandu): {n} changes to {} devices in {secs:.2} s = {:.0} changes/s; p99 {:.0} ms",
+        a.devices,
+        n as f64 / secs,
+        p99.as_secs_f64() * 1000.0
+    );
+    if a.day <= 2000 {
+        assert_eq!(
+            n,
+            a.devices * a.day,
+            "every day change reaches the other tablet"
+        );
+    }
+    let (n, secs, p99) = pull_each(&f, &sem, day_tablets).await;
+    println!(
+        "pull (each pushing tablet, nothing new to it): {n} changes to {} devices in {secs:.2} s; p99 {:.0} ms",
+        a.devices,
+        p99.as_secs_f64() * 1000.0
+    );
+
+    let Ok(f) = Arc::try_unwrap(f) else {
+        println!("(fixture still shared; not cleaned up)");
+        return;
+    };
+    let _ = f.stop.send(());
+    let _ = f.server.await;
+    drop(f.store);
+    if let Some(name) = f.pg_name {
+        let _ = scratch::drop(&name).await;
+    }
+}
+
+/// Each tablet pulls one page of up to 2,000 changes of its posyandu, at most `sem` at a
+/// time: the changes received, the wall time in seconds and the p99 request latency.
+async fn pull_each(
+    f: &Arc<Fixture>,
+    sem: &Arc<Semaphore>,
+    tablets: Vec<Tablet>,
+) -> (usize, f64, Duration) {
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for t in day_tablets {
+    for t in tablets {
         let f = f.clone();
         let sem = sem.clone();
         tasks.push(tokio::spawn(async move {
@@ -556,24 +609,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
         lat.push(d);
     }
     lat.sort();
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "pull (each device its posyandu): {n} changes to {} devices in {secs:.2} s = {:.0} changes/s; p99 {:.0} ms",
-        a.devices,
-        n as f64 / secs,
-        percentile(&lat, 0.99).as_secs_f64() * 1000.0
-    );
-
-    let Ok(f) = Arc::try_unwrap(f) else {
-        println!("(fixture still shared; not cleaned up)");
-        return;
-    };
-    let _ = f.stop.send(());
-    let _ = f.server.await;
-    drop(f.store);
-    if let Some(name) = f.pg_name {
-        let _ = scratch::drop(&name).await;
-    }
+    (n, started.elapsed().as_secs_f64(), percentile(&lat, 0.99))
 }
 
 fn main() {

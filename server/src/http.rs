@@ -677,9 +677,9 @@ async fn pull(
     let limit = usize::try_from(msg.limit).unwrap_or(max).clamp(1, max);
     let page = st
         .store
-        .pull(s.user.scope.place.clone(), after, limit)
+        .pull_for(s.device.id, s.user.scope.place.clone(), after, limit)
         .await?;
-    let last = page.changes.last().map_or(after, |(sseq, _)| *sseq);
+    let last = page.scanned_to;
     let n = page.changes.len();
     // The stored payloads are the changes' JSON already: splice them, do not re-parse.
     let mut json =

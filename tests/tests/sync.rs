@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use field_core::sync::{SyncError, SyncPhase};
-use field_core::{ManualClock, MeasurementInput};
+use field_core::{Clock, ManualClock, MeasurementInput};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -60,9 +60,10 @@ fn key(c: &Change) -> (String, String, String, String) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converge() {
-    let server = Server::start().await;
+async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converge(
+    backend: Backend,
+) {
+    let server = Server::start_on(backend).await;
     // Small batches and pages, so the run has to page through.
     let small = || {
         client_with(|c| {
@@ -204,9 +205,8 @@ async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converg
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_tablet_is_refused_keeps_its_data_and_says_why() {
-    let server = Server::start().await;
+async fn a_revoked_tablet_is_refused_keeps_its_data_and_says_why(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let mut a = Device::enrol(&server, "kader.mawar").await;
     let reg = a
         .store
@@ -217,10 +217,12 @@ async fn a_revoked_tablet_is_refused_keeps_its_data_and_says_why() {
         )
         .unwrap();
     a.sync().await;
+    let mut b = Device::enrol(&server, "kader.mawar2").await;
     // Recorded after the last sync: still waiting when the tablet is revoked.
     a.store
         .update_household(reg.household, body(json!({"rt": "004"})))
         .unwrap();
+    let before = a.view();
     assert!(
         server
             .store
@@ -246,6 +248,37 @@ async fn a_revoked_tablet_is_refused_keeps_its_data_and_says_why() {
     assert_eq!(a.store.sync_counts().unwrap().pending, 1);
     let h = a.store.household(reg.household).unwrap();
     assert_eq!(h.values["rt"], json!("004"));
+    // Nothing leaks either way: the waiting edit never reached the server, and a household
+    // recorded by another tablet after the revocation never reaches the revoked one.
+    let from_a: Vec<_> = server
+        .changes(MAWAR)
+        .await
+        .into_iter()
+        .filter(|c| c.device == a.store.device_id())
+        .collect();
+    assert_eq!(from_a.len(), 2, "{from_a:?}");
+    assert!(
+        from_a
+            .iter()
+            .all(|c| !c.body.contains_key("rt") || c.body["rt"] == "001")
+    );
+    let later = b
+        .store
+        .register_household(
+            &household("Keluarga Sesudah"),
+            &[person("Maria Sesudah", "female", "1991-01-01")],
+            &[],
+        )
+        .unwrap();
+    assert_eq!(b.sync().await.sent, 2);
+    let err = a
+        .client
+        .sync(&mut a.store, Some(PASSWORD))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::DeviceRevoked { .. }), "{err:?}");
+    assert!(a.store.household(later.household).is_err());
+    assert_same("the revoked tablet, unchanged", &a.view(), &before);
     // Also after reopening the database, and without touching the network.
     drop(a.store);
     let mut store = field_core::Store::unlock(&a.path, "kader.mawar", PIN, opts()).unwrap();
@@ -255,9 +288,8 @@ async fn a_revoked_tablet_is_refused_keeps_its_data_and_says_why() {
     assert!(a.sleeper.delays().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ended_session_asks_for_login_and_the_secret_renews_it() {
-    let server = Server::start().await;
+async fn an_ended_session_asks_for_login_and_the_secret_renews_it(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let mut a = Device::enrol(&server, "kader.mawar").await;
     a.store.clear_session().unwrap();
     let err = a.client.sync(&mut a.store, None).await.unwrap_err();
@@ -278,9 +310,8 @@ async fn an_ended_session_asks_for_login_and_the_secret_renews_it() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_server_is_retried_with_backoff_and_nothing_is_lost() {
-    let server = Server::start().await;
+async fn an_unreachable_server_is_retried_with_backoff_and_nothing_is_lost(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let mut a = Device::enrol(&server, "kader.mawar").await;
     a.store
         .register_household(
@@ -323,9 +354,8 @@ async fn an_unreachable_server_is_retried_with_backoff_and_nothing_is_lost() {
     assert_eq!(a.store.sync_counts().unwrap().pending, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tablet_a_year_ahead_is_repaired_and_its_changes_accepted() {
-    let server = Server::start().await;
+async fn a_tablet_a_year_ahead_is_repaired_and_its_changes_accepted(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let clock = ManualClock::new(district_server::model::now_ms());
     let o = opts().with_clock(Arc::new(clock.clone()));
     let mut a = Device::enrol_with(&server, "kader.mawar", o, client()).await;
@@ -349,15 +379,111 @@ async fn a_tablet_a_year_ahead_is_repaired_and_its_changes_accepted() {
         hlc.last.wall_ms < now + 15 * 60_000,
         "clock repaired: {hlc:?}"
     );
-    let mut b = Device::enrol(&server, "kader.mawar2").await;
+    let b_clock = ManualClock::new(now);
+    let mut b = Device::enrol_clocked(&server, "kader.mawar2", &b_clock).await;
     b.sync().await;
     assert_eq!(b.store.household(reg.household).unwrap().members.len(), 1);
+
+    // Afterwards, edits order as the kaders made them, although A's wall clock still reads a
+    // year ahead (the offset learned from the server corrects it). Corrected times are set
+    // ten seconds apart so the order does not hang on milliseconds.
+    let h = reg.household;
+    let stamp_of_last = |d: &Device| {
+        d.store
+            .pending_changes(100)
+            .unwrap()
+            .last()
+            .unwrap()
+            .stamp()
+    };
+    // 1. B, later, changes the RT.
+    b.set_physical(&b_clock, now + 10_000);
+    b.store
+        .update_household(h, body(json!({"rt": "002"})))
+        .unwrap();
+    let b_rt = stamp_of_last(&b);
+    assert_eq!(b.sync().await.sent, 1);
+    let r = a.sync().await;
+    assert_eq!((r.sent, r.rejected, r.restamped), (0, 0, 0), "{r:?}");
+    assert_eq!(a.store.household(h).unwrap().values["rt"], json!("002"));
+    // 2. Both rename the head of the family offline, A first: B's later name wins, A's is
+    //    kept as a conflict.
+    a.set_physical(&clock, now + 20_000);
+    assert!(
+        clock.now_ms() > now + 364 * 86_400_000,
+        "A's wall clock is still ahead"
+    );
+    a.store
+        .update_household(h, body(json!({"head_name": "Paulus Seran Bau"})))
+        .unwrap();
+    let a_head = stamp_of_last(&a);
+    b.set_physical(&b_clock, now + 30_000);
+    b.store
+        .update_household(h, body(json!({"head_name": "Paulus Seran Mau"})))
+        .unwrap();
+    let b_head = stamp_of_last(&b);
+    for d in [&mut a, &mut b] {
+        let r = d.sync().await;
+        assert_eq!((r.sent, r.rejected, r.restamped), (1, 0, 0), "{r:?}");
+    }
+    a.sync().await;
+    for d in [&a, &b] {
+        let hv = d.store.household(h).unwrap();
+        assert_eq!(hv.values["head_name"], json!("Paulus Seran Mau"));
+        let keys: Vec<_> = d
+            .store
+            .conflicts()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            vec![field_core::ConflictKey {
+                record: h,
+                field: "head_name".into(),
+                loser: a_head,
+            }]
+        );
+    }
+    // 3. A, having seen B's name, puts the old one back: its edit orders after B's even
+    //    though A's corrected clock reads earlier than B's edit. No new conflict.
+    a.set_physical(&clock, now + 25_000);
+    a.store
+        .update_household(h, body(json!({"head_name": "Paulus Seran"})))
+        .unwrap();
+    let a_back = stamp_of_last(&a);
+    assert_eq!(a.sync().await.sent, 1);
+    b.sync().await;
+    let sv = server.view(MAWAR).await;
+    for (who, v) in [("A", a.view()), ("B", b.view())] {
+        assert_same(who, &v, &sv);
+    }
+    let Rec::Mutable { values, .. } = &sv.records[&h] else {
+        panic!("household")
+    };
+    assert_eq!(values["head_name"], json!("Paulus Seran"));
+    assert_eq!(values["rt"], json!("002"));
+    assert_eq!(sv.conflicts.len(), 1);
+    // The exact order of the household's stamps on the server: as made, none a year ahead.
+    let stamps: Vec<_> = server
+        .changes(MAWAR)
+        .await
+        .into_iter()
+        .filter(|c| c.id == h)
+        .map(|c| c.stamp())
+        .collect();
+    let created = stamps[0];
+    assert_eq!(stamps, vec![created, b_rt, a_head, b_head, a_back]);
+    assert!(stamps.windows(2).all(|w| w[0] < w[1]), "{stamps:?}");
+    let limit = district_server::model::now_ms() + 15 * 60_000;
+    assert!(stamps.iter().all(|s| s.hlc.wall_ms < limit), "{stamps:?}");
+    assert!(a.store.rejected_changes().unwrap().is_empty());
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_sync_at_a_time_per_database() {
-    let server = Server::start().await;
+async fn one_sync_at_a_time_per_database(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let mut a = Device::enrol(&server, "kader.mawar").await;
     let lock_path = a.dir.path().join("jangkau.db.sync.lock");
     let held = std::fs::OpenOptions::new()
@@ -378,9 +504,8 @@ async fn one_sync_at_a_time_per_database() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_cut_in_the_middle_of_a_pull_resumes_where_it_stopped() {
-    let server = Server::start().await;
+async fn a_connection_cut_in_the_middle_of_a_pull_resumes_where_it_stopped(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let mut a = Device::enrol(&server, "kader.mawar").await;
     for i in 0..6 {
         a.store
@@ -432,6 +557,7 @@ async fn a_connection_cut_in_the_middle_of_a_pull_resumes_where_it_stopped() {
     server.stop().await;
 }
 
+// TLS is orthogonal to the storage: this one runs on SQLite only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_https_the_client_trusts_exactly_the_roots_it_was_given() {
     use field_core::sync::TrustRoots;
@@ -482,9 +608,8 @@ async fn over_https_the_client_trusts_exactly_the_roots_it_was_given() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_cut_between_push_batches_resumes_without_duplicates() {
-    let server = Server::start().await;
+async fn a_connection_cut_between_push_batches_resumes_without_duplicates(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let proxy = Proxy::start(server.addr).await;
     let mut a = Device::enrol_at(
         &server,
@@ -524,9 +649,8 @@ async fn a_connection_cut_between_push_batches_resumes_without_duplicates() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_the_server_refuses_stays_on_the_tablet_with_its_reason() {
-    let server = Server::start().await;
+async fn a_change_the_server_refuses_stays_on_the_tablet_with_its_reason(backend: Backend) {
+    let server = Server::start_on(backend).await;
     let mut a = Device::enrol(&server, "kader.mawar").await;
     // Posyandu Melati is outside kader.mawar's area.
     let mut outside = household("Keluarga Melati");
@@ -564,3 +688,15 @@ async fn a_change_the_server_refuses_stays_on_the_tablet_with_its_reason() {
     assert_eq!(r.sent + r.rejected, 0, "{r:?}");
     server.stop().await;
 }
+
+both_backends!(
+    a_household_recorded_offline_reaches_the_other_tablet_and_edits_converge,
+    a_revoked_tablet_is_refused_keeps_its_data_and_says_why,
+    an_ended_session_asks_for_login_and_the_secret_renews_it,
+    an_unreachable_server_is_retried_with_backoff_and_nothing_is_lost,
+    a_tablet_a_year_ahead_is_repaired_and_its_changes_accepted,
+    one_sync_at_a_time_per_database,
+    a_connection_cut_in_the_middle_of_a_pull_resumes_where_it_stopped,
+    a_connection_cut_between_push_batches_resumes_without_duplicates,
+    a_change_the_server_refuses_stays_on_the_tablet_with_its_reason,
+);

@@ -86,6 +86,8 @@ pub struct PersonHit {
 impl Store {
     /// Registers a household and its members in one transaction. `mothers` links members
     /// registered in the same call: `(child index, mother index)`, the mother listed first.
+    /// A refused or doubtful member field is named `members.<index>.<field>` (a household
+    /// field by its own name), so a form can mark the right row.
     /// Likely duplicates are returned as warnings; the registration is still saved (search
     /// first with [`Store::search_persons`] and [`Store::likely_duplicates`]).
     pub fn register_household(
@@ -111,15 +113,18 @@ impl Store {
             let mut ids: Vec<RecordId> = Vec::with_capacity(members.len());
             let mut warnings = Vec::new();
             for (i, m) in members.iter().enumerate() {
-                let mut m = m.clone();
-                if let Some((_, mother)) = mothers.iter().find(|(c, _)| *c == i) {
-                    m.mother = ids.get(*mother).copied().or(m.mother);
-                    if *mother >= i {
-                        return Err(invalid("mother", Key::UnknownRecord, &[]).into());
+                let added = (|| {
+                    let mut m = m.clone();
+                    if let Some((_, mother)) = mothers.iter().find(|(c, _)| *c == i) {
+                        m.mother = ids.get(*mother).copied().or(m.mother);
+                        if *mother >= i {
+                            return Err(invalid("mother", Key::UnknownRecord, &[]).into());
+                        }
                     }
-                }
-                let (id, warn) = add_person(w, &posyandu, Some(hh), &m)?;
-                warnings.extend(warn);
+                    add_person(w, &posyandu, Some(hh), &m)
+                })();
+                let (id, warn) = added.map_err(|e| at_member(e, i))?;
+                warnings.extend(warn.into_iter().map(|v| at_member_v(v, i)));
                 ids.push(id);
             }
             Ok((hh, ids, warnings))
@@ -229,6 +234,19 @@ impl Store {
         )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+}
+
+/// A member's validation error, its field named `members.<i>.<field>`.
+fn at_member(e: crate::error::StoreError, i: usize) -> crate::error::StoreError {
+    match e {
+        crate::error::StoreError::Invalid(v) => at_member_v(v, i).into(),
+        other => other,
+    }
+}
+
+fn at_member_v(mut v: ValidationError, i: usize) -> ValidationError {
+    v.field = format!("members.{i}.{}", v.field);
+    v
 }
 
 /// Validates and queues one new person.

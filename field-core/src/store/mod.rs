@@ -26,6 +26,8 @@ pub struct Store {
     pub(crate) rules: crate::health::RuleOptions,
     /// The local time zone's offset from UTC (setting `utc_offset_minutes`, WITA by default).
     pub(crate) utc_offset_ms: i64,
+    /// `OpenOptions::memory_security` as this store was opened (kept for [`Store::reopen`]).
+    memory_security: bool,
 }
 
 impl std::fmt::Debug for Store {

@@ -114,6 +114,7 @@ impl Store {
             policy: opts.clock_policy,
             rules: crate::health::RuleOptions::default(),
             utc_offset_ms,
+            memory_security: opts.memory_security,
         })
     }
 
@@ -144,6 +145,32 @@ impl Store {
             policy: opts.clock_policy,
             rules: crate::health::RuleOptions::default(),
             utc_offset_ms,
+            memory_security: opts.memory_security,
+        })
+    }
+}
+
+impl Store {
+    /// A second handle on the same database for the user who unlocked this one, without
+    /// asking for the PIN again: the app's background sync task works on its own connection
+    /// (WAL lets it write while the screens read and write through this one). The database key
+    /// is copied in memory only (zeroed when either handle is dropped); the user, device, clock,
+    /// rule tables and time zone are the same. Both handles may write: SQLite serialises their
+    /// transactions (`busy_timeout` 5 s), and the sync lock file still allows one run at a time.
+    pub fn reopen(&self) -> Result<Store> {
+        let conn = open_conn(&self.path, &self.key, false, self.memory_security)?;
+        let utc_offset_ms = super::zone_offset_ms(&conn)?;
+        Ok(Store {
+            conn,
+            path: self.path.clone(),
+            key: self.key.clone(),
+            clock: self.clock.clone(),
+            device: self.device,
+            user: self.user.clone(),
+            policy: self.policy,
+            rules: self.rules.clone(),
+            utc_offset_ms,
+            memory_security: self.memory_security,
         })
     }
 }

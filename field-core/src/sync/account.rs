@@ -170,20 +170,32 @@ impl Store {
 
     /// Saves the logged-in user's session (token, expiry, scope).
     pub fn save_session(&mut self, token: &str, expires_at: u64, scope: &Scope) -> Result<()> {
+        let user = self.user.user_id;
+        self.save_user_session(user, token, expires_at, scope)
+    }
+
+    /// Saves the session (token, expiry, scope) of any user of this tablet: the one who
+    /// unlocked it, or another one just added by [`super::SyncClient::add_user`].
+    pub(crate) fn save_user_session(
+        &mut self,
+        user: sync_protocol::UserId,
+        token: &str,
+        expires_at: u64,
+        scope: &Scope,
+    ) -> Result<()> {
         ensure_tables(self)?;
+        let scope = serde_json::to_string(scope)?;
         self.conn.execute(
             "INSERT INTO sync_sessions (user_id, session_token, expires_at, scope_json)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(user_id) DO UPDATE SET session_token = excluded.session_token,
                  expires_at = excluded.expires_at, scope_json = excluded.scope_json",
-            params![
-                self.user.user_id.to_string(),
-                token,
-                i(expires_at),
-                serde_json::to_string(scope)?
-            ],
+            params![user.to_string(), token, i(expires_at), scope],
         )?;
-        self.set_scope(scope)?;
+        self.conn.execute(
+            "UPDATE users SET place = ?2 WHERE id = ?1",
+            params![user.to_string(), scope],
+        )?;
         Ok(())
     }
 

@@ -12,9 +12,11 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use sync_protocol::codec::{self, Encoding};
 use sync_protocol::{
-    EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION, PullRequest,
-    PullResponse, PushRequest, PushResponse, StatusRequest, StatusResponse, WireMessage,
+    Change, EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION,
+    PullRequest, PullResponse, PushRequest, PushResponse, StatusRequest, StatusResponse,
+    WireMessage,
 };
 use zeroize::Zeroizing;
 
@@ -23,8 +25,12 @@ use zeroize::Zeroizing;
 pub struct SyncConfig {
     /// Sent in every status call and at enrolment (shown to admins).
     pub app_version: String,
-    /// Changes per push: 200 fits a few seconds of 2G.
+    /// Most changes in one push (also capped by the server's `max_batch`).
     pub push_batch: usize,
+    /// Most bytes of one push body on the wire (zstd-compressed, as sent): a batch is closed
+    /// before it would pass this (also capped by the server's `max_compressed`). A single
+    /// change larger than this still goes, alone.
+    pub push_batch_bytes: usize,
     /// Changes per pull page asked for.
     pub pull_limit: u32,
     pub trust: TrustRoots,
@@ -33,11 +39,19 @@ pub struct SyncConfig {
     pub backoff: Backoff,
 }
 
+/// 48 KiB: about 6 s of upload at 64 kbit/s (2G), so one push stays far inside the request
+/// timeout (60 s) even at a quarter of that rate, and a connection lost mid-push costs at
+/// most a few seconds of airtime to send again; yet a whole posyandu day fits in one push.
+pub const DEFAULT_PUSH_BATCH_BYTES: usize = 48 * 1024;
+
 impl Default for SyncConfig {
     fn default() -> Self {
         Self {
             app_version: env!("CARGO_PKG_VERSION").to_string(),
-            push_batch: 200,
+            // A posyandu day (about 300 changes, about 10 KB compressed) goes in one push; the
+            // byte budget decides for larger outboxes.
+            push_batch: 1_000,
+            push_batch_bytes: DEFAULT_PUSH_BATCH_BYTES,
             pull_limit: 500,
             trust: TrustRoots::WebPki,
             request_timeout: Duration::from_secs(60),
@@ -416,14 +430,20 @@ impl SyncClient {
             return Ok(run.report.clone());
         }
 
-        // Push, oldest first, in batches sized for the link and the server's limit.
+        // Push, oldest first, in batches sized for the link and the server's limits: at most
+        // `push_batch` changes and `push_batch_bytes` on the wire.
         let batch = self.cfg.push_batch.clamp(1, status.limits.max_batch.max(1));
+        let budget = self
+            .cfg
+            .push_batch_bytes
+            .clamp(1, status.limits.max_compressed.max(1));
         let mut stalled = 0;
         loop {
-            let changes = store.pending_changes(batch)?;
+            let mut changes = store.pending_changes(batch)?;
             if changes.is_empty() {
                 break;
             }
+            fit_push_batch(&mut changes, budget)?;
             let waiting = store.sync_counts()?.pending;
             self.emit(
                 SyncPhase::Pushing,
@@ -574,6 +594,46 @@ struct Run {
     report: SyncReport,
 }
 
+/// A push body as the transport encodes it, over borrowed changes (the same JSON as
+/// [`PushRequest`]).
+#[derive(Serialize)]
+struct PushBody<'a> {
+    v: u16,
+    changes: &'a [Change],
+}
+
+/// The bytes a push of `changes` takes on the wire (compact JSON, zstd).
+fn push_bytes(changes: &[Change]) -> Result<usize, SyncError> {
+    let body = PushBody {
+        v: PROTOCOL_VERSION,
+        changes,
+    };
+    codec::encode(&body, Encoding::Zstd)
+        .map(|b| b.len())
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// Shortens `changes` (oldest first) to the longest prefix whose push body fits in `budget`
+/// bytes, keeping at least one change. Compressed size grows with the prefix, so a binary
+/// search finds it in a few encodings; the common case (everything fits) costs one.
+fn fit_push_batch(changes: &mut Vec<Change>, budget: usize) -> Result<(), SyncError> {
+    if changes.len() <= 1 || push_bytes(changes)? <= budget {
+        return Ok(());
+    }
+    // The answer lies in lo..=hi; lo = 1 is always allowed.
+    let (mut lo, mut hi) = (1, changes.len() - 1);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if push_bytes(&changes[..mid])? <= budget {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    changes.truncate(lo);
+    Ok(())
+}
+
 fn role_str(login: &LoginResponse) -> Result<String, SyncError> {
     match serde_json::to_value(login.role) {
         Ok(serde_json::Value::String(s)) => Ok(s),
@@ -622,6 +682,57 @@ mod tests {
         let _ = check;
         fn send_sync<T: Send + Sync>() {}
         send_sync::<SyncClient>();
+    }
+
+    fn sample(n: usize) -> Vec<Change> {
+        use sync_protocol::sample::posyandu_day;
+        let device = sync_protocol::DeviceId(uuid::Uuid::from_u128(0xd001));
+        let author = sync_protocol::UserId(uuid::Uuid::from_u128(0xe001));
+        posyandu_day(7, device, author, 1, n)
+    }
+
+    #[test]
+    fn the_sizing_body_is_the_push_request() {
+        let changes = sample(20);
+        let mine = serde_json::to_vec(&PushBody {
+            v: PROTOCOL_VERSION,
+            changes: &changes,
+        })
+        .unwrap_or_default();
+        let theirs = serde_json::to_vec(&PushRequest {
+            v: PROTOCOL_VERSION,
+            changes,
+        })
+        .unwrap_or_default();
+        assert!(!mine.is_empty());
+        assert_eq!(mine, theirs);
+    }
+
+    #[test]
+    fn push_batches_close_at_the_byte_budget() {
+        let day = sample(300);
+        let whole = push_bytes(&day).unwrap_or(usize::MAX);
+        // A posyandu day fits the default budget: one push.
+        assert!(whole < DEFAULT_PUSH_BATCH_BYTES, "{whole}");
+        let mut all = day.clone();
+        fit_push_batch(&mut all, DEFAULT_PUSH_BATCH_BYTES).unwrap_or_default();
+        assert_eq!(all.len(), 300);
+        // A third of the bytes: the longest prefix that fits, and one more would not.
+        let budget = whole / 3;
+        let mut part = day.clone();
+        fit_push_batch(&mut part, budget).unwrap_or_default();
+        let n = part.len();
+        assert!((60..=140).contains(&n), "{n}");
+        assert!(push_bytes(&part).unwrap_or(usize::MAX) <= budget);
+        assert!(push_bytes(&day[..n + 1]).unwrap_or(0) > budget);
+        assert_eq!(part[..], day[..n]);
+        // A budget below one change still sends that change, alone.
+        let mut one = day;
+        fit_push_batch(&mut one, 10).unwrap_or_default();
+        assert_eq!(one.len(), 1);
+        let mut none: Vec<Change> = Vec::new();
+        fit_push_batch(&mut none, 10).unwrap_or_default();
+        assert!(none.is_empty());
     }
 
     #[test]

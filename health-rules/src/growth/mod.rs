@@ -26,6 +26,7 @@
 
 mod assess;
 mod categories;
+pub mod chart;
 mod error;
 mod lms;
 mod tables;

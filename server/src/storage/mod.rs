@@ -90,6 +90,21 @@ pub struct PullPage {
     /// `(server sequence, change JSON)` in server order.
     pub changes: Vec<(i64, String)>,
     pub has_more: bool,
+    /// The next cursor: the last change returned (or where the page started, when empty).
+    pub scanned_to: i64,
+}
+
+/// Cuts the rows read with `LIMIT limit + 1` into a page: `has_more` from the extra row,
+/// `scanned_to` the last row kept (or `after` for an empty page).
+pub(crate) fn page_from_rows(mut rows: Vec<(i64, String)>, after: i64, limit: usize) -> PullPage {
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let scanned_to = rows.last().map_or(after, |r| r.0);
+    PullPage {
+        changes: rows,
+        has_more,
+        scanned_to,
+    }
 }
 
 /// What `status` needs from storage.
@@ -169,6 +184,19 @@ pub trait Storage: Send + Sync + 'static {
     fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult>;
     /// Changes with server sequence above `after` whose posyandu is at or below `scope`.
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage>;
+    /// [`Storage::pull`] for one device: the device's own changes (which it already holds)
+    /// are left out and do not count towards `limit`, so a tablet neither downloads again
+    /// what it pushed nor pages through it (log order is commit order, so a cursor at the
+    /// last change returned misses nothing).
+    fn pull_for(
+        &self,
+        device: DeviceId,
+        scope: String,
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'_, PullPage>;
+    /// `pull_pending` counts only other devices' changes: a tablet whose only news is its own
+    /// pushes is up to date.
     fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo>;
 }
 

@@ -123,6 +123,33 @@ fn device_lock_key(d: DeviceId) -> i32 {
 }
 
 impl PgStore {
+    /// One page of the log in `scope` after `after`, without `exclude`'s own changes.
+    async fn pull_page(
+        &self,
+        scope: &str,
+        after: i64,
+        limit: usize,
+        exclude: Option<&str>,
+    ) -> Result<PullPage, StorageError> {
+        let c = self.client().await?;
+        let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let sql = if is_small_scope(&self.sizes, &c, scope).await? {
+            PULL_SMALL.to_string()
+        } else {
+            format!(
+                "SELECT sseq, payload FROM changes
+                 WHERE sseq > $2 AND ($4::TEXT IS NULL OR device_id <> $4) AND {IN_SCOPE}
+                 ORDER BY sseq LIMIT $3"
+            )
+        };
+        let rows = c.query(&sql, &[&scope, &after, &want, &exclude]).await?;
+        let mut page = Vec::with_capacity(rows.len());
+        for r in rows {
+            page.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
+        }
+        Ok(super::page_from_rows(page, after, limit))
+    }
+
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
         let config: tokio_postgres::Config = url.parse()?;
         let mgr = Manager::from_config(
@@ -382,11 +409,12 @@ const IN_SCOPE: &str = "posyandu IN (SELECT code FROM place_tree WHERE ancestor 
 const PULL_SMALL: &str = "SELECT c.sseq, c.payload FROM changes c WHERE c.sseq IN (
     SELECT x.sseq FROM place_tree t CROSS JOIN LATERAL (
         SELECT c2.sseq FROM changes c2 WHERE c2.posyandu = t.code AND c2.sseq > $2
+          AND ($4::TEXT IS NULL OR c2.device_id <> $4)
         ORDER BY c2.sseq LIMIT $3) x
     WHERE t.ancestor = $1 ORDER BY x.sseq LIMIT $3)
   ORDER BY c.sseq";
 const PENDING_SMALL: &str = "EXISTS (SELECT 1 FROM place_tree t WHERE t.ancestor = $1 AND EXISTS (
-    SELECT 1 FROM changes c WHERE c.posyandu = t.code AND c.sseq > $2))";
+    SELECT 1 FROM changes c WHERE c.posyandu = t.code AND c.sseq > $2 AND c.device_id <> $3))";
 
 async fn is_small_scope(
     sizes: &super::ScopeSizes,
@@ -815,24 +843,19 @@ impl Storage for PgStore {
     }
 
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {
+        Box::pin(async move { self.pull_page(&scope, after, limit, None).await })
+    }
+
+    fn pull_for(
+        &self,
+        device: DeviceId,
+        scope: String,
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'_, PullPage> {
         Box::pin(async move {
-            let c = self.client().await?;
-            let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-            let sql = if is_small_scope(&self.sizes, &c, &scope).await? {
-                PULL_SMALL.to_string()
-            } else {
-                format!(
-                    "SELECT sseq, payload FROM changes WHERE sseq > $2 AND {IN_SCOPE} ORDER BY sseq LIMIT $3"
-                )
-            };
-            let rows = c.query(&sql, &[&scope, &after, &want]).await?;
-            let mut changes = Vec::with_capacity(rows.len());
-            for r in rows {
-                changes.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
-            }
-            let has_more = changes.len() > limit;
-            changes.truncate(limit);
-            Ok(PullPage { changes, has_more })
+            let device = device.to_string();
+            self.pull_page(&scope, after, limit, Some(&device)).await
         })
     }
 
@@ -842,7 +865,9 @@ impl Storage for PgStore {
             let pending = if is_small_scope(&self.sizes, &c, &scope).await? {
                 PENDING_SMALL.to_string()
             } else {
-                format!("EXISTS (SELECT 1 FROM changes WHERE sseq > $2 AND {IN_SCOPE})")
+                format!(
+                    "EXISTS (SELECT 1 FROM changes WHERE sseq > $2 AND device_id <> $3 AND {IN_SCOPE})"
+                )
             };
             let r = c
                 .query_one(

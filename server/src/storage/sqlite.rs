@@ -440,6 +440,32 @@ fn scope_filter(
     Ok(if small { IN_SCOPE } else { IN_SCOPE_SCAN })
 }
 
+/// One page of the log in `scope` after `after`, without `exclude`'s own changes.
+fn pull_page(
+    c: &Connection,
+    sizes: &super::ScopeSizes,
+    scope: &str,
+    after: i64,
+    limit: usize,
+    exclude: Option<&str>,
+) -> Result<PullPage, StorageError> {
+    let filter = scope_filter(c, sizes, scope)?;
+    let mut q = c.prepare_cached(&format!(
+        "SELECT sseq, payload FROM changes
+         WHERE sseq > ?2 AND (?4 IS NULL OR device_id <> ?4) AND {filter}
+         ORDER BY sseq LIMIT ?3"
+    ))?;
+    let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+    let rows = q.query_map(params![scope, after, want, exclude], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut page = Vec::with_capacity(limit.min(4096));
+    for r in rows {
+        page.push(r?);
+    }
+    Ok(super::page_from_rows(page, after, limit))
+}
+
 impl Storage for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -788,23 +814,19 @@ impl Storage for SqliteStore {
 
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {
         let sizes = self.sizes.clone();
-        self.read(move |c| {
-            let filter = scope_filter(c, &sizes, &scope)?;
-            let mut q = c.prepare_cached(&format!(
-                "SELECT sseq, payload FROM changes WHERE sseq > ?2 AND {filter} ORDER BY sseq LIMIT ?3"
-            ))?;
-            let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-            let rows = q.query_map(params![scope, after, want], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })?;
-            let mut changes = Vec::with_capacity(limit.min(4096));
-            for r in rows {
-                changes.push(r?);
-            }
-            let has_more = changes.len() > limit;
-            changes.truncate(limit);
-            Ok(PullPage { changes, has_more })
-        })
+        self.read(move |c| pull_page(c, &sizes, &scope, after, limit, None))
+    }
+
+    fn pull_for(
+        &self,
+        device: DeviceId,
+        scope: String,
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'_, PullPage> {
+        let sizes = self.sizes.clone();
+        let device = device.to_string();
+        self.read(move |c| pull_page(c, &sizes, &scope, after, limit, Some(&device)))
     }
 
     fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo> {
@@ -819,10 +841,10 @@ impl Storage for SqliteStore {
                 .optional()?;
             let pending: bool = c.query_row(
                 &format!(
-                    "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2 AND {})",
+                    "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2 AND device_id <> ?3 AND {})",
                     scope_filter(c, &sizes, &scope)?
                 ),
-                params![scope, after],
+                params![scope, after, device.to_string()],
                 |r| r.get(0),
             )?;
             Ok(StatusInfo {

@@ -1,5 +1,6 @@
 //! Access control as a matrix: every role (at its scope) × every entity kind × posyandu
-//! inside and outside the scope, pushed; then every user pulls, and sees exactly their area.
+//! inside and outside the scope, pushed; then every user pulls on another tablet, and sees
+//! exactly their area (the pushing tablet, which holds its own changes, gets the others').
 
 use crate::common::{ATAMBUA_P01, Backend, MAWAR, MELATI, TULAMALAE_P01, TestServer, body_for};
 use serde_json::json;
@@ -43,6 +44,7 @@ async fn role_scope_kind_matrix(b: Backend) {
         let mut s = srv.session(username).await;
         let mut batch = Vec::new();
         let mut expect = Vec::new();
+        let mut own_accepted = 0usize;
         for kind in EntityKind::ALL {
             for target in TARGETS {
                 batch.push(s.change(kind, RecordId::new_v7(), body_for(kind, target)));
@@ -52,6 +54,7 @@ async fn role_scope_kind_matrix(b: Backend) {
                     "out_of_scope"
                 } else {
                     *accepted_at.entry(target).or_default() += 1;
+                    own_accepted += 1;
                     "accepted"
                 };
                 expect.push((kind, target, want));
@@ -67,6 +70,7 @@ async fn role_scope_kind_matrix(b: Backend) {
             ));
             let want = if username.starts_with("bidan") || username.starts_with("perawat") {
                 *accepted_at.entry(scope[0]).or_default() += 1;
+                own_accepted += 1;
                 "accepted"
             } else {
                 "forbidden_role"
@@ -84,11 +88,13 @@ async fn role_scope_kind_matrix(b: Backend) {
                 .unwrap();
             assert_eq!(got, *want, "{username} writing a {kind} in {target}");
         }
-        sessions.push((username, scope, s));
+        sessions.push((username, scope, s, own_accepted));
     }
-    // Pull: each user receives exactly the accepted changes of their area, nothing else.
-    for (username, scope, s) in &sessions {
-        let (got, _) = srv.pull_all(s, None, 37).await;
+    // Pull: each user receives exactly the accepted changes of their area, nothing else, on
+    // another tablet; the tablet that pushed gets all but its own.
+    for (username, scope, pusher, own_accepted) in &sessions {
+        let reader = srv.other_tablet(username).await;
+        let (got, _) = srv.pull_all(&reader, None, 37).await;
         let places: BTreeSet<String> = got
             .iter()
             .map(|c| c.body["posyandu"].as_str().unwrap().to_string())
@@ -104,10 +110,21 @@ async fn role_scope_kind_matrix(b: Backend) {
             .map(|p| accepted_at.get(p).copied().unwrap_or(0))
             .sum();
         assert_eq!(got.len(), want, "{username}");
+        let (theirs, _) = srv.pull_all(pusher, None, 37).await;
+        assert_eq!(
+            theirs.len(),
+            want - own_accepted,
+            "{username}'s pushing tablet"
+        );
+        assert!(
+            theirs
+                .iter()
+                .all(|c| scope.contains(&c.body["posyandu"].as_str().unwrap()))
+        );
     }
     // The point of it all, said plainly.
-    let (_, _, mawar) = &sessions[0];
-    let (got, _) = srv.pull_all(mawar, None, 1000).await;
+    let mawar = srv.other_tablet("kader.mawar").await;
+    let (got, _) = srv.pull_all(&mawar, None, 1000).await;
     assert!(got.iter().all(|c| c.body["posyandu"] != json!(MELATI)));
     assert!(!got.is_empty());
     srv.finish().await;

@@ -305,21 +305,35 @@ async fn push_pull_status_round_trip(b: Backend) {
     );
     let (_, v) = srv.push(&melati, &[c]).await;
     assert_eq!(outcome_codes(&v), ["accepted"]);
-    // Pull: each kader sees only their posyandu; the bidan of the desa sees both.
-    let (got, cursor) = srv.pull_all(&mawar, None, 2).await;
+    // Pull, on another tablet of each user: each kader sees only their posyandu; the bidan
+    // of the desa sees both.
+    let mawar2 = srv.other_tablet("kader.mawar").await;
+    let (got, cursor2) = srv.pull_all(&mawar2, None, 2).await;
     assert_eq!(got, changes);
-    let (got, _) = srv.pull_all(&melati, None, 100).await;
+    let melati2 = srv.other_tablet("kader.melati").await;
+    let (got, _) = srv.pull_all(&melati2, None, 100).await;
     assert_eq!(got.len(), 1);
     let (got, _) = srv.pull_all(&bidan, None, 100).await;
     assert_eq!(got.len(), 5);
-    // Status: one round trip says up to date, or what is pending.
-    let (s, v) = srv
+    // The tablets that pushed hold their changes already: none comes back down, and they do
+    // not count towards the limit (no paging through one's own work).
+    let (s, page) = srv
         .post(
-            "/v1/sync/status",
-            &json!({"v":1,"last_seq":4,"cursor":cursor,"app_version":"0.1.0"}),
+            "/v1/sync/pull",
+            &json!({"v":1,"limit":2}),
             Some(&mawar.bearer),
         )
         .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (&page["changes"], &page["has_more"]),
+        (&json!([]), &json!(false))
+    );
+    let cursor = page["cursor"].as_str().unwrap().to_string();
+    let (got, _) = srv.pull_all(&melati, None, 100).await;
+    assert!(got.is_empty());
+    // Status: one round trip says up to date, or what is pending.
+    let (s, v) = srv.status(&mawar, 4, Some(&cursor)).await;
     assert_eq!(s, 200);
     assert_eq!(
         (&v["acked_seq"], &v["pull_pending"], &v["up_to_date"]),
@@ -329,31 +343,50 @@ async fn push_pull_status_round_trip(b: Backend) {
         v["limits"],
         serde_json::to_value(Limits::default()).unwrap()
     );
-    let (_, v) = srv
-        .post(
-            "/v1/sync/status",
-            &json!({"v":1,"last_seq":5,"cursor":cursor,"app_version":"0.1.0"}),
-            Some(&mawar.bearer),
-        )
-        .await;
+    let (_, v) = srv.status(&mawar, 5, Some(&cursor)).await;
     assert_eq!(v["up_to_date"], false, "seq 5 is not pushed yet");
-    let (_, v) = srv
-        .post(
-            "/v1/sync/status",
-            &json!({"v":1,"last_seq":4,"app_version":"0.1.0"}),
-            Some(&mawar.bearer),
-        )
-        .await;
+    // Without a cursor, the only news in Mawar are this tablet's own changes: up to date.
+    // Its other tablet has them to pull.
+    let (_, v) = srv.status(&mawar, 4, None).await;
+    assert_eq!(
+        (&v["pull_pending"], &v["up_to_date"]),
+        (&json!(false), &json!(true))
+    );
+    let (_, v) = srv.status(&mawar2, 0, None).await;
     assert_eq!(
         (&v["pull_pending"], &v["up_to_date"]),
         (&json!(true), &json!(false))
     );
-    // The bidan edits the person (in her desa); the kader pulls the edit from the cursor.
+    // The bidan edits the person (in her desa); both Mawar tablets pull the edit from their
+    // cursors, exactly once.
     let mut bidan = bidan;
     let edit = bidan.change(EntityKind::Person, person, json!({"phone": "0812"}));
     let (_, v) = srv.push(&bidan, std::slice::from_ref(&edit)).await;
     assert_eq!(outcome_codes(&v), ["accepted"]);
-    let (got, _) = srv.pull_all(&mawar, Some(cursor.clone()), 100).await;
+    let (_, v) = srv.status(&mawar, 4, Some(&cursor)).await;
+    assert_eq!(
+        (&v["pull_pending"], &v["up_to_date"]),
+        (&json!(true), &json!(false))
+    );
+    let (got, next) = srv.pull_all(&mawar, Some(cursor.clone()), 100).await;
+    assert_eq!(got, vec![edit.clone()]);
+    let (_, page) = srv
+        .post(
+            "/v1/sync/pull",
+            &json!({"v":1,"limit":1}),
+            Some(&mawar.bearer),
+        )
+        .await;
+    assert_eq!(
+        (&page["changes"], &page["has_more"]),
+        (&json!([edit]), &json!(false)),
+        "the edit first, past the tablet's own four"
+    );
+    let (got, _) = srv.pull_all(&mawar, Some(next.clone()), 100).await;
+    assert!(got.is_empty());
+    let (_, v) = srv.status(&mawar, 4, Some(&next)).await;
+    assert_eq!(v["up_to_date"], true, "{v}");
+    let (got, _) = srv.pull_all(&mawar2, Some(cursor2), 100).await;
     assert_eq!(got, vec![edit]);
     // A cursor the server did not make.
     let (s, v) = srv
@@ -472,9 +505,12 @@ async fn every_change_gets_an_outcome(b: Backend) {
     // Final rejections replay on a re-push, and count as settled.
     let (_, v) = srv.push(&k, &batch[1..2]).await;
     assert_eq!(outcome_codes(&v), ["invalid_value"]);
-    // Only accepted changes are served.
-    let (got, _) = srv.pull_all(&k, None, 100).await;
+    // Only accepted changes are served (to another tablet: the pushing one holds them).
+    let k2 = srv.other_tablet("kader.mawar").await;
+    let (got, _) = srv.pull_all(&k2, None, 100).await;
     assert_eq!(got.len(), 5);
+    let (got, _) = srv.pull_all(&k, None, 100).await;
+    assert!(got.is_empty());
     srv.finish().await;
 }
 
@@ -509,12 +545,14 @@ async fn compressed_bodies_both_ways(b: Backend) {
         )
         .await;
     assert_eq!(s, 200);
+    // Pulled on another tablet of the kader (the pushing one is not sent its own changes).
+    let reader = srv.other_tablet("kader.mawar").await.bearer;
     for (accept, enc) in [("zstd, gzip", Encoding::Zstd), ("gzip", Encoding::Gzip)] {
         let (s, h, body) = srv
             .raw(
                 "/v1/sync/pull",
                 br#"{"v":1,"limit":1000}"#.to_vec(),
-                &[("Accept-Encoding", accept), ("Authorization", &auth)],
+                &[("Accept-Encoding", accept), ("Authorization", &reader)],
             )
             .await;
         assert_eq!(s, 200);
@@ -636,9 +674,9 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) {
     let body = serde_json::to_vec(&json!({"v":1,"changes":many})).unwrap();
     let (s, code, _) = push(body, "identity").await;
     assert_eq!((s, code.as_str()), (413, "too_many_changes"));
-    // Nothing above reached the log.
-    let (got, _) = srv.pull_all(&k, None, 10).await;
-    assert!(got.is_empty());
+    // Nothing above reached the log (read whole: a device's own pull would leave its own out).
+    let page = srv.store().pull(MAWAR.into(), 0, 10).await.unwrap();
+    assert!(page.changes.is_empty() && !page.has_more);
     // Unknown routes and methods.
     let r = srv.http.get(srv.url("/v1/nothing")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 404);

@@ -287,7 +287,23 @@ impl TestServer {
         .await
     }
 
-    /// Pulls every page; returns the changes and the last cursor.
+    /// Another tablet of `username`, enrolled and logged in: it receives everything the user
+    /// may see, whereas the tablet that pushed a change is not sent it back.
+    pub async fn other_tablet(&self, username: &str) -> Session {
+        self.session(username).await
+    }
+
+    /// `/v1/sync/status` for `s` with its outbox at `last_seq` and an optional cursor.
+    pub async fn status(&self, s: &Session, last_seq: u64, cursor: Option<&str>) -> (u16, Value) {
+        let mut body = json!({"v": 1, "last_seq": last_seq, "app_version": "0.1.0"});
+        if let Some(c) = cursor {
+            body["cursor"] = json!(c);
+        }
+        self.post("/v1/sync/status", &body, Some(&s.bearer)).await
+    }
+
+    /// Pulls every page; returns the changes and the last cursor. A device is never sent its
+    /// own changes: checked on every page.
     pub async fn pull_all(
         &self,
         s: &Session,
@@ -305,6 +321,10 @@ impl TestServer {
             assert_eq!(st, 200, "pull: {page}");
             let changes: Vec<Change> =
                 serde_json::from_value(page["changes"].clone()).expect("changes");
+            assert!(
+                changes.iter().all(|c| c.device != s.device),
+                "a device was sent its own change: {page}"
+            );
             out.extend(changes);
             cursor = page["cursor"].as_str().map(str::to_string);
             if page["has_more"] != json!(true) {

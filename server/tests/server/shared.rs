@@ -129,13 +129,20 @@ async fn authors_are_the_users_logged_in_on_the_device(b: Backend) {
     let rej = &v["outcomes"][5]["rejection"];
     assert_eq!(rej["field"], "author");
     assert_eq!(v["acked_seq"], 8, "every outcome is final");
-    // A pulls her own change, as authored by her, and the bidan's edit; not B's notes.
-    let (got, _) = srv.pull_all(&a, None, 100).await;
+    // A, on another tablet, pulls her own change, as authored by her, and the bidan's edit;
+    // not B's notes. The shared tablet holds them all already: it is sent none, whoever of
+    // its users asks.
+    let a2 = srv.other_tablet("kader.mawar").await;
+    let (got, _) = srv.pull_all(&a2, None, 100).await;
     assert_eq!(
         got,
         vec![batch[0].clone(), batch[6].clone(), batch[7].clone()]
     );
     assert_eq!(got[0].author, a.user);
+    for on_the_tablet in [&a, &kb, &bidan] {
+        let (got, _) = srv.pull_all(on_the_tablet, None, 100).await;
+        assert!(got.is_empty());
+    }
     // The same change from another tablet where A never logged in: identity_mismatch.
     let mut elsewhere = srv.session("kader.melati").await;
     let mut c = elsewhere.change(
@@ -189,28 +196,27 @@ async fn authors_are_the_users_logged_in_on_the_device(b: Backend) {
 }
 
 async fn status(srv: &TestServer, s: &Session, cursor: Option<&str>) -> (u16, Value) {
-    let mut body = json!({"v": 1, "last_seq": 0, "app_version": "0.1.0"});
-    if let Some(c) = cursor {
-        body["cursor"] = json!(c);
-    }
-    srv.post("/v1/sync/status", &body, Some(&s.bearer)).await
+    srv.status(s, 0, cursor).await
 }
 
 async fn cursors_belong_to_their_scope(b: Backend) {
     let srv = TestServer::demo(b).await;
-    let mut a = srv.session("kader.mawar").await;
+    // Tablet `a` of the Mawar kader reads; her other tablet `w` and B's tablet write (a
+    // tablet is not sent its own changes).
+    let a = srv.session("kader.mawar").await;
+    let mut w = srv.other_tablet("kader.mawar").await;
     let mut kb = srv.session("kader.melati").await;
     // Four Mawar changes, one Melati change.
     let mawar: Vec<_> = (0..4)
         .map(|_| {
-            a.change(
+            w.change(
                 EntityKind::Note,
                 RecordId::new_v7(),
                 body_for(EntityKind::Note, MAWAR),
             )
         })
         .collect();
-    let (_, v) = srv.push(&a, &mawar).await;
+    let (_, v) = srv.push(&w, &mawar).await;
     assert_eq!(outcome_codes(&v), ["accepted"; 4]);
     let cb = kb.change(
         EntityKind::Note,
@@ -231,6 +237,11 @@ async fn cursors_belong_to_their_scope(b: Backend) {
     );
     let (s, v) = status(&srv, &a, Some(&cursor_a)).await;
     assert_eq!((s, &v["pull_pending"]), (200, &json!(false)), "{v}");
+    // The writing tablet: nothing new to it, nothing sent to it.
+    let (_, v) = status(&srv, &w, None).await;
+    assert_eq!(v["up_to_date"], true, "{v}");
+    let (got, _) = srv.pull_all(&w, None, 3).await;
+    assert!(got.is_empty());
     // Melati's kader unlocks the same tablet: the tablet's Mawar cursor is not hers. It
     // counts as absent: status says there is something to pull, and she gets her whole
     // scope (the Melati change came before that cursor).
@@ -246,8 +257,11 @@ async fn cursors_belong_to_their_scope(b: Backend) {
     let (got, _) = srv.pull_all(&a, Some(cursor_b.clone()), 100).await;
     assert_eq!(got, mawar_all);
     // Same scope on another session or device: the cursor holds.
-    let (got, _) = srv.pull_all(&kb, Some(cursor_b.clone()), 100).await;
+    let kb2 = srv.other_tablet("kader.melati").await;
+    let (got, _) = srv.pull_all(&kb2, Some(cursor_b.clone()), 100).await;
     assert!(got.is_empty());
+    let (got, _) = srv.pull_all(&kb2, None, 100).await;
+    assert_eq!(got, vec![cb.clone()]);
     // A cursor of the old form `s<n>` names no scope: absent, everything again.
     let old = format!("s{digits}");
     let (_, v) = status(&srv, &a, Some(&old)).await;

@@ -339,8 +339,18 @@ async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
     let st = s.status(dev, MAWAR.into(), last).await.unwrap();
     assert_eq!(st.acked_seq, 6);
     assert!(!st.pull_pending);
+    // The device's own changes are not news to it: not pending, left out of its pages while
+    // the cursor moves past them; another device sees them.
     let st = s.status(dev, MAWAR.into(), 0).await.unwrap();
-    assert!(st.pull_pending);
+    assert!(!st.pull_pending);
+    let other = DeviceId::new_v7();
+    assert!(s.status(other, MAWAR.into(), 0).await.unwrap().pull_pending);
+    let own = s.pull_for(dev, MAWAR.into(), 0, 2).await.unwrap();
+    assert!(own.changes.is_empty() && !own.has_more);
+    assert_eq!(own.scanned_to, 0);
+    let theirs = s.pull_for(other, MAWAR.into(), 0, 2).await.unwrap();
+    assert_eq!(theirs.changes, p1.changes);
+    assert_eq!(theirs.scanned_to, p1.changes[1].0);
     db.finish().await;
 }
 

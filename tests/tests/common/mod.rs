@@ -7,18 +7,70 @@ use district_server::auth::PasswordCost;
 use district_server::config::{Config, DatabaseUrl, RateLimits};
 use district_server::{AppState, Storage};
 use field_core::sync::{Backoff, Enrolment, RecordingSleeper, SyncClient, SyncConfig};
-use field_core::{HouseholdInput, KdfParams, OpenOptions, PersonInput, Store};
+use field_core::{
+    ConflictKey, HouseholdInput, KdfParams, ManualClock, OpenOptions, PersonInput, Store,
+};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_protocol::merge::RecordView;
+use sync_protocol::{Body, Change, EntityKind, RecordId, Replica, Role};
 
-/// Posyandu Mawar of the demo district.
+/// Posyandu Mawar of the demo district (Desa Naitimu, Puskesmas Halilulik).
 pub const MAWAR: &str = "53.04.05.2001.P01";
+/// Posyandu Melati, the other posyandu of Desa Naitimu.
+pub const MELATI: &str = "53.04.05.2001.P02";
+/// Desa Naitimu: Mawar and Melati (the scope of `bidan.naitimu`).
+pub const NAITIMU: &str = "53.04.05.2001";
+/// Posyandu Anggrek of Desa Tulamalae, the next desa (`kader.anggrek`, added by
+/// [`Server::add_user`] in the tests that need it).
+pub const ANGGREK: &str = "53.04.05.2002.P01";
+/// Kabupaten Belu: every record of the district.
+pub const DISTRICT: &str = "53.04";
 pub const PASSWORD: &str = district_server::admin::DEMO_PASSWORD;
 pub const PIN: &str = "258014";
 
+/// Which storage the district server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in a temporary directory (the default deployment).
+    Sqlite,
+    /// A fresh `jangkau_t_<random>` database on the PostgreSQL at 127.0.0.1:5432 (or
+    /// `JANGKAU_TEST_PG`), dropped when the server is.
+    Postgres,
+}
+
+/// Runs each named test body (`async fn name(backend: Backend)`) once per backend, as
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
 pub struct Server {
+    pub backend: Backend,
+    /// The storage URL (SQLite path or PostgreSQL URL), for a restart on the same data.
+    pub database_url: String,
+    pg_name: Option<String>,
     pub tls: bool,
     pub store: Arc<dyn Storage>,
     pub addr: SocketAddr,
@@ -30,17 +82,33 @@ pub struct Server {
 impl Server {
     /// The demo district on SQLite, plus a second kader of Posyandu Mawar.
     pub async fn start() -> Server {
-        Self::start_with(false).await
+        Self::start_with(Backend::Sqlite, false).await
+    }
+
+    /// The demo district on the given backend, plus a second kader of Posyandu Mawar.
+    pub async fn start_on(backend: Backend) -> Server {
+        Self::start_with(backend, false).await
     }
 
     /// The same over HTTPS (rustls, the test certificate in `tests/data`).
     pub async fn start_tls() -> Server {
-        Self::start_with(true).await
+        Self::start_with(Backend::Sqlite, true).await
     }
 
-    async fn start_with(tls: bool) -> Server {
+    async fn start_with(backend: Backend, tls: bool) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = dir.path().join("district.db").to_string_lossy().to_string();
+        let (url, pg_name) = match backend {
+            Backend::Sqlite => (
+                dir.path().join("district.db").to_string_lossy().to_string(),
+                None,
+            ),
+            Backend::Postgres => {
+                let (name, url) = district_server::storage::postgres::scratch::create()
+                    .await
+                    .expect("PostgreSQL at 127.0.0.1:5432 (set JANGKAU_TEST_PG to change)");
+                (url, Some(name))
+            }
+        };
         let store = district_server::storage::open(&url).await.expect("open");
         store.migrate().await.expect("migrate");
         district_server::admin::demo(store.as_ref(), PasswordCost::TEST, 24, false)
@@ -58,7 +126,7 @@ impl Server {
         .await
         .expect("second kader");
         let cfg = Config {
-            database_url: DatabaseUrl(url),
+            database_url: DatabaseUrl(url.clone()),
             password_cost: PasswordCost::TEST,
             rate_limits: RateLimits {
                 enrol_per_minute: 1000,
@@ -108,6 +176,9 @@ impl Server {
             (addr, task)
         };
         Server {
+            backend,
+            database_url: url,
+            pg_name,
             tls,
             store,
             addr,
@@ -128,6 +199,48 @@ impl Server {
             .expect("test certificate")
     }
 
+    /// Adds an account (password [`PASSWORD`]) the demo district lacks, e.g. a kader of
+    /// Posyandu Anggrek in another desa.
+    pub async fn add_user(&self, username: &str, role: Role, place: &str) {
+        district_server::admin::add_user(
+            self.store.as_ref(),
+            username,
+            &format!("{username} (test)"),
+            role,
+            place,
+            PASSWORD,
+            PasswordCost::TEST,
+        )
+        .await
+        .expect("add user");
+    }
+
+    /// Every change the server holds for `scope` (a place code: what a user of that scope
+    /// pulls), in server order, read through the `Storage` trait.
+    pub async fn changes(&self, scope: &str) -> Vec<Change> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .store
+                .pull(scope.to_string(), after, 1000)
+                .await
+                .expect("pull from storage");
+            for (sseq, json) in &page.changes {
+                out.push(serde_json::from_str(json).expect("stored change"));
+                after = *sseq;
+            }
+            if !page.has_more {
+                return out;
+            }
+        }
+    }
+
+    /// What the server holds for `scope`, merged by sync-protocol's reference replica.
+    pub async fn view(&self, scope: &str) -> View {
+        View::of_changes(&self.changes(scope).await)
+    }
+
     pub async fn code(&self, username: &str) -> String {
         district_server::admin::issue_enrol_code(self.store.as_ref(), username, 24)
             .await
@@ -140,6 +253,29 @@ impl Server {
         }
         if let Some(t) = self.task.take() {
             let _ = t.await;
+        }
+        if let Some(name) = self.pg_name.take() {
+            let _ = district_server::storage::postgres::scratch::drop(&name).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    /// A test that failed before `stop` still drops its PostgreSQL database.
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(name) = self.pg_name.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    let _ = rt.block_on(district_server::storage::postgres::scratch::drop(&name));
+                }
+            })
+            .join();
         }
     }
 }
@@ -230,6 +366,26 @@ impl Device {
         }
     }
 
+    /// Enrols a tablet whose wall clock is `clock` (set it with [`ManualClock::set`] or
+    /// [`Device::set_physical`]).
+    pub async fn enrol_clocked(server: &Server, username: &str, clock: &ManualClock) -> Device {
+        let o = opts().with_clock(Arc::new(clock.clone()));
+        Self::enrol_with(server, username, o, client()).await
+    }
+
+    /// Sets `clock` (this tablet's wall clock) so that the tablet's corrected time (wall +
+    /// the offset it learned from the server) is `ms`: its next local stamp has that wall
+    /// time unless it has seen a later one.
+    pub fn set_physical(&self, clock: &ManualClock, ms: u64) {
+        let offset = self.store.hybrid_clock().unwrap().offset_ms;
+        clock.set(u64::try_from(i128::from(ms) - i128::from(offset)).unwrap());
+    }
+
+    /// The tablet's records and conflicts.
+    pub fn view(&self) -> View {
+        View::of_store(&self.store)
+    }
+
     pub async fn sync(&mut self) -> field_core::sync::SyncReport {
         self.client
             .sync(&mut self.store, Some(PASSWORD))
@@ -255,6 +411,211 @@ pub fn person(name: &str, sex: &str, birth: &str) -> PersonInput {
         birth_date: birth.into(),
         ..Default::default()
     }
+}
+
+/// One record as a person sees it: the merged values of a mutable record, or a fact's body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rec {
+    Mutable {
+        kind: EntityKind,
+        values: Body,
+        deleted: bool,
+    },
+    Fact {
+        kind: EntityKind,
+        body: Body,
+        deleted: bool,
+        supersedes: Option<RecordId>,
+    },
+}
+
+impl Rec {
+    pub fn posyandu(&self) -> Option<&str> {
+        match self {
+            Rec::Mutable { values: b, .. } | Rec::Fact { body: b, .. } => {
+                b.get("posyandu").and_then(serde_json::Value::as_str)
+            }
+        }
+    }
+
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            Rec::Mutable { kind, .. } | Rec::Fact { kind, .. } => *kind,
+        }
+    }
+
+    pub fn deleted(&self) -> bool {
+        match self {
+            Rec::Mutable { deleted, .. } | Rec::Fact { deleted, .. } => *deleted,
+        }
+    }
+}
+
+/// Everything a replica holds, comparable between a tablet (read from its tables) and the
+/// server (its change log merged by `sync_protocol::Replica`): every record by id, and every
+/// conflict by its key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct View {
+    pub records: BTreeMap<RecordId, Rec>,
+    pub conflicts: BTreeSet<ConflictKey>,
+}
+
+impl View {
+    /// The merged state of a set of changes (each with its real device sequence number).
+    pub fn of_changes(changes: &[Change]) -> View {
+        let mut r = Replica::new();
+        for c in changes {
+            r.apply(c).expect("server change applies");
+        }
+        let records = r
+            .view()
+            .into_iter()
+            .map(|(id, v)| {
+                let rec = match v {
+                    RecordView::Mutable {
+                        kind,
+                        values,
+                        deleted,
+                    } => Rec::Mutable {
+                        kind,
+                        values,
+                        deleted,
+                    },
+                    RecordView::Fact {
+                        kind,
+                        body,
+                        deleted,
+                        supersedes,
+                        ..
+                    } => Rec::Fact {
+                        kind,
+                        body: body.unwrap_or_default(),
+                        deleted,
+                        supersedes,
+                    },
+                };
+                (id, rec)
+            })
+            .collect();
+        let conflicts = r.conflicts().iter().map(ConflictKey::of).collect();
+        View { records, conflicts }
+    }
+
+    /// What a tablet holds: its merged tables (`households`, `persons`, `pregnancies`,
+    /// `referrals`, `facts`) and its conflicts, reviewed or not.
+    pub fn of_store(store: &Store) -> View {
+        let conn = store.connection();
+        let mut records = BTreeMap::new();
+        for (table, kind) in [
+            ("households", EntityKind::Household),
+            ("persons", EntityKind::Person),
+            ("pregnancies", EntityKind::Pregnancy),
+            ("referrals", EntityKind::Referral),
+        ] {
+            let mut stmt = conn
+                .prepare(&format!("SELECT id, values_json, deleted FROM {table}"))
+                .unwrap();
+            let rows = stmt
+                .query_map((), |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, bool>(2)?,
+                    ))
+                })
+                .unwrap();
+            for row in rows {
+                let (id, values, deleted) = row.unwrap();
+                let rec = Rec::Mutable {
+                    kind,
+                    values: serde_json::from_str(&values).unwrap(),
+                    deleted,
+                };
+                assert!(records.insert(id.parse().unwrap(), rec).is_none());
+            }
+        }
+        let mut stmt = conn
+            .prepare("SELECT id, kind, body_json, deleted, supersedes FROM facts")
+            .unwrap();
+        let rows = stmt
+            .query_map((), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            let (id, kind, body, deleted, supersedes) = row.unwrap();
+            let rec = Rec::Fact {
+                kind: serde_json::from_value(serde_json::Value::String(kind)).unwrap(),
+                body: serde_json::from_str(&body).unwrap(),
+                deleted,
+                supersedes: supersedes.map(|s| s.parse().unwrap()),
+            };
+            assert!(records.insert(id.parse().unwrap(), rec).is_none());
+        }
+        let conflicts = store
+            .all_conflicts()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .collect();
+        View { records, conflicts }
+    }
+
+    /// The records (and their conflicts) of these posyandu only.
+    pub fn within(&self, posyandu: &[&str]) -> View {
+        let records: BTreeMap<_, _> = self
+            .records
+            .iter()
+            .filter(|(_, r)| r.posyandu().is_some_and(|p| posyandu.contains(&p)))
+            .map(|(id, r)| (*id, r.clone()))
+            .collect();
+        let conflicts = self
+            .conflicts
+            .iter()
+            .filter(|k| records.contains_key(&k.record))
+            .cloned()
+            .collect();
+        View { records, conflicts }
+    }
+
+    /// The posyandu the records name.
+    pub fn posyandu(&self) -> BTreeSet<String> {
+        self.records
+            .values()
+            .map(|r| r.posyandu().unwrap_or("<none>").to_string())
+            .collect()
+    }
+
+    /// The live facts of a kind about a person.
+    pub fn facts_of(&self, kind: EntityKind, person: RecordId) -> BTreeSet<RecordId> {
+        let p = serde_json::Value::String(person.to_string());
+        self.records
+            .iter()
+            .filter(|(_, r)| {
+                matches!(r, Rec::Fact { kind: k, body, deleted: false, .. }
+                    if *k == kind && body.get("person") == Some(&p))
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+/// Asserts two views are equal, naming the first record that differs.
+#[track_caller]
+pub fn assert_same(what: &str, a: &View, b: &View) {
+    for (id, r) in &a.records {
+        assert_eq!(Some(r), b.records.get(id), "{what}: record {id}");
+    }
+    for id in b.records.keys() {
+        assert!(a.records.contains_key(id), "{what}: extra record {id}");
+    }
+    assert_eq!(a.conflicts, b.conflicts, "{what}: conflicts");
 }
 
 /// A TCP proxy in front of the server that can cut every connection at once and refuse new

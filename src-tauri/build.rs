@@ -1,0 +1,34 @@
+//! Generates the app's permissions: one `allow-<command>` per command, so that
+//! `capabilities/default.json` grants the webview exactly the commands it uses.
+
+/// Every command of `src/commands.rs` (keep in step with `generate_handler!` in `lib.rs`).
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "enrol",
+    "unlock",
+    "lock",
+    "add_user",
+    "save_settings",
+    "touch",
+    "set_online",
+    "home",
+    "sync_status",
+    "sync_now",
+    "rejected_changes",
+    "places",
+    "search_households",
+    "household",
+    "check_duplicates",
+    "register_household",
+    "add_member",
+    "profile",
+    "mark_status",
+];
+
+fn main() {
+    let attrs = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attrs) {
+        println!("cargo::error=tauri-build: {e:#}");
+    }
+}

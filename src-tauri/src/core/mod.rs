@@ -1,0 +1,129 @@
+//! The app without the window: the state the commands share and what each command does.
+//! `commands.rs` only unpacks arguments and calls in here, so the whole behaviour is tested
+//! without a webview (real store, real district server).
+//!
+//! State: the unlocked [`Store`] of the screens (`session`), behind a mutex held only for
+//! one short read or write; the background sync task works on its own handle of the same
+//! database ([`Store::reopen`]), so a sync run of minutes on 2G never blocks a screen.
+
+mod records;
+mod session;
+mod sync;
+
+pub use records::MemberInput;
+pub use session::EnrolInput;
+pub use sync::SyncSchedule;
+
+use crate::error::{AppError, AppKey};
+use crate::settings::{DataDir, Settings};
+use field_core::sync::{SyncClient, SyncConfig};
+use field_core::{OpenOptions, Store};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// Events the shell sends to the webview.
+pub mod events {
+    /// Payload: field-core's `SyncEvent` (`SyncProgress` in api.ts).
+    pub const SYNC_PROGRESS: &str = "sync://progress";
+    /// Payload: `SyncStatus`, when a run ends (success or failure).
+    pub const SYNC_FINISHED: &str = "sync://finished";
+    /// No payload: the shell locked itself after the idle time.
+    pub const LOCKED: &str = "app://locked";
+}
+
+/// Where events go: the Tauri app handle in the app, a recorder in tests.
+pub type EventSink = Arc<dyn Fn(&str, serde_json::Value) + Send + Sync>;
+
+/// How the core is set up.
+#[derive(Clone)]
+pub struct CoreConfig {
+    pub data: DataDir,
+    /// A server address given at start, to prefill first run.
+    pub suggested_server: Option<String>,
+    /// Clock and Argon2id cost for the store.
+    pub open: OpenOptions,
+    /// The sync client: TLS roots, batch sizes, retries of one request.
+    pub sync: SyncConfig,
+    pub schedule: SyncSchedule,
+}
+
+impl CoreConfig {
+    /// The app's configuration for a data directory.
+    pub fn new(data: DataDir, suggested_server: Option<String>) -> Self {
+        let mut sync = SyncConfig::default();
+        // A background run gives up sooner than the CLI (1 s, 2 s, 4 s, 8 s): the next run
+        // comes on the timer with its own backoff, and the status shows the failure meanwhile.
+        sync.backoff.max_retries = 4;
+        sync.app_version = format!("jangkau-app/{}", env!("CARGO_PKG_VERSION"));
+        Self {
+            data,
+            suggested_server,
+            open: OpenOptions::default(),
+            sync,
+            schedule: SyncSchedule::default(),
+        }
+    }
+}
+
+/// The unlocked tablet.
+struct Session {
+    store: Store,
+}
+
+pub struct AppCore {
+    cfg: CoreConfig,
+    events: EventSink,
+    settings: Mutex<Settings>,
+    session: Mutex<Option<Session>>,
+    sync: sync::SyncControl,
+    last_activity: Mutex<Instant>,
+}
+
+/// A mutex whose holder panicked still guards consistent data here (every store write is one
+/// SQLite transaction): take the guard back rather than failing every later command.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl AppCore {
+    pub fn new(cfg: CoreConfig, events: EventSink) -> Self {
+        let settings = cfg.data.settings();
+        Self {
+            cfg,
+            events,
+            settings: Mutex::new(settings),
+            session: Mutex::new(None),
+            sync: sync::SyncControl::default(),
+            last_activity: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.cfg.data
+    }
+
+    fn emit(&self, event: &str, payload: serde_json::Value) {
+        (self.events)(event, payload);
+    }
+
+    fn client(&self) -> SyncClient {
+        SyncClient::new(self.cfg.sync.clone())
+    }
+
+    /// Runs `f` on the unlocked store; `app.locked` when nobody is unlocked.
+    fn with_store<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mut guard = lock(&self.session);
+        match guard.as_mut() {
+            Some(s) => f(&mut s.store),
+            None => Err(AppError::app(AppKey::Locked)),
+        }
+    }
+
+    /// A touch on the screen: the idle lock counts from the last one.
+    pub fn touch(&self) {
+        *lock(&self.last_activity) = Instant::now();
+    }
+}

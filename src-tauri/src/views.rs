@@ -1,0 +1,100 @@
+//! What commands return, shaped as `ui/src/lib/api.ts` declares. Where field-core's own
+//! types already have the shape (`LocalUser`, `PersonSummary`, `HouseholdView`,
+//! `TimelineEntry`, `DuplicateWarning`, `PersonTasks`, `Place`), they are returned as they are.
+
+use crate::error::AppError;
+use crate::settings::Settings;
+use field_core::sync::Revoked;
+use field_core::{GrowthPoint, LocalUser, PersonSummary, PersonTasks, TimelineEntry};
+use serde::Serialize;
+use sync_protocol::RecordId;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppInfo {
+    pub enrolled: bool,
+    pub users: Vec<LocalUser>,
+    pub unlocked: Option<LocalUser>,
+    pub settings: Settings,
+    pub server_url: Option<String>,
+    pub device_name: Option<String>,
+    pub app_version: String,
+    pub suggested_server: Option<String>,
+}
+
+/// `SyncStatus`: what the Beranda shows about syncing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncStatus {
+    pub running: bool,
+    pub waiting: u64,
+    pub rejected: u64,
+    pub open_conflicts: u64,
+    pub last_success_ms: Option<u64>,
+    pub last_attempt_ms: Option<u64>,
+    pub last_error: Option<AppError>,
+    pub revoked: Option<Revoked>,
+    pub login_required: bool,
+    pub online: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedChange {
+    pub record: RecordId,
+    pub kind: sync_protocol::EntityKind,
+    pub reason: AppError,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaceRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Home {
+    pub user: LocalUser,
+    /// The user's posyandu (a kader's area); none for a wider area (bidan, admins).
+    pub posyandu: Option<PlaceRef>,
+    /// `YYYY-MM-DD` in the device's zone.
+    pub today: String,
+    pub sync: SyncStatus,
+    /// Persons with something due, the most urgent first.
+    pub tasks: Vec<PersonTasks>,
+}
+
+/// `Registered`: field-core's, with the warnings as `AppError`s.
+#[derive(Debug, Clone, Serialize)]
+pub struct Registered {
+    pub household: RecordId,
+    pub persons: Vec<RecordId>,
+    pub duplicates: Vec<field_core::DuplicateWarning>,
+    pub warnings: Vec<AppError>,
+}
+
+impl From<field_core::Registered> for Registered {
+    fn from(r: field_core::Registered) -> Self {
+        Self {
+            household: r.household,
+            persons: r.persons,
+            duplicates: r.duplicates,
+            warnings: r.warnings.iter().map(AppError::validation).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HouseholdRef {
+    pub id: RecordId,
+    pub head_name: String,
+}
+
+/// `Profile`: a person, their household, their timeline (oldest first) and what is due.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub person: PersonSummary,
+    pub household: Option<HouseholdRef>,
+    pub entries: Vec<TimelineEntry>,
+    /// `health_rules::tasks::Task` as JSON.
+    pub tasks: Vec<serde_json::Value>,
+    /// Growth results per weighing (under-fives), from health-rules.
+    pub growth: Vec<GrowthPoint>,
+}

@@ -1,0 +1,187 @@
+//! `fresh-device`: a new tablet of a health worker whose area already holds a large history
+//! (130,000 records by default) enrols and runs its first sync, every change written to its
+//! encrypted store.
+//!
+//! The history is made the way it arises: one kader tablet per posyandu of Puskesmas
+//! Halilulik (six posyandu) records years of monthly posyandu days through the domain API
+//! and pushes them through the real sync endpoints. Those tablets keep their databases in
+//! `/dev/shm`; the fresh tablet's is on disk.
+
+use super::{Options, blocking, enrol, record_history};
+use crate::sim::device::{DeviceSpec, SimDevice};
+use crate::sim::report::{Report, Target};
+use crate::sim::server::{PUSKESMAS, SimServer};
+use crate::sim::village::Village;
+use crate::sim::{Result, SimError, memory, reset_peak_memory};
+use field_core::KdfParams;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+use sync_protocol::Role;
+
+/// The six posyandu of Puskesmas Halilulik in the demo district.
+pub const HALILULIK_POSYANDU: [&str; 6] = [
+    "53.04.05.2001.P01",
+    "53.04.05.2001.P02",
+    "53.04.05.2002.P01",
+    "53.04.05.2002.P02",
+    "53.04.05.2003.P01",
+    "53.04.05.2003.P02",
+];
+
+/// What a fresh tablet's first sync did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FirstSync {
+    pub received: u64,
+    pub skipped: u64,
+    pub pull_requests: u32,
+    /// Enrolment start to the end of the first sync.
+    pub total_s: f64,
+    pub enrol_s: f64,
+    pub pull_s: f64,
+    /// Peak resident memory (`VmHWM`) since just before enrolment.
+    pub peak_bytes: u64,
+    pub db_bytes: u64,
+    pub wal_bytes: u64,
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map_or(0, |m| m.len())
+}
+
+/// Enrols a tablet with `code` and runs its first sync (in this process).
+pub async fn first_sync(url: &str, code: &str, spec: &DeviceSpec) -> Result<FirstSync> {
+    reset_peak_memory();
+    let t0 = Instant::now();
+    let mut dev = SimDevice::enrol(url, code, spec).await?;
+    let enrolled = t0.elapsed();
+    let (rep, t) = dev.sync().await?;
+    let total = t0.elapsed();
+    let mut wal = dev.path.clone().into_os_string();
+    wal.push("-wal");
+    Ok(FirstSync {
+        received: rep.received,
+        skipped: rep.skipped,
+        pull_requests: rep.pull_requests,
+        total_s: total.as_secs_f64(),
+        enrol_s: enrolled.as_secs_f64(),
+        pull_s: t.pull.as_secs_f64(),
+        peak_bytes: memory().map_or(0, |m| m.0),
+        db_bytes: file_len(&dev.path),
+        wal_bytes: file_len(Path::new(&wal)),
+    })
+}
+
+/// Runs [`first_sync`] in a child process (`<simulator> tablet-first-sync ...`), so its
+/// peak memory is the tablet's alone.
+async fn in_child(exe: &Path, url: &str, code: &str, spec: &DeviceSpec) -> Result<FirstSync> {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["tablet-first-sync", "--url", url, "--code", code, "--user"])
+        .arg(&spec.username)
+        .arg("--dir")
+        .arg(&spec.dir);
+    if let Some(l) = spec.pull_limit {
+        cmd.args(["--pull-limit", &l.to_string()]);
+    }
+    let out = super::blocking(move || Ok(cmd.output()?)).await?;
+    if !out.status.success() {
+        return Err(SimError::Check(format!(
+            "the tablet process failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| SimError::Check(format!("the tablet process's answer: {e}")))
+}
+
+pub async fn fresh_device(o: &Options) -> Result<Report> {
+    const S: &str = "fresh-device";
+    let server = SimServer::start(o.backend).await?;
+    let url = server.url();
+    let per = o.history.div_ceil(HALILULIK_POSYANDU.len() as u64);
+
+    // The history: one seeding tablet per posyandu, recording and pushing in parallel.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, posyandu) in HALILULIK_POSYANDU.iter().enumerate() {
+        let user = format!("sim.seed{i}");
+        server.add_user(&user, Role::Kader, posyandu).await?;
+        let mut dev = enrol(&server, &url, &o.spec(&user, false)).await?;
+        let mut village = Village::new(posyandu, o.seed + i as u64);
+        tasks.push(tokio::spawn(async move {
+            let mut dev = blocking(move || {
+                record_history(&mut dev, &mut village, 80, per)?;
+                Ok(dev)
+            })
+            .await?;
+            let (rep, _) = dev.sync().await?;
+            Ok::<u64, SimError>(rep.sent)
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t
+            .await
+            .map_err(|e| SimError::Check(format!("seeding task: {e}")))??;
+    }
+    eprintln!(
+        "   history: {total} changes from {} tablets in {:.1} s",
+        HALILULIK_POSYANDU.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // The fresh tablet: a perawat of the puskesmas, with the tablet's real Argon2id cost.
+    let mut spec = o.spec("perawat.halilulik", true);
+    spec.kdf = KdfParams::TABLET;
+    let code = server.code(&spec.username).await?;
+    let f = match &o.tablet_exe {
+        Some(exe) => in_child(exe, &url, &code, &spec).await?,
+        None => first_sync(&url, &code, &spec).await?,
+    };
+    if f.received != total {
+        return Err(SimError::Check(format!(
+            "the fresh tablet received {} of {total}",
+            f.received
+        )));
+    }
+    let mut r = Report::default();
+    r.note(format!(
+        "scope {PUSKESMAS} (6 posyandu); pull page {}, {} pull requests; {} skipped; \
+         the tablet ran {}",
+        spec.pull_limit
+            .unwrap_or(field_core::sync::SyncConfig::default().pull_limit),
+        f.pull_requests,
+        f.skipped,
+        if o.tablet_exe.is_some() {
+            "in a process of its own (peak memory is the tablet's alone)"
+        } else {
+            "in the server's process (peak memory is both's, since a reset before enrolment)"
+        }
+    ));
+    r.add(S, "records received", f.received as f64, "");
+    r.check(
+        S,
+        "enrol → first sync complete",
+        f.total_s,
+        "s",
+        Target::AtMost(30.0),
+    );
+    r.add(S, "of which enrol (Argon2id m=19 MiB, t=2)", f.enrol_s, "s");
+    r.add(S, "of which pull phase", f.pull_s, "s");
+    r.add(S, "rate", f.received as f64 / f.total_s, "records/s");
+    r.add(
+        S,
+        "peak memory of the tablet (VmHWM)",
+        f.peak_bytes as f64 / 1048576.0,
+        "MiB",
+    );
+    r.add(S, "tablet database", f.db_bytes as f64 / 1048576.0, "MiB");
+    r.add(
+        S,
+        "tablet database WAL",
+        f.wal_bytes as f64 / 1048576.0,
+        "MiB",
+    );
+    server.stop().await?;
+    Ok(r)
+}

@@ -1,0 +1,139 @@
+// The real Jangkau app, driven through tauri-driver and WebKitWebDriver.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { remote } from 'webdriverio';
+import { freePort, start, stop, waitFor } from './procs.mjs';
+import { appBin, UI_DIR } from './bins.mjs';
+import { xwdToPng } from './xshot.mjs';
+
+export const NATIVE_DRIVER = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
+
+/** What WebKitGTK needs to draw under Xvfb as root, and the device zone of Belu. */
+export function appEnv(display) {
+  const env = {
+    DISPLAY: display,
+    TZ: process.env.E2E_TZ ?? 'Asia/Makassar',
+    // No GPU under Xvfb: no compositing and no DMA-BUF renderer (blank windows otherwise).
+    WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+    WEBKIT_DISABLE_DMABUF_RENDERER: '1',
+    LIBGL_ALWAYS_SOFTWARE: '1',
+    // No session bus in a CI container: no accessibility bridge warnings or waits.
+    NO_AT_BRIDGE: '1',
+    GDK_BACKEND: 'x11',
+    LANG: 'C.UTF-8',
+  };
+  for (const k of (process.env.E2E_UNSET_ENV ?? '').split(',').filter(Boolean)) delete env[k];
+  return env;
+}
+
+/** A tauri-driver of its own (each app instance gets one: WebKitWebDriver drives one browser). */
+export async function startDriver(display, logDir, name = 'tauri-driver') {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const child = start(name, 'tauri-driver', ['--port', String(port), '--native-port', String(nativePort), '--native-driver', NATIVE_DRIVER], {
+    env: appEnv(display),
+    logDir,
+  });
+  await waitFor(name, async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/status`);
+    return r.status < 500;
+  }, 15_000);
+  return { port, stop: () => stop(child) };
+}
+
+/** Opens the app with its own data directory; resolves once its window is driven. */
+export async function openApp(driver, { dataDir, serverUrl, framebuffer, logLevel = 'error' }) {
+  const args = ['--data', dataDir];
+  if (serverUrl) args.push('--server', serverUrl);
+  const browser = await remote({
+    hostname: '127.0.0.1',
+    port: driver.port,
+    logLevel,
+    connectionRetryCount: 1,
+    connectionRetryTimeout: 120_000,
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: appBin(), args },
+    },
+  });
+  return wrap(browser, framebuffer);
+}
+
+/** Small helpers over a webdriverio browser, by data-testid. */
+function wrap(browser, framebuffer) {
+  const sel = (id) => `[data-testid="${id}"]`;
+  const app = {
+    browser,
+    $: (id) => browser.$(sel(id)),
+    $$: (id) => browser.$$(sel(id)),
+    async visible(id, timeout = 20_000) {
+      const el = browser.$(sel(id));
+      await el.waitForDisplayed({ timeout, timeoutMsg: `${id} not shown` });
+      return el;
+    },
+    async gone(id, timeout = 20_000) {
+      await browser.$(sel(id)).waitForDisplayed({ timeout, reverse: true, timeoutMsg: `${id} still shown` });
+    },
+    async click(id) {
+      const el = await app.visible(id);
+      await el.scrollIntoView({ block: 'center' });
+      await el.click();
+    },
+    async type(id, text) {
+      const el = await app.visible(id);
+      await el.scrollIntoView({ block: 'center' });
+      // Select what is there and type over it: one real input event, as a person would
+      // (WebDriver's clear does not send one, and an empty text types a Backspace).
+      await el.click();
+      await browser.execute((e) => e.select(), el);
+      await el.addValue(text === '' ? '\uE003' : text);
+    },
+    async text(id) {
+      return (await app.visible(id)).getText();
+    },
+    async value(id) {
+      return (await app.visible(id)).getValue();
+    },
+    async waitText(id, pred, timeout = 30_000) {
+      let last = '';
+      await browser.waitUntil(
+        async () => {
+          const el = browser.$(sel(id));
+          if (!(await el.isExisting())) return false;
+          last = await el.getText();
+          return typeof pred === 'string' ? last.includes(pred) : pred(last);
+        },
+        { timeout, timeoutMsg: `${id}: text was ${JSON.stringify(last)}` },
+      );
+      return last;
+    },
+    /** The window as the kader sees it, read from the X framebuffer (WebKitWebDriver's own
+     *  snapshot stalls on tall portrait windows under Xvfb). */
+    async screenshot(dir, name) {
+      mkdirSync(dir, { recursive: true });
+      // Let fonts, transitions and the next frames settle.
+      await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+      await browser.pause(400);
+      const out = join(dir, `${name}.png`);
+      if (framebuffer) xwdToPng(framebuffer, await browser.getWindowRect(), out);
+      else await browser.saveScreenshot(out);
+    },
+    async size(width, height) {
+      await browser.setWindowSize(width, height);
+      await browser.waitUntil(async () => {
+        const w = await browser.execute(() => [window.innerWidth, window.innerHeight]);
+        return Math.abs(w[0] - width) < 80 && Math.abs(w[1] - height) < 120;
+      }, { timeout: 10_000, timeoutMsg: `window did not become ${width}×${height}` });
+    },
+    async close() {
+      try {
+        await browser.deleteSession();
+      } catch {
+        /* the app may already be gone */
+      }
+    },
+  };
+  return app;
+}
+

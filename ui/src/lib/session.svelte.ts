@@ -1,0 +1,174 @@
+// What the whole app shares: who is unlocked, the settings, and the sync state that the
+// header chip and the Beranda panel show. Everything comes from Rust through `api`.
+import {
+  api,
+  onLocked,
+  onSyncFinished,
+  onSyncProgress,
+  type AppError,
+  type AppInfo,
+  type LocalUser,
+  type Settings,
+  type SyncProgress,
+  type SyncStatus,
+} from './api';
+import { toAppError } from './forms';
+import { setLocale } from './i18n';
+import { navigate } from './router.svelte';
+
+export type Phase = 'loading' | 'firstrun' | 'locked' | 'unlocked' | 'failed';
+
+export const session = $state<{
+  phase: Phase;
+  info: AppInfo | null;
+  user: LocalUser | null;
+  settings: Settings;
+  error: AppError | null;
+}>({
+  phase: 'loading',
+  info: null,
+  user: null,
+  settings: { locale: 'id', idle_lock_minutes: 5 },
+  error: null,
+});
+
+export const sync = $state<{
+  status: SyncStatus | null;
+  progress: SyncProgress | null;
+  /** A run was started from this screen and has not finished. */
+  starting: boolean;
+}>({ status: null, progress: null, starting: false });
+
+export function applyInfo(info: AppInfo): void {
+  session.info = info;
+  session.settings = info.settings;
+  setLocale(info.settings.locale);
+  session.user = info.unlocked;
+  session.phase = !info.enrolled ? 'firstrun' : info.unlocked ? 'unlocked' : 'locked';
+}
+
+export async function loadApp(): Promise<void> {
+  try {
+    applyInfo(await api.appInfo());
+    session.error = null;
+    if (session.phase === 'unlocked') void refreshSync();
+  } catch (e) {
+    session.error = toAppError(e);
+    session.phase = 'failed';
+  }
+}
+
+export function unlocked(user: LocalUser): void {
+  session.user = user;
+  session.phase = 'unlocked';
+  navigate({ name: 'home' }, true);
+  void refreshSync();
+}
+
+/** The app is locked (by the user, the idle timer or the shell): forget the screen. */
+export function markLocked(): void {
+  if (session.phase !== 'unlocked') return;
+  session.user = null;
+  session.phase = 'locked';
+  sync.progress = null;
+  navigate({ name: 'home' }, true);
+  // The users list may have changed (a user added); the lock screen shows it.
+  void api.appInfo().then(applyInfo, () => {});
+}
+
+export async function lockNow(): Promise<void> {
+  try {
+    await api.lock();
+  } finally {
+    markLocked();
+  }
+}
+
+export async function refreshSync(): Promise<void> {
+  if (session.phase !== 'unlocked') return;
+  try {
+    sync.status = await api.syncStatus();
+  } catch {
+    // The chip keeps its last state; the next event or refresh corrects it.
+  }
+}
+
+export async function saveSettings(next: Settings): Promise<Settings> {
+  const saved = await api.saveSettings(next);
+  session.settings = saved;
+  setLocale(saved.locale);
+  return saved;
+}
+
+/** Listens to the shell's events and the network state; returns the function that stops. */
+export function startEvents(): () => void {
+  const stops: Array<() => void> = [];
+  const later = (p: Promise<() => void>) => {
+    p.then((u) => stops.push(u)).catch(() => {});
+  };
+  later(
+    onSyncProgress((p) => {
+      sync.progress = p;
+      if (sync.status) {
+        sync.status = { ...sync.status, running: !['done', 'failed', 'up_to_date'].includes(p.phase) };
+      }
+    }),
+  );
+  later(
+    onSyncFinished((s) => {
+      sync.status = s;
+      sync.starting = false;
+      sync.progress = null;
+    }),
+  );
+  later(onLocked(() => markLocked()));
+  const report = () => {
+    void api.setOnline(navigator.onLine).catch(() => {});
+    if (sync.status) sync.status = { ...sync.status, online: navigator.onLine };
+  };
+  window.addEventListener('online', report);
+  window.addEventListener('offline', report);
+  report();
+  stops.push(() => {
+    window.removeEventListener('online', report);
+    window.removeEventListener('offline', report);
+  });
+  return () => stops.forEach((s) => s());
+}
+
+export async function startSync(password?: string): Promise<void> {
+  sync.starting = true;
+  sync.progress = null;
+  try {
+    await api.syncNow(password);
+    if (sync.status) sync.status = { ...sync.status, running: true };
+  } catch (e) {
+    sync.starting = false;
+    throw e;
+  }
+}
+
+/** The share of a run done, 0–1, for the progress bar; null when unknown. */
+export function progressFraction(p: SyncProgress | null): number | null {
+  if (!p) return null;
+  switch (p.phase) {
+    case 'status':
+    case 'logging_in':
+      return 0.05;
+    case 'pushing': {
+      const total = p.sent + p.waiting;
+      return total > 0 ? 0.05 + 0.6 * (p.sent / total) : 0.4;
+    }
+    case 'pulling':
+      // The number of pages is not known ahead: approach the end as records arrive.
+      return 0.65 + 0.3 * (p.received / (p.received + 200));
+    case 'retrying':
+      return null;
+    case 'done':
+    case 'up_to_date':
+      return 1;
+    case 'failed':
+      return null;
+  }
+  return null;
+}

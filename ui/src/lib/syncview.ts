@@ -1,0 +1,37 @@
+// How the sync state reads to a kader: one state, its colour, and its words.
+import type { SyncProgress, SyncStatus } from './api';
+
+export type Tone = 'ok' | 'waiting' | 'busy' | 'offline' | 'danger';
+
+export interface ChipState {
+  tone: Tone;
+  /** Translation key and its values. */
+  key: string;
+  params: Record<string, string | number>;
+}
+
+export function chipState(
+  s: SyncStatus | null,
+  progress: SyncProgress | null,
+  starting: boolean,
+): ChipState {
+  if (!s) return { tone: 'waiting', key: 'sync.chip.unknown', params: {} };
+  const n = s.waiting;
+  if (s.revoked) return { tone: 'danger', key: 'sync.chip.revoked', params: {} };
+  if (s.running || starting) {
+    const sent = progress?.sent ?? 0;
+    return progress?.phase === 'pushing' && progress.waiting + sent > 0
+      ? { tone: 'busy', key: 'sync.chip.sending', params: { sent, total: sent + progress.waiting } }
+      : { tone: 'busy', key: 'sync.chip.running', params: {} };
+  }
+  if (s.login_required) return { tone: 'danger', key: 'sync.chip.login', params: { n } };
+  if (!s.online) return { tone: 'offline', key: n > 0 ? 'sync.chip.offline_waiting' : 'sync.chip.offline', params: { n } };
+  if (s.last_error) return { tone: 'danger', key: 'sync.chip.failed', params: { n } };
+  if (n > 0) return { tone: 'waiting', key: 'sync.chip.waiting', params: { n } };
+  return { tone: 'ok', key: 'sync.chip.ok', params: {} };
+}
+
+/** The words for a progress phase. */
+export function phaseKey(p: SyncProgress): string {
+  return `sync.phase.${p.phase}`;
+}

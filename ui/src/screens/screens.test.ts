@@ -1,0 +1,135 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import Profile from './Profile.svelte';
+import Households from './Households.svelte';
+import Settings from './Settings.svelte';
+import HouseholdDetail from './HouseholdDetail.svelte';
+import { appError, installFake } from '../test/fake';
+import { isoDateIn } from '../lib/format';
+import { lastSearch } from '../lib/search.svelte';
+import { session } from '../lib/session.svelte';
+import { router } from '../lib/router.svelte';
+import type { PersonSummary, Profile as ProfileT } from '../lib/api';
+
+const person = (over: Partial<PersonSummary> = {}): PersonSummary => ({
+  id: 'p1',
+  posyandu: 'P01',
+  household: 'h1',
+  name: 'Petrus Fiktif',
+  sex: 'male',
+  birth_date: '2024-02-14',
+  birth_date_estimated: false,
+  nik: null,
+  mother: null,
+  status: 'active',
+  age_months: 21,
+  life_stage: 'balita',
+  values: { relation: 'child' },
+  ...over,
+});
+
+const profile = (over: Partial<ProfileT> = {}): ProfileT => ({
+  person: person(),
+  household: { id: 'h1', head_name: 'Yohanes Fiktif' },
+  entries: [
+    { id: 'e1', kind: 'measurement', date: '2025-11-22', body: { type: 'weight', value: 8.4, unit: 'kg' }, supersedes: null, superseded_by: null },
+    { id: 'e0', kind: 'measurement', date: '2025-10-22', body: { type: 'weight', value: 9, unit: 'kg' }, supersedes: null, superseded_by: 'e1' },
+    { id: 'e2', kind: 'immunisation', date: '2025-11-22', body: { vaccine: 'MR1' }, supersedes: null, superseded_by: null },
+  ],
+  tasks: [],
+  ...over,
+});
+
+describe('profile', () => {
+  it('shows the person and their timeline, without corrected entries', async () => {
+    installFake({ profile: () => profile() });
+    render(Profile, { id: 'p1' });
+    expect((await screen.findByTestId('profile-name')).textContent).toBe('Petrus Fiktif');
+    expect(screen.getByTestId('profile-birth').textContent).toBe('14/02/2024');
+    expect(screen.getByTestId('profile-age').textContent).toBe('1 tahun 9 bulan');
+    const entries = screen.getAllByTestId('timeline-entry').map((e) => e.textContent?.replace(/\s+/g, ' ').trim());
+    expect(entries).toEqual(['22/11/2025 Imunisasi MR1', '22/11/2025 Pengukuran Berat badan: 8.4 kg']);
+  });
+
+  it('marks a person moved on a date typed as dd/mm/yyyy (today by default)', async () => {
+    let status = 'active';
+    const fake = installFake({
+      profile: () => profile({ person: person({ status, values: { relation: 'child', status_date: '2025-11-20' } }) }),
+      mark_status: (a) => {
+        status = a.status as string;
+        return null;
+      },
+    });
+    render(Profile, { id: 'p1' });
+    await fireEvent.click(await screen.findByTestId('profile-mark-moved'));
+    const date = screen.getByTestId('mark-date') as HTMLInputElement;
+    const today = isoDateIn(Date.now()).split('-').reverse().join('/');
+    expect(date.value).toBe(today);
+    await fireEvent.input(date, { target: { value: '20112025' } });
+    await fireEvent.click(screen.getByTestId('mark-confirm'));
+    await waitFor(() => expect(fake.called('mark_status')).toEqual([{ id: 'p1', status: 'moved', date: '2025-11-20' }]));
+    expect((await screen.findByTestId('profile-status')).textContent).toContain('Pindah · 20/11/2025');
+    expect(screen.queryByTestId('profile-mark-died')).toBeNull();
+  });
+
+  it('keeps the date and says why when Rust refuses it', async () => {
+    installFake({
+      profile: () => profile(),
+      mark_status: () => {
+        throw appError('validation.date_before_birth', 'date');
+      },
+    });
+    render(Profile, { id: 'p1' });
+    await fireEvent.click(await screen.findByTestId('profile-mark-died'));
+    await fireEvent.input(screen.getByTestId('mark-date'), { target: { value: '01/01/2020' } });
+    await fireEvent.click(screen.getByTestId('mark-confirm'));
+    expect((await screen.findByTestId('mark-date-error')).textContent).toBe('ID:validation.date_before_birth');
+    expect((screen.getByTestId('mark-date') as HTMLInputElement).value).toBe('01/01/2020');
+  });
+});
+
+describe('households', () => {
+  beforeEach(() => Object.assign(lastSearch, { query: '', dusun: '', rt: '' }));
+
+  it('searches by name, dusun and RT, and says which members matched', async () => {
+    const fake = installFake({
+      search_households: (a) =>
+        a.query === 'petrus' ? [{ id: 'h1', head_name: 'Yohanes Fiktif', dusun: 'Dusun 1', rt: '03', members: 3, matched_members: ['Petrus Fiktif'] }] : [],
+    });
+    render(Households);
+    await screen.findByTestId('households-empty');
+    await fireEvent.input(screen.getByTestId('households-query'), { target: { value: 'petrus' } });
+    await fireEvent.input(screen.getByTestId('households-rt'), { target: { value: '03' } });
+    const row = await screen.findByTestId('household-row', {}, { timeout: 2000 });
+    expect(row.textContent).toContain('Anggota: Petrus Fiktif');
+    expect(row.textContent).toContain('3 anggota');
+    expect(fake.called('search_households').at(-1)).toEqual({ query: 'petrus', dusun: null, rt: '03' });
+    await fireEvent.click(row);
+    expect(router.route).toEqual({ name: 'household', id: 'h1' });
+  });
+
+  it('lists the members of a household', async () => {
+    installFake({
+      household: () => ({ id: 'h1', deleted: false, values: { head_name: 'Yohanes Fiktif', dusun: 'Dusun 1', rt: '03' }, members: [person(), person({ id: 'p2', name: 'Maria', sex: 'female', status: 'died', values: { relation: 'spouse' } })] }),
+    });
+    render(HouseholdDetail, { id: 'h1' });
+    expect((await screen.findByTestId('household-head')).textContent).toBe('Yohanes Fiktif');
+    const rows = screen.getAllByTestId('member-row').map((r) => r.textContent?.replace(/\s+/g, ' ').trim());
+    expect(rows[0]).toContain('Anak · Laki-laki · 1 tahun 9 bulan · 14/02/2024');
+    expect(rows[1]).toContain('Meninggal');
+  });
+});
+
+describe('settings', () => {
+  it('saves the idle lock minutes and the language', async () => {
+    session.settings = { locale: 'id', idle_lock_minutes: 5 };
+    const fake = installFake({ save_settings: (a) => a.settings });
+    render(Settings);
+    await fireEvent.click(screen.getByTestId('settings-idle-more'));
+    await waitFor(() => expect(fake.called('save_settings').at(-1)).toEqual({ settings: { locale: 'id', idle_lock_minutes: 6 } }));
+    expect(screen.getByTestId('settings-idle-minutes').textContent).toBe('6 menit');
+    await fireEvent.click(screen.getByTestId('lang-en'));
+    await waitFor(() => expect(fake.called('save_settings').at(-1)).toEqual({ settings: { locale: 'en', idle_lock_minutes: 6 } }));
+    expect(screen.getByTestId('settings-idle-minutes').textContent).toBe('6 minutes');
+  });
+});
