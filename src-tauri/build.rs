@@ -23,6 +23,22 @@ const COMMANDS: &[&str] = &[
     "add_member",
     "profile",
     "mark_status",
+    "posyandu_options",
+    "open_posyandu_session",
+    "posyandu_day",
+    "assess_measurement",
+    "record_attendance",
+    "session_summary",
+    "record_home_visit",
+    "referrals",
+    "referral",
+    "advance_referral",
+    "growth_chart",
+    "immunisation_card",
+    "due_list",
+    "skdn",
+    "monthly_report",
+    "export_report_csv",
 ];
 
 fn main() {

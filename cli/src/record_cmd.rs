@@ -1,9 +1,9 @@
-//! `jangkau record weighing|visit`: what a kader records, from a script.
+//! `jangkau record weighing|visit|referral`: what a kader or bidan records, from a script.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use field_core::{HomeVisitInput, MeasurementInput, MemberPanel, Services, Store};
+use field_core::{HomeVisitInput, MeasurementInput, MemberPanel, ReferralInput, Services, Store};
 use sync_protocol::RecordId;
 
 use crate::device::{self, DEVICE_EXIT_CODES, DataArgs, EXIT_REJECTED, Failure, Secrets};
@@ -23,6 +23,28 @@ enum What {
     Weighing(WeighingArgs),
     /// A home visit to one person, with findings, counselling and optional measurements.
     Visit(VisitArgs),
+    /// Moves a referral forward (what the pustu or puskesmas records): received, then done.
+    /// Without --id, lists the referrals of the area (id, status, person, reason).
+    Referral(ReferralArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DEVICE_EXIT_CODES)]
+struct ReferralArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The referral's record id; omit to list the area's referrals.
+    #[arg(long, requires = "status")]
+    id: Option<RecordId>,
+    /// The new status.
+    #[arg(long, value_parser = ["received", "done"])]
+    status: Option<String>,
+    /// What happened (e.g. the treatment given).
+    #[arg(long)]
+    outcome: Option<String>,
+    /// The date (YYYY-MM-DD or DD/MM/YYYY; default: today).
+    #[arg(long)]
+    date: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -76,12 +98,19 @@ struct VisitArgs {
     /// A weighing during the visit, in kg.
     #[arg(long, value_name = "KG")]
     kg: Option<f64>,
+    /// Refer the person: to pustu, puskesmas or hospital (needs --refer-reason).
+    #[arg(long, value_parser = ["pustu", "puskesmas", "hospital"], requires = "refer_reason")]
+    refer_to: Option<String>,
+    /// Why the person is referred.
+    #[arg(long, requires = "refer_to")]
+    refer_reason: Option<String>,
 }
 
 pub fn run(args: RecordArgs) -> ExitCode {
     let r = match args.what {
         What::Weighing(a) => weighing(a),
         What::Visit(a) => visit(a),
+        What::Referral(a) => referral(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -161,7 +190,14 @@ fn visit(a: VisitArgs) -> Result<(), Failure> {
             follow_up_date: follow_up,
             reminded_to_facility: None,
             reported_to_health_worker: None,
-            referral: None,
+            referral: a
+                .refer_to
+                .zip(a.refer_reason)
+                .map(|(destination, reason)| ReferralInput {
+                    reason,
+                    destination,
+                    destination_name: None,
+                }),
         }],
         household_update: None,
         family_acknowledged: None,
@@ -172,10 +208,28 @@ fn visit(a: VisitArgs) -> Result<(), Failure> {
         for id in p.saved.measurements {
             println!("{id}\tmeasurement");
         }
+        if let Some(id) = p.saved.referral {
+            println!("{id}\treferral");
+        }
     }
     Ok(())
 }
 
 fn date_arg(s: &str) -> Result<String, Failure> {
     date(s).map_err(|m| Failure::new(EXIT_REJECTED, m))
+}
+
+fn referral(a: ReferralArgs) -> Result<(), Failure> {
+    let mut secrets = Secrets::new();
+    let mut store = device::open(&a.data, &mut secrets)?;
+    let (Some(id), Some(status)) = (a.id, a.status.as_deref()) else {
+        for r in store.referrals(None)? {
+            println!("{}\t{}\t{}\t{}", r.id, r.status, r.person_name, r.reason);
+        }
+        return Ok(());
+    };
+    let date = day(&store, a.date.as_deref())?;
+    let event = store.advance_referral(id, status, &date, a.outcome.as_deref())?;
+    println!("{event}\treferral_event\t{status}");
+    Ok(())
 }

@@ -228,15 +228,68 @@ async fn a_script_does_what_a_kader_does() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("value"), "{}", text(&out.stderr));
 
+    // A visit that refers the child to the pustu; the pustu's side moves it to received.
+    let out = jangkau(
+        &[
+            "record",
+            "visit",
+            "--data",
+            &data,
+            "--person",
+            &child,
+            "--findings",
+            "demam tinggi",
+            "--refer-to",
+            "pustu",
+            "--refer-reason",
+            "Demam 3 hari",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let referral = text(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_suffix("\treferral"))
+        .map(str::to_string)
+        .unwrap();
+    let list = |data: &str| {
+        let out = jangkau(&["record", "referral", "--data", data], &format!("{PIN}\n"));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(
+        list(&data).trim(),
+        format!("{referral}\tmade\tYohana Bria\tDemam 3 hari")
+    );
+    // Receiving it is the pustu's (a bidan's) work: the kader's tablet refuses it up front.
+    let out = jangkau(
+        &[
+            "record",
+            "referral",
+            "--data",
+            &data,
+            "--id",
+            &referral,
+            "--status",
+            "received",
+            "--outcome",
+            "Diperiksa",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("bidan"), "{}", text(&out.stderr));
+    assert!(list(&data).contains("\tmade\t"), "{}", list(&data));
+
     let st = status_json(&data);
-    assert_eq!(st["waiting"], 9, "{st}");
+    assert_eq!(st["waiting"], 12, "{st}");
     assert_eq!(st["last_success_ms"], Value::Null);
 
     // Sync: everything goes; status says so.
     let out = jangkau(&["sync", "--data", &data, "--quiet"], &format!("{PIN}\n"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("Sent 9, refused 0"),
+        text(&out.stdout).contains("Sent 12, refused 0"),
         "{}",
         text(&out.stdout)
     );
@@ -286,7 +339,7 @@ async fn a_script_does_what_a_kader_does() {
         "{}",
         text(&out.stdout)
     );
-    assert_eq!(export(&data).len(), 9);
+    assert_eq!(export(&data).len(), 12);
 }
 
 #[test]

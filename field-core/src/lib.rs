@@ -31,6 +31,7 @@ pub mod sync;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod validate;
+pub mod worklists;
 
 pub use apply::PullReport;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -51,6 +52,7 @@ pub use reads::{
     SyncCounts, Timeline, TimelineEntry,
 };
 pub use store::{OpenOptions, Store};
+pub use worklists::{ReferralEventRow, ReferralRow, ReferralView, SessionRef};
 
 #[cfg(test)]
 mod tests {

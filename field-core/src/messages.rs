@@ -42,11 +42,13 @@ pub enum Key {
     PinTooSimple,
     NeedsNewerApp,
     ReferralBackwards,
+    /// A kader makes referrals; a health worker (bidan, perawat) receives and closes them.
+    ReferralHealthWorkerOnly,
     FactMoved,
 }
 
 impl Key {
-    pub const ALL: [Key; 36] = [
+    pub const ALL: [Key; 37] = [
         Key::Required,
         Key::Empty,
         Key::TextTooLong,
@@ -82,6 +84,7 @@ impl Key {
         Key::PinTooSimple,
         Key::NeedsNewerApp,
         Key::ReferralBackwards,
+        Key::ReferralHealthWorkerOnly,
         Key::FactMoved,
     ];
 
@@ -257,6 +260,11 @@ impl Key {
                 "validation.referral_backwards",
                 "Status rujukan tidak bisa mundur (sekarang: {current}).",
                 "A referral's status cannot go back (now: {current}).",
+            ),
+            Key::ReferralHealthWorkerOnly => (
+                "validation.referral_health_worker_only",
+                "Kader membuat rujukan; bidan atau perawat yang mencatat rujukan diterima dan selesai.",
+                "A kader makes referrals; a bidan or perawat records them as received and done.",
             ),
             Key::FactMoved => (
                 "validation.fact_moved",

@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// The posyandu codes inside the user's scope (their own for a kader; every posyandu of
-    /// the desa for a bidan), from the places pulled.
+    /// the desa for a bidan), from the places known, else from the records on the tablet.
     pub fn posyandu_in_scope(&self) -> Result<Vec<String>> {
         let Some(scope) = self.scope()? else {
             return Ok(Vec::new());
@@ -104,10 +104,38 @@ impl Store {
         if scope.level == PlaceLevel::Posyandu {
             return Ok(vec![scope.place]);
         }
-        Ok(self
+        let known: Vec<String> = self
             .places(PlaceLevel::Posyandu, Some(&scope.place))?
             .into_iter()
             .map(|p| p.code)
-            .collect())
+            .collect();
+        if !known.is_empty() {
+            return Ok(known);
+        }
+        // The sync protocol does not carry the place hierarchy yet: the posyandu are those of
+        // the records the server sent for this area. Desa, kecamatan and kabupaten codes are
+        // prefixes of their posyandu codes; a puskesmas code (`53.04.PKM07`) is not, and then
+        // every posyandu on the tablet counts (the server pulls only the user's area).
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT posyandu FROM households WHERE posyandu IS NOT NULL
+             UNION SELECT posyandu FROM persons WHERE posyandu IS NOT NULL
+             ORDER BY 1",
+        )?;
+        let all = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let prefix = format!("{}.", scope.place);
+        let under: Vec<String> = all
+            .iter()
+            .filter(|c| c.starts_with(&prefix))
+            .cloned()
+            .collect();
+        Ok(
+            if under.is_empty() && scope.level == PlaceLevel::Puskesmas {
+                all
+            } else {
+                under
+            },
+        )
     }
 }

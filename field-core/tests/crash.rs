@@ -93,7 +93,9 @@ fn crash_child() {
             format!("R {}", r.restamped)
         } else if n % 5 == 3 {
             // Keyring saves: a guest user added and removed again.
-            let guest = user(&format!("tamu{n}"));
+            // Named per process: a kill between the add and the remove leaves this guest
+            // in the keyring, and the next child must not trip over it.
+            let guest = user(&format!("tamu{}-{n}", std::process::id()));
             store
                 .add_user(&guest, "739154", field_core::KdfParams::INSECURE_FOR_TESTS)
                 .unwrap();

@@ -225,7 +225,8 @@ fn posyandu_day_attendance_and_roster() {
 
 #[test]
 fn home_visit_with_panels_screening_and_referral() {
-    let mut f = fixture();
+    // A bidan's tablet: a kader makes referrals, a health worker moves them forward.
+    let mut f = fixture_with_role("bidan");
     let reg = family(&mut f.store);
     let mut patch = sync_protocol::Body::new();
     patch.insert("latrine".into(), json!(true));
@@ -306,6 +307,50 @@ fn home_visit_with_panels_screening_and_referral() {
     assert_eq!(outbox_len(&f.store), pending);
     let t = f.store.person_timeline(reg.persons[0]).unwrap();
     assert_eq!(t.referrals[0]["status"], "done");
+}
+
+#[test]
+fn a_kader_makes_referrals_but_does_not_move_them() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let hv = f
+        .store
+        .record_home_visit(&HomeVisitInput {
+            household: reg.household,
+            date: "2025-11-20".into(),
+            household_update: None,
+            family_acknowledged: None,
+            panels: vec![MemberPanel {
+                person: reg.persons[0],
+                services: Services::default(),
+                findings: Some("Batuk 3 minggu".into()),
+                education: None,
+                follow_up_date: None,
+                reminded_to_facility: None,
+                reported_to_health_worker: None,
+                referral: Some(ReferralInput {
+                    reason: "Suspek TB".into(),
+                    destination: "puskesmas".into(),
+                    destination_name: None,
+                }),
+            }],
+        })
+        .unwrap();
+    let referral = hv.panels[0].saved.referral.unwrap();
+    let pending = outbox_len(&f.store);
+    let err = f
+        .store
+        .advance_referral(referral, "received", "2025-11-21", None)
+        .unwrap_err();
+    assert_eq!(
+        invalid_key(err),
+        (
+            "status".into(),
+            "validation.referral_health_worker_only".into()
+        )
+    );
+    assert_eq!(outbox_len(&f.store), pending);
+    assert_eq!(f.store.referrals(None).unwrap()[0].status, "made");
 }
 
 #[test]

@@ -6,10 +6,17 @@
 use crate::core::{AppCore, EnrolInput, MemberInput};
 use crate::error::AppError;
 use crate::settings::Settings;
-use crate::views::{AppInfo, Home, Profile, Registered, RejectedChange, SyncStatus};
-use field_core::{
-    DuplicateWarning, HouseholdHit, HouseholdInput, HouseholdView, LocalUser, PersonInput, Place,
+use crate::views::{
+    AppInfo, ExportedCsv, Home, PosyanduDay, PosyanduOptions, Profile, Registered, RejectedChange,
+    SyncStatus,
 };
+use field_core::{
+    Attendance, AttendanceInput, DueEntry, DueFilter, DuplicateWarning, GrowthChart, HomeVisit,
+    HomeVisitInput, HouseholdHit, HouseholdInput, HouseholdView, ImmunisationCard, LocalUser,
+    MeasurementInput, PersonInput, Place, PosyanduReport, ReferralRow, ReferralView, SessionRef,
+    SessionSummary, Skdn,
+};
+use health_rules::checks::MeasurementCheck;
 use std::sync::Arc;
 use tauri::State;
 use zeroize::Zeroizing;
@@ -172,4 +179,133 @@ pub async fn mark_status(
     date: String,
 ) -> Result<(), AppError> {
     blocking(&core, true, move |c| c.mark_status(&id, &status, &date)).await
+}
+
+// ---- the field work: posyandu day, home visits, referrals (core/care.rs) ----
+
+#[tauri::command]
+pub async fn posyandu_options(core: Core<'_>) -> Result<PosyanduOptions, AppError> {
+    blocking(&core, true, |c| c.posyandu_options()).await
+}
+
+#[tauri::command]
+pub async fn open_posyandu_session(
+    core: Core<'_>,
+    posyandu: String,
+    date: String,
+    order: Option<String>,
+) -> Result<SessionRef, AppError> {
+    blocking(&core, true, move |c| {
+        c.open_posyandu_session(&posyandu, &date, order.as_deref())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn posyandu_day(core: Core<'_>, session: String) -> Result<PosyanduDay, AppError> {
+    blocking(&core, true, move |c| c.posyandu_day(&session)).await
+}
+
+#[tauri::command]
+pub async fn assess_measurement(
+    core: Core<'_>,
+    person: String,
+    date: String,
+    measurements: Vec<MeasurementInput>,
+) -> Result<MeasurementCheck, AppError> {
+    blocking(&core, true, move |c| {
+        c.assess_measurement(&person, &date, measurements)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn record_attendance(
+    core: Core<'_>,
+    input: AttendanceInput,
+) -> Result<Attendance, AppError> {
+    blocking(&core, true, move |c| c.record_attendance(input)).await
+}
+
+#[tauri::command]
+pub async fn session_summary(core: Core<'_>, session: String) -> Result<SessionSummary, AppError> {
+    blocking(&core, true, move |c| c.session_summary(&session)).await
+}
+
+#[tauri::command]
+pub async fn record_home_visit(
+    core: Core<'_>,
+    input: HomeVisitInput,
+) -> Result<HomeVisit, AppError> {
+    blocking(&core, true, move |c| c.record_home_visit(input)).await
+}
+
+#[tauri::command]
+pub async fn referrals(
+    core: Core<'_>,
+    status: Option<String>,
+) -> Result<Vec<ReferralRow>, AppError> {
+    blocking(&core, true, move |c| c.referrals(status.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn referral(core: Core<'_>, id: String) -> Result<ReferralView, AppError> {
+    blocking(&core, true, move |c| c.referral(&id)).await
+}
+
+#[tauri::command]
+pub async fn advance_referral(
+    core: Core<'_>,
+    id: String,
+    status: String,
+    date: String,
+    outcome: Option<String>,
+) -> Result<ReferralRow, AppError> {
+    blocking(&core, true, move |c| {
+        c.advance_referral(&id, &status, &date, outcome.as_deref())
+    })
+    .await
+}
+
+// ---- charts, due lists and reports (core/reports.rs) ----
+
+#[tauri::command]
+pub async fn growth_chart(core: Core<'_>, person: String) -> Result<GrowthChart, AppError> {
+    blocking(&core, true, move |c| c.growth_chart(&person)).await
+}
+
+#[tauri::command]
+pub async fn immunisation_card(
+    core: Core<'_>,
+    person: String,
+) -> Result<ImmunisationCard, AppError> {
+    blocking(&core, true, move |c| c.immunisation_card(&person)).await
+}
+
+#[tauri::command]
+pub async fn due_list(core: Core<'_>, filter: DueFilter) -> Result<Vec<DueEntry>, AppError> {
+    blocking(&core, true, move |c| c.due_list(filter)).await
+}
+
+#[tauri::command]
+pub async fn skdn(core: Core<'_>, posyandu: String, month: String) -> Result<Skdn, AppError> {
+    blocking(&core, true, move |c| c.skdn(&posyandu, &month)).await
+}
+
+#[tauri::command]
+pub async fn monthly_report(
+    core: Core<'_>,
+    posyandu: String,
+    month: String,
+) -> Result<PosyanduReport, AppError> {
+    blocking(&core, true, move |c| c.monthly_report(&posyandu, &month)).await
+}
+
+#[tauri::command]
+pub async fn export_report_csv(
+    core: Core<'_>,
+    posyandu: String,
+    month: String,
+) -> Result<ExportedCsv, AppError> {
+    blocking(&core, true, move |c| c.export_report_csv(&posyandu, &month)).await
 }

@@ -55,6 +55,22 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::add_member,
             commands::profile,
             commands::mark_status,
+            commands::posyandu_options,
+            commands::open_posyandu_session,
+            commands::posyandu_day,
+            commands::assess_measurement,
+            commands::record_attendance,
+            commands::session_summary,
+            commands::record_home_visit,
+            commands::referrals,
+            commands::referral,
+            commands::advance_referral,
+            commands::growth_chart,
+            commands::immunisation_card,
+            commands::due_list,
+            commands::skdn,
+            commands::monthly_report,
+            commands::export_report_csv,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {

@@ -98,3 +98,62 @@ pub struct Profile {
     /// Growth results per weighing (under-fives), from health-rules.
     pub growth: Vec<GrowthPoint>,
 }
+
+/// A text in both languages (health-rules' `Label`, or one the shell makes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Text {
+    pub key: String,
+    pub id: String,
+    pub en: String,
+}
+
+impl From<&health_rules::Label> for Text {
+    fn from(l: &health_rules::Label) -> Self {
+        Self {
+            key: l.key.to_string(),
+            id: l.id.to_string(),
+            en: l.en.to_string(),
+        }
+    }
+}
+
+/// The posyandu start screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct PosyanduOptions {
+    /// `YYYY-MM-DD` in the device's zone.
+    pub today: String,
+    /// The posyandu of the user's area, by name.
+    pub posyandu: Vec<PlaceRef>,
+    /// Sessions of the last 60 days, newest first.
+    pub sessions: Vec<field_core::SessionRef>,
+}
+
+/// One person on a posyandu day's roster.
+#[derive(Debug, Clone, Serialize)]
+pub struct RosterRow {
+    pub person: PersonSummary,
+    pub household_head: Option<String>,
+    pub pregnant: bool,
+    /// The visit recorded at this session, when they were seen.
+    pub visit: Option<RecordId>,
+    /// Expected today: a due task for the posyandu, a balita's monthly weighing, or a
+    /// pregnancy check.
+    pub expected: bool,
+    pub reasons: Vec<Text>,
+}
+
+/// A posyandu day: the session and its roster.
+#[derive(Debug, Clone, Serialize)]
+pub struct PosyanduDay {
+    pub session: field_core::SessionRef,
+    pub today: String,
+    pub roster: Vec<RosterRow>,
+}
+
+/// A report written to the app's exports folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedCsv {
+    pub path: String,
+    pub file_name: String,
+    pub csv: String,
+}

@@ -416,6 +416,11 @@ impl Store {
         date: &str,
         outcome: Option<&str>,
     ) -> Result<RecordId> {
+        // The server refuses a kader's status change (role × kind rules): say so now, before
+        // it would sit on the tablet as a refused change.
+        if self.user().role == "kader" && status != "made" {
+            return Err(invalid("status", Key::ReferralHealthWorkerOnly, &[]).into());
+        }
         self.write(|w| {
             validate::require_live(&w.tx, "referral", &referral, "referral")?;
             let (posyandu, current): (String, Option<String>) = w.tx.query_row(

@@ -13,11 +13,15 @@ pub const DAY: u64 = 86_400_000;
 pub const POSYANDU: &str = "53.04.05.2001.P01";
 
 pub fn user(name: &str) -> LocalUser {
+    user_with_role(name, "kader")
+}
+
+pub fn user_with_role(name: &str, role: &str) -> LocalUser {
     LocalUser {
         user_id: UserId::new_v7(),
         username: name.to_string(),
-        display_name: format!("Kader {name}"),
-        role: "kader".into(),
+        display_name: format!("{role} {name}"),
+        role: role.into(),
     }
 }
 
@@ -35,13 +39,18 @@ pub struct Fixture {
 }
 
 pub fn fixture() -> Fixture {
+    fixture_with_role("kader")
+}
+
+/// A store whose user has `role` (`kader`, `bidan`, ...).
+pub fn fixture_with_role(role: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jangkau.db");
     let clock = ManualClock::new(T0);
     let store = Store::create(
         &path,
         DeviceId::new_v7(),
-        &user("maria"),
+        &user_with_role("maria", role),
         "258046",
         opts(&clock),
     )

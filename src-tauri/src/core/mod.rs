@@ -6,7 +6,9 @@
 //! one short read or write; the background sync task works on its own handle of the same
 //! database ([`Store::reopen`]), so a sync run of minutes on 2G never blocks a screen.
 
+mod care;
 mod records;
+mod reports;
 mod session;
 mod sync;
 

@@ -1,0 +1,260 @@
+//! The field work: posyandu days (open, roster, check and record one person, the closing
+//! summary), home visits, and referrals. Every rule is field-core's or health-rules'; this
+//! module only shapes what the screens ask for.
+
+use super::AppCore;
+use crate::error::{AppError, record_id};
+use crate::views::{PosyanduDay, PosyanduOptions, RosterRow, Text};
+use field_core::{
+    Attendance, AttendanceInput, DueFilter, DueForm, HomeVisit, HomeVisitInput, MeasurementInput,
+    ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
+};
+use health_rules::checks::MeasurementCheck;
+use std::collections::HashMap;
+use sync_protocol::PlaceLevel;
+
+/// How far back the posyandu start screen lists sessions to resume.
+const RECENT_SESSION_DAYS: i64 = 60;
+
+/// A posyandu day's expected balita without a due task: weighed every month (SKDN's D).
+fn monthly_weighing() -> Text {
+    Text {
+        key: "posyandu.reason.monthly_weighing".into(),
+        id: "Penimbangan bulanan".into(),
+        en: "Monthly weighing".into(),
+    }
+}
+
+fn pregnant_check() -> Text {
+    Text {
+        key: "posyandu.reason.pregnancy_check".into(),
+        id: "Ibu hamil: timbang, LiLA, tekanan darah".into(),
+        en: "Pregnant: weight, LiLA, blood pressure".into(),
+    }
+}
+
+/// The posyandu of the user's area with their names (the scope's own place when the
+/// tablet has not received the place names).
+fn area_posyandu(store: &Store) -> Result<Vec<crate::views::PlaceRef>, AppError> {
+    let codes = store.posyandu_in_scope()?;
+    let known = store.places(PlaceLevel::Posyandu, None)?;
+    let mut out: Vec<crate::views::PlaceRef> = codes
+        .into_iter()
+        .map(|code| {
+            let name = known
+                .iter()
+                .find(|p| p.code == code)
+                .map_or_else(|| code.clone(), |p| p.name.clone());
+            crate::views::PlaceRef { code, name }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+fn order_arg(order: Option<&str>) -> Result<Option<&'static str>, AppError> {
+    match order.map(str::trim).filter(|o| !o.is_empty()) {
+        None => Ok(None),
+        Some("services_first") => Ok(Some("services_first")),
+        Some("counselling_first") => Ok(Some("counselling_first")),
+        Some(_) => Err(AppError::validation(&field_core::messages::invalid(
+            "order",
+            field_core::messages::Key::Choice,
+            &[],
+        ))),
+    }
+}
+
+/// The roster in the order a kader calls people: those expected today (most urgent first,
+/// then by name), then everyone else youngest first (walk-ins).
+fn build_roster(store: &Store, session: &SessionRef) -> Result<Vec<RosterRow>, AppError> {
+    let roster = store.roster(&session.posyandu, &session.date)?;
+    let due = store.due_list(&DueFilter {
+        posyandu: Some(session.posyandu.clone()),
+        on_posyandu_day: true,
+        ..DueFilter::default()
+    })?;
+    // Per person: the reasons (in Rust's order: most urgent first) and the best priority.
+    let mut reasons: HashMap<String, (Vec<Text>, u8)> = HashMap::new();
+    for e in due.iter().filter(|e| {
+        matches!(
+            e.form,
+            DueForm::PosyanduMeasurement | DueForm::Immunisation | DueForm::Anc
+        )
+    }) {
+        let rank = match serde_json::to_value(e.priority)
+            .ok()
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+        {
+            Some("urgent") => 0,
+            Some("high") => 1,
+            _ => 2,
+        };
+        let entry = reasons
+            .entry(e.person.id.to_string())
+            .or_insert_with(|| (Vec::new(), 3));
+        let text = Text::from(&e.reason);
+        if !entry.0.contains(&text) {
+            entry.0.push(text);
+        }
+        entry.1 = entry.1.min(rank);
+    }
+    let mut rows: Vec<(u8, RosterRow)> = roster
+        .into_iter()
+        .map(|r| {
+            let (mut why, rank) = reasons
+                .remove(&r.person.id.to_string())
+                .unwrap_or((Vec::new(), 3));
+            let balita = r.person.age_months.is_some_and(|m| m < 60);
+            if why.is_empty() && balita {
+                why.push(monthly_weighing());
+            }
+            if why.is_empty() && r.pregnant {
+                why.push(pregnant_check());
+            }
+            let expected = !why.is_empty();
+            (
+                if expected { rank } else { 4 },
+                RosterRow {
+                    person: r.person,
+                    household_head: r.household_head,
+                    pregnant: r.pregnant,
+                    visit: r.visit,
+                    expected,
+                    reasons: why,
+                },
+            )
+        })
+        .collect();
+    // Stable: within "not expected" the roster's youngest-first order stays.
+    rows.sort_by(|(ra, a), (rb, b)| {
+        ra.cmp(rb).then_with(|| {
+            if a.expected && b.expected {
+                a.person.name.cmp(&b.person.name)
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    });
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
+}
+
+impl AppCore {
+    /// The posyandu start screen: today, the posyandu of the user's area, recent sessions.
+    pub fn posyandu_options(&self) -> Result<PosyanduOptions, AppError> {
+        self.with_store(|s| {
+            let today = s.today()?;
+            let since = today - chrono::Duration::days(RECENT_SESSION_DAYS);
+            Ok(PosyanduOptions {
+                today: today.format("%Y-%m-%d").to_string(),
+                posyandu: area_posyandu(s)?,
+                sessions: s.posyandu_sessions(&since.format("%Y-%m-%d").to_string())?,
+            })
+        })
+    }
+
+    /// Opens the posyandu day of `posyandu` on `date`, or returns the one already open.
+    pub fn open_posyandu_session(
+        &self,
+        posyandu: &str,
+        date: &str,
+        order: Option<&str>,
+    ) -> Result<SessionRef, AppError> {
+        let order = order_arg(order)?;
+        let (posyandu, date) = (posyandu.trim().to_string(), date.trim().to_string());
+        self.with_store(|s| {
+            if !posyandu.is_empty() && !s.posyandu_in_scope()?.contains(&posyandu) {
+                return Err(AppError::validation(&field_core::messages::invalid(
+                    "posyandu",
+                    field_core::messages::Key::Choice,
+                    &[],
+                )));
+            }
+            Ok(s.open_or_resume_session(&posyandu, &date, order)?)
+        })
+    }
+
+    pub fn posyandu_day(&self, session: &str) -> Result<PosyanduDay, AppError> {
+        let id = record_id("session", session)?;
+        self.with_store(|s| {
+            let session = s.posyandu_session(id)?;
+            let roster = build_roster(s, &session)?;
+            Ok(PosyanduDay {
+                today: s.today()?.format("%Y-%m-%d").to_string(),
+                session,
+                roster,
+            })
+        })
+    }
+
+    /// Judges measurements before they are saved (nothing is written).
+    pub fn assess_measurement(
+        &self,
+        person: &str,
+        date: &str,
+        measurements: Vec<MeasurementInput>,
+    ) -> Result<MeasurementCheck, AppError> {
+        let person = record_id("person", person)?;
+        self.with_store(|s| Ok(s.assess_measurement(person, &measurements, date.trim())?))
+    }
+
+    /// One person's attendance with everything done for them, in one transaction.
+    pub fn record_attendance(&self, input: AttendanceInput) -> Result<Attendance, AppError> {
+        self.with_store(|s| Ok(s.record_attendance(&input)?))
+    }
+
+    /// The summary that closes a posyandu day: its SKDN and what was given.
+    pub fn session_summary(&self, session: &str) -> Result<SessionSummary, AppError> {
+        let id = record_id("session", session)?;
+        self.with_store(|s| Ok(s.session_summary(id)?))
+    }
+
+    pub fn record_home_visit(&self, input: HomeVisitInput) -> Result<HomeVisit, AppError> {
+        self.with_store(|s| Ok(s.record_home_visit(&input)?))
+    }
+
+    /// Referrals of the user's area, newest first (`status`: made, received, done).
+    pub fn referrals(&self, status: Option<&str>) -> Result<Vec<ReferralRow>, AppError> {
+        let status = status.map(str::trim).filter(|s| !s.is_empty());
+        if let Some(st) = status
+            && !sync_protocol::entity::REFERRAL_STATUSES.contains(&st)
+        {
+            return Err(AppError::validation(&field_core::messages::invalid(
+                "status",
+                field_core::messages::Key::Choice,
+                &[],
+            )));
+        }
+        self.with_store(|s| Ok(s.referrals(status)?))
+    }
+
+    pub fn referral(&self, id: &str) -> Result<ReferralView, AppError> {
+        let id = record_id("id", id)?;
+        self.with_store(|s| Ok(s.referral(id)?))
+    }
+
+    /// Moves a referral forward (received, done), with the date and an outcome.
+    pub fn advance_referral(
+        &self,
+        id: &str,
+        status: &str,
+        date: &str,
+        outcome: Option<&str>,
+    ) -> Result<ReferralRow, AppError> {
+        let id = record_id("id", id)?;
+        let status = status.trim();
+        if !["received", "done"].contains(&status) {
+            return Err(AppError::validation(&field_core::messages::invalid(
+                "status",
+                field_core::messages::Key::Choice,
+                &[],
+            )));
+        }
+        let outcome = outcome.map(str::trim).filter(|o| !o.is_empty());
+        self.with_store(|s| {
+            s.advance_referral(id, status, date.trim(), outcome)?;
+            Ok(s.referral(id)?.referral)
+        })
+    }
+}

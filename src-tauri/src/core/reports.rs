@@ -1,0 +1,96 @@
+//! What the tablet computes from its own records: a child's growth chart and immunisation
+//! card, the due list, and the posyandu's SKDN and monthly report (with a CSV to share).
+
+use super::AppCore;
+use crate::error::{AppError, record_id};
+use crate::views::ExportedCsv;
+use field_core::{DueEntry, DueFilter, GrowthChart, ImmunisationCard, PosyanduReport, Skdn};
+use health_rules::kms::YearMonth;
+use std::path::PathBuf;
+
+/// Where exported reports go, inside the app's data directory.
+const EXPORTS_DIR: &str = "exports";
+
+fn month_arg(month: &str) -> Result<YearMonth, AppError> {
+    month.trim().parse().map_err(|_| {
+        AppError::validation(&field_core::messages::invalid(
+            "month",
+            field_core::messages::Key::DateFormat,
+            &[],
+        ))
+    })
+}
+
+/// `53.04.05.2001.P01` → `53-04-05-2001-P01`: a file name with no dots or separators.
+fn file_safe(code: &str) -> String {
+    code.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+impl AppCore {
+    pub fn growth_chart(&self, person: &str) -> Result<GrowthChart, AppError> {
+        let id = record_id("person", person)?;
+        self.with_store(|s| Ok(s.growth_chart(id)?))
+    }
+
+    /// The immunisation card for today.
+    pub fn immunisation_card(&self, person: &str) -> Result<ImmunisationCard, AppError> {
+        let id = record_id("person", person)?;
+        self.with_store(|s| {
+            let today = s.today()?.format("%Y-%m-%d").to_string();
+            Ok(s.immunisation_card(id, &today)?)
+        })
+    }
+
+    /// The due list of the user's area (or one posyandu), narrowed and sorted by urgency.
+    pub fn due_list(&self, filter: DueFilter) -> Result<Vec<DueEntry>, AppError> {
+        self.with_store(|s| Ok(s.due_list(&filter)?))
+    }
+
+    fn in_area(&self, posyandu: &str) -> Result<String, AppError> {
+        let posyandu = posyandu.trim().to_string();
+        let allowed = self.with_store(|s| Ok(s.posyandu_in_scope()?))?;
+        if !allowed.contains(&posyandu) {
+            return Err(AppError::validation(&field_core::messages::invalid(
+                "posyandu",
+                field_core::messages::Key::Choice,
+                &[],
+            )));
+        }
+        Ok(posyandu)
+    }
+
+    /// SKDN of a posyandu (in the user's area) for a month (`YYYY-MM`).
+    pub fn skdn(&self, posyandu: &str, month: &str) -> Result<Skdn, AppError> {
+        let month = month_arg(month)?;
+        let posyandu = self.in_area(posyandu)?;
+        self.with_store(|s| Ok(s.skdn(&posyandu, month)?))
+    }
+
+    pub fn monthly_report(&self, posyandu: &str, month: &str) -> Result<PosyanduReport, AppError> {
+        let month = month_arg(month)?;
+        let posyandu = self.in_area(posyandu)?;
+        self.with_store(|s| Ok(s.monthly_report(&posyandu, month)?))
+    }
+
+    /// Writes the monthly report as CSV into `<data>/exports/` and returns where, with the text.
+    pub fn export_report_csv(&self, posyandu: &str, month: &str) -> Result<ExportedCsv, AppError> {
+        let ym = month_arg(month)?;
+        let posyandu = self.in_area(posyandu)?;
+        let csv = self.with_store(|s| Ok(s.monthly_report_csv(&posyandu, ym)?))?;
+        let dir: PathBuf = self.data_dir().root().join(EXPORTS_DIR);
+        std::fs::create_dir_all(&dir)?;
+        let file_name = format!("laporan-posyandu-{}-{ym}.csv", file_safe(&posyandu));
+        let path = dir.join(&file_name);
+        // Written next to its final name and renamed: a reader never sees half a file.
+        let tmp = dir.join(format!(".{file_name}.tmp"));
+        std::fs::write(&tmp, csv.as_bytes())?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(ExportedCsv {
+            path: path.display().to_string(),
+            file_name,
+            csv,
+        })
+    }
+}

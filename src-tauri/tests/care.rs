@@ -1,0 +1,329 @@
+//! The field-work commands without a window: a posyandu day, a home visit whose referral a
+//! bidan's tablet moves forward, the growth chart, immunisation card, due list and reports,
+//! on real stores and a real district server over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use jangkau_app_lib::core::MemberInput;
+use serde_json::{Value, json};
+
+fn iso(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn today() -> chrono::NaiveDate {
+    // The device zone of Belu (WITA, UTC+8), as the store computes "today".
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn to<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+async fn sync(a: &App) -> Value {
+    let before = a.events.named("sync://finished").len();
+    a.core.sync_now(None).unwrap();
+    let status = a.events.wait_for("sync://finished", before + 1).await;
+    assert_eq!(status["last_error"], Value::Null, "{status}");
+    status
+}
+
+/// Registers the Bere family: mother, a 14-month-old and an 8-month-old. Returns
+/// (household, [mother, older child, younger child]).
+fn register_family(a: &App) -> (String, Vec<String>) {
+    let t = today();
+    let members: Vec<MemberInput> = vec![
+        to(
+            json!({"name": "Maria Bere", "sex": "female", "birth_date": "1995-04-12", "relation": "head"}),
+        ),
+        to(json!({"name": "Yosef Bere", "sex": "male",
+                  "birth_date": iso(t - chrono::Months::new(14)), "relation": "child", "mother_member": 0})),
+        to(json!({"name": "Sisilia Bere", "sex": "female",
+                  "birth_date": iso(t - chrono::Months::new(8)), "relation": "child", "mother_member": 0})),
+    ];
+    let household = to(
+        json!({"posyandu": MAWAR, "head_name": "Maria Bere", "dusun": "Halilulik B", "rt": "004"}),
+    );
+    let r = serde_json::to_value(a.core.register_household(household, members).unwrap()).unwrap();
+    let persons = r["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    (r["household"].as_str().unwrap().to_string(), persons)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posyandu_day_from_opening_to_its_skdn() {
+    let server = Server::start().await;
+    let a = enrolled(&server).await;
+    let (_, persons) = register_family(&a);
+    let (yosef, sisilia) = (&persons[1], &persons[2]);
+    let day = iso(today());
+
+    let options = serde_json::to_value(a.core.posyandu_options().unwrap()).unwrap();
+    assert_eq!(options["today"], day);
+    assert_eq!(options["posyandu"][0]["code"], MAWAR);
+    assert_eq!(
+        options["posyandu"].as_array().unwrap().len(),
+        1,
+        "{options}"
+    );
+
+    // Opening twice gives one session; a posyandu outside the area is refused.
+    let s1 = a
+        .core
+        .open_posyandu_session(MAWAR, &day, Some("services_first"))
+        .unwrap();
+    let s2 = a.core.open_posyandu_session(MAWAR, &day, None).unwrap();
+    assert_eq!(s1.id, s2.id);
+    assert_eq!(s1.service_order.as_deref(), Some("services_first"));
+    let e = a
+        .core
+        .open_posyandu_session("53.04.05.2001.P02", &day, None)
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("posyandu"));
+    let e = a
+        .core
+        .open_posyandu_session(MAWAR, &day, Some("sideways"))
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("order"));
+    let options = serde_json::to_value(a.core.posyandu_options().unwrap()).unwrap();
+    assert_eq!(options["sessions"][0]["id"], s1.id.to_string());
+    let session = s1.id.to_string();
+
+    // The roster: both children expected (monthly weighing at least), nobody seen yet.
+    let roster = serde_json::to_value(a.core.posyandu_day(&session).unwrap()).unwrap();
+    let row = |roster: &Value, id: &str| {
+        roster["roster"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["person"]["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    for child in [yosef, sisilia] {
+        let r = row(&roster, child);
+        assert_eq!(r["expected"], true, "{r}");
+        assert!(!r["reasons"].as_array().unwrap().is_empty(), "{r}");
+        assert_eq!(r["visit"], Value::Null);
+    }
+    // Expected persons come before the others.
+    let flags: Vec<bool> = roster["roster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["expected"].as_bool().unwrap())
+        .collect();
+    assert!(flags.windows(2).all(|w| w[0] >= w[1]), "{flags:?}");
+
+    // An implausible weight asks "are you sure?"; a plausible one gives the result in words.
+    let m = |kg: f64| to(json!([{"type": "weight", "value": kg, "unit": "kg"}]));
+    let check =
+        serde_json::to_value(a.core.assess_measurement(yosef, &day, m(1.2)).unwrap()).unwrap();
+    assert!(!check["confirm"].as_array().unwrap().is_empty(), "{check}");
+    let check =
+        serde_json::to_value(a.core.assess_measurement(yosef, &day, m(9.6)).unwrap()).unwrap();
+    assert!(check["confirm"].as_array().unwrap().is_empty(), "{check}");
+    assert!(!check["findings"].as_array().unwrap().is_empty(), "{check}");
+    assert_eq!(check["age_months"], 14);
+
+    // A refused value names its field and saves nothing.
+    let bad = to(json!({"session": session, "person": yosef,
+        "measurements": [{"type": "weight", "value": -3, "unit": "kg"}]}));
+    let e = a.core.record_attendance(bad).unwrap_err();
+    assert!(
+        e.field.as_deref().is_some_and(|f| f.contains("value")),
+        "{e:?}"
+    );
+    assert_eq!(
+        row(
+            &serde_json::to_value(a.core.posyandu_day(&session).unwrap()).unwrap(),
+            yosef
+        )["visit"],
+        Value::Null
+    );
+
+    let saved = a
+        .core
+        .record_attendance(to(json!({"session": session, "person": yosef,
+            "measurements": [{"type": "weight", "value": 9.6, "unit": "kg"},
+                             {"type": "length_height", "value": 76.5, "unit": "cm", "position": "lying"}],
+            "immunisations": [{"vaccine": "MR1"}],
+            "supplements": [{"supplement": "vitamin_a_blue"}],
+            "counselling": "ASI dan MP-ASI"})))
+        .unwrap();
+    assert_eq!(saved.saved.measurements.len(), 2);
+    let roster = serde_json::to_value(a.core.posyandu_day(&session).unwrap()).unwrap();
+    assert_eq!(row(&roster, yosef)["visit"], saved.visit.to_string());
+
+    // Closing: D counts the one child weighed, S the posyandu's under-fives.
+    let summary = serde_json::to_value(a.core.session_summary(&session).unwrap()).unwrap();
+    assert_eq!(summary["skdn"]["d"], 1, "{summary}");
+    assert!(summary["skdn"]["s"].as_u64().unwrap() >= 2, "{summary}");
+    assert_eq!(summary["attended"]["total"], 1);
+    assert_eq!(summary["immunisations"], 1);
+    assert!(
+        summary["not_yet_weighed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == sisilia.as_str()),
+        "{summary}"
+    );
+
+    // The growth chart and the immunisation card of the child weighed.
+    let chart = serde_json::to_value(a.core.growth_chart(yosef).unwrap()).unwrap();
+    assert_eq!(
+        chart["wfa"]["points"].as_array().unwrap().len(),
+        1,
+        "{chart}"
+    );
+    assert_eq!(chart["wfa"]["curves"][0]["sd"].as_array().unwrap().len(), 7);
+    assert_eq!(chart["latest"]["weight_kg"], 9.6);
+    let card = serde_json::to_value(a.core.immunisation_card(yosef).unwrap()).unwrap();
+    let doses = card["doses"].as_array().unwrap();
+    assert!(doses.iter().any(|d| d["status"] == "given"), "{card}");
+    assert!(doses.iter().any(|d| d["status"] == "overdue"), "{card}");
+
+    // The due list of the area: the younger child's vaccines, filterable by group and RT.
+    let due = a
+        .core
+        .due_list(to(json!({"groups": ["vaccines"], "rt": "4"})))
+        .unwrap();
+    assert!(
+        due.iter().any(|d| d.person.id.to_string() == *sisilia),
+        "{due:?}"
+    );
+    assert!(
+        due.iter()
+            .all(|d| serde_json::to_value(d.group).unwrap() == "vaccines")
+    );
+    assert!(a.core.due_list(to(json!({"rt": "9"}))).unwrap().is_empty());
+
+    // The month's SKDN and report agree with the day; the CSV lands in the exports folder.
+    let month = &day[..7];
+    let skdn = serde_json::to_value(a.core.skdn(MAWAR, month).unwrap()).unwrap();
+    assert_eq!(skdn["counts"]["d"], 1, "{skdn}");
+    let report = serde_json::to_value(a.core.monthly_report(MAWAR, month).unwrap()).unwrap();
+    assert_eq!(report["activity"]["sessions"], json!([day]));
+    let csv = a.core.export_report_csv(MAWAR, month).unwrap();
+    assert_eq!(std::fs::read_to_string(&csv.path).unwrap(), csv.csv);
+    assert!(
+        csv.file_name.ends_with(&format!("{month}.csv")),
+        "{}",
+        csv.file_name
+    );
+    let e = a.core.skdn(MAWAR, "2025-13").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("month"));
+    let e = a.core.skdn("53.04.05.2001.P02", month).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("posyandu"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_visit_referral_is_received_by_the_bidan_and_the_kader_sees_it() {
+    let server = Server::start().await;
+    let kader = enrolled(&server).await;
+    let (household, persons) = register_family(&kader);
+    let mother = &persons[0];
+    let day = iso(today());
+
+    let visit = kader
+        .core
+        .record_home_visit(to(json!({"household": household, "date": day,
+            "panels": [{"person": mother, "findings": "Tekanan darah tinggi, pusing",
+                        "measurements": [{"type": "bp_systolic", "value": 162, "unit": "mmHg"},
+                                         {"type": "bp_diastolic", "value": 104, "unit": "mmHg"}],
+                        "education": "Minum obat teratur", "follow_up_date": iso(today() + chrono::Duration::days(7)),
+                        "referral": {"reason": "Tekanan darah 162/104", "destination": "pustu"}}],
+            "household_update": {"latrine": true}})))
+        .unwrap();
+    let referral = visit.panels[0].saved.referral.unwrap().to_string();
+    let list = kader.core.referrals(None).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (
+            list[0].status.as_str(),
+            list[0].destination.as_str(),
+            list[0].person_name.as_str()
+        ),
+        ("made", "pustu", "Maria Bere")
+    );
+    assert_eq!(list[0].made_on.as_deref(), Some(day.as_str()));
+    assert!(kader.core.referrals(Some("received")).unwrap().is_empty());
+    assert_eq!(
+        kader
+            .core
+            .referrals(Some("nowhere"))
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("status")
+    );
+    sync(&kader).await;
+
+    // The bidan of the desa receives it with her area's sync and moves it to "received".
+    let bidan = app(Some(server.url()));
+    let code = server.code("bidan.naitimu").await;
+    bidan
+        .core
+        .enrol(enrol_input(&server, code, "bidan.naitimu"))
+        .await
+        .unwrap();
+    let status = bidan.events.wait_for("sync://finished", 1).await;
+    assert_eq!(status["last_error"], Value::Null, "{status}");
+    let seen = bidan.core.referrals(Some("made")).unwrap();
+    assert_eq!(
+        seen.iter().map(|r| r.id.to_string()).collect::<Vec<_>>(),
+        vec![referral.clone()]
+    );
+    let moved = bidan
+        .core
+        .advance_referral(&referral, "received", &day, Some("Diperiksa di pustu"))
+        .unwrap();
+    assert_eq!(moved.status, "received");
+    let e = bidan
+        .core
+        .advance_referral(&referral, "made", &day, None)
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("status"));
+    sync(&bidan).await;
+
+    // Back on the kader's tablet the status arrives by sync, with its history.
+    sync(&kader).await;
+    let view = kader.core.referral(&referral).unwrap();
+    assert_eq!(view.referral.status, "received");
+    assert_eq!(view.referral.outcome.as_deref(), Some("Diperiksa di pustu"));
+    let steps: Vec<&str> = view.events.iter().map(|e| e.status.as_str()).collect();
+    assert_eq!(steps, ["made", "received"]);
+    assert_eq!(view.events[1].note.as_deref(), Some("Diperiksa di pustu"));
+
+    // Moving it is the health worker's: the kader's tablet says so and writes nothing.
+    let e = kader
+        .core
+        .advance_referral(&referral, "done", &day, None)
+        .unwrap_err();
+    assert_eq!(e.key, "validation.referral_health_worker_only", "{e:?}");
+    assert_eq!(kader.core.sync_status().unwrap().waiting, 0);
+
+    // Done on the bidan's tablet; going back is refused with the reason.
+    bidan
+        .core
+        .advance_referral(&referral, "done", &day, None)
+        .unwrap();
+    let e = bidan
+        .core
+        .advance_referral(&referral, "received", &day, None)
+        .unwrap_err();
+    assert_eq!(e.key, "validation.referral_backwards", "{e:?}");
+    sync(&bidan).await;
+    sync(&kader).await;
+    assert_eq!(
+        kader.core.referral(&referral).unwrap().referral.status,
+        "done"
+    );
+}
