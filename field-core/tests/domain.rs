@@ -721,7 +721,8 @@ fn bad_input_is_a_typed_error_and_nothing_is_written() {
             referral: None,
         })
         .unwrap_err();
-    assert_eq!(invalid_key(err).0, "value");
+    // Named by its row, so the form marks the second weight.
+    assert_eq!(invalid_key(err).0, "measurements.1.value");
     assert_eq!(outbox_len(&f.store), n2);
     assert_eq!(n2, n + 1);
     let err = f

@@ -97,6 +97,10 @@ pub struct Profile {
     pub tasks: Vec<serde_json::Value>,
     /// Growth results per weighing (under-fives), from health-rules.
     pub growth: Vec<GrowthPoint>,
+    /// Pregnancy episodes (current values: hpht, status, ...), oldest first.
+    pub pregnancies: Vec<sync_protocol::Body>,
+    /// Referrals of the person (current values: reason, destination, status, ...).
+    pub referrals: Vec<sync_protocol::Body>,
 }
 
 /// A text in both languages (health-rules' `Label`, or one the shell makes).

@@ -136,10 +136,7 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
     let bad = to(json!({"session": session, "person": yosef,
         "measurements": [{"type": "weight", "value": -3, "unit": "kg"}]}));
     let e = a.core.record_attendance(bad).unwrap_err();
-    assert!(
-        e.field.as_deref().is_some_and(|f| f.contains("value")),
-        "{e:?}"
-    );
+    assert_eq!(e.field.as_deref(), Some("measurements.0.value"), "{e:?}");
     assert_eq!(
         row(
             &serde_json::to_value(a.core.posyandu_day(&session).unwrap()).unwrap(),
@@ -231,6 +228,29 @@ async fn a_home_visit_referral_is_received_by_the_bidan_and_the_kader_sees_it() 
     let (household, persons) = register_family(&kader);
     let mother = &persons[0];
     let day = iso(today());
+
+    // A refused value in the second member's panel is named by panel and row.
+    let e = kader
+        .core
+        .record_home_visit(to(json!({"household": household, "date": day, "panels": [
+            {"person": mother, "findings": "sehat"},
+            {"person": persons[1], "measurements": [
+                {"type": "weight", "value": 9.1, "unit": "kg"},
+                {"type": "muac", "value": 3, "unit": "cm"}]}]})))
+        .unwrap_err();
+    assert_eq!(
+        e.field.as_deref(),
+        Some("panels.1.measurements.1.value"),
+        "{e:?}"
+    );
+    for p in [mother, &persons[1]] {
+        let profile = kader.core.profile(p).unwrap();
+        assert!(
+            profile.entries.is_empty(),
+            "nothing of it was saved: {:?}",
+            profile.entries
+        );
+    }
 
     let visit = kader
         .core

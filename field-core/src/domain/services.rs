@@ -1,6 +1,6 @@
 //! Posyandu days, home visits, referrals, pregnancies: the facts a kader records.
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::messages::{Key, invalid};
 use crate::store::{Draft, Store, Writer};
 use crate::validate::{self, PersonFacts};
@@ -193,7 +193,20 @@ fn merge_into(mut b: Body, extra: Body) -> Body {
     b
 }
 
-/// Saves the services for one person within a visit.
+/// Puts a refused field under its place in the input (`measurements.1.value`), so that a
+/// form with many rows can mark the right one.
+fn at(prefix: String) -> impl FnOnce(StoreError) -> StoreError {
+    move |e| match e {
+        StoreError::Invalid(mut v) => {
+            v.field = format!("{prefix}.{}", v.field);
+            StoreError::Invalid(v)
+        }
+        other => other,
+    }
+}
+
+/// Saves the services for one person within a visit. A refused field is named by its row
+/// (`measurements.<j>.<field>`, `immunisations.<j>.<field>`, ...).
 fn save_services(
     w: &mut Writer<'_>,
     p: &PersonFacts,
@@ -204,39 +217,48 @@ fn save_services(
 ) -> Result<ServicesSaved> {
     let posyandu = p.posyandu.clone();
     let mut out = ServicesSaved::default();
-    for m in &sv.measurements {
-        let body = merge_into(
-            base(&posyandu, person, Some(visit), date),
-            super::body_of(m)?,
-        );
-        validate::measurement_for_age(&body, p)?;
-        out.measurements
-            .push(w.push(Draft::new(EntityKind::Measurement, body))?);
+    for (j, m) in sv.measurements.iter().enumerate() {
+        let id = (|| {
+            let body = merge_into(
+                base(&posyandu, person, Some(visit), date),
+                super::body_of(m)?,
+            );
+            validate::measurement_for_age(&body, p)?;
+            w.push(Draft::new(EntityKind::Measurement, body))
+        })()
+        .map_err(at(format!("measurements.{j}")))?;
+        out.measurements.push(id);
     }
-    for i in &sv.immunisations {
-        let body = merge_into(
-            base(&posyandu, person, Some(visit), date),
-            super::body_of(i)?,
-        );
-        out.immunisations
-            .push(w.push(Draft::new(EntityKind::Immunisation, body))?);
-    }
-    for x in &sv.supplements {
-        let body = merge_into(
-            base(&posyandu, person, Some(visit), date),
-            super::body_of(x)?,
-        );
-        out.supplements
-            .push(w.push(Draft::new(EntityKind::Supplement, body))?);
-    }
-    for x in &sv.screenings {
-        let body = merge_into(
-            base(&posyandu, person, Some(visit), date),
-            super::body_of(x)?,
-        );
-        out.screenings
-            .push(w.push(Draft::new(EntityKind::Screening, body))?);
-    }
+    let mut facts = |list: &str, kind: EntityKind, bodies: Vec<Result<Body>>| {
+        let mut ids = Vec::new();
+        for (j, b) in bodies.into_iter().enumerate() {
+            let id = b
+                .and_then(|b| {
+                    w.push(Draft::new(
+                        kind,
+                        merge_into(base(&posyandu, person, Some(visit), date), b),
+                    ))
+                })
+                .map_err(at(format!("{list}.{j}")))?;
+            ids.push(id);
+        }
+        Ok::<_, StoreError>(ids)
+    };
+    out.immunisations = facts(
+        "immunisations",
+        EntityKind::Immunisation,
+        sv.immunisations.iter().map(super::body_of).collect(),
+    )?;
+    out.supplements = facts(
+        "supplements",
+        EntityKind::Supplement,
+        sv.supplements.iter().map(super::body_of).collect(),
+    )?;
+    out.screenings = facts(
+        "screenings",
+        EntityKind::Screening,
+        sv.screenings.iter().map(super::body_of).collect(),
+    )?;
     Ok(out)
 }
 
@@ -321,7 +343,9 @@ impl Store {
             pp.posyandu = posyandu;
             let mut saved = save_services(w, &pp, &a.person, &visit, &date, &a.services)?;
             if let Some(r) = &a.referral {
-                saved.referral = Some(referral(w, &pp, &a.person, &visit, &date, r)?);
+                let id =
+                    referral(w, &pp, &a.person, &visit, &date, r).map_err(at("referral".into()))?;
+                saved.referral = Some(id);
             }
             Ok(Attendance { visit, saved })
         })
@@ -367,8 +391,9 @@ impl Store {
                 ))?;
             }
             let mut panels = Vec::new();
-            for panel in &hv.panels {
-                let p = live_person(w, "person", &panel.person)?;
+            for (i, panel) in hv.panels.iter().enumerate() {
+                let p =
+                    live_person(w, "person", &panel.person).map_err(at(format!("panels.{i}")))?;
                 validate::not_before_birth("date", Some(&hv.date), &p)?;
                 let mut v = base(&p.posyandu, &panel.person, None, &hv.date);
                 v.insert("type".into(), s("home"));
@@ -392,11 +417,17 @@ impl Store {
                 if let Some(b) = hv.family_acknowledged {
                     v.insert("family_acknowledged".into(), Value::Bool(b));
                 }
-                let visit = w.push(Draft::new(EntityKind::Visit, v))?;
+                let panel_at = || at(format!("panels.{i}"));
+                let visit = w
+                    .push(Draft::new(EntityKind::Visit, v))
+                    .map_err(panel_at())?;
                 let mut saved =
-                    save_services(w, &p, &panel.person, &visit, &hv.date, &panel.services)?;
+                    save_services(w, &p, &panel.person, &visit, &hv.date, &panel.services)
+                        .map_err(panel_at())?;
                 if let Some(r) = &panel.referral {
-                    saved.referral = Some(referral(w, &p, &panel.person, &visit, &hv.date, r)?);
+                    let id = referral(w, &p, &panel.person, &visit, &hv.date, r)
+                        .map_err(at(format!("panels.{i}.referral")))?;
+                    saved.referral = Some(id);
                 }
                 panels.push(MemberPanelSaved {
                     person: panel.person,

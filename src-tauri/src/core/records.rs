@@ -239,6 +239,8 @@ impl AppCore {
                 entries: t.entries,
                 tasks,
                 growth: t.growth,
+                pregnancies: t.pregnancies,
+                referrals: t.referrals,
             })
         })
     }
