@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "assess_measurement",
     "record_attendance",
     "session_summary",
+    "start_pregnancy",
     "record_home_visit",
     "referrals",
     "referral",

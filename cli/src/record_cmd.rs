@@ -1,9 +1,11 @@
-//! `jangkau record weighing|visit|referral`: what a kader or bidan records, from a script.
+//! `jangkau record weighing|visit|pregnancy|referral`: what a kader or bidan records, from a script.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use field_core::{HomeVisitInput, MeasurementInput, MemberPanel, ReferralInput, Services, Store};
+use field_core::{
+    HomeVisitInput, MeasurementInput, MemberPanel, PregnancyInput, ReferralInput, Services, Store,
+};
 use sync_protocol::RecordId;
 
 use crate::device::{self, DEVICE_EXIT_CODES, DataArgs, EXIT_REJECTED, Failure, Secrets};
@@ -23,9 +25,30 @@ enum What {
     Weighing(WeighingArgs),
     /// A home visit to one person, with findings, counselling and optional measurements.
     Visit(VisitArgs),
+    /// A pregnancy of a woman: HPHT (first day of the last period), gravida, para.
+    Pregnancy(PregnancyArgs),
     /// Moves a referral forward (what the pustu or puskesmas records): received, then done.
     /// Without --id, lists the referrals of the area (id, status, person, reason).
     Referral(ReferralArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DEVICE_EXIT_CODES)]
+struct PregnancyArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The woman's record id.
+    #[arg(long)]
+    person: RecordId,
+    /// First day of the last menstrual period (YYYY-MM-DD or DD/MM/YYYY).
+    #[arg(long)]
+    hpht: Option<String>,
+    /// Pregnancies so far, this one included.
+    #[arg(long)]
+    gravida: Option<i64>,
+    /// Births so far.
+    #[arg(long)]
+    para: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +133,7 @@ pub fn run(args: RecordArgs) -> ExitCode {
     let r = match args.what {
         What::Weighing(a) => weighing(a),
         What::Visit(a) => visit(a),
+        What::Pregnancy(a) => pregnancy(a),
         What::Referral(a) => referral(a),
     };
     match r {
@@ -217,6 +241,19 @@ fn visit(a: VisitArgs) -> Result<(), Failure> {
 
 fn date_arg(s: &str) -> Result<String, Failure> {
     date(s).map_err(|m| Failure::new(EXIT_REJECTED, m))
+}
+
+fn pregnancy(a: PregnancyArgs) -> Result<(), Failure> {
+    let mut secrets = Secrets::new();
+    let mut store = device::open(&a.data, &mut secrets)?;
+    let input = PregnancyInput {
+        hpht: a.hpht.as_deref().map(date_arg).transpose()?,
+        gravida: a.gravida,
+        para: a.para,
+    };
+    let id = store.start_pregnancy(a.person, &input)?;
+    println!("{id}\tpregnancy");
+    Ok(())
 }
 
 fn referral(a: ReferralArgs) -> Result<(), Failure> {

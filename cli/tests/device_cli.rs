@@ -281,15 +281,46 @@ async fn a_script_does_what_a_kader_does() {
     assert!(text(&out.stderr).contains("bidan"), "{}", text(&out.stderr));
     assert!(list(&data).contains("\tmade\t"), "{}", list(&data));
 
+    // Maria is pregnant: HPHT in DD/MM/YYYY as on her card; her son cannot be.
+    let maria = changes
+        .iter()
+        .find(|c| c["kind"] == "person" && c["body"]["name"] == "Maria Bria")
+        .and_then(|c| c["id"].as_str())
+        .unwrap()
+        .to_string();
+    let out = jangkau(
+        &[
+            "record",
+            "pregnancy",
+            "--data",
+            &data,
+            "--person",
+            &maria,
+            "--hpht",
+            "01/10/2025",
+            "--gravida",
+            "2",
+            "--para",
+            "1",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).ends_with("\tpregnancy\n"),
+        "{}",
+        text(&out.stdout)
+    );
+
     let st = status_json(&data);
-    assert_eq!(st["waiting"], 12, "{st}");
+    assert_eq!(st["waiting"], 13, "{st}");
     assert_eq!(st["last_success_ms"], Value::Null);
 
     // Sync: everything goes; status says so.
     let out = jangkau(&["sync", "--data", &data, "--quiet"], &format!("{PIN}\n"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("Sent 12, refused 0"),
+        text(&out.stdout).contains("Sent 13, refused 0"),
         "{}",
         text(&out.stdout)
     );
@@ -339,7 +370,7 @@ async fn a_script_does_what_a_kader_does() {
         "{}",
         text(&out.stdout)
     );
-    assert_eq!(export(&data).len(), 12);
+    assert_eq!(export(&data).len(), 13);
 }
 
 #[test]

@@ -178,8 +178,8 @@ impl Key {
             ),
             Key::ImplausibleForAge => (
                 "validation.implausible_for_age",
-                "{type} {value} {unit} tidak masuk akal untuk umur {age}. Periksa lagi.",
-                "A {type} of {value} {unit} is implausible at age {age}. Check again.",
+                "{type_id} {value} {unit} tidak masuk akal untuk umur {age_id}. Periksa lagi.",
+                "A {type_en} of {value} {unit} is implausible at age {age_en}. Check again.",
             ),
             Key::UnknownRecord => (
                 "validation.unknown_record",

@@ -1,11 +1,13 @@
-//! Reference data pulled from the district: places (kabupaten → posyandu) and the user's
-//! scope. Not synced back; replaced as a whole set per pull.
+//! Reference data from the district: places (kabupaten → posyandu) and the user's scope.
+//! Never pushed. The sync client asks for the places of the user's area after every login
+//! (`GET /v1/places`) and adds them to those the tablet knows ([`Store::merge_places`]).
 
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 use rusqlite::{TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
-use sync_protocol::{PlaceLevel, Scope};
+use std::collections::{BTreeSet, HashMap};
+use sync_protocol::{PlaceInfo, PlaceLevel, Scope};
 
 /// One place of the hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +18,17 @@ pub struct Place {
     pub name: String,
     /// The enclosing place's code (none for the kabupaten).
     pub parent: Option<String>,
+}
+
+impl From<PlaceInfo> for Place {
+    fn from(p: PlaceInfo) -> Self {
+        Place {
+            code: p.code,
+            level: p.level,
+            name: p.name,
+            parent: p.parent,
+        }
+    }
 }
 
 fn level_str(l: PlaceLevel) -> Result<String> {
@@ -42,6 +55,75 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Adds places to those this tablet knows, in one transaction: a place already known
+    /// (by code) takes the new level, name and parent; the others stay. A shared tablet thus
+    /// keeps the places of every user's area, whoever logged in last.
+    pub fn merge_places(&mut self, places: &[Place]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO places (code, level, name, parent) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (code) DO UPDATE SET level = excluded.level,
+                     name = excluded.name, parent = excluded.parent",
+            )?;
+            for p in places {
+                stmt.execute(params![p.code, level_str(p.level)?, p.name, p.parent])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The codes of the places of `level` at or under `place`: through the parent links
+    /// (a puskesmas code such as `53.04.PKM07` is no prefix of its desa), and by code prefix
+    /// for places known without their parents. Sorted by code.
+    fn codes_under(&self, place: &str, level: PlaceLevel) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT code, level, parent FROM places")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let want = level_str(level)?;
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        let mut of_level = BTreeSet::new();
+        for row in rows {
+            let (code, lvl, parent) = row?;
+            if lvl == want {
+                of_level.insert(code.clone());
+            }
+            if let Some(parent) = parent {
+                children.entry(parent).or_default().push(code);
+            }
+        }
+        let prefix = format!("{place}.");
+        let mut out: BTreeSet<String> = of_level
+            .iter()
+            .filter(|c| c.as_str() == place || c.starts_with(&prefix))
+            .cloned()
+            .collect();
+        // Down the parent links from `place`; each place is visited once, so a cycle ends.
+        let mut seen = BTreeSet::from([place.to_string()]);
+        let mut stack = vec![place.to_string()];
+        while let Some(code) = stack.pop() {
+            if of_level.contains(&code) {
+                out.insert(code.clone());
+            }
+            for child in children.get(&code).into_iter().flatten() {
+                if seen.insert(child.clone()) {
+                    stack.push(child.clone());
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
     }
 
     /// Places of one level under a place (by code prefix), by name.
@@ -96,7 +178,8 @@ impl Store {
     }
 
     /// The posyandu codes inside the user's scope (their own for a kader; every posyandu of
-    /// the desa for a bidan), from the places known, else from the records on the tablet.
+    /// the desa or puskesmas for a bidan), from the places known (through their parents),
+    /// else from the records on the tablet.
     pub fn posyandu_in_scope(&self) -> Result<Vec<String>> {
         let Some(scope) = self.scope()? else {
             return Ok(Vec::new());
@@ -104,18 +187,15 @@ impl Store {
         if scope.level == PlaceLevel::Posyandu {
             return Ok(vec![scope.place]);
         }
-        let known: Vec<String> = self
-            .places(PlaceLevel::Posyandu, Some(&scope.place))?
-            .into_iter()
-            .map(|p| p.code)
-            .collect();
+        let known = self.codes_under(&scope.place, PlaceLevel::Posyandu)?;
         if !known.is_empty() {
             return Ok(known);
         }
-        // The sync protocol does not carry the place hierarchy yet: the posyandu are those of
-        // the records the server sent for this area. Desa, kecamatan and kabupaten codes are
-        // prefixes of their posyandu codes; a puskesmas code (`53.04.PKM07`) is not, and then
-        // every posyandu on the tablet counts (the server pulls only the user's area).
+        // No places known for this area (the server is older than `GET /v1/places`, or asking
+        // for them failed at every login so far): the posyandu are those of the records the
+        // server sent for this area. Desa, kecamatan and kabupaten codes are prefixes of their
+        // posyandu codes; a puskesmas code (`53.04.PKM07`) is not, and then every posyandu on
+        // the tablet counts (the server pulls only the user's area).
         let mut stmt = self.conn.prepare_cached(
             "SELECT posyandu FROM households WHERE posyandu IS NOT NULL
              UNION SELECT posyandu FROM persons WHERE posyandu IS NOT NULL

@@ -245,19 +245,24 @@ pub(crate) fn measurement_for_age(body: &sync_protocol::Body, p: &PersonFacts) -
         && !(lo..=hi).contains(&value)
     {
         let unit = body.get("unit").and_then(Value::as_str).unwrap_or_default();
-        let age = if months < 24 {
-            format!("{months} bln/months")
+        // The age in each language's own words (one set of arguments fills both sentences).
+        let (age_id, age_en) = if months < 24 {
+            (format!("{months} bulan"), format!("{months} months"))
         } else {
-            format!("{} th/years", months / 12)
+            let y = months / 12;
+            (format!("{y} tahun"), format!("{y} years"))
         };
         return Err(StoreError::Invalid(invalid(
             "value",
             Key::ImplausibleForAge,
             &[
                 ("type", ty.to_string()),
+                ("type_id", measurement_name(ty).0.to_string()),
+                ("type_en", measurement_name(ty).1.to_string()),
                 ("value", value.to_string()),
                 ("unit", unit.to_string()),
-                ("age", age),
+                ("age_id", age_id),
+                ("age_en", age_en),
             ],
         )));
     }
@@ -283,6 +288,23 @@ pub fn nik_warning(nik: &str, sex: &str, birth: &str) -> Option<ValidationError>
     let sex_ok = female == (sex == "female");
     let date_ok = day == b.day() && month == b.month() && yy == (b.year() as u32) % 100;
     (!sex_ok || !date_ok).then(|| invalid("nik", Key::NikMismatch, &[]))
+}
+
+/// A measurement type in words (Bahasa Indonesia, English), for messages.
+fn measurement_name(ty: &str) -> (&'static str, &'static str) {
+    match ty {
+        "weight" => ("Berat badan", "weight"),
+        "length_height" => ("Panjang/tinggi badan", "length/height"),
+        "head" => ("Lingkar kepala", "head circumference"),
+        "muac" => ("LiLA", "LiLA (arm circumference)"),
+        "waist" => ("Lingkar perut", "waist circumference"),
+        "bp_systolic" => ("Tekanan darah sistolik", "systolic blood pressure"),
+        "bp_diastolic" => ("Tekanan darah diastolik", "diastolic blood pressure"),
+        "blood_sugar" => ("Gula darah", "blood sugar"),
+        "hb" => ("Hb", "Hb"),
+        "temperature" => ("Suhu badan", "temperature"),
+        _ => ("Nilai", "value"),
+    }
 }
 
 #[cfg(test)]

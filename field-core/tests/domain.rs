@@ -861,4 +861,62 @@ fn places_and_scope() {
             "53.04.05.2001.P02".to_string()
         ]
     );
+
+    // Merged places (as the sync client stores them after a login): a known place takes the
+    // new name and parent, the others stay.
+    f.store
+        .merge_places(&[
+            p(
+                "53.04.PKM07",
+                PlaceLevel::Puskesmas,
+                "Puskesmas Halilulik",
+                Some("53.04"),
+            ),
+            p(
+                "53.04.05.2001",
+                PlaceLevel::Desa,
+                "Desa Naitimu",
+                Some("53.04.PKM07"),
+            ),
+            p(
+                "53.04.05.2001.P01",
+                PlaceLevel::Posyandu,
+                "Posyandu Mawar",
+                Some("53.04.05.2001"),
+            ),
+        ])
+        .unwrap();
+    let names: Vec<(String, String)> = f
+        .store
+        .places(PlaceLevel::Posyandu, None)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.code, p.name))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("53.04.05.2002.P01".to_string(), "Anggrek".to_string()),
+            ("53.04.05.2001.P02".to_string(), "Melati".to_string()),
+            (
+                "53.04.05.2001.P01".to_string(),
+                "Posyandu Mawar".to_string()
+            ),
+        ]
+    );
+    // A puskesmas scope: its posyandu through the parent links, although the puskesmas code
+    // is no prefix of theirs.
+    f.store
+        .set_scope(&Scope {
+            level: PlaceLevel::Puskesmas,
+            place: "53.04.PKM07".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        f.store.posyandu_in_scope().unwrap(),
+        vec![
+            "53.04.05.2001.P01".to_string(),
+            "53.04.05.2001.P02".to_string()
+        ]
+    );
 }

@@ -24,8 +24,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use sync_protocol::{
     ClockPolicy, Encoding, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest,
-    LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest, PushRequest, PushResponse,
-    StatusRequest, StatusResponse, VersionRange, WireMessage,
+    LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PlaceInfo, PlacesResponse, PullRequest,
+    PushRequest, PushResponse, StatusRequest, StatusResponse, VersionRange, WireMessage,
 };
 
 /// Every route of the API, `(method, path)`. The OpenAPI document must list exactly these
@@ -39,6 +39,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sync/status"),
     ("POST", "/v1/sync/push"),
     ("POST", "/v1/sync/pull"),
+    ("GET", "/v1/places"),
 ];
 
 /// The OpenAPI 3.1 document of this API.
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/status", post(status))
         .route("/v1/sync/push", post(push))
         .route("/v1/sync/pull", post(pull))
+        .route("/v1/places", get(places))
         .route_layer(middleware::from_fn(require_protocol));
     Router::new()
         .route("/healthz", get(healthz))
@@ -704,6 +706,29 @@ async fn pull(
         .fetch_add(n as u64, Ordering::Relaxed);
     tracing::info!(device = %s.device.id, changes = n, has_more = page.has_more, "pull");
     Ok(wire_json(json))
+}
+
+/// The places the user needs: their scope, everything under it and everything above it,
+/// parents before children (level, then code). Asked once per login, never during a sync.
+async fn places(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {
+    let mut places = st
+        .store
+        .places_for_scope(s.user.scope.place.clone())
+        .await?;
+    places.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
+    tracing::info!(device = %s.device.id, places = places.len(), "places");
+    wire(&PlacesResponse {
+        v: PROTOCOL_VERSION,
+        places: places
+            .into_iter()
+            .map(|p| PlaceInfo {
+                code: p.code,
+                level: p.level,
+                name: p.name,
+                parent: p.parent,
+            })
+            .collect(),
+    })
 }
 
 /// Serves the app on a bound listener until `shutdown` resolves, then finishes the requests

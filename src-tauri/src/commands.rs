@@ -13,8 +13,8 @@ use crate::views::{
 use field_core::{
     Attendance, AttendanceInput, DueEntry, DueFilter, DuplicateWarning, GrowthChart, HomeVisit,
     HomeVisitInput, HouseholdHit, HouseholdInput, HouseholdView, ImmunisationCard, LocalUser,
-    MeasurementInput, PersonInput, Place, PosyanduReport, ReferralRow, ReferralView, SessionRef,
-    SessionSummary, Skdn,
+    MeasurementInput, PersonInput, Place, PosyanduReport, PregnancyInput, ReferralRow,
+    ReferralView, SessionRef, SessionSummary, Skdn,
 };
 use health_rules::checks::MeasurementCheck;
 use std::sync::Arc;
@@ -230,6 +230,18 @@ pub async fn record_attendance(
 #[tauri::command]
 pub async fn session_summary(core: Core<'_>, session: String) -> Result<SessionSummary, AppError> {
     blocking(&core, true, move |c| c.session_summary(&session)).await
+}
+
+#[tauri::command]
+pub async fn start_pregnancy(
+    core: Core<'_>,
+    person: String,
+    input: PregnancyInput,
+) -> Result<String, AppError> {
+    blocking(&core, true, move |c| {
+        c.start_pregnancy(&person, input).map(|id| id.to_string())
+    })
+    .await
 }
 
 #[tauri::command]

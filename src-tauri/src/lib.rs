@@ -61,6 +61,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::assess_measurement,
             commands::record_attendance,
             commands::session_summary,
+            commands::start_pregnancy,
             commands::record_home_visit,
             commands::referrals,
             commands::referral,

@@ -121,6 +121,36 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
         .collect();
     assert!(flags.windows(2).all(|w| w[0] >= w[1]), "{flags:?}");
 
+    // A pregnancy recorded for the mother: she is expected, and a LiLA of 22 cm is KEK.
+    let mother = &persons[0];
+    let hpht = iso(today() - chrono::Duration::days(90));
+    let e = a
+        .core
+        .start_pregnancy(yosef, to(json!({"hpht": hpht})))
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("person"), "a boy is not pregnant");
+    a.core
+        .start_pregnancy(mother, to(json!({"hpht": hpht, "gravida": 2, "para": 1})))
+        .unwrap();
+    let roster = serde_json::to_value(a.core.posyandu_day(&session).unwrap()).unwrap();
+    let r = row(&roster, mother);
+    assert_eq!(
+        (r["pregnant"].as_bool(), r["expected"].as_bool()),
+        (Some(true), Some(true)),
+        "{r}"
+    );
+    let lila = to(json!([{"type": "muac", "value": 22.0, "unit": "cm"}]));
+    let check =
+        serde_json::to_value(a.core.assess_measurement(mother, &day, lila).unwrap()).unwrap();
+    assert!(
+        check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["label"]["key"] == "checks.lila.kek"),
+        "{check}"
+    );
+
     // An implausible weight asks "are you sure?"; a plausible one gives the result in words.
     let m = |kg: f64| to(json!([{"type": "weight", "value": kg, "unit": "kg"}]));
     let check =
@@ -184,6 +214,8 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
     assert_eq!(chart["latest"]["weight_kg"], 9.6);
     let card = serde_json::to_value(a.core.immunisation_card(yosef).unwrap()).unwrap();
     let doses = card["doses"].as_array().unwrap();
+    let mr1 = doses.iter().find(|d| d["dose_id"] == "MR1").unwrap();
+    assert_eq!(mr1["due_age"]["months"], 9, "{mr1}");
     assert!(doses.iter().any(|d| d["status"] == "given"), "{card}");
     assert!(doses.iter().any(|d| d["status"] == "overdue"), "{card}");
 

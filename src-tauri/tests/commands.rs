@@ -63,12 +63,8 @@ async fn enrol_unlock_register_search_profile_and_mark_moved() {
     // Beranda: the kader's posyandu by name, today, sync state, due tasks of the demo child.
     let home = serde_json::to_value(a.core.home().unwrap()).unwrap();
     assert_eq!(home["posyandu"]["code"], MAWAR);
-    // Place names are not pulled by the sync protocol yet: the code stands in for the name.
-    assert!(
-        home["posyandu"]["name"]
-            .as_str()
-            .is_some_and(|n| !n.is_empty())
-    );
+    // The place names came with the enrolment (`GET /v1/places` after the login).
+    assert_eq!(home["posyandu"]["name"], "Posyandu Mawar", "{home}");
     assert_eq!(home["today"].as_str().map(str::len), Some(10));
     assert_eq!(home["sync"]["waiting"], 0);
     assert_eq!(home["sync"]["login_required"], false);
@@ -77,13 +73,25 @@ async fn enrol_unlock_register_search_profile_and_mark_moved() {
         "{home}"
     );
     let task = &home["tasks"][0]["tasks"][0];
-    for k in ["kind", "priority", "due", "reason", "params"] {
+    for k in ["kind", "priority", "due", "reason", "params", "form"] {
         assert!(task.get(k).is_some(), "task without {k}: {task}");
     }
 
-    // The places: at least the kader's own posyandu (to register households in).
+    // The places: the kader's own posyandu by name (to register households in) and the
+    // places around it.
     let places = a.core.places().unwrap();
-    assert!(places.iter().any(|p| p.code == MAWAR), "{places:?}");
+    assert!(
+        places
+            .iter()
+            .any(|p| p.code == MAWAR && p.name == "Posyandu Mawar"),
+        "{places:?}"
+    );
+    assert!(
+        places
+            .iter()
+            .any(|p| p.code == "53.04" && p.name == "Kabupaten Belu"),
+        "{places:?}"
+    );
 
     // Search before register: nobody like this yet.
     let newborn = json!({"name": "Kristina Bere", "sex": "female", "birth_date": "2025-06-01",

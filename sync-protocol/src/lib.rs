@@ -32,6 +32,6 @@ pub use stamp::Stamp;
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, VersionRange};
 pub use wire::{
     EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest, LoginResponse, Outcome,
-    OutcomeStatus, PlaceLevel, PullRequest, PullResponse, PushRequest, PushResponse, RejectCode,
-    Rejection, Role, Scope, StatusRequest, StatusResponse, WireMessage,
+    OutcomeStatus, PlaceInfo, PlaceLevel, PlacesResponse, PullRequest, PullResponse, PushRequest,
+    PushResponse, RejectCode, Rejection, Role, Scope, StatusRequest, StatusResponse, WireMessage,
 };

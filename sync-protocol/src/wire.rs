@@ -340,6 +340,37 @@ pub enum PlaceLevel {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Places: the names and hierarchy of the user's area.
+
+/// The answer to `GET /v1/places` (with a session): every place inside the user's scope
+/// (the scope's place and everything under it in the district's hierarchy) and the scope's
+/// ancestors up to the kabupaten, so the device can name the posyandu it works in and the
+/// places around it. A device asks once per login; an older server answers 404.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacesResponse {
+    pub v: u16,
+    /// Ordered by level (kabupaten first), then by code: in a well-formed hierarchy a place's
+    /// parent comes before it.
+    pub places: Vec<PlaceInfo>,
+}
+wire_message!(PlacesResponse);
+
+/// One place of the district's hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceInfo {
+    /// e.g. `53.04.05.2001.P01`.
+    pub code: String,
+    pub level: PlaceLevel,
+    /// e.g. `Posyandu Mawar`.
+    pub name: String,
+    /// The enclosing place's code; absent for the kabupaten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
 // Errors of a whole request.
 
 /// The body of every 4xx and 5xx answer.

@@ -59,6 +59,7 @@ fn every_example_in_the_spec_is_valid() {
         "push-response",
         "pull-request",
         "pull-response",
+        "places-response",
         "error-body",
     ] {
         assert!(names.contains(&want), "the spec has no {want} example");
@@ -98,6 +99,20 @@ fn every_example_in_the_spec_is_valid() {
                 let p: PullResponse = round_trip(name, json);
                 for c in &p.changes {
                     check_change(name, c, false);
+                }
+            }
+            "places-response" => {
+                let p: PlacesResponse = round_trip(name, json);
+                // Every place but the kabupaten names a parent that comes before it.
+                for (i, place) in p.places.iter().enumerate() {
+                    match &place.parent {
+                        None => assert_eq!(place.level, PlaceLevel::Kabupaten, "{name}"),
+                        Some(parent) => assert!(
+                            p.places[..i].iter().any(|q| &q.code == parent),
+                            "{name}: the parent of {} is not listed before it",
+                            place.code
+                        ),
+                    }
                 }
             }
             "error-body" => drop(round_trip::<ErrorBody>(name, json)),

@@ -5,7 +5,7 @@ use super::facts::{self, HealthProblem};
 use crate::error::Result;
 use crate::store::Store;
 use health_rules::Label;
-use health_rules::immunisation::{self, AreaOptions, DoseState, GivenDose, Schedule};
+use health_rules::immunisation::{self, AreaOptions, DoseState, GivenDose, Offset, Schedule};
 use serde::Serialize;
 use serde_json::Value;
 use sync_protocol::{EntityKind, RecordId};
@@ -56,6 +56,8 @@ pub struct CardDose {
     pub series: String,
     /// As printed in the Buku KIA.
     pub name: String,
+    /// The age at which the schedule recommends it (the card groups doses by it).
+    pub due_age: Option<Offset>,
     pub status: CardStatus,
     /// The state in words (e.g. "Terlambat: berikan imunisasi kejar").
     pub label: Label,
@@ -159,6 +161,7 @@ impl Store {
                 let given = (matches!(d.state, DoseState::Given { .. }) && !recs.is_empty())
                     .then(|| recs.remove(0));
                 CardDose {
+                    due_age: schedule.dose(&d.dose_id).map(|x| x.recommended),
                     status: CardStatus::of(&d.state),
                     label: d.state.label(),
                     given,

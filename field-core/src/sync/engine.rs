@@ -15,8 +15,8 @@ use std::time::Duration;
 use sync_protocol::codec::{self, Encoding};
 use sync_protocol::{
     Change, EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION,
-    PullRequest, PullResponse, PushRequest, PushResponse, StatusRequest, StatusResponse,
-    WireMessage,
+    PlacesResponse, PullRequest, PullResponse, PushRequest, PushResponse, StatusRequest,
+    StatusResponse, WireMessage,
 };
 use zeroize::Zeroizing;
 
@@ -211,7 +211,8 @@ impl SyncClient {
     }
 
     /// Enrols this tablet with a one-time code, logs the user in and creates the encrypted
-    /// database at `path`, with the device token and session kept inside it.
+    /// database at `path`, with the device token and session kept inside it, and the places
+    /// of the user's area when the server offers them (see [`Self::refresh_places`]).
     ///
     /// The code is used up by the first request: when the login that follows fails (a
     /// wrong password), the admin must issue a new code.
@@ -257,10 +258,53 @@ impl SyncClient {
         store.save_enrolment(&e.server_url, &token, &e.device_name)?;
         store.save_session(&login.session_token, login.expires_at, &login.scope)?;
         store.calibrate_clock(login.server_time)?;
+        self.places_after_login(&mut store, &t, &login.session_token)
+            .await;
         Ok(store)
     }
 
-    /// Logs the store's user in again (after `LoginRequired`), keeping the new session.
+    /// Asks the server for the places of the logged-in user's area (`GET /v1/places`) with
+    /// their session, and adds them to the places this tablet knows, in one transaction.
+    /// Returns how many places the server sent. One attempt, no retries.
+    ///
+    /// Every login (enrolment, [`Self::login`], a new login inside a sync run,
+    /// [`Self::add_user`]) does this by itself and ignores its failure; an ordinary sync
+    /// never does. A server older than this request answers 404: a
+    /// [`SyncError::Server`] with status 404, and the places stay as they were.
+    pub async fn refresh_places(&self, store: &mut Store) -> Result<usize, SyncError> {
+        let creds = store.credentials()?.ok_or(SyncError::NotEnrolled)?;
+        if let Some(r) = creds.revoked {
+            return Err(SyncError::DeviceRevoked { message: r.message });
+        }
+        let (token, _) = store.session()?.ok_or(SyncError::LoginRequired)?;
+        let t = self.transport(&creds.server_url)?;
+        self.fetch_places(store, &t, &token).await
+    }
+
+    /// `GET /v1/places` with the session `token`; the answer merged into the store.
+    async fn fetch_places(
+        &self,
+        store: &mut Store,
+        t: &Transport,
+        token: &str,
+    ) -> Result<usize, SyncError> {
+        let resp: PlacesResponse = t.get("/v1/places", Auth::Bearer(token)).await?;
+        let places: Vec<crate::Place> = resp.places.into_iter().map(Into::into).collect();
+        store.merge_places(&places)?;
+        Ok(places.len())
+    }
+
+    /// The places, right after a successful login. Their failure does not fail the login:
+    /// an older server (404), a lost connection or a refusal leaves the places the tablet
+    /// holds as they were, and the next login asks again. Place names are a convenience;
+    /// the records and the user's scope come from the login and the sync.
+    pub(super) async fn places_after_login(&self, store: &mut Store, t: &Transport, token: &str) {
+        // Ignored on purpose (see above): the login has succeeded and stays so.
+        let _ = self.fetch_places(store, t, token).await;
+    }
+
+    /// Logs the store's user in again (after `LoginRequired`), keeping the new session and
+    /// refreshing the places of the user's area.
     pub async fn login(&self, store: &mut Store, secret: &str) -> Result<(), SyncError> {
         let creds = store.credentials()?.ok_or(SyncError::NotEnrolled)?;
         if let Some(r) = creds.revoked {
@@ -305,6 +349,8 @@ impl SyncClient {
         }
         store.save_session(&login.session_token, login.expires_at, &login.scope)?;
         store.calibrate_clock(login.server_time)?;
+        self.places_after_login(store, t, &login.session_token)
+            .await;
         Ok(())
     }
 

@@ -18,6 +18,11 @@
 //!   dies), so the app and a background worker never run two syncs at once.
 //! - [`SyncClient::add_user`] lets a second user of a shared tablet in: their server login
 //!   through the device token, then their own PIN in the keyring.
+//! - After every successful login (enrolment, [`SyncClient::login`], a new login inside a
+//!   run, [`SyncClient::add_user`]) the client asks once for the places of the user's area
+//!   (`GET /v1/places`: names and hierarchy) and merges them into the store; a failure (an
+//!   older server's 404 included) leaves the places as they were and does not fail the
+//!   login. An ordinary run (status, push, pull) never asks.
 //! - TLS: rustls with an explicit root store ([`TrustRoots`], [`tls_config`]): the bundled
 //!   Mozilla roots and/or the district's own CA. Plain HTTP only to loopback.
 //!

@@ -140,14 +140,37 @@ impl Transport {
     {
         let body =
             codec::encode(req, Encoding::Zstd).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        let mut rb = self
+        let rb = self
             .client
             .post(format!("{}{}", self.base, path))
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .header("content-type", "application/json")
             .header("content-encoding", "zstd")
-            .header("accept-encoding", "zstd, gzip")
             .body(body);
+        self.send(rb, auth).await
+    }
+
+    /// GETs one wire answer (a request without a body, such as `/v1/places`).
+    pub async fn get<Resp>(&self, path: &str, auth: Auth<'_>) -> Result<Resp, SyncError>
+    where
+        Resp: DeserializeOwned + WireMessage,
+    {
+        let rb = self.client.get(format!("{}{}", self.base, path));
+        self.send(rb, auth).await
+    }
+
+    /// Sends a request with the protocol header and the credential, and decodes the answer
+    /// (or its error body).
+    async fn send<Resp>(
+        &self,
+        rb: reqwest::RequestBuilder,
+        auth: Auth<'_>,
+    ) -> Result<Resp, SyncError>
+    where
+        Resp: DeserializeOwned + WireMessage,
+    {
+        let mut rb = rb
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header("accept-encoding", "zstd, gzip");
         let bearer = matches!(auth, Auth::Bearer(_));
         match auth {
             Auth::None => {}

@@ -13,8 +13,9 @@ impl SyncClient {
     /// Adds a user to the tablet that `store` (unlocked by someone else) belongs to: logs
     /// `username` in at the server through the device token (online; the password is checked
     /// there), then seals the database key under their new `pin` in the keyring and keeps
-    /// their session and area, so they can unlock offline from then on and their first sync
-    /// needs no password. The user who unlocked `store` stays unlocked.
+    /// their session and area (and the places of their area, when the server offers them),
+    /// so they can unlock offline from then on and their first sync needs no password. The
+    /// user who unlocked `store` stays unlocked.
     ///
     /// Refused before any request: a PIN that breaks the rules, a username already on the
     /// tablet, a revoked or unenrolled tablet. One attempt, no retries (someone is waiting).
@@ -73,6 +74,9 @@ impl SyncClient {
             &login.scope,
         )?;
         store.calibrate_clock(login.server_time)?;
+        // Their area's places too (a failure leaves the places as they were).
+        self.places_after_login(store, &t, &login.session_token)
+            .await;
         Ok(user)
     }
 }

@@ -131,6 +131,10 @@ pub trait Storage: Send + Sync + 'static {
     fn all_places(&self) -> StoreFuture<'_, Vec<Place>>;
     /// The codes of every posyandu at or below `place`.
     fn posyandu_under(&self, place: String) -> StoreFuture<'_, Vec<String>>;
+    /// The places a user of scope `place` needs (`GET /v1/places`): `place` and every place
+    /// under it (as [`Storage::posyandu_under`] defines "under"), and every place above it,
+    /// by code. Empty when `place` is unknown.
+    fn places_for_scope(&self, place: String) -> StoreFuture<'_, Vec<Place>>;
 
     fn create_user(&self, user: User) -> StoreFuture<'_, ()>;
     fn user_by_username(&self, username: String) -> StoreFuture<'_, Option<User>>;

@@ -181,6 +181,13 @@ impl PgStore {
 const POSYANDU_UNDER: &str = "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
      WHERE t.ancestor = $1 AND p.level = 'posyandu'";
 
+/// The places a user of a scope needs: the scope's place and its descendants, and its
+/// ancestors, through the hierarchy closure (each place once).
+const PLACES_FOR_SCOPE: &str = "SELECT code, name, level, parent FROM places
+     WHERE code IN (SELECT code FROM place_tree WHERE ancestor = $1)
+        OR code IN (SELECT ancestor FROM place_tree WHERE code = $1)
+     ORDER BY code";
+
 /// The other authors of a batch who have logged in on the device, with their role and
 /// scope (each scope's posyandu looked up once).
 async fn load_authors(
@@ -566,6 +573,17 @@ impl Storage for PgStore {
                 .await?
                 .iter()
                 .map(|r| r.try_get(0).map_err(StorageError::from))
+                .collect()
+        })
+    }
+
+    fn places_for_scope(&self, place: String) -> StoreFuture<'_, Vec<Place>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query(PLACES_FOR_SCOPE, &[&place])
+                .await?
+                .iter()
+                .map(place_from_row)
                 .collect()
         })
     }

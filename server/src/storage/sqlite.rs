@@ -235,6 +235,13 @@ fn migrate(conn: &mut Connection) -> Result<usize, StorageError> {
 const POSYANDU_UNDER: &str = "SELECT p.code FROM place_tree t JOIN places p ON p.code = t.code
      WHERE t.ancestor = ?1 AND p.level = 'posyandu'";
 
+/// The places a user of a scope needs: the scope's place and its descendants, and its
+/// ancestors, through the hierarchy closure (each place once).
+const PLACES_FOR_SCOPE: &str = "SELECT code, name, level, parent FROM places
+     WHERE code IN (SELECT code FROM place_tree WHERE ancestor = ?1)
+        OR code IN (SELECT ancestor FROM place_tree WHERE code = ?1)
+     ORDER BY code";
+
 /// The other authors of a batch who have logged in on the device, with their role and
 /// scope (each scope's posyandu looked up once).
 fn load_authors(tx: &Connection, device: &str, ids: &[UserId]) -> Result<Authors, StorageError> {
@@ -551,6 +558,13 @@ impl Storage for SqliteStore {
                 out.push(r?);
             }
             Ok(out)
+        })
+    }
+
+    fn places_for_scope(&self, place: String) -> StoreFuture<'_, Vec<Place>> {
+        self.read(move |c| {
+            let mut q = c.prepare_cached(PLACES_FOR_SCOPE)?;
+            collect(q.query_map([place], |r| Ok(place_from_row(r)))?)
         })
     }
 

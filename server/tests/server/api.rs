@@ -1,10 +1,12 @@
 //! The HTTP API over real sockets, both backends.
 
-use crate::common::{Backend, MAWAR, MELATI, TestServer, body_for, now_ms};
+use crate::common::{ATAMBUA_P01, Backend, MAWAR, MELATI, TestServer, body_for, now_ms};
 use district_server::auth;
 use serde_json::{Value, json};
 use sync_protocol::codec::{Encoding, compress, decompress};
-use sync_protocol::{Change, EntityKind, Hlc, Limits, RecordId};
+use sync_protocol::{
+    Change, EntityKind, Hlc, Limits, PlaceInfo, PlaceLevel, PlacesResponse, RecordId,
+};
 
 both_backends!(
     enrol_login_and_revocation,
@@ -15,6 +17,7 @@ both_backends!(
     bad_input_is_a_4xx_with_a_code,
     rate_limits_answer_429,
     ops_endpoints,
+    places_of_each_scope,
 );
 
 fn code_of(v: &Value) -> &str {
@@ -793,6 +796,130 @@ async fn ops_endpoints(b: Backend) {
     }
     // Neither tokens nor personal data appear in metrics.
     assert!(!text.contains("kader.mawar"));
+    srv.finish().await;
+}
+
+/// `GET /v1/places`: the user's scope, every place under it and its ancestors up to the
+/// kabupaten, parents first; nothing of other areas; a session is required.
+async fn places_of_each_scope(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let places_of = |username: &'static str| {
+        let srv = &srv;
+        async move {
+            let s = srv.session(username).await;
+            let (status, v) = srv.get("/v1/places", Some(&s.bearer)).await;
+            assert_eq!(status, 200, "{username}: {v}");
+            let resp: PlacesResponse = serde_json::from_value(v).unwrap();
+            assert_eq!(resp.v, 1);
+            resp.places
+        }
+    };
+    let codes = |places: &[PlaceInfo]| places.iter().map(|p| p.code.clone()).collect::<Vec<_>>();
+    let ancestors = ["53.04", "53.04.05", "53.04.PKM07"];
+
+    // A kader: their posyandu and the places above it, each once, parents first.
+    let kader = places_of("kader.mawar").await;
+    assert_eq!(
+        codes(&kader),
+        [
+            "53.04",
+            "53.04.05",
+            "53.04.PKM07",
+            "53.04.05.2001",
+            "53.04.05.2001.D1",
+            MAWAR
+        ]
+    );
+    let mawar = kader.iter().find(|p| p.code == MAWAR).unwrap();
+    assert_eq!(
+        (mawar.name.as_str(), mawar.level, mawar.parent.as_deref()),
+        (
+            "Posyandu Mawar",
+            PlaceLevel::Posyandu,
+            Some("53.04.05.2001.D1")
+        )
+    );
+    assert_eq!(kader[0].name, "Kabupaten Belu");
+    assert_eq!(kader[0].parent, None);
+    for (i, p) in kader.iter().enumerate().skip(1) {
+        let parent = p.parent.as_deref().unwrap();
+        assert!(kader[..i].iter().any(|q| q.code == parent), "{p:?}");
+    }
+
+    // A bidan of a desa: the desa's dusun and posyandu, and the places above the desa.
+    let bidan = places_of("bidan.naitimu").await;
+    let posyandu: Vec<String> = bidan
+        .iter()
+        .filter(|p| p.level == PlaceLevel::Posyandu)
+        .map(|p| format!("{} {}", p.code, p.name))
+        .collect();
+    assert_eq!(
+        posyandu,
+        [
+            format!("{MAWAR} Posyandu Mawar"),
+            format!("{MELATI} Posyandu Melati")
+        ]
+    );
+    let all = codes(&bidan);
+    for c in ancestors
+        .iter()
+        .chain(&["53.04.05.2001.D1", "53.04.05.2001.D2"])
+    {
+        assert!(all.iter().any(|x| x == c), "{c} missing from {all:?}");
+    }
+    assert_eq!(all.len(), 8, "{all:?}");
+    assert!(
+        !all.iter().any(|c| c.starts_with("53.04.05.2002")),
+        "{all:?}"
+    );
+
+    // A puskesmas scope: its desa, dusun and posyandu, although their codes do not start
+    // with the puskesmas code.
+    let perawat = places_of("perawat.halilulik").await;
+    let count = |level| perawat.iter().filter(|p| p.level == level).count();
+    assert_eq!(
+        [
+            PlaceLevel::Kabupaten,
+            PlaceLevel::Kecamatan,
+            PlaceLevel::Puskesmas,
+            PlaceLevel::Desa,
+            PlaceLevel::Dusun,
+            PlaceLevel::Posyandu
+        ]
+        .map(count),
+        [1, 1, 1, 3, 6, 6],
+        "{:?}",
+        codes(&perawat)
+    );
+    assert!(!codes(&perawat).contains(&ATAMBUA_P01.to_string()));
+
+    // The dinas: the whole kabupaten.
+    let dinas = places_of("dinas").await;
+    assert_eq!(dinas.len(), srv.store().all_places().await.unwrap().len());
+
+    // No session, a device token, a missing protocol header.
+    let (s, v) = srv.get("/v1/places", None).await;
+    assert_eq!((s, code_of(&v)), (401, "unauthorized"));
+    let k = srv.session("kader.mawar").await;
+    let (s, v) = srv
+        .get("/v1/places", Some(&format!("Bearer {}", k.device_token)))
+        .await;
+    assert_eq!((s, code_of(&v)), (401, "unauthorized"));
+    let r = srv
+        .http
+        .get(srv.url("/v1/places"))
+        .header("Authorization", &k.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 426);
+    // A disabled user is refused like on the sync routes.
+    srv.store()
+        .set_user_disabled("kader.mawar".into(), true, now_ms())
+        .await
+        .unwrap();
+    let (s, v) = srv.get("/v1/places", Some(&k.bearer)).await;
+    assert_eq!((s, code_of(&v)), (403, "user_disabled"));
     srv.finish().await;
 }
 

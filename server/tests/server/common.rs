@@ -237,6 +237,25 @@ impl TestServer {
         (status, v)
     }
 
+    /// GETs `path` with the protocol header and an optional `Authorization`; returns the
+    /// status and the JSON answer.
+    pub async fn get(&self, path: &str, auth: Option<&str>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .get(self.url(path))
+            .header("Jangkau-Protocol", "1");
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// Issues a code for `username`, enrols a device, logs in.
     pub async fn session(&self, username: &str) -> Session {
         let code = district_server::admin::issue_enrol_code(self.store(), username, 24)

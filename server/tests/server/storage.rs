@@ -78,6 +78,31 @@ async fn places_form_a_tree(b: Backend) {
     assert!(s.posyandu_under("99.99".into()).await.unwrap().is_empty());
     let p = s.place("53.04.PKM07".into()).await.unwrap().unwrap();
     assert_eq!(p.name, "Puskesmas Halilulik");
+    // What a user of a scope is sent: the scope, what is under it, what is above it.
+    let codes = |places: Vec<district_server::model::Place>| {
+        let mut codes: Vec<String> = places.into_iter().map(|p| p.code).collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(
+        codes(s.places_for_scope(MAWAR.into()).await.unwrap()),
+        [
+            "53.04",
+            "53.04.05",
+            "53.04.05.2001",
+            "53.04.05.2001.D1",
+            MAWAR,
+            "53.04.PKM07"
+        ]
+    );
+    let pkm = codes(s.places_for_scope("53.04.PKM07".into()).await.unwrap());
+    assert_eq!(pkm.len(), 2 + 1 + 3 + 6 + 6, "{pkm:?}");
+    assert!(pkm.contains(&MELATI.to_string()));
+    assert_eq!(
+        s.places_for_scope("53.04".into()).await.unwrap(),
+        s.all_places().await.unwrap()
+    );
+    assert!(s.places_for_scope("99.99".into()).await.unwrap().is_empty());
     // Importing again (the same places) changes nothing.
     s.import_places(district_server::admin::demo_places())
         .await

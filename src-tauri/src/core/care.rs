@@ -7,11 +7,12 @@ use crate::error::{AppError, record_id};
 use crate::views::{PosyanduDay, PosyanduOptions, RosterRow, Text};
 use field_core::{
     Attendance, AttendanceInput, DueFilter, DueForm, HomeVisit, HomeVisitInput, MeasurementInput,
-    ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
+    PregnancyInput, ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
 };
 use health_rules::checks::MeasurementCheck;
 use std::collections::HashMap;
 use sync_protocol::PlaceLevel;
+use sync_protocol::RecordId;
 
 /// How far back the posyandu start screen lists sessions to resume.
 const RECENT_SESSION_DAYS: i64 = 60;
@@ -34,7 +35,7 @@ fn pregnant_check() -> Text {
 }
 
 /// The posyandu of the user's area with their names (the scope's own place when the
-/// tablet has not received the place names).
+/// tablet has not received the place names at a login yet).
 fn area_posyandu(store: &Store) -> Result<Vec<crate::views::PlaceRef>, AppError> {
     let codes = store.posyandu_in_scope()?;
     let known = store.places(PlaceLevel::Posyandu, None)?;
@@ -208,6 +209,24 @@ impl AppCore {
     pub fn session_summary(&self, session: &str) -> Result<SessionSummary, AppError> {
         let id = record_id("session", session)?;
         self.with_store(|s| Ok(s.session_summary(id)?))
+    }
+
+    /// Starts a pregnancy of a woman (HPHT, gravida, para); the ANC schedule, HPL and the
+    /// pregnancy checks of the posyandu follow from it.
+    pub fn start_pregnancy(
+        &self,
+        person: &str,
+        input: PregnancyInput,
+    ) -> Result<RecordId, AppError> {
+        let person = record_id("person", person)?;
+        let input = PregnancyInput {
+            hpht: input
+                .hpht
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty()),
+            ..input
+        };
+        self.with_store(|s| Ok(s.start_pregnancy(person, &input)?))
     }
 
     pub fn record_home_visit(&self, input: HomeVisitInput) -> Result<HomeVisit, AppError> {

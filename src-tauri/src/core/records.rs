@@ -4,8 +4,8 @@ use super::AppCore;
 use crate::error::{AppError, record_id};
 use crate::views::{Home, HouseholdRef, PlaceRef, Profile, Registered};
 use field_core::{
-    DuplicateWarning, HouseholdHit, HouseholdInput, HouseholdView, PersonInput, PersonStatus,
-    PersonTasks, Place, RuleOptions, Store,
+    DueForm, DuplicateWarning, HouseholdHit, HouseholdInput, HouseholdView, PersonInput,
+    PersonStatus, PersonTasks, Place, RuleOptions, Store,
 };
 use serde::Deserialize;
 use sync_protocol::PlaceLevel;
@@ -69,6 +69,22 @@ fn clean_household(mut h: HouseholdInput) -> HouseholdInput {
     h
 }
 
+/// Adds to each task the form that does it (`form`, field-core's `DueForm`), so the screens
+/// open the right one without a copy of the mapping.
+fn with_forms(tasks: &mut [serde_json::Value], on_posyandu_day: bool) {
+    for t in tasks {
+        let form = t
+            .get("kind")
+            .cloned()
+            .and_then(|k| serde_json::from_value::<health_rules::tasks::TaskKind>(k).ok())
+            .map(|k| DueForm::of(k, on_posyandu_day))
+            .and_then(|f| serde_json::to_value(f).ok());
+        if let (Some(form), Some(obj)) = (form, t.as_object_mut()) {
+            obj.insert("form".into(), form);
+        }
+    }
+}
+
 fn priority_rank(t: &PersonTasks) -> u8 {
     t.tasks
         .iter()
@@ -107,6 +123,9 @@ impl AppCore {
         let sync = self.sync_status()?;
         self.with_store(|s| {
             let mut tasks = s.due_tasks_in_scope(&RuleOptions::default())?;
+            for pt in &mut tasks {
+                with_forms(&mut pt.tasks, false);
+            }
             tasks.sort_by(|a, b| {
                 priority_rank(a)
                     .cmp(&priority_rank(b))
@@ -122,9 +141,9 @@ impl AppCore {
         })
     }
 
-    /// Every place this tablet knows, and at least the user's own area (the sync protocol
-    /// does not carry place names yet: a place known only from the user's scope is named by
-    /// its code).
+    /// Every place this tablet knows, and at least the user's own area (the places arrive
+    /// with each login, `GET /v1/places`; until one fetched them, a place known only from the
+    /// user's scope is named by its code).
     pub fn places(&self) -> Result<Vec<Place>, AppError> {
         self.with_store(|s| {
             let mut out = Vec::new();
@@ -233,6 +252,8 @@ impl AppCore {
                     .unwrap_or_default(),
                 _ => Vec::new(),
             };
+            let mut tasks = tasks;
+            with_forms(&mut tasks, false);
             Ok(Profile {
                 person: t.person,
                 household,

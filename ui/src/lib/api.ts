@@ -117,6 +117,8 @@ export interface Task {
   due: string; // YYYY-MM-DD
   reason: Label;
   params: Record<string, string>;
+  /** The form that does it (field-core `DueForm`, chosen by Rust). */
+  form: 'posyandu_measurement' | 'immunisation' | 'home_visit' | 'anc' | 'referral' | 'correct_record';
 }
 
 export interface PersonTasks {
@@ -214,6 +216,10 @@ export interface Profile {
     kms: Record<string, unknown> | null;
     error_key: string | null;
   }[];
+  /** Pregnancy episodes with their current values (`id`, `hpht`, `status`, ...), oldest first. */
+  pregnancies?: Record<string, unknown>[];
+  /** The person's referrals with their current values (`id`, `reason`, `status`, ...). */
+  referrals?: Record<string, unknown>[];
 }
 
 export interface Place { code: string; level: string; name: string; parent: string | null }
@@ -257,6 +263,9 @@ export const api = {
   profile: (id: string) => call<Profile>('profile', { id }),
   markStatus: (id: string, status: 'moved' | 'died', date: string) =>
     call<void>('mark_status', { id, status, date }),
+  /** Starts a pregnancy of a woman of 10–55 years; returns its record id. */
+  startPregnancy: (person: string, input: { hpht: string | null; gravida: number | null; para: number | null }) =>
+    call<string>('start_pregnancy', { person, input }),
 };
 
 export const onSyncProgress = (f: (p: SyncProgress) => void): Promise<UnlistenFn> =>

@@ -82,5 +82,8 @@ describe('ages', () => {
     expect(formatAge(null)).toBe('');
     setLocale('en');
     expect(formatAge(27)).toBe('2 years 3 months');
+    expect(formatAge(1)).toBe('1 month');
+    expect(formatAge(13)).toBe('1 year 1 month');
+    expect(formatAge(12)).toBe('1 year');
   });
 });

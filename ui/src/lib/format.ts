@@ -131,9 +131,12 @@ export function formatWhen(ms: number, nowMs: number = Date.now(), zone = device
 /** Age from whole months: `5 bulan`, `2 tahun 3 bulan`, `34 tahun` (years only from 5 years). */
 export function formatAge(months: number | null | undefined): string {
   if (months === null || months === undefined || months < 0) return '';
-  if (months < 12) return t('age.months', { m: months });
+  // English counts in the singular for one ("1 year", "1 month"); Bahasa Indonesia does not.
+  const mo = (m: number) => t(m === 1 ? 'age.month' : 'age.months', { m });
+  const yr = (y: number) => t(y === 1 ? 'age.year' : 'age.years', { y });
+  if (months < 12) return mo(months);
   const y = Math.floor(months / 12);
   const m = months % 12;
-  if (y >= 5 || m === 0) return t('age.years', { y });
-  return t('age.years_months', { y, m });
+  if (y >= 5 || m === 0) return yr(y);
+  return t('age.years_months', { years: yr(y), months: mo(m) });
 }

@@ -7,7 +7,23 @@ export type Route =
   | { name: 'add_member'; id: string }
   | { name: 'profile'; id: string }
   | { name: 'settings' }
-  | { name: 'sync' };
+  | { name: 'sync' }
+  // Posyandu day: pick the posyandu and open today's session; the roster; one person's
+  // five steps; the closing summary with the day's SKDN.
+  | { name: 'posyandu' }
+  | { name: 'posyandu_day'; session: string }
+  | { name: 'attendance'; session: string; person: string }
+  | { name: 'posyandu_summary'; session: string }
+  // A child's growth chart (KMS) and immunisation card.
+  | { name: 'growth'; id: string }
+  | { name: 'immunisation'; id: string }
+  // Kunjungan rumah of a household (optionally opened for one member); referrals.
+  | { name: 'home_visit'; household: string; person?: string }
+  | { name: 'referrals' }
+  | { name: 'referral'; id: string }
+  // Due lists and reports.
+  | { name: 'due' }
+  | { name: 'reports' };
 
 export type RouteName = Route['name'];
 
@@ -30,7 +46,27 @@ export function parseHash(hash: string): Route {
       if (okId(b) && c === 'anggota-baru' && parts.length === 3) return { name: 'add_member', id: b };
       return { name: 'households' };
     case 'orang':
-      return okId(b) && parts.length === 2 ? { name: 'profile', id: b } : { name: 'home' };
+      if (okId(b) && parts.length === 2) return { name: 'profile', id: b };
+      if (okId(b) && c === 'grafik' && parts.length === 3) return { name: 'growth', id: b };
+      if (okId(b) && c === 'imunisasi' && parts.length === 3) return { name: 'immunisation', id: b };
+      return { name: 'home' };
+    case 'posyandu':
+      if (parts.length === 1) return { name: 'posyandu' };
+      if (okId(b) && parts.length === 2) return { name: 'posyandu_day', session: b };
+      if (okId(b) && c === 'ringkasan' && parts.length === 3) return { name: 'posyandu_summary', session: b };
+      if (okId(b) && okId(c) && parts.length === 3) return { name: 'attendance', session: b, person: c };
+      return { name: 'posyandu' };
+    case 'kunjungan':
+      if (okId(b) && parts.length === 2) return { name: 'home_visit', household: b };
+      if (okId(b) && okId(c) && parts.length === 3) return { name: 'home_visit', household: b, person: c };
+      return { name: 'households' };
+    case 'rujukan':
+      if (okId(b) && parts.length === 2) return { name: 'referral', id: b };
+      return { name: 'referrals' };
+    case 'jadwal':
+      return { name: 'due' };
+    case 'laporan':
+      return { name: 'reports' };
     case 'pengaturan':
       return { name: 'settings' };
     case 'sinkron':
@@ -58,18 +94,59 @@ export function toHash(r: Route): string {
       return '#/pengaturan';
     case 'sync':
       return '#/sinkron';
+    case 'posyandu':
+      return '#/posyandu';
+    case 'posyandu_day':
+      return `#/posyandu/${encodeURIComponent(r.session)}`;
+    case 'attendance':
+      return `#/posyandu/${encodeURIComponent(r.session)}/${encodeURIComponent(r.person)}`;
+    case 'posyandu_summary':
+      return `#/posyandu/${encodeURIComponent(r.session)}/ringkasan`;
+    case 'growth':
+      return `#/orang/${encodeURIComponent(r.id)}/grafik`;
+    case 'immunisation':
+      return `#/orang/${encodeURIComponent(r.id)}/imunisasi`;
+    case 'home_visit':
+      return r.person
+        ? `#/kunjungan/${encodeURIComponent(r.household)}/${encodeURIComponent(r.person)}`
+        : `#/kunjungan/${encodeURIComponent(r.household)}`;
+    case 'referrals':
+      return '#/rujukan';
+    case 'referral':
+      return `#/rujukan/${encodeURIComponent(r.id)}`;
+    case 'due':
+      return '#/jadwal';
+    case 'reports':
+      return '#/laporan';
   }
 }
 
+export type Section = 'home' | 'posyandu' | 'households' | 'due' | 'referrals' | 'reports' | 'settings';
+
 /** Which nav tab a route belongs to. */
-export function section(r: Route): 'home' | 'households' | 'settings' {
+export function section(r: Route): Section {
   switch (r.name) {
     case 'households':
     case 'register':
     case 'household':
     case 'add_member':
     case 'profile':
+    case 'growth':
+    case 'immunisation':
+    case 'home_visit':
       return 'households';
+    case 'posyandu':
+    case 'posyandu_day':
+    case 'attendance':
+    case 'posyandu_summary':
+      return 'posyandu';
+    case 'referrals':
+    case 'referral':
+      return 'referrals';
+    case 'due':
+      return 'due';
+    case 'reports':
+      return 'reports';
     case 'settings':
       return 'settings';
     default:

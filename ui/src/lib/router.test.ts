@@ -11,6 +11,18 @@ describe('hash router', () => {
     { name: 'profile', id: 'p-1' },
     { name: 'settings' },
     { name: 'sync' },
+    { name: 'posyandu' },
+    { name: 'posyandu_day', session: 's-1' },
+    { name: 'attendance', session: 's-1', person: 'p-1' },
+    { name: 'posyandu_summary', session: 's-1' },
+    { name: 'growth', id: 'p-1' },
+    { name: 'immunisation', id: 'p-1' },
+    { name: 'home_visit', household: 'h-1' },
+    { name: 'home_visit', household: 'h-1', person: 'p-1' },
+    { name: 'referrals' },
+    { name: 'referral', id: 'r-1' },
+    { name: 'due' },
+    { name: 'reports' },
   ];
 
   it.each(routes)('round-trips %o', (r) => {
@@ -29,5 +41,8 @@ describe('hash router', () => {
     expect(section({ name: 'profile', id: 'x' })).toBe('households');
     expect(section({ name: 'sync' })).toBe('home');
     expect(section({ name: 'settings' })).toBe('settings');
+    expect(section({ name: 'growth', id: 'x' })).toBe('households');
+    expect(section({ name: 'attendance', session: 's', person: 'p' })).toBe('posyandu');
+    expect(section({ name: 'referral', id: 'r' })).toBe('referrals');
   });
 });

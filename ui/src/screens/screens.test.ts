@@ -88,6 +88,86 @@ describe('profile', () => {
   });
 });
 
+describe('profile: child care and referrals', () => {
+  const referral = (id: string, personId: string, status: string, reason: string) => ({
+    id,
+    person: personId,
+    person_name: personId === 'p1' ? 'Petrus Fiktif' : 'Orang Lain',
+    household: 'h1',
+    posyandu: 'P01',
+    reason,
+    destination: 'puskesmas',
+    destination_name: null,
+    status,
+    outcome: null,
+    made_on: '2025-11-22',
+    updated_on: '2025-11-23',
+  });
+
+  it('opens the growth chart, the immunisation card and a home visit of a child', async () => {
+    installFake({ profile: () => profile(), referrals: () => [] });
+    render(Profile, { id: 'p1' });
+    await fireEvent.click(await screen.findByTestId('profile-growth'));
+    expect(router.route).toEqual({ name: 'growth', id: 'p1' });
+    expect(screen.getByTestId('profile-growth').textContent).toContain('Grafik pertumbuhan');
+    await fireEvent.click(screen.getByTestId('profile-immunisation'));
+    expect(router.route).toEqual({ name: 'immunisation', id: 'p1' });
+    expect(screen.getByTestId('profile-immunisation').textContent).toContain('Kartu imunisasi');
+    await fireEvent.click(screen.getByTestId('profile-home-visit'));
+    expect(router.route).toEqual({ name: 'home_visit', household: 'h1', person: 'p1' });
+  });
+
+  it('offers no growth chart or card to an adult, but the home visit', async () => {
+    const adult = person({ id: 'p3', name: 'Yohanes Fiktif', birth_date: '1980-05-12', age_months: 546, life_stage: 'adult', values: { relation: 'head' } });
+    installFake({ profile: () => profile({ person: adult, entries: [], growth: [] }), referrals: () => [] });
+    render(Profile, { id: 'p3' });
+    await screen.findByTestId('profile-home-visit');
+    expect(screen.queryByTestId('profile-growth')).toBeNull();
+    expect(screen.queryByTestId('profile-immunisation')).toBeNull();
+  });
+
+  it('offers the growth chart of an older child weighed before five years', async () => {
+    const older = person({ birth_date: '2019-01-10', age_months: 82, life_stage: 'school_adolescent' });
+    const growth = [{ date: '2023-12-01', age_months: 58, weight_kg: 16.2, length_height_cm: null, assessment: null, kms: null, error_key: null }];
+    installFake({ profile: () => profile({ person: older, entries: [], growth }), referrals: () => [] });
+    render(Profile, { id: 'p1' });
+    await screen.findByTestId('profile-growth');
+    expect(screen.queryByTestId('profile-immunisation')).toBeNull();
+  });
+
+  it("lists the person's referrals with their status, each opening the referral", async () => {
+    const fake = installFake({
+      profile: () => profile(),
+      referrals: () => [referral('r2', 'p1', 'received', 'BGM, rujuk ke puskesmas'), referral('r9', 'p9', 'made', 'Lain'), referral('r1', 'p1', 'done', 'Demam tinggi')],
+    });
+    render(Profile, { id: 'p1' });
+    const list = await screen.findByTestId('profile-referrals');
+    expect(fake.called('referrals')).toEqual([{ status: null }]);
+    expect(list.querySelectorAll('button')).toHaveLength(2);
+    expect(screen.getByTestId('profile-referral-r2').textContent).toContain('BGM, rujuk ke puskesmas');
+    expect(screen.getByTestId('profile-referral-r2').textContent).toContain('Puskesmas · 22/11/2025');
+    expect(screen.getByTestId('profile-referral-r2-status').textContent).toBe('Diterima');
+    expect(screen.getByTestId('profile-referral-r1-status').textContent).toBe('Selesai');
+    expect(screen.queryByTestId('profile-referral-r9')).toBeNull();
+    await fireEvent.click(screen.getByTestId('profile-referral-r2'));
+    expect(router.route).toEqual({ name: 'referral', id: 'r2' });
+  });
+
+  it('still shows referral records of the timeline when the list cannot be read', async () => {
+    const entries = [{ id: 'r5', kind: 'referral', date: '2025-11-20', body: { reason: 'Batuk lama', destination: 'pustu', status: 'made' }, supersedes: null, superseded_by: null }];
+    installFake({
+      profile: () => profile({ entries }),
+      referrals: () => {
+        throw appError('store.locked');
+      },
+    });
+    render(Profile, { id: 'p1' });
+    expect((await screen.findByTestId('profile-referral-r5')).textContent).toContain('Batuk lama');
+    expect(screen.getByTestId('profile-referral-r5-status').textContent).toBe('Dirujuk');
+    expect(screen.getByTestId('profile-name').textContent).toBe('Petrus Fiktif');
+  });
+});
+
 describe('households', () => {
   beforeEach(() => Object.assign(lastSearch, { query: '', dusun: '', rt: '' }));
 

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import id from './id.json';
-import en from './en.json';
-import { errorText, fieldLabel, fill, humanise, placeholders, setLocale, t, tx } from './index';
+import { dictionaries, errorText, fieldLabel, fill, humanise, parts, placeholders, setLocale, t, tx } from './index';
 import { RELATIONS } from '../members';
 import { chipState } from '../syncview';
 import type { SyncProgress } from '../api';
 import { status } from '../../test/fake';
 
-const ID = id as Record<string, string>;
-const EN = en as Record<string, string>;
+const ID = dictionaries.id;
+const EN = dictionaries.en;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -21,6 +19,18 @@ function sources(dir: string): string[] {
 }
 
 describe('translation files', () => {
+  it('define each key in one file only', () => {
+    for (const lang of ['id', 'en'] as const) {
+      const seen = new Map<string, number>();
+      parts[lang].forEach((file, i) => {
+        for (const k of Object.keys(file)) {
+          expect(seen.has(k), `${lang}: ${k} in files ${seen.get(k)} and ${i}`).toBe(false);
+          seen.set(k, i);
+        }
+      });
+    }
+  });
+
   it('have the same keys in Bahasa Indonesia and English', () => {
     expect(Object.keys(ID).filter((k) => !(k in EN))).toEqual([]);
     expect(Object.keys(EN).filter((k) => !(k in ID))).toEqual([]);

@@ -2,9 +2,27 @@
 // Keys are flat and dotted ("nav.home"); Rust's message keys ("validation.required") live
 // in the same files so known errors are shown in the UI's own words.
 import type { AppError, Label, Locale } from '../api';
-import id from './id.json';
-import en from './en.json';
+import baseId from './id.json';
+import baseEn from './en.json';
+// One pair of files per feature of the field work, so each screen's words sit together.
+import posyanduId from './posyandu.id.json';
+import posyanduEn from './posyandu.en.json';
+import childId from './child.id.json';
+import childEn from './child.en.json';
+import visitId from './visit.id.json';
+import visitEn from './visit.en.json';
+import dueId from './due.id.json';
+import dueEn from './due.en.json';
 import { locale } from './locale.svelte';
+
+/** The base file and the feature files as one dictionary (a key in two files is a bug:
+ *  i18n.test.ts checks there is none). */
+export const parts: Record<Locale, Record<string, string>[]> = {
+  id: [baseId, posyanduId, childId, visitId, dueId],
+  en: [baseEn, posyanduEn, childEn, visitEn, dueEn],
+};
+const id: Record<string, string> = Object.assign({}, ...parts.id);
+const en: Record<string, string> = Object.assign({}, ...parts.en);
 
 export { locale, setLocale } from './locale.svelte';
 

@@ -1,0 +1,324 @@
+// End to end: the due list and the reports of the real app, against a real district server.
+//
+// A second device of Posyandu Mawar (a `jangkau` CLI device of kader.mawar2) registers a
+// family with a baby of 7 months and a child of 3 years; the tablet enrols and syncs: the
+// baby's overdue vaccines are on Jadwal and open the immunisation card; the month's report
+// has no child weighed. The CLI device then records the posyandu day's weighings of both
+// children (`jangkau record weighing`) and syncs; after the tablet syncs, the report of the
+// month shows D = 2 (both first weighings: B = 2) and "Ekspor CSV" writes a file whose text
+// is the one shown, with the same numbers. Screenshots go to ui/e2e/screenshots/due/.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, startXvfb, stopAll } from './lib/procs.mjs';
+import { openApp, startDriver } from './lib/app.mjs';
+import { cliBin, UI_DIR } from './lib/bins.mjs';
+import { DEMO_PASSWORD, SECOND_KADER, startServer } from './lib/server.mjs';
+
+const SHOTS = join(UI_DIR, 'e2e', 'screenshots', 'due');
+const LANDSCAPE = [1280, 800];
+const PORTRAIT = [800, 1280];
+const PIN = '480516';
+const TZ = process.env.E2E_TZ ?? 'Asia/Makassar';
+const POSYANDU = '53.04.05.2001.P01';
+
+/** Today in the device zone, as YYYY-MM-DD. */
+function todayIn(zone) {
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      .formatToParts(new Date())
+      .map((x) => [x.type, x.value]),
+  );
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** `date` minus `months` months (day clamped to the month's length), as YYYY-MM-DD. */
+function monthsBefore(date, months, extraDays = 0) {
+  const [y, m, d] = date.split('-').map(Number);
+  const total = y * 12 + (m - 1) - months;
+  const yy = Math.floor(total / 12);
+  const mm = (total % 12) + 1;
+  const last = new Date(Date.UTC(yy, mm, 0)).getUTCDate();
+  const t = new Date(Date.UTC(yy, mm - 1, Math.min(d, last)) - extraDays * 86_400_000);
+  return t.toISOString().slice(0, 10);
+}
+
+const TODAY = todayIn(TZ);
+const MONTH = TODAY.slice(0, 7);
+const FAMILY = {
+  head: 'Agustinus Fiktif Luan',
+  dusun: 'Dusun 2 Fatubesi',
+  rt: '004',
+  mother: { name: 'Yuliana Fiktif Hoar', sex: 'female', birth: '1996-04-18' },
+  // 7 months and 10 days old: BCG, Polio, DPT-HB-Hib 1 and PCV 1 are overdue, none given.
+  baby: { name: 'Klara Fiktif Luan', sex: 'female', birth: monthsBefore(TODAY, 7, 10), kg: 7.1 },
+  child: { name: 'Bonifasius Fiktif Luan', sex: 'male', birth: monthsBefore(TODAY, 36, 5), kg: 13.4 },
+};
+
+let tmp;
+let logs;
+let server;
+let display;
+let framebuffer;
+let driver;
+let app;
+let cliData;
+const cliEnv = () => ({ JANGKAU_PIN: '592817', JANGKAU_PASSWORD: SECOND_KADER.password, TZ });
+const ids = {};
+
+async function cli(args) {
+  return run(cliBin(), args, { env: cliEnv() });
+}
+
+async function toTop() {
+  await app.browser.execute(() => document.querySelector('main.content')?.scrollTo(0, 0));
+}
+
+async function shotBoth(name) {
+  await app.screenshot(SHOTS, `${name}-landscape`);
+  await app.size(...PORTRAIT);
+  await app.screenshot(SHOTS, `${name}-portrait`);
+  await app.size(...LANDSCAPE);
+}
+
+async function setLanguage(l) {
+  await app.click('nav-settings');
+  await app.visible('screen-settings');
+  await app.click(`lang-${l}`);
+  await app.visible('settings-saved');
+}
+
+async function syncApp() {
+  await app.click('nav-home');
+  await app.visible('screen-home');
+  await app.click('sync-button');
+  await app.browser.waitUntil(async () => (await app.$('sync-chip').getAttribute('data-tone')) === 'ok', {
+    timeout: 60_000,
+    timeoutMsg: 'the sync did not finish cleanly',
+  });
+  await app.waitText('sync-waiting', '0');
+}
+
+async function openReports() {
+  await app.click('nav-reports');
+  await app.visible('screen-reports');
+  await app.visible('skdn', 30_000);
+}
+
+/** The due list rows of one person: [{kind, detail, late, index}]. */
+async function rowsOf(person) {
+  return app.browser.execute((id) => {
+    return [...document.querySelectorAll(`[data-testid="due-row"][data-person="${id}"]`)].map((r) => ({
+      kind: r.getAttribute('data-kind'),
+      form: r.getAttribute('data-form'),
+      index: r.getAttribute('data-index'),
+      detail: r.querySelector('[data-testid="due-row-detail"]')?.textContent ?? '',
+      late: r.querySelector('[data-testid="due-row-late"]')?.textContent ?? '',
+      due: r.querySelector('[data-testid="due-row-due"]')?.textContent ?? '',
+    }));
+  }, person);
+}
+
+describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, () => {
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'jangkau-e2e-due-'));
+    logs = join(tmp, 'logs');
+    rmSync(SHOTS, { recursive: true, force: true });
+    server = await startServer(tmp, logs);
+    ({ display, framebuffer } = await startXvfb(logs, join(tmp, 'fb')));
+    driver = await startDriver(display, logs);
+    cliData = join(tmp, 'cli-kader2');
+    console.log(`# server ${server.url}, display ${display}, logs ${logs}, today ${TODAY}`);
+  });
+
+  after(async () => {
+    if (app) await app.close();
+    await stopAll();
+    if (process.env.E2E_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a second device of the posyandu registers a family and syncs it', async () => {
+    const code = await server.code(SECOND_KADER.username);
+    await cli(['enrol', '--data', cliData, '--server', server.url, '--code', code, '--username', SECOND_KADER.username, '--device-name', 'e2e kader 2 CLI']);
+    const csv = [
+      'household,posyandu,head_name,dusun,rt,name,sex,birth_date,relation,mother',
+      `1,${POSYANDU},${FAMILY.head},${FAMILY.dusun},${FAMILY.rt},${FAMILY.head},male,1990-02-11,head,`,
+      `1,,,,,${FAMILY.mother.name},female,${FAMILY.mother.birth},spouse,`,
+      `1,,,,,${FAMILY.baby.name},female,${FAMILY.baby.birth},child,${FAMILY.mother.name}`,
+      `1,,,,,${FAMILY.child.name},male,${FAMILY.child.birth},child,${FAMILY.mother.name}`,
+    ].join('\n');
+    const file = join(tmp, 'family.csv');
+    writeFileSync(file, `${csv}\n`);
+    await cli(['import', '--data', cliData, file]);
+    await cli(['sync', '--data', cliData, '--quiet']);
+    const records = (await cli(['export', '--data', cliData]))
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
+    for (const [k, m] of Object.entries({ baby: FAMILY.baby, child: FAMILY.child })) {
+      const r = records.find((x) => x.kind === 'person' && x.body?.name === m.name);
+      assert.ok(r, `${m.name} not registered`);
+      ids[k] = r.id;
+    }
+    ids.household = records.find((x) => x.kind === 'household' && x.body?.head_name === FAMILY.head)?.id;
+    assert.ok(ids.household);
+  });
+
+  it('the tablet enrols and receives the family', async () => {
+    app = await openApp(driver, { dataDir: join(tmp, 'tablet-a'), serverUrl: server.url, framebuffer });
+    await app.size(...LANDSCAPE);
+    await app.visible('screen-firstrun', 30_000);
+    await app.type('firstrun-code', server.kaderCode);
+    await app.type('firstrun-username', 'kader.mawar');
+    await app.type('firstrun-password', DEMO_PASSWORD);
+    await app.type('firstrun-device', 'Tablet Posyandu Mawar 1');
+    await app.click('firstrun-next');
+    await app.type('firstrun-pin', PIN);
+    await app.type('firstrun-pin2', PIN);
+    await app.click('firstrun-finish');
+    await app.visible('screen-home', 60_000);
+    await syncApp();
+    // Beranda: the baby's tasks, each opening its form.
+    await app.visible(`task-lines-${ids.baby}`, 30_000);
+    await app.visible('home-posyandu-today');
+    await toTop();
+    await shotBoth('01-home-id');
+  });
+
+  it('Jadwal lists the baby’s overdue vaccines and opens the immunisation card', async () => {
+    await app.click('nav-due');
+    await app.visible('screen-due');
+    await app.visible('due-row', 30_000);
+    await toTop();
+    await shotBoth('02-due-id');
+    await app.click('due-group-vaccines');
+    await app.browser.waitUntil(async () => (await rowsOf(ids.baby)).length > 0, { timeout: 15_000, timeoutMsg: 'no vaccine rows for the baby' });
+    const rows = await rowsOf(ids.baby);
+    console.log(`# baby's vaccine rows: ${rows.map((r) => `${r.kind}:${r.detail}`).join(', ')}`);
+    const overdue = rows.filter((r) => r.kind === 'vaccine_overdue');
+    const doses = overdue.map((r) => r.detail);
+    for (const d of ['BCG', 'DPT-HB-Hib 1', 'PCV 1']) assert.ok(doses.includes(d), `${d} not overdue in ${JSON.stringify(doses)}`);
+    for (const r of overdue) {
+      assert.equal(r.form, 'immunisation');
+      assert.match(r.due, /^\d{2}\/\d{2}\/\d{4}$/);
+      assert.match(r.late, /^\d+ hari terlambat$/);
+    }
+    // Every row of the vaccines chip is a vaccine.
+    const kinds = await app.browser.execute(() => [...document.querySelectorAll('[data-testid="due-row"]')].map((r) => r.getAttribute('data-kind')));
+    assert.ok(kinds.every((k) => k.startsWith('vaccine_')), JSON.stringify(kinds));
+    // Narrowed to the family's dusun and RT.
+    await app.browser.execute((dusun) => {
+      const s = document.querySelector('[data-testid="due-dusun"]');
+      s.value = dusun;
+      s.dispatchEvent(new Event('change', { bubbles: true }));
+    }, FAMILY.dusun);
+    await app.type('due-rt', '4');
+    await app.browser.waitUntil(
+      async () => {
+        const places = await app.browser.execute(() => [...document.querySelectorAll('[data-testid="due-row-place"]')].map((e) => e.textContent));
+        return places.length > 0 && places.every((p) => p.includes(FAMILY.dusun) && p.includes(`RT ${FAMILY.rt}`));
+      },
+      { timeout: 15_000, timeoutMsg: 'the list was not narrowed to the dusun and RT' },
+    );
+    await app.browser.execute(() => document.activeElement?.blur());
+    await toTop();
+    await shotBoth('03-due-vaccines-dusun-id');
+    await setLanguage('en');
+    await app.click('nav-due');
+    await app.visible('due-row', 30_000);
+    assert.match(await app.text('due-row-late'), /^\d+ days late$/);
+    await toTop();
+    await shotBoth('03-due-vaccines-dusun-en');
+    await setLanguage('id');
+    await app.click('nav-due');
+    await app.visible('due-row', 30_000);
+    const bcg = (await rowsOf(ids.baby)).find((r) => r.kind === 'vaccine_overdue' && r.detail === 'BCG');
+    await app.browser.execute((i) => document.querySelector(`[data-testid="due-row"][data-index="${i}"]`).scrollIntoView({ block: 'center' }), bcg.index);
+    await app.browser.$(`[data-testid="due-row"][data-index="${bcg.index}"]`).click();
+    await app.browser.waitUntil(async () => (await app.browser.getUrl()).endsWith(`#/orang/${ids.baby}/imunisasi`), {
+      timeout: 10_000,
+      timeoutMsg: 'the immunisation card did not open',
+    });
+    await app.visible('screen-immunisation', 20_000);
+    await app.screenshot(SHOTS, '04-due-opened-immunisation-id-landscape');
+  });
+
+  it('the report of the month before the posyandu day has no child weighed', async () => {
+    await openReports();
+    assert.equal(await app.value('report-month'), MONTH);
+    await app.waitText('skdn-d', '0');
+    await app.screenshot(SHOTS, '05-report-before-id-landscape');
+  });
+
+  it('after the posyandu day on the second device, the report and the CSV show the weighings', async () => {
+    for (const k of ['baby', 'child']) {
+      await cli(['record', 'weighing', '--data', cliData, '--person', ids[k], '--kg', String(FAMILY[k].kg), '--date', TODAY]);
+    }
+    await cli(['sync', '--data', cliData, '--quiet']);
+    // The tablet syncs until the weighings are in (a run may already have been under way).
+    let d = '';
+    for (let attempt = 1; attempt <= 5 && d !== '2'; attempt++) {
+      await syncApp();
+      await openReports();
+      d = await app.text('skdn-d');
+      console.log(`# sync ${attempt}: D ${d}`);
+    }
+    // D equals the children weighed; both for the first time (B).
+    assert.equal(d, '2');
+    const n = async (id) => Number(await app.text(id));
+    assert.equal(await n('skdn-b'), 2);
+    assert.equal(await n('skdn-n') + (await n('skdn-t')) + (await n('skdn-o')) + (await n('skdn-b')), 2);
+    const s = await n('skdn-s');
+    const k = await n('skdn-k');
+    assert.ok(s >= 2 && k >= 2, `S ${s} K ${k}`);
+    // The F1 table: the baby (girl, 6–11 months) and the child (boy, 24–59 months).
+    assert.equal(await app.text('f1-6-11-female-d'), '1');
+    assert.equal(await app.text('f1-24-59-male-d'), '1');
+    assert.equal(await app.text('f1-all-both-d'), '2');
+    console.log(`# SKDN ${MONTH}: S ${s} K ${k} D 2; D/S ${await app.text('ratio-d_s')}`);
+    await toTop();
+    await shotBoth('06-report-id');
+    await (await app.visible('f1-table')).scrollIntoView({ block: 'start' });
+    await shotBoth('06-report-f1-id');
+    await (await app.visible('activity')).scrollIntoView({ block: 'start' });
+    await app.screenshot(SHOTS, '06-report-activity-id-landscape');
+    // Ekspor CSV: the file is written where it says, with the text shown.
+    await app.click('report-export');
+    const path = await app.waitText('report-csv-path', (t) => t.endsWith('.csv'));
+    const shown = await app.browser.execute(() => document.querySelector('[data-testid="report-csv-text"]').value);
+    assert.ok(existsSync(path), `${path} does not exist`);
+    const file = readFileSync(path, 'utf8');
+    assert.equal(file, shown);
+    const lines = file.trim().split('\n');
+    const head = lines[0].split(',');
+    const total = lines.map((l) => l.split(',')).find((c) => c[2] === '0-59' && c[3] === 'L+P');
+    assert.ok(total, `no total line in ${file}`);
+    const col = (name) => total[head.indexOf(name)];
+    assert.equal(total[0], POSYANDU);
+    assert.equal(total[1], MONTH);
+    assert.equal(col('D'), '2');
+    assert.equal(col('B'), '2');
+    assert.equal(col('S'), String(s));
+    assert.equal(col('K'), String(k));
+    await (await app.visible('report-csv-text')).scrollIntoView({ block: 'center' });
+    await shotBoth('07-report-csv-id');
+    await setLanguage('en');
+    await openReports();
+    await app.waitText('skdn-d', '2');
+    await toTop();
+    await shotBoth('08-report-en');
+    await app.click('report-export');
+    await app.visible('report-csv-path');
+    await (await app.visible('report-csv-text')).scrollIntoView({ block: 'center' });
+    await app.screenshot(SHOTS, '08-report-csv-en-landscape');
+    await app.click('nav-home');
+    await app.visible('screen-home');
+    await toTop();
+    await shotBoth('09-home-en');
+    await app.click('nav-due');
+    await app.visible('due-row', 30_000);
+    await setLanguage('id');
+  });
+});

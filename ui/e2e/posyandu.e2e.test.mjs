@@ -1,0 +1,379 @@
+// End to end: a posyandu day with five children, through the real app and a real server.
+//
+// A second kader's `jangkau` CLI device registers three families (`jangkau import`) with
+// six under-fives and records the earlier weighings of the last two months (`jangkau record
+// weighing --date`), then syncs. The tablet (kader.mawar) syncs and receives them, opens
+// the posyandu day for today, finds children with the roster search, and records five
+// children and one woman:
+//   Petrus   10 months, 8,0 kg last month → 8,4 kg: N (first typed as 84: "Yakin?", "Ukur ulang")
+//   Ana      14 months, 9,0 kg last month → 9,1 kg: T (first 45: "Ya, simpan" → refused by Rust,
+//            the field says why and keeps 45)
+//   Goreti   18 months, 10,0 and 10,05 kg → 10,1 kg: T twice, 2T
+//   Fransiska 6 months, first weighing: B, with vitamin A blue and a due dose
+//   Kornelis 20 months, weighed two months ago only → 7,2 kg: O and BGM, referred to the puskesmas
+//   Maria    pregnant (HPHT four months ago, recorded with `jangkau record pregnancy`), LiLA 22 cm: KEK
+// Closing the day shows the SKDN counted by Rust; the under-fives not weighed this month
+// open their profile. Screenshots of every screen go to ui/e2e/screenshots/posyandu/.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, startXvfb, stopAll } from './lib/procs.mjs';
+import { openApp, startDriver } from './lib/app.mjs';
+import { cliBin, UI_DIR } from './lib/bins.mjs';
+import { DEMO_PASSWORD, SECOND_KADER, startServer } from './lib/server.mjs';
+
+const SHOTS = join(UI_DIR, 'e2e', 'screenshots', 'posyandu');
+const LANDSCAPE = [1280, 800];
+const PORTRAIT = [800, 1280];
+const PIN = '480516';
+const ZONE = process.env.E2E_TZ ?? 'Asia/Makassar';
+
+// ---- dates relative to today in the device's zone ----
+const iso = (y, m, d) => {
+  const dt = new Date(Date.UTC(y, m - 1, d));
+  return dt.toISOString().slice(0, 10);
+};
+const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+const [TY, TM] = TODAY.split('-').map(Number);
+/** The first day of the month `n` months before this one (a birth date of n months today). */
+const monthsAgo = (n, day = 1) => iso(TY, TM - n, day);
+const dmy = (isoDate) => isoDate.split('-').reverse().join('/');
+
+const CHILDREN = {
+  petrus: { name: 'Petrus Fiktif Bria', sex: 'male', birth: monthsAgo(10), history: [[monthsAgo(1, 10), 8.0]] },
+  yakobus: { name: 'Yakobus Fiktif Bria', sex: 'male', birth: monthsAgo(30), history: [[monthsAgo(1, 10), 12.0]] },
+  ana: { name: 'Ana Fiktif Tefa', sex: 'female', birth: monthsAgo(14), history: [[monthsAgo(1, 10), 9.0]] },
+  goreti: { name: 'Maria Goreti Fiktif Tefa', sex: 'female', birth: monthsAgo(18), history: [[monthsAgo(2, 10), 10.0], [monthsAgo(1, 10), 10.05]] },
+  fransiska: { name: 'Fransiska Fiktif Seran', sex: 'female', birth: monthsAgo(6), history: [] },
+  kornelis: { name: 'Kornelis Fiktif Seran', sex: 'male', birth: monthsAgo(20), history: [[monthsAgo(2, 10), 7.0]] },
+};
+const WOMAN = 'Maria Fiktif Bria';
+const CSV = [
+  'household,head_name,dusun,rt,name,sex,birth_date,relation',
+  `1,Yohanes Fiktif Bria,Dusun 1 Naitimu,03,Yohanes Fiktif Bria,male,1988-04-12,head`,
+  `1,,,,${WOMAN},female,${iso(TY - 31, 3, 14)},spouse`,
+  `1,,,,${CHILDREN.petrus.name},male,${CHILDREN.petrus.birth},child`,
+  `1,,,,${CHILDREN.yakobus.name},male,${CHILDREN.yakobus.birth},child`,
+  `2,Agustinus Fiktif Tefa,Dusun 2 Naitimu,05,Agustinus Fiktif Tefa,male,1990-09-01,head`,
+  `2,,,,${CHILDREN.ana.name},female,${CHILDREN.ana.birth},child`,
+  `2,,,,${CHILDREN.goreti.name},female,${CHILDREN.goreti.birth},child`,
+  `3,Dominggus Fiktif Seran,Dusun 2 Naitimu,06,Dominggus Fiktif Seran,male,1985-01-20,head`,
+  `3,,,,${CHILDREN.fransiska.name},female,${CHILDREN.fransiska.birth},child`,
+  `3,,,,${CHILDREN.kornelis.name},male,${CHILDREN.kornelis.birth},child`,
+].join('\n');
+
+let tmp;
+let logs;
+let server;
+let display;
+let framebuffer;
+let driver;
+let app;
+/** Person ids by name (from the CLI device's export). */
+const ids = {};
+
+async function shoot(name, both = true) {
+  await app.size(...LANDSCAPE);
+  await app.screenshot(SHOTS, `${name}-landscape`);
+  if (!both) return;
+  await app.size(...PORTRAIT);
+  await app.screenshot(SHOTS, `${name}-portrait`);
+  await app.size(...LANDSCAPE);
+}
+
+async function scrollTo(testid, block = 'start') {
+  await (await app.visible(testid)).scrollIntoView({ block });
+}
+
+async function sync() {
+  await app.click('nav-home');
+  await app.visible('screen-home');
+  await app.click('sync-button');
+  await app.browser.waitUntil(async () => (await app.$('sync-chip').getAttribute('data-tone')) === 'ok', {
+    timeout: 60_000,
+    timeoutMsg: 'the sync did not finish cleanly',
+  });
+  assert.equal(await app.text('sync-waiting'), '0');
+}
+
+async function language(l) {
+  await app.click('nav-settings');
+  await app.visible('screen-settings');
+  await app.click(`lang-${l}`);
+  await app.visible('settings-saved');
+}
+
+/** Opens a person's attendance from the roster. */
+async function attend(key) {
+  const id = ids[key];
+  await app.visible('screen-posyandu-day');
+  await app.click(`roster-${id}`);
+  await app.visible('screen-attendance');
+  await app.waitText('att-name', key === 'woman' ? WOMAN : CHILDREN[key].name);
+}
+
+/** Types the weight, presses Periksa and waits for Rust's result. */
+async function weigh(kg) {
+  await app.type('att-weight', kg);
+  await app.click('att-check');
+  await app.visible('check-result', 20_000);
+}
+
+async function kms() {
+  const el = await app.visible('check-kms');
+  return { result: await el.getAttribute('data-result'), twoT: await el.getAttribute('data-two-t'), bgm: await el.getAttribute('data-bgm') };
+}
+
+async function saveAndBack(key) {
+  await app.click('att-save');
+  await app.visible('screen-posyandu-day', 20_000);
+  await app.visible(`roster-done-${ids[key]}`);
+  assert.match(await app.text('flash'), /Tersimpan/);
+}
+
+describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'jangkau-e2e-posyandu-'));
+    logs = join(tmp, 'logs');
+    rmSync(SHOTS, { recursive: true, force: true });
+    server = await startServer(tmp, logs);
+    ({ display, framebuffer } = await startXvfb(logs, join(tmp, 'fb')));
+    driver = await startDriver(display, logs);
+    console.log(`# server ${server.url}, display ${display}, logs ${logs}, today ${TODAY}`);
+  });
+
+  after(async () => {
+    if (app) await app.close();
+    await stopAll();
+    if (process.env.E2E_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a second kader registers three families and their earlier weighings with the CLI, and syncs', async () => {
+    const cli = cliBin();
+    const data = join(tmp, 'cli-kader2');
+    const env = { JANGKAU_PIN: '592817', JANGKAU_PASSWORD: SECOND_KADER.password };
+    const code = await server.code(SECOND_KADER.username);
+    await run(cli, ['enrol', '--data', data, '--server', server.url, '--code', code, '--username', SECOND_KADER.username, '--device-name', 'e2e kader 2 CLI'], { env });
+    const csv = join(tmp, 'families.csv');
+    writeFileSync(csv, CSV);
+    await run(cli, ['import', '--data', data, csv], { env });
+    const records = (await run(cli, ['export', '--data', data], { env }))
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
+    for (const r of records.filter((x) => x.kind === 'person')) {
+      for (const [key, c] of Object.entries(CHILDREN)) if (r.body?.name === c.name) ids[key] = r.id;
+      if (r.body?.name === WOMAN) ids.woman = r.id;
+    }
+    assert.equal(Object.keys(ids).length, 7, `persons not found in the export: ${JSON.stringify(ids)}`);
+    for (const [key, c] of Object.entries(CHILDREN)) {
+      for (const [date, kg] of c.history) {
+        await run(cli, ['record', 'weighing', '--data', data, '--person', ids[key], '--kg', String(kg), '--date', date], { env });
+      }
+    }
+    // Maria is four months pregnant.
+    await run(cli, ['record', 'pregnancy', '--data', data, '--person', ids.woman, '--hpht', monthsAgo(4, 5), '--gravida', '2', '--para', '1'], { env });
+    await run(cli, ['sync', '--data', data, '--quiet'], { env });
+  });
+
+  it('the tablet enrols and receives them', async () => {
+    app = await openApp(driver, { dataDir: join(tmp, 'tablet'), serverUrl: server.url, framebuffer });
+    await app.size(...LANDSCAPE);
+    await app.visible('screen-firstrun', 30_000);
+    await app.type('firstrun-code', server.kaderCode);
+    await app.type('firstrun-username', 'kader.mawar');
+    await app.type('firstrun-password', DEMO_PASSWORD);
+    await app.type('firstrun-device', 'Tablet Posyandu Mawar (posyandu)');
+    await app.click('firstrun-next');
+    await app.type('firstrun-pin', PIN);
+    await app.type('firstrun-pin2', PIN);
+    await app.click('firstrun-finish');
+    await app.visible('screen-home', 60_000);
+    await sync();
+  });
+
+  it('opens the posyandu day for today (the kader\'s posyandu preselected)', async () => {
+    await app.click('nav-posyandu');
+    await app.visible('screen-posyandu-start');
+    // The name when the tablet has the place names, else the code (Rust's choice).
+    const pos = await app.text('start-posyandu-name');
+    console.log(`# start screen: ${pos}`);
+    assert.match(pos, /Posyandu Mawar|53\.04\.05\.2001\.P01/);
+    assert.equal(await app.value('start-date'), dmy(TODAY));
+    await shoot('01-start-id');
+    await app.click('start-open');
+    await app.visible('screen-posyandu-day', 20_000);
+    await app.visible(`roster-${ids.petrus}`);
+    await shoot('02-day-id');
+    // Every under-five is expected today (a due task or the monthly weighing).
+    const expected = await app.text('day-expected');
+    for (const key of ['petrus', 'ana', 'goreti', 'fransiska', 'kornelis']) assert.ok(expected.includes(CHILDREN[key].name), `${key} is not expected today`);
+    // The name search filters the roster.
+    await app.type('day-search', 'kornelis');
+    await app.browser.waitUntil(async () => (await app.$$('roster-name')).length === 1, { timeout: 5000, timeoutMsg: 'the search did not filter the roster' });
+    assert.equal(await app.text('roster-name'), CHILDREN.kornelis.name);
+    await app.screenshot(SHOTS, '02-day-search-id-landscape');
+    await app.type('day-search', '');
+  });
+
+  it('Petrus: 84 asks "Yakin?", "Ukur ulang" keeps the value, 8,4 kg is N', async () => {
+    await attend('petrus');
+    assert.equal(await app.$('att-position-lying').getAttribute('aria-checked'), 'true');
+    await app.type('att-weight', '84');
+    await app.type('att-length_height', '71,5');
+    await scrollTo('screen-attendance');
+    await shoot('03-attendance-form-id');
+    await app.click('att-check');
+    await app.visible('att-confirm', 20_000);
+    assert.match(await app.text('att-confirm'), /Yakin\?/);
+    assert.match(await app.text('att-confirm'), /Berat badan: 84/);
+    await scrollTo('att-confirm', 'center');
+    await shoot('03-attendance-confirm-id');
+    await app.click('att-remeasure');
+    await app.gone('att-confirm');
+    assert.equal(await app.value('att-weight'), '84');
+    await weigh('8,4');
+    assert.deepEqual(await kms(), { result: 'N', twoT: 'false', bgm: 'false' });
+    await saveAndBack('petrus');
+  });
+
+  it('Ana: 45 kg is refused by Rust at the field and kept; 9,1 kg is T', async () => {
+    await attend('ana');
+    await app.type('att-weight', '45');
+    await app.type('att-counselling-notes', 'Makan 3 kali sehari dengan lauk');
+    await app.click('att-save');
+    // Rust finds 45 kg very unusual at 14 months: "Ya, simpan" sends it anyway.
+    await app.visible('att-confirm', 20_000);
+    await app.click('att-confirm-yes');
+    const err = await app.waitText('att-weight-error', (s) => s.length > 0, 20_000);
+    console.log(`# refused: ${err}`);
+    assert.match(err, /Berat badan/);
+    assert.equal(await app.value('att-weight'), '45');
+    assert.equal(await app.value('att-counselling-notes'), 'Makan 3 kali sehari dengan lauk');
+    await scrollTo('att-weight', 'center');
+    await shoot('04-attendance-refused-id', false);
+    await weigh('9,1');
+    assert.deepEqual(await kms(), { result: 'T', twoT: 'false', bgm: 'false' });
+    assert.match(await app.text('check-findings'), /T: berat badan tidak naik/);
+    await scrollTo('check-result');
+    await shoot('05-attendance-t-id');
+    await saveAndBack('ana');
+  });
+
+  it('Goreti: 10,1 kg after two months without gain is 2T', async () => {
+    await attend('goreti');
+    await weigh('10,1');
+    assert.deepEqual(await kms(), { result: 'T', twoT: 'true', bgm: 'false' });
+    assert.match(await app.text('check-findings'), /2T/);
+    await app.visible('check-next');
+    await scrollTo('check-result');
+    await shoot('06-attendance-2t-id');
+    await saveAndBack('goreti');
+  });
+
+  it('Fransiska: first weighing is B, with vitamin A and a due dose', async () => {
+    await attend('fransiska');
+    await weigh('7,5');
+    assert.equal((await kms()).result, 'B');
+    await app.click('att-vita-vitamin_a_blue');
+    const dose = await app.browser.execute(() => document.querySelector('[data-testid^="att-dose-"]:not([data-testid^="att-dose-closed"])')?.getAttribute('data-testid') ?? null);
+    assert.ok(dose, 'no dose is offered to a 6-month-old');
+    console.log(`# dose given: ${dose}`);
+    await app.click(dose);
+    await scrollTo('att-services');
+    await shoot('07-attendance-services-id', false);
+    await saveAndBack('fransiska');
+  });
+
+  it('Kornelis: 7,2 kg is O and below the red line (BGM), referred to the puskesmas', async () => {
+    await attend('kornelis');
+    await weigh('7,2');
+    assert.deepEqual(await kms(), { result: 'O', twoT: 'false', bgm: 'true' });
+    await app.visible('check-kms-bgm');
+    await scrollTo('check-result');
+    await shoot('08-attendance-bgm-id');
+    await app.click('att-refer');
+    await app.type('att-referral-reason', 'BGM: berat badan di bawah garis merah');
+    await app.click('att-referral-to-puskesmas');
+    await saveAndBack('kornelis');
+  });
+
+  it('Maria, pregnant: LiLA 22 cm is shown as KEK with what to do', async () => {
+    await app.visible('screen-posyandu-day');
+    const row = await app.text(`roster-${ids.woman}`);
+    assert.match(row, /Ibu hamil|Hamil/i, `the roster shows her pregnancy: ${row}`);
+    await attend('woman');
+    await app.type('att-weight', '48,5');
+    await app.type('att-muac', '22');
+    await app.type('att-bp_systolic', '120');
+    await app.type('att-bp_diastolic', '80');
+    await app.click('att-check');
+    await app.visible('check-result', 20_000);
+    const findings = await app.text('check-findings');
+    console.log(`# woman's findings: ${findings.replace(/\n/g, ' | ')}`);
+    assert.match(findings, /KEK: LiLA kurang dari 23,5 cm/);
+    // The pregnant woman's action, not the non-pregnant "risk" wording.
+    assert.match(findings, /ibu hamil KEK/);
+    assert.doesNotMatch(findings, /Risiko KEK/);
+    await scrollTo('check-result');
+    await shoot('09-attendance-kek-id');
+    await saveAndBack('woman');
+  });
+
+  it('closing the day shows the SKDN counted by Rust', async () => {
+    await app.click('day-close');
+    await app.visible('screen-posyandu-summary');
+    await app.visible('skdn-s');
+    const n = async (k) => app.text(`skdn-${k}`);
+    const got = {};
+    for (const k of ['s', 'k', 'd', 'n', 't', 'o', 'b', 'two_t', 'bgm']) got[k] = await n(k);
+    const ratios = { k_s: await app.text('ratio-k_s'), d_s: await app.text('ratio-d_s'), n_d: await app.text('ratio-n_d') };
+    console.log(`# SKDN ${JSON.stringify(got)} ${JSON.stringify(ratios)}`);
+    // S: our six under-fives and the demo child (Anak Contoh Fiktif); D: the five weighed today.
+    assert.deepEqual(got, { s: '7', k: '7', d: '5', n: '1', t: '2', o: '1', b: '1', two_t: '1', bgm: '1' });
+    assert.deepEqual(ratios, { k_s: '100%', d_s: '71,4%', n_d: '20%' });
+    assert.equal(await app.text('attended-balita'), '5');
+    assert.equal(await app.text('attended-adult'), '1');
+    assert.equal(await app.text('summary-vitamin-a'), '1');
+    assert.equal(await app.text('summary-immunisations'), '1');
+    assert.equal(await app.text('summary-referrals'), '1');
+    await shoot('10-summary-id');
+    // The under-fives not weighed this month: Yakobus and the demo child; each opens the profile.
+    await app.visible(`unweighed-${ids.yakobus}`);
+    await scrollTo(`unweighed-${ids.yakobus}`, 'center');
+    await app.screenshot(SHOTS, '10-summary-not-weighed-id-landscape');
+    await app.click(`unweighed-${ids.yakobus}`);
+    await app.visible('screen-profile');
+    assert.equal(await app.text('profile-name'), CHILDREN.yakobus.name);
+  });
+
+  it('in English, in both orientations', async () => {
+    await language('en');
+    await app.click('nav-posyandu');
+    await app.visible('screen-posyandu-start');
+    await app.visible(`start-sessions`);
+    await shoot('11-start-en');
+    // Opening the same day again resumes it: the roster keeps the done marks.
+    await app.click('start-open');
+    await app.visible('screen-posyandu-day', 20_000);
+    await app.visible(`roster-done-${ids.petrus}`);
+    await shoot('12-day-en');
+    await attend('ana');
+    assert.match(await app.text('att-already'), /already recorded/);
+    await weigh('9,1');
+    await scrollTo('screen-attendance');
+    await shoot('13-attendance-form-en');
+    assert.match(await app.text('check-findings'), /T: weight did not go up enough/);
+    await scrollTo('check-result');
+    await shoot('13-attendance-result-en');
+    await app.click('att-cancel');
+    await app.visible('screen-posyandu-day');
+    await app.click('day-close');
+    await app.visible('skdn-s');
+    assert.equal(await app.text('ratio-d_s'), '71.4%');
+    await shoot('14-summary-en');
+    await language('id');
+  });
+});

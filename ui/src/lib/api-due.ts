@@ -1,0 +1,187 @@
+// Due lists and reports: the Tauri commands of src-tauri/src/core/reports.rs and their
+// shapes (field-core/src/health/due.rs, field-core/src/health/report.rs,
+// health-rules/src/report.rs). Rust sorts the due list and computes every count and ratio.
+import { invoke } from '@tauri-apps/api/core';
+import type { Label, PersonSummary } from './api';
+
+/** field-core `DueGroup` (snake_case). */
+export type DueGroup =
+  | 'vaccines'
+  | 'anc'
+  | 'growth'
+  | 'newborn_postpartum'
+  | 'missed_posyandu'
+  | 'tb'
+  | 'danger_signs'
+  | 'check_data';
+
+/** Every group, in Rust's order (`DueGroup::ALL`). */
+export const DUE_GROUPS: readonly DueGroup[] = [
+  'vaccines',
+  'anc',
+  'growth',
+  'newborn_postpartum',
+  'missed_posyandu',
+  'tb',
+  'danger_signs',
+  'check_data',
+];
+
+/** field-core `DueForm`: the form a due entry opens. */
+export type DueForm = 'posyandu_measurement' | 'immunisation' | 'home_visit' | 'anc' | 'referral' | 'correct_record';
+
+export type Priority = 'urgent' | 'high' | 'normal';
+
+/** field-core `DueFilter`. */
+export interface DueFilter {
+  posyandu?: string | null;
+  dusun?: string | null;
+  rt?: string | null;
+  groups: DueGroup[];
+  on_posyandu_day: boolean;
+}
+
+/** field-core `DueEntry`. */
+export interface DueEntry {
+  person: PersonSummary;
+  household_head: string | null;
+  dusun: string | null;
+  rt: string | null;
+  group: DueGroup;
+  /** health-rules `TaskKind` (snake_case). */
+  kind: string;
+  priority: Priority;
+  /** YYYY-MM-DD. */
+  due: string;
+  /** Days past `due` (0 when not late). */
+  days_late: number;
+  reason: Label;
+  params: Record<string, string>;
+  form: DueForm;
+}
+
+/** field-core `SessionRef`. */
+export interface SessionRef {
+  id: string;
+  posyandu: string;
+  posyandu_name: string;
+  date: string;
+  service_order: 'services_first' | 'counselling_first' | null;
+}
+
+/** src-tauri `PosyanduOptions`. */
+export interface PosyanduOptions {
+  today: string;
+  posyandu: { code: string; name: string }[];
+  /** Posyandu days of the last 60 days, newest first. */
+  sessions: SessionRef[];
+}
+
+/** health-rules `YearMonth` (serialised as an object). */
+export interface YearMonth {
+  year: number;
+  month: number;
+}
+
+/** health-rules `Counts`. */
+export interface Counts {
+  s: number;
+  k: number;
+  d: number;
+  n: number;
+  t: number;
+  o: number;
+  b: number;
+  absent: number;
+  two_t: number;
+  bgm: number;
+  vitamin_a: number;
+  asi_eksklusif: number;
+}
+
+/** health-rules `Ratios`: fractions 0–1, null when the denominator is 0. */
+export interface Ratios {
+  k_s: number | null;
+  d_s: number | null;
+  d_k: number | null;
+  n_d: number | null;
+  n_s: number | null;
+  n_d_prime: number | null;
+}
+
+/** field-core `ReportChildProblem`. */
+export interface ReportChildProblem {
+  person: string;
+  name: string;
+  key: string;
+  message: string;
+}
+
+/** field-core `Skdn`. */
+export interface Skdn {
+  posyandu: string;
+  month: YearMonth;
+  counts: Counts;
+  ratios: Ratios;
+  problems: ReportChildProblem[];
+}
+
+export type AgeBand = '0-5' | '6-11' | '12-23' | '24-59';
+
+/** health-rules `ReportRow`: a band (null = all ages) and a sex (null = both). */
+export interface ReportRow {
+  band: AgeBand | null;
+  sex: 'male' | 'female' | null;
+  counts: Counts;
+  ratios: Ratios;
+}
+
+/** health-rules `MonthlyReport`. */
+export interface MonthlyReport {
+  posyandu_id: string;
+  month: YearMonth;
+  kbm_table_id: string;
+  red_line_id: string;
+  vitamin_a_month: boolean;
+  rows: ReportRow[];
+  problems: { index: number; key: string; message: string }[];
+}
+
+/** field-core `MonthActivity`. */
+export interface MonthActivity {
+  sessions: string[];
+  posyandu_visits: number;
+  home_visits: number;
+  /** Doses given, by dose id. */
+  immunisations: Record<string, number>;
+  immunisations_unmatched: number;
+  pregnant_women: number;
+  pregnant_kek: number;
+  anc_contacts: number;
+  referrals_made: number;
+  births: number;
+  deaths: number;
+}
+
+/** field-core `PosyanduReport`. */
+export interface PosyanduReport {
+  report: MonthlyReport;
+  activity: MonthActivity;
+  problems: ReportChildProblem[];
+}
+
+/** src-tauri `ExportedCsv`. */
+export interface ExportedCsv {
+  path: string;
+  file_name: string;
+  csv: string;
+}
+
+export const dueApi = {
+  posyanduOptions: () => invoke<PosyanduOptions>('posyandu_options'),
+  dueList: (filter: DueFilter) => invoke<DueEntry[]>('due_list', { filter }),
+  /** `month` is `YYYY-MM`. */
+  skdn: (posyandu: string, month: string) => invoke<Skdn>('skdn', { posyandu, month }),
+  monthlyReport: (posyandu: string, month: string) => invoke<PosyanduReport>('monthly_report', { posyandu, month }),
+  exportReportCsv: (posyandu: string, month: string) => invoke<ExportedCsv>('export_report_csv', { posyandu, month }),
+};
