@@ -49,7 +49,7 @@ enum Command {
     Import(import_cmd::ImportArgs),
     /// Every record on this device as sync envelopes, one JSON object per line.
     Export(export_cmd::ExportArgs),
-    /// Record what a kader records: a weighing or a home visit.
+    /// Record what a kader or bidan records: a weighing, a home visit, a pregnancy, a referral.
     Record(record_cmd::RecordArgs),
 }
 

@@ -7,18 +7,26 @@
 // Screenshots of every screen go to ui/e2e/screenshots/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { run, startXvfb, stopAll } from './lib/procs.mjs';
-import { openApp, startDriver } from './lib/app.mjs';
-import { cliBin, UI_DIR } from './lib/bins.mjs';
-import { DEMO_PASSWORD, SECOND_KADER, startServer } from './lib/server.mjs';
+import { startDriver } from './lib/app.mjs';
+import { DEMO_PASSWORD, SECOND_KADER } from './lib/server.mjs';
+import {
+  bodyOf,
+  enrolCli,
+  enrolTablet,
+  exportRecords,
+  findHousehold as findHouseholdOf,
+  idOf,
+  openHousehold,
+  PIN,
+  setLanguage,
+  shoot as shootIn,
+  shotsDir,
+  startStack,
+  stopStack,
+  syncTablet,
+} from './lib/flows.mjs';
 
-const SHOTS = join(UI_DIR, 'e2e', 'screenshots');
-const LANDSCAPE = [1280, 800];
-const PORTRAIT = [800, 1280];
-const PIN = '480516';
+const SHOTS = shotsDir();
 const PIN2 = '731904';
 
 const FAMILY = {
@@ -32,13 +40,11 @@ const FAMILY = {
   ],
 };
 
-let tmp;
-let logs;
+let stack;
 let server;
-let display;
-let framebuffer;
-let driver;
 let app;
+
+const shoot = (name) => shootIn(app, SHOTS, name);
 
 async function unlock(username, pin) {
   await app.visible('screen-lock');
@@ -49,45 +55,10 @@ async function unlock(username, pin) {
   await app.visible('screen-home');
 }
 
-async function enrol({ code, username, password, pin, device }) {
-  await app.visible('screen-firstrun');
-  await app.type('firstrun-code', code);
-  await app.type('firstrun-username', username);
-  await app.type('firstrun-password', password);
-  await app.type('firstrun-device', device);
-  await app.click('firstrun-next');
-  await app.type('firstrun-pin', pin);
-  await app.type('firstrun-pin2', pin);
-  await app.click('firstrun-finish');
-  await app.visible('screen-home', 60_000);
-}
-
-async function sync() {
-  await app.click('nav-home');
-  await app.visible('screen-home');
-  await app.click('sync-button');
-  await app.browser.waitUntil(async () => (await app.$('sync-chip').getAttribute('data-tone')) === 'ok', {
-    timeout: 60_000,
-    timeoutMsg: 'the sync did not finish cleanly',
-  });
-  assert.equal(await app.text('sync-waiting'), '0');
-  assert.notEqual(await app.text('sync-last-success'), 'Belum pernah');
-}
-
-async function findHousehold(query) {
-  await app.click('nav-households');
-  await app.visible('screen-households');
-  await app.type('households-query', query);
-  await app.browser.waitUntil(async () => (await app.$$('household-row-head').length) > 0 && (await app.$('household-row-head').getText()) === FAMILY.head, {
-    timeout: 15_000,
-    timeoutMsg: `no household found for ${query}`,
-  });
-}
+const findHousehold = (query) => findHouseholdOf(app, query, FAMILY.head);
 
 async function openFamily() {
-  await findHousehold('Yohanes');
-  await app.click('household-row');
-  await app.visible('screen-household');
+  await openHousehold(app, 'Yohanes', FAMILY.head);
   await app.waitText('household-member-count', '(3)');
   const names = await app.$$('member-row-name').map((e) => e.getText());
   assert.deepEqual([...names].sort(), FAMILY.members.map((m) => m.name).sort());
@@ -95,33 +66,22 @@ async function openFamily() {
 
 describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'jangkau-e2e-'));
-    logs = join(tmp, 'logs');
-    rmSync(SHOTS, { recursive: true, force: true });
-    server = await startServer(tmp, logs);
-    ({ display, framebuffer } = await startXvfb(logs, join(tmp, 'fb')));
-    driver = await startDriver(display, logs);
-    console.log(`# server ${server.url}, display ${display}, logs ${logs}`);
+    stack = await startStack('app', SHOTS);
+    ({ server } = stack);
   });
 
   after(async () => {
-    if (app) await app.close();
-    await stopAll();
-    if (process.env.E2E_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+    await stopStack(stack, app);
   });
 
   it('enrols the tablet and sets the PIN (first run)', async () => {
-    app = await openApp(driver, { dataDir: join(tmp, 'tablet-a'), serverUrl: server.url, framebuffer });
+    app = await stack.open('tablet-a');
     console.log(`# app page: ${await app.browser.getUrl()}`);
-    await app.size(...LANDSCAPE);
     await app.visible('screen-firstrun', 30_000);
     assert.equal(await app.value('firstrun-server'), server.url);
     await app.screenshot(SHOTS, '01-firstrun-id-landscape');
     await app.click('lang-en');
-    await app.screenshot(SHOTS, '01-firstrun-en-landscape');
-    await app.size(...PORTRAIT);
-    await app.screenshot(SHOTS, '01-firstrun-en-portrait');
-    await app.size(...LANDSCAPE);
+    await shoot('01-firstrun-en');
     await app.click('lang-id');
     // A field left empty is refused in the user's language, and what was typed stays.
     await app.type('firstrun-username', 'kader.mawar');
@@ -170,10 +130,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     }
     await app.click('member-1-relation-spouse');
     await app.click('member-2-relation-child');
-    await app.screenshot(SHOTS, '06-register-id-landscape');
-    await app.size(...PORTRAIT);
-    await app.screenshot(SHOTS, '06-register-id-portrait');
-    await app.size(...LANDSCAPE);
+    await shoot('06-register-id');
     // A bad NIK is refused by Rust: the field is marked, nothing typed is lost.
     await app.type('member-2-nik', '12345');
     await app.click('register-save');
@@ -187,10 +144,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await app.visible('screen-household', 15_000);
     await app.waitText('household-member-count', '(3)');
     await app.visible('flash');
-    await app.screenshot(SHOTS, '08-household-id-landscape');
-    await app.size(...PORTRAIT);
-    await app.screenshot(SHOTS, '08-household-id-portrait');
-    await app.size(...LANDSCAPE);
+    await shoot('08-household-id');
   });
 
   it('warns of a likely duplicate when registering the child again', async () => {
@@ -214,10 +168,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await app.visible('screen-profile');
     assert.equal(await app.text('profile-name'), FAMILY.members[2].name);
     assert.equal(await app.text('profile-birth'), FAMILY.members[2].birth);
-    await app.screenshot(SHOTS, '10-profile-id-landscape');
-    await app.size(...PORTRAIT);
-    await app.screenshot(SHOTS, '10-profile-id-portrait');
-    await app.size(...LANDSCAPE);
+    await shoot('10-profile-id');
     // The draft is still there; cancel it.
     await app.click('nav-households');
     await app.click('households-register');
@@ -229,10 +180,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
   it('locks and unlocks with the PIN', async () => {
     await app.click('lock-button');
     await app.visible('screen-lock');
-    await app.screenshot(SHOTS, '11-lock-id-landscape');
-    await app.size(...PORTRAIT);
-    await app.screenshot(SHOTS, '11-lock-id-portrait');
-    await app.size(...LANDSCAPE);
+    await shoot('11-lock-id');
     await app.type('lock-pin', '999999');
     await app.click('lock-unlock');
     await app.visible('lock-pin-error', 15_000);
@@ -242,16 +190,12 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
 
   it('keeps the data when the app restarts', async () => {
     await app.close();
-    app = await openApp(driver, { dataDir: join(tmp, 'tablet-a'), serverUrl: server.url, framebuffer });
-    await app.size(...LANDSCAPE);
+    app = await stack.open('tablet-a');
     await unlock('kader.mawar', PIN);
     await findHousehold('Petrus');
     // Found by a member's name, not only the head's.
     await app.waitText('households-list', 'Petrus Fiktif Bria');
-    await app.screenshot(SHOTS, '05-households-search-id-landscape');
-    await app.size(...PORTRAIT);
-    await app.screenshot(SHOTS, '05-households-search-id-portrait');
-    await app.size(...LANDSCAPE);
+    await shoot('05-households-search-id');
     await openFamily();
   });
 
@@ -260,25 +204,17 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await app.visible('screen-home');
     // The shell may already have sent them in the background; a run now must end clean.
     console.log(`# waiting before the sync: ${await app.text('sync-waiting')}`);
-    await sync();
+    await syncTablet(app);
     console.log(`# home after the sync: ${await app.text('home-today')}`);
-    await app.screenshot(SHOTS, '13-home-synced-id-landscape');
-    await app.size(...PORTRAIT);
-    await app.screenshot(SHOTS, '13-home-synced-id-portrait');
-    await app.size(...LANDSCAPE);
-    await app.click('nav-settings');
-    await app.visible('screen-settings');
-    await app.click('lang-en');
-    await app.visible('settings-saved');
+    await shoot('13-home-synced-id');
+    await setLanguage(app, 'en');
     await app.screenshot(SHOTS, '14-settings-en-landscape');
     await app.click('nav-home');
     await app.visible('screen-home');
     await app.screenshot(SHOTS, '14-home-en-landscape');
     await openFamily();
     await app.screenshot(SHOTS, '14-household-en-landscape');
-    await app.click('nav-settings');
-    await app.click('lang-id');
-    await app.visible('settings-saved');
+    await setLanguage(app, 'id');
     await app.screenshot(SHOTS, '15-settings-id-landscape');
   });
 
@@ -298,34 +234,23 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
   });
 
   it('the server has the records (read back by the bidan through a jangkau CLI device)', async () => {
-    const cli = cliBin();
-    const data = join(tmp, 'cli-bidan');
-    const env = { JANGKAU_PIN: '592817', JANGKAU_PASSWORD: DEMO_PASSWORD };
-    const code = await server.code('bidan.naitimu');
-    await run(cli, ['enrol', '--data', data, '--server', server.url, '--code', code, '--username', 'bidan.naitimu', '--device-name', 'e2e bidan CLI'], { env });
-    await run(cli, ['sync', '--data', data, '--quiet'], { env });
-    const out = await run(cli, ['export', '--data', data], { env });
-    const records = out
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l));
-    const body = (r) => r.body ?? r.values ?? r;
-    const hh = records.find((r) => body(r).head_name === FAMILY.head);
+    const cli = await enrolCli(stack, 'cli-bidan', { username: 'bidan.naitimu', password: DEMO_PASSWORD, device: 'e2e bidan CLI' });
+    await cli(['sync', '--quiet']);
+    const records = await exportRecords(cli);
+    const hh = records.find((r) => bodyOf(r).head_name === FAMILY.head);
     assert.ok(hh, `household ${FAMILY.head} not on the server; export had ${records.length} records`);
-    const hhId = hh.id ?? hh.record ?? body(hh).id;
-    const members = records.filter((r) => body(r).household === hhId);
-    assert.deepEqual(members.map((r) => body(r).name).sort(), FAMILY.members.map((m) => m.name).sort());
-    const child = members.find((r) => body(r).name === FAMILY.members[2].name);
-    assert.equal(body(child).birth_date, FAMILY.members[2].iso);
+    const members = records.filter((r) => bodyOf(r).household === idOf(hh));
+    assert.deepEqual(members.map((r) => bodyOf(r).name).sort(), FAMILY.members.map((m) => m.name).sort());
+    const child = members.find((r) => bodyOf(r).name === FAMILY.members[2].name);
+    assert.equal(bodyOf(child).birth_date, FAMILY.members[2].iso);
   });
 
   it('a second tablet of the same posyandu receives them', async () => {
     await app.close();
-    const driver2 = await startDriver(display, logs, 'tauri-driver-2');
-    app = await openApp(driver2, { dataDir: join(tmp, 'tablet-b'), serverUrl: server.url, framebuffer });
-    await app.size(...LANDSCAPE);
-    await enrol({ code: await server.code(SECOND_KADER.username), username: SECOND_KADER.username, password: SECOND_KADER.password, pin: PIN2, device: 'Tablet Posyandu Mawar 2' });
-    await sync();
+    const driver2 = await startDriver(stack.display, stack.logs, 'tauri-driver-2');
+    app = await stack.open('tablet-b', driver2);
+    await enrolTablet(app, server, { code: await server.code(SECOND_KADER.username), username: SECOND_KADER.username, password: SECOND_KADER.password, pin: PIN2, device: 'Tablet Posyandu Mawar 2' });
+    await syncTablet(app);
     await openFamily();
     await app.screenshot(SHOTS, '16-second-tablet-household-id-landscape');
     await app.click('member-row');
@@ -344,9 +269,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
 
 async function setLanguageOnForm(l) {
   // The register form keeps its draft across screens: switch in Pengaturan and come back.
-  await app.click('nav-settings');
-  await app.click(`lang-${l}`);
-  await app.visible('settings-saved');
+  await setLanguage(app, l);
   await app.click('nav-households');
   await app.click('households-register');
   await app.visible('screen-register');

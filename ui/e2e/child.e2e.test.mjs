@@ -12,18 +12,28 @@
 // Screenshots (both languages, landscape and portrait) go to ui/e2e/screenshots/child/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, startXvfb, stopAll } from './lib/procs.mjs';
-import { openApp, startDriver } from './lib/app.mjs';
-import { cliBin, UI_DIR } from './lib/bins.mjs';
-import { DEMO_PASSWORD, SECOND_KADER, startServer } from './lib/server.mjs';
+import { SECOND_KADER } from './lib/server.mjs';
+import {
+  bodyOf,
+  enrolCli,
+  enrolTablet,
+  exportRecords,
+  findHousehold,
+  idOf,
+  personIds,
+  scrollTo as scrollIn,
+  setLanguage,
+  shoot as shootIn,
+  shotsDir,
+  startStack,
+  stopStack,
+  syncTablet,
+  toTop as toTopOf,
+} from './lib/flows.mjs';
 
-const SHOTS = join(UI_DIR, 'e2e', 'screenshots', 'child');
-const LANDSCAPE = [1280, 800];
-const PORTRAIT = [800, 1280];
-const PIN = '480516';
+const SHOTS = shotsDir('child');
 const MOTHER = 'Maria Fiktif Seran';
 const CHILD = 'Agnes Fiktif Seran';
 // Monthly weighings (kg) and lengths (cm) at 1 … 12 months: every gain reaches the KBM
@@ -31,14 +41,8 @@ const CHILD = 'Agnes Fiktif Seran';
 const KG = [4.2, 5.2, 6.0, 6.6, 7.1, 7.5, 7.8, 8.1, 8.4, 8.7, 9.0, 9.0];
 const CM = [53.0, 57.0, 60.0, 62.5, 64.5, 66.0, 67.5, 69.0, 70.3, 71.5, 72.7, 73.8];
 
-let tmp;
-let logs;
-let server;
-let display;
-let framebuffer;
-let driver;
+let stack;
 let app;
-let cli;
 let childId;
 let householdId;
 
@@ -61,43 +65,11 @@ if (BIRTH.getUTCDate() > 25) BIRTH = new Date(Date.UTC(BIRTH.getUTCFullYear(), B
 const at = (k) => iso(addDays(addMonths(BIRTH, k), 2));
 
 // ---- helpers -----------------------------------------------------------------------------
-async function shoot(name) {
-  await app.size(...LANDSCAPE);
-  await app.screenshot(SHOTS, `${name}-landscape`);
-  await app.size(...PORTRAIT);
-  await app.screenshot(SHOTS, `${name}-portrait`);
-  await app.size(...LANDSCAPE);
-}
-
-async function toTop() {
-  await app.browser.execute(() => document.querySelector('.content')?.scrollTo(0, 0));
-}
-
-async function scrollTo(id) {
-  await (await app.visible(id)).scrollIntoView({ block: 'start' });
-}
-
-async function language(l) {
-  const back = await app.browser.execute(() => location.hash);
-  await app.click('nav-settings');
-  await app.visible('screen-settings');
-  await app.click(`lang-${l}`);
-  await app.visible('settings-saved');
-  await app.browser.execute((h) => {
-    location.hash = h;
-  }, back);
-}
-
-async function sync() {
-  await app.click('nav-home');
-  await app.visible('screen-home');
-  await app.click('sync-button');
-  await app.browser.waitUntil(async () => (await app.$('sync-chip').getAttribute('data-tone')) === 'ok', {
-    timeout: 60_000,
-    timeoutMsg: 'the sync did not finish cleanly',
-  });
-  assert.equal(await app.text('sync-waiting'), '0');
-}
+const shoot = (name) => shootIn(app, SHOTS, name);
+const toTop = () => toTopOf(app);
+const scrollTo = (id) => scrollIn(app, id);
+/** Switches the language and comes back to the screen it was on. */
+const language = (l) => setLanguage(app, l, { back: true });
 
 /** A command of the shell, called as the UI calls it. */
 async function invoke(cmd, args) {
@@ -119,29 +91,17 @@ const countPoints = async () => (await app.browser.$$('[data-testid="growth-svg"
 
 describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000 }, () => {
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'jangkau-e2e-child-'));
-    logs = join(tmp, 'logs');
-    rmSync(SHOTS, { recursive: true, force: true });
-    server = await startServer(tmp, logs);
-    ({ display, framebuffer } = await startXvfb(logs, join(tmp, 'fb')));
-    driver = await startDriver(display, logs);
-    console.log(`# server ${server.url}, display ${display}, logs ${logs}, born ${iso(BIRTH)}, today ${iso(TODAY)}`);
+    stack = await startStack('child', SHOTS);
+    console.log(`# born ${iso(BIRTH)}, today ${iso(TODAY)}`);
   });
 
   after(async () => {
-    if (app) await app.close();
-    await stopAll();
-    if (process.env.E2E_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+    await stopStack(stack, app);
   });
 
   it('a second device of the posyandu records a year of weighings and syncs them', async () => {
-    const bin = cliBin();
-    const data = join(tmp, 'cli-kader2');
-    const env = { JANGKAU_PIN: '592817', JANGKAU_PASSWORD: SECOND_KADER.password, TZ: 'Asia/Makassar' };
-    cli = (args) => run(bin, [...args, '--data', data], { env });
-    const code = await server.code(SECOND_KADER.username);
-    await run(bin, ['enrol', '--data', data, '--server', server.url, '--code', code, '--username', SECOND_KADER.username, '--device-name', 'e2e kader 2 CLI'], { env });
-    const csv = join(tmp, 'family.csv');
+    const cli = await enrolCli(stack, 'cli-kader2', { username: SECOND_KADER.username, password: SECOND_KADER.password, device: 'e2e kader 2 CLI' });
+    const csv = join(stack.tmp, 'family.csv');
     writeFileSync(
       csv,
       [
@@ -151,16 +111,10 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
       ].join('\n') + '\n',
     );
     await cli(['import', csv]);
-    const records = (await cli(['export']))
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l));
-    const body = (r) => r.body ?? r.values ?? r;
-    const child = records.find((r) => body(r).name === CHILD);
-    assert.ok(child, `${CHILD} not exported`);
-    childId = child.id ?? child.record ?? body(child).id;
-    householdId = body(child).household;
-    assert.ok(childId && householdId, JSON.stringify(child));
+    const records = await exportRecords(cli);
+    ({ child: childId } = personIds(records, { child: CHILD }));
+    householdId = bodyOf(records.find((r) => idOf(r) === childId)).household;
+    assert.ok(householdId, `${CHILD} has no household in the export`);
     for (let k = 1; k <= 12; k++) {
       await cli(['record', 'weighing', '--person', childId, '--kg', String(KG[k - 1]), '--height-cm', String(CM[k - 1]), '--position', 'lying', '--date', at(k)]);
     }
@@ -168,26 +122,11 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
   });
 
   it('the tablet receives them and the profile opens the growth chart', async () => {
-    app = await openApp(driver, { dataDir: join(tmp, 'tablet'), serverUrl: server.url, framebuffer });
-    await app.size(...LANDSCAPE);
-    await app.visible('screen-firstrun', 30_000);
-    await app.type('firstrun-code', server.kaderCode);
-    await app.type('firstrun-username', 'kader.mawar');
-    await app.type('firstrun-password', DEMO_PASSWORD);
-    await app.type('firstrun-device', 'Tablet Posyandu Mawar (KMS)');
-    await app.click('firstrun-next');
-    await app.type('firstrun-pin', PIN);
-    await app.type('firstrun-pin2', PIN);
-    await app.click('firstrun-finish');
-    await app.visible('screen-home', 60_000);
-    await sync();
-    await app.click('nav-households');
-    await app.visible('screen-households');
-    await app.type('households-query', 'Agnes');
-    await app.browser.waitUntil(async () => (await app.$$('household-row-head').length) === 1 && (await app.$('household-row-head').getText()) === MOTHER, {
-      timeout: 15_000,
-      timeoutMsg: 'the family did not arrive',
-    });
+    app = await stack.open('tablet');
+    await enrolTablet(app, stack.server, { device: 'Tablet Posyandu Mawar (KMS)' });
+    await syncTablet(app);
+    await findHousehold(app, 'Agnes', MOTHER);
+    assert.equal((await app.$$('household-row-head')).length, 1, 'more than one household found for Agnes');
     await app.click('household-row');
     await app.visible('screen-household');
     const row = app.browser.$(`[data-testid="member-row"][data-id="${childId}"]`);

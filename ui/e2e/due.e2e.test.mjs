@@ -9,19 +9,27 @@
 // is the one shown, with the same numbers. Screenshots go to ui/e2e/screenshots/due/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, startXvfb, stopAll } from './lib/procs.mjs';
-import { openApp, startDriver } from './lib/app.mjs';
-import { cliBin, UI_DIR } from './lib/bins.mjs';
-import { DEMO_PASSWORD, SECOND_KADER, startServer } from './lib/server.mjs';
+import { SECOND_KADER } from './lib/server.mjs';
+import {
+  bodyOf,
+  enrolCli,
+  enrolTablet,
+  exportRecords,
+  idOf,
+  personIds,
+  setLanguage as setLanguageOf,
+  shoot,
+  shotsDir,
+  startStack,
+  stopStack,
+  syncTablet,
+  toTop as toTopOf,
+  ZONE,
+} from './lib/flows.mjs';
 
-const SHOTS = join(UI_DIR, 'e2e', 'screenshots', 'due');
-const LANDSCAPE = [1280, 800];
-const PORTRAIT = [800, 1280];
-const PIN = '480516';
-const TZ = process.env.E2E_TZ ?? 'Asia/Makassar';
+const SHOTS = shotsDir('due');
 const POSYANDU = '53.04.05.2001.P01';
 
 /** Today in the device zone, as YYYY-MM-DD. */
@@ -45,7 +53,7 @@ function monthsBefore(date, months, extraDays = 0) {
   return t.toISOString().slice(0, 10);
 }
 
-const TODAY = todayIn(TZ);
+const TODAY = todayIn(ZONE);
 const MONTH = TODAY.slice(0, 7);
 const FAMILY = {
   head: 'Agustinus Fiktif Luan',
@@ -57,49 +65,15 @@ const FAMILY = {
   child: { name: 'Bonifasius Fiktif Luan', sex: 'male', birth: monthsBefore(TODAY, 36, 5), kg: 13.4 },
 };
 
-let tmp;
-let logs;
-let server;
-let display;
-let framebuffer;
-let driver;
+let stack;
 let app;
-let cliData;
-const cliEnv = () => ({ JANGKAU_PIN: '592817', JANGKAU_PASSWORD: SECOND_KADER.password, TZ });
-const ids = {};
+/** The CLI device of the second kader. */
+let cli;
+let ids = {};
 
-async function cli(args) {
-  return run(cliBin(), args, { env: cliEnv() });
-}
-
-async function toTop() {
-  await app.browser.execute(() => document.querySelector('main.content')?.scrollTo(0, 0));
-}
-
-async function shotBoth(name) {
-  await app.screenshot(SHOTS, `${name}-landscape`);
-  await app.size(...PORTRAIT);
-  await app.screenshot(SHOTS, `${name}-portrait`);
-  await app.size(...LANDSCAPE);
-}
-
-async function setLanguage(l) {
-  await app.click('nav-settings');
-  await app.visible('screen-settings');
-  await app.click(`lang-${l}`);
-  await app.visible('settings-saved');
-}
-
-async function syncApp() {
-  await app.click('nav-home');
-  await app.visible('screen-home');
-  await app.click('sync-button');
-  await app.browser.waitUntil(async () => (await app.$('sync-chip').getAttribute('data-tone')) === 'ok', {
-    timeout: 60_000,
-    timeoutMsg: 'the sync did not finish cleanly',
-  });
-  await app.waitText('sync-waiting', '0');
-}
+const toTop = () => toTopOf(app);
+const shotBoth = (name) => shoot(app, SHOTS, name);
+const setLanguage = (l) => setLanguageOf(app, l);
 
 async function openReports() {
   await app.click('nav-reports');
@@ -123,25 +97,16 @@ async function rowsOf(person) {
 
 describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, () => {
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'jangkau-e2e-due-'));
-    logs = join(tmp, 'logs');
-    rmSync(SHOTS, { recursive: true, force: true });
-    server = await startServer(tmp, logs);
-    ({ display, framebuffer } = await startXvfb(logs, join(tmp, 'fb')));
-    driver = await startDriver(display, logs);
-    cliData = join(tmp, 'cli-kader2');
-    console.log(`# server ${server.url}, display ${display}, logs ${logs}, today ${TODAY}`);
+    stack = await startStack('due', SHOTS);
+    console.log(`# today ${TODAY}`);
   });
 
   after(async () => {
-    if (app) await app.close();
-    await stopAll();
-    if (process.env.E2E_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+    await stopStack(stack, app);
   });
 
   it('a second device of the posyandu registers a family and syncs it', async () => {
-    const code = await server.code(SECOND_KADER.username);
-    await cli(['enrol', '--data', cliData, '--server', server.url, '--code', code, '--username', SECOND_KADER.username, '--device-name', 'e2e kader 2 CLI']);
+    cli = await enrolCli(stack, 'cli-kader2', { username: SECOND_KADER.username, password: SECOND_KADER.password, device: 'e2e kader 2 CLI' });
     const csv = [
       'household,posyandu,head_name,dusun,rt,name,sex,birth_date,relation,mother',
       `1,${POSYANDU},${FAMILY.head},${FAMILY.dusun},${FAMILY.rt},${FAMILY.head},male,1990-02-11,head,`,
@@ -149,37 +114,21 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
       `1,,,,,${FAMILY.baby.name},female,${FAMILY.baby.birth},child,${FAMILY.mother.name}`,
       `1,,,,,${FAMILY.child.name},male,${FAMILY.child.birth},child,${FAMILY.mother.name}`,
     ].join('\n');
-    const file = join(tmp, 'family.csv');
+    const file = join(stack.tmp, 'family.csv');
     writeFileSync(file, `${csv}\n`);
-    await cli(['import', '--data', cliData, file]);
-    await cli(['sync', '--data', cliData, '--quiet']);
-    const records = (await cli(['export', '--data', cliData]))
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l));
-    for (const [k, m] of Object.entries({ baby: FAMILY.baby, child: FAMILY.child })) {
-      const r = records.find((x) => x.kind === 'person' && x.body?.name === m.name);
-      assert.ok(r, `${m.name} not registered`);
-      ids[k] = r.id;
-    }
-    ids.household = records.find((x) => x.kind === 'household' && x.body?.head_name === FAMILY.head)?.id;
-    assert.ok(ids.household);
+    await cli(['import', file]);
+    await cli(['sync', '--quiet']);
+    const records = await exportRecords(cli);
+    ids = personIds(records, { baby: FAMILY.baby.name, child: FAMILY.child.name });
+    const household = records.find((x) => x.kind === 'household' && bodyOf(x).head_name === FAMILY.head);
+    assert.ok(household, `the household of ${FAMILY.head} is not in the export`);
+    ids.household = idOf(household);
   });
 
   it('the tablet enrols and receives the family', async () => {
-    app = await openApp(driver, { dataDir: join(tmp, 'tablet-a'), serverUrl: server.url, framebuffer });
-    await app.size(...LANDSCAPE);
-    await app.visible('screen-firstrun', 30_000);
-    await app.type('firstrun-code', server.kaderCode);
-    await app.type('firstrun-username', 'kader.mawar');
-    await app.type('firstrun-password', DEMO_PASSWORD);
-    await app.type('firstrun-device', 'Tablet Posyandu Mawar 1');
-    await app.click('firstrun-next');
-    await app.type('firstrun-pin', PIN);
-    await app.type('firstrun-pin2', PIN);
-    await app.click('firstrun-finish');
-    await app.visible('screen-home', 60_000);
-    await syncApp();
+    app = await stack.open('tablet-a');
+    await enrolTablet(app, stack.server, { device: 'Tablet Posyandu Mawar 1' });
+    await syncTablet(app);
     // Beranda: the baby's tasks, each opening its form.
     await app.visible(`task-lines-${ids.baby}`, 30_000);
     await app.visible('home-posyandu-today');
@@ -254,13 +203,13 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
 
   it('after the posyandu day on the second device, the report and the CSV show the weighings', async () => {
     for (const k of ['baby', 'child']) {
-      await cli(['record', 'weighing', '--data', cliData, '--person', ids[k], '--kg', String(FAMILY[k].kg), '--date', TODAY]);
+      await cli(['record', 'weighing', '--person', ids[k], '--kg', String(FAMILY[k].kg), '--date', TODAY]);
     }
-    await cli(['sync', '--data', cliData, '--quiet']);
+    await cli(['sync', '--quiet']);
     // The tablet syncs until the weighings are in (a run may already have been under way).
     let d = '';
     for (let attempt = 1; attempt <= 5 && d !== '2'; attempt++) {
-      await syncApp();
+      await syncTablet(app);
       await openReports();
       d = await app.text('skdn-d');
       console.log(`# sync ${attempt}: D ${d}`);

@@ -16,19 +16,25 @@
 // open their profile. Screenshots of every screen go to ui/e2e/screenshots/posyandu/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, startXvfb, stopAll } from './lib/procs.mjs';
-import { openApp, startDriver } from './lib/app.mjs';
-import { cliBin, UI_DIR } from './lib/bins.mjs';
-import { DEMO_PASSWORD, SECOND_KADER, startServer } from './lib/server.mjs';
+import { SECOND_KADER } from './lib/server.mjs';
+import {
+  enrolCli,
+  enrolTablet,
+  exportRecords,
+  personIds,
+  scrollTo as scrollIn,
+  setLanguage,
+  shoot as shootIn,
+  shotsDir,
+  startStack,
+  stopStack,
+  syncTablet,
+  ZONE,
+} from './lib/flows.mjs';
 
-const SHOTS = join(UI_DIR, 'e2e', 'screenshots', 'posyandu');
-const LANDSCAPE = [1280, 800];
-const PORTRAIT = [800, 1280];
-const PIN = '480516';
-const ZONE = process.env.E2E_TZ ?? 'Asia/Makassar';
+const SHOTS = shotsDir('posyandu');
 
 // ---- dates relative to today in the device's zone ----
 const iso = (y, m, d) => {
@@ -64,46 +70,13 @@ const CSV = [
   `3,,,,${CHILDREN.kornelis.name},male,${CHILDREN.kornelis.birth},child`,
 ].join('\n');
 
-let tmp;
-let logs;
-let server;
-let display;
-let framebuffer;
-let driver;
+let stack;
 let app;
-/** Person ids by name (from the CLI device's export). */
-const ids = {};
+/** Person ids by key (from the CLI device's export). */
+let ids = {};
 
-async function shoot(name, both = true) {
-  await app.size(...LANDSCAPE);
-  await app.screenshot(SHOTS, `${name}-landscape`);
-  if (!both) return;
-  await app.size(...PORTRAIT);
-  await app.screenshot(SHOTS, `${name}-portrait`);
-  await app.size(...LANDSCAPE);
-}
-
-async function scrollTo(testid, block = 'start') {
-  await (await app.visible(testid)).scrollIntoView({ block });
-}
-
-async function sync() {
-  await app.click('nav-home');
-  await app.visible('screen-home');
-  await app.click('sync-button');
-  await app.browser.waitUntil(async () => (await app.$('sync-chip').getAttribute('data-tone')) === 'ok', {
-    timeout: 60_000,
-    timeoutMsg: 'the sync did not finish cleanly',
-  });
-  assert.equal(await app.text('sync-waiting'), '0');
-}
-
-async function language(l) {
-  await app.click('nav-settings');
-  await app.visible('screen-settings');
-  await app.click(`lang-${l}`);
-  await app.visible('settings-saved');
-}
+const shoot = (name, both = true) => shootIn(app, SHOTS, name, both);
+const scrollTo = (testid, block = 'start') => scrollIn(app, testid, block);
 
 /** Opens a person's attendance from the roster. */
 async function attend(key) {
@@ -135,63 +108,35 @@ async function saveAndBack(key) {
 
 describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'jangkau-e2e-posyandu-'));
-    logs = join(tmp, 'logs');
-    rmSync(SHOTS, { recursive: true, force: true });
-    server = await startServer(tmp, logs);
-    ({ display, framebuffer } = await startXvfb(logs, join(tmp, 'fb')));
-    driver = await startDriver(display, logs);
-    console.log(`# server ${server.url}, display ${display}, logs ${logs}, today ${TODAY}`);
+    stack = await startStack('posyandu', SHOTS);
+    console.log(`# today ${TODAY}`);
   });
 
   after(async () => {
-    if (app) await app.close();
-    await stopAll();
-    if (process.env.E2E_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+    await stopStack(stack, app);
   });
 
   it('a second kader registers three families and their earlier weighings with the CLI, and syncs', async () => {
-    const cli = cliBin();
-    const data = join(tmp, 'cli-kader2');
-    const env = { JANGKAU_PIN: '592817', JANGKAU_PASSWORD: SECOND_KADER.password };
-    const code = await server.code(SECOND_KADER.username);
-    await run(cli, ['enrol', '--data', data, '--server', server.url, '--code', code, '--username', SECOND_KADER.username, '--device-name', 'e2e kader 2 CLI'], { env });
-    const csv = join(tmp, 'families.csv');
+    const cli = await enrolCli(stack, 'cli-kader2', { username: SECOND_KADER.username, password: SECOND_KADER.password, device: 'e2e kader 2 CLI' });
+    const csv = join(stack.tmp, 'families.csv');
     writeFileSync(csv, CSV);
-    await run(cli, ['import', '--data', data, csv], { env });
-    const records = (await run(cli, ['export', '--data', data], { env }))
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l));
-    for (const r of records.filter((x) => x.kind === 'person')) {
-      for (const [key, c] of Object.entries(CHILDREN)) if (r.body?.name === c.name) ids[key] = r.id;
-      if (r.body?.name === WOMAN) ids.woman = r.id;
-    }
-    assert.equal(Object.keys(ids).length, 7, `persons not found in the export: ${JSON.stringify(ids)}`);
+    await cli(['import', csv]);
+    const names = Object.fromEntries(Object.entries(CHILDREN).map(([key, c]) => [key, c.name]));
+    ids = personIds(await exportRecords(cli), { ...names, woman: WOMAN });
     for (const [key, c] of Object.entries(CHILDREN)) {
       for (const [date, kg] of c.history) {
-        await run(cli, ['record', 'weighing', '--data', data, '--person', ids[key], '--kg', String(kg), '--date', date], { env });
+        await cli(['record', 'weighing', '--person', ids[key], '--kg', String(kg), '--date', date]);
       }
     }
     // Maria is four months pregnant.
-    await run(cli, ['record', 'pregnancy', '--data', data, '--person', ids.woman, '--hpht', monthsAgo(4, 5), '--gravida', '2', '--para', '1'], { env });
-    await run(cli, ['sync', '--data', data, '--quiet'], { env });
+    await cli(['record', 'pregnancy', '--person', ids.woman, '--hpht', monthsAgo(4, 5), '--gravida', '2', '--para', '1']);
+    await cli(['sync', '--quiet']);
   });
 
   it('the tablet enrols and receives them', async () => {
-    app = await openApp(driver, { dataDir: join(tmp, 'tablet'), serverUrl: server.url, framebuffer });
-    await app.size(...LANDSCAPE);
-    await app.visible('screen-firstrun', 30_000);
-    await app.type('firstrun-code', server.kaderCode);
-    await app.type('firstrun-username', 'kader.mawar');
-    await app.type('firstrun-password', DEMO_PASSWORD);
-    await app.type('firstrun-device', 'Tablet Posyandu Mawar (posyandu)');
-    await app.click('firstrun-next');
-    await app.type('firstrun-pin', PIN);
-    await app.type('firstrun-pin2', PIN);
-    await app.click('firstrun-finish');
-    await app.visible('screen-home', 60_000);
-    await sync();
+    app = await stack.open('tablet');
+    await enrolTablet(app, stack.server, { device: 'Tablet Posyandu Mawar (posyandu)' });
+    await syncTablet(app);
   });
 
   it('opens the posyandu day for today (the kader\'s posyandu preselected)', async () => {
@@ -349,8 +294,24 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     assert.equal(await app.text('profile-name'), CHILDREN.yakobus.name);
   });
 
+  it('the month\'s report (Laporan) agrees with the day', async () => {
+    await app.click('nav-reports');
+    await app.visible('screen-reports');
+    await app.visible('skdn-s', 20_000);
+    const got = {};
+    for (const k of ['s', 'k', 'd', 'n', 't', 'o', 'b', 'two_t', 'bgm']) got[k] = await app.text(`skdn-${k}`);
+    console.log(`# Laporan SKDN ${JSON.stringify(got)}`);
+    // The earlier weighings are of last months: this month's D, N, T, O, B are today's.
+    assert.deepEqual(got, { s: '7', k: '7', d: '5', n: '1', t: '2', o: '1', b: '1', two_t: '1', bgm: '1' });
+    // Served at the posyandu day: the five children and Maria, who is pregnant with KEK.
+    assert.equal(await app.text('act-posyandu_visits'), '6');
+    assert.equal(await app.text('act-pregnant_women'), '1');
+    assert.equal(await app.text('act-pregnant_kek'), '1');
+    await shoot('10-report-of-the-day-id');
+  });
+
   it('in English, in both orientations', async () => {
-    await language('en');
+    await setLanguage(app, 'en');
     await app.click('nav-posyandu');
     await app.visible('screen-posyandu-start');
     await app.visible(`start-sessions`);
@@ -374,6 +335,6 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     await app.visible('skdn-s');
     assert.equal(await app.text('ratio-d_s'), '71.4%');
     await shoot('14-summary-en');
-    await language('id');
+    await setLanguage(app, 'id');
   });
 });

@@ -12,89 +12,25 @@
 // Screenshots (both languages, landscape and portrait) go to ui/e2e/screenshots/visit/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { run, startXvfb, stopAll } from './lib/procs.mjs';
-import { openApp, startDriver } from './lib/app.mjs';
-import { cliBin, UI_DIR } from './lib/bins.mjs';
-import { DEMO_PASSWORD, startServer } from './lib/server.mjs';
+import { DEMO_PASSWORD } from './lib/server.mjs';
+import { enrolCli, enrolTablet, openHousehold, setLanguage, shoot as shootIn, shotsDir, startStack, stopStack, syncTablet, toTop } from './lib/flows.mjs';
 
-const SHOTS = join(UI_DIR, 'e2e', 'screenshots', 'visit');
-const LANDSCAPE = [1280, 800];
-const PORTRAIT = [800, 1280];
-const PIN = '480516';
+const SHOTS = shotsDir('visit');
 // The demo family (server/src/admin.rs `seed_demo_records`).
 const HEAD = 'Bapak Contoh Fiktif';
 const CHILD = 'Anak Contoh Fiktif';
 const REASON = 'Demam tinggi dan LiLA kecil';
 const BIDAN_NOTE = 'Diterima di Pustu Naitimu';
 
-let tmp;
-let logs;
-let server;
-let display;
-let framebuffer;
-let driver;
+let stack;
 let app;
 let childId;
 let referralId;
 
-async function shoot(name, both = true) {
-  await app.size(...LANDSCAPE);
-  await app.screenshot(SHOTS, `${name}-landscape`);
-  if (!both) return;
-  await app.size(...PORTRAIT);
-  await app.screenshot(SHOTS, `${name}-portrait`);
-  await app.size(...LANDSCAPE);
-}
-
-/** The screen from its top (a click scrolls the field it taps into the middle). */
-async function toTop() {
-  await app.browser.execute(() => document.querySelector('.content')?.scrollTo(0, 0));
-}
-
-async function enrol() {
-  await app.visible('screen-firstrun', 30_000);
-  await app.type('firstrun-code', server.kaderCode);
-  await app.type('firstrun-username', 'kader.mawar');
-  await app.type('firstrun-password', DEMO_PASSWORD);
-  await app.type('firstrun-device', 'Tablet Posyandu Mawar (kunjungan)');
-  await app.click('firstrun-next');
-  await app.type('firstrun-pin', PIN);
-  await app.type('firstrun-pin2', PIN);
-  await app.click('firstrun-finish');
-  await app.visible('screen-home', 60_000);
-}
-
-async function sync() {
-  await app.click('nav-home');
-  await app.visible('screen-home');
-  await app.click('sync-button');
-  await app.browser.waitUntil(async () => (await app.$('sync-chip').getAttribute('data-tone')) === 'ok', {
-    timeout: 60_000,
-    timeoutMsg: 'the sync did not finish cleanly',
-  });
-  assert.equal(await app.text('sync-waiting'), '0');
-}
-
-async function language(l) {
-  await app.click('nav-settings');
-  await app.visible('screen-settings');
-  await app.click(`lang-${l}`);
-  await app.visible('settings-saved');
-}
+const shoot = (name, both = true) => shootIn(app, SHOTS, name, both);
 
 async function openVisit(shot) {
-  await app.click('nav-households');
-  await app.visible('screen-households');
-  await app.type('households-query', 'Bapak Contoh');
-  await app.browser.waitUntil(async () => (await app.$$('household-row-head').length) > 0 && (await app.$('household-row-head').getText()) === HEAD, {
-    timeout: 15_000,
-    timeoutMsg: `the demo household ${HEAD} is not on the tablet`,
-  });
-  await app.click('household-row');
-  await app.visible('screen-household');
+  await openHousehold(app, 'Bapak Contoh', HEAD);
   await app.visible('household-home-visit');
   if (shot) await shoot(shot, false);
   await app.click('household-home-visit');
@@ -112,44 +48,33 @@ async function openVisit(shot) {
   await app.browser.waitUntil(async () => (await panel.getAttribute('data-kind')) === 'under_five', { timeout: 15_000, timeoutMsg: 'the child did not get the under-five panel' });
 }
 
-const cliEnv = { JANGKAU_PIN: '592817', JANGKAU_PASSWORD: DEMO_PASSWORD };
-
 describe('kunjungan rumah and rujukan end to end', { timeout: 10 * 60_000 }, () => {
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'jangkau-e2e-visit-'));
-    logs = join(tmp, 'logs');
-    rmSync(SHOTS, { recursive: true, force: true });
-    server = await startServer(tmp, logs);
-    ({ display, framebuffer } = await startXvfb(logs, join(tmp, 'fb')));
-    driver = await startDriver(display, logs);
-    console.log(`# server ${server.url}, display ${display}, logs ${logs}`);
+    stack = await startStack('visit', SHOTS);
   });
 
   after(async () => {
-    if (app) await app.close();
-    await stopAll();
-    if (process.env.E2E_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+    await stopStack(stack, app);
   });
 
   it('enrols the tablet and receives the demo family', async () => {
-    app = await openApp(driver, { dataDir: join(tmp, 'tablet'), serverUrl: server.url, framebuffer });
-    await app.size(...LANDSCAPE);
-    await enrol();
-    await sync();
+    app = await stack.open('tablet');
+    await enrolTablet(app, stack.server, { device: 'Tablet Posyandu Mawar (kunjungan)' });
+    await syncTablet(app);
   });
 
   it('shows the home visit form in English, by life stage', async () => {
-    await language('en');
+    await setLanguage(app, 'en');
     await openVisit();
     assert.match(await app.text(`visit-panel-${childId}`), /Under-five \(balita\)/);
-    await toTop();
+    await toTop(app);
     await shoot('01-home-visit-en');
-    await language('id');
+    await setLanguage(app, 'id');
   });
 
   it('keeps what was typed when Rust refuses a value, and says why at the field', async () => {
     await openVisit('02-household-with-visit-button-id');
-    await toTop();
+    await toTop(app);
     await shoot('02-home-visit-id');
     // A LiLA of 3 cm (13 was meant): outside what any arm measures.
     await app.type(`visit-m-${childId}-muac`, '3');
@@ -202,23 +127,20 @@ describe('kunjungan rumah and rujukan end to end', { timeout: 10 * 60_000 }, () 
   });
 
   it('syncs; the bidan records the referral as received and syncs', async () => {
-    await sync();
-    const cli = cliBin();
-    const data = join(tmp, 'cli-bidan');
-    const code = await server.code('bidan.naitimu');
-    await run(cli, ['enrol', '--data', data, '--server', server.url, '--code', code, '--username', 'bidan.naitimu', '--device-name', 'e2e bidan Naitimu'], { env: cliEnv });
-    await run(cli, ['sync', '--data', data, '--quiet'], { env: cliEnv });
-    const list = await run(cli, ['record', 'referral', '--data', data], { env: cliEnv });
+    await syncTablet(app);
+    const cli = await enrolCli(stack, 'cli-bidan', { username: 'bidan.naitimu', password: DEMO_PASSWORD, device: 'e2e bidan Naitimu' });
+    await cli(['sync', '--quiet']);
+    const list = await cli(['record', 'referral']);
     const line = list.split('\n').find((l) => l.startsWith(referralId));
     assert.ok(line, `the bidan's device does not have referral ${referralId}:\n${list}`);
     assert.match(line, new RegExp(`\\tmade\\t${CHILD}\\t${REASON}`));
-    const moved = await run(cli, ['record', 'referral', '--data', data, '--id', referralId, '--status', 'received', '--outcome', BIDAN_NOTE], { env: cliEnv });
+    const moved = await cli(['record', 'referral', '--id', referralId, '--status', 'received', '--outcome', BIDAN_NOTE]);
     assert.match(moved, /\treferral_event\treceived/);
-    await run(cli, ['sync', '--data', data, '--quiet'], { env: cliEnv });
+    await cli(['sync', '--quiet']);
   });
 
   it('the tablet syncs again: the referral shows "Diterima"', async () => {
-    await sync();
+    await syncTablet(app);
     await app.click('nav-referrals');
     await app.visible('screen-referrals');
     await app.waitText(`referral-row-status-${referralId}`, 'Diterima', 15_000);
@@ -242,7 +164,7 @@ describe('kunjungan rumah and rujukan end to end', { timeout: 10 * 60_000 }, () 
   });
 
   it('shows the referrals in English', async () => {
-    await language('en');
+    await setLanguage(app, 'en');
     await app.click('nav-referrals');
     await app.visible('screen-referrals');
     await app.waitText(`referral-row-status-${referralId}`, 'Received');
@@ -250,6 +172,6 @@ describe('kunjungan rumah and rujukan end to end', { timeout: 10 * 60_000 }, () 
     await app.click(`referral-row-${referralId}`);
     await app.waitText('referral-status', 'Received');
     await shoot('10-referral-received-en');
-    await language('id');
+    await setLanguage(app, 'id');
   });
 });

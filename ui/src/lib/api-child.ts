@@ -1,38 +1,20 @@
-// A child's growth chart (KMS) and immunisation card: the commands and their shapes, one
-// for one with the Rust structs (field-core/src/health/chart.rs and card.rs, health-rules'
-// growth/chart.rs, kms.rs, advice.rs, immunisation.rs). Rust decides every result shown.
+// A child's growth chart (KMS) and immunisation card: the commands and the chart's shapes,
+// one for one with the Rust structs (field-core/src/health/chart.rs, health-rules'
+// growth/chart.rs); the card, findings and KMS shapes shared with other features are in
+// api-health.ts. Rust decides every result shown.
 import { invoke } from '@tauri-apps/api/core';
 import type { Label } from './api';
-
-/** health-rules `advice::Level`: how much a finding matters (for its colour). */
-export type Level = 'urgent' | 'act' | 'watch' | 'ok';
-
-/** health-rules `advice::Finding`: a result in words with what to do next. */
-export interface Finding {
-  label: Label;
-  level: Level;
-  action: Label | null;
-  /** Values for the texts, e.g. `z` → "-2.31", `gain_g` → "150", `indicator` → "wfa". */
-  params: Record<string, string>;
-}
-
-/** health-rules `kms::KmsResult`. */
-export type KmsResult = 'N' | 'T' | 'O' | 'B';
-
-/** health-rules `kms::MonthResult`: the KMS result of one month's weighing. */
-export interface MonthResult {
-  month: { year: number; month: number };
-  date: string;
-  weight_g: number;
-  /** Completed months at this weighing. */
-  age_months: number;
-  result: KmsResult;
-  gain_g: number | null;
-  kbm_g: number | null;
-  two_t: boolean;
-  bgm: boolean | null;
-  above_orange: boolean | null;
-}
+import type {
+  Finding,
+  HealthProblem,
+  ImmunisationCard,
+  KmsResult,
+  Level,
+  MonthResult,
+  Position,
+  ReferralRow,
+  ReferralStatus,
+} from './api-health';
 
 export type Indicator =
   | 'weight_for_age'
@@ -42,8 +24,6 @@ export type Indicator =
   | 'bmi_for_age'
   | 'head_circumference_for_age'
   | 'arm_circumference_for_age';
-
-export type Position = 'lying' | 'standing';
 
 /** health-rules `growth::chart::CurvePoint`: the curves at one age. */
 export interface CurvePoint {
@@ -125,13 +105,6 @@ export interface LatestGrowth {
   current: boolean;
 }
 
-/** field-core `HealthProblem`: a record that could not be used, and why (English). */
-export interface HealthProblem {
-  fact: string | null;
-  key: string;
-  message: string;
-}
-
 export interface GrowthChart {
   person: string;
   name: string;
@@ -150,73 +123,9 @@ export interface GrowthChart {
   problems: HealthProblem[];
 }
 
-/** field-core `CardStatus`. */
-export type CardStatus = 'given' | 'due' | 'overdue' | 'upcoming' | 'no_longer_allowed' | 'not_applicable';
-
-export type Timing = 'on_time' | 'kejar' | 'too_early' | 'after_cutoff';
-
-/** health-rules `immunisation::DoseState` (`#[serde(tag = "state")]`). */
-export type DoseState =
-  | { state: 'given'; date: string; timing: Timing }
-  | { state: 'not_yet_due'; due_date: string }
-  | { state: 'due'; due_date: string; on_time_until: string }
-  | { state: 'overdue'; due_date: string; allowed_until: string | null }
-  | { state: 'no_longer_allowed'; last_day: string }
-  | { state: 'not_applicable' };
-
-export interface CardRecord {
-  fact: string;
-  /** As recorded, e.g. `DPT-HB-Hib 1`. */
-  vaccine: string;
-  date: string;
-}
-
-export interface CardDose {
-  dose_id: string;
-  series: string;
-  /** As printed in the Buku KIA. */
-  name: string;
-  status: CardStatus;
-  label: Label;
-  state: DoseState;
-  given: CardRecord | null;
-  also_recorded: CardRecord[];
-  /** The schedule's age for the dose (`recommended` offset). Not sent by Rust yet: when it
-   *  is, the card groups by it; until then by the dates of the state. */
-  due_age?: { months: number; days: number } | null;
-}
-
-export interface ImmunisationCard {
-  person: string;
-  name: string;
-  birth_date: string;
-  on: string;
-  schedule_id: string;
-  je_area: boolean;
-  doses: CardDose[];
-  unmatched: CardRecord[];
-  problems: HealthProblem[];
-}
-
-/** field-core `ReferralRow` (the `referrals` command). */
-export interface ReferralRow {
-  id: string;
-  person: string;
-  person_name: string;
-  household: string | null;
-  posyandu: string;
-  reason: string;
-  destination: 'pustu' | 'puskesmas' | 'hospital' | string;
-  destination_name: string | null;
-  status: 'made' | 'received' | 'done' | string;
-  outcome: string | null;
-  made_on: string | null;
-  updated_on: string | null;
-}
-
 export const childApi = {
   growthChart: (person: string) => invoke<GrowthChart>('growth_chart', { person }),
   immunisationCard: (person: string) => invoke<ImmunisationCard>('immunisation_card', { person }),
   /** The area's referrals, newest first (the profile keeps one person's). */
-  referrals: (status: 'made' | 'received' | 'done' | null = null) => invoke<ReferralRow[]>('referrals', { status }),
+  referrals: (status: ReferralStatus | null = null) => invoke<ReferralRow[]>('referrals', { status }),
 };

@@ -1,8 +1,11 @@
 // Due lists and reports: the Tauri commands of src-tauri/src/core/reports.rs and their
 // shapes (field-core/src/health/due.rs, field-core/src/health/report.rs,
-// health-rules/src/report.rs). Rust sorts the due list and computes every count and ratio.
+// health-rules/src/report.rs; `Counts`, `Ratios`, `PosyanduOptions` and the others shared
+// with the posyandu day are in api-health.ts). Rust sorts the due list and computes every
+// count and ratio.
 import { invoke } from '@tauri-apps/api/core';
 import type { Label, PersonSummary } from './api';
+import type { Counts, PosyanduOptions, Ratios, ReportChildProblem, YearMonth } from './api-health';
 
 /** field-core `DueGroup` (snake_case). */
 export type DueGroup =
@@ -58,63 +61,6 @@ export interface DueEntry {
   reason: Label;
   params: Record<string, string>;
   form: DueForm;
-}
-
-/** field-core `SessionRef`. */
-export interface SessionRef {
-  id: string;
-  posyandu: string;
-  posyandu_name: string;
-  date: string;
-  service_order: 'services_first' | 'counselling_first' | null;
-}
-
-/** src-tauri `PosyanduOptions`. */
-export interface PosyanduOptions {
-  today: string;
-  posyandu: { code: string; name: string }[];
-  /** Posyandu days of the last 60 days, newest first. */
-  sessions: SessionRef[];
-}
-
-/** health-rules `YearMonth` (serialised as an object). */
-export interface YearMonth {
-  year: number;
-  month: number;
-}
-
-/** health-rules `Counts`. */
-export interface Counts {
-  s: number;
-  k: number;
-  d: number;
-  n: number;
-  t: number;
-  o: number;
-  b: number;
-  absent: number;
-  two_t: number;
-  bgm: number;
-  vitamin_a: number;
-  asi_eksklusif: number;
-}
-
-/** health-rules `Ratios`: fractions 0–1, null when the denominator is 0. */
-export interface Ratios {
-  k_s: number | null;
-  d_s: number | null;
-  d_k: number | null;
-  n_d: number | null;
-  n_s: number | null;
-  n_d_prime: number | null;
-}
-
-/** field-core `ReportChildProblem`. */
-export interface ReportChildProblem {
-  person: string;
-  name: string;
-  key: string;
-  message: string;
 }
 
 /** field-core `Skdn`. */

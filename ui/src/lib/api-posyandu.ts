@@ -1,31 +1,28 @@
 // Commands of the posyandu day (ILP's five steps). Shapes follow the Rust structs:
-// src-tauri/src/views.rs (`PosyanduOptions`, `PosyanduDay`, `RosterRow`), field-core
-// worklists.rs (`SessionRef`), domain/services.rs (`AttendanceInput`, `Attendance`),
-// health/report.rs (`SessionSummary`), health/card.rs (`ImmunisationCard`), and
-// health-rules checks/mod.rs, advice.rs, growth/assess.rs, kms.rs, report.rs.
-// Rust decides every health rule; these are only the shapes and the calls.
+// src-tauri/src/views.rs (`PosyanduDay`, `RosterRow`), field-core domain/services.rs
+// (`AttendanceInput`, `Attendance`), health/report.rs (`SessionSummary`), and health-rules
+// checks/mod.rs, growth/assess.rs; those shared with other features (`PosyanduOptions`,
+// `SessionRef`, `MeasurementInput`, `Finding`, `MonthResult`, `Counts`, `ImmunisationCard`,
+// …) are in api-health.ts. Rust decides every health rule; these are only the shapes and
+// the calls.
 import { invoke } from '@tauri-apps/api/core';
 import type { Label, PersonSummary } from './api';
-
-export type ServiceOrder = 'services_first' | 'counselling_first';
-
-/** field-core `SessionRef`: one posyandu day. */
-export interface SessionRef {
-  id: string;
-  /** The posyandu's code. */
-  posyandu: string;
-  posyandu_name: string;
-  date: string;
-  service_order: ServiceOrder | null;
-}
-
-export interface PosyanduOptions {
-  today: string;
-  /** The posyandu of the user's area, by name. */
-  posyandu: { code: string; name: string }[];
-  /** Sessions of the last 60 days, newest first. */
-  sessions: SessionRef[];
-}
+import type {
+  Counts,
+  Finding,
+  ImmunisationCard,
+  ImmunisationInput,
+  MeasurementInput,
+  MonthResult,
+  PosyanduOptions,
+  Ratios,
+  ReferralInput,
+  ReportChildProblem,
+  ServiceOrder,
+  ServicesSaved,
+  SessionRef,
+  SupplementInput,
+} from './api-health';
 
 export interface RosterRow {
   person: PersonSummary;
@@ -42,39 +39,6 @@ export interface PosyanduDay {
   session: SessionRef;
   today: string;
   roster: RosterRow[];
-}
-
-export type MeasureType =
-  | 'weight'
-  | 'length_height'
-  | 'head'
-  | 'muac'
-  | 'bp_systolic'
-  | 'bp_diastolic'
-  | 'blood_sugar'
-  | 'waist'
-  | 'hb'
-  | 'temperature';
-export type Unit = 'kg' | 'cm' | 'mmHg' | 'mg/dL' | 'g/dL' | 'C';
-export type Position = 'lying' | 'standing';
-
-/** field-core `MeasurementInput` (`kind` is serialised as `type`). */
-export interface MeasurementInput {
-  type: MeasureType;
-  value: number;
-  unit: Unit;
-  position?: Position | null;
-}
-
-/** health-rules advice.rs `Level`. */
-export type Level = 'urgent' | 'act' | 'watch' | 'ok';
-
-/** health-rules advice.rs `Finding`: a result in words with what to do next. */
-export interface Finding {
-  label: Label;
-  level: Level;
-  action: Label | null;
-  params: Record<string, string>;
 }
 
 /** health-rules checks `Confirm`: a value that deserves a second look. */
@@ -116,22 +80,6 @@ export interface Assessment {
   skipped: { indicator: string; key: string; reason: string; reason_id: string }[];
 }
 
-export type KmsResult = 'N' | 'T' | 'O' | 'B';
-
-/** kms.rs `MonthResult`: this month's KMS result. */
-export interface MonthResult {
-  month: { year: number; month: number };
-  date: string;
-  weight_g: number;
-  age_months: number;
-  result: KmsResult;
-  gain_g: number | null;
-  kbm_g: number | null;
-  two_t: boolean;
-  bgm: boolean | null;
-  above_orange: boolean | null;
-}
-
 /** checks/mod.rs `MeasurementCheck`. */
 export interface MeasurementCheck {
   age_days: number;
@@ -144,35 +92,6 @@ export interface MeasurementCheck {
   growth: Assessment | null;
   kms: MonthResult | null;
   problems: CheckProblem[];
-}
-
-export interface ImmunisationInput {
-  vaccine: string;
-  batch?: string | null;
-  catch_up?: boolean | null;
-}
-
-export type SupplementKind =
-  | 'vitamin_a_blue'
-  | 'vitamin_a_red'
-  | 'vitamin_a'
-  | 'iron'
-  | 'ttd'
-  | 'deworming'
-  | 'pmt'
-  | 'ors_zinc';
-
-export interface SupplementInput {
-  supplement: SupplementKind;
-  quantity?: number | null;
-}
-
-export type Destination = 'pustu' | 'puskesmas' | 'hospital';
-
-export interface ReferralInput {
-  reason: string;
-  destination: Destination;
-  destination_name?: string | null;
 }
 
 /** field-core `AttendanceInput` (its `Services` flattened in). */
@@ -189,41 +108,10 @@ export interface AttendanceInput {
   referral?: ReferralInput | null;
 }
 
+/** field-core `Attendance`. */
 export interface Attendance {
   visit: string;
-  saved: {
-    measurements: string[];
-    immunisations: string[];
-    supplements: string[];
-    screenings: string[];
-    referral: string | null;
-  };
-}
-
-/** health-rules report.rs `Counts`. */
-export interface Counts {
-  s: number;
-  k: number;
-  d: number;
-  n: number;
-  t: number;
-  o: number;
-  b: number;
-  absent: number;
-  two_t: number;
-  bgm: number;
-  vitamin_a: number;
-  asi_eksklusif: number;
-}
-
-/** health-rules report.rs `Ratios`: fractions, null when the denominator is zero. */
-export interface Ratios {
-  k_s: number | null;
-  d_s: number | null;
-  d_k: number | null;
-  n_d: number | null;
-  n_s: number | null;
-  n_d_prime: number | null;
+  saved: ServicesSaved;
 }
 
 export interface AttendanceCounts {
@@ -233,13 +121,6 @@ export interface AttendanceCounts {
   adult: number;
   lansia: number;
   pregnant: number;
-}
-
-export interface ReportChildProblem {
-  person: string;
-  name: string;
-  key: string;
-  message: string;
 }
 
 /** field-core health/report.rs `SessionSummary`. */
@@ -257,48 +138,6 @@ export interface SessionSummary {
   referrals: number;
   not_yet_weighed: PersonSummary[];
   problems: ReportChildProblem[];
-}
-
-/** field-core health/card.rs `CardStatus`. */
-export type CardStatus = 'given' | 'due' | 'overdue' | 'upcoming' | 'no_longer_allowed' | 'not_applicable';
-
-/** health-rules immunisation.rs `DoseState` (tagged by `state`). */
-export type DoseState =
-  | { state: 'given'; date: string; timing: 'on_time' | 'kejar' | 'too_early' | 'after_cutoff' }
-  | { state: 'not_yet_due'; due_date: string }
-  | { state: 'due'; due_date: string; on_time_until: string }
-  | { state: 'overdue'; due_date: string; allowed_until: string | null }
-  | { state: 'no_longer_allowed'; last_day: string }
-  | { state: 'not_applicable' };
-
-export interface CardRecord {
-  fact: string;
-  vaccine: string;
-  date: string;
-}
-
-export interface CardDose {
-  dose_id: string;
-  series: string;
-  /** As printed in the Buku KIA. */
-  name: string;
-  status: CardStatus;
-  label: Label;
-  state: DoseState;
-  given: CardRecord | null;
-  also_recorded: CardRecord[];
-}
-
-export interface ImmunisationCard {
-  person: string;
-  name: string;
-  birth_date: string;
-  on: string;
-  schedule_id: string;
-  je_area: boolean;
-  doses: CardDose[];
-  unmatched: CardRecord[];
-  problems: { fact: string | null; key: string; message: string }[];
 }
 
 const call = <T>(cmd: string, args?: Record<string, unknown>) => invoke<T>(cmd, args);

@@ -1,55 +1,25 @@
 // Commands of the home visit (kunjungan rumah) and the referrals (rujukan). Shapes follow
 // field-core's `HomeVisitInput`/`MemberPanel`/`HomeVisit` (domain/services.rs) and
-// `ReferralRow`/`ReferralView` (worklists.rs); the Tauri commands are in src-tauri/src/commands.rs.
+// `ReferralView` (worklists.rs); those shared with other features (`MeasurementInput`,
+// `ReferralInput`, `ReferralRow`, …) are in api-health.ts. The Tauri commands are in
+// src-tauri/src/commands.rs.
 import { invoke } from '@tauri-apps/api/core';
 import type { Profile } from './api';
-
-export type MeasurementType =
-  | 'weight'
-  | 'length_height'
-  | 'head'
-  | 'muac'
-  | 'bp_systolic'
-  | 'bp_diastolic'
-  | 'blood_sugar'
-  | 'waist'
-  | 'hb'
-  | 'temperature';
-export type MeasurementUnit = 'kg' | 'cm' | 'mmHg' | 'mg/dL' | 'g/dL' | 'C';
-
-/** field-core `MeasurementInput` (`kind` is serialised as `type`). */
-export interface MeasurementInput {
-  type: MeasurementType;
-  value: number;
-  unit: MeasurementUnit;
-  position?: 'lying' | 'standing' | null;
-  measured_by?: string | null;
-}
-
-export interface ImmunisationInput {
-  vaccine: string;
-  batch?: string | null;
-  catch_up?: boolean | null;
-}
-
-export interface SupplementInput {
-  supplement: string;
-  quantity?: number | null;
-}
+import type {
+  ImmunisationInput,
+  MeasurementInput,
+  ReferralInput,
+  ReferralRow,
+  ReferralStatus,
+  ServicesSaved,
+  SupplementInput,
+} from './api-health';
 
 /** A screening as structured answers (plain values or short lists of them). */
 export interface ScreeningInput {
   instrument: 'tb' | 'ptm' | 'lansia_aks' | 'lansia_skilas' | 'mental_health' | 'breastfeeding' | 'danger_signs';
   answers: Record<string, string | number | boolean | null>;
   result?: string | null;
-}
-
-export type Destination = 'pustu' | 'puskesmas' | 'hospital';
-
-export interface ReferralInput {
-  reason: string;
-  destination: Destination;
-  destination_name?: string | null;
 }
 
 /** field-core `MemberPanel` (its `Services` flattened in). */
@@ -86,15 +56,6 @@ export interface HomeVisitInput {
   family_acknowledged?: boolean | null;
 }
 
-/** field-core `ServicesSaved`. */
-export interface ServicesSaved {
-  measurements: string[];
-  immunisations: string[];
-  supplements: string[];
-  screenings: string[];
-  referral: string | null;
-}
-
 export interface MemberPanelSaved {
   person: string;
   visit: string;
@@ -105,25 +66,7 @@ export interface HomeVisit {
   panels: MemberPanelSaved[];
 }
 
-export type ReferralStatus = 'made' | 'received' | 'done';
 export const REFERRAL_STATUSES: readonly ReferralStatus[] = ['made', 'received', 'done'];
-
-export interface ReferralRow {
-  id: string;
-  person: string;
-  person_name: string;
-  household: string | null;
-  posyandu: string;
-  reason: string;
-  destination: Destination;
-  destination_name: string | null;
-  status: ReferralStatus;
-  outcome: string | null;
-  /** Date of the `made` event. */
-  made_on: string | null;
-  /** Date of the latest event. */
-  updated_on: string | null;
-}
 
 export interface ReferralEvent {
   id: string;

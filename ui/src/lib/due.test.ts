@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dueRoute, distinct, groupCounts, inGroups, placeChoices, placeText, todaySession } from './due';
-import type { PosyanduOptions, SessionRef } from './api-due';
+import type { PosyanduOptions, SessionRef } from './api-health';
 
 const child = { id: 'p-child', household: 'h-1', posyandu: 'P01' };
 const loner = { id: 'p-loner', household: null, posyandu: 'P01' };

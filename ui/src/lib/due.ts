@@ -2,7 +2,8 @@
 // due, how urgent, in which order and which form does it (`DueEntry.form`); this only turns
 // the form into a screen of this app.
 import type { PersonSummary } from './api';
-import type { DueEntry, DueForm, DueGroup, PosyanduOptions, SessionRef } from './api-due';
+import type { DueEntry, DueForm, DueGroup } from './api-due';
+import type { PosyanduOptions, SessionRef } from './api-health';
 import { DUE_GROUPS } from './api-due';
 import type { Route } from './router.svelte';
 

@@ -21,7 +21,8 @@ import {
   toMeasurements,
   toSupplements,
 } from './posyandu';
-import type { CardDose, ImmunisationCard, RosterRow } from './api-posyandu';
+import type { RosterRow } from './api-posyandu';
+import type { CardDose, ImmunisationCard } from './api-health';
 import type { PersonSummary } from './api';
 
 const person = (over: Partial<PersonSummary> = {}): PersonSummary => ({
@@ -189,6 +190,7 @@ describe('services', () => {
     dose_id,
     series: dose_id,
     name: dose_id,
+    due_age: null,
     status,
     label: { key: `immunisation.state.${status}`, id: status, en: status },
     state: { state: 'not_applicable' },

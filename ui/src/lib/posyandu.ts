@@ -2,26 +2,24 @@
 // with a decimal comma, which refused field an error names, the roster search, and how
 // Rust's results are shown. No health rule is decided here: Rust judges every value.
 import type { AppError, Locale } from './api';
+import type { AttendanceInput, IndicatorCode, RosterRow } from './api-posyandu';
 import type {
-  AttendanceInput,
   CardDose,
   Destination,
-  ImmunisationInput,
   Finding,
   ImmunisationCard,
-  IndicatorCode,
+  ImmunisationInput,
   Level,
-  MeasureType,
   MeasurementInput,
+  MeasurementType,
+  MeasurementUnit,
   Position,
-  RosterRow,
   ServiceOrder,
   SupplementInput,
-  Unit,
-} from './api-posyandu';
+} from './api-health';
 
 /** The unit of each measurement type (sync-protocol schema.rs MEASUREMENT_RANGES). */
-export const UNITS: Record<MeasureType, Unit> = {
+export const UNITS: Record<MeasurementType, MeasurementUnit> = {
   weight: 'kg',
   length_height: 'cm',
   head: 'cm',
@@ -72,7 +70,7 @@ export function formKind(row: Pick<RosterRow, 'pregnant'> & { person: { life_sta
 }
 
 /** The measurements asked for at the posyandu table, in the order they are taken. */
-export function measureFields(kind: FormKind, person: { age_months: number | null; sex: string | null }): MeasureType[] {
+export function measureFields(kind: FormKind, person: { age_months: number | null; sex: string | null }): MeasurementType[] {
   const woman = person.sex === 'female';
   const age = person.age_months ?? 0;
   switch (kind) {
@@ -81,7 +79,7 @@ export function measureFields(kind: FormKind, person: { age_months: number | nul
     case 'pregnant':
       return ['weight', 'muac', 'bp_systolic', 'bp_diastolic', 'hb'];
     case 'school': {
-      const f: MeasureType[] = ['weight', 'length_height'];
+      const f: MeasurementType[] = ['weight', 'length_height'];
       if (woman) f.push('muac');
       f.push('hb');
       // Blood pressure and blood sugar from 15 years (ILP's table for usia sekolah/remaja).
@@ -89,7 +87,7 @@ export function measureFields(kind: FormKind, person: { age_months: number | nul
       return f;
     }
     case 'adult': {
-      const f: MeasureType[] = ['weight', 'length_height', 'waist'];
+      const f: MeasurementType[] = ['weight', 'length_height', 'waist'];
       if (woman) f.push('muac');
       f.push('bp_systolic', 'bp_diastolic', 'blood_sugar');
       return f;
@@ -102,22 +100,22 @@ export function defaultPosition(ageMonths: number | null): Position {
   return ageMonths !== null && ageMonths < 24 ? 'lying' : 'standing';
 }
 
-export type MeasureValues = Record<MeasureType, string>;
+export type MeasureValues = Record<MeasurementType, string>;
 
 export function emptyValues(): MeasureValues {
   const v = {} as MeasureValues;
-  for (const k of Object.keys(UNITS) as MeasureType[]) v[k] = '';
+  for (const k of Object.keys(UNITS) as MeasurementType[]) v[k] = '';
   return v;
 }
 
 /** What was typed, as Rust's measurements; the fields whose text is not a number. */
 export function toMeasurements(
   values: MeasureValues,
-  fields: MeasureType[],
+  fields: MeasurementType[],
   position: Position,
-): { measurements: MeasurementInput[]; bad: MeasureType[] } {
+): { measurements: MeasurementInput[]; bad: MeasurementType[] } {
   const measurements: MeasurementInput[] = [];
-  const bad: MeasureType[] = [];
+  const bad: MeasurementType[] = [];
   for (const type of fields) {
     const text = (values[type] ?? '').trim();
     if (text === '') continue;

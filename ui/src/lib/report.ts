@@ -1,7 +1,8 @@
 // The reports screen's presentation: which months to offer, ratios as percentages, the
 // report's rows in table order. Every count and ratio comes from Rust (health-rules).
 import { locale, t } from './i18n';
-import type { AgeBand, Counts, Ratios, ReportRow, YearMonth } from './api-due';
+import type { AgeBand, ReportRow } from './api-due';
+import type { Counts, Ratios, YearMonth } from './api-health';
 
 /** `2025-11-22` → `2025-11`. */
 export function monthOf(isoDate: string): string {

@@ -1,7 +1,7 @@
 // Words of the home visit and referral screens that depend on a value: a form field's label
 // (for the message that points at it), units, statuses, destinations.
 import type { AppError } from './api';
-import type { Destination, MeasurementUnit, ReferralStatus } from './api-visit';
+import type { Destination, MeasurementUnit, ReferralStatus } from './api-health';
 import { t } from './i18n';
 import type { PanelKind } from './visit';
 

@@ -3,17 +3,14 @@
 // whether a measurement is plausible, what it means and what is due.
 import type { AppError, PersonSummary, Task } from './api';
 import type {
-  Destination,
   HomeVisitInput,
   HouseholdUpdate,
-  MeasurementInput,
-  MeasurementType,
-  MeasurementUnit,
   MemberPanel,
   ScreeningInput,
   VisitProfile,
   WaterSource,
 } from './api-visit';
+import type { Destination, MeasurementInput, MeasurementType, MeasurementUnit } from './api-health';
 import { WATER_SOURCES } from './api-visit';
 import { dictionaries } from './i18n';
 import { formatDate } from './format';

@@ -1,6 +1,6 @@
 // The immunisation card as the Buku KIA page shows it: the doses grouped by the age they
 // are due, each with its state's dates. The states and dates are Rust's (immunisation_card).
-import type { CardDose, CardStatus, ImmunisationCard } from '../../lib/api-child';
+import type { CardDose, CardStatus, ImmunisationCard } from '../../lib/api-health';
 import { t } from '../../lib/i18n';
 import { formatAge, formatDate } from '../../lib/format';
 

@@ -8,7 +8,7 @@ import { router } from '../../lib/router.svelte';
 import { BIRTH, growthChart, immunisationCard, MONTHS } from './fixtures';
 import { doseAge, groupDoses, wholeMonths } from './card';
 import { findingDetail, kmsCode, pointTone, problemText } from './growth';
-import type { CardDose } from '../../lib/api-child';
+import type { CardDose } from '../../lib/api-health';
 
 // jsdom has no layout (and no ResizeObserver, which bind:clientWidth uses): the chart is
 // drawn at its default width here.

@@ -2,18 +2,8 @@
 // boys' curves at the chart's default ages (from health-rules/data/who/*.tsv), a boy with a
 // year of monthly weighings, and his immunisation card. Used by the tests only.
 import curves from './who-boys.fixture.json';
-import type {
-  Band,
-  CardDose,
-  ChartPoint,
-  CurvePoint,
-  Finding,
-  GrowthChart,
-  ImmunisationCard,
-  KmsResult,
-  MonthResult,
-  ReferenceLine,
-} from '../../lib/api-child';
+import type { Band, ChartPoint, CurvePoint, GrowthChart, ReferenceLine } from '../../lib/api-child';
+import type { CardDose, Finding, ImmunisationCard, KmsResult, MonthResult } from '../../lib/api-health';
 
 const L = (key: string, id: string, en: string) => ({ key, id, en });
 
@@ -161,7 +151,7 @@ const dose = (dose_id: string, series: string, name: string, state: CardDose['st
   };
   const lk = state.state === 'given' && state.timing === 'kejar' ? 'given_kejar' : state.state;
   const given = state.state === 'given' ? { fact: `f-${dose_id}`, vaccine: name, date: state.date } : null;
-  return { dose_id, series, name, status, label: labels[lk], state, given, also_recorded: [], ...over };
+  return { dose_id, series, name, due_age: null, status, label: labels[lk], state, given, also_recorded: [], ...over };
 };
 
 /** The card of the boy above on 2025-11-22 (12 months old). */

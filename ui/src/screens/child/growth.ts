@@ -1,7 +1,8 @@
 // What the growth chart screen shows of Rust's results: the colour of a point, the KMS
 // result as on the card (N, T, 2T, O, B, BGM), and a finding's values in words. Nothing
 // here judges growth: the results, categories and levels all come from growth_chart.
-import type { Band, ChartPoint, Finding, GrowthChart, HealthProblem, IndicatorChart, Level, MonthResult } from '../../lib/api-child';
+import type { Band, ChartPoint, GrowthChart, IndicatorChart } from '../../lib/api-child';
+import type { Finding, HealthProblem, Level, MonthResult } from '../../lib/api-health';
 import { has, humanise, locale, t, tx } from '../../lib/i18n';
 import { formatDate } from '../../lib/format';
 

@@ -1,7 +1,7 @@
 // One person's referrals for their profile: the area's referral list (Rust's status and
 // dates), plus any referral record in their timeline the list does not hold.
 import type { TimelineEntry } from '../../lib/api';
-import type { ReferralRow } from '../../lib/api-child';
+import type { ReferralRow } from '../../lib/api-health';
 
 export interface PersonReferral {
   id: string;

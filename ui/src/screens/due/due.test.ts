@@ -8,7 +8,8 @@ import { router } from '../../lib/router.svelte';
 import { resetDueFilter } from '../../lib/due-filter.svelte';
 import { setLocale } from '../../lib/i18n';
 import type { PersonSummary, PersonTasks } from '../../lib/api';
-import type { Counts, DueEntry, PosyanduOptions, PosyanduReport, ReportRow, Skdn } from '../../lib/api-due';
+import type { DueEntry, PosyanduReport, ReportRow, Skdn } from '../../lib/api-due';
+import type { Counts, PosyanduOptions } from '../../lib/api-health';
 
 const person = (over: Partial<PersonSummary> = {}): PersonSummary => ({
   id: 'a0f5c2de-0000-4000-8000-000000000001',

@@ -1,16 +1,8 @@
 // Realistic answers of the posyandu commands for the screen tests, shaped exactly like the
 // Rust structs (src-tauri views.rs, field-core, health-rules).
 import type { Label, PersonSummary } from '../../lib/api';
-import type {
-  CardDose,
-  ImmunisationCard,
-  MeasurementCheck,
-  PosyanduDay,
-  PosyanduOptions,
-  RosterRow,
-  SessionRef,
-  SessionSummary,
-} from '../../lib/api-posyandu';
+import type { MeasurementCheck, PosyanduDay, RosterRow, SessionSummary } from '../../lib/api-posyandu';
+import type { CardDose, ImmunisationCard, PosyanduOptions, SessionRef } from '../../lib/api-health';
 
 /** A Rust `Label`. */
 const L = (key: string, id: string, en: string): Label => ({ key, id, en });
@@ -175,6 +167,7 @@ const dose = (dose_id: string, name: string, status: CardDose['status'], state: 
   dose_id,
   series: dose_id.replace(/\d+$/, ''),
   name,
+  due_age: null,
   status,
   label: L(`immunisation.state.${status}`, labelId, labelId),
   state,

@@ -8,7 +8,8 @@ import { appError, installFake, type Fake, type Handler } from '../../test/fake'
 import { router } from '../../lib/router.svelte';
 import { setFlash } from '../../lib/drafts.svelte';
 import { setLocale } from '../../lib/i18n';
-import type { AttendanceInput, MeasurementInput } from '../../lib/api-posyandu';
+import type { AttendanceInput } from '../../lib/api-posyandu';
+import type { MeasurementInput } from '../../lib/api-health';
 import {
   CHILD,
   GRANDPA,

@@ -11,7 +11,8 @@ import { setLocale } from '../../lib/i18n';
 import { isoDateIn } from '../../lib/format';
 import { referralFilter } from '../../lib/visit-referrals.svelte';
 import type { HouseholdView, PersonSummary, Task } from '../../lib/api';
-import type { HomeVisitInput, ReferralRow, ReferralView, VisitProfile } from '../../lib/api-visit';
+import type { HomeVisitInput, ReferralView, VisitProfile } from '../../lib/api-visit';
+import type { ReferralRow } from '../../lib/api-health';
 
 const P = '53.04.05.2001.P01';
 const person = (over: Partial<PersonSummary>): PersonSummary => ({
