@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "advance_referral",
     "growth_chart",
     "immunisation_card",
+    "today",
     "due_list",
     "skdn",
     "monthly_report",

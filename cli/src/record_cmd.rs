@@ -60,7 +60,7 @@ struct ReferralArgs {
     #[arg(long, requires = "status")]
     id: Option<RecordId>,
     /// The new status.
-    #[arg(long, value_parser = ["received", "done"])]
+    #[arg(long, value_parser = ["received", "done"], requires = "id")]
     status: Option<String>,
     /// What happened (e.g. the treatment given).
     #[arg(long)]

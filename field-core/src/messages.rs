@@ -44,11 +44,15 @@ pub enum Key {
     ReferralBackwards,
     /// A kader makes referrals; a health worker (bidan, perawat) receives and closes them.
     ReferralHealthWorkerOnly,
+    /// The referral already has this status (a second press of the same button).
+    ReferralSameStatus,
+    /// A second pregnancy while one is ongoing.
+    PregnancyOngoing,
     FactMoved,
 }
 
 impl Key {
-    pub const ALL: [Key; 37] = [
+    pub const ALL: [Key; 39] = [
         Key::Required,
         Key::Empty,
         Key::TextTooLong,
@@ -85,6 +89,8 @@ impl Key {
         Key::NeedsNewerApp,
         Key::ReferralBackwards,
         Key::ReferralHealthWorkerOnly,
+        Key::ReferralSameStatus,
+        Key::PregnancyOngoing,
         Key::FactMoved,
     ];
 
@@ -265,6 +271,16 @@ impl Key {
                 "validation.referral_health_worker_only",
                 "Kader membuat rujukan; bidan atau perawat yang mencatat rujukan diterima dan selesai.",
                 "A kader makes referrals; a bidan or perawat records them as received and done.",
+            ),
+            Key::ReferralSameStatus => (
+                "validation.referral_same_status",
+                "Rujukan ini sudah berstatus {current}.",
+                "This referral's status is already {current}.",
+            ),
+            Key::PregnancyOngoing => (
+                "validation.pregnancy_ongoing",
+                "Kehamilan ibu ini sudah tercatat. Ubah data kehamilan yang ada.",
+                "She already has an ongoing pregnancy recorded: change that one.",
             ),
             Key::FactMoved => (
                 "validation.fact_moved",

@@ -167,6 +167,20 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the places of the logged-in user's area arrived (their scope's own place is
+    /// known): false on a tablet whose login could not fetch them, or that another user's
+    /// places reached first. True when the scope itself is not known yet.
+    pub fn knows_scope_places(&self) -> Result<bool> {
+        let Some(scope) = self.scope()? else {
+            return Ok(true);
+        };
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM places WHERE code = ?1)",
+            [scope.place],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The area of the logged-in user, when known.
     pub fn scope(&self) -> Result<Option<Scope>> {
         let s: Option<String> = self.conn.query_row(
@@ -197,8 +211,8 @@ impl Store {
         // posyandu codes; a puskesmas code (`53.04.PKM07`) is not, and then every posyandu on
         // the tablet counts (the server pulls only the user's area).
         let mut stmt = self.conn.prepare_cached(
-            "SELECT posyandu FROM households WHERE posyandu IS NOT NULL
-             UNION SELECT posyandu FROM persons WHERE posyandu IS NOT NULL
+            "SELECT posyandu FROM households WHERE posyandu IS NOT NULL AND deleted = 0
+             UNION SELECT posyandu FROM persons WHERE posyandu IS NOT NULL AND deleted = 0
              ORDER BY 1",
         )?;
         let all = stmt

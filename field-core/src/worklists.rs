@@ -144,7 +144,8 @@ impl Store {
             "SELECT f.id, f.posyandu, COALESCE(pl.name, f.posyandu), f.date,
                     json_extract(f.body_json, '$.service_order')
              FROM facts f LEFT JOIN places pl ON pl.code = f.posyandu AND pl.level = 'posyandu'
-             WHERE f.kind = 'posyandu_session' AND f.deleted = 0 AND f.date >= ?",
+             WHERE f.kind = 'posyandu_session' AND f.deleted = 0 AND f.date >= ?
+               AND NOT EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)",
         );
         let mut args = vec![since.to_string()];
         if let Some(codes) = &area {
@@ -222,8 +223,10 @@ impl Store {
         let existing: Option<String> = self
             .conn
             .query_row(
-                "SELECT id FROM facts WHERE kind = 'posyandu_session' AND deleted = 0
-                   AND posyandu = ?1 AND date = ?2 ORDER BY id LIMIT 1",
+                "SELECT f.id FROM facts f WHERE f.kind = 'posyandu_session' AND f.deleted = 0
+                   AND f.posyandu = ?1 AND f.date = ?2
+                   AND NOT EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)
+                 ORDER BY f.id LIMIT 1",
                 [posyandu, date],
                 |r| r.get(0),
             )
@@ -290,7 +293,9 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.status, e.date, json_extract(f.body_json, '$.note')
              FROM referral_events e JOIN facts f ON f.id = e.id
-             WHERE e.referral = ?1 AND e.deleted = 0 ORDER BY e.date, e.made_hlc",
+             WHERE e.referral = ?1 AND e.deleted = 0
+               AND NOT EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = e.id AND c.deleted = 0)
+             ORDER BY e.date, e.made_hlc",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
             Ok((

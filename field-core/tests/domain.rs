@@ -287,6 +287,17 @@ fn home_visit_with_panels_screening_and_referral() {
     f.store
         .advance_referral(referral, "received", "2025-11-21", None)
         .unwrap();
+    // A second press of the same button adds no second event.
+    let pending = outbox_len(&f.store);
+    let err = f
+        .store
+        .advance_referral(referral, "received", "2025-11-21", None)
+        .unwrap_err();
+    assert_eq!(
+        invalid_key(err),
+        ("status".into(), "validation.referral_same_status".into())
+    );
+    assert_eq!(outbox_len(&f.store), pending);
     f.store
         .advance_referral(referral, "done", "2025-11-22", Some("TCM negatif"))
         .unwrap();
@@ -535,6 +546,15 @@ fn pregnancy_and_anc_contacts() {
             },
         )
         .unwrap();
+    // A second pregnancy while this one is ongoing is refused (it would split her ANC).
+    let err = f
+        .store
+        .start_pregnancy(reg.persons[1], &field_core::PregnancyInput::default())
+        .unwrap_err();
+    assert_eq!(
+        invalid_key(err),
+        ("person".into(), "validation.pregnancy_ongoing".into())
+    );
     let t = f.store.person_timeline(reg.persons[1]).unwrap();
     assert_eq!(t.pregnancies.len(), 1);
     assert!(t.entries.iter().any(|e| e.kind == EntityKind::AncContact));

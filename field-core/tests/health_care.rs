@@ -459,11 +459,23 @@ fn reports_match_the_recorded_day() {
         answers: json!({"exclusive": true}).as_object().cloned().unwrap(),
         result: None,
     }];
-    attend(&mut f.store, session, b, b_services);
+    // B is weighed at a second tablet's session of the same posyandu day (both opened
+    // offline); the day is one.
+    let other_tablet = f
+        .store
+        .open_posyandu_session(POSYANDU, "2025-11-15", None)
+        .unwrap();
+    assert_ne!(other_tablet, session);
+    attend(&mut f.store, other_tablet, b, b_services);
     attend(&mut f.store, session, mother, Services::default());
 
     // The day: A (T) and B (B) weighed here; C weighed at home is absent from the day.
     let day = f.store.session_summary(session).unwrap();
+    assert_eq!(
+        f.store.session_summary(other_tablet).unwrap().skdn,
+        day.skdn,
+        "either session closes the same day"
+    );
     assert_eq!(day.date, "2025-11-15");
     let k = day.skdn;
     assert_eq!(

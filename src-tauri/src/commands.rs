@@ -290,8 +290,17 @@ pub async fn growth_chart(core: Core<'_>, person: String) -> Result<GrowthChart,
 pub async fn immunisation_card(
     core: Core<'_>,
     person: String,
+    on: Option<String>,
 ) -> Result<ImmunisationCard, AppError> {
-    blocking(&core, true, move |c| c.immunisation_card(&person)).await
+    blocking(&core, true, move |c| {
+        c.immunisation_card(&person, on.as_deref())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn today(core: Core<'_>) -> Result<String, AppError> {
+    blocking(&core, false, |c| c.today()).await
 }
 
 #[tauri::command]

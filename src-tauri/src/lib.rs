@@ -68,6 +68,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::advance_referral,
             commands::growth_chart,
             commands::immunisation_card,
+            commands::today,
             commands::due_list,
             commands::skdn,
             commands::monthly_report,

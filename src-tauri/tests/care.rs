@@ -212,7 +212,7 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
     );
     assert_eq!(chart["wfa"]["curves"][0]["sd"].as_array().unwrap().len(), 7);
     assert_eq!(chart["latest"]["weight_kg"], 9.6);
-    let card = serde_json::to_value(a.core.immunisation_card(yosef).unwrap()).unwrap();
+    let card = serde_json::to_value(a.core.immunisation_card(yosef, None).unwrap()).unwrap();
     let doses = card["doses"].as_array().unwrap();
     let mr1 = doses.iter().find(|d| d["dose_id"] == "MR1").unwrap();
     assert_eq!(mr1["due_age"]["months"], 9, "{mr1}");
@@ -233,6 +233,37 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
             .all(|d| serde_json::to_value(d.group).unwrap() == "vaccines")
     );
     assert!(a.core.due_list(to(json!({"rt": "9"}))).unwrap().is_empty());
+    // Another posyandu's list is not this kader's to read (a filter left by another user).
+    let e = a
+        .core
+        .due_list(to(json!({"posyandu": "53.04.05.2001.P02"})))
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("posyandu"));
+    assert!(
+        !a.core
+            .due_list(to(json!({"posyandu": MAWAR})))
+            .unwrap()
+            .is_empty()
+    );
+
+    // The forms' today is the store's; the posyandu offered are the user's own, and a
+    // household is registered only there.
+    assert_eq!(a.core.today().unwrap(), day);
+    let places = a.core.places().unwrap();
+    let posyandu: Vec<&str> = places
+        .iter()
+        .filter(|p| p.level == sync_protocol::PlaceLevel::Posyandu)
+        .map(|p| p.code.as_str())
+        .collect();
+    assert_eq!(posyandu, [MAWAR]);
+    let e = a
+        .core
+        .register_household(
+            to(json!({"posyandu": "53.04.05.2001.P02", "head_name": "Yohanes Luan"})),
+            vec![to(json!({"name": "Yohanes Luan", "sex": "male", "birth_date": "1980-01-01", "relation": "head"}))],
+        )
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("posyandu"));
 
     // The month's SKDN and report agree with the day; the CSV lands in the exports folder.
     let month = &day[..7];

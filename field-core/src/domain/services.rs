@@ -447,9 +447,9 @@ impl Store {
         date: &str,
         outcome: Option<&str>,
     ) -> Result<RecordId> {
-        // The server refuses a kader's status change (role × kind rules): say so now, before
-        // it would sit on the tablet as a refused change.
-        if self.user().role == "kader" && status != "made" {
+        // The server takes a status change only from a health worker (role × kind rules):
+        // say so now, before it would sit on the tablet as a refused change.
+        if !matches!(self.user().role.as_str(), "bidan" | "perawat") && status != "made" {
             return Err(invalid("status", Key::ReferralHealthWorkerOnly, &[]).into());
         }
         self.write(|w| {
@@ -464,6 +464,16 @@ impl Store {
             if let Some(rank) = EntityKind::Referral.forward_only_rank("status") {
                 let now = current.as_deref().map(s).as_ref().and_then(rank);
                 let new = rank(&s(status));
+                if let (Some(now), Some(new)) = (now, new)
+                    && new == now
+                {
+                    return Err(invalid(
+                        "status",
+                        Key::ReferralSameStatus,
+                        &[("current", current.clone().unwrap_or_default())],
+                    )
+                    .into());
+                }
                 if let (Some(now), Some(new)) = (now, new)
                     && new < now
                 {
@@ -506,6 +516,15 @@ impl Store {
                 return Err(invalid("person", Key::NotPregnantAge, &[]).into());
             }
             validate::not_before_birth("hpht", input.hpht.as_deref(), &p)?;
+            let ongoing: bool = w.tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM pregnancies
+                                WHERE person = ?1 AND deleted = 0 AND status = 'ongoing')",
+                [person.to_string()],
+                |r| r.get(0),
+            )?;
+            if ongoing {
+                return Err(invalid("person", Key::PregnancyOngoing, &[]).into());
+            }
             let mut body = super::body_of(input)?;
             body.insert("posyandu".into(), s(&p.posyandu));
             body.insert("person".into(), s(&person.to_string()));

@@ -444,7 +444,8 @@ impl Store {
     }
 
     /// The summary that closes a posyandu day: the day's SKDN (S and K of the posyandu,
-    /// D/N/T/O/B/2T/BGM of the children weighed at this session), who came by life stage,
+    /// D/N/T/O/B/2T/BGM of the children weighed at the day's sessions, this tablet's and
+    /// those of other tablets of the same posyandu and date), who came by life stage,
     /// doses, vitamin A and other supplements, referrals made, and the under-fives not
     /// weighed this month yet.
     pub fn session_summary(&self, session: RecordId) -> Result<SessionSummary> {
@@ -464,14 +465,17 @@ impl Store {
         })?;
         let month = YearMonth::of(date);
         let (_, end) = month_bounds(month)?;
-        // The session's facts.
+        // The day's visits: of every session of this posyandu and date (two tablets serving
+        // one posyandu day offline each open their own session; after a sync the day is one).
         let mut visits: Vec<(String, String)> = Vec::new();
         let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.person FROM facts f WHERE f.kind = 'visit' AND f.session = ?1
+            "SELECT f.id, f.person FROM facts f WHERE f.kind = 'visit'
+               AND f.session IN (SELECT s.id FROM facts s WHERE s.kind = 'posyandu_session'
+                                   AND s.posyandu = ?1 AND s.date = ?2 AND s.deleted = 0)
                AND f.deleted = 0 AND f.person IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)",
         )?;
-        let rows = stmt.query_map([session.to_string()], |r| {
+        let rows = stmt.query_map(params![posyandu, date_s], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         for row in rows {

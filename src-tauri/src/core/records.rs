@@ -157,6 +157,9 @@ impl AppCore {
                     parent: None,
                 });
             }
+            // A shared tablet knows the places of every user who logged in on it: the
+            // posyandu offered (to register a household in) are this user's own.
+            let mine = s.posyandu_in_scope()?;
             for level in [
                 PlaceLevel::Kabupaten,
                 PlaceLevel::Kecamatan,
@@ -165,7 +168,11 @@ impl AppCore {
                 PlaceLevel::Dusun,
                 PlaceLevel::Posyandu,
             ] {
-                out.extend(s.places(level, None)?);
+                out.extend(
+                    s.places(level, None)?
+                        .into_iter()
+                        .filter(|p| level != PlaceLevel::Posyandu || mine.contains(&p.code)),
+                );
             }
             Ok(out)
         })
@@ -210,7 +217,18 @@ impl AppCore {
             .into_iter()
             .map(|m| clean_person(m.person))
             .collect();
-        self.with_store(|s| Ok(s.register_household(&household, &members, &mothers)?.into()))
+        self.with_store(|s| {
+            // Outside the user's area the server would refuse it after the kader left.
+            let area = s.posyandu_in_scope()?;
+            if !area.is_empty() && !area.contains(&household.posyandu) {
+                return Err(AppError::validation(&field_core::messages::invalid(
+                    "posyandu",
+                    field_core::messages::Key::Choice,
+                    &[],
+                )));
+            }
+            Ok(s.register_household(&household, &members, &mothers)?.into())
+        })
     }
 
     pub fn add_member(&self, household: &str, person: PersonInput) -> Result<Registered, AppError> {

@@ -34,18 +34,35 @@ impl AppCore {
         self.with_store(|s| Ok(s.growth_chart(id)?))
     }
 
-    /// The immunisation card for today.
-    pub fn immunisation_card(&self, person: &str) -> Result<ImmunisationCard, AppError> {
+    /// The immunisation card on `on` (`YYYY-MM-DD`; a resumed posyandu day's date), or today.
+    pub fn immunisation_card(
+        &self,
+        person: &str,
+        on: Option<&str>,
+    ) -> Result<ImmunisationCard, AppError> {
         let id = record_id("person", person)?;
+        let on = on.map(str::trim).filter(|d| !d.is_empty());
         self.with_store(|s| {
-            let today = s.today()?.format("%Y-%m-%d").to_string();
-            Ok(s.immunisation_card(id, &today)?)
+            let day = match on {
+                Some(d) => d.to_string(),
+                None => s.today()?.format("%Y-%m-%d").to_string(),
+            };
+            Ok(s.immunisation_card(id, &day)?)
         })
     }
 
     /// The due list of the user's area (or one posyandu), narrowed and sorted by urgency.
-    pub fn due_list(&self, filter: DueFilter) -> Result<Vec<DueEntry>, AppError> {
+    pub fn due_list(&self, mut filter: DueFilter) -> Result<Vec<DueEntry>, AppError> {
+        if let Some(p) = filter.posyandu.take().filter(|p| !p.trim().is_empty()) {
+            filter.posyandu = Some(self.in_area(&p)?);
+        }
         self.with_store(|s| Ok(s.due_list(&filter)?))
+    }
+
+    /// Today in the device's zone, from the store's corrected clock (`YYYY-MM-DD`): the
+    /// default date of every form.
+    pub fn today(&self) -> Result<String, AppError> {
+        self.with_store(|s| Ok(s.today()?.format("%Y-%m-%d").to_string()))
     }
 
     fn in_area(&self, posyandu: &str) -> Result<String, AppError> {

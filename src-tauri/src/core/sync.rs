@@ -163,11 +163,11 @@ async fn run_loop(
         let result = client
             .sync(&mut store, secret.as_ref().map(|s| s.as_str()))
             .await;
-        // The places come with every login; a tablet that has none (enrolled by an older
-        // app, or the request failed at login) asks once after a good run, and again only
-        // while it still has none.
+        // The places come with every login; a tablet without those of this user's area
+        // (enrolled by an older app, or the request failed at login) asks after a good run,
+        // until they came.
         if result.is_ok()
-            && knows_no_places(&store)
+            && !store.knows_scope_places().unwrap_or(true)
             && let Err(e) = client.refresh_places(&mut store).await
         {
             eprintln!("jangkau-app: places: {e}");
@@ -200,12 +200,6 @@ async fn run_loop(
             Err(e) => eprintln!("jangkau-app: sync status: {e}"),
         }
     }
-}
-
-fn knows_no_places(store: &Store) -> bool {
-    store
-        .places(sync_protocol::PlaceLevel::Posyandu, None)
-        .is_ok_and(|p| p.is_empty())
 }
 
 /// The sync status as the store and the task know it.

@@ -125,7 +125,7 @@ export interface GrowthChart {
 
 export const childApi = {
   growthChart: (person: string) => invoke<GrowthChart>('growth_chart', { person }),
-  immunisationCard: (person: string) => invoke<ImmunisationCard>('immunisation_card', { person }),
+  immunisationCard: (person: string) => invoke<ImmunisationCard>('immunisation_card', { person, on: null }),
   /** The area's referrals, newest first (the profile keeps one person's). */
   referrals: (status: ReferralStatus | null = null) => invoke<ReferralRow[]>('referrals', { status }),
 };

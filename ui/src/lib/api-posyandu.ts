@@ -153,5 +153,6 @@ export const posyanduApi = {
     call<MeasurementCheck>('assess_measurement', { person, date, measurements }),
   record: (input: AttendanceInput) => call<Attendance>('record_attendance', { input }),
   summary: (session: string) => call<SessionSummary>('session_summary', { session }),
-  immunisationCard: (person: string) => call<ImmunisationCard>('immunisation_card', { person }),
+  /** The card on the posyandu day's date (`on`), so a resumed day offers that day's doses. */
+  immunisationCard: (person: string, on: string | null = null) => call<ImmunisationCard>('immunisation_card', { person, on }),
 };

@@ -243,6 +243,8 @@ export const api = {
   setOnline: (online: boolean) => call<void>('set_online', { online }),
 
   home: () => call<Home>('home'),
+  /** Today in the device's zone from the store's corrected clock (`YYYY-MM-DD`). */
+  today: () => call<string>('today'),
   syncStatus: () => call<SyncStatus>('sync_status'),
   /** Starts a run in the background (no-op if one is running); progress as events. */
   syncNow: (password?: string) => call<void>('sync_now', { password: password ?? null }),

@@ -15,6 +15,8 @@ import {
 import { toAppError } from './forms';
 import { setLocale } from './i18n';
 import { navigate } from './router.svelte';
+import { resetDueFilter } from './due-filter.svelte';
+import { referralFilter } from './visit-referrals.svelte';
 
 export type Phase = 'loading' | 'firstrun' | 'locked' | 'unlocked' | 'failed';
 
@@ -71,6 +73,9 @@ export function markLocked(): void {
   session.user = null;
   session.phase = 'locked';
   sync.progress = null;
+  // A shared tablet: the next user starts from their own area, not the last one's filters.
+  resetDueFilter();
+  referralFilter.status = 'all';
   navigate({ name: 'home' }, true);
   // The users list may have changed (a user added); the lock screen shows it.
   void api.appInfo().then(applyInfo, () => {});

@@ -67,6 +67,7 @@ export function installFake(handlers: Record<string, Handler>): Fake {
     places: () => [],
     lock: () => null,
     touch: () => null,
+    today: () => new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Makassar' }),
   };
   mockIPC(
     (cmd, payload) => {

@@ -175,7 +175,7 @@ describe('immunisation card', () => {
     const fake = installFake({ immunisation_card: () => immunisationCard() });
     render(ImmunisationCard, { id: 'p-child' });
     await screen.findByTestId('card-group-0');
-    expect(fake.called('immunisation_card')).toEqual([{ person: 'p-child' }]);
+    expect(fake.called('immunisation_card')).toEqual([{ person: 'p-child', on: null }]);
     const groups = [...document.querySelectorAll('[data-testid^="card-group-"]')].map((g) => ({
       title: g.querySelector('h2')!.textContent,
       doses: [...g.querySelectorAll('[data-status]')].map((d) => d.getAttribute('data-testid')!.replace('card-dose-', '')),

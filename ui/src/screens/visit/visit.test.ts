@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import HomeVisit from './HomeVisit.svelte';
 import Referrals from './Referrals.svelte';
@@ -385,6 +385,14 @@ describe('a referral', () => {
     return { fake, state };
   }
 
+  const bidan = { user_id: 'u-bidan', username: 'bidan.naitimu', display_name: 'Bidan Naitimu', role: 'bidan' };
+  beforeEach(() => {
+    session.user = bidan;
+  });
+  afterEach(() => {
+    session.user = null;
+  });
+
   it('shows the referral and its history oldest first, and moves it to received with a date and an outcome', async () => {
     const { fake } = referralFake();
     render(ReferralDetail, { id: 'r-1' });
@@ -416,16 +424,15 @@ describe('a referral', () => {
     expect((screen.getByTestId('referral-move-outcome') as HTMLTextAreaElement).value).toBe('salah tekan');
   });
 
-  it('offers a kader no status change: the bidan records it, the status arrives by sync', async () => {
-    const { fake } = referralFake();
-    session.user = kader;
-    try {
-      render(ReferralDetail, { id: 'r-1' });
+  it('offers a kader (or an admin) no status change: the bidan records it, the status arrives by sync', async () => {
+    for (const user of [kader, { ...kader, role: 'puskesmas_admin' }]) {
+      const { fake } = referralFake();
+      session.user = user;
+      const { unmount } = render(ReferralDetail, { id: 'r-1' });
       expect((await screen.findByTestId('referral-kader-note')).textContent).toContain('Bidan atau perawat di pustu');
       expect(screen.queryByTestId('referral-to-received')).toBeNull();
       expect(fake.called('advance_referral')).toHaveLength(0);
-    } finally {
-      session.user = null;
+      unmount();
     }
   });
 
