@@ -189,9 +189,21 @@ impl Village {
                 NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default(),
                 NaiveDate::from_ymd_opt(1998, 12, 31).unwrap_or_default(),
             );
+            // At least 16 years older than her first child (field-core refuses a mother
+            // less than 10 years older; histories of many years start early).
+            let youngest_mother = NaiveDate::from_ymd_opt(2004, 12, 31)
+                .unwrap_or_default()
+                .min(
+                    born_from
+                        .checked_sub_months(Months::new(16 * 12))
+                        .unwrap_or(born_from),
+                );
             let mother_birth = self.date_between(
-                NaiveDate::from_ymd_opt(1985, 1, 1).unwrap_or_default(),
-                NaiveDate::from_ymd_opt(2004, 12, 31).unwrap_or_default(),
+                NaiveDate::from_ymd_opt(1970, 1, 1)
+                    .unwrap_or_default()
+                    .max(youngest_mother - chrono::Duration::days(20 * 365))
+                    .min(youngest_mother),
+                youngest_mother,
             );
             let father = format!("{} {family}", self.pick(GIVEN));
             let rt = format!("{:03}", self.families % 8 + 1);
