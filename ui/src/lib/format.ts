@@ -140,3 +140,8 @@ export function formatAge(months: number | null | undefined): string {
   if (y >= 5 || m === 0) return yr(y);
   return t('age.years_months', { years: yr(y), months: mo(m) });
 }
+
+/** A number in the language's way: `8,2` in Bahasa Indonesia, `8.2` in English. */
+export function formatDecimal(n: number, maxDigits = 2): string {
+  return n.toLocaleString(locale.current === 'id' ? 'id-ID' : 'en-GB', { maximumFractionDigits: maxDigits, useGrouping: false });
+}

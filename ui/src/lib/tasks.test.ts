@@ -24,7 +24,7 @@ describe('taskFacts', () => {
   });
   it('gives the last weighing in kg, the last attendance and the catch-up limit', () => {
     expect(taskFacts({ params: { weighed_on: '2025-11-01', weight_g: '8450', finding: 'bgm' } })).toEqual([
-      { key: 'due.fact.weighed_kg', params: { date: '01/11/2025', kg: '8.45' } },
+      { key: 'due.fact.weighed_kg', params: { date: '01/11/2025', kg: '8,45' } },
     ]);
     expect(taskFacts({ params: { last_attended: '2025-09-10' } })[0]).toEqual({ key: 'due.fact.last_attended', params: { date: '10/09/2025' } });
     expect(taskFacts({ params: { vaccine: 'BCG', dose_id: 'BCG', allowed_until: '2026-01-14' } })).toEqual([

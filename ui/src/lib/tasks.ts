@@ -1,7 +1,7 @@
 // What makes one due task different from its neighbours: the dose, the visit or the ANC
 // contact it is about (Rust's own words, e.g. "DPT-HB-Hib 2", "KN2", "K4").
 import type { Task } from './api';
-import { formatDate } from './format';
+import { formatDate, formatDecimal } from './format';
 
 const DETAIL_PARAMS = ['vaccine', 'visit', 'contact'] as const;
 
@@ -33,7 +33,7 @@ export function taskFacts(task: Pick<Task, 'params'>): TaskFact[] {
     const g = Number(p.weight_g);
     out.push(
       p.weight_g && Number.isFinite(g)
-        ? { key: 'due.fact.weighed_kg', params: { date: isoToShown(p.weighed_on), kg: String(g / 1000) } }
+        ? { key: 'due.fact.weighed_kg', params: { date: isoToShown(p.weighed_on), kg: formatDecimal(g / 1000) } }
         : { key: 'due.fact.weighed', params: { date: isoToShown(p.weighed_on) } },
     );
   }
