@@ -1,5 +1,7 @@
-// The one contract between the UI and the Tauri shell (src-tauri/src/commands/*).
-// Every command name and shape here has exactly one Rust counterpart; keep them in step.
+// The contract between the UI and the Tauri shell (src-tauri/src/commands.rs): this file
+// and, for the field work, api-posyandu.ts, api-child.ts, api-visit.ts and api-due.ts (Rust's
+// shared health types in api-health.ts). Every command name and shape has exactly one Rust
+// counterpart; keep them in step.
 // The UI asks, Rust decides: no health or sync rule is computed in TypeScript.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
