@@ -218,7 +218,8 @@ pub(crate) const MERGED_INTO: &str = "WITH RECURSIVE merged(id) AS (
          WHERE f.kind = 'person_merge' AND f.deleted = 0 AND f.subject IS NOT NULL)
     SELECT id FROM merged";
 
-fn rid(s: &str) -> Result<RecordId> {
+/// A record id read back from the database.
+pub(crate) fn rid(s: &str) -> Result<RecordId> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("record id {s:?}")))
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{Result, StoreError};
 use crate::messages::{Key, invalid};
+use crate::reads::rid;
 use crate::store::Store;
 use rusqlite::{OptionalExtension, params_from_iter};
 use serde::Serialize;
@@ -57,11 +58,6 @@ pub struct ReferralEventRow {
 pub struct ReferralView {
     pub referral: ReferralRow,
     pub events: Vec<ReferralEventRow>,
-}
-
-fn rid(s: &str) -> Result<RecordId> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("record id {s}")))
 }
 
 /// `?,?,?` for `n` values.

@@ -108,6 +108,16 @@ impl AppError {
         self
     }
 
+    /// `field` is not one of the values offered (a choice outside the list, a posyandu
+    /// outside the user's area).
+    pub fn choice(field: &str) -> Self {
+        Self::validation(&field_core::messages::invalid(
+            field,
+            field_core::messages::Key::Choice,
+            &[],
+        ))
+    }
+
     /// A field-core validation error (field, key, both sentences).
     pub fn validation(v: &field_core::ValidationError) -> Self {
         Self::new(&v.key, v.id_text.clone(), v.en_text.clone()).with_field(v.field.clone())

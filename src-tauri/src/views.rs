@@ -103,24 +103,6 @@ pub struct Profile {
     pub referrals: Vec<sync_protocol::Body>,
 }
 
-/// A text in both languages (health-rules' `Label`, or one the shell makes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Text {
-    pub key: String,
-    pub id: String,
-    pub en: String,
-}
-
-impl From<&health_rules::Label> for Text {
-    fn from(l: &health_rules::Label) -> Self {
-        Self {
-            key: l.key.to_string(),
-            id: l.id.to_string(),
-            en: l.en.to_string(),
-        }
-    }
-}
-
 /// The posyandu start screen.
 #[derive(Debug, Clone, Serialize)]
 pub struct PosyanduOptions {
@@ -143,7 +125,7 @@ pub struct RosterRow {
     /// Expected today: a due task for the posyandu, a balita's monthly weighing, or a
     /// pregnancy check.
     pub expected: bool,
-    pub reasons: Vec<Text>,
+    pub reasons: Vec<health_rules::Label>,
 }
 
 /// A posyandu day: the session and its roster.

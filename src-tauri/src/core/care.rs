@@ -2,14 +2,16 @@
 //! summary), home visits, and referrals. Every rule is field-core's or health-rules'; this
 //! module only shapes what the screens ask for.
 
-use super::AppCore;
+use super::{AppCore, iso_day, require_in_area};
 use crate::error::{AppError, record_id};
-use crate::views::{PosyanduDay, PosyanduOptions, RosterRow, Text};
+use crate::views::{PlaceRef, PosyanduDay, PosyanduOptions, RosterRow};
 use field_core::{
     Attendance, AttendanceInput, DueFilter, DueForm, HomeVisit, HomeVisitInput, MeasurementInput,
     PregnancyInput, ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
 };
+use health_rules::Label;
 use health_rules::checks::MeasurementCheck;
+use health_rules::tasks::Priority;
 use std::collections::HashMap;
 use sync_protocol::PlaceLevel;
 use sync_protocol::RecordId;
@@ -18,35 +20,31 @@ use sync_protocol::RecordId;
 const RECENT_SESSION_DAYS: i64 = 60;
 
 /// A posyandu day's expected balita without a due task: weighed every month (SKDN's D).
-fn monthly_weighing() -> Text {
-    Text {
-        key: "posyandu.reason.monthly_weighing".into(),
-        id: "Penimbangan bulanan".into(),
-        en: "Monthly weighing".into(),
-    }
-}
+const MONTHLY_WEIGHING: Label = Label {
+    key: "posyandu.reason.monthly_weighing",
+    id: "Penimbangan bulanan",
+    en: "Monthly weighing",
+};
 
-fn pregnant_check() -> Text {
-    Text {
-        key: "posyandu.reason.pregnancy_check".into(),
-        id: "Ibu hamil: timbang, LiLA, tekanan darah".into(),
-        en: "Pregnant: weight, LiLA, blood pressure".into(),
-    }
-}
+const PREGNANCY_CHECK: Label = Label {
+    key: "posyandu.reason.pregnancy_check",
+    id: "Ibu hamil: timbang, LiLA, tekanan darah",
+    en: "Pregnant: weight, LiLA, blood pressure",
+};
 
 /// The posyandu of the user's area with their names (the scope's own place when the
 /// tablet has not received the place names at a login yet).
-fn area_posyandu(store: &Store) -> Result<Vec<crate::views::PlaceRef>, AppError> {
+fn area_posyandu(store: &Store) -> Result<Vec<PlaceRef>, AppError> {
     let codes = store.posyandu_in_scope()?;
     let known = store.places(PlaceLevel::Posyandu, None)?;
-    let mut out: Vec<crate::views::PlaceRef> = codes
+    let mut out: Vec<PlaceRef> = codes
         .into_iter()
         .map(|code| {
             let name = known
                 .iter()
                 .find(|p| p.code == code)
                 .map_or_else(|| code.clone(), |p| p.name.clone());
-            crate::views::PlaceRef { code, name }
+            PlaceRef { code, name }
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -58,11 +56,7 @@ fn order_arg(order: Option<&str>) -> Result<Option<&'static str>, AppError> {
         None => Ok(None),
         Some("services_first") => Ok(Some("services_first")),
         Some("counselling_first") => Ok(Some("counselling_first")),
-        Some(_) => Err(AppError::validation(&field_core::messages::invalid(
-            "order",
-            field_core::messages::Key::Choice,
-            &[],
-        ))),
+        Some(_) => Err(AppError::choice("order")),
     }
 }
 
@@ -76,61 +70,46 @@ fn build_roster(store: &Store, session: &SessionRef) -> Result<Vec<RosterRow>, A
         ..DueFilter::default()
     })?;
     // Per person: the reasons (in Rust's order: most urgent first) and the best priority.
-    let mut reasons: HashMap<String, (Vec<Text>, u8)> = HashMap::new();
+    let mut reasons: HashMap<RecordId, (Vec<Label>, Option<Priority>)> = HashMap::new();
     for e in due.iter().filter(|e| {
         matches!(
             e.form,
             DueForm::PosyanduMeasurement | DueForm::Immunisation | DueForm::Anc
         )
     }) {
-        let rank = match serde_json::to_value(e.priority)
-            .ok()
-            .as_ref()
-            .and_then(serde_json::Value::as_str)
-        {
-            Some("urgent") => 0,
-            Some("high") => 1,
-            _ => 2,
-        };
-        let entry = reasons
-            .entry(e.person.id.to_string())
-            .or_insert_with(|| (Vec::new(), 3));
-        let text = Text::from(&e.reason);
-        if !entry.0.contains(&text) {
-            entry.0.push(text);
+        let (why, best) = reasons.entry(e.person.id).or_default();
+        if !why.contains(&e.reason) {
+            why.push(e.reason.clone());
         }
-        entry.1 = entry.1.min(rank);
+        *best = Some(best.map_or(e.priority, |b| b.min(e.priority)));
     }
-    let mut rows: Vec<(u8, RosterRow)> = roster
+    let mut rows: Vec<(Option<Priority>, RosterRow)> = roster
         .into_iter()
         .map(|r| {
-            let (mut why, rank) = reasons
-                .remove(&r.person.id.to_string())
-                .unwrap_or((Vec::new(), 3));
-            let balita = r.person.age_months.is_some_and(|m| m < 60);
-            if why.is_empty() && balita {
-                why.push(monthly_weighing());
+            let (mut why, best) = reasons.remove(&r.person.id).unwrap_or_default();
+            if why.is_empty() && r.person.age_months.is_some_and(|m| m < 60) {
+                why.push(MONTHLY_WEIGHING);
             }
             if why.is_empty() && r.pregnant {
-                why.push(pregnant_check());
+                why.push(PREGNANCY_CHECK);
             }
-            let expected = !why.is_empty();
-            (
-                if expected { rank } else { 4 },
-                RosterRow {
-                    person: r.person,
-                    household_head: r.household_head,
-                    pregnant: r.pregnant,
-                    visit: r.visit,
-                    expected,
-                    reasons: why,
-                },
-            )
+            let row = RosterRow {
+                expected: !why.is_empty(),
+                person: r.person,
+                household_head: r.household_head,
+                pregnant: r.pregnant,
+                visit: r.visit,
+                reasons: why,
+            };
+            (best, row)
         })
         .collect();
-    // Stable: within "not expected" the roster's youngest-first order stays.
-    rows.sort_by(|(ra, a), (rb, b)| {
-        ra.cmp(rb).then_with(|| {
+    // Expected first: with a due task by priority (urgent, high, normal), then the monthly
+    // weighings and pregnancy checks, by name. The walk-ins keep the roster's youngest-first
+    // order (the sort is stable).
+    rows.sort_by(|(pa, a), (pb, b)| {
+        let key = |p: &Option<Priority>, r: &RosterRow| (!r.expected, p.is_none(), *p);
+        key(pa, a).cmp(&key(pb, b)).then_with(|| {
             if a.expected && b.expected {
                 a.person.name.cmp(&b.person.name)
             } else {
@@ -148,9 +127,9 @@ impl AppCore {
             let today = s.today()?;
             let since = today - chrono::Duration::days(RECENT_SESSION_DAYS);
             Ok(PosyanduOptions {
-                today: today.format("%Y-%m-%d").to_string(),
+                today: iso_day(today),
                 posyandu: area_posyandu(s)?,
-                sessions: s.posyandu_sessions(&since.format("%Y-%m-%d").to_string())?,
+                sessions: s.posyandu_sessions(&iso_day(since))?,
             })
         })
     }
@@ -165,12 +144,9 @@ impl AppCore {
         let order = order_arg(order)?;
         let (posyandu, date) = (posyandu.trim().to_string(), date.trim().to_string());
         self.with_store(|s| {
-            if !posyandu.is_empty() && !s.posyandu_in_scope()?.contains(&posyandu) {
-                return Err(AppError::validation(&field_core::messages::invalid(
-                    "posyandu",
-                    field_core::messages::Key::Choice,
-                    &[],
-                )));
+            // An empty posyandu is field-core's to refuse (required).
+            if !posyandu.is_empty() {
+                require_in_area(s, &posyandu)?;
             }
             Ok(s.open_or_resume_session(&posyandu, &date, order)?)
         })
@@ -182,7 +158,7 @@ impl AppCore {
             let session = s.posyandu_session(id)?;
             let roster = build_roster(s, &session)?;
             Ok(PosyanduDay {
-                today: s.today()?.format("%Y-%m-%d").to_string(),
+                today: iso_day(s.today()?),
                 session,
                 roster,
             })
@@ -239,11 +215,7 @@ impl AppCore {
         if let Some(st) = status
             && !sync_protocol::entity::REFERRAL_STATUSES.contains(&st)
         {
-            return Err(AppError::validation(&field_core::messages::invalid(
-                "status",
-                field_core::messages::Key::Choice,
-                &[],
-            )));
+            return Err(AppError::choice("status"));
         }
         self.with_store(|s| Ok(s.referrals(status)?))
     }
@@ -264,11 +236,7 @@ impl AppCore {
         let id = record_id("id", id)?;
         let status = status.trim();
         if !["received", "done"].contains(&status) {
-            return Err(AppError::validation(&field_core::messages::invalid(
-                "status",
-                field_core::messages::Key::Choice,
-                &[],
-            )));
+            return Err(AppError::choice("status"));
         }
         let outcome = outcome.map(str::trim).filter(|o| !o.is_empty());
         self.with_store(|s| {

@@ -83,6 +83,21 @@ pub struct AppCore {
 
 /// A mutex whose holder panicked still guards consistent data here (every store write is one
 /// SQLite transaction): take the guard back rather than failing every later command.
+/// A date as the UI and the store exchange it: `YYYY-MM-DD`.
+fn iso_day(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Refuses a posyandu outside the user's area (`posyandu` field), before anything reads or
+/// writes in it: the server would refuse or never send it.
+fn require_in_area(store: &Store, posyandu: &str) -> Result<(), AppError> {
+    if store.posyandu_in_scope()?.iter().any(|p| p == posyandu) {
+        Ok(())
+    } else {
+        Err(AppError::choice("posyandu"))
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -1,6 +1,6 @@
 //! Beranda (home) and Keluarga (households): reads and writes on the unlocked store.
 
-use super::AppCore;
+use super::{AppCore, iso_day};
 use crate::error::{AppError, record_id};
 use crate::views::{Home, HouseholdRef, PlaceRef, Profile, Registered};
 use field_core::{
@@ -134,7 +134,7 @@ impl AppCore {
             Ok(Home {
                 user: s.user().clone(),
                 posyandu: own_posyandu(s)?,
-                today: s.today()?.format("%Y-%m-%d").to_string(),
+                today: iso_day(s.today()?),
                 sync,
                 tasks,
             })
@@ -221,11 +221,7 @@ impl AppCore {
             // Outside the user's area the server would refuse it after the kader left.
             let area = s.posyandu_in_scope()?;
             if !area.is_empty() && !area.contains(&household.posyandu) {
-                return Err(AppError::validation(&field_core::messages::invalid(
-                    "posyandu",
-                    field_core::messages::Key::Choice,
-                    &[],
-                )));
+                return Err(AppError::choice("posyandu"));
             }
             Ok(s.register_household(&household, &members, &mothers)?.into())
         })
@@ -287,16 +283,9 @@ impl AppCore {
     /// Moved away or died, from `date` (`YYYY-MM-DD`); `active` undoes a mistake.
     pub fn mark_status(&self, id: &str, status: &str, date: &str) -> Result<(), AppError> {
         let id = record_id("id", id)?;
-        let status: PersonStatus = serde_json::from_value(serde_json::Value::String(
-            status.trim().to_string(),
-        ))
-        .map_err(|_| {
-            AppError::validation(&field_core::messages::invalid(
-                "status",
-                field_core::messages::Key::Choice,
-                &[],
-            ))
-        })?;
+        let status: PersonStatus =
+            serde_json::from_value(serde_json::Value::String(status.trim().to_string()))
+                .map_err(|_| AppError::choice("status"))?;
         self.with_store(|s| Ok(s.set_status(id, status, date.trim())?))
     }
 }

@@ -1,7 +1,7 @@
 //! What the tablet computes from its own records: a child's growth chart and immunisation
 //! card, the due list, and the posyandu's SKDN and monthly report (with a CSV to share).
 
-use super::AppCore;
+use super::{AppCore, iso_day, require_in_area};
 use crate::error::{AppError, record_id};
 use crate::views::ExportedCsv;
 use field_core::{DueEntry, DueFilter, GrowthChart, ImmunisationCard, PosyanduReport, Skdn};
@@ -45,7 +45,7 @@ impl AppCore {
         self.with_store(|s| {
             let day = match on {
                 Some(d) => d.to_string(),
-                None => s.today()?.format("%Y-%m-%d").to_string(),
+                None => iso_day(s.today()?),
             };
             Ok(s.immunisation_card(id, &day)?)
         })
@@ -53,52 +53,52 @@ impl AppCore {
 
     /// The due list of the user's area (or one posyandu), narrowed and sorted by urgency.
     pub fn due_list(&self, mut filter: DueFilter) -> Result<Vec<DueEntry>, AppError> {
-        if let Some(p) = filter.posyandu.take().filter(|p| !p.trim().is_empty()) {
-            filter.posyandu = Some(self.in_area(&p)?);
-        }
-        self.with_store(|s| Ok(s.due_list(&filter)?))
+        filter.posyandu = filter
+            .posyandu
+            .take()
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty());
+        self.with_store(|s| {
+            if let Some(p) = &filter.posyandu {
+                require_in_area(s, p)?;
+            }
+            Ok(s.due_list(&filter)?)
+        })
     }
 
     /// Today in the device's zone, from the store's corrected clock (`YYYY-MM-DD`): the
     /// default date of every form.
     pub fn today(&self) -> Result<String, AppError> {
-        self.with_store(|s| Ok(s.today()?.format("%Y-%m-%d").to_string()))
-    }
-
-    fn in_area(&self, posyandu: &str) -> Result<String, AppError> {
-        let posyandu = posyandu.trim().to_string();
-        let allowed = self.with_store(|s| Ok(s.posyandu_in_scope()?))?;
-        if !allowed.contains(&posyandu) {
-            return Err(AppError::validation(&field_core::messages::invalid(
-                "posyandu",
-                field_core::messages::Key::Choice,
-                &[],
-            )));
-        }
-        Ok(posyandu)
+        self.with_store(|s| Ok(iso_day(s.today()?)))
     }
 
     /// SKDN of a posyandu (in the user's area) for a month (`YYYY-MM`).
     pub fn skdn(&self, posyandu: &str, month: &str) -> Result<Skdn, AppError> {
-        let month = month_arg(month)?;
-        let posyandu = self.in_area(posyandu)?;
-        self.with_store(|s| Ok(s.skdn(&posyandu, month)?))
+        let (month, posyandu) = (month_arg(month)?, posyandu.trim());
+        self.with_store(|s| {
+            require_in_area(s, posyandu)?;
+            Ok(s.skdn(posyandu, month)?)
+        })
     }
 
     pub fn monthly_report(&self, posyandu: &str, month: &str) -> Result<PosyanduReport, AppError> {
-        let month = month_arg(month)?;
-        let posyandu = self.in_area(posyandu)?;
-        self.with_store(|s| Ok(s.monthly_report(&posyandu, month)?))
+        let (month, posyandu) = (month_arg(month)?, posyandu.trim());
+        self.with_store(|s| {
+            require_in_area(s, posyandu)?;
+            Ok(s.monthly_report(posyandu, month)?)
+        })
     }
 
     /// Writes the monthly report as CSV into `<data>/exports/` and returns where, with the text.
     pub fn export_report_csv(&self, posyandu: &str, month: &str) -> Result<ExportedCsv, AppError> {
-        let ym = month_arg(month)?;
-        let posyandu = self.in_area(posyandu)?;
-        let csv = self.with_store(|s| Ok(s.monthly_report_csv(&posyandu, ym)?))?;
+        let (ym, posyandu) = (month_arg(month)?, posyandu.trim());
+        let csv = self.with_store(|s| {
+            require_in_area(s, posyandu)?;
+            Ok(s.monthly_report_csv(posyandu, ym)?)
+        })?;
         let dir: PathBuf = self.data_dir().root().join(EXPORTS_DIR);
         std::fs::create_dir_all(&dir)?;
-        let file_name = format!("laporan-posyandu-{}-{ym}.csv", file_safe(&posyandu));
+        let file_name = format!("laporan-posyandu-{}-{ym}.csv", file_safe(posyandu));
         let path = dir.join(&file_name);
         // Written next to its final name and renamed: a reader never sees half a file.
         let tmp = dir.join(format!(".{file_name}.tmp"));
