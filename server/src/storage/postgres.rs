@@ -185,7 +185,21 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
-        self.pool.get().await.map_err(pool_err)
+        self.pool.get().await.map_err(|e| {
+            // The causes too: "error performing TLS handshake" alone does not say that the
+            // certificate was refused, or why.
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let more = s.to_string();
+                if !message.contains(&more) {
+                    message.push_str(": ");
+                    message.push_str(&more);
+                }
+                source = s.source();
+            }
+            StorageError::Pool(message)
+        })
     }
 
     /// Whether this store's connections run over TLS, as the server sees them (opens a
