@@ -101,7 +101,7 @@ fn build(steps: &[Step]) -> Vec<Change> {
                 c.body
                     .insert(f1.into(), value(kind, f1, (a / 3).wrapping_add(b)));
                 if what % 10 == 3 {
-                    let f2 = fs[usize::from((b + 1) % 3)];
+                    let f2 = fs[usize::from((b % 3 + 1) % 3)];
                     c.body.insert(f2.into(), value(kind, f2, b / 3));
                 }
                 for f in c.body.keys().cloned().collect::<Vec<_>>() {
