@@ -13,7 +13,8 @@
 //!
 //! The child is this same test binary, run with `FIELD_CORE_CRASH_CHILD` set (the
 //! `crash_child` test does nothing otherwise). `FIELD_CORE_CRASH_ITERATIONS` overrides the
-//! number of kills (default 200).
+//! number of kills (default 200). The kill points follow from one seed, printed at the start;
+//! `JANGKAU_CRASH_SEED=<seed>` replays them.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -154,11 +155,21 @@ fn killed_writers_lose_nothing_committed() {
     let child_id = family(&mut store).persons[2];
     drop(store);
     let exe = std::env::current_exe().unwrap();
-    let mut seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    // Every kill point follows from one seed, printed so that a failure can be replayed:
+    // `JANGKAU_CRASH_SEED=<seed> cargo test -p field-core --test crash`.
+    let seed = std::env::var("JANGKAU_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!(
+        "killed_writers_lose_nothing_committed: seed {seed} (repeat with JANGKAU_CRASH_SEED={seed})"
+    );
+    let mut seed = seed | 1;
     let mut rand = move |n: u64| {
         seed ^= seed << 13;
         seed ^= seed >> 7;

@@ -396,6 +396,18 @@ pub const DEMO_USERS: [(&str, &str, Role, &str); 6] = [
     ),
 ];
 
+/// The usernames of accounts that are not the demo's: `jangkau-server demo` refuses a
+/// database holding any (unless forced), since it adds accounts with a published password.
+pub async fn real_users(store: &dyn Storage) -> Result<Vec<String>, AdminError> {
+    Ok(store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| u.username)
+        .filter(|u| !DEMO_USERS.iter().any(|(demo, ..)| demo == u))
+        .collect())
+}
+
 /// What `demo` made.
 #[derive(Debug, Clone)]
 pub struct DemoSummary {

@@ -28,7 +28,13 @@ enum Command {
     /// Apply the database migrations.
     Migrate,
     /// Create the Belu demo district (places, demo accounts) and print how to log in.
-    Demo,
+    /// Refused on a database that already holds real (non-demo) accounts, unless forced:
+    /// the demo accounts share a published password.
+    Demo {
+        /// Add the demo district even next to real accounts.
+        #[arg(long)]
+        force: bool,
+    },
     /// Places of the district.
     Places {
         #[command(subcommand)]
@@ -54,7 +60,8 @@ enum PlacesCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Add a user. The password or PIN is read from JANGKAU_NEW_SECRET, or from stdin.
+    /// Add a user. The password or PIN is read from JANGKAU_NEW_SECRET; else asked on the
+    /// terminal without echo (twice); else read as one line from stdin (a pipe, for scripts).
     Add {
         #[arg(long)]
         username: String,
@@ -86,6 +93,33 @@ enum DeviceCommand {
     List,
     /// Revoke a device (a lost tablet): refused from its next request.
     Revoke { id: String },
+}
+
+/// A new secret for an admin command: `JANGKAU_NEW_SECRET`; else, on a terminal, typed
+/// twice without echo; else one line of stdin (a pipe from a script or a test).
+fn read_secret(prompt: &str) -> Result<String, String> {
+    use std::io::IsTerminal;
+    if let Ok(s) = std::env::var("JANGKAU_NEW_SECRET")
+        && !s.is_empty()
+    {
+        return Ok(s);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("{prompt}: "))
+            .map_err(|e| format!("cannot read the secret: {e}"))?;
+        let again = rpassword::prompt_password("again, to confirm: ")
+            .map_err(|e| format!("cannot read the secret: {e}"))?;
+        if first != again {
+            return Err("the two entries differ: nothing was changed".into());
+        }
+        return Ok(first);
+    }
+    eprintln!("{prompt} (one line from stdin):");
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the secret from stdin: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 fn init_tracing(format: &str) {
@@ -174,7 +208,25 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
-        Command::Demo => {
+        Command::Demo { force } => {
+            let real = admin::real_users(store.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            if !real.is_empty() && !force {
+                let shown: Vec<&str> = real.iter().take(5).map(String::as_str).collect();
+                return Err(format!(
+                    "this database already holds {} real account(s) ({}{}): the demo would add \
+                     accounts with a published password next to them. Refused; use a new \
+                     database, or `demo --force` if that is really wanted",
+                    real.len(),
+                    shown.join(", "),
+                    if real.len() > shown.len() {
+                        ", ..."
+                    } else {
+                        ""
+                    }
+                ));
+            }
             let s = admin::demo(
                 store.as_ref(),
                 cfg.password_cost,
@@ -207,17 +259,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                         "unknown role {role:?}: kader, bidan, perawat, puskesmas_admin, dinas_admin"
                     )
                 })?;
-                let secret = match std::env::var("JANGKAU_NEW_SECRET") {
-                    Ok(s) if !s.is_empty() => s,
-                    _ => {
-                        eprintln!("password or PIN for {username}:");
-                        let mut line = String::new();
-                        std::io::stdin()
-                            .read_line(&mut line)
-                            .map_err(|e| e.to_string())?;
-                        line.trim_end_matches(['\r', '\n']).to_string()
-                    }
-                };
+                let secret = read_secret(&format!("password or PIN for {username}"))?;
                 let u = admin::add_user(
                     store.as_ref(),
                     &username,

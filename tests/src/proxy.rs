@@ -52,6 +52,15 @@ pub enum Fault {
     /// The request goes to the server twice, on two upstream connections, one after the
     /// other; the device gets the second answer.
     Duplicate,
+    /// The first `n`/1000 of the request's bytes (head and body together, so anywhere in
+    /// the head or the body, 0 = nothing) reach the server, then both connections close.
+    CutRequestAt(u16),
+    /// The server handles the request; the device gets the first `n`/1000 of the answer's
+    /// bytes (anywhere in the head or the body), then the connection closes.
+    CutResponseAt(u16),
+    /// A cut drawn from the rule's generator (the seed of [`When::Random`]): the request or
+    /// the answer, at a uniform point. [`Proxy::stats`] lists the cut each request got.
+    RandomCut,
 }
 
 /// Which of the requests matching a rule it applies to.
@@ -115,6 +124,9 @@ pub struct ProxyStats {
     pub faults_applied: u64,
     /// The target of every request, in order.
     pub paths: Vec<String>,
+    /// Each fault applied: the request's number (from 1, as in `paths`), its target and the
+    /// fault (a [`Fault::RandomCut`] as the cut it became), so a failure says what happened.
+    pub faults: Vec<(u64, String, Fault)>,
 }
 
 struct ActiveRule {
@@ -168,7 +180,17 @@ impl Shared {
                 When::Random { probability, .. } => link::unit(&mut r.rng) < probability,
             };
             if fire && chosen.is_none() {
-                chosen = Some(r.rule.fault);
+                chosen = Some(match r.rule.fault {
+                    Fault::RandomCut => {
+                        let at = (r.rng.below(1000)) as u16;
+                        if r.rng.below(2) == 0 {
+                            Fault::CutRequestAt(at)
+                        } else {
+                            Fault::CutResponseAt(at)
+                        }
+                    }
+                    f => f,
+                });
             }
         }
         chosen
@@ -331,8 +353,9 @@ async fn serve(shared: Arc<Shared>, mut client: TcpStream) {
             s.requests += 1;
             s.bytes_up += req.raw.len() as u64;
             s.paths.push(path.clone());
-            if fault.is_some() {
+            if let Some(f) = fault {
                 s.faults_applied += 1;
+                s.faults.push((s.requests, path.clone(), f));
             }
         });
         match handle(&shared, &mut client, &mut up, &mut lane, &req, fault).await {
@@ -374,6 +397,15 @@ async fn handle(
                 .await?;
             return Ok(Next::Close);
         }
+        Some(Fault::CutRequestAt(at)) => {
+            let cut = req.raw.len() * usize::from(at.min(999)) / 1000;
+            let u = connected(up, shared.upstream).await?;
+            if cut > 0 {
+                link.send(Direction::Up, &mut u.stream, &req.raw[..cut], lane)
+                    .await?;
+            }
+            return Ok(Next::Close);
+        }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         _ => {}
     }
@@ -400,6 +432,11 @@ async fn handle(
         Some(Fault::TruncateBody) => {
             let body = resp.raw.len() - resp.head_len;
             let cut = resp.head_len + body / 2;
+            deliver(shared, client, &resp.raw[..cut], lane).await?;
+            Ok(Next::Close)
+        }
+        Some(Fault::CutResponseAt(at)) => {
+            let cut = resp.raw.len() * usize::from(at.min(999)) / 1000;
             deliver(shared, client, &resp.raw[..cut], lane).await?;
             Ok(Next::Close)
         }
@@ -610,6 +647,27 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(seen.load(Ordering::SeqCst), 2);
         assert_eq!(proxy.stats().faults_applied, 3);
+        // A cut at a chosen point: exactly that many bytes of the request, or of the answer.
+        let req = post("/w", "0123456789");
+        proxy.set_faults(FaultPlan::new().on("/", When::Every, Fault::CutRequestAt(500)));
+        let mut c = TcpStream::connect(proxy.addr()).await.unwrap();
+        c.write_all(&req).await.unwrap();
+        assert!(read_all(c).await.is_empty());
+        proxy.set_faults(FaultPlan::new().on("/", When::Every, Fault::CutResponseAt(250)));
+        let mut c = TcpStream::connect(proxy.addr()).await.unwrap();
+        c.write_all(&req).await.unwrap();
+        let got = read_all(c).await;
+        let whole = "HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\n/w #3 10".to_string();
+        assert_eq!(got, &whole.as_bytes()[..whole.len() / 4]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            3,
+            "the cut request never reached it"
+        );
+        let st = proxy.stats();
+        assert_eq!(st.faults.len(), 5, "{st:?}");
+        assert_eq!(st.faults[4], (5, "/w".into(), Fault::CutResponseAt(250)));
     }
 
     #[test]
@@ -657,6 +715,36 @@ mod tests {
                 .map(|_| shared.decide("/v1/sync/status").is_some())
                 .collect::<Vec<_>>()
         };
+        // Random cuts: the same seed gives the same cuts; both sides and points all over.
+        let cuts = |seed| {
+            set(FaultPlan::new().on(
+                "/v1/sync/",
+                When::Random {
+                    probability: 0.5,
+                    seed,
+                },
+                Fault::RandomCut,
+            ));
+            (0..400)
+                .filter_map(|_| shared.decide("/v1/sync/push"))
+                .collect::<Vec<_>>()
+        };
+        let c = cuts(9);
+        assert_eq!(c, cuts(9));
+        assert_ne!(c, cuts(10));
+        let req: Vec<u16> = c
+            .iter()
+            .filter_map(|f| match f {
+                Fault::CutRequestAt(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        let resp = c
+            .iter()
+            .filter(|f| matches!(f, Fault::CutResponseAt(_)))
+            .count();
+        assert!(req.len() > 50 && resp > 50, "{c:?}");
+        assert!(req.iter().any(|n| *n < 100) && req.iter().any(|n| *n > 900));
         let a = draw(5);
         assert_eq!(a, draw(5));
         let n = a.iter().filter(|x| **x).count();

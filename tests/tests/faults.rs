@@ -4,6 +4,7 @@
 //! without faults; and a link where every kind of fault happens at random. The end state is
 //! checked exactly: every change once on the server and on every tablet, nothing waiting,
 //! nothing applied twice (the server's own counters). Retries use the recording sleeper.
+//! The random cuts follow from one printed seed; `JANGKAU_FAULT_SEED=<seed>` replays them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -32,6 +33,7 @@ crate::both_backends!(
     a_request_delivered_twice_is_stored_once_and_answered_duplicate,
     a_request_slower_than_the_timeout_is_sent_again_and_stored_once,
     a_flaky_link_loses_nothing_and_applies_nothing_twice,
+    cuts_at_random_points_of_random_requests_lose_nothing,
 );
 
 fn weight(kg: f64) -> MeasurementInput {
@@ -399,6 +401,95 @@ async fn a_flaky_link_loses_nothing_and_applies_nothing_twice(backend: Backend) 
     assert!(a.sync().await.up_to_date);
     assert!(b.sync().await.up_to_date);
     assert_eq!(made.len(), 5 * 9);
+    assert_converged(&server, &made, &[&a.store, &b.store]).await;
+    server.stop().await;
+}
+
+/// The seed of a random-fault run: `JANGKAU_FAULT_SEED`, else the clock; printed, so that a
+/// failure can be replayed.
+fn fault_seed(test: &str) -> u64 {
+    let seed = std::env::var("JANGKAU_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    eprintln!("{test}: seed {seed} (repeat with JANGKAU_FAULT_SEED={seed})");
+    seed
+}
+
+/// Random requests (status, push, pull) of two tablets recording and syncing in turns are
+/// cut at random points, of the request (the server never gets it whole) or of its answer
+/// (the server did the work, the tablet never heard), anywhere in the head or the body. Runs
+/// may give up; a calm link then finishes the work, and the end state is exact: every change
+/// once everywhere, nothing waiting.
+async fn cuts_at_random_points_of_random_requests_lose_nothing(backend: Backend) {
+    let seed = fault_seed("cuts_at_random_points_of_random_requests_lose_nothing");
+    let server = Server::start_on(backend).await;
+    let proxy = Proxy::start(server.addr, LinkShape::loopback())
+        .await
+        .unwrap();
+    let small = || {
+        client_with(|c| {
+            c.push_batch = 3;
+            c.pull_limit = 4;
+            c.backoff.max_retries = 3;
+        })
+    };
+    let mut a = Device::enrol_at(&server, &proxy.url(), "kader.mawar", opts(), small()).await;
+    let mut b = Device::enrol_at(&server, &proxy.url(), "kader.mawar2", opts(), small()).await;
+    proxy.set_faults(FaultPlan::new().on(
+        "/v1/sync/",
+        When::Random {
+            probability: 0.3,
+            seed,
+        },
+        Fault::RandomCut,
+    ));
+    let mut made = BTreeSet::new();
+    let (mut failed_runs, mut runs) = (0, 0);
+    for round in 0..4 {
+        record(&mut a.store, &format!("A{round}"), 2);
+        record(&mut b.store, &format!("B{round}"), 1);
+        made.extend(pending_keys(&a.store));
+        made.extend(pending_keys(&b.store));
+        for d in [&mut a, &mut b] {
+            runs += 1;
+            match d.client.sync(&mut d.store, Some(PASSWORD)).await {
+                Ok(r) => assert_eq!(r.rejected, 0, "seed {seed}: {r:?}"),
+                Err(e) => {
+                    assert!(
+                        matches!(e, SyncError::Network(_) | SyncError::Server { .. }),
+                        "seed {seed}: {e:?}"
+                    );
+                    failed_runs += 1;
+                }
+            }
+        }
+    }
+    let st = proxy.stats();
+    println!(
+        "random cuts (seed {seed}): {} requests, {} cut, {failed_runs} of {runs} runs gave up; cuts: {:?}",
+        st.requests, st.faults_applied, st.faults
+    );
+    assert!(st.faults_applied >= 3, "seed {seed}: {st:?}");
+    assert!(
+        st.faults
+            .iter()
+            .all(|(_, _, f)| matches!(f, Fault::CutRequestAt(_) | Fault::CutResponseAt(_))),
+        "seed {seed}: {st:?}"
+    );
+
+    proxy.set_faults(FaultPlan::new());
+    for _ in 0..2 {
+        a.sync().await;
+        b.sync().await;
+    }
+    assert!(a.sync().await.up_to_date, "seed {seed}");
+    assert!(b.sync().await.up_to_date, "seed {seed}");
+    assert_eq!(made.len(), 4 * 9, "seed {seed}");
     assert_converged(&server, &made, &[&a.store, &b.store]).await;
     server.stop().await;
 }

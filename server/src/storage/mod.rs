@@ -33,6 +33,9 @@ pub enum StorageError {
     NotFound(String),
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// The database file or its directory could not be created or restricted.
+    #[error("{0}")]
+    Io(String),
 }
 
 impl StorageError {

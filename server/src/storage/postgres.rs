@@ -15,6 +15,8 @@ use crate::model::{
 use crate::sync::{
     AuthorInfo, Authors, PushContext, PushResult, advance_acked, other_authors, plan,
 };
+pub mod tls;
+
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -150,15 +152,25 @@ impl PgStore {
         Ok(super::page_from_rows(page, after, limit))
     }
 
+    /// Connects as the URL says, TLS included (`sslmode`, `sslrootcert`: see [`tls`]).
+    /// The pool opens connections lazily: call [`PgStore::check`] to find out at once.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
-        let config: tokio_postgres::Config = url.parse()?;
-        let mgr = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let tls_url = tls::parse(url).map_err(|e| StorageError::Invalid(e.to_string()))?;
+        let config: tokio_postgres::Config = tls_url.url.parse()?;
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let mgr = match tls_url
+            .client_config()
+            .map_err(|e| StorageError::Invalid(e.to_string()))?
+        {
+            Some(c) => Manager::from_config(
+                config,
+                tokio_postgres_rustls::MakeRustlsConnect::new(c),
+                manager_config,
+            ),
+            None => Manager::from_config(config, NoTls, manager_config),
+        };
         let pool = Pool::builder(mgr)
             .max_size(16)
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
@@ -173,7 +185,34 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
-        self.pool.get().await.map_err(pool_err)
+        self.pool.get().await.map_err(|e| {
+            // The causes too: "error performing TLS handshake" alone does not say that the
+            // certificate was refused, or why.
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let more = s.to_string();
+                if !message.contains(&more) {
+                    message.push_str(": ");
+                    message.push_str(&more);
+                }
+                source = s.source();
+            }
+            StorageError::Pool(message)
+        })
+    }
+
+    /// Whether this store's connections run over TLS, as the server sees them (opens a
+    /// connection: a TLS mode the server cannot satisfy fails here).
+    pub async fn uses_tls(&self) -> Result<bool, StorageError> {
+        let c = self.client().await?;
+        let row = c
+            .query_one(
+                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .await?;
+        Ok(row.try_get(0)?)
     }
 }
 

@@ -60,8 +60,12 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
 }
 
 impl SqliteStore {
-    /// Opens (creating when missing) the database file. Blocking.
+    /// Opens (creating when missing) the database file. Blocking. The file holds health data
+    /// and password hashes: it is created owner-only (0600, and SQLite gives its `-wal` and
+    /// `-shm` the database file's mode), in a directory created 0700 when missing, whatever
+    /// the umask; an existing file (and its `-wal`, `-shm`) is narrowed to 0600.
     pub fn open(path: &str) -> Result<Self, StorageError> {
+        private_file(path)?;
         let writer = Connection::open(path)?;
         configure(&writer)?;
         Ok(Self {
@@ -124,6 +128,56 @@ impl SqliteStore {
             .map_err(|e| StorageError::Worker(e.to_string()))?
         })
     }
+}
+
+/// Creates the database file (and its missing directories) owner-only before SQLite opens
+/// it, and narrows the modes of an existing file and its `-wal` and `-shm`. SQLite's
+/// in-memory names (`:memory:`, `file:` URIs) are left alone.
+fn private_file(path: &str) -> Result<(), StorageError> {
+    if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+        return Ok(());
+    }
+    let io = |what: &str, e: std::io::Error| StorageError::Io(format!("{what} {path}: {e}"));
+    let file = std::path::Path::new(path);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| io("cannot create the directory of", e))?;
+            // The mode given is masked by the umask: set it exactly.
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| io("cannot restrict the directory of", e))?;
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(file)
+            .map_err(|e| io("cannot create", e))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = format!("{path}{suffix}");
+            match std::fs::metadata(&f) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| io("cannot restrict", e))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| io("cannot create the directory of", e))?;
+        }
+    }
+    Ok(())
 }
 
 fn corrupt(what: &str, value: &str) -> StorageError {
