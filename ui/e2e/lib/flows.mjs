@@ -100,11 +100,11 @@ export async function shoot(app, dir, name, both = true) {
   await app.size(...LANDSCAPE);
 }
 
-/** The screen from its top (a click scrolls the field it taps into the middle): its
- *  heading scrolled into view, as a swipe down would. */
+/** The screen from its top (a click scrolls the field it taps into the middle): the
+ *  screen's first line scrolled into view, as a swipe down would. */
 export async function toTop(app) {
-  const head = await app.browser.$('main.content h1');
-  if (await head.isExisting()) await head.scrollIntoView({ block: 'end' });
+  const top = await app.browser.$('main.content > .screen');
+  if (await top.isExisting()) await top.scrollIntoView({ block: 'start' });
 }
 
 export async function scrollTo(app, testid, block = 'start') {
