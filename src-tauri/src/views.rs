@@ -34,6 +34,9 @@ pub struct SyncStatus {
     pub revoked: Option<Revoked>,
     pub login_required: bool,
     pub online: bool,
+    /// The zone of the dates and times the kader sees (the store's setting, WITA by
+    /// default), as minutes east of UTC: the UI shows times in it, not the machine's zone.
+    pub utc_offset_minutes: i32,
 }
 
 #[derive(Debug, Clone, Serialize)]

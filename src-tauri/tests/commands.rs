@@ -274,6 +274,15 @@ async fn sync_now_sends_progress_and_finished() {
         )
         .unwrap();
     assert_eq!(a.core.sync_status().unwrap().waiting, 2);
+    // The save told the webview at once: the chip's count is current without a refresh.
+    let told = a.events.named("sync://status");
+    let last = told.last().expect("no sync://status after a save");
+    assert_eq!(last["waiting"], 2, "{last}");
+    assert_eq!(last["utc_offset_minutes"], 480, "{last}");
+    // A read tells nothing.
+    let n = told.len();
+    a.core.search_households("Paulus", None, None).unwrap();
+    assert_eq!(a.events.named("sync://status").len(), n);
     let before = a.events.named("sync://progress").len();
     a.core.sync_now(None).unwrap();
     let status = a.events.wait_for("sync://finished", 2).await;

@@ -46,13 +46,15 @@ let app;
 
 const shoot = (name) => shootIn(app, SHOTS, name);
 
-async function unlock(username, pin) {
+/** Unlocks and waits for `screen`: Beranda after a restart, else the screen that was open
+ *  when the tablet locked (with its form as it was). */
+async function unlock(username, pin, screen = 'screen-home') {
   await app.visible('screen-lock');
   const pick = app.$(`lock-user-${username}`);
   if (await pick.isExisting()) await app.click(`lock-user-${username}`);
   await app.type('lock-pin', pin);
   await app.click('lock-unlock');
-  await app.visible('screen-home');
+  await app.visible(screen);
 }
 
 const findHousehold = (query) => findHouseholdOf(app, query, FAMILY.head);
@@ -99,7 +101,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await app.type('firstrun-pin2', '123456');
     await app.click('firstrun-finish');
     // A trivial PIN is refused by Rust and marked on the field.
-    await app.visible('firstrun-pin-error', 30_000);
+    assert.match(await app.waitText('firstrun-pin-error', (s) => s.length > 0, 30_000), /PIN/);
     await app.screenshot(SHOTS, '03-firstrun-pin-error-id-landscape');
     await app.type('firstrun-pin', PIN);
     await app.type('firstrun-pin2', PIN);
@@ -134,7 +136,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     // A bad NIK is refused by Rust: the field is marked, nothing typed is lost.
     await app.type('member-2-nik', '12345');
     await app.click('register-save');
-    await app.visible('member-2-nik-error', 15_000);
+    assert.match(await app.waitText('member-2-nik-error', (s) => s.length > 0, 15_000), /NIK/);
     assert.equal(await app.value('register-head'), FAMILY.head);
     assert.equal(await app.value('member-1-name'), FAMILY.members[1].name);
     assert.equal(await app.value('member-2-birth'), FAMILY.members[2].birth);
@@ -143,7 +145,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await app.click('register-save');
     await app.visible('screen-household', 15_000);
     await app.waitText('household-member-count', '(3)');
-    await app.visible('flash');
+    assert.equal(await app.text('flash'), 'Keluarga tersimpan dengan 3 anggota.');
     await shoot('08-household-id');
   });
 
@@ -158,7 +160,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await app.screenshot(SHOTS, '09-register-duplicate-id-landscape');
     // Saving waits for a choice.
     await app.click('register-save');
-    await app.visible('register-dup-pending');
+    assert.equal(await app.text('register-dup-pending'), 'Ada anggota yang mungkin sudah terdaftar. Buka datanya, atau centang "tetap daftarkan".');
     await setLanguageOnForm('en');
     await app.waitText('member-0-dup', `May already be registered: ${FAMILY.members[2].name}`);
     await app.screenshot(SHOTS, '09-register-duplicate-en-landscape');
@@ -183,9 +185,10 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await shoot('11-lock-id');
     await app.type('lock-pin', '999999');
     await app.click('lock-unlock');
-    await app.visible('lock-pin-error', 15_000);
+    assert.match(await app.waitText('lock-pin-error', (s) => s.length > 0, 15_000), /PIN/);
     await app.screenshot(SHOTS, '12-lock-wrong-pin-id-landscape');
-    await unlock('kader.mawar', PIN);
+    // Back to the screen it was locked on.
+    await unlock('kader.mawar', PIN, 'screen-households');
   });
 
   it('keeps the data when the app restarts', async () => {
@@ -222,7 +225,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     await app.click('nav-settings');
     await app.visible('screen-settings');
     while ((await app.text('settings-idle-minutes')) !== '1 menit') await app.click('settings-idle-less');
-    await app.visible('settings-saved');
+    assert.equal(await app.text('settings-saved'), 'Tersimpan.');
     await app.screenshot(SHOTS, '15-settings-idle-id-landscape');
     const t0 = Date.now();
     // No touch from here: WebDriver only looks.
@@ -230,7 +233,7 @@ describe('Jangkau app end to end', { timeout: 15 * 60_000 }, () => {
     const s = (Date.now() - t0) / 1000;
     console.log(`# locked itself after ${s.toFixed(0)} s`);
     assert.ok(s >= 50, `locked too early (${s} s)`);
-    await unlock('kader.mawar', PIN);
+    await unlock('kader.mawar', PIN, 'screen-settings');
   });
 
   it('the server has the records (read back by the bidan through a jangkau CLI device)', async () => {

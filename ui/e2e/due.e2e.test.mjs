@@ -158,11 +158,10 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
     const kinds = await app.browser.execute(() => [...document.querySelectorAll('[data-testid="due-row"]')].map((r) => r.getAttribute('data-kind')));
     assert.ok(kinds.every((k) => k.startsWith('vaccine_')), JSON.stringify(kinds));
     // Narrowed to the family's dusun and RT.
-    await app.browser.execute((dusun) => {
-      const s = document.querySelector('[data-testid="due-dusun"]');
-      s.value = dusun;
-      s.dispatchEvent(new Event('change', { bubbles: true }));
-    }, FAMILY.dusun);
+    // The dusun picked from the list, as a tap on its option does.
+    const dusunSelect = await app.visible('due-dusun');
+    await dusunSelect.click();
+    await dusunSelect.selectByVisibleText(FAMILY.dusun);
     await app.type('due-rt', '4');
     await app.browser.waitUntil(
       async () => {
@@ -171,7 +170,8 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
       },
       { timeout: 15_000, timeoutMsg: 'the list was not narrowed to the dusun and RT' },
     );
-    await app.browser.execute(() => document.activeElement?.blur());
+    // A tap outside the field closes the keyboard.
+    await (await app.browser.$('main.content h1')).click();
     await toTop();
     await shotBoth('03-due-vaccines-dusun-id');
     await setLanguage('en');
@@ -184,8 +184,9 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
     await app.click('nav-due');
     await app.visible('due-row', 30_000);
     const bcg = (await rowsOf(ids.baby)).find((r) => r.kind === 'vaccine_overdue' && r.detail === 'BCG');
-    await app.browser.execute((i) => document.querySelector(`[data-testid="due-row"][data-index="${i}"]`).scrollIntoView({ block: 'center' }), bcg.index);
-    await app.browser.$(`[data-testid="due-row"][data-index="${bcg.index}"]`).click();
+    const bcgRow = app.browser.$(`[data-testid="due-row"][data-index="${bcg.index}"]`);
+    await bcgRow.scrollIntoView({ block: 'center' });
+    await bcgRow.click();
     await app.browser.waitUntil(async () => (await app.browser.getUrl()).endsWith(`#/orang/${ids.baby}/imunisasi`), {
       timeout: 10_000,
       timeoutMsg: 'the immunisation card did not open',
@@ -236,7 +237,7 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
     // Ekspor CSV: the file is written where it says, with the text shown.
     await app.click('report-export');
     const path = await app.waitText('report-csv-path', (t) => t.endsWith('.csv'));
-    const shown = await app.browser.execute(() => document.querySelector('[data-testid="report-csv-text"]').value);
+    const shown = await app.browser.$('[data-testid="report-csv-text"]').getValue();
     assert.ok(existsSync(path), `${path} does not exist`);
     const file = readFileSync(path, 'utf8');
     assert.equal(file, shown);

@@ -36,12 +36,15 @@ async function openVisit(shot) {
   await app.click('household-home-visit');
   await app.visible('screen-home-visit');
   await app.waitText('visit-household', HEAD);
-  childId = await app.browser.execute((name) => {
-    for (const el of document.querySelectorAll('[data-testid^="visit-member-"]')) {
-      if (el.closest('label')?.textContent?.includes(name)) return el.getAttribute('data-testid').slice('visit-member-'.length);
+  // The member's line as the kader reads it: the label with the child's name.
+  childId = null;
+  for (const box of await app.browser.$$('[data-testid^="visit-member-"]')) {
+    const label = await box.parentElement();
+    if ((await label.getText()).includes(CHILD)) {
+      childId = (await box.getAttribute('data-testid')).slice('visit-member-'.length);
+      break;
     }
-    return null;
-  }, CHILD);
+  }
   assert.ok(childId, `${CHILD} is not among the members to visit`);
   await app.click(`visit-member-${childId}`);
   const panel = await app.visible(`visit-panel-${childId}`);

@@ -107,6 +107,71 @@ describe('the app', () => {
     await screen.findByTestId('screen-lock');
   });
 
+  it('keeps the form through a lock for the same user and drops it for another', async () => {
+    const other = { ...kader, user_id: 'u-2', username: 'kader.melati', display_name: 'Kader Melati' };
+    let unlockedAs: typeof kader | null = kader;
+    installFake({
+      app_info: () => info({ unlocked: unlockedAs, users: [kader, other] }),
+      home: () => home(),
+      places: () => [],
+      check_duplicates: () => [],
+      lock: () => {
+        unlockedAs = null;
+        return null;
+      },
+      unlock: (a) => (unlockedAs = a.username === other.username ? other : kader),
+    });
+    const { router, navigate } = await import('./lib/router.svelte');
+    render(App);
+    await screen.findByTestId('screen-home');
+    navigate({ name: 'register' });
+    await screen.findByTestId('register-head');
+    await type('register-head', 'Budi Fiktif');
+    await fireEvent.click(screen.getByTestId('lock-button'));
+    await screen.findByTestId('screen-lock');
+    // Hidden and inert behind the lock screen.
+    expect(screen.getByTestId('shell-held').style.display).toBe('none');
+    await fireEvent.click(screen.getByTestId(`lock-user-${kader.username}`));
+    await type('lock-pin', '480516');
+    await fireEvent.click(screen.getByTestId('lock-unlock'));
+    await screen.findByTestId('shell');
+    expect(router.route).toEqual({ name: 'register' });
+    expect((screen.getByTestId('register-head') as HTMLInputElement).value).toBe('Budi Fiktif');
+
+    // Another user: their own Beranda, an empty form.
+    await fireEvent.click(screen.getByTestId('lock-button'));
+    await screen.findByTestId('screen-lock');
+    await fireEvent.click(screen.getByTestId(`lock-user-${other.username}`));
+    await type('lock-pin', '730418');
+    await fireEvent.click(screen.getByTestId('lock-unlock'));
+    await screen.findByTestId('screen-home');
+    navigate({ name: 'register' });
+    expect(((await screen.findByTestId('register-head')) as HTMLInputElement).value).toBe('');
+  });
+
+  it('says after a wrong password that the enrolment code is still good, and keeps what was typed', async () => {
+    installFake({
+      app_info: () => info({ enrolled: false, users: [] }),
+      enrol: () => {
+        throw appError('sync.error.login_failed', 'password');
+      },
+    });
+    render(App);
+    await screen.findByTestId('screen-firstrun');
+    await type('firstrun-server', 'http://127.0.0.1:9');
+    await type('firstrun-code', 'ABC-DEF-GHJ');
+    await type('firstrun-username', 'kader.mawar');
+    await type('firstrun-password', 'salah');
+    await fireEvent.click(screen.getByTestId('firstrun-next'));
+    await type('firstrun-pin', '480516');
+    await type('firstrun-pin2', '480516');
+    await fireEvent.click(screen.getByTestId('firstrun-finish'));
+    const after = await screen.findByTestId('firstrun-after');
+    expect(after.textContent).toContain('Kode pendaftaran belum terpakai');
+    expect((screen.getByTestId('firstrun-password') as HTMLInputElement).value).toBe('salah');
+    expect((screen.getByTestId('firstrun-code') as HTMLInputElement).value).toBe('ABC-DEF-GHJ');
+  });
+
   it('reports the network state to the shell', async () => {
     const fake = installFake({ app_info: () => info({ unlocked: kader }) });
     render(App);

@@ -29,6 +29,9 @@ pub mod events {
     pub const SYNC_PROGRESS: &str = "sync://progress";
     /// Payload: `SyncStatus`, when a run ends (success or failure).
     pub const SYNC_FINISHED: &str = "sync://finished";
+    /// Payload: `SyncStatus`, after a command wrote to the store (a save changes the count
+    /// of changes waiting).
+    pub const SYNC_STATUS: &str = "sync://status";
     /// No payload: the shell locked itself after the idle time.
     pub const LOCKED: &str = "app://locked";
 }
@@ -127,16 +130,29 @@ impl AppCore {
         SyncClient::new(self.cfg.sync.clone())
     }
 
-    /// Runs `f` on the unlocked store; `app.locked` when nobody is unlocked.
+    /// Runs `f` on the unlocked store; `app.locked` when nobody is unlocked. When `f` wrote
+    /// anything, the new sync status goes to the webview (`sync://status`), so the waiting
+    /// count on every screen is current after any save.
     fn with_store<T>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let mut guard = lock(&self.session);
-        match guard.as_mut() {
-            Some(s) => f(&mut s.store),
-            None => Err(AppError::app(AppKey::Locked)),
+        let Some(s) = guard.as_mut() else {
+            return Err(AppError::app(AppKey::Locked));
+        };
+        let before = s.store.connection().total_changes();
+        let out = f(&mut s.store);
+        if s.store.connection().total_changes() != before {
+            match sync::status_of(&s.store, &self.sync.flags) {
+                Ok(st) => match serde_json::to_value(st) {
+                    Ok(v) => self.emit(events::SYNC_STATUS, v),
+                    Err(e) => eprintln!("jangkau-app: sync status: {e}"),
+                },
+                Err(e) => eprintln!("jangkau-app: sync status: {e}"),
+            }
         }
+        out
     }
 
     /// A touch on the screen: the idle lock counts from the last one.

@@ -65,7 +65,7 @@ enum Trigger {
 
 /// Shared between the task and the commands.
 #[derive(Debug)]
-struct Flags {
+pub(super) struct Flags {
     running: AtomicBool,
     online: AtomicBool,
 }
@@ -76,7 +76,7 @@ struct Task {
 }
 
 pub(super) struct SyncControl {
-    flags: Arc<Flags>,
+    pub(super) flags: Arc<Flags>,
     task: Mutex<Option<Task>>,
 }
 
@@ -203,7 +203,7 @@ async fn run_loop(
 }
 
 /// The sync status as the store and the task know it.
-fn status_of(store: &Store, flags: &Flags) -> Result<SyncStatus, AppError> {
+pub(super) fn status_of(store: &Store, flags: &Flags) -> Result<SyncStatus, AppError> {
     let st = store.sync_state()?;
     let counts = store.sync_counts()?;
     let last_key = st.last_error.as_ref().map(|(k, _)| k.as_str());
@@ -225,6 +225,7 @@ fn status_of(store: &Store, flags: &Flags) -> Result<SyncStatus, AppError> {
         revoked: st.revoked,
         login_required,
         online: flags.online.load(Ordering::SeqCst),
+        utc_offset_minutes: store.utc_offset_minutes(),
     })
 }
 

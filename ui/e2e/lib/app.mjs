@@ -89,6 +89,16 @@ function wrap(browser, framebuffer) {
       await browser.execute((e) => e.select(), el);
       await el.addValue(text === '' ? '\uE003' : text);
     },
+    /** Types over the field one key at a time, as on a tablet's keyboard: each key is its
+     *  own key event and its own input event. */
+    async typeKeys(id, text) {
+      const el = await app.visible(id);
+      await el.scrollIntoView({ block: 'center' });
+      await el.click();
+      await browser.execute((e) => e.select(), el);
+      await el.addValue('\uE003');
+      for (const k of text) await el.addValue(k);
+    },
     async text(id) {
       return (await app.visible(id)).getText();
     },

@@ -76,17 +76,16 @@ export async function syncTablet(app) {
   assert.notEqual(await app.text('sync-last-success'), 'Belum pernah');
 }
 
-/** Switches the language in Pengaturan; with `back`, returns to the screen it was on. */
+/** Switches the language in Pengaturan; with `back`, returns to the screen it was on with
+ *  the back button, as a kader would. */
 export async function setLanguage(app, l, { back = false } = {}) {
-  const from = back ? await app.browser.execute(() => location.hash) : null;
   await app.click('nav-settings');
   await app.visible('screen-settings');
   await app.click(`lang-${l}`);
   await app.visible('settings-saved');
   if (back) {
-    await app.browser.execute((h) => {
-      location.hash = h;
-    }, from);
+    await app.browser.back();
+    await app.gone('screen-settings');
   }
 }
 
@@ -101,9 +100,11 @@ export async function shoot(app, dir, name, both = true) {
   await app.size(...LANDSCAPE);
 }
 
-/** The screen from its top (a click scrolls the field it taps into the middle). */
+/** The screen from its top (a click scrolls the field it taps into the middle): the
+ *  screen's first line scrolled into view, as a swipe down would. */
 export async function toTop(app) {
-  await app.browser.execute(() => document.querySelector('main.content')?.scrollTo(0, 0));
+  const top = await app.browser.$('main.content > .screen');
+  if (await top.isExisting()) await top.scrollIntoView({ block: 'start' });
 }
 
 export async function scrollTo(app, testid, block = 'start') {

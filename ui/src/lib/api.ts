@@ -78,6 +78,8 @@ export interface SyncStatus {
   /** The session ended: the user must give the password to sync again. */
   login_required: boolean;
   online: boolean;
+  /** The zone of the kader's dates and times (the store's setting; 480 = WITA). */
+  utc_offset_minutes?: number;
 }
 
 /** Event `sync://progress` (field-core SyncEvent). */
@@ -277,6 +279,9 @@ export const onSyncProgress = (f: (p: SyncProgress) => void): Promise<UnlistenFn
 /** Emitted when a run ends (success or failure) with the new status. */
 export const onSyncFinished = (f: (s: SyncStatus) => void): Promise<UnlistenFn> =>
   listen<SyncStatus>('sync://finished', (e) => f(e.payload));
+/** Emitted after any command that wrote to the store: the waiting count is current. */
+export const onSyncStatus = (f: (s: SyncStatus) => void): Promise<UnlistenFn> =>
+  listen<SyncStatus>('sync://status', (e) => f(e.payload));
 /** Emitted by the shell when it locked itself (idle time passed). */
 export const onLocked = (f: () => void): Promise<UnlistenFn> => listen('app://locked', () => f());
 

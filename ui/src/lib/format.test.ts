@@ -34,6 +34,12 @@ describe('dates as dd/mm/yyyy', () => {
     expect(maskDateInput('14032')).toBe('14/03/2');
     expect(maskDateInput('140320201')).toBe('14/03/2020');
     expect(maskDateInput('1/3/2020')).toBe('1/3/2020');
+    // Key by key: each keystroke lands after the slashes the mask already put in.
+    let text = '';
+    for (const k of '14032020') text = maskDateInput(text + k);
+    expect(text).toBe('14/03/2020');
+    expect(maskDateInput('14/032')).toBe('14/03/2');
+    expect(maskDateInput('14/03/2020')).toBe('14/03/2020');
   });
 });
 

@@ -46,16 +46,45 @@ export function parseDate(text: string): string | null {
 /** Puts the slashes in while digits are typed: `1403` → `14/03`, `14032020` → `14/03/2020`.
  *  Text with separators already typed is left alone. */
 export function maskDateInput(raw: string): string {
+  // Digits typed after the slashes the mask put in ("14/032", "14/03/2020"): mask the
+  // digits again, so typing key by key ends as 14/03/2020.
+  if (/^\d{2}\/\d{2}\/?\d*$|^\d{2}\/\d*$/.test(raw)) return maskDigits(raw);
   if (/[/.-]/.test(raw)) return raw.slice(0, 10);
+  return maskDigits(raw);
+}
+
+function maskDigits(raw: string): string {
   const digits = raw.replace(/\D/g, '').slice(0, 8);
   if (digits.length <= 2) return digits;
   if (digits.length <= 4) return `${digits.slice(0, 2)}/${digits.slice(2)}`;
   return `${digits.slice(0, 2)}/${digits.slice(2, 4)}/${digits.slice(4)}`;
 }
 
-/** The device's IANA zone (Asia/Makassar on a tablet in Belu). */
+/** The zone of the store's dates (set from Rust's sync status), when known. */
+let storeZone: string | null = null;
+
+/** An IANA zone for minutes east of UTC: Indonesia's own three by name, whole hours as
+ *  `Etc/GMT-h`; null for anything else. */
+export function zoneForOffset(minutes: number): string | null {
+  const named: Record<number, string> = { 420: 'Asia/Jakarta', 480: 'Asia/Makassar', 540: 'Asia/Jayapura' };
+  if (named[minutes]) return named[minutes];
+  if (minutes === 0) return 'UTC';
+  if (minutes % 60 !== 0 || Math.abs(minutes) > 14 * 60) return null;
+  const h = minutes / 60;
+  // IANA's Etc zones count the other way round: UTC+9 is Etc/GMT-9.
+  return `Etc/GMT${h > 0 ? '-' : '+'}${Math.abs(h)}`;
+}
+
+/** Times are shown in the zone Rust dates the records in (WITA by default), not in the
+ *  machine's zone, so Beranda's date and its last-sync time agree. */
+export function setStoreZone(minutes: number | null | undefined): void {
+  storeZone = minutes === null || minutes === undefined ? null : zoneForOffset(minutes);
+}
+
+/** The zone times are shown in: the store's zone once known, else the device's IANA zone
+ *  (Asia/Makassar on a tablet in Belu). */
 export function deviceTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return storeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
 }
 
 /** Indonesia's own zone names, the same in both languages; other zones as Intl names them. */

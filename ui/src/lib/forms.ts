@@ -42,3 +42,18 @@ export function optional(s: string | null | undefined): string | null {
   const v = (s ?? '').trim();
   return v === '' ? null : v;
 }
+
+/** Every required field left empty, all marked at once (not one per try): `fields` maps
+ *  each form path to its value. Empty when nothing is missing. The general error counts
+ *  them; Rust still checks everything else. */
+export function missingFields(fields: Record<string, string | null | undefined>): FormErrors {
+  const missing: Record<string, AppError> = {};
+  for (const [path, value] of Object.entries(fields)) {
+    if ((value ?? '').trim() === '') missing[path] = { key: 'validation.required', id: '', en: '', field: path };
+  }
+  const n = Object.keys(missing).length;
+  if (n === 0) return noErrors();
+  return { fields: missing, general: { key: 'form.missing', id: '', en: '', field: null, params: { n } } };
+}
+
+export const hasErrors = (f: FormErrors): boolean => f.general !== null || Object.keys(f.fields).length > 0;

@@ -5,6 +5,7 @@ import {
   onLocked,
   onSyncFinished,
   onSyncProgress,
+  onSyncStatus,
   type AppError,
   type AppInfo,
   type LocalUser,
@@ -14,7 +15,9 @@ import {
 } from './api';
 import { toAppError } from './forms';
 import { setLocale } from './i18n';
+import { setStoreZone } from './format';
 import { navigate } from './router.svelte';
+import { drafts } from './drafts.svelte';
 import { resetDueFilter } from './due-filter.svelte';
 import { referralFilter } from './visit-referrals.svelte';
 
@@ -41,6 +44,12 @@ export const sync = $state<{
   starting: boolean;
 }>({ status: null, progress: null, starting: false });
 
+/** A status from Rust: the chip and panel show it, times follow the store's zone. */
+export function setSyncStatus(s: SyncStatus): void {
+  setStoreZone(s.utc_offset_minutes);
+  sync.status = s;
+}
+
 export function applyInfo(info: AppInfo): void {
   session.info = info;
   session.settings = info.settings;
@@ -60,23 +69,41 @@ export async function loadApp(): Promise<void> {
   }
 }
 
-export function unlocked(user: LocalUser): void {
-  session.user = user;
-  session.phase = 'unlocked';
-  navigate({ name: 'home' }, true);
-  void refreshSync();
-}
+/** The screens of the user who locked, kept (hidden, in memory only) behind the lock
+ *  screen: their forms keep what was typed. `generation` changes when they are dropped, so
+ *  the screens are built anew for the next user. */
+export const held = $state<{ userId: string | null; generation: number }>({ userId: null, generation: 0 });
 
-/** The app is locked (by the user, the idle timer or the shell): forget the screen. */
-export function markLocked(): void {
-  if (session.phase !== 'unlocked') return;
-  session.user = null;
-  session.phase = 'locked';
-  sync.progress = null;
+/** Drops the held screens and every draft: the next user starts from their own Beranda. */
+export function dropHeld(): void {
+  held.userId = null;
+  held.generation += 1;
+  drafts.register = null;
+  drafts.addMember = {};
   // A shared tablet: the next user starts from their own area, not the last one's filters.
   resetDueFilter();
   referralFilter.status = 'all';
-  navigate({ name: 'home' }, true);
+}
+
+export function unlocked(user: LocalUser): void {
+  const same = held.userId === user.user_id;
+  if (!same) dropHeld();
+  held.userId = null;
+  session.user = user;
+  session.phase = 'unlocked';
+  // The same user comes back to the screen and the form they left; anyone else to Beranda.
+  if (!same) navigate({ name: 'home' }, true);
+  void refreshSync();
+}
+
+/** The app is locked (by the user, the idle timer or the shell): the screen and its form
+ *  stay in memory for the same user only. */
+export function markLocked(): void {
+  if (session.phase !== 'unlocked') return;
+  held.userId = session.user?.user_id ?? null;
+  session.user = null;
+  session.phase = 'locked';
+  sync.progress = null;
   // The users list may have changed (a user added); the lock screen shows it.
   void api.appInfo().then(applyInfo, () => {});
 }
@@ -92,7 +119,7 @@ export async function lockNow(): Promise<void> {
 export async function refreshSync(): Promise<void> {
   if (session.phase !== 'unlocked') return;
   try {
-    sync.status = await api.syncStatus();
+    setSyncStatus(await api.syncStatus());
   } catch {
     // The chip keeps its last state; the next event or refresh corrects it.
   }
@@ -121,9 +148,15 @@ export function startEvents(): () => void {
   );
   later(
     onSyncFinished((s) => {
-      sync.status = s;
+      setSyncStatus(s);
       sync.starting = false;
       sync.progress = null;
+    }),
+  );
+  later(
+    onSyncStatus((s) => {
+      // A save changed what is waiting; a run in progress keeps its own running flag.
+      setSyncStatus(sync.status ? { ...s, running: sync.status.running || s.running } : s);
     }),
   );
   later(onLocked(() => markLocked()));

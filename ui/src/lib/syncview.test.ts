@@ -17,6 +17,9 @@ describe('sync chip', () => {
   it('says offline, failed, waiting or synced', () => {
     expect(chipState(status({ online: false, waiting: 2 }), null, false)).toMatchObject({ tone: 'offline', params: { n: 2 } });
     expect(chipState(status({ last_error: { key: 'k', id: 'i', en: 'e' }, waiting: 2 }), null, false).tone).toBe('danger');
+    // The server out of reach with nothing waiting is calm, not red.
+    expect(chipState(status({ last_error: { key: 'sync.error.network', id: 'i', en: 'e' }, waiting: 0 }), null, false)).toMatchObject({ tone: 'offline', key: 'sync.chip.unreachable' });
+    expect(chipState(status({ last_error: { key: 'sync.error.network', id: 'i', en: 'e' }, waiting: 3 }), null, false)).toMatchObject({ tone: 'offline', key: 'sync.chip.unreachable_waiting', params: { n: 3 } });
     expect(chipState(status({ waiting: 2 }), null, false).tone).toBe('waiting');
     expect(chipState(status(), null, false).tone).toBe('ok');
   });

@@ -62,8 +62,11 @@ describe('register a household', () => {
     dupFor = (name) => (name === 'Ani Fiktif' ? [dup] : []);
     render(RegisterHousehold);
     await type('register-head', 'Budi Fiktif');
+    await fireEvent.click(screen.getByTestId('member-0-sex-male'));
+    await type('member-0-birth', '01/02/1980');
     await fireEvent.click(screen.getByTestId('register-add-member'));
     await type('member-1-name', 'Ani Fiktif');
+    await fireEvent.click(screen.getByTestId('member-1-sex-female'));
     await type('member-1-birth', '14/03/1985');
     const warning = await screen.findByTestId('member-1-dup', {}, { timeout: 2000 });
     expect(warning.textContent).toContain('Mungkin sudah terdaftar: Ani Fiktif');
@@ -86,6 +89,7 @@ describe('register a household', () => {
     render(RegisterHousehold);
     await type('register-head', 'Budi Fiktif');
     await type('register-rt', '07');
+    await fireEvent.click(screen.getByTestId('member-0-sex-male'));
     await type('member-0-birth', '01/02/1980');
     await type('member-0-nik', '12345');
     await fireEvent.click(screen.getByTestId('register-save'));
@@ -110,6 +114,20 @@ describe('register a household', () => {
     await fireEvent.click(screen.getByTestId('register-save'));
     const err = await screen.findByTestId('register-head-error');
     expect(err.textContent).toBe('Nama Kepala Keluarga wajib diisi.');
+  });
+
+  it('marks every empty required field at once, not one per try', async () => {
+    render(RegisterHousehold);
+    await fireEvent.click(screen.getByTestId('register-add-member'));
+    await fireEvent.click(screen.getByTestId('register-save'));
+    expect(screen.getByTestId('register-head-error').textContent).toBe('Nama Kepala Keluarga wajib diisi.');
+    for (const i of [0, 1]) {
+      expect(screen.getByTestId(`member-${i}-name-error`).textContent).toBe('Nama lengkap wajib diisi.');
+      expect(screen.getByTestId(`member-${i}-sex-error`).textContent).toBe('Jenis kelamin wajib diisi.');
+      expect(screen.getByTestId(`member-${i}-birth-error`).textContent).toBe('Tanggal lahir wajib diisi.');
+    }
+    expect(screen.getByTestId('register-error').textContent).toContain('7 isian wajib belum diisi');
+    expect(fake.called('register_household')).toHaveLength(0);
   });
 
   it('keeps the draft when the kader leaves to look at the existing person', async () => {
