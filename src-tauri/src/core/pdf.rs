@@ -272,13 +272,11 @@ pub(crate) mod tests {
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .collect();
-                if let [g, u] = hex[..] {
-                    if let (Ok(g), Ok(u)) = (u16::from_str_radix(g, 16), u32::from_str_radix(u, 16))
-                    {
-                        if let Some(c) = char::from_u32(u) {
-                            map.insert(g, c);
-                        }
-                    }
+                if let [g, u] = hex[..]
+                    && let (Ok(g), Ok(u)) = (u16::from_str_radix(g, 16), u32::from_str_radix(u, 16))
+                    && let Some(c) = char::from_u32(u)
+                {
+                    map.insert(g, c);
                 }
             }
         }
