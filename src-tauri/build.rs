@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "skdn",
     "monthly_report",
     "export_report_csv",
+    "export_report_pdf",
 ];
 
 fn main() {

@@ -2,11 +2,18 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';
+import { legacyCssVite } from './tools/legacy-css.mjs';
+
+// The oldest WebView the app runs on: Chrome / Android System WebView 69 (docs/ANDROID.md).
+// Syntax is lowered to it here; src/lib/compat.ts fills in the library pieces it lacks;
+// tools/legacy-css.mjs rewrites what its CSS engine would drop; index.html's start script
+// shows a message on anything older; `npm run check:compat` checks dist/ for it.
+export const OLDEST_WEBVIEW = 'chrome69';
 
 // The app loads nothing from the network: fonts come from node_modules into dist/,
 // icons are inline SVG. Tauri serves dist/ (frontendDist) and, in dev, this server.
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), legacyCssVite()],
   base: './',
   clearScreen: false,
   resolve: {
@@ -18,7 +25,8 @@ export default defineConfig({
   },
   server: { port: 5173, strictPort: true, host: 'localhost' },
   build: {
-    target: 'es2022',
+    target: OLDEST_WEBVIEW,
+    cssTarget: OLDEST_WEBVIEW,
     outDir: 'dist',
     emptyOutDir: true,
     assetsInlineLimit: 0,

@@ -7,8 +7,8 @@ use crate::core::{AppCore, EnrolInput, MemberInput};
 use crate::error::AppError;
 use crate::settings::Settings;
 use crate::views::{
-    AppInfo, ExportedCsv, Home, PosyanduDay, PosyanduOptions, Profile, Registered, RejectedChange,
-    SyncStatus,
+    AppInfo, ExportedCsv, ExportedFile, Home, PosyanduDay, PosyanduOptions, Profile, Registered,
+    RejectedChange, SyncStatus,
 };
 use field_core::{
     Attendance, AttendanceInput, DueEntry, DueFilter, DuplicateWarning, GrowthChart, HomeVisit,
@@ -329,4 +329,13 @@ pub async fn export_report_csv(
     month: String,
 ) -> Result<ExportedCsv, AppError> {
     blocking(&core, true, move |c| c.export_report_csv(&posyandu, &month)).await
+}
+
+#[tauri::command]
+pub async fn export_report_pdf(
+    core: Core<'_>,
+    posyandu: String,
+    month: String,
+) -> Result<ExportedFile, AppError> {
+    blocking(&core, true, move |c| c.export_report_pdf(&posyandu, &month)).await
 }

@@ -73,6 +73,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::skdn,
             commands::monthly_report,
             commands::export_report_csv,
+            commands::export_report_pdf,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {

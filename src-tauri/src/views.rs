@@ -146,3 +146,12 @@ pub struct ExportedCsv {
     pub file_name: String,
     pub csv: String,
 }
+
+/// A printable report written to the app's exports folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedFile {
+    pub path: String,
+    pub file_name: String,
+    /// Its size in bytes.
+    pub bytes: usize,
+}

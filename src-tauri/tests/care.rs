@@ -271,13 +271,32 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
     assert_eq!(skdn["counts"]["d"], 1, "{skdn}");
     let report = serde_json::to_value(a.core.monthly_report(MAWAR, month).unwrap()).unwrap();
     assert_eq!(report["activity"]["sessions"], json!([day]));
+    // The CSV: the posyandu's name, `;`, UTF-8 with a byte-order mark for Excel.
     let csv = a.core.export_report_csv(MAWAR, month).unwrap();
-    assert_eq!(std::fs::read_to_string(&csv.path).unwrap(), csv.csv);
-    assert!(
-        csv.file_name.ends_with(&format!("{month}.csv")),
-        "{}",
-        csv.file_name
+    assert_eq!(
+        std::fs::read_to_string(&csv.path).unwrap(),
+        format!("\u{feff}{}", csv.csv)
     );
+    assert_eq!(csv.file_name, format!("laporan-Posyandu-Mawar-{month}.csv"));
+    assert!(
+        csv.csv.starts_with("Posyandu;Kode posyandu;Bulan;"),
+        "{}",
+        csv.csv
+    );
+    assert!(
+        csv.csv
+            .lines()
+            .any(|l| l.starts_with(&format!("Posyandu Mawar;{MAWAR};"))),
+        "{}",
+        csv.csv
+    );
+    // The PDF to print, made here: one A4 page a PDF reader opens.
+    let pdf = a.core.export_report_pdf(MAWAR, month).unwrap();
+    assert_eq!(pdf.file_name, format!("laporan-Posyandu-Mawar-{month}.pdf"));
+    let bytes = std::fs::read(&pdf.path).unwrap();
+    assert_eq!(bytes.len(), pdf.bytes);
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    assert_eq!(doc.get_pages().len(), 1);
     let e = a.core.skdn(MAWAR, "2025-13").unwrap_err();
     assert_eq!(e.field.as_deref(), Some("month"));
     let e = a.core.skdn("53.04.05.2001.P02", month).unwrap_err();

@@ -6,7 +6,8 @@
 // has no child weighed. The CLI device then records the posyandu day's weighings of both
 // children (`jangkau record weighing`) and syncs; after the tablet syncs, the report of the
 // month shows D = 2 (both first weighings: B = 2) and "Ekspor CSV" writes a file whose text
-// is the one shown, with the same numbers. Screenshots go to ui/e2e/screenshots/due/.
+// is the one shown, with the same numbers (`;`, the posyandu's name, the decimal comma);
+// "Buat PDF untuk dicetak" writes the printable report. Screenshots go to ui/e2e/screenshots/due/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -234,24 +235,41 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
     await shotBoth('06-report-f1-id');
     await (await app.visible('activity')).scrollIntoView({ block: 'start' });
     await app.screenshot(SHOTS, '06-report-activity-id-landscape');
-    // Ekspor CSV: the file is written where it says, with the text shown.
+    // Ekspor CSV: the file is named on screen (where it is only on request), its text is
+    // the one shown: `;` between fields, the posyandu's name, the decimal comma.
     await app.click('report-export');
-    const path = await app.waitText('report-csv-path', (t) => t.endsWith('.csv'));
+    const fileName = await app.waitText('report-csv-file', (t) => t.includes('.csv'));
+    assert.match(fileName, /^File laporan-Posyandu-Mawar-\d{4}-\d{2}\.csv tersimpan\.$/);
+    const pathEl = await app.browser.$('[data-testid="report-csv-path"]');
+    assert.ok(!(await pathEl.isDisplayed()), 'the bare path is not the message');
+    const path = (await pathEl.getProperty('textContent')).trim();
     const shown = await app.browser.$('[data-testid="report-csv-text"]').getValue();
     assert.ok(existsSync(path), `${path} does not exist`);
     const file = readFileSync(path, 'utf8');
-    assert.equal(file, shown);
-    const lines = file.trim().split('\n');
-    const head = lines[0].split(',');
-    const total = lines.map((l) => l.split(',')).find((c) => c[2] === '0-59' && c[3] === 'L+P');
+    assert.ok(file.startsWith('\uFEFF'), 'the CSV starts with a byte-order mark (Excel reads it as UTF-8)');
+    assert.equal(file.slice(1), shown);
+    const lines = file.slice(1).trim().split('\n');
+    const head = lines[0].split(';');
+    const total = lines.map((l) => l.split(';')).find((c) => c[3] === '0-59' && c[4] === 'L+P');
     assert.ok(total, `no total line in ${file}`);
     const col = (name) => total[head.indexOf(name)];
-    assert.equal(total[0], POSYANDU);
-    assert.equal(total[1], MONTH);
+    assert.equal(total[0], 'Posyandu Mawar');
+    assert.equal(total[1], POSYANDU);
+    assert.match(total[2], /^[A-Z][a-z]+ \d{4}$/);
     assert.equal(col('D'), '2');
     assert.equal(col('B'), '2');
     assert.equal(col('S'), String(s));
     assert.equal(col('K'), String(k));
+    assert.match(col('D/S (%)'), /^\d+,\d$/, 'the decimal comma');
+    // The PDF to print: made on the tablet, named on screen, a real PDF in the folder.
+    await app.click('report-export-pdf');
+    const pdfName = await app.waitText('report-pdf-file', (t) => t.includes('.pdf'), 60_000);
+    assert.match(pdfName, /^PDF laporan-Posyandu-Mawar-\d{4}-\d{2}\.pdf tersimpan \(\d+ KB\)\.$/);
+    const pdfPath = await pathOf('report-pdf-path');
+    assert.ok(existsSync(pdfPath), `${pdfPath} does not exist`);
+    const pdf = readFileSync(pdfPath);
+    assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+    assert.ok(pdf.length > 10_000, `the PDF is ${pdf.length} bytes`);
     await (await app.visible('report-csv-text')).scrollIntoView({ block: 'center' });
     await shotBoth('07-report-csv-id');
     await setLanguage('en');
@@ -260,7 +278,8 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
     await toTop();
     await shotBoth('08-report-en');
     await app.click('report-export');
-    await app.visible('report-csv-path');
+    await app.waitText('report-csv-file', 'Posyandu-Mawar');
+    assert.ok((await app.browser.execute(() => document.querySelector('[data-testid="report-csv-text"]').value)).startsWith('Posyandu;Posyandu code;Month;'));
     await (await app.visible('report-csv-text')).scrollIntoView({ block: 'center' });
     await app.screenshot(SHOTS, '08-report-csv-en-landscape');
     await app.click('nav-home');

@@ -1,12 +1,15 @@
 //! What the tablet computes from its own records: a child's growth chart and immunisation
 //! card, the due list, and the posyandu's SKDN and monthly report (with a CSV to share).
 
+use super::pdf::monthly_report_pdf;
+use super::report_files::{file_safe, report_csv};
 use super::{AppCore, iso_day, require_in_area};
 use crate::error::{AppError, record_id};
-use crate::views::ExportedCsv;
-use field_core::{DueEntry, DueFilter, GrowthChart, ImmunisationCard, PosyanduReport, Skdn};
+use crate::views::{ExportedCsv, ExportedFile};
+use field_core::{DueEntry, DueFilter, GrowthChart, ImmunisationCard, PosyanduReport, Skdn, Store};
 use health_rules::kms::YearMonth;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use sync_protocol::PlaceLevel;
 
 /// Where exported reports go, inside the app's data directory.
 const EXPORTS_DIR: &str = "exports";
@@ -21,11 +24,23 @@ fn month_arg(month: &str) -> Result<YearMonth, AppError> {
     })
 }
 
-/// `53.04.05.2001.P01` → `53-04-05-2001-P01`: a file name with no dots or separators.
-fn file_safe(code: &str) -> String {
-    code.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
+/// The posyandu's name as the area's places give it (its code when the place is unknown).
+fn posyandu_name(s: &Store, code: &str) -> Result<String, AppError> {
+    Ok(s.places(PlaceLevel::Posyandu, None)?
+        .into_iter()
+        .find(|p| p.code == code)
+        .map_or_else(|| code.to_string(), |p| p.name))
+}
+
+/// Writes `bytes` as `<dir>/<file_name>` next to its final name and renames it: a reader
+/// never sees half a file.
+fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf, AppError> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(file_name);
+    let tmp = dir.join(format!(".{file_name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
 }
 
 impl AppCore {
@@ -89,25 +104,63 @@ impl AppCore {
         })
     }
 
-    /// Writes the monthly report as CSV into `<data>/exports/` and returns where, with the text.
-    pub fn export_report_csv(&self, posyandu: &str, month: &str) -> Result<ExportedCsv, AppError> {
+    /// The report of a posyandu and month, with the posyandu's name.
+    fn report_for_files(
+        &self,
+        posyandu: &str,
+        month: &str,
+    ) -> Result<(PosyanduReport, String, YearMonth), AppError> {
         let (ym, posyandu) = (month_arg(month)?, posyandu.trim());
-        let csv = self.with_store(|s| {
+        self.with_store(|s| {
             require_in_area(s, posyandu)?;
-            Ok(s.monthly_report_csv(posyandu, ym)?)
-        })?;
-        let dir: PathBuf = self.data_dir().root().join(EXPORTS_DIR);
-        std::fs::create_dir_all(&dir)?;
-        let file_name = format!("laporan-posyandu-{}-{ym}.csv", file_safe(posyandu));
-        let path = dir.join(&file_name);
-        // Written next to its final name and renamed: a reader never sees half a file.
-        let tmp = dir.join(format!(".{file_name}.tmp"));
-        std::fs::write(&tmp, csv.as_bytes())?;
-        std::fs::rename(&tmp, &path)?;
+            Ok((
+                s.monthly_report(posyandu, ym)?,
+                posyandu_name(s, posyandu)?,
+                ym,
+            ))
+        })
+    }
+
+    /// Writes the monthly report as CSV for a spreadsheet in Indonesian (`;`, decimal
+    /// comma, the posyandu's name; UTF-8 with a byte-order mark so Excel reads the letters)
+    /// into `<data>/exports/` and returns the file's name, where it is and the text.
+    pub fn export_report_csv(&self, posyandu: &str, month: &str) -> Result<ExportedCsv, AppError> {
+        let (report, name, ym) = self.report_for_files(posyandu, month)?;
+        let locale = self.data_dir().settings().locale;
+        let csv = report_csv(&report.report, &name, ym, locale);
+        let file_name = format!("laporan-{}-{ym}.csv", file_safe(&name));
+        let mut bytes = "\u{feff}".as_bytes().to_vec();
+        bytes.extend_from_slice(csv.as_bytes());
+        let path = write_atomically(
+            &self.data_dir().root().join(EXPORTS_DIR),
+            &file_name,
+            &bytes,
+        )?;
         Ok(ExportedCsv {
             path: path.display().to_string(),
             file_name,
             csv,
+        })
+    }
+
+    /// Writes the printable monthly report (PDF, made here, offline) into
+    /// `<data>/exports/` and returns the file's name and where it is.
+    pub fn export_report_pdf(&self, posyandu: &str, month: &str) -> Result<ExportedFile, AppError> {
+        let (report, name, ym) = self.report_for_files(posyandu, month)?;
+        let locale = self.data_dir().settings().locale;
+        let today = self.with_store(|s| Ok(s.today()?))?;
+        let bytes =
+            monthly_report_pdf(&report.report, &name, today, locale).map_err(AppError::internal)?;
+        let file_name = format!("laporan-{}-{ym}.pdf", file_safe(&name));
+        let path = write_atomically(
+            &self.data_dir().root().join(EXPORTS_DIR),
+            &file_name,
+            &bytes,
+        )?;
+        Ok(ExportedFile {
+            path: path.display().to_string(),
+            file_name,
+            bytes: bytes.len(),
         })
     }
 }

@@ -123,6 +123,13 @@ export interface ExportedCsv {
   csv: string;
 }
 
+/** src-tauri `ExportedFile`: a printable report in the exports folder. */
+export interface ExportedFile {
+  path: string;
+  file_name: string;
+  bytes: number;
+}
+
 export const dueApi = {
   posyanduOptions: () => invoke<PosyanduOptions>('posyandu_options'),
   dueList: (filter: DueFilter) => invoke<DueEntry[]>('due_list', { filter }),
@@ -130,4 +137,5 @@ export const dueApi = {
   skdn: (posyandu: string, month: string) => invoke<Skdn>('skdn', { posyandu, month }),
   monthlyReport: (posyandu: string, month: string) => invoke<PosyanduReport>('monthly_report', { posyandu, month }),
   exportReportCsv: (posyandu: string, month: string) => invoke<ExportedCsv>('export_report_csv', { posyandu, month }),
+  exportReportPdf: (posyandu: string, month: string) => invoke<ExportedFile>('export_report_pdf', { posyandu, month }),
 };

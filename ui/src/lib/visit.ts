@@ -127,7 +127,7 @@ export function choosePanel(
       .map((p) => (typeof p.delivery_date === 'string' ? p.delivery_date : ''))
       .filter(Boolean)
       .sort()
-      .at(-1);
+      .slice(-1)[0];
     // The nifas period is the 42 days after delivery.
     if (delivered && today && daysBetween(delivered, today) <= 42 && daysBetween(delivered, today) >= 0) return 'postpartum';
   }

@@ -258,6 +258,11 @@ function reportFake() {
       file_name: `laporan-posyandu-53-04-05-2001-P01-${a.month}.csv`,
       csv: CSV,
     }),
+    export_report_pdf: (a) => ({
+      path: `/home/kader/.local/share/jangkau/exports/laporan-Posyandu-Mawar-${a.month}.pdf`,
+      file_name: `laporan-Posyandu-Mawar-${a.month}.pdf`,
+      bytes: 412_300,
+    }),
   });
 }
 
@@ -319,7 +324,10 @@ describe('reports', () => {
     render(Reports);
     await fireEvent.click(await screen.findByTestId('report-export'));
     expect(fake.called('export_report_csv')).toEqual([{ posyandu: '53.04.05.2001.P01', month: '2025-11' }]);
-    expect((await screen.findByTestId('report-csv-path')).textContent).toBe('/home/kader/.local/share/jangkau/exports/laporan-posyandu-53-04-05-2001-P01-2025-11.csv');
+    expect((await screen.findByTestId('report-csv-file')).textContent).toBe('File laporan-posyandu-53-04-05-2001-P01-2025-11.csv tersimpan.');
+    expect(screen.getByTestId('report-csv-path').textContent).toBe('/home/kader/.local/share/jangkau/exports/laporan-posyandu-53-04-05-2001-P01-2025-11.csv');
+    // The path is there on request (under "Di mana file ini?"), not as the message itself.
+    expect(screen.getByTestId('report-csv-path').closest('details')?.open).toBe(false);
     expect((screen.getByTestId('report-csv-text') as HTMLTextAreaElement).value).toBe(CSV);
     await fireEvent.click(screen.getByTestId('report-csv-copy'));
     expect(writeText).toHaveBeenCalledWith(CSV);
@@ -327,6 +335,14 @@ describe('reports', () => {
     Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
     await fireEvent.click(screen.getByTestId('report-csv-copy'));
     expect(await screen.findByTestId('report-csv-select')).toBeTruthy();
+  });
+
+  it('makes the PDF to print and names its file', async () => {
+    const fake = reportFake();
+    render(Reports);
+    await fireEvent.click(await screen.findByTestId('report-export-pdf'));
+    expect(fake.called('export_report_pdf')).toEqual([{ posyandu: '53.04.05.2001.P01', month: '2025-11' }]);
+    expect((await screen.findByTestId('report-pdf-file')).textContent).toBe('PDF laporan-Posyandu-Mawar-2025-11.pdf tersimpan (403 KB).');
   });
 
   it('says why an export was refused', async () => {
