@@ -97,12 +97,17 @@ impl AppCore {
             Ok(s.monthly_report_csv(posyandu, ym)?)
         })?;
         let dir: PathBuf = self.data_dir().root().join(EXPORTS_DIR);
-        std::fs::create_dir_all(&dir)?;
+        field_core::store::files::create_private_dir(&dir)?;
         let file_name = format!("laporan-posyandu-{}-{ym}.csv", file_safe(posyandu));
         let path = dir.join(&file_name);
         // Written next to its final name and renamed: a reader never sees half a file.
         let tmp = dir.join(format!(".{file_name}.tmp"));
-        std::fs::write(&tmp, csv.as_bytes())?;
+        {
+            use std::io::Write;
+            let mut f = field_core::store::files::create_private_file(&tmp)?;
+            f.write_all(csv.as_bytes())?;
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, &path)?;
         Ok(ExportedCsv {
             path: path.display().to_string(),
