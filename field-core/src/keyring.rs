@@ -671,6 +671,32 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Overwrites a file with zeros, syncs it and deletes it (a missing file is fine). On flash
+/// storage the old blocks may survive in the controller (see `docs/SECURITY.md`); the Android
+/// Keystore layer is what makes the erasure final there.
+pub(crate) fn shred(path: &Path) -> Result<()> {
+    let len = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        let zeros = vec![0u8; usize::try_from(len).unwrap_or(0).min(1 << 20)];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64);
+            let n_usize = usize::try_from(n).unwrap_or(zeros.len());
+            f.write_all(&zeros[..n_usize])?;
+            left -= n;
+        }
+        f.sync_all()?;
+    }
+    std::fs::remove_file(path)?;
+    sync_dir(path);
+    Ok(())
+}
+
 /// Makes a rename in `path`'s directory durable (not supported everywhere).
 pub(crate) fn sync_dir(path: &Path) {
     if let Some(dir) = path.parent() {

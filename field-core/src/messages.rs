@@ -352,6 +352,11 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "The last user of this tablet cannot be removed.",
     ),
     (
+        "store.not_revoked",
+        "Tablet ini tidak dicabut oleh admin: kuncinya tetap disimpan.",
+        "This tablet was not revoked by an admin: its keys are kept.",
+    ),
+    (
         "sync.update_app",
         "Perbarui aplikasi Jangkau: server memakai versi sinkronisasi yang lebih baru.",
         "Update the Jangkau app: the server uses a newer sync version.",
@@ -589,6 +594,7 @@ mod tests {
             StoreError::UserExists("u".into()),
             StoreError::CannotRemoveCurrentUser("u".into()),
             StoreError::CannotRemoveLastUser("u".into()),
+            StoreError::NotRevoked,
             StoreError::SchemaTooNew { found: 9, known: 1 },
         ]
         .iter()
