@@ -432,11 +432,11 @@ async fn a_revoked_tablet_warns_then_erases_its_keys() {
     let status = a.events.wait_for("sync://finished", 2).await;
     assert_eq!(status["waiting"], 0, "{status}");
     let devices = server.store.list_devices().await.unwrap();
-    assert_eq!(devices.len(), 1);
+    let tablet = devices.iter().find(|d| d.name == "Tablet uji").unwrap();
     assert!(
         server
             .store
-            .revoke_device(devices[0].id, 1_800_000_000_000)
+            .revoke_device(tablet.id, 1_800_000_000_000)
             .await
             .unwrap()
     );
