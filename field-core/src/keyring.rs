@@ -18,7 +18,8 @@
 //! ## PINs and guessing
 //!
 //! A PIN has at least [`MIN_PIN_LEN`] digits and may not be trivial (one digit repeated, or a
-//! run such as `123456` / `654321`). Wrong PINs are counted per user in a small file beside the
+//! run such as `123456` / `654321`); a passphrase of at least [`MIN_PASSPHRASE_LEN`]
+//! characters may be used instead ([`check_pin`]). Wrong PINs are counted per user in a small file beside the
 //! keyring (`<db>.pin-attempts.json`); after [`FREE_ATTEMPTS`] wrong PINs each further try
 //! waits longer ([`delay_after`]: 30 s, doubling, at most one hour), and
 //! [`crate::Store::unlock`] answers [`StoreError::PinLocked`] without running Argon2id.
