@@ -7,6 +7,8 @@ const COMMANDS: &[&str] = &[
     "enrol",
     "unlock",
     "lock",
+    "revocation_notice",
+    "erase_revoked",
     "add_user",
     "save_settings",
     "touch",

@@ -1,7 +1,7 @@
 //! What every device command shares: `--data DIR`, reading the PIN and password, unlocking
 //! the store, the sync client, and turning errors into sentences and exit codes.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,8 +14,8 @@ pub const DB_FILE: &str = "jangkau.db";
 
 /// Exit codes of the device commands (enrol, sync, status, import, export, record).
 pub const DEVICE_EXIT_CODES: &str = "\
-Secrets: the PIN that unlocks the tablet's data is read from JANGKAU_PIN, else from the
-first line of standard input (a prompt is shown on a terminal). Commands that talk to the
+Secrets: the PIN (or passphrase) that unlocks the tablet's data is read from JANGKAU_PIN, else
+from the first line of standard input (on a terminal: asked for, typed without echo). Commands that talk to the
 server also read the user's server password from JANGKAU_PASSWORD, else from the next line
 of standard input (sync: optional, used only when the session has ended).
 
@@ -168,20 +168,19 @@ impl Secrets {
         Self { lines: None }
     }
 
+    /// One secret: typed on a terminal without echo (the prompt and the reading go through
+    /// the controlling terminal, so nothing typed is shown or kept in the scrollback), else
+    /// the next line of standard input (scripts and tests pipe it).
     fn line(&mut self, prompt: &str) -> Option<String> {
         let stdin = std::io::stdin();
-        if stdin.is_terminal() {
-            eprint!("{prompt}: ");
-            let _ = std::io::stderr().flush();
-        }
-        let lines = self.lines.get_or_insert_with(|| stdin.lock().lines());
-        match lines.next() {
-            Some(Ok(l)) => {
-                let l = l.trim_end_matches(['\r', '\n']).to_string();
-                (!l.is_empty()).then_some(l)
-            }
-            _ => None,
-        }
+        let line = if stdin.is_terminal() {
+            rpassword::prompt_password(format!("{prompt}: ")).ok()
+        } else {
+            let lines = self.lines.get_or_insert_with(|| stdin.lock().lines());
+            lines.next().and_then(|l| l.ok())
+        };
+        let l = line?.trim_end_matches(['\r', '\n']).to_string();
+        (!l.is_empty()).then_some(l)
     }
 
     /// The PIN (required).

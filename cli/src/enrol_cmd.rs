@@ -11,7 +11,7 @@ use crate::device::{self, DB_FILE, DEVICE_EXIT_CODES, EXIT_USAGE, Failure, Secre
 
 const HELP_SECRETS: &str = "\
 Reads two lines from standard input (or JANGKAU_PIN and JANGKAU_PASSWORD): first the new
-PIN that will unlock this device's data offline (at least 6 digits, not trivial), then the
+PIN that will unlock this device's data offline (at least 6 digits, not trivial; or a passphrase of at least 12 characters), then the
 user's server password or PIN for the login. The enrolment code is used up by the first
 request: if the login then fails, ask the admin for a new code.";
 
@@ -46,7 +46,8 @@ pub fn run(args: EnrolArgs) -> ExitCode {
 }
 
 fn enrol(args: EnrolArgs) -> Result<(), Failure> {
-    std::fs::create_dir_all(&args.data).map_err(|e| {
+    // 0700 whatever the umask: the tablet's health data and keyring live here.
+    field_core::store::files::create_private_dir(&args.data).map_err(|e| {
         Failure::new(
             EXIT_USAGE,
             format!("cannot create {}: {e}", args.data.display()),

@@ -1,7 +1,6 @@
 //! `jangkau export --format jsonl`: every change this device holds as a sync envelope, one
 //! JSON object per line.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,9 +47,12 @@ fn export(args: ExportArgs) -> Result<(), Failure> {
     let mut secrets = Secrets::new();
     let store = device::open(&args.data, &mut secrets)?;
     let mut w: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
-            Failure::new(EXIT_USAGE, format!("cannot write {}: {e}", p.display()))
-        })?)),
+        // 0600 whatever the umask: the export holds health data.
+        Some(p) => Box::new(BufWriter::new(
+            field_core::store::files::create_private_file(p).map_err(|e| {
+                Failure::new(EXIT_USAGE, format!("cannot write {}: {e}", p.display()))
+            })?,
+        )),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     let mut io_err: Option<io::Error> = None;

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
@@ -382,4 +382,80 @@ fn a_missing_data_directory_is_a_usage_error() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// Issue #12 item 10: under umask 022 the data directory is created 0700 and the database,
+/// its keyring and an export written with `--out` 0600 (health data and key material).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // Runs jangkau through a shell that sets the usual desktop umask first.
+    let under_umask = |args: &[&str], stdin: &str| -> Output {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("umask 022; exec \"$@\"")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_jangkau"))
+            .args(args)
+            .env_remove("JANGKAU_PIN")
+            .env_remove("JANGKAU_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(mut i) = child.stdin.take() {
+            let _ = i.write_all(stdin.as_bytes());
+        }
+        child.wait_with_output().unwrap()
+    };
+    let srv = server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("tablet");
+    let data = data_dir.to_string_lossy().to_string();
+    let code = district_server::admin::issue_enrol_code(srv.store.as_ref(), "kader.mawar", 24)
+        .await
+        .unwrap();
+    let out = under_umask(
+        &[
+            "enrol",
+            "--data",
+            &data,
+            "--server",
+            &srv.url,
+            "--code",
+            &code,
+            "--username",
+            "kader.mawar",
+        ],
+        &format!("{PIN}\n{PASSWORD}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let export_file = tmp.path().join("export.jsonl");
+    let out = under_umask(
+        &[
+            "export",
+            "--data",
+            &data,
+            "--out",
+            &export_file.to_string_lossy(),
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(mode(&data_dir), 0o700);
+    let db = data_dir.join("jangkau.db");
+    for p in [
+        db.clone(),
+        PathBuf::from(format!("{}.keyring.json", db.display())),
+        export_file.clone(),
+    ] {
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    for entry in std::fs::read_dir(&data_dir).unwrap() {
+        let p = entry.unwrap().path();
+        assert_eq!(mode(&p) & 0o077, 0, "{} readable by others", p.display());
+    }
 }

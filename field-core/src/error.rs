@@ -72,6 +72,9 @@ pub enum StoreError {
     /// `remove_user` refused: without any user the database could never be opened again.
     #[error("{0:?} is the last user of this tablet and cannot be removed")]
     CannotRemoveLastUser(String),
+    /// `erase_revoked` refused: the server has not revoked this tablet.
+    #[error("this tablet is not revoked: its keys are kept")]
+    NotRevoked,
     /// Too many wrong PINs: wait before the next try.
     #[error("too many wrong PINs: try again in {} s", retry_after_ms.div_ceil(1000))]
     PinLocked { retry_after_ms: u64 },
@@ -105,6 +108,7 @@ impl StoreError {
             StoreError::UserExists(_) => "store.user_exists",
             StoreError::CannotRemoveCurrentUser(_) => "store.cannot_remove_current_user",
             StoreError::CannotRemoveLastUser(_) => "store.cannot_remove_last_user",
+            StoreError::NotRevoked => "store.not_revoked",
             StoreError::SchemaTooNew { .. } => "sync.update_app",
             StoreError::NeedsNewerApp { .. } => Key::NeedsNewerApp.code(),
             _ => return None,

@@ -18,7 +18,8 @@
 //! ## PINs and guessing
 //!
 //! A PIN has at least [`MIN_PIN_LEN`] digits and may not be trivial (one digit repeated, or a
-//! run such as `123456` / `654321`). Wrong PINs are counted per user in a small file beside the
+//! run such as `123456` / `654321`); a passphrase of at least [`MIN_PASSPHRASE_LEN`]
+//! characters may be used instead ([`check_pin`]). Wrong PINs are counted per user in a small file beside the
 //! keyring (`<db>.pin-attempts.json`); after [`FREE_ATTEMPTS`] wrong PINs each further try
 //! waits longer ([`delay_after`]: 30 s, doubling, at most one hour), and
 //! [`crate::Store::unlock`] answers [`StoreError::PinLocked`] without running Argon2id.
@@ -30,14 +31,12 @@
 //! someone trying PINs on the tablet's login screen; it is not the defence against a stolen,
 //! rooted tablet. That defence is a hardware-backed key:
 //!
-//! **Android plan.** Wrap the database key a second time with a non-exportable AES-GCM key
-//! kept in the Android Keystore (StrongBox where the tablet has one, else the TEE), created
-//! with `setUserAuthenticationRequired` bound to the device credential, or unlocked through
-//! the app only after the PIN check, so that the wrapped key in the file is useless off the
-//! device; the Keystore enforces its own attempt limits in hardware (Gatekeeper/Weaver), which
-//! no file edit can reset. The PIN-derived key stays as the inner layer (per-user access on a
-//! shared tablet). Until that lands (the Tauri Android shell, with a small Kotlin plugin),
-//! the file-based counter and the Argon2id cost are all there is.
+//! **Android plan.** The wrapping goes through the [`KeyWrapper`] trait; the software
+//! implementation is [`SoftwareArgon2id`] (64 MiB, 3 passes: about 0.5 s on a mid-range
+//! tablet, about 0.11 s per guess on a fast desktop core). The Android Keystore wrapper, an
+//! outer layer with a non-exportable StrongBox/TEE key so that guesses must run on the
+//! tablet's hardware, is designed in `docs/SECURITY.md` ("Android Keystore"). A passphrase of
+//! at least [`MIN_PASSPHRASE_LEN`] characters may replace the PIN.
 //!
 //! Removing a user deletes only their sealed copy: the database key is **not rotated**, so
 //! someone who kept an old copy of the keyring and knows that PIN could still open a copy of
@@ -107,9 +106,21 @@ pub struct KdfParams {
 }
 
 impl KdfParams {
-    /// For tablets: OWASP's Argon2id recommendation (19 MiB, 2 iterations, 1 lane), well
-    /// under a quarter of a second on a cheap arm64 tablet in a release build.
+    /// For tablets: 64 MiB, 3 iterations, 1 lane, calibrated to about half a second on a
+    /// mid-range Android tablet (see `docs/SECURITY.md`, "The PIN's offline cost": 0.20 to
+    /// 0.26 s on one core of the development machine, assumed 2.5 times slower on a tablet's
+    /// Cortex-A75/A55 with LPDDR4X). Every guess costs an attacker the same 64 MiB and about
+    /// 0.11 core-seconds on a fast desktop core (all 10^6 six-digit PINs: about 31
+    /// core-hours). Keyrings sealed with a lower cost are re-sealed with this one at their
+    /// next unlock ([`open_with_pin`]).
     pub const TABLET: KdfParams = KdfParams {
+        m_kib: 64 * 1024,
+        t: 3,
+        p: 1,
+    };
+    /// The cost of the first releases (OWASP's 19 MiB, 2 iterations, 1 lane): about 22 ms per
+    /// guess on a fast core. Entries sealed with it still open, and are upgraded.
+    pub const FIRST_RELEASE: KdfParams = KdfParams {
         m_kib: 19 * 1024,
         t: 2,
         p: 1,
@@ -144,6 +155,14 @@ impl KdfParams {
                 self.m_kib, self.t, self.p
             )))
         }
+    }
+}
+
+impl KdfParams {
+    /// Whether these parameters cost an attacker less than `target` per guess (less memory,
+    /// or the same memory with fewer passes): such an entry is re-sealed with `target`.
+    pub fn weaker_than(&self, target: &KdfParams) -> bool {
+        self.m_kib < target.m_kib || (self.m_kib == target.m_kib && self.t < target.t)
     }
 }
 
@@ -211,11 +230,6 @@ impl KeyringEntry {
         }
     }
 
-    fn seal(user: &LocalUser, pin: &str, key: &DbKey, kdf: KdfParams) -> Result<Self> {
-        check_pin(pin)?;
-        Self::seal_unchecked(user, pin, key, kdf)
-    }
-
     /// Seals (the PIN rules already checked).
     fn seal_unchecked(user: &LocalUser, pin: &str, key: &DbKey, kdf: KdfParams) -> Result<Self> {
         kdf.check()?;
@@ -246,10 +260,6 @@ impl KeyringEntry {
             nonce: to_hex(&nonce),
             wrapped: to_hex(&wrapped),
         })
-    }
-
-    fn open(&self, pin: &str) -> Result<DbKey> {
-        Ok(self.open_with_kek(pin)?.0)
     }
 
     /// Opens the entry; also returns the PIN-derived key, so that an upgrade of the
@@ -310,6 +320,76 @@ impl KeyringEntry {
     }
 }
 
+/// How a user's secret (PIN or passphrase) protects the database key on this tablet.
+///
+/// Every way of wrapping the key goes through this interface, so that the keyring, the store
+/// and the app do not depend on how the secret becomes a key. [`SoftwareArgon2id`] is the
+/// implementation everywhere today: Argon2id in software, so the cost of a guess is the same
+/// on the tablet and on an attacker's machine that copied the files. The Android Keystore
+/// implementation (the design is in `docs/SECURITY.md`, "Android Keystore") adds an outer
+/// layer with a non-exportable hardware key, so that guesses must run on the tablet itself
+/// and its hardware counts them; it implements this same trait.
+pub trait KeyWrapper: Send + Sync {
+    /// A short name for logs and documents (`argon2id`, `android-keystore`).
+    fn name(&self) -> &'static str;
+    /// Seals `key` for `user` under `secret` (the rules of [`check_pin`] already checked).
+    fn wrap(&self, user: &LocalUser, secret: &str, key: &DbKey) -> Result<KeyringEntry>;
+    /// Opens an entry with `secret`; a wrong secret (or an edited entry) is
+    /// [`StoreError::WrongPin`]. When the entry should be sealed again (older associated
+    /// data, a cost below this wrapper's), the replacement comes with the key.
+    fn unwrap(&self, entry: &KeyringEntry, secret: &str) -> Result<Unwrapped>;
+}
+
+/// An opened keyring entry.
+pub struct Unwrapped {
+    pub key: DbKey,
+    /// The same user and secret sealed again with the current associated data and cost;
+    /// `None` when the entry is current.
+    pub upgraded: Option<KeyringEntry>,
+}
+
+/// The software wrapper: the database key sealed with ChaCha20-Poly1305 under a key derived
+/// from the secret by Argon2id with the parameters `kdf` (memory, passes, lanes).
+#[derive(Debug, Clone, Copy)]
+pub struct SoftwareArgon2id {
+    /// The cost of new seals; entries below it are upgraded when opened.
+    pub kdf: KdfParams,
+}
+
+impl SoftwareArgon2id {
+    pub fn new(kdf: KdfParams) -> Self {
+        Self { kdf }
+    }
+}
+
+impl KeyWrapper for SoftwareArgon2id {
+    fn name(&self) -> &'static str {
+        "argon2id"
+    }
+
+    fn wrap(&self, user: &LocalUser, secret: &str, key: &DbKey) -> Result<KeyringEntry> {
+        KeyringEntry::seal_unchecked(user, secret, key, self.kdf)
+    }
+
+    fn unwrap(&self, entry: &KeyringEntry, secret: &str) -> Result<Unwrapped> {
+        let (key, kek) = entry.open_with_kek(secret)?;
+        let upgraded = if entry.kdf.weaker_than(&self.kdf) {
+            // A new salt and the current cost: one more Argon2id run, once.
+            Some(KeyringEntry::seal_unchecked(
+                &entry.user(),
+                secret,
+                &key,
+                self.kdf,
+            )?)
+        } else if entry.aad_version < 2 {
+            Some(entry.reseal_current(&kek, &key)?)
+        } else {
+            None
+        };
+        Ok(Unwrapped { key, upgraded })
+    }
+}
+
 /// The keyring file's content.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Keyring {
@@ -353,7 +433,7 @@ impl Keyring {
     /// Unwraps the database key with a user's PIN. Offline; a wrong PIN is `WrongPin`.
     pub fn unlock(&self, username: &str, pin: &str) -> Result<(LocalUser, DbKey)> {
         let e = self.entry(username)?;
-        let key = e.open(pin)?;
+        let key = e.open_with_kek(pin)?.0;
         Ok((e.user(), key))
     }
 
@@ -368,7 +448,9 @@ impl Keyring {
         if self.users.iter().any(|u| u.username == user.username) {
             return Err(StoreError::UserExists(user.username.clone()));
         }
-        self.users.push(KeyringEntry::seal(user, pin, key, kdf)?);
+        check_pin(pin)?;
+        self.users
+            .push(SoftwareArgon2id::new(kdf).wrap(user, pin, key)?);
         Ok(())
     }
 
@@ -385,9 +467,11 @@ impl Keyring {
             .iter()
             .position(|u| u.username == username)
             .ok_or_else(|| StoreError::UnknownUser(username.to_string()))?;
-        let key = self.users[pos].open(old)?;
+        let wrapper = SoftwareArgon2id::new(kdf);
+        let key = wrapper.unwrap(&self.users[pos], old)?.key;
         let user = self.users[pos].user();
-        self.users[pos] = KeyringEntry::seal(&user, new, &key, kdf)?;
+        check_pin(new)?;
+        self.users[pos] = wrapper.wrap(&user, new, &key)?;
         Ok(())
     }
 
@@ -412,7 +496,7 @@ pub fn change_pin(db: &Path, username: &str, old: &str, new: &str, kdf: KdfParam
     check_pin(new)?;
     let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
     // Checks the old PIN with the attempt counter (and upgrades an old entry on the way).
-    open_with_pin(db, username, old, now)?;
+    open_with_pin(db, username, old, now, &SoftwareArgon2id::new(kdf))?;
     let path = Keyring::path_for(db);
     let mut ring = Keyring::load(&path)?;
     ring.change_pin(username, old, new, kdf)?;
@@ -421,13 +505,15 @@ pub fn change_pin(db: &Path, username: &str, old: &str, new: &str, kdf: KdfParam
 
 /// Unwraps the database key for `username` with the attempt counter: refused with
 /// [`StoreError::PinLocked`] while a delay runs (without running Argon2id); a wrong PIN is
-/// counted, a right one clears the count. An entry sealed with the old associated data is
-/// re-sealed (same PIN and parameters) with the current one.
+/// counted, a right one clears the count. An entry sealed with the old associated data or a
+/// lower Argon2id cost than `wrapper`'s is re-sealed (same PIN) with the current ones, and the
+/// keyring saved: keyrings of older releases keep opening and get stronger on the way.
 pub fn open_with_pin(
     db: &Path,
     username: &str,
     pin: &str,
     now_ms: u64,
+    wrapper: &dyn KeyWrapper,
 ) -> Result<(LocalUser, DbKey)> {
     let attempts_path = attempts_path(db);
     let mut attempts = PinAttempts::load(&attempts_path);
@@ -444,14 +530,14 @@ pub fn open_with_pin(
         .iter()
         .position(|u| u.username == username)
         .ok_or_else(|| StoreError::UnknownUser(username.to_string()))?;
-    match ring.users[pos].open_with_kek(pin) {
-        Ok((key, kek)) => {
+    match wrapper.unwrap(&ring.users[pos], pin) {
+        Ok(Unwrapped { key, upgraded }) => {
             if attempts.users.remove(username).is_some() {
                 attempts.save(&attempts_path)?;
             }
             let user = ring.users[pos].user();
-            if ring.users[pos].aad_version < 2 {
-                ring.users[pos] = ring.users[pos].reseal_current(&kek, &key)?;
+            if let Some(entry) = upgraded {
+                ring.users[pos] = entry;
                 ring.save(&ring_path)?;
             }
             Ok((user, key))
@@ -513,15 +599,41 @@ impl PinAttempts {
     }
 }
 
-/// The PIN rules: at least [`MIN_PIN_LEN`] digits, not one digit repeated, not a run up or
-/// down (`123456`, `654321`, `890123`). Errors are validation errors of field `pin`.
+/// The shortest passphrase accepted (any characters, not only digits).
+pub const MIN_PASSPHRASE_LEN: usize = 12;
+/// The longest PIN or passphrase accepted (bounds the work before Argon2id).
+pub const MAX_SECRET_LEN: usize = 128;
+
+/// The rules for the secret that unlocks a tablet: either a **PIN** of at least
+/// [`MIN_PIN_LEN`] digits, not one digit repeated and not a run up or down (`123456`,
+/// `654321`, `890123`), or a **passphrase** of at least [`MIN_PASSPHRASE_LEN`] characters
+/// (letters, spaces, anything; not one character repeated). At most [`MAX_SECRET_LEN`]
+/// characters. Errors are validation errors of field `pin`.
 pub fn check_pin(pin: &str) -> Result<()> {
-    if pin.chars().count() < MIN_PIN_LEN || !pin.chars().all(|c| c.is_ascii_digit()) {
+    let n = pin.chars().count();
+    if n > MAX_SECRET_LEN {
         return Err(crate::messages::invalid("pin", crate::messages::Key::PinFormat, &[]).into());
     }
-    let d: Vec<u8> = pin.bytes().map(|b| b - b'0').collect();
-    let run = |step: u8| d.windows(2).all(|w| w[1] == (w[0] + step) % 10);
-    if run(0) || run(1) || run(9) {
+    if pin.chars().all(|c| c.is_ascii_digit()) {
+        if n < MIN_PIN_LEN {
+            return Err(
+                crate::messages::invalid("pin", crate::messages::Key::PinFormat, &[]).into(),
+            );
+        }
+        let d: Vec<u8> = pin.bytes().map(|b| b - b'0').collect();
+        let run = |step: u8| d.windows(2).all(|w| w[1] == (w[0] + step) % 10);
+        if run(0) || run(1) || run(9) {
+            return Err(
+                crate::messages::invalid("pin", crate::messages::Key::PinTooSimple, &[]).into(),
+            );
+        }
+        return Ok(());
+    }
+    if n < MIN_PASSPHRASE_LEN || pin.trim().is_empty() {
+        return Err(crate::messages::invalid("pin", crate::messages::Key::PinFormat, &[]).into());
+    }
+    let first = pin.chars().next();
+    if pin.chars().all(|c| Some(c) == first) {
         return Err(
             crate::messages::invalid("pin", crate::messages::Key::PinTooSimple, &[]).into(),
         );
@@ -538,10 +650,12 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.push(format!(".tmp-{}-{}", std::process::id(), to_hex(&rnd)));
     let tmp = PathBuf::from(tmp);
     let written = (|| -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
+        // 0600 whatever the umask: the keyring and the attempt counter are private.
+        let mut f = crate::store::files::private_options()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
+        crate::store::files::restrict(&f)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -552,6 +666,32 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// Overwrites a file with zeros, syncs it and deletes it (a missing file is fine). On flash
+/// storage the old blocks may survive in the controller (see `docs/SECURITY.md`); the Android
+/// Keystore layer is what makes the erasure final there.
+pub(crate) fn shred(path: &Path) -> Result<()> {
+    let len = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        let zeros = vec![0u8; usize::try_from(len).unwrap_or(0).min(1 << 20)];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64);
+            let n_usize = usize::try_from(n).unwrap_or(zeros.len());
+            f.write_all(&zeros[..n_usize])?;
+            left -= n;
+        }
+        f.sync_all()?;
+    }
+    std::fs::remove_file(path)?;
     sync_dir(path);
     Ok(())
 }
@@ -666,7 +806,7 @@ mod tests {
         std::fs::write(&ring_path, serde_json::to_vec(&file).unwrap()).unwrap();
         assert_eq!(Keyring::load(&ring_path).unwrap().users[0].aad_version, 1);
 
-        let (u, k) = open_with_pin(&db, "maria", "258046", 0).unwrap();
+        let (u, k) = open_with_pin(&db, "maria", "258046", 0, &SoftwareArgon2id::new(kdf)).unwrap();
         assert_eq!((u, *k.0), (user.clone(), *key.0));
         let ring = Keyring::load(&ring_path).unwrap();
         let e = &ring.users[0];

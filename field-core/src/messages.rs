@@ -249,13 +249,13 @@ impl Key {
             ),
             Key::PinFormat => (
                 "validation.pin_format",
-                "PIN harus paling sedikit 6 angka.",
-                "The PIN must be at least 6 digits.",
+                "PIN harus paling sedikit 6 angka, atau kata sandi paling sedikit 12 karakter.",
+                "The PIN must be at least 6 digits, or a passphrase at least 12 characters.",
             ),
             Key::PinTooSimple => (
                 "validation.pin_too_simple",
-                "PIN terlalu mudah ditebak (angka sama semua atau berurutan). Pilih PIN lain.",
-                "The PIN is too easy to guess (one digit repeated, or a run like 123456). Choose another.",
+                "PIN atau kata sandi terlalu mudah ditebak (angka/huruf sama semua atau berurutan). Pilih yang lain.",
+                "The PIN or passphrase is too easy to guess (one character repeated, or a run like 123456). Choose another.",
             ),
             Key::NeedsNewerApp => (
                 "validation.needs_newer_app",
@@ -350,6 +350,11 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "store.cannot_remove_last_user",
         "Pengguna terakhir tablet ini tidak bisa dihapus.",
         "The last user of this tablet cannot be removed.",
+    ),
+    (
+        "store.not_revoked",
+        "Tablet ini tidak dicabut oleh admin: kuncinya tetap disimpan.",
+        "This tablet was not revoked by an admin: its keys are kept.",
     ),
     (
         "sync.update_app",
@@ -589,6 +594,7 @@ mod tests {
             StoreError::UserExists("u".into()),
             StoreError::CannotRemoveCurrentUser("u".into()),
             StoreError::CannotRemoveLastUser("u".into()),
+            StoreError::NotRevoked,
             StoreError::SchemaTooNew { found: 9, known: 1 },
         ]
         .iter()

@@ -225,31 +225,78 @@ pub(crate) fn rid(s: &str) -> Result<RecordId> {
 }
 
 impl Store {
+    /// The posyandu the unlocked user may read on this tablet: their scope's posyandu
+    /// ([`Store::posyandu_in_scope`]). `None` (no limit) while the user has no scope yet (a
+    /// store never logged in to a server: tests, tools). On a shared tablet every user has
+    /// logged in, so a kader of one posyandu does not see, through search, a household or a
+    /// profile, the records another user's wider scope brought to the tablet.
+    pub fn read_scope(&self) -> Result<Option<Vec<String>>> {
+        if self.scope()?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.posyandu_in_scope()?))
+    }
+
+    /// Whether a record labelled `posyandu` is inside [`Store::read_scope`]. A record without
+    /// a posyandu label (none is written today) is not hidden.
+    fn readable(&self, posyandu: Option<&str>) -> Result<bool> {
+        Ok(match (self.read_scope()?, posyandu) {
+            (None, _) | (_, None) => true,
+            (Some(scope), Some(p)) => scope.iter().any(|s| s == p),
+        })
+    }
+
+    /// An SQL condition on `column` (a posyandu code) for [`Store::read_scope`]: empty
+    /// without a scope. The codes are inlined as one JSON string literal (single quotes
+    /// doubled), so the statement's numbered parameters stay as they are.
+    fn scope_condition(&self, column: &str) -> Result<String> {
+        Ok(match self.read_scope()? {
+            None => String::new(),
+            Some(codes) => {
+                let json = serde_json::to_string(&codes)?.replace('\'', "''");
+                format!(" AND {column} IN (SELECT value FROM json_each('{json}'))")
+            }
+        })
+    }
+
+    /// A person of the unlocked user's scope ([`Store::read_scope`]); one outside it is
+    /// [`StoreError::NoSuchRecord`], as if it were not on the tablet.
     pub fn person(&self, id: RecordId) -> Result<PersonSummary> {
         let today = self.today()?;
-        self.conn
+        let missing = || StoreError::NoSuchRecord {
+            kind: "person",
+            id: id.to_string(),
+        };
+        let p = self
+            .conn
             .prepare_cached(&format!(
                 "SELECT {PERSON_COLS} FROM persons p WHERE p.id = ?1"
             ))?
             .query_row([id.to_string()], |r| PersonSummary::from_row(r, today))
             .optional()?
-            .ok_or(StoreError::NoSuchRecord {
-                kind: "person",
-                id: id.to_string(),
-            })
+            .ok_or_else(missing)?;
+        if !self.readable(p.posyandu.as_deref())? {
+            return Err(missing());
+        }
+        Ok(p)
     }
 
-    /// A household with its live members (merged duplicates left out).
+    /// A household with its live members (merged duplicates left out). Outside the unlocked
+    /// user's scope ([`Store::read_scope`]): [`StoreError::NoSuchRecord`].
     pub fn household(&self, id: RecordId) -> Result<HouseholdView> {
-        let (values, deleted): (String, bool) = self
+        let missing = || StoreError::NoSuchRecord {
+            kind: "household",
+            id: id.to_string(),
+        };
+        let (values, deleted, posyandu): (String, bool, Option<String>) = self
             .conn
-            .prepare_cached("SELECT values_json, deleted FROM households WHERE id = ?1")?
-            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT values_json, deleted, posyandu FROM households WHERE id = ?1")?
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
-            .ok_or(StoreError::NoSuchRecord {
-                kind: "household",
-                id: id.to_string(),
-            })?;
+            .ok_or_else(missing)?;
+        if !self.readable(posyandu.as_deref())? {
+            return Err(missing());
+        }
         let today = self.today()?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {PERSON_COLS} FROM persons p WHERE p.household = ?1 AND p.deleted = 0
@@ -413,8 +460,9 @@ impl Store {
     /// Households by name, member and place: the head's name (a substring, any case) or a
     /// member's name (spelling-tolerant, [`Store::search_persons`]) matches `query`; `dusun`
     /// (any case) and `rt` (leading zeros ignored: `1` = `001`) narrow the list. An empty query
-    /// lists the households of that dusun/RT by dusun, RT and head's name. Deleted households
-    /// and merged-away persons are left out. At most `limit` households, best match first.
+    /// lists the households of that dusun/RT by dusun, RT and head's name. Deleted households,
+    /// merged-away persons and households outside the unlocked user's scope
+    /// ([`Store::read_scope`]) are left out. At most `limit` households, best match first.
     pub fn search_households(
         &self,
         query: &str,
@@ -428,9 +476,13 @@ impl Store {
         let (dusun, rt) = (blank(dusun), blank(rt));
         let query = query.trim();
         let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
-        let place = "h.deleted = 0
+        // Only the households of the unlocked user's scope (a shared tablet).
+        let place = format!(
+            "h.deleted = 0
             AND (?1 IS NULL OR h.dusun = ?1 COLLATE NOCASE)
-            AND (?2 IS NULL OR ltrim(h.rt, '0') = ltrim(?2, '0'))";
+            AND (?2 IS NULL OR ltrim(h.rt, '0') = ltrim(?2, '0')){}",
+            self.scope_condition("h.posyandu")?
+        );
         // Household id -> names of the members that matched, in rank order.
         let mut order: Vec<String> = Vec::new();
         let mut matched: std::collections::HashMap<String, Vec<String>> =

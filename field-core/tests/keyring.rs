@@ -451,3 +451,146 @@ fn sqlcipher_settings_are_pinned() {
     .unwrap();
     assert_eq!(get(s.connection(), "cipher_memory_security"), "1");
 }
+
+/// A passphrase (any characters, at least 12) may be used instead of the 6-digit PIN; short
+/// or one-character passphrases are refused with the PIN's messages.
+#[test]
+fn a_passphrase_unlocks_instead_of_a_pin() {
+    for (secret, key) in [
+        ("kader mawar", "validation.pin_format"),
+        ("aaaaaaaaaaaaaa", "validation.pin_too_simple"),
+        ("            x", ""),
+        ("             ", "validation.pin_format"),
+    ] {
+        let r = keyring::check_pin(secret);
+        if key.is_empty() {
+            assert!(r.is_ok(), "{secret:?}");
+        } else {
+            assert_eq!(
+                r.unwrap_err().as_validation().unwrap().key,
+                key,
+                "{secret:?}"
+            );
+        }
+    }
+    let too_long = "x".repeat(keyring::MAX_SECRET_LEN) + "y";
+    assert!(keyring::check_pin(&too_long).is_err());
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let clock = ManualClock::new(T0);
+    let phrase = "Posyandu Mawar, Atambua 2025!";
+    let mut store = Store::create(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        phrase,
+        opts(&clock),
+    )
+    .unwrap();
+    family(&mut store);
+    drop(store);
+    let err = Store::unlock(
+        &path,
+        "maria",
+        "posyandu mawar, atambua 2025!",
+        opts(&clock),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::WrongPin), "{err}");
+    let store = Store::unlock(&path, "maria", phrase, opts(&clock)).unwrap();
+    assert_eq!(store.user().username, "maria");
+    drop(store);
+    // From a passphrase to a PIN and back.
+    keyring::change_pin(
+        &path,
+        "maria",
+        phrase,
+        "258046",
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    keyring::change_pin(
+        &path,
+        "maria",
+        "258046",
+        "dua kata lagi",
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    assert!(Store::unlock(&path, "maria", "dua kata lagi", opts(&clock)).is_ok());
+}
+
+/// Keyrings sealed with a lower Argon2id cost (the first releases' 19 MiB, 2 passes) keep
+/// opening; the entry is sealed again with the current cost at that unlock, once.
+#[test]
+fn keyrings_of_the_old_cost_unlock_and_are_upgraded() {
+    assert!(KdfParams::FIRST_RELEASE.weaker_than(&KdfParams::TABLET));
+    assert!(!KdfParams::TABLET.weaker_than(&KdfParams::TABLET));
+    const { assert!(KdfParams::TABLET.m_kib >= 64 * 1024 && KdfParams::TABLET.t >= 3) };
+    KdfParams::TABLET.check().unwrap();
+
+    // Cheap stand-ins for "old" and "current" (the real ones cost ~0.3 s each in a test).
+    let old = KdfParams {
+        m_kib: 64,
+        t: 1,
+        p: 1,
+    };
+    let current = KdfParams {
+        m_kib: 256,
+        t: 2,
+        p: 1,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let clock = ManualClock::new(T0);
+    let with = |kdf| opts(&clock).with_kdf(kdf);
+    let mut store = Store::create(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        with(old),
+    )
+    .unwrap();
+    let reg = family(&mut store);
+    store.add_user(&user("rosa"), "739154", old).unwrap();
+    drop(store);
+    let ring_path = keyring::Keyring::path_for(&path);
+    let before = keyring::Keyring::load(&ring_path).unwrap();
+    assert!(before.users.iter().all(|u| u.kdf == old));
+
+    // A wrong PIN changes nothing.
+    assert!(matches!(
+        Store::unlock(&path, "maria", "999990", with(current)),
+        Err(StoreError::WrongPin)
+    ));
+    assert_eq!(
+        keyring::Keyring::load(&ring_path).unwrap().users[0].kdf,
+        old
+    );
+
+    let store = Store::unlock(&path, "maria", "258046", with(current)).unwrap();
+    assert!(store.household(reg.household).is_ok());
+    drop(store);
+    let after = keyring::Keyring::load(&ring_path).unwrap();
+    assert_eq!(after.users[0].kdf, current, "maria's entry upgraded");
+    assert_eq!(
+        after.users[1].kdf, old,
+        "rosa's entry waits for her own unlock"
+    );
+    // The upgraded entry opens with the same PIN, and is not sealed again.
+    let text = std::fs::read(&ring_path).unwrap();
+    let store = Store::unlock(&path, "maria", "258046", with(current)).unwrap();
+    drop(store);
+    assert_eq!(std::fs::read(&ring_path).unwrap(), text);
+    // Rosa's old entry still opens, and is upgraded in turn.
+    drop(Store::unlock(&path, "rosa", "739154", with(current)).unwrap());
+    assert!(
+        keyring::Keyring::load(&ring_path)
+            .unwrap()
+            .users
+            .iter()
+            .all(|u| u.kdf == current)
+    );
+}

@@ -8,8 +8,9 @@ use crate::error::AppError;
 use crate::settings::Settings;
 use crate::views::{
     AppInfo, ExportedCsv, ExportedFile, Home, PosyanduDay, PosyanduOptions, Profile, Registered,
-    RejectedChange, SyncStatus,
+    RejectedChange, RevocationNotice, SyncStatus,
 };
+use field_core::sync::Erased;
 use field_core::{
     Attendance, AttendanceInput, DueEntry, DueFilter, DuplicateWarning, GrowthChart, HomeVisit,
     HomeVisitInput, HouseholdHit, HouseholdInput, HouseholdView, ImmunisationCard, LocalUser,
@@ -56,6 +57,18 @@ pub async fn unlock(
     pin: Zeroizing<String>,
 ) -> Result<LocalUser, AppError> {
     blocking(&core, true, move |c| c.unlock(&username, &pin)).await
+}
+
+/// The revoked-tablet warning (`null` while not revoked).
+#[tauri::command]
+pub async fn revocation_notice(core: Core<'_>) -> Result<Option<RevocationNotice>, AppError> {
+    blocking(&core, true, |c| c.revocation_notice()).await
+}
+
+/// Erases a revoked tablet's key material, after the warning.
+#[tauri::command]
+pub async fn erase_revoked(core: Core<'_>) -> Result<Erased, AppError> {
+    blocking(&core, false, |c| c.erase_revoked()).await
 }
 
 #[tauri::command]

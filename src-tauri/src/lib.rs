@@ -39,6 +39,8 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::enrol,
             commands::unlock,
             commands::lock,
+            commands::revocation_notice,
+            commands::erase_revoked,
             commands::add_user,
             commands::save_settings,
             commands::touch,

@@ -86,7 +86,8 @@ impl DataDir {
     }
 
     pub fn create(&self) -> Result<(), AppError> {
-        std::fs::create_dir_all(&self.root)?;
+        // 0700 whatever the umask: the database, keyring and exports live here.
+        field_core::store::files::create_private_dir(&self.root)?;
         Ok(())
     }
 

@@ -39,6 +39,15 @@ pub struct SyncStatus {
     pub utc_offset_minutes: i32,
 }
 
+/// `RevocationNotice`: what the revoked-tablet screen says before the keys are erased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevocationNotice {
+    pub at_ms: u64,
+    pub message: String,
+    /// Changes that never reached the server (lost with the keys).
+    pub unsent: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RejectedChange {
     pub record: RecordId,

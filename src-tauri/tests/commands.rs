@@ -415,3 +415,79 @@ async fn the_tablet_locks_itself_when_idle() {
     // Locked already: nothing more to do.
     assert!(!a.core.check_idle(now + Duration::from_secs(600)));
 }
+
+/// Issue #12 item 11: an admin revokes the tablet; at its next sync the app learns it, warns
+/// (when, why, how many changes never reached the server) and, asked to, erases the key
+/// material: the keyring, tokens and database files are gone and the app is back at first run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_tablet_warns_then_erases_its_keys() {
+    let server = Server::start().await;
+    let a = enrolled(&server).await;
+    // Not revoked: nothing to warn about, and erasing is refused with the store left open.
+    assert_eq!(a.core.revocation_notice().unwrap(), None);
+    assert_eq!(a.core.erase_revoked().unwrap_err().key, "store.not_revoked");
+    assert!(a.core.is_unlocked());
+
+    // One change pushed before the revocation, one made after it (never sent).
+    a.core
+        .register_household(
+            serde_json::from_value(json!({"posyandu": MAWAR, "head_name": "Paulus Klau"})).unwrap(),
+            vec![member(
+                json!({"name": "Paulus Klau", "sex": "male", "birth_date": "1979-11-02"}),
+            )],
+        )
+        .unwrap();
+    a.core.sync_now(None).unwrap();
+    let status = a.events.wait_for("sync://finished", 2).await;
+    assert_eq!(status["waiting"], 0, "{status}");
+    let devices = server.store.list_devices().await.unwrap();
+    let tablet = devices.iter().find(|d| d.name == "Tablet uji").unwrap();
+    assert!(
+        server
+            .store
+            .revoke_device(tablet.id, 1_800_000_000_000)
+            .await
+            .unwrap()
+    );
+    a.core
+        .register_household(
+            serde_json::from_value(json!({"posyandu": MAWAR, "head_name": "Siti Asa"})).unwrap(),
+            vec![member(
+                json!({"name": "Siti Asa", "sex": "female", "birth_date": "1990-01-01"}),
+            )],
+        )
+        .unwrap();
+    a.core.sync_now(None).unwrap();
+    let status = a.events.wait_for("sync://finished", 3).await;
+    assert_eq!(
+        status["last_error"]["key"], "sync.error.device_revoked",
+        "{status}"
+    );
+    assert!(status["revoked"].is_object(), "{status}");
+
+    let notice = a.core.revocation_notice().unwrap().expect("revoked");
+    assert_eq!(notice.unsent, 2, "{notice:?}");
+    let data = a.core.data_dir().root().to_path_buf();
+    let db = a.core.data_dir().db();
+    let ring = field_core::keyring::Keyring::path_for(&db);
+    assert!(db.exists() && ring.exists());
+
+    let erased = a.core.erase_revoked().unwrap();
+    assert_eq!((erased.unsent, erased.users), (2, 1));
+    assert!(!a.core.is_unlocked());
+    for p in [db.clone(), ring, field_core::keyring::attempts_path(&db)] {
+        assert!(!p.exists(), "{} still there", p.display());
+    }
+    let left: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("jangkau.db") && !n.ends_with(".sync.lock"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let info = a.core.app_info().unwrap();
+    assert!(!info.enrolled && info.users.is_empty() && info.unlocked.is_none());
+    assert_eq!(
+        a.core.unlock("kader.mawar", PIN).unwrap_err().key,
+        "app.not_enrolled"
+    );
+}

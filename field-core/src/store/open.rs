@@ -82,6 +82,14 @@ impl Store {
         // at `path`, or one whose keyring exists.
         let tmp = temp_db_path(path);
         let built = (|| -> Result<()> {
+            // An empty file made 0600 first: SQLite gives the -wal, -shm and -journal files
+            // the database file's mode.
+            drop(
+                super::files::private_options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)?,
+            );
             let mut conn = open_conn(&tmp, &key, true, opts.memory_security)?;
             migrations::migrate(&mut conn)?;
             conn.execute(
@@ -123,7 +131,10 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NotFound(path.display().to_string()));
         }
-        let (user, key) = crate::keyring::open_with_pin(path, username, pin, opts.clock.now_ms())?;
+        tighten_modes(path)?;
+        let wrapper = crate::keyring::SoftwareArgon2id::new(opts.kdf);
+        let (user, key) =
+            crate::keyring::open_with_pin(path, username, pin, opts.clock.now_ms(), &wrapper)?;
         let mut conn = open_conn(path, &key, false, opts.memory_security)?;
         migrations::migrate(&mut conn)?;
         let device: String =
@@ -225,6 +236,17 @@ pub(super) fn open_conn(
          PRAGMA journal_size_limit = 67108864;",
     )?;
     Ok(conn)
+}
+
+/// Makes the files of a database written by an older version (or copied in with a loose
+/// mode) 0600: the database, its -wal/-shm/-journal, the keyring and the attempt counter.
+fn tighten_modes(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        super::files::restrict_path(&with_suffix(path, suffix))?;
+    }
+    super::files::restrict_path(&Keyring::path_for(path))?;
+    super::files::restrict_path(&crate::keyring::attempts_path(path))?;
+    Ok(())
 }
 
 /// `<db>.creating-<pid>-<random>`: where a new database is built.

@@ -307,6 +307,73 @@ impl Store {
     }
 }
 
+/// What erasing a revoked tablet's keys did, for the screen that tells the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Erased {
+    /// When the revocation reached this tablet, and the server's message.
+    pub revoked: Revoked,
+    /// Changes made on this tablet that had not reached the server: lost with the key.
+    pub unsent: u64,
+    /// How many users of this tablet had a sealed copy of the key (all erased).
+    pub users: usize,
+}
+
+impl Store {
+    /// The warning before a revoked tablet's keys are erased: when and why it was revoked,
+    /// and how many changes never reached the server. `None` while the tablet is not revoked.
+    pub fn revocation_notice(&self) -> Result<Option<(Revoked, u64)>> {
+        let Some(revoked) = self.sync_state()?.revoked else {
+            return Ok(None);
+        };
+        Ok(Some((revoked, self.sync_counts()?.pending)))
+    }
+
+    /// Erases the key material of a tablet the server revoked (a lost or stolen tablet, a
+    /// kader who left): the sessions and device token inside the database, then every user's
+    /// sealed copy of the database key (the keyring, overwritten with zeros, synced and
+    /// deleted), the attempt counter, and the database files themselves, which nothing can
+    /// decrypt any more. The store is consumed: its key leaves memory (zeroed on drop).
+    ///
+    /// Refused with [`StoreError::NotRevoked`] unless the server said `device_revoked`
+    /// ([`Store::sync_state`]). The app shows [`Store::revocation_notice`] first; what a
+    /// sync run could push before the server refused this device has been pushed, the rest
+    /// ([`Erased::unsent`]) is lost. A tablet enrolled again starts empty and pulls its area.
+    pub fn erase_revoked(self) -> Result<Erased> {
+        let (revoked, unsent) = self.revocation_notice()?.ok_or(StoreError::NotRevoked)?;
+        let db = self.path().to_path_buf();
+        let ring_path = crate::keyring::Keyring::path_for(&db);
+        let users = crate::keyring::Keyring::load(&ring_path)
+            .map(|r| r.users.len())
+            .unwrap_or(0);
+        // Secrets inside the database first (a copy of the keyring made earlier would still
+        // open a copy of the database, but no longer with a live token).
+        self.conn.execute_batch(
+            "DELETE FROM sync_sessions;
+             UPDATE sync_account SET device_token = '' WHERE id = 1;",
+        )?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        drop(self);
+        crate::keyring::shred(&ring_path)?;
+        crate::keyring::shred(&crate::keyring::attempts_path(&db))?;
+        for suffix in ["-wal", "-shm", "-journal", ""] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            match std::fs::remove_file(std::path::PathBuf::from(p)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        crate::keyring::sync_dir(&db);
+        Ok(Erased {
+            revoked,
+            unsent,
+            users,
+        })
+    }
+}
+
 impl From<rusqlite::Error> for super::SyncError {
     fn from(e: rusqlite::Error) -> Self {
         super::SyncError::Store(StoreError::Sqlite(e))

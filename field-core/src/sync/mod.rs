@@ -12,8 +12,9 @@
 //! - Failures that pass (network, 5xx, 429) are retried with exponential backoff and jitter
 //!   (1 s doubling to a 5 min cap, ±50 %) through an injectable [`Sleeper`]. A session that
 //!   ended is renewed once when the run was given the user's secret, else the run ends with
-//!   [`SyncError::LoginRequired`]. A revoked device stops syncing, keeps its data and
-//!   remembers why ([`Store::sync_state`]).
+//!   [`SyncError::LoginRequired`]. A revoked device stops syncing and remembers why
+//!   ([`Store::sync_state`]); the app then warns the user ([`Store::revocation_notice`]) and
+//!   erases the tablet's key material ([`Store::erase_revoked`]).
 //! - A run takes an exclusive lock on `<db>.sync.lock` (released by the OS if the process
 //!   dies), so the app and a background worker never run two syncs at once.
 //! - [`SyncClient::add_user`] lets a second user of a shared tablet in: their server login
@@ -27,6 +28,8 @@
 //!   Mozilla roots and/or the district's own CA. Plain HTTP only to loopback.
 //!
 //! [`Store::sync_state`]: crate::Store::sync_state
+//! [`Store::revocation_notice`]: crate::Store::revocation_notice
+//! [`Store::erase_revoked`]: crate::Store::erase_revoked
 
 mod account;
 mod backoff;
@@ -36,7 +39,7 @@ mod export;
 mod transport;
 mod users;
 
-pub use account::{Revoked, SyncState};
+pub use account::{Erased, Revoked, SyncState};
 pub use backoff::{Backoff, RecordingSleeper, SleepFuture, Sleeper, TokioSleeper};
 pub use engine::{Enrolment, SyncClient, SyncConfig, SyncEvent, SyncPhase, SyncReport};
 pub use error::SyncError;

@@ -35,10 +35,16 @@ fn posyandu_name(s: &Store, code: &str) -> Result<String, AppError> {
 /// Writes `bytes` as `<dir>/<file_name>` next to its final name and renames it: a reader
 /// never sees half a file.
 fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf, AppError> {
-    std::fs::create_dir_all(dir)?;
+    // Owner-only, whatever the umask (docs/SECURITY.md): a report names children.
+    field_core::store::files::create_private_dir(dir)?;
     let path = dir.join(file_name);
     let tmp = dir.join(format!(".{file_name}.tmp"));
-    std::fs::write(&tmp, bytes)?;
+    {
+        use std::io::Write;
+        let mut f = field_core::store::files::create_private_file(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
     std::fs::rename(&tmp, &path)?;
     Ok(path)
 }

@@ -4,7 +4,9 @@
 use super::{AppCore, Session, events, lock};
 use crate::error::{AppError, AppKey};
 use crate::settings::{DeviceInfo, Settings};
-use crate::views::AppInfo;
+use crate::views::{AppInfo, RevocationNotice};
+use field_core::StoreError;
+use field_core::sync::Erased;
 use field_core::sync::{Enrolment, SyncError, check_server_url};
 use field_core::{LocalUser, Store};
 use serde::Deserialize;
@@ -162,6 +164,34 @@ impl AppCore {
             .add_user(&mut store, username, password, pin, self.cfg.open.kdf)
             .await
             .map_err(login_field)
+    }
+
+    /// The warning a revoked tablet shows before its keys are erased: when and why, and how
+    /// many changes never reached the server. `None` while the tablet is not revoked.
+    pub fn revocation_notice(&self) -> Result<Option<RevocationNotice>, AppError> {
+        self.with_store(|s| {
+            Ok(s.revocation_notice()?.map(|(r, unsent)| RevocationNotice {
+                at_ms: r.at_ms,
+                message: r.message,
+                unsent,
+            }))
+        })
+    }
+
+    /// Erases the key material of a revoked tablet (after the warning screen): syncing stops,
+    /// the store closes (the key leaves memory) and field-core erases every user's sealed key,
+    /// the tokens and the database files. The app is back at first run. Refused
+    /// (`store.not_revoked`) for a tablet the server has not revoked, with nothing closed.
+    pub fn erase_revoked(&self) -> Result<Erased, AppError> {
+        self.with_store(|s| match s.revocation_notice()? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotRevoked.into()),
+        })?;
+        self.sync.stop();
+        let session = lock(&self.session)
+            .take()
+            .ok_or_else(|| AppError::app(AppKey::Locked))?;
+        Ok(session.store.erase_revoked()?)
     }
 
     pub fn save_settings(&self, settings: Settings) -> Result<Settings, AppError> {

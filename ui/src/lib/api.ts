@@ -62,6 +62,10 @@ export interface EnrolInput {
 export interface Label { key: string; id: string; en: string }
 
 export interface Revoked { at_ms: number; message: string }
+/** Before a revoked tablet's keys are erased: when, why, and changes never sent. */
+export interface RevocationNotice { at_ms: number; message: string; unsent: number }
+/** What erasing a revoked tablet's keys did. */
+export interface Erased { revoked: Revoked; unsent: number; users: number }
 
 export interface SyncStatus {
   running: boolean;
@@ -235,6 +239,8 @@ export const api = {
   enrol: (input: EnrolInput) => call<LocalUser>('enrol', { input }),
   unlock: (username: string, pin: string) => call<LocalUser>('unlock', { username, pin }),
   lock: () => call<void>('lock'),
+  revocationNotice: () => call<RevocationNotice | null>('revocation_notice'),
+  eraseRevoked: () => call<Erased>('erase_revoked'),
   /** Adds another user of a shared tablet (server login with their password, new PIN). */
   addUser: (username: string, password: string, pin: string) =>
     call<LocalUser>('add_user', { username, password, pin }),
