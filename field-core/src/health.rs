@@ -49,7 +49,7 @@ pub use report::{
 pub struct RuleOptions {
     /// KBM table id (minimum weight gain), e.g. `kbm-buku-kia-v1`.
     pub kbm_table: String,
-    /// ANC schedule id, e.g. `anc-2-1-3-buku-kia-v1`.
+    /// ANC schedule id, e.g. `anc-1-2-3-permenkes-21-2021-v1` (the default).
     pub anc_schedule: String,
     /// The district gives JE.
     pub je_area: bool,
@@ -59,7 +59,7 @@ impl Default for RuleOptions {
     fn default() -> Self {
         Self {
             kbm_table: "kbm-buku-kia-v1".into(),
-            anc_schedule: "anc-2-1-3-buku-kia-v1".into(),
+            anc_schedule: health_rules::pregnancy::DEFAULT_ANC_ID.into(),
             je_area: false,
         }
     }

@@ -244,9 +244,13 @@ fn anaemia_in_pregnancy_follows_the_trimester() {
             ..Default::default()
         },
     );
-    // HPHT 2025-07-01: day 142 on 2025-11-20, trimester 2 (anaemia below 10.5).
+    // HPHT 2025-07-01: day 142 on 2025-11-20, trimester 2: anaemia below 11 g/dL too (the
+    // national programme's cut-off in every trimester; it was WHO's 10.5 before issue 16).
     case.pregnancy = Some(Some(d("2025-07-01")));
+    assert_eq!(keys(&case.run()), ["checks.hb.anaemia"]);
+    case.readings.hb = Some(11.0);
     assert_eq!(keys(&case.run()), ["checks.hb.normal"]);
+    case.readings.hb = Some(10.7);
     // HPHT 2025-03-01: trimester 3 (anaemia below 11).
     case.pregnancy = Some(Some(d("2025-03-01")));
     assert_eq!(keys(&case.run()), ["checks.hb.anaemia"]);
