@@ -118,9 +118,15 @@ impl AppError {
         ))
     }
 
-    /// A field-core validation error (field, key, both sentences).
+    /// A field-core validation error: its key, field and parameters (the UI renders the
+    /// key from its translation files; the sentences are kept for logs and the CLI).
     pub fn validation(v: &field_core::ValidationError) -> Self {
-        Self::new(&v.key, v.id_text.clone(), v.en_text.clone()).with_field(v.field.clone())
+        let mut e =
+            Self::new(&v.key, v.id_text.clone(), v.en_text.clone()).with_field(v.field.clone());
+        for (k, val) in &v.params {
+            e = e.with_param(k, val.clone());
+        }
+        e
     }
 
     /// A store or sync error key with its sentences from field-core's table; `fallback` (an
@@ -227,7 +233,8 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("members.1.birth_date"));
         assert!(!e.id.is_empty() && !e.en.is_empty() && e.id != e.en);
         let v = serde_json::to_value(&e).unwrap_or_default();
-        assert!(v.get("params").is_none());
+        // The key crosses with its parameters: the UI fills its own text.
+        assert_eq!(v["params"]["today"], "2025-11-22");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 // here judges growth: the results, categories and levels all come from growth_chart.
 import type { Band, ChartPoint, GrowthChart, IndicatorChart } from '../../lib/api-child';
 import type { Finding, HealthProblem, Level, MonthResult } from '../../lib/api-health';
-import { has, humanise, locale, t, tx } from '../../lib/i18n';
+import { has, locale, t, tx } from '../../lib/i18n';
 import { formatDate } from '../../lib/format';
 
 /** A point's colour: the app's words for Rust's levels, plus `info` for "no judgement". */
@@ -97,5 +97,6 @@ export function problemText(p: HealthProblem): string {
     const text = t(key, params);
     if (!/\{\w+\}/.test(text)) return text;
   }
-  return humanise(p.message);
+  // Never Rust's English sentence: the key's own text, or the generic one.
+  return has(p.key) ? t(p.key) : t('health.problem');
 }
