@@ -129,6 +129,10 @@ pub struct PersonHistory {
     pub tb: Option<TbTreatment>,
     #[serde(default)]
     pub last_posyandu: Option<NaiveDate>,
+    /// The day the person was registered (first written on a device), when known: a person
+    /// registered this month or last month could not have missed a whole posyandu month.
+    #[serde(default)]
+    pub registered_on: Option<NaiveDate>,
 }
 
 /// The rule tables and the day to plan for.
@@ -670,6 +674,14 @@ fn posyandu_task(person: &PersonHistory, today: NaiveDate, out: &mut Out) -> Res
     let last_month = YearMonth::of(today).prev();
     // A child born this month or last month could not have missed a whole posyandu month.
     if YearMonth::of(person.birth_date) >= last_month {
+        return Ok(());
+    }
+    // Nor a person registered this month or last month (issue 16: a child registered today
+    // was shown at that day's posyandu as "Tidak datang ke posyandu: kunjungan rumah").
+    if person
+        .registered_on
+        .is_some_and(|d| YearMonth::of(d) >= last_month)
+    {
         return Ok(());
     }
     let last_seen = person

@@ -29,6 +29,7 @@ fn person(birth: &str, sex: Sex) -> PersonHistory {
         postpartum_visits: vec![],
         tb: None,
         last_posyandu: None,
+        registered_on: None,
     }
 }
 
@@ -561,5 +562,26 @@ fn past_hpl_uses_the_calendar_rule() {
         if let Some(t) = hpl_task {
             assert_eq!(t.params["hpl"], "2026-12-08");
         }
+    }
+}
+
+/// A missed posyandu month needs the person to have been registered before it (issue 16).
+#[test]
+fn missed_posyandu_waits_for_a_month_after_registration() {
+    // A 2-year-old never weighed, today 2026-11-23 (last month: October).
+    // (registered on, missed posyandu listed?)
+    let cases = [
+        (None, true),
+        (Some("2026-11-23"), false), // registered today
+        (Some("2026-10-31"), false), // registered last month
+        (Some("2026-09-30"), true),  // registered before last month: October was missed
+    ];
+    for (registered, listed) in cases {
+        let mut p = person("2024-10-01", Sex::Female);
+        p.immunisations = fully_immunised("2024-10-01");
+        p.registered_on = registered.map(d);
+        let got = with_problems(&p, TODAY).tasks;
+        let missed = got.iter().any(|t| t.kind == TaskKind::MissedPosyandu);
+        assert_eq!(missed, listed, "{registered:?}: {got:#?}");
     }
 }

@@ -106,6 +106,13 @@ function ageWords(months: number): string {
   return t('age.years', { y });
 }
 
+/** A household relation in words; a spouse by the person's sex ("Istri" for a woman,
+ *  "Suami" for a man, "Istri / Suami" only when the sex is not known). */
+export function relationWord(relation: string | null | undefined, sex?: string | null): string {
+  if (relation === 'spouse' && (sex === 'female' || sex === 'male')) return t(`relation.spouse_${sex}`);
+  return tx('relation', relation);
+}
+
 /** The word for a value of a known family (`tx('relation', 'child')` → "Anak"); a value
  *  the files do not know is shown as it is. */
 export function tx(family: string, value: string | null | undefined): string {

@@ -100,3 +100,23 @@ export function problemText(p: HealthProblem): string {
   // Never Rust's English sentence: the key's own text, or the generic one.
   return has(p.key) ? t(p.key) : t('health.problem');
 }
+
+/** The exact age the z-scores used, in completed months and days ("umur 2 bulan 29 hari"),
+ *  from the birth date and the day measured (ISO dates). The WHO reference is read by day;
+ *  saying so explains a result that differs from the printed table's monthly row. */
+export function exactAge(birth: string, on: string): { months: number; days: number } | null {
+  const b = new Date(`${birth}T00:00:00Z`);
+  const d = new Date(`${on}T00:00:00Z`);
+  if (Number.isNaN(b.getTime()) || Number.isNaN(d.getTime()) || d < b) return null;
+  let months = (d.getUTCFullYear() - b.getUTCFullYear()) * 12 + (d.getUTCMonth() - b.getUTCMonth());
+  const monthDay = (m: number) => {
+    // Birth date + m months, the day clamped to the end of a shorter month.
+    const y = b.getUTCFullYear() + Math.floor((b.getUTCMonth() + m) / 12);
+    const mo = (b.getUTCMonth() + m) % 12;
+    const last = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+    return new Date(Date.UTC(y, mo, Math.min(b.getUTCDate(), last)));
+  };
+  if (monthDay(months) > d) months -= 1;
+  const days = Math.round((d.getTime() - monthDay(months).getTime()) / 86_400_000);
+  return { months, days };
+}
