@@ -29,12 +29,16 @@ mod due;
 #[cfg(feature = "health")]
 mod facts;
 #[cfg(feature = "health")]
+mod pregnancy;
+#[cfg(feature = "health")]
 mod report;
 
 #[cfg(feature = "health")]
 pub use card::{CardDose, CardRecord, CardStatus, ImmunisationCard};
 #[cfg(feature = "health")]
 pub use chart::{ChartPoint, GrowthChart, IndicatorChart, LatestGrowth};
+#[cfg(feature = "health")]
+pub use pregnancy::{Dated, PregnancyView};
 #[cfg(feature = "health")]
 pub use due::{DueEntry, DueFilter, DueForm, DueGroup};
 #[cfg(feature = "health")]
