@@ -800,19 +800,19 @@ fn pregnancy_tasks(
     let horizon = plus(today, UPCOMING_DAYS)?;
     // A trimester that ended short of its minimum: high for a grace period, then dropped.
     for t in pregnancy::anc_trimester_checks(ctx.anc, p.hpht, &contacts, today)? {
-        if let TrimesterState::Short { missing } = t.state {
-            if today <= plus(t.by, ANC_MISSED_GRACE_DAYS)? {
-                out.push(
-                    TaskKind::AncMissed,
-                    Priority::High,
-                    t.by,
-                    &[
-                        ("contact", format!("Trimester {}", t.trimester.number())),
-                        ("trimester", t.trimester.number().to_string()),
-                        ("missing", missing.to_string()),
-                    ],
-                );
-            }
+        if let TrimesterState::Short { missing } = t.state
+            && today <= plus(t.by, ANC_MISSED_GRACE_DAYS)?
+        {
+            out.push(
+                TaskKind::AncMissed,
+                Priority::High,
+                t.by,
+                &[
+                    ("contact", format!("Trimester {}", t.trimester.number())),
+                    ("trimester", t.trimester.number().to_string()),
+                    ("missing", missing.to_string()),
+                ],
+            );
         }
     }
     let mut upcoming_listed = false;
