@@ -102,6 +102,23 @@ fn missed(s: &str) -> AncState {
     }
 }
 
+/// (source of the row, schedule, contacts, today, expected K1..K6).
+type OrdinalCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    [AncState; 6],
+);
+/// (source of the row, schedule, contacts, today, (required, done, state) by trimester).
+type TrimesterCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    [(u8, u8, TrimesterState); 3],
+);
+
 /// K1 is the first contact whenever it happens and K2… are ordinal (Permenkes 21/2021);
 /// the contacts not done yet are planned into the trimesters that still need them.
 #[test]
@@ -113,7 +130,7 @@ fn anc_k1_to_k6_are_ordinal() {
     let b213 = "anc-2-1-3-buku-kia-v1";
     let t3 = || later(T3.0, T3.1);
     // (source of the row, schedule, contacts, today, expected K1..K6); HPHT 2024-01-01.
-    let cases: Vec<(&str, &str, &[&str], &str, [AncState; 6])> = vec![
+    let cases: Vec<OrdinalCase> = vec![
         (
             "Permenkes 21/2021: 1 contact in T1, 2 in T2, 3 in T3",
             b123,
@@ -255,7 +272,7 @@ fn anc_trimester_minimums() {
     let b123 = DEFAULT_ANC_ID;
     let b213 = "anc-2-1-3-buku-kia-v1";
     // (source of the row, schedule, contacts, today, [(required, done, state); 3]); HPHT 2024-01-01.
-    let cases: Vec<(&str, &str, &[&str], &str, [(u8, u8, TrimesterState); 3])> = vec![
+    let cases: Vec<TrimesterCase> = vec![
         (
             "Permenkes 21/2021 1-2-3: first contact at 16 weeks, T1 ended short",
             b123,
@@ -432,8 +449,8 @@ fn anaemia_by_trimester() {
         .unwrap()
         .replace(r#""trimester2_below":11.0"#, r#""trimester2_below":10.5"#);
     let who = AncSchedule::from_json(&json).unwrap();
-    assert_eq!(who.anaemia(10.7, Trimester::Second).unwrap(), false);
-    assert_eq!(who.anaemia(10.7, Trimester::Third).unwrap(), true);
+    assert!(!who.anaemia(10.7, Trimester::Second).unwrap());
+    assert!(who.anaemia(10.7, Trimester::Third).unwrap());
 }
 
 #[test]
