@@ -38,11 +38,11 @@ pub use card::{CardDose, CardRecord, CardStatus, ImmunisationCard};
 #[cfg(feature = "health")]
 pub use chart::{ChartPoint, GrowthChart, IndicatorChart, LatestGrowth};
 #[cfg(feature = "health")]
-pub use pregnancy::{Dated, PregnancyView};
-#[cfg(feature = "health")]
 pub use due::{DueEntry, DueFilter, DueForm, DueGroup};
 #[cfg(feature = "health")]
 pub use facts::HealthProblem;
+#[cfg(feature = "health")]
+pub use pregnancy::{Dated, PregnancyView};
 #[cfg(feature = "health")]
 pub use report::{
     AttendanceCounts, MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,

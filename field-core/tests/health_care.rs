@@ -741,10 +741,25 @@ fn the_pregnancy_view_reads_the_ongoing_pregnancy() {
     let states: Vec<String> = v
         .contacts
         .iter()
-        .map(|c| serde_json::to_value(&c.state).unwrap()["state"].as_str().unwrap().to_string())
+        .map(|c| {
+            serde_json::to_value(&c.state).unwrap()["state"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     // K1 done in trimester 1; K2 and K3 due in trimester 2 (by day 168); K4–K6 later.
-    assert_eq!(states, ["done", "due", "due", "not_yet_due", "not_yet_due", "not_yet_due"]);
+    assert_eq!(
+        states,
+        [
+            "done",
+            "due",
+            "due",
+            "not_yet_due",
+            "not_yet_due",
+            "not_yet_due"
+        ]
+    );
     assert!(v.lila.is_none() && v.kek.is_none() && v.hb.is_none() && v.anaemia.is_none());
     assert!(v.anaemia_source.contains("11 g/dL"));
 }

@@ -65,10 +65,9 @@ impl Store {
         else {
             return Ok(None);
         };
-        let anc =
-            pregnancy::anc_schedule(&self.rules.anc_schedule).ok_or_else(|| {
-                StoreError::Corrupt(format!("unknown ANC schedule {}", self.rules.anc_schedule))
-            })?;
+        let anc = pregnancy::anc_schedule(&self.rules.anc_schedule).ok_or_else(|| {
+            StoreError::Corrupt(format!("unknown ANC schedule {}", self.rules.anc_schedule))
+        })?;
         let today = self.today()?;
         let corrupt = |e: pregnancy::PregnancyError| StoreError::Corrupt(e.to_string());
         let on = today.max(hpht);
