@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "record_attendance",
     "session_summary",
     "start_pregnancy",
+    "pregnancy_view",
     "record_home_visit",
     "referrals",
     "referral",

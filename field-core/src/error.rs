@@ -15,6 +15,10 @@ pub struct ValidationError {
     pub id_text: String,
     /// The message in English.
     pub en_text: String,
+    /// The values the message's `{name}` placeholders take (not `field`), so the app renders
+    /// the key in its own words: every refusal crosses to the UI as a key plus parameters.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 impl ValidationError {
@@ -29,7 +33,15 @@ impl ValidationError {
             key: key.to_string(),
             id_text: id_text.into(),
             en_text: en_text.into(),
+            params: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// With the values of the message's placeholders.
+    pub fn with_params(mut self, params: &[(&str, String)]) -> Self {
+        self.params
+            .extend(params.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
+        self
     }
 }
 

@@ -29,6 +29,8 @@ mod due;
 #[cfg(feature = "health")]
 mod facts;
 #[cfg(feature = "health")]
+mod pregnancy;
+#[cfg(feature = "health")]
 mod report;
 
 #[cfg(feature = "health")]
@@ -40,6 +42,8 @@ pub use due::{DueEntry, DueFilter, DueForm, DueGroup};
 #[cfg(feature = "health")]
 pub use facts::HealthProblem;
 #[cfg(feature = "health")]
+pub use pregnancy::{Dated, PregnancyView};
+#[cfg(feature = "health")]
 pub use report::{
     AttendanceCounts, MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,
 };
@@ -49,7 +53,7 @@ pub use report::{
 pub struct RuleOptions {
     /// KBM table id (minimum weight gain), e.g. `kbm-buku-kia-v1`.
     pub kbm_table: String,
-    /// ANC schedule id, e.g. `anc-2-1-3-buku-kia-v1`.
+    /// ANC schedule id, e.g. `anc-1-2-3-permenkes-21-2021-v1` (the default).
     pub anc_schedule: String,
     /// The district gives JE.
     pub je_area: bool,
@@ -59,7 +63,7 @@ impl Default for RuleOptions {
     fn default() -> Self {
         Self {
             kbm_table: "kbm-buku-kia-v1".into(),
-            anc_schedule: "anc-2-1-3-buku-kia-v1".into(),
+            anc_schedule: health_rules::pregnancy::DEFAULT_ANC_ID.into(),
             je_area: false,
         }
     }
@@ -310,6 +314,7 @@ mod with_rules {
             );
             let roster = self.roster(posyandu, &today.format("%Y-%m-%d").to_string())?;
             let mut all = self.posyandu_facts(posyandu)?;
+            let registered = self.registration_days(posyandu)?;
             let mut out = Vec::new();
             for entry in roster {
                 let p = &entry.person;
@@ -321,10 +326,36 @@ mod with_rules {
                 };
                 let (entries, pregs) = all.take(&p.id.to_string());
                 let kms = growth_kms(sx, birth, &entries, opts);
-                let h = history(birth, sx, kms, &entries, &pregs, schedule);
+                let mut h = history(birth, sx, kms, &entries, &pregs, schedule);
+                h.registered_on = registered.get(&p.id.to_string()).copied();
                 let due = tasks::due_tasks_and_problems(&h, &ctx);
                 if !due.tasks.is_empty() || !due.problems.is_empty() {
                     out.push((entry, due));
+                }
+            }
+            Ok(out)
+        }
+
+        /// The local day each person of the posyandu was first written (the earliest stamp of
+        /// its fields), so that a person registered today is not "missed the posyandu".
+        pub(super) fn registration_days(
+            &self,
+            posyandu: &str,
+        ) -> Result<HashMap<String, chrono::NaiveDate>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT p.id, MIN(e.hlc) FROM persons p JOIN field_edits e ON e.record_id = p.id
+                  WHERE p.posyandu = ?1 GROUP BY p.id",
+            )?;
+            let mut rows = stmt.query([posyandu])?;
+            let mut out = HashMap::new();
+            while let Some(r) = rows.next()? {
+                let id: String = r.get(0)?;
+                let hlc: Option<String> = r.get(1)?;
+                if let Some(stamp) = hlc.and_then(|h| h.parse::<sync_protocol::Hlc>().ok()) {
+                    out.insert(
+                        id,
+                        crate::clock::local_date_at(stamp.wall_ms, self.utc_offset_ms),
+                    );
                 }
             }
             Ok(out)
@@ -450,6 +481,7 @@ mod with_rules {
             postpartum_visits: Vec::new(),
             tb: None,
             last_posyandu: None,
+            registered_on: None,
         };
         let mut visits = Vec::new();
         let mut danger_screenings: Vec<(chrono::NaiveDate, &Body)> = Vec::new();

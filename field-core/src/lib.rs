@@ -41,7 +41,7 @@ pub use error::{Result, StoreError, ValidationError};
 pub use health::{
     AttendanceCounts, CardDose, CardRecord, CardStatus, ChartPoint, DueEntry, DueFilter, DueForm,
     DueGroup, GrowthChart, HealthProblem, ImmunisationCard, IndicatorChart, LatestGrowth,
-    MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,
+    MonthActivity, PosyanduReport, PregnancyView, ReportChildProblem, SessionSummary, Skdn,
 };
 pub use health::{PersonTasks, RuleOptions};
 pub use keyring::{KdfParams, LocalUser};

@@ -313,7 +313,7 @@ pub fn invalid(field: &str, key: Key, args: &[(&str, String)]) -> ValidationErro
     let (code, id, en) = key.texts();
     let mut all: Vec<(&str, String)> = vec![("field", field.to_string())];
     all.extend(args.iter().cloned());
-    ValidationError::new(field, code, fill(id, &all), fill(en, &all))
+    ValidationError::new(field, code, fill(id, &all), fill(en, &all)).with_params(args)
 }
 
 /// Every key with its Indonesian and English template: `(key, id, en)`.

@@ -187,37 +187,11 @@ pub(crate) fn not_before_birth(field: &str, date: Option<&str>, p: &PersonFacts)
     Ok(())
 }
 
-/// Plausible range of a measurement for an age in months (wider than any healthy child, to
-/// catch typing errors such as 105 kg for 10.5 kg; health-rules flags the merely unlikely).
+/// Plausible range of a measurement for an age in months: health-rules' table (one table
+/// for the check before saving and the refusal on save), for every measurement type.
 pub fn plausible_range(ty: &str, age_months: i64) -> Option<(f64, f64)> {
-    let bands: &[(i64, f64, f64)] = match ty {
-        "weight" => &[
-            (1, 0.5, 8.0),
-            (6, 1.0, 14.0),
-            (24, 2.0, 22.0),
-            (60, 4.0, 40.0),
-            (120, 8.0, 90.0),
-            (216, 12.0, 180.0),
-            (i64::MAX, 20.0, 300.0),
-        ],
-        "length_height" => &[
-            (1, 30.0, 65.0),
-            (6, 35.0, 85.0),
-            (24, 40.0, 110.0),
-            (60, 55.0, 135.0),
-            (120, 75.0, 175.0),
-            (216, 95.0, 215.0),
-            (i64::MAX, 110.0, 230.0),
-        ],
-        "head" => &[(24, 25.0, 55.0), (60, 35.0, 60.0), (i64::MAX, 40.0, 70.0)],
-        "muac" => &[(60, 7.0, 25.0), (i64::MAX, 10.0, 60.0)],
-        "waist" => &[(60, 30.0, 90.0), (i64::MAX, 35.0, 250.0)],
-        _ => return None,
-    };
-    bands
-        .iter()
-        .find(|(upto, ..)| age_months < *upto)
-        .map(|(_, lo, hi)| (*lo, *hi))
+    let months = u32::try_from(age_months.max(0)).unwrap_or(u32::MAX);
+    health_rules::checks::plausible_range(ty, months)
 }
 
 /// Checks a measurement body against the person's age.
@@ -263,6 +237,7 @@ pub(crate) fn measurement_for_age(body: &sync_protocol::Body, p: &PersonFacts) -
                 ("unit", unit.to_string()),
                 ("age_id", age_id),
                 ("age_en", age_en),
+                ("age_months", months.to_string()),
             ],
         )));
     }
@@ -332,6 +307,9 @@ mod tests {
         assert_eq!(plausible_range("weight", 0), Some((0.5, 8.0)));
         assert!(plausible_range("weight", 30).is_some_and(|(lo, hi)| lo <= 12.0 && 12.0 <= hi));
         assert!(plausible_range("weight", 30).is_some_and(|(_, hi)| hi < 105.0));
-        assert_eq!(plausible_range("bp_systolic", 400), None);
+        // Every measure has one (issue 16: LiLA 225 cm was judged "normal").
+        assert_eq!(plausible_range("muac", 400), Some((10.0, 50.0)));
+        assert_eq!(plausible_range("bp_systolic", 400), Some((50.0, 260.0)));
+        assert_eq!(plausible_range("unknown", 400), None);
     }
 }

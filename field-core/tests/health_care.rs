@@ -486,7 +486,9 @@ fn reports_match_the_recorded_day() {
     assert_eq!((day.attended.balita, day.attended.adult), (2, 1));
     assert_eq!(day.immunisations, 1);
     assert_eq!(day.vitamin_a, 1);
-    assert_eq!(day.supplements["vitamin_a_red"], 1);
+    // Vitamin A is one service: counted in `vitamin_a` only, not again as a supplement
+    // (issue 16: "Vitamin A 1" and "Vitamin A merah 1" were shown side by side).
+    assert!(!day.supplements.contains_key("vitamin_a_red"));
     assert_eq!(day.referrals, 1);
     assert!(
         day.not_yet_weighed.is_empty(),
@@ -699,4 +701,65 @@ fn a_visit_in_the_first_days_counts_as_a_newborn_visit() {
         "{:?}",
         kn(&f.store)
     );
+}
+
+/// The bidan's pregnancy card (issue 16): gestational age, HPL, trimester, ANC contacts done
+/// and due (K1 is the first contact; Permenkes 21/2021's 1-2-3 by default), KEK, anaemia.
+#[test]
+fn the_pregnancy_view_reads_the_ongoing_pregnancy() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let mother = reg.persons[1];
+    assert!(f.store.pregnancy_view(mother).unwrap().is_none());
+    let preg = f
+        .store
+        .start_pregnancy(
+            mother,
+            &PregnancyInput {
+                hpht: Some("2025-07-15".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    f.store
+        .record_anc_contact(
+            preg,
+            &field_core::AncContactInput {
+                contact: 1,
+                date: "2025-09-01".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // Today is 2025-11-22: day 130 after the HPHT.
+    let v = f.store.pregnancy_view(mother).unwrap().unwrap();
+    assert_eq!((v.weeks, v.days), (18, 4));
+    assert_eq!(v.trimester, health_rules::pregnancy::Trimester::Second);
+    assert_eq!(v.hpl.to_string(), "2026-04-22"); // Naegele: + 7 days, + 9 months
+    assert_eq!((v.done, v.minimum), (1, 6));
+    assert_eq!(v.schedule, "anc-1-2-3-permenkes-21-2021-v1");
+    let states: Vec<String> = v
+        .contacts
+        .iter()
+        .map(|c| {
+            serde_json::to_value(&c.state).unwrap()["state"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // K1 done in trimester 1; K2 and K3 due in trimester 2 (by day 168); K4–K6 later.
+    assert_eq!(
+        states,
+        [
+            "done",
+            "due",
+            "due",
+            "not_yet_due",
+            "not_yet_due",
+            "not_yet_due"
+        ]
+    );
+    assert!(v.lila.is_none() && v.kek.is_none() && v.hb.is_none() && v.anaemia.is_none());
+    assert!(v.anaemia_source.contains("11 g/dL"));
 }

@@ -8,11 +8,14 @@
 //!   is kept as an option ([`HplRule::Plus280Days`]); the ANC schedule names the rule.
 //!   Gestational age = days since HPHT, shown as weeks + days.
 //! - Trimester bounds and the ANC split are data (`data/anc/*.json`): at least 6
-//!   contacts; Buku KIA splits them 2-1-3 (default, `anc-2-1-3-buku-kia-v1`), Permenkes
-//!   21/2021 1-2-3 (`anc-1-2-3-permenkes-21-2021-v1`). Trimester 1 is 0–12 weeks,
-//!   trimester 2 > 12–24 weeks, trimester 3 > 24 weeks to birth.
-//! - KEK risk: LiLA < 23.5 cm. Anaemia: Hb < 11 g/dL in trimesters 1 and 3,
-//!   < 10.5 g/dL in trimester 2.
+//!   contacts; Permenkes 21/2021 splits them 1-2-3 (default,
+//!   `anc-1-2-3-permenkes-21-2021-v1`); the 2-1-3 split (`anc-2-1-3-buku-kia-v1`) is
+//!   kept as data a dinas may choose. Trimester 1 is 0–12 weeks, trimester 2 > 12–24
+//!   weeks, trimester 3 > 24 weeks to birth.
+//! - K1 is the first contact whenever it happens; K2… are ordinal. Whether each
+//!   trimester had its minimum is a separate check ([`anc_trimester_checks`]).
+//! - KEK risk: LiLA < 23.5 cm. Anaemia: Hb < 11 g/dL in every trimester (national
+//!   programme; the schedule's `anaemia` table names its source).
 //! - Danger signs (Buku KIA, *tanda bahaya kehamilan*): any of them means go to the
 //!   health facility now ("refer now"); the "other problems" listed beside them mean see
 //!   the bidan soon.
@@ -29,12 +32,12 @@ use crate::common::Label;
 pub const NAEGELE_DAYS: u64 = 280;
 /// KEK risk below this LiLA (cm).
 pub const KEK_LILA_CM: f64 = 23.5;
-/// Id of the default ANC schedule (Buku KIA, 2-1-3).
-pub const DEFAULT_ANC_ID: &str = "anc-2-1-3-buku-kia-v1";
+/// Id of the default ANC schedule (Permenkes 21/2021, 1-2-3).
+pub const DEFAULT_ANC_ID: &str = "anc-1-2-3-permenkes-21-2021-v1";
 
 const BUILTIN_ANC: [&str; 2] = [
-    include_str!("../data/anc/anc-2-1-3-buku-kia.json"),
     include_str!("../data/anc/anc-1-2-3-permenkes-21-2021.json"),
+    include_str!("../data/anc/anc-2-1-3-buku-kia.json"),
 ];
 
 /// Errors from the pregnancy rules. `key()` gives the translation key.
@@ -150,7 +153,7 @@ pub struct AncContactRule {
 }
 
 /// A versioned ANC schedule: trimester bounds and the contacts per trimester.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AncSchedule {
     pub id: String,
     pub name: String,
@@ -164,6 +167,34 @@ pub struct AncSchedule {
     /// How the HPL is computed (default: Naegele's calendar rule).
     #[serde(default)]
     pub hpl_rule: HplRule,
+    /// Anaemia in pregnancy: Hb cut-offs by trimester, with their source.
+    #[serde(default)]
+    pub anaemia: AnaemiaTable,
+}
+
+/// Hb below which a pregnant woman is anaemic, by trimester (g/dL).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnaemiaTable {
+    pub trimester1_below: f64,
+    pub trimester2_below: f64,
+    pub trimester3_below: f64,
+    pub source: String,
+}
+
+/// The national programme's cut-off: Hb < 11 g/dL in every trimester.
+pub const ANAEMIA_HB_BELOW: f64 = 11.0;
+/// Where [`ANAEMIA_HB_BELOW`] comes from.
+pub const ANAEMIA_SOURCE: &str = "Kemenkes, Pedoman Pencegahan dan Penanggulangan Anemia pada Remaja Putri dan Wanita Usia Subur (2018) and Buku KIA: anaemia in pregnancy is Hb < 11 g/dL, in every trimester";
+
+impl Default for AnaemiaTable {
+    fn default() -> Self {
+        Self {
+            trimester1_below: ANAEMIA_HB_BELOW,
+            trimester2_below: ANAEMIA_HB_BELOW,
+            trimester3_below: ANAEMIA_HB_BELOW,
+            source: ANAEMIA_SOURCE.to_string(),
+        }
+    }
 }
 
 impl AncSchedule {
@@ -231,9 +262,33 @@ impl AncSchedule {
     pub fn hpl(&self, hpht: NaiveDate) -> Result<NaiveDate, PregnancyError> {
         hpl_with(hpht, self.hpl_rule)
     }
+
+    /// The minimum number of contacts in trimester `t`.
+    pub fn required_in(&self, t: Trimester) -> u8 {
+        u8::try_from(
+            self.contacts
+                .iter()
+                .filter(|c| c.trimester == t.number())
+                .count(),
+        )
+        .unwrap_or(u8::MAX)
+    }
+
+    /// Anaemia in pregnancy under this schedule's Hb table (`anaemia`).
+    pub fn anaemia(&self, hb_g_dl: f64, trimester: Trimester) -> Result<bool, PregnancyError> {
+        if !(3.0..=20.0).contains(&hb_g_dl) {
+            return Err(PregnancyError::ImplausibleHb(hb_g_dl));
+        }
+        let below = match trimester {
+            Trimester::First => self.anaemia.trimester1_below,
+            Trimester::Second => self.anaemia.trimester2_below,
+            Trimester::Third => self.anaemia.trimester3_below,
+        };
+        Ok(hb_g_dl < below)
+    }
 }
 
-/// Built-in ANC schedules (the default, Buku KIA 2-1-3, first).
+/// Built-in ANC schedules (the default, Permenkes 21/2021 1-2-3, first).
 pub fn builtin_anc_schedules() -> &'static [AncSchedule] {
     static S: OnceLock<Vec<AncSchedule>> = OnceLock::new();
     S.get_or_init(|| {
@@ -257,16 +312,16 @@ pub enum AncState {
     Done {
         date: NaiveDate,
     },
-    /// Its trimester has not started.
+    /// Its window has not started.
     NotYetDue {
         from: NaiveDate,
         by: NaiveDate,
     },
-    /// Its trimester is running: do it by `by`.
+    /// Its window is running: do it by `by`.
     Due {
         by: NaiveDate,
     },
-    /// Its trimester ended without it.
+    /// The pregnancy passed its HPL without it.
     Missed {
         trimester_ended: NaiveDate,
     },
@@ -276,48 +331,140 @@ pub enum AncState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AncContactStatus {
     pub k: u8,
+    /// The trimester the contact happened in (done) or is planned for (not done).
     pub trimester: Trimester,
     pub doctor: bool,
     pub state: AncState,
 }
 
-/// K1–K6 for a pregnancy: contacts fill the slots of their own trimester in date order
-/// (extra contacts in a trimester do not fill another trimester's slots).
+/// How one trimester stands against the schedule's minimum for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TrimesterState {
+    /// It has not started.
+    Upcoming,
+    /// It is running and its contacts are not all done yet.
+    Running,
+    /// Its contacts are all done.
+    Met,
+    /// It ended with `missing` contacts fewer than the minimum.
+    Short { missing: u8 },
+}
+
+/// The per-trimester check, separate from the numbering of the contacts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AncTrimesterCheck {
+    pub trimester: Trimester,
+    /// The schedule's minimum number of contacts in this trimester.
+    pub required: u8,
+    /// Contacts that happened in it.
+    pub done: u8,
+    pub from: NaiveDate,
+    pub by: NaiveDate,
+    pub state: TrimesterState,
+}
+
+/// The contacts with their trimesters, in date order.
+fn dated_contacts(
+    schedule: &AncSchedule,
+    hpht: NaiveDate,
+    contacts: &[NaiveDate],
+) -> Result<Vec<(NaiveDate, Trimester)>, PregnancyError> {
+    let mut out = contacts
+        .iter()
+        .map(|&c| Ok((c, schedule.trimester(gestational_age(hpht, c)?))))
+        .collect::<Result<Vec<_>, PregnancyError>>()?;
+    out.sort_unstable();
+    Ok(out)
+}
+
+const TRIMESTERS: [Trimester; 3] = [Trimester::First, Trimester::Second, Trimester::Third];
+
+/// The per-trimester check: each trimester's minimum (from the schedule), the contacts
+/// that happened in it, and whether it is upcoming, running, met or ended short.
+pub fn anc_trimester_checks(
+    schedule: &AncSchedule,
+    hpht: NaiveDate,
+    contacts: &[NaiveDate],
+    today: NaiveDate,
+) -> Result<Vec<AncTrimesterCheck>, PregnancyError> {
+    let dated = dated_contacts(schedule, hpht, contacts)?;
+    let mut out = Vec::with_capacity(3);
+    for t in TRIMESTERS {
+        let required = schedule.required_in(t);
+        let done = u8::try_from(dated.iter().filter(|(_, ct)| *ct == t).count()).unwrap_or(u8::MAX);
+        let (from, by) = schedule.window(hpht, t)?;
+        let state = if done >= required {
+            TrimesterState::Met
+        } else if today > by {
+            TrimesterState::Short {
+                missing: required - done,
+            }
+        } else if today >= from {
+            TrimesterState::Running
+        } else {
+            TrimesterState::Upcoming
+        };
+        out.push(AncTrimesterCheck {
+            trimester: t,
+            required,
+            done,
+            from,
+            by,
+            state,
+        });
+    }
+    Ok(out)
+}
+
+/// K1–K6 for a pregnancy. The numbering is ordinal (Permenkes 21/2021): K1 is the first
+/// contact whenever it happens, K2 the second, and so on. The contacts not done yet are
+/// planned into the trimesters that still need them (the running one first, then the
+/// later ones; a contact a past trimester lacked is planned in trimester 3). Whether each
+/// trimester had its minimum is [`anc_trimester_checks`].
 pub fn anc_status(
     schedule: &AncSchedule,
     hpht: NaiveDate,
     contacts: &[NaiveDate],
     today: NaiveDate,
 ) -> Result<Vec<AncContactStatus>, PregnancyError> {
-    let mut by_tri: [Vec<NaiveDate>; 3] = Default::default();
-    for &c in contacts {
-        let t = schedule.trimester(gestational_age(hpht, c)?);
-        by_tri[usize::from(t.number() - 1)].push(c);
+    let dated = dated_contacts(schedule, hpht, contacts)?;
+    let doctor = |k: usize| schedule.contacts.get(k).is_some_and(|c| c.doctor);
+    let mut out = Vec::with_capacity(schedule.contacts.len().max(dated.len()));
+    for (i, &(date, trimester)) in dated.iter().enumerate() {
+        out.push(AncContactStatus {
+            k: u8::try_from(i + 1).unwrap_or(u8::MAX),
+            trimester,
+            doctor: doctor(i),
+            state: AncState::Done { date },
+        });
     }
-    for v in &mut by_tri {
-        v.sort_unstable();
-    }
-    let mut used = [0usize; 3];
-    let mut out = Vec::with_capacity(schedule.contacts.len());
-    for rule in &schedule.contacts {
-        let t = Trimester::from_number(rule.trimester).unwrap_or(Trimester::Third);
-        let i = usize::from(t.number() - 1);
-        let (from, by) = schedule.window(hpht, t)?;
-        let state = match by_tri[i].get(used[i]) {
-            Some(&date) => {
-                used[i] += 1;
-                AncState::Done { date }
+    // What the running and later trimesters still need, in order.
+    let mut plan: Vec<(Trimester, NaiveDate, NaiveDate)> = Vec::new();
+    for c in anc_trimester_checks(schedule, hpht, contacts, today)? {
+        if today <= c.by {
+            for _ in c.done..c.required {
+                plan.push((c.trimester, c.from, c.by));
             }
-            None if today > by => AncState::Missed {
+        }
+    }
+    let (t3_from, t3_by) = schedule.window(hpht, Trimester::Third)?;
+    let mut plan = plan.into_iter();
+    for i in dated.len()..schedule.contacts.len() {
+        let (trimester, from, by) = plan.next().unwrap_or((Trimester::Third, t3_from, t3_by));
+        let state = if today > by {
+            AncState::Missed {
                 trimester_ended: by,
-            },
-            None if today >= from => AncState::Due { by },
-            None => AncState::NotYetDue { from, by },
+            }
+        } else if today >= from {
+            AncState::Due { by }
+        } else {
+            AncState::NotYetDue { from, by }
         };
         out.push(AncContactStatus {
-            k: rule.k,
-            trimester: t,
-            doctor: rule.doctor,
+            k: u8::try_from(i + 1).unwrap_or(u8::MAX),
+            trimester,
+            doctor: doctor(i),
             state,
         });
     }
@@ -332,16 +479,10 @@ pub fn kek_risk(lila_cm: f64) -> Result<bool, PregnancyError> {
     Ok(lila_cm < KEK_LILA_CM)
 }
 
-/// Anaemia in pregnancy: Hb < 11 g/dL (trimesters 1 and 3), < 10.5 g/dL (trimester 2).
+/// Anaemia in pregnancy under the default table: Hb < 11 g/dL in every trimester
+/// ([`ANAEMIA_SOURCE`]). A schedule may carry another table ([`AncSchedule::anaemia`]).
 pub fn anaemia(hb_g_dl: f64, trimester: Trimester) -> Result<bool, PregnancyError> {
-    if !(3.0..=20.0).contains(&hb_g_dl) {
-        return Err(PregnancyError::ImplausibleHb(hb_g_dl));
-    }
-    let threshold = match trimester {
-        Trimester::Second => 10.5,
-        Trimester::First | Trimester::Third => 11.0,
-    };
-    Ok(hb_g_dl < threshold)
+    builtin_anc_schedules()[0].anaemia(hb_g_dl, trimester)
 }
 
 /// Danger signs in pregnancy as listed in the Buku KIA.

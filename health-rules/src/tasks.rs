@@ -39,7 +39,9 @@ use serde::{Deserialize, Serialize};
 use crate::common::{Label, Sex};
 use crate::immunisation::{self, AreaOptions, DoseState, GivenDose, ImmunisationError, Schedule};
 use crate::kms::{self, GrowthAction, GrowthActions, KmsResult, MonthResult, YearMonth};
-use crate::pregnancy::{self, AncSchedule, AncState, DangerAdvice, DangerSign, PregnancyError};
+use crate::pregnancy::{
+    self, AncSchedule, AncState, DangerAdvice, DangerSign, PregnancyError, TrimesterState,
+};
 
 /// Upcoming items are listed this many days ahead.
 pub const UPCOMING_DAYS: u64 = 14;
@@ -127,6 +129,10 @@ pub struct PersonHistory {
     pub tb: Option<TbTreatment>,
     #[serde(default)]
     pub last_posyandu: Option<NaiveDate>,
+    /// The day the person was registered (first written on a device), when known: a person
+    /// registered this month or last month could not have missed a whole posyandu month.
+    #[serde(default)]
+    pub registered_on: Option<NaiveDate>,
 }
 
 /// The rule tables and the day to plan for.
@@ -670,6 +676,14 @@ fn posyandu_task(person: &PersonHistory, today: NaiveDate, out: &mut Out) -> Res
     if YearMonth::of(person.birth_date) >= last_month {
         return Ok(());
     }
+    // Nor a person registered this month or last month (issue 16: a child registered today
+    // was shown at that day's posyandu as "Tidak datang ke posyandu: kunjungan rumah").
+    if person
+        .registered_on
+        .is_some_and(|d| YearMonth::of(d) >= last_month)
+    {
+        return Ok(());
+    }
     let last_seen = person
         .kms
         .iter()
@@ -784,6 +798,23 @@ fn pregnancy_tasks(
         }
     }
     let horizon = plus(today, UPCOMING_DAYS)?;
+    // A trimester that ended short of its minimum: high for a grace period, then dropped.
+    for t in pregnancy::anc_trimester_checks(ctx.anc, p.hpht, &contacts, today)? {
+        if let TrimesterState::Short { missing } = t.state
+            && today <= plus(t.by, ANC_MISSED_GRACE_DAYS)?
+        {
+            out.push(
+                TaskKind::AncMissed,
+                Priority::High,
+                t.by,
+                &[
+                    ("contact", format!("Trimester {}", t.trimester.number())),
+                    ("trimester", t.trimester.number().to_string()),
+                    ("missing", missing.to_string()),
+                ],
+            );
+        }
+    }
     let mut upcoming_listed = false;
     for c in pregnancy::anc_status(ctx.anc, p.hpht, &contacts, today)? {
         let k = ("contact", format!("K{}", c.k));
@@ -802,21 +833,11 @@ fn pregnancy_tasks(
                     &[k, doctor, hpl_param.clone()],
                 );
             }
-            AncState::Missed { trimester_ended } => {
-                if today <= plus(trimester_ended, ANC_MISSED_GRACE_DAYS)? {
-                    out.push(
-                        TaskKind::AncMissed,
-                        Priority::High,
-                        trimester_ended,
-                        &[k, doctor],
-                    );
-                }
-            }
             AncState::NotYetDue { from, .. } if !upcoming_listed && from <= horizon => {
                 upcoming_listed = true;
                 out.push(TaskKind::AncUpcoming, Priority::Normal, from, &[k, doctor]);
             }
-            AncState::NotYetDue { .. } | AncState::Done { .. } => {}
+            AncState::NotYetDue { .. } | AncState::Done { .. } | AncState::Missed { .. } => {}
         }
     }
     Ok(())

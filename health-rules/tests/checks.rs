@@ -7,7 +7,7 @@ use health_rules::advice::Level;
 use health_rules::checks::{
     CheckInput, CheckRules, LastValue, MeasurementCheck, Previous, Readings, check,
 };
-use health_rules::growth::{Position, weight_for_age_z};
+use health_rules::growth::{Indicator, Position, weight_for_age_z};
 use health_rules::kms::{KmsResult, Weighing};
 
 fn d(s: &str) -> NaiveDate {
@@ -244,9 +244,13 @@ fn anaemia_in_pregnancy_follows_the_trimester() {
             ..Default::default()
         },
     );
-    // HPHT 2025-07-01: day 142 on 2025-11-20, trimester 2 (anaemia below 10.5).
+    // HPHT 2025-07-01: day 142 on 2025-11-20, trimester 2: anaemia below 11 g/dL too (the
+    // national programme's cut-off in every trimester; it was WHO's 10.5 before issue 16).
     case.pregnancy = Some(Some(d("2025-07-01")));
+    assert_eq!(keys(&case.run()), ["checks.hb.anaemia"]);
+    case.readings.hb = Some(11.0);
     assert_eq!(keys(&case.run()), ["checks.hb.normal"]);
+    case.readings.hb = Some(10.7);
     // HPHT 2025-03-01: trimester 3 (anaemia below 11).
     case.pregnancy = Some(Some(d("2025-03-01")));
     assert_eq!(keys(&case.run()), ["checks.hb.anaemia"]);
@@ -429,4 +433,93 @@ fn a_date_before_birth_is_a_problem_not_a_panic() {
     .run();
     assert_eq!(c.problems[0].key, "checks.date_before_birth");
     assert!(c.findings.is_empty());
+}
+
+/// An impossible value gets no category and no advice, only the check in words (issue 16:
+/// 84 kg for a 14-month-old gave "BB/U z = 43,87 Risiko berat badan lebih" and asked to
+/// measure the length typed; LiLA 225 cm gave "LiLA normal (tidak KEK)").
+#[test]
+fn impossible_values_get_only_the_check() {
+    // (what, sex, birth, date, readings, pregnant, the impossible field)
+    let cases = [
+        (
+            "84 kg at 14 months (meant 8,4)",
+            Sex::Male,
+            "2025-10-01",
+            "2026-12-06",
+            Readings {
+                weight_kg: Some(84.0),
+                length_height_cm: Some(76.0),
+                position: Some(Position::Lying),
+                ..Default::default()
+            },
+            false,
+            "weight",
+        ),
+        (
+            "LiLA 225 cm for a pregnant woman (meant 22,5)",
+            Sex::Female,
+            "1998-04-02",
+            "2025-11-20",
+            Readings {
+                muac_cm: Some(225.0),
+                ..Default::default()
+            },
+            true,
+            "muac",
+        ),
+        (
+            "Hb 110 g/dL (meant 11,0)",
+            Sex::Female,
+            "1998-04-02",
+            "2025-11-20",
+            Readings {
+                hb: Some(110.0),
+                ..Default::default()
+            },
+            true,
+            "hb",
+        ),
+        (
+            "temperature 375 (meant 37,5)",
+            Sex::Male,
+            "1980-01-01",
+            "2025-11-20",
+            Readings {
+                temperature: Some(375.0),
+                ..Default::default()
+            },
+            false,
+            "temperature",
+        ),
+    ];
+    for (what, sex, birth, date, readings, pregnant, field) in cases {
+        let mut case = Case::new(sex, birth, date, readings);
+        if pregnant {
+            case.pregnancy = Some(Some(d("2025-07-01")));
+        }
+        let c = case.run();
+        assert_eq!(
+            confirms(&c),
+            [(field, "checks.impossible")],
+            "{what}: {c:#?}"
+        );
+        assert!(c.problems.is_empty(), "{what}: {:?}", c.problems);
+        assert!(c.kms.is_none(), "{what}");
+        // No finding about the impossible value (only the length's category may remain).
+        assert!(
+            c.findings
+                .iter()
+                .all(|f| f.label.key.starts_with("growth.lhfa")),
+            "{what}: {:?}",
+            keys(&c)
+        );
+        if let Some(g) = &c.growth {
+            assert!(
+                g.get(Indicator::WeightForAge).is_none() && g.get(Indicator::BmiForAge).is_none(),
+                "{what}"
+            );
+        }
+        assert!(c.next_action.is_none() || field != "weight", "{what}");
+    }
 }

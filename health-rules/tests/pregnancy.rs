@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use health_rules::pregnancy::{
     self, AncSchedule, AncState, DEFAULT_ANC_ID, DangerAdvice, DangerSign, HplRule, Trimester,
-    anc_schedule, anc_status, gestational_age,
+    TrimesterState, anc_schedule, anc_status, gestational_age,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -102,59 +102,81 @@ fn missed(s: &str) -> AncState {
     }
 }
 
+/// (source of the row, schedule, contacts, today, expected K1..K6).
+type OrdinalCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    [AncState; 6],
+);
+/// (source of the row, schedule, contacts, today, (required, done, state) by trimester).
+type TrimesterCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    [(u8, u8, TrimesterState); 3],
+);
+
+/// K1 is the first contact whenever it happens and K2… are ordinal (Permenkes 21/2021);
+/// the contacts not done yet are planned into the trimesters that still need them.
 #[test]
-fn anc_k1_to_k6_for_both_splits() {
-    const T1: &str = "2024-03-25";
+fn anc_k1_to_k6_are_ordinal() {
     const T2: (&str, &str) = ("2024-03-26", "2024-06-17");
     // Trimester 3 ends on the HPL: 2024-01-01 + 7 days + 9 months (calendar rule).
     const T3: (&str, &str) = ("2024-06-18", "2024-10-08");
-    let b213 = DEFAULT_ANC_ID;
-    let b123 = "anc-1-2-3-permenkes-21-2021-v1";
-    // (schedule, contacts, today, expected K1..K6)
-    let cases: Vec<(&str, &[&str], &str, [AncState; 6])> = vec![
+    let b123 = DEFAULT_ANC_ID;
+    let b213 = "anc-2-1-3-buku-kia-v1";
+    let t3 = || later(T3.0, T3.1);
+    // (source of the row, schedule, contacts, today, expected K1..K6); HPHT 2024-01-01.
+    let cases: Vec<OrdinalCase> = vec![
         (
-            b213,
+            "Permenkes 21/2021: 1 contact in T1, 2 in T2, 3 in T3",
+            b123,
             &["2024-02-20"],
             "2024-03-01",
             [
                 done("2024-02-20"),
-                due(T1),
                 later(T2.0, T2.1),
-                later(T3.0, T3.1),
-                later(T3.0, T3.1),
-                later(T3.0, T3.1),
+                later(T2.0, T2.1),
+                t3(),
+                t3(),
+                t3(),
             ],
         ),
         (
-            b213,
+            "Permenkes 21/2021: T2 running, its two contacts due",
+            b123,
             &["2024-02-20"],
             "2024-04-01",
-            [
-                done("2024-02-20"),
-                missed(T1),
-                due(T2.1),
-                later(T3.0, T3.1),
-                later(T3.0, T3.1),
-                later(T3.0, T3.1),
-            ],
+            [done("2024-02-20"), due(T2.1), due(T2.1), t3(), t3(), t3()],
         ),
-        // 1-2-3: a second contact in trimester 1 does not fill a trimester-2 slot.
         (
+            "issue 16: a first contact at 16 weeks is K1 (not 'K1 missed, K2 done'); \
+             T1's lacking contact is planned in T3",
+            b123,
+            &["2024-04-22"],
+            "2024-04-23",
+            [done("2024-04-22"), due(T2.1), t3(), t3(), t3(), t3()],
+        ),
+        (
+            "Permenkes 21/2021 ordinal: a second contact in T1 is K2",
             b123,
             &["2024-02-20", "2024-03-01"],
             "2024-04-01",
             [
                 done("2024-02-20"),
+                done("2024-03-01"),
                 due(T2.1),
                 due(T2.1),
-                later(T3.0, T3.1),
-                later(T3.0, T3.1),
-                later(T3.0, T3.1),
+                t3(),
+                t3(),
             ],
         ),
-        // All six in order; contacts given out of order.
         (
-            b213,
+            "all six, given out of order, numbered by date",
+            b123,
             &[
                 "2024-09-01",
                 "2024-02-01",
@@ -173,22 +195,43 @@ fn anc_k1_to_k6_for_both_splits() {
                 done("2024-09-01"),
             ],
         ),
-        // Late booking: first contact in trimester 3.
         (
-            b213,
+            "late booking in T3: K1 done, the other five due before the HPL",
+            b123,
             &["2024-07-01"],
             "2024-07-02",
             [
-                missed(T1),
-                missed(T1),
-                missed(T2.1),
                 done("2024-07-01"),
+                due(T3.1),
+                due(T3.1),
+                due(T3.1),
                 due(T3.1),
                 due(T3.1),
             ],
         ),
+        (
+            "past the HPL without contacts: every contact missed",
+            b123,
+            &[],
+            "2024-10-09",
+            [
+                missed(T3.1),
+                missed(T3.1),
+                missed(T3.1),
+                missed(T3.1),
+                missed(T3.1),
+                missed(T3.1),
+            ],
+        ),
+        (
+            "Buku KIA 2-1-3 (a dinas's choice): T1 short by one, T2's contact due",
+            b213,
+            &["2024-02-20"],
+            "2024-04-01",
+            [done("2024-02-20"), due(T2.1), t3(), t3(), t3(), t3()],
+        ),
     ];
-    for (i, (id, contacts, today, want)) in cases.into_iter().enumerate() {
+    for (source, id, contacts, today, want) in cases {
         let contacts: Vec<_> = contacts.iter().map(|c| d(c)).collect();
         let got = anc_status(
             anc_schedule(id).unwrap(),
@@ -198,10 +241,19 @@ fn anc_k1_to_k6_for_both_splits() {
         )
         .unwrap();
         let states: Vec<_> = got.iter().map(|c| c.state.clone()).collect();
-        assert_eq!(states, want, "case {i}");
+        assert_eq!(states, want, "{source}");
         let ks: Vec<_> = got.iter().map(|c| c.k).collect();
-        assert_eq!(ks, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(ks, [1, 2, 3, 4, 5, 6], "{source}");
     }
+    // The first contact of the issue's example happened in trimester 2.
+    let got = anc_status(
+        default_anc(),
+        d("2024-01-01"),
+        &[d("2024-04-22")],
+        d("2024-04-23"),
+    )
+    .unwrap();
+    assert_eq!((got[0].k, got[0].trimester), (1, Trimester::Second));
     let err = anc_status(
         default_anc(),
         d("2024-01-01"),
@@ -210,6 +262,96 @@ fn anc_k1_to_k6_for_both_splits() {
     )
     .unwrap_err();
     assert_eq!(err.key(), "pregnancy.date_before_hpht");
+}
+
+/// The per-trimester check, separate from the numbering: each trimester's minimum from the
+/// schedule against the contacts that happened in it.
+#[test]
+fn anc_trimester_minimums() {
+    use TrimesterState::*;
+    let b123 = DEFAULT_ANC_ID;
+    let b213 = "anc-2-1-3-buku-kia-v1";
+    // (source of the row, schedule, contacts, today, [(required, done, state); 3]); HPHT 2024-01-01.
+    let cases: Vec<TrimesterCase> = vec![
+        (
+            "Permenkes 21/2021 1-2-3: first contact at 16 weeks, T1 ended short",
+            b123,
+            &["2024-04-22"],
+            "2024-04-23",
+            [
+                (1, 0, Short { missing: 1 }),
+                (2, 1, Running),
+                (3, 0, Upcoming),
+            ],
+        ),
+        (
+            "Buku KIA 2-1-3 (dinas option): one contact in T1 leaves it short by one",
+            b213,
+            &["2024-02-20"],
+            "2024-04-01",
+            [
+                (2, 1, Short { missing: 1 }),
+                (1, 0, Running),
+                (3, 0, Upcoming),
+            ],
+        ),
+        (
+            "Permenkes 21/2021 1-2-3: T1 and T2 met",
+            b123,
+            &["2024-02-20", "2024-05-01", "2024-05-20"],
+            "2024-06-01",
+            [(1, 1, Met), (2, 2, Met), (3, 0, Upcoming)],
+        ),
+        (
+            "Permenkes 21/2021 1-2-3: past the HPL with no contact, every trimester short",
+            b123,
+            &[],
+            "2024-10-09",
+            [
+                (1, 0, Short { missing: 1 }),
+                (2, 0, Short { missing: 2 }),
+                (3, 0, Short { missing: 3 }),
+            ],
+        ),
+        (
+            "the last day of trimester 1 (day 84) still counts as running",
+            b123,
+            &[],
+            "2024-03-25",
+            [(1, 0, Running), (2, 0, Upcoming), (3, 0, Upcoming)],
+        ),
+    ];
+    for (source, id, contacts, today, want) in cases {
+        let contacts: Vec<_> = contacts.iter().map(|c| d(c)).collect();
+        let got = pregnancy::anc_trimester_checks(
+            anc_schedule(id).unwrap(),
+            d("2024-01-01"),
+            &contacts,
+            d(today),
+        )
+        .unwrap();
+        let got: Vec<_> = got.iter().map(|c| (c.required, c.done, c.state)).collect();
+        assert_eq!(got, want, "{source}");
+    }
+}
+
+/// The default schedule is Permenkes 21/2021's 1-2-3; 2-1-3 stays as data a dinas may choose.
+#[test]
+fn default_anc_is_permenkes_1_2_3() {
+    let s = default_anc();
+    assert_eq!(s.id, "anc-1-2-3-permenkes-21-2021-v1");
+    assert!(s.source.contains("Permenkes 21/2021"), "{}", s.source);
+    let split: Vec<u8> = [Trimester::First, Trimester::Second, Trimester::Third]
+        .iter()
+        .map(|t| s.required_in(*t))
+        .collect();
+    assert_eq!(split, [1, 2, 3]);
+    let other = anc_schedule("anc-2-1-3-buku-kia-v1").unwrap();
+    let split: Vec<u8> = [Trimester::First, Trimester::Second, Trimester::Third]
+        .iter()
+        .map(|t| other.required_in(*t))
+        .collect();
+    assert_eq!(split, [2, 1, 3]);
 }
 
 #[test]
@@ -232,26 +374,83 @@ fn kek_from_lila() {
     }
 }
 
+/// Anaemia in pregnancy: the national programme counts Hb < 11 g/dL in every trimester
+/// (source named in the schedule's table); a dinas may set another cut-off as data.
 #[test]
 fn anaemia_by_trimester() {
-    // (Hb g/dL, trimester, anaemia or error key)
+    // (source of the row, Hb g/dL, trimester, anaemia or error key)
     let cases = [
-        (10.9, Trimester::First, Ok(true)),
-        (11.0, Trimester::First, Ok(false)),
-        (10.4, Trimester::Second, Ok(true)),
-        (10.5, Trimester::Second, Ok(false)),
-        (10.9, Trimester::Second, Ok(false)),
-        (10.9, Trimester::Third, Ok(true)),
-        (11.0, Trimester::Third, Ok(false)),
-        (2.0, Trimester::Third, Err("pregnancy.implausible_hb")),
+        (
+            "Kemenkes/Buku KIA: < 11 in T1",
+            10.9,
+            Trimester::First,
+            Ok(true),
+        ),
+        (
+            "Kemenkes/Buku KIA: 11 is not anaemia",
+            11.0,
+            Trimester::First,
+            Ok(false),
+        ),
+        (
+            "Kemenkes/Buku KIA: < 11 in T2 too (not WHO's 10.5)",
+            10.9,
+            Trimester::Second,
+            Ok(true),
+        ),
+        (
+            "Kemenkes/Buku KIA: < 11 in T2",
+            10.5,
+            Trimester::Second,
+            Ok(true),
+        ),
+        (
+            "Kemenkes/Buku KIA: 11 in T2",
+            11.0,
+            Trimester::Second,
+            Ok(false),
+        ),
+        (
+            "Kemenkes/Buku KIA: < 11 in T3",
+            10.9,
+            Trimester::Third,
+            Ok(true),
+        ),
+        (
+            "Kemenkes/Buku KIA: 11 in T3",
+            11.0,
+            Trimester::Third,
+            Ok(false),
+        ),
+        (
+            "plausibility 3-20 g/dL",
+            2.0,
+            Trimester::Third,
+            Err("pregnancy.implausible_hb"),
+        ),
     ];
-    for (hb, tri, want) in cases {
+    for (source, hb, tri, want) in cases {
         assert_eq!(
             pregnancy::anaemia(hb, tri).map_err(|e| e.key()),
             want,
-            "{hb} {tri:?}"
+            "{source}"
+        );
+        assert_eq!(
+            default_anc().anaemia(hb, tri).map_err(|e| e.key()),
+            want,
+            "{source}"
         );
     }
+    for s in pregnancy::builtin_anc_schedules() {
+        assert!(s.anaemia.source.contains("11 g/dL"), "{}", s.id);
+    }
+    // A dinas that chooses WHO 2011's 10.5 g/dL in trimester 2 sets it in the table.
+    let json = serde_json::to_string(default_anc())
+        .unwrap()
+        .replace(r#""trimester2_below":11.0"#, r#""trimester2_below":10.5"#);
+    let who = AncSchedule::from_json(&json).unwrap();
+    assert!(!who.anaemia(10.7, Trimester::Second).unwrap());
+    assert!(who.anaemia(10.7, Trimester::Third).unwrap());
 }
 
 #[test]

@@ -29,6 +29,7 @@ fn person(birth: &str, sex: Sex) -> PersonHistory {
         postpartum_visits: vec![],
         tb: None,
         last_posyandu: None,
+        registered_on: None,
     }
 }
 
@@ -205,8 +206,17 @@ fn task_cases() {
                     "2026-11-23",
                     Some(("signs", "pregnancy.danger.bleeding")),
                 ),
-                // K2's trimester ended 2026-08-24, more than 14 days ago: dropped.
-                (High, AncMissed, "2026-11-16", Some(("contact", "K3"))),
+                // Permenkes 21/2021's 1-2-3: K1 (2026-07-15) met trimester 1; trimester 2
+                // (two contacts) ended 2026-11-16 without any: missed. The five contacts
+                // still needed for six (K2…K6, ordinal) are due in trimester 3.
+                (
+                    High,
+                    AncMissed,
+                    "2026-11-16",
+                    Some(("contact", "Trimester 2")),
+                ),
+                (Normal, AncDue, "2027-03-08", Some(("contact", "K2"))),
+                (Normal, AncDue, "2027-03-08", Some(("contact", "K3"))),
                 (Normal, AncDue, "2027-03-08", Some(("contact", "K4"))),
                 (Normal, AncDue, "2027-03-08", Some(("contact", "K5"))),
                 (Normal, AncDue, "2027-03-08", Some(("contact", "K6"))),
@@ -516,7 +526,8 @@ fn missed_anc_has_a_grace_period() {
         anc_contacts: vec![],
         open_danger_signs: vec![],
     });
-    // (today, K1/K2 missed listed?)
+    // (today, trimester 1 missed listed?) One task for the trimester that ended short
+    // (Permenkes 21/2021: one contact in trimester 1), not one per numbered contact.
     let cases = [
         ("2026-08-24", false), // last day of trimester 1: still due
         ("2026-08-25", true),
@@ -526,7 +537,7 @@ fn missed_anc_has_a_grace_period() {
     for (today, listed) in cases {
         let got = with_problems(&p, today).tasks;
         let missed = got.iter().filter(|t| t.kind == TaskKind::AncMissed).count();
-        assert_eq!(missed, if listed { 2 } else { 0 }, "{today}: {got:#?}");
+        assert_eq!(missed, if listed { 1 } else { 0 }, "{today}: {got:#?}");
     }
 }
 
@@ -551,5 +562,26 @@ fn past_hpl_uses_the_calendar_rule() {
         if let Some(t) = hpl_task {
             assert_eq!(t.params["hpl"], "2026-12-08");
         }
+    }
+}
+
+/// A missed posyandu month needs the person to have been registered before it (issue 16).
+#[test]
+fn missed_posyandu_waits_for_a_month_after_registration() {
+    // A 2-year-old never weighed, today 2026-11-23 (last month: October).
+    // (registered on, missed posyandu listed?)
+    let cases = [
+        (None, true),
+        (Some("2026-11-23"), false), // registered today
+        (Some("2026-10-31"), false), // registered last month
+        (Some("2026-09-30"), true),  // registered before last month: October was missed
+    ];
+    for (registered, listed) in cases {
+        let mut p = person("2024-10-01", Sex::Female);
+        p.immunisations = fully_immunised("2024-10-01");
+        p.registered_on = registered.map(d);
+        let got = with_problems(&p, TODAY).tasks;
+        let missed = got.iter().any(|t| t.kind == TaskKind::MissedPosyandu);
+        assert_eq!(missed, listed, "{registered:?}: {got:#?}");
     }
 }

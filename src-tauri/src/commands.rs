@@ -292,6 +292,14 @@ pub async fn advance_referral(
     .await
 }
 
+#[tauri::command]
+pub async fn pregnancy_view(
+    core: Core<'_>,
+    person: String,
+) -> Result<Option<field_core::PregnancyView>, AppError> {
+    blocking(&core, true, move |c| c.pregnancy_view(&person)).await
+}
+
 // ---- charts, due lists and reports (core/reports.rs) ----
 
 #[tauri::command]

@@ -39,6 +39,15 @@ pub enum AppKey {
 }
 
 impl AppKey {
+    pub const ALL: [AppKey; 6] = [
+        AppKey::Locked,
+        AppKey::AlreadyEnrolled,
+        AppKey::NotEnrolled,
+        AppKey::NoSuchRecord,
+        AppKey::DataDir,
+        AppKey::Internal,
+    ];
+
     /// `(key, Indonesian, English)`.
     pub fn texts(self) -> (&'static str, &'static str, &'static str) {
         match self {
@@ -118,9 +127,15 @@ impl AppError {
         ))
     }
 
-    /// A field-core validation error (field, key, both sentences).
+    /// A field-core validation error: its key, field and parameters (the UI renders the
+    /// key from its translation files; the sentences are kept for logs and the CLI).
     pub fn validation(v: &field_core::ValidationError) -> Self {
-        Self::new(&v.key, v.id_text.clone(), v.en_text.clone()).with_field(v.field.clone())
+        let mut e =
+            Self::new(&v.key, v.id_text.clone(), v.en_text.clone()).with_field(v.field.clone());
+        for (k, val) in &v.params {
+            e = e.with_param(k, val.clone());
+        }
+        e
     }
 
     /// A store or sync error key with its sentences from field-core's table; `fallback` (an
@@ -202,6 +217,31 @@ pub fn record_id(field: &str, s: &str) -> Result<sync_protocol::RecordId, AppErr
 mod tests {
     use super::*;
 
+    /// The shell's own keys have a text in both of the UI's languages (field-core's keys are
+    /// checked by field-core's `ui_texts` test): the UI renders every error from its files.
+    #[test]
+    fn every_app_key_has_a_ui_text_in_both_languages() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/i18n");
+        for lang in ["id", "en"] {
+            let mut texts = std::collections::BTreeMap::<String, String>::new();
+            let entries = std::fs::read_dir(&dir).map(|d| d.flatten().collect::<Vec<_>>());
+            for entry in entries.unwrap_or_default() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name == format!("{lang}.json") || name.ends_with(&format!(".{lang}.json")) {
+                    let json = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                    let map: std::collections::BTreeMap<String, String> =
+                        serde_json::from_str(&json).unwrap_or_default();
+                    texts.extend(map);
+                }
+            }
+            assert!(texts.len() > 100, "{lang}: the UI's files were not read");
+            for k in AppKey::ALL {
+                let key = k.texts().0;
+                assert!(texts.contains_key(key), "{lang}: no text for {key}");
+            }
+        }
+    }
+
     #[test]
     fn wrong_pins_say_how_long_to_wait() {
         let e: AppError = StoreError::PinLocked {
@@ -227,7 +267,8 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("members.1.birth_date"));
         assert!(!e.id.is_empty() && !e.en.is_empty() && e.id != e.en);
         let v = serde_json::to_value(&e).unwrap_or_default();
-        assert!(v.get("params").is_none());
+        // The key crosses with its parameters: the UI fills its own text.
+        assert_eq!(v["params"]["today"], "2025-11-22");
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::record_attendance,
             commands::session_summary,
             commands::start_pregnancy,
+            commands::pregnancy_view,
             commands::record_home_visit,
             commands::referrals,
             commands::referral,

@@ -151,7 +151,8 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
     console.log(`# findings: ${findings.replace(/\n/g, ' | ')}`);
     assert.match(findings, /T: berat badan tidak naik/);
     assert.match(await app.text('growth-next-action'), /Kunjungan rumah dalam 7 hari/);
-    assert.match(await app.text('growth-latest-facts'), new RegExp(`^${dmy(at(12)).replace(/\//g, '\\/')} · 1 tahun · BB 9 kg · PB/TB 73,8 cm · KMS: T$`));
+    // The age the z-scores used, to the day (issue 16): 12 months and 2 days.
+    assert.equal(await app.text('growth-latest-facts'), `${dmy(at(12))} · umur 12 bulan 2 hari · BB 9 kg · PB/TB 73,8 cm · KMS: T`);
     assert.equal(await (await app.$('growth-point-11')).getAttribute('data-tone'), 'watch');
     assert.equal(await (await app.$('growth-point-0')).getAttribute('data-kms'), 'B');
     assert.equal(await (await app.$('growth-point-5')).getAttribute('data-kms'), 'N');

@@ -16,10 +16,11 @@
 // open their profile. Screenshots of every screen go to ui/e2e/screenshots/posyandu/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECOND_KADER } from './lib/server.mjs';
 import {
+  openHousehold,
   enrolCli,
   enrolTablet,
   exportRecords,
@@ -35,6 +36,13 @@ import {
 } from './lib/flows.mjs';
 
 const SHOTS = shotsDir('posyandu');
+/** English a kader must never read on an Indonesian screen (Rust's sentences). */
+const ENGLISH = /not plausible|implausible|is before|must be|weight \d|\bdose\b/i;
+/** The vaccine names of the national schedule, by dose id (what Riwayat must show). */
+const DOSE_NAMES = Object.fromEntries(
+  JSON.parse(readFileSync(new URL('../../health-rules/data/immunisation/nasional-2024.json', import.meta.url), 'utf8')).doses.map((d) => [d.id, d.name]),
+);
+let doseGiven = null;
 
 // ---- dates relative to today in the device's zone ----
 const iso = (y, m, d) => {
@@ -155,6 +163,10 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     // Every under-five is expected today (a due task or the monthly weighing).
     const expected = await app.text('day-expected');
     for (const key of ['petrus', 'ana', 'goreti', 'fransiska', 'kornelis']) assert.ok(expected.includes(CHILDREN[key].name), `${key} is not expected today`);
+    // Every family was registered today: nobody "missed the posyandu" (issue 16, item 5:
+    // Fransiska, never weighed, was shown as "Tidak datang ke posyandu: kunjungan rumah").
+    const day = await app.text('screen-posyandu-day');
+    assert.doesNotMatch(day, /Tidak datang ke posyandu/);
     // The name search filters the roster.
     await app.type('day-search', 'kornelis');
     await app.browser.waitUntil(async () => (await app.$$('roster-name')).length === 1, { timeout: 5000, timeoutMsg: 'the search did not filter the roster' });
@@ -174,6 +186,17 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     await app.visible('att-confirm', 20_000);
     assert.match(await app.text('att-confirm'), /Yakin\?/);
     assert.match(await app.text('att-confirm'), /Berat badan: 84/);
+    // An impossible value (issue 16, item 4): only the check in words, no category, no advice.
+    assert.equal(
+      await app.text('att-impossible-weight'),
+      'Berat badan 84: tidak mungkin untuk umur ini (kisaran 2–22). Periksa angka yang diketik dan ukur ulang.',
+    );
+    const result = await app.text('check-result');
+    console.log(`# 84 kg: ${result.replace(/\n/g, ' | ')}`);
+    assert.doesNotMatch(result, /BB\/U|Risiko berat badan lebih|Obesitas|IMT\/U/);
+    assert.ok(!(await app.$('check-z-wfa').isExisting()), 'a BB/U z-score for 84 kg');
+    assert.ok(!(await app.$('check-kms').isExisting()), 'a KMS result for 84 kg');
+    assert.doesNotMatch(await app.text('screen-attendance'), ENGLISH);
     await scrollTo('att-confirm', 'center');
     await shoot('03-attendance-confirm-id');
     await app.click('att-remeasure');
@@ -194,7 +217,10 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     await app.click('att-confirm-yes');
     const err = await app.waitText('att-weight-error', (s) => s.length > 0, 20_000);
     console.log(`# refused: ${err}`);
-    assert.match(err, /Berat badan/);
+    // Rust's refusal as a key and params, in the UI's words (issue 16: no English after
+    // "Ya, simpan").
+    assert.equal(err, 'Berat badan 45 kg tidak masuk akal untuk umur 14 bulan. Periksa lagi.');
+    assert.doesNotMatch(await app.text('screen-attendance'), ENGLISH);
     assert.equal(await app.value('att-weight'), '45');
     assert.equal(await app.value('att-counselling-notes'), 'Makan 3 kali sehari dengan lauk');
     await scrollTo('att-weight', 'center');
@@ -228,6 +254,7 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     const dose = (await offered.isExisting()) ? await offered.getAttribute('data-testid') : null;
     assert.ok(dose, 'no dose is offered to a 6-month-old');
     console.log(`# dose given: ${dose}`);
+    doseGiven = dose.replace('att-dose-', '');
     await app.click(dose);
     await scrollTo('att-services');
     await shoot('07-attendance-services-id', false);
@@ -253,6 +280,13 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     assert.match(row, /Ibu hamil|Hamil/i, `the roster shows her pregnancy: ${row}`);
     await attend('woman');
     await app.type('att-weight', '48,5');
+    // LiLA 225 cm (meant 22,5): impossible, never "LiLA normal" (issue 16, item 4).
+    await app.type('att-muac', '225');
+    await app.click('att-check');
+    await app.visible('att-confirm', 20_000);
+    assert.match(await app.text('att-impossible-muac'), /^LiLA 225: tidak mungkin untuk umur ini/);
+    assert.doesNotMatch(await app.text('check-result'), /LiLA normal|tidak KEK/);
+    await app.click('att-remeasure');
     await app.type('att-muac', '22');
     await app.type('att-bp_systolic', '120');
     await app.type('att-bp_diastolic', '80');
@@ -280,10 +314,14 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     console.log(`# SKDN ${JSON.stringify(got)} ${JSON.stringify(ratios)}`);
     // S: our six under-fives and the demo child (Anak Contoh Fiktif); D: the five weighed today.
     assert.deepEqual(got, { s: '7', k: '7', d: '5', n: '1', t: '2', o: '1', b: '1', two_t: '1', bgm: '1' });
-    assert.deepEqual(ratios, { k_s: '100%', d_s: '71,4%', n_d: '20%' });
+    // One format for a percentage, here and in Laporan (issue 16: "50%" vs "50,0%").
+    assert.deepEqual(ratios, { k_s: '100,0%', d_s: '71,4%', n_d: '20,0%' });
     assert.equal(await app.text('attended-balita'), '5');
     assert.equal(await app.text('attended-adult'), '1');
     assert.equal(await app.text('summary-vitamin-a'), '1');
+    // Vitamin A is one service: not again as "Vitamin A biru 1" (issue 16).
+    assert.ok(!(await app.$('summary-supplement-vitamin_a_blue').isExisting()), 'vitamin A counted twice');
+    assert.doesNotMatch(await app.text('screen-posyandu-summary'), /Vitamin A biru/);
     assert.equal(await app.text('summary-immunisations'), '1');
     assert.equal(await app.text('summary-referrals'), '1');
     await shoot('10-summary-id');
@@ -309,7 +347,51 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     assert.equal(await app.text('act-posyandu_visits'), '6');
     assert.equal(await app.text('act-pregnant_women'), '1');
     assert.equal(await app.text('act-pregnant_kek'), '1');
+    // The same percentage format as the day's summary.
+    assert.equal(await app.text('ratio-d_s'), '71,4%');
     await shoot('10-report-of-the-day-id');
+  });
+
+  it('Riwayat: decimal commas, vaccine names, the kind of contact; a wife is "Istri"', async () => {
+    await openHousehold(app, 'Yohanes', 'Yohanes Fiktif Bria');
+    const members = await app.text('household-members');
+    // Maria is the head's wife: "Istri", not "Istri / Suami" (issue 16).
+    assert.match(members, new RegExp(`${WOMAN}\\s+Istri ·`));
+    assert.doesNotMatch(members, /Istri \/ Suami/);
+    // The bidan's pregnancy card (issue 16, item 7): gestational age, HPL, trimester, ANC
+    // contacts done and due, KEK and anaemia.
+    await app.browser.$(`[data-testid="member-row"][data-id="${ids.woman}"]`).click();
+    await app.visible('pregnancy-ongoing');
+    const hpht = monthsAgo(4, 5);
+    const [hy, hm, hd] = hpht.split('-').map(Number);
+    const hpl = new Date(Date.UTC(hy, hm - 1 + 9, hd + 7)); // Naegele: + 7 days, + 9 months
+    const gaDays = Math.round((Date.parse(`${TODAY}T00:00:00Z`) - Date.parse(`${hpht}T00:00:00Z`)) / 86_400_000);
+    assert.equal(await app.text('pregnancy-ga'), `${Math.floor(gaDays / 7)} minggu ${gaDays % 7} hari`);
+    assert.equal(await app.text('pregnancy-trimester'), gaDays >= 169 ? 'Trimester 3' : gaDays >= 85 ? 'Trimester 2' : 'Trimester 1');
+    assert.equal(await app.text('pregnancy-hpl'), dmy(hpl.toISOString().slice(0, 10)));
+    assert.match(await app.text('pregnancy-kek'), /^KEK: LiLA 22 cm/);
+    assert.equal(await app.text('pregnancy-anaemia'), 'Belum diukur');
+    assert.match(await app.text('pregnancy-anc-count'), /dari minimal 6 kali/);
+    assert.equal((await app.$$('pregnancy-anc')).length, 1);
+    await shoot('10-pregnancy-card-id', false);
+    await openHousehold(app, 'Yohanes', 'Yohanes Fiktif Bria');
+    await app.browser.$(`[data-testid="member-row"][data-id="${ids.petrus}"]`).click();
+    await app.visible('screen-profile');
+    await app.visible('timeline');
+    const petrus = (await app.text('timeline')).split('\n');
+    console.log(`# Riwayat Petrus: ${petrus.join(' | ')}`);
+    // 8,4 kg with the decimal comma (it read "8.4 kg", taken for 84), and a posyandu contact.
+    assert.ok(petrus.some((l) => /Berat badan: 8,4 kg/.test(l)), 'no "Berat badan: 8,4 kg"');
+    assert.ok(petrus.some((l) => /Posyandu/.test(l)), 'the contact is not named "Posyandu"');
+    assert.ok(!petrus.some((l) => /Berat badan: \d+\.\d/.test(l)), 'a dot decimal in Riwayat');
+    await shoot('10-riwayat-petrus-id', false);
+    await openHousehold(app, 'Dominggus', 'Dominggus Fiktif Seran');
+    await app.browser.$(`[data-testid="member-row"][data-id="${ids.fransiska}"]`).click();
+    await app.visible('timeline');
+    const fransiska = await app.text('timeline');
+    console.log(`# Riwayat Fransiska: ${fransiska.replace(/\n/g, ' | ')}`);
+    assert.ok(doseGiven && DOSE_NAMES[doseGiven], `unknown dose ${doseGiven}`);
+    assert.match(fransiska, new RegExp(`Imunisasi ${DOSE_NAMES[doseGiven].replace(/[()]/g, '\\$&')}`));
   });
 
   it('in English, in both orientations', async () => {

@@ -55,7 +55,7 @@ describe('the app', () => {
     installFake({
       app_info: () => info({ enrolled: false, users: [] }),
       enrol: () => {
-        throw appError('enrol.code_refused', 'code');
+        throw appError('validation.required', 'code');
       },
     });
     render(App);
@@ -68,7 +68,7 @@ describe('the app', () => {
     await type('firstrun-pin', '480516');
     await type('firstrun-pin2', '480516');
     await fireEvent.click(screen.getByTestId('firstrun-finish'));
-    expect((await screen.findByTestId('firstrun-code-error')).textContent).toBe('ID:enrol.code_refused');
+    expect((await screen.findByTestId('firstrun-code-error')).textContent).toBe('Kode pendaftaran tablet wajib diisi.');
     expect((screen.getByTestId('firstrun-code') as HTMLInputElement).value).toBe('WRONG');
     expect((screen.getByTestId('firstrun-username') as HTMLInputElement).value).toBe('kader.mawar');
   });

@@ -105,7 +105,7 @@ pub struct SessionSummary {
     pub attended: AttendanceCounts,
     pub immunisations: u32,
     pub vitamin_a: u32,
-    /// Supplements given, by kind (`vitamin_a_blue`, `pmt`, …).
+    /// Supplements other than vitamin A given, by kind (`pmt`, `ttd`, …).
     pub supplements: BTreeMap<String, u32>,
     pub referrals: u32,
     /// Under-fives of the posyandu not weighed this month yet (for home visits).
@@ -577,8 +577,13 @@ impl Store {
             }
             let body: Value = serde_json::from_str(&body)?;
             if let Some(s) = body.get("supplement").and_then(Value::as_str) {
-                vitamin_a += u32::from(is_vitamin_a(s));
-                *supplements.entry(s.to_string()).or_default() += 1;
+                // Vitamin A (any capsule colour) is one service, counted once in
+                // `vitamin_a`; the other supplements by kind.
+                if is_vitamin_a(s) {
+                    vitamin_a += 1;
+                } else {
+                    *supplements.entry(s.to_string()).or_default() += 1;
+                }
             }
         }
         let mut referrals = 0;

@@ -191,6 +191,84 @@ const CONFIRM_BP_ORDER: Label = label(
     "Systolic pressure must be higher than diastolic: check the numbers",
 );
 
+const IMPOSSIBLE: Label = label(
+    "checks.impossible",
+    "Angka ini tidak mungkin untuk umur ini: periksa angka yang diketik dan ukur ulang",
+    "This number is not possible at this age: check the number typed and measure again",
+);
+
+/// The plausible range of a measurement at an age in completed months: wider than any
+/// healthy person, to catch typing errors such as 84 kg for 8,4 kg or a LiLA of 225 cm for
+/// 22,5. A value outside it is impossible: it gets no category and no advice, only the
+/// check in words, and the store refuses to save it. `None` for an unknown type.
+pub fn plausible_range(kind: &str, age_months: u32) -> Option<(f64, f64)> {
+    let bands: &[(u32, f64, f64)] = match kind {
+        "weight" => &[
+            (1, 0.5, 8.0),
+            (6, 1.0, 14.0),
+            (24, 2.0, 22.0),
+            (60, 4.0, 40.0),
+            (120, 8.0, 90.0),
+            (216, 12.0, 180.0),
+            (u32::MAX, 20.0, 300.0),
+        ],
+        "length_height" => &[
+            (1, 30.0, 65.0),
+            (6, 35.0, 85.0),
+            (24, 40.0, 110.0),
+            (60, 55.0, 135.0),
+            (120, 75.0, 175.0),
+            (216, 95.0, 215.0),
+            (u32::MAX, 110.0, 230.0),
+        ],
+        "head" => &[(24, 25.0, 55.0), (60, 35.0, 60.0), (u32::MAX, 40.0, 70.0)],
+        "muac" => &[(60, 7.0, 25.0), (u32::MAX, 10.0, 50.0)],
+        "waist" => &[(60, 30.0, 90.0), (u32::MAX, 35.0, 250.0)],
+        "bp_systolic" => &[(u32::MAX, 50.0, 260.0)],
+        "bp_diastolic" => &[(u32::MAX, 30.0, 160.0)],
+        "blood_sugar" => &[(u32::MAX, 20.0, 800.0)],
+        "hb" => &[(u32::MAX, 3.0, 20.0)],
+        "temperature" => &[(u32::MAX, 30.0, 45.0)],
+        _ => return None,
+    };
+    bands
+        .iter()
+        .find(|(upto, ..)| age_months < *upto)
+        .map(|(_, lo, hi)| (*lo, *hi))
+}
+
+/// The readings without the impossible ones (each reported as a check in words).
+fn possible_readings(r: &Readings, age_months: u32, out: &mut Out) -> Readings {
+    let mut kept = r.clone();
+    for (kind, value) in readings_list(r) {
+        let Some((lo, hi)) = plausible_range(kind, age_months) else {
+            continue;
+        };
+        if (lo..=hi).contains(&value) {
+            continue;
+        }
+        out.confirm(
+            kind,
+            IMPOSSIBLE,
+            &[("value", fmt1(value)), ("min", fmt1(lo)), ("max", fmt1(hi))],
+        );
+        let slot = match kind {
+            "weight" => &mut kept.weight_kg,
+            "length_height" => &mut kept.length_height_cm,
+            "head" => &mut kept.head_cm,
+            "muac" => &mut kept.muac_cm,
+            "waist" => &mut kept.waist_cm,
+            "bp_systolic" => &mut kept.bp_systolic,
+            "bp_diastolic" => &mut kept.bp_diastolic,
+            "blood_sugar" => &mut kept.blood_sugar,
+            "hb" => &mut kept.hb,
+            _ => &mut kept.temperature,
+        };
+        *slot = None;
+    }
+    kept
+}
+
 /// `(type, value, unit)` of the readings, in schema names.
 fn readings_list(r: &Readings) -> Vec<(&'static str, f64)> {
     [
@@ -262,7 +340,6 @@ pub fn check(input: &CheckInput<'_>, rules: &CheckRules<'_>) -> MeasurementCheck
         problems: Vec::new(),
     };
     let t = rules.thresholds;
-    let r = input.readings;
     let (age_days, age_months) = match (
         growth::age_in_days(input.birth_date, input.date),
         kms::age_in_months(input.birth_date, input.date),
@@ -280,6 +357,13 @@ pub fn check(input: &CheckInput<'_>, rules: &CheckRules<'_>) -> MeasurementCheck
         }
     };
     let pregnant = input.pregnancy.is_some() && input.sex == Sex::Female;
+    // An impossible value is set aside: no category, no advice, only the check in words.
+    let possible = possible_readings(input.readings, age_months, &mut out);
+    let input = &CheckInput {
+        readings: &possible,
+        ..*input
+    };
+    let r = input.readings;
 
     // Ranges (adults; BP, sugar, Hb, temperature at any age).
     for (kind, value) in readings_list(r) {

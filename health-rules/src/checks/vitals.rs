@@ -275,7 +275,7 @@ pub(super) fn hb_findings(
             .and_then(|hpht| pregnancy::gestational_age(hpht, input.date).ok())
             .map(|ga| anc.trimester(ga))
             .unwrap_or(pregnancy::Trimester::First);
-        match pregnancy::anaemia(hb, trimester) {
+        match anc.anaemia(hb, trimester) {
             Ok(a) => Some(a),
             Err(e) => {
                 out.problem(e.key(), e.to_string());

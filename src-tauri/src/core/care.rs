@@ -7,7 +7,7 @@ use crate::error::{AppError, record_id};
 use crate::views::{PlaceRef, PosyanduDay, PosyanduOptions, RosterRow};
 use field_core::{
     Attendance, AttendanceInput, DueFilter, DueForm, HomeVisit, HomeVisitInput, MeasurementInput,
-    PregnancyInput, ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
+    PregnancyInput, PregnancyView, ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
 };
 use health_rules::Label;
 use health_rules::checks::MeasurementCheck;
@@ -203,6 +203,13 @@ impl AppCore {
             ..input
         };
         self.with_store(|s| Ok(s.start_pregnancy(person, &input)?))
+    }
+
+    /// The ongoing pregnancy as the bidan reads it (gestational age, HPL, trimester, ANC
+    /// contacts done and due, KEK, anaemia); `None` without one.
+    pub fn pregnancy_view(&self, person: &str) -> Result<Option<PregnancyView>, AppError> {
+        let person = record_id("person", person)?;
+        self.with_store(|s| Ok(s.pregnancy_view(person)?))
     }
 
     pub fn record_home_visit(&self, input: HomeVisitInput) -> Result<HomeVisit, AppError> {

@@ -72,4 +72,41 @@ describe('PregnancyCard', () => {
     render(PregnancyCard, { person: { ...maria, sex: 'male' }, pregnancies: [], onsaved: () => {} });
     expect(screen.queryByTestId('pregnancy-start')).toBeNull();
   });
+
+  it("shows Rust's reading of the pregnancy: age, HPL, trimester, ANC done and due, KEK, anaemia", async () => {
+    installFake({
+      pregnancy_view: () => ({
+        hpht: '2025-09-01',
+        hpl: '2026-06-08',
+        weeks: 16,
+        days: 3,
+        trimester: 'Second',
+        past_hpl: false,
+        contacts: [
+          { k: 1, trimester: 'Second', doctor: true, state: { state: 'done', date: '2025-12-20' } },
+          { k: 2, trimester: 'Second', doctor: false, state: { state: 'due', by: '2026-02-16' } },
+          { k: 3, trimester: 'Third', doctor: false, state: { state: 'not_yet_due', from: '2026-02-17', by: '2026-06-08' } },
+        ],
+        done: 1,
+        minimum: 6,
+        trimesters: [{ trimester: 'First', required: 1, done: 0, from: '2025-09-01', by: '2025-11-24', state: { state: 'short', missing: 1 } }],
+        schedule: 'anc-1-2-3-permenkes-21-2021-v1',
+        lila: { date: '2025-12-20', value: 22.5 },
+        kek: true,
+        hb: { date: '2025-12-20', value: 10.8 },
+        anaemia: true,
+        anaemia_source: 'Kemenkes',
+      }),
+    });
+    render(PregnancyCard, { person: maria, pregnancies: [{ id: 'g1', status: 'ongoing', hpht: '2025-09-01' }], onsaved: () => {} });
+    await waitFor(() => expect(screen.getByTestId('pregnancy-ga').textContent).toBe('16 minggu 3 hari'));
+    expect(screen.getByTestId('pregnancy-hpl').textContent).toBe('08/06/2026');
+    expect(screen.getByTestId('pregnancy-trimester').textContent).toBe('Trimester 2');
+    expect(screen.getByTestId('pregnancy-kek').textContent?.trim()).toBe('KEK: LiLA 22,5 cm (20/12/2025)');
+    expect(screen.getByTestId('pregnancy-anaemia').textContent?.trim()).toBe('Anemia: Hb 10,8 g/dL (20/12/2025)');
+    expect(screen.getByTestId('pregnancy-anc-count').textContent).toBe('1 dari minimal 6 kali');
+    expect(screen.getByTestId('pregnancy-anc-k1').textContent).toBe('K1: sudah, 20/12/2025 (oleh dokter)');
+    expect(screen.getByTestId('pregnancy-anc-k2').textContent).toBe('K2: harus sebelum 16/02/2026');
+    expect(screen.getByTestId('pregnancy-anc-short-1').textContent).toBe('Trimester 1: kurang 1 kali pemeriksaan');
+  });
 });

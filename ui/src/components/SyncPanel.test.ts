@@ -12,7 +12,7 @@ describe('sync panel and chip', () => {
       waiting: 7,
       last_success_ms: Date.UTC(2025, 10, 20, 1, 0),
       last_attempt_ms: Date.UTC(2025, 10, 22, 6, 5),
-      last_error: { key: 'sync.network', id: 'Server tidak dapat dihubungi.', en: 'The server cannot be reached.' },
+      last_error: { key: 'sync.error.network', id: 'x', en: 'x' },
     });
     render(SyncPanel);
     render(SyncChip);

@@ -276,6 +276,7 @@ export const api = {
   markStatus: (id: string, status: 'moved' | 'died', date: string) =>
     call<void>('mark_status', { id, status, date }),
   /** Starts a pregnancy of a woman of 10–55 years; returns its record id. */
+  pregnancyView: (person: string) => invoke<PregnancyView | null>('pregnancy_view', { person }),
   startPregnancy: (person: string, input: { hpht: string | null; gravida: number | null; para: number | null }) =>
     call<string>('start_pregnancy', { person, input }),
 };
@@ -293,3 +294,29 @@ export const onLocked = (f: () => void): Promise<UnlistenFn> => listen('app://lo
 
 export const isAppError = (e: unknown): e is AppError =>
   typeof e === 'object' && e !== null && 'key' in e && 'id' in e && 'en' in e;
+
+/** field-core `PregnancyView`: the ongoing pregnancy as the bidan reads it. */
+export interface AncContact {
+  k: number;
+  trimester: 'First' | 'Second' | 'Third';
+  doctor: boolean;
+  state: { state: 'done'; date: string } | { state: 'not_yet_due'; from: string; by: string } | { state: 'due'; by: string } | { state: 'missed'; trimester_ended: string };
+}
+export interface PregnancyView {
+  hpht: string;
+  hpl: string;
+  weeks: number;
+  days: number;
+  trimester: 'First' | 'Second' | 'Third';
+  past_hpl: boolean;
+  contacts: AncContact[];
+  done: number;
+  minimum: number;
+  trimesters: { trimester: 'First' | 'Second' | 'Third'; required: number; done: number; from: string; by: string; state: { state: 'upcoming' | 'running' | 'met' } | { state: 'short'; missing: number } }[];
+  schedule: string;
+  lila: { date: string; value: number } | null;
+  kek: boolean | null;
+  hb: { date: string; value: number } | null;
+  anaemia: boolean | null;
+  anaemia_source: string;
+}

@@ -70,10 +70,10 @@ describe('numbers typed by a kader', () => {
   });
 
   it('shows Rust ratios as percentages, a dash when there is no denominator', () => {
-    expect(percent(0.2, 'id')).toBe('20%');
+    expect(percent(0.2, 'id')).toBe('20,0%');
     expect(percent(5 / 6, 'id')).toBe('83,3%');
     expect(percent(5 / 6, 'en')).toBe('83.3%');
-    expect(percent(1, 'en')).toBe('100%');
+    expect(percent(1, 'en')).toBe('100.0%');
     expect(percent(null, 'id')).toBe('–');
   });
 });

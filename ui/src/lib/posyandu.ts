@@ -49,9 +49,9 @@ export function formatNumber(v: number | string, locale: Locale): string {
 
 /** A Rust ratio (a fraction, null when the denominator is zero) as a percentage. */
 export function percent(r: number | null | undefined, locale: Locale): string {
+  // One format for a ratio on every screen (the day's summary and Laporan): one decimal.
   if (r === null || r === undefined || !Number.isFinite(r)) return '–';
-  const p = Math.round(r * 1000) / 10;
-  return `${formatNumber(p, locale)}%`;
+  return `${formatNumber((r * 100).toFixed(1), locale)}%`;
 }
 
 /** Which form a person gets: by Rust's life stage, a pregnant woman's own. */

@@ -42,3 +42,12 @@ export function taskFacts(task: Pick<Task, 'params'>): TaskFact[] {
   if (p.pickup) out.push({ key: 'due.fact.pickup', params: { date: isoToShown(p.pickup) } });
   return out;
 }
+
+/** How late a task is, in words: days up to 60, then months, from two years on years
+ *  ("887 hari terlambat" read as nothing; "2 tahun terlambat" does). */
+export function lateText(days: number, t: (key: string, params?: Record<string, string | number>) => string): string {
+  if (days <= 60) return t('due.days_late', { n: days });
+  const months = Math.floor(days / 30.4375);
+  if (months < 24) return t('due.months_late', { n: months });
+  return t('due.years_late', { n: Math.floor(months / 12) });
+}

@@ -22,13 +22,13 @@ describe('lock screen', () => {
   it('says a PIN was wrong and makes the user wait when Rust says so', async () => {
     installFake({
       unlock: () => {
-        throw { ...appError('store.pin_locked', 'pin', { wait_seconds: 30 }), id: 'Tunggu 30 detik.' };
+        throw appError('store.pin_locked', 'pin', { wait_seconds: 30 });
       },
     });
     render(Lock, { info: info() });
     await fireEvent.input(screen.getByTestId('lock-pin'), { target: { value: '111111' } });
     await fireEvent.click(screen.getByTestId('lock-unlock'));
-    expect((await screen.findByTestId('lock-pin-error')).textContent).toContain('Tunggu 30 detik.');
+    expect((await screen.findByTestId('lock-pin-error')).textContent).toContain('Coba lagi dalam 30 detik.');
     expect(screen.getByTestId('lock-wait').textContent).toMatch(/Tunggu (30|29) detik/);
     await fireEvent.input(screen.getByTestId('lock-pin'), { target: { value: '123456' } });
     expect((screen.getByTestId('lock-unlock') as HTMLButtonElement).disabled).toBe(true);

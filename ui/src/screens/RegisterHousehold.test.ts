@@ -84,7 +84,7 @@ describe('register a household', () => {
 
   it('keeps every value when Rust refuses a field, marks it, and says why in the chosen language', async () => {
     register = () => {
-      throw appError('validation.digits', 'members.0.nik');
+      throw appError('validation.digits', 'members.0.nik', { len: 16 });
     };
     render(RegisterHousehold);
     await type('register-head', 'Budi Fiktif');
@@ -94,8 +94,8 @@ describe('register a household', () => {
     await type('member-0-nik', '12345');
     await fireEvent.click(screen.getByTestId('register-save'));
     const err = await screen.findByTestId('member-0-nik-error');
-    // validation.digits needs {len}, which this error lacks: Rust's own sentence is shown.
-    expect(err.textContent).toBe('ID:validation.digits');
+    // The key and its params, in the UI's own words.
+    expect(err.textContent).toBe('NIK harus 16 angka.');
     expect(screen.getByTestId('register-error').textContent).toContain('Periksa isian "NIK" yang ditandai merah.');
     expect(screen.getByTestId('member-0-nik').getAttribute('aria-invalid')).toBe('true');
     expect((screen.getByTestId('register-head') as HTMLInputElement).value).toBe('Budi Fiktif');
@@ -103,7 +103,7 @@ describe('register a household', () => {
     expect((screen.getByTestId('member-0-birth') as HTMLInputElement).value).toBe('01/02/1980');
     expect((screen.getByTestId('member-0-nik') as HTMLInputElement).value).toBe('12345');
     setLocale('en');
-    await waitFor(() => expect(screen.getByTestId('member-0-nik-error').textContent).toBe('EN:validation.digits'));
+    await waitFor(() => expect(screen.getByTestId('member-0-nik-error').textContent).toBe('NIK (national ID number) must be exactly 16 digits.'));
   });
 
   it('uses its own words, with the field label, for a key it knows', async () => {

@@ -48,7 +48,7 @@ describe('profile', () => {
     expect(screen.getByTestId('profile-birth').textContent).toBe('14/02/2024');
     expect(screen.getByTestId('profile-age').textContent).toBe('1 tahun 9 bulan');
     const entries = screen.getAllByTestId('timeline-entry').map((e) => e.textContent?.replace(/\s+/g, ' ').trim());
-    expect(entries).toEqual(['22/11/2025 Imunisasi MR1', '22/11/2025 Pengukuran Berat badan: 8.4 kg']);
+    expect(entries).toEqual(['22/11/2025 Imunisasi Campak-Rubela (MR) 1', '22/11/2025 Pengukuran Berat badan: 8,4 kg']);
   });
 
   it('marks a person moved on a date typed as dd/mm/yyyy (today by default)', async () => {
@@ -76,14 +76,14 @@ describe('profile', () => {
     installFake({
       profile: () => profile(),
       mark_status: () => {
-        throw appError('validation.date_before_birth', 'date');
+        throw appError('validation.date_before_birth', 'date', { birth_date: '2020-03-01' });
       },
     });
     render(Profile, { id: 'p1' });
     await fireEvent.click(await screen.findByTestId('profile-mark-died'));
     await fireEvent.input(screen.getByTestId('mark-date'), { target: { value: '01/01/2020' } });
     await fireEvent.click(screen.getByTestId('mark-confirm'));
-    expect((await screen.findByTestId('mark-date-error')).textContent).toBe('ID:validation.date_before_birth');
+    expect((await screen.findByTestId('mark-date-error')).textContent).toBe('Tanggal tidak boleh sebelum tanggal lahir (01/03/2020).');
     expect((screen.getByTestId('mark-date') as HTMLInputElement).value).toBe('01/01/2020');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { dictionaries, errorText, fieldLabel, fill, humanise, parts, placeholders, setLocale, t, tx } from './index';
+import { dictionaries, errorText, fieldLabel, fill, parts, placeholders, setLocale, t, tx } from './index';
 import { RELATIONS } from '../members';
 import { chipState } from '../syncview';
 import type { SyncProgress } from '../api';
@@ -131,21 +131,21 @@ describe('t and errorText', () => {
     expect(errorText(err)).toBe('Full name is required.');
   });
 
-  it("uses Rust's sentence when a value the text needs is missing, or the key is unknown", () => {
-    const tooLong = { key: 'validation.text_too_long', id: 'name terlalu panjang (paling banyak 80 huruf).', en: 'name is too long (at most 80 characters).', field: 'members.1.name' };
-    // Rust's sentence, with the field's label instead of its raw name.
-    expect(errorText(tooLong)).toBe('Nama lengkap terlalu panjang (paling banyak 80 huruf).');
-    const unknown = { key: 'store.wrong_pin', id: 'PIN salah.', en: 'Wrong PIN.', field: 'pin' };
-    expect(errorText(unknown)).toBe('PIN salah.');
+  it("never shows Rust's sentence: keys only, the generic text for an unknown key", () => {
+    const wrongPin = { key: 'store.wrong_pin', id: 'x', en: 'x', field: 'pin' };
+    expect(errorText(wrongPin)).toBe('PIN salah.');
     setLocale('en');
-    expect(errorText(unknown)).toBe('Wrong PIN.');
-    expect(errorText({ key: 'x', id: 'Hanya Indonesia', en: '' })).toBe('Hanya Indonesia');
+    expect(errorText(wrongPin)).toBe('Wrong PIN.');
+    expect(errorText({ key: 'x.brand_new', id: 'Hanya Indonesia', en: 'English only' })).toBe(t('error.unexpected'));
   });
 
-  it('shows dates in Rust sentences as dd/mm/yyyy', () => {
-    const e = { key: 'validation.date_in_future', id: 'birth_date tidak boleh setelah hari ini (2025-11-22).', en: 'birth_date cannot be after today (2025-11-22).', field: 'members.0.birth_date' };
+  it('shows date and decimal params the language\'s way', () => {
+    const e = { key: 'validation.date_in_future', id: '', en: '', field: 'members.0.birth_date', params: { today: '2025-11-22' } };
     expect(errorText(e)).toBe('Tanggal lahir tidak boleh setelah hari ini (22/11/2025).');
-    expect(humanise('NIK tidak cocok.', 'nik')).toBe('NIK tidak cocok.');
+    const w = { key: 'validation.implausible_for_age', id: '', en: '', field: 'value', params: { type: 'weight', value: '84.5', unit: 'kg', age_months: '14' } };
+    expect(errorText(w)).toBe('Berat badan 84,5 kg tidak masuk akal untuk umur 14 bulan. Periksa lagi.');
+    setLocale('en');
+    expect(errorText(w)).toBe('Weight 84.5 kg is implausible at age 14 months. Check again.');
   });
 
   it('fills values Rust sent as params', () => {

@@ -13,13 +13,18 @@ import visitId from './visit.id.json';
 import visitEn from './visit.en.json';
 import dueId from './due.id.json';
 import dueEn from './due.en.json';
+// What Rust can refuse or report (store, sync, health-rules), rendered from the key only.
+import errorsId from './errors.id.json';
+import errorsEn from './errors.en.json';
+import healthId from './health.id.json';
+import healthEn from './health.en.json';
 import { locale } from './locale.svelte';
 
 /** The base file and the feature files as one dictionary (a key in two files is a bug:
  *  i18n.test.ts checks there is none). */
 export const parts: Record<Locale, Record<string, string>[]> = {
-  id: [baseId, posyanduId, childId, visitId, dueId],
-  en: [baseEn, posyanduEn, childEn, visitEn, dueEn],
+  id: [baseId, posyanduId, childId, visitId, dueId, errorsId, healthId],
+  en: [baseEn, posyanduEn, childEn, visitEn, dueEn, errorsEn, healthEn],
 };
 const id: Record<string, string> = Object.assign({}, ...parts.id);
 const en: Record<string, string> = Object.assign({}, ...parts.en);
@@ -66,35 +71,46 @@ export function fieldLabel(path: string | null | undefined): string {
   return has(key) ? t(key) : last;
 }
 
-/** An error in the user's language: the UI's own text for keys it knows (when every value
- *  the text needs is at hand), otherwise the sentence Rust sent. */
-export function errorText(err: AppError): string {
-  const key = err.key;
-  const template = key ? (dictionaries[locale.current][key] ?? null) : null;
-  if (template !== null) {
-    const params: Params = { ...(err.params ?? {}) };
-    if (err.field && !('field' in params)) params.field = fieldLabel(err.field);
-    if (placeholders(template).every((p) => p in params)) return fill(template, params);
-  }
-  const rust = locale.current === 'en' ? err.en || err.id : err.id || err.en;
-  return rust ? humanise(rust, err.field) : t('error.unexpected');
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DECIMAL = /^-?\d+\.\d+$/;
+
+/** A parameter Rust sent, shown the user's way: an ISO date as dd/mm/yyyy, a decimal with
+ *  the language's separator (8,4 in Bahasa Indonesia). */
+export function shownParam(v: string | number): string | number {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : v.toLocaleString(locale.current === 'id' ? 'id-ID' : 'en-GB', { useGrouping: false, maximumFractionDigits: 2 });
+  const d = ISO_DATE.exec(v);
+  if (d) return `${d[3]}/${d[2]}/${d[1]}`;
+  if (DECIMAL.test(v)) return shownParam(Number(v));
+  return v;
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** An error in the user's language, from the key and its parameters only: Rust's sentences
+ *  are never shown (a key the files lack reads as the generic error; a test checks that
+ *  every key Rust can send has a text in both languages). */
+export function errorText(err: AppError): string {
+  const key = err.key;
+  if (!key || !has(key)) return t('error.unexpected');
+  const params: Params = {};
+  for (const [k, v] of Object.entries(err.params ?? {})) params[k] = shownParam(v as string | number);
+  if (err.field && !('field' in params)) params.field = fieldLabel(err.field);
+  // Values the UI words itself: the measure's name, the age in the language's words.
+  if (typeof params.type === 'string' && has(`measure.${params.type}`)) params.type = t(`measure.${params.type}`);
+  if (params.age_months !== undefined && !('age' in params)) params.age = ageWords(Number(params.age_months));
+  return t(key, params);
+}
 
-/** A sentence from Rust in the UI's terms: ISO dates as dd/mm/yyyy, and the raw field name
- *  Rust filled in (`nik`, `members.2.birth_date`) as the field's label. */
-export function humanise(text: string, field?: string | null): string {
-  let out = text.replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, '$3/$2/$1');
-  if (field) {
-    const raw = field.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? field;
-    const lab = fieldLabel(field);
-    if (lab !== raw) {
-      const names = [field, raw].map(escapeRe).join('|');
-      out = out.replace(new RegExp(`(^|[\\s(])(${names})(?=[\\s.,:;)]|$)`, 'g'), (_m, before: string) => before + lab);
-    }
-  }
-  return out;
+function ageWords(months: number): string {
+  if (!Number.isFinite(months) || months < 0) return '';
+  if (months < 24) return t(months === 1 ? 'age.month' : 'age.months', { m: months });
+  const y = Math.floor(months / 12);
+  return t('age.years', { y });
+}
+
+/** A household relation in words; a spouse by the person's sex ("Istri" for a woman,
+ *  "Suami" for a man, "Istri / Suami" only when the sex is not known). */
+export function relationWord(relation: string | null | undefined, sex?: string | null): string {
+  if (relation === 'spouse' && (sex === 'female' || sex === 'male')) return t(`relation.spouse_${sex}`);
+  return tx('relation', relation);
 }
 
 /** The word for a value of a known family (`tx('relation', 'child')` → "Anak"); a value

@@ -3,7 +3,7 @@
 // here judges growth: the results, categories and levels all come from growth_chart.
 import type { Band, ChartPoint, GrowthChart, IndicatorChart } from '../../lib/api-child';
 import type { Finding, HealthProblem, Level, MonthResult } from '../../lib/api-health';
-import { has, humanise, locale, t, tx } from '../../lib/i18n';
+import { has, locale, t, tx } from '../../lib/i18n';
 import { formatDate } from '../../lib/format';
 
 /** A point's colour: the app's words for Rust's levels, plus `info` for "no judgement". */
@@ -97,5 +97,26 @@ export function problemText(p: HealthProblem): string {
     const text = t(key, params);
     if (!/\{\w+\}/.test(text)) return text;
   }
-  return humanise(p.message);
+  // Never Rust's English sentence: the key's own text, or the generic one.
+  return has(p.key) ? t(p.key) : t('health.problem');
+}
+
+/** The exact age the z-scores used, in completed months and days ("umur 2 bulan 29 hari"),
+ *  from the birth date and the day measured (ISO dates). The WHO reference is read by day;
+ *  saying so explains a result that differs from the printed table's monthly row. */
+export function exactAge(birth: string, on: string): { months: number; days: number } | null {
+  const b = new Date(`${birth}T00:00:00Z`);
+  const d = new Date(`${on}T00:00:00Z`);
+  if (Number.isNaN(b.getTime()) || Number.isNaN(d.getTime()) || d < b) return null;
+  let months = (d.getUTCFullYear() - b.getUTCFullYear()) * 12 + (d.getUTCMonth() - b.getUTCMonth());
+  const monthDay = (m: number) => {
+    // Birth date + m months, the day clamped to the end of a shorter month.
+    const y = b.getUTCFullYear() + Math.floor((b.getUTCMonth() + m) / 12);
+    const mo = (b.getUTCMonth() + m) % 12;
+    const last = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+    return new Date(Date.UTC(y, mo, Math.min(b.getUTCDate(), last)));
+  };
+  if (monthDay(months) > d) months -= 1;
+  const days = Math.round((d.getTime() - monthDay(months).getTime()) / 86_400_000);
+  return { months, days };
 }

@@ -105,13 +105,14 @@ describe('due list', () => {
     expect(first.getByTestId('due-row-priority').textContent).toBe('Penting');
     expect(rows[1].className).toContain('prio-high');
     expect(first.getByTestId('due-row-due').textContent).toBe('10/09/2025');
-    expect(first.getByTestId('due-row-late').textContent).toBe('73 hari terlambat');
+    // Beyond 60 days, months (issue 16: "887 hari terlambat").
+    expect(first.getByTestId('due-row-late').textContent).toBe('2 bulan terlambat');
     // Not late: no "terlambat", the last attendance from the params.
     expect(within(rows[3]).queryByTestId('due-row-late')).toBeNull();
     expect(rows[3].textContent).toContain('terakhir datang 15/09/2025');
     expect(screen.getByTestId('due-count').textContent).toContain('4 tugas');
     setLocale('en');
-    await waitFor(() => expect(within(rows[1]).getByTestId('due-row-late').textContent).toBe('73 days late'));
+    await waitFor(() => expect(within(rows[1]).getByTestId('due-row-late').textContent).toBe('2 months late'));
     expect(within(rows[1]).getByTestId('due-row-reason').textContent).toContain('Vaccine overdue');
   });
 
@@ -351,13 +352,13 @@ describe('reports', () => {
       skdn: () => skdn({ year: 2025, month: 11 }),
       monthly_report: () => report({ year: 2025, month: 11 }),
       export_report_csv: () => {
-        throw { key: 'store.io', id: 'Tidak bisa menulis file.', en: 'Could not write the file.', field: null };
+        throw { key: 'app.data_dir', id: 'x', en: 'x', field: null };
       },
     });
     render(Reports);
     expect((await screen.findByTestId('report-posyandu-name')).textContent).toBe('Posyandu Mawar');
     await fireEvent.click(await screen.findByTestId('report-export'));
-    expect((await screen.findByTestId('report-export-error')).textContent).toContain('Tidak bisa menulis file.');
+    expect((await screen.findByTestId('report-export-error')).textContent).toContain('Folder data aplikasi tidak dapat ditulis.');
   });
 });
 

@@ -80,7 +80,7 @@ describe('PosyanduStart', () => {
     await waitFor(() => expect(value('start-date')).toBe('22/11/2025'));
     await type('start-date', '01/12/2025');
     await fireEvent.click(screen.getByTestId('start-open'));
-    expect((await screen.findByTestId('start-date-error')).textContent).toBe('Tanggal tidak boleh setelah hari ini (2025-11-22).');
+    expect((await screen.findByTestId('start-date-error')).textContent).toBe('Tanggal tidak boleh setelah hari ini (22/11/2025).');
     expect(value('start-date')).toBe('01/12/2025');
   });
 });
@@ -332,7 +332,7 @@ describe('Attendance: services, counselling and saving', () => {
   it('keeps everything typed when Rust refuses, and shows why at the field in the user language', async () => {
     const f = fake({
       record_attendance: () => {
-        throw appError('validation.implausible_for_age', 'value', { type: 'weight', value: '45', unit: 'kg', age: '12 bln/months' });
+        throw appError('validation.implausible_for_age', 'value', { type: 'weight', value: '45', unit: 'kg', age_months: '12' });
       },
     });
     render(Attendance, { session: SESSION, person: CHILD.id });
@@ -342,8 +342,8 @@ describe('Attendance: services, counselling and saving', () => {
     await type('att-counselling-notes', 'ASI dan MP-ASI');
     await fireEvent.click(screen.getByTestId('att-save'));
     const err = await screen.findByTestId('att-weight-error');
-    expect(err.textContent).toBe('Berat badan 45 kg tidak masuk akal untuk umur 12 bln/months. Periksa lagi.');
-    expect(text('att-form-error')).toBe('Berat badan 45 kg tidak masuk akal untuk umur 12 bln/months. Periksa lagi.');
+    expect(err.textContent).toBe('Berat badan 45 kg tidak masuk akal untuk umur 12 bulan. Periksa lagi.');
+    expect(text('att-form-error')).toBe('Berat badan 45 kg tidak masuk akal untuk umur 12 bulan. Periksa lagi.');
     expect(screen.getByTestId('att-weight').getAttribute('aria-invalid')).toBe('true');
     expect(value('att-weight')).toBe('45');
     expect(value('att-counselling-notes')).toBe('ASI dan MP-ASI');
@@ -351,17 +351,18 @@ describe('Attendance: services, counselling and saving', () => {
     expect(router.route).not.toEqual({ name: 'posyandu_day', session: SESSION });
     expect(f.called('record_attendance')).toHaveLength(1);
     setLocale('en');
-    await waitFor(() => expect(screen.getByTestId('att-weight-error').textContent).toBe('A weight of 45 kg is implausible at age 12 bln/months. Check again.'));
+    await waitFor(() => expect(screen.getByTestId('att-weight-error').textContent).toBe('Weight 45 kg is implausible at age 12 months. Check again.'));
   });
 
-  it("puts the measurement's name into Rust's own sentence when the refusal has no params", async () => {
+  it("words the measurement and the age itself from Rust's params (never Rust's sentence)", async () => {
     fake({
       record_attendance: () => {
         throw {
           key: 'validation.implausible_for_age',
-          id: 'weight 45 kg tidak masuk akal untuk umur 14 bln/months. Periksa lagi.',
-          en: 'A weight of 45 kg is implausible at age 14 bln/months. Check again.',
+          id: 'Rust sentence',
+          en: 'Rust sentence',
           field: 'value',
+          params: { type: 'weight', value: '45.5', unit: 'kg', age_months: '14' },
         };
       },
     });
@@ -370,10 +371,10 @@ describe('Attendance: services, counselling and saving', () => {
     await type('att-weight', '45');
     await type('att-length_height', '75');
     await fireEvent.click(screen.getByTestId('att-save'));
-    expect((await screen.findByTestId('att-weight-error')).textContent).toBe('Berat badan 45 kg tidak masuk akal untuk umur 14 bln/months. Periksa lagi.');
+    expect((await screen.findByTestId('att-weight-error')).textContent).toBe('Berat badan 45,5 kg tidak masuk akal untuk umur 14 bulan. Periksa lagi.');
     expect(screen.queryByTestId('att-length_height-error')).toBeNull();
     setLocale('en');
-    await waitFor(() => expect(screen.getByTestId('att-weight-error').textContent).toBe('A weight of 45 kg is implausible at age 14 bln/months. Check again.'));
+    await waitFor(() => expect(screen.getByTestId('att-weight-error').textContent).toBe('Weight 45.5 kg is implausible at age 14 months. Check again.'));
   });
 
   it('shows a refused referral reason at its field', async () => {
@@ -407,9 +408,9 @@ describe('PosyanduSummary', () => {
     await screen.findByTestId('summary-skdn');
     const n = (k: string) => text(`skdn-${k}`);
     expect(['s', 'k', 'd', 'n', 't', 'o', 'b', 'two_t', 'bgm'].map(n)).toEqual(['6', '6', '5', '1', '2', '1', '1', '1', '1']);
-    expect(text('ratio-k_s')).toBe('100%');
+    expect(text('ratio-k_s')).toBe('100,0%');
     expect(text('ratio-d_s')).toBe('83,3%');
-    expect(text('ratio-n_d')).toBe('20%');
+    expect(text('ratio-n_d')).toBe('20,0%');
     expect(text('attended-balita')).toBe('5');
     expect(text('attended-adult')).toBe('2');
     expect(text('attended-pregnant')).toBe('1');

@@ -214,8 +214,8 @@ describe('home visit', () => {
 
   it("names the field in Rust's sentence with the form's label (single panel, field without its path)", async () => {
     visitFake(() => {
-      // As field-core sends a schema refusal: the body field, no params.
-      throw { key: 'validation.out_of_range', id: 'value harus antara 5 dan 60.', en: 'value must be between 5 and 60.', field: 'value' };
+      // As field-core sends a schema refusal: the body field and its params.
+      throw { key: 'validation.out_of_range', id: 'x', en: 'x', field: 'value', params: { min: '5', max: '60' } };
     });
     render(HomeVisit, { household: 'h1', person: 'p-petrus' });
     await waitFor(() => expect(screen.getByTestId('visit-tasks-p-petrus')).toBeTruthy());
@@ -229,7 +229,7 @@ describe('home visit', () => {
 
   it('keeps everything typed when Rust refuses a value, and says why at the field', async () => {
     const fake = visitFake(() => {
-      throw { ...appError('validation.implausible_for_age', 'panels.1.measurements.0.value'), id: 'Berat badan 94 kg tidak masuk akal untuk umur 21 bln/months. Periksa lagi.' };
+      throw appError('validation.implausible_for_age', 'panels.1.measurements.0.value', { type: 'weight', value: '94', unit: 'kg', age_months: '21' });
     });
     render(HomeVisit, { household: 'h1', person: 'p-maria' });
     await waitFor(() => expect(panelKind('p-maria')).toBe('pregnancy'));
@@ -242,7 +242,7 @@ describe('home visit', () => {
     await fireEvent.click(screen.getByTestId('visit-save'));
 
     const err = await screen.findByTestId('visit-m-p-petrus-weight-error');
-    expect(err.textContent).toBe('Berat badan 94 kg tidak masuk akal untuk umur 21 bln/months. Periksa lagi.');
+    expect(err.textContent).toBe('Berat badan 94 kg tidak masuk akal untuk umur 21 bulan. Periksa lagi.');
     expect(screen.getByTestId('visit-error').textContent).toContain('Periksa isian "Berat badan" milik Petrus Fiktif Bria');
     expect(input('visit-m-p-petrus-weight').value).toBe('94');
     expect(input('visit-m-p-maria-muac').value).toBe('22,5');
