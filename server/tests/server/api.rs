@@ -193,7 +193,7 @@ async fn enrol_login_and_revocation(b: Backend) {
     assert_eq!(s, 200);
     // An expired session.
     srv.store()
-        .create_session("expired-hash".into(), kader.id, dev.id, now - 10, now - 1)
+        .create_session("expired-hash".into(), kader.id, dev.id, now - 10, now - 1, None)
         .await
         .unwrap();
     let expired_token = "tok-expired";
@@ -204,6 +204,7 @@ async fn enrol_login_and_revocation(b: Backend) {
             dev.id,
             now - 10,
             now - 1,
+            None,
         )
         .await
         .unwrap();

@@ -355,7 +355,7 @@ async fn migration_0002_records_past_logins_from_sessions() {
         .unwrap();
     for (i, u) in [&mawar, &melati].into_iter().enumerate() {
         store
-            .create_session(format!("s{i}"), u.id, dev.id, now, now + 1000)
+            .create_session(format!("s{i}"), u.id, dev.id, now, now + 1000, None)
             .await
             .unwrap();
     }

@@ -203,7 +203,7 @@ async fn users_and_enrolment(b: Backend) {
     // Device token and session lookups; revocation and disabling show at once.
     let found = s.device_by_token(auth::hash_secret(&token)).await.unwrap();
     assert_eq!(found.map(|d| d.id), Some(dev.id));
-    s.create_session("h1".into(), kader.id, dev.id, now, now + 1000)
+    s.create_session("h1".into(), kader.id, dev.id, now, now + 1000, None)
         .await
         .unwrap();
     let sess = s.session("h1".into()).await.unwrap().unwrap();
