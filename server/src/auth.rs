@@ -338,17 +338,32 @@ mod tests {
         for _ in 0..20 {
             g.failed("other-tablet", "kader.mawar", "10.0.0.9");
         }
-        assert!(g.check("other-tablet", "kader.mawar", "10.0.0.9", false).is_err());
+        assert!(
+            g.check("other-tablet", "kader.mawar", "10.0.0.9", false)
+                .is_err()
+        );
         // A new tablet on the same address, or a new pair: held by the address and the user.
-        assert!(g.check("new-tablet", "kader.mawar", "10.0.0.7", false).is_err());
+        assert!(
+            g.check("new-tablet", "kader.mawar", "10.0.0.7", false)
+                .is_err()
+        );
         assert!(g.check("new-tablet", "bidan", "10.0.0.9", false).is_err());
         // Her own tablet, where she logged in before: free.
-        assert!(g.check("her-tablet", "kader.mawar", "10.0.0.9", true).is_ok());
+        assert!(
+            g.check("her-tablet", "kader.mawar", "10.0.0.9", true)
+                .is_ok()
+        );
         g.failed("her-tablet", "kader.mawar", "10.0.0.9");
         g.failed("her-tablet", "kader.mawar", "10.0.0.9");
-        assert!(g.check("her-tablet", "kader.mawar", "10.0.0.9", true).is_err());
+        assert!(
+            g.check("her-tablet", "kader.mawar", "10.0.0.9", true)
+                .is_err()
+        );
         g.succeeded("her-tablet", "kader.mawar");
-        assert!(g.check("her-tablet", "kader.mawar", "10.0.0.9", true).is_ok());
+        assert!(
+            g.check("her-tablet", "kader.mawar", "10.0.0.9", true)
+                .is_ok()
+        );
     }
 
     #[test]

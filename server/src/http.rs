@@ -479,12 +479,7 @@ async fn login(
     st.login_limiter
         .hit(&format!("device:{}", device.id))
         .map_err(AppError::rate_limited)?;
-    let failed = || {
-        AppError::refused(
-            ErrorCode::LoginFailed,
-            "wrong username or password/PIN",
-        )
-    };
+    let failed = || AppError::refused(ErrorCode::LoginFailed, "wrong username or password/PIN");
     if msg.username.len() > 64 || msg.secret.len() > 256 {
         return Err(failed());
     }

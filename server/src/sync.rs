@@ -53,8 +53,8 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use sync_protocol::{
-    Change, ClockPolicy, DeviceId, EntityKind, Hlc, Outcome, RecordId, RejectCode, Rejection,
-    Role, Scope, UserId,
+    Change, ClockPolicy, DeviceId, EntityKind, Hlc, Outcome, RecordId, RejectCode, Rejection, Role,
+    Scope, UserId,
 };
 
 /// Who pushes, and what they may touch.
@@ -283,7 +283,11 @@ pub struct Login {
 /// The user logged in on the device when the stamp `h` was issued: the user of the last
 /// login below `h` (`logins` sorted by `(hlc, order)`). `None` before the first login.
 pub fn login_owner(logins: &[Login], h: Hlc) -> Option<UserId> {
-    logins.iter().take_while(|l| l.hlc < h).last().map(|l| l.user)
+    logins
+        .iter()
+        .take_while(|l| l.hlc < h)
+        .last()
+        .map(|l| l.user)
 }
 
 /// The HLC recorded for a login: the device's own (`claimed`), never above the server's clock

@@ -13,8 +13,8 @@ use crate::model::{
     parse_role, role_str,
 };
 use crate::sync::{
-    AuthorInfo, Authors, Login, PushContext, PushResult, advance_acked, login_hlc,
-    other_authors, plan, referenced_ids,
+    AuthorInfo, Authors, Login, PushContext, PushResult, advance_acked, login_hlc, other_authors,
+    plan, referenced_ids,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::{HashMap, HashSet};
@@ -715,10 +715,12 @@ impl Storage for PgStore {
                 )
                 .await?;
             if disabled {
-                // Disabling ends every session: after `user enable`, the user logs in again.
+                // Disabling ends every session (kept, expired now: the device is told the
+                // account is disabled, and after `user enable` that the session ended).
                 tx.execute(
-                    "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
-                    &[&username],
+                    "UPDATE sessions SET expires_at = $2
+                     WHERE user_id IN (SELECT id FROM users WHERE username = $1) AND expires_at > $2",
+                    &[&username, &to_i64(now)],
                 )
                 .await?;
             }

@@ -12,8 +12,8 @@ use crate::model::{
     parse_role, role_str,
 };
 use crate::sync::{
-    AuthorInfo, Authors, Login, PushContext, PushResult, advance_acked, login_hlc,
-    other_authors, plan, referenced_ids,
+    AuthorInfo, Authors, Login, PushContext, PushResult, advance_acked, login_hlc, other_authors,
+    plan, referenced_ids,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::{HashMap, HashSet};
@@ -303,7 +303,11 @@ fn load_logins(tx: &Connection, device: &str) -> Result<Vec<Login>, StorageError
         "SELECT n, user_id, hlc FROM device_logins WHERE device_id = ?1 ORDER BY n",
     )?;
     let rows = q.query_map([device], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -359,8 +363,14 @@ fn push_tx(
         )?;
         for id in referenced_ids(&batch) {
             #[allow(clippy::type_complexity)]
-            let row: Option<(String, String, Option<Vec<u8>>, Option<String>, Option<String>)> =
-                q.query_row([id.to_string()], |r| {
+            let row: Option<(
+                String,
+                String,
+                Option<Vec<u8>>,
+                Option<String>,
+                Option<String>,
+            )> = q
+                .query_row([id.to_string()], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
                 .optional()?;
@@ -675,10 +685,12 @@ impl Storage for SqliteStore {
                 params![username, at],
             )?;
             if disabled {
-                // Disabling ends every session: after `user enable`, the user logs in again.
+                // Disabling ends every session (kept, expired now: the device is told the
+                // account is disabled, and after `user enable` that the session ended).
                 tx.execute(
-                    "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = ?1)",
-                    [&username],
+                    "UPDATE sessions SET expires_at = ?2
+                     WHERE user_id IN (SELECT id FROM users WHERE username = ?1) AND expires_at > ?2",
+                    params![username, to_i64(now)],
                 )?;
             }
             tx.commit()?;
