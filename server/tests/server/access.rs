@@ -263,7 +263,7 @@ async fn edits_follow_the_record_posyandu(b: Backend) {
         RecordId::new_v7(),
         json!({"posyandu": MELATI, "kept": again.to_string(), "merged": person.to_string(), "reason": "pindah"}),
     );
-    let (_, v) = srv.push(&bidan, &[merge.clone()]).await;
+    let (_, v) = srv.push(&bidan, std::slice::from_ref(&merge)).await;
     assert_eq!(v["outcomes"][0]["status"], "accepted", "{v}");
     let reader = srv.other_tablet("kader.melati").await;
     let (got, _) = srv.pull_all(&reader, None, 100).await;
