@@ -538,6 +538,52 @@ async fn migration_0002_records_past_logins_from_sessions() {
             .await
             .unwrap();
     }
+    // Records made before 0003: the kader's person and two referrals, one received by the
+    // bidan (pushed through the storage, as their sessions would).
+    let bidan = store
+        .user_by_username("bidan.naitimu".into())
+        .await
+        .unwrap()
+        .unwrap();
+    let ctx_of = |u: &district_server::model::User, scope: &[&str]| {
+        std::sync::Arc::new(district_server::sync::PushContext {
+            device: dev.id,
+            user: u.id,
+            role: u.role,
+            scope_posyandu: scope.iter().map(|p| p.to_string()).collect(),
+            now_ms: now,
+            today: district_server::model::today_for_validation(now),
+            clock: sync_protocol::ClockPolicy::default(),
+        })
+    };
+    let as_user = |u: &district_server::model::User, seq: u64| Session {
+        device: dev.id,
+        device_token: String::new(),
+        user: u.id,
+        bearer: String::new(),
+        next_seq: seq,
+    };
+    let (person, made, received) = (RecordId::new_v7(), RecordId::new_v7(), RecordId::new_v7());
+    let mut k = as_user(&mawar, 1);
+    let mut referral = |id| {
+        let mut b = body_for(EntityKind::Referral, MAWAR);
+        b["person"] = json!(person.to_string());
+        k.change(EntityKind::Referral, id, b)
+    };
+    let batch = vec![referral(made), referral(received)];
+    let r = store.push(ctx_of(&mawar, &[MAWAR]), batch).await.unwrap();
+    assert_eq!(r.acked_seq, 2, "{:?}", r.outcomes);
+    let mut bd = as_user(&bidan, 3);
+    let edit = bd.change(
+        EntityKind::Referral,
+        received,
+        json!({"status": "received"}),
+    );
+    let r = store
+        .push(ctx_of(&bidan, &[MAWAR, MELATI]), vec![edit])
+        .await
+        .unwrap();
+    assert_eq!(r.acked_seq, 3, "{:?}", r.outcomes);
     // Back to schema version 1 with those sessions.
     {
         let c = rusqlite::Connection::open(&path).unwrap();
@@ -567,7 +613,7 @@ async fn migration_0002_records_past_logins_from_sessions() {
         device_token: String::new(),
         user: melati.id,
         bearer: String::new(),
-        next_seq: 1,
+        next_seq: 10,
     };
     let mut c = s.change(
         EntityKind::Note,
@@ -584,6 +630,28 @@ async fn migration_0002_records_past_logins_from_sessions() {
     assert_eq!(
         r.outcomes[0].status,
         sync_protocol::OutcomeStatus::Accepted,
+        "{:?}",
+        r.outcomes
+    );
+    // 0003 learnt who made each referral and how far it went: the kader may delete the one
+    // still `made`, not the one the bidan received.
+    let mut k = as_user(&mawar, 20);
+    let mut tomb = |id| {
+        let mut t = k.change(EntityKind::Referral, id, json!({}));
+        t.tombstone = true;
+        t.body.clear();
+        t
+    };
+    let batch = vec![tomb(received), tomb(made)];
+    let r = store.push(ctx_of(&mawar, &[MAWAR]), batch).await.unwrap();
+    let codes: Vec<_> = r
+        .outcomes
+        .iter()
+        .map(|o| o.rejection.as_ref().map(|r| r.code))
+        .collect();
+    assert_eq!(
+        codes,
+        [Some(sync_protocol::RejectCode::ForbiddenRole), None],
         "{:?}",
         r.outcomes
     );
