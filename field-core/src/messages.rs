@@ -566,6 +566,11 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "Jam tablet terlalu maju. Data akan dikirim lagi dengan jam yang diperbaiki.",
         "The tablet's clock is ahead. The record will be sent again with a corrected clock.",
     ),
+    (
+        "sync.reject.awaits_author",
+        "Data ini dicatat oleh pengguna lain di tablet ini. Data tetap tersimpan dan terkirim saat pengguna itu sinkronisasi.",
+        "Another user of this tablet recorded this. It is kept and goes when that user syncs.",
+    ),
 ];
 
 /// The Indonesian and English sentences of a store or sync error key, with `{name}`
@@ -661,6 +666,7 @@ mod tests {
             RejectCode::SeqReused,
             RejectCode::FactImmutable,
             RejectCode::ClockAhead,
+            RejectCode::AwaitsAuthor,
         ] {
             keys.push(code.message_key().to_string());
         }

@@ -18,20 +18,41 @@ pub struct PushReport {
     /// Unsent changes given new sequence numbers because the server had settled their old
     /// ones (`seq_reused`, or at or below `acked_seq`: a tablet restored from a backup).
     pub renumbered: usize,
+    /// Changes of another user of the tablet that wait for a sync in that user's own session
+    /// (`awaits_author`): still pending, unchanged.
+    pub awaiting: Vec<u64>,
 }
 
 impl Store {
     /// The oldest pending changes, in sequence order, up to `limit`.
     pub fn pending_changes(&self, limit: usize) -> Result<Vec<Change>> {
+        self.pending_changes_except(limit, &std::collections::HashSet::new())
+    }
+
+    /// [`Self::pending_changes`] leaving out the sequence numbers in `skip` (changes that wait
+    /// for another user's session in this run).
+    pub fn pending_changes_except(
+        &self,
+        limit: usize,
+        skip: &std::collections::HashSet<u64>,
+    ) -> Result<Vec<Change>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT change_json FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
+            "SELECT seq, change_json FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
         )?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            r.get::<_, String>(0)
+        let want = limit.saturating_add(skip.len());
+        let rows = stmt.query_map([i64::try_from(want).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;
         let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
+        for row in rows {
+            let (seq, json) = row?;
+            if u64::try_from(seq).is_ok_and(|s| skip.contains(&s)) {
+                continue;
+            }
+            if out.len() == limit {
+                break;
+            }
+            out.push(serde_json::from_str(&json)?);
         }
         Ok(out)
     }
@@ -79,6 +100,24 @@ impl Store {
                         // Renumbered below, after every outcome is read.
                         reused.push(seq);
                     }
+                }
+                OutcomeStatus::Rejected
+                    if o.rejection
+                        .as_ref()
+                        .is_some_and(|r| r.code == RejectCode::AwaitsAuthor) =>
+                {
+                    // Another user's change, not stamped in her time on this tablet: kept as
+                    // it is (same stamp, same seq) for a sync in her own session.
+                    let json = o
+                        .rejection
+                        .as_ref()
+                        .map(serde_json::to_string)
+                        .transpose()?;
+                    tx.prepare_cached(
+                        "UPDATE outbox SET rejection_json = ?2 WHERE seq = ?1 AND state = 'pending'",
+                    )?
+                    .execute(params![seq, json])?;
+                    report.awaiting.push(o.seq);
                 }
                 OutcomeStatus::Rejected => {
                     let retry = o.rejection.as_ref().is_some_and(|r| r.code.is_retryable());

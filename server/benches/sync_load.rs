@@ -293,6 +293,7 @@ async fn enrol_tablet(store: &dyn Storage, user: UserId, posyandu: String) -> Ta
             device.id,
             now,
             now + 86_400_000,
+            None,
         )
         .await
         .expect("session");
@@ -503,6 +504,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
             dev.id,
             now,
             now + 3_600_000,
+            None,
         )
         .await
         .expect("session");

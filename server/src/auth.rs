@@ -167,6 +167,130 @@ impl RateLimiter {
     }
 }
 
+/// Failed logins counted per key in a fixed window: unlike [`RateLimiter`], only failures
+/// count, and checking does not count. Keys are stored as SHA-256 (fixed size whatever the
+/// request), and the table is bounded.
+#[derive(Debug)]
+pub struct FailureCounter {
+    max: u32,
+    window: Duration,
+    fails: Mutex<HashMap<[u8; 32], (Instant, u32)>>,
+}
+
+/// Most keys a [`FailureCounter`] keeps; past it, expired ones go, then all.
+const MAX_FAILURE_KEYS: usize = 100_000;
+
+fn key_digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+impl FailureCounter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        Self {
+            max,
+            window,
+            fails: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds)` when `key` has failed `max` times inside the window, with the wait.
+    pub fn check(&self, key: &str) -> Result<(), u32> {
+        let now = Instant::now();
+        let Ok(map) = self.fails.lock() else {
+            return Ok(());
+        };
+        match map.get(&key_digest(key)) {
+            Some((start, n)) if *n >= self.max && now.duration_since(*start) < self.window => {
+                let left = self.window.saturating_sub(now.duration_since(*start));
+                Err(u32::try_from(left.as_secs()).unwrap_or(u32::MAX).max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one failure of `key`.
+    pub fn fail(&self, key: &str) {
+        let now = Instant::now();
+        let Ok(mut map) = self.fails.lock() else {
+            return;
+        };
+        if map.len() >= MAX_FAILURE_KEYS {
+            let window = self.window;
+            map.retain(|_, (start, _)| now.duration_since(*start) < window);
+            if map.len() >= MAX_FAILURE_KEYS {
+                map.clear();
+            }
+        }
+        let entry = map.entry(key_digest(key)).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+
+    /// Forgets the failures of `key` (after a successful login).
+    pub fn clear(&self, key: &str) {
+        if let Ok(mut map) = self.fails.lock() {
+            map.remove(&key_digest(key));
+        }
+    }
+}
+
+/// The login failure limits (docs/SECURITY.md, "Access rules"): failures are counted per
+/// (device, user), per client address and per user. A (device, user) pair that has logged in
+/// before is held only by its own count: failures from other tablets or addresses cannot lock
+/// a kader out of her own tablet. A pair new to each other is held by all three.
+#[derive(Debug)]
+pub struct LoginGuard {
+    pub pair: FailureCounter,
+    pub address: FailureCounter,
+    pub user: FailureCounter,
+}
+
+impl LoginGuard {
+    /// `per_minute` failures per (device, user) per minute; three times that per address and
+    /// per user.
+    pub fn new(per_minute: u32) -> Self {
+        let minute = Duration::from_secs(60);
+        let wide = per_minute.saturating_mul(3);
+        Self {
+            pair: FailureCounter::new(per_minute, minute),
+            address: FailureCounter::new(wide, minute),
+            user: FailureCounter::new(wide, minute),
+        }
+    }
+
+    fn keys(device: &str, username: &str, addr: &str) -> (String, String, String) {
+        (
+            format!("{device}\n{username}"),
+            addr.to_string(),
+            username.to_string(),
+        )
+    }
+
+    /// Whether a login may be tried; `known` says the user has logged in on this device.
+    pub fn check(&self, device: &str, username: &str, addr: &str, known: bool) -> Result<(), u32> {
+        let (pair, address, user) = Self::keys(device, username, addr);
+        self.pair.check(&pair)?;
+        if !known {
+            self.address.check(&address)?;
+            self.user.check(&user)?;
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, device: &str, username: &str, addr: &str) {
+        let (pair, address, user) = Self::keys(device, username, addr);
+        self.pair.fail(&pair);
+        self.address.fail(&address);
+        self.user.fail(&user);
+    }
+
+    pub fn succeeded(&self, device: &str, username: &str) {
+        self.pair.clear(&Self::keys(device, username, "").0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +330,40 @@ mod tests {
         assert!(verify_password("rahasia-123", &h));
         assert!(!verify_password("rahasia-124", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn a_known_pair_is_held_only_by_its_own_failures() {
+        let g = LoginGuard::new(2);
+        for _ in 0..20 {
+            g.failed("other-tablet", "kader.mawar", "10.0.0.9");
+        }
+        assert!(
+            g.check("other-tablet", "kader.mawar", "10.0.0.9", false)
+                .is_err()
+        );
+        // A new tablet on the same address, or a new pair: held by the address and the user.
+        assert!(
+            g.check("new-tablet", "kader.mawar", "10.0.0.7", false)
+                .is_err()
+        );
+        assert!(g.check("new-tablet", "bidan", "10.0.0.9", false).is_err());
+        // Her own tablet, where she logged in before: free.
+        assert!(
+            g.check("her-tablet", "kader.mawar", "10.0.0.9", true)
+                .is_ok()
+        );
+        g.failed("her-tablet", "kader.mawar", "10.0.0.9");
+        g.failed("her-tablet", "kader.mawar", "10.0.0.9");
+        assert!(
+            g.check("her-tablet", "kader.mawar", "10.0.0.9", true)
+                .is_err()
+        );
+        g.succeeded("her-tablet", "kader.mawar");
+        assert!(
+            g.check("her-tablet", "kader.mawar", "10.0.0.9", true)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub enrol_limiter: Arc<RateLimiter>,
     pub login_limiter: Arc<RateLimiter>,
+    /// Login failures per (device, user), address and user.
+    pub login_guard: Arc<auth::LoginGuard>,
     /// Verified against when the username is unknown, so a wrong username costs as long as
     /// a wrong password (no account enumeration by timing).
     pub dummy_hash: Arc<String>,
@@ -78,6 +80,7 @@ impl AppState {
             store,
             enrol_limiter: Arc::new(RateLimiter::new(cfg.rate_limits.enrol_per_minute, minute)),
             login_limiter: Arc::new(RateLimiter::new(cfg.rate_limits.login_per_minute, minute)),
+            login_guard: Arc::new(auth::LoginGuard::new(cfg.rate_limits.login_per_minute)),
             cfg: Arc::new(cfg),
             metrics: Arc::new(Metrics::default()),
             dummy_hash: Arc::new(dummy),
@@ -467,27 +470,29 @@ async fn enrol(
 
 async fn login(
     State(st): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     parts_auth: DeviceAuth,
     Wire { msg }: Wire<LoginRequest>,
 ) -> Result<Response, AppError> {
     let device = parts_auth.0;
+    // Attempts per device; failures per (device, user), address and user below.
     st.login_limiter
         .hit(&format!("device:{}", device.id))
-        .and_then(|()| {
-            st.login_limiter
-                .hit(&format!("user:{}", msg.username.to_lowercase()))
-        })
         .map_err(AppError::rate_limited)?;
+    let failed = || AppError::refused(ErrorCode::LoginFailed, "wrong username or password/PIN");
     if msg.username.len() > 64 || msg.secret.len() > 256 {
-        return Err(AppError::refused(
-            ErrorCode::LoginFailed,
-            "wrong username or password/PIN",
-        ));
+        return Err(failed());
     }
-    let user = st
-        .store
-        .user_by_username(msg.username.trim().to_lowercase())
-        .await?;
+    let username = msg.username.trim().to_lowercase();
+    let device_key = device.id.to_string();
+    let user = st.store.user_by_username(username.clone()).await?;
+    let known = match &user {
+        Some(u) => st.store.device_user_known(device.id, u.id).await?,
+        None => false,
+    };
+    st.login_guard
+        .check(&device_key, &username, &addr, known)
+        .map_err(AppError::rate_limited)?;
     let phc = user.as_ref().map_or_else(
         || st.dummy_hash.as_str().to_string(),
         |u| u.secret_hash.clone(),
@@ -499,13 +504,12 @@ async fn login(
     let user = match user {
         Some(u) if ok => u,
         _ => {
+            st.login_guard.failed(&device_key, &username, &addr);
             tracing::info!(device = %device.id, "login failed");
-            return Err(AppError::refused(
-                ErrorCode::LoginFailed,
-                "wrong username or password/PIN",
-            ));
+            return Err(failed());
         }
     };
+    st.login_guard.succeeded(&device_key, &username);
     if user.disabled {
         return Err(AppError::refused(
             ErrorCode::UserDisabled,
@@ -523,6 +527,7 @@ async fn login(
             device.id,
             now,
             expires_at,
+            msg.hlc,
         )
         .await?;
     tracing::info!(device = %device.id, user = %user.id, "logged in");

@@ -167,13 +167,17 @@ pub struct SessionInfo {
     pub expires_at: u64,
 }
 
-/// What the server knows about one record: its kind, its posyandu, and for facts a hash of
-/// the body (facts never change).
+/// What the server knows about one record: its kind, its posyandu, for facts a hash of the
+/// body (facts never change), and what the deletion rules need: the role of the user who
+/// created it and, for a referral (or a referral event), its furthest status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordInfo {
     pub kind: sync_protocol::EntityKind,
     pub posyandu: String,
     pub fact_hash: Option<Vec<u8>>,
+    /// `None` for a record created before migration 0003 whose creation was not found.
+    pub creator_role: Option<Role>,
+    pub status: Option<String>,
 }
 
 /// A settled (device, seq): its content hash and the outcome given.

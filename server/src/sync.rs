@@ -2,7 +2,7 @@
 //! (identity, idempotency, clock, schema, kind, fact immutability, role, scope) against what
 //! the database holds plus what the batch itself settled before it, and gets one outcome.
 //!
-//! # Who may write what (role × kind)
+//! # Who may write and delete what (role × kind × action)
 //!
 //! | role                          | may write                                                  |
 //! |-------------------------------|------------------------------------------------------------|
@@ -14,29 +14,46 @@
 //! | puskesmas_admin, dinas_admin  | note, person_merge, conflict_review (supervision only;     |
 //! |                               | admins read every record of their area)                    |
 //!
+//! A deletion (tombstone) needs the right to write the kind, and a kader deletes only what a
+//! kader created (never a health worker's or an admin's record or fact), and a referral only
+//! while its status is `made` (once a health worker received it, it is theirs). The table
+//! in `docs/sync-protocol.md` §5 ("Who may write and delete what") states the same, and the
+//! server's access tests check it against the rules.
+//!
 //! `person_merge` and `conflict_review` are supervisors' decisions: bidan, perawat and admins.
 //! Every role reads every kind inside its scope.
 //!
 //! # Author
-//! A change's `author` may be any user who has logged in on the pushing device (a shared
-//! tablet carries the changes of every kader who unlocked it): role and scope are checked
-//! against the author, not the session's user. The storage looks the other authors of a
-//! batch up once per batch ([`other_authors`], [`Authors`]). An author who never logged in
-//! on the device, or whose account is disabled, gets `identity_mismatch` (field `author`):
-//! the change does not carry an identity the server accepts, whatever its kind or place.
+//! A change's `author` may be another user who has logged in on the pushing device (a shared
+//! tablet carries the changes of every user who unlocked it), but only for a change stamped
+//! while that author was the one logged in on the device: the server keeps each login of a
+//! device with the device's HLC at that login ([`Login`]), and the author of a stamp `h` is the
+//! user of the last login below `h` ([`login_owner`]). Role and scope are checked against the
+//! author, never the session's user. The storage looks the other authors of a batch up once
+//! per batch ([`other_authors`], [`Authors`]). An author who never logged in on the device,
+//! or whose account is disabled, gets `identity_mismatch` (field `author`, final). A change of
+//! another author stamped outside her windows gets `awaits_author` (not final): the device
+//! keeps it and pushes it in a session of its author, whose own changes are always hers.
 //!
 //! # Scope
 //! Every record names its posyandu (`posyandu`, a place code): facts in every body, mutable
 //! records in the change that creates them; the server remembers each record's posyandu. A
-//! change is in scope when that posyandu is at or below the user's scope place. An edit that
-//! moves a record to another posyandu must be in scope at both ends.
+//! change is in scope when that posyandu is at or below the author's scope place, and so is
+//! every record it points at: the body's references (`person`, `household`, `mother`,
+//! `visit`, `session`, `pregnancy`, `referral`, `kept`, `merged`, `record`: every field of
+//! type [`sync_protocol::schema::FieldType::Ref`]) and `supersedes`. A reference to a record
+//! the server does not know (not stored, not created earlier in the batch) is accepted: it
+//! names nothing of another area (ids are random), and refusing it for good would lose a
+//! fact whose target still waits in an outbox (`awaits_author`, `clock_ahead`).
+//! A record's posyandu never changes by an edit (`invalid_value`): a person who moves is
+//! registered again in the new posyandu, marked `moved`, and linked by a `person_merge`.
 
 use crate::model::{RecordInfo, Settled};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use sync_protocol::{
-    Change, ClockPolicy, DeviceId, EntityKind, Outcome, RecordId, RejectCode, Rejection, Role,
+    Change, ClockPolicy, DeviceId, EntityKind, Hlc, Outcome, RecordId, RejectCode, Rejection, Role,
     Scope, UserId,
 };
 
@@ -163,15 +180,19 @@ pub struct PushResult {
 }
 
 /// Decides every change of a batch. `settled` holds what the database has for this device's
-/// sequence numbers in the batch, `records` what it has for the record ids in the batch,
-/// `authors` what it has for [`other_authors`].
+/// sequence numbers in the batch, `records` what it has for [`referenced_ids`], `authors`
+/// what it has for [`other_authors`], `logins` the device's logins (when there are other
+/// authors; in any order).
 pub fn plan(
     ctx: &PushContext,
     batch: &[Prepared],
     mut settled: HashMap<u64, Settled>,
     mut records: HashMap<RecordId, RecordInfo>,
     authors: &Authors,
+    logins: &[Login],
 ) -> Plan {
+    let mut logins = logins.to_vec();
+    logins.sort_by_key(|l| (l.hlc, l.order));
     let mut plan = Plan::default();
     for (index, p) in batch.iter().enumerate() {
         let c = &p.change;
@@ -206,7 +227,7 @@ pub fn plan(
             plan.outcomes.push(outcome);
             continue;
         }
-        match decide(ctx, authors, c, records.get(&c.id)) {
+        match decide(ctx, authors, &logins, c, &records) {
             Ok((posyandu, record)) => {
                 plan.outcomes.push(Outcome::accepted(c.seq));
                 plan.settled.push(SettledRow {
@@ -228,7 +249,7 @@ pub fn plan(
                 }
             }
             Err(rejection) => {
-                if !rejection.code.is_retryable() {
+                if rejection.code.is_final() {
                     plan.settled.push(SettledRow {
                         seq: c.seq,
                         hash: p.hash.clone(),
@@ -249,14 +270,81 @@ pub fn plan(
     plan
 }
 
+/// One login of a user on the device: the device's HLC at that login (clamped by the server,
+/// see [`login_hlc`]) and its order of arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Login {
+    pub user: UserId,
+    pub hlc: Hlc,
+    /// Increases with each login of the device (ties of `hlc` go to the later login).
+    pub order: i64,
+}
+
+/// The user logged in on the device when the stamp `h` was issued: the user of the last
+/// login below `h` (`logins` sorted by `(hlc, order)`). `None` before the first login.
+pub fn login_owner(logins: &[Login], h: Hlc) -> Option<UserId> {
+    logins
+        .iter()
+        .take_while(|l| l.hlc < h)
+        .last()
+        .map(|l| l.user)
+}
+
+/// The HLC recorded for a login: the device's own (`claimed`), never above the server's clock
+/// (a device cannot stretch the window of the user before it into the future) nor below the
+/// device's previous login (windows follow the order of logins). Without a claim (an older
+/// app), the server's clock stands in.
+pub fn login_hlc(claimed: Option<Hlc>, now_ms: u64, previous: Option<Hlc>) -> Hlc {
+    let now = Hlc {
+        wall_ms: now_ms.min(sync_protocol::hlc::MAX_WALL_MS),
+        counter: 0,
+    };
+    let h = claimed.map_or(now, |c| c.min(now));
+    previous.map_or(h, |p| h.max(p))
+}
+
+/// Every record id a batch names: the changes' own ids, what they supersede, and every
+/// reference field of their bodies. The storage loads these records before [`plan`].
+pub fn referenced_ids(batch: &[Prepared]) -> Vec<RecordId> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for p in batch {
+        let c = &p.change;
+        for id in std::iter::once(c.id)
+            .chain(c.supersedes)
+            .chain(body_refs(c).map(|(_, id)| id))
+        {
+            if seen.insert(id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+/// The references of a change's body: `(field, id)` for every field of type `Ref` that holds
+/// a record id.
+fn body_refs(c: &Change) -> impl Iterator<Item = (&'static str, RecordId)> + '_ {
+    sync_protocol::schema::fields(c.kind)
+        .iter()
+        .filter(|f| f.ty == sync_protocol::schema::FieldType::Ref)
+        .filter_map(|f| {
+            let s = c.body.get(f.name)?.as_str()?;
+            let id = sync_protocol::ids::parse_canonical_uuid(s)?;
+            Some((f.name, RecordId(id)))
+        })
+}
+
 /// The checks of one change. On success: the posyandu the change is logged under, and the
-/// record index row to write (when the record is new or moves).
+/// record index row to write (when the record is new or its stored facts change).
 fn decide(
     ctx: &PushContext,
     authors: &Authors,
+    logins: &[Login],
     c: &Change,
-    existing: Option<&RecordInfo>,
+    records: &HashMap<RecordId, RecordInfo>,
 ) -> Result<(String, Option<RecordInfo>), Rejection> {
+    let existing = records.get(&c.id);
     let (role, scope_posyandu) = if c.author == ctx.user {
         (ctx.role, &ctx.scope_posyandu)
     } else {
@@ -264,7 +352,17 @@ fn decide(
             Some(AuthorInfo::Active {
                 role,
                 scope_posyandu,
-            }) => (*role, scope_posyandu.as_ref()),
+            }) => {
+                if login_owner(logins, c.hlc) != Some(c.author) {
+                    return Err(Rejection::new(
+                        RejectCode::AwaitsAuthor,
+                        "this change was not made while its author was logged in on this tablet: \
+                         it waits for a sync by its author",
+                        Some("author"),
+                    ));
+                }
+                (*role, scope_posyandu.as_ref())
+            }
             Some(AuthorInfo::Disabled) => {
                 return Err(Rejection::new(
                     RejectCode::IdentityMismatch,
@@ -317,27 +415,28 @@ fn decide(
             Some("body"),
         ));
     }
-    check_role(role, c)?;
+    check_role(role, c, existing)?;
+    let out_of_scope = |place: &str, field: &str| {
+        Rejection::new(
+            RejectCode::OutOfScope,
+            format!("posyandu {place} is outside the area of this user"),
+            Some(field),
+        )
+    };
     let body_posyandu = c
         .body
         .get("posyandu")
         .and_then(serde_json::Value::as_str)
         .map(str::to_string);
-    let out_of_scope = |place: &str| {
-        Rejection::new(
-            RejectCode::OutOfScope,
-            format!("posyandu {place} is outside the area of this user"),
-            Some("posyandu"),
-        )
-    };
     let posyandu = match (existing, body_posyandu) {
-        (Some(rec), Some(new)) => {
+        (Some(rec), _) => {
             if !scope_posyandu.contains(&rec.posyandu) {
-                return Err(out_of_scope(&rec.posyandu));
+                return Err(out_of_scope(&rec.posyandu, "posyandu"));
             }
-            new
+            // A record stays where it was created (fact bodies never change anyway).
+            sync_protocol::schema::check_area_unchanged(c, &rec.posyandu)?;
+            rec.posyandu.clone()
         }
-        (Some(rec), None) => rec.posyandu.clone(),
         (None, Some(new)) => new,
         (None, None) => {
             return Err(Rejection::new(
@@ -348,25 +447,66 @@ fn decide(
         }
     };
     if !scope_posyandu.contains(&posyandu) {
-        return Err(out_of_scope(&posyandu));
+        return Err(out_of_scope(&posyandu, "posyandu"));
     }
+    // Every record the change points at must lie in the author's area too.
+    let refs = c
+        .supersedes
+        .map(|id| ("supersedes", id))
+        .into_iter()
+        .chain(body_refs(c));
+    for (field, id) in refs {
+        if let Some(target) = records.get(&id)
+            && !scope_posyandu.contains(&target.posyandu)
+        {
+            return Err(Rejection::new(
+                RejectCode::OutOfScope,
+                format!(
+                    "{field} names a {} of posyandu {}, outside the area of this user",
+                    target.kind, target.posyandu
+                ),
+                Some(field),
+            ));
+        }
+    }
+    let status = c.body.get("status").and_then(serde_json::Value::as_str);
     let record = match existing {
         None => Some(RecordInfo {
             kind: c.kind,
             posyandu: posyandu.clone(),
             fact_hash: fact_hash_now,
+            creator_role: Some(role),
+            status: status.map(str::to_string),
         }),
-        Some(rec) if rec.posyandu != posyandu => Some(RecordInfo {
-            posyandu: posyandu.clone(),
-            ..rec.clone()
-        }),
+        Some(rec) if c.kind == EntityKind::Referral && status.is_some() => {
+            let furthest = furthest_status(rec.status.as_deref(), status);
+            (furthest.as_deref() != rec.status.as_deref()).then(|| RecordInfo {
+                status: furthest,
+                ..rec.clone()
+            })
+        }
         Some(_) => None,
     };
     Ok((posyandu, record))
 }
 
-/// The role × kind write rules (see the module documentation).
-pub fn check_role(role: Role, c: &Change) -> Result<(), Rejection> {
+/// The further of two referral statuses (`made < received < done`; an unknown one ranks
+/// below all).
+fn furthest_status(a: Option<&str>, b: Option<&str>) -> Option<String> {
+    let rank = |s: Option<&str>| -> i64 {
+        s.and_then(|s| {
+            sync_protocol::entity::REFERRAL_STATUSES
+                .iter()
+                .position(|x| *x == s)
+        })
+        .map_or(-1, |i| i64::try_from(i).unwrap_or(-1))
+    };
+    if rank(b) > rank(a) { b } else { a }.map(str::to_string)
+}
+
+/// The role × kind × action rules (see the module documentation): `existing` is the record a
+/// tombstone deletes.
+pub fn check_role(role: Role, c: &Change, existing: Option<&RecordInfo>) -> Result<(), Rejection> {
     use EntityKind as K;
     let forbidden = |why: &str| {
         Err(Rejection::new(
@@ -393,6 +533,23 @@ pub fn check_role(role: Role, c: &Change) -> Result<(), Rejection> {
                     Some("status"),
                 ))
             }
+            k if c.tombstone => match existing {
+                Some(rec) if rec.creator_role.is_some_and(|r| r != Role::Kader) => forbidden(
+                    &format!("delete a {k} a health worker or an admin recorded"),
+                ),
+                Some(rec) if rec.creator_role.is_none() => forbidden(&format!(
+                    "delete a {k} whose author the server does not know; ask the bidan"
+                )),
+                Some(rec)
+                    if matches!(k, K::Referral | K::ReferralEvent)
+                        && rec.status.as_deref().is_some_and(|s| s != "made") =>
+                {
+                    forbidden(&format!(
+                        "delete a {k} a health worker already received; ask the bidan"
+                    ))
+                }
+                _ => Ok(()),
+            },
             _ => Ok(()),
         },
     }

@@ -198,6 +198,10 @@ pub enum RejectCode {
     FactImmutable,
     /// The stamp is too far ahead of the server's clock: recalibrate, re-stamp, push again.
     ClockAhead,
+    /// The change's author is another user of the tablet, and it was not stamped while that
+    /// author was the one logged in on it: it waits (in the outbox, unsettled) for a sync by
+    /// its author's own session.
+    AwaitsAuthor,
 }
 
 impl RejectCode {
@@ -214,6 +218,7 @@ impl RejectCode {
             RejectCode::SeqReused => "sync.reject.seq_reused",
             RejectCode::FactImmutable => "sync.reject.fact_immutable",
             RejectCode::ClockAhead => "sync.reject.clock_ahead",
+            RejectCode::AwaitsAuthor => "sync.reject.awaits_author",
         }
     }
 
@@ -222,6 +227,13 @@ impl RejectCode {
     /// is final for that sequence number; the fix is a new change.
     pub fn is_retryable(self) -> bool {
         matches!(self, RejectCode::ClockAhead)
+    }
+
+    /// Whether the rejection settles the sequence number for good. `clock_ahead` (fix the
+    /// clock, re-stamp, push again) and `awaits_author` (push it unchanged in a session of
+    /// its author) do not: the change stays in the device's outbox.
+    pub fn is_final(self) -> bool {
+        !matches!(self, RejectCode::ClockAhead | RejectCode::AwaitsAuthor)
     }
 }
 
@@ -290,6 +302,11 @@ pub struct LoginRequest {
     pub username: String,
     /// Password or PIN; only ever sent over TLS.
     pub secret: String,
+    /// The device's hybrid clock at the login (at least every stamp it has issued): on a
+    /// shared tablet, the changes of the user logged in before were stamped up to here, and
+    /// this user's start after it. Absent: the server's clock stands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<crate::Hlc>,
 }
 wire_message!(LoginRequest);
 

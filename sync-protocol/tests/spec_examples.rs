@@ -159,10 +159,11 @@ fn every_code_in_the_spec_tables_exists_and_vice_versa() {
         RejectCode::SeqReused,
         RejectCode::FactImmutable,
         RejectCode::ClockAhead,
+        RejectCode::AwaitsAuthor,
     ];
     for code in rejects {
         let wire = serde_json::to_value(code).unwrap();
-        let final_ = if code.is_retryable() { "**no**" } else { "yes" };
+        let final_ = if code.is_final() { "yes" } else { "**no**" };
         let row = format!("| `{}` | {final_} |", wire.as_str().unwrap());
         assert!(
             SPEC.contains(&row),

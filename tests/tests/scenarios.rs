@@ -468,6 +468,7 @@ async fn an_expired_session_is_refused_keeps_the_data_and_the_secret_renews_it(b
             a.store.device_id(),
             now - 31 * DAY,
             now - DAY,
+            None,
         )
         .await
         .unwrap();

@@ -240,10 +240,12 @@ impl SyncClient {
             .with_retries(&mut 0, || t.call("/v1/enrol", Auth::None, &req))
             .await?;
         let token = Zeroizing::new(enrolled.device_token);
+        // A new tablet has stamped nothing yet: the server's clock starts the first window.
         let req = LoginRequest {
             v: PROTOCOL_VERSION,
             username: e.username.trim().to_string(),
             secret: e.secret.to_string(),
+            hlc: None,
         };
         let login: LoginResponse = self
             .with_retries(&mut 0, || t.call("/v1/login", Auth::Device(&token), &req))
@@ -327,6 +329,7 @@ impl SyncClient {
             v: PROTOCOL_VERSION,
             username,
             secret: secret.to_string(),
+            hlc: Some(store.hybrid_clock()?.last),
         };
         let resp: Result<LoginResponse, SyncError> = self
             .with_retries(&mut 0, || {
@@ -484,8 +487,11 @@ impl SyncClient {
             .push_batch_bytes
             .clamp(1, status.limits.max_compressed.max(1));
         let mut stalled = 0;
+        // Changes of another user of the tablet that wait for her own session
+        // (`awaits_author`): left in the outbox, not sent again in this run.
+        let mut awaiting = std::collections::HashSet::new();
         loop {
-            let mut changes = store.pending_changes(batch)?;
+            let mut changes = store.pending_changes_except(batch, &awaiting)?;
             if changes.is_empty() {
                 break;
             }
@@ -515,8 +521,12 @@ impl SyncClient {
             run.report.sent += r.sent as u64;
             run.report.rejected += r.rejected as u64;
             run.report.restamped += r.restamped as u64;
-            let next = store.pending_changes(1)?.first().map(|c| c.seq);
-            if r.sent + r.rejected == 0 && next == first {
+            awaiting.extend(r.awaiting.iter().copied());
+            let next = store
+                .pending_changes_except(1, &awaiting)?
+                .first()
+                .map(|c| c.seq);
+            if r.sent + r.rejected + r.awaiting.len() == 0 && next == first {
                 // Only retryable refusals: the clock was repaired and the changes
                 // re-stamped; a few rounds settle it, more means something else is wrong.
                 stalled += 1;

@@ -41,10 +41,13 @@ impl SyncClient {
         }
         let cfg = self.config();
         let t = Transport::new(&creds.server_url, &cfg.trust, cfg.request_timeout)?;
+        // The device's clock at the login: the changes stamped up to here belong to the users
+        // logged in before; this user's window on the server starts here.
         let req = LoginRequest {
             v: PROTOCOL_VERSION,
             username: username.clone(),
             secret: secret.to_string(),
+            hlc: Some(store.hybrid_clock()?.last),
         };
         let login: LoginResponse = match t
             .call("/v1/login", Auth::Device(&creds.device_token), &req)

@@ -43,7 +43,14 @@ fuzz_target!(|data: &[u8]| {
                     };
                     let batch: Vec<Prepared> =
                         push.changes.iter().cloned().map(Prepared::new).collect();
-                    let decided = plan(&ctx, &batch, HashMap::new(), HashMap::new(), &HashMap::new());
+                    let decided = plan(
+                        &ctx,
+                        &batch,
+                        HashMap::new(),
+                        HashMap::new(),
+                        &HashMap::new(),
+                        &[],
+                    );
                     assert_eq!(decided.outcomes.len(), batch.len());
                 }
             }

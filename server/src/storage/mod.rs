@@ -10,7 +10,7 @@ use crate::sync::{PushContext, PushResult};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use sync_protocol::{Change, DeviceId, UserId};
+use sync_protocol::{Change, DeviceId, Hlc, UserId};
 
 /// A boxed future, so that `Storage` can be used as `Arc<dyn Storage>`.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
@@ -143,7 +143,8 @@ pub trait Storage: Send + Sync + 'static {
     fn user_by_username(&self, username: String) -> StoreFuture<'_, Option<User>>;
     fn user_by_id(&self, id: UserId) -> StoreFuture<'_, Option<User>>;
     fn list_users(&self) -> StoreFuture<'_, Vec<User>>;
-    /// Disables (or re-enables) a user; returns false when there is no such user.
+    /// Disables (or re-enables) a user; disabling ends the user's sessions (after enabling,
+    /// they log in again). Returns false when there is no such user.
     fn set_user_disabled(
         &self,
         username: String,
@@ -177,6 +178,9 @@ pub trait Storage: Send + Sync + 'static {
         app_version: Option<String>,
     ) -> StoreFuture<'_, ()>;
 
+    /// Creates a session and records the login on the device, with the device's HLC at the
+    /// login (`hlc`, clamped by [`crate::sync::login_hlc`]): the windows of a shared tablet's
+    /// authors.
     fn create_session(
         &self,
         token_hash: String,
@@ -184,8 +188,11 @@ pub trait Storage: Send + Sync + 'static {
         device: DeviceId,
         now: u64,
         expires_at: u64,
+        hlc: Option<Hlc>,
     ) -> StoreFuture<'_, ()>;
     fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>>;
+    /// Whether `user` has logged in on `device` before (the login limits trust such a pair).
+    fn device_user_known(&self, device: DeviceId, user: UserId) -> StoreFuture<'_, bool>;
 
     /// Settles a batch in one transaction, committed before it returns.
     fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult>;

@@ -13,14 +13,15 @@ use crate::model::{
     parse_role, role_str,
 };
 use crate::sync::{
-    AuthorInfo, Authors, PushContext, PushResult, advance_acked, other_authors, plan,
+    AuthorInfo, Authors, Login, PushContext, PushResult, advance_acked, login_hlc, other_authors,
+    plan, referenced_ids,
 };
 pub mod tls;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use sync_protocol::{Change, DeviceId, EntityKind, RecordId, Scope, UserId};
+use sync_protocol::{Change, DeviceId, EntityKind, Hlc, RecordId, Scope, UserId};
 use tokio_postgres::{NoTls, Row};
 
 pub const MIGRATIONS: &[(i64, &str)] = &[
@@ -28,6 +29,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../migrations/postgres/0002_device_users.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_access_rules.sql"),
     ),
 ];
 
@@ -328,17 +333,21 @@ async fn push_tx(
             },
         );
     }
-    let ids: Vec<String> = batch.iter().map(|p| p.change.id.to_string()).collect();
+    let ids: Vec<String> = referenced_ids(&batch)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let mut records = HashMap::new();
     for row in tx
         .query(
-            "SELECT id, kind, posyandu, fact_hash FROM records WHERE id = ANY($1)",
+            "SELECT id, kind, posyandu, fact_hash, creator_role, status FROM records WHERE id = ANY($1)",
             &[&ids],
         )
         .await?
     {
         let id: String = row.try_get(0)?;
         let kind: String = row.try_get(1)?;
+        let creator_role: Option<String> = row.try_get(4)?;
         records.insert(
             id.parse::<RecordId>()
                 .map_err(|_| corrupt("record id", &id))?,
@@ -346,11 +355,32 @@ async fn push_tx(
                 kind: kind_from_str(&kind)?,
                 posyandu: row.try_get(2)?,
                 fact_hash: row.try_get(3)?,
+                creator_role: creator_role.as_deref().and_then(parse_role),
+                status: row.try_get(5)?,
             },
         );
     }
-    let authors = load_authors(&tx, &device, &other_authors(ctx, &batch)).await?;
-    let decided = plan(ctx, &batch, settled, records, &authors);
+    let others = other_authors(ctx, &batch);
+    let authors = load_authors(&tx, &device, &others).await?;
+    let mut logins = Vec::new();
+    if !others.is_empty() {
+        for row in tx
+            .query(
+                "SELECT n, user_id, hlc FROM device_logins WHERE device_id = $1 ORDER BY n",
+                &[&device],
+            )
+            .await?
+        {
+            let user: String = row.try_get(1)?;
+            let hlc: String = row.try_get(2)?;
+            logins.push(Login {
+                order: row.try_get(0)?,
+                user: user.parse().map_err(|_| corrupt("user id", &user))?,
+                hlc: hlc.parse().map_err(|_| corrupt("hlc", &hlc))?,
+            });
+        }
+    }
+    let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
     if !decided.settled.is_empty() {
         let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
@@ -388,12 +418,23 @@ async fn push_tx(
             .iter()
             .map(|(_, r)| r.fact_hash.as_deref())
             .collect();
+        let roles: Vec<Option<&str>> = decided
+            .records
+            .iter()
+            .map(|(_, r)| r.creator_role.map(role_str))
+            .collect();
+        let statuses: Vec<Option<&str>> = decided
+            .records
+            .iter()
+            .map(|(_, r)| r.status.as_deref())
+            .collect();
         tx.execute(
-            "INSERT INTO records (id, kind, posyandu, fact_hash)
-             SELECT DISTINCT ON (i) i, k, p, h FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[])
-                 WITH ORDINALITY AS t(i, k, p, h, o) ORDER BY i, o DESC
-             ON CONFLICT (id) DO UPDATE SET posyandu = excluded.posyandu",
-            &[&ids, &kinds, &places, &hashes],
+            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
+             SELECT DISTINCT ON (i) i, k, p, h, cr, st
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[])
+                 WITH ORDINALITY AS t(i, k, p, h, cr, st, o) ORDER BY i, o DESC
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+            &[&ids, &kinds, &places, &hashes, &roles, &statuses],
         )
         .await?;
     }
@@ -703,14 +744,26 @@ impl Storage for PgStore {
         now: u64,
     ) -> StoreFuture<'_, bool> {
         Box::pin(async move {
-            let c = self.client().await?;
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
             let at = disabled.then_some(to_i64(now));
-            let n = c
+            let n = tx
                 .execute(
                     "UPDATE users SET disabled_at = $2 WHERE username = $1",
                     &[&username, &at],
                 )
                 .await?;
+            if disabled {
+                // Disabling ends every session (kept, expired now: the device is told the
+                // account is disabled, and after `user enable` that the session ended).
+                tx.execute(
+                    "UPDATE sessions SET expires_at = $2
+                     WHERE user_id IN (SELECT id FROM users WHERE username = $1) AND expires_at > $2",
+                    &[&username, &to_i64(now)],
+                )
+                .await?;
+            }
+            tx.commit().await?;
             Ok(n > 0)
         })
     }
@@ -855,11 +908,32 @@ impl Storage for PgStore {
         device: DeviceId,
         now: u64,
         expires_at: u64,
+        hlc: Option<Hlc>,
     ) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
+            // One login of a device at a time: its logins' HLCs never go back.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, $2)",
+                &[&LOCK_DEVICE, &device_lock_key(device)],
+            )
+            .await?;
+            let previous: Option<String> = tx
+                .query_opt(
+                    "SELECT hlc FROM device_logins WHERE device_id = $1 ORDER BY n DESC LIMIT 1",
+                    &[&device.to_string()],
+                )
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            let recorded = login_hlc(hlc, now, previous.and_then(|h| h.parse().ok())).to_string();
             let (user, device, now) = (user.to_string(), device.to_string(), to_i64(now));
+            tx.execute(
+                "INSERT INTO device_logins (device_id, user_id, hlc, at) VALUES ($1, $2, $3, $4)",
+                &[&device, &user, &recorded, &now],
+            )
+            .await?;
             tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
                 &[&token_hash, &user, &device, &now, &to_i64(expires_at)],
@@ -892,6 +966,19 @@ impl Storage for PgStore {
                 user: user_from_row(&r, 1)?,
                 device: device_from_row(&r, 9)?,
             }))
+        })
+    }
+
+    fn device_user_known(&self, device: DeviceId, user: UserId) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let row = c
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM device_users WHERE device_id = $1 AND user_id = $2)",
+                    &[&device.to_string(), &user.to_string()],
+                )
+                .await?;
+            Ok(row.try_get(0)?)
         })
     }
 

@@ -12,12 +12,13 @@ use crate::model::{
     parse_role, role_str,
 };
 use crate::sync::{
-    AuthorInfo, Authors, PushContext, PushResult, advance_acked, other_authors, plan,
+    AuthorInfo, Authors, Login, PushContext, PushResult, advance_acked, login_hlc, other_authors,
+    plan, referenced_ids,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use sync_protocol::{Change, DeviceId, EntityKind, Scope, UserId};
+use sync_protocol::{Change, DeviceId, EntityKind, Hlc, Scope, UserId};
 
 /// The numbered migrations, applied in order, each in one transaction. Never edit one that
 /// shipped: add the next.
@@ -26,6 +27,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../migrations/sqlite/0002_device_users.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_access_rules.sql"),
     ),
 ];
 
@@ -346,6 +351,30 @@ fn load_authors(tx: &Connection, device: &str, ids: &[UserId]) -> Result<Authors
     Ok(out)
 }
 
+/// The logins of a device (for the windows of its other authors).
+fn load_logins(tx: &Connection, device: &str) -> Result<Vec<Login>, StorageError> {
+    let mut q = tx.prepare_cached(
+        "SELECT n, user_id, hlc FROM device_logins WHERE device_id = ?1 ORDER BY n",
+    )?;
+    let rows = q.query_map([device], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (n, user, hlc) = row?;
+        out.push(Login {
+            user: user.parse().map_err(|_| corrupt("user id", &user))?,
+            hlc: hlc.parse().map_err(|_| corrupt("hlc", &hlc))?,
+            order: n,
+        });
+    }
+    Ok(out)
+}
+
 fn push_tx(
     conn: &mut Connection,
     ctx: &PushContext,
@@ -383,30 +412,44 @@ fn push_tx(
                 settled.insert(p.change.seq, Settled { hash, rejection });
             }
         }
-        let mut q =
-            tx.prepare_cached("SELECT kind, posyandu, fact_hash FROM records WHERE id = ?1")?;
-        for p in &batch {
-            let id = p.change.id;
-            if records.contains_key(&id) {
-                continue;
-            }
-            let row: Option<(String, String, Option<Vec<u8>>)> = q
-                .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let mut q = tx.prepare_cached(
+            "SELECT kind, posyandu, fact_hash, creator_role, status FROM records WHERE id = ?1",
+        )?;
+        for id in referenced_ids(&batch) {
+            #[allow(clippy::type_complexity)]
+            let row: Option<(
+                String,
+                String,
+                Option<Vec<u8>>,
+                Option<String>,
+                Option<String>,
+            )> = q
+                .query_row([id.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
                 .optional()?;
-            if let Some((kind, posyandu, fact_hash)) = row {
+            if let Some((kind, posyandu, fact_hash, creator_role, status)) = row {
                 records.insert(
                     id,
                     RecordInfo {
                         kind: kind_from_str(&kind)?,
                         posyandu,
                         fact_hash,
+                        creator_role: creator_role.as_deref().and_then(parse_role),
+                        status,
                     },
                 );
             }
         }
     }
-    let authors = load_authors(&tx, &device, &other_authors(ctx, &batch))?;
-    let decided = plan(ctx, &batch, settled, records, &authors);
+    let others = other_authors(ctx, &batch);
+    let authors = load_authors(&tx, &device, &others)?;
+    let logins = if others.is_empty() {
+        Vec::new()
+    } else {
+        load_logins(&tx, &device)?
+    };
+    let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     {
@@ -433,15 +476,18 @@ fn push_tx(
             accepted_wall_ms.push(p.change.hlc.wall_ms);
         }
         let mut ins = tx.prepare_cached(
-            "INSERT INTO records (id, kind, posyandu, fact_hash) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET posyandu = excluded.posyandu",
+            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status",
         )?;
         for (id, r) in &decided.records {
             ins.execute(params![
                 id.to_string(),
                 r.kind.as_str(),
                 r.posyandu,
-                r.fact_hash
+                r.fact_hash,
+                r.creator_role.map(role_str),
+                r.status
             ])?;
         }
     }
@@ -687,10 +733,21 @@ impl Storage for SqliteStore {
     ) -> StoreFuture<'_, bool> {
         self.write(move |c| {
             let at = disabled.then_some(to_i64(now));
-            let n = c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE users SET disabled_at = ?2 WHERE username = ?1",
                 params![username, at],
             )?;
+            if disabled {
+                // Disabling ends every session (kept, expired now: the device is told the
+                // account is disabled, and after `user enable` that the session ended).
+                tx.execute(
+                    "UPDATE sessions SET expires_at = ?2
+                     WHERE user_id IN (SELECT id FROM users WHERE username = ?1) AND expires_at > ?2",
+                    params![username, to_i64(now)],
+                )?;
+            }
+            tx.commit()?;
             Ok(n > 0)
         })
     }
@@ -822,9 +879,27 @@ impl Storage for SqliteStore {
         device: DeviceId,
         now: u64,
         expires_at: u64,
+        hlc: Option<Hlc>,
     ) -> StoreFuture<'_, ()> {
         self.write(move |c| {
             let tx = c.transaction()?;
+            let previous: Option<String> = tx
+                .query_row(
+                    "SELECT hlc FROM device_logins WHERE device_id = ?1 ORDER BY n DESC LIMIT 1",
+                    [device.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let previous = previous.and_then(|h| h.parse().ok());
+            tx.execute(
+                "INSERT INTO device_logins (device_id, user_id, hlc, at) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    device.to_string(),
+                    user.to_string(),
+                    login_hlc(hlc, now, previous).to_string(),
+                    to_i64(now)
+                ],
+            )?;
             tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
@@ -873,6 +948,16 @@ impl Storage for SqliteStore {
             })
             .optional()?
             .transpose()
+        })
+    }
+
+    fn device_user_known(&self, device: DeviceId, user: UserId) -> StoreFuture<'_, bool> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM device_users WHERE device_id = ?1 AND user_id = ?2)",
+                params![device.to_string(), user.to_string()],
+                |r| r.get(0),
+            )?)
         })
     }
 

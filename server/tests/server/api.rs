@@ -189,11 +189,30 @@ async fn enrol_login_and_revocation(b: Backend) {
         .set_user_disabled("kader.mawar".into(), false, now_ms())
         .await
         .unwrap();
+    // Enabled again: the old session stays ended (issue #12, item 8); she logs in again.
+    let (s, v) = srv.post("/v1/sync/status", &status, Some(&bearer)).await;
+    assert_eq!((s, code_of(&v)), (401, "session_expired"));
+    let (s, v) = srv
+        .post(
+            "/v1/login",
+            &json!({"v":1,"username":"kader.mawar","secret":"belu-demo-2025"}),
+            Some(&device_auth),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let bearer = format!("Bearer {}", v["session_token"].as_str().unwrap());
     let (s, _) = srv.post("/v1/sync/status", &status, Some(&bearer)).await;
     assert_eq!(s, 200);
     // An expired session.
     srv.store()
-        .create_session("expired-hash".into(), kader.id, dev.id, now - 10, now - 1)
+        .create_session(
+            "expired-hash".into(),
+            kader.id,
+            dev.id,
+            now - 10,
+            now - 1,
+            None,
+        )
         .await
         .unwrap();
     let expired_token = "tok-expired";
@@ -204,6 +223,7 @@ async fn enrol_login_and_revocation(b: Backend) {
             dev.id,
             now - 10,
             now - 1,
+            None,
         )
         .await
         .unwrap();

@@ -4,10 +4,25 @@
 
 use crate::common::{Backend, MAWAR, MELATI, Session, TestServer, body_for};
 use serde_json::{Value, json};
-use sync_protocol::{EntityKind, RecordId};
+use sync_protocol::{Change, EntityKind, Hlc, RecordId};
+
+/// `c` stamped at `wall_ms` (the counter keeps stamps of one test distinct).
+fn at(mut c: Change, wall_ms: u64) -> Change {
+    c.hlc = Hlc {
+        wall_ms,
+        counter: u16::try_from(c.seq % 1000).unwrap_or(0),
+    };
+    c
+}
+
+/// A few milliseconds, so that the next clock reading is later.
+async fn tick() {
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+}
 
 both_backends!(
     authors_are_the_users_logged_in_on_the_device,
+    another_author_only_inside_her_window,
     cursors_belong_to_their_scope,
     sessions_last_30_days_by_default,
 );
@@ -30,11 +45,33 @@ fn outcome_codes(v: &Value) -> Vec<String> {
 }
 
 /// Logs `username` in on the device of `on`; the new session shares its sequence numbers.
+/// The login carries no HLC: the server's clock stands in.
 async fn login_on(srv: &TestServer, on: &Session, username: &str) -> (Session, Value) {
+    login_on_at(srv, on, username, None).await
+}
+
+/// [`login_on`] with the device's HLC at the login (`wall_ms`, counter 0).
+async fn login_on_at(
+    srv: &TestServer,
+    on: &Session,
+    username: &str,
+    hlc_wall_ms: Option<u64>,
+) -> (Session, Value) {
+    let mut body =
+        json!({"v": 1, "username": username, "secret": district_server::admin::DEMO_PASSWORD});
+    if let Some(wall_ms) = hlc_wall_ms {
+        body["hlc"] = json!(
+            Hlc {
+                wall_ms,
+                counter: 0
+            }
+            .to_string()
+        );
+    }
     let (s, login) = srv
         .post(
             "/v1/login",
-            &json!({"v": 1, "username": username, "secret": district_server::admin::DEMO_PASSWORD}),
+            &body,
             Some(&format!("Device {}", on.device_token)),
         )
         .await;
@@ -53,29 +90,48 @@ async fn authors_are_the_users_logged_in_on_the_device(b: Backend) {
     let srv = TestServer::demo(b).await;
     // Kader A (Mawar) enrols the tablet; kader B (Melati) and the bidan of the desa log in
     // on it too. The perawat logs in on another tablet only.
+    // Each one's changes are stamped while they are the one logged in (see
+    // `another_author_only_inside_her_window` for the others).
     let mut a = srv.session("kader.mawar").await;
-    let (mut kb, _) = login_on(&srv, &a, "kader.melati").await;
-    let (bidan, _) = login_on(&srv, &a, "bidan.naitimu").await;
+    tick().await;
+    let a_time = crate::common::now_ms();
+    tick().await;
+    let (mut kb, _) = login_on_at(&srv, &a, "kader.melati", Some(crate::common::now_ms())).await;
+    tick().await;
+    let kb_time = crate::common::now_ms();
+    tick().await;
+    let (bidan, _) = login_on_at(&srv, &a, "bidan.naitimu", Some(crate::common::now_ms())).await;
+    tick().await;
+    let bidan_time = crate::common::now_ms();
     let perawat = srv.session("perawat.halilulik").await;
     let hh = RecordId::new_v7();
     let mut batch = vec![
         // 1: A's household in Mawar, pushed by B's session: scoped by A, accepted.
-        a.change(
-            EntityKind::Household,
-            hh,
-            body_for(EntityKind::Household, MAWAR),
+        at(
+            a.change(
+                EntityKind::Household,
+                hh,
+                body_for(EntityKind::Household, MAWAR),
+            ),
+            a_time,
         ),
         // 2: A's household in Melati: B's scope, not A's.
-        a.change(
-            EntityKind::Household,
-            RecordId::new_v7(),
-            body_for(EntityKind::Household, MELATI),
+        at(
+            a.change(
+                EntityKind::Household,
+                RecordId::new_v7(),
+                body_for(EntityKind::Household, MELATI),
+            ),
+            a_time,
         ),
         // 3: A (a kader) may not merge persons, whoever pushes it.
-        a.change(
-            EntityKind::PersonMerge,
-            RecordId::new_v7(),
-            body_for(EntityKind::PersonMerge, MAWAR),
+        at(
+            a.change(
+                EntityKind::PersonMerge,
+                RecordId::new_v7(),
+                body_for(EntityKind::PersonMerge, MAWAR),
+            ),
+            a_time,
         ),
     ];
     kb.next_seq = a.next_seq;
@@ -101,7 +157,7 @@ async fn authors_are_the_users_logged_in_on_the_device(b: Backend) {
     // 7: the bidan's (logged in here) edit of A's household, in her desa.
     let mut by_bidan = kb.change(EntityKind::Household, hh, json!({"rt": "02"}));
     by_bidan.author = bidan.user;
-    batch.push(by_bidan);
+    batch.push(at(by_bidan, bidan_time));
     // 8: the bidan's person_merge: her role allows it.
     let mut merge = kb.change(
         EntityKind::PersonMerge,
@@ -109,7 +165,7 @@ async fn authors_are_the_users_logged_in_on_the_device(b: Backend) {
         body_for(EntityKind::PersonMerge, MAWAR),
     );
     merge.author = bidan.user;
-    batch.push(merge);
+    batch.push(at(merge, bidan_time));
     let (s, v) = srv.push(&kb, &batch).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
@@ -190,8 +246,130 @@ async fn authors_are_the_users_logged_in_on_the_device(b: Backend) {
         body_for(EntityKind::Note, MELATI),
     );
     c.author = kb.user;
-    let (_, v) = srv.push(&a, &[c]).await;
+    let (_, v) = srv.push(&a, &[at(c, kb_time)]).await;
     assert_eq!(outcome_codes(&v), ["accepted"]);
+    srv.finish().await;
+}
+
+/// Issue #12, item 4: on a shared tablet, a session pushes another user's change only when it
+/// was stamped while she was the one logged in (the device's login history, with its HLC);
+/// each change is judged by its author's role and scope; a change outside her window waits
+/// (`awaits_author`, unsettled) and her own session delivers it.
+async fn another_author_only_inside_her_window(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    // The kader enrols the tablet; the bidan of the desa logs in on it; later the kader logs
+    // in again (a new session): the bidan's window runs from her login to the kader's.
+    let mut kader = srv.session("kader.mawar").await;
+    tick().await;
+    let (mut bidan, _) =
+        login_on_at(&srv, &kader, "bidan.naitimu", Some(crate::common::now_ms())).await;
+    tick().await;
+    let in_bidan_window = crate::common::now_ms();
+    tick().await;
+    let (kader2, _) = login_on_at(&srv, &kader, "kader.mawar", Some(crate::common::now_ms())).await;
+    tick().await;
+    let after_kader_login = crate::common::now_ms();
+    // A referral the kader made (her own, any time).
+    let referral = RecordId::new_v7();
+    let made = at(
+        kader.change(
+            EntityKind::Referral,
+            referral,
+            body_for(EntityKind::Referral, MAWAR),
+        ),
+        after_kader_login,
+    );
+    bidan.next_seq = kader.next_seq;
+    // In the bidan's window: she receives it (her role), and registers a household in
+    // Melati (her scope, not the kader's).
+    let received = at(
+        bidan.change(
+            EntityKind::Referral,
+            referral,
+            json!({"status": "received"}),
+        ),
+        in_bidan_window + 1,
+    );
+    let melati_hh = at(
+        bidan.change(
+            EntityKind::Household,
+            RecordId::new_v7(),
+            body_for(EntityKind::Household, MELATI),
+        ),
+        in_bidan_window,
+    );
+    // After the kader's new login: the same kind of changes, authored by the bidan.
+    let late_received = at(
+        bidan.change(EntityKind::Referral, referral, json!({"status": "done"})),
+        after_kader_login,
+    );
+    let late_hh = at(
+        bidan.change(
+            EntityKind::Household,
+            RecordId::new_v7(),
+            body_for(EntityKind::Household, MELATI),
+        ),
+        after_kader_login,
+    );
+    kader.next_seq = bidan.next_seq;
+    // The kader's own edit setting `received` is her role's: refused.
+    let kader_received = at(
+        kader.change(
+            EntityKind::Referral,
+            referral,
+            json!({"status": "received"}),
+        ),
+        after_kader_login,
+    );
+    let batch = [
+        made.clone(),
+        received.clone(),
+        melati_hh.clone(),
+        late_received.clone(),
+        late_hh.clone(),
+        kader_received,
+    ];
+    // Pushed by the kader's new session.
+    let kader2 = Session {
+        next_seq: kader.next_seq,
+        ..kader2
+    };
+    let (s, v) = srv.push(&kader2, &batch).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        outcome_codes(&v),
+        [
+            "accepted",
+            "accepted",
+            "accepted",
+            "awaits_author",
+            "awaits_author",
+            "forbidden_role"
+        ],
+        "{v}"
+    );
+    assert_eq!(v["outcomes"][3]["rejection"]["field"], "author");
+    // Not settled: acked_seq stops before the first waiting change, and pushing them again
+    // in the kader's session changes nothing.
+    assert_eq!(v["acked_seq"], late_received.seq - 1, "{v}");
+    let (_, v) = srv
+        .push(&kader2, &[late_received.clone(), late_hh.clone()])
+        .await;
+    assert_eq!(outcome_codes(&v), ["awaits_author", "awaits_author"]);
+    // The bidan's own session (a new login on the tablet) delivers them: nothing is lost.
+    let (bidan2, _) =
+        login_on_at(&srv, &kader, "bidan.naitimu", Some(crate::common::now_ms())).await;
+    let (_, v) = srv
+        .push(&bidan2, &[late_received.clone(), late_hh.clone()])
+        .await;
+    assert_eq!(outcome_codes(&v), ["accepted", "accepted"], "{v}");
+    assert_eq!(v["acked_seq"], late_hh.seq + 1, "every seq settled: {v}");
+    // The bidan's other tablet receives all of hers, as authored by her.
+    let other = srv.other_tablet("bidan.naitimu").await;
+    let (got, _) = srv.pull_all(&other, None, 100).await;
+    for c in [&made, &received, &melati_hh, &late_received, &late_hh] {
+        assert!(got.contains(c), "{c:?} missing");
+    }
     srv.finish().await;
 }
 
@@ -308,8 +486,9 @@ async fn sessions_last_30_days_by_default(b: Backend) {
     srv.finish().await;
 }
 
-/// Migration 0002 on a database that already has sessions: the devices' past logins are
-/// recorded from them, so a shared tablet keeps working across the upgrade.
+/// Migrations 0002 and 0003 on a database that already has sessions: the devices' past
+/// logins (and their windows) are recorded from them, so a shared tablet keeps working
+/// across the upgrade.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migration_0002_records_past_logins_from_sessions() {
     let dir = tempfile::tempdir().unwrap();
@@ -355,20 +534,70 @@ async fn migration_0002_records_past_logins_from_sessions() {
         .unwrap();
     for (i, u) in [&mawar, &melati].into_iter().enumerate() {
         store
-            .create_session(format!("s{i}"), u.id, dev.id, now, now + 1000)
+            .create_session(format!("s{i}"), u.id, dev.id, now, now + 1000, None)
             .await
             .unwrap();
     }
+    // Records made before 0003: the kader's person and two referrals, one received by the
+    // bidan (pushed through the storage, as their sessions would).
+    let bidan = store
+        .user_by_username("bidan.naitimu".into())
+        .await
+        .unwrap()
+        .unwrap();
+    let ctx_of = |u: &district_server::model::User, scope: &[&str]| {
+        std::sync::Arc::new(district_server::sync::PushContext {
+            device: dev.id,
+            user: u.id,
+            role: u.role,
+            scope_posyandu: scope.iter().map(|p| p.to_string()).collect(),
+            now_ms: now,
+            today: district_server::model::today_for_validation(now),
+            clock: sync_protocol::ClockPolicy::default(),
+        })
+    };
+    let as_user = |u: &district_server::model::User, seq: u64| Session {
+        device: dev.id,
+        device_token: String::new(),
+        user: u.id,
+        bearer: String::new(),
+        next_seq: seq,
+    };
+    let (person, made, received) = (RecordId::new_v7(), RecordId::new_v7(), RecordId::new_v7());
+    let mut k = as_user(&mawar, 1);
+    let mut referral = |id| {
+        let mut b = body_for(EntityKind::Referral, MAWAR);
+        b["person"] = json!(person.to_string());
+        k.change(EntityKind::Referral, id, b)
+    };
+    let batch = vec![referral(made), referral(received)];
+    let r = store.push(ctx_of(&mawar, &[MAWAR]), batch).await.unwrap();
+    assert_eq!(r.acked_seq, 2, "{:?}", r.outcomes);
+    let mut bd = as_user(&bidan, 3);
+    let edit = bd.change(
+        EntityKind::Referral,
+        received,
+        json!({"status": "received"}),
+    );
+    let r = store
+        .push(ctx_of(&bidan, &[MAWAR, MELATI]), vec![edit])
+        .await
+        .unwrap();
+    assert_eq!(r.acked_seq, 3, "{:?}", r.outcomes);
     // Back to schema version 1 with those sessions.
     {
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE device_users; DELETE FROM schema_migrations WHERE version = 2")
-            .unwrap();
+        c.execute_batch(
+            "DROP TABLE device_users; DROP TABLE device_logins;
+             ALTER TABLE records DROP COLUMN creator_role; ALTER TABLE records DROP COLUMN status;
+             DELETE FROM schema_migrations WHERE version IN (2, 3)",
+        )
+        .unwrap();
     }
     let store = district_server::storage::open(&path).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
-    assert_eq!(store.migrate().await.unwrap(), 1);
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.migrate().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
     // Mawar's session pushes Melati's change: she logged in on the device before.
     let ctx = std::sync::Arc::new(district_server::sync::PushContext {
         device: dev.id,
@@ -384,17 +613,45 @@ async fn migration_0002_records_past_logins_from_sessions() {
         device_token: String::new(),
         user: melati.id,
         bearer: String::new(),
-        next_seq: 1,
+        next_seq: 10,
     };
-    let c = s.change(
+    let mut c = s.change(
         EntityKind::Note,
         RecordId::new_v7(),
         body_for(EntityKind::Note, MELATI),
     );
+    // Migration 0003 dates those logins by the sessions' start: Melati's change, stamped
+    // after her login, is in her window.
+    c.hlc = sync_protocol::Hlc {
+        wall_ms: now,
+        counter: 5,
+    };
     let r = store.push(ctx, vec![c]).await.unwrap();
     assert_eq!(
         r.outcomes[0].status,
         sync_protocol::OutcomeStatus::Accepted,
+        "{:?}",
+        r.outcomes
+    );
+    // 0003 learnt who made each referral and how far it went: the kader may delete the one
+    // still `made`, not the one the bidan received.
+    let mut k = as_user(&mawar, 20);
+    let mut tomb = |id| {
+        let mut t = k.change(EntityKind::Referral, id, json!({}));
+        t.tombstone = true;
+        t.body.clear();
+        t
+    };
+    let batch = vec![tomb(received), tomb(made)];
+    let r = store.push(ctx_of(&mawar, &[MAWAR]), batch).await.unwrap();
+    let codes: Vec<_> = r
+        .outcomes
+        .iter()
+        .map(|o| o.rejection.as_ref().map(|r| r.code))
+        .collect();
+    assert_eq!(
+        codes,
+        [Some(sync_protocol::RejectCode::ForbiddenRole), None],
         "{:?}",
         r.outcomes
     );

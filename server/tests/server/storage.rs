@@ -52,7 +52,7 @@ async fn demo_seeds_fictional_records_once(b: Backend) {
 async fn migrations_are_idempotent(b: Backend) {
     let db = TestDb::new(b).await;
     assert_eq!(db.store.migrate().await.unwrap(), 0);
-    assert_eq!(db.store.schema_version().await.unwrap(), 2);
+    assert_eq!(db.store.schema_version().await.unwrap(), 3);
     db.store.ping().await.unwrap();
     db.finish().await;
 }
@@ -203,7 +203,7 @@ async fn users_and_enrolment(b: Backend) {
     // Device token and session lookups; revocation and disabling show at once.
     let found = s.device_by_token(auth::hash_secret(&token)).await.unwrap();
     assert_eq!(found.map(|d| d.id), Some(dev.id));
-    s.create_session("h1".into(), kader.id, dev.id, now, now + 1000)
+    s.create_session("h1".into(), kader.id, dev.id, now, now + 1000, None)
         .await
         .unwrap();
     let sess = s.session("h1".into()).await.unwrap().unwrap();

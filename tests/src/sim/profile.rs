@@ -54,6 +54,7 @@ impl Session {
                 dev.store.device_id(),
                 now,
                 now + 3_600_000,
+                None,
             )
             .await?;
         let http = reqwest::Client::builder()
