@@ -20,7 +20,7 @@ describe('sync panel and chip', () => {
     expect(screen.getByTestId('sync-last-success').textContent?.trim()).toBe('20/11/2025 09.00 WITA');
     expect(screen.getByTestId('sync-last-error').textContent).toContain('Gagal 22/11/2025 14.05 WITA');
     expect(screen.getByTestId('sync-last-error').textContent).toContain('Server tidak dapat dihubungi.');
-    expect(screen.getByTestId('sync-chip').textContent).toContain('Gagal · 7 menunggu');
+    expect(screen.getByTestId('sync-chip').textContent).toContain('Server tak terjangkau · 7 menunggu');
   });
 
   it('starts a run and follows its progress events', async () => {
