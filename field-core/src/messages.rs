@@ -561,6 +561,11 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "Jam tablet terlalu maju. Data akan dikirim lagi dengan jam yang diperbaiki.",
         "The tablet's clock is ahead. The record will be sent again with a corrected clock.",
     ),
+    (
+        "sync.reject.too_large",
+        "Data ini terlalu besar untuk dikirim. Perbaiki isiannya (teks yang lebih pendek).",
+        "This record is too large to send. Correct it (shorter texts).",
+    ),
 ];
 
 /// The Indonesian and English sentences of a store or sync error key, with `{name}`
@@ -655,6 +660,7 @@ mod tests {
             RejectCode::SeqReused,
             RejectCode::FactImmutable,
             RejectCode::ClockAhead,
+            RejectCode::TooLarge,
         ] {
             keys.push(code.message_key().to_string());
         }

@@ -198,6 +198,8 @@ pub enum RejectCode {
     FactImmutable,
     /// The stamp is too far ahead of the server's clock: recalibrate, re-stamp, push again.
     ClockAhead,
+    /// The change is over the size limit of one change ([`crate::schema::MAX_CHANGE_BYTES`]).
+    TooLarge,
 }
 
 impl RejectCode {
@@ -214,6 +216,7 @@ impl RejectCode {
             RejectCode::SeqReused => "sync.reject.seq_reused",
             RejectCode::FactImmutable => "sync.reject.fact_immutable",
             RejectCode::ClockAhead => "sync.reject.clock_ahead",
+            RejectCode::TooLarge => "sync.reject.too_large",
         }
     }
 
