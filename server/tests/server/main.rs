@@ -8,6 +8,7 @@ mod access;
 mod api;
 mod cli;
 mod fuzz;
+mod limits;
 mod ops;
 mod shared;
 mod storage;

@@ -362,13 +362,18 @@ async fn migration_0002_records_past_logins_from_sessions() {
     // Back to schema version 1 with those sessions.
     {
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE device_users; DELETE FROM schema_migrations WHERE version = 2")
-            .unwrap();
+        c.execute_batch(
+            "DROP TABLE device_users; DROP TABLE change_quarantine_log;
+             ALTER TABLE changes DROP COLUMN quarantined_at;
+             ALTER TABLE changes DROP COLUMN quarantine_reason;
+             DELETE FROM schema_migrations WHERE version IN (2, 4)",
+        )
+        .unwrap();
     }
     let store = district_server::storage::open(&path).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
-    assert_eq!(store.migrate().await.unwrap(), 1);
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.migrate().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 4);
     // Mawar's session pushes Melati's change: she logged in on the device before.
     let ctx = std::sync::Arc::new(district_server::sync::PushContext {
         device: dev.id,
