@@ -9,6 +9,7 @@ mod api;
 mod cli;
 mod fuzz;
 mod limits;
+mod memory;
 mod ops;
 mod shared;
 mod storage;

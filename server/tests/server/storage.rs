@@ -174,7 +174,7 @@ async fn users_and_enrolment(b: Backend) {
     s.create_enrol_code(auth::hash_secret("AAAAAAAAA"), kader.id, now, now + 60_000)
         .await
         .unwrap();
-    let (d, token) = new_device(now);
+    let (d, _first_token) = new_device(now);
     let dev = s
         .enrol(auth::hash_secret("AAAAAAAAA"), d)
         .await
