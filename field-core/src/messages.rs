@@ -562,6 +562,11 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "The tablet's clock is ahead. The record will be sent again with a corrected clock.",
     ),
     (
+        "sync.error.answer_too_large",
+        "Jawaban server terlalu besar untuk tablet ini. Sinkronisasi dicoba lagi dengan bagian yang lebih kecil; bila tetap gagal, hubungi admin puskesmas.",
+        "The server's answer is too large for this tablet. Sync tries again in smaller parts; if it still fails, contact the puskesmas admin.",
+    ),
+    (
         "sync.reject.too_large",
         "Data ini terlalu besar untuk dikirim. Perbaiki isiannya (teks yang lebih pendek).",
         "This record is too large to send. Correct it (shorter texts).",
@@ -619,6 +624,7 @@ mod tests {
             SyncError::AlreadyRunning,
             SyncError::Network("x".into()),
             SyncError::Protocol("x".into()),
+            SyncError::AnswerTooLarge("x".into()),
             SyncError::Stuck("x".into()),
             SyncError::Tls("x".into()),
             SyncError::BadUrl("x".into()),
