@@ -51,12 +51,11 @@ pub async fn set(
         .await?;
     let action = if on { "quarantined" } else { "released" };
     if done.is_empty() {
-        let what = if on {
-            "to quarantine"
-        } else {
-            "in quarantine"
-        };
-        return Err(QuarantineError::Nothing(what, target.chars().take(60).collect()));
+        let what = if on { "to quarantine" } else { "in quarantine" };
+        return Err(QuarantineError::Nothing(
+            what,
+            target.chars().take(60).collect(),
+        ));
     }
     tracing::warn!(target: "audit", action, sseqs = ?done, target = ?t, reason = %reason, "change {action} by an admin");
     Ok(done)

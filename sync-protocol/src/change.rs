@@ -113,7 +113,10 @@ impl Change {
             return Err(EnvelopeError::SeqTooLarge);
         }
         if self.base.len() > MAX_BASE_ENTRIES
-            || self.base.keys().any(|k| k.is_empty() || k.len() > MAX_FIELD_NAME_BYTES)
+            || self
+                .base
+                .keys()
+                .any(|k| k.is_empty() || k.len() > MAX_FIELD_NAME_BYTES)
         {
             return Err(EnvelopeError::BaseTooLarge);
         }

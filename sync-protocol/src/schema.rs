@@ -412,7 +412,9 @@ pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejec
         return Err(reject(
             RejectCode::TooLarge,
             "body",
-            format!("the change is {size} bytes of JSON; the limit of one change is {MAX_CHANGE_BYTES}"),
+            format!(
+                "the change is {size} bytes of JSON; the limit of one change is {MAX_CHANGE_BYTES}"
+            ),
         ));
     }
     if change.tombstone {
@@ -573,7 +575,8 @@ fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejec
                     "answers must be plain values or lists of at most {MAX_ANSWER_LIST} plain values"
                 )));
             }
-            let too_long = |v: &Value, max: usize| v.as_str().is_some_and(|t| t.chars().count() > max);
+            let too_long =
+                |v: &Value, max: usize| v.as_str().is_some_and(|t| t.chars().count() > max);
             let long = o.values().any(|v| match v {
                 Value::Array(a) => a.iter().any(|x| too_long(x, MAX_ANSWER_ITEM_CHARS)),
                 other => too_long(other, MAX_ANSWER_TEXT_CHARS),

@@ -38,8 +38,10 @@ fn code_of(c: &Change) -> Option<(RejectCode, String)> {
 
 #[test]
 fn answers_are_bounded_in_every_string_and_list() {
-    let ok = screening(json!({"cough_2w": true, "note": "x".repeat(MAX_ANSWER_TEXT_CHARS),
-        "signs": vec!["y".repeat(MAX_ANSWER_ITEM_CHARS); MAX_ANSWER_LIST]}));
+    let ok = screening(
+        json!({"cough_2w": true, "note": "x".repeat(MAX_ANSWER_TEXT_CHARS),
+        "signs": vec!["y".repeat(MAX_ANSWER_ITEM_CHARS); MAX_ANSWER_LIST]}),
+    );
     assert_eq!(validate(&ok, true, TODAY), Ok(()));
     let bad = [
         json!({"note": "x".repeat(MAX_ANSWER_TEXT_CHARS + 1)}),
@@ -96,7 +98,10 @@ fn the_whole_change_is_bounded() {
     // characters that JSON writes as six bytes each.
     let mut answers = serde_json::Map::new();
     for i in 0..64 {
-        answers.insert(format!("q{i}"), json!("\u{1}".repeat(MAX_ANSWER_TEXT_CHARS)));
+        answers.insert(
+            format!("q{i}"),
+            json!("\u{1}".repeat(MAX_ANSWER_TEXT_CHARS)),
+        );
     }
     let c = screening(Value::Object(answers));
     assert!(json_size(&c) > MAX_CHANGE_BYTES);
@@ -135,14 +140,26 @@ fn unknown_field_names_and_bases_are_bounded() {
     t.tombstone = true;
     t.body.clear();
     for i in 0..65 {
-        t.base.insert(format!("f{i}"), Stamp { hlc: hlc(1), device: dev(1) });
+        t.base.insert(
+            format!("f{i}"),
+            Stamp {
+                hlc: hlc(1),
+                device: dev(1),
+            },
+        );
     }
     assert_eq!(
         code_of(&t),
         Some((RejectCode::InvalidEnvelope, "base".to_string()))
     );
     t.base.clear();
-    t.base.insert("g".repeat(65), Stamp { hlc: hlc(1), device: dev(1) });
+    t.base.insert(
+        "g".repeat(65),
+        Stamp {
+            hlc: hlc(1),
+            device: dev(1),
+        },
+    );
     assert_eq!(
         code_of(&t),
         Some((RejectCode::InvalidEnvelope, "base".to_string()))

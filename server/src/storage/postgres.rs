@@ -27,7 +27,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_device_users.sql"),
     ),
-    (4, include_str!("../../migrations/postgres/0004_quarantine.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_quarantine.sql"),
+    ),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).

@@ -27,7 +27,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_device_users.sql"),
     ),
-    (4, include_str!("../../migrations/sqlite/0004_quarantine.sql")),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_quarantine.sql"),
+    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;
@@ -889,9 +892,7 @@ impl Storage for SqliteStore {
     ) -> StoreFuture<'_, PullPage> {
         let sizes = self.sizes.clone();
         let device = device.to_string();
-        self.read(move |c| {
-            pull_page(c, &sizes, &scope, after, limit, Some(&device), max_bytes)
-        })
+        self.read(move |c| pull_page(c, &sizes, &scope, after, limit, Some(&device), max_bytes))
     }
 
     fn set_quarantine(
@@ -937,7 +938,10 @@ impl Storage for SqliteStore {
         })
     }
 
-    fn list_changes(&self, filter: super::ChangeFilter) -> StoreFuture<'_, Vec<super::LoggedChange>> {
+    fn list_changes(
+        &self,
+        filter: super::ChangeFilter,
+    ) -> StoreFuture<'_, Vec<super::LoggedChange>> {
         self.read(move |c| {
             let mut q = c.prepare(
                 "SELECT sseq, substr(payload, 1, 120), posyandu, device_id, seq, received_at,

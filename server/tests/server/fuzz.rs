@@ -220,7 +220,11 @@ fn random_changes_around_the_limits() {
                         .collect();
                     prop_assert_eq!(got, vec![s_ok, n_ok], "{}", v);
                 } else {
-                    prop_assert_eq!(status, 413, "only a body over the push limit is refused whole");
+                    prop_assert_eq!(
+                        status,
+                        413,
+                        "only a body over the push limit is refused whole"
+                    );
                 }
                 // A small request of `small` bytes of JSON, in one of three encodings.
                 let username = "u".repeat(small.saturating_sub(40));

@@ -112,12 +112,19 @@ async fn oversize_fields_are_refused_per_change(b: Backend) {
     assert_eq!(r["key"], "sync.reject.too_large");
     assert_eq!(r["field"], "body");
     assert_eq!(v["outcomes"][3]["rejection"]["field"], "text");
-    assert_eq!(v["outcomes"][2]["rejection"]["key"], "sync.reject.too_large");
+    assert_eq!(
+        v["outcomes"][2]["rejection"]["key"],
+        "sync.reject.too_large"
+    );
     assert!(v.to_string().len() < 4_000, "the answer echoes no value");
     // Another tablet of the area receives the two good changes, nothing else.
     let other = srv.other_tablet("bidan.naitimu").await;
     let (got, _) = srv.pull_all(&other, None, 500).await;
-    let mine: Vec<_> = got.iter().filter(|c| c.device == k.device).map(|c| c.id).collect();
+    let mine: Vec<_> = got
+        .iter()
+        .filter(|c| c.device == k.device)
+        .map(|c| c.id)
+        .collect();
     assert_eq!(mine, good);
     srv.finish().await;
 }
@@ -297,7 +304,10 @@ async fn an_oversize_stored_change_is_skipped_and_sync_goes_on(b: Backend) {
     assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
     let (got, cursor) = srv.pull_all(&other, None, 500).await;
     let seqs: Vec<u64> = got.iter().map(|c| c.seq).collect();
-    assert!(seqs.contains(&1) && seqs.contains(&3) && !seqs.contains(&2), "{seqs:?}");
+    assert!(
+        seqs.contains(&1) && seqs.contains(&3) && !seqs.contains(&2),
+        "{seqs:?}"
+    );
     // Up to date past it: the status does not keep asking for a pull.
     let (_, st) = srv.status(&other, 0, Some(&cursor)).await;
     assert_eq!(st["pull_pending"], false, "{st}");
@@ -407,7 +417,11 @@ async fn small_requests_are_refused_before_decoding(b: Backend) {
         }
         let (s, _, bytes) = srv.raw("/v1/login", bytes, &headers).await;
         let v: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!((s, v["code"].as_str()), (413, Some("body_too_large")), "{v}");
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (413, Some("body_too_large")),
+            "{v}"
+        );
     }
     // An enrolment body of 600 bytes of zstd that expands to 16 MiB.
     let bomb = format!(
@@ -502,9 +516,14 @@ async fn an_enrolment_code_survives_a_wrong_password(b: Backend) {
     assert_eq!(s, 200, "{second}");
     assert_eq!(second["device_id"], first["device_id"]);
     let token2 = format!("Device {}", second["device_token"].as_str().unwrap());
-    let login = json!({"v":1,"username":"kader.mawar","secret":district_server::admin::DEMO_PASSWORD});
+    let login =
+        json!({"v":1,"username":"kader.mawar","secret":district_server::admin::DEMO_PASSWORD});
     let (s, v) = srv.post("/v1/login", &login, Some(&token1)).await;
-    assert_eq!((s, v["code"].as_str()), (401, Some("unauthorized")), "the old token is gone");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (401, Some("unauthorized")),
+        "the old token is gone"
+    );
     let (s, v) = srv.post("/v1/login", &login, Some(&token2)).await;
     assert_eq!(s, 200, "{v}");
     // A successful login used the code up.
@@ -515,9 +534,6 @@ async fn an_enrolment_code_survives_a_wrong_password(b: Backend) {
     assert_eq!(s, 200, "{v}");
     let devices = srv.store().list_devices().await.unwrap();
     let id = first["device_id"].as_str().unwrap();
-    assert_eq!(
-        devices.iter().filter(|d| d.id.to_string() == id).count(),
-        1
-    );
+    assert_eq!(devices.iter().filter(|d| d.id.to_string() == id).count(), 1);
     srv.finish().await;
 }

@@ -99,8 +99,10 @@ async fn cheap_requests_do_not_grow_server_memory(b: Backend) {
     };
     let enrolled = post(
         "/v1/enrol",
-        serde_json::to_vec(&json!({"v":1,"code":code,"device_name":"Tablet","app_version":"0.1.0"}))
-            .unwrap(),
+        serde_json::to_vec(
+            &json!({"v":1,"code":code,"device_name":"Tablet","app_version":"0.1.0"}),
+        )
+        .unwrap(),
         vec![],
     )
     .await
@@ -161,11 +163,7 @@ async fn cheap_requests_do_not_grow_server_memory(b: Backend) {
     }
     for t in tasks {
         let r = t.await.unwrap();
-        assert!(
-            matches!(r.status().as_u16(), 400 | 413),
-            "{}",
-            r.status()
-        );
+        assert!(matches!(r.status().as_u16(), 400 | 413), "{}", r.status());
     }
     let (rss2, hwm2) = memory_kib(pid);
     println!(

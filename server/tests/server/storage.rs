@@ -189,9 +189,15 @@ async fn users_and_enrolment(b: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(again.id, dev.id);
-    s.create_session(auth::hash_secret("session"), kader.id, dev.id, now, now + 1_000)
-        .await
-        .unwrap();
+    s.create_session(
+        auth::hash_secret("session"),
+        kader.id,
+        dev.id,
+        now,
+        now + 1_000,
+    )
+    .await
+    .unwrap();
     let (d3, _) = new_device(now);
     assert_eq!(
         s.enrol(auth::hash_secret("AAAAAAAAA"), d3).await.unwrap(),
@@ -381,10 +387,16 @@ async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
     assert!(!st.pull_pending);
     let other = DeviceId::new_v7();
     assert!(s.status(other, MAWAR.into(), 0).await.unwrap().pull_pending);
-    let own = s.pull_for(dev, MAWAR.into(), 0, 2, usize::MAX).await.unwrap();
+    let own = s
+        .pull_for(dev, MAWAR.into(), 0, 2, usize::MAX)
+        .await
+        .unwrap();
     assert!(own.changes.is_empty() && !own.has_more);
     assert_eq!(own.scanned_to, 0);
-    let theirs = s.pull_for(other, MAWAR.into(), 0, 2, usize::MAX).await.unwrap();
+    let theirs = s
+        .pull_for(other, MAWAR.into(), 0, 2, usize::MAX)
+        .await
+        .unwrap();
     assert_eq!(theirs.changes, p1.changes);
     assert_eq!(theirs.scanned_to, p1.changes[1].0);
     db.finish().await;
