@@ -571,6 +571,16 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "Data ini dicatat oleh pengguna lain di tablet ini. Data tetap tersimpan dan terkirim saat pengguna itu sinkronisasi.",
         "Another user of this tablet recorded this. It is kept and goes when that user syncs.",
     ),
+    (
+        "sync.error.answer_too_large",
+        "Jawaban server terlalu besar untuk tablet ini. Sinkronisasi dicoba lagi dengan bagian yang lebih kecil; bila tetap gagal, hubungi admin puskesmas.",
+        "The server's answer is too large for this tablet. Sync tries again in smaller parts; if it still fails, contact the puskesmas admin.",
+    ),
+    (
+        "sync.reject.too_large",
+        "Data ini terlalu besar untuk dikirim. Perbaiki isiannya (teks yang lebih pendek).",
+        "This record is too large to send. Correct it (shorter texts).",
+    ),
 ];
 
 /// The Indonesian and English sentences of a store or sync error key, with `{name}`
@@ -625,6 +635,7 @@ mod tests {
             SyncError::AlreadyRunning,
             SyncError::Network("x".into()),
             SyncError::Protocol("x".into()),
+            SyncError::AnswerTooLarge("x".into()),
             SyncError::Stuck("x".into()),
             SyncError::Tls("x".into()),
             SyncError::BadUrl("x".into()),
@@ -667,6 +678,7 @@ mod tests {
             RejectCode::FactImmutable,
             RejectCode::ClockAhead,
             RejectCode::AwaitsAuthor,
+            RejectCode::TooLarge,
         ] {
             keys.push(code.message_key().to_string());
         }

@@ -15,7 +15,10 @@ pub(crate) fn from_rejection(change: &Change, r: &Rejection, today: &str) -> Val
     let field = r.field.clone().unwrap_or_else(|| "body".into());
     let detail = || vec![("detail", r.message.clone())];
     use sync_protocol::RejectCode as C;
-    if matches!(r.code, C::InvalidEnvelope | C::UnsupportedSchema) {
+    if matches!(
+        r.code,
+        C::InvalidEnvelope | C::UnsupportedSchema | C::TooLarge
+    ) {
         return invalid(&field, Key::Envelope, &detail());
     }
     let Some(spec) = fields(change.kind).iter().find(|s| s.name == field) else {

@@ -127,34 +127,72 @@ pub fn verify_password(secret: &str, phc: &str) -> bool {
     }
 }
 
-/// A fixed-window limiter per key: at most `max` hits per `window`.
+/// The most keys a [`RateLimiter`] keeps (about 3 MiB): past it, expired keys go first, then
+/// keys under their limit, then all.
+pub const RATE_LIMIT_KEYS: usize = 50_000;
+
+/// A fixed-window limiter per key: at most `max` hits per `window`. Keys are kept as a
+/// 128-bit hash, never as given, so a long key (a 15 MiB username) costs 16 bytes, and the
+/// table never holds more than [`RATE_LIMIT_KEYS`] keys.
 #[derive(Debug)]
 pub struct RateLimiter {
     max: u32,
     window: Duration,
-    hits: Mutex<HashMap<String, (Instant, u32)>>,
+    capacity: usize,
+    hits: Mutex<HashMap<u128, (Instant, u32)>>,
+}
+
+/// The key as stored: the first 16 bytes of its SHA-256.
+fn key_hash(key: &str) -> u128 {
+    let d = Sha256::digest(key.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    u128::from_le_bytes(b)
 }
 
 impl RateLimiter {
     pub fn new(max: u32, window: Duration) -> Self {
+        Self::with_capacity(max, window, RATE_LIMIT_KEYS)
+    }
+
+    pub fn with_capacity(max: u32, window: Duration, capacity: usize) -> Self {
         Self {
             max,
             window,
+            capacity: capacity.max(1),
             hits: Mutex::new(HashMap::new()),
         }
     }
 
+    /// How many keys the table holds.
+    pub fn len(&self) -> usize {
+        self.hits.lock().map_or(0, |m| m.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Counts a hit; `Err(seconds)` when the key is over its limit, with the wait.
     pub fn hit(&self, key: &str) -> Result<(), u32> {
+        let key = key_hash(key);
         let now = Instant::now();
         let Ok(mut map) = self.hits.lock() else {
             return Ok(());
         };
-        if map.len() > 100_000 {
+        if map.len() >= self.capacity && !map.contains_key(&key) {
             let window = self.window;
             map.retain(|_, (start, _)| now.duration_since(*start) < window);
+            if map.len() >= self.capacity {
+                let max = self.max;
+                map.retain(|_, (_, n)| *n > max);
+            }
+            if map.len() >= self.capacity {
+                map.clear();
+            }
+            map.shrink_to(self.capacity);
         }
-        let entry = map.entry(key.to_string()).or_insert((now, 0));
+        let entry = map.entry(key).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
@@ -373,5 +411,24 @@ mod tests {
         assert!(l.hit("a").is_ok());
         assert!(l.hit("a").is_err());
         assert!(l.hit("b").is_ok());
+    }
+
+    #[test]
+    fn limiter_table_is_bounded_and_keys_hashed() {
+        let l = RateLimiter::with_capacity(2, Duration::from_secs(60), 100);
+        let long = "u".repeat(15 << 20);
+        assert!(l.hit(&long).is_ok());
+        for i in 0..1_000 {
+            let _ = l.hit(&format!("user:{i}"));
+            assert!(l.len() <= 100, "{}", l.len());
+        }
+        // A key over its limit survives the eviction of keys under theirs.
+        let l = RateLimiter::with_capacity(1, Duration::from_secs(60), 10);
+        assert!(l.hit("attacker").is_ok());
+        assert!(l.hit("attacker").is_err());
+        for i in 0..25 {
+            let _ = l.hit(&format!("k{i}"));
+        }
+        assert!(l.hit("attacker").is_err(), "still limited after eviction");
     }
 }

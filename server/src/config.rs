@@ -119,6 +119,14 @@ pub struct Config {
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace_s: u64,
     pub limits: sync_protocol::Limits,
+    /// A pull page is cut before its JSON passes this many bytes (and holds at most
+    /// `limits.max_batch` changes). Keep it at or below `limits.max_compressed`, which is what
+    /// a client accepts, so that even an incompressible page fits; a stored change larger than
+    /// this alone is skipped (never served). 1 MiB by default.
+    pub pull_page_bytes: usize,
+    /// The largest body of the small requests (enrol, login, status, pull), on the wire and
+    /// once decompressed, checked before anything is decoded. 8 KiB by default.
+    pub small_body_bytes: usize,
     pub rate_limits: RateLimits,
     pub password_cost: PasswordCost,
     /// `text` or `json`.
@@ -136,6 +144,8 @@ impl Default for Config {
             request_timeout_s: 60,
             shutdown_grace_s: 30,
             limits: sync_protocol::Limits::default(),
+            pull_page_bytes: sync_protocol::codec::PULL_PAGE_BYTES,
+            small_body_bytes: sync_protocol::codec::SMALL_BODY_BYTES,
             rate_limits: RateLimits::default(),
             password_cost: PasswordCost::default(),
             log_format: "text".into(),
@@ -178,9 +188,13 @@ impl Config {
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
-        if self.limits.max_batch == 0 || self.limits.max_compressed == 0 {
+        if self.limits.max_batch == 0
+            || self.limits.max_compressed == 0
+            || self.pull_page_bytes == 0
+            || self.small_body_bytes < 512
+        {
             return Err(ConfigError::Invalid(
-                "limits must be above zero".to_string(),
+                "limits must be above zero (small_body_bytes at least 512)".to_string(),
             ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {

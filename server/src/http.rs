@@ -202,7 +202,14 @@ where
                 )
             })?;
         let encoding = Encoding::from_header(content_encoding)?;
-        let limits = st.cfg.limits;
+        // Only a push carries changes; every other request is a few short strings, refused
+        // past `small_body_bytes` before any of it is decoded.
+        let small = parts.uri.path() != "/v1/sync/push";
+        let limits = if small {
+            sync_protocol::Limits::small(st.cfg.small_body_bytes)
+        } else {
+            st.cfg.limits
+        };
         let too_large = || {
             AppError::refused(
                 ErrorCode::BodyTooLarge,
@@ -214,7 +221,11 @@ where
         };
         // Past the limit the rest is read and dropped (up to a cap), so the client gets its
         // 413 instead of a connection reset mid-upload.
-        let drain_cap = limits.max_compressed.saturating_mul(4).max(8 << 20);
+        let drain_cap = if small {
+            limits.max_compressed.saturating_mul(8).max(64 << 10)
+        } else {
+            limits.max_compressed.saturating_mul(4).max(8 << 20)
+        };
         let declared = header_str(&parts.headers, header::CONTENT_LENGTH)
             .ok()
             .flatten()
@@ -241,7 +252,8 @@ where
         if total > limits.max_compressed {
             return Err(too_large());
         }
-        let msg = if bytes.len() <= INLINE_DECODE_BYTES && encoding == Encoding::Identity {
+        let msg = if small || (bytes.len() <= INLINE_DECODE_BYTES && encoding == Encoding::Identity)
+        {
             sync_protocol::decode::<T>(&bytes, encoding, &limits)?
         } else {
             tokio::task::spawn_blocking(move || {
@@ -424,14 +436,26 @@ fn check_text(value: &str, field: &str, max: usize) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The enrolment rate limit of the client's address, counted before the body is read.
+pub struct EnrolGate;
+
+impl FromRequestParts<AppState> for EnrolGate {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
+        let ClientAddr(addr) = ClientAddr::from_request_parts(parts, st).await?;
+        st.enrol_limiter
+            .hit(&format!("enrol:{addr}"))
+            .map_err(AppError::rate_limited)?;
+        Ok(EnrolGate)
+    }
+}
+
 async fn enrol(
     State(st): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    _gate: EnrolGate,
     Wire { msg }: Wire<EnrolRequest>,
 ) -> Result<Response, AppError> {
-    st.enrol_limiter
-        .hit(&format!("enrol:{addr}"))
-        .map_err(AppError::rate_limited)?;
     check_text(&msg.device_name, "device_name", 80)?;
     check_text(&msg.app_version, "app_version", 40)?;
     let invalid = || {
@@ -468,17 +492,29 @@ async fn enrol(
     }
 }
 
+/// An enrolled device's login rate limit, counted before the body is read.
+pub struct LoginGate(pub crate::model::Device);
+
+impl FromRequestParts<AppState> for LoginGate {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
+        let DeviceAuth(device) = DeviceAuth::from_request_parts(parts, st).await?;
+        st.login_limiter
+            .hit(&format!("device:{}", device.id))
+            .map_err(AppError::rate_limited)?;
+        Ok(LoginGate(device))
+    }
+}
+
 async fn login(
     State(st): State<AppState>,
     ClientAddr(addr): ClientAddr,
-    parts_auth: DeviceAuth,
+    LoginGate(device): LoginGate,
     Wire { msg }: Wire<LoginRequest>,
 ) -> Result<Response, AppError> {
-    let device = parts_auth.0;
-    // Attempts per device; failures per (device, user), address and user below.
-    st.login_limiter
-        .hit(&format!("device:{}", device.id))
-        .map_err(AppError::rate_limited)?;
+    // Attempts per device were counted before the body was read (LoginGate); failures per
+    // (device, user), address and user below.
     let failed = || AppError::refused(ErrorCode::LoginFailed, "wrong username or password/PIN");
     if msg.username.len() > 64 || msg.secret.len() > 256 {
         return Err(failed());
@@ -684,8 +720,22 @@ async fn pull(
     let limit = usize::try_from(msg.limit).unwrap_or(max).clamp(1, max);
     let page = st
         .store
-        .pull_for(s.device.id, s.user.scope.place.clone(), after, limit)
+        .pull_for(
+            s.device.id,
+            s.user.scope.place.clone(),
+            after,
+            limit,
+            st.cfg.pull_page_bytes,
+        )
         .await?;
+    if !page.skipped.is_empty() {
+        // Stored before the limits of one change: never served; an admin lists them with
+        // `change list --over-limit` and may quarantine them.
+        tracing::warn!(device = %s.device.id, skipped = ?page.skipped, limit = st.cfg.pull_page_bytes, "over-size changes skipped in a pull page");
+        st.metrics
+            .changes_skipped
+            .fetch_add(page.skipped.len() as u64, Ordering::Relaxed);
+    }
     let last = page.scanned_to;
     let n = page.changes.len();
     // The stored payloads are the changes' JSON already: splice them, do not re-parse.

@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod model;
+pub mod quarantine;
 pub mod storage;
 pub mod sync;
 

@@ -50,6 +50,43 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Changes of the log: list, quarantine (stop serving) and release.
+    Change {
+        #[command(subcommand)]
+        command: ChangeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChangeCommand {
+    /// Stop serving a change (kept in the log; logged; reversible with `release`). ID is a
+    /// server sequence number from `change list` (1204 or s1204), or a record id (all its
+    /// changes).
+    Quarantine {
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Serve a quarantined change again.
+    Release {
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List changes, newest first.
+    List {
+        /// Only quarantined changes.
+        #[arg(long)]
+        quarantined: bool,
+        /// Only changes too large to be served (over the pull page's byte limit).
+        #[arg(long)]
+        over_limit: bool,
+        /// Only changes of at least this many bytes.
+        #[arg(long, default_value_t = 0)]
+        min_bytes: u64,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -311,6 +348,41 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         },
+        Command::Change { command } => match command {
+            ChangeCommand::Quarantine { id, reason } => {
+                let done = district_server::quarantine::set(store.as_ref(), &id, true, &reason)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("quarantined (no longer served): {}", join_sseqs(&done));
+            }
+            ChangeCommand::Release { id, reason } => {
+                let done = district_server::quarantine::set(store.as_ref(), &id, false, &reason)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("released (served again): {}", join_sseqs(&done));
+            }
+            ChangeCommand::List {
+                quarantined,
+                over_limit,
+                min_bytes,
+                limit,
+            } => {
+                let min_bytes = if over_limit {
+                    min_bytes.max(cfg.pull_page_bytes as u64 + 1)
+                } else {
+                    min_bytes
+                };
+                let filter = district_server::storage::ChangeFilter {
+                    quarantined_only: quarantined,
+                    min_bytes,
+                    limit,
+                };
+                let rows = district_server::quarantine::list(store.as_ref(), filter)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                print!("{}", district_server::quarantine::format_list(&rows));
+            }
+        },
         Command::Device { command } => match command {
             DeviceCommand::Code { username } => {
                 let code =
@@ -361,6 +433,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         },
     }
     Ok(())
+}
+
+fn join_sseqs(sseqs: &[i64]) -> String {
+    sseqs
+        .iter()
+        .map(|n| format!("s{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn main() -> ExitCode {

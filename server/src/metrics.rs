@@ -27,6 +27,8 @@ pub struct Metrics {
     pub changes_duplicate: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     pub changes_pulled: AtomicU64,
+    /// Stored changes over the page's byte limit, passed over by pull (never served).
+    pub changes_skipped: AtomicU64,
     lag: Mutex<([u64; 8], u64, f64)>,
     pub in_flight_pushes: AtomicU64,
 }
@@ -103,6 +105,11 @@ impl Metrics {
                 "jangkau_changes_pulled_total",
                 "Changes sent to devices by pull.",
                 &self.changes_pulled,
+            ),
+            (
+                "jangkau_changes_skipped_total",
+                "Stored changes over the pull page's byte limit, passed over (never served).",
+                &self.changes_skipped,
             ),
         ];
         for (name, help, v) in counters {

@@ -208,6 +208,19 @@ pub fn plan(
             ));
             continue;
         }
+        // A sequence number past 2^53 is outside the spec's integer range (and past what a
+        // database integer keeps apart): refuse it, settle nothing under it.
+        if c.seq > sync_protocol::schema::MAX_SEQ {
+            plan.outcomes.push(Outcome::rejected(
+                c.seq,
+                Rejection::new(
+                    RejectCode::InvalidEnvelope,
+                    "the device sequence number is above 2^53",
+                    Some("seq"),
+                ),
+            ));
+            continue;
+        }
         if let Some(prev) = settled.get(&c.seq) {
             let outcome = if prev.hash != p.hash {
                 Outcome::rejected(

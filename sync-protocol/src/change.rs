@@ -41,6 +41,17 @@ pub struct Change {
     pub body: Body,
 }
 
+/// The largest sequence number: 2^53, the top of the integer range every JSON reader keeps
+/// exactly (the spec's integer range). A change above it is refused (`invalid_envelope`).
+pub const MAX_SEQ: u64 = 1 << 53;
+
+/// The most entries in a change's `base` (a tombstone's base names every field of its record;
+/// the largest kind has fewer than 20 fields).
+pub const MAX_BASE_ENTRIES: usize = 64;
+
+/// The longest field name in a body or a base, in bytes.
+pub const MAX_FIELD_NAME_BYTES: usize = 64;
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -98,6 +109,17 @@ impl Change {
         if self.seq == 0 {
             return Err(EnvelopeError::ZeroSeq);
         }
+        if self.seq > MAX_SEQ {
+            return Err(EnvelopeError::SeqTooLarge);
+        }
+        if self.base.len() > MAX_BASE_ENTRIES
+            || self
+                .base
+                .keys()
+                .any(|k| k.is_empty() || k.len() > MAX_FIELD_NAME_BYTES)
+        {
+            return Err(EnvelopeError::BaseTooLarge);
+        }
         if self.id.0.get_version_num() != 7 {
             return Err(EnvelopeError::NotUuidV7);
         }
@@ -146,6 +168,10 @@ impl Change {
 pub enum EnvelopeError {
     #[error("the device sequence number must start at 1")]
     ZeroSeq,
+    #[error("the device sequence number is above 2^53")]
+    SeqTooLarge,
+    #[error("the base names more than 64 fields, or a field name longer than 64 bytes")]
+    BaseTooLarge,
     #[error("record ids must be UUID version 7")]
     NotUuidV7,
     #[error("a fact never has a base: facts are not edited")]
@@ -170,9 +196,10 @@ impl EnvelopeError {
     /// The field of the envelope at fault.
     pub fn field(self) -> &'static str {
         match self {
-            EnvelopeError::ZeroSeq => "seq",
+            EnvelopeError::ZeroSeq | EnvelopeError::SeqTooLarge => "seq",
             EnvelopeError::NotUuidV7 => "id",
             EnvelopeError::BaseOnFact
+            | EnvelopeError::BaseTooLarge
             | EnvelopeError::BaseWithoutField
             | EnvelopeError::BaseNotBefore => "base",
             EnvelopeError::SupersedesOnMutable

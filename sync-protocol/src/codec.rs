@@ -13,6 +13,14 @@ use std::io::{Read, Write};
 /// making the decoder reserve its memory.
 pub const ZSTD_WINDOW_LOG_MAX: u32 = 23;
 
+/// The largest zstd window a decoder with these limits accepts: no larger than the body may
+/// be once decompressed (at least 2^10, at most [`ZSTD_WINDOW_LOG_MAX`]). A frame of a small
+/// request that asks for a large window is refused before any of it is reserved.
+pub fn window_log_for(max_decompressed: usize) -> u32 {
+    let need = usize::BITS - max_decompressed.saturating_sub(1).leading_zeros();
+    need.clamp(10, ZSTD_WINDOW_LOG_MAX)
+}
+
 /// The zstd level used when encoding. Level 3 is zstd's default: on this project's batches
 /// higher levels save a few percent of bytes for several times the CPU.
 pub const ZSTD_LEVEL: i32 = 3;
@@ -35,6 +43,27 @@ impl Default for Limits {
             max_compressed: 2 * 1024 * 1024,
             max_decompressed: 16 * 1024 * 1024,
             max_batch: 2_000,
+        }
+    }
+}
+
+/// A server cuts a pull page before its JSON passes this many bytes (1 MiB): half of the
+/// default `max_compressed`, so that even an incompressible page is within what every client
+/// accepts. A page holds at least one change unless that change alone is larger: such a
+/// change (stored before the limits of one change existed) is skipped, never served.
+pub const PULL_PAGE_BYTES: usize = 1024 * 1024;
+
+/// The largest body of the small requests (enrol, login, status, pull), compressed or not
+/// (8 KiB): their fields are a few short strings. A server checks it before decoding.
+pub const SMALL_BODY_BYTES: usize = 8 * 1024;
+
+impl Limits {
+    /// The limits of a small request: `bytes` on the wire and once decompressed, no changes.
+    pub fn small(bytes: usize) -> Self {
+        Self {
+            max_compressed: bytes,
+            max_decompressed: bytes,
+            max_batch: 0,
         }
     }
 }
@@ -187,10 +216,19 @@ pub fn decompress(
             Ok(bytes.to_vec())
         }
         Encoding::Zstd => {
+            // A frame that says how large it is, and is larger than the limit, is refused
+            // before any of it is decoded.
+            if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(bytes)
+                && size > u64::try_from(limits.max_decompressed).unwrap_or(u64::MAX)
+            {
+                return Err(CodecError::DecompressedTooLarge {
+                    limit: limits.max_decompressed,
+                });
+            }
             let mut decoder = zstd::stream::read::Decoder::new(bytes)
                 .map_err(|e| CodecError::Corrupt(e.to_string()))?;
             decoder
-                .window_log_max(ZSTD_WINDOW_LOG_MAX)
+                .window_log_max(window_log_for(limits.max_decompressed))
                 .map_err(|e| CodecError::Corrupt(e.to_string()))?;
             read_limited(decoder, limits.max_decompressed)
         }
@@ -211,10 +249,16 @@ pub fn decompress(
 fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    reader
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+    reader.take(cap).read_to_end(&mut out).map_err(|e| {
+        // zstd refuses a frame whose window is larger than the limit allows: that body
+        // would be too large once decompressed.
+        let text = e.to_string();
+        if text.contains("too much memory") {
+            CodecError::DecompressedTooLarge { limit }
+        } else {
+            CodecError::Corrupt(text)
+        }
+    })?;
     if out.len() > limit {
         return Err(CodecError::DecompressedTooLarge { limit });
     }

@@ -14,6 +14,42 @@ use serde_json::Value;
 /// The body schema version this crate writes and validates.
 pub const SCHEMA_VERSION: u16 = 1;
 
+/// The largest change, as compact JSON (envelope and body), in bytes. Every field has its
+/// own limit below; this one bounds their sum, so that no change can make a pull page too
+/// large for a device (the largest legitimate change, a visit with its three long texts
+/// full, is under 40 KiB even with every character escaped). Refused as `too_large`.
+pub const MAX_CHANGE_BYTES: usize = 64 * 1024;
+
+/// The longest name of one screening answer, in characters.
+pub const MAX_ANSWER_KEY_CHARS: usize = 64;
+/// The longest text of one screening answer, in characters.
+pub const MAX_ANSWER_TEXT_CHARS: usize = 500;
+/// The most items in one answer that is a list.
+pub const MAX_ANSWER_LIST: usize = 64;
+/// The longest text of one item of an answer list, in characters.
+pub const MAX_ANSWER_ITEM_CHARS: usize = 120;
+
+pub use crate::change::{MAX_BASE_ENTRIES, MAX_FIELD_NAME_BYTES, MAX_SEQ};
+
+/// The size of a change as compact JSON, counted without building it.
+pub fn json_size(change: &Change) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    match serde_json::to_writer(&mut c, change) {
+        Ok(()) => c.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 /// The type of one body field.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldType {
@@ -371,16 +407,28 @@ pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejec
             ),
         ));
     }
+    let size = json_size(change);
+    if size > MAX_CHANGE_BYTES {
+        return Err(reject(
+            RejectCode::TooLarge,
+            "body",
+            format!(
+                "the change is {size} bytes of JSON; the limit of one change is {MAX_CHANGE_BYTES}"
+            ),
+        ));
+    }
     if change.tombstone {
         return Ok(());
     }
     let specs = fields(change.kind);
     for (name, value) in &change.body {
         let Some(spec) = specs.iter().find(|s| s.name == name) else {
+            // The name is echoed in the answer: a short prefix only.
+            let shown: String = name.chars().take(MAX_FIELD_NAME_BYTES).collect();
             return Err(reject(
                 RejectCode::InvalidBody,
-                name,
-                format!("a {} has no field {name:?}", change.kind),
+                &shown,
+                format!("a {} has no field {shown:?}", change.kind),
             ));
         };
         check_value(spec, value, today)?;
@@ -508,15 +556,35 @@ fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejec
             if o.len() > max_keys {
                 return Err(bad_value(format!("has more than {max_keys} answers")));
             }
+            if let Some(k) = o
+                .keys()
+                .find(|k| k.is_empty() || k.chars().count() > MAX_ANSWER_KEY_CHARS)
+            {
+                let shown: String = k.chars().take(MAX_ANSWER_KEY_CHARS).collect();
+                return Err(bad_value(format!(
+                    "has an answer name {shown:?}… that is empty or longer than {MAX_ANSWER_KEY_CHARS} characters"
+                )));
+            }
             let plain = |v: &Value| !(v.is_object() || v.is_array());
             let ok = o.values().all(|v| match v {
-                Value::Array(a) => a.len() <= 64 && a.iter().all(plain),
+                Value::Array(a) => a.len() <= MAX_ANSWER_LIST && a.iter().all(plain),
                 other => plain(other),
             });
             if !ok {
-                return Err(bad_value(
-                    "answers must be plain values or short lists of plain values".into(),
-                ));
+                return Err(bad_value(format!(
+                    "answers must be plain values or lists of at most {MAX_ANSWER_LIST} plain values"
+                )));
+            }
+            let too_long =
+                |v: &Value, max: usize| v.as_str().is_some_and(|t| t.chars().count() > max);
+            let long = o.values().any(|v| match v {
+                Value::Array(a) => a.iter().any(|x| too_long(x, MAX_ANSWER_ITEM_CHARS)),
+                other => too_long(other, MAX_ANSWER_TEXT_CHARS),
+            });
+            if long {
+                return Err(bad_value(format!(
+                    "has an answer longer than {MAX_ANSWER_TEXT_CHARS} characters (or a list item longer than {MAX_ANSWER_ITEM_CHARS})"
+                )));
             }
         }
     }

@@ -202,6 +202,8 @@ pub enum RejectCode {
     /// author was the one logged in on it: it waits (in the outbox, unsettled) for a sync by
     /// its author's own session.
     AwaitsAuthor,
+    /// The change is over the size limit of one change ([`crate::schema::MAX_CHANGE_BYTES`]).
+    TooLarge,
 }
 
 impl RejectCode {
@@ -219,6 +221,7 @@ impl RejectCode {
             RejectCode::FactImmutable => "sync.reject.fact_immutable",
             RejectCode::ClockAhead => "sync.reject.clock_ahead",
             RejectCode::AwaitsAuthor => "sync.reject.awaits_author",
+            RejectCode::TooLarge => "sync.reject.too_large",
         }
     }
 

@@ -300,9 +300,17 @@ fn zstd_frames_asking_for_a_huge_window_are_refused() {
     enc.long_distance_matching(true).unwrap();
     enc.write_all(&json).unwrap();
     let bytes = enc.finish().unwrap();
-    // A frame with a 128 MiB window: refused before any memory is reserved for it.
+    // A frame with a 128 MiB window: refused before any memory is reserved for it, as a
+    // body that would be too large once decompressed (413).
     let err = decode::<PushRequest>(&bytes, Encoding::Zstd, &Limits::default());
-    assert!(matches!(err, Err(CodecError::Corrupt(_))), "{err:?}");
+    assert!(
+        matches!(err, Err(CodecError::DecompressedTooLarge { .. })),
+        "{err:?}"
+    );
+    // A small request's limits allow a window no larger than its body.
+    assert_eq!(sync_protocol::codec::window_log_for(8 * 1024), 13);
+    assert_eq!(sync_protocol::codec::window_log_for(16 << 20), 23);
+    assert_eq!(sync_protocol::codec::window_log_for(1), 10);
 }
 
 #[test]

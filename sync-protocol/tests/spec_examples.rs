@@ -160,6 +160,7 @@ fn every_code_in_the_spec_tables_exists_and_vice_versa() {
         RejectCode::FactImmutable,
         RejectCode::ClockAhead,
         RejectCode::AwaitsAuthor,
+        RejectCode::TooLarge,
     ];
     for code in rejects {
         let wire = serde_json::to_value(code).unwrap();

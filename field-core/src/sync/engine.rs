@@ -116,6 +116,9 @@ pub struct SyncReport {
     /// Changes still waiting to go after the run.
     pub waiting: u64,
     pub conflicts_open: u64,
+    /// Set when a pull answer was too large for this tablet and the run asked for fewer
+    /// changes per page: the last `limit` it used.
+    pub pull_limit_lowered_to: Option<u32>,
 }
 
 type EventSink = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
@@ -541,8 +544,12 @@ impl SyncClient {
             }
         }
 
-        // Pull every page, each applied with its cursor in one transaction.
+        // Pull every page, each applied with its cursor in one transaction. An answer over
+        // the limits this client accepts (a server that cuts pages by count only) is asked
+        // for again with half the `limit`, down to one change; the smaller limit stays for
+        // the rest of the run.
         if status.pull_pending {
+            let mut limit = self.cfg.pull_limit.max(1);
             loop {
                 let waiting = store.sync_counts()?.pending;
                 self.emit(
@@ -551,7 +558,7 @@ impl SyncClient {
                     run.report.sent,
                     run.report.received,
                 );
-                let page: PullResponse = self
+                let asked: Result<PullResponse, SyncError> = self
                     .request(
                         store,
                         run,
@@ -559,10 +566,18 @@ impl SyncClient {
                         &PullRequest {
                             v: PROTOCOL_VERSION,
                             cursor: store.pull_cursor()?,
-                            limit: self.cfg.pull_limit.max(1),
+                            limit,
                         },
                     )
-                    .await?;
+                    .await;
+                let page = match asked {
+                    Err(SyncError::AnswerTooLarge(_)) if limit > 1 => {
+                        limit = (limit / 2).max(1);
+                        run.report.pull_limit_lowered_to = Some(limit);
+                        continue;
+                    }
+                    other => other?,
+                };
                 run.report.pull_requests += 1;
                 let r = store.apply_pull_page(&page)?;
                 run.report.received += r.applied as u64;

@@ -43,6 +43,10 @@ pub enum SyncError {
     Server { status: u16, body: ErrorBody },
     #[error("the server's answer could not be read: {0}")]
     Protocol(String),
+    /// The answer is over the limits this client accepts (the server's advertised limits):
+    /// a pull asks again for fewer changes.
+    #[error("the server's answer is too large: {0}")]
+    AnswerTooLarge(String),
     /// Pushing made no progress (every change was answered "retry" even after re-stamping).
     #[error("the server keeps refusing the waiting changes as retryable: {0}")]
     Stuck(String),
@@ -75,6 +79,7 @@ impl SyncError {
             SyncError::Network(_) => "sync.error.network",
             SyncError::Server { body, .. } => &body.key,
             SyncError::Protocol(_) => "sync.error.protocol",
+            SyncError::AnswerTooLarge(_) => "sync.error.answer_too_large",
             SyncError::Stuck(_) => "sync.error.stuck",
             SyncError::Tls(_) => "sync.error.tls",
             SyncError::BadUrl(_) => "sync.error.bad_url",

@@ -186,7 +186,7 @@ impl Transport {
         // Read at most the compressed limit (plus one byte to notice a longer body).
         let cap = self.limits.max_compressed;
         if resp.content_length().is_some_and(|n| n > cap as u64) {
-            return Err(SyncError::Protocol(format!(
+            return Err(SyncError::AnswerTooLarge(format!(
                 "the answer is over {cap} bytes"
             )));
         }
@@ -194,7 +194,7 @@ impl Transport {
         while let Some(chunk) = resp.chunk().await.map_err(network)? {
             bytes.extend_from_slice(&chunk);
             if bytes.len() > cap {
-                return Err(SyncError::Protocol(format!(
+                return Err(SyncError::AnswerTooLarge(format!(
                     "the answer is over {cap} bytes"
                 )));
             }
@@ -240,6 +240,9 @@ fn answer_error(e: CodecError) -> SyncError {
             SyncError::UpdateApp(e.to_string())
         }
         CodecError::VersionMismatch { .. } => SyncError::UpdateServer(e.to_string()),
+        CodecError::CompressedTooLarge { .. }
+        | CodecError::DecompressedTooLarge { .. }
+        | CodecError::BatchTooLong { .. } => SyncError::AnswerTooLarge(e.to_string()),
         other => SyncError::Protocol(other.to_string()),
     }
 }

@@ -93,21 +93,160 @@ pub struct PullPage {
     /// `(server sequence, change JSON)` in server order.
     pub changes: Vec<(i64, String)>,
     pub has_more: bool,
-    /// The next cursor: the last change returned (or where the page started, when empty).
+    /// The next cursor: the last change returned or skipped (or where the page started, when
+    /// empty).
     pub scanned_to: i64,
+    /// Server sequences passed over because the change alone is over the page's byte limit
+    /// (stored before the limits of one change existed): never served, the cursor moves past
+    /// them, so the sync of the area goes on; an admin sees them in `change list --over-limit`.
+    pub skipped: Vec<i64>,
 }
 
-/// Cuts the rows read with `LIMIT limit + 1` into a page: `has_more` from the extra row,
-/// `scanned_to` the last row kept (or `after` for an empty page).
-pub(crate) fn page_from_rows(mut rows: Vec<(i64, String)>, after: i64, limit: usize) -> PullPage {
-    let has_more = rows.len() > limit;
-    rows.truncate(limit);
-    let scanned_to = rows.last().map_or(after, |r| r.0);
-    PullPage {
-        changes: rows,
-        has_more,
-        scanned_to,
+/// Cuts a page of the log by count and by bytes as rows are read in server order.
+#[derive(Debug)]
+pub(crate) struct PageCutter {
+    after: i64,
+    limit: usize,
+    max_bytes: usize,
+    bytes: usize,
+    taken: usize,
+    /// Rows read so far (taken or skipped).
+    read: usize,
+    /// The `LIMIT` of the query: rows it may return.
+    fetch: usize,
+    stopped: bool,
+    scanned_to: i64,
+    skipped: Vec<i64>,
+}
+
+/// What to do with the next row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cut {
+    Take,
+    Skip,
+    Stop,
+}
+
+/// Over-size rows a page may pass over before it ends (each still read once).
+const MAX_SKIPPED_PER_PAGE: usize = 64;
+
+impl PageCutter {
+    pub fn new(after: i64, limit: usize, max_bytes: usize) -> Self {
+        let limit = limit.max(1);
+        Self {
+            after,
+            limit,
+            max_bytes: max_bytes.max(1),
+            bytes: 0,
+            taken: 0,
+            read: 0,
+            fetch: limit.saturating_add(1 + MAX_SKIPPED_PER_PAGE),
+            stopped: false,
+            scanned_to: after,
+            skipped: Vec::new(),
+        }
     }
+
+    /// The `LIMIT` to query with.
+    pub fn fetch(&self) -> usize {
+        self.fetch
+    }
+
+    /// Judges the next row: `len` bytes of JSON at server sequence `sseq`.
+    pub fn offer(&mut self, sseq: i64, len: usize) -> Cut {
+        if self.stopped {
+            return Cut::Stop;
+        }
+        self.read += 1;
+        // The page's JSON: the changes and a comma between each.
+        let cost = len.saturating_add(1);
+        if len > self.max_bytes {
+            if self.skipped.len() >= MAX_SKIPPED_PER_PAGE {
+                self.stopped = true;
+                return Cut::Stop;
+            }
+            self.skipped.push(sseq);
+            self.scanned_to = sseq;
+            return Cut::Skip;
+        }
+        if self.taken >= self.limit
+            || (self.taken > 0 && self.bytes.saturating_add(cost) > self.max_bytes)
+        {
+            self.stopped = true;
+            return Cut::Stop;
+        }
+        self.taken += 1;
+        self.bytes = self.bytes.saturating_add(cost);
+        self.scanned_to = sseq;
+        Cut::Take
+    }
+
+    /// The page, from the rows taken (in order).
+    pub fn finish(self, changes: Vec<(i64, String)>) -> PullPage {
+        // More may follow when the page stopped early, or when the query returned all it
+        // could (skipped rows count there).
+        let has_more = self.stopped || self.read >= self.fetch;
+        let _ = self.after;
+        PullPage {
+            changes,
+            has_more,
+            scanned_to: self.scanned_to,
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// A change of the log, as `change list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedChange {
+    pub sseq: i64,
+    /// The record id and kind, read from the start of the stored JSON.
+    pub record: String,
+    pub kind: String,
+    pub posyandu: String,
+    pub device: String,
+    pub seq: i64,
+    pub received_at: u64,
+    /// Bytes of the stored JSON.
+    pub bytes: u64,
+    pub quarantined_at: Option<u64>,
+    pub quarantine_reason: Option<String>,
+}
+
+impl LoggedChange {
+    /// Reads `id` and `kind` from the first bytes of a stored change (`{"id":"…","kind":"…"`:
+    /// the server writes the envelope's fields in this order).
+    pub fn id_and_kind(head: &str) -> (String, String) {
+        let field = |name: &str| {
+            let key = format!("\"{name}\":\"");
+            head.find(&key)
+                .map(|at| &head[at + key.len()..])
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or("?")
+                .chars()
+                .take(40)
+                .collect::<String>()
+        };
+        (field("id"), field("kind"))
+    }
+}
+
+/// Which changes an admin action or listing names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeTarget {
+    /// One change, by server sequence number.
+    Sseq(i64),
+    /// Every change of one record.
+    Record(sync_protocol::RecordId),
+}
+
+/// Which changes `change list` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChangeFilter {
+    pub quarantined_only: bool,
+    /// Only changes of at least this many bytes.
+    pub min_bytes: u64,
+    pub limit: usize,
 }
 
 /// What `status` needs from storage.
@@ -196,19 +335,36 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Settles a batch in one transaction, committed before it returns.
     fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult>;
-    /// Changes with server sequence above `after` whose posyandu is at or below `scope`.
+    /// Changes with server sequence above `after` whose posyandu is at or below `scope`,
+    /// quarantined ones left out (no byte limit: for tools and tests).
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage>;
     /// [`Storage::pull`] for one device: the device's own changes (which it already holds)
     /// are left out and do not count towards `limit`, so a tablet neither downloads again
     /// what it pushed nor pages through it (log order is commit order, so a cursor at the
     /// last change returned misses nothing).
+    /// The page is cut before its JSON passes `max_bytes` (it always holds at least one change
+    /// unless that one alone is over `max_bytes`: such a change is skipped, see
+    /// [`PullPage::skipped`]); quarantined changes are never served.
     fn pull_for(
         &self,
         device: DeviceId,
         scope: String,
         after: i64,
         limit: usize,
+        max_bytes: usize,
     ) -> StoreFuture<'_, PullPage>;
+
+    /// Quarantines (`on`) or releases the changes `target` names, logging the action with
+    /// `reason`; returns the server sequences whose state changed.
+    fn set_quarantine(
+        &self,
+        target: ChangeTarget,
+        on: bool,
+        reason: String,
+        now: u64,
+    ) -> StoreFuture<'_, Vec<i64>>;
+    /// Changes of the log, newest first, as `filter` asks.
+    fn list_changes(&self, filter: ChangeFilter) -> StoreFuture<'_, Vec<LoggedChange>>;
     /// `pull_pending` counts only other devices' changes: a tablet whose only news is its own
     /// pushes is up to date.
     fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo>;

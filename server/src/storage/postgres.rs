@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_access_rules.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_quarantine.sql"),
+    ),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
@@ -131,30 +135,53 @@ fn device_lock_key(d: DeviceId) -> i32 {
 
 impl PgStore {
     /// One page of the log in `scope` after `after`, without `exclude`'s own changes.
+    /// One page: the rows' sizes first (`octet_length`, without their payloads), cut by count
+    /// and bytes, then the payloads of the rows kept; quarantined changes are left out.
     async fn pull_page(
         &self,
         scope: &str,
         after: i64,
         limit: usize,
         exclude: Option<&str>,
+        max_bytes: usize,
     ) -> Result<PullPage, StorageError> {
         let c = self.client().await?;
-        let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let mut cut = super::PageCutter::new(after, limit, max_bytes);
+        let want = i64::try_from(cut.fetch()).unwrap_or(i64::MAX);
         let sql = if is_small_scope(&self.sizes, &c, scope).await? {
             PULL_SMALL.to_string()
         } else {
             format!(
-                "SELECT sseq, payload FROM changes
-                 WHERE sseq > $2 AND ($4::TEXT IS NULL OR device_id <> $4) AND {IN_SCOPE}
+                "SELECT sseq, octet_length(payload) FROM changes
+                 WHERE sseq > $2 AND ($4::TEXT IS NULL OR device_id <> $4)
+                   AND quarantined_at IS NULL AND {IN_SCOPE}
                  ORDER BY sseq LIMIT $3"
             )
         };
         let rows = c.query(&sql, &[&scope, &after, &want, &exclude]).await?;
-        let mut page = Vec::with_capacity(rows.len());
+        let mut keep: Vec<i64> = Vec::with_capacity(rows.len().min(4096));
         for r in rows {
-            page.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
+            let sseq: i64 = r.try_get(0)?;
+            let len: i32 = r.try_get(1)?;
+            match cut.offer(sseq, usize::try_from(len).unwrap_or(0)) {
+                super::Cut::Take => keep.push(sseq),
+                super::Cut::Skip => {}
+                super::Cut::Stop => break,
+            }
         }
-        Ok(super::page_from_rows(page, after, limit))
+        let mut page = Vec::with_capacity(keep.len());
+        if !keep.is_empty() {
+            for r in c
+                .query(
+                    "SELECT sseq, payload FROM changes WHERE sseq = ANY($1) ORDER BY sseq",
+                    &[&keep],
+                )
+                .await?
+            {
+                page.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
+            }
+        }
+        Ok(cut.finish(page))
     }
 
     /// Connects as the URL says, TLS included (`sslmode`, `sslrootcert`: see [`tls`]).
@@ -493,15 +520,16 @@ async fn push_tx(
 const IN_SCOPE: &str = "posyandu IN (SELECT code FROM place_tree WHERE ancestor = $1)";
 
 /// Small scopes: each posyandu's tail through the `(posyandu, sseq)` index, merged.
-const PULL_SMALL: &str = "SELECT c.sseq, c.payload FROM changes c WHERE c.sseq IN (
+const PULL_SMALL: &str = "SELECT c.sseq, octet_length(c.payload) FROM changes c WHERE c.sseq IN (
     SELECT x.sseq FROM place_tree t CROSS JOIN LATERAL (
         SELECT c2.sseq FROM changes c2 WHERE c2.posyandu = t.code AND c2.sseq > $2
-          AND ($4::TEXT IS NULL OR c2.device_id <> $4)
+          AND ($4::TEXT IS NULL OR c2.device_id <> $4) AND c2.quarantined_at IS NULL
         ORDER BY c2.sseq LIMIT $3) x
     WHERE t.ancestor = $1 ORDER BY x.sseq LIMIT $3)
   ORDER BY c.sseq";
 const PENDING_SMALL: &str = "EXISTS (SELECT 1 FROM place_tree t WHERE t.ancestor = $1 AND EXISTS (
-    SELECT 1 FROM changes c WHERE c.posyandu = t.code AND c.sseq > $2 AND c.device_id <> $3))";
+    SELECT 1 FROM changes c WHERE c.posyandu = t.code AND c.sseq > $2 AND c.device_id <> $3
+      AND c.quarantined_at IS NULL))";
 
 async fn is_small_scope(
     sizes: &super::ScopeSizes,
@@ -796,7 +824,7 @@ impl Storage for PgStore {
             let tx = client.transaction().await?;
             let Some(row) = tx
                 .query_opt(
-                    "SELECT user_id, expires_at, used_at FROM enrol_codes WHERE code_hash = $1 FOR UPDATE",
+                    "SELECT user_id, expires_at, used_at, device_id FROM enrol_codes WHERE code_hash = $1 FOR UPDATE",
                     &[&code_hash],
                 )
                 .await?
@@ -806,6 +834,7 @@ impl Storage for PgStore {
             let user_id: String = row.try_get(0)?;
             let expires_at: i64 = row.try_get(1)?;
             let used_at: Option<i64> = row.try_get(2)?;
+            let pending: Option<String> = row.try_get(3)?;
             if used_at.is_some() {
                 return Ok(Err(EnrolRefusal::Invalid));
             }
@@ -813,18 +842,43 @@ impl Storage for PgStore {
                 return Ok(Err(EnrolRefusal::Expired));
             }
             let now = to_i64(device.now);
-            let id = device.id.to_string();
-            tx.execute(
-                "UPDATE enrol_codes SET used_at = $2, device_id = $3 WHERE code_hash = $1",
-                &[&code_hash, &now, &id],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO devices (id, name, token_hash, user_id, enrolled_at, last_seen_at, app_version, acked_seq)
-                 VALUES ($1, $2, $3, $4, $5, $5, $6, 0)",
-                &[&id, &device.name, &device.token_hash, &user_id, &now, &device.app_version],
-            )
-            .await?;
+            let mut device = device;
+            // The code made a device that no user has logged in on yet (a wrong password):
+            // the same device is enrolled again with a new token, and the code stays unused
+            // until a login on it succeeds.
+            let again = match pending {
+                Some(id) => tx
+                    .query_opt(
+                        "SELECT id FROM devices WHERE id = $1 AND revoked_at IS NULL FOR UPDATE",
+                        &[&id],
+                    )
+                    .await?
+                    .map(|r| r.try_get::<_, String>(0))
+                    .transpose()?,
+                None => None,
+            };
+            if let Some(id) = again {
+                device.id = id.parse().map_err(|_| corrupt("device id", &id))?;
+                tx.execute(
+                    "UPDATE devices SET name = $2, token_hash = $3, enrolled_at = $4, last_seen_at = $4, app_version = $5
+                     WHERE id = $1",
+                    &[&id, &device.name, &device.token_hash, &now, &device.app_version],
+                )
+                .await?;
+            } else {
+                let id = device.id.to_string();
+                tx.execute(
+                    "UPDATE enrol_codes SET device_id = $2 WHERE code_hash = $1",
+                    &[&code_hash, &id],
+                )
+                .await?;
+                tx.execute(
+                    "INSERT INTO devices (id, name, token_hash, user_id, enrolled_at, last_seen_at, app_version, acked_seq)
+                     VALUES ($1, $2, $3, $4, $5, $5, $6, 0)",
+                    &[&id, &device.name, &device.token_hash, &user_id, &now, &device.app_version],
+                )
+                .await?;
+            }
             tx.commit().await?;
             let user_id = user_id.parse().map_err(|_| corrupt("user id", &user_id))?;
             Ok(Ok(device.enrolled(user_id)))
@@ -939,6 +993,12 @@ impl Storage for PgStore {
                 &[&token_hash, &user, &device, &now, &to_i64(expires_at)],
             )
             .await?;
+            // The first login on a device uses up the code that enrolled it.
+            tx.execute(
+                "UPDATE enrol_codes SET used_at = $2 WHERE device_id = $1 AND used_at IS NULL",
+                &[&device, &now],
+            )
+            .await?;
             tx.execute(
                 "INSERT INTO device_users (device_id, user_id, first_login_at, last_login_at) VALUES ($1, $2, $3, $3)
                  ON CONFLICT (device_id, user_id) DO UPDATE SET last_login_at = excluded.last_login_at",
@@ -987,7 +1047,7 @@ impl Storage for PgStore {
     }
 
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {
-        Box::pin(async move { self.pull_page(&scope, after, limit, None).await })
+        Box::pin(async move { self.pull_page(&scope, after, limit, None, usize::MAX).await })
     }
 
     fn pull_for(
@@ -996,10 +1056,117 @@ impl Storage for PgStore {
         scope: String,
         after: i64,
         limit: usize,
+        max_bytes: usize,
     ) -> StoreFuture<'_, PullPage> {
         Box::pin(async move {
             let device = device.to_string();
-            self.pull_page(&scope, after, limit, Some(&device)).await
+            self.pull_page(&scope, after, limit, Some(&device), max_bytes)
+                .await
+        })
+    }
+
+    fn set_quarantine(
+        &self,
+        target: super::ChangeTarget,
+        on: bool,
+        reason: String,
+        now: u64,
+    ) -> StoreFuture<'_, Vec<i64>> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            let state = if on {
+                "quarantined_at IS NULL"
+            } else {
+                "quarantined_at IS NOT NULL"
+            };
+            let rows = match &target {
+                super::ChangeTarget::Sseq(n) => {
+                    tx.query(
+                        &format!("SELECT sseq FROM changes WHERE sseq = $1 AND {state} FOR UPDATE"),
+                        &[n],
+                    )
+                    .await?
+                }
+                super::ChangeTarget::Record(id) => {
+                    let head = format!("{{\"id\":\"{id}\"");
+                    tx.query(
+                        &format!(
+                            "SELECT sseq FROM changes WHERE substr(payload, 1, 44) = $1 AND {state}
+                             ORDER BY sseq FOR UPDATE"
+                        ),
+                        &[&head],
+                    )
+                    .await?
+                }
+            };
+            let sseqs: Vec<i64> = rows
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            let action = if on { "quarantine" } else { "release" };
+            let at = to_i64(now);
+            for n in &sseqs {
+                if on {
+                    tx.execute(
+                        "UPDATE changes SET quarantined_at = $2, quarantine_reason = $3 WHERE sseq = $1",
+                        &[n, &at, &reason],
+                    )
+                    .await?;
+                } else {
+                    tx.execute(
+                        "UPDATE changes SET quarantined_at = NULL, quarantine_reason = NULL WHERE sseq = $1",
+                        &[n],
+                    )
+                    .await?;
+                }
+                tx.execute(
+                    "INSERT INTO change_quarantine_log (at, sseq, action, reason) VALUES ($1, $2, $3, $4)",
+                    &[&at, n, &action, &reason],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(sseqs)
+        })
+    }
+
+    fn list_changes(
+        &self,
+        filter: super::ChangeFilter,
+    ) -> StoreFuture<'_, Vec<super::LoggedChange>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let limit = i64::try_from(filter.limit.max(1)).unwrap_or(i64::MAX);
+            let min = i64::try_from(filter.min_bytes).unwrap_or(i64::MAX);
+            let rows = c
+                .query(
+                    "SELECT sseq, substr(payload, 1, 120), posyandu, device_id, seq, received_at,
+                            octet_length(payload)::BIGINT, quarantined_at, quarantine_reason
+                     FROM changes
+                     WHERE (NOT $1 OR quarantined_at IS NOT NULL) AND octet_length(payload)::BIGINT >= $2
+                     ORDER BY sseq DESC LIMIT $3",
+                    &[&filter.quarantined_only, &min, &limit],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    let head: String = r.try_get(1)?;
+                    let (record, kind) = super::LoggedChange::id_and_kind(&head);
+                    Ok(super::LoggedChange {
+                        sseq: r.try_get(0)?,
+                        record,
+                        kind,
+                        posyandu: r.try_get(2)?,
+                        device: r.try_get(3)?,
+                        seq: r.try_get(4)?,
+                        received_at: to_u64(r.try_get(5)?),
+                        bytes: to_u64(r.try_get(6)?),
+                        quarantined_at: r.try_get::<_, Option<i64>>(7)?.map(to_u64),
+                        quarantine_reason: r.try_get(8)?,
+                    })
+                })
+                .collect()
         })
     }
 
@@ -1010,7 +1177,7 @@ impl Storage for PgStore {
                 PENDING_SMALL.to_string()
             } else {
                 format!(
-                    "EXISTS (SELECT 1 FROM changes WHERE sseq > $2 AND device_id <> $3 AND {IN_SCOPE})"
+                    "EXISTS (SELECT 1 FROM changes WHERE sseq > $2 AND device_id <> $3 AND quarantined_at IS NULL AND {IN_SCOPE})"
                 )
             };
             let r = c

@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_access_rules.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_quarantine.sql"),
+    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;
@@ -547,7 +551,9 @@ fn scope_filter(
     Ok(if small { IN_SCOPE } else { IN_SCOPE_SCAN })
 }
 
-/// One page of the log in `scope` after `after`, without `exclude`'s own changes.
+/// One page of the log in `scope` after `after`, without `exclude`'s own changes nor
+/// quarantined ones, cut by count and by bytes (rows are read one at a time, so a page never
+/// holds more than one row past its byte limit in memory).
 fn pull_page(
     c: &Connection,
     sizes: &super::ScopeSizes,
@@ -555,22 +561,39 @@ fn pull_page(
     after: i64,
     limit: usize,
     exclude: Option<&str>,
+    max_bytes: usize,
 ) -> Result<PullPage, StorageError> {
     let filter = scope_filter(c, sizes, scope)?;
     let mut q = c.prepare_cached(&format!(
         "SELECT sseq, payload FROM changes
-         WHERE sseq > ?2 AND (?4 IS NULL OR device_id <> ?4) AND {filter}
+         WHERE sseq > ?2 AND (?4 IS NULL OR device_id <> ?4) AND quarantined_at IS NULL AND {filter}
          ORDER BY sseq LIMIT ?3"
     ))?;
-    let want = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-    let rows = q.query_map(params![scope, after, want, exclude], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
+    let mut cut = super::PageCutter::new(after, limit, max_bytes);
+    let fetch = i64::try_from(cut.fetch()).unwrap_or(i64::MAX);
+    let mut rows = q.query(params![scope, after, fetch, exclude])?;
     let mut page = Vec::with_capacity(limit.min(4096));
-    for r in rows {
-        page.push(r?);
+    while let Some(r) = rows.next()? {
+        let sseq: i64 = r.get(0)?;
+        let len = r.get_ref(1)?.as_bytes().map_or(0, <[u8]>::len);
+        match cut.offer(sseq, len) {
+            super::Cut::Take => page.push((sseq, r.get::<_, String>(1)?)),
+            super::Cut::Skip => {}
+            super::Cut::Stop => break,
+        }
     }
-    Ok(super::page_from_rows(page, after, limit))
+    Ok(cut.finish(page))
+}
+
+/// The changes an admin names, by server sequence or record id.
+fn target_sql(target: &super::ChangeTarget) -> (String, String) {
+    match target {
+        super::ChangeTarget::Sseq(n) => ("sseq = ?1".into(), n.to_string()),
+        super::ChangeTarget::Record(id) => (
+            "substr(payload, 1, 44) = ?1".into(),
+            format!("{{\"id\":\"{id}\""),
+        ),
+    }
 }
 
 impl Storage for SqliteStore {
@@ -775,14 +798,14 @@ impl Storage for SqliteStore {
     ) -> StoreFuture<'_, Result<Device, EnrolRefusal>> {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let row: Option<(String, i64, Option<i64>)> = tx
+            let row: Option<(String, i64, Option<i64>, Option<String>)> = tx
                 .query_row(
-                    "SELECT user_id, expires_at, used_at FROM enrol_codes WHERE code_hash = ?1",
+                    "SELECT user_id, expires_at, used_at, device_id FROM enrol_codes WHERE code_hash = ?1",
                     [&code_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
-            let Some((user_id, expires_at, used_at)) = row else {
+            let Some((user_id, expires_at, used_at, pending)) = row else {
                 return Ok(Err(EnrolRefusal::Invalid));
             };
             if used_at.is_some() {
@@ -792,22 +815,45 @@ impl Storage for SqliteStore {
                 return Ok(Err(EnrolRefusal::Expired));
             }
             let now = to_i64(device.now);
-            tx.execute(
-                "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-                params![code_hash, now, device.id.to_string()],
-            )?;
-            tx.execute(
-                "INSERT INTO devices (id, name, token_hash, user_id, enrolled_at, last_seen_at, app_version, acked_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 0)",
-                params![
-                    device.id.to_string(),
-                    device.name,
-                    device.token_hash,
-                    user_id,
-                    now,
-                    device.app_version
-                ],
-            )?;
+            let mut device = device;
+            // The code made a device that no user has logged in on yet (a wrong password):
+            // the same device is enrolled again with a new token, and the code stays
+            // unused until a login on it succeeds.
+            let again = match pending {
+                Some(id) => tx
+                    .query_row(
+                        "SELECT id FROM devices WHERE id = ?1 AND revoked_at IS NULL",
+                        [&id],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()?,
+                None => None,
+            };
+            if let Some(id) = again {
+                device.id = id.parse().map_err(|_| corrupt("device id", &id))?;
+                tx.execute(
+                    "UPDATE devices SET name = ?2, token_hash = ?3, enrolled_at = ?4, last_seen_at = ?4, app_version = ?5
+                     WHERE id = ?1",
+                    params![id, device.name, device.token_hash, now, device.app_version],
+                )?;
+            } else {
+                tx.execute(
+                    "UPDATE enrol_codes SET device_id = ?2 WHERE code_hash = ?1",
+                    params![code_hash, device.id.to_string()],
+                )?;
+                tx.execute(
+                    "INSERT INTO devices (id, name, token_hash, user_id, enrolled_at, last_seen_at, app_version, acked_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 0)",
+                    params![
+                        device.id.to_string(),
+                        device.name,
+                        device.token_hash,
+                        user_id,
+                        now,
+                        device.app_version
+                    ],
+                )?;
+            }
             tx.commit()?;
             let user_id = user_id.parse().map_err(|_| corrupt("user id", &user_id))?;
             Ok(Ok(device.enrolled(user_id)))
@@ -910,6 +956,11 @@ impl Storage for SqliteStore {
                     to_i64(expires_at)
                 ],
             )?;
+            // The first login on a device uses up the code that enrolled it.
+            tx.execute(
+                "UPDATE enrol_codes SET used_at = ?2 WHERE device_id = ?1 AND used_at IS NULL",
+                params![device.to_string(), to_i64(now)],
+            )?;
             tx.execute(
                 "INSERT INTO device_users (device_id, user_id, first_login_at, last_login_at) VALUES (?1, ?2, ?3, ?3)
                  ON CONFLICT (device_id, user_id) DO UPDATE SET last_login_at = excluded.last_login_at",
@@ -967,7 +1018,7 @@ impl Storage for SqliteStore {
 
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {
         let sizes = self.sizes.clone();
-        self.read(move |c| pull_page(c, &sizes, &scope, after, limit, None))
+        self.read(move |c| pull_page(c, &sizes, &scope, after, limit, None, usize::MAX))
     }
 
     fn pull_for(
@@ -976,10 +1027,90 @@ impl Storage for SqliteStore {
         scope: String,
         after: i64,
         limit: usize,
+        max_bytes: usize,
     ) -> StoreFuture<'_, PullPage> {
         let sizes = self.sizes.clone();
         let device = device.to_string();
-        self.read(move |c| pull_page(c, &sizes, &scope, after, limit, Some(&device)))
+        self.read(move |c| pull_page(c, &sizes, &scope, after, limit, Some(&device), max_bytes))
+    }
+
+    fn set_quarantine(
+        &self,
+        target: super::ChangeTarget,
+        on: bool,
+        reason: String,
+        now: u64,
+    ) -> StoreFuture<'_, Vec<i64>> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let (cond, arg) = target_sql(&target);
+            let state = if on {
+                "quarantined_at IS NULL"
+            } else {
+                "quarantined_at IS NOT NULL"
+            };
+            let sseqs: Vec<i64> = {
+                let mut q = tx.prepare(&format!(
+                    "SELECT sseq FROM changes WHERE {cond} AND {state} ORDER BY sseq"
+                ))?;
+                collect(q.query_map([&arg], |r| Ok(Ok::<i64, StorageError>(r.get(0)?)))?)?
+            };
+            {
+                let mut upd = tx.prepare(
+                    "UPDATE changes SET quarantined_at = ?2, quarantine_reason = ?3 WHERE sseq = ?1",
+                )?;
+                let mut log = tx.prepare(
+                    "INSERT INTO change_quarantine_log (at, sseq, action, reason) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                let action = if on { "quarantine" } else { "release" };
+                for n in &sseqs {
+                    if on {
+                        upd.execute(params![n, to_i64(now), reason])?;
+                    } else {
+                        upd.execute(params![n, Option::<i64>::None, Option::<String>::None])?;
+                    }
+                    log.execute(params![to_i64(now), n, action, reason])?;
+                }
+            }
+            tx.commit()?;
+            Ok(sseqs)
+        })
+    }
+
+    fn list_changes(
+        &self,
+        filter: super::ChangeFilter,
+    ) -> StoreFuture<'_, Vec<super::LoggedChange>> {
+        self.read(move |c| {
+            let mut q = c.prepare(
+                "SELECT sseq, substr(payload, 1, 120), posyandu, device_id, seq, received_at,
+                        length(CAST(payload AS BLOB)), quarantined_at, quarantine_reason
+                 FROM changes
+                 WHERE (?1 = 0 OR quarantined_at IS NOT NULL) AND length(CAST(payload AS BLOB)) >= ?2
+                 ORDER BY sseq DESC LIMIT ?3",
+            )?;
+            let limit = i64::try_from(filter.limit.max(1)).unwrap_or(i64::MAX);
+            let min = i64::try_from(filter.min_bytes).unwrap_or(i64::MAX);
+            collect(q.query_map(
+                params![i64::from(filter.quarantined_only), min, limit],
+                |r| {
+                    let head: String = r.get(1)?;
+                    let (record, kind) = super::LoggedChange::id_and_kind(&head);
+                    Ok(Ok::<_, StorageError>(super::LoggedChange {
+                        sseq: r.get(0)?,
+                        record,
+                        kind,
+                        posyandu: r.get(2)?,
+                        device: r.get(3)?,
+                        seq: r.get(4)?,
+                        received_at: to_u64(r.get(5)?),
+                        bytes: to_u64(r.get(6)?),
+                        quarantined_at: r.get::<_, Option<i64>>(7)?.map(to_u64),
+                        quarantine_reason: r.get(8)?,
+                    }))
+                },
+            )?)
+        })
     }
 
     fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo> {
@@ -994,7 +1125,7 @@ impl Storage for SqliteStore {
                 .optional()?;
             let pending: bool = c.query_row(
                 &format!(
-                    "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2 AND device_id <> ?3 AND {})",
+                    "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2 AND device_id <> ?3 AND quarantined_at IS NULL AND {})",
                     scope_filter(c, &sizes, &scope)?
                 ),
                 params![scope, after, device.to_string()],

@@ -95,6 +95,16 @@ async fn enrol_login_and_revocation(b: Backend) {
         .await;
     assert_eq!(s, 200, "{v}");
     let token = v["device_token"].as_str().unwrap().to_string();
+    // The code is used up by the first successful login on the device it enrolled
+    // (issue #16: a wrong password must not cost the code).
+    let (s, v) = srv
+        .post(
+            "/v1/login",
+            &json!({"v":1,"username":"kader.mawar","secret":district_server::admin::DEMO_PASSWORD}),
+            Some(&format!("Device {token}")),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
     let (s, v) = srv
         .post(
             "/v1/enrol",

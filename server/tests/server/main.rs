@@ -8,6 +8,8 @@ mod access;
 mod api;
 mod cli;
 mod fuzz;
+mod limits;
+mod memory;
 mod ops;
 mod shared;
 mod storage;

@@ -588,16 +588,18 @@ async fn migration_0002_records_past_logins_from_sessions() {
     {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
-            "DROP TABLE device_users; DROP TABLE device_logins;
+            "DROP TABLE device_users; DROP TABLE device_logins; DROP TABLE change_quarantine_log;
              ALTER TABLE records DROP COLUMN creator_role; ALTER TABLE records DROP COLUMN status;
-             DELETE FROM schema_migrations WHERE version IN (2, 3)",
+             ALTER TABLE changes DROP COLUMN quarantined_at;
+             ALTER TABLE changes DROP COLUMN quarantine_reason;
+             DELETE FROM schema_migrations WHERE version IN (2, 3, 4)",
         )
         .unwrap();
     }
     let store = district_server::storage::open(&path).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
-    assert_eq!(store.migrate().await.unwrap(), 2);
-    assert_eq!(store.schema_version().await.unwrap(), 3);
+    assert_eq!(store.migrate().await.unwrap(), 3);
+    assert_eq!(store.schema_version().await.unwrap(), 4);
     // Mawar's session pushes Melati's change: she logged in on the device before.
     let ctx = std::sync::Arc::new(district_server::sync::PushContext {
         device: dev.id,

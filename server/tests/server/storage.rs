@@ -52,7 +52,7 @@ async fn demo_seeds_fictional_records_once(b: Backend) {
 async fn migrations_are_idempotent(b: Backend) {
     let db = TestDb::new(b).await;
     assert_eq!(db.store.migrate().await.unwrap(), 0);
-    assert_eq!(db.store.schema_version().await.unwrap(), 3);
+    assert_eq!(db.store.schema_version().await.unwrap(), 4);
     db.store.ping().await.unwrap();
     db.finish().await;
 }
@@ -174,16 +174,34 @@ async fn users_and_enrolment(b: Backend) {
     s.create_enrol_code(auth::hash_secret("AAAAAAAAA"), kader.id, now, now + 60_000)
         .await
         .unwrap();
-    let (d, token) = new_device(now);
+    let (d, _first_token) = new_device(now);
     let dev = s
         .enrol(auth::hash_secret("AAAAAAAAA"), d)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(dev.user_id, kader.id);
-    let (d2, _) = new_device(now);
+    // Until a login on the device succeeds, the code enrols the same device again.
+    let (d2, token) = new_device(now);
+    let again = s
+        .enrol(auth::hash_secret("AAAAAAAAA"), d2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, dev.id);
+    s.create_session(
+        auth::hash_secret("session"),
+        kader.id,
+        dev.id,
+        now,
+        now + 1_000,
+        None,
+    )
+    .await
+    .unwrap();
+    let (d3, _) = new_device(now);
     assert_eq!(
-        s.enrol(auth::hash_secret("AAAAAAAAA"), d2).await.unwrap(),
+        s.enrol(auth::hash_secret("AAAAAAAAA"), d3).await.unwrap(),
         Err(EnrolRefusal::Invalid)
     );
     // An expired code is refused as expired.
@@ -370,10 +388,16 @@ async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
     assert!(!st.pull_pending);
     let other = DeviceId::new_v7();
     assert!(s.status(other, MAWAR.into(), 0).await.unwrap().pull_pending);
-    let own = s.pull_for(dev, MAWAR.into(), 0, 2).await.unwrap();
+    let own = s
+        .pull_for(dev, MAWAR.into(), 0, 2, usize::MAX)
+        .await
+        .unwrap();
     assert!(own.changes.is_empty() && !own.has_more);
     assert_eq!(own.scanned_to, 0);
-    let theirs = s.pull_for(other, MAWAR.into(), 0, 2).await.unwrap();
+    let theirs = s
+        .pull_for(other, MAWAR.into(), 0, 2, usize::MAX)
+        .await
+        .unwrap();
     assert_eq!(theirs.changes, p1.changes);
     assert_eq!(theirs.scanned_to, p1.changes[1].0);
     db.finish().await;

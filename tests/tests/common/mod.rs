@@ -96,6 +96,15 @@ impl Server {
     }
 
     async fn start_with(backend: Backend, tls: bool) -> Server {
+        Self::start_configured(backend, tls, |_| {}).await
+    }
+
+    /// As [`Server::start_on`], with the server's configuration changed by `tweak`.
+    pub async fn start_configured(
+        backend: Backend,
+        tls: bool,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_name) = match backend {
             Backend::Sqlite => (
@@ -134,6 +143,8 @@ impl Server {
             },
             ..Config::default()
         };
+        let mut cfg = cfg;
+        tweak(&mut cfg);
         let state = AppState::new(store.clone(), cfg).expect("state");
         let app = district_server::router(state);
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
