@@ -216,7 +216,7 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
     const offered = await app.text('att-services');
     console.log(`# offered: ${offered.replace(/\n/g, ' | ')}`);
     assert.doesNotMatch(offered, /\bBCG\b/);
-    assert.match(offered, /Campak-Rubela \(MR\) 1 Terlambat: berikan imunisasi kejar/);
+    assert.match(offered, /Campak-Rubela \(MR\) 1\s+Terlambat: berikan imunisasi kejar/);
     await mr1.scrollIntoView({ block: 'center' });
     await mr1.click();
     assert.equal(await mr1.isSelected(), true);
