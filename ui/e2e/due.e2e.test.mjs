@@ -106,6 +106,18 @@ async function dueRows() {
   return rows;
 }
 
+/** Where a file went, as the kader reads it: shown only on request, so a tap on the
+ *  question above it ("Di mana filenya?") opens it first. */
+async function pathOf(testid) {
+  const el = app.browser.$(`[data-testid="${testid}"]`);
+  if (!(await el.isDisplayed())) {
+    const ask = app.browser.$(`//*[@data-testid="${testid}"]/ancestor::details[1]/summary`);
+    await ask.scrollIntoView({ block: 'center' });
+    await ask.click();
+  }
+  return (await app.visible(testid)).getText();
+}
+
 /** The rows of the person named `name`. */
 const rowsOf = async (name) => (await dueRows()).filter((r) => r.name === name);
 /** A late vaccine, in Rust's words. */
@@ -256,8 +268,8 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
     assert.match(fileName, /^File laporan-Posyandu-Mawar-\d{4}-\d{2}\.csv tersimpan\.$/);
     const pathEl = await app.browser.$('[data-testid="report-csv-path"]');
     assert.ok(!(await pathEl.isDisplayed()), 'the bare path is not the message');
-    const path = (await pathEl.getProperty('textContent')).trim();
-    const shown = await app.browser.$('[data-testid="report-csv-text"]').getValue();
+    const path = await pathOf('report-csv-path');
+    const shown = await app.value('report-csv-text');
     assert.ok(existsSync(path), `${path} does not exist`);
     const file = readFileSync(path, 'utf8');
     assert.ok(file.startsWith('\uFEFF'), 'the CSV starts with a byte-order mark (Excel reads it as UTF-8)');
