@@ -1,10 +1,12 @@
-//! `jangkau record weighing|visit|pregnancy|referral`: what a kader or bidan records, from a script.
+//! `jangkau record weighing|visit|immunisation|pregnancy|referral`: what a kader or bidan
+//! records, from a script.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use field_core::{
-    HomeVisitInput, MeasurementInput, MemberPanel, PregnancyInput, ReferralInput, Services, Store,
+    HomeVisitInput, ImmunisationInput, MeasurementInput, MemberPanel, PregnancyInput,
+    ReferralInput, Services, Store,
 };
 use sync_protocol::RecordId;
 
@@ -25,6 +27,9 @@ enum What {
     Weighing(WeighingArgs),
     /// A home visit to one person, with findings, counselling and optional measurements.
     Visit(VisitArgs),
+    /// Vaccine doses given to one person on one day (e.g. at the puskesmas, or copied from
+    /// the KIA book), recorded with a home visit on that day.
+    Immunisation(ImmunisationArgs),
     /// A pregnancy of a woman: HPHT (first day of the last period), gravida, para.
     Pregnancy(PregnancyArgs),
     /// Moves a referral forward (what the pustu or puskesmas records): received, then done.
@@ -49,6 +54,29 @@ struct PregnancyArgs {
     /// Births so far.
     #[arg(long)]
     para: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DEVICE_EXIT_CODES)]
+struct ImmunisationArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The person's record id (their household is taken from their record).
+    #[arg(long)]
+    person: RecordId,
+    /// A dose, as the card or book writes it (e.g. BCG, OPV1, "DPT-HB-Hib 1"); repeat the
+    /// option for several doses given the same day.
+    #[arg(long = "vaccine", value_name = "DOSE", required = true)]
+    vaccines: Vec<String>,
+    /// The vaccine's batch number (applies to every dose given).
+    #[arg(long)]
+    batch: Option<String>,
+    /// The doses were given as catch-up (imunisasi kejar).
+    #[arg(long)]
+    catch_up: bool,
+    /// The day the doses were given (YYYY-MM-DD or DD/MM/YYYY; default: today).
+    #[arg(long)]
+    date: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +161,7 @@ pub fn run(args: RecordArgs) -> ExitCode {
     let r = match args.what {
         What::Weighing(a) => weighing(a),
         What::Visit(a) => visit(a),
+        What::Immunisation(a) => immunisation(a),
         What::Pregnancy(a) => pregnancy(a),
         What::Referral(a) => referral(a),
     };
@@ -184,17 +213,7 @@ fn visit(a: VisitArgs) -> Result<(), Failure> {
     let mut secrets = Secrets::new();
     let mut store = device::open(&a.data, &mut secrets)?;
     let date = day(&store, a.date.as_deref())?;
-    let p = store.person(a.person)?;
-    let household: RecordId = p
-        .household
-        .as_deref()
-        .and_then(|h| h.parse().ok())
-        .ok_or_else(|| {
-            Failure::new(
-                EXIT_REJECTED,
-                "this person belongs to no household: a home visit needs one",
-            )
-        })?;
+    let household = household_of(&store, a.person)?;
     let follow_up = a.follow_up.as_deref().map(date_arg).transpose()?;
     let services = Services {
         measurements: a
@@ -234,6 +253,63 @@ fn visit(a: VisitArgs) -> Result<(), Failure> {
         }
         if let Some(id) = p.saved.referral {
             println!("{id}\treferral");
+        }
+    }
+    Ok(())
+}
+
+/// The household of `person`: a home visit needs one.
+fn household_of(store: &Store, person: RecordId) -> Result<RecordId, Failure> {
+    let p = store.person(person)?;
+    p.household
+        .as_deref()
+        .and_then(|h| h.parse().ok())
+        .ok_or_else(|| {
+            Failure::new(
+                EXIT_REJECTED,
+                "this person belongs to no household: a home visit needs one",
+            )
+        })
+}
+
+fn immunisation(a: ImmunisationArgs) -> Result<(), Failure> {
+    let mut secrets = Secrets::new();
+    let mut store = device::open(&a.data, &mut secrets)?;
+    let date = day(&store, a.date.as_deref())?;
+    let household = household_of(&store, a.person)?;
+    let immunisations = a
+        .vaccines
+        .iter()
+        .map(|v| ImmunisationInput {
+            vaccine: v.clone(),
+            batch: a.batch.clone(),
+            catch_up: a.catch_up.then_some(true),
+        })
+        .collect();
+    let hv = HomeVisitInput {
+        household,
+        date,
+        panels: vec![MemberPanel {
+            person: a.person,
+            services: Services {
+                immunisations,
+                ..Services::default()
+            },
+            findings: None,
+            education: None,
+            follow_up_date: None,
+            reminded_to_facility: None,
+            reported_to_health_worker: None,
+            referral: None,
+        }],
+        household_update: None,
+        family_acknowledged: None,
+    };
+    let saved = store.record_home_visit(&hv)?;
+    for p in saved.panels {
+        println!("{}\tvisit", p.visit);
+        for (id, vaccine) in p.saved.immunisations.iter().zip(&a.vaccines) {
+            println!("{id}\timmunisation\t{vaccine}");
         }
     }
     Ok(())

@@ -373,6 +373,141 @@ async fn a_script_does_what_a_kader_does() {
     assert_eq!(export(&data).len(), 13);
 }
 
+/// Doses given elsewhere (the puskesmas, the KIA book) come in with their own day, under
+/// the names written there; one home visit carries them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doses_given_elsewhere_are_recorded_with_their_day() {
+    let srv = server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("cli").to_string_lossy().to_string();
+    let code = district_server::admin::issue_enrol_code(srv.store.as_ref(), "kader.mawar", 24)
+        .await
+        .unwrap();
+    let out = jangkau(
+        &[
+            "enrol",
+            "--data",
+            &data,
+            "--server",
+            &srv.url,
+            "--code",
+            &code,
+            "--username",
+            "kader.mawar",
+        ],
+        &format!("{PIN}\n{PASSWORD}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = write(
+        tmp.path(),
+        "family.csv",
+        "household,head_name,dusun,rt,name,sex,birth_date,relation,mother\n\
+         1,Maria Bria,Dusun A,001,Maria Bria,female,1995-03-02,head,\n\
+         1,,,,Yohana Bria,female,2025-01-10,child,Maria Bria\n",
+    );
+    let out = jangkau(&["import", "--data", &data, &csv], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let child = export(&data)
+        .iter()
+        .find(|c| c["kind"] == "person" && c["body"]["name"] == "Yohana Bria")
+        .and_then(|c| c["id"].as_str())
+        .unwrap()
+        .to_string();
+
+    // Two doses on one day, one written the old way, the day as on the KIA book.
+    let out = jangkau(
+        &[
+            "record",
+            "immunisation",
+            "--data",
+            &data,
+            "--person",
+            &child,
+            "--vaccine",
+            "BCG",
+            "--vaccine",
+            "DPT-HB-Hib 1",
+            "--batch",
+            "B-2025-01",
+            "--date",
+            "12/02/2025",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].ends_with("\tvisit"), "{stdout}");
+    assert!(lines[1].ends_with("\timmunisation\tBCG"), "{stdout}");
+    assert!(
+        lines[2].ends_with("\timmunisation\tDPT-HB-Hib 1"),
+        "{stdout}"
+    );
+
+    let doses: Vec<Value> = export(&data)
+        .into_iter()
+        .filter(|c| c["kind"] == "immunisation")
+        .collect();
+    assert_eq!(doses.len(), 2, "{doses:?}");
+    let mut vaccines: Vec<&str> = doses
+        .iter()
+        .map(|d| d["body"]["vaccine"].as_str().unwrap())
+        .collect();
+    vaccines.sort_unstable();
+    assert_eq!(vaccines, ["BCG", "DPT-HB-Hib 1"]);
+    for d in &doses {
+        assert_eq!(d["body"]["date"], "2025-02-12", "{d}");
+        assert_eq!(d["body"]["person"], child.as_str(), "{d}");
+        assert_eq!(d["body"]["batch"], "B-2025-01", "{d}");
+        assert!(d["body"]["visit"].is_string(), "{d}");
+    }
+
+    // Without a dose there is nothing to record: a usage error.
+    let out = jangkau(
+        &[
+            "record",
+            "immunisation",
+            "--data",
+            &data,
+            "--person",
+            &child,
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--vaccine"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A day that is no date is refused with the field named; nothing is added.
+    let out = jangkau(
+        &[
+            "record",
+            "immunisation",
+            "--data",
+            &data,
+            "--person",
+            &child,
+            "--vaccine",
+            "OPV1",
+            "--date",
+            "31/02/2025",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("date"), "{}", text(&out.stderr));
+    assert_eq!(
+        export(&data)
+            .iter()
+            .filter(|c| c["kind"] == "immunisation")
+            .count(),
+        2
+    );
+}
+
 #[test]
 fn a_missing_data_directory_is_a_usage_error() {
     let out = jangkau(&["status", "--data", "/nonexistent/jangkau"], "");
