@@ -80,3 +80,38 @@ fn every_key_rust_sends_has_a_text_in_both_languages() {
         extra_params.join("\n")
     );
 }
+
+/// Every problem health-rules can report (a record it could not use) has a text in both
+/// languages, and each text needs only the parameters the problem carries.
+#[test]
+fn every_health_problem_key_has_a_text_in_both_languages() {
+    let langs = [("id", ui_texts("id")), ("en", ui_texts("en"))];
+    let mut missing = Vec::new();
+    let mut extra_params = Vec::new();
+    let problems = health_rules::problems::problem_keys();
+    assert!(problems.len() > 20, "{} problem keys", problems.len());
+    for (key, params) in &problems {
+        for (lang, texts) in &langs {
+            match texts.get(*key) {
+                None => missing.push(format!("{lang}: {key}")),
+                Some(text) => {
+                    for p in placeholders(text) {
+                        if !params.contains(&p.as_str()) {
+                            extra_params.push(format!("{lang}: {key} needs {{{p}}}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "problem keys without a UI text:\n{}",
+        missing.join("\n")
+    );
+    assert!(
+        extra_params.is_empty(),
+        "UI texts needing a parameter the problem does not carry:\n{}",
+        extra_params.join("\n")
+    );
+}

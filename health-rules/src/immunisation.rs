@@ -62,6 +62,18 @@ impl ImmunisationError {
             Self::TableInvalid(_) => "immunisation.table_invalid",
         }
     }
+
+    /// The values of [`Self::key`]'s text (`dose`, `date`).
+    pub fn params(&self) -> crate::Params {
+        use crate::common::params;
+        match self {
+            Self::UnknownDose(d) | Self::DateOutOfRange(d) => params([("dose", d.clone())]),
+            Self::GivenBeforeBirth { dose_id, date } | Self::GivenInFuture { dose_id, date } => {
+                params([("dose", dose_id.clone()), ("date", date.to_string())])
+            }
+            Self::TableParse(_) | Self::TableInvalid(_) => crate::Params::new(),
+        }
+    }
 }
 
 /// An age or interval: `months` are added first, then `days`.

@@ -79,6 +79,21 @@ impl KmsError {
             Self::TableInvalid(_) => "kms.table_invalid",
         }
     }
+
+    /// The values of [`Self::key`]'s text (`date`, `birth`, `weight_g`).
+    pub fn params(&self) -> crate::Params {
+        use crate::common::params;
+        match self {
+            Self::WeighingBeforeBirth { date, birth } => {
+                params([("date", date.to_string()), ("birth", birth.to_string())])
+            }
+            Self::ImplausibleWeight { date, weight_g } => params([
+                ("date", date.to_string()),
+                ("weight_g", weight_g.to_string()),
+            ]),
+            Self::TableParse(_) | Self::TableInvalid(_) => crate::Params::new(),
+        }
+    }
 }
 
 /// A calendar month (the posyandu reporting unit). Deserialising checks that the month

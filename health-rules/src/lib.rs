@@ -14,7 +14,8 @@ pub mod identity;
 pub mod immunisation;
 pub mod kms;
 pub mod pregnancy;
+pub mod problems;
 pub mod report;
 pub mod tasks;
 
-pub use common::{Label, Sex};
+pub use common::{Label, Params, Sex};

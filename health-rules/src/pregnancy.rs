@@ -69,6 +69,19 @@ impl PregnancyError {
             Self::TableInvalid(_) => "pregnancy.table_invalid",
         }
     }
+
+    /// The values of [`Self::key`]'s text (`date`, `hpht`, `value`).
+    pub fn params(&self) -> crate::Params {
+        use crate::common::params;
+        match self {
+            Self::DateBeforeHpht { date, hpht } => {
+                params([("date", date.to_string()), ("hpht", hpht.to_string())])
+            }
+            Self::DateOutOfRange(hpht) => params([("hpht", hpht.to_string())]),
+            Self::ImplausibleLila(v) | Self::ImplausibleHb(v) => params([("value", v.to_string())]),
+            Self::TableParse(_) | Self::TableInvalid(_) => crate::Params::new(),
+        }
+    }
 }
 
 /// How the HPL is computed from the HPHT.

@@ -62,6 +62,17 @@ impl ReportError {
             Self::MonthOutOfRange(_) => "report.month_out_of_range",
         }
     }
+
+    /// The values of [`Self::key`]'s text (a child's error: the KMS values; a month: `month`
+    /// as `YYYY-MM`).
+    pub fn params(&self) -> crate::Params {
+        match self {
+            Self::Child { source, .. } => source.params(),
+            Self::MonthOutOfRange(m) => {
+                crate::common::params([("month", format!("{}-{:02}", m.year, m.month))])
+            }
+        }
+    }
 }
 
 /// One exclusive-breastfeeding record (E0–E6 on the KMS).
@@ -94,8 +105,8 @@ pub struct ReportProblem {
     pub index: usize,
     /// Message key, e.g. `kms.implausible_weight`.
     pub key: &'static str,
-    /// English sentence.
-    pub message: String,
+    /// The values of the key's text.
+    pub params: crate::Params,
 }
 
 /// Options of [`monthly_report_with`].
@@ -308,7 +319,7 @@ pub fn monthly_report_with(
                     problems.push(ReportProblem {
                         index,
                         key: e.key(),
-                        message: format!("child number {index} in the list: {e}"),
+                        params: e.params(),
                     });
                     None
                 }

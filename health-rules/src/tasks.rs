@@ -76,6 +76,15 @@ impl TaskError {
             Self::DateOutOfRange => "tasks.date_out_of_range",
         }
     }
+
+    /// The values of [`Self::key`]'s text.
+    pub fn params(&self) -> crate::Params {
+        match self {
+            Self::Immunisation(e) => e.params(),
+            Self::Pregnancy(e) => e.params(),
+            Self::DateOutOfRange => crate::Params::new(),
+        }
+    }
 }
 
 /// A current pregnancy.
@@ -354,8 +363,8 @@ pub struct DataProblem {
     pub key: &'static str,
     /// Which record to check, for the kader (e.g. `tasks.problem.immunisation`).
     pub label: Label,
-    /// English sentence naming the record.
-    pub message: String,
+    /// The values of the key's text (`dose`, `date`, `hpht` …).
+    pub params: crate::Params,
 }
 
 /// [`due_tasks_and_problems`]: the tasks, and the records that had to be set aside.
@@ -431,18 +440,18 @@ impl Out {
         });
     }
 
-    fn problem(&mut self, area: Area, key: &'static str, message: String) {
+    fn problem(&mut self, area: Area, key: &'static str, params: crate::Params) {
         self.problems.push(DataProblem {
             key,
             label: area.label(),
-            message,
+            params,
         });
     }
 
     /// Record the error of a whole rule (its other tasks are kept).
     fn rule(&mut self, area: Area, outcome: Result<(), TaskError>) {
         if let Err(e) = outcome {
-            self.problem(area, e.key(), e.to_string());
+            self.problem(area, e.key(), e.params());
         }
     }
 }
@@ -530,7 +539,6 @@ pub fn due_tasks_and_problems(person: &PersonHistory, ctx: &TaskContext<'_>) -> 
             &[
                 ("problem", p.key.to_string()),
                 ("record", p.label.key.to_string()),
-                ("detail", p.message.clone()),
             ],
         );
     }
@@ -552,7 +560,7 @@ fn vaccine_tasks(
         ctx.today,
     );
     for e in bad {
-        out.problem(Area::Immunisation, e.key(), e.to_string());
+        out.problem(Area::Immunisation, e.key(), e.params());
     }
     let list = immunisation::due_list(
         ctx.schedule,
@@ -792,7 +800,7 @@ fn pregnancy_tasks(
                 date: c,
                 hpht: p.hpht,
             };
-            out.problem(Area::Pregnancy, e.key(), e.to_string());
+            out.problem(Area::Pregnancy, e.key(), e.params());
         } else {
             contacts.push(c);
         }

@@ -124,11 +124,8 @@ impl Store {
                 continue;
             };
             let Some(date) = crate::validate::parse_date(&e.date) else {
-                problems.push(HealthProblem::new(
-                    Some(e.id),
-                    "immunisation.date_out_of_range",
-                    format!("{vaccine}: date {:?} cannot be read", e.date),
-                ));
+                let err = immunisation::ImmunisationError::DateOutOfRange(vaccine.clone());
+                problems.push(HealthProblem::new(Some(e.id), err.key(), err.params()));
                 continue;
             };
             let given = GivenDose {
@@ -138,7 +135,7 @@ impl Store {
             let (_, bad) =
                 immunisation::check_given(schedule, birth, std::slice::from_ref(&given), on_date);
             if let Some(err) = bad.first() {
-                problems.push(HealthProblem::new(Some(e.id), err.key(), err.to_string()));
+                problems.push(HealthProblem::new(Some(e.id), err.key(), err.params()));
                 continue;
             }
             records.push((dose.id.clone(), given, record));

@@ -139,7 +139,7 @@ impl Store {
         let kms = match kms_results(sex, birth, &days, table) {
             Ok(k) => k,
             Err(e) => {
-                problems.push(HealthProblem::new(None, e.key(), e.to_string()));
+                problems.push(HealthProblem::new(None, e.key(), e.params()));
                 Vec::new()
             }
         };
@@ -155,10 +155,14 @@ impl Store {
         };
         for d in &days {
             if d.date < birth {
+                let err = growth::GrowthError::MeasureBeforeBirth {
+                    birth_date: birth,
+                    measure_date: d.date,
+                };
                 problems.push(HealthProblem::new(
                     d.weight_fact.or(d.length_fact),
-                    "growth.measure_before_birth",
-                    format!("measurement on {} is before the birth date {birth}", d.date),
+                    err.key(),
+                    err.params(),
                 ));
             }
         }

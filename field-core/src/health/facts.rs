@@ -20,16 +20,16 @@ pub struct HealthProblem {
     pub fact: Option<RecordId>,
     /// Message key, e.g. `immunisation.given_before_birth`.
     pub key: String,
-    /// English sentence.
-    pub message: String,
+    /// The values of the key's text (`date`, `dose`, `birth` …): ISO dates, dot decimals.
+    pub params: health_rules::Params,
 }
 
 impl HealthProblem {
-    pub(super) fn new(fact: Option<RecordId>, key: &str, message: impl Into<String>) -> Self {
+    pub(super) fn new(fact: Option<RecordId>, key: &str, params: health_rules::Params) -> Self {
         Self {
             fact,
             key: key.to_string(),
-            message: message.into(),
+            params,
         }
     }
 }

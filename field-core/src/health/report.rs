@@ -45,7 +45,8 @@ pub struct ReportChildProblem {
     pub person: RecordId,
     pub name: String,
     pub key: String,
-    pub message: String,
+    /// The values of the key's text (`date`, `weight_g` …).
+    pub params: health_rules::Params,
 }
 
 /// What else happened at the posyandu in the month (from the facts dated in it).
@@ -171,7 +172,7 @@ fn named_problems(report: &MonthlyReport, children: &[Child]) -> Vec<ReportChild
                 person: c.person.id,
                 name: c.person.name.clone(),
                 key: p.key.to_string(),
-                message: p.message.clone(),
+                params: p.params.clone(),
             })
         })
         .collect()

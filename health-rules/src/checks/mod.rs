@@ -133,8 +133,10 @@ pub struct Confirm {
 /// A part of the check that could not be done, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckProblem {
+    /// Message key, e.g. `pregnancy.implausible_hb`.
     pub key: &'static str,
-    pub message: String,
+    /// The values of the key's text (`date`, `birth`, `value` …).
+    pub params: crate::Params,
 }
 
 /// Everything [`check`] found.
@@ -326,8 +328,8 @@ impl Out {
         });
     }
 
-    fn problem(&mut self, key: &'static str, message: String) {
-        self.problems.push(CheckProblem { key, message });
+    fn problem(&mut self, key: &'static str, params: crate::Params) {
+        self.problems.push(CheckProblem { key, params });
     }
 }
 
@@ -348,10 +350,10 @@ pub fn check(input: &CheckInput<'_>, rules: &CheckRules<'_>) -> MeasurementCheck
         _ => {
             out.problem(
                 "checks.date_before_birth",
-                format!(
-                    "measurement date {} is before the birth date {}",
-                    input.date, input.birth_date
-                ),
+                crate::common::params([
+                    ("date", input.date.to_string()),
+                    ("birth", input.birth_date.to_string()),
+                ]),
             );
             return finish(out, 0, 0, None, None);
         }
@@ -411,7 +413,7 @@ pub fn check(input: &CheckInput<'_>, rules: &CheckRules<'_>) -> MeasurementCheck
         .and_then(|a| match a {
             Ok(a) => Some(a),
             Err(e) => {
-                out.problem(e.key(), e.to_string());
+                out.problem(e.key(), e.params());
                 None
             }
         });
@@ -516,7 +518,7 @@ fn kms_result(
     ) {
         Ok(mut results) => results.pop().filter(|m| m.month == month),
         Err(e) => {
-            out.problem(e.key(), e.to_string());
+            out.problem(e.key(), e.params());
             None
         }
     }

@@ -28,6 +28,11 @@ impl ChecksError {
             Self::TableInvalid(_) => "checks.table_invalid",
         }
     }
+
+    /// The values of [`Self::key`]'s text (none: the table's detail is for the log).
+    pub fn params(&self) -> crate::Params {
+        crate::Params::new()
+    }
 }
 
 /// An "are you sure?" range for one measurement type from an age.

@@ -278,7 +278,7 @@ pub(super) fn hb_findings(
         match anc.anaemia(hb, trimester) {
             Ok(a) => Some(a),
             Err(e) => {
-                out.problem(e.key(), e.to_string());
+                out.problem(e.key(), e.params());
                 None
             }
         }

@@ -90,6 +90,61 @@ impl GrowthError {
         }
     }
 
+    /// The values of [`Self::key`]'s text: `date`, `birth`, `age_days`, `indicator` (its
+    /// key, e.g. `wfl`), `measure` (`weight`, `length_height`, …), `value`, `min`, `max`.
+    pub fn params(&self) -> crate::Params {
+        use crate::common::params;
+        match self {
+            GrowthError::MeasureBeforeBirth {
+                birth_date,
+                measure_date,
+            } => params([
+                ("date", measure_date.to_string()),
+                ("birth", birth_date.to_string()),
+            ]),
+            GrowthError::AgeOutOfRange { age_days } => params([("age_days", age_days.to_string())]),
+            GrowthError::IndicatorAgeOutOfRange {
+                indicator,
+                age_days,
+            } => params([
+                ("indicator", indicator.code().to_string()),
+                ("age_days", age_days.to_string()),
+            ]),
+            GrowthError::LengthOutOfRange {
+                indicator,
+                length_cm: value,
+                min,
+                max,
+            }
+            | GrowthError::WeightOutOfRange {
+                indicator,
+                weight_kg: value,
+                min,
+                max,
+            } => params([
+                ("indicator", indicator.code().to_string()),
+                ("value", value.to_string()),
+                ("min", min.to_string()),
+                ("max", max.to_string()),
+            ]),
+            GrowthError::InvalidValue {
+                what,
+                value,
+                min,
+                max,
+            } => params([
+                ("measure", what_code(what).to_string()),
+                ("value", value.to_string()),
+                ("min", min.to_string()),
+                ("max", max.to_string()),
+            ]),
+            GrowthError::NotAgeBased { indicator } | GrowthError::NotLengthBased { indicator } => {
+                params([("indicator", indicator.code().to_string())])
+            }
+            GrowthError::Oedema | GrowthError::NoMeasurement => crate::Params::new(),
+        }
+    }
+
     /// The message in Bahasa Indonesia (the `Display` text is English).
     pub fn message_id(&self) -> String {
         match self {
@@ -167,6 +222,18 @@ impl std::fmt::Display for Num {
         } else {
             write!(f, "{v}")
         }
+    }
+}
+
+/// The schema's measurement type of a quantity named in [`GrowthError::InvalidValue`].
+fn what_code(what: &str) -> &'static str {
+    match what {
+        "weight (kg)" => "weight",
+        "length/height (cm)" => "length_height",
+        "head circumference (cm)" => "head",
+        "arm circumference (cm)" => "muac",
+        "BMI (kg/m²)" => "bmi",
+        _ => "value",
     }
 }
 

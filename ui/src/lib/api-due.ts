@@ -90,7 +90,7 @@ export interface MonthlyReport {
   red_line_id: string;
   vitamin_a_month: boolean;
   rows: ReportRow[];
-  problems: { index: number; key: string; message: string }[];
+  problems: { index: number; key: string; params: Record<string, string> }[];
 }
 
 /** field-core `MonthActivity`. */

@@ -146,11 +146,12 @@ export interface ReferralRow {
 
 // ---- the immunisation card (field-core health/card.rs, health-rules immunisation.rs) -----
 
-/** field-core `HealthProblem`: a record that could not be used, and why (English). */
+/** field-core `HealthProblem`: a record that could not be used, and why: a key of the
+ *  translation files and its values (ISO dates, dot decimals). */
 export interface HealthProblem {
   fact: string | null;
   key: string;
-  message: string;
+  params: Record<string, string>;
 }
 
 /** field-core `CardStatus`: the state of a dose in one word, for the card's colour. */
@@ -251,7 +252,7 @@ export interface ReportChildProblem {
   person: string;
   name: string;
   key: string;
-  message: string;
+  params: Record<string, string>;
 }
 
 // ---- posyandu days (field-core worklists.rs, src-tauri views.rs) -------------------------

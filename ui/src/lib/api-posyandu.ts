@@ -48,9 +48,10 @@ export interface Confirm {
   params: Record<string, string>;
 }
 
+/** health-rules `CheckProblem`: a part of the check that could not be done (key + values). */
 export interface CheckProblem {
   key: string;
-  message: string;
+  params: Record<string, string>;
 }
 
 /** growth/assess.rs `IndicatorResult` (`category` is a Permenkes category as its Label). */

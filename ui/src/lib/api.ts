@@ -132,7 +132,7 @@ export interface Task {
 export interface PersonTasks {
   person: PersonSummary;
   tasks: Task[];
-  problems: { key: string; label: Label; message: string }[];
+  problems: { key: string; label: Label; params: Record<string, string> }[];
 }
 
 export interface Home {

@@ -92,8 +92,8 @@ describe('growth chart', () => {
       growth_chart: () =>
         growthChart({
           problems: [
-            { fact: 'f1', key: 'growth.measure_before_birth', message: 'measurement on 2024-11-01 is before the birth date 2024-11-10' },
-            { fact: null, key: 'kms.something_new', message: 'weighing on 2025-01-01 was odd' },
+            { fact: 'f1', key: 'growth.measure_before_birth', params: { date: '2024-11-01', birth: '2024-11-10' } },
+            { fact: null, key: 'kms.something_new', params: { date: '2025-01-01' } },
           ],
         }),
     });
@@ -166,7 +166,7 @@ describe('growth helpers', () => {
   });
 
   it('names the dose of a refused immunisation', () => {
-    expect(problemText({ fact: null, key: 'immunisation.given_in_future', message: 'dose BCG recorded on 2026-01-02, which is after today (more than 3 days)' })).toBe(
+    expect(problemText({ fact: null, key: 'immunisation.given_in_future', params: { dose: 'BCG', date: '2026-01-02' } })).toBe(
       'Imunisasi BCG tanggal 02/01/2026 setelah hari ini: periksa tanggalnya.',
     );
   });
@@ -250,7 +250,7 @@ describe('immunisation card', () => {
     setLocale('en');
     installFake({
       immunisation_card: () =>
-        immunisationCard({ problems: [{ fact: 'f9', key: 'immunisation.given_before_birth', message: 'dose BCG recorded on 2024-10-01, before the birth date' }] }),
+        immunisationCard({ problems: [{ fact: 'f9', key: 'immunisation.given_before_birth', params: { dose: 'BCG', date: '2024-10-01' } }] }),
     });
     render(ImmunisationCard, { id: 'p-child' });
     expect(await screen.findByTestId('card-problems-0')).toHaveProperty('textContent', 'Immunisation BCG of 01/10/2024 is before the birth date: not used.');

@@ -3,8 +3,9 @@
 // here judges growth: the results, categories and levels all come from growth_chart.
 import type { Band, ChartPoint, GrowthChart, IndicatorChart } from '../../lib/api-child';
 import type { Finding, HealthProblem, Level, MonthResult } from '../../lib/api-health';
-import { has, locale, t, tx } from '../../lib/i18n';
+import { locale, t, tx } from '../../lib/i18n';
 import { formatDate } from '../../lib/format';
+import { problemText as problemTextOf } from '../../lib/problems';
 
 /** A point's colour: the app's words for Rust's levels, plus `info` for "no judgement". */
 export type Tone = Level | 'info';
@@ -84,21 +85,10 @@ export function findingIndex(f: Finding): string {
   return f.params.indicator ? tx('child.index', f.params.indicator) : '';
 }
 
-/** A record Rust could not use, in the user's words when the key is known (with the
- *  record's date and dose taken from Rust's sentence), else Rust's sentence. */
+/** A record Rust could not use, in the user's words: the child screen's wording of the key
+ *  (`child.problem.*`) filled from the problem's values, else the key's own text. */
 export function problemText(p: HealthProblem): string {
-  const key = `child.problem.${p.key}`;
-  if (has(key)) {
-    const date = /\b(\d{4}-\d{2}-\d{2})\b/.exec(p.message)?.[1];
-    const dose = /\bdose (\S+)/.exec(p.message)?.[1];
-    const params: Record<string, string> = {};
-    if (date) params.date = formatDate(date);
-    if (dose) params.dose = dose;
-    const text = t(key, params);
-    if (!/\{\w+\}/.test(text)) return text;
-  }
-  // Never Rust's English sentence: the key's own text, or the generic one.
-  return has(p.key) ? t(p.key) : t('health.problem');
+  return problemTextOf(p, 'child.problem');
 }
 
 /** The exact age the z-scores used, in completed months and days ("umur 2 bulan 29 hari"),

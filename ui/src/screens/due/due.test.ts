@@ -230,7 +230,7 @@ function rows(): ReportRow[] {
 const TOTAL = counts({ s: 3, k: 3, d: 2, n: 1, b: 1, absent: 1 });
 const skdn = (month: { year: number; month: number }): Skdn => ({ posyandu: '53.04.05.2001.P01', month, counts: TOTAL, ratios: ratiosOf(TOTAL), problems: [] });
 const report = (month: { year: number; month: number }): PosyanduReport => ({
-  report: { posyandu_id: '53.04.05.2001.P01', month, kbm_table_id: 'kbm-buku-kia-2020', red_line_id: 'kms-2010-wfa-3sd', vitamin_a_month: false, rows: rows(), problems: [{ index: 3, key: 'kms.implausible_weight', message: 'child number 3 in the list: weight 95 kg is not possible' }] },
+  report: { posyandu_id: '53.04.05.2001.P01', month, kbm_table_id: 'kbm-buku-kia-2020', red_line_id: 'kms-2010-wfa-3sd', vitamin_a_month: false, rows: rows(), problems: [{ index: 3, key: 'kms.implausible_weight', params: { date: '2026-08-01', weight_g: '95000' } }] },
   activity: {
     sessions: ['2025-11-22'],
     posyandu_visits: 2,
@@ -244,7 +244,7 @@ const report = (month: { year: number; month: number }): PosyanduReport => ({
     births: 1,
     deaths: 0,
   },
-  problems: [{ person: 'a0f5c2de-0000-4000-8000-000000000007', name: 'Anak Fiktif Salah', key: 'kms.implausible_weight', message: 'child number 3 in the list: weight 95 kg is not possible' }],
+  problems: [{ person: 'a0f5c2de-0000-4000-8000-000000000007', name: 'Anak Fiktif Salah', key: 'kms.implausible_weight', params: { date: '2026-08-01', weight_g: '95000' } }],
 });
 const CSV = "posyandu,bulan,umur_bulan,jenis_kelamin,S,K,D,N,T,O,B,tidak_hadir,2T,BGM,vitamin_A,ASI_eksklusif,K/S_%,D/S_%,D/K_%,N/D_%,N/S_%,N/D'_%\n53.04.05.2001.P01,2025-11,0-59,L+P,3,3,2,1,0,0,1,1,0,0,0,0,100.0,66.7,66.7,50.0,33.3,100.0\n";
 
