@@ -74,6 +74,8 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::monthly_report,
             commands::export_report_csv,
             commands::export_report_pdf,
+            commands::export_growth_chart_pdf,
+            commands::export_immunisation_card_pdf,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {
