@@ -12,7 +12,7 @@
 // Screenshots (both languages, landscape and portrait) go to ui/e2e/screenshots/child/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECOND_KADER } from './lib/server.mjs';
 import {
@@ -50,6 +50,15 @@ let householdId;
 const pad = (n) => String(n).padStart(2, '0');
 const iso = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 const dmy = (s) => s.split('-').reverse().join('/');
+
+/** The file whose path element `id` holds is a real PDF. */
+async function assertPdf(id) {
+  const path = (await (await app.browser.$(`[data-testid="${id}"]`)).getProperty('textContent')).trim();
+  assert.ok(existsSync(path), `${path} does not exist`);
+  const pdf = readFileSync(path);
+  assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+  assert.ok(pdf.length > 10_000, `the PDF is ${pdf.length} bytes`);
+}
 function addMonths(d, n) {
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth() + n;
@@ -167,6 +176,11 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
     await shoot('03-growth-chart-id');
     await scrollTo('growth-table');
     await app.screenshot(SHOTS, '04-growth-table-id-landscape');
+    // The KMS to print: a real PDF in the exports folder, named on screen.
+    await scrollTo('growth-pdf-make');
+    await app.click('growth-pdf-make');
+    assert.match(await app.waitText('growth-pdf-file', (t) => t.includes('.pdf'), 60_000), /^PDF kms-Agnes-Fiktif-Seran-\d{4}-\d{2}-\d{2}\.pdf tersimpan \(\d+ KB\)\.$/);
+    await assertPdf('growth-pdf-path');
   });
 
   it('switches to PB/U and speaks English', async () => {
@@ -222,6 +236,10 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
     await app.visible('card-unmatched');
     assert.match(await app.text('card-unmatched'), /Polio/);
     assert.match(await app.text('card-summary'), /terlambat \(kejar\)/);
+    await scrollTo('card-pdf-make');
+    await app.click('card-pdf-make');
+    assert.match(await app.waitText('card-pdf-file', (t) => t.includes('.pdf'), 60_000), /^PDF imunisasi-Agnes-Fiktif-Seran-\d{4}-\d{2}-\d{2}\.pdf tersimpan \(\d+ KB\)\.$/);
+    await assertPdf('card-pdf-path');
     await toTop();
     await shoot('08-card-id');
     await scrollTo('card-dose-MR1');
