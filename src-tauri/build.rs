@@ -44,6 +44,7 @@ const COMMANDS: &[&str] = &[
     "export_report_pdf",
     "export_growth_chart_pdf",
     "export_immunisation_card_pdf",
+    "save_export_as",
 ];
 
 fn main() {

@@ -318,6 +318,16 @@ pub async fn export_immunisation_card_pdf(
     .await
 }
 
+/// "Simpan ke…" (desktop): a copy of an exported file where the save dialog pointed.
+#[tauri::command]
+pub async fn save_export_as(
+    core: Core<'_>,
+    file_name: String,
+    dest: String,
+) -> Result<String, AppError> {
+    blocking(&core, true, move |c| c.save_export_as(&file_name, &dest)).await
+}
+
 #[tauri::command]
 pub async fn today(core: Core<'_>) -> Result<String, AppError> {
     blocking(&core, false, |c| c.today()).await

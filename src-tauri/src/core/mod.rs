@@ -13,6 +13,7 @@ mod pdf_child;
 mod records;
 mod report_files;
 mod reports;
+mod save_as;
 mod session;
 mod sync;
 

@@ -318,6 +318,30 @@ describe('printable PDFs of the chart and the card', () => {
     expect(text('card-pdf-file')).toBe('PDF imunisasi-Yosef-Bere.pdf tersimpan (51 KB).');
   });
 
+  it('“Simpan ke…” asks the save dialog where, and Rust copies the PDF there; cancelling copies nothing', async () => {
+    let answer: string | null = null;
+    const fake = installFake({
+      growth_chart: () => growthChart(),
+      export_growth_chart_pdf: () => file('kms-Yosef-Bere-2025-11-20.pdf'),
+      'plugin:dialog|save': () => answer,
+      save_export_as: (a) => a.dest,
+    });
+    render(GrowthChart, { id: 'p-child' });
+    await fireEvent.click(await screen.findByTestId('growth-pdf-make'));
+    const saveAs = await screen.findByTestId('growth-pdf-save-as');
+    expect(saveAs.textContent).toBe('Simpan ke…');
+    await fireEvent.click(saveAs);
+    await waitFor(() => expect(fake.called('plugin:dialog|save')).toHaveLength(1));
+    const asked = fake.called('plugin:dialog|save')[0].options as { defaultPath: string; filters: { extensions: string[] }[] };
+    expect(asked.defaultPath).toBe('kms-Yosef-Bere-2025-11-20.pdf');
+    expect(asked.filters[0].extensions).toEqual(['pdf']);
+    expect(fake.called('save_export_as')).toEqual([]);
+    answer = '/home/kader/Dokumen/kms-Yosef.pdf';
+    await fireEvent.click(saveAs);
+    expect((await screen.findByTestId('growth-pdf-saved-to')).textContent).toBe('Salinan tersimpan di /home/kader/Dokumen/kms-Yosef.pdf');
+    expect(fake.called('save_export_as')).toEqual([{ fileName: 'kms-Yosef-Bere-2025-11-20.pdf', dest: '/home/kader/Dokumen/kms-Yosef.pdf' }]);
+  });
+
   it('says why the PDF was not made, in the user’s words, and shows no file', async () => {
     installFake({
       growth_chart: () => growthChart(),
