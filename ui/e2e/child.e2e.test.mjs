@@ -181,6 +181,8 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
     await app.click('growth-pdf-make');
     assert.match(await app.waitText('growth-pdf-file', (t) => t.includes('.pdf'), 60_000), /^PDF kms-Agnes-Fiktif-Seran-\d{4}-\d{2}-\d{2}\.pdf tersimpan \(\d+ KB\)\.$/);
     await assertPdf('growth-pdf-path');
+    // Desktop: "Simpan ke…" is offered beside the result (not pressed: a native dialog).
+    assert.equal(await app.text('growth-pdf-save-as'), 'Simpan ke…');
   });
 
   it('switches to PB/U and speaks English', async () => {
