@@ -45,6 +45,9 @@ const COMMANDS: &[&str] = &[
     "monthly_report",
     "export_report_csv",
     "export_report_pdf",
+    "export_growth_chart_pdf",
+    "export_immunisation_card_pdf",
+    "save_export_as",
 ];
 
 fn main() {

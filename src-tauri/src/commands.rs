@@ -320,6 +320,36 @@ pub async fn immunisation_card(
 }
 
 #[tauri::command]
+pub async fn export_growth_chart_pdf(
+    core: Core<'_>,
+    person: String,
+) -> Result<ExportedFile, AppError> {
+    blocking(&core, true, move |c| c.export_growth_chart_pdf(&person)).await
+}
+
+#[tauri::command]
+pub async fn export_immunisation_card_pdf(
+    core: Core<'_>,
+    person: String,
+    on: Option<String>,
+) -> Result<ExportedFile, AppError> {
+    blocking(&core, true, move |c| {
+        c.export_immunisation_card_pdf(&person, on.as_deref())
+    })
+    .await
+}
+
+/// "Simpan ke…" (desktop): a copy of an exported file where the save dialog pointed.
+#[tauri::command]
+pub async fn save_export_as(
+    core: Core<'_>,
+    file_name: String,
+    dest: String,
+) -> Result<String, AppError> {
+    blocking(&core, true, move |c| c.save_export_as(&file_name, &dest)).await
+}
+
+#[tauri::command]
 pub async fn today(core: Core<'_>) -> Result<String, AppError> {
     blocking(&core, false, |c| c.today()).await
 }

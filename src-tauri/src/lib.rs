@@ -33,6 +33,9 @@ pub fn app_builder<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     launch: launch::LaunchOptions,
 ) -> tauri::Builder<R> {
+    // "Simpan ke…" (desktop only): the save dialog; Rust copies the exported file there.
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_dialog::init());
     builder
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -77,6 +80,9 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::monthly_report,
             commands::export_report_csv,
             commands::export_report_pdf,
+            commands::export_growth_chart_pdf,
+            commands::export_immunisation_card_pdf,
+            commands::save_export_as,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {

@@ -219,6 +219,57 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
     assert!(doses.iter().any(|d| d["status"] == "given"), "{card}");
     assert!(doses.iter().any(|d| d["status"] == "overdue"), "{card}");
 
+    // Both as printable PDFs in the exports folder: the chart's three pages (two charts
+    // and the measurements), the card's one.
+    let pages = |path: &str| {
+        let bytes = std::fs::read(path).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+        lopdf::Document::load_mem(&bytes).unwrap().get_pages().len()
+    };
+    let kms = a.core.export_growth_chart_pdf(yosef).unwrap();
+    assert!(kms.file_name.starts_with("kms-") && kms.file_name.ends_with(&format!("{day}.pdf")));
+    assert!(kms.path.contains("exports"), "{}", kms.path);
+    assert_eq!(pages(&kms.path), 3);
+    let imm = a.core.export_immunisation_card_pdf(yosef, None).unwrap();
+    assert_eq!(imm.file_name, kms.file_name.replace("kms-", "imunisasi-"));
+    assert_eq!(pages(&imm.path), 1);
+    assert_eq!(
+        imm.bytes,
+        std::fs::metadata(&imm.path).unwrap().len() as usize
+    );
+    // "Simpan ke…": a copy where the save dialog pointed; the export stays in place.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dest = elsewhere.path().join("KMS Yosef.pdf");
+    let saved = a
+        .core
+        .save_export_as(&kms.file_name, dest.to_str().unwrap())
+        .unwrap();
+    assert_eq!(saved, dest.display().to_string());
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        std::fs::read(&kms.path).unwrap()
+    );
+    assert!(std::path::Path::new(&kms.path).exists());
+    let dest_s = dest.to_str().unwrap();
+    for bad in ["../care.db", ".hidden.pdf", "", "nope.pdf", "a/b.pdf"] {
+        let e = a.core.save_export_as(bad, dest_s).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("file_name"), "{bad:?}: {e:?}");
+        assert!(e.id.contains("folder ekspor"), "{e:?}");
+    }
+    let e = a
+        .core
+        .save_export_as(&kms.file_name, "relative.pdf")
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("dest"));
+    let nowhere = elsewhere.path().join("no-such-dir").join("k.pdf");
+    let e = a
+        .core
+        .save_export_as(&kms.file_name, nowhere.to_str().unwrap())
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("dest"));
+    let e = a.core.export_growth_chart_pdf("not-an-id").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("person"), "{e:?}");
+
     // The due list of the area: the younger child's vaccines, filterable by group and RT.
     let due = a
         .core

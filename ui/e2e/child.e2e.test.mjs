@@ -15,7 +15,7 @@
 // ui/e2e/screenshots/child/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECOND_KADER } from './lib/server.mjs';
 import {
@@ -55,6 +55,15 @@ let childId;
 const pad = (n) => String(n).padStart(2, '0');
 const iso = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 const dmy = (s) => s.split('-').reverse().join('/');
+
+/** The file whose path element `id` holds is a real PDF. */
+async function assertPdf(id) {
+  const path = (await (await app.browser.$(`[data-testid="${id}"]`)).getProperty('textContent')).trim();
+  assert.ok(existsSync(path), `${path} does not exist`);
+  const pdf = readFileSync(path);
+  assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+  assert.ok(pdf.length > 10_000, `the PDF is ${pdf.length} bytes`);
+}
 function addMonths(d, n) {
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth() + n;
@@ -167,6 +176,13 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
     await shoot('03-growth-chart-id');
     await scrollTo('growth-table');
     await app.screenshot(SHOTS, '04-growth-table-id-landscape');
+    // The KMS to print: a real PDF in the exports folder, named on screen.
+    await scrollTo('growth-pdf-make');
+    await app.click('growth-pdf-make');
+    assert.match(await app.waitText('growth-pdf-file', (t) => t.includes('.pdf'), 60_000), /^PDF kms-Agnes-Fiktif-Seran-\d{4}-\d{2}-\d{2}\.pdf tersimpan \(\d+ KB\)\.$/);
+    await assertPdf('growth-pdf-path');
+    // Desktop: "Simpan ke…" is offered beside the result (not pressed: a native dialog).
+    assert.equal(await app.text('growth-pdf-save-as'), 'Simpan ke…');
   });
 
   it('switches to PB/U and speaks English', async () => {
@@ -253,6 +269,10 @@ describe('growth chart and immunisation card end to end', { timeout: 10 * 60_000
     assert.equal(await app.text('card-dose-DPT-HB-Hib1-again'), `Juga dicatat: ${dmy(at(3))} (DPT-HB-Hib 1)`);
     assert.match(await app.text('card-unmatched'), /Polio/);
     assert.match(await app.text('card-summary'), /terlambat \(kejar\)/);
+    await scrollTo('card-pdf-make');
+    await app.click('card-pdf-make');
+    assert.match(await app.waitText('card-pdf-file', (t) => t.includes('.pdf'), 60_000), /^PDF imunisasi-Agnes-Fiktif-Seran-\d{4}-\d{2}-\d{2}\.pdf tersimpan \(\d+ KB\)\.$/);
+    await assertPdf('card-pdf-path');
     await toTop();
     await shoot('08-card-id');
     await scrollTo('card-dose-MR1');

@@ -7,10 +7,13 @@
 //! database ([`Store::reopen`]), so a sync run of minutes on 2G never blocks a screen.
 
 mod care;
+mod child_files;
 mod pdf;
+mod pdf_child;
 mod records;
 mod report_files;
 mod reports;
+mod save_as;
 mod session;
 mod sync;
 

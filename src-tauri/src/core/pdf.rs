@@ -13,10 +13,10 @@ use printpdf::{
     PdfLayerReference, Point,
 };
 
-const FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
-const PAGE_W: f32 = 297.0;
-const PAGE_H: f32 = 210.0;
-const MARGIN: f32 = 12.0;
+pub(super) const FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+pub(super) const PAGE_W: f32 = 297.0;
+pub(super) const PAGE_H: f32 = 210.0;
+pub(super) const MARGIN: f32 = 12.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
@@ -74,23 +74,23 @@ pub fn dmy(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-struct Page<'a> {
-    layer: PdfLayerReference,
-    font: &'a IndirectFontRef,
+pub(super) struct Page<'a> {
+    pub(super) layer: PdfLayerReference,
+    pub(super) font: &'a IndirectFontRef,
 }
 
 impl Page<'_> {
     /// Text with its baseline at `y` mm from the top of the page.
-    fn text(&self, s: &str, size: f32, x: f32, y: f32) {
+    pub(super) fn text(&self, s: &str, size: f32, x: f32, y: f32) {
         self.layer
             .use_text(s, size, Mm(x), Mm(PAGE_H - y), self.font);
     }
 
-    fn hline(&self, x0: f32, x1: f32, y: f32) {
+    pub(super) fn hline(&self, x0: f32, x1: f32, y: f32) {
         self.line(x0, y, x1, y);
     }
 
-    fn line(&self, x0: f32, y0: f32, x1: f32, y1: f32) {
+    pub(super) fn line(&self, x0: f32, y0: f32, x1: f32, y1: f32) {
         self.layer.add_line(Line {
             points: vec![
                 (Point::new(Mm(x0), Mm(PAGE_H - y0)), false),

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use sync_protocol::PlaceLevel;
 
 /// Where exported reports go, inside the app's data directory.
-const EXPORTS_DIR: &str = "exports";
+pub(super) const EXPORTS_DIR: &str = "exports";
 
 fn month_arg(month: &str) -> Result<YearMonth, AppError> {
     month.trim().parse().map_err(|_| {
@@ -34,7 +34,11 @@ fn posyandu_name(s: &Store, code: &str) -> Result<String, AppError> {
 
 /// Writes `bytes` as `<dir>/<file_name>` next to its final name and renames it: a reader
 /// never sees half a file.
-fn write_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf, AppError> {
+pub(super) fn write_atomically(
+    dir: &Path,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, AppError> {
     // Owner-only, whatever the umask (docs/SECURITY.md): a report names children.
     field_core::store::files::create_private_dir(dir)?;
     let path = dir.join(file_name);

@@ -4,6 +4,7 @@
 // api-health.ts. Rust decides every result shown.
 import { invoke } from '@tauri-apps/api/core';
 import type { Label } from './api';
+import type { ExportedFile } from './api-due';
 import type {
   Finding,
   HealthProblem,
@@ -126,6 +127,11 @@ export interface GrowthChart {
 export const childApi = {
   growthChart: (person: string) => invoke<GrowthChart>('growth_chart', { person }),
   immunisationCard: (person: string) => invoke<ImmunisationCard>('immunisation_card', { person, on: null }),
+  /** The KMS growth chart as a printable PDF in the exports folder. */
+  exportGrowthChartPdf: (person: string) => invoke<ExportedFile>('export_growth_chart_pdf', { person }),
+  /** The immunisation card (on `on`, or today) as a printable PDF in the exports folder. */
+  exportImmunisationCardPdf: (person: string, on: string | null = null) =>
+    invoke<ExportedFile>('export_immunisation_card_pdf', { person, on }),
   /** The area's referrals, newest first (the profile keeps one person's). */
   referrals: (status: ReferralStatus | null = null) => invoke<ReferralRow[]>('referrals', { status }),
 };

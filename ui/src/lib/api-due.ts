@@ -138,4 +138,6 @@ export const dueApi = {
   monthlyReport: (posyandu: string, month: string) => invoke<PosyanduReport>('monthly_report', { posyandu, month }),
   exportReportCsv: (posyandu: string, month: string) => invoke<ExportedCsv>('export_report_csv', { posyandu, month }),
   exportReportPdf: (posyandu: string, month: string) => invoke<ExportedFile>('export_report_pdf', { posyandu, month }),
+  /** "Simpan ke…": a copy of an exported file at `dest` (from the save dialog); where it went. */
+  saveExportAs: (fileName: string, dest: string) => invoke<string>('save_export_as', { fileName, dest }),
 };

@@ -288,3 +288,73 @@ describe('card helpers', () => {
     expect(groupDoses({ birth_date: BIRTH, doses: [by('JE'), by('HB0')] }).map((g) => g.months)).toEqual([0, null]);
   });
 });
+
+describe('printable PDFs of the chart and the card', () => {
+  const file = (name: string) => ({ path: `/data/exports/${name}`, file_name: name, bytes: 52_000 });
+
+  it('makes the growth chart PDF for this child and names the file, its size and where it is', async () => {
+    const fake = installFake({
+      growth_chart: () => growthChart(),
+      export_growth_chart_pdf: () => file('kms-Yosef-Bere-2025-11-20.pdf'),
+    });
+    render(GrowthChart, { id: 'p-child' });
+    const make = await screen.findByTestId('growth-pdf-make');
+    expect(make.textContent).toContain('Buat PDF untuk dicetak');
+    expect(screen.queryByTestId('growth-pdf-made')).toBeNull();
+    await fireEvent.click(make);
+    expect((await screen.findByTestId('growth-pdf-file')).textContent).toBe('PDF kms-Yosef-Bere-2025-11-20.pdf tersimpan (51 KB).');
+    expect(fake.called('export_growth_chart_pdf')).toEqual([{ person: 'p-child' }]);
+    expect(text('growth-pdf-path')).toBe('/data/exports/kms-Yosef-Bere-2025-11-20.pdf');
+  });
+
+  it('makes the immunisation card PDF for the day the card shows', async () => {
+    const c = immunisationCard();
+    const fake = installFake({
+      immunisation_card: () => c,
+      export_immunisation_card_pdf: () => file('imunisasi-Yosef-Bere.pdf'),
+    });
+    render(ImmunisationCard, { id: 'p-child' });
+    await fireEvent.click(await screen.findByTestId('card-pdf-make'));
+    await screen.findByTestId('card-pdf-made');
+    expect(fake.called('export_immunisation_card_pdf')).toEqual([{ person: 'p-child', on: c.on }]);
+    expect(text('card-pdf-file')).toBe('PDF imunisasi-Yosef-Bere.pdf tersimpan (51 KB).');
+  });
+
+  it('“Simpan ke…” asks the save dialog where, and Rust copies the PDF there; cancelling copies nothing', async () => {
+    let answer: string | null = null;
+    const fake = installFake({
+      growth_chart: () => growthChart(),
+      export_growth_chart_pdf: () => file('kms-Yosef-Bere-2025-11-20.pdf'),
+      'plugin:dialog|save': () => answer,
+      save_export_as: (a) => a.dest,
+    });
+    render(GrowthChart, { id: 'p-child' });
+    await fireEvent.click(await screen.findByTestId('growth-pdf-make'));
+    const saveAs = await screen.findByTestId('growth-pdf-save-as');
+    expect(saveAs.textContent).toBe('Simpan ke…');
+    await fireEvent.click(saveAs);
+    await waitFor(() => expect(fake.called('plugin:dialog|save')).toHaveLength(1));
+    const asked = fake.called('plugin:dialog|save')[0].options as { defaultPath: string; filters: { extensions: string[] }[] };
+    expect(asked.defaultPath).toBe('kms-Yosef-Bere-2025-11-20.pdf');
+    expect(asked.filters[0].extensions).toEqual(['pdf']);
+    expect(fake.called('save_export_as')).toEqual([]);
+    answer = '/home/kader/Dokumen/kms-Yosef.pdf';
+    await fireEvent.click(saveAs);
+    expect((await screen.findByTestId('growth-pdf-saved-to')).textContent).toBe('Salinan tersimpan di /home/kader/Dokumen/kms-Yosef.pdf');
+    expect(fake.called('save_export_as')).toEqual([{ fileName: 'kms-Yosef-Bere-2025-11-20.pdf', dest: '/home/kader/Dokumen/kms-Yosef.pdf' }]);
+  });
+
+  it('says why the PDF was not made, in the user’s words, and shows no file', async () => {
+    installFake({
+      growth_chart: () => growthChart(),
+      export_growth_chart_pdf: () => {
+        throw { key: 'store.io', id: 'Tidak bisa menulis file.', en: 'Could not write the file.', field: null };
+      },
+    });
+    render(GrowthChart, { id: 'p-child' });
+    await fireEvent.click(await screen.findByTestId('growth-pdf-make'));
+    expect((await screen.findByTestId('growth-pdf-error')).textContent).toContain('Tidak bisa menulis file.');
+    expect(screen.queryByTestId('growth-pdf-made')).toBeNull();
+    expect((screen.getByTestId('growth-pdf-make') as HTMLButtonElement).disabled).toBe(false);
+  });
+});
