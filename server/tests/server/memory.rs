@@ -72,6 +72,9 @@ async fn cheap_requests_do_not_grow_server_memory(b: Backend) {
     let served = Served(child);
     let pid = served.0.id();
     let base = format!("http://127.0.0.1:{port}");
+    // The workspace's reqwest is built without a default TLS provider (field-core gives it
+    // one explicitly); this test's process has no server in it to install ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let mut up = false;
     for _ in 0..100 {
