@@ -348,12 +348,12 @@ describe('printable PDFs of the chart and the card', () => {
     installFake({
       growth_chart: () => growthChart(),
       export_growth_chart_pdf: () => {
-        throw { key: 'store.io', id: 'Tidak bisa menulis file.', en: 'Could not write the file.', field: null };
+        throw { key: 'app.data_dir', id: 'x', en: 'x', field: null, params: {} };
       },
     });
     render(GrowthChart, { id: 'p-child' });
     await fireEvent.click(await screen.findByTestId('growth-pdf-make'));
-    expect((await screen.findByTestId('growth-pdf-error')).textContent).toContain('Tidak bisa menulis file.');
+    expect((await screen.findByTestId('growth-pdf-error')).textContent).toContain('Folder data aplikasi tidak dapat ditulis.');
     expect(screen.queryByTestId('growth-pdf-made')).toBeNull();
     expect((screen.getByTestId('growth-pdf-make') as HTMLButtonElement).disabled).toBe(false);
   });
