@@ -292,7 +292,6 @@ describe('Jangkau due list and reports end to end', { timeout: 10 * 60_000 }, ()
     assert.equal(col('K'), String(k));
     assert.match(col('D/S (%)'), /^\d+,\d$/, 'the decimal comma');
     // The PDF to print: made on the tablet, named on screen, a real PDF in the folder.
-    const pathOf = async (id) => (await (await app.browser.$(`[data-testid="${id}"]`)).getProperty('textContent')).trim();
     await app.click('report-export-pdf');
     const pdfName = await app.waitText('report-pdf-file', (t) => t.includes('.pdf'), 60_000);
     assert.match(pdfName, /^PDF laporan-Posyandu-Mawar-\d{4}-\d{2}\.pdf tersimpan \(\d+ KB\)\.$/);

@@ -210,7 +210,8 @@ async function lockScreen(dir) {
 async function unlock() {
   await app.type('lock-pin', PIN);
   await app.click('lock-unlock');
-  await app.visible('screen-home', 30_000);
+  // The same user unlocking gets back the screen she locked on (forms kept through a lock).
+  await app.visible('shell', 30_000);
 }
 
 async function language(l) {
