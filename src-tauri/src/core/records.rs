@@ -13,16 +13,6 @@ use sync_protocol::PlaceLevel;
 /// Most households a search returns.
 const SEARCH_LIMIT: usize = 100;
 
-/// A record of posyandu `posyandu` belongs to the unlocked user's area `area` (their
-/// posyandu codes); a record without a posyandu, or a user whose area is not known yet,
-/// is not hidden.
-fn in_area(area: &[String], posyandu: Option<&str>) -> bool {
-    match posyandu {
-        Some(p) if !area.is_empty() => area.iter().any(|a| a == p),
-        _ => true,
-    }
-}
-
 /// `PersonInput` in api.ts: field-core's, plus the mother among the members registered in
 /// the same form.
 #[derive(Debug, Clone, Deserialize)]
@@ -195,16 +185,9 @@ impl AppCore {
         dusun: Option<&str>,
         rt: Option<&str>,
     ) -> Result<Vec<HouseholdHit>, AppError> {
-        // A shared tablet holds the areas of all its users: each sees only their own.
-        self.with_store(|s| {
-            let area = s.posyandu_in_scope()?;
-            let hits = s.search_households(query, dusun, rt, SEARCH_LIMIT.saturating_mul(4))?;
-            Ok(hits
-                .into_iter()
-                .filter(|h| in_area(&area, h.posyandu.as_deref()))
-                .take(SEARCH_LIMIT)
-                .collect())
-        })
+        // A shared tablet holds the areas of all its users: the store's search keeps only the
+        // unlocked user's own (field-core's scope condition).
+        self.with_store(|s| Ok(s.search_households(query, dusun, rt, SEARCH_LIMIT)?))
     }
 
     pub fn household(&self, id: &str) -> Result<HouseholdView, AppError> {
