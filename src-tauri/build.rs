@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "session_summary",
     "start_pregnancy",
     "pregnancy_view",
+    "td_status",
     "record_home_visit",
     "referrals",
     "referral",
@@ -48,6 +49,7 @@ const COMMANDS: &[&str] = &[
     "export_growth_chart_pdf",
     "export_immunisation_card_pdf",
     "save_export_as",
+    "share_export",
 ];
 
 fn main() {

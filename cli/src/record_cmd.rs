@@ -284,6 +284,7 @@ fn immunisation(a: ImmunisationArgs) -> Result<(), Failure> {
             vaccine: v.clone(),
             batch: a.batch.clone(),
             catch_up: a.catch_up.then_some(true),
+            date: None,
         })
         .collect();
     let hv = HomeVisitInput {

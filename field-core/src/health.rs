@@ -32,6 +32,8 @@ mod facts;
 mod pregnancy;
 #[cfg(feature = "health")]
 mod report;
+#[cfg(feature = "health")]
+mod td;
 
 #[cfg(feature = "health")]
 pub use card::{CardDose, CardRecord, CardStatus, ImmunisationCard};
@@ -43,6 +45,8 @@ pub use due::{DueEntry, DueFilter, DueForm, DueGroup};
 pub use facts::HealthProblem;
 #[cfg(feature = "health")]
 pub use pregnancy::{Dated, PregnancyView};
+#[cfg(feature = "health")]
+pub use td::{TdFact, TdView};
 #[cfg(feature = "health")]
 pub use report::{
     AttendanceCounts, MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,

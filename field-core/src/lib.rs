@@ -43,6 +43,8 @@ pub use health::{
     DueGroup, GrowthChart, HealthProblem, ImmunisationCard, IndicatorChart, LatestGrowth,
     MonthActivity, PosyanduReport, PregnancyView, ReportChildProblem, SessionSummary, Skdn,
 };
+#[cfg(feature = "health")]
+pub use health::{TdFact, TdView};
 pub use health::{PersonTasks, RuleOptions};
 pub use keyring::{KdfParams, LocalUser};
 pub use outbox::PushReport;

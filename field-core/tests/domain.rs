@@ -197,6 +197,7 @@ fn posyandu_day_attendance_and_roster() {
                     vaccine: "DPT-HB-Hib 4".into(),
                     batch: Some("B123".into()),
                     catch_up: None,
+                    date: None,
                 }],
                 supplements: vec![SupplementInput {
                     supplement: "vitamin_a_red".into(),

@@ -98,6 +98,7 @@ fn due_tasks_for_the_posyandu() {
                     vaccine: "DPT-HB-Hib 1".into(),
                     batch: None,
                     catch_up: Some(true),
+                    date: None,
                 }],
                 ..Default::default()
             },

@@ -54,6 +54,7 @@ fn vaccines(names: &[&str]) -> Services {
                 vaccine: v.to_string(),
                 batch: None,
                 catch_up: None,
+                date: None,
             })
             .collect(),
         ..Default::default()

@@ -17,5 +17,6 @@ pub mod pregnancy;
 pub mod problems;
 pub mod report;
 pub mod tasks;
+pub mod td;
 
 pub use common::{Label, Params, Sex};

@@ -300,6 +300,19 @@ pub async fn pregnancy_view(
     blocking(&core, true, move |c| c.pregnancy_view(&person)).await
 }
 
+#[tauri::command]
+pub async fn td_status(
+    core: Core<'_>,
+    person: String,
+    on: Option<String>,
+    earlier: Option<crate::core::TdEarlierInput>,
+) -> Result<field_core::TdView, AppError> {
+    blocking(&core, true, move |c| {
+        c.td_status(&person, on.as_deref(), earlier)
+    })
+    .await
+}
+
 // ---- charts, due lists and reports (core/reports.rs) ----
 
 #[tauri::command]
@@ -347,6 +360,44 @@ pub async fn save_export_as(
     dest: String,
 ) -> Result<String, AppError> {
     blocking(&core, true, move |c| c.save_export_as(&file_name, &dest)).await
+}
+
+/// "Bagikan…" (Android): the platform's share sheet for a file of the exports folder.
+/// Which file and its MIME type are checked in `core/share.rs` (on every platform); the
+/// sheet itself is the Android plugin's. Elsewhere: `export.share_unavailable`.
+#[tauri::command]
+pub async fn share_export<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    core: Core<'_>,
+    file_name: String,
+) -> Result<(), AppError> {
+    let file = blocking(&core, true, move |c| c.share_target(&file_name)).await?;
+    share_sheet(&app, file)
+}
+
+#[cfg(target_os = "android")]
+fn share_sheet<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    file: crate::core::ShareFile,
+) -> Result<(), AppError> {
+    use tauri_plugin_jangkau_share::{ShareExt, ShareRequest};
+    app.share_file(ShareRequest {
+        path: file.path,
+        mime_type: file.mime.to_string(),
+        title: file.title,
+    })
+    .map_err(|e| {
+        eprintln!("jangkau-app: share: {e}");
+        crate::core::share_failed()
+    })
+}
+
+#[cfg(not(target_os = "android"))]
+fn share_sheet<R: tauri::Runtime>(
+    _app: &tauri::AppHandle<R>,
+    _file: crate::core::ShareFile,
+) -> Result<(), AppError> {
+    Err(crate::core::share_unavailable())
 }
 
 #[tauri::command]

@@ -36,6 +36,9 @@ pub fn app_builder<R: tauri::Runtime>(
     // "Simpan ke…" (desktop only): the save dialog; Rust copies the exported file there.
     #[cfg(desktop)]
     let builder = builder.plugin(tauri_plugin_dialog::init());
+    // "Bagikan…" (Android only): the share sheet for an exported file.
+    #[cfg(target_os = "android")]
+    let builder = builder.plugin(tauri_plugin_jangkau_share::init());
     builder
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -68,6 +71,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::session_summary,
             commands::start_pregnancy,
             commands::pregnancy_view,
+            commands::td_status,
             commands::record_home_visit,
             commands::referrals,
             commands::referral,
@@ -83,6 +87,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::export_growth_chart_pdf,
             commands::export_immunisation_card_pdf,
             commands::save_export_as,
+            commands::share_export,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {

@@ -480,3 +480,136 @@ async fn a_home_visit_referral_is_received_by_the_bidan_and_the_kader_sees_it() 
         "done"
     );
 }
+
+/// Td for a pregnant woman at the posyandu: T0 offers T1; her Buku KIA's T2 copied with its
+/// day and the T3 given today make her T3, with T4 not before a year (Permenkes 12/2017).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pregnant_woman_gets_the_td_dose_her_status_allows() {
+    let server = Server::start().await;
+    let a = enrolled(&server).await;
+    let (_, persons) = register_family(&a);
+    let mother = &persons[0];
+    let day = iso(today());
+    a.core
+        .start_pregnancy(
+            mother,
+            to(json!({"hpht": iso(today() - chrono::Duration::days(100))})),
+        )
+        .unwrap();
+    let session = a
+        .core
+        .open_posyandu_session(MAWAR, &day, None)
+        .unwrap()
+        .id
+        .to_string();
+
+    let td = serde_json::to_value(a.core.td_status(mother, Some(&day), None).unwrap()).unwrap();
+    assert_eq!(
+        (&td["status"], &td["next"]["state"], &td["next"]["next"], &td["offer"]),
+        (&json!(0), &json!("due"), &json!(1), &json!("Td T1")),
+        "{td}"
+    );
+
+    // What the form shows while asking about an earlier status (nothing is saved): her
+    // answer T2 offers T3 today; a Buku KIA T2 of a month ago offers nothing before 6 months.
+    let told = a
+        .core
+        .td_status(
+            mother,
+            Some(&day),
+            Some(to(json!({"status": 2, "source": "told"}))),
+        )
+        .unwrap();
+    let told = serde_json::to_value(told).unwrap();
+    assert_eq!(
+        (&told["status"], &told["offer"], &told["earlier_vaccine"]),
+        (&json!(2), &json!("Td T3"), &json!("Td T2 (kata ibu)")),
+        "{told}"
+    );
+    let month_ago = iso(today() - chrono::Months::new(1));
+    let recent = a
+        .core
+        .td_status(
+            mother,
+            Some(&day),
+            Some(to(
+                json!({"status": 2, "source": "buku_kia", "date": month_ago}),
+            )),
+        )
+        .unwrap();
+    let recent = serde_json::to_value(recent).unwrap();
+    assert_eq!(
+        (&recent["next"]["state"], &recent["offer"]),
+        (&json!("not_yet_due"), &Value::Null),
+        "{recent}"
+    );
+    for (earlier, field) in [
+        (json!({"status": 2, "source": "buku_kia"}), "earlier.date"),
+        (json!({"status": 2, "source": "bidan"}), "earlier.source"),
+        (json!({"status": 7, "source": "told"}), "earlier"),
+        (
+            json!({"status": 2, "source": "buku_kia", "date": iso(today() + chrono::Duration::days(2))}),
+            "earlier.date",
+        ),
+    ] {
+        let e = a
+            .core
+            .td_status(mother, Some(&day), Some(to(earlier.clone())))
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some(field), "{earlier}: {e:?}");
+    }
+    assert!(
+        serde_json::to_value(a.core.td_status(mother, Some(&day), None).unwrap()).unwrap()
+            ["records"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "asking saves nothing"
+    );
+
+    // A Buku KIA day after the posyandu day is refused at its row, and nothing is saved.
+    let tomorrow = iso(today() + chrono::Duration::days(1));
+    let e = a
+        .core
+        .record_attendance(to(json!({"session": session, "person": mother,
+            "immunisations": [{"vaccine": "Td T2 (Buku KIA)", "date": tomorrow}]})))
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("immunisations.0.date"), "{e:?}");
+
+    let kia = iso(today() - chrono::Months::new(8));
+    a.core
+        .record_attendance(to(json!({"session": session, "person": mother,
+            "immunisations": [{"vaccine": "Td T1 (kata ibu)"},
+                              {"vaccine": "Td T2 (Buku KIA)", "date": kia},
+                              {"vaccine": "Td T3"}]})))
+        .unwrap();
+    // The day gave one dose: her answer and the Buku KIA's copy are history.
+    let summary = serde_json::to_value(a.core.session_summary(&session).unwrap()).unwrap();
+    assert_eq!(summary["immunisations"], 1, "{summary}");
+    let td = serde_json::to_value(a.core.td_status(mother, None, None).unwrap()).unwrap();
+    let in_a_year = iso(today() + chrono::Months::new(12));
+    assert_eq!(
+        (&td["status"], &td["next"]["state"], &td["next"]["next"]),
+        (&json!(3), &json!("not_yet_due"), &json!(4)),
+        "{td}"
+    );
+    assert_eq!(td["next"]["earliest"], in_a_year);
+    assert_eq!(td["offer"], Value::Null);
+    assert_eq!(td["last_dose"], day);
+    let records: Vec<(Value, Value)> = td["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["status"].clone(), r["source"].clone()))
+        .collect();
+    assert_eq!(
+        records,
+        vec![
+            (json!(2), json!("buku_kia")),
+            (json!(1), json!("told")),
+            (json!(3), json!("given"))
+        ]
+    );
+    let e = a.core.td_status("not-an-id", None, None).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("person"));
+}

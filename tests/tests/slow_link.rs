@@ -108,6 +108,7 @@ async fn a_posyandu_day_over_2g_is_one_status_one_push_one_pull(backend: Backend
                 vaccine: if *back == 2 { "MR2" } else { "DPT-HB-Hib 4" }.into(),
                 batch: Some(format!("B{:04}", 100 + i)),
                 catch_up: Some(*back > 2),
+                date: None,
             }],
             supplements: if i < 59 {
                 vec![SupplementInput {

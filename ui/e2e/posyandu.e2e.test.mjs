@@ -300,6 +300,18 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     assert.doesNotMatch(findings, /Risiko KEK/);
     await scrollTo('check-result');
     await shoot('09-attendance-kek-id');
+    // Td (issue 16, item 7): she has no Td record, so the form asks her status T first.
+    await app.visible('att-td');
+    await app.waitText('att-td-status', 'Status imunisasi Td: T0 · dosis berikutnya T1 hari ini');
+    // She says T2 (no Buku KIA with her): T3 is offered today.
+    await app.click('att-td-earlier-2');
+    await app.click('att-td-source-told');
+    await app.waitText('att-td-status', (s) => s === 'Status imunisasi Td: T2 · dosis berikutnya T3 hari ini');
+    assert.equal(await app.text('att-td-source-text'), 'menurut keterangan ibu');
+    assert.match(await app.text('att-td'), /Berikan Td T3 hari ini/);
+    await app.click('att-td-give');
+    await scrollTo('att-td');
+    await shoot('09-attendance-td-id', false);
     await saveAndBack('woman');
   });
 
@@ -322,7 +334,8 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     // Vitamin A is one service: not again as "Vitamin A biru 1" (issue 16).
     assert.ok(!(await app.$('summary-supplement-vitamin_a_blue').isExisting()), 'vitamin A counted twice');
     assert.doesNotMatch(await app.text('screen-posyandu-summary'), /Vitamin A biru/);
-    assert.equal(await app.text('summary-immunisations'), '1');
+    // Fransiska's dose and Maria's Td T3; her answer "T2" is history, not a dose given today.
+    assert.equal(await app.text('summary-immunisations'), '2');
     assert.equal(await app.text('summary-referrals'), '1');
     await shoot('10-summary-id');
     // The under-fives not weighed this month: Yakobus and the demo child; each opens the profile.
@@ -373,6 +386,13 @@ describe('posyandu day end to end', { timeout: 10 * 60_000 }, () => {
     assert.equal(await app.text('pregnancy-anaemia'), 'Belum diukur');
     assert.match(await app.text('pregnancy-anc-count'), /dari minimal 6 kali/);
     assert.equal((await app.$$('pregnancy-anc')).length, 1);
+    // Her Td status after the day: T3 given today, so T4 not before a year from today.
+    const [ny, nm, nd] = TODAY.split('-').map(Number);
+    const lastDay = new Date(Date.UTC(ny + 1, nm, 0)).getUTCDate();
+    const t4 = iso(ny + 1, nm, Math.min(nd, lastDay));
+    const td = await app.waitText('pregnancy-td', 'Status imunisasi Td: T3');
+    assert.match(td, new RegExp(`^Status imunisasi Td: T3 · dosis berikutnya T4 mulai ${dmy(t4)}`));
+    assert.match(td, new RegExp(`dosis terakhir ${dmy(TODAY)}`));
     await shoot('10-pregnancy-card-id', false);
     await openHousehold(app, 'Yohanes', 'Yohanes Fiktif Bria');
     await app.browser.$(`[data-testid="member-row"][data-id="${ids.petrus}"]`).click();

@@ -31,6 +31,10 @@ pub struct ImmunisationInput {
     pub batch: Option<String>,
     #[serde(default)]
     pub catch_up: Option<bool>,
+    /// The day written in the Buku KIA for a dose copied from it (`YYYY-MM-DD`); not after
+    /// the visit's day nor before the birth date. Without it the dose is dated the visit.
+    #[serde(default)]
+    pub date: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,6 +248,9 @@ fn save_services(
         }
         Ok::<_, StoreError>(ids)
     };
+    for (j, im) in sv.immunisations.iter().enumerate() {
+        copied_dose_date(p, date, im).map_err(at(format!("immunisations.{j}")))?;
+    }
     out.immunisations = facts(
         "immunisations",
         EntityKind::Immunisation,
@@ -260,6 +267,18 @@ fn save_services(
         sv.screenings.iter().map(super::body_of).collect(),
     )?;
     Ok(out)
+}
+
+/// A copied dose's own day: not after the visit's day, not before the birth date.
+fn copied_dose_date(p: &PersonFacts, visit_date: &str, im: &ImmunisationInput) -> Result<()> {
+    let Some(d) = im.date.as_deref() else {
+        return Ok(());
+    };
+    match (validate::parse_date(d), validate::parse_date(visit_date)) {
+        (None, _) => Err(invalid("date", Key::DateFormat, &[]).into()),
+        (Some(d), Some(v)) if d > v => Err(invalid("date", Key::DateInFuture, &[]).into()),
+        _ => validate::not_before_birth("date", Some(d), p),
+    }
 }
 
 fn referral(

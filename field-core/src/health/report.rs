@@ -377,6 +377,7 @@ impl Store {
                     Some("home") => act.home_visits += 1,
                     _ => {}
                 },
+                "immunisation" if super::td::copied_td(field("vaccine").as_deref()) => {}
                 "immunisation" => match field("vaccine").and_then(|v| dose_id(schedule, &v)) {
                     Some(id) => *act.immunisations.entry(id).or_default() += 1,
                     None => act.immunisations_unmatched += 1,
@@ -573,7 +574,11 @@ impl Store {
                 continue;
             }
             if kind == "immunisation" {
-                immunisations += 1;
+                // A Td status copied from the Buku KIA or told is not a dose given today.
+                let b: Value = serde_json::from_str(&body)?;
+                if !super::td::copied_td(b.get("vaccine").and_then(Value::as_str)) {
+                    immunisations += 1;
+                }
                 continue;
             }
             let body: Value = serde_json::from_str(&body)?;

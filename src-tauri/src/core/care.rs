@@ -8,10 +8,12 @@ use crate::views::{PlaceRef, PosyanduDay, PosyanduOptions, RosterRow};
 use field_core::{
     Attendance, AttendanceInput, DueFilter, DueForm, HomeVisit, HomeVisitInput, MeasurementInput,
     PregnancyInput, PregnancyView, ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
+    TdView,
 };
 use health_rules::Label;
 use health_rules::checks::MeasurementCheck;
 use health_rules::tasks::Priority;
+use health_rules::td::{TdRecord, TdSource};
 use std::collections::HashMap;
 use sync_protocol::PlaceLevel;
 use sync_protocol::RecordId;
@@ -31,6 +33,49 @@ const PREGNANCY_CHECK: Label = Label {
     id: "Ibu hamil: timbang, LiLA, tekanan darah",
     en: "Pregnant: weight, LiLA, blood pressure",
 };
+
+/// An earlier Td status on the posyandu form: `status` 1…5, `source` `buku_kia` (with the
+/// `date` of that dose written in the Buku KIA) or `told` (her answer; dated the day).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct TdEarlierInput {
+    pub status: u8,
+    pub source: String,
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+impl TdEarlierInput {
+    fn record(&self, day: &str) -> Result<TdRecord, AppError> {
+        let source = match self.source.trim() {
+            "buku_kia" => TdSource::BukuKia,
+            "told" => TdSource::Told,
+            _ => return Err(AppError::choice("earlier.source")),
+        };
+        let date = match (source, self.date.as_deref().map(str::trim)) {
+            (TdSource::BukuKia, Some(d)) if !d.is_empty() => d,
+            (TdSource::BukuKia, _) => {
+                return Err(AppError::validation(&field_core::messages::invalid(
+                    "earlier.date",
+                    field_core::messages::Key::Required,
+                    &[],
+                )));
+            }
+            _ => day,
+        };
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+            AppError::validation(&field_core::messages::invalid(
+                "earlier.date",
+                field_core::messages::Key::DateFormat,
+                &[],
+            ))
+        })?;
+        Ok(TdRecord {
+            status: self.status,
+            date,
+            source,
+        })
+    }
+}
 
 /// The posyandu of the user's area with their names (the scope's own place when the
 /// tablet has not received the place names at a login yet).
@@ -210,6 +255,30 @@ impl AppCore {
     pub fn pregnancy_view(&self, person: &str) -> Result<Option<PregnancyView>, AppError> {
         let person = record_id("person", person)?;
         self.with_store(|s| Ok(s.pregnancy_view(person)?))
+    }
+
+    /// A woman's Td immunisation status (T0 … T5) on `on` (the posyandu day's date, or
+    /// today): the next dose to offer when it is due, when it will be due otherwise, or
+    /// that she is protected at T5. `earlier` is a status the form is asking about (from
+    /// the Buku KIA with the day of that dose, or her own answer), counted as if saved.
+    /// Saving is the attendance's: its immunisations carry `earlier_vaccine` (with the Buku
+    /// KIA's day) and `offer`.
+    pub fn td_status(
+        &self,
+        person: &str,
+        on: Option<&str>,
+        earlier: Option<TdEarlierInput>,
+    ) -> Result<TdView, AppError> {
+        let person = record_id("person", person)?;
+        let on = on.map(str::trim).filter(|d| !d.is_empty());
+        self.with_store(|s| {
+            let day = match on {
+                Some(d) => d.to_string(),
+                None => iso_day(s.today()?),
+            };
+            let earlier = earlier.map(|e| e.record(&day)).transpose()?;
+            Ok(s.td_status(person, &day, earlier)?)
+        })
     }
 
     pub fn record_home_visit(&self, input: HomeVisitInput) -> Result<HomeVisit, AppError> {

@@ -15,10 +15,13 @@ mod report_files;
 mod reports;
 mod save_as;
 mod session;
+mod share;
 mod sync;
 
+pub use care::TdEarlierInput;
 pub use records::MemberInput;
 pub use session::EnrolInput;
+pub use share::{ShareFile, mime_of, share_failed, share_unavailable};
 pub use sync::SyncSchedule;
 
 use crate::error::{AppError, AppKey};

@@ -4,7 +4,7 @@
 use super::AppCore;
 use super::reports::EXPORTS_DIR;
 use crate::error::AppError;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn refused(what: &str) -> AppError {
     AppError::new(
@@ -19,13 +19,10 @@ impl AppCore {
     /// Copies `<data>/exports/<file_name>` to `dest` (a path the save dialog gave) and
     /// returns where it went. `file_name` is a bare name of a file made by an export.
     pub fn save_export_as(&self, file_name: &str, dest: &str) -> Result<String, AppError> {
-        let plain = !file_name.is_empty()
-            && !file_name.starts_with('.')
-            && Path::new(file_name).file_name() == Some(file_name.as_ref());
-        let from = self.data_dir().root().join(EXPORTS_DIR).join(file_name);
-        if !plain || !from.is_file() {
+        let exports = self.data_dir().root().join(EXPORTS_DIR);
+        let Some(from) = super::share::export_path(&exports, file_name) else {
             return Err(refused("file_name"));
-        }
+        };
         let dest = PathBuf::from(dest.trim());
         let Some(name) = dest.file_name().filter(|_| dest.is_absolute()) else {
             return Err(refused("dest"));

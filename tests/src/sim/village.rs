@@ -411,6 +411,7 @@ impl Village {
                     vaccine: (*vaccine).to_string(),
                     batch: Some(format!("B{}", 2400 + self.rng.below(90))),
                     catch_up: None,
+                    date: None,
                 });
                 next += 1;
                 doses += 1;

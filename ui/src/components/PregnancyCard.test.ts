@@ -109,4 +109,26 @@ describe('PregnancyCard', () => {
     expect(screen.getByTestId('pregnancy-anc-k2').textContent).toBe('K2: harus sebelum 16/02/2026');
     expect(screen.getByTestId('pregnancy-anc-short-1').textContent).toBe('Trimester 1: kurang 1 kali pemeriksaan');
   });
+
+  it('shows her Td status from Rust', async () => {
+    installFake({
+      pregnancy_view: () => null,
+      td_status: () => ({
+        status: 2,
+        last_dose: null,
+        source: 'told',
+        protection_years: 3,
+        next: { state: 'due', next: 3 },
+        table: 'td-wus-permenkes-12-2017-v1',
+        label: { key: 'td.state.due', id: '', en: '' },
+        offer: 'Td T3',
+        earlier_vaccine: null,
+        records: [],
+        source_text: '',
+      }),
+    });
+    render(PregnancyCard, { person: maria, pregnancies: [{ id: 'g1', status: 'ongoing', hpht: '2025-09-01' }], onsaved: () => {} });
+    await waitFor(() => expect(screen.getByTestId('pregnancy-td').textContent).toContain('Status imunisasi Td: T2 · dosis berikutnya T3 hari ini'));
+    expect(screen.getByTestId('pregnancy-td').textContent).toContain('menurut keterangan ibu');
+  });
 });

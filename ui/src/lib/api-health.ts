@@ -86,6 +86,8 @@ export interface ImmunisationInput {
   vaccine: string;
   batch?: string | null;
   catch_up?: boolean | null;
+  /** The Buku KIA's day of a copied dose (YYYY-MM-DD); otherwise the visit's day. */
+  date?: string | null;
 }
 
 export type SupplementKind =

@@ -18,13 +18,16 @@ import errorsId from './errors.id.json';
 import errorsEn from './errors.en.json';
 import healthId from './health.id.json';
 import healthEn from './health.en.json';
+// Td immunisation of a pregnant woman (status T) and sharing an exported file.
+import tdId from './td.id.json';
+import tdEn from './td.en.json';
 import { locale } from './locale.svelte';
 
 /** The base file and the feature files as one dictionary (a key in two files is a bug:
  *  i18n.test.ts checks there is none). */
 export const parts: Record<Locale, Record<string, string>[]> = {
-  id: [baseId, posyanduId, childId, visitId, dueId, errorsId, healthId],
-  en: [baseEn, posyanduEn, childEn, visitEn, dueEn, errorsEn, healthEn],
+  id: [baseId, posyanduId, childId, visitId, dueId, errorsId, healthId, tdId],
+  en: [baseEn, posyanduEn, childEn, visitEn, dueEn, errorsEn, healthEn, tdEn],
 };
 const id: Record<string, string> = Object.assign({}, ...parts.id);
 const en: Record<string, string> = Object.assign({}, ...parts.en);
