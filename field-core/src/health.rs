@@ -46,11 +46,11 @@ pub use facts::HealthProblem;
 #[cfg(feature = "health")]
 pub use pregnancy::{Dated, PregnancyView};
 #[cfg(feature = "health")]
-pub use td::{TdFact, TdView};
-#[cfg(feature = "health")]
 pub use report::{
     AttendanceCounts, MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,
 };
+#[cfg(feature = "health")]
+pub use td::{TdFact, TdView};
 
 /// Which versioned rule tables to use (district settings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -43,9 +43,9 @@ pub use health::{
     DueGroup, GrowthChart, HealthProblem, ImmunisationCard, IndicatorChart, LatestGrowth,
     MonthActivity, PosyanduReport, PregnancyView, ReportChildProblem, SessionSummary, Skdn,
 };
+pub use health::{PersonTasks, RuleOptions};
 #[cfg(feature = "health")]
 pub use health::{TdFact, TdView};
-pub use health::{PersonTasks, RuleOptions};
 pub use keyring::{KdfParams, LocalUser};
 pub use outbox::PushReport;
 pub use places::Place;

@@ -281,10 +281,19 @@ mod tests {
             intervals,
             vec![
                 None,
-                Some(Offset { months: 0, days: 28 }),
+                Some(Offset {
+                    months: 0,
+                    days: 28
+                }),
                 Some(Offset { months: 6, days: 0 }),
-                Some(Offset { months: 12, days: 0 }),
-                Some(Offset { months: 12, days: 0 }),
+                Some(Offset {
+                    months: 12,
+                    days: 0
+                }),
+                Some(Offset {
+                    months: 12,
+                    days: 0
+                }),
             ]
         );
     }

@@ -505,7 +505,12 @@ async fn a_pregnant_woman_gets_the_td_dose_her_status_allows() {
 
     let td = serde_json::to_value(a.core.td_status(mother, Some(&day), None).unwrap()).unwrap();
     assert_eq!(
-        (&td["status"], &td["next"]["state"], &td["next"]["next"], &td["offer"]),
+        (
+            &td["status"],
+            &td["next"]["state"],
+            &td["next"]["next"],
+            &td["offer"]
+        ),
         (&json!(0), &json!("due"), &json!(1), &json!("Td T1")),
         "{td}"
     );

@@ -23,7 +23,10 @@ pub struct ShareFile {
 
 /// The MIME type of an exported file by its extension (the exports are CSV and PDF only).
 pub fn mime_of(file_name: &str) -> Option<&'static str> {
-    let ext = Path::new(file_name).extension()?.to_str()?.to_ascii_lowercase();
+    let ext = Path::new(file_name)
+        .extension()?
+        .to_str()?
+        .to_ascii_lowercase();
     match ext.as_str() {
         "csv" => Some("text/csv"),
         "pdf" => Some("application/pdf"),
