@@ -267,6 +267,21 @@ async fn a_posyandu_day_from_opening_to_its_skdn() {
         .save_export_as(&kms.file_name, nowhere.to_str().unwrap())
         .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("dest"));
+    // "Bagikan…" (Android): the same file, its MIME type and title for the share sheet;
+    // nothing outside the exports folder.
+    let share = a.core.share_target(&kms.file_name).unwrap();
+    assert_eq!(
+        (share.mime, share.title.as_str()),
+        ("application/pdf", kms.file_name.as_str())
+    );
+    assert_eq!(
+        std::fs::read(&share.path).unwrap(),
+        std::fs::read(&kms.path).unwrap()
+    );
+    for bad in ["../care.db", ".hidden.pdf", "", "nope.pdf", "a/b.pdf"] {
+        let e = a.core.share_target(bad).unwrap_err();
+        assert_eq!(e.key, "export.share_failed", "{bad:?}");
+    }
     let e = a.core.export_growth_chart_pdf("not-an-id").unwrap_err();
     assert_eq!(e.field.as_deref(), Some("person"), "{e:?}");
 

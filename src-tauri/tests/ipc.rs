@@ -109,6 +109,10 @@ fn the_webview_calls_commands_with_the_contracts_names_and_gets_app_errors() {
             "mark_status",
             json!({"id": "x", "status": "moved", "date": "2025-01-01"}),
         ),
+        (
+            "td_status",
+            json!({"person": "x", "on": null, "earlier": null}),
+        ),
     ] {
         let e = invoke(&webview, cmd, args).unwrap_err();
         assert!(
@@ -116,6 +120,15 @@ fn the_webview_calls_commands_with_the_contracts_names_and_gets_app_errors() {
             "{cmd}: {e}"
         );
     }
+    // "Bagikan…" with `{ fileName }` as share.ts sends it: a file that is not an export is
+    // refused before any share sheet is asked for.
+    let e = invoke(&webview, "share_export", json!({"fileName": "../care.db"})).unwrap_err();
+    assert_eq!(
+        (e["key"].as_str(), e["field"].as_str()),
+        (Some("export.share_failed"), Some("file_name")),
+        "{e}"
+    );
+
     assert_eq!(
         invoke(&webview, "set_online", json!({"online": false})).unwrap(),
         Value::Null
