@@ -226,6 +226,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let tls = cfg.tls.clone();
             tracing::info!(backend = store.backend(), %addr, tls = tls.is_some(), database = %cfg.database_url, "serving");
             let state = AppState::new(store, cfg).map_err(|e| e.to_string())?;
+            // The titip key pair is made at the first start (kept in the database).
+            district_server::relay::server_keys(&state)
+                .await
+                .map_err(|e| format!("titip key: {e}"))?;
             let app = district_server::router(state);
             match tls {
                 Some(tls) => {
