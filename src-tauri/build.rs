@@ -48,6 +48,10 @@ const COMMANDS: &[&str] = &[
     "export_growth_chart_pdf",
     "export_immunisation_card_pdf",
     "save_export_as",
+    "titip_overview",
+    "titip_export",
+    "titip_import",
+    "titip_collect",
 ];
 
 fn main() {

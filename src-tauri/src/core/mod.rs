@@ -16,10 +16,12 @@ mod reports;
 mod save_as;
 mod session;
 mod sync;
+mod titip;
 
 pub use records::MemberInput;
 pub use session::EnrolInput;
 pub use sync::SyncSchedule;
+pub use titip::{CarriedFor, TitipImported, TitipOverview, TitipWritten};
 
 use crate::error::{AppError, AppKey};
 use crate::settings::{DataDir, Settings};
