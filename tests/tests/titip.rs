@@ -320,3 +320,70 @@ both_backends!(
     repeated_reordered_late_and_truncated_bundles,
     altered_and_revoked_bundles_are_refused_and_reported,
 );
+
+/// The benchmark figure of issue 18: a month of one posyandu (300 changes: 100 households of
+/// a head and a child) sealed, carried and judged, against a direct push of the same changes.
+/// Bytes are asserted (a sealed bundle within 10 % of the push body); times are printed
+/// (`cargo test -p system-tests --test titip -- month --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posyandu_month_sealed_carried_and_judged() {
+    use std::time::Instant;
+    let server = Server::start().await;
+    let mut kader = Device::enrol(&server, "kader.mawar").await;
+    let mut bidan = Device::enrol(&server, "bidan.naitimu").await;
+    for i in 0..100 {
+        kader
+            .store
+            .register_household(
+                &household(&format!("Kepala Keluarga {i}")),
+                &[
+                    person(&format!("Kepala Keluarga {i}"), "male", "1985-04-01"),
+                    person(&format!("Anak {i}"), "female", "2024-06-15"),
+                ],
+                &[],
+            )
+            .unwrap();
+    }
+    let changes = kader.store.pending_changes(1000).unwrap();
+    assert_eq!(changes.len(), 300);
+    let push = sync_protocol::encode(
+        &sync_protocol::PushRequest {
+            v: sync_protocol::PROTOCOL_VERSION,
+            changes: changes.clone(),
+        },
+        sync_protocol::Encoding::Zstd,
+    )
+    .unwrap()
+    .len();
+    let t0 = Instant::now();
+    let bundle = kader.store.seal_titip(None, 2000).unwrap();
+    let sealed_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let t1 = Instant::now();
+    bidan.store.carry_titip(&bundle).unwrap();
+    let carried_ms = t1.elapsed().as_secs_f64() * 1000.0;
+    let t2 = Instant::now();
+    let r = bidan.sync().await;
+    let judged_ms = t2.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(r.titip_handed, 1);
+    assert_eq!(server.changes(MAWAR).await.len(), 300);
+    let (answers, _) = bidan.store.collect_titip().unwrap();
+    let t3 = Instant::now();
+    let opened = kader.store.open_titip(&answers).unwrap();
+    let opened_ms = t3.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(opened.confirmed, 300);
+    let ratio = bundle.len() as f64 / push as f64;
+    println!(
+        "titip month: 300 changes; direct push {push} B ({:.1} B/change); sealed bundle {} B ({:.1} B/change, {:+.1} %); answer {} B; seal {sealed_ms:.1} ms, carry {carried_ms:.1} ms, bidan's sync with hand-over and judging {judged_ms:.1} ms, open {opened_ms:.1} ms",
+        push as f64 / 300.0,
+        bundle.len(),
+        bundle.len() as f64 / 300.0,
+        (ratio - 1.0) * 100.0,
+        answers.len(),
+    );
+    assert!(
+        ratio <= 1.10,
+        "{} B sealed vs {push} B pushed",
+        bundle.len()
+    );
+    server.stop().await;
+}
