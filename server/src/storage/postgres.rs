@@ -78,7 +78,7 @@ fn to_u64(n: i64) -> u64 {
 }
 
 const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.scope_level, u.scope_place, u.secret_hash, u.disabled_at";
-const DEVICE_COLS: &str = "d.id, d.name, d.user_id, d.enrolled_at, d.revoked_at, d.last_seen_at, d.last_sync_at, d.app_version, d.acked_seq";
+const DEVICE_COLS: &str = "d.id, d.name, d.user_id, d.enrolled_at, d.revoked_at, d.last_seen_at, d.last_sync_at, d.app_version, d.acked_seq, d.last_relay_at";
 
 fn user_from_row(row: &Row, at: usize) -> Result<User, StorageError> {
     let id: String = row.try_get(at)?;
@@ -111,6 +111,7 @@ fn device_from_row(row: &Row, at: usize) -> Result<Device, StorageError> {
         last_sync_at: row.try_get::<_, Option<i64>>(at + 6)?.map(to_u64),
         app_version: row.try_get(at + 7)?,
         acked_seq: to_u64(row.try_get(at + 8)?),
+        last_relay_at: row.try_get::<_, Option<i64>>(at + 9)?.map(to_u64),
     })
 }
 

@@ -226,7 +226,7 @@ fn user_from_row(row: &Row<'_>, at: usize) -> Result<User, StorageError> {
     })
 }
 
-const DEVICE_COLS: &str = "id, name, user_id, enrolled_at, revoked_at, last_seen_at, last_sync_at, app_version, acked_seq";
+const DEVICE_COLS: &str = "id, name, user_id, enrolled_at, revoked_at, last_seen_at, last_sync_at, app_version, acked_seq, last_relay_at";
 
 fn device_from_row(row: &Row<'_>, at: usize) -> Result<Device, StorageError> {
     let id: String = row.get(at)?;
@@ -241,6 +241,7 @@ fn device_from_row(row: &Row<'_>, at: usize) -> Result<Device, StorageError> {
         last_sync_at: row.get::<_, Option<i64>>(at + 6)?.map(to_u64),
         app_version: row.get(at + 7)?,
         acked_seq: to_u64(row.get(at + 8)?),
+        last_relay_at: row.get::<_, Option<i64>>(at + 9)?.map(to_u64),
     })
 }
 

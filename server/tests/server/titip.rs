@@ -150,6 +150,10 @@ async fn keys_at_enrolment_and_the_relay_route(b: Backend) {
         3
     );
 
+    // The last contact by titip is kept for the device (admins see it in `device list`).
+    let dev = srv.store().device(kader.device).await.unwrap().unwrap();
+    assert!(dev.last_relay_at.is_some(), "{dev:?}");
+
     // Garbage, and an altered bundle: 422 titip_refused, kept for admins.
     let (s, body) = relay_post(&srv, Some(&carrier.bearer), b"hello".to_vec()).await;
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
