@@ -60,6 +60,8 @@ async fn a_bundle_goes_by_file_through_the_bidans_app_and_its_answer_comes_back(
     let o = serde_json::to_value(bidan.core.titip_overview().unwrap()).unwrap();
     assert_eq!(o["carrying"][0]["waiting"], 1, "{o}");
     assert_eq!(o["carrying"][0]["changes"], waiting, "{o}");
+    let st = bidan.core.sync_status().unwrap();
+    assert_eq!((st.titip_carrying, st.titip_tablets), (1, 1));
 
     // The bidan's next sync hands it over.
     bidan.core.sync_now(None).unwrap();
