@@ -512,11 +512,6 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "This tablet has no titip keys (it was enrolled before titip). Enrol it again.",
     ),
     (
-        "titip.error.nothing_to_seal",
-        "Tidak ada data yang menunggu: semua sudah terkirim.",
-        "Nothing is waiting: everything has been sent.",
-    ),
-    (
         "titip.error.own_bundle",
         "Ini titipan tablet ini sendiri. Berikan ke tablet lain.",
         "This is this tablet's own bundle. Give it to another tablet.",

@@ -58,8 +58,6 @@ pub enum TitipError {
         "this tablet has no titip keys (it was enrolled before titip, or by an older server): enrol it again"
     )]
     NoKeys,
-    #[error("nothing waits to be sent: every change is delivered")]
-    NothingToSeal,
     #[error("this is this tablet's own bundle: give it to another tablet")]
     OwnBundle,
     #[error("the file holds no answer for this tablet")]
@@ -88,7 +86,6 @@ impl TitipError {
     pub fn message_key(&self) -> &'static str {
         match self {
             TitipError::NoKeys => "titip.error.no_keys",
-            TitipError::NothingToSeal => "titip.error.nothing_to_seal",
             TitipError::OwnBundle => "titip.error.own_bundle",
             TitipError::NoAnswerForThisTablet => "titip.error.no_answer",
             TitipError::WrongKind { .. } => "titip.error.wrong_kind",
@@ -310,7 +307,8 @@ impl Store {
     pub fn carry_titip(&mut self, file: &[u8]) -> TResult<usize> {
         ensure_tables(self)?;
         let now = self.clock.now_ms();
-        let mut added = 0;
+        // Every file of a pack is checked before any is kept: all or nothing.
+        let mut items = Vec::new();
         for item in relay::unpack(file)? {
             let sealed = relay::parse(item)?;
             if sealed.kind != SealedKind::Bundle {
@@ -322,19 +320,25 @@ impl Store {
             if sealed.header.device == self.device {
                 return Err(TitipError::OwnBundle);
             }
-            added += self.conn.execute(
+            items.push((item, sealed.header));
+        }
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        for (item, header) in items {
+            added += tx.execute(
                 "INSERT INTO titip_carried (hash, device, created_ms, count, bundle, received_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(hash) DO NOTHING",
                 params![
                     relay::file_id(item),
-                    sealed.header.device.to_string(),
-                    i(sealed.header.created),
-                    i(sealed.header.count.unwrap_or(0)),
+                    header.device.to_string(),
+                    i(header.created),
+                    i(header.count.unwrap_or(0)),
                     item,
                     i(now)
                 ],
             )?;
         }
+        tx.commit()?;
         Ok(added)
     }
 
