@@ -50,6 +50,10 @@ const COMMANDS: &[&str] = &[
     "export_immunisation_card_pdf",
     "save_export_as",
     "share_export",
+    "titip_overview",
+    "titip_export",
+    "titip_import",
+    "titip_collect",
 ];
 
 fn main() {

@@ -10,6 +10,7 @@ mod export_cmd;
 mod growth_cmd;
 mod import_cmd;
 mod record_cmd;
+mod relay_cmd;
 mod status_cmd;
 mod sync_cmd;
 
@@ -51,6 +52,8 @@ enum Command {
     Export(export_cmd::ExportArgs),
     /// Record what a kader or bidan records: a weighing, a home visit, a pregnancy, a referral.
     Record(record_cmd::RecordArgs),
+    /// Titip: sync through another tablet or a file (seal, carry, collect, open).
+    Relay(relay_cmd::RelayArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,5 +66,6 @@ fn main() -> ExitCode {
         Command::Import(args) => import_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
         Command::Record(args) => record_cmd::run(args),
+        Command::Relay(args) => relay_cmd::run(args),
     }
 }

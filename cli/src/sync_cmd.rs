@@ -108,6 +108,12 @@ fn sync(args: SyncArgs) -> Result<(), Failure> {
             report.sent, report.rejected, report.received, report.waiting, report.conflicts_open
         );
     }
+    if !args.json && report.titip_handed + report.titip_refused > 0 {
+        println!(
+            "Handed over {} titip bundles of other tablets ({} refused); `jangkau relay collect` writes their answers.",
+            report.titip_handed, report.titip_refused
+        );
+    }
     if report.rejected > 0 {
         eprintln!(
             "jangkau: the server refused {} changes; see `jangkau status` for the reasons",

@@ -594,3 +594,116 @@ async fn files_are_private_whatever_the_umask() {
         assert_eq!(mode(&p) & 0o077, 0, "{} readable by others", p.display());
     }
 }
+
+/// Titip by files: a kader's tablet seals, the bidan's carries and syncs, collects the
+/// answer, and the kader opens it (docs/sync-protocol.md section 10).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_through_another_tablet_by_files() {
+    let srv = server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let kader = tmp.path().join("kader").to_string_lossy().to_string();
+    let bidan = tmp.path().join("bidan").to_string_lossy().to_string();
+    for (data, user) in [(&kader, "kader.mawar"), (&bidan, "bidan.naitimu")] {
+        let code = district_server::admin::issue_enrol_code(srv.store.as_ref(), user, 24)
+            .await
+            .unwrap();
+        let out = jangkau(
+            &[
+                "enrol",
+                "--data",
+                data,
+                "--server",
+                &srv.url,
+                "--code",
+                &code,
+                "--username",
+                user,
+            ],
+            &format!("{PIN}\n{PASSWORD}\n"),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let csv = write(
+        tmp.path(),
+        "households.csv",
+        "household,head_name,dusun,rt,name,sex,birth_date,relation,mother\n\
+         1,Yohanes Bria,Dusun A,001,Yohanes Bria,male,1990-03-02,head,\n",
+    );
+    let out = jangkau(&["import", "--data", &kader, &csv], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let bundle = tmp.path().join("mawar.titip").to_string_lossy().to_string();
+    let answers = tmp
+        .path()
+        .join("answers.titip")
+        .to_string_lossy()
+        .to_string();
+
+    let out = jangkau(
+        &["relay", "seal", "--data", &kader, "--out", &bundle],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("Sealed 2 changes"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A kader's own bundle is not hers to carry.
+    let out = jangkau(
+        &["relay", "carry", "--data", &kader, &bundle],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = jangkau(
+        &["relay", "carry", "--data", &bidan, &bundle],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 wait"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = jangkau(&["sync", "--data", &bidan, "--quiet"], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Handed over 1 titip bundles"),
+        "{}",
+        text(&out.stdout)
+    );
+    let logged = srv
+        .store
+        .pull("53.04.05.2001.P01".into(), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(logged.changes.len(), 2);
+    let out = jangkau(
+        &["relay", "collect", "--data", &bidan, "--out", &answers],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(status_json(&kader)["waiting"], 2);
+    let out = jangkau(
+        &["relay", "open", "--data", &kader, &answers],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 changes confirmed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(status_json(&kader)["waiting"], 0);
+    // The bidan's tablet cannot open the kader's answers.
+    let out = jangkau(
+        &["relay", "open", "--data", &bidan, &answers],
+        &format!("{PIN}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = jangkau(
+        &["relay", "list", "--data", &kader, "--json"],
+        &format!("{PIN}\n"),
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sent"][0]["confirmed"], 2, "{v}");
+}

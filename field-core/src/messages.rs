@@ -507,6 +507,51 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "The server had an error. Try again later.",
     ),
     (
+        "titip.error.no_keys",
+        "Tablet ini belum punya kunci titip (didaftarkan sebelum ada titip). Daftarkan ulang tablet ini.",
+        "This tablet has no titip keys (it was enrolled before titip). Enrol it again.",
+    ),
+    (
+        "titip.error.own_bundle",
+        "Ini titipan tablet ini sendiri. Berikan ke tablet lain.",
+        "This is this tablet's own bundle. Give it to another tablet.",
+    ),
+    (
+        "titip.error.no_answer",
+        "Berkas ini tidak berisi balasan untuk tablet ini.",
+        "This file holds no answer for this tablet.",
+    ),
+    (
+        "titip.error.wrong_kind",
+        "Berkas ini bukan jenis yang diharapkan (titipan atau balasan).",
+        "This file is not of the expected kind (bundle or answer).",
+    ),
+    (
+        "titip.error.bad_file",
+        "Berkas titip rusak, terpotong, atau diubah. Minta berkas yang baru.",
+        "The titip file is damaged, truncated or altered. Ask for a new one.",
+    ),
+    (
+        "titip.error.store",
+        "Data titip tidak bisa disimpan di tablet ini.",
+        "The titip data could not be stored on this tablet.",
+    ),
+    (
+        "titip.error.sync",
+        "Titipan tidak bisa diserahkan ke server sekarang. Coba lagi saat sinkron berikutnya.",
+        "The bundles could not be handed to the server now. They go with the next sync.",
+    ),
+    (
+        "titip.error.bad_path",
+        "Pilih berkas dulu.",
+        "Choose a file first.",
+    ),
+    (
+        "sync.error.titip_refused",
+        "Server menolak titipan ini: berkas rusak, diubah, atau dari tablet yang dicabut. Tidak dikirim lagi.",
+        "The server refused this titip bundle: damaged, altered, or from a revoked tablet. It is not sent again.",
+    ),
+    (
         "sync.error.unknown",
         "Server menolak permintaan. Coba lagi nanti.",
         "The server refused the request. Try again later.",
@@ -661,6 +706,7 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::Unavailable,
             ErrorCode::Internal,
+            ErrorCode::TitipRefused,
             ErrorCode::Unknown,
         ] {
             keys.push(ErrorBody::new(code, "m").key);

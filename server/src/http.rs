@@ -40,6 +40,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sync/push"),
     ("POST", "/v1/sync/pull"),
     ("GET", "/v1/places"),
+    ("POST", "/v1/relay"),
 ];
 
 /// The OpenAPI 3.1 document of this API.
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/push", post(push))
         .route("/v1/sync/pull", post(pull))
         .route("/v1/places", get(places))
+        .route("/v1/relay", post(crate::relay::relay))
         .route_layer(middleware::from_fn(require_protocol));
     Router::new()
         .route("/healthz", get(healthz))
@@ -458,6 +460,10 @@ async fn enrol(
 ) -> Result<Response, AppError> {
     check_text(&msg.device_name, "device_name", 80)?;
     check_text(&msg.app_version, "app_version", 40)?;
+    if let Some(keys) = &msg.titip {
+        keys.validate()
+            .map_err(|e| AppError::refused(ErrorCode::MalformedBody, format!("titip: {e}")))?;
+    }
     let invalid = || {
         AppError::refused(
             ErrorCode::EnrolCodeInvalid,
@@ -477,11 +483,17 @@ async fn enrol(
     match st.store.enrol(auth::hash_secret(&code), device).await? {
         Ok(d) => {
             tracing::info!(device = %d.id, "device enrolled");
+            // Titip keys: registered when the tablet sent its own, answered only then.
+            let titip = match &msg.titip {
+                Some(keys) => Some(crate::relay::register_device_keys(&st, d.id, keys).await?),
+                None => None,
+            };
             wire(&EnrolResponse {
                 v: PROTOCOL_VERSION,
                 device_id: d.id,
                 device_token: token,
                 server_time: now,
+                titip,
             })
         }
         Err(EnrolRefusal::Invalid) => Err(invalid()),

@@ -226,6 +226,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let tls = cfg.tls.clone();
             tracing::info!(backend = store.backend(), %addr, tls = tls.is_some(), database = %cfg.database_url, "serving");
             let state = AppState::new(store, cfg).map_err(|e| e.to_string())?;
+            // The titip key pair is made at the first start (kept in the database).
+            district_server::relay::server_keys(&state)
+                .await
+                .map_err(|e| format!("titip key: {e}"))?;
             let app = district_server::router(state);
             match tls {
                 Some(tls) => {
@@ -397,16 +401,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             DeviceCommand::List => {
                 println!(
-                    "{:<36}  {:<24} {:<20} {:<20} {:<12} {:>8}  status",
-                    "id", "name", "last sync", "last seen", "app", "acked"
+                    "{:<36}  {:<24} {:<20} {:<20} {:<20} {:<12} {:>8}  status",
+                    "id", "name", "last sync", "last seen", "last titip", "app", "acked"
                 );
                 for d in store.list_devices().await.map_err(|e| e.to_string())? {
                     println!(
-                        "{:<36}  {:<24} {:<20} {:<20} {:<12} {:>8}  {}",
+                        "{:<36}  {:<24} {:<20} {:<20} {:<20} {:<12} {:>8}  {}",
                         d.id,
                         d.name.chars().take(24).collect::<String>(),
                         fmt_time(d.last_sync_at),
                         fmt_time(d.last_seen_at),
+                        fmt_time(d.last_relay_at),
                         d.app_version.chars().take(12).collect::<String>(),
                         d.acked_seq,
                         if d.revoked_at.is_some() {

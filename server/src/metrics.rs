@@ -31,6 +31,10 @@ pub struct Metrics {
     pub changes_skipped: AtomicU64,
     lag: Mutex<([u64; 8], u64, f64)>,
     pub in_flight_pushes: AtomicU64,
+    /// Titip bundles opened and judged (section 10).
+    pub titip_bundles: AtomicU64,
+    /// Titip bundles refused (altered, unsigned, revoked sender, ...).
+    pub titip_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -110,6 +114,16 @@ impl Metrics {
                 "jangkau_changes_skipped_total",
                 "Stored changes over the pull page's byte limit, passed over (never served).",
                 &self.changes_skipped,
+            ),
+            (
+                "jangkau_titip_bundles_total",
+                "Titip bundles a carrier handed over, opened and judged.",
+                &self.titip_bundles,
+            ),
+            (
+                "jangkau_titip_refused_total",
+                "Titip bundles refused: altered, truncated, badly signed or of a revoked device.",
+                &self.titip_refused,
             ),
         ];
         for (name, help, v) in counters {

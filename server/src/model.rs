@@ -130,6 +130,9 @@ pub struct Device {
     pub last_sync_at: Option<u64>,
     pub app_version: String,
     pub acked_seq: u64,
+    /// The last contact by titip: when a bundle of it last reached the server through a
+    /// carrier (migration 0006).
+    pub last_relay_at: Option<u64>,
 }
 
 /// A device to create at enrolment.
@@ -155,6 +158,7 @@ impl NewDevice {
             last_sync_at: None,
             app_version: self.app_version,
             acked_seq: 0,
+            last_relay_at: None,
         }
     }
 }

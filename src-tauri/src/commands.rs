@@ -352,6 +352,39 @@ pub async fn export_immunisation_card_pdf(
     .await
 }
 
+/// "Titip data": what this tablet sealed and carries.
+#[tauri::command]
+pub async fn titip_overview(core: Core<'_>) -> Result<crate::core::TitipOverview, AppError> {
+    blocking(&core, true, |c| c.titip_overview()).await
+}
+
+/// "Titip data": seal the undelivered changes into a file where the save dialog pointed.
+#[tauri::command]
+pub async fn titip_export(
+    core: Core<'_>,
+    dest: String,
+) -> Result<crate::core::TitipWritten, AppError> {
+    blocking(&core, true, move |c| c.titip_export(&dest)).await
+}
+
+/// "Titip data": take a bundle to carry, or open an answer meant for this tablet.
+#[tauri::command]
+pub async fn titip_import(
+    core: Core<'_>,
+    path: String,
+) -> Result<crate::core::TitipImported, AppError> {
+    blocking(&core, true, move |c| c.titip_import(&path)).await
+}
+
+/// "Titip data": write the answers this tablet carried back.
+#[tauri::command]
+pub async fn titip_collect(
+    core: Core<'_>,
+    dest: String,
+) -> Result<crate::core::TitipWritten, AppError> {
+    blocking(&core, true, move |c| c.titip_collect(&dest)).await
+}
+
 /// "Simpan ke…" (desktop): a copy of an exported file where the save dialog pointed.
 #[tauri::command]
 pub async fn save_export_as(

@@ -88,6 +88,10 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::export_immunisation_card_pdf,
             commands::save_export_as,
             commands::share_export,
+            commands::titip_overview,
+            commands::titip_export,
+            commands::titip_import,
+            commands::titip_collect,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {

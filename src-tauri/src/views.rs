@@ -37,6 +37,10 @@ pub struct SyncStatus {
     /// The zone of the dates and times the kader sees (the store's setting, WITA by
     /// default), as minutes east of UTC: the UI shows times in it, not the machine's zone.
     pub utc_offset_minutes: i32,
+    /// Titip: bundles of other tablets this one carries until its next sync, and for how
+    /// many tablets.
+    pub titip_carrying: u64,
+    pub titip_tablets: u64,
 }
 
 /// `RevocationNotice`: what the revoked-tablet screen says before the keys are erased.

@@ -15,6 +15,7 @@ pub mod entity;
 pub mod hlc;
 pub mod ids;
 pub mod merge;
+pub mod relay;
 #[doc(hidden)]
 pub mod sample;
 pub mod schema;

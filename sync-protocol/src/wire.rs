@@ -283,6 +283,10 @@ pub struct EnrolRequest {
     /// A name for the tablet, shown to admins ("Tablet Posyandu Mawar").
     pub device_name: String,
     pub app_version: String,
+    /// The tablet's titip public keys (section 10), registered with the device. Optional:
+    /// an older app sends none and gets none back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub titip: Option<crate::relay::PublicKeys>,
 }
 wire_message!(EnrolRequest);
 
@@ -294,6 +298,10 @@ pub struct EnrolResponse {
     /// Secret; sent as `Authorization: Device <token>` on login. The server keeps only its hash.
     pub device_token: String,
     pub server_time: u64,
+    /// The district server's titip public keys (section 10): present exactly when the
+    /// request carried the tablet's own, so an older app never sees a field it refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub titip: Option<crate::relay::PublicKeys>,
 }
 wire_message!(EnrolResponse);
 
@@ -463,6 +471,9 @@ pub enum ErrorCode {
     Unavailable,
     /// 500: a bug on the server; the request changed nothing.
     Internal,
+    /// 422: a titip bundle was refused: altered, truncated, not signed by its enrolled
+    /// device, or from a revoked device (section 10). The carrier drops it and reports it.
+    TitipRefused,
     /// A code this version does not know (from a newer server); treat by HTTP status.
     #[serde(other)]
     Unknown,
@@ -488,6 +499,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "sync.error.not_found",
             ErrorCode::Unavailable => "sync.error.unavailable",
             ErrorCode::Internal => "sync.error.internal",
+            ErrorCode::TitipRefused => "sync.error.titip_refused",
             ErrorCode::Unknown => "sync.error.unknown",
         }
     }
@@ -505,6 +517,7 @@ impl ErrorCode {
             ErrorCode::DeviceRevoked | ErrorCode::UserDisabled | ErrorCode::Forbidden => 403,
             ErrorCode::RateLimited => 429,
             ErrorCode::NotFound => 404,
+            ErrorCode::TitipRefused => 422,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }

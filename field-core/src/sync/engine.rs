@@ -119,6 +119,10 @@ pub struct SyncReport {
     /// Set when a pull answer was too large for this tablet and the run asked for fewer
     /// changes per page: the last `limit` it used.
     pub pull_limit_lowered_to: Option<u32>,
+    /// Titip bundles carried for other tablets handed to the server in this run (their
+    /// sealed answers kept for `collect`), and the ones it refused.
+    pub titip_handed: u64,
+    pub titip_refused: u64,
 }
 
 type EventSink = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
@@ -233,15 +237,29 @@ impl SyncClient {
         // Checked before the code is used up (the keyring checks it again).
         crate::keyring::check_pin(&e.pin)?;
         let t = self.transport(&e.server_url)?;
-        let req = EnrolRequest {
+        // The tablet's titip key pair: its public half registered with the device.
+        let titip = super::relay::new_key_pair();
+        let mut req = EnrolRequest {
             v: PROTOCOL_VERSION,
             code: e.code.trim().to_string(),
             device_name: e.device_name.clone(),
             app_version: self.cfg.app_version.clone(),
+            titip: Some(titip.public()),
         };
-        let enrolled: EnrolResponse = self
+        let enrolled: EnrolResponse = match self
             .with_retries(&mut 0, || t.call("/v1/enrol", Auth::None, &req))
-            .await?;
+            .await
+        {
+            // A server older than titip refuses the field: enrol without it.
+            Err(SyncError::Server { body, .. })
+                if body.code == sync_protocol::ErrorCode::MalformedBody =>
+            {
+                req.titip = None;
+                self.with_retries(&mut 0, || t.call("/v1/enrol", Auth::None, &req))
+                    .await?
+            }
+            other => other?,
+        };
         let token = Zeroizing::new(enrolled.device_token);
         // A new tablet has stamped nothing yet: the server's clock starts the first window.
         let req = LoginRequest {
@@ -261,6 +279,9 @@ impl SyncClient {
         };
         let mut store = Store::create(path, enrolled.device_id, &user, &e.pin, opts)?;
         store.save_enrolment(&e.server_url, &token, &e.device_name)?;
+        if let Some(server) = &enrolled.titip {
+            store.save_titip_keys(&titip, server)?;
+        }
         store.save_session(&login.session_token, login.expires_at, &login.scope)?;
         store.calibrate_clock(login.server_time)?;
         self.places_after_login(&mut store, &t, &login.session_token)
@@ -417,7 +438,11 @@ impl SyncClient {
             relogged: false,
             report: SyncReport::default(),
         };
-        let result = self.run(store, &mut run).await;
+        let mut result = self.run(store, &mut run).await;
+        if result.is_ok() {
+            // Bundles carried for other tablets go with this tablet's own sync.
+            result = self.hand_over_carried(store, &mut run).await;
+        }
         match &result {
             Ok(_) => store.record_attempt(None)?,
             Err(e) => {
@@ -596,6 +621,19 @@ impl SyncClient {
             run.report.sent,
             run.report.received,
         );
+        Ok(run.report.clone())
+    }
+
+    /// Hands the titip bundles this tablet carries to the server (section 10).
+    async fn hand_over_carried(
+        &self,
+        store: &mut Store,
+        run: &mut Run,
+    ) -> Result<SyncReport, SyncError> {
+        let (token, _) = store.session()?.ok_or(SyncError::LoginRequired)?;
+        let h = super::relay::hand_over(store, &run.t, &token).await?;
+        run.report.titip_handed = h.handed;
+        run.report.titip_refused = h.refused;
         Ok(run.report.clone())
     }
 

@@ -36,6 +36,7 @@ mod backoff;
 mod engine;
 mod error;
 mod export;
+mod relay;
 mod transport;
 mod users;
 
@@ -43,4 +44,5 @@ pub use account::{Erased, Revoked, SyncState};
 pub use backoff::{Backoff, RecordingSleeper, SleepFuture, Sleeper, TokioSleeper};
 pub use engine::{Enrolment, SyncClient, SyncConfig, SyncEvent, SyncPhase, SyncReport};
 pub use error::SyncError;
+pub use relay::{CarriedBundle, HandOver, OpenReport, SentBundle, TitipError, peek};
 pub use transport::{TrustRoots, check_server_url, tls_config};

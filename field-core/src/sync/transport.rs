@@ -158,6 +158,23 @@ impl Transport {
         self.send(rb, auth).await
     }
 
+    /// POSTs one sealed titip bundle (`POST /v1/relay`) and returns the sealed answer's
+    /// bytes (at most the compressed limit).
+    pub async fn post_sealed(
+        &self,
+        path: &str,
+        auth: Auth<'_>,
+        sealed: Vec<u8>,
+    ) -> Result<Vec<u8>, SyncError> {
+        let rb = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", "application/vnd.jangkau.titip")
+            .body(sealed);
+        let (bytes, _) = self.exchange(rb, auth).await?;
+        Ok(bytes)
+    }
+
     /// Sends a request with the protocol header and the credential, and decodes the answer
     /// (or its error body).
     async fn send<Resp>(
@@ -168,6 +185,17 @@ impl Transport {
     where
         Resp: DeserializeOwned + WireMessage,
     {
+        let (bytes, encoding) = self.exchange(rb, auth).await?;
+        codec::decode::<Resp>(&bytes, encoding, &self.limits).map_err(answer_error)
+    }
+
+    /// Sends a request with the protocol header and the credential; returns a 2xx answer's
+    /// bytes and encoding, or the error its body (or status) says.
+    async fn exchange(
+        &self,
+        rb: reqwest::RequestBuilder,
+        auth: Auth<'_>,
+    ) -> Result<(Vec<u8>, Encoding), SyncError> {
         let mut rb = rb
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .header("accept-encoding", "zstd, gzip");
@@ -202,7 +230,7 @@ impl Transport {
         let encoding = Encoding::from_header(encoding.as_deref())
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         if (200..300).contains(&status) {
-            return codec::decode::<Resp>(&bytes, encoding, &self.limits).map_err(answer_error);
+            return Ok((bytes, encoding));
         }
         let body = codec::decode_error_body(&bytes, encoding, &self.limits).unwrap_or_else(|| {
             // No readable error body: judge by the HTTP status alone.

@@ -368,6 +368,39 @@ pub trait Storage: Send + Sync + 'static {
     /// `pull_pending` counts only other devices' changes: a tablet whose only news is its own
     /// pushes is up to date.
     fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo>;
+
+    // Titip (docs/sync-protocol.md section 10).
+
+    /// The server's titip key pair secret (64 bytes): the stored one, or else `fresh`, stored
+    /// now (the first start; concurrent starts agree on the one stored first).
+    fn titip_server_key(&self, fresh: Vec<u8>, now: u64) -> StoreFuture<'_, Vec<u8>>;
+    /// Registers a device's titip public keys (unpadded base64url: `box`, `sign`).
+    fn set_device_titip(&self, id: DeviceId, keys: TitipKeys) -> StoreFuture<'_, ()>;
+    /// A device's registered titip public keys, if any.
+    fn device_titip(&self, id: DeviceId) -> StoreFuture<'_, Option<TitipKeys>>;
+    /// Records that a bundle of the device reached the server through a carrier.
+    fn touch_relay(&self, id: DeviceId, now: u64) -> StoreFuture<'_, ()>;
+    /// Keeps a refused bundle's report: the device it named (if readable), its carrier, why.
+    fn record_titip_refusal(&self, refusal: TitipRefusal) -> StoreFuture<'_, ()>;
+    /// The latest refusals, newest first.
+    fn titip_refusals(&self, limit: usize) -> StoreFuture<'_, Vec<TitipRefusal>>;
+}
+
+/// A device's titip public keys as stored (unpadded base64url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitipKeys {
+    pub box_key: String,
+    pub sign: String,
+}
+
+/// A refused titip bundle, as reported to admins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitipRefusal {
+    pub at: u64,
+    /// The device the bundle's header named, when it could be read.
+    pub device: Option<String>,
+    pub carrier: String,
+    pub reason: String,
 }
 
 /// Opens the backend a database URL names: `postgres://` or `postgresql://` for PostgreSQL,

@@ -7,7 +7,10 @@
 //! takes a per-device advisory lock first, so two pushes of one device never race on its
 //! sequence numbers.
 
-use super::{EnrolRefusal, PullPage, StatusInfo, Storage, StorageError, StoreFuture, closure};
+use super::{
+    EnrolRefusal, PullPage, StatusInfo, Storage, StorageError, StoreFuture, TitipKeys,
+    TitipRefusal, closure,
+};
 use crate::model::{
     Device, NewDevice, Place, RecordInfo, SessionInfo, Settled, User, level_str, parse_level,
     parse_role, role_str,
@@ -38,6 +41,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_quarantine.sql"),
     ),
+    (6, include_str!("../../migrations/postgres/0006_titip.sql")),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
@@ -74,7 +78,7 @@ fn to_u64(n: i64) -> u64 {
 }
 
 const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.scope_level, u.scope_place, u.secret_hash, u.disabled_at";
-const DEVICE_COLS: &str = "d.id, d.name, d.user_id, d.enrolled_at, d.revoked_at, d.last_seen_at, d.last_sync_at, d.app_version, d.acked_seq";
+const DEVICE_COLS: &str = "d.id, d.name, d.user_id, d.enrolled_at, d.revoked_at, d.last_seen_at, d.last_sync_at, d.app_version, d.acked_seq, d.last_relay_at";
 
 fn user_from_row(row: &Row, at: usize) -> Result<User, StorageError> {
     let id: String = row.try_get(at)?;
@@ -107,6 +111,7 @@ fn device_from_row(row: &Row, at: usize) -> Result<Device, StorageError> {
         last_sync_at: row.try_get::<_, Option<i64>>(at + 6)?.map(to_u64),
         app_version: row.try_get(at + 7)?,
         acked_seq: to_u64(row.try_get(at + 8)?),
+        last_relay_at: row.try_get::<_, Option<i64>>(at + 9)?.map(to_u64),
     })
 }
 
@@ -1190,6 +1195,101 @@ impl Storage for PgStore {
                 acked_seq: to_u64(r.try_get::<_, Option<i64>>(0)?.unwrap_or(0)),
                 pull_pending: r.try_get(1)?,
             })
+        })
+    }
+
+    fn titip_server_key(&self, fresh: Vec<u8>, now: u64) -> StoreFuture<'_, Vec<u8>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.execute(
+                "INSERT INTO titip_server_key (id, secret, created_at) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&fresh, &to_i64(now)],
+            )
+            .await?;
+            let row = c
+                .query_one("SELECT secret FROM titip_server_key WHERE id = 1", &[])
+                .await?;
+            Ok(row.try_get(0)?)
+        })
+    }
+
+    fn set_device_titip(&self, id: DeviceId, keys: TitipKeys) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.execute(
+                "UPDATE devices SET titip_box = $2, titip_sign = $3 WHERE id = $1",
+                &[&id.to_string(), &keys.box_key, &keys.sign],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn device_titip(&self, id: DeviceId) -> StoreFuture<'_, Option<TitipKeys>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let row = c
+                .query_opt(
+                    "SELECT titip_box, titip_sign FROM devices WHERE id = $1",
+                    &[&id.to_string()],
+                )
+                .await?;
+            let Some(row) = row else { return Ok(None) };
+            let b: Option<String> = row.try_get(0)?;
+            let s: Option<String> = row.try_get(1)?;
+            Ok(match (b, s) {
+                (Some(box_key), Some(sign)) => Some(TitipKeys { box_key, sign }),
+                _ => None,
+            })
+        })
+    }
+
+    fn touch_relay(&self, id: DeviceId, now: u64) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.execute(
+                "UPDATE devices SET last_relay_at = $2 WHERE id = $1",
+                &[&id.to_string(), &to_i64(now)],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn record_titip_refusal(&self, r: TitipRefusal) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.execute(
+                "INSERT INTO titip_refusals (at, device_id, carrier_device, reason)
+                 VALUES ($1, $2, $3, $4)",
+                &[&to_i64(r.at), &r.device, &r.carrier, &r.reason],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn titip_refusals(&self, limit: usize) -> StoreFuture<'_, Vec<TitipRefusal>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let rows = c
+                .query(
+                    "SELECT at, device_id, carrier_device, reason FROM titip_refusals
+                     ORDER BY at DESC LIMIT $1",
+                    &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(TitipRefusal {
+                        at: to_u64(r.try_get(0)?),
+                        device: r.try_get(1)?,
+                        carrier: r.try_get(2)?,
+                        reason: r.try_get(3)?,
+                    })
+                })
+                .collect()
         })
     }
 }

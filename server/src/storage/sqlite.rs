@@ -6,7 +6,10 @@
 //! synced) before `push` returns and the answer is sent. `NORMAL` would be faster but may
 //! lose the last commits on power loss, after the device was told they were stored.
 
-use super::{EnrolRefusal, PullPage, StatusInfo, Storage, StorageError, StoreFuture, closure};
+use super::{
+    EnrolRefusal, PullPage, StatusInfo, Storage, StorageError, StoreFuture, TitipKeys,
+    TitipRefusal, closure,
+};
 use crate::model::{
     Device, NewDevice, Place, RecordInfo, SessionInfo, Settled, User, level_str, parse_level,
     parse_role, role_str,
@@ -36,6 +39,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_quarantine.sql"),
     ),
+    (6, include_str!("../../migrations/sqlite/0006_titip.sql")),
 ];
 
 const MAX_IDLE_READERS: usize = 8;
@@ -222,7 +226,7 @@ fn user_from_row(row: &Row<'_>, at: usize) -> Result<User, StorageError> {
     })
 }
 
-const DEVICE_COLS: &str = "id, name, user_id, enrolled_at, revoked_at, last_seen_at, last_sync_at, app_version, acked_seq";
+const DEVICE_COLS: &str = "id, name, user_id, enrolled_at, revoked_at, last_seen_at, last_sync_at, app_version, acked_seq, last_relay_at";
 
 fn device_from_row(row: &Row<'_>, at: usize) -> Result<Device, StorageError> {
     let id: String = row.get(at)?;
@@ -237,6 +241,7 @@ fn device_from_row(row: &Row<'_>, at: usize) -> Result<Device, StorageError> {
         last_sync_at: row.get::<_, Option<i64>>(at + 6)?.map(to_u64),
         app_version: row.get(at + 7)?,
         acked_seq: to_u64(row.get(at + 8)?),
+        last_relay_at: row.get::<_, Option<i64>>(at + 9)?.map(to_u64),
     })
 }
 
@@ -1135,6 +1140,86 @@ impl Storage for SqliteStore {
                 acked_seq: to_u64(acked.unwrap_or(0)),
                 pull_pending: pending,
             })
+        })
+    }
+
+    fn titip_server_key(&self, fresh: Vec<u8>, now: u64) -> StoreFuture<'_, Vec<u8>> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO titip_server_key (id, secret, created_at) VALUES (1, ?1, ?2)
+                 ON CONFLICT(id) DO NOTHING",
+                params![fresh, to_i64(now)],
+            )?;
+            Ok(c.query_row(
+                "SELECT secret FROM titip_server_key WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    fn set_device_titip(&self, id: DeviceId, keys: TitipKeys) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE devices SET titip_box = ?2, titip_sign = ?3 WHERE id = ?1",
+                params![id.to_string(), keys.box_key, keys.sign],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn device_titip(&self, id: DeviceId) -> StoreFuture<'_, Option<TitipKeys>> {
+        self.read(move |c| {
+            let row: Option<(Option<String>, Option<String>)> = c
+                .query_row(
+                    "SELECT titip_box, titip_sign FROM devices WHERE id = ?1",
+                    [id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(match row {
+                Some((Some(box_key), Some(sign))) => Some(TitipKeys { box_key, sign }),
+                _ => None,
+            })
+        })
+    }
+
+    fn touch_relay(&self, id: DeviceId, now: u64) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE devices SET last_relay_at = ?2 WHERE id = ?1",
+                params![id.to_string(), to_i64(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn record_titip_refusal(&self, r: TitipRefusal) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO titip_refusals (at, device_id, carrier_device, reason)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![to_i64(r.at), r.device, r.carrier, r.reason],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn titip_refusals(&self, limit: usize) -> StoreFuture<'_, Vec<TitipRefusal>> {
+        self.read(move |c| {
+            let mut q = c.prepare(
+                "SELECT at, device_id, carrier_device, reason FROM titip_refusals
+                 ORDER BY at DESC, rowid DESC LIMIT ?1",
+            )?;
+            let rows = q.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok(TitipRefusal {
+                    at: to_u64(r.get(0)?),
+                    device: r.get(1)?,
+                    carrier: r.get(2)?,
+                    reason: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
 }

@@ -13,3 +13,4 @@ mod memory;
 mod ops;
 mod shared;
 mod storage;
+mod titip;

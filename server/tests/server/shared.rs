@@ -592,14 +592,17 @@ async fn migration_0002_records_past_logins_from_sessions() {
              ALTER TABLE records DROP COLUMN creator_role; ALTER TABLE records DROP COLUMN status;
              ALTER TABLE changes DROP COLUMN quarantined_at;
              ALTER TABLE changes DROP COLUMN quarantine_reason;
-             DELETE FROM schema_migrations WHERE version IN (2, 3, 4)",
+             DROP TABLE titip_server_key; DROP TABLE titip_refusals;
+             ALTER TABLE devices DROP COLUMN titip_box; ALTER TABLE devices DROP COLUMN titip_sign;
+             ALTER TABLE devices DROP COLUMN last_relay_at;
+             DELETE FROM schema_migrations WHERE version IN (2, 3, 4, 6)",
         )
         .unwrap();
     }
     let store = district_server::storage::open(&path).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
-    assert_eq!(store.migrate().await.unwrap(), 3);
-    assert_eq!(store.schema_version().await.unwrap(), 4);
+    assert_eq!(store.migrate().await.unwrap(), 4);
+    assert_eq!(store.schema_version().await.unwrap(), 6);
     // Mawar's session pushes Melati's change: she logged in on the device before.
     let ctx = std::sync::Arc::new(district_server::sync::PushContext {
         device: dev.id,

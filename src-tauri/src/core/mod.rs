@@ -17,12 +17,14 @@ mod save_as;
 mod session;
 mod share;
 mod sync;
+mod titip;
 
 pub use care::TdEarlierInput;
 pub use records::MemberInput;
 pub use session::EnrolInput;
 pub use share::{ShareFile, mime_of, share_failed, share_unavailable};
 pub use sync::SyncSchedule;
+pub use titip::{CarriedFor, TitipImported, TitipOverview, TitipWritten};
 
 use crate::error::{AppError, AppKey};
 use crate::settings::{DataDir, Settings};

@@ -211,7 +211,17 @@ pub(super) fn status_of(store: &Store, flags: &Flags) -> Result<SyncStatus, AppE
         && st.revoked.is_none()
         && (st.session_expires_at.is_none()
             || last_key == Some(SyncError::LoginRequired.message_key()));
+    // Titip: what this tablet carries for others until its next sync.
+    let waiting_titip: Vec<_> = store
+        .titip_carried()?
+        .into_iter()
+        .filter(|c| c.handed_ms.is_none() && c.refused.is_none())
+        .collect();
+    let tablets: std::collections::BTreeSet<&str> =
+        waiting_titip.iter().map(|c| c.device.as_str()).collect();
     Ok(SyncStatus {
+        titip_carrying: waiting_titip.len() as u64,
+        titip_tablets: tablets.len() as u64,
         running: flags.running.load(Ordering::SeqCst),
         waiting: counts.pending,
         rejected: counts.rejected,

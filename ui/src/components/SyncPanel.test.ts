@@ -55,4 +55,12 @@ describe('sync panel and chip', () => {
     await fireEvent.click(button);
     expect(fake.called('sync_now')).toEqual([{ password: 'rahasia' }]);
   });
+
+  it('says how many titip bundles it carries for how many tablets', () => {
+    installFake({});
+    sync.status = status({ titip_carrying: 3, titip_tablets: 2 });
+    render(SyncPanel);
+    expect(screen.getByTestId('sync-titip-carrying').textContent).toContain('Membawa 3 titipan dari 2 tablet lain');
+    expect(screen.getByTestId('titip-link').textContent).toContain('Titip data');
+  });
 });

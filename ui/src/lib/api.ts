@@ -84,6 +84,9 @@ export interface SyncStatus {
   online: boolean;
   /** The zone of the kader's dates and times (the store's setting; 480 = WITA). */
   utc_offset_minutes?: number;
+  /** Titip: bundles of other tablets carried until the next sync, and for how many tablets. */
+  titip_carrying?: number;
+  titip_tablets?: number;
 }
 
 /** Event `sync://progress` (field-core SyncEvent). */

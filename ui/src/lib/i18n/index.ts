@@ -13,6 +13,8 @@ import visitId from './visit.id.json';
 import visitEn from './visit.en.json';
 import dueId from './due.id.json';
 import dueEn from './due.en.json';
+import titipId from './titip.id.json';
+import titipEn from './titip.en.json';
 // What Rust can refuse or report (store, sync, health-rules), rendered from the key only.
 import errorsId from './errors.id.json';
 import errorsEn from './errors.en.json';
@@ -26,8 +28,8 @@ import { locale } from './locale.svelte';
 /** The base file and the feature files as one dictionary (a key in two files is a bug:
  *  i18n.test.ts checks there is none). */
 export const parts: Record<Locale, Record<string, string>[]> = {
-  id: [baseId, posyanduId, childId, visitId, dueId, errorsId, healthId, tdId],
-  en: [baseEn, posyanduEn, childEn, visitEn, dueEn, errorsEn, healthEn, tdEn],
+  id: [baseId, posyanduId, childId, visitId, dueId, titipId, errorsId, healthId, tdId],
+  en: [baseEn, posyanduEn, childEn, visitEn, dueEn, titipEn, errorsEn, healthEn, tdEn],
 };
 const id: Record<string, string> = Object.assign({}, ...parts.id);
 const en: Record<string, string> = Object.assign({}, ...parts.en);
