@@ -15,6 +15,9 @@
 //! - [`history`]: what the due tasks are planned from (doses, pregnancy, visits), the
 //!   facts of a posyandu handed out per person with merged records ([`PersonFacts`]);
 //! - [`growth`]: growth results per measurement day ([`GrowthPoint`]) and KMS results;
+//! - [`card`]: the immunisation card ([`card::ImmunisationCard`]: every dose's state);
+//! - [`pregnancy`]: the bidan's view of an ongoing pregnancy ([`PregnancyView`]: HPL,
+//!   gestational age, ANC done and due, KEK, anaemia);
 //! - [`tasks`]: due tasks with the form that does them ([`DueTask`], [`DueGroup`],
 //!   [`DueForm`]), one person's plan ([`tasks::person_due`]);
 //! - [`report`]: the body-reading half of SKDN / the monthly posyandu report (F1), the
@@ -23,9 +26,11 @@
 #![forbid(unsafe_code)]
 
 pub mod age;
+pub mod card;
 pub mod facts;
 pub mod growth;
 pub mod history;
+pub mod pregnancy;
 pub mod report;
 pub mod rules;
 pub mod tasks;
@@ -34,6 +39,7 @@ pub use age::{LifeStage, UNDER_FIVE_MONTHS, age_in_months, is_under_five};
 pub use facts::{Fact, HealthProblem};
 pub use growth::GrowthPoint;
 pub use history::PersonFacts;
+pub use pregnancy::{Dated, PregnancyView};
 pub use report::{
     AttendanceCounts, ChildRecords, MonthActivity, PosyanduReport, ReportChildProblem, Skdn,
 };
