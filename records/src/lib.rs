@@ -15,6 +15,8 @@
 //! - [`history`]: what the due tasks are planned from (doses, pregnancy, visits), the
 //!   facts of a posyandu handed out per person with merged records ([`PersonFacts`]);
 //! - [`growth`]: growth results per measurement day ([`GrowthPoint`]) and KMS results;
+//! - [`chart`]: the growth chart ([`chart::GrowthChart`]: WHO curves, the child's points,
+//!   KMS results, the latest result in words with the next action);
 //! - [`card`]: the immunisation card ([`card::ImmunisationCard`]: every dose's state);
 //! - [`pregnancy`]: the bidan's view of an ongoing pregnancy ([`PregnancyView`]: HPL,
 //!   gestational age, ANC done and due, KEK, anaemia);
@@ -27,6 +29,7 @@
 
 pub mod age;
 pub mod card;
+pub mod chart;
 pub mod facts;
 pub mod growth;
 pub mod history;

@@ -9,9 +9,7 @@ use crate::validate::parse_date;
 use chrono::NaiveDate;
 use health_rules::Sex;
 
-pub(super) use records::facts::{
-    Day, HealthProblem, LiveMeasurement, days, live_measurements, position, weighings,
-};
+pub(super) use records::facts::{LiveMeasurement, days, live_measurements, position, weighings};
 
 /// The sex and birth date health-rules needs, or a validation error naming what is missing.
 pub(super) fn sex_and_birth(p: &PersonSummary) -> Result<(Sex, NaiveDate)> {
