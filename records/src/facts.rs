@@ -30,7 +30,53 @@ pub struct Fact {
     pub person: Option<String>,
 }
 
+/// A stored row that does not read as a [`Fact`].
+#[derive(Debug, thiserror::Error)]
+pub enum RowError {
+    #[error("record id {0:?}")]
+    RecordId(String),
+    #[error("record kind {0:?}")]
+    Kind(String),
+    #[error("body of {id}: {source}")]
+    Body {
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
 impl Fact {
+    /// A fact from the columns of a `facts` row as both read tables store them (the
+    /// device's and the server's read model): ids as text, the kind's wire name, the body
+    /// as JSON text, and the live fact that supersedes it, if any.
+    pub fn from_columns(
+        id: &str,
+        kind: &str,
+        date: String,
+        body_json: &str,
+        supersedes: Option<&str>,
+        superseded_by: Option<&str>,
+        person: Option<String>,
+    ) -> Result<Self, RowError> {
+        let rid = |s: &str| {
+            s.parse::<RecordId>()
+                .map_err(|_| RowError::RecordId(s.to_string()))
+        };
+        Ok(Self {
+            id: rid(id)?,
+            kind: serde_json::from_value(Value::String(kind.to_string()))
+                .map_err(|_| RowError::Kind(kind.to_string()))?,
+            date,
+            body: serde_json::from_str(body_json).map_err(|source| RowError::Body {
+                id: id.to_string(),
+                source,
+            })?,
+            supersedes: supersedes.map(rid).transpose()?,
+            superseded_by: superseded_by.map(rid).transpose()?,
+            person,
+        })
+    }
+
     /// Not corrected by a later fact.
     pub fn is_live(&self) -> bool {
         self.superseded_by.is_none()
@@ -220,6 +266,34 @@ pub(crate) mod tests {
             superseded_by: None,
             person: Some("p".into()),
         }
+    }
+
+    #[test]
+    fn a_fact_from_its_stored_columns() {
+        let f = Fact::from_columns(
+            &rid(1).to_string(),
+            "measurement",
+            "2025-01-10".into(),
+            r#"{"type":"weight","value":8.5}"#,
+            None,
+            Some(&rid(2).to_string()),
+            Some("p".into()),
+        )
+        .expect("fact");
+        assert_eq!(f.kind, EntityKind::Measurement);
+        assert_eq!(f.text("type"), Some("weight"));
+        assert!(!f.is_live());
+        assert_eq!(f.day(), parse_date("2025-01-10"));
+        let bad = |kind: &str, body: &str, id: &str| {
+            Fact::from_columns(id, kind, "2025-01-10".into(), body, None, None, None)
+        };
+        let id = rid(1).to_string();
+        assert!(matches!(bad("nonsense", "{}", &id), Err(RowError::Kind(_))));
+        assert!(matches!(bad("visit", "{", &id), Err(RowError::Body { .. })));
+        assert!(matches!(
+            bad("visit", "{}", "x"),
+            Err(RowError::RecordId(_))
+        ));
     }
 
     #[test]

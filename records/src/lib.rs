@@ -39,7 +39,7 @@ pub mod rules;
 pub mod tasks;
 
 pub use age::{LifeStage, UNDER_FIVE_MONTHS, age_in_months, is_under_five};
-pub use facts::{Fact, HealthProblem};
+pub use facts::{Fact, HealthProblem, RowError};
 pub use growth::GrowthPoint;
 pub use history::PersonFacts;
 pub use pregnancy::{Dated, PregnancyView};

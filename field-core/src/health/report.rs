@@ -195,16 +195,11 @@ impl Store {
         let mut rows = stmt.query(params![posyandu, a, b])?;
         let mut month_facts = Vec::new();
         while let Some(r) = rows.next()? {
-            let kind: String = r.get(1)?;
-            month_facts.push(Fact {
-                id: crate::reads::rid(&r.get::<_, String>(0)?)?,
-                kind: serde_json::from_value(Value::String(kind))?,
-                date: r.get(2)?,
-                body: serde_json::from_str(&r.get::<_, String>(3)?)?,
-                supersedes: None,
-                superseded_by: None,
-                person: r.get(4)?,
-            });
+            let (id, kind, body): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(3)?);
+            month_facts.push(
+                Fact::from_columns(&id, &kind, r.get(2)?, &body, None, None, r.get(4)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            );
         }
         // Pregnancies that may fall in the month (records decides: HPHT within 300 days
         // before the month's end, no delivery before it, not ended).
