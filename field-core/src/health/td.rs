@@ -41,14 +41,6 @@ pub struct TdView {
     pub source_text: String,
 }
 
-/// A Td status copied from the Buku KIA or told by the woman: history, not a dose given on
-/// the record's day (the posyandu day's and the month's counts leave it out).
-pub(super) fn copied_td(vaccine: Option<&str>) -> bool {
-    vaccine
-        .and_then(td::parse_td_vaccine)
-        .is_some_and(|(_, source)| source != TdSource::Given)
-}
-
 impl Store {
     /// The Td status of `person` on `on` (`YYYY-MM-DD`, e.g. the posyandu day's date), with
     /// `earlier` (a status from the Buku KIA or her answer, not saved yet) counted as if it

@@ -5,7 +5,7 @@
 // count and ratio.
 import { invoke } from '@tauri-apps/api/core';
 import type { Label, PersonSummary } from './api';
-import type { Counts, PosyanduOptions, Ratios, ReportChildProblem, YearMonth } from './api-health';
+import type { Counts, PosyanduOptions, Priority, Ratios, ReportChildProblem, YearMonth } from './api-health';
 
 /** field-core `DueGroup` (snake_case). */
 export type DueGroup =
@@ -33,7 +33,7 @@ export const DUE_GROUPS: readonly DueGroup[] = [
 /** field-core `DueForm`: the form a due entry opens. */
 export type DueForm = 'posyandu_measurement' | 'immunisation' | 'home_visit' | 'anc' | 'referral' | 'correct_record';
 
-export type Priority = 'urgent' | 'high' | 'normal';
+export type { Priority };
 
 /** field-core `DueFilter`. */
 export interface DueFilter {

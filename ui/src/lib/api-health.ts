@@ -54,6 +54,67 @@ export interface MonthResult {
 /** health-rules `growth::Position`: how length/height was measured. */
 export type Position = 'lying' | 'standing';
 
+// ---- growth results per weighing (records growth.rs, health-rules growth/assess.rs) --------
+
+/** health-rules `growth::Indicator`. */
+export type Indicator =
+  | 'weight_for_age'
+  | 'length_height_for_age'
+  | 'weight_for_length'
+  | 'weight_for_height'
+  | 'bmi_for_age'
+  | 'head_circumference_for_age'
+  | 'arm_circumference_for_age';
+
+/** health-rules `growth::IndicatorResult`: one indicator's z-score and category. */
+export interface IndicatorResult {
+  /** Rounded to 2 decimals; null only for weight-for-length/height with oedema. */
+  z: number | null;
+  /** Permenkes 2/2020 category in words (serialised as its label). */
+  category: Label | null;
+  /** WHO plausibility flag: probably a measuring or recording error. */
+  flagged: boolean;
+  reference: 'who2006' | 'who2007';
+}
+
+/** health-rules `growth::Assessment`: every z-score of one day's measurements. */
+export interface Assessment {
+  sex: 'male' | 'female';
+  age_days: number;
+  /** Days / 30.4375 (WHO's months, with decimals). */
+  age_months: number;
+  length_height_cm: number | null;
+  bmi: number | null;
+  wfa: IndicatorResult | null;
+  lhfa: IndicatorResult | null;
+  wfl: IndicatorResult | null;
+  wfh: IndicatorResult | null;
+  bfa: IndicatorResult | null;
+  hcfa: IndicatorResult | null;
+  acfa: IndicatorResult | null;
+  /** Measured indicators that could not be computed. */
+  skipped: { indicator: Indicator; key: string; reason: string; reason_id: string }[];
+}
+
+/** records `GrowthPoint`: the growth result of one measurement day (typed, not JSON). */
+export interface GrowthPoint {
+  date: string;
+  /** Completed months (the workspace's one rule). */
+  age_months: number;
+  weight_kg: number | null;
+  length_height_cm: number | null;
+  /** null when health-rules could not assess (see `error_key`). */
+  assessment: Assessment | null;
+  /** The month's KMS result for an under-five's weighing. */
+  kms: MonthResult | null;
+  error_key: string | null;
+}
+
+// ---- due tasks (health-rules tasks.rs, records tasks.rs) ----------------------------------
+
+/** health-rules `tasks::Priority`, most pressing first (Rust ranks by it). */
+export type Priority = 'urgent' | 'high' | 'normal';
+
 // ---- services given in a visit (field-core domain/services.rs) ---------------------------
 
 /** The measurement types of the schema (sync-protocol schema.rs MEASUREMENT_RANGES). */

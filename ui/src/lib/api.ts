@@ -5,6 +5,7 @@
 // The UI asks, Rust decides: no health or sync rule is computed in TypeScript.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { GrowthPoint, Priority } from './api-health';
 
 /** A refused command. `key` is a translation key (ui/src/i18n/*.json); `id`/`en` are
  *  ready sentences from Rust for keys the UI does not know; `field` names the form field
@@ -122,9 +123,10 @@ export interface PersonSummary {
   values: Record<string, unknown>;
 }
 
+/** records `DueTask`: health-rules' task with the form that does it (serialised flat). */
 export interface Task {
   kind: string;
-  priority: 'urgent' | 'high' | 'normal';
+  priority: Priority;
   due: string; // YYYY-MM-DD
   reason: Label;
   params: Record<string, string>;
@@ -132,6 +134,7 @@ export interface Task {
   form: 'posyandu_measurement' | 'immunisation' | 'home_visit' | 'anc' | 'referral' | 'correct_record';
 }
 
+/** field-core `PersonTasks`: typed in Rust (records `DueTask`, health-rules `DataProblem`). */
 export interface PersonTasks {
   person: PersonSummary;
   tasks: Task[];
@@ -217,16 +220,8 @@ export interface Profile {
   household: { id: string; head_name: string } | null;
   entries: TimelineEntry[];
   tasks: Task[];
-  /** Growth results per weighing (under-fives): health-rules' assessment and KMS as JSON. */
-  growth?: {
-    date: string;
-    age_months: number;
-    weight_kg: number | null;
-    length_height_cm: number | null;
-    assessment: Record<string, unknown> | null;
-    kms: Record<string, unknown> | null;
-    error_key: string | null;
-  }[];
+  /** Growth results per weighing (records `GrowthPoint`: typed assessment and KMS). */
+  growth?: GrowthPoint[];
   /** Pregnancy episodes with their current values (`id`, `hpht`, `status`, ...), oldest first. */
   pregnancies?: Record<string, unknown>[];
   /** The person's referrals with their current values (`id`, `reason`, `status`, ...). */
