@@ -599,7 +599,7 @@ async fn migration_0002_records_past_logins_from_sessions() {
     let store = district_server::storage::open(&path).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
     assert_eq!(store.migrate().await.unwrap(), 3);
-    assert_eq!(store.schema_version().await.unwrap(), 4);
+    assert_eq!(store.schema_version().await.unwrap(), 5);
     // Mawar's session pushes Melati's change: she logged in on the device before.
     let ctx = std::sync::Arc::new(district_server::sync::PushContext {
         device: dev.id,
