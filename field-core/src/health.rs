@@ -38,47 +38,35 @@ pub use card::{CardDose, CardRecord, CardStatus, ImmunisationCard};
 #[cfg(feature = "health")]
 pub use chart::{ChartPoint, GrowthChart, IndicatorChart, LatestGrowth};
 #[cfg(feature = "health")]
-pub use due::{DueEntry, DueFilter, DueForm, DueGroup};
-#[cfg(feature = "health")]
-pub use facts::HealthProblem;
+pub use due::{DueEntry, DueFilter};
 #[cfg(feature = "health")]
 pub use pregnancy::{Dated, PregnancyView};
-#[cfg(feature = "health")]
-pub use report::{
-    AttendanceCounts, MonthActivity, PosyanduReport, ReportChildProblem, SessionSummary, Skdn,
+/// Moved to the pure `records` crate (shared with the district server); re-exported under
+/// their old names.
+pub use records::{
+    AttendanceCounts, DueForm, DueGroup, DueTask, HealthProblem, MonthActivity, PosyanduReport,
+    ReportChildProblem, RuleOptions, Skdn,
 };
+#[cfg(feature = "health")]
+pub use report::SessionSummary;
 
-/// Which versioned rule tables to use (district settings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RuleOptions {
-    /// KBM table id (minimum weight gain), e.g. `kbm-buku-kia-v1`.
-    pub kbm_table: String,
-    /// ANC schedule id, e.g. `anc-1-2-3-permenkes-21-2021-v1` (the default).
-    pub anc_schedule: String,
-    /// The district gives JE.
-    pub je_area: bool,
-}
-
-impl Default for RuleOptions {
-    fn default() -> Self {
-        Self {
-            kbm_table: "kbm-buku-kia-v1".into(),
-            anc_schedule: health_rules::pregnancy::DEFAULT_ANC_ID.into(),
-            je_area: false,
-        }
-    }
-}
-
-/// Today's tasks for one person.
+/// Today's tasks for one person, typed to the boundary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PersonTasks {
     pub person: PersonSummary,
-    /// `health_rules::tasks::Task` as JSON: kind, priority, due, reason (key, id, en), params.
-    pub tasks: Vec<serde_json::Value>,
-    /// Records set aside because health-rules could not use them
-    /// (`health_rules::tasks::DataProblem` as JSON: key, label, message); each also has a
-    /// "check the data" task. The other tasks were planned without them.
-    pub problems: Vec<serde_json::Value>,
+    /// health-rules' tasks (kind, priority, due, reason, params) with the form that does
+    /// them (`records::DueTask`, serialised flat), most pressing first.
+    pub tasks: Vec<DueTask>,
+    /// Records set aside because health-rules could not use them (key, label, params);
+    /// each also has a "check the data" task. The other tasks were planned without them.
+    pub problems: Vec<health_rules::tasks::DataProblem>,
+}
+
+impl PersonTasks {
+    /// The most pressing priority of the person's tasks (`None` without tasks).
+    pub fn top_priority(&self) -> Option<health_rules::tasks::Priority> {
+        self.tasks.iter().map(DueTask::priority).min()
+    }
 }
 
 #[cfg(not(feature = "health"))]
@@ -95,34 +83,26 @@ pub(crate) use with_rules::growth_points;
 
 #[cfg(feature = "health")]
 mod with_rules {
-    use super::{PersonTasks, RuleOptions, facts};
+    use super::{PersonTasks, RuleOptions};
     use crate::error::{Result, StoreError};
     use crate::reads::{GrowthPoint, PersonSummary, RosterEntry, TimelineEntry};
     use crate::store::Store;
-    use crate::validate::{age_months, parse_date};
-    use health_rules::Sex;
-    use health_rules::growth::{self, Measurement};
-    use health_rules::immunisation::{AreaOptions, GivenDose, Schedule};
-    use health_rules::kms::{self, KbmTable, MonthResult, RedLine};
-    use health_rules::tasks::{self, DueTasks, PersonHistory, PregnancyEpisode, TaskContext};
+    use crate::validate::parse_date;
+    use health_rules::kms::KbmTable;
+    use health_rules::tasks::DueTasks;
+    use records::PersonFacts;
+    use records::facts::sex;
     use serde_json::Value;
     use std::collections::HashMap;
-    use sync_protocol::{Body, EntityKind};
+    use sync_protocol::Body;
 
-    pub(super) fn sex(s: Option<&str>) -> Option<Sex> {
-        match s {
-            Some("male") => Some(Sex::Male),
-            Some("female") => Some(Sex::Female),
-            _ => None,
-        }
-    }
-
+    /// The KBM table of the settings, or the store's error.
     pub(super) fn kbm(opts: &RuleOptions) -> Result<&'static KbmTable> {
-        kms::kbm_table(&opts.kbm_table)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown KBM table {}", opts.kbm_table)))
+        opts.kbm().map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
-    /// Growth results per measurement day, for persons under 229 months (WHO tables' end).
+    /// Growth results per measurement day, for persons under 229 months (WHO tables' end):
+    /// `records::growth::growth_points` for the person's sex and birth date.
     pub(crate) fn growth_points(
         person: &PersonSummary,
         entries: &[TimelineEntry],
@@ -134,126 +114,7 @@ mod with_rules {
         ) else {
             return Vec::new();
         };
-        let days: Vec<facts::Day> = facts::days(&facts::live_measurements(entries))
-            .into_iter()
-            .filter(|d| (0..229).contains(&age_months(birth, d.date)))
-            .collect();
-        let mut points = Vec::with_capacity(days.len());
-        for day in &days {
-            let m = Measurement {
-                sex,
-                birth_date: birth,
-                measure_date: day.date,
-                measures: day.measures.clone(),
-            };
-            // Kept as JSON: the shape of health-rules' results is still moving.
-            let (assessment, error_key) = match growth::assess(&m) {
-                Ok(a) => (serde_json::to_value(&a).ok(), None),
-                Err(e) => (None, Some(e.key().to_string())),
-            };
-            points.push(GrowthPoint {
-                date: day.date.format("%Y-%m-%d").to_string(),
-                age_months: age_months(birth, day.date),
-                weight_kg: day.measures.weight_kg,
-                length_height_cm: day.measures.length_height_cm,
-                assessment,
-                kms: None,
-                error_key,
-            });
-        }
-        if let Ok(table) = kbm(opts)
-            && let Ok(results) = kms_results(sex, birth, &days, table)
-        {
-            for r in results {
-                let d = r.date.format("%Y-%m-%d").to_string();
-                if let Some(p) = points.iter_mut().find(|p| p.date == d) {
-                    p.kms = serde_json::to_value(&r).ok();
-                }
-            }
-        }
-        points
-    }
-
-    /// The KMS results [`growth_points`] attaches to its points, in their order, without the
-    /// WHO assessment of every day and the JSON it is kept in: all the due tasks need.
-    fn growth_kms(
-        sex: Sex,
-        birth: chrono::NaiveDate,
-        entries: &[TimelineEntry],
-        opts: &RuleOptions,
-    ) -> Vec<MonthResult> {
-        let days: Vec<facts::Day> = facts::days(&facts::live_measurements(entries))
-            .into_iter()
-            .filter(|d| (0..229).contains(&age_months(birth, d.date)))
-            .collect();
-        let Ok(table) = kbm(opts) else {
-            return Vec::new();
-        };
-        let Ok(results) = kms_results(sex, birth, &days, table) else {
-            return Vec::new();
-        };
-        // As in growth_points: each result goes to the first day of its date, a later one
-        // of the same date replacing it.
-        let mut by_day: Vec<Option<MonthResult>> = vec![None; days.len()];
-        for r in results {
-            if let Some(i) = days.iter().position(|d| d.date == r.date) {
-                by_day[i] = Some(r);
-            }
-        }
-        by_day.into_iter().flatten().collect()
-    }
-
-    /// The KMS result of every month with a weighing below 60 months, oldest first.
-    pub(super) fn kms_results(
-        sex: Sex,
-        birth: chrono::NaiveDate,
-        days: &[facts::Day],
-        table: &KbmTable,
-    ) -> std::result::Result<Vec<MonthResult>, kms::KmsError> {
-        let weighings = facts::weighings(sex, birth, days);
-        if weighings.is_empty() {
-            return Ok(Vec::new());
-        }
-        kms::assess(birth, &weighings, table, RedLine::kms_2010())
-    }
-
-    /// Maps a recorded vaccine name (`DPT-HB-Hib 4`, `MR1`, `Polio tetes (OPV) 1`) to a dose id
-    /// ([`Schedule::dose_for_record`]).
-    pub(super) fn dose_id(schedule: &Schedule, vaccine: &str) -> Option<String> {
-        schedule.dose_for_record(vaccine).map(|d| d.id.clone())
-    }
-
-    /// The facts and pregnancies of a posyandu's persons, read once, handed out per person
-    /// with the records merged into them.
-    pub(super) struct PosyanduFacts {
-        facts: HashMap<String, Vec<TimelineEntry>>,
-        merges: HashMap<String, Vec<String>>,
-        pregnancies: HashMap<String, Vec<Body>>,
-    }
-
-    impl PosyanduFacts {
-        /// The facts (oldest first) and pregnancies of a person and of every record merged
-        /// into them, through chains. Each person's facts are handed out once.
-        pub(super) fn take(&mut self, person: &str) -> (Vec<TimelineEntry>, Vec<Body>) {
-            let mut ids = vec![person.to_string()];
-            let mut i = 0;
-            while i < ids.len() {
-                for m in self.merges.get(&ids[i]).into_iter().flatten() {
-                    if !ids.contains(m) {
-                        ids.push(m.clone());
-                    }
-                }
-                i += 1;
-            }
-            let mut entries: Vec<TimelineEntry> = Vec::new();
-            let mut pregs: Vec<Body> = Vec::new();
-            for id in &ids {
-                entries.extend(self.facts.remove(id).unwrap_or_default());
-                pregs.extend(self.pregnancies.remove(id).unwrap_or_default());
-            }
-            entries.sort_by(|a, b| a.date.cmp(&b.date));
-            (entries, pregs)
-        }
+        records::growth::growth_points(sex, birth, entries, opts.kbm().ok())
     }
 
     impl Store {
@@ -274,18 +135,11 @@ mod with_rules {
         pub fn due_tasks(&self, posyandu: &str, opts: &RuleOptions) -> Result<Vec<PersonTasks>> {
             let mut out = Vec::new();
             for (entry, due) in self.due_for_posyandu(posyandu, opts)? {
+                let typed = records::TypedDue::of(due, false);
                 out.push(PersonTasks {
                     person: entry.person,
-                    tasks: due
-                        .tasks
-                        .iter()
-                        .filter_map(|t| serde_json::to_value(t).ok())
-                        .collect(),
-                    problems: due
-                        .problems
-                        .iter()
-                        .filter_map(|t| serde_json::to_value(t).ok())
-                        .collect(),
+                    tasks: typed.tasks,
+                    problems: typed.problems,
                 });
             }
             Ok(out)
@@ -299,19 +153,8 @@ mod with_rules {
             opts: &RuleOptions,
         ) -> Result<Vec<(RosterEntry, DueTasks)>> {
             let today = self.today()?;
-            let schedule = Schedule::national_2024();
-            let anc =
-                health_rules::pregnancy::anc_schedule(&opts.anc_schedule).ok_or_else(|| {
-                    StoreError::Corrupt(format!("unknown ANC schedule {}", opts.anc_schedule))
-                })?;
-            let ctx = TaskContext::new(
-                today,
-                schedule,
-                anc,
-                AreaOptions {
-                    je_area: opts.je_area,
-                },
-            );
+            let ctx = records::tasks::task_context(today, opts)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let roster = self.roster(posyandu, &today.format("%Y-%m-%d").to_string())?;
             let mut all = self.posyandu_facts(posyandu)?;
             let registered = self.registration_days(posyandu)?;
@@ -324,11 +167,17 @@ mod with_rules {
                 ) else {
                     continue;
                 };
-                let (entries, pregs) = all.take(&p.id.to_string());
-                let kms = growth_kms(sx, birth, &entries, opts);
-                let mut h = history(birth, sx, kms, &entries, &pregs, schedule);
-                h.registered_on = registered.get(&p.id.to_string()).copied();
-                let due = tasks::due_tasks_and_problems(&h, &ctx);
+                let id = p.id.to_string();
+                let (entries, pregs) = all.take(&id);
+                let due = records::tasks::person_due(
+                    sx,
+                    birth,
+                    &entries,
+                    &pregs,
+                    registered.get(&id).copied(),
+                    opts,
+                    &ctx,
+                );
                 if !due.tasks.is_empty() || !due.problems.is_empty() {
                     out.push((entry, due));
                 }
@@ -362,9 +211,9 @@ mod with_rules {
         }
 
         /// [`Store::posyandu_histories`] ready to hand out per person.
-        pub(super) fn posyandu_facts(&self, posyandu: &str) -> Result<PosyanduFacts> {
+        pub(super) fn posyandu_facts(&self, posyandu: &str) -> Result<PersonFacts> {
             let (facts, merges, pregnancies) = self.posyandu_histories(posyandu)?;
-            Ok(PosyanduFacts {
+            Ok(PersonFacts {
                 facts,
                 merges,
                 pregnancies,
@@ -452,145 +301,5 @@ mod with_rules {
             }
             Ok((facts, merges, pregnancies))
         }
-    }
-
-    /// What health-rules needs to know of one person, from their facts and pregnancies.
-    ///
-    /// The schema has no visit type for KN/KF yet: any visit (posyandu or home) of a baby in
-    /// its first 28 days counts as a newborn visit, and any visit of a woman in the 42 days
-    /// after her delivery as a postpartum visit. The danger signs of a pregnancy are those
-    /// of its latest `danger_signs` screening (answers named like
-    /// `health_rules::pregnancy::DangerSign`, e.g. `{"bleeding": true}`) when no ANC contact
-    /// came after it. `kms`: the person's KMS results (`growth_kms`).
-    pub(super) fn history(
-        birth: chrono::NaiveDate,
-        sx: Sex,
-        kms: Vec<MonthResult>,
-        entries: &[TimelineEntry],
-        pregnancies: &[Body],
-        schedule: &Schedule,
-    ) -> PersonHistory {
-        let mut h = PersonHistory {
-            birth_date: birth,
-            sex: sx,
-            kms,
-            immunisations: Vec::new(),
-            pregnancy: None,
-            delivery_date: None,
-            newborn_visits: Vec::new(),
-            postpartum_visits: Vec::new(),
-            tb: None,
-            last_posyandu: None,
-            registered_on: None,
-        };
-        let mut visits = Vec::new();
-        let mut danger_screenings: Vec<(chrono::NaiveDate, &Body)> = Vec::new();
-        for e in entries {
-            if e.superseded_by.is_some() {
-                continue;
-            }
-            let Some(date) = parse_date(&e.date) else {
-                continue;
-            };
-            if e.kind == EntityKind::Visit {
-                visits.push(date);
-            }
-            if e.kind == EntityKind::Screening
-                && e.body.get("instrument").and_then(Value::as_str) == Some("danger_signs")
-                && let Some(Value::Object(answers)) = e.body.get("answers")
-            {
-                danger_screenings.push((date, answers));
-            }
-            match e.kind {
-                EntityKind::Immunisation => {
-                    if let Some(id) = e
-                        .body
-                        .get("vaccine")
-                        .and_then(Value::as_str)
-                        .and_then(|v| dose_id(schedule, v))
-                    {
-                        h.immunisations.push(GivenDose { dose_id: id, date });
-                    }
-                }
-                EntityKind::Visit
-                    if e.body.get("type").and_then(Value::as_str) == Some("posyandu") =>
-                {
-                    h.last_posyandu = h.last_posyandu.max(Some(date));
-                }
-                _ => {}
-            }
-        }
-        for preg in pregnancies {
-            let status = preg.get("status").and_then(Value::as_str);
-            let pid = preg.get("id").and_then(Value::as_str).unwrap_or_default();
-            if status == Some("ongoing")
-                && let Some(hpht) = preg
-                    .get("hpht")
-                    .and_then(Value::as_str)
-                    .and_then(parse_date)
-            {
-                let anc_contacts: Vec<chrono::NaiveDate> = entries
-                    .iter()
-                    .filter(|e| {
-                        e.kind == EntityKind::AncContact
-                            && e.superseded_by.is_none()
-                            && e.body.get("pregnancy").and_then(Value::as_str) == Some(pid)
-                    })
-                    .filter_map(|e| parse_date(&e.date))
-                    .collect();
-                let last_contact = anc_contacts.iter().max().copied();
-                let open_danger_signs = danger_screenings
-                    .iter()
-                    .filter(|(d, _)| *d >= hpht && last_contact.is_none_or(|c| c <= *d))
-                    .max_by_key(|(d, _)| *d)
-                    .map(|(_, answers)| danger_signs(answers))
-                    .unwrap_or_default();
-                h.pregnancy = Some(PregnancyEpisode {
-                    hpht,
-                    anc_contacts,
-                    open_danger_signs,
-                });
-            }
-            if let Some(d) = preg
-                .get("delivery_date")
-                .and_then(Value::as_str)
-                .and_then(parse_date)
-            {
-                h.delivery_date = h.delivery_date.max(Some(d));
-            }
-        }
-        let within = |from: chrono::NaiveDate, days: u64, d: &chrono::NaiveDate| {
-            *d >= from
-                && from
-                    .checked_add_days(chrono::Days::new(days))
-                    .is_some_and(|end| *d <= end)
-        };
-        h.newborn_visits = visits
-            .iter()
-            .filter(|d| within(birth, 28, d))
-            .copied()
-            .collect();
-        if let Some(delivery) = h.delivery_date {
-            h.postpartum_visits = visits
-                .iter()
-                .filter(|d| within(delivery, 42, d))
-                .copied()
-                .collect();
-        }
-        h
-    }
-
-    /// The danger signs ticked in a `danger_signs` screening's answers.
-    pub(super) fn danger_signs(
-        answers: &serde_json::Map<String, Value>,
-    ) -> Vec<health_rules::pregnancy::DangerSign> {
-        let mut out: Vec<health_rules::pregnancy::DangerSign> = answers
-            .iter()
-            .filter(|(_, v)| v.as_bool() == Some(true))
-            .filter_map(|(k, _)| serde_json::from_value(Value::String(k.clone())).ok())
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
     }
 }

@@ -43,7 +43,7 @@ pub use health::{
     DueGroup, GrowthChart, HealthProblem, ImmunisationCard, IndicatorChart, LatestGrowth,
     MonthActivity, PosyanduReport, PregnancyView, ReportChildProblem, SessionSummary, Skdn,
 };
-pub use health::{PersonTasks, RuleOptions};
+pub use health::{DueTask, PersonTasks, RuleOptions};
 pub use keyring::{KdfParams, LocalUser};
 pub use outbox::PushReport;
 pub use places::Place;

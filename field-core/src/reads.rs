@@ -8,37 +8,15 @@ use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
-use sync_protocol::{Body, EntityKind, RecordId};
+use sync_protocol::{Body, RecordId};
 
 /// Columns of `persons p` read into a [`PersonSummary`], in order.
 pub(crate) const PERSON_COLS: &str = "p.id, p.posyandu, p.household, p.name, p.sex, p.birth_date,
     p.birth_date_estimated, p.nik, p.mother, p.status, p.values_json";
 pub(crate) const PERSON_NCOLS: usize = 11;
 
-/// Life stages of ILP (one posyandu for all).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LifeStage {
-    /// 0–59 months.
-    Balita,
-    /// 5–17 years.
-    SchoolAdolescent,
-    /// 18–59 years.
-    Adult,
-    /// 60 years and over.
-    Lansia,
-}
-
-impl LifeStage {
-    pub fn at(months: i64) -> Self {
-        match months {
-            m if m < 60 => LifeStage::Balita,
-            m if m < 18 * 12 => LifeStage::SchoolAdolescent,
-            m if m < 60 * 12 => LifeStage::Adult,
-            _ => LifeStage::Lansia,
-        }
-    }
-}
+/// Life stages of ILP: `records`' (one definition for the tablet and the server).
+pub use records::LifeStage;
 
 /// A person as lists show them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,7 +65,7 @@ impl PersonSummary {
             mother: r.get(8)?,
             status: r.get(9)?,
             age_months: age,
-            life_stage: age.map(LifeStage::at),
+            life_stage: age.map(|m| LifeStage::at(u32::try_from(m).unwrap_or(0))),
             values: serde_json::from_str(&values).unwrap_or_default(),
         })
     }
@@ -101,20 +79,8 @@ pub struct HouseholdView {
     pub members: Vec<PersonSummary>,
 }
 
-/// One fact in a timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TimelineEntry {
-    pub id: RecordId,
-    pub kind: EntityKind,
-    pub date: String,
-    pub body: Body,
-    /// The fact this one corrects.
-    pub supersedes: Option<RecordId>,
-    /// A live fact that corrects this one: show it struck through, or hide it.
-    pub superseded_by: Option<RecordId>,
-    /// The person record it was saved under (differs from the timeline's person after a merge).
-    pub person: Option<String>,
-}
+/// One fact in a timeline: `records`' [`records::Fact`] (the same row on the server).
+pub type TimelineEntry = records::Fact;
 
 /// A person's history, oldest first, including the facts of records merged into them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,23 +94,9 @@ pub struct Timeline {
     pub growth: Vec<GrowthPoint>,
 }
 
-/// The growth result of one day's measurements, from health-rules.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GrowthPoint {
-    pub date: String,
-    pub age_months: i64,
-    pub weight_kg: Option<f64>,
-    pub length_height_cm: Option<f64>,
-    /// WHO z-scores with Permenkes categories and plausibility flags (`None` when
-    /// health-rules could not assess, see `error_key`).
-    /// (`health_rules::growth::Assessment` as JSON.)
-    pub assessment: Option<Value>,
-    /// The KMS result of the month (N/T/O/B, 2T, BGM) for a weighing under five years.
-    /// (`health_rules::kms::MonthResult` as JSON.)
-    pub kms: Option<Value>,
-    /// health-rules' message key when the assessment failed (e.g. too old for WHO tables).
-    pub error_key: Option<String>,
-}
+/// The growth result of one day's measurements (typed WHO assessment and KMS result),
+/// computed by `records`.
+pub use records::GrowthPoint;
 
 /// A household in a search result ([`Store::search_households`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -164,15 +164,11 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-/// Completed months between two dates.
+/// Completed months between two dates: the workspace's one rule
+/// ([`records::age_in_months`], from health-rules), as a signed number for the device's
+/// range checks: `-1` when `on` is before `birth`.
 pub fn age_months(birth: NaiveDate, on: NaiveDate) -> i64 {
-    use chrono::Datelike;
-    let mut m =
-        i64::from(on.year() - birth.year()) * 12 + i64::from(on.month()) - i64::from(birth.month());
-    if on.day() < birth.day() {
-        m -= 1;
-    }
-    m
+    records::age_in_months(birth, on).map_or(-1, i64::from)
 }
 
 /// A date field must not be before the person's birth.
@@ -292,9 +288,14 @@ mod tests {
     #[test]
     fn ages_in_completed_months() {
         let d = |s| parse_date(s).unwrap_or_default();
-        assert_eq!(age_months(d("2025-01-31"), d("2025-02-28")), 0);
+        // One rule with health-rules' KMS (issue 13): born 31 January, one month old on the
+        // last day of February.
+        assert_eq!(age_months(d("2025-01-31"), d("2025-02-28")), 1);
+        assert_eq!(age_months(d("2024-01-31"), d("2024-02-29")), 1);
+        assert_eq!(age_months(d("2024-01-31"), d("2024-02-28")), 0);
         assert_eq!(age_months(d("2025-01-15"), d("2025-02-15")), 1);
         assert_eq!(age_months(d("2020-06-01"), d("2025-05-31")), 59);
+        assert_eq!(age_months(d("2025-06-02"), d("2025-06-01")), -1);
     }
 
     #[test]

@@ -58,18 +58,21 @@ fn timeline_carries_growth_results_and_kms() {
     assert_eq!(oct.date, "2025-10-15");
     assert_eq!(oct.weight_kg, Some(10.3));
     assert_eq!(oct.length_height_cm, Some(79.0));
-    let a = oct.assessment.as_ref().unwrap();
+    // Typed in Rust (issue 13); the JSON the screens read keeps its shape.
+    let a = serde_json::to_value(oct.assessment.as_ref().unwrap()).unwrap();
+    let kms = |i: usize| serde_json::to_value(t.growth[i].kms.as_ref().unwrap()).unwrap();
     assert!(
         a.pointer("/wfa/z").and_then(|z| z.as_f64()).is_some(),
         "{a}"
     );
     assert!(a.pointer("/lhfa").is_some_and(|v| !v.is_null()), "{a}");
     // KMS: first weighing B, then the gain against the KBM decides N or T.
-    assert_eq!(t.growth[0].kms.as_ref().unwrap()["result"], "B");
-    let second = &t.growth[1].kms.as_ref().unwrap()["result"];
+    assert_eq!(kms(0)["result"], "B");
+    let k1 = kms(1);
+    let second = &k1["result"];
     assert!(second == "N" || second == "T", "{second}");
     assert_eq!(t.growth[2].weight_kg, Some(10.2));
-    assert_eq!(t.growth[2].kms.as_ref().unwrap()["result"], "T");
+    assert_eq!(kms(2)["result"], "T");
     // Adults get no growth points.
     assert!(
         f.store
@@ -113,6 +116,12 @@ fn due_tasks_for_the_posyandu() {
         .unwrap();
     let mine = tasks.iter().find(|t| t.person.id == child).unwrap();
     assert!(!mine.tasks.is_empty());
+    // Typed in Rust (issue 13); the JSON the screens read keeps its shape.
+    let tasks_json: Vec<serde_json::Value> = mine
+        .tasks
+        .iter()
+        .map(|t| serde_json::to_value(t).unwrap())
+        .collect();
     let dose = |t: &serde_json::Value| {
         t.pointer("/params/dose_id")
             .and_then(|d| d.as_str())
@@ -120,17 +129,17 @@ fn due_tasks_for_the_posyandu() {
     };
     // The dose given (recorded by its printed name) is not asked for again; others are.
     assert!(
-        mine.tasks
+        tasks_json
             .iter()
             .all(|t| dose(t).as_deref() != Some("DPT-HB-Hib1"))
     );
     assert!(
-        mine.tasks
+        tasks_json
             .iter()
             .any(|t| t["kind"] == "vaccine_overdue" && dose(t).as_deref() == Some("OPV1"))
     );
     assert!(
-        mine.tasks
+        tasks_json
             .iter()
             .all(|t| t.get("kind").is_some() && t.get("due").is_some())
     );
@@ -178,6 +187,7 @@ fn a_bad_record_is_a_problem_of_one_person_not_of_the_list() {
     assert!(
         mine.problems
             .iter()
+            .map(|p| serde_json::to_value(p).unwrap())
             .any(|p| p["key"] == "immunisation.given_before_birth"),
         "{:?}",
         mine.problems

@@ -182,9 +182,12 @@ fn a_year_of_weighings_on_the_growth_chart() {
         .growth
         .iter()
         .filter_map(|g| {
-            g.kms
-                .as_ref()
-                .map(|k| k["result"].as_str().unwrap().to_string())
+            g.kms.as_ref().map(|k| {
+                serde_json::to_value(k).unwrap()["result"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
         })
         .collect();
     let chart_results: Vec<String> = chart

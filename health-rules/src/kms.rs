@@ -186,24 +186,8 @@ impl fmt::Display for YearMonth {
     }
 }
 
-/// Age in completed months on `on` (the number of whole months added to `birth` that do
-/// not pass `on`, with chrono's month arithmetic: 31 Jan + 1 month = 28/29 Feb).
-/// `None` when `on` is before `birth`.
-pub fn age_in_months(birth: NaiveDate, on: NaiveDate) -> Option<u32> {
-    if on < birth {
-        return None;
-    }
-    let rough = (on.year() - birth.year()) * 12 + on.month() as i32 - birth.month() as i32;
-    let mut months = u32::try_from(rough.max(0)).ok()?;
-    while months > 0
-        && birth
-            .checked_add_months(Months::new(months))
-            .is_none_or(|d| d > on)
-    {
-        months -= 1;
-    }
-    Some(months)
-}
+/// Age in completed months: the workspace's one rule, [`crate::age::age_in_months`].
+pub use crate::age::age_in_months;
 
 /// One row of a KBM table: ages `from_month..=to_month` need at least `min_gain_g`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -583,6 +567,13 @@ mod tests {
     }
 
     #[test]
+    fn age_in_months_is_the_workspace_rule() {
+        // Re-exported from `crate::age` (the cases are tested there).
+        assert_eq!(age_in_months(d(2024, 1, 31), d(2024, 2, 29)), Some(1));
+        assert_eq!(age_in_months(d(2024, 1, 15), d(2024, 1, 14)), None);
+    }
+
+    #[test]
     fn builtin_tables_parse() {
         assert_eq!(builtin_kbm_tables().len(), BUILTIN_KBM.len());
         assert!(kbm_table(DEFAULT_KBM_ID).is_some());
@@ -603,15 +594,6 @@ mod tests {
         for bad in ["2025-13", "2025-1", "25-11", "2025/11", "", "2025-00"] {
             assert!(bad.parse::<YearMonth>().is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn age_in_months_uses_month_arithmetic() {
-        assert_eq!(age_in_months(d(2024, 1, 31), d(2024, 2, 28)), Some(0));
-        assert_eq!(age_in_months(d(2024, 1, 31), d(2024, 2, 29)), Some(1));
-        assert_eq!(age_in_months(d(2024, 1, 15), d(2024, 1, 14)), None);
-        assert_eq!(age_in_months(d(2024, 1, 15), d(2025, 1, 15)), Some(12));
-        assert_eq!(age_in_months(d(2024, 1, 15), d(2025, 1, 14)), Some(11));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advice;
+pub mod age;
 pub mod checks;
 pub mod common;
 pub mod growth;

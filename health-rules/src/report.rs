@@ -35,6 +35,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::age::{UNDER_FIVE_MONTHS, age_in_months};
 use crate::common::Sex;
 use crate::kms::{self, KbmTable, KmsError, KmsResult, RedLine, Weighing, YearMonth};
 
@@ -330,7 +331,7 @@ pub fn monthly_report_with(
         // The reference day: this month's weighing that counts, else the posyandu day,
         // else the last day of the month.
         let reference_day = result.as_ref().map_or(default_day, |r| r.date);
-        let Some(band) = kms::age_in_months(child.birth_date, reference_day).and_then(AgeBand::of)
+        let Some(band) = age_in_months(child.birth_date, reference_day).and_then(AgeBand::of)
         else {
             continue;
         };
@@ -356,7 +357,8 @@ pub fn monthly_report_with(
         // Vitamin A counts when the child was 6–59 months old on the day of the dose.
         let got_vit_a = child.vitamin_a.iter().any(|d| {
             YearMonth::of(*d) == month
-                && kms::age_in_months(child.birth_date, *d).is_some_and(|m| (6..60).contains(&m))
+                && age_in_months(child.birth_date, *d)
+                    .is_some_and(|m| (6..UNDER_FIVE_MONTHS).contains(&m))
         });
         c.vitamin_a += u32::from(got_vit_a);
         let exclusive = child

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{Label, Sex};
 use crate::immunisation::{self, AreaOptions, DoseState, GivenDose, ImmunisationError, Schedule};
-use crate::kms::{self, GrowthAction, GrowthActions, KmsResult, MonthResult, YearMonth};
+use crate::kms::{GrowthAction, GrowthActions, KmsResult, MonthResult, YearMonth};
 use crate::pregnancy::{
     self, AncSchedule, AncState, DangerAdvice, DangerSign, PregnancyError, TrimesterState,
 };
@@ -53,8 +53,6 @@ pub const REFER_WITHIN_DAYS: u64 = 2;
 pub const MISSED_VISIT_GRACE_DAYS: u64 = 7;
 /// A missed ANC contact stays on the list (high) this many days after its trimester ended.
 pub const ANC_MISSED_GRACE_DAYS: u64 = 14;
-/// Under-five: younger than this many months.
-const UNDER_FIVE_MONTHS: u32 = 60;
 
 /// Errors while building tasks (from the rules they use). `key()` gives the translation key.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -477,8 +475,7 @@ pub fn due_tasks_and_problems(person: &PersonHistory, ctx: &TaskContext<'_>) -> 
         problems: Vec::new(),
     };
     let today = ctx.today;
-    let under_five =
-        kms::age_in_months(person.birth_date, today).is_some_and(|m| m < UNDER_FIVE_MONTHS);
+    let under_five = crate::age::is_under_five(person.birth_date, today);
     if under_five {
         let r = vaccine_tasks(person, ctx, &mut out);
         out.rule(Area::Immunisation, r);

@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::settings::Settings;
 use field_core::sync::Revoked;
-use field_core::{GrowthPoint, LocalUser, PersonSummary, PersonTasks, TimelineEntry};
+use field_core::{DueTask, GrowthPoint, LocalUser, PersonSummary, PersonTasks, TimelineEntry};
 use serde::Serialize;
 use sync_protocol::RecordId;
 
@@ -105,8 +105,8 @@ pub struct Profile {
     pub person: PersonSummary,
     pub household: Option<HouseholdRef>,
     pub entries: Vec<TimelineEntry>,
-    /// `health_rules::tasks::Task` as JSON.
-    pub tasks: Vec<serde_json::Value>,
+    /// The person's due tasks (health-rules' `Task` with the form that does it).
+    pub tasks: Vec<DueTask>,
     /// Growth results per weighing (under-fives), from health-rules.
     pub growth: Vec<GrowthPoint>,
     /// Pregnancy episodes (current values: hpht, status, ...), oldest first.

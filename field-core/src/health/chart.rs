@@ -3,7 +3,7 @@
 //! words with the next action.
 
 use super::facts::{self, Day, HealthProblem};
-use super::with_rules::{kbm, kms_results};
+use super::with_rules::kbm;
 use crate::error::Result;
 use crate::store::Store;
 use crate::validate::age_months;
@@ -12,6 +12,7 @@ use health_rules::advice::{self, Finding, most_pressing};
 use health_rules::growth::chart::{self, Chart, ChartInput, PlacedPoint};
 use health_rules::growth::{self, Indicator, WHO2006_MAX_AGE_DAYS};
 use health_rules::kms::{GrowthActions, KmsResult, MonthResult, YearMonth};
+use records::growth::kms_results;
 use serde::Serialize;
 use sync_protocol::RecordId;
 
@@ -179,7 +180,7 @@ impl Store {
                 let mut findings =
                     advice::growth_findings(month_result.as_ref(), assessment.as_ref(), actions);
                 let current = YearMonth::of(d.date) >= YearMonth::of(today).prev();
-                if !current && age_months(birth, today) < 60 {
+                if !current && records::is_under_five(birth, today) {
                     findings.insert(0, advice::not_weighed_recently(d.date));
                 }
                 LatestGrowth {

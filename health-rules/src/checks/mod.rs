@@ -30,6 +30,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::advice::{self, Finding, most_pressing};
+use crate::age::UNDER_FIVE_MONTHS;
 use crate::common::{Label, Sex};
 use crate::growth::{
     self, Assessment, Indicator, Measures, Position, corrected_length, weight_for_age_z,
@@ -344,7 +345,7 @@ pub fn check(input: &CheckInput<'_>, rules: &CheckRules<'_>) -> MeasurementCheck
     let t = rules.thresholds;
     let (age_days, age_months) = match (
         growth::age_in_days(input.birth_date, input.date),
-        kms::age_in_months(input.birth_date, input.date),
+        crate::age::age_in_months(input.birth_date, input.date),
     ) {
         (Ok(d), Some(m)) => (d, m),
         _ => {
@@ -436,7 +437,7 @@ pub fn check(input: &CheckInput<'_>, rules: &CheckRules<'_>) -> MeasurementCheck
 
     // KMS (under-fives weighed).
     let kms = match r.weight_kg {
-        Some(w) if age_months < 60 && w > 0.0 && w.is_finite() => {
+        Some(w) if age_months < UNDER_FIVE_MONTHS && w > 0.0 && w.is_finite() => {
             kms_result(input, w, age_days, rules, &mut out)
         }
         _ => None,
@@ -537,7 +538,7 @@ fn jumps(input: &CheckInput<'_>, age_days: u32, age_months: u32, out: &mut Out, 
             ("previous_date", prev.date.to_string()),
             ("value", fmt1(w)),
         ];
-        if age_months < 60 {
+        if age_months < UNDER_FIVE_MONTHS {
             let z_now = weight_for_age_z(input.sex, age_days, w);
             let z_then = growth::age_in_days(input.birth_date, prev.date)
                 .ok()

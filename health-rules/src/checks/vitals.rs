@@ -3,6 +3,7 @@
 
 use super::{CheckInput, Out, Readings, Thresholds, fmt1, label};
 use crate::advice::{self, Finding, Level};
+use crate::age::UNDER_FIVE_MONTHS;
 use crate::common::{Label, Sex};
 use crate::pregnancy::{self, AncSchedule};
 
@@ -60,7 +61,7 @@ pub(super) fn lila_findings(
             Finding::new(LILA_OK_PREGNANT, Level::Ok, None)
         };
         out.findings.push(f.with(cm.0, cm.1));
-    } else if (6..60).contains(&age_months) {
+    } else if (6..UNDER_FIVE_MONTHS).contains(&age_months) {
         let f = if muac < l.child_severe_cm {
             Finding::new(
                 LILA_CHILD_SEVERE,

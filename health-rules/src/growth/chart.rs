@@ -25,7 +25,7 @@ use crate::kms::{OrangeLine, RedLine};
 pub const SD_LEVELS: [i8; 7] = [-3, -2, -1, 0, 1, 2, 3];
 
 /// Last age of the default chart: 60 months (1826 days).
-pub const CHART_MAX_MONTHS: u32 = 60;
+pub const CHART_MAX_MONTHS: u32 = crate::age::UNDER_FIVE_MONTHS;
 
 /// The curves at one age.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -10,6 +10,7 @@ use field_core::{
     PregnancyInput, PregnancyView, ReferralRow, ReferralView, SessionRef, SessionSummary, Store,
 };
 use health_rules::Label;
+use health_rules::age::UNDER_FIVE_MONTHS;
 use health_rules::checks::MeasurementCheck;
 use health_rules::tasks::Priority;
 use std::collections::HashMap;
@@ -87,7 +88,11 @@ fn build_roster(store: &Store, session: &SessionRef) -> Result<Vec<RosterRow>, A
         .into_iter()
         .map(|r| {
             let (mut why, best) = reasons.remove(&r.person.id).unwrap_or_default();
-            if why.is_empty() && r.person.age_months.is_some_and(|m| m < 60) {
+            if why.is_empty()
+                && r.person
+                    .age_months
+                    .is_some_and(|m| m < i64::from(UNDER_FIVE_MONTHS))
+            {
                 why.push(MONTHLY_WEIGHING);
             }
             if why.is_empty() && r.pregnant {

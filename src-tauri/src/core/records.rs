@@ -4,9 +4,10 @@ use super::{AppCore, iso_day};
 use crate::error::{AppError, record_id};
 use crate::views::{Home, HouseholdRef, PlaceRef, Profile, Registered};
 use field_core::{
-    DueForm, DuplicateWarning, HouseholdHit, HouseholdInput, HouseholdView, PersonInput,
-    PersonStatus, PersonTasks, Place, RuleOptions, Store,
+    DuplicateWarning, HouseholdHit, HouseholdInput, HouseholdView, PersonInput, PersonStatus,
+    PersonTasks, Place, RuleOptions, Store,
 };
+use health_rules::tasks::Priority;
 use serde::Deserialize;
 use sync_protocol::PlaceLevel;
 
@@ -69,33 +70,15 @@ fn clean_household(mut h: HouseholdInput) -> HouseholdInput {
     h
 }
 
-/// Adds to each task the form that does it (`form`, field-core's `DueForm`), so the screens
-/// open the right one without a copy of the mapping.
-fn with_forms(tasks: &mut [serde_json::Value], on_posyandu_day: bool) {
-    for t in tasks {
-        let form = t
-            .get("kind")
-            .cloned()
-            .and_then(|k| serde_json::from_value::<health_rules::tasks::TaskKind>(k).ok())
-            .map(|k| DueForm::of(k, on_posyandu_day))
-            .and_then(|f| serde_json::to_value(f).ok());
-        if let (Some(form), Some(obj)) = (form, t.as_object_mut()) {
-            obj.insert("form".into(), form);
-        }
-    }
-}
-
+/// A person's most pressing task, for Beranda's order (urgent, high, normal; persons with
+/// only data problems last).
 fn priority_rank(t: &PersonTasks) -> u8 {
-    t.tasks
-        .iter()
-        .filter_map(|t| t.get("priority").and_then(serde_json::Value::as_str))
-        .map(|p| match p {
-            "urgent" => 0,
-            "high" => 1,
-            _ => 2,
-        })
-        .min()
-        .unwrap_or(3)
+    match t.top_priority() {
+        Some(Priority::Urgent) => 0,
+        Some(Priority::High) => 1,
+        Some(Priority::Normal) => 2,
+        None => 3,
+    }
 }
 
 /// The user's posyandu, when their area is one posyandu (a kader).
@@ -123,9 +106,6 @@ impl AppCore {
         let sync = self.sync_status()?;
         self.with_store(|s| {
             let mut tasks = s.due_tasks_in_scope(&RuleOptions::default())?;
-            for pt in &mut tasks {
-                with_forms(&mut pt.tasks, false);
-            }
             tasks.sort_by(|a, b| {
                 priority_rank(a)
                     .cmp(&priority_rank(b))
@@ -268,8 +248,6 @@ impl AppCore {
                     .unwrap_or_default(),
                 _ => Vec::new(),
             };
-            let mut tasks = tasks;
-            with_forms(&mut tasks, false);
             Ok(Profile {
                 person: t.person,
                 household,
