@@ -7,9 +7,9 @@ use super::{Cell, Param};
 use crate::Storage;
 use crate::storage::StorageError;
 use chrono::NaiveDate;
+use records::LifeStage;
 use serde::Serialize;
 use serde_json::Value;
-use shim::LifeStage;
 use std::collections::{BTreeMap, HashMap};
 use sync_protocol::{Hlc, RecordId};
 
@@ -548,41 +548,4 @@ pub async fn person(
         referrals,
         conflicts,
     }))
-}
-
-// TEMPORARY until the `records` crate is merged.
-mod shim {
-    use chrono::{Datelike, NaiveDate};
-    #[derive(Clone, Copy)]
-    pub enum LifeStage {
-        Balita,
-        SchoolAdolescent,
-        Adult,
-        Lansia,
-    }
-    impl LifeStage {
-        pub fn of(b: NaiveDate, on: NaiveDate) -> Option<Self> {
-            if on < b {
-                return None;
-            }
-            let mut m = (on.year() - b.year()) * 12 + on.month() as i32 - b.month() as i32;
-            if on.day() < b.day() {
-                m -= 1;
-            }
-            Some(match m {
-                m if m < 60 => Self::Balita,
-                m if m < 216 => Self::SchoolAdolescent,
-                m if m < 720 => Self::Adult,
-                _ => Self::Lansia,
-            })
-        }
-        pub fn as_str(self) -> &'static str {
-            match self {
-                Self::Balita => "balita",
-                Self::SchoolAdolescent => "school_adolescent",
-                Self::Adult => "adult",
-                Self::Lansia => "lansia",
-            }
-        }
-    }
 }
