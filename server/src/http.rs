@@ -631,13 +631,17 @@ async fn status(
         .store
         .status(s.device.id, s.user.scope.place.clone(), after)
         .await?;
-    note_sync(
-        &st,
-        s.device.id,
-        crate::readmodel::SyncNote::Status {
-            last_seq: msg.last_seq,
-        },
-    );
+    // Only news is written: with nothing beyond what the server stored, the waiting count is
+    // 0 whatever was reported before (outbox numbers only grow).
+    if msg.last_seq > info.acked_seq {
+        note_sync(
+            &st,
+            s.device.id,
+            crate::readmodel::SyncNote::Status {
+                last_seq: msg.last_seq,
+            },
+        );
+    }
     let stale = s
         .device
         .last_seen_at
@@ -749,7 +753,10 @@ async fn pull(
             .changes_skipped
             .fetch_add(page.skipped.len() as u64, Ordering::Relaxed);
     }
-    note_sync(&st, s.device.id, crate::readmodel::SyncNote::Pull);
+    if !page.has_more {
+        // A pull is complete at its last page: one write per sync, not per page.
+        note_sync(&st, s.device.id, crate::readmodel::SyncNote::Pull);
+    }
     let last = page.scanned_to;
     let n = page.changes.len();
     // The stored payloads are the changes' JSON already: splice them, do not re-parse.

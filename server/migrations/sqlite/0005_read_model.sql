@@ -127,9 +127,10 @@ CREATE TABLE conflicts (
     PRIMARY KEY (record_id, field, loser_hlc, loser_device)
 );
 
--- What each device told of itself beyond `devices` (last push = devices.last_sync_at, app
--- version = devices.app_version): the last outbox sequence number it reported at status
--- (waiting = reported_seq - acked_seq), and its last pull.
+-- What each device told of itself beyond `devices` (last push = devices.last_sync_at, last
+-- contact = devices.last_seen_at, app version = devices.app_version): the last outbox
+-- sequence number it reported at a status with changes waiting (waiting = reported_seq -
+-- acked_seq), and its last completed pull.
 CREATE TABLE device_sync (
     device_id    TEXT PRIMARY KEY,
     reported_seq INTEGER NOT NULL DEFAULT 0,

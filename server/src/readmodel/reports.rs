@@ -328,12 +328,13 @@ pub struct Tablet {
     pub role: String,
     pub area: String,
     pub app_version: String,
-    /// The latest of its last push, pull and status (ms since the epoch).
+    /// Its last contact: the latest of its last push, completed pull, status or login (ms
+    /// since the epoch; a status within a minute of the last contact is not written).
     pub last_sync_at: Option<i64>,
     pub last_push_at: Option<i64>,
     pub last_pull_at: Option<i64>,
     /// Changes in its outbox the server has not stored, as of its last status report
-    /// (`None` before its first report).
+    /// (`None` for a tablet never seen since enrolment).
     pub waiting_changes: Option<i64>,
     /// No sync for more than `stale_days` days (or never).
     pub stale: bool,
@@ -356,7 +357,7 @@ pub async fn tablets(
     let rows = store
         .read_rows(
             "SELECT d.id, d.name, u.username, u.display_name, u.role, u.scope_place,
-                 d.app_version, d.last_sync_at, d.acked_seq, s.reported_seq, s.reported_at,
+                 d.app_version, d.last_sync_at, d.acked_seq, s.reported_seq, d.last_seen_at,
                  s.last_pull_at
              FROM devices d JOIN users u ON u.id = d.user_id
              JOIN place_tree t ON t.code = u.scope_place
@@ -373,9 +374,16 @@ pub async fn tablets(
     for r in &rows {
         let push = int(r, 7);
         let pull = int(r, 11);
-        let status = int(r, 10);
-        let last = [push, pull, status].into_iter().flatten().max();
-        let waiting = int(r, 9).map(|rep| (rep - int(r, 8).unwrap_or(0)).max(0));
+        let seen = int(r, 10);
+        let last = [push, pull, seen].into_iter().flatten().max();
+        // A status only writes a report when something waits (see `http::status`): a device
+        // seen without one has nothing waiting.
+        let acked = int(r, 8).unwrap_or(0);
+        let waiting = match (int(r, 9), seen) {
+            (Some(rep), _) => Some((rep - acked).max(0)),
+            (None, Some(_)) => Some(0),
+            (None, None) => None,
+        };
         out.push(Tablet {
             device_id: text(r, 0).unwrap_or_default(),
             name: text(r, 1).unwrap_or_default(),

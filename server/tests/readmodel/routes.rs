@@ -346,17 +346,29 @@ async fn every_route_keeps_to_the_callers_area(b: Backend) {
     assert_eq!(kt_row["waiting_changes"], 3, "12 reported, 9 stored: {v}");
     assert_eq!(kt_row["stale"], false);
     assert!(kt_row["last_pull_at"].as_i64().is_some(), "{v}");
+    // The Tulamalae bidan's tablet: last seen (its login) ten days ago, nothing since.
+    let ten_days_ago = crate::common::now_ms() - 10 * 86_400_000;
+    srv.store()
+        .touch_device(bt.device, ten_days_ago, None)
+        .await
+        .unwrap();
+    let row = |v: &Value, d: sync_protocol::DeviceId| {
+        v["tablets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["device_id"] == d.to_string())
+            .cloned()
+            .unwrap()
+    };
     let (_, v) = srv.get("/v1/reports/tablets", Some(&dinas.bearer)).await;
     assert_eq!(v["tablets"].as_array().unwrap().len(), 6, "{v}");
-    // The enrolled tablet of the Tulamalae bidan never synced: stale.
-    let never = v["tablets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["device_id"] == bt.device.to_string())
-        .unwrap();
-    assert_eq!(never["waiting_changes"], Value::Null);
-    assert_eq!(never["stale"], true, "never synced: {v}");
+    assert_eq!(v["stale_days"], 7);
+    let old = row(&v, bt.device);
+    assert_eq!(old["stale"], true, "no sync for 10 days: {v}");
+    assert_eq!(old["last_sync_at"].as_u64(), Some(ten_days_ago));
+    assert_eq!(old["waiting_changes"], 0, "seen, nothing reported waiting");
+    assert_eq!(v["stale"], 1, "{v}");
     let (s, _) = srv
         .get("/v1/reports/tablets?stale_days=abc", Some(&dinas.bearer))
         .await;
@@ -365,6 +377,8 @@ async fn every_route_keeps_to_the_callers_area(b: Backend) {
         .get("/v1/reports/tablets?stale_days=30", Some(&dinas.bearer))
         .await;
     assert_eq!((s, v["stale_days"].as_u64()), (200, Some(30)));
+    assert_eq!(row(&v, bt.device)["stale"], false, "{v}");
+    assert_eq!(v["stale"], 0);
     srv.finish().await;
 }
 
