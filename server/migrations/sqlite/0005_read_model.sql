@@ -55,7 +55,7 @@ CREATE TABLE persons (
     updated_hlc          TEXT NOT NULL
 );
 CREATE INDEX persons_posyandu ON persons (posyandu, birth_date);
-CREATE INDEX persons_household ON persons (household);
+CREATE INDEX persons_household ON persons (household) WHERE household IS NOT NULL;
 
 CREATE TABLE pregnancies (
     id          TEXT PRIMARY KEY,
@@ -106,10 +106,11 @@ CREATE TABLE facts (
     supersedes  TEXT,
     deleted     INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX facts_person ON facts (person, date);
+-- Partial where the column is often empty: a push writes fewer index entries.
+CREATE INDEX facts_person ON facts (person, date) WHERE person IS NOT NULL;
 CREATE INDEX facts_kind_place ON facts (kind, posyandu, date);
-CREATE INDEX facts_supersedes ON facts (supersedes);
-CREATE INDEX facts_subject ON facts (subject);
+CREATE INDEX facts_supersedes ON facts (supersedes) WHERE supersedes IS NOT NULL;
+CREATE INDEX facts_subject ON facts (subject) WHERE subject IS NOT NULL;
 
 CREATE VIEW posyandu_sessions AS
     SELECT id, posyandu, date, made_hlc, supersedes, deleted
