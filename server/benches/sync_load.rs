@@ -16,6 +16,8 @@
 //!    pushed the day is not sent its own changes back; its pull is timed too, as the cost
 //!    of a pull with nothing new.)
 //!
+//! 4. **Reindex**: the read model rebuilt from the whole log (`jangkau-server reindex`).
+//!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
 use district_server::auth::{self, PasswordCost};
@@ -562,6 +564,23 @@ async fn run_backend(backend: &'static str, a: &Args) {
         "pull (each pushing tablet, nothing new to it): {n} changes to {} devices in {secs:.2} s; p99 {:.0} ms",
         a.devices,
         p99.as_secs_f64() * 1000.0
+    );
+
+    // 4. The read model rebuilt from the whole log, as `jangkau-server reindex` does.
+    let started = Instant::now();
+    let (_, done) = district_server::readmodel::reindex(
+        f.store.as_ref(),
+        true,
+        district_server::readmodel::STEP_CHANGES,
+        |_| {},
+    )
+    .await
+    .expect("reindex");
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "reindex: {} changes merged in {secs:.2} s = {:.0} changes/s",
+        done.merged,
+        done.merged as f64 / secs
     );
 
     let Ok(f) = Arc::try_unwrap(f) else {

@@ -41,6 +41,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sync/pull"),
     ("GET", "/v1/places"),
     ("POST", "/v1/relay"),
+    // The read model's reads (crate::readmodel::routes).
+    ("GET", "/v1/records/places/{code}"),
+    ("GET", "/v1/records/persons/{id}"),
+    ("GET", "/v1/reports/referrals"),
+    ("GET", "/v1/reports/tablets"),
 ];
 
 /// The OpenAPI 3.1 document of this API.
@@ -106,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/openapi.json", get(openapi))
         .merge(wire)
+        .merge(crate::readmodel::routes::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -637,6 +643,17 @@ async fn status(
         .store
         .status(s.device.id, s.user.scope.place.clone(), after)
         .await?;
+    // Only news is written: with nothing beyond what the server stored, the waiting count is
+    // 0 whatever was reported before (outbox numbers only grow).
+    if msg.last_seq > info.acked_seq {
+        note_sync(
+            &st,
+            s.device.id,
+            crate::readmodel::SyncNote::Status {
+                last_seq: msg.last_seq,
+            },
+        );
+    }
     let stale = s
         .device
         .last_seen_at
@@ -748,6 +765,10 @@ async fn pull(
             .changes_skipped
             .fetch_add(page.skipped.len() as u64, Ordering::Relaxed);
     }
+    if !page.has_more {
+        // A pull is complete at its last page: one write per sync, not per page.
+        note_sync(&st, s.device.id, crate::readmodel::SyncNote::Pull);
+    }
     let last = page.scanned_to;
     let n = page.changes.len();
     // The stored payloads are the changes' JSON already: splice them, do not re-parse.
@@ -773,6 +794,20 @@ async fn pull(
         .fetch_add(n as u64, Ordering::Relaxed);
     tracing::info!(device = %s.device.id, changes = n, has_more = page.has_more, "pull");
     Ok(wire_json(json))
+}
+
+/// Records what a device told of itself for `GET /v1/reports/tablets`, off the request's
+/// path (bookkeeping: a failure is logged, never answered).
+fn note_sync(st: &AppState, device: sync_protocol::DeviceId, note: crate::readmodel::SyncNote) {
+    let store = st.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) =
+            crate::readmodel::ReadModel::note_device_sync(store.as_ref(), device, note, now_ms())
+                .await
+        {
+            tracing::warn!(%device, error = %e, "device sync state not recorded");
+        }
+    });
 }
 
 /// The places the user needs: their scope, everything under it and everything above it,

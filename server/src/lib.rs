@@ -18,6 +18,7 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod quarantine;
+pub mod readmodel;
 pub mod relay;
 pub mod storage;
 pub mod sync;

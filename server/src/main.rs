@@ -55,6 +55,16 @@ enum Command {
         #[command(subcommand)]
         command: ChangeCommand,
     },
+    /// Rebuild the read model (records and reports) from the change log, with progress on
+    /// stderr. An interrupted rebuild goes on from where it stopped when run again.
+    Reindex {
+        /// Start again from the first change even when an interrupted rebuild could resume.
+        #[arg(long)]
+        fresh: bool,
+        /// Changes merged per transaction.
+        #[arg(long, default_value_t = district_server::readmodel::STEP_CHANGES)]
+        batch: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,6 +234,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("listen address {:?}: {e}", cfg.listen))?;
             let grace = Duration::from_secs(cfg.shutdown_grace_s);
             let tls = cfg.tls.clone();
+            // A log without a read model (or a rebuild cut short) is built before any answer.
+            district_server::readmodel::ensure_current(store.as_ref())
+                .await
+                .map_err(|e| format!("cannot build the read model: {e}"))?;
             tracing::info!(backend = store.backend(), %addr, tls = tls.is_some(), database = %cfg.database_url, "serving");
             let state = AppState::new(store, cfg).map_err(|e| e.to_string())?;
             // The titip key pair is made at the first start (kept in the database).
@@ -248,6 +262,47 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .map_err(|e| e.to_string())?;
                 }
             }
+        }
+        Command::Reindex { fresh, batch } => {
+            let started = std::time::Instant::now();
+            let mut shown = std::time::Instant::now();
+            let mut merged = 0usize;
+            let (resumed, done) = district_server::readmodel::reindex(
+                store.as_ref(),
+                fresh,
+                batch,
+                |step| {
+                    merged += step.merged;
+                    if step.done || shown.elapsed() >= Duration::from_secs(1) {
+                        shown = std::time::Instant::now();
+                        let pct = if step.log_end > 0 {
+                            step.cursor as f64 * 100.0 / step.log_end as f64
+                        } else {
+                            100.0
+                        };
+                        eprintln!(
+                            "reindex: {merged} change(s) merged, at sseq {} of {} ({pct:.1} %), {:.1} s",
+                            step.cursor,
+                            step.log_end,
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                },
+            )
+            .await
+            .map_err(|e| format!("reindex: {e}"))?;
+            println!(
+                "read model {}: {} change(s) merged, {} skipped, through sseq {} in {:.1} s",
+                if resumed {
+                    "rebuild resumed and finished"
+                } else {
+                    "rebuilt"
+                },
+                done.merged,
+                done.skipped,
+                done.cursor,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Demo { force } => {
             let real = admin::real_users(store.as_ref())

@@ -6,6 +6,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use crate::model::{Device, NewDevice, Place, SessionInfo, User};
+use crate::readmodel::ReadModel;
 use crate::sync::{PushContext, PushResult};
 use std::future::Future;
 use std::pin::Pin;
@@ -257,7 +258,9 @@ pub struct StatusInfo {
 }
 
 /// Everything the server keeps. Implementations must make every method atomic.
-pub trait Storage: Send + Sync + 'static {
+///
+/// The read model's methods come with [`ReadModel`] (`crate::readmodel`).
+pub trait Storage: ReadModel + Send + Sync + 'static {
     /// Short name of the backend (`sqlite`, `postgres`) for logs and metrics.
     fn backend(&self) -> &'static str;
     /// Applies the numbered migrations not yet applied; returns how many ran.

@@ -41,12 +41,16 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_quarantine.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_read_model.sql"),
+    ),
     (6, include_str!("../../migrations/postgres/0006_titip.sql")),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
 const LOCK_MIGRATE: i32 = 0x4a4b_0001;
-const LOCK_LOG: i32 = 0x4a4b_0002;
+pub(crate) const LOCK_LOG: i32 = 0x4a4b_0002;
 const LOCK_DEVICE: i32 = 0x4a4b_0003;
 
 #[derive(Clone)]
@@ -221,7 +225,7 @@ impl PgStore {
         })
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
         self.pool.get().await.map_err(|e| {
             // The causes too: "error performing TLS handshake" alone does not say that the
             // certificate was refused, or why.
@@ -485,13 +489,31 @@ async fn push_tx(
         }
         tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
             .await?;
-        tx.execute(
-            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
+        let rows = tx
+            .query(
+                "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
              SELECT p, $2, s, $3, pl FROM UNNEST($1::text[], $4::int8[], $5::text[])
-                 WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o",
-            &[&places, &device, &now, &seqs, &payloads],
-        )
-        .await?;
+                 WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o
+             RETURNING sseq, seq",
+                &[&places, &device, &now, &seqs, &payloads],
+            )
+            .await?;
+        // The read model, in the same transaction and under the log lock (docs/read-model.md).
+        let by_seq: HashMap<u64, &Change> = decided
+            .log
+            .iter()
+            .filter_map(|l| batch.get(l.index))
+            .map(|p| (p.change.seq, &p.change))
+            .collect();
+        let mut logged = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let seq = to_u64(r.try_get::<_, i64>(1)?);
+            if let Some(c) = by_seq.get(&seq) {
+                logged.push((r.try_get::<_, i64>(0)?, *c));
+            }
+        }
+        logged.sort_by_key(|(sseq, _)| *sseq);
+        crate::readmodel::postgres::merge_pushed(&tx, &logged).await?;
     }
     let acked: i64 = tx
         .query_opt("SELECT acked_seq FROM devices WHERE id = $1", &[&device])
@@ -1131,6 +1153,7 @@ impl Storage for PgStore {
                 )
                 .await?;
             }
+            crate::readmodel::postgres::remerge_sseqs(&tx, &sseqs).await?;
             tx.commit().await?;
             Ok(sseqs)
         })

@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_quarantine.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_read_model.sql"),
+    ),
     (6, include_str!("../../migrations/sqlite/0006_titip.sql")),
 ];
 
@@ -91,7 +95,7 @@ impl SqliteStore {
         })
     }
 
-    fn write<T: Send + 'static>(
+    pub(crate) fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
     ) -> StoreFuture<'_, T> {
@@ -109,7 +113,7 @@ impl SqliteStore {
         })
     }
 
-    fn read<T: Send + 'static>(
+    pub(crate) fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     ) -> StoreFuture<'_, T> {
@@ -471,6 +475,7 @@ fn push_tx(
         let mut ins = tx.prepare_cached(
             "INSERT INTO changes (posyandu, device_id, seq, received_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
+        let mut logged = Vec::with_capacity(decided.log.len());
         for l in &decided.log {
             let Some(p) = batch.get(l.index) else {
                 continue;
@@ -482,8 +487,11 @@ fn push_tx(
                 now,
                 p.payload
             ])?;
+            logged.push((tx.last_insert_rowid(), &p.change));
             accepted_wall_ms.push(p.change.hlc.wall_ms);
         }
+        // The read model, in the same transaction (docs/read-model.md).
+        crate::readmodel::sqlite::merge_pushed(&tx, &logged)?;
         let mut ins = tx.prepare_cached(
             "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -1077,6 +1085,7 @@ impl Storage for SqliteStore {
                     log.execute(params![to_i64(now), n, action, reason])?;
                 }
             }
+            crate::readmodel::sqlite::remerge_sseqs(&tx, &sseqs)?;
             tx.commit()?;
             Ok(sseqs)
         })

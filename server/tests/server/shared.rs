@@ -595,14 +595,24 @@ async fn migration_0002_records_past_logins_from_sessions() {
              DROP TABLE titip_server_key; DROP TABLE titip_refusals;
              ALTER TABLE devices DROP COLUMN titip_box; ALTER TABLE devices DROP COLUMN titip_sign;
              ALTER TABLE devices DROP COLUMN last_relay_at;
-             DELETE FROM schema_migrations WHERE version IN (2, 3, 4, 6)",
+             DROP VIEW posyandu_sessions; DROP TABLE read_model_state; DROP TABLE merged_records;
+             DROP TABLE households; DROP TABLE persons; DROP TABLE pregnancies;
+             DROP TABLE referrals; DROP TABLE facts; DROP TABLE conflicts; DROP TABLE device_sync;
+             DELETE FROM schema_migrations WHERE version IN (2, 3, 4, 5, 6)",
         )
         .unwrap();
     }
     let store = district_server::storage::open(&path).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
-    assert_eq!(store.migrate().await.unwrap(), 4);
+    assert_eq!(store.migrate().await.unwrap(), 5);
     assert_eq!(store.schema_version().await.unwrap(), 6);
+    // The log predates the read model (0005): it starts behind and is built before serving.
+    assert!(store.read_model_state().await.unwrap().behind());
+    district_server::readmodel::ensure_current(store.as_ref())
+        .await
+        .unwrap();
+    let built = store.read_model_state().await.unwrap();
+    assert!(!built.behind() && built.applied_through == 3, "{built:?}");
     // Mawar's session pushes Melati's change: she logged in on the device before.
     let ctx = std::sync::Arc::new(district_server::sync::PushContext {
         device: dev.id,

@@ -1,0 +1,292 @@
+//! Merging a batch of changes into the read model, backend-neutral: the records a batch
+//! touches are loaded (their merge state), each change goes through `sync_protocol::merge`
+//! (the very `MutableRecord` / `FactRecord` the tablets use), and the result comes out as
+//! rows for the read tables ([`Writes`]), which each backend writes its own way.
+
+use super::tables::{Table, Val};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use sync_protocol::merge::{ConflictKind, FactRecord, MutableRecord, Record};
+use sync_protocol::{Change, Class, EntityKind, Hlc, RecordId};
+
+/// The merge state of a record as stored in `merged_records.state_json`.
+pub fn encode_state(r: &Record) -> Result<String, serde_json::Error> {
+    match r {
+        Record::Mutable(m) => serde_json::to_string(m),
+        Record::Fact(f) => serde_json::to_string(f),
+    }
+}
+
+/// Reads a stored merge state back (`kind` from `merged_records.kind`).
+pub fn decode_state(kind: &str, json: &str) -> Result<Record, String> {
+    let kind: EntityKind =
+        serde_json::from_value(Value::String(kind.into())).map_err(|e| format!("kind: {e}"))?;
+    Ok(match kind.class() {
+        Class::Mutable => Record::Mutable(
+            serde_json::from_str::<MutableRecord>(json).map_err(|e| format!("state: {e}"))?,
+        ),
+        Class::Fact => Record::Fact(
+            serde_json::from_str::<FactRecord>(json).map_err(|e| format!("state: {e}"))?,
+        ),
+    })
+}
+
+/// The records a batch touches, merged in memory.
+#[derive(Debug, Default)]
+pub struct Merger {
+    records: HashMap<RecordId, Record>,
+    touched: BTreeMap<RecordId, ()>,
+    /// Changes not merged: their record is known with another kind (the push refuses such a
+    /// change, so only a log written by hand can hold one).
+    pub skipped: usize,
+}
+
+impl Merger {
+    /// Starts from the stored states of the records the batch names.
+    pub fn new(loaded: impl IntoIterator<Item = (RecordId, Record)>) -> Self {
+        Self {
+            records: loaded.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Merges one change (idempotent: a change merged twice changes nothing).
+    pub fn apply(&mut self, change: &Change) {
+        let record = self
+            .records
+            .entry(change.id)
+            .or_insert_with(|| match change.kind.class() {
+                Class::Mutable => Record::Mutable(MutableRecord::new(change.kind)),
+                Class::Fact => Record::Fact(FactRecord::new(change.kind)),
+            });
+        let merged = match record {
+            Record::Mutable(m) => m.apply(change),
+            Record::Fact(f) => f.apply(change),
+        };
+        match merged {
+            Ok(()) => {
+                self.touched.insert(change.id, ());
+            }
+            Err(e) => {
+                tracing::warn!(record = %change.id, error = %e, "read model: change not merged");
+                self.skipped += 1;
+            }
+        }
+    }
+
+    /// The rows to write for every record touched.
+    pub fn writes(&self) -> Result<Writes, serde_json::Error> {
+        let mut w = Writes::default();
+        for id in self.touched.keys() {
+            let Some(record) = self.records.get(id) else {
+                continue;
+            };
+            let idt = id.to_string();
+            w.push(
+                Table::Merged,
+                vec![
+                    Val::text(&idt),
+                    Val::text(record.kind().as_str()),
+                    Val::Text(Some(encode_state(record)?)),
+                ],
+            );
+            match record {
+                Record::Mutable(m) => {
+                    project_mutable(&mut w, &idt, *id, m)?;
+                    w.cleared.push(idt);
+                }
+                Record::Fact(f) => project_fact(&mut w, &idt, f)?,
+            }
+        }
+        Ok(w)
+    }
+}
+
+/// Rows for the read tables, per table (one row per record and table), and the mutable
+/// records whose conflicts are replaced.
+#[derive(Debug, Default)]
+pub struct Writes {
+    pub rows: BTreeMap<Table, Vec<Vec<Val>>>,
+    /// Records whose stored conflicts are deleted before [`Table::Conflicts`] rows are added.
+    pub cleared: Vec<String>,
+}
+
+impl Writes {
+    fn push(&mut self, table: Table, row: Vec<Val>) {
+        self.rows.entry(table).or_default().push(row);
+    }
+
+    /// Rows in the order to write them.
+    pub fn tables(&self) -> impl Iterator<Item = (Table, &Vec<Vec<Val>>)> {
+        self.rows.iter().map(|(t, r)| (*t, r))
+    }
+}
+
+fn project_mutable(
+    w: &mut Writes,
+    idt: &str,
+    id: RecordId,
+    m: &MutableRecord,
+) -> Result<(), serde_json::Error> {
+    let values = m.values();
+    let deleted = Val::Int(i64::from(m.is_deleted()));
+    let stamps = || {
+        m.fields()
+            .values()
+            .flat_map(|e| e.iter().map(|e| e.hlc))
+            .chain(m.tombstones().iter().map(|t| t.hlc))
+    };
+    let updated = Val::text(&stamps().max().unwrap_or_default().to_string());
+    let s = |f: &str| Val::Text(values.get(f).and_then(Value::as_str).map(str::to_string));
+    let json = Val::Text(Some(serde_json::to_string(&values)?));
+    let key = Val::text(idt);
+    match m.kind {
+        EntityKind::Household => w.push(
+            Table::Households,
+            vec![
+                key,
+                s("posyandu"),
+                s("kk_number"),
+                s("head_name"),
+                s("dusun"),
+                s("rt"),
+                s("rw"),
+                deleted,
+                json,
+                updated,
+            ],
+        ),
+        EntityKind::Person => {
+            let estimated = values
+                .get("birth_date_estimated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let status = values
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("active");
+            w.push(
+                Table::Persons,
+                vec![
+                    key,
+                    s("posyandu"),
+                    s("household"),
+                    s("name"),
+                    s("sex"),
+                    s("birth_date"),
+                    Val::Int(i64::from(estimated)),
+                    s("nik"),
+                    s("mother"),
+                    Val::text(status),
+                    deleted,
+                    json,
+                    updated,
+                ],
+            );
+        }
+        EntityKind::Pregnancy => w.push(
+            Table::Pregnancies,
+            vec![
+                key,
+                s("posyandu"),
+                s("person"),
+                s("hpht"),
+                s("status"),
+                deleted,
+                json,
+                updated,
+            ],
+        ),
+        EntityKind::Referral => {
+            let made = stamps().min().unwrap_or_default().to_string();
+            w.push(
+                Table::Referrals,
+                vec![
+                    key,
+                    s("posyandu"),
+                    s("person"),
+                    s("status"),
+                    s("visit"),
+                    deleted,
+                    json,
+                    updated,
+                    Val::text(&made),
+                ],
+            );
+        }
+        _ => {}
+    }
+    for c in m.conflicts(id) {
+        let (field, loser) = c.subject();
+        let winner = match &c.conflict {
+            ConflictKind::Field { winner, .. } => Some(winner.hlc.to_string()),
+            ConflictKind::DeleteOverridden { .. } => None,
+        };
+        w.push(
+            Table::Conflicts,
+            vec![
+                Val::text(idt),
+                Val::text(m.kind.as_str()),
+                Val::text(field),
+                Val::Text(winner),
+                Val::text(&loser.hlc.to_string()),
+                Val::text(&loser.device.to_string()),
+                Val::Text(Some(serde_json::to_string(&c)?)),
+            ],
+        );
+    }
+    Ok(())
+}
+
+fn project_fact(w: &mut Writes, idt: &str, f: &FactRecord) -> Result<(), serde_json::Error> {
+    // Only a tombstone so far: nothing to show until the fact itself arrives.
+    let (Some(body), Some(made), Some(author)) = (&f.body, f.made, f.author) else {
+        return Ok(());
+    };
+    let s = |k: &str| Val::Text(body.get(k).and_then(Value::as_str).map(str::to_string));
+    let (person, subject) = match f.kind {
+        EntityKind::PersonMerge => (s("kept"), s("merged")),
+        EntityKind::AncContact => (s("person"), s("pregnancy")),
+        EntityKind::ReferralEvent => (Val::Text(None), s("referral")),
+        EntityKind::ConflictReview => (Val::Text(None), s("record")),
+        _ => (s("person"), Val::Text(None)),
+    };
+    let date = body
+        .get("date")
+        .and_then(Value::as_str)
+        .map_or_else(|| wita_date(made.hlc), str::to_string);
+    let posyandu = body
+        .get("posyandu")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    w.push(
+        Table::Facts,
+        vec![
+            Val::text(idt),
+            Val::text(f.kind.as_str()),
+            Val::text(posyandu),
+            person,
+            s("household"),
+            s("visit"),
+            s("session"),
+            subject,
+            Val::text(&date),
+            Val::Text(Some(serde_json::to_string(body)?)),
+            Val::text(&made.hlc.to_string()),
+            Val::text(&made.device.to_string()),
+            Val::text(&author.to_string()),
+            Val::Text(f.supersedes.map(|s| s.to_string())),
+            Val::Int(i64::from(f.is_deleted())),
+        ],
+    );
+    Ok(())
+}
+
+/// The date of a stamp in WITA (UTC+8, Belu's zone): a fact without a `date` is dated by
+/// when it was made (the tablet uses its own zone, WITA in Belu).
+pub fn wita_date(hlc: Hlc) -> String {
+    let ms = i64::try_from(hlc.wall_ms).unwrap_or(i64::MAX);
+    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+        + chrono::Duration::hours(8);
+    t.format("%Y-%m-%d").to_string()
+}

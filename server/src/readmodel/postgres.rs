@@ -1,0 +1,371 @@
+//! The read model on PostgreSQL: one query loads a batch's merge states, one statement per
+//! table writes its rows (arrays through `UNNEST`), so a push costs a few round trips more,
+//! not a few per change.
+
+use super::merge::{Merger, decode_state};
+use super::tables::{Table, Val, pg_placeholders};
+use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
+use crate::storage::postgres::{LOCK_LOG, PgStore};
+use crate::storage::{StorageError, StoreFuture};
+use std::collections::{BTreeSet, HashMap};
+use sync_protocol::merge::Record;
+use sync_protocol::{Change, DeviceId, RecordId};
+use tokio_postgres::Transaction;
+use tokio_postgres::types::{ToSql, Type};
+
+fn corrupt(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("read model: {e}"))
+}
+
+async fn load_states(
+    tx: &Transaction<'_>,
+    ids: &BTreeSet<RecordId>,
+) -> Result<HashMap<RecordId, Record>, StorageError> {
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut out = HashMap::new();
+    for r in tx
+        .query(
+            "SELECT id, kind, state_json FROM merged_records WHERE id = ANY($1)",
+            &[&keys],
+        )
+        .await?
+    {
+        let id: String = r.try_get(0)?;
+        let kind: String = r.try_get(1)?;
+        let json: String = r.try_get(2)?;
+        let id: RecordId = id.parse().map_err(corrupt)?;
+        out.insert(id, decode_state(&kind, &json).map_err(corrupt)?);
+    }
+    Ok(out)
+}
+
+/// One array per column of `rows`.
+fn columns(table: Table, rows: &[Vec<Val>]) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    table
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, (_, int))| -> Box<dyn ToSql + Sync + Send> {
+            if *int {
+                Box::new(
+                    rows.iter()
+                        .map(|r| match r.get(i) {
+                            Some(Val::Int(n)) => *n,
+                            _ => 0,
+                        })
+                        .collect::<Vec<i64>>(),
+                )
+            } else {
+                Box::new(
+                    rows.iter()
+                        .map(|r| match r.get(i) {
+                            Some(Val::Text(s)) => s.clone(),
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<String>>>(),
+                )
+            }
+        })
+        .collect()
+}
+
+/// Merges `changes` (in order) into the read tables.
+pub(crate) async fn merge_changes(
+    tx: &Transaction<'_>,
+    changes: &[Change],
+) -> Result<usize, StorageError> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let ids: BTreeSet<RecordId> = changes.iter().map(|c| c.id).collect();
+    let mut merger = Merger::new(load_states(tx, &ids).await?);
+    for c in changes {
+        merger.apply(c);
+    }
+    let writes = merger
+        .writes()
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    if !writes.cleared.is_empty() {
+        tx.execute(
+            "DELETE FROM conflicts WHERE record_id = ANY($1)",
+            &[&writes.cleared],
+        )
+        .await?;
+    }
+    for (table, rows) in writes.tables() {
+        let cols = columns(table, rows);
+        let refs: Vec<&(dyn ToSql + Sync)> = cols
+            .iter()
+            .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        tx.execute(&table.upsert_postgres(), &refs).await?;
+    }
+    Ok(merger.skipped)
+}
+
+/// In the push's transaction (holding the log lock): merges the changes just logged and
+/// moves the cursor over them when nothing before them is left to merge.
+pub(crate) async fn merge_pushed(
+    tx: &Transaction<'_>,
+    pushed: &[(i64, &Change)],
+) -> Result<(), StorageError> {
+    let (Some(first), Some(last)) = (pushed.first(), pushed.last()) else {
+        return Ok(());
+    };
+    let changes: Vec<Change> = pushed.iter().map(|(_, c)| (*c).clone()).collect();
+    merge_changes(tx, &changes).await?;
+    tx.execute(
+        "UPDATE read_model_state SET applied_through = $2
+         WHERE id = 1 AND applied_through < $2 AND NOT EXISTS (
+             SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through AND sseq < $1
+                 AND quarantined_at IS NULL)",
+        &[&first.0, &last.0],
+    )
+    .await?;
+    Ok(())
+}
+
+/// After a quarantine or release of `sseqs`: their records merged again from the log's
+/// changes that are not quarantined.
+pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result<(), StorageError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+        .await?;
+    let mut ids = BTreeSet::new();
+    for r in tx
+        .query(
+            "SELECT payload FROM changes WHERE sseq = ANY($1)",
+            &[&sseqs.to_vec()],
+        )
+        .await?
+    {
+        let p: String = r.try_get(0)?;
+        if let Ok(c) = serde_json::from_str::<Change>(&p) {
+            ids.insert(c.id);
+        }
+    }
+    for id in ids {
+        let idt = id.to_string();
+        for t in Table::ALL {
+            let key = if t == Table::Conflicts {
+                "record_id"
+            } else {
+                "id"
+            };
+            tx.execute(
+                &format!("DELETE FROM {} WHERE {key} = $1", t.name()),
+                &[&idt],
+            )
+            .await?;
+        }
+        let head = format!("{{\"id\":\"{id}\"");
+        let mut changes = Vec::new();
+        for r in tx
+            .query(
+                "SELECT payload FROM changes WHERE substr(payload, 1, 44) = $1
+                 AND quarantined_at IS NULL ORDER BY sseq",
+                &[&head],
+            )
+            .await?
+        {
+            let p: String = r.try_get(0)?;
+            if let Ok(c) = serde_json::from_str::<Change>(&p) {
+                changes.push(c);
+            }
+        }
+        merge_changes(tx, &changes).await?;
+    }
+    Ok(())
+}
+
+async fn state(c: &Transaction<'_>) -> Result<ReadModelState, StorageError> {
+    let r = c
+        .query_one(
+            "SELECT applied_through, rebuilding, (SELECT COALESCE(MAX(sseq), 0) FROM changes)
+             FROM read_model_state WHERE id = 1",
+            &[],
+        )
+        .await?;
+    Ok(ReadModelState {
+        applied_through: r.try_get(0)?,
+        rebuilding: r.try_get::<_, i64>(1)? != 0,
+        log_end: r.try_get(2)?,
+    })
+}
+
+fn cell(r: &tokio_postgres::Row, i: usize) -> Result<Cell, StorageError> {
+    let ty = r.columns()[i].type_().clone();
+    Ok(if ty == Type::INT8 {
+        r.try_get::<_, Option<i64>>(i)?
+            .map_or(Cell::Null, Cell::Int)
+    } else if ty == Type::INT4 {
+        r.try_get::<_, Option<i32>>(i)?
+            .map_or(Cell::Null, |n| Cell::Int(i64::from(n)))
+    } else if ty == Type::INT2 {
+        r.try_get::<_, Option<i16>>(i)?
+            .map_or(Cell::Null, |n| Cell::Int(i64::from(n)))
+    } else if ty == Type::BOOL {
+        r.try_get::<_, Option<bool>>(i)?
+            .map_or(Cell::Null, |b| Cell::Int(i64::from(b)))
+    } else if ty == Type::NUMERIC || ty == Type::FLOAT8 || ty == Type::FLOAT4 {
+        return Err(StorageError::Invalid(format!(
+            "read model query: column {i} is {ty}; cast it to bigint"
+        )));
+    } else {
+        r.try_get::<_, Option<String>>(i)?
+            .map_or(Cell::Null, Cell::Text)
+    })
+}
+
+impl ReadModel for PgStore {
+    fn read_model_state(&self) -> StoreFuture<'_, ReadModelState> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            let st = state(&tx).await?;
+            tx.commit().await?;
+            Ok(st)
+        })
+    }
+
+    fn read_model_reset(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+                .await?;
+            for t in Table::ALL {
+                tx.execute(&format!("DELETE FROM {}", t.name()), &[])
+                    .await?;
+            }
+            tx.execute(
+                "UPDATE read_model_state SET applied_through = 0, rebuilding = 1, updated_at = $1 WHERE id = 1",
+                &[&(crate::model::now_ms() as i64)],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn read_model_step(&self, limit: usize) -> StoreFuture<'_, Step> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            // Pushes merge under the same lock: never two writers of one record's state.
+            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+                .await?;
+            let now = crate::model::now_ms() as i64;
+            let st = state(&tx).await?;
+            let rows = tx
+                .query(
+                    "SELECT sseq, payload FROM changes WHERE sseq > $1 AND quarantined_at IS NULL
+                     ORDER BY sseq LIMIT $2",
+                    &[
+                        &st.applied_through,
+                        &i64::try_from(limit).unwrap_or(i64::MAX),
+                    ],
+                )
+                .await?;
+            let Some(last) = rows.last().map(|r| r.try_get::<_, i64>(0)).transpose()? else {
+                let end = st.log_end.max(st.applied_through);
+                tx.execute(
+                    "UPDATE read_model_state SET applied_through = $1, rebuilding = 0, updated_at = $2 WHERE id = 1",
+                    &[&end, &now],
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(Step {
+                    cursor: end,
+                    log_end: st.log_end,
+                    done: true,
+                    ..Step::default()
+                });
+            };
+            let mut unreadable = 0;
+            let mut changes = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let sseq: i64 = r.try_get(0)?;
+                let p: String = r.try_get(1)?;
+                match serde_json::from_str::<Change>(&p) {
+                    Ok(c) => changes.push(c),
+                    Err(e) => {
+                        tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
+                        unreadable += 1;
+                    }
+                }
+            }
+            let not_merged = merge_changes(&tx, &changes).await?;
+            tx.execute(
+                "UPDATE read_model_state SET applied_through = $1, updated_at = $2 WHERE id = 1",
+                &[&last, &now],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Step {
+                merged: changes.len().saturating_sub(not_merged),
+                skipped: not_merged + unreadable,
+                cursor: last,
+                log_end: st.log_end,
+                done: false,
+            })
+        })
+    }
+
+    fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let boxed: Vec<Box<dyn ToSql + Sync + Send>> = params
+                .into_iter()
+                .map(|p| -> Box<dyn ToSql + Sync + Send> {
+                    match p {
+                        Param::Text(s) => Box::new(s),
+                        Param::Int(n) => Box::new(n),
+                    }
+                })
+                .collect();
+            let refs: Vec<&(dyn ToSql + Sync)> = boxed
+                .iter()
+                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            let stmt = c.prepare_cached(&pg_placeholders(&sql)).await?;
+            let rows = c.query(&stmt, &refs).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let mut row = Vec::with_capacity(r.len());
+                for i in 0..r.len() {
+                    row.push(cell(r, i)?);
+                }
+                out.push(row);
+            }
+            Ok(out)
+        })
+    }
+
+    fn note_device_sync(&self, device: DeviceId, note: SyncNote, now: u64) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let d = device.to_string();
+            let now = i64::try_from(now).unwrap_or(i64::MAX);
+            match note {
+                SyncNote::Status { last_seq } => {
+                    c.execute(
+                        "INSERT INTO device_sync (device_id, reported_seq, reported_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (device_id) DO UPDATE SET reported_seq = excluded.reported_seq,
+                             reported_at = excluded.reported_at",
+                        &[&d, &i64::try_from(last_seq).unwrap_or(i64::MAX), &now],
+                    )
+                    .await?
+                }
+                SyncNote::Pull => {
+                    c.execute(
+                        "INSERT INTO device_sync (device_id, last_pull_at) VALUES ($1, $2)
+                         ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at",
+                        &[&d, &now],
+                    )
+                    .await?
+                }
+            };
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! `/v1/records/…` and `/v1/reports/…`: JSON reads of the read model for the roles that see
+//! beyond one tablet (bidan, perawat, puskesmas_admin, dinas_admin), with the same bearer
+//! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
+//! caller's area exactly as pull is.
+
+use super::reports;
+use crate::error::AppError;
+use crate::http::{AppState, Authed};
+use crate::model::{SessionInfo, now_ms};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use std::collections::HashMap;
+use sync_protocol::{ErrorCode, RecordId, Role};
+
+/// The routes of this module, `(method, path)` as in [`crate::http::ROUTES`].
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/records/places/{code}"),
+    ("GET", "/v1/records/persons/{id}"),
+    ("GET", "/v1/reports/referrals"),
+    ("GET", "/v1/reports/tablets"),
+];
+
+/// Days without a sync after which a tablet is stale, unless `stale_days` says otherwise.
+pub const DEFAULT_STALE_DAYS: u32 = 7;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/records/places/{code}", get(place_tree))
+        .route("/v1/records/persons/{id}", get(person))
+        .route("/v1/reports/referrals", get(referrals))
+        .route("/v1/reports/tablets", get(tablets))
+}
+
+/// The roles that see beyond one tablet; a kader's tablet already holds her area.
+fn reader(s: &SessionInfo) -> Result<&str, AppError> {
+    match s.user.role {
+        Role::Bidan | Role::Perawat | Role::PuskesmasAdmin | Role::DinasAdmin => {
+            Ok(s.user.scope.place.as_str())
+        }
+        Role::Kader => Err(AppError::refused(
+            ErrorCode::Forbidden,
+            "reports are for bidan, perawat and admins",
+        )),
+    }
+}
+
+fn not_found(what: &str) -> AppError {
+    AppError::refused(ErrorCode::NotFound, format!("no such {what} in your area"))
+}
+
+fn json<T: Serialize>(v: &T) -> Result<Response, AppError> {
+    let body = serde_json::to_vec(v).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
+}
+
+async fn place_tree(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    if code.len() > 64 {
+        return Err(not_found("place"));
+    }
+    let tree = reports::place_tree(st.store.as_ref(), scope, &code, now_ms())
+        .await?
+        .ok_or_else(|| not_found("place"))?;
+    json(&tree)
+}
+
+async fn person(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let id: RecordId = id.parse().map_err(|_| not_found("person"))?;
+    let p = reports::person(st.store.as_ref(), scope, id, now_ms())
+        .await?
+        .ok_or_else(|| not_found("person"))?;
+    json(&p)
+}
+
+async fn referrals(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    json(&reports::open_referrals(st.store.as_ref(), scope, now_ms()).await?)
+}
+
+async fn tablets(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let days = match q.get("stale_days") {
+        None => DEFAULT_STALE_DAYS,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| {
+                AppError::refused(
+                    ErrorCode::MalformedBody,
+                    "stale_days must be a whole number of days from 1 to 3650",
+                )
+            })?,
+    };
+    json(&reports::tablets(st.store.as_ref(), scope, days, now_ms()).await?)
+}

@@ -1,0 +1,282 @@
+//! The read model on SQLite: loading merge states, writing rows, the rebuild step.
+
+use super::merge::{Merger, decode_state};
+use super::tables::{Table, Val};
+use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
+use crate::storage::sqlite::SqliteStore;
+use crate::storage::{StorageError, StoreFuture};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use std::collections::{BTreeSet, HashMap};
+use sync_protocol::merge::Record;
+use sync_protocol::{Change, DeviceId, RecordId};
+
+fn corrupt(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("read model: {e}"))
+}
+
+/// The stored merge states of `ids`.
+fn load_states(
+    conn: &Connection,
+    ids: &BTreeSet<RecordId>,
+) -> Result<HashMap<RecordId, Record>, StorageError> {
+    let mut q = conn.prepare_cached("SELECT kind, state_json FROM merged_records WHERE id = ?1")?;
+    let mut out = HashMap::new();
+    for id in ids {
+        let row: Option<(String, String)> = q
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((kind, json)) = row {
+            out.insert(*id, decode_state(&kind, &json).map_err(corrupt)?);
+        }
+    }
+    Ok(out)
+}
+
+fn to_sql(v: &Val) -> rusqlite::types::Value {
+    match v {
+        Val::Text(Some(s)) => rusqlite::types::Value::Text(s.clone()),
+        Val::Text(None) => rusqlite::types::Value::Null,
+        Val::Int(n) => rusqlite::types::Value::Integer(*n),
+    }
+}
+
+/// Merges `changes` (in order) into the read tables.
+pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usize, StorageError> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let ids: BTreeSet<RecordId> = changes.iter().map(|c| c.id).collect();
+    let mut merger = Merger::new(load_states(conn, &ids)?);
+    for c in changes {
+        merger.apply(c);
+    }
+    let writes = merger
+        .writes()
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    {
+        let mut del = conn.prepare_cached("DELETE FROM conflicts WHERE record_id = ?1")?;
+        for id in &writes.cleared {
+            del.execute([id])?;
+        }
+    }
+    for (table, rows) in writes.tables() {
+        let mut ins = conn.prepare_cached(&table.upsert_sqlite())?;
+        for row in rows {
+            ins.execute(params_from_iter(row.iter().map(to_sql)))?;
+        }
+    }
+    Ok(merger.skipped)
+}
+
+/// In the push's transaction: merges the changes just logged (`(sseq, change)`, in `sseq`
+/// order) and moves the cursor over them when nothing before them is left to merge.
+pub(crate) fn merge_pushed(
+    conn: &Connection,
+    pushed: &[(i64, &Change)],
+) -> Result<(), StorageError> {
+    let (Some(first), Some(last)) = (pushed.first(), pushed.last()) else {
+        return Ok(());
+    };
+    let changes: Vec<Change> = pushed.iter().map(|(_, c)| (*c).clone()).collect();
+    merge_changes(conn, &changes)?;
+    conn.prepare_cached(
+        "UPDATE read_model_state SET applied_through = ?2
+         WHERE id = 1 AND applied_through < ?2 AND NOT EXISTS (
+             SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through AND sseq < ?1
+                 AND quarantined_at IS NULL)",
+    )?
+    .execute(params![first.0, last.0])?;
+    Ok(())
+}
+
+/// After a quarantine or release of `sseqs`: their records merged again from the log's
+/// changes that are not quarantined.
+pub(crate) fn remerge_sseqs(conn: &Connection, sseqs: &[i64]) -> Result<(), StorageError> {
+    let mut ids = BTreeSet::new();
+    {
+        let mut q = conn.prepare_cached("SELECT payload FROM changes WHERE sseq = ?1")?;
+        for n in sseqs {
+            let payload: Option<String> = q.query_row([n], |r| r.get(0)).optional()?;
+            if let Some(c) = payload.and_then(|p| serde_json::from_str::<Change>(&p).ok()) {
+                ids.insert(c.id);
+            }
+        }
+    }
+    for id in ids {
+        let idt = id.to_string();
+        for t in Table::ALL {
+            let key = if t == Table::Conflicts {
+                "record_id"
+            } else {
+                "id"
+            };
+            conn.execute(
+                &format!("DELETE FROM {} WHERE {key} = ?1", t.name()),
+                [&idt],
+            )?;
+        }
+        let head = format!("{{\"id\":\"{id}\"");
+        let mut q = conn.prepare_cached(
+            "SELECT payload FROM changes WHERE substr(payload, 1, 44) = ?1
+             AND quarantined_at IS NULL ORDER BY sseq",
+        )?;
+        let mut changes = Vec::new();
+        for p in q.query_map([&head], |r| r.get::<_, String>(0))? {
+            if let Ok(c) = serde_json::from_str::<Change>(&p?) {
+                changes.push(c);
+            }
+        }
+        merge_changes(conn, &changes)?;
+    }
+    Ok(())
+}
+
+fn state(conn: &Connection) -> Result<ReadModelState, StorageError> {
+    let (applied_through, rebuilding): (i64, i64) = conn.query_row(
+        "SELECT applied_through, rebuilding FROM read_model_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let log_end: i64 = conn.query_row("SELECT COALESCE(MAX(sseq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
+    Ok(ReadModelState {
+        applied_through,
+        log_end,
+        rebuilding: rebuilding != 0,
+    })
+}
+
+fn step(conn: &mut Connection, limit: usize) -> Result<Step, StorageError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let now = crate::model::now_ms() as i64;
+    let st = state(&tx)?;
+    let rows: Vec<(i64, String)> = {
+        let mut q = tx.prepare_cached(
+            "SELECT sseq, payload FROM changes WHERE sseq > ?1 AND quarantined_at IS NULL
+             ORDER BY sseq LIMIT ?2",
+        )?;
+        let rows = q.query_map(
+            params![st.applied_through, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let Some(last) = rows.last().map(|r| r.0) else {
+        let end = st.log_end.max(st.applied_through);
+        tx.execute(
+            "UPDATE read_model_state SET applied_through = ?1, rebuilding = 0, updated_at = ?2 WHERE id = 1",
+            params![end, now],
+        )?;
+        tx.commit()?;
+        return Ok(Step {
+            cursor: end,
+            log_end: st.log_end,
+            done: true,
+            ..Step::default()
+        });
+    };
+    let mut unreadable = 0;
+    let mut changes = Vec::with_capacity(rows.len());
+    for (sseq, p) in &rows {
+        match serde_json::from_str::<Change>(p) {
+            Ok(c) => changes.push(c),
+            Err(e) => {
+                tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
+                unreadable += 1;
+            }
+        }
+    }
+    let not_merged = merge_changes(&tx, &changes)?;
+    tx.execute(
+        "UPDATE read_model_state SET applied_through = ?1, updated_at = ?2 WHERE id = 1",
+        params![last, now],
+    )?;
+    tx.commit()?;
+    Ok(Step {
+        merged: changes.len().saturating_sub(not_merged),
+        skipped: not_merged + unreadable,
+        cursor: last,
+        log_end: st.log_end,
+        done: false,
+    })
+}
+
+fn reset(conn: &mut Connection) -> Result<(), StorageError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for t in Table::ALL {
+        tx.execute(&format!("DELETE FROM {}", t.name()), [])?;
+    }
+    tx.execute(
+        "UPDATE read_model_state SET applied_through = 0, rebuilding = 1, updated_at = ?1 WHERE id = 1",
+        [crate::model::now_ms() as i64],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn rows(conn: &Connection, sql: &str, ps: &[Param]) -> Result<Vec<Vec<Cell>>, StorageError> {
+    let mut q = conn.prepare_cached(sql)?;
+    let n = q.column_count();
+    let values = ps.iter().map(|p| match p {
+        Param::Text(s) => rusqlite::types::Value::Text(s.clone()),
+        Param::Int(i) => rusqlite::types::Value::Integer(*i),
+    });
+    let mut out = Vec::new();
+    let mut rs = q.query(params_from_iter(values))?;
+    while let Some(r) = rs.next()? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(match r.get_ref(i)? {
+                ValueRef::Null => Cell::Null,
+                ValueRef::Integer(v) => Cell::Int(v),
+                ValueRef::Real(v) => Cell::Int(v as i64),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Cell::Text(String::from_utf8_lossy(t).into_owned())
+                }
+            });
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+impl ReadModel for SqliteStore {
+    fn read_model_state(&self) -> StoreFuture<'_, ReadModelState> {
+        self.read(state)
+    }
+
+    fn read_model_reset(&self) -> StoreFuture<'_, ()> {
+        self.write(reset)
+    }
+
+    fn read_model_step(&self, limit: usize) -> StoreFuture<'_, Step> {
+        self.write(move |c| step(c, limit))
+    }
+
+    fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>> {
+        self.read(move |c| rows(c, &sql, &params))
+    }
+
+    fn note_device_sync(&self, device: DeviceId, note: SyncNote, now: u64) -> StoreFuture<'_, ()> {
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        self.write(move |c| {
+            let d = device.to_string();
+            match note {
+                SyncNote::Status { last_seq } => c.execute(
+                    "INSERT INTO device_sync (device_id, reported_seq, reported_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (device_id) DO UPDATE SET reported_seq = excluded.reported_seq,
+                         reported_at = excluded.reported_at",
+                    params![d, i64::try_from(last_seq).unwrap_or(i64::MAX), now],
+                )?,
+                SyncNote::Pull => c.execute(
+                    "INSERT INTO device_sync (device_id, last_pull_at) VALUES (?1, ?2)
+                     ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at",
+                    params![d, now],
+                )?,
+            };
+            Ok(())
+        })
+    }
+}
