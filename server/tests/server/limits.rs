@@ -416,7 +416,8 @@ async fn small_requests_are_refused_before_decoding(b: Backend) {
             headers.push(("Content-Encoding", h));
         }
         let (s, _, bytes) = srv.raw("/v1/login", bytes, &headers).await;
-        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let v: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{enc:?}: {s} {e}: {:?}", String::from_utf8_lossy(&bytes)));
         assert_eq!(
             (s, v["code"].as_str()),
             (413, Some("body_too_large")),
