@@ -54,6 +54,10 @@ const COMMANDS: &[&str] = &[
     "titip_export",
     "titip_import",
     "titip_collect",
+    "titip_lan_offer",
+    "titip_lan_state",
+    "titip_lan_cancel",
+    "titip_lan_receive",
 ];
 
 fn main() {

@@ -547,6 +547,56 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "Choose a file first.",
     ),
     (
+        "titip.error.lan_address",
+        "Alamat harus seperti 192.168.43.1:40123 (angka, titik dua, port). Lihat di tablet yang mengirim.",
+        "The address looks like 192.168.43.1:40123 (numbers, a colon, the port). Read it on the sending tablet.",
+    ),
+    (
+        "titip.error.lan_code_format",
+        "Kode terdiri dari 6 angka.",
+        "The code is 6 digits.",
+    ),
+    (
+        "titip.error.lan_unreachable",
+        "Tablet pengirim tidak terjangkau. Periksa alamatnya, pastikan kedua tablet di jaringan (Wi-Fi/hotspot) yang sama, dan tawarannya masih terbuka.",
+        "The sending tablet cannot be reached. Check the address, that both tablets are on the same network (Wi-Fi or hotspot), and that the offer is still open.",
+    ),
+    (
+        "titip.error.lan_wrong_code",
+        "Kode salah. Periksa kode di tablet pengirim. Setelah 3 kali salah, tawaran ditutup.",
+        "Wrong code. Check the code on the sending tablet. After 3 wrong codes the offer closes.",
+    ),
+    (
+        "titip.error.lan_ended",
+        "Tawaran di tablet pengirim sudah selesai. Minta tablet itu mengirim lagi.",
+        "The offer on the sending tablet has ended. Ask it to send again.",
+    ),
+    (
+        "titip.error.lan_not_jangkau",
+        "Alamat ini bukan tablet Jangkau yang sedang mengirim titip.",
+        "This address is not a Jangkau tablet offering titip.",
+    ),
+    (
+        "titip.error.lan_too_large",
+        "Berkas titip terlalu besar untuk dikirim lewat jaringan.",
+        "The titip file is too large to send over the network.",
+    ),
+    (
+        "titip.error.lan_tampered",
+        "Data yang diterima tidak cocok dengan kode (berubah di jalan). Tidak disimpan. Coba lagi.",
+        "What arrived does not match the code (changed on the way). Nothing was kept. Try again.",
+    ),
+    (
+        "titip.error.lan_cut",
+        "Sambungan terputus atau terlalu lama. Tidak ada yang disimpan. Coba lagi.",
+        "The connection was cut or took too long. Nothing was kept. Try again.",
+    ),
+    (
+        "titip.error.lan_listen",
+        "Tablet ini tidak bisa membuka jaringan untuk mengirim. Periksa Wi-Fi/hotspot.",
+        "This tablet could not open the network to send. Check Wi-Fi or the hotspot.",
+    ),
+    (
         "sync.error.titip_refused",
         "Server menolak titipan ini: berkas rusak, diubah, atau dari tablet yang dicabut. Tidak dikirim lagi.",
         "The server refused this titip bundle: damaged, altered, or from a revoked tablet. It is not sent again.",
@@ -688,6 +738,11 @@ mod tests {
             SyncError::Store(StoreError::Corrupt("x".into())),
         ];
         keys.extend(sync.iter().map(|e| e.message_key().to_string()));
+        keys.extend(
+            crate::sync::lan::LanError::examples()
+                .iter()
+                .map(|e| e.message_key().to_string()),
+        );
         for code in [
             ErrorCode::ProtocolUnsupported,
             ErrorCode::MalformedBody,

@@ -385,6 +385,44 @@ pub async fn titip_collect(
     blocking(&core, true, move |c| c.titip_collect(&dest)).await
 }
 
+/// "Kirim lewat jaringan": offer the sealed bundle or the answers carried back on the local
+/// network, with a one-time code.
+#[tauri::command]
+pub async fn titip_lan_offer(
+    core: Core<'_>,
+    what: crate::core::LanWhat,
+) -> Result<crate::core::LanOffered, AppError> {
+    blocking(&core, true, move |c| c.titip_lan_offer(what)).await
+}
+
+/// Where the offer on the local network stands (`null`: none).
+#[tauri::command]
+pub async fn titip_lan_state(
+    core: Core<'_>,
+) -> Result<Option<field_core::sync::lan::OfferState>, AppError> {
+    blocking(&core, false, |c| Ok(c.titip_lan_state())).await
+}
+
+/// Ends the offer on the local network.
+#[tauri::command]
+pub async fn titip_lan_cancel(core: Core<'_>) -> Result<(), AppError> {
+    blocking(&core, true, |c| {
+        c.titip_lan_cancel();
+        Ok(())
+    })
+    .await
+}
+
+/// "Terima lewat jaringan": receive what the tablet next to this one offers, with its code.
+#[tauri::command]
+pub async fn titip_lan_receive(
+    core: Core<'_>,
+    address: String,
+    code: String,
+) -> Result<crate::core::TitipImported, AppError> {
+    blocking(&core, true, move |c| c.titip_lan_receive(&address, &code)).await
+}
+
 /// "Simpan ke…" (desktop): a copy of an exported file where the save dialog pointed.
 #[tauri::command]
 pub async fn save_export_as(

@@ -92,6 +92,10 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::titip_export,
             commands::titip_import,
             commands::titip_collect,
+            commands::titip_lan_offer,
+            commands::titip_lan_state,
+            commands::titip_lan_cancel,
+            commands::titip_lan_receive,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {

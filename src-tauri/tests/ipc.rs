@@ -113,6 +113,13 @@ fn the_webview_calls_commands_with_the_contracts_names_and_gets_app_errors() {
             "td_status",
             json!({"person": "x", "on": null, "earlier": null}),
         ),
+        // Titip over the network with api-titip.ts's names: a locked tablet offers nothing
+        // and takes nothing in.
+        ("titip_lan_offer", json!({"what": "bundle"})),
+        (
+            "titip_lan_receive",
+            json!({"address": "127.0.0.1:9", "code": "123456"}),
+        ),
     ] {
         let e = invoke(&webview, cmd, args).unwrap_err();
         assert!(
@@ -134,6 +141,14 @@ fn the_webview_calls_commands_with_the_contracts_names_and_gets_app_errors() {
         Value::Null
     );
     assert_eq!(invoke(&webview, "touch", json!({})).unwrap(), Value::Null);
+    assert_eq!(
+        invoke(&webview, "titip_lan_state", json!({})).unwrap(),
+        Value::Null
+    );
+    assert_eq!(
+        invoke(&webview, "titip_lan_cancel", json!({})).unwrap(),
+        Value::Null
+    );
     assert_eq!(invoke(&webview, "lock", json!({})).unwrap(), Value::Null);
 
     // Nothing outside the app's commands: no such command is reachable, and a remote page

@@ -86,3 +86,71 @@ async fn a_bundle_goes_by_file_through_the_bidans_app_and_its_answer_comes_back(
     assert_eq!(o["sent"][0]["confirmed"], waiting, "{o}");
     assert_eq!(o["ready"], true);
 }
+
+/// The same over the local network: the kader's app offers its bundle with a code, the
+/// bidan's app receives it (a wrong code first), hands it over with its sync, and offers
+/// the answers back the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_goes_over_the_network_and_its_answer_comes_back() {
+    use jangkau_app_lib::core::LanWhat;
+    let server = Server::start().await;
+    let kader = enrolled_as(&server, "kader.mawar").await;
+    let bidan = enrolled_as(&server, "bidan.naitimu").await;
+    kader
+        .core
+        .register_household(
+            serde_json::from_value(json!({"posyandu": MAWAR, "head_name": "Yosefina Taek"}))
+                .unwrap(),
+            vec![
+                serde_json::from_value::<MemberInput>(
+                    json!({"name": "Yosefina Taek", "sex": "female",
+                    "birth_date": "1990-06-11", "relation": "head"}),
+                )
+                .unwrap(),
+            ],
+        )
+        .unwrap();
+    let waiting = kader.core.sync_status().unwrap().waiting;
+    assert!(waiting >= 2);
+
+    let offer = kader.core.titip_lan_offer(LanWhat::Bundle).unwrap();
+    assert_eq!(offer.items, waiting);
+    assert_eq!(offer.code.len(), 6);
+    let port = offer.addresses.last().unwrap().clone();
+    assert!(port.starts_with("127.0.0.1:"), "{offer:?}");
+    let wrong = format!(
+        "{}{}",
+        (offer.code.as_bytes()[0] - b'0' + 1) % 10,
+        &offer.code[1..]
+    );
+    let e =
+        tokio::task::block_in_place(|| bidan.core.titip_lan_receive(&port, &wrong)).unwrap_err();
+    assert_eq!(e.key, "titip.error.lan_wrong_code");
+    let r =
+        tokio::task::block_in_place(|| bidan.core.titip_lan_receive(&port, &offer.code)).unwrap();
+    assert_eq!(r.carried, 1);
+    let st = serde_json::to_value(kader.core.titip_lan_state()).unwrap();
+    assert_eq!(st["state"], "delivered", "{st}");
+
+    bidan.core.sync_now(None).unwrap();
+    let status = bidan.events.wait_for("sync://finished", 2).await;
+    assert_eq!(status["last_error"], Value::Null, "{status}");
+
+    let back = bidan.core.titip_lan_offer(LanWhat::Answers).unwrap();
+    assert_eq!(back.items, 1);
+    let port = back.addresses.last().unwrap().clone();
+    let r =
+        tokio::task::block_in_place(|| kader.core.titip_lan_receive(&port, &back.code)).unwrap();
+    let opened = r.opened.expect("an answer for this tablet");
+    assert_eq!(opened.confirmed, waiting);
+    assert_eq!(kader.core.sync_status().unwrap().waiting, 0);
+    // A second receipt finds the offer ended.
+    let e = tokio::task::block_in_place(|| kader.core.titip_lan_receive(&port, &back.code))
+        .unwrap_err();
+    assert_eq!(e.key, "titip.error.lan_unreachable");
+    bidan.core.titip_lan_cancel();
+    assert_eq!(
+        serde_json::to_value(bidan.core.titip_lan_state()).unwrap(),
+        Value::Null
+    );
+}

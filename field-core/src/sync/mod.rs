@@ -36,6 +36,7 @@ mod backoff;
 mod engine;
 mod error;
 mod export;
+pub mod lan;
 mod relay;
 mod transport;
 mod users;

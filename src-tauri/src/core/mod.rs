@@ -24,7 +24,7 @@ pub use records::MemberInput;
 pub use session::EnrolInput;
 pub use share::{ShareFile, mime_of, share_failed, share_unavailable};
 pub use sync::SyncSchedule;
-pub use titip::{CarriedFor, TitipImported, TitipOverview, TitipWritten};
+pub use titip::{CarriedFor, LanOffered, LanWhat, TitipImported, TitipOverview, TitipWritten};
 
 use crate::error::{AppError, AppKey};
 use crate::settings::{DataDir, Settings};
@@ -92,6 +92,8 @@ pub struct AppCore {
     session: Mutex<Option<Session>>,
     sync: sync::SyncControl,
     last_activity: Mutex<Instant>,
+    /// The titip file this tablet offers on the local network, if any (`titip.rs`).
+    lan_offer: Mutex<Option<field_core::sync::lan::LanOffer>>,
 }
 
 /// A mutex whose holder panicked still guards consistent data here (every store write is one
@@ -125,6 +127,7 @@ impl AppCore {
             session: Mutex::new(None),
             sync: sync::SyncControl::default(),
             last_activity: Mutex::new(Instant::now()),
+            lan_offer: Mutex::new(None),
         }
     }
 

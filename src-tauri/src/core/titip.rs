@@ -5,6 +5,7 @@
 
 use super::AppCore;
 use crate::error::AppError;
+use field_core::sync::lan::{self, LanError, LanOffer, LanTimes, OfferState};
 use field_core::sync::{CarriedBundle, OpenReport, SentBundle, TitipError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -79,6 +80,37 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     Ok(())
 }
 
+impl From<LanError> for AppError {
+    fn from(e: LanError) -> Self {
+        AppError::from_saved(e.message_key(), &e.to_string())
+    }
+}
+
+/// What this tablet offers on the local network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LanWhat {
+    /// Its own undelivered changes, sealed (the kader's tablet).
+    Bundle,
+    /// The answers it carried back for other tablets (the carrier).
+    Answers,
+}
+
+/// An offer on the local network, as the screen shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LanOffered {
+    pub what: LanWhat,
+    /// Addresses to type on the other tablet (`ip:port`), the likeliest first.
+    pub addresses: Vec<String>,
+    pub code: String,
+    /// Seconds until the offer expires.
+    pub expires_in_s: u64,
+    /// Changes (bundle) or answers (pack) it holds.
+    pub items: u64,
+    pub bytes: u64,
+    pub state: OfferState,
+}
+
 /// Groups carried bundles by the tablet they belong to.
 pub fn carried_for(carried: &[CarriedBundle]) -> Vec<CarriedFor> {
     let mut by: BTreeMap<String, CarriedFor> = BTreeMap::new();
@@ -137,6 +169,11 @@ impl AppCore {
     /// this tablet are opened.
     pub fn titip_import(&self, path: &str) -> Result<TitipImported, AppError> {
         let bytes = std::fs::read(path.trim())?;
+        self.import_titip_bytes(&bytes)
+    }
+
+    fn import_titip_bytes(&self, bytes: &[u8]) -> Result<TitipImported, AppError> {
+        let bytes = bytes.to_vec();
         let kinds = field_core::sync::peek(&bytes).map_err(TitipError::from)?;
         let has_bundle = kinds.iter().any(|k| k.0 == SealedKind::Bundle);
         let has_answer = kinds.iter().any(|k| k.0 == SealedKind::Answer);
@@ -165,5 +202,71 @@ impl AppCore {
             items: n as u64,
             bytes: pack.len() as u64,
         })
+    }
+
+    /// Offers this tablet's sealed bundle, or the answers it carried back, on the local
+    /// network with a fresh code; a previous offer ends.
+    pub fn titip_lan_offer(&self, what: LanWhat) -> Result<LanOffered, AppError> {
+        let (file, items) = match what {
+            LanWhat::Bundle => {
+                let sealed = self.with_store(|s| {
+                    let max = sync_protocol::Limits::default().max_batch;
+                    Ok(s.seal_titip(None, max)?)
+                })?;
+                let n = field_core::sync::peek(&sealed)
+                    .ok()
+                    .and_then(|v| v.first().map(|x| x.2))
+                    .unwrap_or(0);
+                (sealed, n)
+            }
+            LanWhat::Answers => {
+                let (pack, n) = self.with_store(|s| Ok(s.collect_titip()?))?;
+                (pack, n as u64)
+            }
+        };
+        let bytes = file.len() as u64;
+        let mut slot = super::lock(&self.lan_offer);
+        if let Some(mut old) = slot.take() {
+            old.cancel();
+        }
+        let bind = std::net::SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0));
+        let offer = LanOffer::start(file, bind, LanTimes::default())?;
+        let mut addresses = Vec::new();
+        if let Some(ip) = lan::local_ip() {
+            addresses.push(format!("{ip}:{}", offer.port()));
+        }
+        addresses.push(format!("127.0.0.1:{}", offer.port()));
+        let shown = LanOffered {
+            what,
+            addresses,
+            code: offer.code().to_string(),
+            expires_in_s: offer.remaining().as_secs(),
+            items,
+            bytes,
+            state: offer.state(),
+        };
+        *slot = Some(offer);
+        Ok(shown)
+    }
+
+    /// Where the current offer stands (`None`: there is none).
+    pub fn titip_lan_state(&self) -> Option<OfferState> {
+        super::lock(&self.lan_offer).as_ref().map(LanOffer::state)
+    }
+
+    /// Ends the current offer.
+    pub fn titip_lan_cancel(&self) {
+        if let Some(mut o) = super::lock(&self.lan_offer).take() {
+            o.cancel();
+        }
+    }
+
+    /// Receives what the tablet at `address` offers with `code`, and takes it in as an
+    /// imported file would be: a bundle to carry, or answers meant for this tablet.
+    pub fn titip_lan_receive(&self, address: &str, code: &str) -> Result<TitipImported, AppError> {
+        // Checked before the network: a locked tablet does not take anything in.
+        self.with_store(|s| Ok(s.titip_ready()?))?;
+        let file = lan::receive(address, code, lan::IO_TIMEOUT)?;
+        self.import_titip_bytes(&file)
     }
 }

@@ -74,4 +74,55 @@ describe('titip panel', () => {
     await waitFor(() => expect(screen.getByTestId('titip-not-ready')).toBeTruthy());
     expect((screen.getByTestId('titip-export') as HTMLButtonElement).disabled).toBe(true);
   });
+
+  it('offers over the network: shows the address and the code, then that it was delivered', async () => {
+    let polled = 0;
+    const fake = installFake({
+      titip_overview: () => overview(),
+      titip_lan_offer: () => ({
+        what: 'bundle',
+        addresses: ['192.168.43.7:40123', '127.0.0.1:40123'],
+        code: '042917',
+        expires_in_s: 600,
+        items: 12,
+        bytes: 900,
+        state: { state: 'waiting', wrong: 0 },
+      }),
+      titip_lan_state: () => (++polled < 2 ? { state: 'waiting', wrong: 1 } : { state: 'delivered', bytes: 900 }),
+    });
+    render(TitipPanel);
+    await waitFor(() => expect((screen.getByTestId('titip-lan-send') as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(screen.getByTestId('titip-lan-send'));
+    await waitFor(() => expect(screen.getByTestId('titip-lan-code').textContent).toBe('042 917'));
+    expect(screen.getByTestId('titip-lan-address').textContent).toBe('192.168.43.7:40123');
+    expect(screen.getByTestId('titip-lan-offer').textContent).toContain('12 data');
+    expect(fake.called('titip_lan_offer')).toEqual([{ what: 'bundle' }]);
+    await waitFor(() => expect(screen.getByTestId('titip-lan-wrong').textContent).toContain('1 kali kode salah'), { timeout: 3000 });
+    await waitFor(() => expect(screen.getByTestId('titip-lan-delivered').textContent).toContain('Terkirim'), { timeout: 3000 });
+  });
+
+  it('receives over the network with the typed address and code; a wrong code is said in words', async () => {
+    let right = false;
+    const fake = installFake({
+      titip_overview: () => overview(),
+      titip_lan_receive: () => {
+        if (right) return { carried: 1, opened: null };
+        throw { key: 'titip.error.lan_wrong_code', id: 'x', en: 'x' };
+      },
+    });
+    render(TitipPanel);
+    await waitFor(() => expect((screen.getByTestId('titip-lan-receive') as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(screen.getByTestId('titip-lan-receive'));
+    await fireEvent.input(screen.getByTestId('titip-lan-address-input'), { target: { value: '192.168.43.7:40123' } });
+    await fireEvent.input(screen.getByTestId('titip-lan-code-input'), { target: { value: '042 917' } });
+    await fireEvent.click(screen.getByTestId('titip-lan-receive-go'));
+    await waitFor(() => expect(screen.getByTestId('titip-error').textContent).toContain('Kode salah'));
+    right = true;
+    await fireEvent.click(screen.getByTestId('titip-lan-receive-go'));
+    await waitFor(() => expect(screen.getByTestId('titip-done').textContent).toContain('1 titipan diterima'));
+    expect(fake.called('titip_lan_receive')).toEqual([
+      { address: '192.168.43.7:40123', code: '042 917' },
+      { address: '192.168.43.7:40123', code: '042 917' },
+    ]);
+  });
 });

@@ -50,11 +50,36 @@ export interface TitipWritten {
   bytes: number;
 }
 
+/** field-core `OfferState`: where an offer on the local network stands. */
+export type OfferState =
+  | { state: 'waiting'; wrong: number }
+  | { state: 'delivered'; bytes: number }
+  | { state: 'locked' }
+  | { state: 'expired' }
+  | { state: 'cancelled' };
+
+export type LanWhat = 'bundle' | 'answers';
+
+/** src-tauri `LanOffered`: what the offering tablet shows. */
+export interface LanOffered {
+  what: LanWhat;
+  addresses: string[];
+  code: string;
+  expires_in_s: number;
+  items: number;
+  bytes: number;
+  state: OfferState;
+}
+
 export const titipApi = {
   overview: () => invoke<TitipOverview>('titip_overview'),
   exportTo: (dest: string) => invoke<TitipWritten>('titip_export', { dest }),
   importFrom: (path: string) => invoke<TitipImported>('titip_import', { path }),
   collectTo: (dest: string) => invoke<TitipWritten>('titip_collect', { dest }),
+  lanOffer: (what: LanWhat) => invoke<LanOffered>('titip_lan_offer', { what }),
+  lanState: () => invoke<OfferState | null>('titip_lan_state'),
+  lanCancel: () => invoke<void>('titip_lan_cancel'),
+  lanReceive: (address: string, code: string) => invoke<TitipImported>('titip_lan_receive', { address, code }),
 };
 
 /** Short label of another tablet: the end of its device id. */
