@@ -328,11 +328,14 @@ pub struct Tablet {
     pub role: String,
     pub area: String,
     pub app_version: String,
-    /// Its last contact: the latest of its last push, completed pull, status or login (ms
+    /// Its last contact: the latest of its last push, completed pull, status, login or titip bundle (ms
     /// since the epoch; a status within a minute of the last contact is not written).
     pub last_sync_at: Option<i64>,
     pub last_push_at: Option<i64>,
     pub last_pull_at: Option<i64>,
+    /// Its last contact by titip: a bundle it sealed, handed over by another tablet or a
+    /// file (ms since the epoch).
+    pub last_relay_at: Option<i64>,
     /// Changes in its outbox the server has not stored, as of its last status report
     /// (`None` for a tablet never seen since enrolment).
     pub waiting_changes: Option<i64>,
@@ -358,7 +361,7 @@ pub async fn tablets(
         .read_rows(
             "SELECT d.id, d.name, u.username, u.display_name, u.role, u.scope_place,
                  d.app_version, d.last_sync_at, d.acked_seq, s.reported_seq, d.last_seen_at,
-                 s.last_pull_at
+                 s.last_pull_at, d.last_relay_at
              FROM devices d JOIN users u ON u.id = d.user_id
              JOIN place_tree t ON t.code = u.scope_place
              LEFT JOIN device_sync s ON s.device_id = d.id
@@ -375,7 +378,10 @@ pub async fn tablets(
         let push = int(r, 7);
         let pull = int(r, 11);
         let seen = int(r, 10);
-        let last = [push, pull, seen].into_iter().flatten().max();
+        let relay = int(r, 12);
+        // Changes delivered by titip count as contact: a tablet that never sees a signal
+        // but sends its bundles monthly through the bidan is not stale.
+        let last = [push, pull, seen, relay].into_iter().flatten().max();
         // A status only writes a report when something waits (see `http::status`): a device
         // seen without one has nothing waiting.
         let acked = int(r, 8).unwrap_or(0);
@@ -395,6 +401,7 @@ pub async fn tablets(
             last_sync_at: last,
             last_push_at: push,
             last_pull_at: pull,
+            last_relay_at: relay,
             waiting_changes: waiting,
             stale: last.is_none_or(|t| now.saturating_sub(t) > limit),
         });

@@ -153,6 +153,22 @@ async fn keys_at_enrolment_and_the_relay_route(b: Backend) {
     // The last contact by titip is kept for the device (admins see it in `device list`).
     let dev = srv.store().device(kader.device).await.unwrap().unwrap();
     assert!(dev.last_relay_at.is_some(), "{dev:?}");
+    // … and in the tablets report the puskesmas and the dinas read.
+    let (s, v) = srv.get("/v1/reports/tablets", Some(&carrier.bearer)).await;
+    assert_eq!(s, 200, "{v}");
+    let row = v["tablets"]
+        .as_array()
+        .and_then(|t| {
+            t.iter()
+                .find(|t| t["device_id"] == kader.device.to_string())
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("kader's tablet in {v}"));
+    assert_eq!(
+        row["last_relay_at"].as_i64(),
+        dev.last_relay_at.map(|t| t as i64),
+        "{row}"
+    );
 
     // Garbage, and an altered bundle: 422 titip_refused, kept for admins.
     let (s, body) = relay_post(&srv, Some(&carrier.bearer), b"hello".to_vec()).await;
