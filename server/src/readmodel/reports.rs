@@ -328,8 +328,9 @@ pub struct Tablet {
     pub role: String,
     pub area: String,
     pub app_version: String,
-    /// Its last contact: the latest of its last push, completed pull, status, login or titip bundle (ms
-    /// since the epoch; a status within a minute of the last contact is not written).
+    /// Its last contact: the latest of its last push, completed pull, status, login or titip
+    /// bundle (ms since the epoch; a status within a minute of the last contact is not
+    /// written).
     pub last_sync_at: Option<i64>,
     pub last_push_at: Option<i64>,
     pub last_pull_at: Option<i64>,
