@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use sync_protocol::{
     ClockPolicy, Encoding, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest,
     LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PlaceInfo, PlacesResponse, PullRequest,
-    PushRequest, PushResponse, StatusRequest, StatusResponse, VersionRange, WireMessage,
+    PushRequest, PushResponse, RelayKeysRequest, RelayKeysResponse, StatusRequest, StatusResponse,
+    VersionRange, WireMessage,
 };
 
 /// Every route of the API, `(method, path)`. The OpenAPI document must list exactly these
@@ -41,6 +42,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sync/pull"),
     ("GET", "/v1/places"),
     ("POST", "/v1/relay"),
+    ("POST", "/v1/relay/keys"),
     // The read model's reads (crate::readmodel::routes).
     ("GET", "/v1/records/places/{code}"),
     ("GET", "/v1/records/persons/{id}"),
@@ -105,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/pull", post(pull))
         .route("/v1/places", get(places))
         .route("/v1/relay", post(crate::relay::relay))
+        .route("/v1/relay/keys", post(relay_keys))
         .route_layer(middleware::from_fn(require_protocol));
     Router::new()
         .route("/healthz", get(healthz))
@@ -508,6 +511,21 @@ async fn enrol(
             "this enrolment code expired; ask the admin for a new one",
         )),
     }
+}
+
+/// `POST /v1/relay/keys`: a tablet enrolled before titip existed registers its titip keys
+/// once, with its device token; the answer is the server's public keys. The same keys again
+/// are answered as the first time; other keys for a device that has some are refused.
+async fn relay_keys(
+    State(st): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Wire { msg }: Wire<RelayKeysRequest>,
+) -> Result<Response, AppError> {
+    let titip = crate::relay::register_late_device_keys(&st, device.id, &msg.titip).await?;
+    wire(&RelayKeysResponse {
+        v: PROTOCOL_VERSION,
+        titip,
+    })
 }
 
 /// An enrolled device's login rate limit, counted before the body is read.

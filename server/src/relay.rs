@@ -68,6 +68,29 @@ pub async fn register_device_keys(
     Ok(server_keys(st).await?.public())
 }
 
+/// Registers the titip keys of a tablet enrolled before titip (`POST /v1/relay/keys`): only
+/// when the device has none, or the very same ones (a retry). A device token alone never
+/// replaces the keys its bundles are checked against: other keys are refused.
+pub async fn register_late_device_keys(
+    st: &AppState,
+    device: sync_protocol::DeviceId,
+    keys: &PublicKeys,
+) -> Result<PublicKeys, AppError> {
+    keys.validate()
+        .map_err(|e| AppError::refused(ErrorCode::MalformedBody, format!("titip: {e}")))?;
+    if let Some(existing) = st.store.device_titip(device).await? {
+        if stored_keys(&existing).as_ref() != Some(keys) {
+            return Err(AppError::refused(
+                ErrorCode::TitipRefused,
+                "this tablet already has titip keys; enrol it again to change them",
+            ));
+        }
+        return Ok(server_keys(st).await?.public());
+    }
+    tracing::info!(device = %device, "titip keys registered after enrolment");
+    register_device_keys(st, device, keys).await
+}
+
 fn stored_keys(k: &TitipKeys) -> Option<PublicKeys> {
     Some(PublicKeys {
         box_key: Key32::from_b64(&k.box_key).ok()?,

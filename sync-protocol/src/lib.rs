@@ -34,5 +34,6 @@ pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, VersionRange}
 pub use wire::{
     EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest, LoginResponse, Outcome,
     OutcomeStatus, PlaceInfo, PlaceLevel, PlacesResponse, PullRequest, PullResponse, PushRequest,
-    PushResponse, RejectCode, Rejection, Role, Scope, StatusRequest, StatusResponse, WireMessage,
+    PushResponse, RejectCode, Rejection, RelayKeysRequest, RelayKeysResponse, Role, Scope,
+    StatusRequest, StatusResponse, WireMessage,
 };

@@ -305,6 +305,28 @@ pub struct EnrolResponse {
 }
 wire_message!(EnrolResponse);
 
+/// `POST /v1/relay/keys` with `Authorization: Device <token>`: a tablet enrolled before
+/// titip existed registers its titip public keys once (section 10). The answer is a
+/// [`RelayKeysResponse`]. The same keys again are answered as the first time; other keys
+/// for a device that already has some are refused (`titip_refused`): a device token alone
+/// never replaces the keys bundles are checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayKeysRequest {
+    pub v: u16,
+    pub titip: crate::relay::PublicKeys,
+}
+wire_message!(RelayKeysRequest);
+
+/// The district server's titip public keys, answering a [`RelayKeysRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayKeysResponse {
+    pub v: u16,
+    pub titip: crate::relay::PublicKeys,
+}
+wire_message!(RelayKeysResponse);
+
 /// `POST /v1/login` with `Authorization: Device <token>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -315,10 +315,60 @@ fn relay_sign(seed: &[u8; 32], msg: &[u8]) -> [u8; 64] {
     relay::sign_detached(seed, msg)
 }
 
+/// A tablet without titip keys (enrolled before titip, or the answer to its registration
+/// lost on the way) registers them at its next sync, with the same key pair when it had
+/// already made one; keys the server does not know for it are refused without stopping the
+/// sync.
+async fn a_tablet_without_keys_registers_them_at_its_next_sync(backend: Backend) {
+    let server = Server::start_on(backend).await;
+    let mut kader = Device::enrol(&server, "kader.mawar").await;
+    let mut bidan = Device::enrol(&server, "bidan.naitimu").await;
+    let secret = keys_of(&kader.store).to_bytes();
+    // Its key pair was made and sent, the server's answer never came back.
+    kader
+        .store
+        .connection()
+        .execute(
+            "UPDATE titip_keys SET server_box = NULL, server_sign = NULL WHERE id = 1",
+            [],
+        )
+        .unwrap();
+    assert!(!kader.store.titip_ready().unwrap());
+    kader.sync().await;
+    assert!(kader.store.titip_ready().unwrap(), "registered again");
+    assert_eq!(
+        keys_of(&kader.store).to_bytes(),
+        secret,
+        "the same key pair"
+    );
+    // It seals again, and the server judges what it sealed.
+    refer(&mut kader.store);
+    let bundle = kader.store.seal_titip(None, 2000).unwrap();
+    assert_eq!(bidan.store.carry_titip(&bundle).unwrap(), 1);
+    let r = bidan.sync().await;
+    assert_eq!((r.titip_handed, r.titip_refused), (1, 0), "{r:?}");
+
+    // A key pair the server does not know for this device: refused, and the sync goes on.
+    kader
+        .store
+        .connection()
+        .execute(
+            "UPDATE titip_keys SET secret = ?1, server_box = NULL, server_sign = NULL",
+            [vec![9u8; 64]],
+        )
+        .unwrap();
+    refer(&mut kader.store);
+    let r = kader.sync().await;
+    assert!(r.sent > 0, "{r:?}");
+    assert!(!kader.store.titip_ready().unwrap());
+    server.stop().await;
+}
+
 both_backends!(
     a_cut_off_kader_syncs_through_the_bidans_tablet,
     repeated_reordered_late_and_truncated_bundles,
     altered_and_revoked_bundles_are_refused_and_reported,
+    a_tablet_without_keys_registers_them_at_its_next_sync,
 );
 
 /// The benchmark figure of issue 18: a month of one posyandu (300 changes: 100 households of

@@ -224,6 +224,33 @@ impl Store {
         Ok((KeyPair::from_bytes(bytes), server))
     }
 
+    /// The key pair of a tablet enrolled before titip, made once and kept before its public
+    /// half is sent (`POST /v1/relay/keys`): an answer lost on the way is retried with the
+    /// same keys, which the server answers as the first time.
+    fn late_titip_key_pair(&mut self) -> crate::error::Result<KeyPair> {
+        ensure_tables(self)?;
+        let stored: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT secret FROM titip_keys WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(secret) = stored.map(zeroize::Zeroizing::new) {
+            let bytes: &[u8; 64] = secret
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("titip key".into()))?;
+            return Ok(KeyPair::from_bytes(bytes));
+        }
+        let keys = new_key_pair();
+        let secret = zeroize::Zeroizing::new(keys.to_bytes());
+        self.conn.execute(
+            "INSERT INTO titip_keys (id, secret) VALUES (1, ?1)",
+            params![&secret[..]],
+        )?;
+        Ok(keys)
+    }
+
     /// Whether this tablet can seal bundles and open answers (it has titip keys).
     pub fn titip_ready(&self) -> TResult<bool> {
         match self.titip_keys() {
@@ -546,4 +573,31 @@ pub fn peek(file: &[u8]) -> Result<Vec<(SealedKind, DeviceId, u64)>, RelayError>
             Ok((s.kind, s.header.device, s.header.count.unwrap_or(0)))
         })
         .collect()
+}
+
+/// A tablet enrolled before titip existed has no titip keys: it registers a key pair with
+/// its device token (`POST /v1/relay/keys`) and keeps the server's public keys. Returns
+/// whether the tablet has keys now (or keeps a stored key it cannot read, reported by
+/// [`Store::titip_ready`] elsewhere). A server older than titip (404) or a failed request
+/// leaves it for a later sync.
+pub(crate) async fn register_late_keys(
+    store: &mut Store,
+    t: &Transport,
+    device_token: &str,
+) -> Result<bool, SyncError> {
+    match store.titip_ready() {
+        Ok(false) => {}
+        // Keys already, or a stored key that cannot be read: nothing to register.
+        Ok(true) | Err(_) => return Ok(true),
+    }
+    let keys = store.late_titip_key_pair()?;
+    let req = sync_protocol::RelayKeysRequest {
+        v: PROTOCOL_VERSION,
+        titip: keys.public(),
+    };
+    let answer: sync_protocol::RelayKeysResponse = t
+        .call("/v1/relay/keys", Auth::Device(device_token), &req)
+        .await?;
+    store.save_titip_keys(&keys, &answer.titip)?;
+    Ok(true)
 }

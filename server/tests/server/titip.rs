@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use sync_protocol::relay::{self, KeyPair, PublicKeys, RelayBundle};
 use sync_protocol::{EntityKind, Limits, OutcomeStatus, PROTOCOL_VERSION, RecordId};
 
-both_backends!(keys_at_enrolment_and_the_relay_route);
+both_backends!(
+    keys_at_enrolment_and_the_relay_route,
+    keys_registered_after_enrolment
+);
 
 /// Enrols `username` with titip keys; returns the session and the server's public keys.
 async fn enrol_with_keys(
@@ -203,5 +206,53 @@ async fn keys_at_enrolment_and_the_relay_route(b: Backend) {
         metrics.contains("jangkau_titip_bundles_total 2"),
         "{metrics}"
     );
+    srv.finish().await;
+}
+
+/// A tablet enrolled before titip registers its keys once with its device token; a retry
+/// with the same keys gets the same answer, other keys are refused and the first kept.
+async fn keys_registered_after_enrolment(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let old = srv.session("kader.mawar").await;
+    assert!(
+        srv.store()
+            .device_titip(old.device)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let device = format!("Device {}", old.device_token);
+    let tablet = KeyPair::from_bytes(&[4; 64]);
+    let body = json!({"v": 1, "titip": tablet.public()});
+    // Not without the device token, not with a user's session.
+    assert_eq!(srv.post("/v1/relay/keys", &body, None).await.0, 401);
+    assert_eq!(
+        srv.post("/v1/relay/keys", &body, Some(&old.bearer)).await.0,
+        401
+    );
+    let (s, first) = srv.post("/v1/relay/keys", &body, Some(&device)).await;
+    assert_eq!(s, 200, "{first}");
+    let server: PublicKeys = serde_json::from_value(first["titip"].clone()).unwrap();
+    let stored = srv.store().device_titip(old.device).await.unwrap().unwrap();
+    assert_eq!(stored.box_key, tablet.public().box_key.to_b64());
+    assert_eq!(stored.sign, tablet.public().sign.to_b64());
+    // The answer was lost on the way: the same keys again, the same answer.
+    let (s, again) = srv.post("/v1/relay/keys", &body, Some(&device)).await;
+    assert_eq!((s, &again["titip"]), (200, &first["titip"]), "{again}");
+    // Other keys for a device that has some: refused, the first kept.
+    let other = KeyPair::from_bytes(&[5; 64]);
+    let (s, e) = srv
+        .post(
+            "/v1/relay/keys",
+            &json!({"v": 1, "titip": other.public()}),
+            Some(&device),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("titip_refused")), "{e}");
+    let kept = srv.store().device_titip(old.device).await.unwrap().unwrap();
+    assert_eq!(kept.box_key, tablet.public().box_key.to_b64());
+    // The server's keys are the ones a tablet enrolled with keys gets.
+    let (_, enrolled) = enrol_with_keys(&srv, "kader.melati", &other).await;
+    assert_eq!(enrolled, server);
     srv.finish().await;
 }
