@@ -46,6 +46,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/records/persons/{id}"),
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
+    ("GET", "/v1/reports/skdn"),
 ];
 
 /// The OpenAPI 3.1 document of this API.

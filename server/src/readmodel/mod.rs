@@ -13,9 +13,10 @@
 //!
 //! Layout: [`merge`] (backend-neutral merge of a batch into rows), [`tables`] (the tables and
 //! their SQL), [`sqlite`] and [`postgres`] (loading and writing), [`reports`] (the answers of
-//! `/v1/records` and `/v1/reports`).
+//! `/v1/records` and `/v1/reports`), [`monthly`] (SKDN and F1 by `records`).
 
 pub mod merge;
+pub mod monthly;
 pub mod postgres;
 pub mod reports;
 pub mod routes;

@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::reports;
+use super::{monthly, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use health_rules::kms::YearMonth;
 use serde::Serialize;
 use std::collections::HashMap;
 use sync_protocol::{ErrorCode, RecordId, Role};
@@ -22,6 +23,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/records/persons/{id}"),
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
+    ("GET", "/v1/reports/skdn"),
 ];
 
 /// Days without a sync after which a tablet is stale, unless `stale_days` says otherwise.
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/records/persons/{id}", get(person))
         .route("/v1/reports/referrals", get(referrals))
         .route("/v1/reports/tablets", get(tablets))
+        .route("/v1/reports/skdn", get(skdn))
 }
 
 /// The roles that see beyond one tablet; a kader's tablet already holds her area.
@@ -115,4 +118,34 @@ async fn tablets(
             })?,
     };
     json(&reports::tablets(st.store.as_ref(), scope, days, now_ms()).await?)
+}
+
+/// A query parameter that must be there.
+fn required<'a>(q: &'a HashMap<String, String>, name: &str) -> Result<&'a str, AppError> {
+    q.get(name)
+        .map(String::as_str)
+        .ok_or_else(|| AppError::refused(ErrorCode::MalformedBody, format!("{name} is required")))
+}
+
+async fn skdn(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = required(&q, "place")?;
+    let month: YearMonth = required(&q, "month")?
+        .parse()
+        .map_err(|_| AppError::refused(ErrorCode::MalformedBody, "month must be YYYY-MM"))?;
+    if place.len() > 64 {
+        return Err(not_found("place"));
+    }
+    let report = monthly::skdn(st.store.as_ref(), scope, place, month)
+        .await
+        .map_err(|e| match e {
+            monthly::MonthlyError::Storage(e) => AppError::from(e),
+            other => AppError::Internal(other.to_string()),
+        })?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
 }
