@@ -13,6 +13,7 @@ both_backends!(
     every_route_keeps_to_the_callers_area,
     reindex_resumes_after_an_interruption,
     quarantine_takes_a_change_out_and_release_puts_it_back,
+    skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area,
 );
 
 /// A bidan and a kader of desa Tulamalae (the demo's are all in desa Naitimu).
@@ -464,4 +465,103 @@ async fn quarantine_takes_a_change_out_and_release_puts_it_back(b: Backend) {
         .unwrap();
     assert_eq!(name(&srv).await, "Nama Salah", "released: merged again");
     srv.finish().await;
+}
+
+async fn skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let mut kt = srv.session("kader.tulamalae").await;
+    posyandu_day(&srv, &mut k, MAWAR).await;
+    posyandu_day(&srv, &mut kt, TULAMALAE_P01).await;
+    let bd = srv.session("bidan.naitimu").await;
+    let dinas = srv.session("dinas").await;
+    let month = readmodel::reports::today(common_now())
+        .format("%Y-%m")
+        .to_string();
+    let url = |place: &str| format!("/v1/reports/skdn?place={place}&month={month}");
+
+    // The posyandu: the child weighed for the first time this month (B), the correction
+    // counted once and the deleted weighing not at all; the mother is no under-five.
+    let (s, r) = srv.get(&url(MAWAR), Some(&bd.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    let posyandu = r["posyandu"].as_array().unwrap();
+    assert_eq!(posyandu.len(), 1, "{r}");
+    let c = &posyandu[0]["skdn"]["counts"];
+    assert_eq!(
+        (&c["s"], &c["k"], &c["d"], &c["b"], &c["n"]),
+        (&json!(1), &json!(1), &json!(1), &json!(1), &json!(0)),
+        "{r}"
+    );
+    assert_eq!(
+        posyandu[0]["f1"]["activity"]["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(r["total"], *c);
+    assert_eq!(r["ratios"]["d_s"], json!(1.0));
+
+    // The desa: Mawar and Melati, the roll-up is Mawar's; every F1 cell of the roll-up is
+    // the sum of the posyandu's.
+    let (s, r) = srv.get(&url("53.04.05.2001"), Some(&bd.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    let codes: Vec<&str> = r["posyandu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec![MAWAR, "53.04.05.2001.P02"]);
+    assert_eq!(r["total"]["d"], 1);
+    let rows = r["rollup"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let sum: u64 = r["posyandu"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["f1"]["report"]["rows"].as_array().unwrap().iter())
+            .filter(|x| x["band"] == row["band"] && x["sex"] == row["sex"])
+            .map(|x| x["counts"]["d"].as_u64().unwrap())
+            .sum();
+        assert_eq!(row["counts"]["d"].as_u64(), Some(sum), "{row}");
+    }
+
+    // The kabupaten for the dinas: both desa's children.
+    let (s, r) = srv.get(&url("53.04"), Some(&dinas.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (&r["total"]["d"], &r["total"]["b"]),
+        (&json!(2), &json!(2)),
+        "{r}"
+    );
+    assert!(r["posyandu"].as_array().unwrap().len() >= 3);
+
+    // Outside the area: as an unknown place. A kader: forbidden. Bad input: malformed.
+    for place in ["53.04.05.2002", "53.04.05", "53.04", "nowhere"] {
+        let (s, v) = srv.get(&url(place), Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (404, Some("not_found")),
+            "{place}: {v}"
+        );
+    }
+    let (s, v) = srv.get(&url(MAWAR), Some(&k.bearer)).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+    assert_eq!(srv.get(&url(MAWAR), None).await.0, 401);
+    for bad in [
+        format!("/v1/reports/skdn?place={MAWAR}"),
+        format!("/v1/reports/skdn?month={month}"),
+        format!("/v1/reports/skdn?place={MAWAR}&month=2026-13"),
+        format!("/v1/reports/skdn?place={MAWAR}&month=juni"),
+    ] {
+        let (s, v) = srv.get(&bad, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("malformed_body")),
+            "{bad}: {v}"
+        );
+    }
 }
