@@ -185,6 +185,41 @@ async fn the_servers_skdn_and_f1_equal_the_tablets(backend: Backend) {
             assert_eq!(cell.counts, row.counts, "roll-up cell at {place}");
         }
     }
+
+    // A child's growth results and the pregnancy's ANC status: the server's (records over
+    // the read tables) equal the tablet's.
+    let on = district_server::readmodel::reports::today(district_server::model::now_ms());
+    for (child, sex, birth) in [(up, "male", "2024-06-02"), (down, "female", "2024-09-15")] {
+        let server_health = district_server::readmodel::health::person_health(
+            server.store.as_ref(),
+            &child.to_string(),
+            Some(sex),
+            chrono::NaiveDate::parse_from_str(birth, "%Y-%m-%d").ok(),
+            on,
+        )
+        .await
+        .unwrap();
+        let tablet = a.store.person_timeline(child).unwrap();
+        assert_eq!(tablet.growth.len(), 2, "two weighing days");
+        assert_eq!(json(&server_health.growth), json(&tablet.growth), "growth");
+        assert!(server_health.pregnancy.is_none());
+    }
+    let server_mother = district_server::readmodel::health::person_health(
+        server.store.as_ref(),
+        &mother.to_string(),
+        Some("female"),
+        chrono::NaiveDate::from_ymd_opt(1996, 5, 5),
+        on,
+    )
+    .await
+    .unwrap();
+    let tablet_pregnancy = a.store.pregnancy_view(mother).unwrap();
+    assert!(tablet_pregnancy.is_some());
+    assert_eq!(
+        json(&server_mother.pregnancy),
+        json(&tablet_pregnancy),
+        "ANC status"
+    );
     server.stop().await;
 }
 

@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{monthly, reports};
+use super::{health, monthly, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::NaiveDate;
 use health_rules::kms::YearMonth;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -87,10 +88,41 @@ async fn person(
 ) -> Result<Response, AppError> {
     let scope = reader(&s)?;
     let id: RecordId = id.parse().map_err(|_| not_found("person"))?;
-    let p = reports::person(st.store.as_ref(), scope, id, now_ms())
+    let now = now_ms();
+    let p = reports::person(st.store.as_ref(), scope, id, now)
         .await?
         .ok_or_else(|| not_found("person"))?;
-    json(&p)
+    let field = |f: &str| p.values.get(f).and_then(serde_json::Value::as_str);
+    let birth = field("birth_date").and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+    let h = health::person_health(
+        st.store.as_ref(),
+        &p.id,
+        field("sex"),
+        birth,
+        reports::today(now),
+    )
+    .await
+    .map_err(monthly_error)?;
+    json(&PersonWithHealth {
+        record: &p,
+        health: h,
+    })
+}
+
+/// A person with what `records` reads of their health.
+#[derive(Serialize)]
+struct PersonWithHealth<'a> {
+    #[serde(flatten)]
+    record: &'a reports::PersonRecord,
+    #[serde(flatten)]
+    health: health::PersonHealth,
+}
+
+fn monthly_error(e: monthly::MonthlyError) -> AppError {
+    match e {
+        monthly::MonthlyError::Storage(e) => AppError::from(e),
+        other => AppError::Internal(other.to_string()),
+    }
 }
 
 async fn referrals(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {
@@ -142,10 +174,7 @@ async fn skdn(
     }
     let report = monthly::skdn(st.store.as_ref(), scope, place, month)
         .await
-        .map_err(|e| match e {
-            monthly::MonthlyError::Storage(e) => AppError::from(e),
-            other => AppError::Internal(other.to_string()),
-        })?
+        .map_err(monthly_error)?
         .ok_or_else(|| not_found("place"))?;
     json(&report)
 }

@@ -472,10 +472,23 @@ async fn skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area(b: Backen
     add_tulamalae(&srv).await;
     let mut k = srv.session("kader.mawar").await;
     let mut kt = srv.session("kader.tulamalae").await;
-    posyandu_day(&srv, &mut k, MAWAR).await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
     posyandu_day(&srv, &mut kt, TULAMALAE_P01).await;
     let bd = srv.session("bidan.naitimu").await;
     let dinas = srv.session("dinas").await;
+    // The child's card carries its growth result (one day: the correction, not the typo);
+    // the mother has no pregnancy.
+    let (s, p) = srv
+        .get(
+            &format!("/v1/records/persons/{}", ours.child),
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let growth = p["growth"].as_array().unwrap();
+    assert_eq!(growth.len(), 1, "{p}");
+    assert_eq!(growth[0]["weight_kg"], json!(8.6), "{p}");
+    assert_eq!(p["pregnancy"], Value::Null);
     let month = readmodel::reports::today(common_now())
         .format("%Y-%m")
         .to_string();
