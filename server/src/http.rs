@@ -47,6 +47,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
     ("GET", "/v1/reports/skdn"),
+    ("GET", "/v1/reports/nutrition"),
+    ("GET", "/v1/reports/followup"),
 ];
 
 /// The OpenAPI 3.1 document of this API.

@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{health, monthly, reports};
+use super::{health, monthly, nutrition, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -25,6 +25,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
     ("GET", "/v1/reports/skdn"),
+    ("GET", "/v1/reports/nutrition"),
+    ("GET", "/v1/reports/followup"),
 ];
 
 /// Days without a sync after which a tablet is stale, unless `stale_days` says otherwise.
@@ -37,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/reports/referrals", get(referrals))
         .route("/v1/reports/tablets", get(tablets))
         .route("/v1/reports/skdn", get(skdn))
+        .route("/v1/reports/nutrition", get(nutrition))
+        .route("/v1/reports/followup", get(followup))
 }
 
 /// The roles that see beyond one tablet; a kader's tablet already holds her area.
@@ -173,6 +177,60 @@ async fn skdn(
         return Err(not_found("place"));
     }
     let report = monthly::skdn(st.store.as_ref(), scope, place, month)
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+/// A `YYYY-MM-DD` query parameter that must be there.
+fn date_param(q: &HashMap<String, String>, name: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(required(q, name)?, "%Y-%m-%d").map_err(|_| {
+        AppError::refused(
+            ErrorCode::MalformedBody,
+            format!("{name} must be YYYY-MM-DD"),
+        )
+    })
+}
+
+/// The `place` query parameter (a code longer than any place is no place).
+fn place_param(q: &HashMap<String, String>) -> Result<&str, AppError> {
+    let place = required(q, "place")?;
+    if place.len() > 64 {
+        return Err(not_found("place"));
+    }
+    Ok(place)
+}
+
+async fn nutrition(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let (from, to) = (date_param(&q, "from")?, date_param(&q, "to")?);
+    if from > to || (to - from).num_days() > 3660 {
+        return Err(AppError::refused(
+            ErrorCode::MalformedBody,
+            "from must not be after to, and the period at most ten years",
+        ));
+    }
+    let report = nutrition::nutrition(st.store.as_ref(), scope, place, from, to)
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+async fn followup(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let report = nutrition::followup(st.store.as_ref(), scope, place, reports::today(now_ms()))
         .await
         .map_err(monthly_error)?
         .ok_or_else(|| not_found("place"))?;

@@ -14,6 +14,7 @@ both_backends!(
     reindex_resumes_after_an_interruption,
     quarantine_takes_a_change_out_and_release_puts_it_back,
     skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area,
+    nutrition_and_followup_read_the_growth_of_the_callers_children,
 );
 
 /// A bidan and a kader of desa Tulamalae (the demo's are all in desa Naitimu).
@@ -569,6 +570,117 @@ async fn skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area(b: Backen
         format!("/v1/reports/skdn?month={month}"),
         format!("/v1/reports/skdn?place={MAWAR}&month=2026-13"),
         format!("/v1/reports/skdn?place={MAWAR}&month=juni"),
+    ] {
+        let (s, v) = srv.get(&bad, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("malformed_body")),
+            "{bad}: {v}"
+        );
+    }
+}
+
+async fn nutrition_and_followup_read_the_growth_of_the_callers_children(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let mut kt = srv.session("kader.tulamalae").await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
+    posyandu_day(&srv, &mut kt, TULAMALAE_P01).await;
+    let today = readmodel::reports::today(common_now());
+    let day = today.format("%Y-%m-%d").to_string();
+    // Our child (8.6 kg) is also measured: 90 cm standing — thin for his height.
+    let height = k.change(
+        EntityKind::Measurement,
+        RecordId::new_v7(),
+        json!({"posyandu": MAWAR, "person": ours.child.to_string(), "type": "length_height", "value": 90.0, "unit": "cm", "position": "standing", "date": day}),
+    );
+    ok(srv.push(&mut k, &[height]).await);
+    let bd = srv.session("bidan.naitimu").await;
+    let dinas = srv.session("dinas").await;
+    let from = (today - chrono::Days::new(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let url = |place: &str| format!("/v1/reports/nutrition?place={place}&from={from}&to={day}");
+
+    let (s, r) = srv.get(&url("53.04.05.2001"), Some(&bd.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    let mawar = &r["posyandu"][0];
+    assert_eq!(mawar["code"], MAWAR, "{r}");
+    assert_eq!(mawar["measured"], 1, "{r}");
+    // 8.6 kg at about 30 months: BB/U below -3 SD; BB/TB at 90 cm below -3 SD; TB/U normal.
+    assert_eq!(mawar["weight_for_age"]["severe"], 1, "{r}");
+    assert_eq!(
+        mawar["weight_for_age"]["severe_prevalence"],
+        json!(1.0),
+        "{r}"
+    );
+    assert_eq!(mawar["weight_for_height"]["severe"], 1, "{r}");
+    assert_eq!(mawar["height_for_age"]["problem"], 0, "{r}");
+    assert_eq!(mawar["height_for_age"]["assessed"], 1, "{r}");
+    assert_eq!(r["posyandu"][1]["measured"], 0, "Melati: {r}");
+    assert_eq!(r["desa"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["desa"][0]["code"], "53.04.05.2001");
+    assert_eq!(r["desa"][0]["measured"], 1);
+    assert_eq!(r["total"]["measured"], 1);
+    // The kabupaten: both desa's children, each desa once.
+    let (s, r) = srv.get(&url("53.04"), Some(&dinas.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["total"]["measured"], 2, "{r}");
+    assert!(r["desa"].as_array().unwrap().len() >= 2, "{r}");
+    // A period before the weighings: nobody measured.
+    let (_, r) = srv
+        .get(
+            &format!("/v1/reports/nutrition?place={MAWAR}&from=2020-01-01&to=2020-12-31"),
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["measured"], 0, "{r}");
+
+    // Follow-up: our child by name (gizi buruk), not the other desa's for this bidan.
+    let (s, r) = srv
+        .get("/v1/reports/followup?place=53.04.05.2001", Some(&bd.bearer))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let kids = r["children"].as_array().unwrap();
+    assert_eq!(kids.len(), 1, "{r}");
+    assert_eq!(kids[0]["person"], ours.child.to_string());
+    assert_eq!(kids[0]["name"], "Anak Fiktif");
+    assert!(
+        kids[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("gizi_buruk")),
+        "{r}"
+    );
+    let (_, r) = srv
+        .get("/v1/reports/followup?place=53.04", Some(&dinas.bearer))
+        .await;
+    assert_eq!(r["children"].as_array().unwrap().len(), 2, "{r}");
+
+    // Scope and input, as every report.
+    for path in [
+        url("53.04.05.2002"),
+        url("53.04"),
+        "/v1/reports/followup?place=53.04.05.2002".to_string(),
+    ] {
+        let (s, v) = srv.get(&path, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (404, Some("not_found")),
+            "{path}: {v}"
+        );
+    }
+    assert_eq!(srv.get(&url(MAWAR), Some(&k.bearer)).await.0, 403);
+    assert_eq!(
+        srv.get("/v1/reports/followup?place=53.04", None).await.0,
+        401
+    );
+    for bad in [
+        format!("/v1/reports/nutrition?place={MAWAR}&from={day}"),
+        format!("/v1/reports/nutrition?place={MAWAR}&from=kemarin&to={day}"),
+        format!("/v1/reports/nutrition?place={MAWAR}&from={day}&to={from}"),
+        "/v1/reports/followup".to_string(),
     ] {
         let (s, v) = srv.get(&bad, Some(&bd.bearer)).await;
         assert_eq!(
