@@ -122,7 +122,7 @@ async fn children(
 
 /// The day five years before `day` (a child born after it is under five on `day`).
 fn five_years_before(day: NaiveDate) -> NaiveDate {
-    day.checked_sub_months(chrono::Months::new(records::UNDER_FIVE_MONTHS as u32))
+    day.checked_sub_months(chrono::Months::new(records::UNDER_FIVE_MONTHS))
         .unwrap_or(day)
 }
 
