@@ -595,7 +595,7 @@ async fn nutrition_and_followup_read_the_growth_of_the_callers_children(b: Backe
         RecordId::new_v7(),
         json!({"posyandu": MAWAR, "person": ours.child.to_string(), "type": "length_height", "value": 90.0, "unit": "cm", "position": "standing", "date": day}),
     );
-    ok(srv.push(&mut k, &[height]).await);
+    ok(srv.push(&k, &[height]).await);
     let bd = srv.session("bidan.naitimu").await;
     let dinas = srv.session("dinas").await;
     let from = (today - chrono::Days::new(30))
