@@ -49,6 +49,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports/skdn"),
     ("GET", "/v1/reports/nutrition"),
     ("GET", "/v1/reports/followup"),
+    ("GET", "/v1/reports/pregnancies"),
 ];
 
 /// The OpenAPI 3.1 document of this API.

@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{health, monthly, nutrition, reports};
+use super::{health, monthly, nutrition, pregnancies, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -27,6 +27,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports/skdn"),
     ("GET", "/v1/reports/nutrition"),
     ("GET", "/v1/reports/followup"),
+    ("GET", "/v1/reports/pregnancies"),
 ];
 
 /// Days without a sync after which a tablet is stale, unless `stale_days` says otherwise.
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/reports/skdn", get(skdn))
         .route("/v1/reports/nutrition", get(nutrition))
         .route("/v1/reports/followup", get(followup))
+        .route("/v1/reports/pregnancies", get(pregnancies))
 }
 
 /// The roles that see beyond one tablet; a kader's tablet already holds her area.
@@ -231,6 +233,23 @@ async fn followup(
     let scope = reader(&s)?;
     let place = place_param(&q)?;
     let report = nutrition::followup(st.store.as_ref(), scope, place, reports::today(now_ms()))
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+async fn pregnancies(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let month: YearMonth = required(&q, "month")?
+        .parse()
+        .map_err(|_| AppError::refused(ErrorCode::MalformedBody, "month must be YYYY-MM"))?;
+    let report = pregnancies::pregnancies(st.store.as_ref(), scope, place, month)
         .await
         .map_err(monthly_error)?
         .ok_or_else(|| not_found("place"))?;

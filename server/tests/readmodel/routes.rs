@@ -15,6 +15,7 @@ both_backends!(
     quarantine_takes_a_change_out_and_release_puts_it_back,
     skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area,
     nutrition_and_followup_read_the_growth_of_the_callers_children,
+    pregnancies_count_anc_contacts_kek_anaemia_and_deliveries,
 );
 
 /// A bidan and a kader of desa Tulamalae (the demo's are all in desa Naitimu).
@@ -689,4 +690,104 @@ async fn nutrition_and_followup_read_the_growth_of_the_callers_children(b: Backe
             "{bad}: {v}"
         );
     }
+}
+
+async fn pregnancies_count_anc_contacts_kek_anaemia_and_deliveries(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
+    let today = readmodel::reports::today(common_now());
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    // The mother is 20 weeks pregnant: four ANC contacts since her HPHT, LiLA 22 cm (KEK)
+    // and Hb 9.5 g/dL (anaemia) this month.
+    let hpht = today - chrono::Days::new(140);
+    let pregnancy = RecordId::new_v7();
+    let m = ours.mother.to_string();
+    let mut batch = vec![k.change(
+        EntityKind::Pregnancy,
+        pregnancy,
+        json!({"posyandu": MAWAR, "person": m, "hpht": day(hpht), "status": "ongoing"}),
+    )];
+    for (i, back) in [(1, 100), (2, 70), (3, 40), (4, 0)] {
+        batch.push(k.change(
+            EntityKind::AncContact,
+            RecordId::new_v7(),
+            json!({"posyandu": MAWAR, "person": m, "pregnancy": pregnancy.to_string(), "contact": i, "date": day(today - chrono::Days::new(back))}),
+        ));
+    }
+    for (kind, value, unit) in [("muac", 22.0, "cm"), ("hb", 9.5, "g/dL")] {
+        batch.push(k.change(
+            EntityKind::Measurement,
+            RecordId::new_v7(),
+            json!({"posyandu": MAWAR, "person": m, "type": kind, "value": value, "unit": unit, "date": day(today)}),
+        ));
+    }
+    ok(srv.push(&k, &batch).await);
+    let bd = srv.session("bidan.naitimu").await;
+    let month = today.format("%Y-%m").to_string();
+    let (s, r) = srv
+        .get(
+            &format!("/v1/reports/pregnancies?place=53.04.05.2001&month={month}"),
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let mawar = &r["posyandu"][0];
+    assert_eq!(mawar["code"], MAWAR, "{r}");
+    assert_eq!(
+        (
+            &mawar["pregnant_women"],
+            &mawar["k1"],
+            &mawar["k4"],
+            &mawar["k6"],
+            &mawar["kek"],
+            &mawar["anaemia"]
+        ),
+        (
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(0),
+            &json!(1),
+            &json!(1)
+        ),
+        "{r}"
+    );
+    assert_eq!(mawar["k4_coverage"], json!(1.0));
+    assert_eq!(mawar["k6_coverage"], json!(0.0));
+    let hpl = (hpht + chrono::Days::new(7))
+        .checked_add_months(chrono::Months::new(9))
+        .unwrap()
+        .format("%Y-%m")
+        .to_string();
+    assert_eq!(mawar["expected_deliveries"][&hpl], 1, "{r}");
+    assert_eq!(r["desa"][0]["code"], "53.04.05.2001", "{r}");
+    assert_eq!(r["desa"][0]["pregnant_women"], 1);
+    assert_eq!(r["total"]["k1"], 1);
+    // Months before her HPHT: nobody pregnant. Outside the area, a kader, bad month.
+    let (_, r) = srv
+        .get(
+            "/v1/reports/pregnancies?place=53.04.05.2001&month=2020-01",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["pregnant_women"], 0, "{r}");
+    let url = |place: &str| format!("/v1/reports/pregnancies?place={place}&month={month}");
+    assert_eq!(
+        srv.get(&url("53.04.05.2002"), Some(&bd.bearer)).await.0,
+        404
+    );
+    assert_eq!(srv.get(&url(MAWAR), Some(&k.bearer)).await.0, 403);
+    let (s, v) = srv
+        .get(
+            "/v1/reports/pregnancies?place=53.04.05.2001&month=13",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (400, Some("malformed_body")),
+        "{v}"
+    );
 }
