@@ -304,8 +304,8 @@ mod tests {
         assert!(!ids.contains(&"JE"), "JE outside its areas");
         assert!(card.complete_basic(), "{:?}", card.doses);
         // Without MR1: not complete.
-        let card = immunisation_card(rid(100), "Ani", birth, &entries[..16], on, false)
-            .expect("card");
+        let card =
+            immunisation_card(rid(100), "Ani", birth, &entries[..16], on, false).expect("card");
         assert!(!card.complete_basic());
     }
 }

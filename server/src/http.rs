@@ -50,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports/nutrition"),
     ("GET", "/v1/reports/followup"),
     ("GET", "/v1/reports/pregnancies"),
+    ("GET", "/v1/reports/immunisation"),
 ];
 
 /// The OpenAPI 3.1 document of this API.

@@ -27,25 +27,41 @@ struct Child {
     growth: Vec<GrowthPoint>,
 }
 
-/// Active persons at or below `place` (not merged away) with a sex and a birth date after
-/// `born_after`, with their measurements and those of records merged into them.
-async fn children(
+/// A person of the place with their facts of one kind (and those of records merged into them).
+pub(super) struct PersonWithFacts {
+    pub id: String,
+    pub name: String,
+    pub posyandu: String,
+    pub sex: health_rules::Sex,
+    pub birth: NaiveDate,
+    pub facts: Vec<Fact>,
+}
+
+/// Active persons at or below `place` (not merged away) with a sex and a birth date in
+/// `born_after < birth <= born_by`, with their live-or-corrected facts of `kind`.
+pub(super) async fn persons_with_facts(
     store: &dyn Storage,
     place: &str,
     born_after: NaiveDate,
-) -> Result<Vec<Child>, MonthlyError> {
+    born_by: NaiveDate,
+    kind: &str,
+) -> Result<Vec<PersonWithFacts>, MonthlyError> {
     let p = |s: &str| Param::Text(s.to_string());
     let persons = store
         .read_rows(
             "SELECT p.id, p.name, p.posyandu, p.sex, p.birth_date FROM persons p
              JOIN place_tree t ON t.code = p.posyandu
              WHERE t.ancestor = ?1 AND p.deleted = 0 AND p.status = 'active'
-               AND p.birth_date > ?2
+               AND p.birth_date > ?2 AND p.birth_date <= ?3
                AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
                                AND m.kind = 'person_merge' AND m.deleted = 0)
              ORDER BY p.posyandu, p.name, p.id"
                 .into(),
-            vec![p(place), p(&records::facts::ymd(born_after))],
+            vec![
+                p(place),
+                p(&records::facts::ymd(born_after)),
+                p(&records::facts::ymd(born_by)),
+            ],
         )
         .await?;
     let mut history = PersonFacts::default();
@@ -53,7 +69,7 @@ async fn children(
         .read_rows(
             "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
                  (SELECT MIN(c.id) FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)
-             FROM facts f WHERE f.deleted = 0 AND f.kind = 'measurement'
+             FROM facts f WHERE f.deleted = 0 AND f.kind = ?2
                AND f.person IN (
                  SELECT p.id FROM persons p JOIN place_tree t ON t.code = p.posyandu
                      WHERE t.ancestor = ?1
@@ -61,7 +77,7 @@ async fn children(
                      WHERE t.ancestor = ?1 AND m.kind = 'person_merge' AND m.deleted = 0
                        AND m.subject IS NOT NULL)"
                 .into(),
-            vec![p(place)],
+            vec![p(place), p(kind)],
         )
         .await?
     {
@@ -96,7 +112,6 @@ async fn children(
             history.merges.entry(kept).or_default().push(merged);
         }
     }
-    let kbm = RuleOptions::default().kbm().ok();
     let mut out = Vec::new();
     for r in &persons {
         let (Some(id), Some(posyandu)) = (text(r, 0), text(r, 2)) else {
@@ -107,17 +122,41 @@ async fn children(
         let (Some(sex), Some(birth)) = (sex, birth) else {
             continue;
         };
-        let (entries, _) = history.take(&id);
-        let growth = records::growth::growth_points(sex, birth, &entries, kbm);
-        out.push(Child {
+        let (facts, _) = history.take(&id);
+        out.push(PersonWithFacts {
             id,
             name: text(r, 1).unwrap_or_default(),
             posyandu,
+            sex,
             birth,
-            growth,
+            facts,
         });
     }
     Ok(out)
+}
+
+/// The under-fives born after `born_after` with their growth results (every measurement
+/// day), as the tablet's card computes them.
+async fn children(
+    store: &dyn Storage,
+    place: &str,
+    born_after: NaiveDate,
+    today_or_to: NaiveDate,
+) -> Result<Vec<Child>, MonthlyError> {
+    let kbm = RuleOptions::default().kbm().ok();
+    Ok(
+        persons_with_facts(store, place, born_after, today_or_to, "measurement")
+            .await?
+            .into_iter()
+            .map(|p| Child {
+                growth: records::growth::growth_points(p.sex, p.birth, &p.facts, kbm),
+                id: p.id,
+                name: p.name,
+                posyandu: p.posyandu,
+                birth: p.birth,
+            })
+            .collect(),
+    )
 }
 
 /// The day five years before `day` (a child born after it is under five on `day`).
@@ -131,7 +170,7 @@ fn date_of(p: &GrowthPoint) -> Option<NaiveDate> {
 }
 
 /// Every place at or below `place`: name, parent and level.
-async fn parents(
+pub(super) async fn parents(
     store: &dyn Storage,
     place: &str,
 ) -> Result<BTreeMap<String, (String, Option<String>, String)>, MonthlyError> {
@@ -161,7 +200,7 @@ async fn parents(
 }
 
 /// The desa (code, name) of each posyandu at or below `place` (the desa may lie above it).
-async fn desa_of(
+pub(super) async fn desa_of(
     store: &dyn Storage,
     place: &str,
 ) -> Result<BTreeMap<String, (String, String)>, MonthlyError> {
@@ -280,7 +319,7 @@ pub async fn nutrition(
     }
     let places = parents(store, place).await?;
     let mut per: BTreeMap<String, NutritionCounts> = BTreeMap::new();
-    for c in children(store, place, five_years_before(from)).await? {
+    for c in children(store, place, five_years_before(from), to).await? {
         let latest = c.growth.iter().rev().find(|p| {
             date_of(p).is_some_and(|d| d >= from && d <= to && records::is_under_five(c.birth, d))
         });
@@ -390,7 +429,7 @@ pub async fn followup(
         return Ok(None);
     }
     let mut out = Vec::new();
-    for c in children(store, place, five_years_before(today)).await? {
+    for c in children(store, place, five_years_before(today), today).await? {
         let Some(point) = c
             .growth
             .iter()

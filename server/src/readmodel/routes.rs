@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{health, monthly, nutrition, pregnancies, reports};
+use super::{health, immunisation, monthly, nutrition, pregnancies, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -28,6 +28,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports/nutrition"),
     ("GET", "/v1/reports/followup"),
     ("GET", "/v1/reports/pregnancies"),
+    ("GET", "/v1/reports/immunisation"),
 ];
 
 /// Days without a sync after which a tablet is stale, unless `stale_days` says otherwise.
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/reports/nutrition", get(nutrition))
         .route("/v1/reports/followup", get(followup))
         .route("/v1/reports/pregnancies", get(pregnancies))
+        .route("/v1/reports/immunisation", get(immunisation))
 }
 
 /// The roles that see beyond one tablet; a kader's tablet already holds her area.
@@ -250,6 +252,50 @@ async fn pregnancies(
         .parse()
         .map_err(|_| AppError::refused(ErrorCode::MalformedBody, "month must be YYYY-MM"))?;
     let report = pregnancies::pregnancies(st.store.as_ref(), scope, place, month)
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+/// `cohort=YYYY` (born in that year) or `born_from` and `born_to` (`YYYY-MM-DD`).
+fn cohort(q: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let bad = |m: &str| AppError::refused(ErrorCode::MalformedBody, m.to_string());
+    let (from, to) = match q.get("cohort") {
+        Some(y) => {
+            let y: i32 = y
+                .parse()
+                .ok()
+                .filter(|y| (1900..=2200).contains(y))
+                .ok_or_else(|| bad("cohort must be a year, YYYY"))?;
+            match (
+                NaiveDate::from_ymd_opt(y, 1, 1),
+                NaiveDate::from_ymd_opt(y, 12, 31),
+            ) {
+                (Some(a), Some(b)) => (a, b),
+                _ => return Err(bad("cohort must be a year, YYYY")),
+            }
+        }
+        None => (date_param(q, "born_from")?, date_param(q, "born_to")?),
+    };
+    if from > to || (to - from).num_days() > 3660 {
+        return Err(bad(
+            "born_from must not be after born_to, and the cohort at most ten years",
+        ));
+    }
+    Ok((from, to))
+}
+
+async fn immunisation(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let (from, to) = cohort(&q)?;
+    let on = reports::today(now_ms());
+    let report = immunisation::coverage(st.store.as_ref(), scope, place, from, to, on)
         .await
         .map_err(monthly_error)?
         .ok_or_else(|| not_found("place"))?;

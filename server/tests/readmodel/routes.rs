@@ -16,6 +16,7 @@ both_backends!(
     skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area,
     nutrition_and_followup_read_the_growth_of_the_callers_children,
     pregnancies_count_anc_contacts_kek_anaemia_and_deliveries,
+    immunisation_coverage_of_a_cohort_reads_the_childrens_cards,
 );
 
 /// A bidan and a kader of desa Tulamalae (the demo's are all in desa Naitimu).
@@ -790,4 +791,93 @@ async fn pregnancies_count_anc_contacts_kek_anaemia_and_deliveries(b: Backend) {
         (400, Some("malformed_body")),
         "{v}"
     );
+}
+
+async fn immunisation_coverage_of_a_cohort_reads_the_childrens_cards(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let mut kt = srv.session("kader.tulamalae").await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
+    posyandu_day(&srv, &mut kt, TULAMALAE_P01).await;
+    // Our child (born 2024-06-02): HB0 at birth, BCG at a month; nothing else.
+    let batch: Vec<_> = [("HB0", "2024-06-02"), ("BCG", "2024-07-02")]
+        .iter()
+        .map(|(v, d)| {
+            k.change(
+                EntityKind::Immunisation,
+                RecordId::new_v7(),
+                json!({"posyandu": MAWAR, "person": ours.child.to_string(), "vaccine": v, "date": d}),
+            )
+        })
+        .collect();
+    ok(srv.push(&k, &batch).await);
+    let bd = srv.session("bidan.naitimu").await;
+    let dinas = srv.session("dinas").await;
+    let (s, r) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2001&cohort=2024",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let d = &r["desa"][0];
+    assert_eq!(d["code"], "53.04.05.2001", "{r}");
+    assert_eq!(d["children"], 1, "the mother is not of the cohort: {r}");
+    assert_eq!(
+        (&d["given"]["HB0"], &d["given"]["BCG"], &d["given"]["OPV1"]),
+        (&json!(1), &json!(1), &json!(0)),
+        "{r}"
+    );
+    assert_eq!(d["coverage"]["HB0"], json!(1.0));
+    assert_eq!(d["coverage"]["MR1"], json!(0.0));
+    assert_eq!((&d["idl"], &d["idl_coverage"]), (&json!(0), &json!(0.0)));
+    assert_eq!(r["posyandu"][0]["children"], 1);
+    // The same by a birth-date range; another cohort has nobody.
+    let (_, r2) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2001&born_from=2024-01-01&born_to=2024-12-31",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r2["total"], r["total"]);
+    let (_, r) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2001&cohort=2023",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["children"], 0, "{r}");
+    assert_eq!(r["total"]["idl_coverage"], Value::Null);
+    // The kabupaten: both desa's children, two desa.
+    let (_, r) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04&cohort=2024",
+            Some(&dinas.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["children"], 2, "{r}");
+    assert_eq!(r["total"]["given"]["HB0"], 1, "{r}");
+    // Scope and input.
+    let (s, _) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2002&cohort=2024",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 404);
+    for bad in [
+        "cohort=24",
+        "cohort=dua",
+        "born_from=2024-01-01",
+        "born_from=2025-01-01&born_to=2024-01-01",
+    ] {
+        let path = format!("/v1/reports/immunisation?place=53.04.05.2001&{bad}");
+        let (s, v) = srv.get(&path, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("malformed_body")),
+            "{bad}: {v}"
+        );
+    }
 }
