@@ -220,6 +220,41 @@ async fn the_servers_skdn_and_f1_equal_the_tablets(backend: Backend) {
         json(&tablet_pregnancy),
         "ANC status"
     );
+
+    // The district's pregnancy and immunisation reports count what the tablet shows: the
+    // F1's pregnant women, her K1; the new child's card (BCG given, no IDL yet).
+    let store = server.store.as_ref();
+    let preg = district_server::readmodel::pregnancies::pregnancies(store, DISTRICT, MAWAR, month)
+        .await
+        .unwrap()
+        .unwrap();
+    let pm = &preg.posyandu[0];
+    assert_eq!(
+        pm.pregnant_women,
+        u64::from(tablet_f1.activity.pregnant_women)
+    );
+    assert_eq!((pm.k1, pm.k4), (1, 0));
+    let baby = reg_b.persons[1];
+    let card = a.store.immunisation_card(baby, &ymd(on)).unwrap();
+    let born_on = chrono::NaiveDate::parse_from_str(&born, "%Y-%m-%d").unwrap();
+    let cov = district_server::readmodel::immunisation::coverage(
+        store, DISTRICT, MAWAR, born_on, born_on, on,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(cov.total.children, 1);
+    for dose in &card.doses {
+        let given = u64::from(dose.status == records::card::CardStatus::Given);
+        assert_eq!(
+            cov.total.given.get(&dose.dose_id),
+            Some(&given),
+            "{}",
+            dose.dose_id
+        );
+    }
+    assert_eq!(cov.total.given.get("BCG"), Some(&1));
+    assert_eq!(cov.total.idl, u64::from(card.complete_basic()));
     server.stop().await;
 }
 
