@@ -88,6 +88,27 @@ pub struct ImmunisationCard {
     pub problems: Vec<HealthProblem>,
 }
 
+/// Doses recommended before this age (months) make up the complete basic immunisation
+/// (*Imunisasi Dasar Lengkap*, IDL): HB0, BCG, polio 1–4, DPT-HB-Hib 1–3, PCV 1–2, RV 1–3,
+/// IPV 1–2 and MR1 in the national schedule of 2024 (JE too where the area gives it).
+pub const BASIC_BEFORE_MONTHS: u32 = 12;
+
+impl ImmunisationCard {
+    /// The doses of the basic immunisation for this child's area (recommended before
+    /// [`BASIC_BEFORE_MONTHS`], not a vaccine the area does not give).
+    pub fn basic_doses(&self) -> impl Iterator<Item = &CardDose> {
+        self.doses.iter().filter(|d| {
+            d.due_age.is_some_and(|a| a.months < BASIC_BEFORE_MONTHS)
+                && d.status != CardStatus::NotApplicable
+        })
+    }
+
+    /// Complete basic immunisation (IDL): every basic dose given by the card's day.
+    pub fn complete_basic(&self) -> bool {
+        self.basic_doses().all(|d| d.status == CardStatus::Given)
+    }
+}
+
 /// The immunisation card of a person born on `birth` on day `on`: every dose of the
 /// national schedule with its state (given with the date and timing, due, overdue,
 /// upcoming, no longer allowed, not for this area), from the live immunisation facts
@@ -240,5 +261,51 @@ mod tests {
         assert_eq!(card.problems[0].fact, Some(rid(5)));
         let bcg = card.doses.iter().find(|d| d.dose_id == "BCG").expect("BCG");
         assert_ne!(bcg.status, CardStatus::Given);
+    }
+
+    #[test]
+    fn complete_basic_needs_every_dose_before_twelve_months() {
+        let birth = parse_date("2024-01-01").expect("date");
+        let basic = [
+            ("HB0", "2024-01-01"),
+            ("BCG", "2024-02-01"),
+            ("OPV1", "2024-02-01"),
+            ("OPV2", "2024-03-01"),
+            ("OPV3", "2024-04-01"),
+            ("OPV4", "2024-05-01"),
+            ("DPT-HB-Hib1", "2024-03-01"),
+            ("DPT-HB-Hib2", "2024-04-01"),
+            ("DPT-HB-Hib3", "2024-05-01"),
+            ("PCV1", "2024-03-01"),
+            ("PCV2", "2024-04-01"),
+            ("RV1", "2024-03-01"),
+            ("RV2", "2024-04-01"),
+            ("RV3", "2024-05-01"),
+            ("IPV1", "2024-05-01"),
+            ("IPV2", "2024-10-01"),
+            ("MR1", "2024-10-01"),
+        ];
+        let entries: Vec<Fact> = basic
+            .iter()
+            .enumerate()
+            .map(|(i, (v, d))| {
+                fact(
+                    u64::try_from(i + 1).expect("few"),
+                    EntityKind::Immunisation,
+                    d,
+                    json!({"vaccine": v}),
+                )
+            })
+            .collect();
+        let on = parse_date("2025-06-01").expect("date");
+        let card = immunisation_card(rid(100), "Ani", birth, &entries, on, false).expect("card");
+        let ids: Vec<&str> = card.basic_doses().map(|d| d.dose_id.as_str()).collect();
+        assert_eq!(ids.len(), basic.len(), "{ids:?}");
+        assert!(!ids.contains(&"JE"), "JE outside its areas");
+        assert!(card.complete_basic(), "{:?}", card.doses);
+        // Without MR1: not complete.
+        let card =
+            immunisation_card(rid(100), "Ani", birth, &entries[..16], on, false).expect("card");
+        assert!(!card.complete_basic());
     }
 }

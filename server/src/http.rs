@@ -48,6 +48,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/records/persons/{id}"),
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
+    ("GET", "/v1/reports/skdn"),
+    ("GET", "/v1/reports/nutrition"),
+    ("GET", "/v1/reports/followup"),
+    ("GET", "/v1/reports/pregnancies"),
+    ("GET", "/v1/reports/immunisation"),
 ];
 
 /// The OpenAPI 3.1 document of this API.

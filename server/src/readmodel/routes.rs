@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::reports;
+use super::{health, immunisation, monthly, nutrition, pregnancies, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -12,6 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::NaiveDate;
+use health_rules::kms::YearMonth;
 use serde::Serialize;
 use std::collections::HashMap;
 use sync_protocol::{ErrorCode, RecordId, Role};
@@ -22,6 +24,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/records/persons/{id}"),
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
+    ("GET", "/v1/reports/skdn"),
+    ("GET", "/v1/reports/nutrition"),
+    ("GET", "/v1/reports/followup"),
+    ("GET", "/v1/reports/pregnancies"),
+    ("GET", "/v1/reports/immunisation"),
 ];
 
 /// Days without a sync after which a tablet is stale, unless `stale_days` says otherwise.
@@ -33,6 +40,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/records/persons/{id}", get(person))
         .route("/v1/reports/referrals", get(referrals))
         .route("/v1/reports/tablets", get(tablets))
+        .route("/v1/reports/skdn", get(skdn))
+        .route("/v1/reports/nutrition", get(nutrition))
+        .route("/v1/reports/followup", get(followup))
+        .route("/v1/reports/pregnancies", get(pregnancies))
+        .route("/v1/reports/immunisation", get(immunisation))
 }
 
 /// The roles that see beyond one tablet; a kader's tablet already holds her area.
@@ -84,10 +96,41 @@ async fn person(
 ) -> Result<Response, AppError> {
     let scope = reader(&s)?;
     let id: RecordId = id.parse().map_err(|_| not_found("person"))?;
-    let p = reports::person(st.store.as_ref(), scope, id, now_ms())
+    let now = now_ms();
+    let p = reports::person(st.store.as_ref(), scope, id, now)
         .await?
         .ok_or_else(|| not_found("person"))?;
-    json(&p)
+    let field = |f: &str| p.values.get(f).and_then(serde_json::Value::as_str);
+    let birth = field("birth_date").and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+    let h = health::person_health(
+        st.store.as_ref(),
+        &p.id,
+        field("sex"),
+        birth,
+        reports::today(now),
+    )
+    .await
+    .map_err(monthly_error)?;
+    json(&PersonWithHealth {
+        record: &p,
+        health: h,
+    })
+}
+
+/// A person with what `records` reads of their health.
+#[derive(Serialize)]
+struct PersonWithHealth<'a> {
+    #[serde(flatten)]
+    record: &'a reports::PersonRecord,
+    #[serde(flatten)]
+    health: health::PersonHealth,
+}
+
+fn monthly_error(e: monthly::MonthlyError) -> AppError {
+    match e {
+        monthly::MonthlyError::Storage(e) => AppError::from(e),
+        other => AppError::Internal(other.to_string()),
+    }
 }
 
 async fn referrals(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {
@@ -115,4 +158,146 @@ async fn tablets(
             })?,
     };
     json(&reports::tablets(st.store.as_ref(), scope, days, now_ms()).await?)
+}
+
+/// A query parameter that must be there.
+fn required<'a>(q: &'a HashMap<String, String>, name: &str) -> Result<&'a str, AppError> {
+    q.get(name)
+        .map(String::as_str)
+        .ok_or_else(|| AppError::refused(ErrorCode::MalformedBody, format!("{name} is required")))
+}
+
+async fn skdn(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = required(&q, "place")?;
+    let month: YearMonth = required(&q, "month")?
+        .parse()
+        .map_err(|_| AppError::refused(ErrorCode::MalformedBody, "month must be YYYY-MM"))?;
+    if place.len() > 64 {
+        return Err(not_found("place"));
+    }
+    let report = monthly::skdn(st.store.as_ref(), scope, place, month)
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+/// A `YYYY-MM-DD` query parameter that must be there.
+fn date_param(q: &HashMap<String, String>, name: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(required(q, name)?, "%Y-%m-%d").map_err(|_| {
+        AppError::refused(
+            ErrorCode::MalformedBody,
+            format!("{name} must be YYYY-MM-DD"),
+        )
+    })
+}
+
+/// The `place` query parameter (a code longer than any place is no place).
+fn place_param(q: &HashMap<String, String>) -> Result<&str, AppError> {
+    let place = required(q, "place")?;
+    if place.len() > 64 {
+        return Err(not_found("place"));
+    }
+    Ok(place)
+}
+
+async fn nutrition(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let (from, to) = (date_param(&q, "from")?, date_param(&q, "to")?);
+    if from > to || (to - from).num_days() > 3660 {
+        return Err(AppError::refused(
+            ErrorCode::MalformedBody,
+            "from must not be after to, and the period at most ten years",
+        ));
+    }
+    let report = nutrition::nutrition(st.store.as_ref(), scope, place, from, to)
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+async fn followup(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let report = nutrition::followup(st.store.as_ref(), scope, place, reports::today(now_ms()))
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+async fn pregnancies(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let month: YearMonth = required(&q, "month")?
+        .parse()
+        .map_err(|_| AppError::refused(ErrorCode::MalformedBody, "month must be YYYY-MM"))?;
+    let report = pregnancies::pregnancies(st.store.as_ref(), scope, place, month)
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
+}
+
+/// `cohort=YYYY` (born in that year) or `born_from` and `born_to` (`YYYY-MM-DD`).
+fn cohort(q: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let bad = |m: &str| AppError::refused(ErrorCode::MalformedBody, m.to_string());
+    let (from, to) = match q.get("cohort") {
+        Some(y) => {
+            let y: i32 = y
+                .parse()
+                .ok()
+                .filter(|y| (1900..=2200).contains(y))
+                .ok_or_else(|| bad("cohort must be a year, YYYY"))?;
+            match (
+                NaiveDate::from_ymd_opt(y, 1, 1),
+                NaiveDate::from_ymd_opt(y, 12, 31),
+            ) {
+                (Some(a), Some(b)) => (a, b),
+                _ => return Err(bad("cohort must be a year, YYYY")),
+            }
+        }
+        None => (date_param(q, "born_from")?, date_param(q, "born_to")?),
+    };
+    if from > to || (to - from).num_days() > 3660 {
+        return Err(bad(
+            "born_from must not be after born_to, and the cohort at most ten years",
+        ));
+    }
+    Ok((from, to))
+}
+
+async fn immunisation(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    let (from, to) = cohort(&q)?;
+    let on = reports::today(now_ms());
+    let report = immunisation::coverage(st.store.as_ref(), scope, place, from, to, on)
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    json(&report)
 }

@@ -13,6 +13,10 @@ both_backends!(
     every_route_keeps_to_the_callers_area,
     reindex_resumes_after_an_interruption,
     quarantine_takes_a_change_out_and_release_puts_it_back,
+    skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area,
+    nutrition_and_followup_read_the_growth_of_the_callers_children,
+    pregnancies_count_anc_contacts_kek_anaemia_and_deliveries,
+    immunisation_coverage_of_a_cohort_reads_the_childrens_cards,
 );
 
 /// A bidan and a kader of desa Tulamalae (the demo's are all in desa Naitimu).
@@ -464,4 +468,416 @@ async fn quarantine_takes_a_change_out_and_release_puts_it_back(b: Backend) {
         .unwrap();
     assert_eq!(name(&srv).await, "Nama Salah", "released: merged again");
     srv.finish().await;
+}
+
+async fn skdn_rolls_up_the_posyandu_of_a_place_within_the_callers_area(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let mut kt = srv.session("kader.tulamalae").await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
+    posyandu_day(&srv, &mut kt, TULAMALAE_P01).await;
+    let bd = srv.session("bidan.naitimu").await;
+    let dinas = srv.session("dinas").await;
+    // The child's card carries its growth result (one day: the correction, not the typo);
+    // the mother has no pregnancy.
+    let (s, p) = srv
+        .get(
+            &format!("/v1/records/persons/{}", ours.child),
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let growth = p["growth"].as_array().unwrap();
+    assert_eq!(growth.len(), 1, "{p}");
+    assert_eq!(growth[0]["weight_kg"], json!(8.6), "{p}");
+    assert_eq!(p["pregnancy"], Value::Null);
+    let month = readmodel::reports::today(common_now())
+        .format("%Y-%m")
+        .to_string();
+    let url = |place: &str| format!("/v1/reports/skdn?place={place}&month={month}");
+
+    // The posyandu: the child weighed for the first time this month (B), the correction
+    // counted once and the deleted weighing not at all; the mother is no under-five.
+    let (s, r) = srv.get(&url(MAWAR), Some(&bd.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    let posyandu = r["posyandu"].as_array().unwrap();
+    assert_eq!(posyandu.len(), 1, "{r}");
+    let c = &posyandu[0]["skdn"]["counts"];
+    assert_eq!(
+        (&c["s"], &c["k"], &c["d"], &c["b"], &c["n"]),
+        (&json!(1), &json!(1), &json!(1), &json!(1), &json!(0)),
+        "{r}"
+    );
+    assert_eq!(
+        posyandu[0]["f1"]["activity"]["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(r["total"], *c);
+    assert_eq!(r["ratios"]["d_s"], json!(1.0));
+
+    // The desa: Mawar and Melati, the roll-up is Mawar's; every F1 cell of the roll-up is
+    // the sum of the posyandu's.
+    let (s, r) = srv.get(&url("53.04.05.2001"), Some(&bd.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    let codes: Vec<&str> = r["posyandu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec![MAWAR, "53.04.05.2001.P02"]);
+    assert_eq!(r["total"]["d"], 1);
+    let rows = r["rollup"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let sum: u64 = r["posyandu"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["f1"]["report"]["rows"].as_array().unwrap().iter())
+            .filter(|x| x["band"] == row["band"] && x["sex"] == row["sex"])
+            .map(|x| x["counts"]["d"].as_u64().unwrap())
+            .sum();
+        assert_eq!(row["counts"]["d"].as_u64(), Some(sum), "{row}");
+    }
+
+    // The kabupaten for the dinas: both desa's children.
+    let (s, r) = srv.get(&url("53.04"), Some(&dinas.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (&r["total"]["d"], &r["total"]["b"]),
+        (&json!(2), &json!(2)),
+        "{r}"
+    );
+    assert!(r["posyandu"].as_array().unwrap().len() >= 3);
+
+    // Outside the area: as an unknown place. A kader: forbidden. Bad input: malformed.
+    for place in ["53.04.05.2002", "53.04.05", "53.04", "nowhere"] {
+        let (s, v) = srv.get(&url(place), Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (404, Some("not_found")),
+            "{place}: {v}"
+        );
+    }
+    let (s, v) = srv.get(&url(MAWAR), Some(&k.bearer)).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+    assert_eq!(srv.get(&url(MAWAR), None).await.0, 401);
+    for bad in [
+        format!("/v1/reports/skdn?place={MAWAR}"),
+        format!("/v1/reports/skdn?month={month}"),
+        format!("/v1/reports/skdn?place={MAWAR}&month=2026-13"),
+        format!("/v1/reports/skdn?place={MAWAR}&month=juni"),
+    ] {
+        let (s, v) = srv.get(&bad, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("malformed_body")),
+            "{bad}: {v}"
+        );
+    }
+}
+
+async fn nutrition_and_followup_read_the_growth_of_the_callers_children(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let mut kt = srv.session("kader.tulamalae").await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
+    posyandu_day(&srv, &mut kt, TULAMALAE_P01).await;
+    let today = readmodel::reports::today(common_now());
+    let day = today.format("%Y-%m-%d").to_string();
+    // Our child (8.6 kg) is also measured: 90 cm standing — thin for his height.
+    let height = k.change(
+        EntityKind::Measurement,
+        RecordId::new_v7(),
+        json!({"posyandu": MAWAR, "person": ours.child.to_string(), "type": "length_height", "value": 90.0, "unit": "cm", "position": "standing", "date": day}),
+    );
+    ok(srv.push(&k, &[height]).await);
+    let bd = srv.session("bidan.naitimu").await;
+    let dinas = srv.session("dinas").await;
+    let from = (today - chrono::Days::new(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let url = |place: &str| format!("/v1/reports/nutrition?place={place}&from={from}&to={day}");
+
+    let (s, r) = srv.get(&url("53.04.05.2001"), Some(&bd.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    let mawar = &r["posyandu"][0];
+    assert_eq!(mawar["code"], MAWAR, "{r}");
+    assert_eq!(mawar["measured"], 1, "{r}");
+    // 8.6 kg at about 30 months: BB/U below -3 SD; BB/TB at 90 cm below -3 SD; TB/U normal.
+    assert_eq!(mawar["weight_for_age"]["severe"], 1, "{r}");
+    assert_eq!(
+        mawar["weight_for_age"]["severe_prevalence"],
+        json!(1.0),
+        "{r}"
+    );
+    assert_eq!(mawar["weight_for_height"]["severe"], 1, "{r}");
+    assert_eq!(mawar["height_for_age"]["problem"], 0, "{r}");
+    assert_eq!(mawar["height_for_age"]["assessed"], 1, "{r}");
+    assert_eq!(r["posyandu"][1]["measured"], 0, "Melati: {r}");
+    assert_eq!(r["desa"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["desa"][0]["code"], "53.04.05.2001");
+    assert_eq!(r["desa"][0]["measured"], 1);
+    assert_eq!(r["total"]["measured"], 1);
+    // The kabupaten: both desa's children, each desa once.
+    let (s, r) = srv.get(&url("53.04"), Some(&dinas.bearer)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["total"]["measured"], 2, "{r}");
+    assert!(r["desa"].as_array().unwrap().len() >= 2, "{r}");
+    // A period before the weighings: nobody measured.
+    let (_, r) = srv
+        .get(
+            &format!("/v1/reports/nutrition?place={MAWAR}&from=2020-01-01&to=2020-12-31"),
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["measured"], 0, "{r}");
+
+    // Follow-up: our child by name (gizi buruk), not the other desa's for this bidan.
+    let (s, r) = srv
+        .get("/v1/reports/followup?place=53.04.05.2001", Some(&bd.bearer))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let kids = r["children"].as_array().unwrap();
+    assert_eq!(kids.len(), 1, "{r}");
+    assert_eq!(kids[0]["person"], ours.child.to_string());
+    assert_eq!(kids[0]["name"], "Anak Fiktif");
+    assert!(
+        kids[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("gizi_buruk")),
+        "{r}"
+    );
+    let (_, r) = srv
+        .get("/v1/reports/followup?place=53.04", Some(&dinas.bearer))
+        .await;
+    assert_eq!(r["children"].as_array().unwrap().len(), 2, "{r}");
+
+    // Scope and input, as every report.
+    for path in [
+        url("53.04.05.2002"),
+        url("53.04"),
+        "/v1/reports/followup?place=53.04.05.2002".to_string(),
+    ] {
+        let (s, v) = srv.get(&path, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (404, Some("not_found")),
+            "{path}: {v}"
+        );
+    }
+    assert_eq!(srv.get(&url(MAWAR), Some(&k.bearer)).await.0, 403);
+    assert_eq!(
+        srv.get("/v1/reports/followup?place=53.04", None).await.0,
+        401
+    );
+    for bad in [
+        format!("/v1/reports/nutrition?place={MAWAR}&from={day}"),
+        format!("/v1/reports/nutrition?place={MAWAR}&from=kemarin&to={day}"),
+        format!("/v1/reports/nutrition?place={MAWAR}&from={day}&to={from}"),
+        "/v1/reports/followup".to_string(),
+    ] {
+        let (s, v) = srv.get(&bad, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("malformed_body")),
+            "{bad}: {v}"
+        );
+    }
+}
+
+async fn pregnancies_count_anc_contacts_kek_anaemia_and_deliveries(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
+    let today = readmodel::reports::today(common_now());
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    // The mother is 20 weeks pregnant: four ANC contacts since her HPHT, LiLA 22 cm (KEK)
+    // and Hb 9.5 g/dL (anaemia) this month.
+    let hpht = today - chrono::Days::new(140);
+    let pregnancy = RecordId::new_v7();
+    let m = ours.mother.to_string();
+    let mut batch = vec![k.change(
+        EntityKind::Pregnancy,
+        pregnancy,
+        json!({"posyandu": MAWAR, "person": m, "hpht": day(hpht), "status": "ongoing"}),
+    )];
+    for (i, back) in [(1, 100), (2, 70), (3, 40), (4, 0)] {
+        batch.push(k.change(
+            EntityKind::AncContact,
+            RecordId::new_v7(),
+            json!({"posyandu": MAWAR, "person": m, "pregnancy": pregnancy.to_string(), "contact": i, "date": day(today - chrono::Days::new(back))}),
+        ));
+    }
+    for (kind, value, unit) in [("muac", 22.0, "cm"), ("hb", 9.5, "g/dL")] {
+        batch.push(k.change(
+            EntityKind::Measurement,
+            RecordId::new_v7(),
+            json!({"posyandu": MAWAR, "person": m, "type": kind, "value": value, "unit": unit, "date": day(today)}),
+        ));
+    }
+    ok(srv.push(&k, &batch).await);
+    let bd = srv.session("bidan.naitimu").await;
+    let month = today.format("%Y-%m").to_string();
+    let (s, r) = srv
+        .get(
+            &format!("/v1/reports/pregnancies?place=53.04.05.2001&month={month}"),
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let mawar = &r["posyandu"][0];
+    assert_eq!(mawar["code"], MAWAR, "{r}");
+    assert_eq!(
+        (
+            &mawar["pregnant_women"],
+            &mawar["k1"],
+            &mawar["k4"],
+            &mawar["k6"],
+            &mawar["kek"],
+            &mawar["anaemia"]
+        ),
+        (
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(0),
+            &json!(1),
+            &json!(1)
+        ),
+        "{r}"
+    );
+    assert_eq!(mawar["k4_coverage"], json!(1.0));
+    assert_eq!(mawar["k6_coverage"], json!(0.0));
+    let hpl = (hpht + chrono::Days::new(7))
+        .checked_add_months(chrono::Months::new(9))
+        .unwrap()
+        .format("%Y-%m")
+        .to_string();
+    assert_eq!(mawar["expected_deliveries"][&hpl], 1, "{r}");
+    assert_eq!(r["desa"][0]["code"], "53.04.05.2001", "{r}");
+    assert_eq!(r["desa"][0]["pregnant_women"], 1);
+    assert_eq!(r["total"]["k1"], 1);
+    // Months before her HPHT: nobody pregnant. Outside the area, a kader, bad month.
+    let (_, r) = srv
+        .get(
+            "/v1/reports/pregnancies?place=53.04.05.2001&month=2020-01",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["pregnant_women"], 0, "{r}");
+    let url = |place: &str| format!("/v1/reports/pregnancies?place={place}&month={month}");
+    assert_eq!(
+        srv.get(&url("53.04.05.2002"), Some(&bd.bearer)).await.0,
+        404
+    );
+    assert_eq!(srv.get(&url(MAWAR), Some(&k.bearer)).await.0, 403);
+    let (s, v) = srv
+        .get(
+            "/v1/reports/pregnancies?place=53.04.05.2001&month=13",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (400, Some("malformed_body")),
+        "{v}"
+    );
+}
+
+async fn immunisation_coverage_of_a_cohort_reads_the_childrens_cards(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    add_tulamalae(&srv).await;
+    let mut k = srv.session("kader.mawar").await;
+    let mut kt = srv.session("kader.tulamalae").await;
+    let ours = posyandu_day(&srv, &mut k, MAWAR).await;
+    posyandu_day(&srv, &mut kt, TULAMALAE_P01).await;
+    // Our child (born 2024-06-02): HB0 at birth, BCG at a month; nothing else.
+    let batch: Vec<_> = [("HB0", "2024-06-02"), ("BCG", "2024-07-02")]
+        .iter()
+        .map(|(v, d)| {
+            k.change(
+                EntityKind::Immunisation,
+                RecordId::new_v7(),
+                json!({"posyandu": MAWAR, "person": ours.child.to_string(), "vaccine": v, "date": d}),
+            )
+        })
+        .collect();
+    ok(srv.push(&k, &batch).await);
+    let bd = srv.session("bidan.naitimu").await;
+    let dinas = srv.session("dinas").await;
+    let (s, r) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2001&cohort=2024",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let d = &r["desa"][0];
+    assert_eq!(d["code"], "53.04.05.2001", "{r}");
+    assert_eq!(d["children"], 1, "the mother is not of the cohort: {r}");
+    assert_eq!(
+        (&d["given"]["HB0"], &d["given"]["BCG"], &d["given"]["OPV1"]),
+        (&json!(1), &json!(1), &json!(0)),
+        "{r}"
+    );
+    assert_eq!(d["coverage"]["HB0"], json!(1.0));
+    assert_eq!(d["coverage"]["MR1"], json!(0.0));
+    assert_eq!((&d["idl"], &d["idl_coverage"]), (&json!(0), &json!(0.0)));
+    assert_eq!(r["posyandu"][0]["children"], 1);
+    // The same by a birth-date range; another cohort has nobody.
+    let (_, r2) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2001&born_from=2024-01-01&born_to=2024-12-31",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r2["total"], r["total"]);
+    let (_, r) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2001&cohort=2023",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["children"], 0, "{r}");
+    assert_eq!(r["total"]["idl_coverage"], Value::Null);
+    // The kabupaten: both desa's children, two desa.
+    let (_, r) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04&cohort=2024",
+            Some(&dinas.bearer),
+        )
+        .await;
+    assert_eq!(r["total"]["children"], 2, "{r}");
+    assert_eq!(r["total"]["given"]["HB0"], 1, "{r}");
+    // Scope and input.
+    let (s, _) = srv
+        .get(
+            "/v1/reports/immunisation?place=53.04.05.2002&cohort=2024",
+            Some(&bd.bearer),
+        )
+        .await;
+    assert_eq!(s, 404);
+    for bad in [
+        "cohort=24",
+        "cohort=dua",
+        "born_from=2024-01-01",
+        "born_from=2025-01-01&born_to=2024-01-01",
+    ] {
+        let path = format!("/v1/reports/immunisation?place=53.04.05.2001&{bad}");
+        let (s, v) = srv.get(&path, Some(&bd.bearer)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("malformed_body")),
+            "{bad}: {v}"
+        );
+    }
 }
