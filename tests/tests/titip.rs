@@ -145,6 +145,10 @@ async fn a_cut_off_kader_syncs_through_the_bidans_tablet(backend: Backend) {
     assert_eq!(k, 2, "collect gives every answer kept");
     let opened = kader.store.open_titip(&answers).unwrap();
     assert_eq!(opened.answers, 2, "{opened:?}");
+    assert_eq!(
+        opened.confirmed, 0,
+        "the first answer was counted when it was opened: {opened:?}"
+    );
     assert!(opened.received >= 1, "{opened:?}");
     assert_eq!(
         kader.store.referral(referral).unwrap().referral.status,

@@ -460,6 +460,20 @@ impl Store {
             }
             let (_, answer) = relay::open_answer(item, &server, &keys, &limits)?;
             report.answers += 1;
+            // A carrier's collect writes every answer it keeps, also those opened here
+            // before: what one says was counted then (applying it again would change
+            // nothing but the counts the kader reads).
+            let opened: Option<Option<i64>> = self
+                .conn
+                .query_row(
+                    "SELECT answered_ms FROM titip_sent WHERE created_ms = ?1",
+                    [i(answer.bundle_created)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if matches!(opened, Some(Some(_))) {
+                continue;
+            }
             // The server's `acked_seq` may cover numbers this answer does not speak of (they
             // came in another bundle whose answer is still on its way): only numbers up to
             // the last one answered here count, so such a change is never taken for a
