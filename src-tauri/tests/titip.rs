@@ -153,4 +153,13 @@ async fn a_bundle_goes_over_the_network_and_its_answer_comes_back() {
         serde_json::to_value(bidan.core.titip_lan_state()).unwrap(),
         Value::Null
     );
+    // Locking the tablet ends an offer: a locked tablet hands nothing over.
+    let open = bidan.core.titip_lan_offer(LanWhat::Answers).unwrap();
+    assert!(bidan.core.titip_lan_state().is_some());
+    bidan.core.lock();
+    assert!(bidan.core.titip_lan_state().is_none());
+    let port = open.addresses.last().unwrap().clone();
+    let e = tokio::task::block_in_place(|| kader.core.titip_lan_receive(&port, &open.code))
+        .unwrap_err();
+    assert_eq!(e.key, "titip.error.lan_unreachable");
 }

@@ -143,6 +143,9 @@ impl AppCore {
     /// Locks the tablet: the store is closed (the key leaves memory) and syncing stops.
     pub fn lock(&self) {
         self.sync.stop();
+        // A titip offer on the local network ends with the session: a locked tablet
+        // hands nothing over.
+        self.titip_lan_cancel();
         *lock(&self.session) = None;
     }
 
