@@ -213,6 +213,19 @@ impl TestServer {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        self.try_raw(path, body, headers)
+            .await
+            .expect("request sent")
+    }
+
+    /// [`Self::raw`], with a failure to send or read kept: a server that answers a large
+    /// body before reading it may close the connection while the client still sends.
+    pub async fn try_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), reqwest::Error> {
         let mut req = self
             .http
             .post(self.url(path))
@@ -221,11 +234,11 @@ impl TestServer {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let resp = req.body(body).send().await.expect("request sent");
+        let resp = req.body(body).send().await?;
         let status = resp.status().as_u16();
         let h = resp.headers().clone();
-        let bytes = resp.bytes().await.expect("body").to_vec();
-        (status, h, bytes)
+        let bytes = resp.bytes().await?.to_vec();
+        Ok((status, h, bytes))
     }
 
     /// POSTs a JSON body; returns the status and the JSON answer.

@@ -415,7 +415,14 @@ async fn small_requests_are_refused_before_decoding(b: Backend) {
         if let Some(h) = enc.header_value() {
             headers.push(("Content-Encoding", h));
         }
-        let (s, _, bytes) = srv.raw("/v1/login", bytes, &headers).await;
+        let (s, _, bytes) = match srv.try_raw("/v1/login", bytes, &headers).await {
+            Ok(answer) => answer,
+            // 15 MiB sent plainly: the server answers 413 without reading it and closes;
+            // under load the client may still be sending and see the connection end. The
+            // server refused it either way (checked below: it still serves).
+            Err(e) if enc == Encoding::Identity && (e.is_request() || e.is_body()) => continue,
+            Err(e) => panic!("{enc:?}: {e}"),
+        };
         let v: Value = serde_json::from_slice(&bytes)
             .unwrap_or_else(|e| panic!("{enc:?}: {s} {e}: {:?}", String::from_utf8_lossy(&bytes)));
         assert_eq!(
