@@ -2,12 +2,12 @@
 //! table writes its rows (arrays through `UNNEST`), so a push costs a few round trips more,
 //! not a few per change.
 
-use super::merge::{Merger, decode_state};
+use super::merge::{FactRow, Loaded, Merger, decode_state, fact_from_row};
 use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::postgres::{LOCK_LOG, PgStore};
 use crate::storage::{StorageError, StoreFuture};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use sync_protocol::merge::Record;
 use sync_protocol::{Change, DeviceId, RecordId};
 use tokio_postgres::Transaction;
@@ -17,24 +17,47 @@ fn corrupt(e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("read model: {e}"))
 }
 
+/// The stored merge states of `ids` in one query: a `merged_records` row, else a fact's
+/// `facts` row.
 async fn load_states(
     tx: &Transaction<'_>,
     ids: &BTreeSet<RecordId>,
-) -> Result<HashMap<RecordId, Record>, StorageError> {
+) -> Result<Vec<(RecordId, Record, Loaded)>, StorageError> {
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let mut out = HashMap::new();
+    let mut out = Vec::new();
     for r in tx
         .query(
-            "SELECT id, kind, state_json FROM merged_records WHERE id = ANY($1)",
+            "SELECT k.id, m.kind, m.state_json, f.kind, f.body_json, f.made_hlc, f.made_device,
+                    f.author, f.supersedes
+             FROM UNNEST($1::text[]) AS k(id)
+             LEFT JOIN merged_records m ON m.id = k.id
+             LEFT JOIN facts f ON f.id = k.id AND m.id IS NULL
+             WHERE m.id IS NOT NULL OR f.id IS NOT NULL",
             &[&keys],
         )
         .await?
     {
         let id: String = r.try_get(0)?;
-        let kind: String = r.try_get(1)?;
-        let json: String = r.try_get(2)?;
         let id: RecordId = id.parse().map_err(corrupt)?;
-        out.insert(id, decode_state(&kind, &json).map_err(corrupt)?);
+        let merged: Option<String> = r.try_get(1)?;
+        if let Some(kind) = merged {
+            let json: String = r.try_get(2)?;
+            out.push((
+                id,
+                decode_state(&kind, &json).map_err(corrupt)?,
+                Loaded::Merged,
+            ));
+        } else {
+            let row = FactRow {
+                kind: r.try_get(3)?,
+                body_json: r.try_get(4)?,
+                made_hlc: r.try_get(5)?,
+                made_device: r.try_get(6)?,
+                author: r.try_get(7)?,
+                supersedes: r.try_get(8)?,
+            };
+            out.push((id, fact_from_row(&row).map_err(corrupt)?, Loaded::FactsRow));
+        }
     }
     Ok(out)
 }
@@ -103,33 +126,83 @@ pub(crate) async fn merge_changes(
     Ok(merger.skipped)
 }
 
-/// In the push's transaction (holding the log lock): merges the changes just logged and
-/// moves the cursor over them when nothing before them is left to merge.
-pub(crate) async fn merge_pushed(
+/// The read model's own lock (the first key of `pg_advisory_xact_lock(int, int)`): a push
+/// holds it shared while it merges; a rebuild step, a reset and a re-merge after a
+/// quarantine hold it exclusive, so they never write a record's state beside a push.
+pub(crate) const LOCK_READ_MODEL: i32 = 0x4a4b_0004;
+/// Per-record locks (`pg_advisory_xact_lock(LOCK_RECORD, key)`): two pushes that touch one
+/// record merge it one after the other.
+const LOCK_RECORD: i32 = 0x4a4b_0005;
+
+/// The key of a record's lock: its 128 bits folded to 32 (a collision only serialises two
+/// pushes needlessly).
+fn record_key(id: RecordId) -> i32 {
+    let u = id.0.as_u128();
+    ((u >> 96) ^ (u >> 64) ^ (u >> 32) ^ u) as u32 as i32
+}
+
+/// In the push's transaction, **before** it takes the log lock: merges the changes about to
+/// be logged. It holds the read model's lock shared and the lock of every record the batch
+/// touches (taken in key order, so two pushes never wait on each other in a circle), so the
+/// load-merge-write of a record never interleaves with another writer of that record; the
+/// work is thus done outside the log lock, which serialises every push.
+pub(crate) async fn merge_before_log(
     tx: &Transaction<'_>,
-    pushed: &[(i64, &Change)],
+    changes: &[&Change],
 ) -> Result<(), StorageError> {
-    let (Some(first), Some(last)) = (pushed.first(), pushed.last()) else {
+    if changes.is_empty() {
         return Ok(());
-    };
-    let changes: Vec<Change> = pushed.iter().map(|(_, c)| (*c).clone()).collect();
-    merge_changes(tx, &changes).await?;
+    }
+    tx.execute(
+        "SELECT pg_advisory_xact_lock_shared($1, 0)",
+        &[&LOCK_READ_MODEL],
+    )
+    .await?;
+    let mut keys: Vec<i32> = changes.iter().map(|c| record_key(c.id)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, k) FROM UNNEST($2::int4[]) AS t(k)",
+        &[&LOCK_RECORD, &keys],
+    )
+    .await?;
+    let owned: Vec<Change> = changes.iter().map(|c| (*c).clone()).collect();
+    merge_changes(tx, &owned).await?;
+    Ok(())
+}
+
+/// In the push's transaction, under the log lock, after its changes are logged as
+/// `first..=last`: moves the cursor over them when nothing before them is left to merge.
+pub(crate) async fn advance_cursor(
+    tx: &Transaction<'_>,
+    first: i64,
+    last: i64,
+) -> Result<(), StorageError> {
     tx.execute(
         "UPDATE read_model_state SET applied_through = $2
          WHERE id = 1 AND applied_through < $2 AND NOT EXISTS (
              SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through AND sseq < $1
                  AND quarantined_at IS NULL)",
-        &[&first.0, &last.0],
+        &[&first, &last],
     )
     .await?;
+    Ok(())
+}
+
+/// Takes the read model's lock exclusive, then the log lock (a rebuild step, a reset, a
+/// re-merge: the order pushes take them in).
+async fn lock_exclusive(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_READ_MODEL])
+        .await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+        .await?;
     Ok(())
 }
 
 /// After a quarantine or release of `sseqs`: their records merged again from the log's
 /// changes that are not quarantined.
 pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result<(), StorageError> {
-    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-        .await?;
+    lock_exclusive(tx).await?;
     let mut ids = BTreeSet::new();
     for r in tx
         .query(
@@ -231,8 +304,7 @@ impl ReadModel for PgStore {
         Box::pin(async move {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-                .await?;
+            lock_exclusive(&tx).await?;
             for t in Table::ALL {
                 tx.execute(&format!("DELETE FROM {}", t.name()), &[])
                     .await?;
@@ -251,9 +323,9 @@ impl ReadModel for PgStore {
         Box::pin(async move {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            // Pushes merge under the same lock: never two writers of one record's state.
-            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-                .await?;
+            // Pushes merge under the read model's lock (shared): never two writers of one
+            // record's state.
+            lock_exclusive(&tx).await?;
             let now = crate::model::now_ms() as i64;
             let st = state(&tx).await?;
             let rows = tx
