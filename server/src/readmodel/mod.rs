@@ -3,9 +3,9 @@
 //! device's: persons, households, pregnancies, referrals, facts (sessions among them) with
 //! their supersession, conflicts, and each device's sync state.
 //!
-//! - **When**: in the push's own transaction ([`sqlite::merge_pushed`];
-//!   [`postgres::merge_before_log`] and [`postgres::advance_cursor`]), so a committed push is
-//!   in the read model and a read never sees half a batch.
+//! - **When**: in the push's own transaction ([`sqlite::merge_pushed`],
+//!   [`postgres::merge_pushed`]), so a committed push is in the read model and a read never
+//!   sees half a batch.
 //! - **Rebuild**: [`catch_up`] merges the log after the stored cursor page by page, each page
 //!   in one transaction with the cursor (`jangkau-server reindex`, and every `serve` start).
 //! - **Quarantine**: a quarantined change is not merged; quarantining or releasing one

@@ -27,12 +27,14 @@ async fn load_states(
     let mut out = Vec::new();
     for r in tx
         .query(
-            "SELECT k.id, m.kind, m.state_json, f.kind, f.body_json, f.made_hlc, f.made_device,
-                    f.author, f.supersedes
-             FROM UNNEST($1::text[]) AS k(id)
-             LEFT JOIN merged_records m ON m.id = k.id
-             LEFT JOIN facts f ON f.id = k.id AND m.id IS NULL
-             WHERE m.id IS NOT NULL OR f.id IS NOT NULL",
+            // Two index lookups by `= ANY` (a join on `UNNEST` may be planned as a scan).
+            "SELECT id, kind, state_json, NULL, NULL, NULL, NULL, NULL, NULL
+             FROM merged_records WHERE id = ANY($1)
+             UNION ALL
+             SELECT f.id, NULL, NULL, f.kind, f.body_json, f.made_hlc, f.made_device, f.author,
+                    f.supersedes
+             FROM facts f WHERE f.id = ANY($1)
+                 AND NOT EXISTS (SELECT 1 FROM merged_records m WHERE m.id = f.id)",
             &[&keys],
         )
         .await?
@@ -126,83 +128,33 @@ pub(crate) async fn merge_changes(
     Ok(merger.skipped)
 }
 
-/// The read model's own lock (the first key of `pg_advisory_xact_lock(int, int)`): a push
-/// holds it shared while it merges; a rebuild step, a reset and a re-merge after a
-/// quarantine hold it exclusive, so they never write a record's state beside a push.
-pub(crate) const LOCK_READ_MODEL: i32 = 0x4a4b_0004;
-/// Per-record locks (`pg_advisory_xact_lock(LOCK_RECORD, key)`): two pushes that touch one
-/// record merge it one after the other.
-const LOCK_RECORD: i32 = 0x4a4b_0005;
-
-/// The key of a record's lock: its 128 bits folded to 32 (a collision only serialises two
-/// pushes needlessly).
-fn record_key(id: RecordId) -> i32 {
-    let u = id.0.as_u128();
-    ((u >> 96) ^ (u >> 64) ^ (u >> 32) ^ u) as u32 as i32
-}
-
-/// In the push's transaction, **before** it takes the log lock: merges the changes about to
-/// be logged. It holds the read model's lock shared and the lock of every record the batch
-/// touches (taken in key order, so two pushes never wait on each other in a circle), so the
-/// load-merge-write of a record never interleaves with another writer of that record; the
-/// work is thus done outside the log lock, which serialises every push.
-pub(crate) async fn merge_before_log(
+/// In the push's transaction (holding the log lock): merges the changes just logged and
+/// moves the cursor over them when nothing before them is left to merge.
+pub(crate) async fn merge_pushed(
     tx: &Transaction<'_>,
-    changes: &[&Change],
+    pushed: &[(i64, &Change)],
 ) -> Result<(), StorageError> {
-    if changes.is_empty() {
+    let (Some(first), Some(last)) = (pushed.first(), pushed.last()) else {
         return Ok(());
-    }
-    tx.execute(
-        "SELECT pg_advisory_xact_lock_shared($1, 0)",
-        &[&LOCK_READ_MODEL],
-    )
-    .await?;
-    let mut keys: Vec<i32> = changes.iter().map(|c| record_key(c.id)).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, k) FROM UNNEST($2::int4[]) AS t(k)",
-        &[&LOCK_RECORD, &keys],
-    )
-    .await?;
-    let owned: Vec<Change> = changes.iter().map(|c| (*c).clone()).collect();
-    merge_changes(tx, &owned).await?;
-    Ok(())
-}
-
-/// In the push's transaction, under the log lock, after its changes are logged as
-/// `first..=last`: moves the cursor over them when nothing before them is left to merge.
-pub(crate) async fn advance_cursor(
-    tx: &Transaction<'_>,
-    first: i64,
-    last: i64,
-) -> Result<(), StorageError> {
+    };
+    let changes: Vec<Change> = pushed.iter().map(|(_, c)| (*c).clone()).collect();
+    merge_changes(tx, &changes).await?;
     tx.execute(
         "UPDATE read_model_state SET applied_through = $2
          WHERE id = 1 AND applied_through < $2 AND NOT EXISTS (
              SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through AND sseq < $1
                  AND quarantined_at IS NULL)",
-        &[&first, &last],
+        &[&first.0, &last.0],
     )
     .await?;
-    Ok(())
-}
-
-/// Takes the read model's lock exclusive, then the log lock (a rebuild step, a reset, a
-/// re-merge: the order pushes take them in).
-async fn lock_exclusive(tx: &Transaction<'_>) -> Result<(), StorageError> {
-    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_READ_MODEL])
-        .await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-        .await?;
     Ok(())
 }
 
 /// After a quarantine or release of `sseqs`: their records merged again from the log's
 /// changes that are not quarantined.
 pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result<(), StorageError> {
-    lock_exclusive(tx).await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+        .await?;
     let mut ids = BTreeSet::new();
     for r in tx
         .query(
@@ -304,7 +256,8 @@ impl ReadModel for PgStore {
         Box::pin(async move {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            lock_exclusive(&tx).await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+                .await?;
             for t in Table::ALL {
                 tx.execute(&format!("DELETE FROM {}", t.name()), &[])
                     .await?;
@@ -323,9 +276,9 @@ impl ReadModel for PgStore {
         Box::pin(async move {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            // Pushes merge under the read model's lock (shared): never two writers of one
-            // record's state.
-            lock_exclusive(&tx).await?;
+            // Pushes merge under the same lock: never two writers of one record's state.
+            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+                .await?;
             let now = crate::model::now_ms() as i64;
             let st = state(&tx).await?;
             let rows = tx

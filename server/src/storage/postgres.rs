@@ -487,15 +487,6 @@ async fn push_tx(
                 accepted_wall_ms.push(p.change.hlc.wall_ms);
             }
         }
-        // The read model, in the same transaction, merged before the log lock
-        // (docs/read-model.md): only the cursor needs the lock.
-        let pushed: Vec<&Change> = decided
-            .log
-            .iter()
-            .filter_map(|l| batch.get(l.index))
-            .map(|p| &p.change)
-            .collect();
-        crate::readmodel::postgres::merge_before_log(&tx, &pushed).await?;
         tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
             .await?;
         let rows = tx
@@ -507,13 +498,22 @@ async fn push_tx(
                 &[&places, &device, &now, &seqs, &payloads],
             )
             .await?;
-        let mut sseqs = Vec::with_capacity(rows.len());
+        // The read model, in the same transaction and under the log lock (docs/read-model.md).
+        let by_seq: HashMap<u64, &Change> = decided
+            .log
+            .iter()
+            .filter_map(|l| batch.get(l.index))
+            .map(|p| (p.change.seq, &p.change))
+            .collect();
+        let mut logged = Vec::with_capacity(rows.len());
         for r in &rows {
-            sseqs.push(r.try_get::<_, i64>(0)?);
+            let seq = to_u64(r.try_get::<_, i64>(1)?);
+            if let Some(c) = by_seq.get(&seq) {
+                logged.push((r.try_get::<_, i64>(0)?, *c));
+            }
         }
-        if let (Some(first), Some(last)) = (sseqs.iter().min(), sseqs.iter().max()) {
-            crate::readmodel::postgres::advance_cursor(&tx, *first, *last).await?;
-        }
+        logged.sort_by_key(|(sseq, _)| *sseq);
+        crate::readmodel::postgres::merge_pushed(&tx, &logged).await?;
     }
     let acked: i64 = tx
         .query_opt("SELECT acked_seq FROM devices WHERE id = $1", &[&device])
