@@ -7,6 +7,7 @@ use super::tables::{Table, Val};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use sync_protocol::merge::{ConflictKind, FactRecord, MutableRecord, Record};
+use sync_protocol::stamp::Stamp;
 use sync_protocol::{Change, Class, EntityKind, Hlc, RecordId};
 
 /// The merge state of a record as stored in `merged_records.state_json`.
@@ -31,10 +32,64 @@ pub fn decode_state(kind: &str, json: &str) -> Result<Record, String> {
     })
 }
 
+/// A fact whose whole merge state is its `facts` row: the fact has arrived and no tombstone
+/// hides it (the usual fact, once made never changed). Such a fact has no
+/// `merged_records` row; its state is read back from the `facts` row
+/// ([`fact_from_row`]), so its body is stored once.
+pub fn in_facts_row(f: &FactRecord) -> bool {
+    f.body.is_some() && f.made.is_some() && f.author.is_some() && f.tombstones.is_empty()
+}
+
+/// The columns of a `facts` row that hold a fact's merge state.
+pub struct FactRow {
+    pub kind: String,
+    pub body_json: String,
+    pub made_hlc: String,
+    pub made_device: String,
+    pub author: String,
+    pub supersedes: Option<String>,
+}
+
+/// The merge state of a fact kept only in its `facts` row ([`in_facts_row`]).
+pub fn fact_from_row(r: &FactRow) -> Result<Record, String> {
+    let kind: EntityKind =
+        serde_json::from_value(Value::String(r.kind.clone())).map_err(|e| format!("kind: {e}"))?;
+    let body = serde_json::from_str(&r.body_json).map_err(|e| format!("body: {e}"))?;
+    let hlc: Hlc = r.made_hlc.parse().map_err(|e| format!("made_hlc: {e:?}"))?;
+    let device = r
+        .made_device
+        .parse()
+        .map_err(|e| format!("made_device: {e}"))?;
+    let author = r.author.parse().map_err(|e| format!("author: {e}"))?;
+    let supersedes = match &r.supersedes {
+        Some(s) => Some(s.parse().map_err(|e| format!("supersedes: {e}"))?),
+        None => None,
+    };
+    Ok(Record::Fact(FactRecord {
+        kind,
+        body: Some(body),
+        made: Some(Stamp { hlc, device }),
+        author: Some(author),
+        supersedes,
+        tombstones: Vec::new(),
+    }))
+}
+
+/// Where a record's stored state came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    /// A `merged_records` row.
+    Merged,
+    /// A `facts` row ([`in_facts_row`]).
+    FactsRow,
+}
+
 /// The records a batch touches, merged in memory.
 #[derive(Debug, Default)]
 pub struct Merger {
     records: HashMap<RecordId, Record>,
+    /// Where each record's stored state came from (absent: a record new to the read model).
+    loaded: HashMap<RecordId, Loaded>,
     touched: BTreeMap<RecordId, ()>,
     /// Changes not merged: their record is known with another kind (the push refuses such a
     /// change, so only a log written by hand can hold one).
@@ -43,11 +98,13 @@ pub struct Merger {
 
 impl Merger {
     /// Starts from the stored states of the records the batch names.
-    pub fn new(loaded: impl IntoIterator<Item = (RecordId, Record)>) -> Self {
-        Self {
-            records: loaded.into_iter().collect(),
-            ..Self::default()
+    pub fn new(loaded: impl IntoIterator<Item = (RecordId, Record, Loaded)>) -> Self {
+        let mut m = Self::default();
+        for (id, record, from) in loaded {
+            m.records.insert(id, record);
+            m.loaded.insert(id, from);
         }
+        m
     }
 
     /// Merges one change (idempotent: a change merged twice changes nothing).
@@ -82,18 +139,30 @@ impl Merger {
                 continue;
             };
             let idt = id.to_string();
-            w.push(
-                Table::Merged,
-                vec![
-                    Val::text(&idt),
-                    Val::text(record.kind().as_str()),
-                    Val::Text(Some(encode_state(record)?)),
-                ],
-            );
+            let loaded = self.loaded.get(id).copied();
+            // A fact kept in its `facts` row needs no `merged_records` row (one that has
+            // one keeps it, so a stored state is never stale).
+            let merged_row = match record {
+                Record::Fact(f) => !in_facts_row(f) || loaded == Some(Loaded::Merged),
+                Record::Mutable(_) => true,
+            };
+            if merged_row {
+                w.push(
+                    Table::Merged,
+                    vec![
+                        Val::text(&idt),
+                        Val::text(record.kind().as_str()),
+                        Val::Text(Some(encode_state(record)?)),
+                    ],
+                );
+            }
             match record {
                 Record::Mutable(m) => {
                     project_mutable(&mut w, &idt, *id, m)?;
-                    w.cleared.push(idt);
+                    // A record new to the read model has no stored conflicts to replace.
+                    if loaded.is_some() {
+                        w.cleared.push(idt);
+                    }
                 }
                 Record::Fact(f) => project_fact(&mut w, &idt, f)?,
             }

@@ -2,12 +2,12 @@
 //! table writes its rows (arrays through `UNNEST`), so a push costs a few round trips more,
 //! not a few per change.
 
-use super::merge::{Merger, decode_state};
+use super::merge::{FactRow, Loaded, Merger, decode_state, fact_from_row};
 use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::postgres::{LOCK_LOG, PgStore};
 use crate::storage::{StorageError, StoreFuture};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use sync_protocol::merge::Record;
 use sync_protocol::{Change, DeviceId, RecordId};
 use tokio_postgres::Transaction;
@@ -17,24 +17,49 @@ fn corrupt(e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("read model: {e}"))
 }
 
+/// The stored merge states of `ids` in one query: a `merged_records` row, else a fact's
+/// `facts` row.
 async fn load_states(
     tx: &Transaction<'_>,
     ids: &BTreeSet<RecordId>,
-) -> Result<HashMap<RecordId, Record>, StorageError> {
+) -> Result<Vec<(RecordId, Record, Loaded)>, StorageError> {
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let mut out = HashMap::new();
+    let mut out = Vec::new();
     for r in tx
         .query(
-            "SELECT id, kind, state_json FROM merged_records WHERE id = ANY($1)",
+            // Two index lookups by `= ANY` (a join on `UNNEST` may be planned as a scan).
+            "SELECT id, kind, state_json, NULL, NULL, NULL, NULL, NULL, NULL
+             FROM merged_records WHERE id = ANY($1)
+             UNION ALL
+             SELECT f.id, NULL, NULL, f.kind, f.body_json, f.made_hlc, f.made_device, f.author,
+                    f.supersedes
+             FROM facts f WHERE f.id = ANY($1)
+                 AND NOT EXISTS (SELECT 1 FROM merged_records m WHERE m.id = f.id)",
             &[&keys],
         )
         .await?
     {
         let id: String = r.try_get(0)?;
-        let kind: String = r.try_get(1)?;
-        let json: String = r.try_get(2)?;
         let id: RecordId = id.parse().map_err(corrupt)?;
-        out.insert(id, decode_state(&kind, &json).map_err(corrupt)?);
+        let merged: Option<String> = r.try_get(1)?;
+        if let Some(kind) = merged {
+            let json: String = r.try_get(2)?;
+            out.push((
+                id,
+                decode_state(&kind, &json).map_err(corrupt)?,
+                Loaded::Merged,
+            ));
+        } else {
+            let row = FactRow {
+                kind: r.try_get(3)?,
+                body_json: r.try_get(4)?,
+                made_hlc: r.try_get(5)?,
+                made_device: r.try_get(6)?,
+                author: r.try_get(7)?,
+                supersedes: r.try_get(8)?,
+            };
+            out.push((id, fact_from_row(&row).map_err(corrupt)?, Loaded::FactsRow));
+        }
     }
     Ok(out)
 }

@@ -1,13 +1,13 @@
 //! The read model on SQLite: loading merge states, writing rows, the rebuild step.
 
-use super::merge::{Merger, decode_state};
+use super::merge::{FactRow, Loaded, Merger, decode_state, fact_from_row};
 use super::tables::{Table, Val};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{StorageError, StoreFuture};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use sync_protocol::merge::Record;
 use sync_protocol::{Change, DeviceId, RecordId};
 
@@ -15,19 +15,43 @@ fn corrupt(e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("read model: {e}"))
 }
 
-/// The stored merge states of `ids`.
+/// The stored merge states of `ids`: a `merged_records` row, else a fact's `facts` row.
 fn load_states(
     conn: &Connection,
     ids: &BTreeSet<RecordId>,
-) -> Result<HashMap<RecordId, Record>, StorageError> {
-    let mut q = conn.prepare_cached("SELECT kind, state_json FROM merged_records WHERE id = ?1")?;
-    let mut out = HashMap::new();
+) -> Result<Vec<(RecordId, Record, Loaded)>, StorageError> {
+    let mut q = conn.prepare_cached(
+        "SELECT m.kind, m.state_json, f.kind, f.body_json, f.made_hlc, f.made_device, f.author,
+                f.supersedes
+         FROM (SELECT ?1 AS id) k
+         LEFT JOIN merged_records m ON m.id = k.id
+         LEFT JOIN facts f ON f.id = k.id AND m.id IS NULL
+         WHERE m.id IS NOT NULL OR f.id IS NOT NULL",
+    )?;
+    let mut out = Vec::new();
     for id in ids {
-        let row: Option<(String, String)> = q
-            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((kind, json)) = row {
-            out.insert(*id, decode_state(&kind, &json).map_err(corrupt)?);
+        let mut rows = q.query([id.to_string()])?;
+        let Some(r) = rows.next()? else {
+            continue;
+        };
+        let merged: Option<String> = r.get(0)?;
+        if let Some(kind) = merged {
+            let json: String = r.get(1)?;
+            out.push((
+                *id,
+                decode_state(&kind, &json).map_err(corrupt)?,
+                Loaded::Merged,
+            ));
+        } else {
+            let row = FactRow {
+                kind: r.get(2)?,
+                body_json: r.get(3)?,
+                made_hlc: r.get(4)?,
+                made_device: r.get(5)?,
+                author: r.get(6)?,
+                supersedes: r.get(7)?,
+            };
+            out.push((*id, fact_from_row(&row).map_err(corrupt)?, Loaded::FactsRow));
         }
     }
     Ok(out)

@@ -304,7 +304,13 @@ async fn view_of(
     for id in ids {
         let p = || vec![Param::Text(id.to_string())];
         let kind = s
-            .read_rows("SELECT kind FROM merged_records WHERE id = ?1".into(), p())
+            // A fact kept in its `facts` row has no `merged_records` row.
+            .read_rows(
+                "SELECT kind FROM merged_records WHERE id = ?1
+                 UNION ALL SELECT kind FROM facts WHERE id = ?1"
+                    .into(),
+                p(),
+            )
             .await
             .unwrap();
         let Some(kind) = kind.first().and_then(|r| r[0].text().map(str::to_string)) else {
