@@ -9,6 +9,7 @@ import type {
   Finding,
   HealthProblem,
   ImmunisationCard,
+  Indicator,
   KmsResult,
   Level,
   MonthResult,
@@ -17,14 +18,8 @@ import type {
   ReferralStatus,
 } from './api-health';
 
-export type Indicator =
-  | 'weight_for_age'
-  | 'length_height_for_age'
-  | 'weight_for_length'
-  | 'weight_for_height'
-  | 'bmi_for_age'
-  | 'head_circumference_for_age'
-  | 'arm_circumference_for_age';
+/** Declared once in api-health.ts. */
+export type { Indicator };
 
 /** health-rules `growth::chart::CurvePoint`: the curves at one age. */
 export interface CurvePoint {

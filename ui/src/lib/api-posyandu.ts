@@ -8,10 +8,12 @@
 import { invoke } from '@tauri-apps/api/core';
 import type { Label, PersonSummary } from './api';
 import type {
+  Assessment,
   Counts,
   Finding,
   ImmunisationCard,
   ImmunisationInput,
+  IndicatorResult,
   MeasurementInput,
   MonthResult,
   PosyanduOptions,
@@ -54,32 +56,10 @@ export interface CheckProblem {
   params: Record<string, string>;
 }
 
-/** growth/assess.rs `IndicatorResult` (`category` is a Permenkes category as its Label). */
-export interface IndicatorResult {
-  z: number | null;
-  category: Label | null;
-  flagged: boolean;
-  reference: 'who2006' | 'who2007';
-}
-
 export type IndicatorCode = 'wfa' | 'lhfa' | 'wfl' | 'wfh' | 'bfa' | 'hcfa' | 'acfa';
 
-/** growth/assess.rs `Assessment`. */
-export interface Assessment {
-  sex: 'male' | 'female';
-  age_days: number;
-  age_months: number;
-  length_height_cm: number | null;
-  bmi: number | null;
-  wfa: IndicatorResult | null;
-  lhfa: IndicatorResult | null;
-  wfl: IndicatorResult | null;
-  wfh: IndicatorResult | null;
-  bfa: IndicatorResult | null;
-  hcfa: IndicatorResult | null;
-  acfa: IndicatorResult | null;
-  skipped: { indicator: string; key: string; reason: string; reason_id: string }[];
-}
+/** Declared once in api-health.ts (the records and health-rules types). */
+export type { Assessment, IndicatorResult };
 
 /** checks/mod.rs `MeasurementCheck`. */
 export interface MeasurementCheck {
