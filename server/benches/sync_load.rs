@@ -3,7 +3,8 @@
 //! ```text
 //! CARGO_TARGET_DIR=/work/target-server cargo bench -p district-server --bench sync_load -- \
 //!     [--backend sqlite|postgres|both] [--devices 2000] [--day 150] \
-//!     [--ingest-devices 50] [--ingest-changes 200000] [--concurrency 64] [--spread-s 0]
+//!     [--ingest-devices 50] [--ingest-changes 200000] [--concurrency 64] [--spread-s 0] \
+//!     [--report-runs 20]
 //! ```
 //!
 //! 1. **Ingest**: `ingest-devices` devices push `ingest-changes` changes in all, in batches of
@@ -17,6 +18,9 @@
 //!    of a pull with nothing new.)
 //!
 //! 4. **Reindex**: the read model rebuilt from the whole log (`jangkau-server reindex`).
+//! 5. **Reports**: a dinas admin asks each `/v1/reports` route for the whole kabupaten
+//!    (`place=53.04`, the month of the day's data) `report-runs` times, one at a time:
+//!    p50 and p95 per route (`[--report-runs 20]`).
 //!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
@@ -42,6 +46,8 @@ struct Args {
     concurrency: usize,
     /// Spread the day devices' arrivals evenly over this many seconds (0: all at once).
     spread_s: u64,
+    /// How many times each report route is asked (step 5).
+    report_runs: usize,
 }
 
 fn parse_args() -> Args {
@@ -53,6 +59,7 @@ fn parse_args() -> Args {
         ingest_changes: 200_000,
         concurrency: 64,
         spread_s: 0,
+        report_runs: 20,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -73,6 +80,7 @@ fn parse_args() -> Args {
             "--ingest-changes" => a.ingest_changes = num.unwrap_or(a.ingest_changes),
             "--concurrency" => a.concurrency = num.unwrap_or(a.concurrency),
             "--spread-s" => a.spread_s = num.map_or(a.spread_s, |n| n as u64),
+            "--report-runs" => a.report_runs = num.unwrap_or(a.report_runs),
             _ => {
                 i += 1;
                 continue;
@@ -583,6 +591,9 @@ async fn run_backend(backend: &'static str, a: &Args) {
         done.merged as f64 / secs
     );
 
+    // 5. Each report of the whole kabupaten, as the dinas dashboard asks it.
+    reports(&f, "Bearer bench-dinas-session", a.report_runs).await;
+
     let Ok(f) = Arc::try_unwrap(f) else {
         println!("(fixture still shared; not cleaned up)");
         return;
@@ -592,6 +603,49 @@ async fn run_backend(backend: &'static str, a: &Args) {
     drop(f.store);
     if let Some(name) = f.pg_name {
         let _ = scratch::drop(&name).await;
+    }
+}
+
+/// The `/v1/reports` routes for Kabupaten Belu (`53.04`), with the parameters of the day's
+/// data (dated 2025-11-22, children born 2023): each asked `runs` times in turn, p50/p95.
+async fn reports(f: &Fixture, bearer: &str, runs: usize) {
+    const KAB: &str = "53.04";
+    let routes = [
+        format!("/v1/reports/skdn?place={KAB}&month=2025-11"),
+        format!("/v1/reports/nutrition?place={KAB}&from=2025-11-01&to=2025-11-30"),
+        format!("/v1/reports/immunisation?place={KAB}&cohort=2023"),
+        format!("/v1/reports/pregnancies?place={KAB}&month=2025-11"),
+        format!("/v1/reports/followup?place={KAB}"),
+        "/v1/reports/referrals".to_string(),
+        "/v1/reports/tablets".to_string(),
+    ];
+    for path in routes {
+        let mut lat = Vec::with_capacity(runs);
+        let mut bytes = 0;
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            let resp = f
+                .http
+                .get(format!("{}{path}", f.base))
+                .header("Jangkau-Protocol", "1")
+                .header("Authorization", bearer)
+                .send()
+                .await
+                .expect("request");
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.expect("body");
+            lat.push(started.elapsed());
+            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+            bytes = body.len();
+        }
+        lat.sort();
+        println!(
+            "report {path}: {} runs, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({bytes} bytes)",
+            lat.len(),
+            percentile(&lat, 0.50).as_secs_f64() * 1000.0,
+            percentile(&lat, 0.95).as_secs_f64() * 1000.0,
+            lat.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+        );
     }
 }
 
