@@ -3,8 +3,9 @@
 //! `pregnancy_view`): the person's facts and those of person records merged into them, their
 //! pregnancies, the default rule tables.
 
+use super::Param;
 use super::monthly::MonthlyError;
-use super::{Cell, Param};
+use super::text;
 use crate::Storage;
 use chrono::NaiveDate;
 use records::{Fact, GrowthPoint, PregnancyView, RuleOptions};
@@ -21,10 +22,6 @@ pub struct PersonHealth {
     /// The ongoing pregnancy with its ANC contacts due and made, as the tablet's
     /// `pregnancy_view`.
     pub pregnancy: Option<PregnancyView>,
-}
-
-fn text(row: &[Cell], i: usize) -> Option<String> {
-    row.get(i).and_then(Cell::text).map(str::to_string)
 }
 
 /// The person and every person record merged into them, through chains.

@@ -97,6 +97,11 @@ impl Cell {
     }
 }
 
+/// Column `i` of a read row as owned text (`None`: absent or not text).
+pub(crate) fn text(row: &[Cell], i: usize) -> Option<String> {
+    row.get(i).and_then(Cell::text).map(str::to_string)
+}
+
 /// What a device said of itself, besides what `devices` keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncNote {

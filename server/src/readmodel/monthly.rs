@@ -6,6 +6,7 @@
 //! functions. No health rule lives here.
 
 use super::reports::in_scope;
+use super::text;
 use super::{Cell, Param};
 use crate::Storage;
 use crate::storage::StorageError;
@@ -70,10 +71,6 @@ pub struct SkdnReport {
     /// All ages, both sexes, summed.
     pub total: Counts,
     pub ratios: Ratios,
-}
-
-fn text(row: &[Cell], i: usize) -> Option<String> {
-    row.get(i).and_then(Cell::text).map(str::to_string)
 }
 
 fn date(row: &[Cell], i: usize) -> Option<NaiveDate> {

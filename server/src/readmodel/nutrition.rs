@@ -4,19 +4,16 @@
 //! measurement in a period, per posyandu and desa) or listed (children who need follow-up).
 //! No health rule lives here: the categories and the KMS result are health-rules'.
 
+use super::Param;
 use super::monthly::MonthlyError;
 use super::reports::in_scope;
-use super::{Cell, Param};
+use super::text;
 use crate::Storage;
 use chrono::NaiveDate;
 use health_rules::growth::Category;
 use records::{Fact, GrowthPoint, PersonFacts, RuleOptions};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-fn text(row: &[Cell], i: usize) -> Option<String> {
-    row.get(i).and_then(Cell::text).map(str::to_string)
-}
 
 /// A child of the place with their growth results (every measurement day).
 struct Child {

@@ -4,9 +4,10 @@
 //! Who is pregnant in the month and who is KEK is `records::report`'s (the F1's own counts);
 //! the HPL, trimester and anaemia thresholds are the ANC schedule's (health-rules).
 
+use super::Param;
 use super::monthly::MonthlyError;
 use super::reports::in_scope;
-use super::{Cell, Param};
+use super::text;
 use crate::Storage;
 use chrono::NaiveDate;
 use health_rules::immunisation::Schedule;
@@ -16,10 +17,6 @@ use records::report::{MonthActivity, PREGNANCY_MAX_DAYS, PregnancyRow};
 use records::{Fact, RuleOptions};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-
-fn text(row: &[Cell], i: usize) -> Option<String> {
-    row.get(i).and_then(Cell::text).map(str::to_string)
-}
 
 fn date(s: Option<&str>) -> Option<NaiveDate> {
     s.and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())

@@ -3,6 +3,7 @@
 //! as pull limits a user to the posyandu at or below their scope.
 
 use super::merge::wita_date;
+use super::text;
 use super::{Cell, Param};
 use crate::Storage;
 use crate::storage::StorageError;
@@ -12,10 +13,6 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use sync_protocol::{Hlc, RecordId};
-
-fn text(row: &[Cell], i: usize) -> Option<String> {
-    row.get(i).and_then(Cell::text).map(str::to_string)
-}
 
 fn int(row: &[Cell], i: usize) -> Option<i64> {
     row.get(i).and_then(Cell::int)
