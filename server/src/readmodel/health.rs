@@ -4,7 +4,7 @@
 //! pregnancies, the default rule tables.
 
 use super::Param;
-use super::monthly::MonthlyError;
+use super::monthly::{MonthlyError, history_fact};
 use super::text;
 use crate::Storage;
 use chrono::NaiveDate;
@@ -63,22 +63,9 @@ pub async fn person_health(
             )
             .await?
         {
-            let (Some(fid), Some(kind), Some(date)) = (text(&r, 0), text(&r, 1), text(&r, 2))
-            else {
-                continue;
-            };
-            entries.push(
-                Fact::from_columns(
-                    &fid,
-                    &kind,
-                    date,
-                    &text(&r, 3).unwrap_or_else(|| "{}".into()),
-                    text(&r, 4).as_deref(),
-                    text(&r, 6).as_deref(),
-                    text(&r, 5),
-                )
-                .map_err(|e| MonthlyError::Row(e.to_string()))?,
-            );
+            if let Some(fact) = history_fact(&r)? {
+                entries.push(fact);
+            }
         }
         for r in store
             .read_rows(

@@ -114,6 +114,46 @@ const PERSONS: &str = "SELECT p.id, p.posyandu, p.name, p.sex, p.birth_date, p.s
 
 /// The health facts of those persons and of the records merged into them (as field-core's
 /// `posyandu_histories`), with the live fact that corrects each.
+/// A row `(id, kind, date, body_json, supersedes, person, superseded_by)` — the columns of
+/// [`HISTORY`] — as a fact; `None` when its id, kind or date is missing.
+pub(super) fn history_fact(r: &[Cell]) -> Result<Option<Fact>, MonthlyError> {
+    let (Some(id), Some(kind), Some(day)) = (text(r, 0), text(r, 1), text(r, 2)) else {
+        return Ok(None);
+    };
+    Fact::from_columns(
+        &id,
+        &kind,
+        day,
+        &text(r, 3).unwrap_or_else(|| "{}".into()),
+        text(r, 4).as_deref(),
+        text(r, 6).as_deref(),
+        text(r, 5),
+    )
+    .map(Some)
+    .map_err(|e| MonthlyError::Row(e.to_string()))
+}
+
+/// A row `(id, kind, date, body_json, person, posyandu)` — the columns of `MONTH_FACTS` —
+/// as its posyandu and the fact; `None` when a key column is missing.
+pub(super) fn month_fact(r: &[Cell]) -> Result<Option<(String, Fact)>, MonthlyError> {
+    let (Some(id), Some(kind), Some(day), Some(posyandu)) =
+        (text(r, 0), text(r, 1), text(r, 2), text(r, 5))
+    else {
+        return Ok(None);
+    };
+    let fact = Fact::from_columns(
+        &id,
+        &kind,
+        day,
+        &text(r, 3).unwrap_or_else(|| "{}".into()),
+        None,
+        None,
+        text(r, 4),
+    )
+    .map_err(|e| MonthlyError::Row(e.to_string()))?;
+    Ok(Some((posyandu, fact)))
+}
+
 const HISTORY: &str = "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
         (SELECT MIN(c.id) FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)
     FROM facts f
@@ -211,21 +251,12 @@ pub async fn skdn(
 
     let mut history = PersonFacts::default();
     for r in store.read_rows(HISTORY.into(), vec![p(place)]).await? {
-        let (Some(id), Some(kind), Some(day), Some(person)) =
-            (text(&r, 0), text(&r, 1), text(&r, 2), text(&r, 5))
-        else {
+        let Some(fact) = history_fact(&r)? else {
             continue;
         };
-        let fact = Fact::from_columns(
-            &id,
-            &kind,
-            day,
-            &text(&r, 3).unwrap_or_else(|| "{}".into()),
-            text(&r, 4).as_deref(),
-            text(&r, 6).as_deref(),
-            Some(person.clone()),
-        )
-        .map_err(|e| MonthlyError::Row(e.to_string()))?;
+        let Some(person) = fact.person.clone() else {
+            continue;
+        };
         history.facts.entry(person).or_default().push(fact);
     }
     for r in store.read_rows(MERGES.into(), vec![p(place)]).await? {
@@ -238,21 +269,9 @@ pub async fn skdn(
         .read_rows(MONTH_FACTS.into(), vec![p(place), p(&a), p(&b)])
         .await?
     {
-        let (Some(id), Some(kind), Some(day), Some(posyandu)) =
-            (text(&r, 0), text(&r, 1), text(&r, 2), text(&r, 5))
-        else {
+        let Some((posyandu, fact)) = month_fact(&r)? else {
             continue;
         };
-        let fact = Fact::from_columns(
-            &id,
-            &kind,
-            day,
-            &text(&r, 3).unwrap_or_else(|| "{}".into()),
-            None,
-            None,
-            text(&r, 4),
-        )
-        .map_err(|e| MonthlyError::Row(e.to_string()))?;
         rows.entry(posyandu).or_default().month_facts.push(fact);
     }
 

@@ -5,7 +5,7 @@
 //! No health rule lives here: the categories and the KMS result are health-rules'.
 
 use super::Param;
-use super::monthly::MonthlyError;
+use super::monthly::{MonthlyError, history_fact};
 use super::reports::in_scope;
 use super::text;
 use crate::Storage;
@@ -78,21 +78,12 @@ pub(super) async fn persons_with_facts(
         )
         .await?
     {
-        let (Some(id), Some(kind), Some(day), Some(person)) =
-            (text(&r, 0), text(&r, 1), text(&r, 2), text(&r, 5))
-        else {
+        let Some(fact) = history_fact(&r)? else {
             continue;
         };
-        let fact = Fact::from_columns(
-            &id,
-            &kind,
-            day,
-            &text(&r, 3).unwrap_or_else(|| "{}".into()),
-            text(&r, 4).as_deref(),
-            text(&r, 6).as_deref(),
-            Some(person.clone()),
-        )
-        .map_err(|e| MonthlyError::Row(e.to_string()))?;
+        let Some(person) = fact.person.clone() else {
+            continue;
+        };
         history.facts.entry(person).or_default().push(fact);
     }
     for r in store

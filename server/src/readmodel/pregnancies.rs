@@ -5,7 +5,7 @@
 //! the HPL, trimester and anaemia thresholds are the ANC schedule's (health-rules).
 
 use super::Param;
-use super::monthly::MonthlyError;
+use super::monthly::{MonthlyError, month_fact};
 use super::reports::in_scope;
 use super::text;
 use crate::Storage;
@@ -182,21 +182,9 @@ pub async fn pregnancies(
         )
         .await?
     {
-        let (Some(id), Some(kind), Some(day), Some(posyandu)) =
-            (text(&r, 0), text(&r, 1), text(&r, 2), text(&r, 5))
-        else {
+        let Some((posyandu, fact)) = month_fact(&r)? else {
             continue;
         };
-        let fact = Fact::from_columns(
-            &id,
-            &kind,
-            day,
-            &text(&r, 3).unwrap_or_else(|| "{}".into()),
-            None,
-            None,
-            text(&r, 4),
-        )
-        .map_err(|e| MonthlyError::Row(e.to_string()))?;
         measurements.entry(posyandu).or_default().push(fact);
     }
 
