@@ -18,6 +18,13 @@
 //!    of a pull with nothing new.)
 //!
 //! 4. **Reindex**: the read model rebuilt from the whole log (`jangkau-server reindex`).
+//!    `[--kab-persons N]` first adds, straight into the log (SQL, not HTTP: the push path
+//!    is measured by steps 1 and 2), the history of a kabupaten: `N` children over 400
+//!    posyandu, each created, visited, weighed and measured in three months, one in three
+//!    immunised, and each renamed once by a later edit that saw the first name (about 11.3
+//!    changes per child: 210,000 children give about 2.4 million changes), as the push
+//!    would log them (`changes` and `records` rows). `[--reindex-batch 2000]`: changes per
+//!    rebuild transaction.
 //! 5. **Reports**: a dinas admin asks each `/v1/reports` route for the whole kabupaten
 //!    (`place=53.04`, the month of the day's data) `report-runs` times, one at a time:
 //!    p50 and p95 per route (`[--report-runs 20]`).
@@ -26,6 +33,7 @@
 
 use district_server::auth::{self, PasswordCost};
 use district_server::model::{NewDevice, Place, User, now_ms};
+use district_server::readmodel::ReadModel;
 use district_server::storage::postgres::scratch;
 use district_server::{AppState, Storage};
 use serde_json::json;
@@ -48,6 +56,10 @@ struct Args {
     spread_s: u64,
     /// How many times each report route is asked (step 5).
     report_runs: usize,
+    /// Children of the kabupaten history filled into the log before the reindex (0: none).
+    kab_persons: usize,
+    /// Changes per rebuild transaction (step 4).
+    reindex_batch: usize,
 }
 
 fn parse_args() -> Args {
@@ -60,6 +72,8 @@ fn parse_args() -> Args {
         concurrency: 64,
         spread_s: 0,
         report_runs: 20,
+        kab_persons: 0,
+        reindex_batch: district_server::readmodel::STEP_CHANGES,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -81,6 +95,8 @@ fn parse_args() -> Args {
             "--concurrency" => a.concurrency = num.unwrap_or(a.concurrency),
             "--spread-s" => a.spread_s = num.map_or(a.spread_s, |n| n as u64),
             "--report-runs" => a.report_runs = num.unwrap_or(a.report_runs),
+            "--kab-persons" => a.kab_persons = num.unwrap_or(a.kab_persons),
+            "--reindex-batch" => a.reindex_batch = num.unwrap_or(a.reindex_batch),
             _ => {
                 i += 1;
                 continue;
@@ -173,6 +189,8 @@ fn posyandu_day(t: &Tablet, first_seq: u64, n: usize, seed: u64) -> Vec<Change> 
 
 struct Fixture {
     store: Arc<dyn Storage>,
+    /// The database (a SQLite file or a PostgreSQL URL), for the direct fill of step 4.
+    url: String,
     base: String,
     http: reqwest::Client,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -226,6 +244,7 @@ async fn fixture(backend: &str) -> Fixture {
     });
     Fixture {
         store,
+        url,
         base: format!("http://{addr}"),
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(512)
@@ -575,20 +594,36 @@ async fn run_backend(backend: &'static str, a: &Args) {
     );
 
     // 4. The read model rebuilt from the whole log, as `jangkau-server reindex` does.
+    if a.kab_persons > 0 {
+        let started = Instant::now();
+        let kab = tablets(f.store.as_ref(), "K", 400).await;
+        let n = fill_kabupaten(&f, backend, &kab, a.kab_persons).await;
+        println!(
+            "reindex: filled the log with a kabupaten history: {} children, {n} changes in {:.1} s",
+            a.kab_persons,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let started = Instant::now();
-    let (_, done) = district_server::readmodel::reindex(
-        f.store.as_ref(),
-        true,
-        district_server::readmodel::STEP_CHANGES,
-        |_| {},
-    )
-    .await
-    .expect("reindex");
+    let (_, done) =
+        district_server::readmodel::reindex(f.store.as_ref(), true, a.reindex_batch, |_| {})
+            .await
+            .expect("reindex");
     let secs = started.elapsed().as_secs_f64();
+    let persons = f
+        .store
+        .read_rows("SELECT COUNT(*) FROM persons".into(), Vec::new())
+        .await
+        .expect("persons")
+        .first()
+        .and_then(|r| r.first())
+        .and_then(district_server::readmodel::Cell::int)
+        .unwrap_or(0);
     println!(
-        "reindex: {} changes merged in {secs:.2} s = {:.0} changes/s",
+        "reindex: {} changes merged in {secs:.2} s = {:.0} changes/s (batches of {}; {persons} persons in the read model)",
         done.merged,
-        done.merged as f64 / secs
+        done.merged as f64 / secs,
+        a.reindex_batch
     );
 
     // 5. Each report of the whole kabupaten, as the dinas dashboard asks it.
@@ -604,6 +639,218 @@ async fn run_backend(backend: &'static str, a: &Args) {
     if let Some(name) = f.pg_name {
         let _ = scratch::drop(&name).await;
     }
+}
+
+/// One child's history in the kabupaten fill: created, visited, weighed and measured in
+/// each of three months (a month apart), one in three immunised, renamed once by an edit
+/// that saw the first name. `seq` is the device's next sequence number.
+fn child_history(t: &Tablet, seq: &mut u64, child: u64, base_ms: u64) -> Vec<Change> {
+    let mut out = Vec::with_capacity(12);
+    let mut push = |out: &mut Vec<Change>,
+                    id: RecordId,
+                    kind: EntityKind,
+                    wall_ms: u64,
+                    base: std::collections::BTreeMap<String, sync_protocol::stamp::Stamp>,
+                    body: serde_json::Value| {
+        out.push(Change {
+            id,
+            kind,
+            device: t.device,
+            seq: *seq,
+            hlc: Hlc {
+                wall_ms,
+                counter: 0,
+            },
+            author: t.user,
+            schema: 1,
+            tombstone: false,
+            supersedes: None,
+            base,
+            body: body.as_object().cloned().unwrap_or_default(),
+        });
+        *seq += 1;
+    };
+    const MONTH_MS: u64 = 30 * 86_400_000;
+    let person = RecordId::new_v7();
+    let p = person.to_string();
+    let made = base_ms + child;
+    push(
+        &mut out,
+        person,
+        EntityKind::Person,
+        made,
+        Default::default(),
+        json!({"posyandu": t.posyandu, "name": format!("Anak {child}"), "sex": if child.is_multiple_of(2) { "female" } else { "male" }, "birth_date": "2023-05-10"}),
+    );
+    let months = child % 59;
+    for (m, date) in ["2025-09-22", "2025-10-22", "2025-11-22"]
+        .iter()
+        .enumerate()
+    {
+        let at = made + m as u64 * MONTH_MS + 1;
+        let visit = RecordId::new_v7();
+        push(
+            &mut out,
+            visit,
+            EntityKind::Visit,
+            at,
+            Default::default(),
+            json!({"posyandu": t.posyandu, "person": p, "type": "posyandu", "date": date}),
+        );
+        let weight = 3.0 + (months + m as u64) as f64 * 0.2;
+        push(
+            &mut out,
+            RecordId::new_v7(),
+            EntityKind::Measurement,
+            at + 1,
+            Default::default(),
+            json!({"posyandu": t.posyandu, "person": p, "visit": visit.to_string(), "type": "weight", "value": (weight * 10.0).round() / 10.0, "unit": "kg"}),
+        );
+        push(
+            &mut out,
+            RecordId::new_v7(),
+            EntityKind::Measurement,
+            at + 2,
+            Default::default(),
+            json!({"posyandu": t.posyandu, "person": p, "visit": visit.to_string(), "type": "length_height", "value": 50.0 + (months + m as u64) as f64, "unit": "cm", "position": if months < 24 { "lying" } else { "standing" }}),
+        );
+        if m == 1 && child.is_multiple_of(3) {
+            push(
+                &mut out,
+                RecordId::new_v7(),
+                EntityKind::Immunisation,
+                at + 3,
+                Default::default(),
+                json!({"posyandu": t.posyandu, "person": p, "vaccine": "MR1", "date": date}),
+            );
+        }
+        if m == 2 {
+            let saw = sync_protocol::stamp::Stamp {
+                hlc: Hlc {
+                    wall_ms: made,
+                    counter: 0,
+                },
+                device: t.device,
+            };
+            push(
+                &mut out,
+                person,
+                EntityKind::Person,
+                at + 4,
+                [("name".to_string(), saw)].into_iter().collect(),
+                json!({"name": format!("Anak Contoh {child}")}),
+            );
+        }
+    }
+    out
+}
+
+/// Fills the log with the history of `persons` children spread over the `kab` posyandu, as
+/// the push logs changes (a `changes` row per change, a `records` row per record), straight
+/// in SQL: month by month, posyandu after posyandu. Returns the changes written.
+async fn fill_kabupaten(f: &Fixture, backend: &str, kab: &[Tablet], persons: usize) -> usize {
+    let per = persons.div_ceil(kab.len().max(1)) as u64;
+    let base_ms = now_ms() - 120 * 86_400_000;
+    let mut seqs = vec![1u64; kab.len()];
+    let mut written = 0;
+    // One chunk of rows per posyandu: (posyandu, device, seq, payload) and (id, kind, posyandu).
+    let mut log: Vec<(String, String, i64, String)> = Vec::new();
+    let mut recs: Vec<(String, String, String)> = Vec::new();
+    let (pg, _conn_task) = if backend == "postgres" {
+        let (c, conn) = tokio_postgres::connect(&f.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        (Some(c), Some(tokio::spawn(conn)))
+    } else {
+        (None, None)
+    };
+    let mut lite = if backend == "sqlite" {
+        let c = rusqlite::Connection::open(&f.url).expect("open");
+        c.busy_timeout(Duration::from_secs(30)).expect("busy");
+        Some(c)
+    } else {
+        None
+    };
+    for (i, t) in kab.iter().enumerate() {
+        for k in 0..per {
+            let child = i as u64 * per + k;
+            if child >= persons as u64 {
+                break;
+            }
+            for c in child_history(t, &mut seqs[i], child, base_ms + i as u64 * 1000) {
+                if c.base.is_empty() {
+                    recs.push((
+                        c.id.to_string(),
+                        c.kind.as_str().to_string(),
+                        t.posyandu.clone(),
+                    ));
+                }
+                log.push((
+                    t.posyandu.clone(),
+                    t.device.to_string(),
+                    c.seq as i64,
+                    serde_json::to_string(&c).expect("json"),
+                ));
+            }
+        }
+        if log.len() >= 20_000 || i + 1 == kab.len() {
+            written += log.len();
+            if let Some(c) = &pg {
+                let now = now_ms() as i64;
+                let places: Vec<&str> = log.iter().map(|r| r.0.as_str()).collect();
+                let devs: Vec<&str> = log.iter().map(|r| r.1.as_str()).collect();
+                let seqs: Vec<i64> = log.iter().map(|r| r.2).collect();
+                let pls: Vec<&str> = log.iter().map(|r| r.3.as_str()).collect();
+                c.execute(
+                    "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
+                     SELECT p, d, s, $5, pl FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
+                         WITH ORDINALITY AS t(p, d, s, pl, o) ORDER BY o",
+                    &[&places, &devs, &seqs, &pls, &now],
+                )
+                .await
+                .expect("fill changes");
+                let ids: Vec<&str> = recs.iter().map(|r| r.0.as_str()).collect();
+                let kinds: Vec<&str> = recs.iter().map(|r| r.1.as_str()).collect();
+                let rplaces: Vec<&str> = recs.iter().map(|r| r.2.as_str()).collect();
+                c.execute(
+                    "INSERT INTO records (id, kind, posyandu)
+                     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+                    &[&ids, &kinds, &rplaces],
+                )
+                .await
+                .expect("fill records");
+            }
+            if let Some(c) = lite.as_mut() {
+                let tx = c.transaction().expect("tx");
+                {
+                    let mut ins = tx
+                        .prepare_cached(
+                            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )
+                        .expect("prepare");
+                    let now = now_ms() as i64;
+                    for r in &log {
+                        ins.execute(rusqlite::params![r.0, r.1, r.2, now, r.3])
+                            .expect("fill changes");
+                    }
+                    let mut ins = tx
+                        .prepare_cached(
+                            "INSERT INTO records (id, kind, posyandu) VALUES (?1, ?2, ?3)",
+                        )
+                        .expect("prepare");
+                    for r in &recs {
+                        ins.execute(rusqlite::params![r.0, r.1, r.2])
+                            .expect("fill records");
+                    }
+                }
+                tx.commit().expect("commit");
+            }
+            log.clear();
+            recs.clear();
+        }
+    }
+    written
 }
 
 /// The `/v1/reports` routes for Kabupaten Belu (`53.04`), with the parameters of the day's

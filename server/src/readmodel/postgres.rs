@@ -128,23 +128,52 @@ pub(crate) async fn merge_changes(
     Ok(merger.skipped)
 }
 
-/// In the push's transaction (holding the log lock): merges the changes just logged and
-/// moves the cursor over them when nothing before them is left to merge.
-pub(crate) async fn merge_pushed(
+/// Locks the `records` rows of `ids` (`FOR UPDATE`, in id order) until the transaction
+/// ends: every writer of a record's merge state (a push, a rebuild step, a re-merge after a
+/// quarantine) holds this row lock while it loads, merges and writes, so two transactions
+/// never write one record's state from stale copies; records that do not exist yet are
+/// locked by the push's insert of their `records` row (also in id order). Taken before the
+/// log lock, always, so the two never wait for each other in a cycle.
+pub(crate) async fn lock_records(
     tx: &Transaction<'_>,
-    pushed: &[(i64, &Change)],
+    ids: impl Iterator<Item = RecordId>,
 ) -> Result<(), StorageError> {
-    let (Some(first), Some(last)) = (pushed.first(), pushed.last()) else {
+    let ids: BTreeSet<RecordId> = ids.collect();
+    if ids.is_empty() {
         return Ok(());
-    };
-    let changes: Vec<Change> = pushed.iter().map(|(_, c)| (*c).clone()).collect();
-    merge_changes(tx, &changes).await?;
+    }
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    tx.execute(
+        "SELECT 1 FROM records WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        &[&keys],
+    )
+    .await?;
+    Ok(())
+}
+
+/// In the push's transaction, before the log lock, holding the row locks of its records
+/// ([`lock_records`]): merges the changes the push logs.
+pub(crate) async fn merge_push(
+    tx: &Transaction<'_>,
+    changes: &[Change],
+) -> Result<(), StorageError> {
+    merge_changes(tx, changes).await?;
+    Ok(())
+}
+
+/// In the push's transaction, under the log lock, once its changes are logged (first and
+/// last `sseq`): moves the cursor over them when nothing before them is left to merge.
+pub(crate) async fn advance_cursor(
+    tx: &Transaction<'_>,
+    first: i64,
+    last: i64,
+) -> Result<(), StorageError> {
     tx.execute(
         "UPDATE read_model_state SET applied_through = $2
          WHERE id = 1 AND applied_through < $2 AND NOT EXISTS (
              SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through AND sseq < $1
                  AND quarantined_at IS NULL)",
-        &[&first.0, &last.0],
+        &[&first, &last],
     )
     .await?;
     Ok(())
@@ -153,8 +182,6 @@ pub(crate) async fn merge_pushed(
 /// After a quarantine or release of `sseqs`: their records merged again from the log's
 /// changes that are not quarantined.
 pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result<(), StorageError> {
-    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-        .await?;
     let mut ids = BTreeSet::new();
     for r in tx
         .query(
@@ -168,6 +195,10 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
             ids.insert(c.id);
         }
     }
+    // Row locks first, then the log lock: the order a push takes them in.
+    lock_records(tx, ids.iter().copied()).await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+        .await?;
     for id in ids {
         let idt = id.to_string();
         for t in Table::ALL {
@@ -199,6 +230,17 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
         }
         merge_changes(tx, &changes).await?;
     }
+    Ok(())
+}
+
+/// Refreshes the planner statistics of the read tables and the log (after a rebuild, and
+/// after every [`crate::storage::ANALYZE_AFTER`] changes pushed): stale statistics of a
+/// small database made the kabupaten reports 60 times slower (docs/BENCHMARKS.md).
+pub(crate) async fn analyze(store: &PgStore) -> Result<(), StorageError> {
+    let c = store.client().await?;
+    let tables: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
+    c.batch_execute(&format!("ANALYZE changes, records, {}", tables.join(", ")))
+        .await?;
     Ok(())
 }
 
@@ -256,8 +298,8 @@ impl ReadModel for PgStore {
         Box::pin(async move {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-                .await?;
+            // No log lock: a push waiting for it may hold rows this deletes. A push merged
+            // meanwhile is merged again by the rebuild (merging is idempotent).
             for t in Table::ALL {
                 tx.execute(&format!("DELETE FROM {}", t.name()), &[])
                     .await?;
@@ -276,22 +318,55 @@ impl ReadModel for PgStore {
         Box::pin(async move {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            // Pushes merge under the same lock: never two writers of one record's state.
-            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+            // A step lost to a crash is merged again from the stored cursor: its commit
+            // need not wait for the disk.
+            tx.execute("SET LOCAL synchronous_commit = off", &[])
                 .await?;
             let now = crate::model::now_ms() as i64;
-            let st = state(&tx).await?;
+            let before = state(&tx).await?;
             let rows = tx
                 .query(
                     "SELECT sseq, payload FROM changes WHERE sseq > $1 AND quarantined_at IS NULL
                      ORDER BY sseq LIMIT $2",
                     &[
-                        &st.applied_through,
+                        &before.applied_through,
                         &i64::try_from(limit).unwrap_or(i64::MAX),
                     ],
                 )
                 .await?;
-            let Some(last) = rows.last().map(|r| r.try_get::<_, i64>(0)).transpose()? else {
+            let mut unreadable = 0;
+            let mut read = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let sseq: i64 = r.try_get(0)?;
+                let p: String = r.try_get(1)?;
+                match serde_json::from_str::<Change>(&p) {
+                    Ok(c) => read.push((sseq, c)),
+                    Err(e) => {
+                        tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
+                        unreadable += 1;
+                    }
+                }
+            }
+            // The records' row locks, then the log lock (a push's order): never two writers
+            // of one record's state, and the cursor moved by one writer at a time.
+            lock_records(&tx, read.iter().map(|(_, c)| c.id)).await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
+                .await?;
+            let st = state(&tx).await?;
+            let last_read = rows.last().map(|r| r.try_get::<_, i64>(0)).transpose()?;
+            if st.applied_through != before.applied_through {
+                // Another writer moved the cursor meanwhile (a push, another rebuild): the
+                // next step starts from where it is now.
+                tx.commit().await?;
+                return Ok(Step {
+                    cursor: st.applied_through,
+                    log_end: st.log_end,
+                    ..Step::default()
+                });
+            }
+            let Some(last) = last_read else {
+                // Nothing after the cursor, and no push can log more while the log lock is
+                // held: the rebuild is done.
                 let end = st.log_end.max(st.applied_through);
                 tx.execute(
                     "UPDATE read_model_state SET applied_through = $1, rebuilding = 0, updated_at = $2 WHERE id = 1",
@@ -299,6 +374,7 @@ impl ReadModel for PgStore {
                 )
                 .await?;
                 tx.commit().await?;
+                analyze(self).await?;
                 return Ok(Step {
                     cursor: end,
                     log_end: st.log_end,
@@ -306,19 +382,7 @@ impl ReadModel for PgStore {
                     ..Step::default()
                 });
             };
-            let mut unreadable = 0;
-            let mut changes = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let sseq: i64 = r.try_get(0)?;
-                let p: String = r.try_get(1)?;
-                match serde_json::from_str::<Change>(&p) {
-                    Ok(c) => changes.push(c),
-                    Err(e) => {
-                        tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
-                        unreadable += 1;
-                    }
-                }
-            }
+            let changes: Vec<Change> = read.into_iter().map(|(_, c)| c).collect();
             let not_merged = merge_changes(&tx, &changes).await?;
             tx.execute(
                 "UPDATE read_model_state SET applied_through = $1, updated_at = $2 WHERE id = 1",

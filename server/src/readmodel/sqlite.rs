@@ -67,10 +67,24 @@ fn to_sql(v: &Val) -> rusqlite::types::Value {
 
 /// Merges `changes` (in order) into the read tables.
 pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usize, StorageError> {
+    merge_known(conn, changes, |_| true)
+}
+
+/// Merges `changes`; `stored(id)` false says that record has no merge state stored yet (it
+/// was not in `records` before the push), so it is not looked up.
+fn merge_known(
+    conn: &Connection,
+    changes: &[Change],
+    stored: impl Fn(&RecordId) -> bool,
+) -> Result<usize, StorageError> {
     if changes.is_empty() {
         return Ok(0);
     }
-    let ids: BTreeSet<RecordId> = changes.iter().map(|c| c.id).collect();
+    let ids: BTreeSet<RecordId> = changes
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| stored(id))
+        .collect();
     let mut merger = Merger::new(load_states(conn, &ids)?);
     for c in changes {
         merger.apply(c);
@@ -93,17 +107,42 @@ pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usi
     Ok(merger.skipped)
 }
 
-/// In the push's transaction: merges the changes just logged (`(sseq, change)`, in `sseq`
-/// order) and moves the cursor over them when nothing before them is left to merge.
+/// Changes left unmerged before a push (a follower that failed) that the next push's
+/// follower merges first; more are left to the catch-up of the next start.
+const GAP_LIMIT: i64 = 10_000;
+
+/// By the follower, right after a push committed: merges the changes it logged
+/// (`(sseq, change)`, in `sseq` order) and moves the cursor over them when nothing before
+/// them is left to merge. Changes left unmerged before them by a failed follower (not a
+/// rebuild: that is `reindex`'s) are merged first, up to [`GAP_LIMIT`].
+/// `new`: records of the push that were not in `records` before it (no state to load).
 pub(crate) fn merge_pushed(
     conn: &Connection,
     pushed: &[(i64, &Change)],
+    new: &std::collections::HashSet<RecordId>,
 ) -> Result<(), StorageError> {
     let (Some(first), Some(last)) = (pushed.first(), pushed.last()) else {
         return Ok(());
     };
-    let changes: Vec<Change> = pushed.iter().map(|(_, c)| (*c).clone()).collect();
-    merge_changes(conn, &changes)?;
+    let (cursor, rebuilding): (i64, i64) = conn
+        .prepare_cached("SELECT applied_through, rebuilding FROM read_model_state WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut changes: Vec<Change> = Vec::with_capacity(pushed.len());
+    let mut gap = false;
+    if rebuilding == 0 && cursor < first.0 - 1 && first.0 - 1 - cursor <= GAP_LIMIT {
+        gap = true;
+        let mut q = conn.prepare_cached(
+            "SELECT payload FROM changes WHERE sseq > ?1 AND sseq < ?2 AND quarantined_at IS NULL
+             ORDER BY sseq",
+        )?;
+        for p in q.query_map(params![cursor, first.0], |r| r.get::<_, String>(0))? {
+            if let Ok(c) = serde_json::from_str::<Change>(&p?) {
+                changes.push(c);
+            }
+        }
+    }
+    changes.extend(pushed.iter().map(|(_, c)| (*c).clone()));
+    merge_known(conn, &changes, |id| gap || !new.contains(id))?;
     conn.prepare_cached(
         "UPDATE read_model_state SET applied_through = ?2
          WHERE id = 1 AND applied_through < ?2 AND NOT EXISTS (
@@ -172,7 +211,28 @@ fn state(conn: &Connection) -> Result<ReadModelState, StorageError> {
     })
 }
 
+/// Refreshes the planner statistics of the read tables and the log (after a rebuild, and
+/// after every [`crate::storage::ANALYZE_AFTER`] changes pushed): `ANALYZE` reading at most
+/// a sample of each index, so it takes milliseconds even on a kabupaten's tables.
+pub(crate) fn analyze(conn: &Connection) -> Result<(), StorageError> {
+    conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;
+    Ok(())
+}
+
+/// One rebuild step. Its commit does not wait for the disk (`synchronous = NORMAL`): a step
+/// lost to a power cut is merged again from the stored cursor.
 fn step(conn: &mut Connection, limit: usize) -> Result<Step, StorageError> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let done = step_tx(conn, limit);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let done = done?;
+    if done.done {
+        analyze(conn)?;
+    }
+    Ok(done)
+}
+
+fn step_tx(conn: &mut Connection, limit: usize) -> Result<Step, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let now = crate::model::now_ms() as i64;
     let st = state(&tx)?;
@@ -268,7 +328,7 @@ fn rows(conn: &Connection, sql: &str, ps: &[Param]) -> Result<Vec<Vec<Cell>>, St
 
 impl ReadModel for SqliteStore {
     fn read_model_state(&self) -> StoreFuture<'_, ReadModelState> {
-        self.read(state)
+        self.read_merged(state)
     }
 
     fn read_model_reset(&self) -> StoreFuture<'_, ()> {
@@ -280,7 +340,7 @@ impl ReadModel for SqliteStore {
     }
 
     fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>> {
-        self.read(move |c| rows(c, &sql, &params))
+        self.read_merged(move |c| rows(c, &sql, &params))
     }
 
     fn note_device_sync(&self, device: DeviceId, note: SyncNote, now: u64) -> StoreFuture<'_, ()> {

@@ -450,3 +450,45 @@ pub fn closure(places: &[Place]) -> Vec<(String, String)> {
     out.dedup();
     out
 }
+
+/// Changes logged since the read tables' planner statistics were last refreshed: after
+/// [`ANALYZE_AFTER`] more, the store refreshes them (`ANALYZE` on PostgreSQL, SQLite's
+/// `ANALYZE` with a sample limit), as after a rebuild, so a bulk ingest does not leave the
+/// planner with the statistics of a small database (docs/read-model.md).
+#[derive(Debug, Default)]
+pub struct AnalyzeDue(std::sync::atomic::AtomicU64);
+
+/// Changes logged between two refreshes of the planner statistics.
+pub const ANALYZE_AFTER: u64 = 200_000;
+
+impl AnalyzeDue {
+    /// Counts `n` logged changes; true (once) when a refresh is due.
+    pub fn logged(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        let before = self.0.fetch_add(n as u64, Ordering::Relaxed);
+        if before < ANALYZE_AFTER && before + n as u64 >= ANALYZE_AFTER {
+            self.0.store(0, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    /// A refresh was made (a rebuild's end).
+    pub fn reset(&self) {
+        self.0.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `JANGKAU_BENCH_WITHOUT_READ_MODEL=1`: pushes do not write the read model. **Only for
+/// measuring** what the read model costs a push (`server/benches/sync_load.rs`); a server
+/// started so has a read model behind its log, which the next start without it rebuilds
+/// (`readmodel::ensure_current`).
+pub fn without_read_model() -> bool {
+    let off = std::env::var("JANGKAU_BENCH_WITHOUT_READ_MODEL").is_ok_and(|v| v == "1");
+    if off {
+        tracing::warn!(
+            "JANGKAU_BENCH_WITHOUT_READ_MODEL=1: pushes skip the read model (for benchmarks only)"
+        );
+    }
+    off
+}

@@ -25,6 +25,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use sync_protocol::{Change, DeviceId, EntityKind, Hlc, RecordId, Scope, UserId};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 pub const MIGRATIONS: &[(i64, &str)] = &[
@@ -56,6 +57,9 @@ const LOCK_DEVICE: i32 = 0x4a4b_0003;
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Pushes skip the read model (benchmarks only: [`super::without_read_model`]).
+    without_read_model: bool,
+    analyze: Arc<super::AnalyzeDue>,
     sizes: Arc<super::ScopeSizes>,
 }
 
@@ -221,6 +225,8 @@ impl PgStore {
             .map_err(pool_err)?;
         Ok(Self {
             pool,
+            without_read_model: super::without_read_model(),
+            analyze: Arc::default(),
             sizes: Arc::default(),
         })
     }
@@ -418,6 +424,21 @@ async fn push_tx(
     }
     let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
+    // The read model (docs/read-model.md): the batch's records are row-locked (existing ones
+    // here, new ones by their insert below, both in id order) and merged before the log
+    // lock, so concurrent pushes merge in parallel; only logging and the cursor are
+    // serialised.
+    let merged: Vec<Change> = if store.without_read_model {
+        Vec::new()
+    } else {
+        decided
+            .log
+            .iter()
+            .filter_map(|l| batch.get(l.index))
+            .map(|p| p.change.clone())
+            .collect()
+    };
+    crate::readmodel::postgres::lock_records(&tx, merged.iter().map(|c| c.id)).await?;
     if !decided.settled.is_empty() {
         let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
         let hashes: Vec<&[u8]> = decided.settled.iter().map(|s| s.hash.as_slice()).collect();
@@ -474,6 +495,9 @@ async fn push_tx(
         )
         .await?;
     }
+    if !merged.is_empty() {
+        crate::readmodel::postgres::merge_push(&tx, &merged).await?;
+    }
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     if !decided.log.is_empty() {
         let mut places = Vec::with_capacity(decided.log.len());
@@ -498,22 +522,15 @@ async fn push_tx(
                 &[&places, &device, &now, &seqs, &payloads],
             )
             .await?;
-        // The read model, in the same transaction and under the log lock (docs/read-model.md).
-        let by_seq: HashMap<u64, &Change> = decided
-            .log
-            .iter()
-            .filter_map(|l| batch.get(l.index))
-            .map(|p| (p.change.seq, &p.change))
-            .collect();
-        let mut logged = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let seq = to_u64(r.try_get::<_, i64>(1)?);
-            if let Some(c) = by_seq.get(&seq) {
-                logged.push((r.try_get::<_, i64>(0)?, *c));
+        if !merged.is_empty() {
+            let sseqs = rows
+                .iter()
+                .map(|r| r.try_get::<_, i64>(0))
+                .collect::<Result<Vec<i64>, _>>()?;
+            if let (Some(first), Some(last)) = (sseqs.iter().min(), sseqs.iter().max()) {
+                crate::readmodel::postgres::advance_cursor(&tx, *first, *last).await?;
             }
         }
-        logged.sort_by_key(|(sseq, _)| *sseq);
-        crate::readmodel::postgres::merge_pushed(&tx, &logged).await?;
     }
     let acked: i64 = tx
         .query_opt("SELECT acked_seq FROM devices WHERE id = $1", &[&device])
@@ -1070,7 +1087,37 @@ impl Storage for PgStore {
     }
 
     fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult> {
-        Box::pin(async move { push_tx(self, &ctx, changes).await })
+        Box::pin(async move {
+            // Pushes lock their records' rows in id order, but a record created by one push
+            // while another reads the batch can still make PostgreSQL see a deadlock and
+            // cancel one: that one is tried again (nothing of it was written).
+            let mut attempt = 0;
+            let result = loop {
+                attempt += 1;
+                match push_tx(self, &ctx, changes.clone()).await {
+                    Err(StorageError::Postgres(e))
+                        if attempt < 3
+                            && matches!(
+                                e.code(),
+                                Some(&SqlState::T_R_DEADLOCK_DETECTED)
+                                    | Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+                            ) =>
+                    {
+                        tracing::info!(attempt, "push: deadlock, trying again");
+                    }
+                    r => break r?,
+                }
+            };
+            if self.analyze.logged(result.accepted_wall_ms.len()) {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = crate::readmodel::postgres::analyze(&store).await {
+                        tracing::warn!(error = %e, "read model: ANALYZE failed");
+                    }
+                });
+            }
+            Ok(result)
+        })
     }
 
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {

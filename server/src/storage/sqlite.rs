@@ -21,7 +21,7 @@ use crate::sync::{
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use sync_protocol::{Change, DeviceId, EntityKind, Hlc, Scope, UserId};
+use sync_protocol::{Change, DeviceId, EntityKind, Hlc, RecordId, Scope, UserId};
 
 /// The numbered migrations, applied in order, each in one transaction. Never edit one that
 /// shipped: add the next.
@@ -52,11 +52,49 @@ struct Inner {
     path: String,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    follower: Follower,
+}
+
+/// Where the read model's follower stands: pushes committed and pushes merged, counted.
+/// A read of the read model waits until every push committed before it began is merged, so
+/// whoever was answered a push reads it (the wait is at most one push's merge).
+#[derive(Default)]
+struct Follower {
+    /// (pushes committed, pushes merged or given up).
+    counts: Mutex<(u64, u64)>,
+    merged: std::sync::Condvar,
+}
+
+impl Follower {
+    fn committed(&self) -> u64 {
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        c.0 += 1;
+        c.0
+    }
+
+    fn merged(&self, n: u64) {
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        c.1 = c.1.max(n);
+        drop(c);
+        self.merged.notify_all();
+    }
+
+    fn wait(&self) {
+        let c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let target = c.0;
+        let _c = self
+            .merged
+            .wait_while(c, |c| c.1 < target)
+            .unwrap_or_else(|p| p.into_inner());
+    }
 }
 
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
+    /// Pushes skip the read model (benchmarks only: [`super::without_read_model`]).
+    without_read_model: bool,
+    analyze: Arc<super::AnalyzeDue>,
     sizes: Arc<super::ScopeSizes>,
 }
 
@@ -85,12 +123,18 @@ impl SqliteStore {
         private_file(path)?;
         let writer = Connection::open(path)?;
         configure(&writer)?;
+        // The writer keeps more of the read tables' B-trees in memory (64 MiB; the default is
+        // 2 MiB): a push and a rebuild touch pages all over them.
+        writer.pragma_update(None, "cache_size", -65_536)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_string(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                follower: Follower::default(),
             }),
+            without_read_model: super::without_read_model(),
+            analyze: Arc::default(),
             sizes: Arc::default(),
         })
     }
@@ -110,6 +154,21 @@ impl SqliteStore {
             })
             .await
             .map_err(|e| StorageError::Worker(e.to_string()))?
+        })
+    }
+
+    /// A read of the read model: waits for the follower to merge every push committed
+    /// before it ([`Follower`]), then reads.
+    pub(crate) fn read_merged<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || inner.follower.wait())
+                .await
+                .map_err(|e| StorageError::Worker(e.to_string()))?;
+            self.read(f).await
         })
     }
 
@@ -388,11 +447,14 @@ fn load_logins(tx: &Connection, device: &str) -> Result<Vec<Login>, StorageError
     Ok(out)
 }
 
+/// The push's transaction: settles and logs the batch and commits. Returns the answer and
+/// the changes logged (`(sseq, change)`, in `sseq` order) for the read model's follower
+/// ([`follow`]).
 fn push_tx(
     conn: &mut Connection,
     ctx: &PushContext,
     changes: Vec<Change>,
-) -> Result<PushResult, StorageError> {
+) -> Result<Pushed, StorageError> {
     let batch: Vec<crate::sync::Prepared> = changes
         .into_iter()
         .map(crate::sync::Prepared::new)
@@ -455,6 +517,12 @@ fn push_tx(
             }
         }
     }
+    // Records the batch names that were not stored before it: no read-model state to load.
+    let new: HashSet<RecordId> = batch
+        .iter()
+        .map(|p| p.change.id)
+        .filter(|id| !records.contains_key(id))
+        .collect();
     let others = other_authors(ctx, &batch);
     let authors = load_authors(&tx, &device, &others)?;
     let logins = if others.is_empty() {
@@ -465,6 +533,7 @@ fn push_tx(
     let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
+    let mut logged = Vec::with_capacity(decided.log.len());
     {
         let mut ins = tx.prepare_cached(
             "INSERT INTO settled (device_id, seq, hash, rejection) VALUES (?1, ?2, ?3, ?4)",
@@ -475,7 +544,6 @@ fn push_tx(
         let mut ins = tx.prepare_cached(
             "INSERT INTO changes (posyandu, device_id, seq, received_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        let mut logged = Vec::with_capacity(decided.log.len());
         for l in &decided.log {
             let Some(p) = batch.get(l.index) else {
                 continue;
@@ -487,11 +555,9 @@ fn push_tx(
                 now,
                 p.payload
             ])?;
-            logged.push((tx.last_insert_rowid(), &p.change));
+            logged.push((tx.last_insert_rowid(), l.index));
             accepted_wall_ms.push(p.change.hlc.wall_ms);
         }
-        // The read model, in the same transaction (docs/read-model.md).
-        crate::readmodel::sqlite::merge_pushed(&tx, &logged)?;
         let mut ins = tx.prepare_cached(
             "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -533,11 +599,47 @@ fn push_tx(
         params![device, to_i64(acked_seq), now],
     )?;
     tx.commit()?;
-    Ok(PushResult {
-        outcomes: decided.outcomes,
-        acked_seq,
-        accepted_wall_ms,
+    let mut owned: Vec<Option<Change>> = batch.into_iter().map(|p| Some(p.change)).collect();
+    let logged = logged
+        .into_iter()
+        .filter_map(|(sseq, i)| owned.get_mut(i).and_then(Option::take).map(|c| (sseq, c)))
+        .collect();
+    Ok(Pushed {
+        result: PushResult {
+            outcomes: decided.outcomes,
+            acked_seq,
+            accepted_wall_ms,
+        },
+        logged,
+        new,
     })
+}
+
+/// A committed push: its answer, and for the read model's follower the changes it logged
+/// (`(sseq, change)`, in `sseq` order) and the records that were new to it.
+struct Pushed {
+    result: PushResult,
+    logged: Vec<(i64, Change)>,
+    new: HashSet<RecordId>,
+}
+
+/// The read model's follower (docs/read-model.md): merges a push's logged changes in a
+/// transaction of its own, right after the push committed, still holding the writer, so no
+/// other write (the next push among them) starts before it is done: the read model is never
+/// more than one push behind the log. Its commit does not wait for the disk
+/// (`synchronous = NORMAL`; the next push's commit syncs it): lost to a power cut, it is
+/// merged again by the catch-up every start makes ([`crate::readmodel::ensure_current`]).
+fn follow(conn: &mut Connection, pushed: &Pushed) -> Result<(), StorageError> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let merged = (|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let logged: Vec<(i64, &Change)> = pushed.logged.iter().map(|(s, c)| (*s, c)).collect();
+        crate::readmodel::sqlite::merge_pushed(&tx, &logged, &pushed.new)?;
+        tx.commit()?;
+        Ok(())
+    })();
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    merged
 }
 
 /// In scope, through the `(posyandu, sseq)` index (small scopes).
@@ -1026,7 +1128,52 @@ impl Storage for SqliteStore {
     }
 
     fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult> {
-        self.write(move |c| push_tx(c, &ctx, changes))
+        let inner = self.inner.clone();
+        let without_read_model = self.without_read_model;
+        let analyze = self.analyze.clone();
+        Box::pin(async move {
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            tokio::task::spawn_blocking(move || {
+                let mut conn = match inner.writer.lock() {
+                    Ok(c) => c,
+                    Err(_) => {
+                        let _ =
+                            answer.send(Err(StorageError::Worker("writer lock poisoned".into())));
+                        return;
+                    }
+                };
+                let (n, pushed) = match push_tx(&mut conn, &ctx, changes) {
+                    Ok(mut pushed) => {
+                        // Answered as soon as the push is committed; the writer stays held.
+                        let n = inner.follower.committed();
+                        let _ = answer.send(Ok(std::mem::take(&mut pushed.result)));
+                        (n, pushed)
+                    }
+                    Err(e) => {
+                        let _ = answer.send(Err(e));
+                        return;
+                    }
+                };
+                if !pushed.logged.is_empty()
+                    && !without_read_model
+                    && let Err(e) = follow(&mut conn, &pushed)
+                {
+                    tracing::error!(error = %e, "read model: a push's changes were not merged; the next push or start merges them");
+                }
+                inner.follower.merged(n);
+                if pushed.logged.is_empty() || without_read_model {
+                    return;
+                }
+                if analyze.logged(pushed.logged.len())
+                    && let Err(e) = crate::readmodel::sqlite::analyze(&conn)
+                {
+                    tracing::warn!(error = %e, "read model: ANALYZE failed");
+                }
+            });
+            answered
+                .await
+                .map_err(|e| StorageError::Worker(e.to_string()))?
+        })
     }
 
     fn pull(&self, scope: String, after: i64, limit: usize) -> StoreFuture<'_, PullPage> {
