@@ -33,7 +33,6 @@
 
 use district_server::auth::{self, PasswordCost};
 use district_server::model::{NewDevice, Place, User, now_ms};
-use district_server::readmodel::ReadModel;
 use district_server::storage::postgres::scratch;
 use district_server::{AppState, Storage};
 use serde_json::json;
