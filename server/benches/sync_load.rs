@@ -4,8 +4,12 @@
 //! CARGO_TARGET_DIR=/work/target-server cargo bench -p district-server --bench sync_load -- \
 //!     [--backend sqlite|postgres|both] [--devices 2000] [--day 150] \
 //!     [--ingest-devices 50] [--ingest-changes 200000] [--concurrency 64] [--spread-s 0] \
-//!     [--report-runs 20]
+//!     [--report-runs 20] [--report-persons 0] [--report-cold-runs 0] [--reports-only]
 //! ```
+//!
+//! 0. **Fill** (`--report-persons N`, N > 0): a kabupaten's read model for step 5, pushed
+//!    through the store (see [`fill`]); `ANALYZE` after it. `--reports-only` then skips steps
+//!    1 to 4.
 //!
 //! 1. **Ingest**: `ingest-devices` devices push `ingest-changes` changes in all, in batches of
 //!    1,000, zstd-compressed, all at once: accepted changes per second.
@@ -20,7 +24,9 @@
 //! 4. **Reindex**: the read model rebuilt from the whole log (`jangkau-server reindex`).
 //! 5. **Reports**: a dinas admin asks each `/v1/reports` route for the whole kabupaten
 //!    (`place=53.04`, the month of the day's data) `report-runs` times, one at a time:
-//!    p50 and p95 per route (`[--report-runs 20]`).
+//!    p50 and p95 per route (`[--report-runs 20]`); the first computes the answer, the others
+//!    may be served from the report cache. With a fill, then `report-cold-runs` times each
+//!    right after a one-change push (the answer computed afresh, as after every push).
 //!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
@@ -580,7 +586,7 @@ async fn sync_phases(f: &Arc<Fixture>, a: &Args) {
             req["cursor"] = json!(c);
         }
         let (s, body, _) = post(
-            &f,
+            f,
             "/v1/sync/pull",
             "Bearer bench-dinas-session",
             serde_json::to_vec(&req).expect("json"),
@@ -606,7 +612,7 @@ async fn sync_phases(f: &Arc<Fixture>, a: &Args) {
     for t in &day_tablets {
         readers.push(enrol_tablet(f.store.as_ref(), t.user, t.posyandu.clone()).await);
     }
-    let (n, secs, p99) = pull_each(&f, &sem, readers).await;
+    let (n, secs, p99) = pull_each(f, &sem, readers).await;
     println!(
         "pull (another tablet of each kader, its posyandu): {n} changes to {} devices in {secs:.2} s = {:.0} changes/s; p99 {:.0} ms",
         a.devices,
@@ -620,7 +626,7 @@ async fn sync_phases(f: &Arc<Fixture>, a: &Args) {
             "every day change reaches the other tablet"
         );
     }
-    let (n, secs, p99) = pull_each(&f, &sem, day_tablets).await;
+    let (n, secs, p99) = pull_each(f, &sem, day_tablets).await;
     println!(
         "pull (each pushing tablet, nothing new to it): {n} changes to {} devices in {secs:.2} s; p99 {:.0} ms",
         a.devices,
@@ -841,12 +847,6 @@ mod fill {
         }
     }
 
-    fn day(start: NaiveDate, n: u64) -> String {
-        (start + chrono::Days::new(n))
-            .format("%Y-%m-%d")
-            .to_string()
-    }
-
     /// The changes of posyandu number `pi` (`code`).
     fn posyandu_changes(f: &Filler, code: &str, pi: usize) -> Vec<Change> {
         let mut out = Vec::with_capacity(PER_POSYANDU * 11);
@@ -857,7 +857,7 @@ mod fill {
             let g = (pi * PER_POSYANDU + j) as u64;
             let person = RecordId::new_v7();
             let p = person.to_string();
-            let sex = if g % 2 == 0 { "female" } else { "male" };
+            let sex = if g.is_multiple_of(2) { "female" } else { "male" };
             let child = j % 10 == 0;
             let birth = if child {
                 first + chrono::Days::new((g * 7919) % 1630)
@@ -886,7 +886,7 @@ mod fill {
                 ));
                 let age = (on - birth).num_days() as f64 / 30.4375;
                 // Around the median, one in seven well below it.
-                let low = if g % 7 == 0 { 0.75 } else { 1.0 };
+                let low = if g.is_multiple_of(7) { 0.75 } else { 1.0 };
                 let weight = if child {
                     (3.3 + age.min(60.0) * 0.22) * low
                 } else {
