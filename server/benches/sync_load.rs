@@ -4,8 +4,12 @@
 //! CARGO_TARGET_DIR=/work/target-server cargo bench -p district-server --bench sync_load -- \
 //!     [--backend sqlite|postgres|both] [--devices 2000] [--day 150] \
 //!     [--ingest-devices 50] [--ingest-changes 200000] [--concurrency 64] [--spread-s 0] \
-//!     [--report-runs 20]
+//!     [--report-runs 20] [--report-persons 0] [--report-cold-runs 0] [--reports-only]
 //! ```
+//!
+//! 0. **Fill** (`--report-persons N`, N > 0): a kabupaten's read model for step 5, pushed
+//!    through the store (see [`fill`]); `ANALYZE` after it. `--reports-only` then skips steps
+//!    1 to 4.
 //!
 //! 1. **Ingest**: `ingest-devices` devices push `ingest-changes` changes in all, in batches of
 //!    1,000, zstd-compressed, all at once: accepted changes per second.
@@ -27,7 +31,9 @@
 //!    rebuild transaction.
 //! 5. **Reports**: a dinas admin asks each `/v1/reports` route for the whole kabupaten
 //!    (`place=53.04`, the month of the day's data) `report-runs` times, one at a time:
-//!    p50 and p95 per route (`[--report-runs 20]`).
+//!    p50 and p95 per route (`[--report-runs 20]`); the first computes the answer, the others
+//!    may be served from the report cache. With a fill, then `report-cold-runs` times each
+//!    right after a one-change push (the answer computed afresh, as after every push).
 //!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
@@ -59,6 +65,13 @@ struct Args {
     kab_persons: usize,
     /// Changes per rebuild transaction (step 4).
     reindex_batch: usize,
+    /// Step 0: a kabupaten's worth of persons pushed before everything else (0: none).
+    report_persons: usize,
+    /// Only steps 0 and 5 (fill, reports): no ingest, day, pull or reindex.
+    reports_only: bool,
+    /// Step 5 also asks each route this many times right after a one-change push (the
+    /// answer computed afresh, as after every push of the day).
+    report_cold_runs: usize,
 }
 
 fn parse_args() -> Args {
@@ -73,6 +86,9 @@ fn parse_args() -> Args {
         report_runs: 20,
         kab_persons: 0,
         reindex_batch: district_server::readmodel::STEP_CHANGES,
+        report_persons: 0,
+        reports_only: false,
+        report_cold_runs: 0,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -96,6 +112,13 @@ fn parse_args() -> Args {
             "--report-runs" => a.report_runs = num.unwrap_or(a.report_runs),
             "--kab-persons" => a.kab_persons = num.unwrap_or(a.kab_persons),
             "--reindex-batch" => a.reindex_batch = num.unwrap_or(a.reindex_batch),
+            "--report-persons" => a.report_persons = num.unwrap_or(a.report_persons),
+            "--report-cold-runs" => a.report_cold_runs = num.unwrap_or(a.report_cold_runs),
+            "--reports-only" => {
+                a.reports_only = true;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue;
@@ -333,6 +356,47 @@ async fn enrol_tablet(store: &dyn Storage, user: UserId, posyandu: String) -> Ta
     }
 }
 
+/// A dinas admin's session (`Bearer bench-dinas-session`) on an enrolled laptop.
+async fn dinas_session(f: &Fixture) {
+    let dinas = district_server::admin::issue_enrol_code(f.store.as_ref(), "dinas", 1)
+        .await
+        .expect("code");
+    let code_hash = auth::hash_secret(&auth::normalise_code(&dinas).expect("code"));
+    let now = now_ms();
+    let dev = f
+        .store
+        .enrol(
+            code_hash,
+            NewDevice {
+                id: DeviceId::new_v7(),
+                name: "Dinas laptop".into(),
+                token_hash: auth::hash_secret("bench-dinas-device"),
+                app_version: "bench".into(),
+                now,
+            },
+        )
+        .await
+        .expect("enrol")
+        .expect("code");
+    let dinas_user = f
+        .store
+        .user_by_username("dinas".into())
+        .await
+        .expect("user")
+        .expect("dinas");
+    f.store
+        .create_session(
+            auth::hash_secret("bench-dinas-session"),
+            dinas_user.id,
+            dev.id,
+            now,
+            now + 3_600_000,
+            None,
+        )
+        .await
+        .expect("session");
+}
+
 async fn post(
     f: &Fixture,
     path: &str,
@@ -382,7 +446,39 @@ fn push_body(changes: &[Change]) -> Vec<u8> {
 async fn run_backend(backend: &'static str, a: &Args) {
     println!("== {backend} ==");
     let f = Arc::new(fixture(backend).await);
+    dinas_session(&f).await;
+    let filler = if a.report_persons > 0 {
+        Some(fill::kabupaten(f.store.as_ref(), a.report_persons).await)
+    } else {
+        None
+    };
+    if !a.reports_only {
+        sync_phases(&f, a).await;
+    }
+    // 5. Each report of the whole kabupaten, as the dinas dashboard asks it.
+    reports(
+        &f,
+        "Bearer bench-dinas-session",
+        a.report_runs,
+        a.report_cold_runs,
+        filler.as_ref(),
+    )
+    .await;
 
+    let Ok(f) = Arc::try_unwrap(f) else {
+        println!("(fixture still shared; not cleaned up)");
+        return;
+    };
+    let _ = f.stop.send(());
+    let _ = f.server.await;
+    drop(f.store);
+    if let Some(name) = f.pg_name {
+        let _ = scratch::drop(&name).await;
+    }
+}
+
+/// Steps 1 to 4: ingest, posyandu day, pull, reindex.
+async fn sync_phases(f: &Arc<Fixture>, a: &Args) {
     // 1. Ingest.
     let per_device = a.ingest_changes.div_ceil(a.ingest_devices.max(1));
     let ingest = tablets(f.store.as_ref(), "I", a.ingest_devices).await;
@@ -499,43 +595,6 @@ async fn run_backend(backend: &'static str, a: &Args) {
     );
 
     // 3. Pull: the whole district by a dinas admin, then each day device its posyandu.
-    let dinas = district_server::admin::issue_enrol_code(f.store.as_ref(), "dinas", 1)
-        .await
-        .expect("code");
-    let code_hash = auth::hash_secret(&auth::normalise_code(&dinas).expect("code"));
-    let now = now_ms();
-    let dev = f
-        .store
-        .enrol(
-            code_hash,
-            NewDevice {
-                id: DeviceId::new_v7(),
-                name: "Dinas laptop".into(),
-                token_hash: auth::hash_secret("bench-dinas-device"),
-                app_version: "bench".into(),
-                now,
-            },
-        )
-        .await
-        .expect("enrol")
-        .expect("code");
-    let dinas_user = f
-        .store
-        .user_by_username("dinas".into())
-        .await
-        .expect("user")
-        .expect("dinas");
-    f.store
-        .create_session(
-            auth::hash_secret("bench-dinas-session"),
-            dinas_user.id,
-            dev.id,
-            now,
-            now + 3_600_000,
-            None,
-        )
-        .await
-        .expect("session");
     let started = Instant::now();
     let mut cursor: Option<String> = None;
     let mut pulled = 0usize;
@@ -545,7 +604,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
             req["cursor"] = json!(c);
         }
         let (s, body, _) = post(
-            &f,
+            f,
             "/v1/sync/pull",
             "Bearer bench-dinas-session",
             serde_json::to_vec(&req).expect("json"),
@@ -571,7 +630,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
     for t in &day_tablets {
         readers.push(enrol_tablet(f.store.as_ref(), t.user, t.posyandu.clone()).await);
     }
-    let (n, secs, p99) = pull_each(&f, &sem, readers).await;
+    let (n, secs, p99) = pull_each(f, &sem, readers).await;
     println!(
         "pull (another tablet of each kader, its posyandu): {n} changes to {} devices in {secs:.2} s = {:.0} changes/s; p99 {:.0} ms",
         a.devices,
@@ -585,7 +644,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
             "every day change reaches the other tablet"
         );
     }
-    let (n, secs, p99) = pull_each(&f, &sem, day_tablets).await;
+    let (n, secs, p99) = pull_each(f, &sem, day_tablets).await;
     println!(
         "pull (each pushing tablet, nothing new to it): {n} changes to {} devices in {secs:.2} s; p99 {:.0} ms",
         a.devices,
@@ -624,20 +683,6 @@ async fn run_backend(backend: &'static str, a: &Args) {
         done.merged as f64 / secs,
         a.reindex_batch
     );
-
-    // 5. Each report of the whole kabupaten, as the dinas dashboard asks it.
-    reports(&f, "Bearer bench-dinas-session", a.report_runs).await;
-
-    let Ok(f) = Arc::try_unwrap(f) else {
-        println!("(fixture still shared; not cleaned up)");
-        return;
-    };
-    let _ = f.stop.send(());
-    let _ = f.server.await;
-    drop(f.store);
-    if let Some(name) = f.pg_name {
-        let _ = scratch::drop(&name).await;
-    }
 }
 
 /// One child's history in the kabupaten fill: created, visited, weighed and measured in
@@ -852,9 +897,18 @@ async fn fill_kabupaten(f: &Fixture, backend: &str, kab: &[Tablet], persons: usi
     written
 }
 
-/// The `/v1/reports` routes for Kabupaten Belu (`53.04`), with the parameters of the day's
-/// data (dated 2025-11-22, children born 2023): each asked `runs` times in turn, p50/p95.
-async fn reports(f: &Fixture, bearer: &str, runs: usize) {
+/// The `/v1/reports` routes for Kabupaten Belu (`53.04`), with the parameters of the data
+/// (the day's: dated 2025-11-22, children born 2023; the fill's: months 2025-06 to 2025-11):
+/// each asked `runs` times in turn (the first computes the answer, the others may be served
+/// from the report cache), then `cold_runs` times each right after a one-change push (so
+/// computed afresh): p50/p95 of each series.
+async fn reports(
+    f: &Fixture,
+    bearer: &str,
+    runs: usize,
+    cold_runs: usize,
+    filler: Option<&fill::Filler>,
+) {
     const KAB: &str = "53.04";
     let routes = [
         format!("/v1/reports/skdn?place={KAB}&month=2025-11"),
@@ -865,32 +919,56 @@ async fn reports(f: &Fixture, bearer: &str, runs: usize) {
         "/v1/reports/referrals".to_string(),
         "/v1/reports/tablets".to_string(),
     ];
+    let ask = |path: String| async move {
+        let started = Instant::now();
+        let resp = f
+            .http
+            .get(format!("{}{path}", f.base))
+            .header("Jangkau-Protocol", "1")
+            .header("Authorization", bearer)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.expect("body");
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        (took, body.len())
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     for path in routes {
         let mut lat = Vec::with_capacity(runs);
         let mut bytes = 0;
         for _ in 0..runs.max(1) {
-            let started = Instant::now();
-            let resp = f
-                .http
-                .get(format!("{}{path}", f.base))
-                .header("Jangkau-Protocol", "1")
-                .header("Authorization", bearer)
-                .send()
-                .await
-                .expect("request");
-            let status = resp.status().as_u16();
-            let body = resp.bytes().await.expect("body");
-            lat.push(started.elapsed());
-            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
-            bytes = body.len();
+            let (d, n) = ask(path.clone()).await;
+            lat.push(d);
+            bytes = n;
         }
+        let first = lat[0];
         lat.sort();
         println!(
-            "report {path}: {} runs, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({bytes} bytes)",
+            "report {path}: {} runs, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms, first {:.1} ms ({bytes} bytes)",
             lat.len(),
-            percentile(&lat, 0.50).as_secs_f64() * 1000.0,
-            percentile(&lat, 0.95).as_secs_f64() * 1000.0,
-            lat.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+            ms(percentile(&lat, 0.50)),
+            ms(percentile(&lat, 0.95)),
+            ms(lat.last().copied().unwrap_or_default()),
+            ms(first),
+        );
+        let Some(filler) = filler.filter(|_| cold_runs > 0) else {
+            continue;
+        };
+        let mut cold = Vec::with_capacity(cold_runs);
+        for _ in 0..cold_runs {
+            filler.touch(f.store.as_ref()).await;
+            cold.push(ask(path.clone()).await.0);
+        }
+        cold.sort();
+        println!(
+            "report {path} after a push: {} runs, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            cold.len(),
+            ms(percentile(&cold, 0.50)),
+            ms(percentile(&cold, 0.95)),
+            ms(cold.last().copied().unwrap_or_default()),
         );
     }
 }
@@ -949,5 +1027,264 @@ fn main() {
     );
     for backend in args.backends.clone() {
         rt.block_on(run_backend(backend, &args));
+    }
+}
+
+/// Step 0 (`--report-persons N`): a kabupaten's read model for the reports, pushed through
+/// the store (`Storage::push`, the push's own validation and merge; no HTTP) in batches of
+/// 1,000. Places: 200 persons per posyandu, five posyandu per desa, the desa spread over the
+/// demo's puskesmas; one bidan (scope: her desa) and one tablet per desa push it. Persons:
+/// one in ten an under-five (born 2020-12 to 2025-05), the others born 1950–2019. Facts: each
+/// under-five a posyandu visit with weight and length/height every month 2025-06 to 2025-11
+/// (weights spread around the median, some low) and an MR1 in 2025-08; each other person a
+/// visit with weight every month 2025-08 to 2025-11. About 10 changes per person
+/// (200,000 persons ≈ 2.0 million changes). After the fill: `ANALYZE` (PostgreSQL).
+mod fill {
+    use super::*;
+    use chrono::NaiveDate;
+    use district_server::sync::PushContext;
+    use sync_protocol::ClockPolicy;
+
+    pub const PER_POSYANDU: usize = 200;
+    pub const POSYANDU_PER_DESA: usize = 5;
+
+    /// One desa's pusher.
+    pub struct Filler {
+        ctx: Arc<PushContext>,
+        desa: String,
+        posyandu: String,
+        seq: std::sync::atomic::AtomicU64,
+    }
+
+    impl Filler {
+        fn change(&self, kind: EntityKind, id: RecordId, body: serde_json::Value) -> Change {
+            let seq = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            Change {
+                id,
+                kind,
+                device: self.ctx.device,
+                seq,
+                hlc: Hlc {
+                    wall_ms: now_ms() - 7_200_000 + seq,
+                    counter: 0,
+                },
+                author: self.ctx.user,
+                schema: 1,
+                tombstone: false,
+                supersedes: None,
+                base: Default::default(),
+                body: body.as_object().cloned().unwrap_or_default(),
+            }
+        }
+
+        /// Pushes one new person (moves the read model's generation, as any push does).
+        pub async fn touch(&self, store: &dyn Storage) {
+            let c = self.change(
+                EntityKind::Person,
+                RecordId::new_v7(),
+                json!({"posyandu": self.posyandu, "name": "Warga Baru", "sex": "female", "birth_date": "1990-01-01"}),
+            );
+            let r = store.push(self.ctx.clone(), vec![c]).await.expect("push");
+            assert!(
+                r.outcomes
+                    .iter()
+                    .all(|o| o.status == sync_protocol::OutcomeStatus::Accepted)
+            );
+        }
+    }
+
+    /// The changes of posyandu number `pi` (`code`).
+    fn posyandu_changes(f: &Filler, code: &str, pi: usize) -> Vec<Change> {
+        let mut out = Vec::with_capacity(PER_POSYANDU * 11);
+        let first = NaiveDate::from_ymd_opt(2020, 12, 1).expect("date");
+        let adult0 = NaiveDate::from_ymd_opt(1950, 1, 1).expect("date");
+        let session_day = 5 + (pi % 20) as u32;
+        for j in 0..PER_POSYANDU {
+            let g = (pi * PER_POSYANDU + j) as u64;
+            let person = RecordId::new_v7();
+            let p = person.to_string();
+            let sex = if g.is_multiple_of(2) { "female" } else { "male" };
+            let child = j % 10 == 0;
+            let birth = if child {
+                first + chrono::Days::new((g * 7919) % 1630)
+            } else {
+                adult0 + chrono::Days::new((g * 104_729) % 25_550)
+            };
+            out.push(f.change(
+                EntityKind::Person,
+                person,
+                json!({"posyandu": code, "name": format!("Warga {pi} {j}"), "sex": sex,
+                       "birth_date": birth.format("%Y-%m-%d").to_string()}),
+            ));
+            let months: Vec<u32> = if child {
+                (6..=11).collect()
+            } else {
+                (8..=11).collect()
+            };
+            for m in months {
+                let on = NaiveDate::from_ymd_opt(2025, m, session_day).expect("date");
+                let date = on.format("%Y-%m-%d").to_string();
+                let visit = RecordId::new_v7();
+                out.push(f.change(
+                    EntityKind::Visit,
+                    visit,
+                    json!({"posyandu": code, "person": p, "type": "posyandu", "date": date}),
+                ));
+                let age = (on - birth).num_days() as f64 / 30.4375;
+                // Around the median, one in seven well below it.
+                let low = if g.is_multiple_of(7) { 0.75 } else { 1.0 };
+                let weight = if child {
+                    (3.3 + age.min(60.0) * 0.22) * low
+                } else {
+                    45.0 + (g % 30) as f64
+                };
+                out.push(f.change(
+                    EntityKind::Measurement,
+                    RecordId::new_v7(),
+                    json!({"posyandu": code, "person": p, "visit": visit.to_string(),
+                           "type": "weight", "value": (weight * 10.0).round() / 10.0,
+                           "unit": "kg", "date": date}),
+                ));
+                if child {
+                    let height = 50.0 + age.min(60.0) * 0.9;
+                    out.push(f.change(
+                        EntityKind::Measurement,
+                        RecordId::new_v7(),
+                        json!({"posyandu": code, "person": p, "visit": visit.to_string(),
+                               "type": "length_height", "value": (height * 10.0).round() / 10.0,
+                               "unit": "cm", "position": if age < 24.0 { "lying" } else { "standing" },
+                               "date": date}),
+                    ));
+                    if m == 8 {
+                        out.push(f.change(
+                            EntityKind::Immunisation,
+                            RecordId::new_v7(),
+                            json!({"posyandu": code, "person": p, "visit": visit.to_string(),
+                                   "vaccine": "MR1", "date": date}),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Fills the kabupaten with `persons` persons; returns a pusher for [`Filler::touch`].
+    pub async fn kabupaten(store: &dyn Storage, persons: usize) -> Filler {
+        let started = Instant::now();
+        let posyandu_n = persons.div_ceil(PER_POSYANDU).max(1);
+        let desa_n = posyandu_n.div_ceil(POSYANDU_PER_DESA);
+        let puskesmas: Vec<String> = store
+            .all_places()
+            .await
+            .expect("places")
+            .into_iter()
+            .filter(|p| p.level == PlaceLevel::Puskesmas)
+            .map(|p| p.code)
+            .collect();
+        let mut places = Vec::new();
+        let mut desa_codes = Vec::new();
+        for d in 0..desa_n {
+            let desa = format!("53.04.F{d:04}");
+            places.push(Place {
+                code: desa.clone(),
+                name: format!("Desa Bench {d}"),
+                level: PlaceLevel::Desa,
+                parent: Some(puskesmas[d % puskesmas.len()].clone()),
+            });
+            let mine: Vec<usize> = (d * POSYANDU_PER_DESA..((d + 1) * POSYANDU_PER_DESA))
+                .filter(|pi| *pi < posyandu_n)
+                .collect();
+            for pi in &mine {
+                places.push(Place {
+                    code: format!("{desa}.P{pi:04}"),
+                    name: format!("Posyandu Bench {pi}"),
+                    level: PlaceLevel::Posyandu,
+                    parent: Some(desa.clone()),
+                });
+            }
+            desa_codes.push((desa, mine));
+        }
+        store.import_places(places).await.expect("places");
+        let hash = auth::hash_password("bench-secret", PasswordCost::TEST).expect("hash");
+        let mut fillers = Vec::new();
+        for (desa, mine) in desa_codes {
+            let user = User {
+                id: UserId::new_v7(),
+                username: format!("bidan.{}", desa.replace('.', "_").to_lowercase()),
+                display_name: "Bidan Bench".into(),
+                role: Role::Bidan,
+                scope: Scope {
+                    level: PlaceLevel::Desa,
+                    place: desa.clone(),
+                },
+                secret_hash: hash.clone(),
+                disabled: false,
+            };
+            store.create_user(user.clone()).await.expect("user");
+            let t = enrol_tablet(store, user.id, desa.clone()).await;
+            let now = now_ms();
+            let ctx = Arc::new(PushContext {
+                device: t.device,
+                user: user.id,
+                role: Role::Bidan,
+                scope_posyandu: store
+                    .posyandu_under(desa.clone())
+                    .await
+                    .expect("under")
+                    .into_iter()
+                    .collect(),
+                now_ms: now,
+                today: district_server::model::today_for_validation(now),
+                clock: ClockPolicy::default(),
+            });
+            let filler = Filler {
+                ctx,
+                posyandu: format!("{desa}.P{:04}", mine[0]),
+                desa: desa.clone(),
+                seq: std::sync::atomic::AtomicU64::new(0),
+            };
+            fillers.push((filler, mine));
+        }
+        let mut accepted = 0usize;
+        let mut pushed = 0usize;
+        let mut last_print = Instant::now();
+        for (filler, mine) in &fillers {
+            for pi in mine {
+                let code = format!("{}.P{pi:04}", filler.desa);
+                let changes = posyandu_changes(filler, &code, *pi);
+                for batch in changes.chunks(1000) {
+                    let r = store
+                        .push(filler.ctx.clone(), batch.to_vec())
+                        .await
+                        .expect("push");
+                    accepted += r
+                        .outcomes
+                        .iter()
+                        .filter(|o| o.status == sync_protocol::OutcomeStatus::Accepted)
+                        .count();
+                    pushed += batch.len();
+                }
+            }
+            if last_print.elapsed() > Duration::from_secs(30) {
+                last_print = Instant::now();
+                println!(
+                    "fill: {accepted} of {pushed} changes accepted, {:.0} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        assert_eq!(accepted, pushed, "every fill change accepted");
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "fill: {persons} persons in {posyandu_n} posyandu, {desa_n} desa: {accepted} changes in {secs:.1} s = {:.0} changes/s",
+            accepted as f64 / secs
+        );
+        let started = Instant::now();
+        match store.read_rows("ANALYZE".into(), vec![]).await {
+            Ok(_) => println!("fill: ANALYZE in {:.1} s", started.elapsed().as_secs_f64()),
+            Err(e) => println!("fill: ANALYZE not run ({e})"),
+        }
+        fillers.into_iter().next().expect("a desa").0
     }
 }

@@ -74,6 +74,8 @@ pub struct AppState {
     /// Verified against when the username is unknown, so a wrong username costs as long as
     /// a wrong password (no account enumeration by timing).
     pub dummy_hash: Arc<String>,
+    /// `/v1/reports` answers kept until the read model changes.
+    pub reports: Arc<crate::readmodel::cache::ReportCache>,
 }
 
 /// Makes ring the process-wide rustls crypto provider, unless one is set already. The server's
@@ -97,6 +99,7 @@ impl AppState {
             cfg: Arc::new(cfg),
             metrics: Arc::new(Metrics::default()),
             dummy_hash: Arc::new(dummy),
+            reports: Arc::default(),
         })
     }
 }

@@ -15,11 +15,13 @@
 //!
 //! Layout: [`merge`] (backend-neutral merge of a batch into rows), [`tables`] (the tables and
 //! their SQL), [`sqlite`] and [`postgres`] (loading and writing), [`reports`] (the answers of
-//! `/v1/records` and `/v1/reports`), [`monthly`] (SKDN and F1 by `records`), [`health`] (a person's growth and
+//! `/v1/records` and `/v1/reports`), [`cache`] (report answers kept until the data
+//! changes), [`monthly`] (SKDN and F1 by `records`), [`health`] (a person's growth and
 //! pregnancy by `records`), [`nutrition`] (nutrition status and follow-up by `records`),
 //! [`pregnancies`] (K1/K4/K6, KEK, anaemia, expected deliveries), [`immunisation`] (coverage
 //! and IDL by the immunisation card).
 
+pub mod cache;
 pub mod health;
 pub mod immunisation;
 pub mod merge;

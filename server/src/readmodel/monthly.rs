@@ -21,7 +21,7 @@ use records::report::{
 };
 use records::{Fact, PersonFacts, RuleOptions};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use sync_protocol::{Body, RecordId};
 
 /// Why a monthly report could not be computed from stored rows.
@@ -104,18 +104,16 @@ struct PosyanduRows {
     deaths: u32,
 }
 
-/// Persons of the posyandu at or below `place` born by `end`, not merged away.
+/// Persons of the posyandu at or below `place` born from `?3` (a bound before which nobody is
+/// under five at the month's end) to `?2` (the month's end). Those merged away are left out
+/// in Rust ([`merged_away`]), not by a correlated subquery.
 const PERSONS: &str = "SELECT p.id, p.posyandu, p.name, p.sex, p.birth_date, p.status,
         p.values_json
     FROM persons p JOIN place_tree t ON t.code = p.posyandu
-    WHERE t.ancestor = ?1 AND p.deleted = 0 AND p.birth_date <= ?2
-      AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
-                      AND m.kind = 'person_merge' AND m.deleted = 0)";
+    WHERE t.ancestor = ?1 AND p.deleted = 0 AND p.birth_date <= ?2 AND p.birth_date >= ?3";
 
-/// The health facts of those persons and of the records merged into them (as field-core's
-/// `posyandu_histories`), with the live fact that corrects each.
 /// A row `(id, kind, date, body_json, supersedes, person, superseded_by)` — the columns of
-/// [`HISTORY`] — as a fact; `None` when its id, kind or date is missing.
+/// [`place_histories`]' query and the correction — as a fact; `None` when its id, kind or date is missing.
 pub(super) fn history_fact(r: &[Cell]) -> Result<Option<Fact>, MonthlyError> {
     let (Some(id), Some(kind), Some(day)) = (text(r, 0), text(r, 1), text(r, 2)) else {
         return Ok(None);
@@ -154,18 +152,140 @@ pub(super) fn month_fact(r: &[Cell]) -> Result<Option<(String, Fact)>, MonthlyEr
     Ok(Some((posyandu, fact)))
 }
 
-const HISTORY: &str = "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
-        (SELECT MIN(c.id) FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)
-    FROM facts f
-    WHERE f.deleted = 0 AND f.person IS NOT NULL
-      AND f.kind IN ('measurement', 'immunisation', 'visit', 'anc_contact', 'supplement',
-                     'screening')
-      AND f.person IN (
-          SELECT p.id FROM persons p JOIN place_tree t ON t.code = p.posyandu
-              WHERE t.ancestor = ?1
-          UNION SELECT m.subject FROM facts m JOIN place_tree t ON t.code = m.posyandu
-              WHERE t.ancestor = ?1 AND m.kind = 'person_merge' AND m.deleted = 0
-                AND m.subject IS NOT NULL)";
+/// Live corrections: each corrected fact's id and the smallest id of a live fact that
+/// supersedes it. One pass over the (few) correcting facts, instead of a correlated
+/// `(SELECT MIN(c.id) FROM facts c WHERE c.supersedes = f.id …)` probe for every fact read,
+/// whose cost and plan depend on the planner's statistics.
+pub(super) async fn corrections(
+    store: &dyn Storage,
+) -> Result<HashMap<String, String>, MonthlyError> {
+    let mut out = HashMap::new();
+    for r in store
+        .read_rows(
+            "SELECT supersedes, MIN(id) FROM facts
+             WHERE supersedes IS NOT NULL AND deleted = 0 GROUP BY supersedes"
+                .into(),
+            vec![],
+        )
+        .await?
+    {
+        if let (Some(target), Some(by)) = (text(&r, 0), text(&r, 1)) {
+            out.insert(target, by);
+        }
+    }
+    Ok(out)
+}
+
+/// Persons merged into another (by a live `person_merge` anywhere): never counted themselves.
+pub(super) async fn merged_away(store: &dyn Storage) -> Result<HashSet<String>, MonthlyError> {
+    let mut out = HashSet::new();
+    for r in store
+        .read_rows(
+            "SELECT subject FROM facts
+             WHERE kind = 'person_merge' AND deleted = 0 AND subject IS NOT NULL"
+                .into(),
+            vec![],
+        )
+        .await?
+    {
+        if let Some(s) = text(&r, 0) {
+            out.insert(s);
+        }
+    }
+    Ok(out)
+}
+
+/// The live facts of `kinds` of the persons at or below `place` born `born_from..=born_to`
+/// (`YYYY-MM-DD`; a superset of those the caller reads is fine) and of every person merged
+/// into a person there, each with the live fact that corrects it, and the merges made there
+/// (as field-core's `posyandu_histories`). Two joins that an index serves whatever the
+/// planner's estimates (`place_tree` → `persons (posyandu, birth_date)` → `facts (person,
+/// date)`), instead of `person IN (… UNION …)`.
+pub(super) async fn place_histories(
+    store: &dyn Storage,
+    place: &str,
+    born_from: &str,
+    born_to: &str,
+    kinds: &[&str],
+) -> Result<PersonFacts, MonthlyError> {
+    let corrected = corrections(store).await?;
+    // `?first, ?first+1, …`: one parameter per kind after the query's own.
+    let marks = |first: usize| -> String {
+        (0..kinds.len())
+            .map(|i| format!("?{}", i + first))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let params = |first: Vec<Param>| -> Vec<Param> {
+        first
+            .into_iter()
+            .chain(kinds.iter().map(|k| Param::Text((*k).to_string())))
+            .collect()
+    };
+    let with_correction = |mut r: Vec<Cell>| -> Vec<Cell> {
+        let by = text(&r, 0)
+            .and_then(|id| corrected.get(&id).cloned())
+            .map_or(Cell::Null, Cell::Text);
+        r.truncate(6);
+        r.push(by);
+        r
+    };
+    let mut history = PersonFacts::default();
+    let own = format!(
+        "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person
+         FROM place_tree t JOIN persons p ON p.posyandu = t.code
+         JOIN facts f ON f.person = p.id
+         WHERE t.ancestor = ?1 AND p.birth_date >= ?2 AND p.birth_date <= ?3
+           AND f.deleted = 0 AND f.kind IN ({})",
+        marks(4)
+    );
+    let t = |s: &str| Param::Text(s.to_string());
+    for r in store
+        .read_rows(own, params(vec![t(place), t(born_from), t(born_to)]))
+        .await?
+    {
+        let Some(fact) = history_fact(&with_correction(r))? else {
+            continue;
+        };
+        let Some(person) = fact.person.clone() else {
+            continue;
+        };
+        history.facts.entry(person).or_default().push(fact);
+    }
+    // Persons merged into someone here: their facts, unless read above already.
+    let merged = format!(
+        "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person
+         FROM place_tree t JOIN facts m ON m.posyandu = t.code
+         JOIN facts f ON f.person = m.subject
+         WHERE t.ancestor = ?1 AND m.kind = 'person_merge' AND m.deleted = 0
+           AND m.subject IS NOT NULL
+           AND f.deleted = 0 AND f.kind IN ({})",
+        marks(2)
+    );
+    let mut subjects: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<RecordId> = HashSet::new();
+    for r in store.read_rows(merged, params(vec![t(place)])).await? {
+        let Some(fact) = history_fact(&with_correction(r))? else {
+            continue;
+        };
+        let Some(person) = fact.person.clone() else {
+            continue;
+        };
+        if !subjects.contains(&person) && history.facts.contains_key(&person) {
+            continue;
+        }
+        subjects.insert(person.clone());
+        if seen.insert(fact.id) {
+            history.facts.entry(person).or_default().push(fact);
+        }
+    }
+    for r in store.read_rows(MERGES.into(), vec![t(place)]).await? {
+        if let (Some(kept), Some(merged)) = (text(&r, 0), text(&r, 1)) {
+            history.merges.entry(kept).or_default().push(merged);
+        }
+    }
+    Ok(history)
+}
 
 const MERGES: &str = "SELECT m.person, m.subject FROM facts m
     JOIN place_tree t ON t.code = m.posyandu
@@ -176,7 +296,6 @@ const MERGES: &str = "SELECT m.person, m.subject FROM facts m
 const MONTH_FACTS: &str = "SELECT f.id, f.kind, f.date, f.body_json, f.person, f.posyandu
     FROM facts f JOIN place_tree t ON t.code = f.posyandu
     WHERE t.ancestor = ?1 AND f.date BETWEEN ?2 AND ?3 AND f.deleted = 0
-      AND NOT EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)
       AND f.kind IN ('posyandu_session', 'visit', 'immunisation', 'anc_contact',
                      'referral_event', 'measurement')
     ORDER BY f.date, f.id";
@@ -224,14 +343,21 @@ pub async fn skdn(
         }
     }
     let mut rows: HashMap<String, PosyanduRows> = HashMap::new();
-
+    let away = merged_away(store).await?;
+    // Nobody born before this is under five at the month's end (`in_report_month` decides).
+    let oldest = ymd(end
+        .checked_sub_months(chrono::Months::new(records::UNDER_FIVE_MONTHS + 2))
+        .unwrap_or(end));
     for r in store
-        .read_rows(PERSONS.into(), vec![p(place), p(&b)])
+        .read_rows(PERSONS.into(), vec![p(place), p(&b), p(&oldest)])
         .await?
     {
         let (Some(id), Some(posyandu)) = (text(&r, 0), text(&r, 1)) else {
             continue;
         };
+        if away.contains(&id) {
+            continue;
+        }
         let id: RecordId = id
             .parse()
             .map_err(|_| MonthlyError::Row(format!("person id {id:?}")))?;
@@ -249,26 +375,30 @@ pub async fn skdn(
             });
     }
 
-    let mut history = PersonFacts::default();
-    for r in store.read_rows(HISTORY.into(), vec![p(place)]).await? {
-        let Some(fact) = history_fact(&r)? else {
-            continue;
-        };
-        let Some(person) = fact.person.clone() else {
-            continue;
-        };
-        history.facts.entry(person).or_default().push(fact);
-    }
-    for r in store.read_rows(MERGES.into(), vec![p(place)]).await? {
-        if let (Some(kept), Some(merged)) = (text(&r, 0), text(&r, 1)) {
-            history.merges.entry(kept).or_default().push(merged);
-        }
-    }
+    let mut history = place_histories(
+        store,
+        place,
+        &oldest,
+        &b,
+        &[
+            "measurement",
+            "immunisation",
+            "visit",
+            "anc_contact",
+            "supplement",
+            "screening",
+        ],
+    )
+    .await?;
 
+    let corrected = corrections(store).await?;
     for r in store
         .read_rows(MONTH_FACTS.into(), vec![p(place), p(&a), p(&b)])
         .await?
     {
+        if text(&r, 0).is_some_and(|id| corrected.contains_key(&id)) {
+            continue;
+        }
         let Some((posyandu, fact)) = month_fact(&r)? else {
             continue;
         };

@@ -5,13 +5,13 @@
 //! No health rule lives here: the categories and the KMS result are health-rules'.
 
 use super::Param;
-use super::monthly::{MonthlyError, history_fact};
+use super::monthly::{MonthlyError, merged_away, place_histories};
 use super::reports::in_scope;
 use super::text;
 use crate::Storage;
 use chrono::NaiveDate;
 use health_rules::growth::Category;
-use records::{Fact, GrowthPoint, PersonFacts, RuleOptions};
+use records::{Fact, GrowthPoint, RuleOptions};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -44,67 +44,31 @@ pub(super) async fn persons_with_facts(
     kind: &str,
 ) -> Result<Vec<PersonWithFacts>, MonthlyError> {
     let p = |s: &str| Param::Text(s.to_string());
+    let (after, by) = (
+        records::facts::ymd(born_after),
+        records::facts::ymd(born_by),
+    );
     let persons = store
         .read_rows(
             "SELECT p.id, p.name, p.posyandu, p.sex, p.birth_date FROM persons p
              JOIN place_tree t ON t.code = p.posyandu
              WHERE t.ancestor = ?1 AND p.deleted = 0 AND p.status = 'active'
                AND p.birth_date > ?2 AND p.birth_date <= ?3
-               AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
-                               AND m.kind = 'person_merge' AND m.deleted = 0)
              ORDER BY p.posyandu, p.name, p.id"
                 .into(),
-            vec![
-                p(place),
-                p(&records::facts::ymd(born_after)),
-                p(&records::facts::ymd(born_by)),
-            ],
+            vec![p(place), p(&after), p(&by)],
         )
         .await?;
-    let mut history = PersonFacts::default();
-    for r in store
-        .read_rows(
-            "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
-                 (SELECT MIN(c.id) FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)
-             FROM facts f WHERE f.deleted = 0 AND f.kind = ?2
-               AND f.person IN (
-                 SELECT p.id FROM persons p JOIN place_tree t ON t.code = p.posyandu
-                     WHERE t.ancestor = ?1
-                 UNION SELECT m.subject FROM facts m JOIN place_tree t ON t.code = m.posyandu
-                     WHERE t.ancestor = ?1 AND m.kind = 'person_merge' AND m.deleted = 0
-                       AND m.subject IS NOT NULL)"
-                .into(),
-            vec![p(place), p(kind)],
-        )
-        .await?
-    {
-        let Some(fact) = history_fact(&r)? else {
-            continue;
-        };
-        let Some(person) = fact.person.clone() else {
-            continue;
-        };
-        history.facts.entry(person).or_default().push(fact);
-    }
-    for r in store
-        .read_rows(
-            "SELECT m.person, m.subject FROM facts m JOIN place_tree t ON t.code = m.posyandu
-             WHERE t.ancestor = ?1 AND m.kind = 'person_merge' AND m.deleted = 0
-               AND m.person IS NOT NULL AND m.subject IS NOT NULL"
-                .into(),
-            vec![p(place)],
-        )
-        .await?
-    {
-        if let (Some(kept), Some(merged)) = (text(&r, 0), text(&r, 1)) {
-            history.merges.entry(kept).or_default().push(merged);
-        }
-    }
+    let away = merged_away(store).await?;
+    let mut history = place_histories(store, place, &after, &by, &[kind]).await?;
     let mut out = Vec::new();
     for r in &persons {
         let (Some(id), Some(posyandu)) = (text(r, 0), text(r, 2)) else {
             continue;
         };
+        if away.contains(&id) {
+            continue;
+        }
         let sex = records::facts::sex(text(r, 3).as_deref());
         let birth = text(r, 4).and_then(|b| NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok());
         let (Some(sex), Some(birth)) = (sex, birth) else {

@@ -5,7 +5,7 @@
 //! the HPL, trimester and anaemia thresholds are the ANC schedule's (health-rules).
 
 use super::Param;
-use super::monthly::{MonthlyError, month_fact};
+use super::monthly::{MonthlyError, corrections, month_fact};
 use super::reports::in_scope;
 use super::text;
 use crate::Storage;
@@ -150,19 +150,23 @@ pub async fn pregnancies(
         });
     }
 
+    // Facts corrected by a live one are left out (one pass, not a probe per fact).
+    let corrected = corrections(store).await?;
     // ANC contacts per pregnancy (dates), live.
     let mut contacts: HashMap<String, Vec<NaiveDate>> = HashMap::new();
     for r in store
         .read_rows(
-            "SELECT f.subject, f.date FROM facts f JOIN place_tree t ON t.code = f.posyandu
+            "SELECT f.subject, f.date, f.id FROM facts f JOIN place_tree t ON t.code = f.posyandu
              WHERE t.ancestor = ?1 AND f.kind = 'anc_contact' AND f.deleted = 0
-               AND f.subject IS NOT NULL AND f.date <= ?2
-               AND NOT EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)"
+               AND f.subject IS NOT NULL AND f.date <= ?2"
                 .into(),
             vec![p(place), p(&b)],
         )
         .await?
     {
+        if text(&r, 2).is_some_and(|id| corrected.contains_key(&id)) {
+            continue;
+        }
         if let (Some(g), Some(d)) = (text(&r, 0), date(text(&r, 1).as_deref())) {
             contacts.entry(g).or_default().push(d);
         }
@@ -175,13 +179,15 @@ pub async fn pregnancies(
             "SELECT f.id, f.kind, f.date, f.body_json, f.person, f.posyandu
              FROM facts f JOIN place_tree t ON t.code = f.posyandu
              WHERE t.ancestor = ?1 AND f.kind = 'measurement' AND f.date BETWEEN ?2 AND ?3
-               AND f.deleted = 0
-               AND NOT EXISTS (SELECT 1 FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0)"
+               AND f.deleted = 0"
                 .into(),
             vec![p(place), p(&a), p(&b)],
         )
         .await?
     {
+        if text(&r, 0).is_some_and(|id| corrected.contains_key(&id)) {
+            continue;
+        }
         let Some((posyandu, fact)) = month_fact(&r)? else {
             continue;
         };

@@ -3,11 +3,12 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{health, immunisation, monthly, nutrition, pregnancies, reports};
+use super::{cache, health, immunisation, monthly, nutrition, pregnancies, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -72,6 +73,46 @@ fn json<T: Serialize>(v: &T) -> Result<Response, AppError> {
         HeaderValue::from_static("application/json"),
     );
     Ok(resp)
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// A report of `place` (checked against the caller's `scope` first): the answer kept for
+/// `key` while the read model is unchanged ([`cache`]), else `compute`d and kept. The answer
+/// depends on the place and the parameters in `key` only, not on who asks.
+async fn cached<T, F>(
+    st: &AppState,
+    scope: &str,
+    place: &str,
+    key: String,
+    compute: F,
+) -> Result<Response, AppError>
+where
+    T: Serialize,
+    F: std::future::Future<Output = Result<Option<T>, monthly::MonthlyError>>,
+{
+    if !reports::in_scope(st.store.as_ref(), scope, place).await? {
+        return Err(not_found("place"));
+    }
+    let generation = cache::generation(st.store.as_ref()).await?;
+    if let Some(body) = st.reports.get(&key, &generation) {
+        return Ok(json_bytes(body));
+    }
+    let answer = compute
+        .await
+        .map_err(monthly_error)?
+        .ok_or_else(|| not_found("place"))?;
+    let body =
+        Bytes::from(serde_json::to_vec(&answer).map_err(|e| AppError::Internal(e.to_string()))?);
+    st.reports.put(key, generation, body.clone());
+    Ok(json_bytes(body))
 }
 
 async fn place_tree(
@@ -180,11 +221,16 @@ async fn skdn(
     if place.len() > 64 {
         return Err(not_found("place"));
     }
-    let report = monthly::skdn(st.store.as_ref(), scope, place, month)
-        .await
-        .map_err(monthly_error)?
-        .ok_or_else(|| not_found("place"))?;
-    json(&report)
+    let key = format!("skdn {place} {month}");
+    let store = st.store.as_ref();
+    cached(
+        &st,
+        scope,
+        place,
+        key,
+        monthly::skdn(store, scope, place, month),
+    )
+    .await
 }
 
 /// A `YYYY-MM-DD` query parameter that must be there.
@@ -220,11 +266,16 @@ async fn nutrition(
             "from must not be after to, and the period at most ten years",
         ));
     }
-    let report = nutrition::nutrition(st.store.as_ref(), scope, place, from, to)
-        .await
-        .map_err(monthly_error)?
-        .ok_or_else(|| not_found("place"))?;
-    json(&report)
+    let key = format!("nutrition {place} {from} {to}");
+    let store = st.store.as_ref();
+    cached(
+        &st,
+        scope,
+        place,
+        key,
+        nutrition::nutrition(store, scope, place, from, to),
+    )
+    .await
 }
 
 async fn followup(
@@ -234,11 +285,17 @@ async fn followup(
 ) -> Result<Response, AppError> {
     let scope = reader(&s)?;
     let place = place_param(&q)?;
-    let report = nutrition::followup(st.store.as_ref(), scope, place, reports::today(now_ms()))
-        .await
-        .map_err(monthly_error)?
-        .ok_or_else(|| not_found("place"))?;
-    json(&report)
+    let today = reports::today(now_ms());
+    let key = format!("followup {place} {today}");
+    let store = st.store.as_ref();
+    cached(
+        &st,
+        scope,
+        place,
+        key,
+        nutrition::followup(store, scope, place, today),
+    )
+    .await
 }
 
 async fn pregnancies(
@@ -251,11 +308,16 @@ async fn pregnancies(
     let month: YearMonth = required(&q, "month")?
         .parse()
         .map_err(|_| AppError::refused(ErrorCode::MalformedBody, "month must be YYYY-MM"))?;
-    let report = pregnancies::pregnancies(st.store.as_ref(), scope, place, month)
-        .await
-        .map_err(monthly_error)?
-        .ok_or_else(|| not_found("place"))?;
-    json(&report)
+    let key = format!("pregnancies {place} {month}");
+    let store = st.store.as_ref();
+    cached(
+        &st,
+        scope,
+        place,
+        key,
+        pregnancies::pregnancies(store, scope, place, month),
+    )
+    .await
 }
 
 /// `cohort=YYYY` (born in that year) or `born_from` and `born_to` (`YYYY-MM-DD`).
@@ -295,9 +357,14 @@ async fn immunisation(
     let place = place_param(&q)?;
     let (from, to) = cohort(&q)?;
     let on = reports::today(now_ms());
-    let report = immunisation::coverage(st.store.as_ref(), scope, place, from, to, on)
-        .await
-        .map_err(monthly_error)?
-        .ok_or_else(|| not_found("place"))?;
-    json(&report)
+    let key = format!("immunisation {place} {from} {to} {on}");
+    let store = st.store.as_ref();
+    cached(
+        &st,
+        scope,
+        place,
+        key,
+        immunisation::coverage(store, scope, place, from, to, on),
+    )
+    .await
 }

@@ -18,6 +18,7 @@ both_backends!(
     pregnancies_count_anc_contacts_kek_anaemia_and_deliveries,
     immunisation_coverage_of_a_cohort_reads_the_childrens_cards,
     concurrent_pushes_of_one_record_lose_no_edit,
+    report_answers_are_kept_until_the_read_model_changes,
 );
 
 /// A bidan and a kader of desa Tulamalae (the demo's are all in desa Naitimu).
@@ -951,5 +952,85 @@ async fn concurrent_pushes_of_one_record_lose_no_edit(b: Backend) {
         .await
         .unwrap();
     assert_eq!(snapshot(srv.store()).await, incremental);
+    srv.finish().await;
+}
+
+/// The dashboard asks the same report again and again: the answer is kept (`readmodel::cache`)
+/// and recomputed after a push, a quarantine and its release, and a place renamed.
+async fn report_answers_are_kept_until_the_read_model_changes(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let mut k = srv.session("kader.mawar").await;
+    posyandu_day(&srv, &mut k, MAWAR).await;
+    let dinas = srv.session("dinas").await;
+    let today = readmodel::reports::today(common_now());
+    let day = today.format("%Y-%m-%d").to_string();
+    let skdn = format!(
+        "/v1/reports/skdn?place=53.04&month={}",
+        today.format("%Y-%m")
+    );
+    let nutrition = format!("/v1/reports/nutrition?place=53.04&from={day}&to={day}");
+    let get = async |path: &str| {
+        let (s, r) = srv.get(path, Some(&dinas.bearer)).await;
+        assert_eq!(s, 200, "{path}: {r}");
+        r
+    };
+    let first = get(&skdn).await;
+    assert_eq!(first["total"]["d"], 1, "{first}");
+    assert_eq!(get(&skdn).await, first, "asked again: the same answer");
+    assert_eq!(get(&nutrition).await["total"]["measured"], 1);
+
+    // A push: a second child weighed today.
+    let child = RecordId::new_v7();
+    let born = (today - chrono::Days::new(400))
+        .format("%Y-%m-%d")
+        .to_string();
+    let batch = vec![
+        k.change(
+            EntityKind::Person,
+            child,
+            json!({"posyandu": MAWAR, "name": "Anak Kedua", "sex": "female", "birth_date": born}),
+        ),
+        k.change(
+            EntityKind::Measurement,
+            RecordId::new_v7(),
+            json!({"posyandu": MAWAR, "person": child.to_string(), "type": "weight", "value": 9.1, "unit": "kg", "date": day}),
+        ),
+    ];
+    ok(srv.push(&k, &batch).await);
+    assert_eq!(get(&skdn).await["total"]["d"], 2, "the push is counted");
+    assert_eq!(get(&nutrition).await["total"]["measured"], 2);
+
+    // Its weighing quarantined, then released.
+    let logged = srv
+        .store()
+        .list_changes(district_server::storage::ChangeFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sseq = logged[0].sseq.to_string();
+    district_server::quarantine::set(srv.store(), &sseq, true, "salah orang")
+        .await
+        .unwrap();
+    assert_eq!(get(&skdn).await["total"]["d"], 1, "quarantined: out");
+    assert_eq!(get(&nutrition).await["total"]["measured"], 1);
+    district_server::quarantine::set(srv.store(), &sseq, false, "benar")
+        .await
+        .unwrap();
+    assert_eq!(get(&skdn).await["total"]["d"], 2, "released: in again");
+
+    // The posyandu renamed: the answer names it so.
+    let mut mawar = srv.store().place(MAWAR.into()).await.unwrap().unwrap();
+    mawar.name = "Posyandu Mawar Baru".into();
+    srv.store().import_places(vec![mawar]).await.unwrap();
+    let r = get(&skdn).await;
+    let named = r["posyandu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == MAWAR)
+        .map(|p| p["name"].clone());
+    assert_eq!(named, Some(json!("Posyandu Mawar Baru")), "{r}");
     srv.finish().await;
 }
