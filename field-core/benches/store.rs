@@ -893,7 +893,9 @@ fn bench_growth(dir: &Path) {
         let mut store =
             Store::create(&path, DeviceId::new_v7(), &user(), "246810", opts()).unwrap();
         store.replace_places(&places()).unwrap();
+        let cpu = cpu_time();
         let (households, fill_time) = fill(&mut store, records);
+        let fill_cpu = cpu_time() - cpu;
         let persons: Vec<RecordId> = {
             let mut stmt = store
                 .connection()
@@ -926,12 +928,14 @@ fn bench_growth(dir: &Path) {
         }
         next.truncate(10_000);
         let t = Instant::now();
+        let cpu = cpu_time();
         for (i, page) in next.chunks(1_000).enumerate() {
             store
                 .apply_pulled(page, Some(&format!("next-{i}")), None)
                 .unwrap();
         }
         let next_time = t.elapsed();
+        let next_cpu = cpu_time() - cpu;
         let mut rng = SampleRng::new(99);
         let mut saves = Vec::new();
         for i in 0..200 {
@@ -981,19 +985,27 @@ fn bench_growth(dir: &Path) {
                 .unwrap();
             let mut times = Vec::new();
             let mut people = 0;
+            let cpu = cpu_time();
             for _ in 0..runs {
                 let t = Instant::now();
                 people = store.due_tasks_in_scope(&rules).unwrap().len();
                 times.push(t.elapsed());
             }
-            due.push(format!("{level:?} ({people} with tasks) {}", pct(times)));
+            let cpu = (cpu_time() - cpu) / runs;
+            due.push(format!(
+                "{level:?} ({people} with tasks) {}, CPU {:.0} ms a run",
+                pct(times),
+                cpu.as_secs_f64() * 1e3
+            ));
         }
         println!(
-            "growth {records} records ({all_persons} persons): first sync {:.2} s ({:.0}/s); next 10,000 {:.3} s ({:.0}/s); save {}; search {}; household {}; due {}",
+            "growth {records} records ({all_persons} persons): first sync {:.2} s ({:.0}/s; CPU {:.2} s); next 10,000 {:.3} s ({:.0}/s; CPU {:.2} s); save {}; search {}; household {}; due {}",
             fill_time.as_secs_f64(),
             records as f64 / fill_time.as_secs_f64(),
+            fill_cpu.as_secs_f64(),
             next_time.as_secs_f64(),
             10_000.0 / next_time.as_secs_f64(),
+            next_cpu.as_secs_f64(),
             pct(saves),
             pct(searches),
             pct(reads),
