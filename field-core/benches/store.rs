@@ -2,15 +2,18 @@
 //!
 //! Run: `CARGO_TARGET_DIR=/work/target-field cargo bench -p field-core --bench store`
 //! Only some parts: name them after `--`, e.g. `cargo bench -p field-core --bench store -- due`
-//! (parts: `open`, `save`, `search`, `household`, `apply`, `due`).
+//! (parts: `open`, `save`, `search`, `household`, `apply`, `limit`, `due`, `growth`).
 //!
 //! The database is built once (by applying pulled pages, as a tablet receiving its area's
 //! data would) and cached under `<target>/field-core-bench/`; each run works on a copy.
 //! Reports p50/p95/max of: open and unlock (real Argon2id tablet parameters), saving a
 //! measurement with its outbox entry, name search, a household with every member's timeline;
-//! the time to apply 100,000 pulled changes; today's due tasks of a whole scope (a kader's
-//! posyandu, a bidan's desa, a kecamatan: all 50,000 persons); and the peak resident memory
-//! (VmHWM).
+//! the time to apply 100,000 pulled changes, and the limit it is compared with (`limit`: plain
+//! prepared INSERTs of the same kind of rows into the same database in one transaction);
+//! today's due tasks of a whole scope (a kader's posyandu, a bidan's desa, a kecamatan: all
+//! 50,000 persons); and the peak resident memory (VmHWM). `growth` builds databases of
+//! 10,000, 50,000, 130,000 and 500,000 records and measures apply, a save, a search, a
+//! household and the due lists at each size.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use field_core::keyring::KdfParams;
@@ -77,6 +80,20 @@ fn vm_hwm_kb() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// CPU time of this process so far (user + system, from `/proc/self/stat`): on a machine
+/// shared with builds, the wall clock also counts waiting for a core.
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            // Fields 14 and 15 (utime, stime) are the 12th and 13th after the name.
+            Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 fn bench_dir() -> PathBuf {
@@ -361,6 +378,7 @@ fn bench_due(cached: &Path, dir: &Path) {
         let mut times = Vec::new();
         let mut tasks = 0;
         let mut people = 0;
+        let cpu = cpu_time();
         for _ in 0..runs {
             let t = Instant::now();
             let due = store.due_tasks_in_scope(&rules).unwrap();
@@ -368,9 +386,11 @@ fn bench_due(cached: &Path, dir: &Path) {
             people = due.len();
             tasks = due.iter().map(|p| p.tasks.len()).sum::<usize>();
         }
+        let cpu = (cpu_time() - cpu) / runs;
         println!(
-            "due tasks in scope {level:?} {place} ({persons} persons; {people} with {tasks} tasks): {}",
-            pct(times)
+            "due tasks in scope {level:?} {place} ({persons} persons; {people} with {tasks} tasks): {}; CPU {:.0} ms a run",
+            pct(times),
+            cpu.as_secs_f64() * 1e3
         );
     }
     eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
@@ -439,6 +459,17 @@ fn main() {
     }
 
     let mut store = Store::unlock(&work, "maria", "246810", opts()).unwrap();
+    // An experiment: another page cache than the store's (`FIELD_CORE_BENCH_CACHE_MIB`).
+    if let Some(mib) = std::env::var("FIELD_CORE_BENCH_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        store
+            .connection()
+            .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
+            .unwrap();
+        eprintln!("page cache set to {mib} MiB");
+    }
     let mut rng = SampleRng::new(99);
 
     // Save a measurement with its outbox entry.
@@ -511,13 +542,21 @@ fn main() {
         eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
     }
 
-    if run("apply") {
-        bench_apply(&mut store, &persons);
-    }
+    let apply_rate = run("apply").then(|| bench_apply(&mut store, &persons));
     println!(
         "peak memory (VmHWM): {:.1} MiB",
         vm_hwm_kb() as f64 / 1024.0
     );
+    // The limit last: it holds its 100,000 rows in memory (not part of the peak above).
+    if run("limit") {
+        let limit = bench_limit(&store);
+        if let Some(rate) = apply_rate {
+            println!(
+                "apply against the limit: {:.2}x slower ({rate:.0}/s against {limit:.0}/s)",
+                limit / rate
+            );
+        }
+    }
     drop(store);
     remove_db(&work);
 
@@ -525,11 +564,14 @@ fn main() {
     if run("due") {
         bench_due(&cached, &dir);
     }
+    if run("growth") {
+        bench_growth(&dir);
+    }
 }
 
 /// Apply 100,000 pulled changes (pages of 1,000, one transaction each), then 1,000 edits of
 /// existing persons, merged per field.
-fn bench_apply(store: &mut Store, persons: &[RecordId]) {
+fn bench_apply(store: &mut Store, persons: &[RecordId]) -> f64 {
     let mut gn = Gen {
         rng: SampleRng::new(7),
         device: "019aaaac-2600-7000-8000-00000000d002".parse().unwrap(),
@@ -538,6 +580,7 @@ fn bench_apply(store: &mut Store, persons: &[RecordId]) {
         ms: NOW_MS - 10 * 86_400_000,
     };
     let mut total = Duration::ZERO;
+    let mut cpu = Duration::ZERO;
     let mut applied = 0;
     let mut n = 0u64;
     let mut page: Vec<Change> = Vec::with_capacity(1_100);
@@ -551,10 +594,12 @@ fn bench_apply(store: &mut Store, persons: &[RecordId]) {
         page.clear();
         page.extend(pending.drain(..take));
         let t = Instant::now();
+        let c = cpu_time();
         let r = store
             .apply_pulled(&page, Some(&format!("c{applied}")), None)
             .unwrap();
         total += t.elapsed();
+        cpu += cpu_time() - c;
         applied += r.applied;
     }
     // Plus edits to existing persons, merged per field.
@@ -568,9 +613,405 @@ fn bench_apply(store: &mut Store, persons: &[RecordId]) {
     store.apply_pulled(&edits, Some("edits"), None).unwrap();
     let edit_time = t.elapsed();
     println!(
-        "apply 100,000 pulled changes: {:.2} s ({:.0}/s); 1,000 person edits merged: {:.3} s",
+        "apply 100,000 pulled changes: {:.2} s ({:.0}/s; CPU {:.2} s); 1,000 person edits merged: {:.3} s",
         total.as_secs_f64(),
         100_000.0 / total.as_secs_f64(),
+        cpu.as_secs_f64(),
         edit_time.as_secs_f64()
     );
+    100_000.0 / total.as_secs_f64()
+}
+
+/// The rows applying a change of `Gen` writes, ready to insert: what the limit inserts.
+enum LimitRows {
+    Fact {
+        id: String,
+        kind: &'static str,
+        cols: [Option<String>; 7],
+        body: String,
+        hlc: String,
+        device: String,
+        author: String,
+    },
+    Mutable {
+        id: String,
+        kind: EntityKind,
+        edits: Vec<(String, String)>,
+        hlc: String,
+        device: String,
+        author: String,
+        /// The read table's columns (households: posyandu, kk_number, head_name, dusun, rt,
+        /// rw; persons: posyandu, household, name, name_key, sex, birth_date, nik, mother,
+        /// status) and the values as JSON.
+        cols: Vec<Option<String>>,
+        json: String,
+    },
+}
+
+fn limit_rows(c: &Change) -> LimitRows {
+    let s = |f: &str| c.body.get(f).and_then(|v| v.as_str()).map(str::to_string);
+    let (id, hlc, device, author) = (
+        c.id.to_string(),
+        c.hlc.to_string(),
+        c.device.to_string(),
+        c.author.to_string(),
+    );
+    match c.kind {
+        EntityKind::Household | EntityKind::Person => LimitRows::Mutable {
+            id,
+            kind: c.kind,
+            edits: c
+                .body
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap()))
+                .collect(),
+            hlc,
+            device,
+            author,
+            cols: if c.kind == EntityKind::Household {
+                ["posyandu", "kk_number", "head_name", "dusun", "rt", "rw"]
+                    .iter()
+                    .map(|f| s(f))
+                    .collect()
+            } else {
+                vec![
+                    s("posyandu"),
+                    s("household"),
+                    s("name"),
+                    s("name").map(|n| field_core::names::name_key(&n)),
+                    s("sex"),
+                    s("birth_date"),
+                    s("nik"),
+                    s("mother"),
+                    Some(s("status").unwrap_or_else(|| "active".into())),
+                ]
+            },
+            json: serde_json::to_string(&c.body).unwrap(),
+        },
+        kind => LimitRows::Fact {
+            id,
+            kind: kind.as_str(),
+            cols: [
+                Some(s("posyandu").unwrap_or_default()),
+                s("person"),
+                s("household"),
+                s("visit"),
+                s("session"),
+                None,
+                Some(s("date").unwrap()),
+            ],
+            body: serde_json::to_string(&c.body).unwrap(),
+            hlc,
+            device,
+            author,
+        },
+    }
+}
+
+/// The limit: plain prepared INSERTs of the rows that applying the same kind of 100,000
+/// pulled changes writes (records, facts, field edits, the read tables, the name index), into
+/// the same encrypted database, in one transaction. No merge, no lookups, no JSON work (the
+/// rows are made before the clock starts); the schema's indexes and foreign keys as they are.
+/// Returns the rate (rows of changes per second).
+fn bench_limit(store: &Store) -> f64 {
+    let mut gn = Gen {
+        rng: SampleRng::new(8),
+        device: "019aaaac-2600-7000-8000-00000000d003".parse().unwrap(),
+        author: UserId::new_v7(),
+        seq: 0,
+        ms: NOW_MS - 9 * 86_400_000,
+    };
+    let mut changes = Vec::with_capacity(100_100);
+    let mut n = 0u64;
+    while changes.len() < 100_000 {
+        gn.household(2_000_000 + n, &mut changes);
+        n += 1;
+    }
+    changes.truncate(100_000);
+    let rows: Vec<LimitRows> = changes.iter().map(limit_rows).collect();
+    drop(changes);
+    let conn = store.connection();
+    let t = Instant::now();
+    let cpu = cpu_time();
+    let tx = conn.unchecked_transaction().unwrap();
+    {
+        let mut rec = tx
+            .prepare("INSERT INTO records (id, kind) VALUES (?1, ?2)")
+            .unwrap();
+        let mut fact = tx
+            .prepare(
+                "INSERT INTO facts (id, kind, posyandu, person, household, visit, session, subject,
+                     date, body_json, made_hlc, made_device, author, supersedes, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, 0)",
+            )
+            .unwrap();
+        let mut edit = tx
+            .prepare(
+                "INSERT INTO field_edits (record_id, field, value_json, hlc, device, author, base)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+            )
+            .unwrap();
+        let mut household = tx
+            .prepare(
+                "INSERT INTO households (id, posyandu, kk_number, head_name, dusun, rt, rw,
+                     deleted, values_json, updated_hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)",
+            )
+            .unwrap();
+        let mut person = tx
+            .prepare(
+                "INSERT INTO persons (id, posyandu, household, name, name_key, sex, birth_date,
+                     birth_date_estimated, nik, mother, status, deleted, values_json, updated_hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, 0, ?11, ?12)",
+            )
+            .unwrap();
+        let mut fts = tx
+            .prepare("INSERT INTO person_fts (rowid, name, name_key) VALUES (?1, ?2, ?3)")
+            .unwrap();
+        for r in &rows {
+            match r {
+                LimitRows::Fact {
+                    id,
+                    kind,
+                    cols,
+                    body,
+                    hlc,
+                    device,
+                    author,
+                } => {
+                    rec.execute(rusqlite::params![id, kind]).unwrap();
+                    fact.execute(rusqlite::params![
+                        id, kind, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
+                        body, hlc, device, author
+                    ])
+                    .unwrap();
+                }
+                LimitRows::Mutable {
+                    id,
+                    kind,
+                    edits,
+                    hlc,
+                    device,
+                    author,
+                    cols,
+                    json,
+                } => {
+                    rec.execute(rusqlite::params![id, kind.as_str()]).unwrap();
+                    for (field, value) in edits {
+                        edit.execute(rusqlite::params![id, field, value, hlc, device, author])
+                            .unwrap();
+                    }
+                    if *kind == EntityKind::Household {
+                        household
+                            .execute(rusqlite::params![
+                                id, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], json, hlc
+                            ])
+                            .unwrap();
+                    } else {
+                        person
+                            .execute(rusqlite::params![
+                                id, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
+                                cols[7], cols[8], json, hlc
+                            ])
+                            .unwrap();
+                        fts.execute(rusqlite::params![tx.last_insert_rowid(), cols[2], cols[3]])
+                            .unwrap();
+                    }
+                }
+            }
+        }
+    }
+    tx.commit().unwrap();
+    let took = t.elapsed();
+    let cpu = cpu_time() - cpu;
+    let rate = rows.len() as f64 / took.as_secs_f64();
+    println!(
+        "limit: plain prepared INSERTs of the rows of 100,000 such changes, one transaction: {:.2} s ({rate:.0}/s; CPU {:.2} s)",
+        took.as_secs_f64(),
+        cpu.as_secs_f64()
+    );
+    rate
+}
+
+/// Fills a new store with `records` pulled changes (households of `Gen`, pages of 2,000, as
+/// a first sync receives them); returns the households and the time the pages took.
+fn fill(store: &mut Store, records: usize) -> (Vec<RecordId>, Duration) {
+    let mut gn = Gen {
+        rng: SampleRng::new(1),
+        device: "019aaaac-2600-7000-8000-00000000d001".parse().unwrap(),
+        author: UserId::new_v7(),
+        seq: 0,
+        ms: NOW_MS - 400 * 86_400_000,
+    };
+    let mut households = Vec::new();
+    let mut pending = Vec::new();
+    let mut page = Vec::with_capacity(PAGE);
+    let mut done = 0;
+    let mut took = Duration::ZERO;
+    let mut n = 0;
+    while done < records {
+        while pending.len() < PAGE {
+            let start = pending.len();
+            gn.household(n, &mut pending);
+            households.push(pending[start].id);
+            n += 1;
+        }
+        let take = PAGE.min(records - done);
+        page.clear();
+        page.extend(pending.drain(..take));
+        let t = Instant::now();
+        store
+            .apply_pulled(&page, Some(&format!("fill-{done}")), None)
+            .unwrap();
+        took += t.elapsed();
+        done += take;
+    }
+    // Households whose members did not all arrive are left out of the household reads.
+    let stored: std::collections::HashSet<String> = {
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT household FROM persons GROUP BY household HAVING count(*) = 4")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    households.retain(|h| stored.contains(&h.to_string()));
+    (households, took)
+}
+
+/// How the cost grows with data: a new database of 10,000, 50,000, 130,000 and 500,000
+/// records (pulled changes: households of four persons with ten facts each), each measured
+/// for applying them (first sync) and the next 10,000, a save, a name search, a household
+/// with its timelines, and the due tasks of a desa and of the whole kecamatan.
+fn bench_growth(dir: &Path) {
+    let path = dir.join("growth.db");
+    let rules = RuleOptions::default();
+    for records in [10_000usize, 50_000, 130_000, 500_000] {
+        remove_db(&path);
+        let mut store =
+            Store::create(&path, DeviceId::new_v7(), &user(), "246810", opts()).unwrap();
+        store.replace_places(&places()).unwrap();
+        let cpu = cpu_time();
+        let (households, fill_time) = fill(&mut store, records);
+        let fill_cpu = cpu_time() - cpu;
+        let persons: Vec<RecordId> = {
+            let mut stmt = store
+                .connection()
+                .prepare(
+                    "SELECT id FROM persons WHERE birth_date >= '2021-01-01' ORDER BY id LIMIT 200",
+                )
+                .unwrap();
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .map(|r| r.unwrap().parse().unwrap())
+                .collect()
+        };
+        let all_persons: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM persons", [], |r| r.get(0))
+            .unwrap();
+        // The next 10,000 pulled changes on top.
+        let mut gn = Gen {
+            rng: SampleRng::new(7),
+            device: "019aaaac-2600-7000-8000-00000000d002".parse().unwrap(),
+            author: UserId::new_v7(),
+            seq: 0,
+            ms: NOW_MS - 10 * 86_400_000,
+        };
+        let mut next = Vec::new();
+        let mut n = 0;
+        while next.len() < 10_000 {
+            gn.household(1_000_000 + n, &mut next);
+            n += 1;
+        }
+        next.truncate(10_000);
+        let t = Instant::now();
+        let cpu = cpu_time();
+        for (i, page) in next.chunks(1_000).enumerate() {
+            store
+                .apply_pulled(page, Some(&format!("next-{i}")), None)
+                .unwrap();
+        }
+        let next_time = t.elapsed();
+        let next_cpu = cpu_time() - cpu;
+        let mut rng = SampleRng::new(99);
+        let mut saves = Vec::new();
+        for i in 0..200 {
+            let m = MeasurementInput {
+                kind: "weight".into(),
+                value: 10.0 + rng.below(50) as f64 / 10.0,
+                unit: "kg".into(),
+                position: None,
+                measured_by: None,
+            };
+            let t = Instant::now();
+            store
+                .save_measurement(persons[i % persons.len()], None, "2025-11-22", &m)
+                .unwrap();
+            saves.push(t.elapsed());
+        }
+        let mut searches = Vec::new();
+        for _ in 0..200 {
+            let first = FIRST[rng.below(FIRST.len() as u64) as usize];
+            let last = LAST[rng.below(LAST.len() as u64) as usize];
+            let t = Instant::now();
+            store
+                .search_persons(&format!("{first} {last}"), None, 20)
+                .unwrap();
+            searches.push(t.elapsed());
+        }
+        let mut reads = Vec::new();
+        for _ in 0..100 {
+            let h = households[rng.below(households.len() as u64) as usize];
+            let t = Instant::now();
+            let view = store.household(h).unwrap();
+            for m in &view.members {
+                store.person_timeline(m.id).unwrap();
+            }
+            reads.push(t.elapsed());
+        }
+        let mut due = Vec::new();
+        for (level, place, runs) in [
+            (PlaceLevel::Desa, "53.04.05.2001", 5),
+            (PlaceLevel::Kecamatan, "53.04.05", 3),
+        ] {
+            store
+                .set_scope(&Scope {
+                    level,
+                    place: place.into(),
+                })
+                .unwrap();
+            let mut times = Vec::new();
+            let mut people = 0;
+            let cpu = cpu_time();
+            for _ in 0..runs {
+                let t = Instant::now();
+                people = store.due_tasks_in_scope(&rules).unwrap().len();
+                times.push(t.elapsed());
+            }
+            let cpu = (cpu_time() - cpu) / runs;
+            due.push(format!(
+                "{level:?} ({people} with tasks) {}, CPU {:.0} ms a run",
+                pct(times),
+                cpu.as_secs_f64() * 1e3
+            ));
+        }
+        println!(
+            "growth {records} records ({all_persons} persons): first sync {:.2} s ({:.0}/s; CPU {:.2} s); next 10,000 {:.3} s ({:.0}/s; CPU {:.2} s); save {}; search {}; household {}; due {}",
+            fill_time.as_secs_f64(),
+            records as f64 / fill_time.as_secs_f64(),
+            fill_cpu.as_secs_f64(),
+            next_time.as_secs_f64(),
+            10_000.0 / next_time.as_secs_f64(),
+            next_cpu.as_secs_f64(),
+            pct(saves),
+            pct(searches),
+            pct(reads),
+            due.join("; ")
+        );
+        drop(store);
+    }
+    remove_db(&path);
 }

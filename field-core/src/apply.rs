@@ -13,7 +13,7 @@ use crate::names;
 use crate::store::Store;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use sync_protocol::merge::{ConflictKind, FactVersion, FieldEdit, MutableRecord, Tombstone};
 use sync_protocol::schema::SCHEMA_VERSION;
 use sync_protocol::{Body, Change, Class, EntityKind, Hlc, PullResponse, RecordId, Stamp};
@@ -42,14 +42,56 @@ pub(crate) fn stamp_date(conn: &Connection, hlc: Hlc) -> Result<String> {
         .to_string())
 }
 
+/// What one call of [`apply_change_in`] knows of the changes applied before it in the same
+/// transaction (a pulled page): the records first registered in it, their merged state kept
+/// in memory (mutable ones), and the zone offset once read.
+#[derive(Default)]
+pub(crate) struct Page {
+    /// Records this page registered (unknown before it), with their kind: no read-table row,
+    /// no conflict and no name-index row of theirs existed before the page.
+    fresh: HashMap<RecordId, EntityKind>,
+    /// The merged state of the fresh mutable records, built from the page's changes with the
+    /// rule `load_mutable` rebuilds them by (`MutableRecord::from_parts`/`apply` keep the
+    /// smaller by JSON form under one stamp, as `same_stamp_edit` does in the tables).
+    pending: HashMap<RecordId, MutableRecord>,
+    /// `settings.utc_offset_minutes`, read once per page.
+    offset_ms: Option<i64>,
+}
+
+impl Page {
+    fn offset_ms(&mut self, conn: &Connection) -> Result<i64> {
+        match self.offset_ms {
+            Some(o) => Ok(o),
+            None => {
+                let o = crate::store::zone_offset_ms(conn)?;
+                self.offset_ms = Some(o);
+                Ok(o)
+            }
+        }
+    }
+}
+
 /// Registers the id; errors when it is known with another kind.
-fn register(conn: &Connection, change: &Change) -> Result<()> {
+fn register(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
+    if let Some(kind) = page.fresh.get(&change.id) {
+        if *kind != change.kind {
+            return Err(StoreError::KindMismatch {
+                id: change.id,
+                existing: kind.as_str().to_string(),
+                incoming: change.kind,
+            });
+        }
+        return Ok(());
+    }
     let id = change.id.to_string();
     let inserted = conn
         .prepare_cached("INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
         .execute(params![id, change.kind.as_str()])?;
-    if inserted == 0
-        && let Some(existing) = record_kind(conn, &change.id)?
+    if inserted == 1 {
+        page.fresh.insert(change.id, change.kind);
+        return Ok(());
+    }
+    if let Some(existing) = record_kind(conn, &change.id)?
         && existing != change.kind.as_str()
     {
         return Err(StoreError::KindMismatch {
@@ -73,7 +115,13 @@ pub(crate) fn apply_local(conn: &Connection, change: &Change) -> Result<()> {
 /// Stores one change. Mutable records need [`refresh_mutable`] afterwards (once per record
 /// for a whole page).
 pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
-    register(conn, change)?;
+    apply_change_in(conn, change, &mut Page::default())
+}
+
+/// As [`apply_change`], within a page: `page` carries what earlier changes of the same
+/// transaction registered (and, for fresh mutable records, their merged state).
+pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
+    register(conn, change, page)?;
     let id = change.id.to_string();
     let hlc = change.hlc.to_string();
     let device = change.device.to_string();
@@ -114,6 +162,13 @@ pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
                     }
                 }
             }
+            if page.fresh.contains_key(&change.id) {
+                page.pending
+                    .entry(change.id)
+                    .or_insert_with(|| MutableRecord::new(change.kind))
+                    .apply(change)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
         }
         Class::Fact => {
             if change.tombstone {
@@ -126,7 +181,7 @@ pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
                     .execute([&id])?;
                 return Ok(());
             }
-            let cols = FactColumns::of(conn, change)?;
+            let cols = FactColumns::of(conn, change, page)?;
             let body = serde_json::to_string(&change.body)?;
             let supersedes = change.supersedes.map(|s| s.to_string());
             // The common case, a fact seen for the first time, is one statement.
@@ -298,7 +353,7 @@ struct FactColumns {
 }
 
 impl FactColumns {
-    fn of(conn: &Connection, change: &Change) -> Result<Self> {
+    fn of(conn: &Connection, change: &Change, page: &mut Page) -> Result<Self> {
         let s = |f: &str| {
             change
                 .body
@@ -315,7 +370,9 @@ impl FactColumns {
         };
         let date = match s("date") {
             Some(d) => d,
-            None => stamp_date(conn, change.hlc)?,
+            None => crate::clock::local_date_at(change.hlc.wall_ms, page.offset_ms(conn)?)
+                .format("%Y-%m-%d")
+                .to_string(),
         };
         Ok(Self {
             posyandu: s("posyandu").unwrap_or_default(),
@@ -420,6 +477,18 @@ pub(crate) fn parse_hlc(s: &str) -> Result<Hlc> {
 /// Writes a mutable record's merged values, deletion and conflicts to the read tables.
 pub(crate) fn refresh_mutable(conn: &Connection, id: &RecordId, kind: EntityKind) -> Result<()> {
     let rec = load_mutable(conn, id, kind)?;
+    write_mutable(conn, id, kind, &rec, false)
+}
+
+/// Writes a merged record to the read tables. `fresh`: the record was unknown before this
+/// transaction, so it has no read-table row, no name-index row and no conflict row yet.
+fn write_mutable(
+    conn: &Connection,
+    id: &RecordId,
+    kind: EntityKind,
+    rec: &MutableRecord,
+    fresh: bool,
+) -> Result<()> {
     let values = rec.values();
     let deleted = rec.is_deleted();
     let updated = rec
@@ -498,8 +567,10 @@ pub(crate) fn refresh_mutable(conn: &Connection, id: &RecordId, kind: EntityKind
                     ],
                     |r| r.get(0),
                 )?;
-            conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
-                .execute([rowid])?;
+            if !fresh {
+                conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
+                    .execute([rowid])?;
+            }
             if !deleted && let Some(name) = &name {
                 conn.prepare_cached(
                     "INSERT INTO person_fts (rowid, name, name_key) VALUES (?1, ?2, ?3)",
@@ -557,7 +628,7 @@ pub(crate) fn refresh_mutable(conn: &Connection, id: &RecordId, kind: EntityKind
     // field, losing stamp): rows still present keep their row (and its id), changed ones
     // (a new winner) are updated, gone ones deleted, new ones inserted.
     let mut existing: BTreeMap<(String, String, String), String> = BTreeMap::new();
-    {
+    if !fresh {
         let mut stmt = conn.prepare_cached(
             "SELECT field, loser_hlc, loser_device, conflict_json FROM conflicts
              WHERE record_id = ?1",
@@ -687,6 +758,7 @@ impl Store {
         }
         let mut report = PullReport::default();
         let mut dirty: BTreeMap<RecordId, EntityKind> = BTreeMap::new();
+        let mut page = Page::default();
         let refuse = |change: &Change, reason: &str| -> Result<()> {
             tx.prepare_cached(
                 "INSERT INTO refused_pulls (device, seq, record_id, reason, change_json,
@@ -729,7 +801,7 @@ impl Store {
                 report.newer_schema += 1;
                 continue;
             }
-            match apply_change(&tx, change) {
+            match apply_change_in(&tx, change, &mut page) {
                 Ok(()) => {}
                 Err(StoreError::KindMismatch { existing, .. }) => {
                     let reason = format!("kind mismatch: the record is a {existing}");
@@ -747,7 +819,10 @@ impl Store {
             report.applied += 1;
         }
         for (id, kind) in &dirty {
-            refresh_mutable(&tx, id, *kind)?;
+            match page.pending.remove(id) {
+                Some(rec) => write_mutable(&tx, id, *kind, &rec, true)?,
+                None => refresh_mutable(&tx, id, *kind)?,
+            }
         }
         report.records_merged = dirty.len();
         crate::store::save_clock_state(&tx, &state.hlc)?;

@@ -92,8 +92,9 @@ mod with_rules {
     use crate::reads::{GrowthPoint, PersonSummary, RosterEntry, TimelineEntry};
     use crate::store::Store;
     use crate::validate::parse_date;
+    use chrono::Datelike;
     use health_rules::kms::KbmTable;
-    use health_rules::tasks::DueTasks;
+    use health_rules::tasks::{DueTasks, TaskContext};
     use records::PersonFacts;
     use records::facts::sex;
     use serde_json::Value;
@@ -121,12 +122,28 @@ mod with_rules {
         records::growth::growth_points(sex, birth, entries, opts.kbm().ok())
     }
 
+    /// What every posyandu of a due list shares: today (`YYYY-MM-DD`), the task context, and
+    /// the stamp before which the registration day does not matter.
+    pub(crate) struct DueDay {
+        today: String,
+        ctx: TaskContext<'static>,
+        since: String,
+    }
+
     impl Store {
         /// Today's due tasks in the logged-in user's area (every posyandu of their scope).
         pub fn due_tasks_in_scope(&self, opts: &RuleOptions) -> Result<Vec<PersonTasks>> {
+            let day = self.due_day(opts)?;
             let mut out = Vec::new();
             for p in self.posyandu_in_scope()? {
-                out.extend(self.due_tasks(&p, opts)?);
+                for (entry, due) in self.due_for_posyandu_on(&p, opts, &day)? {
+                    let typed = records::TypedDue::of(due, false);
+                    out.push(PersonTasks {
+                        person: entry.person,
+                        tasks: typed.tasks,
+                        problems: typed.problems,
+                    });
+                }
             }
             Ok(out)
         }
@@ -156,12 +173,53 @@ mod with_rules {
             posyandu: &str,
             opts: &RuleOptions,
         ) -> Result<Vec<(RosterEntry, DueTasks)>> {
+            let day = self.due_day(opts)?;
+            self.due_for_posyandu_on(posyandu, opts, &day)
+        }
+
+        /// Today, its task context and the stamp before which a person's first edit no
+        /// longer matters: computed once for every posyandu of a list.
+        pub(super) fn due_day(&self, opts: &RuleOptions) -> Result<DueDay> {
             let today = self.today()?;
             let ctx = records::tasks::task_context(today, opts)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let roster = self.roster(posyandu, &today.format("%Y-%m-%d").to_string())?;
+            // health-rules uses the registration day only to spare a person registered this
+            // month or last month the "missed the posyandu" task; a person whose newest edit
+            // is older than that (a day's margin for the zone) was registered earlier still,
+            // which counts as not knowing the day.
+            let last_month = today
+                .with_day(1)
+                .and_then(|d| d.pred_opt())
+                .and_then(|d| d.with_day(1))
+                .unwrap_or(today);
+            let from_ms = last_month
+                .and_hms_opt(0, 0, 0)
+                .map_or(0, |t| t.and_utc().timestamp_millis())
+                - self.utc_offset_ms
+                - 86_400_000;
+            let since = sync_protocol::Hlc {
+                wall_ms: u64::try_from(from_ms).unwrap_or(0),
+                counter: 0,
+            }
+            .to_string();
+            Ok(DueDay {
+                today: records::facts::ymd(today),
+                ctx,
+                since,
+            })
+        }
+
+        /// [`Store::due_for_posyandu`] on a [`DueDay`].
+        pub(super) fn due_for_posyandu_on(
+            &self,
+            posyandu: &str,
+            opts: &RuleOptions,
+            day: &DueDay,
+        ) -> Result<Vec<(RosterEntry, DueTasks)>> {
+            let ctx = &day.ctx;
+            let roster = self.roster(posyandu, &day.today)?;
             let mut all = self.posyandu_facts(posyandu)?;
-            let registered = self.registration_days(posyandu)?;
+            let registered = self.registration_days(posyandu, &day.since)?;
             let mut out = Vec::new();
             for entry in roster {
                 let p = &entry.person;
@@ -180,7 +238,7 @@ mod with_rules {
                     &pregs,
                     registered.get(&id).copied(),
                     opts,
-                    &ctx,
+                    ctx,
                 );
                 if !due.tasks.is_empty() || !due.problems.is_empty() {
                     out.push((entry, due));
@@ -190,16 +248,18 @@ mod with_rules {
         }
 
         /// The local day each person of the posyandu was first written (the earliest stamp of
-        /// its fields), so that a person registered today is not "missed the posyandu".
+        /// its fields), so that a person registered today is not "missed the posyandu"; only
+        /// for persons edited at or after the stamp `since` (the others were written before).
         pub(super) fn registration_days(
             &self,
             posyandu: &str,
+            since: &str,
         ) -> Result<HashMap<String, chrono::NaiveDate>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT p.id, MIN(e.hlc) FROM persons p JOIN field_edits e ON e.record_id = p.id
-                  WHERE p.posyandu = ?1 GROUP BY p.id",
+                  WHERE p.posyandu = ?1 AND p.updated_hlc >= ?2 GROUP BY p.id",
             )?;
-            let mut rows = stmt.query([posyandu])?;
+            let mut rows = stmt.query([posyandu, since])?;
             let mut out = HashMap::new();
             while let Some(r) = rows.next()? {
                 let id: String = r.get(0)?;
@@ -240,14 +300,17 @@ mod with_rules {
                  UNION SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
                    AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL";
             let mut facts: HashMap<String, Vec<TimelineEntry>> = HashMap::new();
+            // `+f.kind` keeps SQLite on the person index: without `ANALYZE` (a tablet never
+            // runs it) it took the (kind, posyandu, date) index and read every fact of those
+            // kinds for each posyandu (a kecamatan of 889 persons: 2 s of CPU).
             {
                 let mut stmt = self.conn.prepare_cached(&format!(
                     "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
                          (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0
                           LIMIT 1)
                      FROM facts f WHERE f.person IN ({people}) AND f.deleted = 0
-                       AND f.kind IN ('measurement', 'immunisation', 'visit', 'anc_contact',
-                                      'supplement', 'screening')"
+                       AND +f.kind IN ('measurement', 'immunisation', 'visit', 'anc_contact',
+                                       'supplement', 'screening')"
                 ))?;
                 let mut rows = stmt.query([posyandu])?;
                 while let Some(r) = rows.next()? {

@@ -161,7 +161,7 @@ pub(crate) fn person(conn: &Connection, field: &str, id: &RecordId) -> Result<Pe
 }
 
 pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    records::facts::parse_date(s)
 }
 
 /// Completed months between two dates: the workspace's one rule

@@ -115,14 +115,34 @@ impl HealthProblem {
     }
 }
 
-/// A stored `YYYY-MM-DD` date.
+/// A stored `YYYY-MM-DD` date. The written form (ten characters, digits and dashes) is read
+/// directly; anything else goes through chrono's `%Y-%m-%d`, which gives the same answer for
+/// the written form and also takes its looser ones (`2024-1-5`, signed years).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+    {
+        return NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d);
+    }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// A stored date as written: `YYYY-MM-DD`.
 pub fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    if (0..=9999).contains(&d.year()) {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
 }
 
 /// The sex as stored (`male`, `female`).
@@ -353,5 +373,46 @@ pub(crate) mod tests {
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].weight_g, 16_000);
         assert!(w[0].wfa_z.is_some());
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::{parse_date, ymd};
+    use chrono::NaiveDate;
+
+    /// The direct reading of the written form answers as chrono's `%Y-%m-%d` does.
+    #[test]
+    fn parse_date_agrees_with_chrono() {
+        let chrono = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        for s in [
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-12-31",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-1-05",
+            "2024-01-5",
+            "2024/01/05",
+            "20240105",
+            " 2024-01-05",
+            "2024-01-05 ",
+            "2024-0a-05",
+            "+2024-01-05",
+            "",
+            "２０２４-01-05",
+        ] {
+            assert_eq!(parse_date(s), chrono(s), "{s:?}");
+        }
+        let mut d = NaiveDate::from_ymd_opt(1999, 1, 1).expect("date");
+        while d.format("%Y").to_string() != "2031" {
+            let s = ymd(d);
+            assert_eq!(s, d.format("%Y-%m-%d").to_string());
+            assert_eq!(parse_date(&s), Some(d));
+            d = d.succ_opt().expect("next day");
+        }
     }
 }

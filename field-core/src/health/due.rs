@@ -80,9 +80,10 @@ impl Store {
         let dusun = blank(&filter.dusun).map(str::to_lowercase);
         let rt = blank(&filter.rt).map(norm_rt);
         let mut out = Vec::new();
+        let day = self.due_day(&self.rules)?;
         for p in &posyandu {
             let households = self.household_places(p)?;
-            for (entry, due) in self.due_for_posyandu(p, &self.rules)? {
+            for (entry, due) in self.due_for_posyandu_on(p, &self.rules, &day)? {
                 let person = entry.person;
                 let (head, hh_dusun, hh_rt) = person
                     .household

@@ -235,6 +235,9 @@ pub(super) fn open_conn(
          PRAGMA wal_autocheckpoint = 8000;
          PRAGMA journal_size_limit = 67108864;",
     )?;
+    // rusqlite keeps 16 prepared statements by default; applying a pulled page alone uses
+    // about as many, so a smaller cache would prepare them again and again.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
