@@ -21,6 +21,9 @@
 //! 5. **Reports**: a dinas admin asks each `/v1/reports` route for the whole kabupaten
 //!    (`place=53.04`, the month of the day's data) `report-runs` times, one at a time:
 //!    p50 and p95 per route (`[--report-runs 20]`).
+//! 6. **Dasbor**: the dinas admin opens each web dashboard page for the whole kabupaten
+//!    (gzip, as a browser asks) `report-runs` times: p50 and p95 of the server's time, and the
+//!    page weight (gzipped HTML + the stylesheet + the script, what a first load fetches).
 //!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
@@ -594,6 +597,9 @@ async fn run_backend(backend: &'static str, a: &Args) {
     // 5. Each report of the whole kabupaten, as the dinas dashboard asks it.
     reports(&f, "Bearer bench-dinas-session", a.report_runs).await;
 
+    // 6. The web dashboard's pages of the whole kabupaten.
+    dashboard(&f, a.report_runs).await;
+
     let Ok(f) = Arc::try_unwrap(f) else {
         println!("(fixture still shared; not cleaned up)");
         return;
@@ -645,6 +651,84 @@ async fn reports(f: &Fixture, bearer: &str, runs: usize) {
             percentile(&lat, 0.50).as_secs_f64() * 1000.0,
             percentile(&lat, 0.95).as_secs_f64() * 1000.0,
             lat.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+        );
+    }
+}
+
+/// The web dashboard's pages for Kabupaten Belu as the demo dinas admin (a browser session
+/// made directly in storage): each asked `runs` times in turn with `Accept-Encoding: gzip`;
+/// p50/p95 and the gzipped bytes of the page with its stylesheet and script.
+async fn dashboard(f: &Fixture, runs: usize) {
+    let dinas = f
+        .store
+        .user_by_username("dinas".into())
+        .await
+        .expect("user")
+        .expect("the demo dinas admin");
+    let token = "bench-web-session-token";
+    let now = now_ms();
+    district_server::web::store::create_session(
+        f.store.as_ref(),
+        &auth::hash_secret(token),
+        dinas.id,
+        "bench-csrf",
+        now,
+        now + 3_600_000,
+    )
+    .await
+    .expect("web session");
+    let cookie = format!("{}={token}", district_server::web::session::COOKIE);
+    let get = |path: String| {
+        let req = f
+            .http
+            .get(format!("{}{path}", f.base))
+            .header("Accept-Encoding", "gzip")
+            .header("Cookie", cookie.clone());
+        async move {
+            let started = Instant::now();
+            let resp = req.send().await.expect("request");
+            let status = resp.status().as_u16();
+            let gz = resp
+                .headers()
+                .get("content-encoding")
+                .is_some_and(|v| v == "gzip");
+            let body = resp.bytes().await.expect("body");
+            (started.elapsed(), status, gz, body.len())
+        }
+    };
+    let mut assets = 0;
+    for a in ["/dasbor/aset/dasbor.css", "/dasbor/aset/dasbor.js"] {
+        let (_, status, gz, n) = get(a.to_string()).await;
+        assert!(status == 200 && gz, "{a}");
+        assets += n;
+    }
+    const KAB: &str = "53.04";
+    for page in [
+        "/dasbor",
+        "/dasbor/skdn",
+        "/dasbor/gizi",
+        "/dasbor/imunisasi",
+        "/dasbor/kia",
+        "/dasbor/rujukan",
+        "/dasbor/tablet",
+        "/dasbor/admin",
+    ] {
+        let path = format!("{page}?place={KAB}&month=2025-11&cohort=2023");
+        let mut lat = Vec::with_capacity(runs);
+        let mut bytes = 0;
+        for _ in 0..runs.max(1) {
+            let (t, status, gz, n) = get(path.clone()).await;
+            assert!(status == 200 && gz, "{path}: {status}");
+            lat.push(t);
+            bytes = n;
+        }
+        lat.sort();
+        println!(
+            "dasbor {page}: {} runs, p50 {:.1} ms, p95 {:.1} ms; first load {} bytes gzipped ({bytes} page + {assets} css/js)",
+            lat.len(),
+            percentile(&lat, 0.50).as_secs_f64() * 1000.0,
+            percentile(&lat, 0.95).as_secs_f64() * 1000.0,
+            bytes + assets,
         );
     }
 }
