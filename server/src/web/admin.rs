@@ -157,6 +157,9 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
     let mut page = Page::new(ctx.t("Administrasi", "Administration"), "/dasbor/admin");
     page.drill = false;
     page.html(message(flash, "top"));
+    if let Some((code, who)) = &flash.code {
+        page.html(code_box(st, ctx, code, who));
+    }
     let users: Vec<_> = st
         .store
         .list_users()
@@ -283,26 +286,6 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
     );
 
     // Tablets: issue a code, list, revoke.
-    let mut code_html = String::new();
-    if let Some((code, who)) = &flash.code {
-        let qr = qr_svg(code).unwrap_or_default();
-        let _ = write!(
-            code_html,
-            "<div class=\"code\" data-testid=\"enrol-code-box\"><p>{} <b>{}</b> ({} {} {})</p>\
-             <p class=\"big\" data-testid=\"enrol-code\">{}</p><div class=\"qr\" data-testid=\"enrol-qr\">{qr}</div>\
-             <button type=\"button\" class=\"noprint\" data-print>{}</button></div>",
-            ctx.t(
-                "Kode pendaftaran tablet untuk",
-                "Enrolment code for the tablet of"
-            ),
-            esc(who),
-            ctx.t("berlaku", "valid for"),
-            st.cfg.enrol_code_ttl_hours,
-            ctx.t("jam, sekali pakai", "hours, single use"),
-            esc(code),
-            ctx.t("Cetak kode", "Print the code"),
-        );
-    }
     let mut user_opts = String::new();
     for u in users.iter().filter(|u| !u.disabled) {
         let sel = if typed(flash, "code", "username") == u.username {
@@ -318,7 +301,7 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
         );
     }
     page.html(format!(
-        "<section><h2>{}</h2>{}{code_html}<form method=\"post\" action=\"/dasbor/admin/code\" data-testid=\"code-form\">{}\
+        "<section><h2>{}</h2>{}<form method=\"post\" action=\"/dasbor/admin/code\" data-testid=\"code-form\">{}\
          <label>{}<select name=\"username\" data-testid=\"code-username\">{user_opts}</select></label> <button data-testid=\"code-issue\">{}</button></form></section>",
         ctx.t("Daftarkan tablet", "Enrol a tablet"),
         message(flash, "code"),
@@ -441,6 +424,30 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
         ctx.t("Belum ada tindakan.", "No actions yet."),
     );
     Ok(page)
+}
+
+/// A newly issued enrolment code, large and as a QR code, printable.
+fn code_box(st: &AppState, ctx: &Ctx, code: &str, who: &str) -> String {
+    format!(
+        "<div class=\"code\" data-testid=\"enrol-code-box\"><p>{} <b>{}</b> ({} {} {})</p>\
+         <p class=\"big\" data-testid=\"enrol-code\">{}</p><div class=\"qr\" data-testid=\"enrol-qr\">{}</div>\
+         <p>{}</p><button type=\"button\" class=\"noprint\" data-print>{}</button></div>",
+        ctx.t(
+            "Kode pendaftaran tablet untuk",
+            "Enrolment code for the tablet of"
+        ),
+        esc(who),
+        ctx.t("berlaku", "valid for"),
+        st.cfg.enrol_code_ttl_hours,
+        ctx.t("jam, sekali pakai", "hours, single use"),
+        esc(code),
+        qr_svg(code).unwrap_or_default(),
+        ctx.t(
+            "Ketik kode ini di layar pertama aplikasi Jangkau, atau pindai QR.",
+            "Type this code on the Jangkau app's first screen, or scan the QR code."
+        ),
+        ctx.t("Cetak kode", "Print the code"),
+    )
 }
 
 /// The enrolment code as a QR code (SVG, inline).
@@ -807,9 +814,12 @@ async fn revoke(st: &AppState, ctx: &Ctx, device: &str) -> Result<Option<&'stati
     Ok(Some("revoked"))
 }
 
+/// A places CSV row's line, code and `ilp_since`.
+type IlpRow = (u64, String, Option<String>);
+
 /// Splits an optional trailing `ilp_since` column off a places CSV: the CSV the CLI reads,
 /// and `(code, since)` per row that has one.
-fn split_ilp(csv_text: &str) -> Result<(String, Vec<(u64, String, Option<String>)>), String> {
+fn split_ilp(csv_text: &str) -> Result<(String, Vec<IlpRow>), String> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)

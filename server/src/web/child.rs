@@ -55,7 +55,7 @@ pub async fn page(st: &AppState, ctx: &Ctx, id: &str) -> Result<Page, WebError> 
     );
     page.drill = false;
     page.html(format!(
-        "<p data-testid=\"child-info\">{} · {} {} · Posyandu {}</p>",
+        "<p data-testid=\"child-info\">{} · {} {} · {}</p>",
         esc(&name),
         ctx.t("lahir", "born"),
         esc(&birth.map_or_else(|| "–".into(), |b| b.format("%d/%m/%Y").to_string())),

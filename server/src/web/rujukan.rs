@@ -28,7 +28,7 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         .iter()
         .filter(|r| ctx.under(&r.posyandu, &ctx.place.code))
         .collect();
-    open.sort_by(|a, b| b.days_open.cmp(&a.days_open));
+    open.sort_by_key(|r| std::cmp::Reverse(r.days_open));
     let mut page = Page::new(
         ctx.t("Rujukan terbuka", "Open referrals"),
         "/dasbor/rujukan",

@@ -48,7 +48,7 @@ pub async fn trend(st: &AppState, ctx: &Ctx) -> Result<Vec<(YearMonth, SkdnRepor
 }
 
 /// The SKDN columns of a table.
-pub fn skdn_head<'a>(first: &'a str) -> Vec<&'a str> {
+pub fn skdn_head(first: &str) -> Vec<&str> {
     vec![
         first, "S", "K", "D", "N", "T", "O", "B", "BGM", "2T", "D/S", "N/D", "K/S",
     ]
