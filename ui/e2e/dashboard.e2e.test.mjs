@@ -205,6 +205,10 @@ describe('the web dashboard in a real browser', { timeout: 10 * 60_000 }, () => 
       assert.match(await web.text('page-title'), title);
       await shoot(n);
     }
+    // Lukas (born in the cohort year before this month's, no dose recorded) is overdue.
+    await page(`/dasbor/imunisasi?place=${POSYANDU}&month=${MONTH}&cohort=${KIDS.lukas.birth.slice(0, 4)}`);
+    assert.match(await web.text('table-terlambat'), /Lukas Fiktif Mali/);
+    await shoot('11b-imunisasi-terlambat');
     await page(`/dasbor/tablet?place=${POSYANDU}&month=${MONTH}`);
     assert.match(await web.html(), /Tablet Melati \(e2e dasbor\)/, 'the enrolled CLI device is listed');
     await page(`/dasbor/anak/${ids.lukas}?place=${POSYANDU}&month=${MONTH}`);

@@ -5,7 +5,7 @@ use super::html::{Cell, Table};
 use super::{Ctx, Page, WebError, format};
 use crate::http::AppState;
 use crate::model::now_ms;
-use crate::readmodel::{immunisation, reports};
+use crate::readmodel::{immunisation, overdue, reports};
 use chrono::NaiveDate;
 
 crate::page_route!(page);
@@ -86,6 +86,44 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         ctx.t("Cakupan per antigen", "Coverage per antigen"),
         t,
         ctx.t("Tidak ada data.", "No data."),
+    );
+    let late = overdue::overdue(
+        st.store.as_ref(),
+        &ctx.me.user.scope.place,
+        &ctx.place.code,
+        from,
+        to,
+        on,
+    )
+    .await?
+    .ok_or(WebError::NotFound)?;
+    let mut o = Table::new(
+        "terlambat",
+        &[
+            ctx.t("Nama", "Name"),
+            "Posyandu",
+            ctx.t("Tanggal lahir", "Birth date"),
+            ctx.t("Dosis terlambat (kejar)", "Doses overdue (catch-up)"),
+        ],
+    );
+    for c in &late {
+        o.row(vec![
+            Cell::text(c.name.clone()),
+            Cell::text(ctx.name(&c.posyandu)),
+            Cell::text(format::date(&c.birth_date)),
+            Cell::text(c.doses.join(", ")),
+        ]);
+    }
+    page.table(
+        ctx.t(
+            "Anak dengan imunisasi terlambat",
+            "Children with doses overdue",
+        ),
+        o,
+        ctx.t(
+            "Tidak ada anak dengan imunisasi terlambat.",
+            "No child has a dose overdue.",
+        ),
     );
     Ok(page)
 }
