@@ -287,7 +287,17 @@ pub fn respond(ctx: &Ctx, page: Page) -> Result<Response, WebError> {
         ));
     }
     let print = ctx.query.get("print").is_some_and(|v| v == "1");
-    Ok(html_response(layout::render(ctx, &page, print)))
+    let mut r = html_response(layout::render(ctx, &page, print));
+    // `?lang=` switches the language for the pages that follow too.
+    if ctx.query.contains_key("lang")
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; SameSite=Strict; Max-Age=31536000",
+            ctx.lang.code()
+        ))
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
 }
 
 /// An HTML answer that no cache keeps (pages hold names).
