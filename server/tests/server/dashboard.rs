@@ -310,7 +310,56 @@ async fn web_logins_are_rate_limited(b: Backend) {
     s.finish().await;
 }
 
+/// Gzipped bytes of a GET as a browser asks it (reqwest here does not decompress).
+async fn gz_bytes(s: &TestServer, cookie: &str, path: &str) -> usize {
+    let r = client()
+        .get(url(s, path))
+        .header("cookie", cookie)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
+    r.bytes().await.unwrap().len()
+}
+
+/// Every page's first load (HTML, CSS, JS; no fonts, nothing from elsewhere) is gzipped and
+/// within 150 KB for the demo district (`--nocapture` prints the figures).
+async fn pages_are_light(b: Backend) {
+    let s = TestServer::demo(b).await;
+    let (dinas, _) = login(&s, "dinas").await;
+    let assets = gz_bytes(&s, &dinas, "/dasbor/aset/dasbor.css").await
+        + gz_bytes(&s, &dinas, "/dasbor/aset/dasbor.js").await;
+    for page in [
+        "/dasbor",
+        "/dasbor/skdn",
+        "/dasbor/gizi",
+        "/dasbor/imunisasi",
+        "/dasbor/kia",
+        "/dasbor/rujukan",
+        "/dasbor/tablet",
+        "/dasbor/admin",
+    ] {
+        let n = gz_bytes(&s, &dinas, &format!("{page}?place=53.04&month=2026-01")).await;
+        println!(
+            "{page}: {n} + {assets} (css, js) = {} bytes gzipped",
+            n + assets
+        );
+        assert!(n + assets <= 150_000, "{page}: {}", n + assets);
+    }
+    let login_page = client()
+        .get(url(&s, "/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login_page.headers()["content-encoding"], "gzip");
+    s.finish().await;
+}
+
 both_backends!(
+    pages_are_light,
     web_logins_are_rate_limited,
     login_sessions_and_csrf,
     pages_are_scoped,
