@@ -602,7 +602,10 @@ async fn run_backend(backend: &'static str, a: &Args) {
     );
 
     // 5. Each report of the whole kabupaten, as the dinas dashboard asks it.
-    reports(&f, "Bearer bench-dinas-session", a.report_runs).await;
+    // (`--report-runs 0` leaves it out.)
+    if a.report_runs > 0 {
+        reports(&f, "Bearer bench-dinas-session", a.report_runs).await;
+    }
 
     // 6. The web dashboard's pages of the whole kabupaten.
     dashboard(&f, a.dash_runs).await;

@@ -12,6 +12,9 @@ use crate::readmodel::{nutrition, reports};
 
 crate::page_route!(page);
 
+/// Children listed on the page (the CSV has all): keeps a kabupaten's page light.
+pub const PAGE_ROWS: usize = 200;
+
 fn reason(ctx: &Ctx, r: &str) -> String {
     match r {
         "bgm" => "BGM".into(),
@@ -112,6 +115,7 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
             ctx.t("Alasan", "Reason"),
         ],
     );
+    f.page_limit = Some(PAGE_ROWS);
     for c in &follow.children {
         let href = format!(
             "/dasbor/anak/{}?place={}&month={}",

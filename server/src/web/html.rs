@@ -43,6 +43,8 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// Extra class per row (e.g. `stale`), same length as `rows` or empty.
     pub row_class: Vec<&'static str>,
+    /// At most this many rows on the page (the CSV has them all); `None`: all.
+    pub page_limit: Option<usize>,
 }
 
 /// A table cell: what the page shows (HTML) and what the CSV holds (plain text).
@@ -89,6 +91,7 @@ impl Table {
             head: head.iter().map(|h| (*h).to_string()).collect(),
             rows: Vec::new(),
             row_class: Vec::new(),
+            page_limit: None,
         }
     }
 
@@ -102,8 +105,9 @@ impl Table {
         self.row_class.push(class);
     }
 
-    /// The table as HTML, with `empty` shown when it has no rows.
-    pub fn html(&self, empty: &str) -> String {
+    /// The table as HTML, with `empty` shown when it has no rows, and `more` (with the count
+    /// of rows left out) past [`Table::page_limit`].
+    pub fn html(&self, empty: &str, more: &str) -> String {
         let mut s = format!(
             "<div class=\"tw\"><table data-testid=\"table-{}\"><thead><tr>",
             self.id
@@ -120,7 +124,8 @@ impl Table {
                 esc(empty)
             );
         }
-        for (i, r) in self.rows.iter().enumerate() {
+        let shown = self.page_limit.unwrap_or(usize::MAX);
+        for (i, r) in self.rows.iter().enumerate().take(shown) {
             let class = self.row_class.get(i).copied().unwrap_or("");
             if class.is_empty() {
                 s.push_str("<tr>");
@@ -135,6 +140,16 @@ impl Table {
                 }
             }
             s.push_str("</tr>");
+        }
+        if self.rows.len() > shown {
+            let _ = write!(
+                s,
+                "<tr><td colspan=\"{}\" class=\"empty\" data-testid=\"more-{}\">{} {}</td></tr>",
+                self.head.len().max(1),
+                self.id,
+                self.rows.len() - shown,
+                esc(more)
+            );
         }
         s.push_str("</tbody></table></div>");
         s
@@ -160,11 +175,28 @@ mod tests {
         let mut t = Table::new("x", &["Nama"]);
         t.row(vec![Cell::text("<img src=x onerror=alert(1)>")]);
         t.row(vec![Cell::link("a\"b", "/dasbor/anak/1?x=\"><script>")]);
-        let h = t.html("-");
+        let h = t.html("-", "more");
         assert!(!h.contains("<img"), "{h}");
         assert!(!h.contains("<script>"), "{h}");
         assert!(h.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(h.contains("href=\"/dasbor/anak/1?x=&quot;&gt;&lt;script&gt;\""));
+    }
+
+    #[test]
+    fn a_long_table_is_cut_on_the_page_only() {
+        let mut t = Table::new("x", &["n"]);
+        for i in 0..5 {
+            t.row(vec![Cell::num(i.to_string())]);
+        }
+        t.page_limit = Some(2);
+        let h = t.html("-", "baris lagi di CSV");
+        assert_eq!(h.matches("<td class=\"n\">").count(), 2);
+        assert!(h.contains("3 baris lagi di CSV"));
+        assert_eq!(
+            crate::web::csv::to_csv(&t).lines().count(),
+            6,
+            "the CSV has every row"
+        );
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
             ctx.t("Dosis terlambat (kejar)", "Doses overdue (catch-up)"),
         ],
     );
+    o.page_limit = Some(super::gizi::PAGE_ROWS);
     for c in &late {
         o.row(vec![
             Cell::text(c.name.clone()),

@@ -267,7 +267,18 @@ pub fn render(ctx: &Ctx, page: &Page, print: bool) -> String {
                         ctx.t("Versi cetak", "Printable"),
                     );
                 }
-                s.push_str(&table.html(empty));
+                let more = ctx.t(
+                    "baris lagi: unduh CSV untuk semuanya",
+                    "more rows: download the CSV for all",
+                );
+                if print {
+                    // The printed page has every row.
+                    let mut all = table.clone();
+                    all.page_limit = None;
+                    s.push_str(&all.html(empty, more));
+                } else {
+                    s.push_str(&table.html(empty, more));
+                }
                 s.push_str("</section>");
             }
         }
