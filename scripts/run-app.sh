@@ -44,6 +44,8 @@ done
 echo
 cat "$RUN_DIR/demo.txt"
 echo
-echo "Server: http://$LISTEN (its log: $RUN_DIR/server.log). Starting the app…"
+echo "Server: http://$LISTEN (its log: $RUN_DIR/server.log)."
+echo "Dashboard (Dasbor): open http://$LISTEN/ in a browser; log in as dinas / belu-demo-2025."
+echo "Starting the app…"
 
 "$TARGET/release/jangkau-app" --data "$RUN_DIR/app" --server "http://$LISTEN"

@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: C toolchain bits for -sys crates (SQLCipher links libcrypto); the Tauri 2
 # toolkit (WebKitGTK 4.1, libsoup 3, librsvg, appindicator); the end-to-end test tools
-# (WebKitWebDriver from webkit2gtk-driver, a virtual X server); Node for the UI.
+# (WebKitWebDriver from webkit2gtk-driver, a virtual X server; Chromium and chromedriver for
+# the web dashboard's browser tests); Node for the UI.
 DEB_PACKAGES=(pkg-config libssl-dev build-essential curl file
   libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
-  webkit2gtk-driver xvfb xauth)
+  webkit2gtk-driver xvfb xauth
+  chromium chromium-driver)
 command -v node >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || DEB_PACKAGES+=(npm)
 

@@ -28,7 +28,7 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
-echo "== end-to-end: the real app under Xvfb, through tauri-driver, against a real server"
+echo "== end-to-end: the real app under Xvfb, through tauri-driver, and the web dashboard in Chromium, against a real server"
 cargo build --locked -p jangkau-app -p district-server -p jangkau-cli --bins
 bin_dir="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"
 JANGKAU_APP_BIN="$bin_dir/jangkau-app" \

@@ -34,6 +34,12 @@
 //!    p50 and p95 per route (`[--report-runs 20]`); the first computes the answer, the others
 //!    may be served from the report cache. With a fill, then `report-cold-runs` times each
 //!    right after a one-change push (the answer computed afresh, as after every push).
+//! 6. **Dasbor**: the dinas admin opens each web dashboard page for the whole kabupaten
+//!    (gzip, as a browser asks) `report-runs` times: p50 and p95 of the server's time, and the
+//!    page weight (gzipped HTML + the stylesheet + the script, what a first load fetches),
+//!    after an `ANALYZE` (fresh planner statistics, as autovacuum leaves them; without it the
+//!    PostgreSQL report queries right after a bulk fill take seconds, see docs/BENCHMARKS.md)
+//!    (`[--dash-runs 10]`).
 //!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
@@ -72,6 +78,8 @@ struct Args {
     /// Step 5 also asks each route this many times right after a one-change push (the
     /// answer computed afresh, as after every push of the day).
     report_cold_runs: usize,
+    /// How many times each dashboard page is asked (step 6).
+    dash_runs: usize,
 }
 
 fn parse_args() -> Args {
@@ -89,6 +97,7 @@ fn parse_args() -> Args {
         report_persons: 0,
         reports_only: false,
         report_cold_runs: 0,
+        dash_runs: 10,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -119,6 +128,7 @@ fn parse_args() -> Args {
                 i += 1;
                 continue;
             }
+            "--dash-runs" => a.dash_runs = num.unwrap_or(a.dash_runs),
             _ => {
                 i += 1;
                 continue;
@@ -464,6 +474,9 @@ async fn run_backend(backend: &'static str, a: &Args) {
         filler.as_ref(),
     )
     .await;
+
+    // 6. The web dashboard's pages of the whole kabupaten.
+    dashboard(&f, a.dash_runs).await;
 
     let Ok(f) = Arc::try_unwrap(f) else {
         println!("(fixture still shared; not cleaned up)");
@@ -969,6 +982,93 @@ async fn reports(
             ms(percentile(&cold, 0.50)),
             ms(percentile(&cold, 0.95)),
             ms(cold.last().copied().unwrap_or_default()),
+        );
+    }
+}
+
+/// The web dashboard's pages for Kabupaten Belu as the demo dinas admin (a browser session
+/// made directly in storage): each asked `runs` times in turn with `Accept-Encoding: gzip`;
+/// p50/p95 and the gzipped bytes of the page with its stylesheet and script.
+async fn dashboard(f: &Fixture, runs: usize) {
+    let dinas = f
+        .store
+        .user_by_username("dinas".into())
+        .await
+        .expect("user")
+        .expect("the demo dinas admin");
+    let token = "bench-web-session-token";
+    let now = now_ms();
+    district_server::web::store::create_session(
+        f.store.as_ref(),
+        &auth::hash_secret(token),
+        dinas.id,
+        "bench-csrf",
+        now,
+        now + 3_600_000,
+    )
+    .await
+    .expect("web session");
+    let cookie = format!("{}={token}", district_server::web::session::COOKIE);
+    let started = Instant::now();
+    f.store
+        .web_exec("ANALYZE".into(), vec![])
+        .await
+        .expect("ANALYZE");
+    println!(
+        "dasbor: ANALYZE took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let get = |path: String| {
+        let req = f
+            .http
+            .get(format!("{}{path}", f.base))
+            .header("Accept-Encoding", "gzip")
+            .header("Cookie", cookie.clone());
+        async move {
+            let started = Instant::now();
+            let resp = req.send().await.expect("request");
+            let status = resp.status().as_u16();
+            let gz = resp
+                .headers()
+                .get("content-encoding")
+                .is_some_and(|v| v == "gzip");
+            let body = resp.bytes().await.expect("body");
+            (started.elapsed(), status, gz, body.len())
+        }
+    };
+    let mut assets = 0;
+    for a in ["/dasbor/aset/dasbor.css", "/dasbor/aset/dasbor.js"] {
+        let (_, status, gz, n) = get(a.to_string()).await;
+        assert!(status == 200 && gz, "{a}");
+        assets += n;
+    }
+    const KAB: &str = "53.04";
+    for page in [
+        "/dasbor",
+        "/dasbor/skdn",
+        "/dasbor/gizi",
+        "/dasbor/imunisasi",
+        "/dasbor/kia",
+        "/dasbor/rujukan",
+        "/dasbor/tablet",
+        "/dasbor/admin",
+    ] {
+        let path = format!("{page}?place={KAB}&month=2025-11&cohort=2023");
+        let mut lat = Vec::with_capacity(runs);
+        let mut bytes = 0;
+        for _ in 0..runs.max(1) {
+            let (t, status, gz, n) = get(path.clone()).await;
+            assert!(status == 200 && gz, "{path}: {status}");
+            lat.push(t);
+            bytes = n;
+        }
+        lat.sort();
+        println!(
+            "dasbor {page}: {} runs, p50 {:.1} ms, p95 {:.1} ms; first load {} bytes gzipped ({bytes} page + {assets} css/js)",
+            lat.len(),
+            percentile(&lat, 0.50).as_secs_f64() * 1000.0,
+            percentile(&lat, 0.95).as_secs_f64() * 1000.0,
+            bytes + assets,
         );
     }
 }

@@ -443,6 +443,8 @@ pub async fn demo(
         0
     };
     let kader_code = issue_enrol_code(store, "kader.mawar", code_ttl_hours).await?;
+    // The ILP rollout the dashboard's Ringkasan tracks: 9 of the 17 puskesmas on ILP.
+    crate::web::store::demo_ilp(store).await?;
     Ok(DemoSummary {
         places: n_places,
         users_created: created,
@@ -576,8 +578,10 @@ pub fn demo_instructions(s: &DemoSummary, listen: &str) -> String {
          Enrolment code for kader.mawar's tablet (valid 24 h, single use): {}\n\
          More codes:          jangkau-server device code --username bidan.naitimu\n\
          A device enrols with POST /v1/enrol {{\"v\":1,\"code\":\"{}\",...}}, then logs in with\n\
-         POST /v1/login (Authorization: Device <device_token>) as kader.mawar / {}.\n",
-        s.kader_code, s.kader_code, DEMO_PASSWORD
+         POST /v1/login (Authorization: Device <device_token>) as kader.mawar / {}.\n\n\
+         Web dashboard (Dasbor): http://{listen}/  log in as dinas / {} (dinas_admin, the whole\n\
+         kabupaten) or admin.halilulik / {} (puskesmas_admin, Puskesmas Halilulik).\n",
+        s.kader_code, s.kader_code, DEMO_PASSWORD, DEMO_PASSWORD, DEMO_PASSWORD
     ));
     out
 }

@@ -123,6 +123,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .merge(wire)
         .merge(crate::readmodel::routes::router())
+        // The web dashboard (HTML, own sessions: crate::web).
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -7,7 +7,8 @@
 //!
 //! Layout: [`storage`] (trait, backends, migrations), [`sync`] (the push algorithm and the
 //! role × kind rules, backend-independent), [`auth`] (codes, tokens, Argon2id, rate limits),
-//! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`config`], [`metrics`].
+//! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`config`], [`metrics`], [`web`] (the
+//! dashboard's HTML pages).
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod readmodel;
 pub mod relay;
 pub mod storage;
 pub mod sync;
+pub mod web;
 
 pub use config::Config;
 pub use error::AppError;

@@ -19,7 +19,7 @@
 //! changes), [`monthly`] (SKDN and F1 by `records`), [`health`] (a person's growth and
 //! pregnancy by `records`), [`nutrition`] (nutrition status and follow-up by `records`),
 //! [`pregnancies`] (K1/K4/K6, KEK, anaemia, expected deliveries), [`immunisation`] (coverage
-//! and IDL by the immunisation card).
+//! and IDL by the immunisation card), [`overdue`] (children with doses overdue, by the same card).
 
 pub mod cache;
 pub mod health;
@@ -27,6 +27,7 @@ pub mod immunisation;
 pub mod merge;
 pub mod monthly;
 pub mod nutrition;
+pub mod overdue;
 pub mod postgres;
 pub mod pregnancies;
 pub mod reports;

@@ -4,6 +4,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod web;
 
 use crate::model::{Device, NewDevice, Place, SessionInfo, User};
 use crate::readmodel::ReadModel;
@@ -260,7 +261,7 @@ pub struct StatusInfo {
 /// Everything the server keeps. Implementations must make every method atomic.
 ///
 /// The read model's methods come with [`ReadModel`] (`crate::readmodel`).
-pub trait Storage: ReadModel + Send + Sync + 'static {
+pub trait Storage: ReadModel + web::WebStore + Send + Sync + 'static {
     /// Short name of the backend (`sqlite`, `postgres`) for logs and metrics.
     fn backend(&self) -> &'static str;
     /// Applies the numbered migrations not yet applied; returns how many ran.

@@ -47,6 +47,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0005_read_model.sql"),
     ),
     (6, include_str!("../../migrations/postgres/0006_titip.sql")),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_dashboard.sql"),
+    ),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).

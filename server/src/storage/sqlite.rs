@@ -44,6 +44,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0005_read_model.sql"),
     ),
     (6, include_str!("../../migrations/sqlite/0006_titip.sql")),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_dashboard.sql"),
+    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;

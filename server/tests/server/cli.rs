@@ -31,7 +31,7 @@ fn admin_commands_end_to_end() {
     .unwrap();
     let (ok, out, err) = run(dir.path(), &["migrate"], None);
     assert!(ok, "{err}");
-    assert!(out.contains("schema version 6"), "{out}");
+    assert!(out.contains("schema version 7"), "{out}");
     assert!(!dir.path().join("ignored-env-wins.db").exists());
 
     let (ok, out, err) = run(dir.path(), &["demo"], None);

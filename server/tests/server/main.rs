@@ -7,6 +7,7 @@ mod common;
 mod access;
 mod api;
 mod cli;
+mod dashboard;
 mod fuzz;
 mod limits;
 mod memory;

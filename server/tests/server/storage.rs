@@ -52,7 +52,7 @@ async fn demo_seeds_fictional_records_once(b: Backend) {
 async fn migrations_are_idempotent(b: Backend) {
     let db = TestDb::new(b).await;
     assert_eq!(db.store.migrate().await.unwrap(), 0);
-    assert_eq!(db.store.schema_version().await.unwrap(), 6);
+    assert_eq!(db.store.schema_version().await.unwrap(), 7);
     db.store.ping().await.unwrap();
     db.finish().await;
 }
