@@ -7,13 +7,16 @@
 //!
 //! Layout: [`storage`] (trait, backends, migrations), [`sync`] (the push algorithm and the
 //! role × kind rules, backend-independent), [`auth`] (codes, tokens, Argon2id, rate limits),
-//! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`config`], [`metrics`].
+//! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`demodata`] (the demo
+//! district's generated history), [`config`], [`metrics`].
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod demodata;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod metrics;
 pub mod model;
