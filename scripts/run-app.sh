@@ -2,7 +2,7 @@
 # `make run`: the Jangkau app against a demo district server on this machine.
 #
 # Builds the UI (npm ci first if ui/node_modules is missing) and the app, creates the Belu
-# demo district, serves it on 127.0.0.1:8080 in the background (its request log in
+# demo district (with its generated history of posyandu days, server/src/demodata.rs), serves it on 127.0.0.1:8080 in the background (its request log in
 # server.log), prints the accounts and an enrolment code for kader.mawar's tablet last, and
 # starts the app with that server prefilled.
 # The server stops when the app exits. Everything lives in target/jangkau-run/ (the server's

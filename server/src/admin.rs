@@ -396,6 +396,47 @@ pub const DEMO_USERS: [(&str, &str, Role, &str); 6] = [
     ),
 ];
 
+/// The accounts the demo history adds (kader and bidan of the other posyandu and desa of
+/// Halilulik; the history's tablets are theirs and [`DEMO_USERS`]').
+pub const DEMO_HISTORY_USERS: [(&str, &str, Role, &str); 6] = [
+    (
+        "kader.anggrek",
+        "Kader Contoh Anggrek (demo)",
+        Role::Kader,
+        "53.04.05.2002.P01",
+    ),
+    (
+        "kader.kenanga",
+        "Kader Contoh Kenanga (demo)",
+        Role::Kader,
+        "53.04.05.2002.P02",
+    ),
+    (
+        "kader.cempaka",
+        "Kader Contoh Cempaka (demo)",
+        Role::Kader,
+        "53.04.05.2003.P01",
+    ),
+    (
+        "kader.flamboyan",
+        "Kader Contoh Flamboyan (demo)",
+        Role::Kader,
+        "53.04.05.2003.P02",
+    ),
+    (
+        "bidan.tulamalae",
+        "Bidan Contoh Tulamalae (demo)",
+        Role::Bidan,
+        "53.04.05.2002",
+    ),
+    (
+        "bidan.bakustulama",
+        "Bidan Contoh Bakustulama (demo)",
+        Role::Bidan,
+        "53.04.05.2003",
+    ),
+];
+
 /// The usernames of accounts that are not the demo's: `jangkau-server demo` refuses a
 /// database holding any (unless forced), since it adds accounts with a published password.
 pub async fn real_users(store: &dyn Storage) -> Result<Vec<String>, AdminError> {
@@ -404,7 +445,12 @@ pub async fn real_users(store: &dyn Storage) -> Result<Vec<String>, AdminError> 
         .await?
         .into_iter()
         .map(|u| u.username)
-        .filter(|u| !DEMO_USERS.iter().any(|(demo, ..)| demo == u))
+        .filter(|u| {
+            !DEMO_USERS
+                .iter()
+                .chain(DEMO_HISTORY_USERS.iter())
+                .any(|(demo, ..)| demo == u)
+        })
         .collect())
 }
 
@@ -556,6 +602,120 @@ async fn seed_demo_records(store: &dyn Storage) -> Result<usize, AdminError> {
         .filter(|o| o.status == sync_protocol::OutcomeStatus::Accepted)
         .count();
     Ok(accepted)
+}
+
+/// What `demo_history` made.
+#[derive(Debug, Clone, Default)]
+pub struct DemoHistorySummary {
+    pub users_created: usize,
+    pub tablets: usize,
+    pub changes_accepted: usize,
+    /// Changes the server refused (a generator bug: should be 0).
+    pub changes_rejected: usize,
+    /// The first few refusals: `<user> seq <n>: <rejection>`.
+    pub first_rejections: Vec<String>,
+}
+
+/// The demo history ([`crate::demodata`]): adds the history's accounts, enrols one demo
+/// tablet per account (see [`crate::demodata::TABLETS`]) and pushes what each recorded
+/// through the normal push path, as of `now_ms`. Does nothing when the demo tablets are
+/// already there (a second run). Run after [`demo`].
+pub async fn demo_history(
+    store: &dyn Storage,
+    cost: PasswordCost,
+    now_ms: u64,
+    seed: u64,
+) -> Result<DemoHistorySummary, AdminError> {
+    use crate::demodata::{self, Actor, TABLETS};
+    use crate::sync::PushContext;
+    let mut out = DemoHistorySummary::default();
+    for (username, name, role, scope) in DEMO_HISTORY_USERS {
+        if store.user_by_username(username.into()).await?.is_some() {
+            continue;
+        }
+        add_user(store, username, name, role, scope, DEMO_PASSWORD, cost).await?;
+        out.users_created += 1;
+    }
+    // Device ids from the seed, so a second run finds them.
+    let mut rng = sync_protocol::sample::SampleRng::new(seed ^ 0x5eed);
+    let mut actors = HashMap::new();
+    let mut users = HashMap::new();
+    for t in &TABLETS {
+        let user = store
+            .user_by_username(t.username.into())
+            .await?
+            .ok_or_else(|| AdminError::NoSuchUser(t.username.into()))?;
+        let device = sync_protocol::DeviceId(rng.uuid7(1_700_000_000_000));
+        if store.device(device).await?.is_some() {
+            return Ok(out);
+        }
+        actors.insert(
+            t.username,
+            Actor {
+                device,
+                user: user.id,
+            },
+        );
+        users.insert(t.username, user);
+    }
+    let histories = demodata::generate(seed, now_ms, &actors)
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
+    // Kader first: the bidan's and perawat's changes point at records the kader made.
+    let kader_first =
+        |h: &demodata::TabletHistory| users.get(h.username).is_none_or(|u| u.role != Role::Kader);
+    let mut histories = histories;
+    histories.sort_by_key(kader_first);
+    for h in histories {
+        let Some(user) = users.get(h.username) else {
+            continue;
+        };
+        let spec = TABLETS.iter().find(|t| t.username == h.username);
+        let code = issue_enrol_code(store, h.username, 1).await?;
+        let normalised = auth::normalise_code(&code)
+            .ok_or_else(|| AdminError::Invalid("generated code does not normalise".into()))?;
+        store
+            .enrol(
+                auth::hash_secret(&normalised),
+                crate::model::NewDevice {
+                    id: h.actor.device,
+                    name: spec.map_or("Demo tablet", |t| t.name).into(),
+                    token_hash: auth::hash_secret(&auth::new_token()?),
+                    app_version: "demo".into(),
+                    now: h.enrolled_ms,
+                },
+            )
+            .await?
+            .map_err(|_| AdminError::Invalid("a demo enrolment code was refused".into()))?;
+        out.tablets += 1;
+        let ctx = std::sync::Arc::new(PushContext {
+            device: h.actor.device,
+            user: user.id,
+            role: user.role,
+            scope_posyandu: store
+                .posyandu_under(user.scope.place.clone())
+                .await?
+                .into_iter()
+                .collect(),
+            now_ms: h.last_sync_ms,
+            today: crate::model::today_for_validation(h.last_sync_ms),
+            clock: sync_protocol::ClockPolicy::default(),
+        });
+        for batch in h.changes.chunks(500) {
+            let result = store.push(ctx.clone(), batch.to_vec()).await?;
+            for o in &result.outcomes {
+                if o.status == sync_protocol::OutcomeStatus::Accepted {
+                    out.changes_accepted += 1;
+                } else {
+                    out.changes_rejected += 1;
+                    if out.first_rejections.len() < 5 {
+                        out.first_rejections
+                            .push(format!("{} seq {}: {:?}", h.username, o.seq, o.rejection));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The text `jangkau-server demo` prints.

@@ -7,14 +7,17 @@
 //!
 //! Layout: [`storage`] (trait, backends, migrations), [`sync`] (the push algorithm and the
 //! role × kind rules, backend-independent), [`auth`] (codes, tokens, Argon2id, rate limits),
-//! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`config`], [`metrics`], [`web`] (the
-//! dashboard's HTML pages).
+//! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`demodata`] (the demo
+//! district's generated history), [`export`] (e-PPGBM and FHIR files), [`config`],
+//! [`metrics`], [`web`] (the dashboard's HTML pages).
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod demodata;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod metrics;
 pub mod model;

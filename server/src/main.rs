@@ -27,13 +27,17 @@ enum Command {
     Serve,
     /// Apply the database migrations.
     Migrate,
-    /// Create the Belu demo district (places, demo accounts) and print how to log in.
+    /// Create the Belu demo district (places, demo accounts, and six months of generated
+    /// posyandu history pushed by demo tablets) and print how to log in.
     /// Refused on a database that already holds real (non-demo) accounts, unless forced:
     /// the demo accounts share a published password.
     Demo {
         /// Add the demo district even next to real accounts.
         #[arg(long)]
         force: bool,
+        /// Only places, accounts and codes: no generated history of posyandu days.
+        #[arg(long)]
+        no_history: bool,
     },
     /// Places of the district.
     Places {
@@ -55,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: ChangeCommand,
     },
+    /// Exports for other systems (e-PPGBM), read from the read model.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Rebuild the read model (records and reports) from the change log, with progress on
     /// stderr. An interrupted rebuild goes on from where it stopped when run again.
     Reindex {
@@ -64,6 +73,42 @@ enum Command {
         /// Changes merged per transaction.
         #[arg(long, default_value_t = district_server::readmodel::STEP_CHANGES)]
         batch: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The e-PPGBM by-name file of a month: one row per child under five weighed at or
+    /// below the place, with e-PPGBM's columns. `.xlsx` or `.csv` (`;`, decimal comma).
+    Eppgbm {
+        /// A place code (a posyandu, desa, puskesmas, ... or the kabupaten).
+        #[arg(long)]
+        place: String,
+        /// YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// FILE.xlsx or FILE.csv
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// FHIR R4 (SATUSEHAT profiles) of the visits, measurements and immunisations dated
+    /// FROM..=TO at or below the place: one transaction Bundle (`--out`) and/or NDJSON, one
+    /// file per resource type (`--ndjson DIR`). See docs/fhir.md.
+    Fhir {
+        #[arg(long)]
+        place: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        from: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        to: String,
+        /// The Bundle as JSON.
+        #[arg(long, required_unless_present = "ndjson")]
+        out: Option<PathBuf>,
+        /// A directory for Patient.ndjson, Encounter.ndjson, ...
+        #[arg(long)]
+        ndjson: Option<PathBuf>,
     },
 }
 
@@ -304,7 +349,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Demo { force } => {
+        Command::Demo { force, no_history } => {
             let real = admin::real_users(store.as_ref())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -332,6 +377,112 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
             print!("{}", admin::demo_instructions(&s, &cfg.listen));
+            if !no_history {
+                let started = std::time::Instant::now();
+                let h = admin::demo_history(
+                    store.as_ref(),
+                    cfg.password_cost,
+                    district_server::model::now_ms(),
+                    district_server::demodata::SEED,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                println!(
+                    "\nDemo history: {} demo tablets pushed {} changes ({} refused) in {:.1} s; \
+                     {} more accounts (same password): {}.",
+                    h.tablets,
+                    h.changes_accepted,
+                    h.changes_rejected,
+                    started.elapsed().as_secs_f64(),
+                    h.users_created,
+                    admin::DEMO_HISTORY_USERS
+                        .iter()
+                        .map(|u| u.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Command::Export {
+            command: ExportCommand::Eppgbm { place, month, out },
+        } => {
+            let month = district_server::export::eppgbm::parse_month(&month)
+                .ok_or_else(|| format!("--month {month:?}: expected YYYY-MM"))?;
+            if store
+                .place(place.clone())
+                .await
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                return Err(format!("no place {place}"));
+            }
+            district_server::readmodel::ensure_current(store.as_ref())
+                .await
+                .map_err(|e| format!("cannot build the read model: {e}"))?;
+            let rows = district_server::export::eppgbm::rows(store.as_ref(), &place, month)
+                .await
+                .map_err(|e| e.to_string())?;
+            district_server::export::eppgbm::write_file(&rows, &out).map_err(|e| e.to_string())?;
+            println!(
+                "{} row(s) (children weighed in {}-{:02} at or below {place}) written to {}",
+                rows.len(),
+                month.year,
+                month.month,
+                out.display()
+            );
+        }
+        Command::Export {
+            command:
+                ExportCommand::Fhir {
+                    place,
+                    from,
+                    to,
+                    out,
+                    ndjson,
+                },
+        } => {
+            use district_server::export::fhir;
+            let day = |s: &str| {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| format!("{s:?}: expected YYYY-MM-DD"))
+            };
+            let (from, to) = (day(&from)?, day(&to)?);
+            if store
+                .place(place.clone())
+                .await
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                return Err(format!("no place {place}"));
+            }
+            district_server::readmodel::ensure_current(store.as_ref())
+                .await
+                .map_err(|e| format!("cannot build the read model: {e}"))?;
+            let records = fhir::load(store.as_ref(), &place, from, to)
+                .await
+                .map_err(|e| e.to_string())?;
+            let resources = fhir::resources(&records);
+            if let Some(out) = &out {
+                let b = fhir::bundle(&resources);
+                let text = serde_json::to_string_pretty(&b).map_err(|e| e.to_string())?;
+                std::fs::write(out, text)
+                    .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                println!(
+                    "{} resource(s) in a transaction Bundle: {}",
+                    resources.len(),
+                    out.display()
+                );
+            }
+            if let Some(dir) = &ndjson {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                for (name, text) in fhir::ndjson(&resources) {
+                    let path = dir.join(&name);
+                    std::fs::write(&path, text)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    println!("{}", path.display());
+                }
+            }
         }
         Command::Places {
             command: PlacesCommand::Import { file },

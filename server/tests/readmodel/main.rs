@@ -9,6 +9,9 @@
 mod common;
 mod cli;
 mod convergence;
+mod demo;
+mod eppgbm;
+mod fhir;
 mod routes;
 
 use district_server::Storage;
