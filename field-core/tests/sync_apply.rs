@@ -935,7 +935,9 @@ fn the_store_agrees_with_the_reference_replica() {
         replica.apply(c).unwrap();
     }
     let view = replica.view();
-    for (round, page) in [(0u64, 7usize), (1, 50), (2, 1)] {
+    // Round 3: every change in one page, so each record is new to the page and merged in
+    // memory from it (apply's fresh-record path) rather than reloaded from the tables.
+    for (round, page) in [(0u64, 7usize), (1, 50), (2, 1), (3, 150)] {
         let mut order = changes.clone();
         // A deterministic shuffle per round.
         let mut r = sync_protocol::sample::SampleRng::new(round + 100);
