@@ -20,6 +20,9 @@ echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tests"
+target_dir="${CARGO_TARGET_DIR:-target}"
+# The server's FHIR tests leave every resource they build here for the structural check below.
+rm -rf "$target_dir/fhir-samples"
 if cargo nextest --version >/dev/null 2>&1; then
   # Doc tests first, so that the run ends with nextest's summary of every test.
   cargo test --workspace --locked --doc
@@ -27,6 +30,10 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+echo "== FHIR R4 structural check of the export (tools/fhir-check: its own workspace, see its Cargo.toml)"
+cargo clippy --locked --manifest-path tools/fhir-check/Cargo.toml --target-dir "$target_dir/fhir-check" -- -D warnings
+cargo run --locked --manifest-path tools/fhir-check/Cargo.toml --target-dir "$target_dir/fhir-check" -- "$target_dir/fhir-samples"
 
 echo "== end-to-end: the real app under Xvfb, through tauri-driver, and the web dashboard in Chromium, against a real server"
 cargo build --locked -p jangkau-app -p district-server -p jangkau-cli --bins
