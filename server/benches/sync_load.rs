@@ -1203,7 +1203,11 @@ mod fill {
             let g = (pi * PER_POSYANDU + j) as u64;
             let person = RecordId::new_v7();
             let p = person.to_string();
-            let sex = if g.is_multiple_of(2) { "female" } else { "male" };
+            let sex = if g.is_multiple_of(2) {
+                "female"
+            } else {
+                "male"
+            };
             let child = j % 10 == 0;
             let birth = if child {
                 first + chrono::Days::new((g * 7919) % 1630)

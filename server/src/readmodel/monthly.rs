@@ -292,13 +292,22 @@ const MERGES: &str = "SELECT m.person, m.subject FROM facts m
     WHERE t.ancestor = ?1 AND m.kind = 'person_merge' AND m.deleted = 0
       AND m.person IS NOT NULL AND m.subject IS NOT NULL";
 
-/// The facts of the month at the posyandu (as field-core's `month_activity`).
+/// The facts of the month at the posyandu (as field-core's `month_activity`); of the
+/// measurements only the LiLA (`muac`, for KEK: the only measurement the activity reads).
 const MONTH_FACTS: &str = "SELECT f.id, f.kind, f.date, f.body_json, f.person, f.posyandu
     FROM facts f JOIN place_tree t ON t.code = f.posyandu
     WHERE t.ancestor = ?1 AND f.date BETWEEN ?2 AND ?3 AND f.deleted = 0
       AND f.kind IN ('posyandu_session', 'visit', 'immunisation', 'anc_contact',
                      'referral_event', 'measurement')
+      AND (f.kind <> 'measurement' OR f.body_json LIKE ?4)
     ORDER BY f.date, f.id";
+
+/// `LIKE` patterns that keep the measurements of one type (a superset: `MonthActivity::of`
+/// and the callers still read the type). A stored body is compact JSON
+/// (`serde_json::to_string`, merge.rs), so a body of type `muac` holds `"type":"muac"`; the
+/// month's other measurements (every weighing) are not read for nothing.
+pub(super) const MUAC: &str = "%\"type\":\"muac\"%";
+pub(super) const HB: &str = "%\"type\":\"hb\"%";
 
 const PREGNANCIES: &str = "SELECT g.posyandu, g.person, g.hpht, g.status, g.values_json
     FROM pregnancies g JOIN place_tree t ON t.code = g.posyandu
@@ -393,7 +402,7 @@ pub async fn skdn(
 
     let corrected = corrections(store).await?;
     for r in store
-        .read_rows(MONTH_FACTS.into(), vec![p(place), p(&a), p(&b)])
+        .read_rows(MONTH_FACTS.into(), vec![p(place), p(&a), p(&b), p(MUAC)])
         .await?
     {
         if text(&r, 0).is_some_and(|id| corrected.contains_key(&id)) {

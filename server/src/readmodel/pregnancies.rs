@@ -5,7 +5,7 @@
 //! the HPL, trimester and anaemia thresholds are the ANC schedule's (health-rules).
 
 use super::Param;
-use super::monthly::{MonthlyError, corrections, month_fact};
+use super::monthly::{HB, MUAC, MonthlyError, corrections, month_fact};
 use super::reports::in_scope;
 use super::text;
 use crate::Storage;
@@ -172,16 +172,16 @@ pub async fn pregnancies(
         }
     }
 
-    // The month's measurements (LiLA for KEK, Hb for anaemia), live, per posyandu.
+    // The month's measurements of LiLA (KEK) and Hb (anaemia), live, per posyandu.
     let mut measurements: HashMap<String, Vec<Fact>> = HashMap::new();
     for r in store
         .read_rows(
             "SELECT f.id, f.kind, f.date, f.body_json, f.person, f.posyandu
              FROM facts f JOIN place_tree t ON t.code = f.posyandu
              WHERE t.ancestor = ?1 AND f.kind = 'measurement' AND f.date BETWEEN ?2 AND ?3
-               AND f.deleted = 0"
+               AND f.deleted = 0 AND (f.body_json LIKE ?4 OR f.body_json LIKE ?5)"
                 .into(),
-            vec![p(place), p(&a), p(&b)],
+            vec![p(place), p(&a), p(&b), p(MUAC), p(HB)],
         )
         .await?
     {
