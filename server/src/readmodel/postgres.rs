@@ -7,10 +7,10 @@ use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::postgres::{LOCK_LOG, PgStore};
 use crate::storage::{StorageError, StoreFuture};
+use deadpool_postgres::Transaction;
 use std::collections::BTreeSet;
 use sync_protocol::merge::Record;
 use sync_protocol::{Change, DeviceId, RecordId};
-use deadpool_postgres::Transaction;
 use tokio_postgres::types::{ToSql, Type};
 
 fn corrupt(e: impl std::fmt::Display) -> StorageError {
