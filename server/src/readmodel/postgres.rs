@@ -310,6 +310,10 @@ impl ReadModel for PgStore {
             )
             .await?;
             tx.commit().await?;
+            // A rebuild reads the whole log in `sseq` order: statistics of a smaller log
+            // (a bulk ingest since the last ANALYZE) make PostgreSQL plan each step's read
+            // as a parallel scan and sort of the whole log instead of the key's order.
+            analyze(self).await?;
             Ok(())
         })
     }
