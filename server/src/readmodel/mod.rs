@@ -134,7 +134,7 @@ pub trait ReadModel {
 }
 
 /// Changes merged per rebuild transaction.
-pub const STEP_CHANGES: usize = 2_000;
+pub const STEP_CHANGES: usize = 10_000;
 
 /// Merges the log after the cursor until the end (`fresh`: from the first change, after
 /// emptying the read tables). `progress` is told after every step. Resumable: each step

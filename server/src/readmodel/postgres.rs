@@ -7,10 +7,10 @@ use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::postgres::{LOCK_LOG, PgStore};
 use crate::storage::{StorageError, StoreFuture};
+use deadpool_postgres::Transaction;
 use std::collections::BTreeSet;
 use sync_protocol::merge::Record;
 use sync_protocol::{Change, DeviceId, RecordId};
-use tokio_postgres::Transaction;
 use tokio_postgres::types::{ToSql, Type};
 
 fn corrupt(e: impl std::fmt::Display) -> StorageError {
@@ -25,8 +25,8 @@ async fn load_states(
 ) -> Result<Vec<(RecordId, Record, Loaded)>, StorageError> {
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let mut out = Vec::new();
-    for r in tx
-        .query(
+    let load = tx
+        .prepare_cached(
             // Two index lookups by `= ANY` (a join on `UNNEST` may be planned as a scan).
             "SELECT id, kind, state_json, NULL, NULL, NULL, NULL, NULL, NULL
              FROM merged_records WHERE id = ANY($1)
@@ -35,10 +35,9 @@ async fn load_states(
                     f.supersedes
              FROM facts f WHERE f.id = ANY($1)
                  AND NOT EXISTS (SELECT 1 FROM merged_records m WHERE m.id = f.id)",
-            &[&keys],
         )
-        .await?
-    {
+        .await?;
+    for r in tx.query(&load, &[&keys]).await? {
         let id: String = r.try_get(0)?;
         let id: RecordId = id.parse().map_err(corrupt)?;
         let merged: Option<String> = r.try_get(1)?;
@@ -123,7 +122,8 @@ pub(crate) async fn merge_changes(
             .iter()
             .map(|b| b.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        tx.execute(&table.upsert_postgres(), &refs).await?;
+        let upsert = tx.prepare_cached(&table.upsert_postgres()).await?;
+        tx.execute(&upsert, &refs).await?;
     }
     Ok(merger.skipped)
 }
@@ -143,11 +143,10 @@ pub(crate) async fn lock_records(
         return Ok(());
     }
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    tx.execute(
-        "SELECT 1 FROM records WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-        &[&keys],
-    )
-    .await?;
+    let lock = tx
+        .prepare_cached("SELECT 1 FROM records WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .await?;
+    tx.execute(&lock, &[&keys]).await?;
     Ok(())
 }
 
@@ -168,14 +167,15 @@ pub(crate) async fn advance_cursor(
     first: i64,
     last: i64,
 ) -> Result<(), StorageError> {
-    tx.execute(
-        "UPDATE read_model_state SET applied_through = $2
-         WHERE id = 1 AND applied_through < $2 AND NOT EXISTS (
-             SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through AND sseq < $1
-                 AND quarantined_at IS NULL)",
-        &[&first, &last],
-    )
-    .await?;
+    let advance = tx
+        .prepare_cached(
+            "UPDATE read_model_state SET applied_through = $2
+             WHERE id = 1 AND applied_through < $2 AND NOT EXISTS (
+                 SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through
+                     AND sseq < $1 AND quarantined_at IS NULL)",
+        )
+        .await?;
+    tx.execute(&advance, &[&first, &last]).await?;
     Ok(())
 }
 
@@ -310,6 +310,10 @@ impl ReadModel for PgStore {
             )
             .await?;
             tx.commit().await?;
+            // A rebuild reads the whole log in `sseq` order: statistics of a smaller log
+            // (a bulk ingest since the last ANALYZE) make PostgreSQL plan each step's read
+            // as a parallel scan and sort of the whole log instead of the key's order.
+            analyze(self).await?;
             Ok(())
         })
     }

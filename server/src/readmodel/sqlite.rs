@@ -297,6 +297,8 @@ fn reset(conn: &mut Connection) -> Result<(), StorageError> {
         [crate::model::now_ms() as i64],
     )?;
     tx.commit()?;
+    // Fresh statistics for the rebuild's reads of the whole log.
+    analyze(conn)?;
     Ok(())
 }
 
