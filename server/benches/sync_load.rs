@@ -463,7 +463,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
         None
     };
     if !a.reports_only {
-        sync_phases(&f, a).await;
+        sync_phases(&f, backend, a).await;
     }
     // 5. Each report of the whole kabupaten, as the dinas dashboard asks it.
     reports(
@@ -491,7 +491,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
 }
 
 /// Steps 1 to 4: ingest, posyandu day, pull, reindex.
-async fn sync_phases(f: &Arc<Fixture>, a: &Args) {
+async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
     // 1. Ingest.
     let per_device = a.ingest_changes.div_ceil(a.ingest_devices.max(1));
     let ingest = tablets(f.store.as_ref(), "I", a.ingest_devices).await;
@@ -668,7 +668,7 @@ async fn sync_phases(f: &Arc<Fixture>, a: &Args) {
     if a.kab_persons > 0 {
         let started = Instant::now();
         let kab = tablets(f.store.as_ref(), "K", 400).await;
-        let n = fill_kabupaten(&f, backend, &kab, a.kab_persons).await;
+        let n = fill_kabupaten(f, backend, &kab, a.kab_persons).await;
         println!(
             "reindex: filled the log with a kabupaten history: {} children, {n} changes in {:.1} s",
             a.kab_persons,
