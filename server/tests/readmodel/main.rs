@@ -10,6 +10,7 @@ mod common;
 mod cli;
 mod convergence;
 mod routes;
+mod trend;
 mod visits;
 
 use district_server::Storage;
