@@ -203,6 +203,19 @@ async fn pages_are_scoped(b: Backend) {
         "{text}"
     );
     assert!(text.contains("Posyandu Mawar"));
+    // KIA's KF/KN visits table, per desa, as CSV.
+    let (code, kf) = get(
+        &s,
+        &pkm,
+        &format!("/dasbor/kia?place={HALILULIK}&month={month}&csv=kunjungan-nifas-neonatal"),
+    )
+    .await;
+    assert_eq!(code, 200, "{kf}");
+    assert!(
+        kf.trim_start_matches('\u{feff}')
+            .starts_with("Wilayah;KF jatuh tempo;KF dilakukan;KF terlewat;KN jatuh tempo"),
+        "{kf}"
+    );
     // The drill-down of the kabupaten lists the puskesmas for the dinas only.
     let (dinas, _) = login(&s, "dinas").await;
     let k = html_of(&s, &dinas, &format!("/dasbor?place=53.04&month={month}")).await;
