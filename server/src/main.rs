@@ -487,9 +487,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Places {
             command: PlacesCommand::Import { file },
         } => {
-            let f = std::fs::File::open(&file)
+            let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot open {}: {e}", file.display()))?;
-            let n = admin::import_places(store.as_ref(), std::io::BufReader::new(f))
+            // The optional `ilp_since` column too (district_server::web::admin).
+            let n = district_server::web::admin::import_places_csv(store.as_ref(), &text)
                 .await
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             println!("{n} place(s) imported");

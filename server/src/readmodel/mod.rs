@@ -34,6 +34,7 @@ pub mod reports;
 pub mod routes;
 pub mod sqlite;
 pub mod tables;
+pub mod visits;
 
 use crate::storage::{StorageError, StoreFuture};
 use sync_protocol::DeviceId;

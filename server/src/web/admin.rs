@@ -848,6 +848,34 @@ fn split_ilp(csv_text: &str) -> Result<(String, Vec<IlpRow>), String> {
     Ok((String::from_utf8_lossy(&bytes).into_owned(), out))
 }
 
+/// `jangkau-server places import`: the places CSV as [`cli::import_places`] reads it, with
+/// the optional `ilp_since` column (YYYY-MM-DD; empty: not on ILP) stored as the web import
+/// stores it.
+pub async fn import_places_csv(
+    store: &dyn crate::Storage,
+    csv_text: &str,
+) -> Result<usize, AdminError> {
+    let (plain, ilp) = split_ilp(csv_text).map_err(|m| AdminError::Csv {
+        line: 1,
+        message: m,
+    })?;
+    for (line, _, since) in &ilp {
+        if let Some(s) = since
+            && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err()
+        {
+            return Err(AdminError::Csv {
+                line: *line,
+                message: format!("ilp_since {s:?} is not a date YYYY-MM-DD"),
+            });
+        }
+    }
+    let n = cli::import_places(store, plain.as_bytes()).await?;
+    for (_, code, since) in &ilp {
+        store::set_ilp(store, code, since.as_deref()).await?;
+    }
+    Ok(n)
+}
+
 /// Imports a places CSV: every line checked (all errors listed, by line), the places inside
 /// the admin's area, then stored as the CLI stores them, with the ILP dates.
 async fn import(

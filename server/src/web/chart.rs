@@ -118,14 +118,16 @@ pub fn lines(title: &str, labels: &[String], series: &[Series<'_>]) -> String {
 
 /// Horizontal bars of shares (0–1) with their labels and values in words.
 pub fn bars(title: &str, items: &[(String, Option<f64>)]) -> String {
+    // Narrow, so three side by side stay readable on a laptop.
+    const BW: f64 = 360.0;
     let row = 22.0;
     let h = PAD_T + row * items.len().max(1) as f64 + 8.0;
-    let label_w = 200.0;
-    let bw = W - label_w - 70.0;
+    let label_w = 140.0;
+    let bw = BW - label_w - 56.0;
     let mut s = String::new();
     let _ = write!(
         s,
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {}\" role=\"img\" aria-label=\"{}\" data-testid=\"chart-bars\">",
+        "<svg class=\"chart\" viewBox=\"0 0 {BW} {}\" role=\"img\" aria-label=\"{}\" data-testid=\"chart-bars\">",
         n(h),
         esc(title)
     );
@@ -137,7 +139,7 @@ pub fn bars(title: &str, items: &[(String, Option<f64>)]) -> String {
             "<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\"/><text class=\"ax\" x=\"{}\" y=\"{}\">{}</text>",
             n(label_w - 6.0),
             n(y + 11.0),
-            esc(label),
+            esc(&short(label, 22)),
             n(label_w),
             n(y),
             n(w),
@@ -148,6 +150,17 @@ pub fn bars(title: &str, items: &[(String, Option<f64>)]) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// `s` cut to `max` characters with an ellipsis (a bar's label; the table has the full name).
+fn short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
 }
 
 /// A child's weighing on the growth chart.

@@ -1,10 +1,13 @@
 //! KIA: K1, K4, K6 coverage, KEK and anaemia, expected deliveries of the pregnant women of
-//! the month (`readmodel::pregnancies`, as the tablet's F1), per desa.
+//! the month (`readmodel::pregnancies`, as the tablet's F1), per desa; postpartum (KF) and
+//! newborn (KN) visits due, done and overdue in the month, per desa, and the mothers and
+//! babies overdue (`readmodel::visits`, by the tablet's visit windows).
 
 use super::html::{Cell, Table};
 use super::{Ctx, Page, WebError, format};
 use crate::http::AppState;
-use crate::readmodel::pregnancies;
+use crate::model::now_ms;
+use crate::readmodel::{pregnancies, reports, visits};
 
 crate::page_route!(page);
 
@@ -88,5 +91,87 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         d,
         ctx.t("Tidak ada.", "None."),
     );
+    visit_tables(st, ctx, &mut page).await?;
     Ok(page)
+}
+
+/// KF and KN due, done and overdue per desa; the overdue mothers and babies.
+async fn visit_tables(st: &AppState, ctx: &Ctx, page: &mut Page) -> Result<(), WebError> {
+    let report = visits::visits(
+        st.store.as_ref(),
+        &ctx.me.user.scope.place,
+        &ctx.place.code,
+        ctx.month,
+        reports::today(now_ms()),
+    )
+    .await?
+    .ok_or(WebError::NotFound)?;
+    let mut t = Table::new(
+        "kunjungan-nifas-neonatal",
+        &[
+            ctx.t("Wilayah", "Area"),
+            ctx.t("KF jatuh tempo", "KF due"),
+            ctx.t("KF dilakukan", "KF done"),
+            ctx.t("KF terlewat", "KF overdue"),
+            ctx.t("KN jatuh tempo", "KN due"),
+            ctx.t("KN dilakukan", "KN done"),
+            ctx.t("KN terlewat", "KN overdue"),
+        ],
+    );
+    for c in report.desa.iter().chain(std::iter::once(&report.total)) {
+        let name = if std::ptr::eq(c, &report.total) {
+            ctx.t("Jumlah", "Total").to_string()
+        } else {
+            c.name.clone()
+        };
+        let i = |n: u64| Cell::num(format::int(n as i64));
+        t.row(vec![
+            Cell::text(name),
+            i(c.kf.due),
+            i(c.kf.done),
+            i(c.kf.overdue),
+            i(c.kn.due),
+            i(c.kn.done),
+            i(c.kn.overdue),
+        ]);
+    }
+    page.table(
+        ctx.t(
+            "Kunjungan nifas (KF) dan neonatal (KN) bulan ini",
+            "Postpartum (KF) and newborn (KN) visits this month",
+        ),
+        t,
+        ctx.t("Tidak ada data.", "No data."),
+    );
+    let mut o = Table::new(
+        "kunjungan-terlewat",
+        &[
+            ctx.t("Nama", "Name"),
+            ctx.t("Kunjungan", "Visit"),
+            ctx.t("Dari", "From"),
+            ctx.t("Sampai", "Until"),
+            "Posyandu",
+            "Desa",
+        ],
+    );
+    o.page_limit = Some(super::gizi::PAGE_ROWS);
+    for v in &report.overdue {
+        o.row(vec![
+            Cell::text(v.name.clone()),
+            Cell::text(v.visit.clone()),
+            Cell::text(v.from.format("%d/%m/%Y").to_string()),
+            Cell::text(v.until.format("%d/%m/%Y").to_string()),
+            Cell::text(v.posyandu.clone()),
+            Cell::text(v.desa.clone()),
+        ]);
+    }
+    page.table(
+        ctx.t(
+            "Ibu nifas dan bayi baru lahir dengan kunjungan terlewat",
+            "Mothers and newborns with a missed visit",
+        ),
+        o,
+        ctx.t("Tidak ada kunjungan terlewat.", "No missed visit."),
+    );
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub mod skdn;
 pub mod store;
 pub mod summary;
 pub mod tablet;
+pub mod trend;
 
 use crate::http::AppState;
 use crate::model::Place;

@@ -25,26 +25,25 @@ pub async fn report(st: &AppState, ctx: &Ctx, month: YearMonth) -> Result<SkdnRe
     .ok_or(WebError::NotFound)
 }
 
-/// The reports of the 12 months ending with the page's month, oldest first, fetched side by
-/// side.
-pub async fn trend(st: &AppState, ctx: &Ctx) -> Result<Vec<(YearMonth, SkdnReport)>, WebError> {
-    let mut set = tokio::task::JoinSet::new();
-    for (i, m) in last_12(ctx.month).into_iter().enumerate() {
-        let store = st.store.clone();
-        let scope = ctx.me.user.scope.place.clone();
-        let place = ctx.place.code.clone();
-        set.spawn(async move {
-            let r = monthly::skdn(store.as_ref(), &scope, &place, m).await;
-            (i, m, r)
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(j) = set.join_next().await {
-        let (i, m, r) = j.map_err(|e| WebError::Report(e.to_string()))?;
-        out.push((i, m, r?.ok_or(WebError::NotFound)?));
-    }
-    out.sort_by_key(|(i, ..)| *i);
-    Ok(out.into_iter().map(|(_, m, r)| (m, r)).collect())
+/// The SKDN totals of the 12 months ending with the page's month, oldest first: the page's
+/// own month from `current` (its full report), the 11 before it by [`super::trend`]'s cache.
+pub async fn trend(
+    st: &AppState,
+    ctx: &Ctx,
+    current: &SkdnReport,
+) -> Result<Vec<(YearMonth, Counts)>, WebError> {
+    let months = last_12(ctx.month);
+    let before: Vec<YearMonth> = months.iter().copied().filter(|m| *m != ctx.month).collect();
+    let totals = super::trend::totals(
+        &st.store,
+        &ctx.me.user.scope.place,
+        &ctx.place.code,
+        &before,
+    )
+    .await?;
+    let mut out: Vec<(YearMonth, Counts)> = before.into_iter().zip(totals).collect();
+    out.push((ctx.month, current.total));
+    Ok(out)
 }
 
 /// The SKDN columns of a table.
@@ -89,10 +88,8 @@ pub fn by_child(ctx: &Ctx, report: &SkdnReport) -> Vec<(String, String, Counts)>
 }
 
 pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
-    let months = trend(st, ctx).await?;
-    let Some((_, report)) = months.last() else {
-        return Err(WebError::NotFound);
-    };
+    let report = &report(st, ctx, ctx.month).await?;
+    let months = trend(st, ctx, report).await?;
     let en = ctx.lang == super::i18n::Lang::En;
     let mut page = Page::new(
         ctx.t(
@@ -119,8 +116,8 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         .iter()
         .map(|(m, _)| format!("{:02}/{}", m.month, m.year % 100))
         .collect();
-    let ds: Vec<Option<f64>> = months.iter().map(|(_, r)| r.total.ratios().d_s).collect();
-    let nd: Vec<Option<f64>> = months.iter().map(|(_, r)| r.total.ratios().n_d).collect();
+    let ds: Vec<Option<f64>> = months.iter().map(|(_, r)| r.ratios().d_s).collect();
+    let nd: Vec<Option<f64>> = months.iter().map(|(_, r)| r.ratios().n_d).collect();
     page.html(format!(
         "<section><h2>{}</h2>{}</section>",
         ctx.t("Tren 12 bulan: D/S dan N/D", "12-month trend: D/S and N/D"),
@@ -144,7 +141,7 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
     let mut trend_t = Table::new("tren", &skdn_head(ctx.t("Bulan", "Month")));
     for (m, r) in &months {
         let mut row = vec![Cell::text(format::month(&m.to_string(), en))];
-        row.extend(skdn_cells(&r.total));
+        row.extend(skdn_cells(r));
         trend_t.row(row);
     }
     let kids = by_child(ctx, report);

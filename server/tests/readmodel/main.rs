@@ -13,6 +13,8 @@ mod demo;
 mod eppgbm;
 mod fhir;
 mod routes;
+mod trend;
+mod visits;
 
 use district_server::Storage;
 use district_server::readmodel::tables::Table;

@@ -203,6 +203,19 @@ async fn pages_are_scoped(b: Backend) {
         "{text}"
     );
     assert!(text.contains("Posyandu Mawar"));
+    // KIA's KF/KN visits table, per desa, as CSV.
+    let (code, kf) = get(
+        &s,
+        &pkm,
+        &format!("/dasbor/kia?place={HALILULIK}&month={month}&csv=kunjungan-nifas-neonatal"),
+    )
+    .await;
+    assert_eq!(code, 200, "{kf}");
+    assert!(
+        kf.trim_start_matches('\u{feff}')
+            .starts_with("Wilayah;KF jatuh tempo;KF dilakukan;KF terlewat;KN jatuh tempo"),
+        "{kf}"
+    );
     // The drill-down of the kabupaten lists the puskesmas for the dinas only.
     let (dinas, _) = login(&s, "dinas").await;
     let k = html_of(&s, &dinas, &format!("/dasbor?place=53.04&month={month}")).await;
@@ -358,7 +371,34 @@ async fn pages_are_light(b: Backend) {
     s.finish().await;
 }
 
+/// The places CSV's `ilp_since` column, as `jangkau-server places import` reads it, shows on
+/// Ringkasan.
+async fn ilp_since_from_the_places_csv(b: Backend) {
+    let s = TestServer::demo(b).await;
+    let csv = "code,name,level,parent,ilp_since\n53.04.PKM02,Puskesmas Umanen,puskesmas,53.04.01,2026-02-03\n";
+    let n = district_server::web::admin::import_places_csv(s.db.store.as_ref(), csv)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let bad = "code,name,level,parent,ilp_since\n53.04.PKM04,Puskesmas Atambua Selatan,puskesmas,53.04.03,kemarin\n";
+    assert!(
+        district_server::web::admin::import_places_csv(s.db.store.as_ref(), bad)
+            .await
+            .is_err()
+    );
+    let (dinas, _) = login(&s, "dinas").await;
+    let html = html_of(&s, &dinas, "/dasbor?place=53.04&month=2026-03").await;
+    assert!(
+        html.contains("03/02/2026"),
+        "Umanen on ILP since 3 February 2026"
+    );
+    // The demo's 9 of 17 (Umanen was among them already).
+    assert!(html.contains("data-testid=\"sum-ilp\">9 / 17<"), "{html}");
+    s.finish().await;
+}
+
 both_backends!(
+    ilp_since_from_the_places_csv,
     pages_are_light,
     web_logins_are_rate_limited,
     login_sessions_and_csrf,
