@@ -212,18 +212,21 @@ const GIVEN_M: &[&str] = &[
     "Yosef",
     "Antonius",
 ];
-const FAMILY: &[&str] = &[
+/// Family names of Belu (Tetun and Dawan), shared with the simulator (`tests/src/sim`).
+pub const FAMILY: &[&str] = &[
     "Bere", "Mau", "Luan", "Seran", "Atok", "Nahak", "Taek", "Klau", "Asa", "Tahu", "Leki", "Mali",
     "Bria", "Fahik", "Lau", "Nurak",
 ];
-const COUNSELLING: &[&str] = &[
+/// Counselling a kader writes after a weighing.
+pub const COUNSELLING: &[&str] = &[
     "ASI eksklusif sampai 6 bulan",
     "MP-ASI dengan protein hewani (telur, ikan)",
     "Cuci tangan pakai sabun sebelum makan",
     "Datang lagi bulan depan untuk imunisasi",
     "Berat badan naik, pertahankan pola makan",
 ];
-const WATER: &[&str] = &["piped", "well", "spring", "rain", "bought"];
+/// Household water sources (the household form's values).
+pub const WATER: &[&str] = &["piped", "well", "spring", "rain", "bought"];
 
 /// 09:00 WITA (01:00 UTC) of a day, in ms since the epoch.
 fn day_ms(d: NaiveDate) -> u64 {

@@ -407,19 +407,8 @@ impl ReadModel for PgStore {
     fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>> {
         Box::pin(async move {
             let c = self.client().await?;
-            let boxed: Vec<Box<dyn ToSql + Sync + Send>> = params
-                .into_iter()
-                .map(|p| -> Box<dyn ToSql + Sync + Send> {
-                    match p {
-                        Param::Text(s) => Box::new(s),
-                        Param::Int(n) => Box::new(n),
-                    }
-                })
-                .collect();
-            let refs: Vec<&(dyn ToSql + Sync)> = boxed
-                .iter()
-                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
-                .collect();
+            let boxed = pg_params(params);
+            let refs = pg_refs(&boxed);
             let stmt = c.prepare_cached(&pg_placeholders(&sql)).await?;
             let rows = c.query(&stmt, &refs).await?;
             let mut out = Vec::with_capacity(rows.len());
@@ -461,4 +450,25 @@ impl ReadModel for PgStore {
             Ok(())
         })
     }
+}
+
+/// Read-model parameters as PostgreSQL values (owned; see [`pg_refs`]).
+pub(crate) fn pg_params(params: Vec<Param>) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    params
+        .into_iter()
+        .map(|p| -> Box<dyn ToSql + Sync + Send> {
+            match p {
+                Param::Text(s) => Box::new(s),
+                Param::Int(n) => Box::new(n),
+            }
+        })
+        .collect()
+}
+
+/// The references `tokio_postgres` takes, borrowed from [`pg_params`]'s values.
+pub(crate) fn pg_refs(boxed: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    boxed
+        .iter()
+        .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }

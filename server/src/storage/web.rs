@@ -33,21 +33,9 @@ impl WebStore for SqliteStore {
 impl WebStore for PgStore {
     fn web_exec(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, u64> {
         Box::pin(async move {
-            use tokio_postgres::types::ToSql;
             let c = self.client().await?;
-            let boxed: Vec<Box<dyn ToSql + Sync + Send>> = params
-                .into_iter()
-                .map(|p| -> Box<dyn ToSql + Sync + Send> {
-                    match p {
-                        Param::Text(s) => Box::new(s),
-                        Param::Int(n) => Box::new(n),
-                    }
-                })
-                .collect();
-            let refs: Vec<&(dyn ToSql + Sync)> = boxed
-                .iter()
-                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
-                .collect();
+            let boxed = crate::readmodel::postgres::pg_params(params);
+            let refs = crate::readmodel::postgres::pg_refs(&boxed);
             Ok(c.execute(&pg_placeholders(&sql), &refs).await?)
         })
     }

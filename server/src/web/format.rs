@@ -2,6 +2,7 @@
 //! in the district's zone (WITA, UTC+8, as `readmodel::reports::today`).
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use health_rules::kms::{MONTH_NAMES_EN, MONTH_NAMES_ID};
 
 /// Belu's zone, WITA.
 const WITA_SECS: i32 = 8 * 3600;
@@ -73,39 +74,14 @@ pub fn time_ms(ms: Option<i64>) -> String {
 
 /// A `YYYY-MM` month as `Januari 2026` / `January 2026`.
 pub fn month(ym: &str, en: bool) -> String {
-    const ID: [&str; 12] = [
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let Some((y, m)) = ym.split_once('-') else {
         return ym.to_string();
     };
     match m.parse::<usize>() {
-        Ok(m @ 1..=12) => format!("{} {y}", if en { EN[m - 1] } else { ID[m - 1] }),
+        Ok(m @ 1..=12) => {
+            let names = if en { &MONTH_NAMES_EN } else { &MONTH_NAMES_ID };
+            format!("{} {y}", names[m - 1])
+        }
         _ => ym.to_string(),
     }
 }

@@ -4,43 +4,14 @@
 
 use crate::settings::Locale;
 use health_rules::Sex;
-use health_rules::kms::YearMonth;
+use health_rules::kms::{MONTH_NAMES_EN, MONTH_NAMES_ID, YearMonth};
 use health_rules::report::{MonthlyReport, ReportRow};
-
-const MONTHS_ID: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// "Desember 2026" / "December 2026".
 pub fn month_label(m: YearMonth, locale: Locale) -> String {
     let names = match locale {
-        Locale::Id => &MONTHS_ID,
-        Locale::En => &MONTHS_EN,
+        Locale::Id => &MONTH_NAMES_ID,
+        Locale::En => &MONTH_NAMES_EN,
     };
     let i = (m.month.clamp(1, 12) - 1) as usize;
     format!("{} {}", names[i], m.year)

@@ -11,6 +11,7 @@
 
 use super::Result;
 use chrono::{Datelike, Months, NaiveDate};
+use district_server::demodata::{COUNSELLING, FAMILY, WATER};
 use field_core::{
     AttendanceInput, HouseholdInput, ImmunisationInput, MeasurementInput, PersonInput,
     ReferralInput, Services, Store, SupplementInput,
@@ -64,18 +65,6 @@ const GIVEN: &[&str] = &[
     "Florentina",
     "Stefanus",
 ];
-const FAMILY: &[&str] = &[
-    "Bere", "Mau", "Luan", "Seran", "Atok", "Nahak", "Taek", "Klau", "Asa", "Tahu", "Leki", "Mali",
-    "Bria", "Fahik", "Lau", "Nurak",
-];
-const COUNSELLING: &[&str] = &[
-    "ASI eksklusif sampai 6 bulan",
-    "MP-ASI dengan protein hewani (telur, ikan)",
-    "Cuci tangan pakai sabun sebelum makan",
-    "Datang lagi bulan depan untuk imunisasi",
-    "Berat badan naik, pertahankan pola makan",
-];
-const WATER: &[&str] = &["piped", "well", "spring", "rain", "bought"];
 
 /// A child under five of the posyandu.
 #[derive(Debug, Clone)]
