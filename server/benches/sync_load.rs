@@ -1043,16 +1043,7 @@ async fn dashboard(f: &Fixture, runs: usize) {
         assets += n;
     }
     const KAB: &str = "53.04";
-    for page in [
-        "/dasbor",
-        "/dasbor/skdn",
-        "/dasbor/gizi",
-        "/dasbor/imunisasi",
-        "/dasbor/kia",
-        "/dasbor/rujukan",
-        "/dasbor/tablet",
-        "/dasbor/admin",
-    ] {
+    for (page, _, _) in district_server::web::layout::NAV {
         let path = format!("{page}?place={KAB}&month=2025-11&cohort=2023");
         let mut lat = Vec::with_capacity(runs);
         let mut bytes = 0;

@@ -14,18 +14,6 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 use system_tests::proxy::{LinkShape, Proxy};
 
-/// Every page of the dashboard's tabs.
-const PAGES: [&str; 8] = [
-    "/dasbor",
-    "/dasbor/skdn",
-    "/dasbor/gizi",
-    "/dasbor/imunisasi",
-    "/dasbor/kia",
-    "/dasbor/rujukan",
-    "/dasbor/tablet",
-    "/dasbor/admin",
-];
-
 /// The bound for a page's first load over 2G.
 const FIRST_LOAD: Duration = Duration::from_secs(10);
 
@@ -143,7 +131,7 @@ async fn every_dashboard_page_loads_over_2g_within_10_s() {
     );
 
     let mut slowest = Duration::ZERO;
-    for page in PAGES {
+    for (page, _, _) in district_server::web::layout::NAV {
         // A first load: a fresh client (new connection, empty cache).
         let c = client();
         let started = Instant::now();

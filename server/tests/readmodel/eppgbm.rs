@@ -4,7 +4,6 @@
 
 use crate::common::{Backend, TestDb};
 use chrono::Datelike;
-use district_server::auth::PasswordCost;
 use district_server::export::eppgbm::{self, HEADER};
 use district_server::readmodel::{Param, reports};
 use health_rules::growth::{Measurement, Measures, Position, assess};
@@ -25,18 +24,7 @@ fn last_month(now: u64) -> YearMonth {
 async fn eppgbm_rows_of_the_demo_month(b: Backend) {
     let db = TestDb::new(b).await;
     let s = db.store.as_ref();
-    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
-        .await
-        .unwrap();
-    let now = district_server::model::now_ms();
-    district_server::admin::demo_history(
-        s,
-        PasswordCost::TEST,
-        now,
-        district_server::demodata::SEED,
-    )
-    .await
-    .unwrap();
+    let now = crate::demo_with_history(s).await;
     let month = last_month(now);
     let desa = "53.04.05.2001";
     let rows = eppgbm::rows(s, desa, month).await.unwrap();

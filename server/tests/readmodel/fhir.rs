@@ -3,7 +3,6 @@
 //! `tools/fhir-check` (run by `scripts/test.sh`); NDJSON per type.
 
 use crate::common::{Backend, TestDb};
-use district_server::auth::PasswordCost;
 use district_server::export::fhir::{self, FactIn, PersonIn};
 use district_server::readmodel::reports;
 use serde_json::{Value, json};
@@ -133,18 +132,7 @@ fn record_id(r: &Value) -> String {
 async fn fhir_export_of_the_demo_history(b: Backend) {
     let db = TestDb::new(b).await;
     let s = db.store.as_ref();
-    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
-        .await
-        .unwrap();
-    let now = district_server::model::now_ms();
-    district_server::admin::demo_history(
-        s,
-        PasswordCost::TEST,
-        now,
-        district_server::demodata::SEED,
-    )
-    .await
-    .unwrap();
+    let now = crate::demo_with_history(s).await;
     let today = reports::today(now);
     let from = today - chrono::Days::new(250);
     let place = "53.04.05.2001";

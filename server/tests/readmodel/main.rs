@@ -46,3 +46,22 @@ pub async fn snapshot(store: &dyn Storage) -> BTreeMap<&'static str, Vec<Vec<Cel
     }
     out
 }
+
+/// The Belu demo district with its generated history (`jangkau-server demo`), pushed at
+/// `now_ms()`; returns that time.
+pub async fn demo_with_history(store: &dyn Storage) -> u64 {
+    use district_server::auth::PasswordCost;
+    district_server::admin::demo(store, PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let now = district_server::model::now_ms();
+    district_server::admin::demo_history(
+        store,
+        PasswordCost::TEST,
+        now,
+        district_server::demodata::SEED,
+    )
+    .await
+    .unwrap();
+    now
+}

@@ -344,16 +344,7 @@ async fn pages_are_light(b: Backend) {
     let (dinas, _) = login(&s, "dinas").await;
     let assets = gz_bytes(&s, &dinas, "/dasbor/aset/dasbor.css").await
         + gz_bytes(&s, &dinas, "/dasbor/aset/dasbor.js").await;
-    for page in [
-        "/dasbor",
-        "/dasbor/skdn",
-        "/dasbor/gizi",
-        "/dasbor/imunisasi",
-        "/dasbor/kia",
-        "/dasbor/rujukan",
-        "/dasbor/tablet",
-        "/dasbor/admin",
-    ] {
+    for (page, _, _) in district_server::web::layout::NAV {
         let n = gz_bytes(&s, &dinas, &format!("{page}?place=53.04&month=2026-01")).await;
         println!(
             "{page}: {n} + {assets} (css, js) = {} bytes gzipped",
