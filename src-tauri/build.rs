@@ -58,6 +58,11 @@ const COMMANDS: &[&str] = &[
     "titip_lan_state",
     "titip_lan_cancel",
     "titip_lan_receive",
+    "review_queue",
+    "resolve_conflict",
+    "compare_pair",
+    "merge_same_person",
+    "dismiss_duplicate",
 ];
 
 fn main() {

@@ -179,6 +179,9 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                 .execute(params![id, hlc, device])?;
                 conn.prepare_cached("UPDATE facts SET deleted = 1 WHERE id = ?1")?
                     .execute([&id])?;
+                if change.kind == EntityKind::PersonMerge {
+                    settle_merges(conn)?;
+                }
                 return Ok(());
             }
             let cols = FactColumns::of(conn, change, page)?;
@@ -211,6 +214,9 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                     supersedes
                 ])?;
             if inserted == 1 {
+                if change.kind == EntityKind::PersonMerge {
+                    settle_merges(conn)?;
+                }
                 return Ok(());
             }
             let made: Option<(String, String, String, Option<String>)> = conn
@@ -269,7 +275,72 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                     author,
                     supersedes
                 ])?;
+                if change.kind == EntityKind::PersonMerge {
+                    settle_merges(conn)?;
+                }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Marks the `person_merge` facts that do not take effect (`records::merges::effective`: a
+/// person merged twice, or a cycle of merges made on different tablets) as `deleted`, like a
+/// tombstoned merge, and the others by their tombstones only. Every read that follows merges
+/// reads live merge facts (`deleted = 0`), so each replica holding the same facts shows the
+/// same persons whatever order they arrived in. The facts themselves stay stored.
+pub(crate) fn settle_merges(conn: &Connection) -> Result<()> {
+    let rows: Vec<(
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        bool,
+        bool,
+    )> = conn
+        .prepare_cached(
+            "SELECT f.id, f.person, f.subject, f.made_hlc, f.made_device, f.deleted,
+                 EXISTS (SELECT 1 FROM fact_tombstones t WHERE t.record_id = f.id)
+             FROM facts f WHERE f.kind = 'person_merge'",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut live = Vec::new();
+    for (id, kept, merged, hlc, device, _, tombstoned) in &rows {
+        if *tombstoned {
+            continue;
+        }
+        let (Some(kept), Some(merged)) = (kept, merged) else {
+            continue;
+        };
+        let corrupt = |what: &str| StoreError::Corrupt(format!("person_merge {id}: {what}"));
+        live.push(records::merges::MergeFact {
+            id: id.parse().map_err(|_| corrupt("id"))?,
+            kept: kept.parse().map_err(|_| corrupt("kept"))?,
+            merged: merged.parse().map_err(|_| corrupt("merged"))?,
+            stamp: Stamp {
+                hlc: hlc.parse().map_err(|_| corrupt("made_hlc"))?,
+                device: device.parse().map_err(|_| corrupt("made_device"))?,
+            },
+        });
+    }
+    let effective = records::merges::effective(&live);
+    let mut update = conn.prepare_cached("UPDATE facts SET deleted = ?2 WHERE id = ?1")?;
+    for (id, _, _, _, _, deleted, tombstoned) in rows {
+        let now = tombstoned || !id.parse().is_ok_and(|i| effective.contains(&i));
+        if now != deleted {
+            update.execute(params![id, now])?;
         }
     }
     Ok(())
@@ -366,6 +437,7 @@ impl FactColumns {
             EntityKind::AncContact => (s("person"), s("pregnancy")),
             EntityKind::ReferralEvent => (None, s("referral")),
             EntityKind::ConflictReview => (None, s("record")),
+            EntityKind::DuplicateDismissal => (s("first"), s("second")),
             _ => (s("person"), None),
         };
         let date = match s("date") {
@@ -946,6 +1018,9 @@ pub(crate) fn remove_change(conn: &Connection, change: &Change) -> Result<()> {
                     "DELETE FROM facts WHERE id = ?1 AND made_hlc = ?2 AND made_device = ?3",
                     params![id, hlc, device],
                 )?;
+            }
+            if change.kind == EntityKind::PersonMerge {
+                settle_merges(conn)?;
             }
         }
     }

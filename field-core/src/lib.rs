@@ -26,6 +26,7 @@ pub mod names;
 pub mod outbox;
 pub mod places;
 pub mod reads;
+pub mod review;
 pub mod store;
 pub mod sync;
 #[cfg(feature = "test-support")]
@@ -52,6 +53,10 @@ pub use places::Place;
 pub use reads::{
     ConflictKey, GrowthPoint, HouseholdHit, HouseholdView, LifeStage, PersonSummary, RosterEntry,
     SyncCounts, Timeline, TimelineEntry,
+};
+pub use review::{
+    ConflictSide, DuplicatePair, PairComparison, PairField, PairHousehold, PairSide, PairSource,
+    PersonBrief, Resolution, ReviewConflict, ReviewCounts, ServerPair,
 };
 pub use store::{OpenOptions, Store};
 pub use worklists::{ReferralEventRow, ReferralRow, ReferralView, SessionRef};

@@ -49,10 +49,14 @@ pub enum Key {
     /// A second pregnancy while one is ongoing.
     PregnancyOngoing,
     FactMoved,
+    /// Merging persons and reviewing conflicts are a bidan's or perawat's decisions.
+    SupervisorOnly,
+    /// A merge may take the other record's household only inside one posyandu.
+    HouseholdElsewhere,
 }
 
 impl Key {
-    pub const ALL: [Key; 39] = [
+    pub const ALL: [Key; 41] = [
         Key::Required,
         Key::Empty,
         Key::TextTooLong,
@@ -92,6 +96,8 @@ impl Key {
         Key::ReferralSameStatus,
         Key::PregnancyOngoing,
         Key::FactMoved,
+        Key::SupervisorOnly,
+        Key::HouseholdElsewhere,
     ];
 
     /// `(key, Indonesian, English)`.
@@ -286,6 +292,16 @@ impl Key {
                 "validation.fact_moved",
                 "Koreksi tidak boleh memindahkan data ke orang atau posyandu lain ({field}).",
                 "A correction cannot move a record to another person or posyandu ({field}).",
+            ),
+            Key::SupervisorOnly => (
+                "validation.supervisor_only",
+                "Hanya bidan atau perawat yang dapat memutuskan ini.",
+                "Only a bidan or perawat can decide this.",
+            ),
+            Key::HouseholdElsewhere => (
+                "validation.household_elsewhere",
+                "Rumah tangga data lain ada di posyandu lain: pilih rumah tangga ini.",
+                "The other record's household is in another posyandu: keep this household.",
             ),
             Key::Envelope => (
                 "validation.envelope",

@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -357,4 +357,26 @@ CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) WITHOUT ROWID;
+"#;
+
+/// Version 4 (Tinjauan, issue #17): the likely-duplicate pairs the district server found
+/// across posyandu (`GET /v1/records/duplicates`), kept as the last answer per place, and a
+/// view of the `duplicate_dismissal` facts (stored with person = first, subject = second).
+const V4: &str = r#"
+CREATE TABLE server_duplicates (
+    place           TEXT NOT NULL,
+    first           TEXT NOT NULL,
+    second          TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    first_posyandu  TEXT,
+    second_posyandu TEXT,
+    found_at        INTEGER NOT NULL,
+    fetched_ms      INTEGER NOT NULL,
+    PRIMARY KEY (place, first, second)
+) WITHOUT ROWID;
+
+CREATE VIEW duplicate_dismissals AS
+    SELECT id, posyandu, person AS first, subject AS second, date,
+           json_extract(body_json, '$.note') AS note, made_hlc, author, deleted
+    FROM facts WHERE kind = 'duplicate_dismissal';
 "#;

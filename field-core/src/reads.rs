@@ -201,7 +201,7 @@ impl Store {
     /// An SQL condition on `column` (a posyandu code) for [`Store::read_scope`]: empty
     /// without a scope. The codes are inlined as one JSON string literal (single quotes
     /// doubled), so the statement's numbered parameters stay as they are.
-    fn scope_condition(&self, column: &str) -> Result<String> {
+    pub(crate) fn scope_condition(&self, column: &str) -> Result<String> {
         Ok(match self.read_scope()? {
             None => String::new(),
             Some(codes) => {
@@ -288,7 +288,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
                  (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0 LIMIT 1)
-             FROM facts f WHERE f.person = ?1 AND f.deleted = 0 AND f.kind != 'person_merge'
+             FROM facts f WHERE f.person = ?1 AND f.deleted = 0
+               AND f.kind NOT IN ('person_merge', 'duplicate_dismissal')
              ORDER BY f.date, f.made_hlc",
         )?;
         for pid in &ids {

@@ -33,6 +33,7 @@ pub mod chart;
 pub mod facts;
 pub mod growth;
 pub mod history;
+pub mod merges;
 pub mod pregnancy;
 pub mod report;
 pub mod rules;

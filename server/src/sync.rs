@@ -8,10 +8,12 @@
 //! |-------------------------------|------------------------------------------------------------|
 //! | kader                         | household, person, pregnancy, posyandu_session, visit,     |
 //! |                               | measurement, immunisation, supplement, screening,          |
-//! |                               | anc_contact, note; a referral or referral_event only with  |
-//! |                               | status `made` (the kader refers; a health worker receives) |
+//! |                               | anc_contact, note, duplicate_dismissal; a referral or      |
+//! |                               | referral_event only with status `made` (the kader refers;  |
+//! |                               | a health worker receives)                                  |
 //! | bidan, perawat                | every kind                                                 |
-//! | puskesmas_admin, dinas_admin  | note, person_merge, conflict_review (supervision only;     |
+//! | puskesmas_admin, dinas_admin  | note, person_merge, conflict_review, duplicate_dismissal   |
+//! |                               | (supervision only;                                         |
 //! |                               | admins read every record of their area)                    |
 //!
 //! A deletion (tombstone) needs the right to write the kind, and a kader deletes only what a
@@ -21,6 +23,10 @@
 //! server's access tests check it against the rules.
 //!
 //! `person_merge` and `conflict_review` are supervisors' decisions: bidan, perawat and admins.
+//! A `duplicate_dismissal` ("these two are not the same person") a kader may also write for
+//! persons of her own area (the scope check of `first` and `second`): it changes no record,
+//! only stops the pair being proposed, and the kader knows her families best; a merge or a
+//! review chooses what the record says and stays with the health worker.
 //! Every role reads every kind inside its scope.
 //!
 //! # Author
@@ -532,7 +538,7 @@ pub fn check_role(role: Role, c: &Change, existing: Option<&RecordInfo>) -> Resu
     match role {
         Role::Bidan | Role::Perawat => Ok(()),
         Role::PuskesmasAdmin | Role::DinasAdmin => match c.kind {
-            K::Note | K::PersonMerge | K::ConflictReview => Ok(()),
+            K::Note | K::PersonMerge | K::ConflictReview | K::DuplicateDismissal => Ok(()),
             k => forbidden(&format!("write a {k}: admins only supervise")),
         },
         Role::Kader => match c.kind {

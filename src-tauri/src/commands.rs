@@ -512,3 +512,59 @@ pub async fn export_report_pdf(
 ) -> Result<ExportedFile, AppError> {
     blocking(&core, true, move |c| c.export_report_pdf(&posyandu, &month)).await
 }
+
+// ---- Tinjauan: conflicts, likely duplicates, data problems (core/review.rs) ----
+
+#[tauri::command]
+pub async fn review_queue(core: Core<'_>) -> Result<crate::core::ReviewQueue, AppError> {
+    blocking(&core, true, |c| c.review_queue()).await
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    core: Core<'_>,
+    key: field_core::ConflictKey,
+    resolution: field_core::Resolution,
+    note: Option<String>,
+) -> Result<sync_protocol::RecordId, AppError> {
+    blocking(&core, true, move |c| {
+        c.resolve_conflict(key, resolution, note)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn compare_pair(
+    core: Core<'_>,
+    first: String,
+    second: String,
+) -> Result<field_core::PairComparison, AppError> {
+    blocking(&core, true, move |c| c.compare_pair(&first, &second)).await
+}
+
+#[tauri::command]
+pub async fn merge_same_person(
+    core: Core<'_>,
+    kept: String,
+    merged: String,
+    take: Vec<String>,
+    reason: Option<String>,
+) -> Result<sync_protocol::RecordId, AppError> {
+    blocking(&core, true, move |c| {
+        c.merge_same_person(&kept, &merged, take, reason)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn dismiss_duplicate(
+    core: Core<'_>,
+    first: String,
+    second: String,
+    note: Option<String>,
+) -> Result<sync_protocol::RecordId, AppError> {
+    blocking(&core, true, move |c| {
+        c.dismiss_duplicate(&first, &second, note)
+    })
+    .await
+}

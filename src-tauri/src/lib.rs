@@ -96,6 +96,11 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::titip_lan_state,
             commands::titip_lan_cancel,
             commands::titip_lan_receive,
+            commands::review_queue,
+            commands::resolve_conflict,
+            commands::compare_pair,
+            commands::merge_same_person,
+            commands::dismiss_duplicate,
         ])
         .setup(move |app| {
             let data = match &launch.data_dir {

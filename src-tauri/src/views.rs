@@ -75,6 +75,8 @@ pub struct Home {
     pub sync: SyncStatus,
     /// Persons with something due, the most urgent first.
     pub tasks: Vec<PersonTasks>,
+    /// What waits in Tinjauan (the badge on Beranda's button).
+    pub review: field_core::ReviewCounts,
 }
 
 /// `Registered`: field-core's, with the warnings as `AppError`s.

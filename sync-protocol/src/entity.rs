@@ -37,10 +37,12 @@ pub enum EntityKind {
     PersonMerge,
     /// A supervisor's decision on a conflict.
     ConflictReview,
+    /// "These two persons are not the same": a likely-duplicate pair dismissed for good.
+    DuplicateDismissal,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 15] = [
+    pub const ALL: [EntityKind; 16] = [
         EntityKind::Household,
         EntityKind::Person,
         EntityKind::Pregnancy,
@@ -56,6 +58,7 @@ impl EntityKind {
         EntityKind::Note,
         EntityKind::PersonMerge,
         EntityKind::ConflictReview,
+        EntityKind::DuplicateDismissal,
     ];
 
     pub fn class(self) -> Class {
@@ -85,6 +88,7 @@ impl EntityKind {
             EntityKind::Note => "note",
             EntityKind::PersonMerge => "person_merge",
             EntityKind::ConflictReview => "conflict_review",
+            EntityKind::DuplicateDismissal => "duplicate_dismissal",
         }
     }
 

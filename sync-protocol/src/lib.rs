@@ -32,8 +32,8 @@ pub use merge::{Applied, Conflict, ConflictKind, MergeError, Replica};
 pub use stamp::Stamp;
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, VersionRange};
 pub use wire::{
-    EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest, LoginResponse, Outcome,
-    OutcomeStatus, PlaceInfo, PlaceLevel, PlacesResponse, PullRequest, PullResponse, PushRequest,
-    PushResponse, RejectCode, Rejection, RelayKeysRequest, RelayKeysResponse, Role, Scope,
-    StatusRequest, StatusResponse, WireMessage,
+    DuplicatePairInfo, DuplicatesResponse, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode,
+    LoginRequest, LoginResponse, Outcome, OutcomeStatus, PlaceInfo, PlaceLevel, PlacesResponse,
+    PullRequest, PullResponse, PushRequest, PushResponse, RejectCode, Rejection, RelayKeysRequest,
+    RelayKeysResponse, Role, Scope, StatusRequest, StatusResponse, WireMessage,
 };

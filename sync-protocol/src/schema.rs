@@ -357,6 +357,15 @@ static CONFLICT_REVIEW: &[FieldSpec] = &[
     opt("note", LONG),
 ];
 
+/// `first` < `second` as strings (the canonical order of the pair; checked by
+/// [`validate`]), `posyandu` is `first`'s.
+static DUPLICATE_DISMISSAL: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("first", FieldType::Ref),
+    req("second", FieldType::Ref),
+    opt("note", LONG),
+];
+
 /// The fields of a kind.
 pub fn fields(kind: EntityKind) -> &'static [FieldSpec] {
     match kind {
@@ -375,6 +384,7 @@ pub fn fields(kind: EntityKind) -> &'static [FieldSpec] {
         EntityKind::Note => NOTE,
         EntityKind::PersonMerge => PERSON_MERGE,
         EntityKind::ConflictReview => CONFLICT_REVIEW,
+        EntityKind::DuplicateDismissal => DUPLICATE_DISMISSAL,
     }
 }
 
@@ -448,7 +458,26 @@ pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejec
     if change.kind == EntityKind::Measurement {
         check_measurement(change)?;
     }
+    if change.kind == EntityKind::DuplicateDismissal {
+        check_pair_order(change)?;
+    }
     Ok(())
+}
+
+/// A `duplicate_dismissal` names its pair in one canonical order, `first` < `second` as
+/// strings, so that two tablets dismissing the same pair write facts about the same
+/// (person, subject).
+fn check_pair_order(change: &Change) -> Result<(), Rejection> {
+    let first = change.body.get("first").and_then(Value::as_str);
+    let second = change.body.get("second").and_then(Value::as_str);
+    match (first, second) {
+        (Some(a), Some(b)) if a >= b => Err(reject(
+            RejectCode::InvalidValue,
+            "second",
+            "second must sort after first (the canonical order of the pair)".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejection> {

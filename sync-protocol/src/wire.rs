@@ -406,6 +406,37 @@ pub struct PlacesResponse {
 }
 wire_message!(PlacesResponse);
 
+// ---------------------------------------------------------------------------------------------
+// Likely duplicates the server found (issue #17).
+
+/// The answer to `GET /v1/records/duplicates?place=CODE` (with a session of a bidan,
+/// perawat or admin; scoped like pull): pairs of persons that may be one person registered
+/// twice, found across the posyandu the server sees, `first` < `second`, without pairs that
+/// have a live `duplicate_dismissal` or a merged person. A tablet asks after a sync and keeps
+/// the last answer; an older server answers 404. Unknown fields are ignored (a newer server
+/// may add some).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicatesResponse {
+    pub v: u16,
+    pub pairs: Vec<DuplicatePairInfo>,
+}
+wire_message!(DuplicatesResponse);
+
+/// One pair of [`DuplicatesResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicatePairInfo {
+    pub first: crate::RecordId,
+    pub second: crate::RecordId,
+    /// `nik` or `name_birth_mother`.
+    pub reason: String,
+    #[serde(default)]
+    pub first_posyandu: Option<String>,
+    #[serde(default)]
+    pub second_posyandu: Option<String>,
+    /// When the server found it (Unix seconds).
+    pub found_at: i64,
+}
+
 /// One place of the district's hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -251,3 +251,51 @@ fn newer_rules_table() {
     );
     assert_eq!(check_area_unchanged(&moved, "53.04.05.2001.P02"), Ok(()));
 }
+
+#[test]
+fn a_duplicate_dismissal_names_its_pair_in_canonical_order() {
+    let (a, b) = {
+        let (x, y) = (rid(1).to_string(), rid(2).to_string());
+        if x < y { (x, y) } else { (y, x) }
+    };
+    let dismissal = |first: &str, second: &str, note: Value| {
+        fact(
+            rid(9),
+            EntityKind::DuplicateDismissal,
+            1,
+            1,
+            10,
+            json!({"posyandu": "P1", "first": first, "second": second, "note": note}),
+        )
+    };
+    assert_eq!(
+        validate(&dismissal(&a, &b, json!("kakak adik")), true, TODAY),
+        Ok(())
+    );
+    assert_eq!(
+        validate(&dismissal(&a, &b, Value::Null), true, TODAY),
+        Ok(())
+    );
+    for (first, second) in [(&b, &a), (&a, &a)] {
+        let e = validate(&dismissal(first, second, Value::Null), true, TODAY).unwrap_err();
+        assert_eq!(e.code, RejectCode::InvalidValue);
+        assert_eq!(e.field.as_deref(), Some("second"));
+    }
+    let e = validate(&dismissal(&a, "not-an-id", Value::Null), true, TODAY).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("second"));
+    let missing = fact(
+        rid(9),
+        EntityKind::DuplicateDismissal,
+        1,
+        1,
+        10,
+        json!({"posyandu": "P1", "first": a}),
+    );
+    assert_eq!(
+        validate(&missing, true, TODAY)
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("second")
+    );
+}

@@ -2,7 +2,7 @@
 //! sync-protocol body field names, so an input serialises straight into a change body.
 
 mod household;
-mod records;
+pub(crate) mod records;
 mod services;
 
 pub use household::{

@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::messages::{Key, invalid};
 use crate::reads::ConflictKey;
-use crate::store::{Draft, Store};
+use crate::store::{Draft, Store, Writer};
 use crate::validate;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
@@ -142,29 +142,7 @@ impl Store {
         if kept == merged {
             return Err(invalid("merged", Key::SamePerson, &[]).into());
         }
-        self.write(|w| {
-            let k = validate::person(&w.tx, "kept", &kept)?;
-            validate::person(&w.tx, "merged", &merged)?;
-            for (field, id) in [("kept", &kept), ("merged", &merged)] {
-                let already: bool = w.tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM facts WHERE kind = 'person_merge'
-                         AND subject = ?1 AND deleted = 0)",
-                    [id.to_string()],
-                    |r| r.get(0),
-                )?;
-                if already {
-                    return Err(invalid(field, Key::RecordDeleted, &[]).into());
-                }
-            }
-            let mut body = Body::new();
-            body.insert("posyandu".into(), Value::String(k.posyandu.clone()));
-            body.insert("kept".into(), Value::String(kept.to_string()));
-            body.insert("merged".into(), Value::String(merged.to_string()));
-            if let Some(r) = reason {
-                body.insert("reason".into(), Value::String(r.into()));
-            }
-            w.push(Draft::new(EntityKind::PersonMerge, body))
-        })
+        self.write(|w| push_merge(w, kept, merged, reason))
     }
 
     /// A supervisor's decision on a conflict, named by its [`ConflictKey`] (record, field,
@@ -179,66 +157,106 @@ impl Store {
         use_loser: bool,
         note: Option<&str>,
     ) -> Result<RecordId> {
-        self.write(|w| {
-            let (kind, json): (String, String) =
-                w.tx.query_row(
-                    "SELECT kind, conflict_json FROM conflicts
-                     WHERE record_id = ?1 AND field = ?2 AND loser_hlc = ?3 AND loser_device = ?4",
-                    [
-                        conflict.record.to_string(),
-                        conflict.field.clone(),
-                        conflict.loser.hlc.to_string(),
-                        conflict.loser.device.to_string(),
-                    ],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?
-                .ok_or_else(|| invalid("conflict", Key::UnknownRecord, &[]))?;
-            let rid = conflict.record;
-            let kind: EntityKind = serde_json::from_value(Value::String(kind))?;
-            let posyandu = w
-                .mutable(&rid, kind)?
-                .values()
-                .get("posyandu")
-                .cloned()
-                .unwrap_or(Value::Null);
-            if use_loser {
-                let c: sync_protocol::Conflict = serde_json::from_str(&json)?;
-                match c.conflict {
-                    sync_protocol::ConflictKind::Field { field, loser, .. } => {
-                        let mut patch = Body::new();
-                        patch.insert(field, loser.value);
-                        w.push(Draft::edit(rid, kind, patch))?;
-                    }
-                    sync_protocol::ConflictKind::DeleteOverridden { .. } => {
-                        // The base of a tombstone made now is every field's current winner:
-                        // it holds, and the record is deleted.
-                        let mut d = Draft::edit(rid, kind, Body::new());
-                        d.tombstone = true;
-                        w.push(d)?;
-                    }
-                }
-            }
-            let mut body = Body::new();
-            body.insert("posyandu".into(), posyandu);
-            body.insert("record".into(), Value::String(rid.to_string()));
-            body.insert("field".into(), Value::String(conflict.field.clone()));
-            body.insert("loser".into(), Value::String(conflict.loser.to_string()));
-            body.insert(
-                "decision".into(),
-                Value::String(
-                    if use_loser {
-                        "use_loser"
-                    } else {
-                        "keep_winner"
-                    }
-                    .into(),
-                ),
-            );
-            if let Some(n) = note {
-                body.insert("note".into(), Value::String(n.into()));
-            }
-            w.push(Draft::new(EntityKind::ConflictReview, body))
-        })
+        self.write(|w| push_review(w, conflict, use_loser, note))
     }
+}
+
+/// The writes of [`Store::review_conflict`] inside an open transaction (also used after a
+/// corrected value in the same transaction, `review::Store::resolve_conflict`).
+pub(crate) fn push_review(
+    w: &mut Writer<'_>,
+    conflict: &ConflictKey,
+    use_loser: bool,
+    note: Option<&str>,
+) -> Result<RecordId> {
+    let (kind, json): (String, String) =
+        w.tx.query_row(
+            "SELECT kind, conflict_json FROM conflicts
+                 WHERE record_id = ?1 AND field = ?2 AND loser_hlc = ?3 AND loser_device = ?4",
+            [
+                conflict.record.to_string(),
+                conflict.field.clone(),
+                conflict.loser.hlc.to_string(),
+                conflict.loser.device.to_string(),
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| invalid("conflict", Key::UnknownRecord, &[]))?;
+    let rid = conflict.record;
+    let kind: EntityKind = serde_json::from_value(Value::String(kind))?;
+    let posyandu = w
+        .mutable(&rid, kind)?
+        .values()
+        .get("posyandu")
+        .cloned()
+        .unwrap_or(Value::Null);
+    if use_loser {
+        let c: sync_protocol::Conflict = serde_json::from_str(&json)?;
+        match c.conflict {
+            sync_protocol::ConflictKind::Field { field, loser, .. } => {
+                let mut patch = Body::new();
+                patch.insert(field, loser.value);
+                w.push(Draft::edit(rid, kind, patch))?;
+            }
+            sync_protocol::ConflictKind::DeleteOverridden { .. } => {
+                // The base of a tombstone made now is every field's current winner:
+                // it holds, and the record is deleted.
+                let mut d = Draft::edit(rid, kind, Body::new());
+                d.tombstone = true;
+                w.push(d)?;
+            }
+        }
+    }
+    let mut body = Body::new();
+    body.insert("posyandu".into(), posyandu);
+    body.insert("record".into(), Value::String(rid.to_string()));
+    body.insert("field".into(), Value::String(conflict.field.clone()));
+    body.insert("loser".into(), Value::String(conflict.loser.to_string()));
+    body.insert(
+        "decision".into(),
+        Value::String(
+            if use_loser {
+                "use_loser"
+            } else {
+                "keep_winner"
+            }
+            .into(),
+        ),
+    );
+    if let Some(n) = note {
+        body.insert("note".into(), Value::String(n.into()));
+    }
+    w.push(Draft::new(EntityKind::ConflictReview, body))
+}
+
+/// The write of [`Store::merge_persons`] inside an open transaction (also used by
+/// `review::Store::merge_same_person` after the survivor's chosen fields).
+pub(crate) fn push_merge(
+    w: &mut Writer<'_>,
+    kept: RecordId,
+    merged: RecordId,
+    reason: Option<&str>,
+) -> Result<RecordId> {
+    let k = validate::person(&w.tx, "kept", &kept)?;
+    validate::person(&w.tx, "merged", &merged)?;
+    for (field, id) in [("kept", &kept), ("merged", &merged)] {
+        let already: bool = w.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM facts WHERE kind = 'person_merge'
+                         AND subject = ?1 AND deleted = 0)",
+            [id.to_string()],
+            |r| r.get(0),
+        )?;
+        if already {
+            return Err(invalid(field, Key::RecordDeleted, &[]).into());
+        }
+    }
+    let mut body = Body::new();
+    body.insert("posyandu".into(), Value::String(k.posyandu.clone()));
+    body.insert("kept".into(), Value::String(kept.to_string()));
+    body.insert("merged".into(), Value::String(merged.to_string()));
+    if let Some(r) = reason {
+        body.insert("reason".into(), Value::String(r.into()));
+    }
+    w.push(Draft::new(EntityKind::PersonMerge, body))
 }

@@ -123,6 +123,9 @@ pub struct SyncReport {
     /// sealed answers kept for `collect`), and the ones it refused.
     pub titip_handed: u64,
     pub titip_refused: u64,
+    /// Likely-duplicate pairs the server sent (`None`: not asked, or no answer, e.g. an
+    /// older server's 404).
+    pub server_duplicates: Option<u64>,
 }
 
 type EventSink = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
@@ -505,6 +508,7 @@ impl SyncClient {
         }
         if status.up_to_date && waiting == 0 {
             run.report.up_to_date = true;
+            self.server_duplicates(store, run).await;
             run.report.conflicts_open = store.sync_counts()?.open_conflicts;
             self.emit(SyncPhase::UpToDate, 0, 0, 0);
             return Ok(run.report.clone());
@@ -615,6 +619,7 @@ impl SyncClient {
                 }
             }
         }
+        self.server_duplicates(store, run).await;
         let counts = store.sync_counts()?;
         run.report.waiting = counts.pending;
         run.report.conflicts_open = counts.open_conflicts;
@@ -625,6 +630,49 @@ impl SyncClient {
             run.report.received,
         );
         Ok(run.report.clone())
+    }
+
+    /// The likely duplicates the server found in the user's area (`GET
+    /// /v1/records/duplicates?place=CODE`), kept for Tinjauan; only for the roles the route
+    /// serves (a kader's tablet finds the pairs of her posyandu itself). Never a reason to
+    /// fail a sync: an older server (404), a refusal or a lost answer leaves the last
+    /// answer as it was, and the next sync asks again. `run.report.server_duplicates` says
+    /// how many pairs came.
+    async fn server_duplicates(&self, store: &mut Store, run: &mut Run) {
+        if !crate::review::SUPERVISOR_ROLES.contains(&store.user().role.as_str()) {
+            return;
+        }
+        let Ok(Some(scope)) = store.scope() else {
+            return;
+        };
+        let Ok(Some((token, _))) = store.session() else {
+            return;
+        };
+        let path = format!("/v1/records/duplicates?place={}", query_value(&scope.place));
+        let answer: Result<sync_protocol::DuplicatesResponse, SyncError> =
+            run.t.get(&path, Auth::Bearer(&token)).await;
+        let Ok(answer) = answer else {
+            return;
+        };
+        let pairs: Vec<crate::review::ServerPair> = answer
+            .pairs
+            .into_iter()
+            .map(|p| crate::review::ServerPair {
+                first: p.first,
+                second: p.second,
+                reason: p.reason,
+                first_posyandu: p.first_posyandu,
+                second_posyandu: p.second_posyandu,
+                found_at: p.found_at,
+            })
+            .collect();
+        let now = store.clock.now_ms();
+        if store
+            .replace_server_duplicates(&scope.place, &pairs, now)
+            .is_ok()
+        {
+            run.report.server_duplicates = Some(pairs.len() as u64);
+        }
     }
 
     /// Hands the titip bundles this tablet carries to the server (section 10).
@@ -744,6 +792,20 @@ fn fit_push_batch(changes: &mut Vec<Change>, budget: usize) -> Result<(), SyncEr
     }
     changes.truncate(lo);
     Ok(())
+}
+
+/// A query parameter's value, percent-encoded (place codes are letters, digits and dots;
+/// anything else is encoded all the same).
+fn query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn role_str(login: &LoginResponse) -> Result<String, SyncError> {

@@ -14,6 +14,7 @@ both_backends!(
     edits_follow_the_record_posyandu,
     references_lie_in_the_authors_area,
     deletions_follow_the_role_rules,
+    who_may_resolve_likely_duplicates_and_conflicts,
     disabling_ends_sessions,
     login_failures_cannot_lock_a_kader_out_of_her_tablet,
 );
@@ -40,7 +41,10 @@ fn may_write(username: &str, kind: EntityKind) -> bool {
     } else if username.starts_with("bidan") || username.starts_with("perawat") {
         true
     } else {
-        matches!(kind, K::Note | K::PersonMerge | K::ConflictReview)
+        matches!(
+            kind,
+            K::Note | K::PersonMerge | K::ConflictReview | K::DuplicateDismissal
+        )
     }
 }
 
@@ -700,5 +704,82 @@ async fn login_failures_cannot_lock_a_kader_out_of_her_tablet(b: Backend) {
             .0;
     }
     assert_eq!(last, 429);
+    srv.finish().await;
+}
+
+/// Issue #17: a kader may dismiss a likely-duplicate pair of her own area (not of another
+/// posyandu) and delete only her own dismissal; merging and reviewing a conflict stay with
+/// the bidan (`forbidden_role`), who may also dismiss and delete a kader's dismissal.
+async fn who_may_resolve_likely_duplicates_and_conflicts(b: Backend) {
+    use EntityKind as K;
+    let srv = TestServer::demo(b).await;
+    let mut melati = srv.session("kader.melati").await;
+    let mut mawar = srv.session("kader.mawar").await;
+    let mut bidan = srv.session("bidan.naitimu").await;
+    let (a, c, m) = (RecordId::new_v7(), RecordId::new_v7(), RecordId::new_v7());
+    let batch = [
+        mawar.change(K::Person, a, body_for(K::Person, MAWAR)),
+        mawar.change(K::Person, c, body_for(K::Person, MAWAR)),
+    ];
+    let (_, v) = srv.push(&mawar, &batch).await;
+    assert!(codes(&v).iter().all(|c| c == "accepted"), "{v}");
+    let batch = [melati.change(K::Person, m, body_for(K::Person, MELATI))];
+    let (_, v) = srv.push(&melati, &batch).await;
+    assert!(codes(&v).iter().all(|c| c == "accepted"), "{v}");
+    let pair = |x: RecordId, y: RecordId, posyandu: &str| {
+        let (x, y) = (x.to_string(), y.to_string());
+        let (first, second) = if x < y { (x, y) } else { (y, x) };
+        json!({"posyandu": posyandu, "first": first, "second": second})
+    };
+    let (own, cross, bidans) = (RecordId::new_v7(), RecordId::new_v7(), RecordId::new_v7());
+    let batch = [
+        // Her own two persons: she may say they are not the same.
+        mawar.change(K::DuplicateDismissal, own, pair(a, c, MAWAR)),
+        // One of them is Melati's: outside her area.
+        mawar.change(K::DuplicateDismissal, cross, pair(a, m, MAWAR)),
+        // Merging and reviewing are the bidan's.
+        mawar.change(
+            K::PersonMerge,
+            RecordId::new_v7(),
+            body_with(K::PersonMerge, MAWAR, &[("kept", a), ("merged", c)]),
+        ),
+        mawar.change(
+            K::ConflictReview,
+            RecordId::new_v7(),
+            body_with(K::ConflictReview, MAWAR, &[("record", a)]),
+        ),
+    ];
+    let (_, v) = srv.push(&mawar, &batch).await;
+    assert_eq!(
+        codes(&v),
+        [
+            "accepted",
+            "out_of_scope",
+            "forbidden_role",
+            "forbidden_role"
+        ],
+        "{v}"
+    );
+    // The bidan dismisses across her desa's posyandu and merges.
+    let batch = [
+        bidan.change(K::DuplicateDismissal, bidans, pair(a, m, MAWAR)),
+        bidan.change(
+            K::PersonMerge,
+            RecordId::new_v7(),
+            body_with(K::PersonMerge, MAWAR, &[("kept", a), ("merged", c)]),
+        ),
+    ];
+    let (_, v) = srv.push(&bidan, &batch).await;
+    assert_eq!(codes(&v), ["accepted", "accepted"], "{v}");
+    // A kader deletes her own dismissal, never the bidan's; the bidan may delete hers.
+    let batch = [
+        tombstone(&mut mawar, K::DuplicateDismissal, bidans),
+        tombstone(&mut mawar, K::DuplicateDismissal, own),
+    ];
+    let (_, v) = srv.push(&mawar, &batch).await;
+    assert_eq!(codes(&v), ["forbidden_role", "accepted"], "{v}");
+    let batch = [tombstone(&mut bidan, K::DuplicateDismissal, bidans)];
+    let (_, v) = srv.push(&bidan, &batch).await;
+    assert_eq!(codes(&v), ["accepted"], "{v}");
     srv.finish().await;
 }

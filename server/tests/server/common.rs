@@ -445,6 +445,11 @@ pub fn body_for(kind: EntityKind, posyandu: &str) -> Value {
         EntityKind::ConflictReview => {
             json!({"posyandu": posyandu, "record": p, "field": "name", "loser": format!("0000000000000001.{}", DeviceId::new_v7()), "decision": "keep_winner"})
         }
+        EntityKind::DuplicateDismissal => {
+            let q = RecordId::new_v7().to_string();
+            let (first, second) = if p < q { (p, q) } else { (q, p) };
+            json!({"posyandu": posyandu, "first": first, "second": second, "note": "kembar"})
+        }
     }
 }
 

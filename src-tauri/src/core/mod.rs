@@ -13,6 +13,7 @@ mod pdf_child;
 mod records;
 mod report_files;
 mod reports;
+mod review;
 mod save_as;
 mod session;
 mod share;
@@ -21,6 +22,7 @@ mod titip;
 
 pub use care::TdEarlierInput;
 pub use records::MemberInput;
+pub use review::ReviewQueue;
 pub use session::EnrolInput;
 pub use share::{ShareFile, mime_of, share_failed, share_unavailable};
 pub use sync::SyncSchedule;

@@ -111,12 +111,28 @@ impl AppCore {
                     .cmp(&priority_rank(b))
                     .then_with(|| a.person.name.cmp(&b.person.name))
             });
+            // Tinjauan's badge: the data problems are the "periksa data" tasks just planned.
+            let problems = tasks
+                .iter()
+                .flat_map(|t| &t.tasks)
+                .filter(|t| t.task.kind == health_rules::tasks::TaskKind::CheckData)
+                .count() as u64;
+            let conflicts = s.review_conflicts()?.len() as u64;
+            let duplicates = s.duplicate_pairs()?.len() as u64;
+            let review = field_core::ReviewCounts {
+                conflicts,
+                duplicates,
+                problems,
+                total: conflicts + duplicates + problems,
+                supervisor: s.is_supervisor(),
+            };
             Ok(Home {
                 user: s.user().clone(),
                 posyandu: own_posyandu(s)?,
                 today: iso_day(s.today()?),
                 sync,
                 tasks,
+                review,
             })
         })
     }

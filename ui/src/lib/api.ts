@@ -147,6 +147,8 @@ export interface Home {
   today: string; // YYYY-MM-DD in the device's zone
   sync: SyncStatus;
   tasks: PersonTasks[];
+  /** What waits in Tinjauan (Beranda's badge). */
+  review: import('./api-review').ReviewCounts;
 }
 
 export interface HouseholdInput {

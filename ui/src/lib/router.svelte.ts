@@ -23,7 +23,10 @@ export type Route =
   | { name: 'referral'; id: string }
   // Due lists and reports.
   | { name: 'due' }
-  | { name: 'reports' };
+  | { name: 'reports' }
+  // Tinjauan: the review queue, and a likely-duplicate pair side by side.
+  | { name: 'review' }
+  | { name: 'review_pair'; first: string; second: string };
 
 export type RouteName = Route['name'];
 
@@ -67,6 +70,10 @@ export function parseHash(hash: string): Route {
       return { name: 'due' };
     case 'laporan':
       return { name: 'reports' };
+    case 'tinjauan':
+      if (b === 'ganda' && okId(c) && okId(parts[3]) && parts.length === 4)
+        return { name: 'review_pair', first: c, second: parts[3] };
+      return { name: 'review' };
     case 'pengaturan':
       return { name: 'settings' };
     case 'sinkron':
@@ -118,6 +125,10 @@ export function toHash(r: Route): string {
       return '#/jadwal';
     case 'reports':
       return '#/laporan';
+    case 'review':
+      return '#/tinjauan';
+    case 'review_pair':
+      return `#/tinjauan/ganda/${encodeURIComponent(r.first)}/${encodeURIComponent(r.second)}`;
   }
 }
 

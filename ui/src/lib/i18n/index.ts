@@ -23,13 +23,16 @@ import healthEn from './health.en.json';
 // Td immunisation of a pregnant woman (status T) and sharing an exported file.
 import tdId from './td.id.json';
 import tdEn from './td.en.json';
+// Tinjauan: conflicts, likely duplicates and data problems (issue #17).
+import reviewId from './review.id.json';
+import reviewEn from './review.en.json';
 import { locale } from './locale.svelte';
 
 /** The base file and the feature files as one dictionary (a key in two files is a bug:
  *  i18n.test.ts checks there is none). */
 export const parts: Record<Locale, Record<string, string>[]> = {
-  id: [baseId, posyanduId, childId, visitId, dueId, titipId, errorsId, healthId, tdId],
-  en: [baseEn, posyanduEn, childEn, visitEn, dueEn, titipEn, errorsEn, healthEn, tdEn],
+  id: [baseId, posyanduId, childId, visitId, dueId, titipId, errorsId, healthId, tdId, reviewId],
+  en: [baseEn, posyanduEn, childEn, visitEn, dueEn, titipEn, errorsEn, healthEn, tdEn, reviewEn],
 };
 const id: Record<string, string> = Object.assign({}, ...parts.id);
 const en: Record<string, string> = Object.assign({}, ...parts.en);
