@@ -120,6 +120,23 @@ fn the_webview_calls_commands_with_the_contracts_names_and_gets_app_errors() {
             "titip_lan_receive",
             json!({"address": "127.0.0.1:9", "code": "123456"}),
         ),
+        // Tinjauan with api-review.ts's names.
+        ("review_queue", json!({})),
+        (
+            "resolve_conflict",
+            json!({"key": {"record": "019aab0c-1e20-7000-8000-000000000001", "field": "name",
+                   "loser": "019aab0c1e200000.019aaa00-0000-7000-8000-00000000d001"},
+                   "resolution": {"decision": "corrected", "value": "Maria"}, "note": null}),
+        ),
+        ("compare_pair", json!({"first": "x", "second": "y"})),
+        (
+            "merge_same_person",
+            json!({"kept": "x", "merged": "y", "take": ["nik"], "reason": null}),
+        ),
+        (
+            "dismiss_duplicate",
+            json!({"first": "x", "second": "y", "note": null}),
+        ),
     ] {
         let e = invoke(&webview, cmd, args).unwrap_err();
         assert!(
