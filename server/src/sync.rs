@@ -8,7 +8,8 @@
 //! |-------------------------------|------------------------------------------------------------|
 //! | kader                         | household, person, pregnancy, posyandu_session, visit,     |
 //! |                               | measurement, immunisation, supplement, screening,          |
-//! |                               | anc_contact, note; a referral or referral_event only with  |
+//! |                               | anc_contact, note, duplicate_dismissal; a referral or      |
+//! |                               | referral_event only with                                   |
 //! |                               | status `made` (the kader refers; a health worker receives) |
 //! | bidan, perawat                | every kind                                                 |
 //! | puskesmas_admin, dinas_admin  | note, person_merge, conflict_review (supervision only;     |

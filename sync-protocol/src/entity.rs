@@ -37,10 +37,13 @@ pub enum EntityKind {
     PersonMerge,
     /// A supervisor's decision on a conflict.
     ConflictReview,
+    /// Two persons found alike (a likely duplicate) who are NOT the same person: the pair is
+    /// not proposed again. `first` < `second` as strings (canonical pair order).
+    DuplicateDismissal,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 15] = [
+    pub const ALL: [EntityKind; 16] = [
         EntityKind::Household,
         EntityKind::Person,
         EntityKind::Pregnancy,
@@ -56,6 +59,7 @@ impl EntityKind {
         EntityKind::Note,
         EntityKind::PersonMerge,
         EntityKind::ConflictReview,
+        EntityKind::DuplicateDismissal,
     ];
 
     pub fn class(self) -> Class {
@@ -85,6 +89,7 @@ impl EntityKind {
             EntityKind::Note => "note",
             EntityKind::PersonMerge => "person_merge",
             EntityKind::ConflictReview => "conflict_review",
+            EntityKind::DuplicateDismissal => "duplicate_dismissal",
         }
     }
 

@@ -357,6 +357,14 @@ static CONFLICT_REVIEW: &[FieldSpec] = &[
     opt("note", LONG),
 ];
 
+/// `first` < `second` as strings (canonical pair order); `posyandu` is `first`'s.
+static DUPLICATE_DISMISSAL: &[FieldSpec] = &[
+    req("posyandu", PLACE),
+    req("first", FieldType::Ref),
+    req("second", FieldType::Ref),
+    opt("note", LONG),
+];
+
 /// The fields of a kind.
 pub fn fields(kind: EntityKind) -> &'static [FieldSpec] {
     match kind {
@@ -375,6 +383,7 @@ pub fn fields(kind: EntityKind) -> &'static [FieldSpec] {
         EntityKind::Note => NOTE,
         EntityKind::PersonMerge => PERSON_MERGE,
         EntityKind::ConflictReview => CONFLICT_REVIEW,
+        EntityKind::DuplicateDismissal => DUPLICATE_DISMISSAL,
     }
 }
 

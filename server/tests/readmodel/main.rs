@@ -9,6 +9,7 @@
 mod common;
 mod cli;
 mod convergence;
+mod duplicates;
 mod demo;
 mod eppgbm;
 mod fhir;

@@ -445,6 +445,9 @@ pub fn body_for(kind: EntityKind, posyandu: &str) -> Value {
         EntityKind::ConflictReview => {
             json!({"posyandu": posyandu, "record": p, "field": "name", "loser": format!("0000000000000001.{}", DeviceId::new_v7()), "decision": "keep_winner"})
         }
+        EntityKind::DuplicateDismissal => {
+            json!({"posyandu": posyandu, "first": p, "second": RecordId::new_v7().to_string()})
+        }
     }
 }
 
