@@ -302,7 +302,9 @@ async fn run_backend(backend: &str, a: &Args) {
     let mut last = Vec::new();
     for _ in 0..a.runs {
         let started = Instant::now();
-        last = duplicates::find(store.as_ref(), "53.04").await.expect("find");
+        last = duplicates::find(store.as_ref(), "53.04")
+            .await
+            .expect("find");
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);

@@ -132,14 +132,10 @@ pub async fn find(store: &dyn Storage, place: &str) -> Result<Vec<FoundPair>, St
             sex: text(r, 3),
             birth_date: text(r, 4),
             nik: text(r, 5),
-            mother: mother_key(
-                r.get(6).and_then(Cell::text),
-                r.get(7).and_then(Cell::text),
-            ),
+            mother: mother_key(r.get(6).and_then(Cell::text), r.get(7).and_then(Cell::text)),
         });
     }
-    let by_id: HashMap<&str, &Candidate> =
-        candidates.iter().map(|c| (c.id.as_str(), c)).collect();
+    let by_id: HashMap<&str, &Candidate> = candidates.iter().map(|c| (c.id.as_str(), c)).collect();
     let pairs = find_pairs(&candidates, &dismissed);
     Ok(pairs
         .into_iter()

@@ -106,9 +106,7 @@ pub async fn conflicts(
             })
         })
         .collect();
-    out.sort_by(|a, b| {
-        (a.since_ms, &a.record, &a.field).cmp(&(b.since_ms, &b.record, &b.field))
-    });
+    out.sort_by(|a, b| (a.since_ms, &a.record, &a.field).cmp(&(b.since_ms, &b.record, &b.field)));
     Ok(out)
 }
 

@@ -58,10 +58,7 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
     // or under the place shown: a pair across two posyandu shows on both posyandu's pages.
     let mut waiting = review::waiting(st.store.as_ref(), &ctx.me.user.scope.place).await?;
     waiting.retain(|code| ctx.under(code, &ctx.place.code));
-    let mut page = Page::new(
-        ctx.t("Tinjauan bidan", "Review queue"),
-        "/dasbor/tinjauan",
-    );
+    let mut page = Page::new(ctx.t("Tinjauan bidan", "Review queue"), "/dasbor/tinjauan");
     let per = waiting.per_posyandu();
     let days = |ms: Option<u64>| ms.map(|ms| days_waiting(ms, now));
     page.html(format!(
@@ -81,7 +78,10 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
             ctx.t("Duplikat terlama (hari)", "Oldest duplicate (days)"),
         ],
     );
-    for (code, w) in per.iter().filter(|(code, _)| ctx.under(code, &ctx.place.code)) {
+    for (code, w) in per
+        .iter()
+        .filter(|(code, _)| ctx.under(code, &ctx.place.code))
+    {
         let oldest = [w.oldest_conflict_ms, w.oldest_duplicate_ms]
             .into_iter()
             .flatten()

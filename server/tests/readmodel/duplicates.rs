@@ -7,9 +7,9 @@
 use crate::common::{Backend, MAWAR, MELATI, Session, TULAMALAE_P01, TestServer, now_ms};
 use district_server::admin::DEMO_PASSWORD;
 use district_server::auth::PasswordCost;
+use district_server::readmodel::Param;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use district_server::readmodel::Param;
 use sync_protocol::{Change, EntityKind, RecordId, Role, Stamp};
 
 both_backends!(
@@ -63,7 +63,11 @@ fn pairs(v: &Value) -> BTreeSet<(String, String, String)> {
         .map(|p| {
             let (f, s) = (p["first"].as_str().unwrap(), p["second"].as_str().unwrap());
             assert!(f < s, "first < second: {p}");
-            (f.to_string(), s.to_string(), p["reason"].as_str().unwrap().to_string())
+            (
+                f.to_string(),
+                s.to_string(),
+                p["reason"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }
@@ -116,28 +120,93 @@ async fn register(srv: &TestServer) -> Registered {
     let old = 10 * DAY_MS;
     let mother_tulamalae = RecordId::new_v7();
     let mawar = vec![
-        person(&mut km, r.mother_mawar, old, json!({"posyandu": MAWAR, "name": "Maria Goreti", "sex": "female", "birth_date": "1995-03-14"})),
-        person(&mut km, r.child_mawar, old, json!({"posyandu": MAWAR, "name": "Yohanes Bria", "sex": "male", "birth_date": "2024-05-01", "mother": r.mother_mawar.to_string()})),
-        person(&mut km, r.nik_mawar, old, json!({"posyandu": MAWAR, "name": "Antonius Seran", "sex": "male", "birth_date": "1988-02-02", "nik": "5304050202880003"})),
-        person(&mut km, r.dismiss.0, old, json!({"posyandu": MAWAR, "name": "Kornelia Tae", "sex": "female", "birth_date": "2020-01-10"})),
-        person(&mut km, r.merge.0, old, json!({"posyandu": MAWAR, "name": "Benediktus Atok", "sex": "male", "birth_date": "2021-07-07"})),
+        person(
+            &mut km,
+            r.mother_mawar,
+            old,
+            json!({"posyandu": MAWAR, "name": "Maria Goreti", "sex": "female", "birth_date": "1995-03-14"}),
+        ),
+        person(
+            &mut km,
+            r.child_mawar,
+            old,
+            json!({"posyandu": MAWAR, "name": "Yohanes Bria", "sex": "male", "birth_date": "2024-05-01", "mother": r.mother_mawar.to_string()}),
+        ),
+        person(
+            &mut km,
+            r.nik_mawar,
+            old,
+            json!({"posyandu": MAWAR, "name": "Antonius Seran", "sex": "male", "birth_date": "1988-02-02", "nik": "5304050202880003"}),
+        ),
+        person(
+            &mut km,
+            r.dismiss.0,
+            old,
+            json!({"posyandu": MAWAR, "name": "Kornelia Tae", "sex": "female", "birth_date": "2020-01-10"}),
+        ),
+        person(
+            &mut km,
+            r.merge.0,
+            old,
+            json!({"posyandu": MAWAR, "name": "Benediktus Atok", "sex": "male", "birth_date": "2021-07-07"}),
+        ),
         // Not alike: another child of Maria Goreti, born another day.
-        person(&mut km, RecordId::new_v7(), old, json!({"posyandu": MAWAR, "name": "Yohanes Bria", "sex": "male", "birth_date": "2022-01-01", "mother": r.mother_mawar.to_string()})),
+        person(
+            &mut km,
+            RecordId::new_v7(),
+            old,
+            json!({"posyandu": MAWAR, "name": "Yohanes Bria", "sex": "male", "birth_date": "2022-01-01", "mother": r.mother_mawar.to_string()}),
+        ),
     ];
     r.child_mawar_made = mawar[1].stamp();
     ok(srv.push(&km, &mawar).await);
     let recent = 2 * DAY_MS;
     let melati = vec![
-        person(&mut kl, r.mother_melati, recent, json!({"posyandu": MELATI, "name": "Marya Goretti", "sex": "female", "birth_date": "1995-03-14"})),
-        person(&mut kl, r.child_melati, recent, json!({"posyandu": MELATI, "name": "Yohanis Bria", "sex": "male", "birth_date": "2024-05-01", "mother": r.mother_melati.to_string()})),
-        person(&mut kl, r.nik_melati, recent, json!({"posyandu": MELATI, "name": "Anton Seran", "sex": "male", "birth_date": "1988-02-20", "nik": "5304050202880003"})),
-        person(&mut kl, r.dismiss.1, recent, json!({"posyandu": MELATI, "name": "Kornelia Tae", "sex": "female", "birth_date": "2020-01-10"})),
-        person(&mut kl, r.merge.1, recent, json!({"posyandu": MELATI, "name": "Benediktus Atok", "sex": "male", "birth_date": "2021-07-07"})),
+        person(
+            &mut kl,
+            r.mother_melati,
+            recent,
+            json!({"posyandu": MELATI, "name": "Marya Goretti", "sex": "female", "birth_date": "1995-03-14"}),
+        ),
+        person(
+            &mut kl,
+            r.child_melati,
+            recent,
+            json!({"posyandu": MELATI, "name": "Yohanis Bria", "sex": "male", "birth_date": "2024-05-01", "mother": r.mother_melati.to_string()}),
+        ),
+        person(
+            &mut kl,
+            r.nik_melati,
+            recent,
+            json!({"posyandu": MELATI, "name": "Anton Seran", "sex": "male", "birth_date": "1988-02-20", "nik": "5304050202880003"}),
+        ),
+        person(
+            &mut kl,
+            r.dismiss.1,
+            recent,
+            json!({"posyandu": MELATI, "name": "Kornelia Tae", "sex": "female", "birth_date": "2020-01-10"}),
+        ),
+        person(
+            &mut kl,
+            r.merge.1,
+            recent,
+            json!({"posyandu": MELATI, "name": "Benediktus Atok", "sex": "male", "birth_date": "2021-07-07"}),
+        ),
     ];
     ok(srv.push(&kl, &melati).await);
     let tulamalae = vec![
-        person(&mut kt, mother_tulamalae, recent, json!({"posyandu": TULAMALAE_P01, "name": "Maria Goreti", "sex": "female", "birth_date": "1990-12-12"})),
-        person(&mut kt, r.child_tulamalae, recent, json!({"posyandu": TULAMALAE_P01, "name": "Yohanes Bria", "sex": "male", "birth_date": "2024-05-01", "mother": mother_tulamalae.to_string()})),
+        person(
+            &mut kt,
+            mother_tulamalae,
+            recent,
+            json!({"posyandu": TULAMALAE_P01, "name": "Maria Goreti", "sex": "female", "birth_date": "1990-12-12"}),
+        ),
+        person(
+            &mut kt,
+            r.child_tulamalae,
+            recent,
+            json!({"posyandu": TULAMALAE_P01, "name": "Yohanes Bria", "sex": "male", "birth_date": "2024-05-01", "mother": mother_tulamalae.to_string()}),
+        ),
     ];
     ok(srv.push(&kt, &tulamalae).await);
     r
@@ -145,7 +214,15 @@ async fn register(srv: &TestServer) -> Registered {
 
 /// The posyandu of a person of [`register`] in desa Naitimu (Mawar's are the `.0`s).
 fn posyandu_of(r: &Registered, id: RecordId) -> &'static str {
-    if [r.mother_mawar, r.child_mawar, r.nik_mawar, r.dismiss.0, r.merge.0].contains(&id) {
+    if [
+        r.mother_mawar,
+        r.child_mawar,
+        r.nik_mawar,
+        r.dismiss.0,
+        r.merge.0,
+    ]
+    .contains(&id)
+    {
         MAWAR
     } else {
         MELATI
@@ -211,13 +288,19 @@ async fn pairs_by_nik_and_spelling_variant_dismissed_merged_and_scoped(b: Backen
     let tula = r.child_tulamalae.to_string();
     assert!(!v.to_string().contains(&tula), "{v}");
     let (s, e) = srv
-        .get("/v1/records/duplicates?place=53.04.05.2002", Some(&bd.bearer))
+        .get(
+            "/v1/records/duplicates?place=53.04.05.2002",
+            Some(&bd.bearer),
+        )
         .await;
     assert_eq!((s, e["code"].as_str()), (404, Some("not_found")), "{e}");
     // The bidan of Tulamalae: her desa holds one Yohanes Bria, no pair.
     let bt = srv.session("bidan.tulamalae").await;
     let (s, v) = srv
-        .get("/v1/records/duplicates?place=53.04.05.2002", Some(&bt.bearer))
+        .get(
+            "/v1/records/duplicates?place=53.04.05.2002",
+            Some(&bt.bearer),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     assert!(pairs(&v).is_empty(), "{v}");
@@ -230,7 +313,10 @@ async fn pairs_by_nik_and_spelling_variant_dismissed_merged_and_scoped(b: Backen
     for (user, place) in [("admin.halilulik", "53.04.PKM07"), ("dinas", "53.04")] {
         let u = srv.session(user).await;
         let (s, v) = srv
-            .get(&format!("/v1/records/duplicates?place={place}"), Some(&u.bearer))
+            .get(
+                &format!("/v1/records/duplicates?place={place}"),
+                Some(&u.bearer),
+            )
             .await;
         assert_eq!(s, 200, "{user}: {v}");
         let got = pairs(&v);
@@ -242,11 +328,17 @@ async fn pairs_by_nik_and_spelling_variant_dismissed_merged_and_scoped(b: Backen
     // Another puskesmas's admin: not found, and nothing in her own area.
     let other = srv.session("admin.atambua").await;
     let (s, e) = srv
-        .get("/v1/records/duplicates?place=53.04.PKM07", Some(&other.bearer))
+        .get(
+            "/v1/records/duplicates?place=53.04.PKM07",
+            Some(&other.bearer),
+        )
         .await;
     assert_eq!((s, e["code"].as_str()), (404, Some("not_found")), "{e}");
     let (s, v) = srv
-        .get("/v1/records/duplicates?place=53.04.PKM01", Some(&other.bearer))
+        .get(
+            "/v1/records/duplicates?place=53.04.PKM01",
+            Some(&other.bearer),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     assert!(pairs(&v).is_empty(), "{v}");
@@ -274,7 +366,11 @@ async fn web_login(srv: &TestServer, user: &str) -> String {
     let r = http
         .post(srv.url("/masuk"))
         .header("cookie", cookie)
-        .form(&[("username", user), ("password", DEMO_PASSWORD), ("csrf", &csrf)])
+        .form(&[
+            ("username", user),
+            ("password", DEMO_PASSWORD),
+            ("csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -336,21 +432,17 @@ async fn the_tinjauan_page_counts_what_waits_and_for_how_long(b: Backend) {
     let srv = TestServer::demo(b).await;
     add_users(&srv).await;
     let r = register(&srv).await;
-    // Two tablets of Mawar change the child's name without seeing each other, three days
-    // ago; both had seen the registration.
+    // Two tablets of Mawar change the child's RT without seeing each other, three days ago;
+    // both had seen the registration.
     let mut k1 = srv.session("kader.mawar").await;
     let mut k2 = srv.other_tablet("kader.mawar").await;
     let three_days = now_ms() - 3 * DAY_MS;
-    let mut a = k1.change(
-        EntityKind::Person,
-        r.child_mawar,
-        json!({"name": "Yohanes Bria Seran"}),
-    );
+    let mut a = k1.change(EntityKind::Person, r.child_mawar, json!({"rt": "001"}));
     a.hlc.wall_ms = three_days - 10;
-    a.base.insert("name".into(), r.child_mawar_made);
-    let mut c = k2.change(EntityKind::Person, r.child_mawar, json!({"name": "Yohanes B."}));
+    a.base.insert("rt".into(), r.child_mawar_made);
+    let mut c = k2.change(EntityKind::Person, r.child_mawar, json!({"rt": "002"}));
     c.hlc.wall_ms = three_days - 5;
-    c.base.insert("name".into(), r.child_mawar_made);
+    c.base.insert("rt".into(), r.child_mawar_made);
     ok(srv.push(&k1, &[a]).await);
     ok(srv.push(&k2, &[c]).await);
 
@@ -388,7 +480,7 @@ async fn the_tinjauan_page_counts_what_waits_and_for_how_long(b: Backend) {
         "{csv}"
     );
     let (_, csv) = page(&srv, &cookie, "/dasbor/tinjauan?csv=konflik").await;
-    assert!(csv.contains("Posyandu Mawar;orang;name;"), "{csv}");
+    assert!(csv.contains("Posyandu Mawar;orang;rt;"), "{csv}");
 
     // Drill-down to Melati: Melati's row and the pairs with a person of Melati, not
     // Mawar's conflict; in English on request.
@@ -400,7 +492,10 @@ async fn the_tinjauan_page_counts_what_waits_and_for_how_long(b: Backend) {
     .await;
     assert_eq!(s, 200);
     assert!(html.contains("Waiting for review per posyandu"));
-    assert!(html.contains("No conflicts."), "Mawar's conflict is not Melati's");
+    assert!(
+        html.contains("No conflicts."),
+        "Mawar's conflict is not Melati's"
+    );
     let melati = row_of(&html, "tinjauan", "Posyandu Melati");
     assert_eq!(melati[3], "5", "{melati:?}");
 
@@ -423,7 +518,7 @@ async fn the_tinjauan_page_counts_what_waits_and_for_how_long(b: Backend) {
     let review = bd.change(
         EntityKind::ConflictReview,
         RecordId::new_v7(),
-        json!({"posyandu": MAWAR, "record": r.child_mawar.to_string(), "field": "name", "loser": loser, "decision": "keep_winner"}),
+        json!({"posyandu": MAWAR, "record": r.child_mawar.to_string(), "field": "rt", "loser": loser, "decision": "keep_winner"}),
     );
     ok(srv.push(&bd, &[review]).await);
     let (_, html) = page(&srv, &cookie, "/dasbor/tinjauan").await;

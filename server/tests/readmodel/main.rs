@@ -9,8 +9,8 @@
 mod common;
 mod cli;
 mod convergence;
-mod duplicates;
 mod demo;
+mod duplicates;
 mod eppgbm;
 mod fhir;
 mod routes;
