@@ -24,16 +24,21 @@
 //!   [`DueForm`]), one person's plan ([`tasks::person_due`]);
 //! - [`report`]: the body-reading half of SKDN / the monthly posyandu report (F1), the
 //!   month's activity, a posyandu day's attendance;
-//! - [`rules`]: which rule tables the district uses ([`RuleOptions`]).
+//! - [`rules`]: which rule tables the district uses ([`RuleOptions`]);
+//! - [`names`]: spelling-tolerant name keys (Yohanes/Johanes, Soekarno/Sukarno);
+//! - [`duplicates`]: likely duplicate persons (same NIK; same name, birth date and mother)
+//!   found by blocking keys, as the district server proposes them.
 #![forbid(unsafe_code)]
 
 pub mod age;
 pub mod card;
 pub mod chart;
+pub mod duplicates;
 pub mod facts;
 pub mod growth;
 pub mod history;
 pub mod merges;
+pub mod names;
 pub mod pregnancy;
 pub mod report;
 pub mod rules;

@@ -46,6 +46,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     // The read model's reads (crate::readmodel::routes).
     ("GET", "/v1/records/places/{code}"),
     ("GET", "/v1/records/persons/{id}"),
+    ("GET", "/v1/records/duplicates"),
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
     ("GET", "/v1/reports/skdn"),

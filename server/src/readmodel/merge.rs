@@ -250,6 +250,8 @@ fn project_mutable(
                     deleted,
                     json,
                     updated,
+                    // When the person was first recorded (the duplicate finder's `found_at`).
+                    Val::text(&stamps().min().unwrap_or_default().to_string()),
                 ],
             );
         }
@@ -318,6 +320,7 @@ fn project_fact(w: &mut Writes, idt: &str, f: &FactRecord) -> Result<(), serde_j
         EntityKind::AncContact => (s("person"), s("pregnancy")),
         EntityKind::ReferralEvent => (Val::Text(None), s("referral")),
         EntityKind::ConflictReview => (Val::Text(None), s("record")),
+        EntityKind::DuplicateDismissal => (s("first"), s("second")),
         _ => (s("person"), Val::Text(None)),
     };
     let date = body

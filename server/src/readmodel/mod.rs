@@ -19,9 +19,12 @@
 //! changes), [`monthly`] (SKDN and F1 by `records`), [`health`] (a person's growth and
 //! pregnancy by `records`), [`nutrition`] (nutrition status and follow-up by `records`),
 //! [`pregnancies`] (K1/K4/K6, KEK, anaemia, expected deliveries), [`immunisation`] (coverage
-//! and IDL by the immunisation card), [`overdue`] (children with doses overdue, by the same card).
+//! and IDL by the immunisation card), [`overdue`] (children with doses overdue, by the same card),
+//! [`duplicates`] (likely duplicate persons by `records::duplicates`), [`review`] (conflicts
+//! and duplicates waiting for review, per posyandu).
 
 pub mod cache;
+pub mod duplicates;
 pub mod health;
 pub mod immunisation;
 pub mod merge;
@@ -31,6 +34,7 @@ pub mod overdue;
 pub mod postgres;
 pub mod pregnancies;
 pub mod reports;
+pub mod review;
 pub mod routes;
 pub mod sqlite;
 pub mod tables;

@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{cache, health, immunisation, monthly, nutrition, pregnancies, reports};
+use super::{cache, duplicates, health, immunisation, monthly, nutrition, pregnancies, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -23,6 +23,7 @@ use sync_protocol::{ErrorCode, RecordId, Role};
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/records/places/{code}"),
     ("GET", "/v1/records/persons/{id}"),
+    ("GET", "/v1/records/duplicates"),
     ("GET", "/v1/reports/referrals"),
     ("GET", "/v1/reports/tablets"),
     ("GET", "/v1/reports/skdn"),
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/records/places/{code}", get(place_tree))
         .route("/v1/records/persons/{id}", get(person))
+        .route("/v1/records/duplicates", get(duplicates))
         .route("/v1/reports/referrals", get(referrals))
         .route("/v1/reports/tablets", get(tablets))
         .route("/v1/reports/skdn", get(skdn))
@@ -172,6 +174,21 @@ fn monthly_error(e: monthly::MonthlyError) -> AppError {
         monthly::MonthlyError::Storage(e) => AppError::from(e),
         other => AppError::Internal(other.to_string()),
     }
+}
+
+/// Likely duplicates at or under `place` ([`duplicates`]): pairs the tablets show in their
+/// review queue. Not kept in the report cache: a dismissal or merge must show at once.
+async fn duplicates(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let scope = reader(&s)?;
+    let place = place_param(&q)?;
+    if !reports::in_scope(st.store.as_ref(), scope, place).await? {
+        return Err(not_found("place"));
+    }
+    json(&duplicates::duplicates(st.store.as_ref(), place).await?)
 }
 
 async fn referrals(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {

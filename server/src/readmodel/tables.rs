@@ -83,6 +83,7 @@ impl Table {
                 ("deleted", I),
                 ("values_json", T),
                 ("updated_hlc", T),
+                ("made_hlc", T),
             ],
             Table::Pregnancies => &[
                 ("id", T),

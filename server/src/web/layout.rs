@@ -70,6 +70,7 @@ pub const NAV: &[(&str, &str, &str)] = &[
     ("/dasbor/kia", "KIA", "Maternal & child"),
     ("/dasbor/rujukan", "Rujukan", "Referrals"),
     ("/dasbor/tablet", "Tablet", "Tablets"),
+    ("/dasbor/tinjauan", "Tinjauan", "Review"),
     ("/dasbor/admin", "Administrasi", "Administration"),
 ];
 

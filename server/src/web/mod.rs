@@ -4,7 +4,7 @@
 //!
 //! Layout: [`session`] (cookies, CSRF), [`login`], [`layout`] (page shell, drill-down,
 //! month picker), one file per page ([`summary`], [`skdn`], [`gizi`], [`imunisasi`],
-//! [`kia`], [`rujukan`], [`tablet`], [`admin`], [`child`]), [`html`] (escaping, tables),
+//! [`kia`], [`rujukan`], [`tablet`], [`tinjauan`], [`admin`], [`child`]), [`html`] (escaping, tables),
 //! [`csv`], [`format`] (Indonesian numbers and dates), [`chart`] (inline SVG), [`store`]
 //! (the dashboard's rows), [`i18n`]. Assets (`dasbor.css`, `dasbor.js`) are compiled in.
 //!
@@ -29,6 +29,7 @@ pub mod skdn;
 pub mod store;
 pub mod summary;
 pub mod tablet;
+pub mod tinjauan;
 pub mod trend;
 
 use crate::http::AppState;
@@ -247,6 +248,7 @@ pub fn router() -> Router<AppState> {
         .route("/dasbor/kia", get(kia::handler))
         .route("/dasbor/rujukan", get(rujukan::handler))
         .route("/dasbor/tablet", get(tablet::handler))
+        .route("/dasbor/tinjauan", get(tinjauan::handler))
         .route("/dasbor/anak/{id}", get(child::handler))
         .route("/dasbor/admin", get(admin::handler))
         .route("/dasbor/admin/{action}", post(admin::action))

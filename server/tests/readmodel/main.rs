@@ -10,6 +10,7 @@ mod common;
 mod cli;
 mod convergence;
 mod demo;
+mod duplicates;
 mod eppgbm;
 mod fhir;
 mod routes;

@@ -52,7 +52,15 @@ async fn demo_seeds_fictional_records_once(b: Backend) {
 async fn migrations_are_idempotent(b: Backend) {
     let db = TestDb::new(b).await;
     assert_eq!(db.store.migrate().await.unwrap(), 0);
-    assert_eq!(db.store.schema_version().await.unwrap(), 7);
+    // The highest migration number (not a literal: migrations are added by several hands).
+    let last = match b {
+        Backend::Sqlite => district_server::storage::sqlite::MIGRATIONS,
+        Backend::Postgres => district_server::storage::postgres::MIGRATIONS,
+    };
+    assert_eq!(
+        db.store.schema_version().await.unwrap(),
+        last.iter().map(|m| m.0).max().unwrap()
+    );
     db.store.ping().await.unwrap();
     db.finish().await;
 }
