@@ -49,10 +49,14 @@ pub enum Key {
     /// A second pregnancy while one is ongoing.
     PregnancyOngoing,
     FactMoved,
+    /// A time of day not written `HH:MM` (a newborn's birth time).
+    TimeFormat,
+    /// A vial's expiry date before the dose's day.
+    VialExpired,
 }
 
 impl Key {
-    pub const ALL: [Key; 39] = [
+    pub const ALL: [Key; 41] = [
         Key::Required,
         Key::Empty,
         Key::TextTooLong,
@@ -92,6 +96,8 @@ impl Key {
         Key::ReferralSameStatus,
         Key::PregnancyOngoing,
         Key::FactMoved,
+        Key::TimeFormat,
+        Key::VialExpired,
     ];
 
     /// `(key, Indonesian, English)`.
@@ -286,6 +292,16 @@ impl Key {
                 "validation.fact_moved",
                 "Koreksi tidak boleh memindahkan data ke orang atau posyandu lain ({field}).",
                 "A correction cannot move a record to another person or posyandu ({field}).",
+            ),
+            Key::TimeFormat => (
+                "validation.time_format",
+                "{field} bukan jam yang sah (JJ:MM, misalnya 06:45).",
+                "{field} is not a valid time (HH:MM, e.g. 06:45).",
+            ),
+            Key::VialExpired => (
+                "validation.vial_expired",
+                "Vaksin sudah kedaluwarsa ({expiry}) sebelum tanggal imunisasi ({date}). Periksa tanggal kedaluwarsa pada vial.",
+                "The vial expired ({expiry}) before the dose's date ({date}). Check the expiry date on the vial.",
             ),
             Key::Envelope => (
                 "validation.envelope",

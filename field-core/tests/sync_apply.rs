@@ -290,6 +290,7 @@ fn weight_input() -> field_core::MeasurementInput {
         unit: "kg".into(),
         position: None,
         measured_by: None,
+        ..Default::default()
     }
 }
 
@@ -732,6 +733,7 @@ fn a_tablet_set_a_year_ahead_is_repaired_and_its_unsent_changes_restamped() {
                 unit: "kg".into(),
                 position: None,
                 measured_by: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -1008,6 +1010,7 @@ fn push_outcomes_mark_sent_and_take_refused_changes_out() {
                 unit: "kg".into(),
                 position: None,
                 measured_by: None,
+                ..Default::default()
             },
         )
         .unwrap();
