@@ -7,7 +7,7 @@ use crate::error::{AppError, error_response};
 use crate::metrics::Metrics;
 use crate::model::{SessionInfo, now_ms, today_for_validation};
 use crate::storage::{EnrolRefusal, Storage};
-use crate::sync::{PushContext, decode_cursor, encode_cursor};
+use crate::sync::PushContext;
 use axum::Router;
 use axum::body::HttpBody;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{now_ms, today_for_validation};
 use crate::storage::{TitipKeys, TitipRefusal};
-use crate::sync::{PushContext, decode_cursor, encode_cursor};
+use crate::sync::PushContext;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use sync_protocol::relay::{self, Key32, KeyPair, PublicKeys, RelayAnswer};
-use sync_protocol::{Change, ClockPolicy, ErrorCode, PROTOCOL_VERSION};
+use sync_protocol::{Change, ClockPolicy, ErrorCode};
 
 /// The media type of a sealed titip file, request and answer.
 pub const TITIP_CONTENT_TYPE: &str = "application/vnd.jangkau.titip";
