@@ -785,4 +785,77 @@ mod tests {
             assert_eq!(decode_cursor(Some(bad), &mawar), None, "{bad}");
         }
     }
+
+    #[test]
+    fn a_protocol_1_cursor_marks_the_first_change_sent_in_part() {
+        use sync_protocol::PlaceLevel;
+        let mawar = scope(PlaceLevel::Posyandu, "53.04.05.2001.P01");
+        let c = encode_cursor_partial(120, &mawar, Some(100));
+        assert!(c.ends_with(".p100"), "{c}");
+        let pos = decode_cursor_pos(Some(&c), &mawar).expect("a cursor of this server");
+        assert_eq!(
+            pos,
+            CursorPos {
+                after: 120,
+                partial_from: Some(100)
+            }
+        );
+        // Protocol 1 goes on after 120; protocol 2 (the app updated) from just before 100.
+        assert_eq!((pos.start_for(1), pos.start_for(2)), (120, 99));
+        assert_eq!(decode_cursor(Some(&c), &mawar), Some(120));
+        // Another scope: the whole scope again, mark or not.
+        let melati = scope(PlaceLevel::Posyandu, "53.04.05.2001.P02");
+        assert_eq!(
+            decode_cursor_pos(Some(&c), &melati).map(|p| p.start_for(2)),
+            Some(0)
+        );
+        for bad in [
+            format!("{c}.p1"),
+            c.replace(".p100", ".p"),
+            c.replace(".p100", ".q100"),
+        ] {
+            assert_eq!(decode_cursor_pos(Some(&bad), &mawar), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_protocol_1_page_is_schema_1() {
+        use sync_protocol::{Change, EntityKind, Hlc};
+        let change = |seq: u64, schema: u16, body: serde_json::Value| Change {
+            id: sync_protocol::RecordId::new_v7(),
+            kind: EntityKind::Immunisation,
+            device: DeviceId::new_v7(),
+            seq,
+            hlc: Hlc::new(1_763_800_000_000, 0).expect("hlc"),
+            author: UserId::new_v7(),
+            schema,
+            tombstone: false,
+            supersedes: None,
+            base: Default::default(),
+            body: body.as_object().cloned().expect("object"),
+        };
+        let old = change(
+            1,
+            1,
+            serde_json::json!({"posyandu": "P1", "vaccine": "BCG", "batch": "B1"}),
+        );
+        let new = change(
+            2,
+            2,
+            serde_json::json!({"posyandu": "P1", "vaccine": "HB0", "kfa_code": "930001", "expiry": "2030-01-01"}),
+        );
+        let page = vec![
+            (7, serde_json::to_string(&old).expect("json")),
+            (9, serde_json::to_string(&new).expect("json")),
+        ];
+        let (v2, mark) = page_for_protocol(page.clone(), 2, None);
+        assert_eq!((v2, mark), (page.clone(), None));
+        let (v1, mark) = page_for_protocol(page.clone(), 1, Some(12));
+        assert_eq!(mark, Some(9));
+        assert_eq!(v1[0], page[0], "a schema-1 change is served as stored");
+        let sent: Change = serde_json::from_str(&v1[1].1).expect("a change");
+        assert_eq!(sent.schema, 1);
+        assert!(!sent.body.contains_key("kfa_code") && !sent.body.contains_key("expiry"));
+        assert_eq!((sent.id, sent.seq), (new.id, new.seq));
+    }
 }

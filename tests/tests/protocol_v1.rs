@@ -161,7 +161,16 @@ impl V1Tablet {
                 break;
             }
         }
-        self.held.extend(got.iter().cloned());
+        // A change held already (the same device and seq) is the projection it was sent in
+        // protocol 1: the full copy takes its place, as the app's store keeps the copy with
+        // more fields (docs/sync-protocol.md section 7).
+        for c in &got {
+            self.held
+                .retain(|h| (h.device, h.seq) != (c.device, c.seq) || h.same_content(c));
+            if !self.held.iter().any(|h| h.same_content(c)) {
+                self.held.push(c.clone());
+            }
+        }
         got
     }
 
