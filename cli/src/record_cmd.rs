@@ -185,6 +185,7 @@ fn m(kind: &str, value: f64, unit: &str, position: Option<String>) -> Measuremen
         unit: unit.into(),
         position,
         measured_by: None,
+        ..Default::default()
     }
 }
 
@@ -285,6 +286,7 @@ fn immunisation(a: ImmunisationArgs) -> Result<(), Failure> {
             batch: a.batch.clone(),
             catch_up: a.catch_up.then_some(true),
             date: None,
+            ..Default::default()
         })
         .collect();
     let hv = HomeVisitInput {

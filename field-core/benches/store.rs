@@ -492,6 +492,7 @@ fn main() {
             unit: "kg".into(),
             position: None,
             measured_by: None,
+            ..Default::default()
         };
         let t = Instant::now();
         store.save_measurement(p, None, "2025-11-22", &m).unwrap();
@@ -945,6 +946,7 @@ fn bench_growth(dir: &Path) {
                 unit: "kg".into(),
                 position: None,
                 measured_by: None,
+                ..Default::default()
             };
             let t = Instant::now();
             store

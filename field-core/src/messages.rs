@@ -53,6 +53,10 @@ pub enum Key {
     SupervisorOnly,
     /// A merge may take the other record's household only inside one posyandu.
     HouseholdElsewhere,
+    /// A time of day not written `HH:MM` (a newborn's birth time).
+    TimeFormat,
+    /// A vial's expiry date before the dose's day.
+    VialExpired,
 }
 
 impl Key {
@@ -98,6 +102,8 @@ impl Key {
         Key::FactMoved,
         Key::SupervisorOnly,
         Key::HouseholdElsewhere,
+        Key::TimeFormat,
+        Key::VialExpired,
     ];
 
     /// `(key, Indonesian, English)`.
@@ -302,6 +308,15 @@ impl Key {
                 "validation.household_elsewhere",
                 "Rumah tangga data lain ada di posyandu lain: pilih rumah tangga ini.",
                 "The other record's household is in another posyandu: keep this household.",
+            Key::TimeFormat => (
+                "validation.time_format",
+                "{field} bukan jam yang sah (JJ:MM, misalnya 06:45).",
+                "{field} is not a valid time (HH:MM, e.g. 06:45).",
+            ),
+            Key::VialExpired => (
+                "validation.vial_expired",
+                "Vaksin sudah kedaluwarsa ({expiry}) sebelum tanggal imunisasi ({date}). Periksa tanggal kedaluwarsa pada vial.",
+                "The vial expired ({expiry}) before the dose's date ({date}). Check the expiry date on the vial.",
             ),
             Key::Envelope => (
                 "validation.envelope",

@@ -64,6 +64,21 @@ pub(crate) fn from_rejection(change: &Change, r: &Rejection, today: &str) -> Val
             );
         }
     }
+    if field == "expiry"
+        && change.kind == sync_protocol::EntityKind::Immunisation
+        && let (Some(expiry), Some(date)) = (
+            value.as_str(),
+            change.body.get("date").and_then(Value::as_str),
+        )
+        && sync_protocol::schema::is_valid_date(expiry)
+        && expiry < date
+    {
+        return invalid(
+            &field,
+            Key::VialExpired,
+            &[("expiry", expiry.to_string()), ("date", date.to_string())],
+        );
+    }
     match spec.ty {
         FieldType::Text { max } => {
             if value.as_str().is_some_and(|s| s.trim().is_empty()) {
@@ -75,6 +90,10 @@ pub(crate) fn from_rejection(change: &Change, r: &Rejection, today: &str) -> Val
             }
         }
         FieldType::Digits { len } => invalid(&field, Key::Digits, &[("len", len.to_string())]),
+        FieldType::DigitCode { min, max } => {
+            invalid(&field, Key::Digits, &[("len", format!("{min}–{max}"))])
+        }
+        FieldType::Time => invalid(&field, Key::TimeFormat, &[]),
         FieldType::PlaceCode => invalid(
             &field,
             Key::PlaceCode,

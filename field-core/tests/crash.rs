@@ -127,6 +127,7 @@ fn crash_child() {
                 unit: "kg".into(),
                 position: None,
                 measured_by: None,
+                ..Default::default()
             };
             let id = store
                 .save_measurement(child, None, "2025-11-22", &m)

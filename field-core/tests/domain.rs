@@ -18,6 +18,7 @@ fn weight(kg: f64) -> MeasurementInput {
         unit: "kg".into(),
         position: None,
         measured_by: Some("Kader Maria".into()),
+        ..Default::default()
     }
 }
 
@@ -191,6 +192,7 @@ fn posyandu_day_attendance_and_roster() {
                         unit: "cm".into(),
                         position: Some("lying".into()),
                         measured_by: None,
+                        ..Default::default()
                     },
                 ],
                 immunisations: vec![ImmunisationInput {
@@ -198,6 +200,7 @@ fn posyandu_day_attendance_and_roster() {
                     batch: Some("B123".into()),
                     catch_up: None,
                     date: None,
+                    ..Default::default()
                 }],
                 supplements: vec![SupplementInput {
                     supplement: "vitamin_a_red".into(),
@@ -665,6 +668,7 @@ fn bad_input_is_a_typed_error_and_nothing_is_written() {
         unit: unit.into(),
         position: pos.map(Into::into),
         measured_by: None,
+        ..Default::default()
     };
     let mcases = vec![
         (

@@ -14,6 +14,7 @@ fn weight(kg: f64) -> MeasurementInput {
         unit: "kg".into(),
         position: None,
         measured_by: None,
+        ..Default::default()
     }
 }
 
@@ -34,6 +35,7 @@ fn timeline_carries_growth_results_and_kms() {
         unit: "cm".into(),
         position: Some("lying".into()),
         measured_by: None,
+        ..Default::default()
     };
     f.store
         .save_measurement(child, None, "2025-10-15", &length)
@@ -102,6 +104,7 @@ fn due_tasks_for_the_posyandu() {
                     batch: None,
                     catch_up: Some(true),
                     date: None,
+                    ..Default::default()
                 }],
                 ..Default::default()
             },

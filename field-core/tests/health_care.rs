@@ -24,6 +24,7 @@ fn measure(kind: &str, value: f64, unit: &str, position: Option<&str>) -> Measur
         unit: unit.into(),
         position: position.map(str::to_string),
         measured_by: None,
+        ..Default::default()
     }
 }
 
@@ -55,6 +56,7 @@ fn vaccines(names: &[&str]) -> Services {
                 batch: None,
                 catch_up: None,
                 date: None,
+                ..Default::default()
             })
             .collect(),
         ..Default::default()

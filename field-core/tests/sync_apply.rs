@@ -290,6 +290,7 @@ fn weight_input() -> field_core::MeasurementInput {
         unit: "kg".into(),
         position: None,
         measured_by: None,
+        ..Default::default()
     }
 }
 
@@ -395,7 +396,7 @@ fn a_newer_schema_change_is_kept_as_received_and_not_merged() {
         json!({"name": "Yohanes v2", "new_field": {"x": 1}}),
         &[("name", created.stamp())],
     );
-    c.schema = 2;
+    c.schema = sync_protocol::schema::SCHEMA_VERSION + 1;
     let r = f
         .store
         .apply_pulled(std::slice::from_ref(&c), None, None)
@@ -422,6 +423,38 @@ fn a_newer_schema_change_is_kept_as_received_and_not_merged() {
             json!({"phone": "0812"}).as_object().cloned().unwrap(),
         )
         .unwrap();
+}
+
+#[test]
+fn a_change_kept_aside_is_applied_when_it_arrives_again_readable() {
+    // An app kept a change of a newer schema aside; once updated, the server sends the
+    // change again (docs/sync-protocol.md section 2) and it is merged like any other.
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let p = reg.persons[0];
+    let created = person_change(&f.store, p);
+    let mut c = edit(
+        p,
+        EntityKind::Person,
+        DeviceId::new_v7(),
+        1,
+        hlc(created.hlc.wall_ms + 60_000),
+        json!({"name": "Yohanes Baru", "birth_weight": 3.2}),
+        &[("name", created.stamp())],
+    );
+    c.schema = sync_protocol::schema::SCHEMA_VERSION + 1;
+    f.store
+        .apply_pulled(std::slice::from_ref(&c), None, None)
+        .unwrap();
+    assert!(f.store.needs_newer_app(p).unwrap());
+    c.schema = sync_protocol::schema::SCHEMA_VERSION;
+    let r = f
+        .store
+        .apply_pulled(std::slice::from_ref(&c), None, None)
+        .unwrap();
+    assert_eq!((r.applied, r.newer_schema), (1, 0));
+    assert!(!f.store.needs_newer_app(p).unwrap());
+    assert_eq!(f.store.person(p).unwrap().name, "Yohanes Baru");
 }
 
 #[test]
@@ -732,6 +765,7 @@ fn a_tablet_set_a_year_ahead_is_repaired_and_its_unsent_changes_restamped() {
                 unit: "kg".into(),
                 position: None,
                 measured_by: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -1008,6 +1042,7 @@ fn push_outcomes_mark_sent_and_take_refused_changes_out() {
                 unit: "kg".into(),
                 position: None,
                 measured_by: None,
+                ..Default::default()
             },
         )
         .unwrap();

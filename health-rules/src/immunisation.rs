@@ -93,6 +93,39 @@ impl Offset {
     }
 }
 
+/// The vaccines of the national schedule, by series, with their KFA product code (Kamus
+/// Farmasi dan Alat Kesehatan: the product terminology of SATUSEHAT, system
+/// `http://sys-ids.kemkes.go.id/kfa`). A code is listed only when a source in this
+/// repository gives it; none does yet, so every code is `None` and a dose is recorded
+/// without one (its FHIR `Immunization` then carries the CVX code only: `docs/fhir.md`).
+/// A district fills in the codes of the products it receives here.
+pub const KFA_PRODUCTS: [(&str, Option<&str>); 10] = [
+    ("HB0", None),
+    ("BCG", None),
+    ("OPV", None),
+    ("DPT-HB-Hib", None),
+    ("PCV", None),
+    ("RV", None),
+    ("IPV", None),
+    ("MR", None),
+    ("JE", None),
+    ("Td", None),
+];
+
+/// The KFA product code of a recorded vaccine (by its dose's series; a woman's Td by its
+/// prefix), when it is known ([`KFA_PRODUCTS`]).
+pub fn kfa_code_for(vaccine: &str) -> Option<&'static str> {
+    let series = match Schedule::national_2024().dose_for_record(vaccine) {
+        Some(d) => d.series.as_str(),
+        None if vaccine.trim_start().starts_with("Td") => "Td",
+        None => return None,
+    };
+    KFA_PRODUCTS
+        .iter()
+        .find(|(s, _)| *s == series)
+        .and_then(|(_, code)| *code)
+}
+
 /// One dose of the schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dose {
@@ -521,6 +554,21 @@ pub fn due_list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_series_of_the_schedule_has_a_kfa_row_and_no_code_is_invented() {
+        for d in &Schedule::national_2024().doses {
+            assert!(
+                KFA_PRODUCTS.iter().any(|(s, _)| *s == d.series),
+                "{} has no row",
+                d.series
+            );
+        }
+        // No source in the repository gives a KFA product code yet: none is made up.
+        assert!(KFA_PRODUCTS.iter().all(|(_, c)| c.is_none()));
+        assert_eq!(kfa_code_for("HB0"), None);
+        assert_eq!(kfa_code_for("nope"), None);
+    }
 
     #[test]
     fn builtin_schedule_parses() {

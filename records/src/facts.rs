@@ -174,6 +174,8 @@ pub struct LiveMeasurement {
     pub position: Option<Position>,
     /// The visit it was recorded in.
     pub visit: Option<String>,
+    /// Bilateral pitting oedema seen with this weight (body schema 2; absent: not seen).
+    pub oedema: bool,
 }
 
 /// The live measurements of a timeline, oldest first (the order of `entries` within a day).
@@ -189,6 +191,7 @@ pub fn live_measurements(entries: &[Fact]) -> Vec<LiveMeasurement> {
                 value: e.body.get("value")?.as_f64()?,
                 position: position(e.text("position")),
                 visit: e.text("visit").map(str::to_string),
+                oedema: e.body.get("oedema").and_then(serde_json::Value::as_bool) == Some(true),
             })
         })
         .collect()
@@ -221,6 +224,7 @@ pub fn days(measurements: &[LiveMeasurement]) -> Vec<Day> {
         match m.kind.as_str() {
             "weight" => {
                 day.measures.weight_kg = Some(m.value);
+                day.measures.oedema = m.oedema;
                 day.weight_fact = Some(m.id);
             }
             "length_height" => {

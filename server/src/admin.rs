@@ -29,6 +29,50 @@ pub fn is_place_code(s: &str) -> bool {
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// The digits of each leading part of a Kemendagri region code (kode wilayah, Permendagri
+/// on the codes of administrative areas): province, kabupaten/kota, kecamatan,
+/// desa/kelurahan, e.g. `53.04` for Kabupaten Belu in Nusa Tenggara Timur.
+pub const KEMENDAGRI_PART_DIGITS: [usize; 4] = [2, 2, 2, 4];
+
+/// How many parts a place's Kemendagri code has at each level that has one.
+fn kemendagri_parts(level: PlaceLevel) -> Option<usize> {
+    match level {
+        PlaceLevel::Kabupaten => Some(2),
+        PlaceLevel::Kecamatan => Some(3),
+        PlaceLevel::Desa => Some(4),
+        PlaceLevel::Puskesmas | PlaceLevel::Dusun | PlaceLevel::Posyandu => None,
+    }
+}
+
+/// Checks the Kemendagri shape of a place code: its leading parts made of digits are the
+/// region code, `PP.KK.CC.DDDD` (2, 2, 2 and 4 digits); a kabupaten, kecamatan or desa whose
+/// code is all digits has exactly the parts of its level. Other parts (a puskesmas's
+/// `PKM07`, a dusun's `D1`, a posyandu's `P01`) follow freely.
+pub fn check_kemendagri_shape(code: &str, level: PlaceLevel) -> Result<(), String> {
+    let parts: Vec<&str> = code.split('.').collect();
+    let numeric = parts
+        .iter()
+        .take_while(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        .count();
+    for (i, p) in parts.iter().take(numeric.min(4)).enumerate() {
+        if p.len() != KEMENDAGRI_PART_DIGITS[i] {
+            return Err(format!(
+                "{code:?}: a region code is written PP.KK.CC.DDDD (2, 2, 2 and 4 digits, dots between), like 53.04 for Kabupaten Belu"
+            ));
+        }
+    }
+    if numeric == parts.len()
+        && let Some(want) = kemendagri_parts(level)
+        && numeric != want
+    {
+        return Err(format!(
+            "{code:?}: the Kemendagri code of a {} has {want} parts",
+            level_str(level)
+        ));
+    }
+    Ok(())
+}
+
 /// The level a parent must have is above the child's.
 fn rank(l: PlaceLevel) -> u8 {
     match l {
@@ -97,6 +141,7 @@ pub fn parse_places_csv(
                 "unknown level {level_s:?}: kabupaten, kecamatan, puskesmas, desa, dusun or posyandu"
             ))
         })?;
+        check_kemendagri_shape(&code, level).map_err(bad)?;
         if !seen.insert(code.clone()) {
             return Err(bad(format!("{code} appears twice")));
         }
@@ -744,4 +789,62 @@ pub fn demo_instructions(s: &DemoSummary, listen: &str) -> String {
         s.kader_code, s.kader_code, DEMO_PASSWORD, DEMO_PASSWORD, DEMO_PASSWORD
     ));
     out
+}
+
+#[cfg(test)]
+mod place_code_tests {
+    use super::*;
+
+    const HEAD: &str = "code,name,level,parent\n";
+
+    fn parse(rows: &str) -> Result<Vec<Place>, String> {
+        parse_places_csv(format!("{HEAD}{rows}").as_bytes(), &[]).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn kemendagri_codes_are_accepted_down_to_the_desa() {
+        // Belu's code (53.04) is Kemendagri's; the kecamatan and desa below are the demo's
+        // codes in the same shape (PP.KK.CC and PP.KK.CC.DDDD).
+        let places = parse(
+            "53.04,Kabupaten Belu,kabupaten,\n\
+             53.04.05,Kecamatan Tasifeto Barat,kecamatan,53.04\n\
+             53.04.PKM07,Puskesmas Halilulik,puskesmas,53.04.05\n\
+             53.04.05.2001,Desa Naitimu,desa,53.04.PKM07\n\
+             53.04.05.1001,Kelurahan contoh,desa,53.04.PKM07\n\
+             53.04.05.2001.D1,Dusun 1 Naitimu,dusun,53.04.05.2001\n\
+             53.04.05.2001.P01,Posyandu Mawar,posyandu,53.04.05.2001.D1\n",
+        )
+        .expect("Kemendagri-shaped codes");
+        assert_eq!(places.len(), 7);
+        // Every place of the demo district has the shape too.
+        for p in demo_places() {
+            assert_eq!(
+                check_kemendagri_shape(&p.code, p.level),
+                Ok(()),
+                "{}",
+                p.code
+            );
+        }
+    }
+
+    #[test]
+    fn misshapen_region_codes_are_refused_with_the_form_to_use() {
+        for (row, why) in [
+            ("5304,Kabupaten Belu,kabupaten,", "PP.KK.CC.DDDD"),
+            ("53.4,Kabupaten Belu,kabupaten,", "PP.KK.CC.DDDD"),
+            ("53.04.5,Kecamatan X,kecamatan,53.04", "PP.KK.CC.DDDD"),
+            ("5304052001,Desa X,desa,53.04", "PP.KK.CC.DDDD"),
+            ("53.04.05.201,Desa X,desa,53.04", "PP.KK.CC.DDDD"),
+            ("53.04.05,Desa X,desa,53.04", "desa has 4 parts"),
+            (
+                "53.04.05.2001,Kecamatan X,kecamatan,53.04",
+                "kecamatan has 3 parts",
+            ),
+            ("53,Kabupaten X,kabupaten,", "kabupaten has 2 parts"),
+            ("53..04,Kabupaten X,kabupaten,", "not a place code"),
+        ] {
+            let e = parse(&format!("53.04,Kabupaten Belu,kabupaten,\n{row}\n")).expect_err(row);
+            assert!(e.contains(why), "{row}: {e}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use crate::error::{AppError, error_response};
 use crate::metrics::Metrics;
 use crate::model::{SessionInfo, now_ms, today_for_validation};
 use crate::storage::{EnrolRefusal, Storage};
-use crate::sync::{PushContext, decode_cursor, encode_cursor};
+use crate::sync::PushContext;
 use axum::Router;
 use axum::body::HttpBody;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
@@ -184,21 +184,45 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
     resp
 }
 
-/// `Jangkau-Protocol: 1` on every request of the wire API; 426 otherwise.
-async fn require_protocol(req: Request, next: Next) -> Response {
+/// `Jangkau-Protocol: 1` or `2` on every request of the wire API; 426 otherwise. The
+/// negotiated version travels with the request ([`Protocol`]): bodies are read and answered
+/// in it.
+async fn require_protocol(mut req: Request, next: Next) -> Response {
     let header = req
         .headers()
         .get(PROTOCOL_HEADER)
         .map(|v| v.to_str().unwrap_or("?"));
     match VersionRange::CURRENT.negotiate_header(header) {
-        Ok(_) => next.run(req).await,
+        Ok(v) => {
+            req.extensions_mut().insert(Protocol(v));
+            next.run(req).await
+        }
         Err(e) => AppError::from(e).into_response(),
     }
 }
 
-/// A decoded request body.
+/// The protocol version negotiated for this request (section 2 of `docs/sync-protocol.md`):
+/// the request's `v` must be it, and the answer's `v` is it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protocol(pub u16);
+
+impl<S: Send + Sync> FromRequestParts<S> for Protocol {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Protocol>()
+            .copied()
+            .unwrap_or(Protocol(PROTOCOL_VERSION)))
+    }
+}
+
+/// A decoded request body, of the negotiated protocol version.
 pub struct Wire<T> {
     pub msg: T,
+    /// The negotiated protocol version (the body's `v`).
+    pub protocol: u16,
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Result<Option<&str>, ()> {
@@ -216,6 +240,10 @@ where
 
     async fn from_request(req: Request, st: &AppState) -> Result<Self, AppError> {
         let (parts, body) = req.into_parts();
+        let protocol = parts
+            .extensions
+            .get::<Protocol>()
+            .map_or(PROTOCOL_VERSION, |p| p.0);
         let content_encoding =
             header_str(&parts.headers, header::CONTENT_ENCODING).map_err(|()| {
                 AppError::refused(
@@ -276,15 +304,15 @@ where
         }
         let msg = if small || (bytes.len() <= INLINE_DECODE_BYTES && encoding == Encoding::Identity)
         {
-            sync_protocol::decode::<T>(&bytes, encoding, &limits)?
+            sync_protocol::codec::decode_version::<T>(&bytes, encoding, &limits, protocol)?
         } else {
             tokio::task::spawn_blocking(move || {
-                sync_protocol::decode::<T>(&bytes, encoding, &limits)
+                sync_protocol::codec::decode_version::<T>(&bytes, encoding, &limits, protocol)
             })
             .await
             .map_err(|e| AppError::Internal(e.to_string()))??
         };
-        Ok(Wire { msg })
+        Ok(Wire { msg, protocol })
     }
 }
 
@@ -476,7 +504,7 @@ impl FromRequestParts<AppState> for EnrolGate {
 async fn enrol(
     State(st): State<AppState>,
     _gate: EnrolGate,
-    Wire { msg }: Wire<EnrolRequest>,
+    Wire { msg, protocol }: Wire<EnrolRequest>,
 ) -> Result<Response, AppError> {
     check_text(&msg.device_name, "device_name", 80)?;
     check_text(&msg.app_version, "app_version", 40)?;
@@ -509,7 +537,7 @@ async fn enrol(
                 None => None,
             };
             wire(&EnrolResponse {
-                v: PROTOCOL_VERSION,
+                v: protocol,
                 device_id: d.id,
                 device_token: token,
                 server_time: now,
@@ -530,13 +558,10 @@ async fn enrol(
 async fn relay_keys(
     State(st): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    Wire { msg }: Wire<RelayKeysRequest>,
+    Wire { msg, protocol }: Wire<RelayKeysRequest>,
 ) -> Result<Response, AppError> {
     let titip = crate::relay::register_late_device_keys(&st, device.id, &msg.titip).await?;
-    wire(&RelayKeysResponse {
-        v: PROTOCOL_VERSION,
-        titip,
-    })
+    wire(&RelayKeysResponse { v: protocol, titip })
 }
 
 /// An enrolled device's login rate limit, counted before the body is read.
@@ -558,7 +583,7 @@ async fn login(
     State(st): State<AppState>,
     ClientAddr(addr): ClientAddr,
     LoginGate(device): LoginGate,
-    Wire { msg }: Wire<LoginRequest>,
+    Wire { msg, protocol }: Wire<LoginRequest>,
 ) -> Result<Response, AppError> {
     // Attempts per device were counted before the body was read (LoginGate); failures per
     // (device, user), address and user below.
@@ -615,7 +640,7 @@ async fn login(
         .await?;
     tracing::info!(device = %device.id, user = %user.id, "logged in");
     wire(&LoginResponse {
-        v: PROTOCOL_VERSION,
+        v: protocol,
         user_id: user.id,
         display_name: user.display_name,
         role: user.role,
@@ -651,8 +676,11 @@ impl FromRequestParts<AppState> for DeviceAuth {
 
 /// Where the user's pull starts: a cursor issued under another scope (or in the old form
 /// without one) counts as absent.
-fn cursor_after(cursor: Option<&str>, scope: &sync_protocol::Scope) -> Result<i64, AppError> {
-    decode_cursor(cursor, scope).ok_or_else(|| {
+fn cursor_after(
+    cursor: Option<&str>,
+    scope: &sync_protocol::Scope,
+) -> Result<crate::sync::CursorPos, AppError> {
+    crate::sync::decode_cursor_pos(cursor, scope).ok_or_else(|| {
         AppError::refused(
             ErrorCode::MalformedBody,
             "the cursor was not made by this server; pull again without one",
@@ -663,9 +691,9 @@ fn cursor_after(cursor: Option<&str>, scope: &sync_protocol::Scope) -> Result<i6
 async fn status(
     State(st): State<AppState>,
     Authed(s): Authed,
-    Wire { msg }: Wire<StatusRequest>,
+    Wire { msg, protocol }: Wire<StatusRequest>,
 ) -> Result<Response, AppError> {
-    let after = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
+    let after = cursor_after(msg.cursor.as_deref(), &s.user.scope)?.start_for(protocol);
     check_text(&msg.app_version, "app_version", 40)?;
     let now = now_ms();
     let info = st
@@ -693,7 +721,7 @@ async fn status(
             .await?;
     }
     wire(&StatusResponse {
-        v: PROTOCOL_VERSION,
+        v: protocol,
         server_time: now,
         acked_seq: info.acked_seq,
         pull_pending: info.pull_pending,
@@ -705,7 +733,7 @@ async fn status(
 async fn push(
     State(st): State<AppState>,
     Authed(s): Authed,
-    Wire { msg }: Wire<PushRequest>,
+    Wire { msg, protocol }: Wire<PushRequest>,
 ) -> Result<Response, AppError> {
     let scope: HashSet<String> = st
         .store
@@ -761,7 +789,7 @@ async fn push(
     }
     tracing::info!(device = %s.device.id, changes = n, accepted, duplicate, acked_seq = result.acked_seq, "push");
     wire(&PushResponse {
-        v: PROTOCOL_VERSION,
+        v: protocol,
         outcomes: result.outcomes,
         acked_seq: result.acked_seq,
         server_time: now_ms(),
@@ -771,9 +799,10 @@ async fn push(
 async fn pull(
     State(st): State<AppState>,
     Authed(s): Authed,
-    Wire { msg }: Wire<PullRequest>,
+    Wire { msg, protocol }: Wire<PullRequest>,
 ) -> Result<Response, AppError> {
-    let after = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
+    let pos = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
+    let after = pos.start_for(protocol);
     let max = st.cfg.limits.max_batch;
     let limit = usize::try_from(msg.limit).unwrap_or(max).clamp(1, max);
     let page = st
@@ -799,19 +828,21 @@ async fn pull(
         note_sync(&st, s.device.id, crate::readmodel::SyncNote::Pull);
     }
     let last = page.scanned_to;
-    let n = page.changes.len();
+    // A peer of protocol 1 gets schema-2 changes as schema 1 (section 2 of the spec).
+    let (changes, partial_from) =
+        crate::sync::page_for_protocol(page.changes, protocol, pos.partial_from);
+    let n = changes.len();
     // The stored payloads are the changes' JSON already: splice them, do not re-parse.
-    let mut json =
-        Vec::with_capacity(64 + page.changes.iter().map(|c| c.1.len() + 1).sum::<usize>());
-    json.extend_from_slice(format!("{{\"v\":{PROTOCOL_VERSION},\"changes\":[").as_bytes());
-    for (i, (_, payload)) in page.changes.iter().enumerate() {
+    let mut json = Vec::with_capacity(64 + changes.iter().map(|c| c.1.len() + 1).sum::<usize>());
+    json.extend_from_slice(format!("{{\"v\":{protocol},\"changes\":[").as_bytes());
+    for (i, (_, payload)) in changes.iter().enumerate() {
         if i > 0 {
             json.push(b',');
         }
         json.extend_from_slice(payload.as_bytes());
     }
     let tail = serde_json::json!({
-        "cursor": encode_cursor(last, &s.user.scope),
+        "cursor": crate::sync::encode_cursor_partial(last, &s.user.scope, partial_from),
         "has_more": page.has_more,
         "server_time": now_ms(),
     });
@@ -841,7 +872,11 @@ fn note_sync(st: &AppState, device: sync_protocol::DeviceId, note: crate::readmo
 
 /// The places the user needs: their scope, everything under it and everything above it,
 /// parents before children (level, then code). Asked once per login, never during a sync.
-async fn places(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {
+async fn places(
+    State(st): State<AppState>,
+    Protocol(protocol): Protocol,
+    Authed(s): Authed,
+) -> Result<Response, AppError> {
     let mut places = st
         .store
         .places_for_scope(s.user.scope.place.clone())
@@ -849,7 +884,7 @@ async fn places(State(st): State<AppState>, Authed(s): Authed) -> Result<Respons
     places.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
     tracing::info!(device = %s.device.id, places = places.len(), "places");
     wire(&PlacesResponse {
-        v: PROTOCOL_VERSION,
+        v: protocol,
         places: places
             .into_iter()
             .map(|p| PlaceInfo {

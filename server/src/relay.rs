@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{now_ms, today_for_validation};
 use crate::storage::{TitipKeys, TitipRefusal};
-use crate::sync::{PushContext, decode_cursor, encode_cursor};
+use crate::sync::PushContext;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use sync_protocol::relay::{self, Key32, KeyPair, PublicKeys, RelayAnswer};
-use sync_protocol::{Change, ClockPolicy, ErrorCode, PROTOCOL_VERSION};
+use sync_protocol::{Change, ClockPolicy, ErrorCode};
 
 /// The media type of a sealed titip file, request and answer.
 pub const TITIP_CONTENT_TYPE: &str = "application/vnd.jangkau.titip";
@@ -201,7 +201,15 @@ pub async fn relay(
             .await);
         }
     };
-    let after = decode_cursor(bundle.cursor.as_deref(), &user.scope).unwrap_or(0);
+    // The bundle speaks protocol 1 (an app before body schema 2) or 2; its answer the same.
+    let protocol = bundle.v;
+    let pos = crate::sync::decode_cursor_pos(bundle.cursor.as_deref(), &user.scope).unwrap_or(
+        crate::sync::CursorPos {
+            after: 0,
+            partial_from: None,
+        },
+    );
+    let after = pos.start_for(protocol);
     let scope: HashSet<String> = st
         .store
         .posyandu_under(user.scope.place.clone())
@@ -234,20 +242,22 @@ pub async fn relay(
             st.cfg.pull_page_bytes,
         )
         .await?;
-    let mut changes = Vec::with_capacity(page.changes.len());
-    for (_, payload) in &page.changes {
+    let (page_changes, partial_from) =
+        crate::sync::page_for_protocol(page.changes, protocol, pos.partial_from);
+    let mut changes = Vec::with_capacity(page_changes.len());
+    for (_, payload) in &page_changes {
         let c: Change = serde_json::from_str(payload)
             .map_err(|e| AppError::Internal(format!("a stored change: {e}")))?;
         changes.push(c);
     }
     let answer = RelayAnswer {
-        v: PROTOCOL_VERSION,
+        v: protocol,
         device: device_id,
         bundle_created: header.created,
         outcomes: result.outcomes,
         acked_seq: result.acked_seq,
         changes,
-        cursor: encode_cursor(page.scanned_to, &user.scope),
+        cursor: crate::sync::encode_cursor_partial(page.scanned_to, &user.scope, partial_from),
         has_more: page.has_more,
         server_time: now_ms(),
     };

@@ -603,37 +603,138 @@ pub fn scope_fingerprint(scope: &Scope) -> String {
 }
 
 /// The pull cursor: opaque to clients, `s`, the last server sequence sent, `.` and the
-/// fingerprint of the scope it was issued under (`s1204.9f86d081`).
+/// fingerprint of the scope it was issued under (`s1204.9f86d081`). A cursor of a peer of
+/// protocol 1 that was sent part of a change only (schema 2 downgraded, or a newer kind
+/// left out: `sync_protocol::schema::downgrade`) also names the first such server sequence,
+/// `.p<n>` (`s1204.9f86d081.p1100`): once that device speaks protocol 2 (its app was
+/// updated), its pull starts again just before it, so nothing it was not given is lost.
 pub fn encode_cursor(sseq: i64, scope: &Scope) -> String {
-    format!("s{sseq}.{}", scope_fingerprint(scope))
+    encode_cursor_partial(sseq, scope, None)
+}
+
+/// As [`encode_cursor`], with the first server sequence a protocol-1 peer got only in part.
+pub fn encode_cursor_partial(sseq: i64, scope: &Scope, partial_from: Option<i64>) -> String {
+    match partial_from {
+        Some(p) => format!("s{sseq}.{}.p{p}", scope_fingerprint(scope)),
+        None => format!("s{sseq}.{}", scope_fingerprint(scope)),
+    }
+}
+
+/// A decoded cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CursorPos {
+    /// The last server sequence sent (0: from the start).
+    pub after: i64,
+    /// The first server sequence sent in part only to a protocol-1 peer.
+    pub partial_from: Option<i64>,
+}
+
+impl CursorPos {
+    /// Where a peer speaking `protocol` goes on: after the last sequence sent, or (protocol 2
+    /// and later) just before the first change it was sent in part only.
+    pub fn start_for(self, protocol: u16) -> i64 {
+        match self.partial_from {
+            Some(p) if protocol >= 2 => self.after.min(p.saturating_sub(1)).max(0),
+            _ => self.after,
+        }
+    }
 }
 
 /// Where a pull (or status) starts for a user of `scope`: 0 for no cursor, for a cursor of
 /// another scope (a user of another scope syncs on the device: the whole scope is sent
 /// again) and for the old `s<n>` form, which names no scope. `None` for a cursor this
-/// server did not make.
+/// server did not make. The position a protocol-1 peer goes on from; see
+/// [`decode_cursor_pos`].
 pub fn decode_cursor(cursor: Option<&str>, scope: &Scope) -> Option<i64> {
+    decode_cursor_pos(cursor, scope).map(|p| p.after)
+}
+
+/// Decodes a cursor with its partial mark (see [`encode_cursor`]).
+pub fn decode_cursor_pos(cursor: Option<&str>, scope: &Scope) -> Option<CursorPos> {
+    let from_start = CursorPos {
+        after: 0,
+        partial_from: None,
+    };
     let Some(s) = cursor else {
-        return Some(0);
+        return Some(from_start);
     };
-    let (n, fingerprint) = match s.strip_prefix('s')?.split_once('.') {
-        Some((n, f)) => (n, Some(f)),
-        None => (s.strip_prefix('s')?, None),
+    let digits = |t: &str| {
+        (!t.is_empty() && t.len() <= 19 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<i64>().ok())
+            .flatten()
     };
-    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+    let mut parts = s.strip_prefix('s')?.split('.');
+    let n = digits(parts.next()?)?;
+    let Some(f) = parts.next() else {
+        return Some(from_start);
+    };
+    let partial_from = match parts.next() {
+        None => None,
+        Some(p) => Some(digits(p.strip_prefix('p')?)?),
+    };
+    if parts.next().is_some()
+        || f.len() != FINGERPRINT_LEN
+        || !f.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return None;
     }
-    let n = n.parse::<i64>().ok()?;
-    match fingerprint {
-        None => Some(0),
-        Some(f)
-            if f.len() == FINGERPRINT_LEN
-                && f.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
-        {
-            Some(if f == scope_fingerprint(scope) { n } else { 0 })
+    Some(if f == scope_fingerprint(scope) {
+        CursorPos {
+            after: n,
+            partial_from,
         }
-        Some(_) => None,
+    } else {
+        from_start
+    })
+}
+
+/// One pull page as a peer speaking `protocol` is sent it: for protocol 1, every change of
+/// body schema 2 downgraded to schema 1 (`sync_protocol::schema::downgrade`; left out when
+/// nothing of it is schema 1). Returns the payloads and the first server sequence sent in
+/// part only (for the cursor's mark), merged with the mark of the cursor the page started
+/// from.
+pub fn page_for_protocol(
+    changes: Vec<(i64, String)>,
+    protocol: u16,
+    partial_from: Option<i64>,
+) -> (Vec<(i64, String)>, Option<i64>) {
+    let max_schema = sync_protocol::schema::max_schema_for_protocol(protocol);
+    if max_schema >= sync_protocol::schema::SCHEMA_VERSION {
+        return (changes, None);
     }
+    let mut first_partial = partial_from;
+    let mut out = Vec::with_capacity(changes.len());
+    for (sseq, payload) in changes {
+        // Cheap test first: a stored change of this schema is served as stored. The
+        // envelope's `schema` is written before its body, so the first match is it.
+        let stored_schema = payload
+            .find("\"schema\":")
+            .and_then(|at| payload.get(at + 9..))
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<u16>().ok());
+        if stored_schema.is_some_and(|n| n <= max_schema) {
+            out.push((sseq, payload));
+            continue;
+        }
+        let change: Change = match serde_json::from_str(&payload) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(sseq, error = %e, "a stored change does not parse");
+                continue;
+            }
+        };
+        if change.schema <= max_schema {
+            out.push((sseq, payload));
+            continue;
+        }
+        first_partial = Some(first_partial.map_or(sseq, |p| p.min(sseq)));
+        if let Some(down) = sync_protocol::schema::downgrade(&change, protocol)
+            && let Ok(json) = serde_json::to_string(down.as_ref())
+        {
+            out.push((sseq, json));
+        }
+    }
+    (out, first_partial)
 }
 
 #[cfg(test)]
@@ -689,5 +790,78 @@ mod tests {
         ] {
             assert_eq!(decode_cursor(Some(bad), &mawar), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_protocol_1_cursor_marks_the_first_change_sent_in_part() {
+        use sync_protocol::PlaceLevel;
+        let mawar = scope(PlaceLevel::Posyandu, "53.04.05.2001.P01");
+        let c = encode_cursor_partial(120, &mawar, Some(100));
+        assert!(c.ends_with(".p100"), "{c}");
+        let pos = decode_cursor_pos(Some(&c), &mawar).expect("a cursor of this server");
+        assert_eq!(
+            pos,
+            CursorPos {
+                after: 120,
+                partial_from: Some(100)
+            }
+        );
+        // Protocol 1 goes on after 120; protocol 2 (the app updated) from just before 100.
+        assert_eq!((pos.start_for(1), pos.start_for(2)), (120, 99));
+        assert_eq!(decode_cursor(Some(&c), &mawar), Some(120));
+        // Another scope: the whole scope again, mark or not.
+        let melati = scope(PlaceLevel::Posyandu, "53.04.05.2001.P02");
+        assert_eq!(
+            decode_cursor_pos(Some(&c), &melati).map(|p| p.start_for(2)),
+            Some(0)
+        );
+        for bad in [
+            format!("{c}.p1"),
+            c.replace(".p100", ".p"),
+            c.replace(".p100", ".q100"),
+        ] {
+            assert_eq!(decode_cursor_pos(Some(&bad), &mawar), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_protocol_1_page_is_schema_1() {
+        use sync_protocol::{Change, EntityKind, Hlc};
+        let change = |seq: u64, schema: u16, body: serde_json::Value| Change {
+            id: sync_protocol::RecordId::new_v7(),
+            kind: EntityKind::Immunisation,
+            device: DeviceId::new_v7(),
+            seq,
+            hlc: Hlc::new(1_763_800_000_000, 0).expect("hlc"),
+            author: UserId::new_v7(),
+            schema,
+            tombstone: false,
+            supersedes: None,
+            base: Default::default(),
+            body: body.as_object().cloned().expect("object"),
+        };
+        let old = change(
+            1,
+            1,
+            serde_json::json!({"posyandu": "P1", "vaccine": "BCG", "batch": "B1"}),
+        );
+        let new = change(
+            2,
+            2,
+            serde_json::json!({"posyandu": "P1", "vaccine": "HB0", "kfa_code": "930001", "expiry": "2030-01-01"}),
+        );
+        let page = vec![
+            (7, serde_json::to_string(&old).expect("json")),
+            (9, serde_json::to_string(&new).expect("json")),
+        ];
+        let (v2, mark) = page_for_protocol(page.clone(), 2, None);
+        assert_eq!((v2, mark), (page.clone(), None));
+        let (v1, mark) = page_for_protocol(page.clone(), 1, Some(12));
+        assert_eq!(mark, Some(9));
+        assert_eq!(v1[0], page[0], "a schema-1 change is served as stored");
+        let sent: Change = serde_json::from_str(&v1[1].1).expect("a change");
+        assert_eq!(sent.schema, 1);
+        assert!(!sent.body.contains_key("kfa_code") && !sent.body.contains_key("expiry"));
+        assert_eq!((sent.id, sent.seq), (new.id, new.seq));
     }
 }

@@ -20,7 +20,7 @@
 //! seed and the time in, so the examples of the specification are reproducible.
 
 use crate::change::Change;
-use crate::codec::{CodecError, Encoding, Limits, compress, decode_json, decompress};
+use crate::codec::{CodecError, Encoding, Limits, compress, decode_json_version, decompress};
 use crate::ids::{DeviceId, UserId};
 use crate::wire::{Outcome, WireMessage};
 use base64::Engine as _;
@@ -440,11 +440,11 @@ pub fn parse(bytes: &[u8]) -> Result<Sealed<'_>, RelayError> {
     }
     let header: SealedHeader = serde_json::from_slice(&bytes[PREFIX_LEN..header_end])
         .map_err(|e| RelayError::Header(e.to_string()))?;
-    if header.v != crate::PROTOCOL_VERSION {
+    let range = crate::VersionRange::CURRENT;
+    if !(range.min..=range.max).contains(&header.v) {
         return Err(RelayError::Header(format!(
-            "protocol version {}, expected {}",
-            header.v,
-            crate::PROTOCOL_VERSION
+            "protocol version {}, expected {}–{}",
+            header.v, range.min, range.max
         )));
     }
     let sig_at = bytes.len() - SIGNATURE_LEN;
@@ -505,7 +505,7 @@ pub fn seal_bundle(
 ) -> Result<Vec<u8>, RelayError> {
     let json = serde_json::to_vec(bundle).map_err(|e| CodecError::Encode(e.to_string()))?;
     let header = SealedHeader {
-        v: crate::PROTOCOL_VERSION,
+        v: bundle.v,
         device: bundle.device,
         eph: Key32([0; 32]),
         created: created_ms,
@@ -533,6 +533,7 @@ pub fn seal_answer(
 ) -> Result<Vec<u8>, RelayError> {
     let json = serde_json::to_vec(answer).map_err(|e| CodecError::Encode(e.to_string()))?;
     seal_answer_json(
+        answer.v,
         answer.device,
         &json,
         created_ms,
@@ -542,8 +543,10 @@ pub fn seal_answer(
     )
 }
 
-/// As [`seal_answer`], for an answer already serialised (the server splices stored JSON).
+/// As [`seal_answer`], for an answer already serialised (the server splices stored JSON):
+/// `v` is the protocol version of that JSON (the bundle's, which the answer repeats).
 pub fn seal_answer_json(
+    v: u16,
     device_id: DeviceId,
     json: &[u8],
     created_ms: u64,
@@ -552,7 +555,7 @@ pub fn seal_answer_json(
     eph_seed: [u8; 32],
 ) -> Result<Vec<u8>, RelayError> {
     let header = SealedHeader {
-        v: crate::PROTOCOL_VERSION,
+        v,
         device: device_id,
         eph: Key32([0; 32]),
         created: created_ms,
@@ -593,7 +596,8 @@ pub fn open_bundle(
     expect_kind(&sealed, SealedKind::Bundle)?;
     sealed.verify(sender)?;
     let json = sealed.decrypt(server_keys, limits)?;
-    let bundle: RelayBundle = decode_json(&json, limits)?;
+    // The content speaks the header's version (1 or 2: a tablet of either app).
+    let bundle: RelayBundle = decode_json_version(&json, limits, sealed.header.v)?;
     if bundle.device != sealed.header.device {
         return Err(RelayError::DeviceMismatch {
             inner: bundle.device,
@@ -614,7 +618,7 @@ pub fn open_answer(
     expect_kind(&sealed, SealedKind::Answer)?;
     sealed.verify(server)?;
     let json = sealed.decrypt(device_keys, limits)?;
-    let answer: RelayAnswer = decode_json(&json, limits)?;
+    let answer: RelayAnswer = decode_json_version(&json, limits, sealed.header.v)?;
     if answer.device != sealed.header.device {
         return Err(RelayError::DeviceMismatch {
             inner: answer.device,

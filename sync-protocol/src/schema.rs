@@ -1,5 +1,5 @@
-//! The body schema of every entity kind, version 1: which fields a body may carry, their
-//! types and ranges, and which are required. Device and server validate with the same table,
+//! The body schema of every entity kind, versions 1 and 2: which fields a body may carry,
+//! their types and ranges, and which are required. Device and server validate with the same table,
 //! so a change the device accepts is one the server accepts (scope aside).
 //!
 //! Every record names the posyandu it belongs to (`posyandu`, a place code): facts in every
@@ -11,8 +11,43 @@ use crate::entity::{Class, EntityKind};
 use crate::wire::{RejectCode, Rejection};
 use serde_json::Value;
 
-/// The body schema version this crate writes and validates.
-pub const SCHEMA_VERSION: u16 = 1;
+/// The body schema version this crate writes. Schema 2 is schema 1 plus optional fields
+/// (the fields marked `since: 2` below) and the kinds added after schema 1
+/// ([`kind_since`]); a change of schema 1 is still accepted and never uses them.
+pub const SCHEMA_VERSION: u16 = 2;
+/// The oldest body schema version still accepted.
+pub const MIN_SCHEMA_VERSION: u16 = 1;
+
+/// The newest body schema a peer speaking `protocol` reads and writes: protocol 1 knows
+/// schema 1 only, protocol 2 schemas 1 and 2.
+pub fn max_schema_for_protocol(protocol: u16) -> u16 {
+    if protocol <= 1 { 1 } else { SCHEMA_VERSION }
+}
+
+/// The kinds of body schema 1. Every kind added later needs schema 2 (a peer of protocol 1
+/// cannot even parse its name).
+pub const SCHEMA_1_KINDS: [EntityKind; 15] = [
+    EntityKind::Household,
+    EntityKind::Person,
+    EntityKind::Pregnancy,
+    EntityKind::Referral,
+    EntityKind::PosyanduSession,
+    EntityKind::Visit,
+    EntityKind::Measurement,
+    EntityKind::Immunisation,
+    EntityKind::Supplement,
+    EntityKind::Screening,
+    EntityKind::AncContact,
+    EntityKind::ReferralEvent,
+    EntityKind::Note,
+    EntityKind::PersonMerge,
+    EntityKind::ConflictReview,
+];
+
+/// The first body schema version that has `kind`.
+pub fn kind_since(kind: EntityKind) -> u16 {
+    if SCHEMA_1_KINDS.contains(&kind) { 1 } else { 2 }
+}
 
 /// The largest change, as compact JSON (envelope and body), in bytes. Every field has its
 /// own limit below; this one bounds their sum, so that no change can make a pull page too
@@ -71,6 +106,13 @@ pub enum FieldType {
     Date,
     /// A calendar date `YYYY-MM-DD` that may be in the future (a follow-up date).
     PlannedDate,
+    /// A local time of day `HH:MM` (24-hour clock).
+    Time,
+    /// A code of `min` to `max` ASCII digits (a KFA product code).
+    DigitCode {
+        min: usize,
+        max: usize,
+    },
     Bool,
     Int {
         min: i64,
@@ -94,6 +136,8 @@ pub struct FieldSpec {
     pub ty: FieldType,
     /// Required in every fact body, or in the change that creates a mutable record.
     pub required: bool,
+    /// The first body schema version with this field.
+    pub since: u16,
 }
 
 const fn req(name: &'static str, ty: FieldType) -> FieldSpec {
@@ -101,6 +145,7 @@ const fn req(name: &'static str, ty: FieldType) -> FieldSpec {
         name,
         ty,
         required: true,
+        since: 1,
     }
 }
 
@@ -109,8 +154,28 @@ const fn opt(name: &'static str, ty: FieldType) -> FieldSpec {
         name,
         ty,
         required: false,
+        since: 1,
     }
 }
+
+/// An optional field added in body schema 2.
+const fn opt2(name: &'static str, ty: FieldType) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        required: false,
+        since: 2,
+    }
+}
+
+/// A newborn's birth weight in kg (schema 2): wider than any live birth, to catch typing
+/// errors (grams typed as kg).
+pub const BIRTH_WEIGHT_KG: (f64, f64) = (0.3, 7.0);
+/// A newborn's birth length in cm (schema 2).
+pub const BIRTH_LENGTH_CM: (f64, f64) = (20.0, 65.0);
+/// A KFA product code: digits only (the Kamus Farmasi dan Alat Kesehatan's product codes
+/// are numbers such as `93000631`).
+pub const KFA_CODE_DIGITS: (usize, usize) = (6, 20);
 
 const NAME: FieldType = FieldType::Text { max: 120 };
 const SHORT: FieldType = FieldType::Text { max: 40 };
@@ -183,6 +248,22 @@ static PERSON: &[FieldSpec] = &[
     opt("jkn_number", FieldType::Digits { len: 13 }),
     opt("has_kms", FieldType::Bool),
     opt("rt", SHORT),
+    // Schema 2: the newborn's birth, recorded where the child is registered.
+    opt2(
+        "birth_weight",
+        FieldType::Number {
+            min: BIRTH_WEIGHT_KG.0,
+            max: BIRTH_WEIGHT_KG.1,
+        },
+    ),
+    opt2(
+        "birth_length",
+        FieldType::Number {
+            min: BIRTH_LENGTH_CM.0,
+            max: BIRTH_LENGTH_CM.1,
+        },
+    ),
+    opt2("birth_time", FieldType::Time),
 ];
 
 static PREGNANCY: &[FieldSpec] = &[
@@ -260,6 +341,8 @@ static MEASUREMENT: &[FieldSpec] = &[
     opt("position", FieldType::Enum(&["lying", "standing"])),
     opt("date", FieldType::Date),
     opt("measured_by", NAME),
+    // Schema 2: bilateral pitting oedema, seen at a weighing (weight measurements only).
+    opt2("oedema", FieldType::Bool),
 ];
 
 static IMMUNISATION: &[FieldSpec] = &[
@@ -268,8 +351,18 @@ static IMMUNISATION: &[FieldSpec] = &[
     opt("visit", FieldType::Ref),
     req("vaccine", SHORT),
     req("date", FieldType::Date),
+    // The vial's lot number (since schema 1).
     opt("batch", SHORT),
     opt("catch_up", FieldType::Bool),
+    // Schema 2: the vaccine's KFA product code and the vial's expiry date.
+    opt2(
+        "kfa_code",
+        FieldType::DigitCode {
+            min: KFA_CODE_DIGITS.0,
+            max: KFA_CODE_DIGITS.1,
+        },
+    ),
+    opt2("expiry", FieldType::PlannedDate),
 ];
 
 static SUPPLEMENT: &[FieldSpec] = &[
@@ -400,6 +493,17 @@ fn reject(code: RejectCode, field: &str, message: String) -> Rejection {
 /// Text lengths count Unicode scalar values; integers are written without fraction or
 /// exponent.
 pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejection> {
+    validate_up_to(change, creates, today, SCHEMA_VERSION)
+}
+
+/// As [`validate`], for a peer that may write body schemas up to `max_schema` (a server
+/// judging a push of protocol 1 passes 1: [`max_schema_for_protocol`]).
+pub fn validate_up_to(
+    change: &Change,
+    creates: bool,
+    today: &str,
+    max_schema: u16,
+) -> Result<(), Rejection> {
     if let Err(e) = change.check_envelope() {
         return Err(reject(
             RejectCode::InvalidEnvelope,
@@ -407,12 +511,25 @@ pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejec
             e.to_string(),
         ));
     }
-    if change.schema != SCHEMA_VERSION {
+    let max_schema = max_schema.min(SCHEMA_VERSION);
+    if !(MIN_SCHEMA_VERSION..=max_schema).contains(&change.schema) {
         return Err(reject(
             RejectCode::UnsupportedSchema,
             "schema",
             format!(
-                "body schema version {} is not supported (expected {SCHEMA_VERSION})",
+                "body schema version {} is not supported (expected {MIN_SCHEMA_VERSION}–{max_schema})",
+                change.schema
+            ),
+        ));
+    }
+    if kind_since(change.kind) > change.schema {
+        return Err(reject(
+            RejectCode::UnsupportedSchema,
+            "kind",
+            format!(
+                "a {} needs body schema {} or later (this change says {})",
+                change.kind,
+                kind_since(change.kind),
                 change.schema
             ),
         ));
@@ -441,6 +558,16 @@ pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejec
                 format!("a {} has no field {shown:?}", change.kind),
             ));
         };
+        if spec.since > change.schema {
+            return Err(reject(
+                RejectCode::InvalidBody,
+                name,
+                format!(
+                    "the field {name:?} needs body schema {} (this change says {})",
+                    spec.since, change.schema
+                ),
+            ));
+        }
         check_value(spec, value, today)?;
     }
     let must_be_complete = creates || change.kind.class() == Class::Fact;
@@ -455,8 +582,10 @@ pub fn validate(change: &Change, creates: bool, today: &str) -> Result<(), Rejec
             format!("a new {} needs the field {:?}", change.kind, missing.name),
         ));
     }
-    if change.kind == EntityKind::Measurement {
-        check_measurement(change)?;
+    match change.kind {
+        EntityKind::Measurement => check_measurement(change)?,
+        EntityKind::Immunisation => check_immunisation(change)?,
+        _ => {}
     }
     if change.kind == EntityKind::DuplicateDismissal {
         check_pair_order(change)?;
@@ -478,6 +607,70 @@ fn check_pair_order(change: &Change) -> Result<(), Rejection> {
         )),
         _ => Ok(()),
     }
+}
+
+/// An expiry date before the dose's date means the vial had expired: refused, so that a
+/// typing error (the year) is caught while the vial is still at hand.
+fn check_immunisation(change: &Change) -> Result<(), Rejection> {
+    let text = |f: &str| change.body.get(f).and_then(Value::as_str);
+    if let (Some(expiry), Some(date)) = (text("expiry"), text("date"))
+        && expiry < date
+    {
+        return Err(reject(
+            RejectCode::InvalidValue,
+            "expiry",
+            format!("the vial expired on {expiry}, before the dose's date {date}"),
+        ));
+    }
+    Ok(())
+}
+
+/// What a peer speaking `protocol` is sent of a stored change: the change itself for
+/// protocol 2 and later; for protocol 1, the change as body schema 1 (`schema: 1`), its
+/// schema-2 fields (and their `base` entries) left out. `None` when nothing of it is
+/// schema 1: a kind added after schema 1, or an edit that set only schema-2 fields. Facts
+/// and field edits merge per field and by id, so the projection never rewrites what it
+/// leaves out; a later full copy of a fact (the same stamp, more fields) is kept over the
+/// projection by every replica (`merge::FactVersion::precedes`).
+pub fn downgrade(change: &Change, protocol: u16) -> Option<std::borrow::Cow<'_, Change>> {
+    use std::borrow::Cow;
+    let max = max_schema_for_protocol(protocol);
+    if change.schema <= max {
+        return Some(Cow::Borrowed(change));
+    }
+    if kind_since(change.kind) > max {
+        return None;
+    }
+    let specs = fields(change.kind);
+    let newer = |name: &str| {
+        specs
+            .iter()
+            .find(|s| s.name == name)
+            .is_none_or(|s| s.since > max)
+    };
+    let mut out = change.clone();
+    out.schema = max;
+    if !change.tombstone {
+        out.body.retain(|k, _| !newer(k));
+        out.base.retain(|k, _| !newer(k));
+        if out.body.is_empty() {
+            return None;
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+/// True when a change sets a field of a schema newer than `max_schema`, or is of a newer
+/// kind: what [`downgrade`] would change.
+pub fn uses_newer_schema(change: &Change, max_schema: u16) -> bool {
+    change.schema > max_schema
+        && (kind_since(change.kind) > max_schema
+            || change.body.keys().any(|k| {
+                fields(change.kind)
+                    .iter()
+                    .find(|s| s.name == k)
+                    .is_none_or(|s| s.since > max_schema)
+            }))
 }
 
 fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejection> {
@@ -555,6 +748,20 @@ fn check_value(spec: &FieldSpec, value: &Value, today: &str) -> Result<(), Rejec
                 .ok_or_else(|| bad_type("a date YYYY-MM-DD"))?;
             if !is_valid_date(s) || s < "1900-01-01" {
                 return Err(bad_value(format!("{s:?} is not a date YYYY-MM-DD")));
+            }
+        }
+        FieldType::Time => {
+            let s = value.as_str().ok_or_else(|| bad_type("a time HH:MM"))?;
+            if !is_valid_time(s) {
+                return Err(bad_value(format!(
+                    "{s:?} is not a time HH:MM (00:00 to 23:59)"
+                )));
+            }
+        }
+        FieldType::DigitCode { min, max } => {
+            let s = value.as_str().ok_or_else(|| bad_type("text of digits"))?;
+            if !(min..=max).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad_value(format!("must be {min} to {max} digits")));
             }
         }
         FieldType::Bool => {
@@ -653,6 +860,13 @@ fn check_measurement(change: &Change) -> Result<(), Rejection> {
             format!("a {ty} of {value} {unit} is outside {min}–{max}"),
         ));
     }
+    if change.body.get("oedema").is_some_and(|v| !v.is_null()) && ty != "weight" {
+        return Err(reject(
+            RejectCode::InvalidBody,
+            "oedema",
+            format!("oedema is recorded with a weight, not with a {ty}"),
+        ));
+    }
     if ty == "length_height" && change.body.get("position").is_none_or(Value::is_null) {
         return Err(reject(
             RejectCode::InvalidBody,
@@ -679,6 +893,17 @@ pub fn check_area_unchanged(change: &Change, stored_posyandu: &str) -> Result<()
         )),
         _ => Ok(()),
     }
+}
+
+/// `HH:MM`, 00:00 to 23:59.
+pub fn is_valid_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 5 || b[2] != b':' || !b[..2].iter().chain(&b[3..]).all(u8::is_ascii_digit) {
+        return false;
+    }
+    let h = (b[0] - b'0') * 10 + (b[1] - b'0');
+    let m = (b[3] - b'0') * 10 + (b[4] - b'0');
+    h < 24 && m < 60
 }
 
 /// `YYYY-MM-DD` naming a real day of the Gregorian calendar.

@@ -179,16 +179,24 @@ fn size_and_batch_limits() {
 #[test]
 fn another_protocol_version_is_refused_not_misread() {
     let limits = Limits::default();
+    let next = PROTOCOL_VERSION + 1;
     // A future body that still parses as today's shape.
-    let same_shape = json!({"v": 2, "last_seq": 1, "app_version": "9.0"}).to_string();
+    let same_shape = json!({"v": next, "last_seq": 1, "app_version": "9.0"}).to_string();
     // A future body with a new field.
-    let new_field = json!({"v": 2, "last_seq": 1, "app_version": "9.0", "shards": [1]}).to_string();
+    let new_field =
+        json!({"v": next, "last_seq": 1, "app_version": "9.0", "shards": [1]}).to_string();
     // An old body missing today's required field.
     let old_shape = json!({"v": 0, "seq": 1}).to_string();
     for body in [same_shape, new_field, old_shape] {
         let err = decode_json::<StatusRequest>(body.as_bytes(), &limits).unwrap_err();
         assert!(
-            matches!(err, CodecError::VersionMismatch { expected: 1, .. }),
+            matches!(
+                err,
+                CodecError::VersionMismatch {
+                    expected: PROTOCOL_VERSION,
+                    ..
+                }
+            ),
             "{body}: {err}"
         );
         assert_eq!(err.error_code(), ErrorCode::ProtocolUnsupported);
@@ -316,11 +324,13 @@ fn zstd_frames_asking_for_a_huge_window_are_refused() {
 #[test]
 fn version_errors_say_who_must_update() {
     let limits = Limits::default();
+    let next = (PROTOCOL_VERSION + 1).to_string();
+    let next_text = format!("\"{next}\"");
     for (v, key) in [
         ("0", "sync.update_app"),
-        ("2", "sync.update_server"),
+        (next.as_str(), "sync.update_server"),
         ("70000", "sync.update_server"),
-        ("\"2\"", "sync.update_server"),
+        (next_text.as_str(), "sync.update_server"),
     ] {
         let body = format!(r#"{{"v":{v},"last_seq":1,"app_version":"9"}}"#);
         let err = decode_json::<StatusRequest>(body.as_bytes(), &limits).unwrap_err();

@@ -158,7 +158,7 @@ fn measurements_check_unit_range_and_position() {
 #[test]
 fn envelope_and_schema_version_are_checked_first() {
     let mut c = person_create(json!({"posyandu": "P1"}));
-    c.schema = 2;
+    c.schema = sync_protocol::schema::SCHEMA_VERSION + 1;
     assert_eq!(
         validate(&c, false, TODAY).unwrap_err().code,
         RejectCode::UnsupportedSchema
@@ -298,4 +298,285 @@ fn a_duplicate_dismissal_names_its_pair_in_canonical_order() {
             .as_deref(),
         Some("second")
     );
+}
+// ---------------------------------------------------------------------------------------------
+// Body schema 2.
+
+fn fact2(kind: EntityKind, body: Value) -> Change {
+    let mut c = fact(rid(2), kind, 1, 1, 10, body);
+    c.schema = 2;
+    c
+}
+
+fn outcome(c: &Change) -> Result<(), (RejectCode, String)> {
+    validate(c, true, TODAY).map_err(|r| (r.code, r.field.unwrap_or_default()))
+}
+
+fn bad(code: RejectCode, field: &str) -> Result<(), (RejectCode, String)> {
+    Err((code, field.to_string()))
+}
+
+#[test]
+fn schema_2_immunisation_fields_table() {
+    let dose = json!({"posyandu": "P1", "person": rid(1).to_string(), "vaccine": "HB0",
+                      "date": "2025-11-20", "batch": "L123", "kfa_code": "93000631",
+                      "expiry": "2026-06-30"});
+    let with = |k: &str, v: Value| {
+        let mut b = dose.clone();
+        b[k] = v;
+        fact2(EntityKind::Immunisation, b)
+    };
+    let cases: Vec<(Change, Result<(), (RejectCode, String)>)> = vec![
+        (fact2(EntityKind::Immunisation, dose.clone()), Ok(())),
+        // The expiry may be after today (a vial in date), never before the dose's day.
+        (with("expiry", json!("2030-01-31")), Ok(())),
+        (with("expiry", json!("2025-11-20")), Ok(())),
+        (
+            with("expiry", json!("2025-11-19")),
+            bad(RejectCode::InvalidValue, "expiry"),
+        ),
+        (
+            with("expiry", json!("2026-02-30")),
+            bad(RejectCode::InvalidValue, "expiry"),
+        ),
+        (
+            with("expiry", json!("30/06/2026")),
+            bad(RejectCode::InvalidValue, "expiry"),
+        ),
+        (
+            with("expiry", json!(20260630)),
+            bad(RejectCode::InvalidBody, "expiry"),
+        ),
+        (
+            with("kfa_code", json!("93A00631")),
+            bad(RejectCode::InvalidValue, "kfa_code"),
+        ),
+        (
+            with("kfa_code", json!("12345")),
+            bad(RejectCode::InvalidValue, "kfa_code"),
+        ),
+        (
+            with("kfa_code", json!("123456789012345678901")),
+            bad(RejectCode::InvalidValue, "kfa_code"),
+        ),
+        (
+            with("kfa_code", json!(93000631)),
+            bad(RejectCode::InvalidBody, "kfa_code"),
+        ),
+        (
+            with("batch", json!("x".repeat(41))),
+            bad(RejectCode::InvalidValue, "batch"),
+        ),
+    ];
+    for (c, want) in cases {
+        assert_eq!(outcome(&c), want, "{:?}", c.body);
+    }
+}
+
+#[test]
+fn schema_2_newborn_fields_table() {
+    let child = json!({"posyandu": "P1", "name": "Bayi Ny. Maria", "sex": "female",
+                       "birth_date": "2025-11-22", "birth_weight": 3.1, "birth_length": 49.5,
+                       "birth_time": "06:45"});
+    let with = |k: &str, v: Value| {
+        let mut b = child.clone();
+        b[k] = v;
+        let mut c = person_create(b);
+        c.schema = 2;
+        c
+    };
+    let cases: Vec<(Change, Result<(), (RejectCode, String)>)> = vec![
+        (with("birth_time", json!("00:00")), Ok(())),
+        (with("birth_time", json!("23:59")), Ok(())),
+        (
+            with("birth_time", json!("24:00")),
+            bad(RejectCode::InvalidValue, "birth_time"),
+        ),
+        (
+            with("birth_time", json!("6:45")),
+            bad(RejectCode::InvalidValue, "birth_time"),
+        ),
+        (
+            with("birth_time", json!("06:60")),
+            bad(RejectCode::InvalidValue, "birth_time"),
+        ),
+        (
+            with("birth_time", json!("06.45")),
+            bad(RejectCode::InvalidValue, "birth_time"),
+        ),
+        (with("birth_weight", json!(0.3)), Ok(())),
+        // Grams typed as kilograms.
+        (
+            with("birth_weight", json!(3100)),
+            bad(RejectCode::InvalidValue, "birth_weight"),
+        ),
+        (
+            with("birth_weight", json!(0.2)),
+            bad(RejectCode::InvalidValue, "birth_weight"),
+        ),
+        (
+            with("birth_weight", json!("3,1")),
+            bad(RejectCode::InvalidBody, "birth_weight"),
+        ),
+        (with("birth_length", json!(65)), Ok(())),
+        (
+            with("birth_length", json!(66)),
+            bad(RejectCode::InvalidValue, "birth_length"),
+        ),
+        (
+            with("birth_length", json!(19.9)),
+            bad(RejectCode::InvalidValue, "birth_length"),
+        ),
+        // Optional: cleared with null on a later edit.
+        (with("birth_weight", Value::Null), Ok(())),
+    ];
+    for (c, want) in cases {
+        assert_eq!(outcome(&c), want, "{:?}", c.body);
+    }
+}
+
+#[test]
+fn schema_2_oedema_goes_with_a_weight() {
+    let weighing = json!({"posyandu": "P1", "person": rid(1).to_string(), "type": "weight",
+                          "value": 6.1, "unit": "kg", "oedema": true});
+    assert_eq!(
+        outcome(&fact2(EntityKind::Measurement, weighing.clone())),
+        Ok(())
+    );
+    let mut b = weighing.clone();
+    b["oedema"] = json!("ya");
+    assert_eq!(
+        outcome(&fact2(EntityKind::Measurement, b)),
+        bad(RejectCode::InvalidBody, "oedema")
+    );
+    let muac = json!({"posyandu": "P1", "person": rid(1).to_string(), "type": "muac",
+                      "value": 11.0, "unit": "cm", "oedema": true});
+    assert_eq!(
+        outcome(&fact2(EntityKind::Measurement, muac)),
+        bad(RejectCode::InvalidBody, "oedema")
+    );
+}
+
+#[test]
+fn a_schema_1_change_may_not_use_schema_2_fields() {
+    let mut c = fact2(
+        EntityKind::Measurement,
+        json!({"posyandu": "P1", "person": rid(1).to_string(), "type": "weight",
+               "value": 6.1, "unit": "kg", "oedema": false}),
+    );
+    c.schema = 1;
+    assert_eq!(outcome(&c), bad(RejectCode::InvalidBody, "oedema"));
+    // The same body without the new field is a good schema-1 change, and a good schema-2 one.
+    c.body.remove("oedema");
+    assert_eq!(outcome(&c), Ok(()));
+    c.schema = 2;
+    assert_eq!(outcome(&c), Ok(()));
+    // A peer limited to schema 1 (protocol 1) may not send schema 2.
+    assert_eq!(
+        sync_protocol::schema::validate_up_to(&c, true, TODAY, 1).map_err(|r| r.code),
+        Err(RejectCode::UnsupportedSchema)
+    );
+    c.schema = 0;
+    assert_eq!(outcome(&c), bad(RejectCode::UnsupportedSchema, "schema"));
+}
+
+#[test]
+fn every_schema_1_kind_is_schema_1_and_every_schema_2_field_is_optional() {
+    use sync_protocol::schema::{SCHEMA_1_KINDS, kind_since};
+    for k in SCHEMA_1_KINDS {
+        assert_eq!(kind_since(k), 1, "{k}");
+    }
+    for k in EntityKind::ALL {
+        for f in fields(k) {
+            assert!(f.since >= 1 && f.since <= sync_protocol::schema::SCHEMA_VERSION);
+            // A v1 tablet may omit every field it does not know.
+            assert!(
+                !(f.since > 1 && f.required),
+                "{k}.{} is new and required",
+                f.name
+            );
+        }
+    }
+}
+
+#[test]
+fn downgrade_for_protocol_1_leaves_out_only_schema_2() {
+    use sync_protocol::schema::{downgrade, uses_newer_schema};
+    let dose = fact2(
+        EntityKind::Immunisation,
+        json!({"posyandu": "P1", "person": rid(1).to_string(), "vaccine": "HB0",
+               "date": "2025-11-20", "batch": "L123", "kfa_code": "93000631",
+               "expiry": "2026-06-30"}),
+    );
+    assert!(uses_newer_schema(&dose, 1));
+    assert!(!uses_newer_schema(&dose, 2));
+    // Protocol 2 gets it as stored.
+    assert_eq!(
+        downgrade(&dose, 2).map(|c| c.into_owned()),
+        Some(dose.clone())
+    );
+    let old = downgrade(&dose, 1).unwrap().into_owned();
+    assert_eq!(old.schema, 1);
+    assert_eq!(
+        Value::Object(old.body.clone()),
+        json!({"posyandu": "P1", "person": rid(1).to_string(), "vaccine": "HB0",
+               "date": "2025-11-20", "batch": "L123"})
+    );
+    // What a v1 tablet gets is a valid schema-1 change with the same identity.
+    assert_eq!(validate(&old, true, TODAY), Ok(()));
+    assert_eq!(
+        (old.id, old.device, old.seq, old.hlc),
+        (dose.id, dose.device, dose.seq, dose.hlc)
+    );
+
+    // A mutable edit: the new fields and their base entries go; an edit of new fields only
+    // is not sent at all.
+    let mut e = edit(
+        rid(1),
+        EntityKind::Person,
+        1,
+        2,
+        20,
+        &[
+            ("name", json!("Bayi Ny. Maria")),
+            ("birth_weight", json!(3.1)),
+        ],
+        &[("name", 1, 10), ("birth_weight", 1, 10)],
+    );
+    e.schema = 2;
+    let old = downgrade(&e, 1).unwrap().into_owned();
+    assert_eq!(old.body.keys().collect::<Vec<_>>(), vec!["name"]);
+    assert_eq!(old.base.keys().collect::<Vec<_>>(), vec!["name"]);
+    assert_eq!(old.check_envelope(), Ok(()));
+    e.body.remove("name");
+    e.base.remove("name");
+    assert!(downgrade(&e, 1).is_none());
+    // A schema-2 change that uses no new field is sent as schema 1, unchanged otherwise.
+    let mut plain = fact2(
+        EntityKind::Note,
+        json!({"posyandu": "P1", "text": "Ibu pindah ke Atambua"}),
+    );
+    let old = downgrade(&plain, 1).unwrap().into_owned();
+    plain.schema = 1;
+    assert_eq!(old, plain);
+}
+
+#[test]
+fn a_full_copy_of_a_fact_is_kept_over_its_protocol_1_projection() {
+    use sync_protocol::merge::FactRecord;
+    let dose = fact2(
+        EntityKind::Immunisation,
+        json!({"posyandu": "P1", "person": rid(1).to_string(), "vaccine": "HB0",
+               "date": "2025-11-20", "kfa_code": "93000631", "expiry": "2026-06-30"}),
+    );
+    let old = sync_protocol::schema::downgrade(&dose, 1)
+        .unwrap()
+        .into_owned();
+    for order in [[&old, &dose], [&dose, &old]] {
+        let mut r = FactRecord::new(EntityKind::Immunisation);
+        for c in order {
+            r.apply(c).unwrap();
+        }
+        assert_eq!(r.body.as_ref(), Some(&dose.body));
+    }
 }

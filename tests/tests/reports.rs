@@ -22,6 +22,7 @@ fn weight(kg: f64) -> MeasurementInput {
         unit: "kg".into(),
         position: None,
         measured_by: None,
+        ..Default::default()
     }
 }
 
@@ -133,6 +134,7 @@ async fn the_servers_skdn_and_f1_equal_the_tablets(backend: Backend) {
                     batch: None,
                     catch_up: None,
                     date: None,
+                    ..Default::default()
                 }],
                 ..Default::default()
             },

@@ -27,6 +27,7 @@ fn measurement(kind: &str, value: f64, unit: &str, position: Option<&str>) -> Me
         unit: unit.into(),
         position: position.map(str::to_string),
         measured_by: None,
+        ..Default::default()
     }
 }
 
@@ -109,6 +110,7 @@ async fn a_posyandu_day_over_2g_is_one_status_one_push_one_pull(backend: Backend
                 batch: Some(format!("B{:04}", 100 + i)),
                 catch_up: Some(*back > 2),
                 date: None,
+                ..Default::default()
             }],
             supplements: if i < 59 {
                 vec![SupplementInput {

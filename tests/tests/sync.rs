@@ -22,6 +22,7 @@ fn weight(kg: f64) -> MeasurementInput {
         unit: "kg".into(),
         position: None,
         measured_by: None,
+        ..Default::default()
     }
 }
 

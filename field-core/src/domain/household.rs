@@ -44,6 +44,14 @@ pub struct PersonInput {
     pub jkn_number: Option<String>,
     pub has_kms: Option<bool>,
     pub rt: Option<String>,
+    /// A newborn's birth weight in kg, length in cm and time of birth `HH:MM` (local, WITA
+    /// in Belu): body schema 2, asked where a newborn is registered.
+    #[serde(default)]
+    pub birth_weight: Option<f64>,
+    #[serde(default)]
+    pub birth_length: Option<f64>,
+    #[serde(default)]
+    pub birth_time: Option<String>,
 }
 
 /// Why two persons may be the same.

@@ -10,7 +10,7 @@ use sync_protocol::{Body, EntityKind, RecordId};
 
 /// One measurement. `type` and `unit` as in the schema (`weight` in `kg`, `length_height` in
 /// `cm` with a `position`, ...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MeasurementInput {
     #[serde(rename = "type")]
     pub kind: String,
@@ -22,13 +22,23 @@ pub struct MeasurementInput {
     /// Who measured (name), when not the logged-in user.
     #[serde(default)]
     pub measured_by: Option<String>,
+    /// Bilateral pitting oedema seen at this weighing (a `weight` only; body schema 2).
+    #[serde(default)]
+    pub oedema: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImmunisationInput {
     pub vaccine: String,
+    /// The vial's lot number.
     #[serde(default)]
     pub batch: Option<String>,
+    /// The vaccine's KFA product code (digits; body schema 2).
+    #[serde(default)]
+    pub kfa_code: Option<String>,
+    /// The vial's expiry date, `YYYY-MM-DD` (body schema 2): not before the dose's day.
+    #[serde(default)]
+    pub expiry: Option<String>,
     #[serde(default)]
     pub catch_up: Option<bool>,
     /// The day written in the Buku KIA for a dose copied from it (`YYYY-MM-DD`); not after
@@ -254,7 +264,7 @@ fn save_services(
     out.immunisations = facts(
         "immunisations",
         EntityKind::Immunisation,
-        sv.immunisations.iter().map(super::body_of).collect(),
+        sv.immunisations.iter().map(immunisation_body).collect(),
     )?;
     out.supplements = facts(
         "supplements",
@@ -267,6 +277,18 @@ fn save_services(
         sv.screenings.iter().map(super::body_of).collect(),
     )?;
     Ok(out)
+}
+
+/// A dose's body; its KFA product code, when the form gave none, chosen from the vaccine
+/// (`health_rules::immunisation::KFA_PRODUCTS`: only codes known to be real are listed).
+fn immunisation_body(im: &ImmunisationInput) -> Result<Body> {
+    let mut b = super::body_of(im)?;
+    if !b.contains_key("kfa_code")
+        && let Some(code) = health_rules::immunisation::kfa_code_for(&im.vaccine)
+    {
+        b.insert("kfa_code".into(), s(code));
+    }
+    Ok(b)
 }
 
 /// A copied dose's own day: not after the visit's day, not before the birth date.

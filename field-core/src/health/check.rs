@@ -63,6 +63,9 @@ impl Store {
         let mut readings = Readings::default();
         for m in live.iter().filter(|m| m.date == on) {
             put(&mut readings, &m.kind, m.value, m.position);
+            if m.kind == "weight" {
+                readings.oedema = m.oedema;
+            }
         }
         for m in input {
             put(
@@ -71,6 +74,11 @@ impl Store {
                 m.value,
                 facts::position(m.position.as_deref()),
             );
+            // Oedema goes with the weight (body schema 2): the weight-based results then
+            // follow WHO's rule for oedema (gizi buruk, no weight-based z-score).
+            if m.kind == "weight" {
+                readings.oedema = m.oedema == Some(true);
+            }
         }
         let previous = Previous {
             weight_kg: last(&earlier, "weight"),

@@ -19,6 +19,8 @@ use sync_protocol::Hlc;
 pub const PROFILE_BASE: &str = "https://fhir.kemkes.go.id/r4/StructureDefinition/";
 pub const NIK: &str = "https://fhir.kemkes.go.id/id/nik";
 pub const NIK_IBU: &str = "https://fhir.kemkes.go.id/id/nik-ibu";
+/// The core extension that carries a patient's time of birth on `birthDate`.
+pub const BIRTH_TIME_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/patient-birthTime";
 pub const KFA: &str = "http://sys-ids.kemkes.go.id/kfa";
 pub const CVX: &str = "http://hl7.org/fhir/sid/cvx";
 pub const LOINC: &str = "http://loinc.org";
@@ -159,6 +161,8 @@ pub struct PersonIn {
     pub rt: Option<String>,
     pub rw: Option<String>,
     pub phone: Option<String>,
+    /// A newborn's time of birth, `HH:MM` local (WITA): body schema 2.
+    pub birth_time: Option<String>,
 }
 
 /// A fact (visit, measurement or immunisation) as the mapping needs it.
@@ -240,6 +244,18 @@ pub fn patient(p: &PersonIn) -> Value {
     }
     if let Some(b) = &p.birth_date {
         o.insert("birthDate".into(), json!(b));
+        // The time of birth (schema 2), as the core extension on birthDate, in WITA.
+        if let Some(t) = p
+            .birth_time
+            .as_deref()
+            .filter(|t| sync_protocol::schema::is_valid_time(t))
+        {
+            o.insert(
+                "_birthDate".into(),
+                json!({"extension": [{"url": BIRTH_TIME_EXTENSION,
+                                      "valueDateTime": format!("{b}T{t}:00+08:00")}]}),
+            );
+        }
     }
     if newborn {
         o.insert("multipleBirthInteger".into(), json!(p.birth_order.max(1)));
@@ -451,7 +467,8 @@ pub fn immunization(
                                "code": "record", "display": "Written Record"}], "text": "Buku KIA"}),
         );
     }
-    if let Some(lot) = f.text("lot").or_else(|| f.text("batch")) {
+    // The vial's lot number travels in `batch` (body schema 1 and 2).
+    if let Some(lot) = f.text("batch") {
         o.insert("lotNumber".into(), json!(lot));
     }
     if let Some(exp) = f.text("expiry") {
@@ -631,6 +648,7 @@ pub async fn load(
                 rt: vt(&v, "rt").or_else(|| db_text(&r, 9)),
                 rw: db_text(&r, 10),
                 phone: vt(&v, "phone"),
+                birth_time: vt(&v, "birth_time"),
             },
         );
     }

@@ -380,9 +380,14 @@ fn newborn_twins_and_kfa_lot_expiry() {
         mother_name: Some("Maria Bere".into()),
         mother_nik: Some("5304054503950001".into()),
         birth_order: 2,
+        birth_time: Some("06:45".into()),
         ..Default::default()
     };
     let r = fhir::patient(&p);
+    assert_eq!(
+        r["_birthDate"]["extension"][0],
+        json!({"url": fhir::BIRTH_TIME_EXTENSION, "valueDateTime": "2025-11-20T06:45:00+08:00"})
+    );
     assert_eq!(ident(&r, fhir::NIK_IBU), Some("5304054503950001"));
     assert_eq!(r["name"].as_array().unwrap().len(), 1);
     assert_eq!(r["name"][0]["text"], "Bayi Ny. Maria Bere");
@@ -394,7 +399,7 @@ fn newborn_twins_and_kfa_lot_expiry() {
         kind: "immunisation".into(),
         date: "2025-11-21".into(),
         body:
-            json!({"vaccine": "HB0", "kfa_code": "93000631", "lot": "L123", "expiry": "2026-06-30"})
+            json!({"vaccine": "HB0", "kfa_code": "93000631", "batch": "L123", "expiry": "2026-06-30"})
                 .as_object()
                 .unwrap()
                 .clone(),

@@ -262,7 +262,8 @@ async fn enrol_login_and_revocation(b: Backend) {
 
 async fn protocol_version_is_required(b: Backend) {
     let srv = TestServer::demo(b).await;
-    for header in [None, Some("2"), Some("0"), Some("abc")] {
+    let newer = (sync_protocol::PROTOCOL_VERSION + 1).to_string();
+    for header in [None, Some(newer.as_str()), Some("0"), Some("abc")] {
         let mut req = srv
             .http
             .post(srv.url("/v1/enrol"))
@@ -274,8 +275,11 @@ async fn protocol_version_is_required(b: Backend) {
         assert_eq!(resp.status().as_u16(), 426, "{header:?}");
         let v: Value = resp.json_value().await;
         assert_eq!(code_of(&v), "protocol_unsupported");
-        assert_eq!(v["supported"], json!({"min":1,"max":1}));
-        let want_key = if header == Some("2") {
+        assert_eq!(
+            v["supported"],
+            json!({"min":1,"max":sync_protocol::PROTOCOL_VERSION})
+        );
+        let want_key = if header == Some(newer.as_str()) {
             "sync.update_server"
         } else {
             "sync.update_app"
@@ -286,11 +290,32 @@ async fn protocol_version_is_required(b: Backend) {
     let (s, v) = srv
         .post(
             "/v1/enrol",
-            &json!({"v":2,"code":"AAA-AAA-AAA","device_name":"t","app_version":"1","new":1}),
+            &json!({"v":sync_protocol::PROTOCOL_VERSION + 1,"code":"AAA-AAA-AAA","device_name":"t","app_version":"1","new":1}),
             None,
         )
         .await;
     assert_eq!((s, code_of(&v)), (426, "protocol_unsupported"));
+    // Protocol 1 (an app before body schema 2) is still spoken: its body says `"v":1`, and a
+    // body whose `v` is not the header's version is refused.
+    for (header, body_v, want) in [("1", 1, 400), ("2", 2, 400), ("1", 2, 426), ("2", 1, 426)] {
+        let resp = srv
+            .http
+            .post(srv.url("/v1/enrol"))
+            .header("Jangkau-Protocol", header)
+            .body(format!(
+                r#"{{"v":{body_v},"code":"AAA-AAA-AAA","device_name":"t","app_version":"1"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let v: Value = resp.json_value().await;
+        assert_eq!(status, want, "header {header}, body v {body_v}: {v}");
+        if want == 400 {
+            // Read in that version: an unknown code, answered in the same version.
+            assert_eq!(code_of(&v), "enrol_code_invalid");
+        }
+    }
     srv.finish().await;
 }
 

@@ -17,11 +17,16 @@ pub struct FactVersion<'a> {
 }
 
 impl FactVersion<'_> {
-    /// True when this version is kept over `other`: the smaller stamp, then the smaller
+    /// True when this version is kept over `other`: the smaller stamp, then the body with
+    /// more fields (under one stamp, a body with fewer fields is the copy an older protocol
+    /// was served, its newer schema's fields left out: `schema::downgrade`), then the smaller
     /// JSON of `(body, supersedes)`. A total order, so the choice does not depend on arrival.
     pub fn precedes(&self, other: &FactVersion<'_>) -> bool {
         if self.stamp != other.stamp {
             return self.stamp < other.stamp;
+        }
+        if self.body.len() != other.body.len() {
+            return self.body.len() > other.body.len();
         }
         let json = |v: &FactVersion<'_>| {
             serde_json::to_vec(&(&Some(v.body), &v.supersedes)).unwrap_or_default()

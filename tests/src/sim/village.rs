@@ -366,6 +366,7 @@ impl Village {
                 unit: "kg".into(),
                 position: None,
                 measured_by: None,
+                ..Default::default()
             });
             let l = median_length(age) * (0.96 + self.rng.below(9) as f64 / 100.0);
             services.measurements.push(MeasurementInput {
@@ -374,6 +375,7 @@ impl Village {
                 unit: "cm".into(),
                 position: Some(if months < 24 { "lying" } else { "standing" }.into()),
                 measured_by: None,
+                ..Default::default()
             });
             if months >= 6 {
                 services.measurements.push(MeasurementInput {
@@ -382,6 +384,7 @@ impl Village {
                     unit: "cm".into(),
                     position: None,
                     measured_by: None,
+                    ..Default::default()
                 });
             }
             // Doses due; a child first seen older skips what was given elsewhere.
@@ -401,6 +404,7 @@ impl Village {
                     batch: Some(format!("B{}", 2400 + self.rng.below(90))),
                     catch_up: None,
                     date: None,
+                    ..Default::default()
                 });
                 next += 1;
                 doses += 1;

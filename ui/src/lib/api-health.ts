@@ -140,12 +140,19 @@ export interface MeasurementInput {
   position?: Position | null;
   /** Who measured (name), when not the logged-in user. */
   measured_by?: string | null;
+  /** Bilateral pitting oedema seen at this weighing (a weight only). */
+  oedema?: boolean | null;
 }
 
 /** field-core `ImmunisationInput`. */
 export interface ImmunisationInput {
   vaccine: string;
+  /** The vial's lot number. */
   batch?: string | null;
+  /** The vaccine's KFA product code; Rust fills it from the vaccine when it is known. */
+  kfa_code?: string | null;
+  /** The vial's expiry date (YYYY-MM-DD), not before the dose's day. */
+  expiry?: string | null;
   catch_up?: boolean | null;
   /** The Buku KIA's day of a copied dose (YYYY-MM-DD); otherwise the visit's day. */
   date?: string | null;

@@ -175,6 +175,11 @@ export interface PersonInput {
   mother?: string | null;
   /** register_household only: index of this member's mother among `members` (listed before). */
   mother_member?: number | null;
+  /** A newborn's birth weight (kg), length (cm) and time of birth (HH:MM, local): body
+   *  schema 2, asked where a newborn is registered. */
+  birth_weight?: number | null;
+  birth_length?: number | null;
+  birth_time?: string | null;
 }
 
 export interface DuplicateWarning {

@@ -2,6 +2,7 @@
 // with a decimal comma, which refused field an error names, the roster search, and how
 // Rust's results are shown. No health rule is decided here: Rust judges every value.
 import type { AppError, Locale } from './api';
+import type { Vials } from './vials';
 import type { AttendanceInput, IndicatorCode, RosterRow } from './api-posyandu';
 import type {
   CardDose,
@@ -113,6 +114,7 @@ export function toMeasurements(
   values: MeasureValues,
   fields: MeasurementType[],
   position: Position,
+  oedema = false,
 ): { measurements: MeasurementInput[]; bad: MeasurementType[] } {
   const measurements: MeasurementInput[] = [];
   const bad: MeasurementType[] = [];
@@ -126,6 +128,8 @@ export function toMeasurements(
     }
     const m: MeasurementInput = { type, value, unit: UNITS[type] };
     if (type === 'length_height') m.position = position;
+    // Oedema is seen at the weighing and travels with the weight.
+    if (type === 'weight' && oedema) m.oedema = true;
     measurements.push(m);
   }
   return { measurements, bad };
@@ -178,6 +182,8 @@ export function errorTarget(err: AppError, sent: MeasurementInput[]): string | n
       return 'referral_destination_name';
     case 'vaccine':
     case 'batch':
+    case 'expiry':
+    case 'kfa_code':
     case 'catch_up':
     case 'immunisations':
       return 'immunisations';
@@ -272,6 +278,8 @@ export function findingDetails(
 export interface ServiceDraft {
   /** Doses ticked, by `dose_id`. */
   doses: Record<string, boolean>;
+  /** The vial of each ticked vaccine (lot, expiry), by series: see `vials.ts`. */
+  vials: Vials;
   vitaminA: 'none' | 'vitamin_a_blue' | 'vitamin_a_red';
   ttd: boolean;
   /** Number of iron tablets given, as typed. */
@@ -280,7 +288,7 @@ export interface ServiceDraft {
   pmt: boolean;
 }
 
-export const emptyServices = (): ServiceDraft => ({ doses: {}, vitaminA: 'none', ttd: false, ttdQuantity: '', deworming: false, pmt: false });
+export const emptyServices = (): ServiceDraft => ({ doses: {}, vials: {}, vitaminA: 'none', ttd: false, ttdQuantity: '', deworming: false, pmt: false });
 
 /** Which supplements the form offers a life stage (the kader still chooses). */
 export function offeredSupplements(kind: FormKind, sex: string | null): { vitaminA: boolean; ttd: boolean; deworming: boolean; pmt: boolean } {
