@@ -51,6 +51,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/postgres/0007_dashboard.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_satusehat.sql"),
+    ),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).

@@ -48,6 +48,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_dashboard.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_satusehat.sql"),
+    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;
