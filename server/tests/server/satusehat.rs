@@ -21,6 +21,7 @@ both_backends!(
     refused_resources_are_kept_and_shown,
     transient_failures_back_off_and_resume_without_duplicates,
     the_token_is_renewed_and_bad_credentials_refused,
+    health_worker_nik_on_the_administrasi_page,
 );
 
 const P01: &str = "53.04.05.2001.P01";
@@ -350,7 +351,26 @@ async fn sends_once_then_only_corrections(b: Backend) {
         Summary::default()
     );
     no_duplicates(&fake);
+    keep_for_the_r4_check(&fake);
     s.finish().await;
+}
+
+/// Every resource the platform holds, as the worker sent it (references resolved to
+/// platform ids), written to `<target>/fhir-samples/` for the strict FHIR R4 parse of
+/// `tools/fhir-check` (run by `scripts/test.sh`), as the export's tests do.
+fn keep_for_the_r4_check(fake: &FakePlatform) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("fhir-samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    fake.with(|f| {
+        for ((ty, id), (r, _)) in &f.resources {
+            assert_eq!(r["resourceType"], ty.as_str());
+            let file = dir.join(format!("{}-satusehat-{id}-{ty}.json", std::process::id()));
+            std::fs::write(file, serde_json::to_vec(r).unwrap()).unwrap();
+        }
+    });
 }
 
 async fn refused_resources_are_kept_and_shown(b: Backend) {
@@ -582,6 +602,196 @@ async fn the_token_is_renewed_and_bad_credentials_refused(b: Backend) {
     assert_eq!(r3.updated, 1, "{r3}");
     assert_eq!(worker.tokens_obtained(), second + 1);
     assert!(fake.with(|f| f.unauthorised) >= 1);
+    no_duplicates(&fake);
+    s.finish().await;
+}
+
+/// The Administrasi page sets a health worker's NIK (checked by the NIK rules; a refused
+/// one comes back with what was typed and the reason in Indonesian) and adds a user with one.
+async fn health_worker_nik_on_the_administrasi_page(b: Backend) {
+    let s = TestServer::demo(b).await;
+    let (cookie, csrf) = crate::dashboard::login(&s, "admin.halilulik").await;
+    let post = |form: Vec<(&'static str, String)>, path: &'static str| {
+        let cookie = cookie.clone();
+        let url = format!("http://{}{path}", s.addr);
+        async move {
+            let r = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(url)
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (st, html) = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("target", "bidan.naitimu".into()),
+            ("nik", "53040562089".into()),
+        ],
+        "/dasbor/admin/nik",
+    )
+    .await;
+    assert_eq!(st, 422, "{html}");
+    assert!(
+        html.contains("NIK harus 16 digit; yang diisi 11 karakter."),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"53040562089\""),
+        "what was typed is kept"
+    );
+    assert!(store::user_niks(s.store()).await.unwrap().is_empty());
+
+    let (st, _) = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("target", "bidan.naitimu".into()),
+            ("nik", format!(" {BIDAN_NIK} ")),
+        ],
+        "/dasbor/admin/nik",
+    )
+    .await;
+    assert_eq!(st, 303);
+    let bidan = s
+        .store()
+        .user_by_username("bidan.naitimu".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::user_niks(s.store())
+            .await
+            .unwrap()
+            .get(&bidan.id.to_string()),
+        Some(&BIDAN_NIK.to_string())
+    );
+    let (_, page) = crate::dashboard::get(&s, &cookie, "/dasbor/admin").await;
+    assert!(page.contains(BIDAN_NIK), "the NIK shown");
+
+    // A new user with a NIK; a wrong one refuses the whole form, keeping what was typed.
+    let user = |nik: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("username", "bidan.baru".to_string()),
+            ("name", "Bidan Baru".to_string()),
+            ("role", "bidan".to_string()),
+            ("scope", "53.04.05.2001".to_string()),
+            ("password", "rahasia-123".to_string()),
+            ("nik", nik.to_string()),
+        ]
+    };
+    let (st, html) = post(user("5304051301990000"), "/dasbor/admin/user").await;
+    assert_eq!(st, 422);
+    assert!(html.contains("NIK tidak valid."), "serial 0000: {html}");
+    assert!(html.contains("value=\"bidan.baru\""));
+    assert!(
+        s.store()
+            .user_by_username("bidan.baru".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (st, _) = post(user("5304051301990004"), "/dasbor/admin/user").await;
+    assert_eq!(st, 303);
+    let baru = s
+        .store()
+        .user_by_username("bidan.baru".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::user_niks(s.store())
+            .await
+            .unwrap()
+            .get(&baru.id.to_string()),
+        Some(&"5304051301990004".to_string())
+    );
+    s.finish().await;
+}
+
+/// `jangkau-server user nik` and `jangkau-server satusehat send --once` as an operator runs
+/// them: the settings from the TOML file, the secret from the environment and never printed
+/// (not even with debug logs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn satusehat_send_once_from_the_cli() {
+    let s = TestServer::demo(Backend::Sqlite).await;
+    let fake = FakePlatform::start().await;
+    fake.with(|f| f.practitioners.insert(BIDAN_NIK.into(), "N10000001".into()));
+    let mut bidan = s.session("bidan.naitimu").await;
+    push_data(&s, &mut bidan, true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("server.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[password_cost]\nmemory_kib = 64\niterations = 1\nparallelism = 1\n\
+             [satusehat]\nbase_url = \"{}\"\nauth_url = \"{}\"\nclient_id = \"{CLIENT_ID}\"\n\
+             organization_id = \"{ORG}\"\nplace = \"{P01}\"\n",
+            fake.base_url(),
+            fake.auth_url()
+        ),
+    )
+    .unwrap();
+    let run = |args: Vec<&'static str>, secret: bool| {
+        let (toml, db) = (toml.clone(), s.db.url.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jangkau-server"));
+            cmd.arg("--config")
+                .arg(&toml)
+                .args(&args)
+                .env("JANGKAU_DATABASE_URL", db)
+                .env_remove("JANGKAU_CONFIG")
+                .env("JANGKAU_LOG", "debug");
+            if secret {
+                cmd.env("JANGKAU_SATUSEHAT_CLIENT_SECRET", CLIENT_SECRET);
+            } else {
+                cmd.env_remove("JANGKAU_SATUSEHAT_CLIENT_SECRET");
+            }
+            let out = cmd.output().expect("runs");
+            (
+                out.status.success(),
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            )
+        })
+    };
+    let (ok, out) = run(vec!["user", "nik", "bidan.naitimu", "1234"], false)
+        .await
+        .unwrap();
+    assert!(!ok && out.contains("NIK must have 16 digits"), "{out}");
+    let (ok, out) = run(vec!["user", "nik", "bidan.naitimu", BIDAN_NIK], false)
+        .await
+        .unwrap();
+    assert!(ok, "{out}");
+    let (ok, out) = run(vec!["satusehat", "send", "--once"], false)
+        .await
+        .unwrap();
+    assert!(!ok && out.contains("client_secret"), "{out}");
+    let (ok, out) = run(vec!["satusehat", "send", "--once"], true)
+        .await
+        .unwrap();
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("1 practitioner(s) found; 6 resource(s) created"),
+        "{out}"
+    );
+    assert!(!out.contains(CLIENT_SECRET), "the secret printed: {out}");
+    let (ok, out) = run(vec!["satusehat", "send", "--once"], true)
+        .await
+        .unwrap();
+    assert!(
+        ok && out.contains("0 resource(s) created, 0 updated"),
+        "{out}"
+    );
     no_duplicates(&fake);
     s.finish().await;
 }
