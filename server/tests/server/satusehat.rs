@@ -795,3 +795,58 @@ async fn satusehat_send_once_from_the_cli() {
     no_duplicates(&fake);
     s.finish().await;
 }
+
+/// `jangkau-server serve` with `[satusehat] enabled = true` sends in the background (and a
+/// second round finds nothing new), next to its usual work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_in_the_background() {
+    let s = TestServer::demo(Backend::Sqlite).await;
+    let fake = FakePlatform::start().await;
+    let mut bidan = s.session("bidan.naitimu").await;
+    push_data(&s, &mut bidan, true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("server.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "listen = \"127.0.0.1:0\"\n[password_cost]\nmemory_kib = 64\niterations = 1\nparallelism = 1\n\
+             [satusehat]\nenabled = true\nbase_url = \"{}\"\nauth_url = \"{}\"\nclient_id = \"{CLIENT_ID}\"\n\
+             organization_id = \"{ORG}\"\nplace = \"{P01}\"\ninterval_s = 1\n",
+            fake.base_url(),
+            fake.auth_url()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jangkau-server"))
+        .arg("--config")
+        .arg(&toml)
+        .arg("serve")
+        .env("JANGKAU_DATABASE_URL", &s.db.url)
+        .env_remove("JANGKAU_CONFIG")
+        .env("JANGKAU_SATUSEHAT_CLIENT_SECRET", CLIENT_SECRET)
+        .env("JANGKAU_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut sent = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        sent = fake.with(|f| f.creations.len());
+        if sent == 7 && fake.with(|f| f.tokens_issued) >= 1 {
+            break;
+        }
+    }
+    // Let a few more rounds run: they find nothing new.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        sent, 7,
+        "the newborn and 6 resources created in the background"
+    );
+    assert_eq!(fake.with(|f| f.creations.len()), 7);
+    assert_eq!(fake.with(|f| f.transactions), 1, "one Bundle, then nothing");
+    no_duplicates(&fake);
+    s.finish().await;
+}
