@@ -194,6 +194,30 @@ pub async fn import_places(
     Ok(store.import_places(places).await?)
 }
 
+/// A health worker's NIK as typed (spaces ignored), checked by the NIK rules
+/// (`health_rules::identity::parse_nik`: 16 digits, region, birth date, serial): the digits.
+pub fn check_user_nik(s: &str) -> Result<String, AdminError> {
+    health_rules::identity::parse_nik(s)
+        .map(|n| n.digits)
+        .map_err(|e| AdminError::Invalid(e.to_string()))
+}
+
+/// Sets (or, with `None`, removes) a user's NIK, checked first: the worker looks the
+/// Practitioner up by it (`crate::satusehat`).
+pub async fn set_user_nik(
+    store: &dyn Storage,
+    username: &str,
+    nik: Option<&str>,
+) -> Result<(), AdminError> {
+    let nik = nik.map(check_user_nik).transpose()?;
+    let username = username.trim().to_lowercase();
+    if crate::satusehat::store::set_user_nik(store, &username, nik.as_deref()).await? {
+        Ok(())
+    } else {
+        Err(AdminError::NoSuchUser(username))
+    }
+}
+
 /// Adds a user after checking the role may have that scope and the place exists.
 pub async fn add_user(
     store: &dyn Storage,

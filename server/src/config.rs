@@ -131,6 +131,9 @@ pub struct Config {
     pub password_cost: PasswordCost,
     /// `text` or `json`.
     pub log_format: String,
+    /// The SATUSEHAT submission worker (`[satusehat]`; off when absent): see
+    /// `crate::satusehat::config` and `docs/fhir.md`.
+    pub satusehat: Option<crate::satusehat::config::SatusehatConfig>,
 }
 
 impl Default for Config {
@@ -149,6 +152,7 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             password_cost: PasswordCost::default(),
             log_format: "text".into(),
+            satusehat: None,
         }
     }
 }
@@ -185,6 +189,8 @@ impl Config {
         if let Some(v) = get("JANGKAU_LISTEN").filter(|v| !v.is_empty()) {
             self.listen = v;
         }
+        self.satusehat =
+            crate::satusehat::config::SatusehatConfig::from_env(self.satusehat.take(), &get);
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -196,6 +202,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "limits must be above zero (small_body_bytes at least 512)".to_string(),
             ));
+        }
+        if let Some(s) = self.satusehat.as_ref().filter(|s| s.enabled) {
+            s.check().map_err(ConfigError::Invalid)?;
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(ConfigError::Invalid(

@@ -9,7 +9,8 @@
 //! role × kind rules, backend-independent), [`auth`] (codes, tokens, Argon2id, rate limits),
 //! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`demodata`] (the demo
 //! district's generated history), [`export`] (e-PPGBM and FHIR files), [`config`],
-//! [`metrics`], [`web`] (the dashboard's HTML pages).
+//! [`metrics`], [`web`] (the dashboard's HTML pages), [`satusehat`] (the SATUSEHAT
+//! submission worker).
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -24,6 +25,7 @@ pub mod model;
 pub mod quarantine;
 pub mod readmodel;
 pub mod relay;
+pub mod satusehat;
 pub mod storage;
 pub mod sync;
 pub mod web;

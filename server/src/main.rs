@@ -64,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// The SATUSEHAT submission worker (configured in `[satusehat]`; docs/fhir.md).
+    Satusehat {
+        #[command(subcommand)]
+        command: SatusehatCommand,
+    },
     /// Rebuild the read model (records and reports) from the change log, with progress on
     /// stderr. An interrupted rebuild goes on from where it stopped when run again.
     Reindex {
@@ -109,6 +114,17 @@ enum ExportCommand {
         /// A directory for Patient.ndjson, Encounter.ndjson, ...
         #[arg(long)]
         ndjson: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SatusehatCommand {
+    /// Send what is new or changed now (one round), print what was done, and exit. Runs even
+    /// when `enabled = false` (the settings must be complete).
+    Send {
+        /// One round (the only mode: `serve` runs the rounds in the background).
+        #[arg(long)]
+        once: bool,
     },
 }
 
@@ -165,6 +181,16 @@ enum UserCommand {
         /// The place code of the user's area.
         #[arg(long)]
         scope: String,
+        /// The health worker's NIK (16 digits): names them as the Practitioner in SATUSEHAT.
+        #[arg(long)]
+        nik: Option<String>,
+    },
+    /// Set (or, with `--clear`, remove) a health worker's NIK (16 digits).
+    Nik {
+        username: String,
+        nik: Option<String>,
+        #[arg(long, conflicts_with = "nik")]
+        clear: bool,
     },
     /// Disable a user: every session is refused from the next request.
     Disable { username: String },
@@ -284,6 +310,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot build the read model: {e}"))?;
             tracing::info!(backend = store.backend(), %addr, tls = tls.is_some(), database = %cfg.database_url, "serving");
+            let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
+            let worker = match cfg.satusehat.clone().filter(|s| s.enabled) {
+                Some(s) => {
+                    let client = district_server::satusehat::client::FhirClient::new(Arc::new(s))
+                        .map_err(|e| e.to_string())?;
+                    tracing::info!("SATUSEHAT submission worker on");
+                    Some(district_server::satusehat::worker::spawn(
+                        store.clone(),
+                        client,
+                        worker_stop,
+                    ))
+                }
+                None => None,
+            };
             let state = AppState::new(store, cfg).map_err(|e| e.to_string())?;
             // The titip key pair is made at the first start (kept in the database).
             district_server::relay::server_keys(&state)
@@ -307,6 +347,31 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .map_err(|e| e.to_string())?;
                 }
             }
+            let _ = stop_worker.send(true);
+            if let Some(w) = worker {
+                let _ = w.await;
+            }
+        }
+        Command::Satusehat {
+            command: SatusehatCommand::Send { once: _ },
+        } => {
+            let s = cfg.satusehat.clone().ok_or_else(|| {
+                "SATUSEHAT is not configured: add a [satusehat] table (docs/fhir.md)".to_string()
+            })?;
+            s.check()?;
+            district_server::readmodel::ensure_current(store.as_ref())
+                .await
+                .map_err(|e| format!("cannot build the read model: {e}"))?;
+            let client = district_server::satusehat::client::FhirClient::new(Arc::new(s))
+                .map_err(|e| e.to_string())?;
+            let summary = district_server::satusehat::worker::send_once(
+                store.as_ref(),
+                &client,
+                district_server::model::now_ms(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!("{summary}");
         }
         Command::Reindex { fresh, batch } => {
             let started = std::time::Instant::now();
@@ -501,7 +566,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 name,
                 role,
                 scope,
+                nik,
             } => {
+                let nik = nik
+                    .as_deref()
+                    .map(admin::check_user_nik)
+                    .transpose()
+                    .map_err(|e| e.to_string())?;
                 let role = parse_role(&role).ok_or_else(|| {
                     format!(
                         "unknown role {role:?}: kader, bidan, perawat, puskesmas_admin, dinas_admin"
@@ -519,12 +590,35 @@ async fn run(cli: Cli) -> Result<(), String> {
                 )
                 .await
                 .map_err(|e| e.to_string())?;
+                if let Some(nik) = &nik {
+                    admin::set_user_nik(store.as_ref(), &u.username, Some(nik))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
                 println!(
                     "user {} added: {} in {}",
                     u.username,
                     role_str(u.role),
                     u.scope.place
                 );
+            }
+            UserCommand::Nik {
+                username,
+                nik,
+                clear,
+            } => {
+                let nik = match (nik, clear) {
+                    (Some(n), false) => Some(admin::check_user_nik(&n).map_err(|e| e.to_string())?),
+                    (None, true) => None,
+                    _ => return Err("give a NIK (16 digits) or --clear".into()),
+                };
+                admin::set_user_nik(store.as_ref(), &username, nik.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match nik {
+                    Some(n) => println!("user {username}: NIK {n}"),
+                    None => println!("user {username}: NIK removed"),
+                }
             }
             UserCommand::Disable { username } => {
                 let ok = store

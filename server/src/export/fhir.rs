@@ -180,11 +180,33 @@ pub struct FactIn {
     pub made: Option<Hlc>,
     /// The display name of the user who recorded it.
     pub author: Option<String>,
+    /// The id of the user who recorded it.
+    pub author_id: Option<String>,
+    /// The recording health worker's NIK (`users.nik`), when known.
+    pub author_nik: Option<String>,
+    /// The recording health worker as a `Practitioner/<IHS id>` reference: set by the
+    /// submission worker once the platform knows them (by NIK); the file export leaves it
+    /// out (names only).
+    pub practitioner: Option<String>,
+    /// The fact this one corrects.
+    pub supersedes: Option<String>,
 }
 
 impl FactIn {
     fn text(&self, k: &str) -> Option<&str> {
         self.body.get(k).and_then(Value::as_str)
+    }
+
+    /// The author as a FHIR `Reference`: the Practitioner when known, with the name shown.
+    fn performer(&self) -> Option<Value> {
+        let mut r = Map::new();
+        if let Some(p) = &self.practitioner {
+            r.insert("reference".into(), json!(p));
+        }
+        if let Some(a) = &self.author {
+            r.insert("display".into(), json!(a));
+        }
+        (!r.is_empty()).then_some(Value::Object(r))
     }
 }
 
@@ -321,12 +343,12 @@ pub fn encounter(visit: &FactIn, patient_url: &str, org_url: Option<&str>) -> Va
         "period": {"start": start, "end": start},
     });
     let o = r.as_object_mut().expect("an object");
-    if let Some(a) = &visit.author {
+    if let Some(who) = visit.performer() {
         o.insert(
             "participant".into(),
             json!([{"type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
                                            "code": "ATND", "display": "attender"}]}],
-                    "individual": {"display": a}}]),
+                    "individual": who}]),
         );
     }
     if let Some(org) = org_url {
@@ -365,10 +387,10 @@ pub fn observation(m: &FactIn, patient_url: &str, encounter_url: &str) -> Option
         "effectiveDateTime": fact_time(&m.date, m.made),
         "valueQuantity": quantity(value, &c),
     });
-    if let Some(a) = &m.author {
+    if let Some(who) = m.performer() {
         r.as_object_mut()
             .expect("an object")
-            .insert("performer".into(), json!([{"display": a}]));
+            .insert("performer".into(), json!([who]));
     }
     Some(r)
 }
@@ -407,10 +429,10 @@ pub fn blood_pressure(
         "effectiveDateTime": fact_time(&first.date, first.made),
         "component": components,
     });
-    if let Some(a) = &first.author {
+    if let Some(who) = first.performer() {
         r.as_object_mut()
             .expect("an object")
-            .insert("performer".into(), json!([{"display": a}]));
+            .insert("performer".into(), json!([who]));
     }
     Some(r)
 }
@@ -474,12 +496,12 @@ pub fn immunization(
     if let Some(exp) = f.text("expiry") {
         o.insert("expirationDate".into(), json!(exp));
     }
-    if !copied && let Some(a) = &f.author {
+    if !copied && let Some(who) = f.performer() {
         o.insert(
             "performer".into(),
             json!([{"function": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0443",
                                               "code": "AP", "display": "Administering Provider"}]},
-                    "actor": {"display": a}}]),
+                    "actor": who}]),
         );
     }
     if let Some(d) = dose {
@@ -535,7 +557,7 @@ fn values(s: Option<String>) -> Map<String, Value> {
 }
 
 const FACT_COLS: &str = "f.id, f.kind, f.date, f.body_json, f.person, f.visit, f.posyandu,
-    f.made_hlc, u.display_name";
+    f.made_hlc, u.display_name, f.author, u.nik, f.supersedes";
 
 fn fact_row(r: &[DbCell]) -> Option<FactIn> {
     Some(FactIn {
@@ -548,6 +570,10 @@ fn fact_row(r: &[DbCell]) -> Option<FactIn> {
         posyandu: db_text(r, 6).unwrap_or_default(),
         made: db_text(r, 7).and_then(|h| h.parse().ok()),
         author: db_text(r, 8),
+        author_id: db_text(r, 9),
+        author_nik: db_text(r, 10),
+        practitioner: None,
+        supersedes: db_text(r, 11),
     })
 }
 

@@ -52,6 +52,8 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0007_dashboard.sql"),
     ),
     (
+        9,
+        include_str!("../../migrations/postgres/0009_satusehat.sql"),
         10,
         include_str!("../../migrations/postgres/0010_duplicates.sql"),
     ),

@@ -59,6 +59,10 @@ fn done_message(ctx: &Ctx, what: &str) -> String {
         "disabled" => ctx.t("Pengguna dinonaktifkan.", "User disabled."),
         "enabled" => ctx.t("Pengguna diaktifkan kembali.", "User enabled."),
         "password" => ctx.t("Kata sandi diganti.", "Password reset."),
+        "nik" => ctx.t(
+            "NIK tenaga kesehatan disimpan.",
+            "Health worker's NIK saved.",
+        ),
         "revoked" => ctx.t(
             "Tablet dicabut; sinkron berikutnya akan ditolak.",
             "Tablet revoked; its next sync will be refused.",
@@ -176,10 +180,12 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
             ctx.t("Nama", "Name"),
             ctx.t("Peran", "Role"),
             ctx.t("Wilayah", "Area"),
+            "NIK",
             ctx.t("Status", "Status"),
             ctx.t("Tindakan", "Actions"),
         ],
     );
+    let niks = crate::satusehat::store::user_niks(st.store.as_ref()).await?;
     for u in &users {
         let toggle = if u.disabled {
             button_form(
@@ -218,11 +224,36 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
         } else {
             ctx.t("aktif", "active")
         };
+        let nik = niks.get(&u.id.to_string()).cloned().unwrap_or_default();
+        let shown = if flash.form == "nik" && typed(flash, "nik", "target") == u.username {
+            typed(flash, "nik", "nik").to_string()
+        } else {
+            nik.clone()
+        };
+        let nik_form = button_form(
+            ctx,
+            "nik",
+            &u.username,
+            ctx.t("Simpan NIK", "Save NIK"),
+            &format!(
+                "<input name=\"nik\" inputmode=\"numeric\" maxlength=\"20\" value=\"{}\" placeholder=\"{}\" aria-label=\"{}\" data-testid=\"nik-{}\">",
+                esc(&shown),
+                ctx.t("16 digit (kosong: hapus)", "16 digits (empty: remove)"),
+                ctx.t("NIK tenaga kesehatan", "Health worker's NIK"),
+                esc(&u.username)
+            ),
+            &format!("nik-save-{}", u.username),
+        );
         ut.row(vec![
             Cell::text(u.username.clone()),
             Cell::text(u.display_name.clone()),
             Cell::text(role_str(u.role)),
             Cell::text(ctx.name(&u.scope.place)),
+            Cell {
+                html: nik_form,
+                text: nik,
+                num: false,
+            },
             Cell::text(status),
             Cell {
                 html: format!("{toggle} {reset}"),
@@ -266,6 +297,7 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
          <label>{}<select name=\"role\" data-testid=\"user-role\">{role_opts}</select></label>\
          <label>{}<select name=\"scope\" data-testid=\"user-scope\">{place_opts}</select></label>\
          <label>{}<input name=\"password\" type=\"password\" minlength=\"6\" required data-testid=\"user-password\"></label>\
+         <label>{}<input name=\"nik\" inputmode=\"numeric\" maxlength=\"20\" value=\"{}\" data-testid=\"user-nik\"></label>\
          <button data-testid=\"user-add\">{}</button></form></section>",
         ctx.t("Tambah pengguna", "Add a user"),
         message(flash, "user"),
@@ -277,8 +309,14 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
         ctx.t("Peran", "Role"),
         ctx.t("Wilayah", "Area"),
         ctx.t("Kata sandi awal", "First password"),
+        ctx.t(
+            "NIK tenaga kesehatan (boleh kosong; untuk SATUSEHAT)",
+            "Health worker's NIK (optional; for SATUSEHAT)"
+        ),
+        esc(typed(flash, "user", "nik")),
         ctx.t("Tambah", "Add"),
     ));
+    page.html(message(flash, "nik"));
     page.table(
         ctx.t("Pengguna", "Users"),
         ut,
@@ -512,6 +550,7 @@ pub async fn action(
             Err(e) => Err(e),
         },
         "revoke" => revoke(&st, &ctx, &get("target")).await,
+        "nik" => set_nik(&st, &ctx, &get("target"), &get("nik")).await,
         "places" => match import(&st, &ctx, form.get("csv").map_or("", String::as_str)).await {
             Ok(n) => {
                 flash.ok = Some(match ctx.lang {
@@ -640,6 +679,10 @@ async fn add_user(
     if get("name").is_empty() {
         return Err(ctx.t("Isi nama lengkap.", "Fill in the full name.").into());
     }
+    let nik = match get("nik").as_str() {
+        "" => None,
+        typed => Some(cli::check_user_nik(typed).map_err(|_| nik_error(ctx, typed))?),
+    };
     let user = cli::add_user(
         st.store.as_ref(),
         &get("username"),
@@ -651,6 +694,11 @@ async fn add_user(
     )
     .await
     .map_err(|e| admin_error(ctx, e))?;
+    if let Some(nik) = &nik {
+        cli::set_user_nik(st.store.as_ref(), &user.username, Some(nik))
+            .await
+            .map_err(|e| admin_error(ctx, e))?;
+    }
     audit(
         st,
         ctx,
@@ -677,6 +725,60 @@ async fn my_user(st: &AppState, ctx: &Ctx, username: &str) -> Result<crate::mode
             )
             .to_string()
         })
+}
+
+/// Why a typed NIK is refused, in the user's language.
+fn nik_error(ctx: &Ctx, typed: &str) -> String {
+    use health_rules::identity::IdentityError as E;
+    match health_rules::identity::parse_nik(typed) {
+        Err(E::NikBadLength(n)) => match ctx.lang {
+            super::i18n::Lang::Id => format!("NIK harus 16 digit; yang diisi {n} karakter."),
+            super::i18n::Lang::En => format!("A NIK has 16 digits; this has {n} characters."),
+        },
+        Err(E::NikNotDigits { .. }) => ctx
+            .t("NIK hanya berisi angka.", "A NIK holds digits only.")
+            .into(),
+        Err(E::NikBadRegion(_)) => ctx
+            .t(
+                "Kode wilayah NIK (6 digit pertama) tidak valid.",
+                "The NIK's region code (first 6 digits) is not valid.",
+            )
+            .into(),
+        Err(E::NikBadBirthDate(_)) => ctx
+            .t(
+                "Tanggal lahir dalam NIK (digit 7-12) tidak valid.",
+                "The birth date in the NIK (digits 7-12) is not valid.",
+            )
+            .into(),
+        _ => ctx.t("NIK tidak valid.", "The NIK is not valid.").into(),
+    }
+}
+
+/// Sets (or, empty, removes) a health worker's NIK.
+async fn set_nik(
+    st: &AppState,
+    ctx: &Ctx,
+    username: &str,
+    nik: &str,
+) -> Result<Option<&'static str>, String> {
+    let u = my_user(st, ctx, username).await?;
+    let nik = match nik {
+        "" => None,
+        typed => Some(cli::check_user_nik(typed).map_err(|_| nik_error(ctx, typed))?),
+    };
+    cli::set_user_nik(st.store.as_ref(), &u.username, nik.as_deref())
+        .await
+        .map_err(|e| admin_error(ctx, e))?;
+    audit(
+        st,
+        ctx,
+        "user_nik",
+        &u.username,
+        &u.scope.place,
+        if nik.is_some() { "set" } else { "removed" }.into(),
+    )
+    .await?;
+    Ok(Some("nik"))
 }
 
 async fn toggle(

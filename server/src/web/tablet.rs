@@ -1,6 +1,7 @@
 //! Tablet: each tablet of the area with its user, last sync, last titip relay, waiting
 //! changes, app version, the stale ones highlighted (`reports::tablets`, `?stale_days=`),
-//! and the conflicts waiting for review per posyandu.
+//! the conflicts waiting for review per posyandu, and the SATUSEHAT submission per posyandu
+//! (sent, waiting, refused) with each refusal's reason (`crate::satusehat`).
 
 use super::html::{Cell, Table};
 use super::{Ctx, Page, WebError, format, store};
@@ -99,5 +100,72 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         c,
         ctx.t("Tidak ada konflik.", "No conflicts."),
     );
+    satusehat(st, ctx, &mut page).await?;
     Ok(page)
+}
+
+/// SATUSEHAT: per posyandu what was sent, what waits for a retry, what was refused; then
+/// each refusal with the platform's reason (its `OperationOutcome`).
+async fn satusehat(st: &AppState, ctx: &Ctx, page: &mut Page) -> Result<(), WebError> {
+    use crate::satusehat::store;
+    let place = &ctx.place.code;
+    let counts = store::counts_under(st.store.as_ref(), place).await?;
+    let mut t = Table::new(
+        "satusehat",
+        &[
+            "Posyandu",
+            ctx.t("Terkirim", "Sent"),
+            ctx.t("Menunggu kirim ulang", "Waiting for a retry"),
+            ctx.t("Ditolak", "Refused"),
+        ],
+    );
+    for (code, sent, waiting, refused) in &counts {
+        t.row(vec![
+            Cell::text(ctx.name(code)),
+            Cell::num(format::int(*sent)),
+            Cell::num(format::int(*waiting)),
+            Cell::num(format::int(*refused)),
+        ]);
+    }
+    page.table(
+        ctx.t("SATUSEHAT per posyandu", "SATUSEHAT per posyandu"),
+        t,
+        ctx.t(
+            "Belum ada data yang dikirim ke SATUSEHAT.",
+            "Nothing sent to SATUSEHAT yet.",
+        ),
+    );
+    let mut r = Table::new(
+        "satusehat-ditolak",
+        &[
+            ctx.t("Waktu", "Time"),
+            "Posyandu",
+            ctx.t("Nama", "Name"),
+            ctx.t("Jenis data", "Resource"),
+            ctx.t("Catatan", "Record"),
+            ctx.t("Alasan penolakan", "Reason refused"),
+        ],
+    );
+    for (row, name) in store::refused_under(st.store.as_ref(), place, 500).await? {
+        let reason = row
+            .outcome
+            .as_deref()
+            .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok())
+            .map(|o| crate::satusehat::outcome_text(&o))
+            .unwrap_or_default();
+        r.row(vec![
+            Cell::text(format::time_ms(Some(row.updated_at))),
+            Cell::text(ctx.name(&row.posyandu)),
+            Cell::text(name.unwrap_or_else(|| "–".into())),
+            Cell::text(row.resource_type.clone()),
+            Cell::text(row.record_id.clone()),
+            Cell::text(reason),
+        ]);
+    }
+    page.table(
+        ctx.t("Ditolak SATUSEHAT", "Refused by SATUSEHAT"),
+        r,
+        ctx.t("Tidak ada yang ditolak.", "Nothing refused."),
+    );
+    Ok(())
 }

@@ -56,7 +56,7 @@ async fn try_login(s: &TestServer, user: &str, password: &str) -> reqwest::Respo
 }
 
 /// Logs in; returns the session cookie (`name=value`) and the session's CSRF token.
-async fn login(s: &TestServer, user: &str) -> (String, String) {
+pub(crate) async fn login(s: &TestServer, user: &str) -> (String, String) {
     let r = try_login(s, user, DEMO_PASSWORD).await;
     assert_eq!(r.status(), 303, "{user} logs in");
     let (cookie, _) = set_cookie(&r, "jangkau_dasbor").expect("session cookie");
@@ -64,7 +64,7 @@ async fn login(s: &TestServer, user: &str) -> (String, String) {
     (cookie.clone(), csrf_of(&html))
 }
 
-async fn get(s: &TestServer, cookie: &str, path: &str) -> (u16, String) {
+pub(crate) async fn get(s: &TestServer, cookie: &str, path: &str) -> (u16, String) {
     let r = client()
         .get(url(s, path))
         .header("cookie", cookie)
