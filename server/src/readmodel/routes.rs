@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{cache, health, immunisation, monthly, nutrition, pregnancies, reports};
+use super::{cache, health, monthly, parts, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -228,7 +228,7 @@ async fn skdn(
         scope,
         place,
         key,
-        monthly::skdn(store, scope, place, month),
+        parts::skdn(&st.reports.parts, store, scope, place, month),
     )
     .await
 }
@@ -273,7 +273,7 @@ async fn nutrition(
         scope,
         place,
         key,
-        nutrition::nutrition(store, scope, place, from, to),
+        parts::nutrition(&st.reports.parts, store, scope, place, from, to),
     )
     .await
 }
@@ -293,7 +293,7 @@ async fn followup(
         scope,
         place,
         key,
-        nutrition::followup(store, scope, place, today),
+        parts::followup(&st.reports.parts, store, scope, place, today),
     )
     .await
 }
@@ -315,7 +315,7 @@ async fn pregnancies(
         scope,
         place,
         key,
-        pregnancies::pregnancies(store, scope, place, month),
+        parts::pregnancies(&st.reports.parts, store, scope, place, month),
     )
     .await
 }
@@ -364,7 +364,7 @@ async fn immunisation(
         scope,
         place,
         key,
-        immunisation::coverage(store, scope, place, from, to, on),
+        parts::coverage(&st.reports.parts, store, scope, place, from, to, on),
     )
     .await
 }

@@ -12,6 +12,7 @@ mod convergence;
 mod demo;
 mod eppgbm;
 mod fhir;
+mod parts;
 mod routes;
 mod trend;
 mod visits;
