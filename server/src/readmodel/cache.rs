@@ -33,6 +33,30 @@ pub const MAX_BYTES: usize = 256 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generation(Vec<Cell>);
 
+impl Generation {
+    /// The log's last `sseq` (0 for an empty log).
+    pub fn log_end(&self) -> i64 {
+        self.0.first().and_then(Cell::int).unwrap_or(0)
+    }
+
+    /// A rebuild is in progress.
+    pub fn rebuilding(&self) -> bool {
+        self.0.get(3).and_then(Cell::int).unwrap_or(0) != 0
+    }
+
+    /// Everything but the log's end and the cursor (which every push moves): the quarantine
+    /// log's length, the rebuild state and the places. Per-posyandu parts ([`super::parts`])
+    /// are all recomputed when it moves; a push only makes the posyandu it touched stale.
+    pub fn structure(&self) -> Vec<Cell> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 0 && *i != 2)
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+}
+
 const GENERATION: &str = "SELECT
         (SELECT COALESCE(MAX(sseq), 0) FROM changes),
         (SELECT COUNT(*) FROM change_quarantine_log),
@@ -60,6 +84,9 @@ struct Entry {
 #[derive(Default)]
 pub struct ReportCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// The per-posyandu parts the answers are made of: after a push, only the posyandu it
+    /// touched are computed again.
+    pub parts: super::parts::PartCache,
 }
 
 impl ReportCache {

@@ -70,9 +70,35 @@ pub async fn coverage(
     if !in_scope(store, scope, place).await? {
         return Ok(None);
     }
-    let places = parents(store, place).await?;
-    let desa_of = desa_of(store, place).await?;
-    let mut per: BTreeMap<String, Coverage> = BTreeMap::new();
+    let parts = coverage_parts(store, place.to_string(), from, to, on).await?;
+    coverage_assemble(store, place, from, to, on, parts)
+        .await
+        .map(Some)
+}
+
+/// The coverage among the cohort's children of each posyandu at or below `place` (every
+/// posyandu there has one), read in one pass.
+pub async fn coverage_parts(
+    store: &dyn Storage,
+    place: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    on: NaiveDate,
+) -> Result<BTreeMap<String, Coverage>, MonthlyError> {
+    let place = place.as_str();
+    let mut per: BTreeMap<String, Coverage> = super::parts::posyandu_under(store, place)
+        .await?
+        .into_iter()
+        .map(|code| {
+            (
+                code.clone(),
+                Coverage {
+                    code,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
     let before = from.pred_opt().unwrap_or(from);
     for c in persons_with_facts(store, place, before, to, "immunisation").await? {
         let id =
@@ -88,6 +114,24 @@ pub async fn coverage(
         }
         cov.idl += u64::from(card.complete_basic());
     }
+    for c in per.values_mut() {
+        c.finish();
+    }
+    Ok(per)
+}
+
+/// The coverage report of `place` from the parts of its posyandu ([`coverage_parts`], maybe
+/// kept: [`super::parts`]), summed per desa and in total, places named as now.
+pub async fn coverage_assemble(
+    store: &dyn Storage,
+    place: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    on: NaiveDate,
+    mut per: BTreeMap<String, Coverage>,
+) -> Result<CoverageReport, MonthlyError> {
+    let places = parents(store, place).await?;
+    let desa_of = desa_of(store, place).await?;
     let mut posyandu = Vec::new();
     let mut desa: BTreeMap<String, Coverage> = BTreeMap::new();
     let mut total = Coverage {
@@ -120,7 +164,7 @@ pub async fn coverage(
         d.finish();
     }
     total.finish();
-    Ok(Some(CoverageReport {
+    Ok(CoverageReport {
         place: place.to_string(),
         born_from: records::facts::ymd(from),
         born_to: records::facts::ymd(to),
@@ -128,5 +172,5 @@ pub async fn coverage(
         desa,
         posyandu,
         total,
-    }))
+    })
 }

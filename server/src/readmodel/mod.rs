@@ -16,7 +16,8 @@
 //! Layout: [`merge`] (backend-neutral merge of a batch into rows), [`tables`] (the tables and
 //! their SQL), [`sqlite`] and [`postgres`] (loading and writing), [`reports`] (the answers of
 //! `/v1/records` and `/v1/reports`), [`cache`] (report answers kept until the data
-//! changes), [`monthly`] (SKDN and F1 by `records`), [`health`] (a person's growth and
+//! changes), [`parts`] (their per-posyandu parts, recomputed only where a change touched),
+//! [`monthly`] (SKDN and F1 by `records`), [`health`] (a person's growth and
 //! pregnancy by `records`), [`nutrition`] (nutrition status and follow-up by `records`),
 //! [`pregnancies`] (K1/K4/K6, KEK, anaemia, expected deliveries), [`immunisation`] (coverage
 //! and IDL by the immunisation card), [`overdue`] (children with doses overdue, by the same card),
@@ -31,6 +32,7 @@ pub mod merge;
 pub mod monthly;
 pub mod nutrition;
 pub mod overdue;
+pub mod parts;
 pub mod postgres;
 pub mod pregnancies;
 pub mod reports;

@@ -329,6 +329,90 @@ pub async fn skdn(
     if !in_scope(store, scope, place).await? {
         return Ok(None);
     }
+    let parts = skdn_parts(store, place.to_string(), month).await?;
+    skdn_assemble(store, place, month, parts).await.map(Some)
+}
+
+/// The posyandu at or below `place` with their names, by code.
+async fn posyandu_names(
+    store: &dyn Storage,
+    place: &str,
+) -> Result<BTreeMap<String, String>, MonthlyError> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for r in store
+        .read_rows(
+            "SELECT p.code, p.name FROM place_tree t JOIN places p ON p.code = t.code
+             WHERE t.ancestor = ?1 AND p.level = 'posyandu'"
+                .into(),
+            vec![Param::Text(place.to_string())],
+        )
+        .await?
+    {
+        if let Some(code) = text(&r, 0) {
+            names.insert(code, text(&r, 1).unwrap_or_default());
+        }
+    }
+    Ok(names)
+}
+
+/// The SKDN report of `place` from the parts of its posyandu ([`skdn_parts`], maybe kept:
+/// [`super::parts`]): each posyandu named as now, the roll-up summed cell by cell in code
+/// order. A posyandu without a part counts nothing.
+pub async fn skdn_assemble(
+    store: &dyn Storage,
+    place: &str,
+    month: YearMonth,
+    mut parts: BTreeMap<String, PosyanduMonth>,
+) -> Result<SkdnReport, MonthlyError> {
+    let mut out = Vec::new();
+    let mut cells: Vec<RollupRow> = Vec::new();
+    for (code, name) in posyandu_names(store, place).await? {
+        let Some(mut part) = parts.remove(&code) else {
+            continue;
+        };
+        part.name = name;
+        for row in &part.f1.report.rows {
+            match cells
+                .iter_mut()
+                .find(|c| c.band == row.band && c.sex == row.sex)
+            {
+                Some(c) => c.counts = c.counts + row.counts,
+                None => cells.push(RollupRow {
+                    band: row.band,
+                    sex: row.sex,
+                    counts: row.counts,
+                    ratios: row.ratios,
+                }),
+            }
+        }
+        out.push(part);
+    }
+    for c in &mut cells {
+        c.ratios = c.counts.ratios();
+    }
+    let total = cells
+        .iter()
+        .find(|c| c.band.is_none() && c.sex.is_none())
+        .map(|c| c.counts)
+        .unwrap_or_default();
+    Ok(SkdnReport {
+        place: place.to_string(),
+        month,
+        posyandu: out,
+        rollup: cells,
+        ratios: total.ratios(),
+        total,
+    })
+}
+
+/// The SKDN and F1 of every posyandu at or below `place` for `month`, by code (the parts of
+/// [`skdn_assemble`]), read in one pass over the place's rows.
+pub async fn skdn_parts(
+    store: &dyn Storage,
+    place: String,
+    month: YearMonth,
+) -> Result<BTreeMap<String, PosyanduMonth>, MonthlyError> {
+    let place = place.as_str();
     let (start, end) = records::report::month_bounds(month)
         .ok_or_else(|| MonthlyError::Month(month.to_string()))?;
     let (a, b) = (ymd(start), ymd(end));
@@ -337,20 +421,7 @@ pub async fn skdn(
         .kbm()
         .map_err(|e| MonthlyError::Rules(e.to_string()))?;
 
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for r in store
-        .read_rows(
-            "SELECT p.code, p.name FROM place_tree t JOIN places p ON p.code = t.code
-             WHERE t.ancestor = ?1 AND p.level = 'posyandu'"
-                .into(),
-            vec![p(place)],
-        )
-        .await?
-    {
-        if let Some(code) = text(&r, 0) {
-            names.insert(code, text(&r, 1).unwrap_or_default());
-        }
-    }
+    let names = posyandu_names(store, place).await?;
     let mut rows: HashMap<String, PosyanduRows> = HashMap::new();
     let away = merged_away(store).await?;
     // Nobody born before this is under five at the month's end (`in_report_month` decides).
@@ -452,48 +523,21 @@ pub async fn skdn(
         }
     }
 
-    let mut out = Vec::new();
-    let mut cells: Vec<RollupRow> = Vec::new();
+    let mut out = BTreeMap::new();
     for (code, name) in names {
         let mut mine = rows.remove(&code).unwrap_or_default();
         let f1 = posyandu_month(&code, month, start, end, &mut mine, &mut history, kbm)?;
-        for row in &f1.0.report.rows {
-            match cells
-                .iter_mut()
-                .find(|c| c.band == row.band && c.sex == row.sex)
-            {
-                Some(c) => c.counts = c.counts + row.counts,
-                None => cells.push(RollupRow {
-                    band: row.band,
-                    sex: row.sex,
-                    counts: row.counts,
-                    ratios: row.ratios,
-                }),
-            }
-        }
-        out.push(PosyanduMonth {
-            code,
-            name,
-            skdn: f1.1,
-            f1: f1.0,
-        });
+        out.insert(
+            code.clone(),
+            PosyanduMonth {
+                code,
+                name,
+                skdn: f1.1,
+                f1: f1.0,
+            },
+        );
     }
-    for c in &mut cells {
-        c.ratios = c.counts.ratios();
-    }
-    let total = cells
-        .iter()
-        .find(|c| c.band.is_none() && c.sex.is_none())
-        .map(|c| c.counts)
-        .unwrap_or_default();
-    Ok(Some(SkdnReport {
-        place: place.to_string(),
-        month,
-        posyandu: out,
-        rollup: cells,
-        ratios: total.ratios(),
-        total,
-    }))
+    Ok(out)
 }
 
 /// One posyandu's F1 and SKDN from its rows: the tablet's `monthly_report` and `skdn`.

@@ -269,8 +269,31 @@ pub async fn nutrition(
     if !in_scope(store, scope, place).await? {
         return Ok(None);
     }
-    let places = parents(store, place).await?;
+    let parts = nutrition_parts(store, place.to_string(), from, to).await?;
+    nutrition_assemble(store, place, from, to, parts)
+        .await
+        .map(Some)
+}
+
+/// The nutrition status of the under-fives of each posyandu at or below `place` (the parts
+/// of [`nutrition_assemble`]; every posyandu there has one), read in one pass.
+pub async fn nutrition_parts(
+    store: &dyn Storage,
+    place: String,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<String, NutritionCounts>, MonthlyError> {
+    let place = place.as_str();
     let mut per: BTreeMap<String, NutritionCounts> = BTreeMap::new();
+    for code in super::parts::posyandu_under(store, place).await? {
+        per.insert(
+            code.clone(),
+            NutritionCounts {
+                code,
+                ..Default::default()
+            },
+        );
+    }
     for c in children(store, place, five_years_before(from), to).await? {
         let latest = c.growth.iter().rev().find(|p| {
             date_of(p).is_some_and(|d| d >= from && d <= to && records::is_under_five(c.birth, d))
@@ -301,6 +324,22 @@ pub async fn nutrition(
             );
         }
     }
+    for n in per.values_mut() {
+        n.finish();
+    }
+    Ok(per)
+}
+
+/// The nutrition report of `place` from the parts of its posyandu ([`nutrition_parts`],
+/// maybe kept: [`super::parts`]), summed per desa and in total, places named as now.
+pub async fn nutrition_assemble(
+    store: &dyn Storage,
+    place: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    mut per: BTreeMap<String, NutritionCounts>,
+) -> Result<NutritionReport, MonthlyError> {
+    let places = parents(store, place).await?;
     let desa_of = desa_of(store, place).await?;
     let mut posyandu = Vec::new();
     let mut desa: BTreeMap<String, NutritionCounts> = BTreeMap::new();
@@ -333,14 +372,14 @@ pub async fn nutrition(
         d.finish();
     }
     total.finish();
-    Ok(Some(NutritionReport {
+    Ok(NutritionReport {
         place: place.to_string(),
         from: records::facts::ymd(from),
         to: records::facts::ymd(to),
         posyandu,
         desa,
         total,
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,7 +419,37 @@ pub async fn followup(
     if !in_scope(store, scope, place).await? {
         return Ok(None);
     }
-    let mut out = Vec::new();
+    let parts = followup_parts(store, place.to_string(), today).await?;
+    Ok(Some(followup_assemble(place, today, parts)))
+}
+
+/// The follow-up report of `place`: the lists of its posyandu ([`followup_parts`], maybe
+/// kept: [`super::parts`]) one after the other, by posyandu code.
+pub fn followup_assemble(
+    place: &str,
+    today: NaiveDate,
+    parts: BTreeMap<String, Vec<FollowUpChild>>,
+) -> FollowUpReport {
+    FollowUpReport {
+        place: place.to_string(),
+        as_of: records::facts::ymd(today),
+        children: parts.into_values().flatten().collect(),
+    }
+}
+
+/// The children to follow up of each posyandu at or below `place` (by name, then id), every
+/// posyandu there with its list (maybe empty), read in one pass.
+pub async fn followup_parts(
+    store: &dyn Storage,
+    place: String,
+    today: NaiveDate,
+) -> Result<BTreeMap<String, Vec<FollowUpChild>>, MonthlyError> {
+    let place = place.as_str();
+    let mut out: BTreeMap<String, Vec<FollowUpChild>> = super::parts::posyandu_under(store, place)
+        .await?
+        .into_iter()
+        .map(|p| (p, Vec::new()))
+        .collect();
     for c in children(store, place, five_years_before(today), today).await? {
         let Some(point) = c
             .growth
@@ -412,20 +481,18 @@ pub async fn followup(
         if reasons.is_empty() {
             continue;
         }
-        out.push(FollowUpChild {
-            person: c.id,
-            name: c.name,
-            posyandu: c.posyandu,
-            birth_date: records::facts::ymd(c.birth),
-            date: point.date.clone(),
-            age_months: point.age_months,
-            weight_kg: point.weight_kg,
-            reasons,
-        });
+        out.entry(c.posyandu.clone())
+            .or_default()
+            .push(FollowUpChild {
+                person: c.id,
+                name: c.name,
+                posyandu: c.posyandu,
+                birth_date: records::facts::ymd(c.birth),
+                date: point.date.clone(),
+                age_months: point.age_months,
+                weight_kg: point.weight_kg,
+                reasons,
+            });
     }
-    Ok(Some(FollowUpReport {
-        place: place.to_string(),
-        as_of: records::facts::ymd(today),
-        children: out,
-    }))
+    Ok(out)
 }

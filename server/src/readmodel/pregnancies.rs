@@ -90,15 +90,18 @@ pub async fn pregnancies(
     if !in_scope(store, scope, place).await? {
         return Ok(None);
     }
-    let (start, end) = records::report::month_bounds(month)
-        .ok_or_else(|| MonthlyError::Month(month.to_string()))?;
-    let (a, b) = (ymd(start), ymd(end));
-    let p = |s: &str| Param::Text(s.to_string());
-    let anc = RuleOptions::default()
-        .anc()
-        .map_err(|e| MonthlyError::Rules(e.to_string()))?;
+    let parts = pregnancies_parts(store, place.to_string(), month).await?;
+    pregnancies_assemble(store, place, month, parts)
+        .await
+        .map(Some)
+}
 
-    let mut posyandu: BTreeMap<String, (String, Option<(String, String)>)> = BTreeMap::new();
+/// The posyandu at or below `place`: name and desa (code, name), by code.
+type PosyanduDesa = BTreeMap<String, (String, Option<(String, String)>)>;
+
+async fn posyandu_desa(store: &dyn Storage, place: &str) -> Result<PosyanduDesa, MonthlyError> {
+    let p = |s: &str| Param::Text(s.to_string());
+    let mut posyandu = PosyanduDesa::new();
     for r in store
         .read_rows(
             "SELECT p.code, p.name,
@@ -118,6 +121,70 @@ pub async fn pregnancies(
             posyandu.insert(code, (text(&r, 1).unwrap_or_default(), desa));
         }
     }
+    Ok(posyandu)
+}
+
+/// The report of `place` from the counts of its posyandu ([`pregnancies_parts`], maybe kept:
+/// [`super::parts`]), summed per desa and in total, places named as now.
+pub async fn pregnancies_assemble(
+    store: &dyn Storage,
+    place: &str,
+    month: YearMonth,
+    mut parts: BTreeMap<String, PregnancyCounts>,
+) -> Result<PregnancyReport, MonthlyError> {
+    let mut out = Vec::new();
+    let mut desa: BTreeMap<String, PregnancyCounts> = BTreeMap::new();
+    let mut total = PregnancyCounts {
+        code: place.to_string(),
+        ..Default::default()
+    };
+    for (code, (name, desa_of)) in posyandu_desa(store, place).await? {
+        let mut c = parts.remove(&code).unwrap_or_default();
+        c.code = code;
+        c.name = name;
+        if let Some((d, dname)) = desa_of {
+            desa.entry(d.clone())
+                .or_insert_with(|| PregnancyCounts {
+                    code: d,
+                    name: dname,
+                    ..Default::default()
+                })
+                .merge(&c);
+        }
+        total.merge(&c);
+        c.finish();
+        out.push(c);
+    }
+    let mut desa: Vec<PregnancyCounts> = desa.into_values().collect();
+    for d in &mut desa {
+        d.finish();
+    }
+    total.finish();
+    Ok(PregnancyReport {
+        place: place.to_string(),
+        month,
+        posyandu: out,
+        desa,
+        total,
+    })
+}
+
+/// The pregnancy counts of each posyandu at or below `place` for `month` (every posyandu
+/// there has one), read in one pass.
+pub async fn pregnancies_parts(
+    store: &dyn Storage,
+    place: String,
+    month: YearMonth,
+) -> Result<BTreeMap<String, PregnancyCounts>, MonthlyError> {
+    let place = place.as_str();
+    let (start, end) = records::report::month_bounds(month)
+        .ok_or_else(|| MonthlyError::Month(month.to_string()))?;
+    let (a, b) = (ymd(start), ymd(end));
+    let p = |s: &str| Param::Text(s.to_string());
+    let anc = RuleOptions::default()
+        .anc()
+        .map_err(|e| MonthlyError::Rules(e.to_string()))?;
+    let posyandu = super::parts::posyandu_under(store, place).await?;
 
     let earliest = ymd(end - chrono::Days::new(PREGNANCY_MAX_DAYS));
     let mut rows = Vec::new();
@@ -198,13 +265,8 @@ pub async fn pregnancies(
     for r in rows {
         by_posyandu.entry(r.posyandu.clone()).or_default().push(r);
     }
-    let mut out = Vec::new();
-    let mut desa: BTreeMap<String, PregnancyCounts> = BTreeMap::new();
-    let mut total = PregnancyCounts {
-        code: place.to_string(),
-        ..Default::default()
-    };
-    for (code, (name, desa_of)) in posyandu {
+    let mut out = BTreeMap::new();
+    for code in posyandu {
         let mine = by_posyandu.remove(&code).unwrap_or_default();
         let facts = measurements.remove(&code).unwrap_or_default();
         let pregnancy_rows: Vec<PregnancyRow> = mine.iter().map(|r| r.row.clone()).collect();
@@ -217,7 +279,6 @@ pub async fn pregnancies(
         );
         let mut c = PregnancyCounts {
             code: code.clone(),
-            name,
             pregnant_women: u64::from(act.pregnant_women),
             kek: u64::from(act.pregnant_kek),
             ..Default::default()
@@ -251,29 +312,8 @@ pub async fn pregnancies(
                     .or_default() += 1;
             }
         }
-        if let Some((d, dname)) = desa_of {
-            desa.entry(d.clone())
-                .or_insert_with(|| PregnancyCounts {
-                    code: d,
-                    name: dname,
-                    ..Default::default()
-                })
-                .merge(&c);
-        }
-        total.merge(&c);
         c.finish();
-        out.push(c);
+        out.insert(code, c);
     }
-    let mut desa: Vec<PregnancyCounts> = desa.into_values().collect();
-    for d in &mut desa {
-        d.finish();
-    }
-    total.finish();
-    Ok(Some(PregnancyReport {
-        place: place.to_string(),
-        month,
-        posyandu: out,
-        desa,
-        total,
-    }))
+    Ok(out)
 }

@@ -3,7 +3,7 @@
 //! session as sync (`POST /v1/login` through an enrolled device), each answer limited to the
 //! caller's area exactly as pull is.
 
-use super::{cache, duplicates, health, immunisation, monthly, nutrition, pregnancies, reports};
+use super::{cache, duplicates, health, monthly, parts, reports};
 use crate::error::AppError;
 use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
@@ -245,7 +245,7 @@ async fn skdn(
         scope,
         place,
         key,
-        monthly::skdn(store, scope, place, month),
+        parts::skdn(&st.reports.parts, store, scope, place, month),
     )
     .await
 }
@@ -290,7 +290,7 @@ async fn nutrition(
         scope,
         place,
         key,
-        nutrition::nutrition(store, scope, place, from, to),
+        parts::nutrition(&st.reports.parts, store, scope, place, from, to),
     )
     .await
 }
@@ -310,7 +310,7 @@ async fn followup(
         scope,
         place,
         key,
-        nutrition::followup(store, scope, place, today),
+        parts::followup(&st.reports.parts, store, scope, place, today),
     )
     .await
 }
@@ -332,7 +332,7 @@ async fn pregnancies(
         scope,
         place,
         key,
-        pregnancies::pregnancies(store, scope, place, month),
+        parts::pregnancies(&st.reports.parts, store, scope, place, month),
     )
     .await
 }
@@ -381,7 +381,7 @@ async fn immunisation(
         scope,
         place,
         key,
-        immunisation::coverage(store, scope, place, from, to, on),
+        parts::coverage(&st.reports.parts, store, scope, place, from, to, on),
     )
     .await
 }

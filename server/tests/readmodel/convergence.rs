@@ -274,7 +274,7 @@ fn ctx(device: DeviceId, user: UserId, role: Role) -> Arc<PushContext> {
     })
 }
 
-async fn enrol(s: &dyn Storage, username: &str, id: DeviceId) -> (UserId, Role) {
+pub(crate) async fn enrol(s: &dyn Storage, username: &str, id: DeviceId) -> (UserId, Role) {
     let user = s.user_by_username(username.into()).await.unwrap().unwrap();
     let code = district_server::admin::issue_enrol_code(s, username, 24)
         .await
