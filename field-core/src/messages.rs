@@ -308,6 +308,7 @@ impl Key {
                 "validation.household_elsewhere",
                 "Rumah tangga data lain ada di posyandu lain: pilih rumah tangga ini.",
                 "The other record's household is in another posyandu: keep this household.",
+            ),
             Key::TimeFormat => (
                 "validation.time_format",
                 "{field} bukan jam yang sah (JJ:MM, misalnya 06:45).",
