@@ -60,7 +60,7 @@ pub enum Key {
 }
 
 impl Key {
-    pub const ALL: [Key; 41] = [
+    pub const ALL: [Key; 43] = [
         Key::Required,
         Key::Empty,
         Key::TextTooLong,

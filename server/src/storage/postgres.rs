@@ -54,6 +54,8 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         9,
         include_str!("../../migrations/postgres/0009_satusehat.sql"),
+    ),
+    (
         10,
         include_str!("../../migrations/postgres/0010_duplicates.sql"),
     ),

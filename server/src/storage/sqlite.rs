@@ -51,6 +51,8 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         9,
         include_str!("../../migrations/sqlite/0009_satusehat.sql"),
+    ),
+    (
         10,
         include_str!("../../migrations/sqlite/0010_duplicates.sql"),
     ),
