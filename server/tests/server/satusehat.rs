@@ -22,6 +22,7 @@ both_backends!(
     transient_failures_back_off_and_resume_without_duplicates,
     the_token_is_renewed_and_bad_credentials_refused,
     health_worker_nik_on_the_administrasi_page,
+    a_refusal_naming_no_entry_is_narrowed_down,
 );
 
 const P01: &str = "53.04.05.2001.P01";
@@ -863,5 +864,40 @@ async fn serve_sends_in_the_background() {
     assert_eq!(fake.with(|f| f.creations.len()), 7);
     assert_eq!(fake.with(|f| f.transactions), 1, "one Bundle, then nothing");
     no_duplicates(&fake);
+    s.finish().await;
+}
+
+/// A refusal that names no entry: the Bundle is split per encounter; the encounter refused
+/// alone is kept refused whole (its reason on every resource), the others are sent.
+async fn a_refusal_naming_no_entry_is_narrowed_down(b: Backend) {
+    let s = TestServer::demo(b).await;
+    let fake = FakePlatform::start().await;
+    fake.with(|f| {
+        f.require_lot = true;
+        f.vague_refusals = true;
+    });
+    let mut bidan = s.session("bidan.naitimu").await;
+    let d = push_data(&s, &mut bidan, false).await;
+    let mut cfg = config(&fake);
+    cfg.bundle_entries = 100;
+    let worker = FhirClient::new(Arc::new(cfg)).unwrap();
+    let r = send_once(s.store(), &worker, now_ms()).await.unwrap();
+    // One Bundle of both encounters refused, then one per encounter: the child's refused
+    // (4 resources, + the patient without NIK), the newborn's sent.
+    assert_eq!((r.bundles, r.created, r.refused), (3, 2, 5), "{r}");
+    for (id, ty) in [
+        (d.child_visit, "Encounter"),
+        (d.child_weight, "Observation"),
+        (d.child_dose, "Immunization"),
+    ] {
+        let row = row(&s, id, ty).await;
+        assert_eq!(row.status, Status::Refused, "{ty}");
+        assert!(row.outcome.unwrap().contains("lotNumber"));
+    }
+    assert_eq!(fake.with(|f| f.refusals), 2);
+    assert_eq!(
+        send_once(s.store(), &worker, now_ms()).await.unwrap(),
+        Summary::default()
+    );
     s.finish().await;
 }
