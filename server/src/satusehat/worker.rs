@@ -354,9 +354,22 @@ impl Round<'_> {
     /// The entries a group needs this round (the encounter first when it is sent too), or
     /// none when its encounter is blocked or its patient unknown to the platform.
     fn entries(&mut self, g: &Group) -> Vec<(Item, Need)> {
-        if !self.refs.contains_key(&g.patient_url) {
+        let Some(patient) = self.refs.get(&g.patient_url).cloned() else {
             return Vec::new();
-        }
+        };
+        // What the platform calls the patient and the organisation belong to the content:
+        // a patient found again under another IHS number (a corrected NIK), or another
+        // organisation, updates what was sent.
+        let salt = format!("{patient}|{}", self.client.config().organization_id);
+        let salted = |i: &Item| Item {
+            hash: queue::hash(&json!([i.hash, salt])),
+            ..i.clone()
+        };
+        let g = Group {
+            patient_url: g.patient_url.clone(),
+            encounter: salted(&g.encounter),
+            children: g.children.iter().map(salted).collect(),
+        };
         let mut out = Vec::new();
         let e = &g.encounter;
         match queue::need(self.row(&e.key, &e.resource_type), &e.hash, self.now) {

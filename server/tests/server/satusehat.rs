@@ -356,6 +356,28 @@ async fn sends_once_then_only_corrections(b: Backend) {
         send_once(s.store(), &restarted, now + 5_000).await.unwrap(),
         Summary::default()
     );
+    // The child's NIK corrected: found again under the new one; what was sent about him
+    // names the new Patient (updates, nothing created).
+    let new_nik = "5304051501240003";
+    push_change(
+        &s,
+        &mut bidan,
+        EntityKind::Person,
+        d.child,
+        json!({"nik": new_nik}),
+        None,
+    )
+    .await;
+    let r5 = send_once(s.store(), &restarted, now + 6_000).await.unwrap();
+    assert_eq!(
+        (r5.patients_found, r5.updated, r5.created),
+        (1, 4, 0),
+        "{r5}"
+    );
+    fake.with(|f| {
+        let (r, _) = &f.resources[&("Observation".to_string(), remote.clone())];
+        assert_eq!(r["subject"]["reference"], format!("Patient/P{new_nik}"));
+    });
     no_duplicates(&fake);
     keep_for_the_r4_check(&fake);
     s.finish().await;
