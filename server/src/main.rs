@@ -347,9 +347,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .map_err(|e| e.to_string())?;
                 }
             }
+            // The worker's round in flight ends within the grace period, else is cut (its rows
+            // are written as answers come, so the next start goes on from there).
             let _ = stop_worker.send(true);
-            if let Some(w) = worker {
-                let _ = w.await;
+            if let Some(mut w) = worker
+                && tokio::time::timeout(grace, &mut w).await.is_err()
+            {
+                w.abort();
             }
         }
         Command::Satusehat {

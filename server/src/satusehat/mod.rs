@@ -4,6 +4,7 @@
 //! - [`config`]: the `[satusehat]` settings (off by default; the secret never shown).
 //! - [`oauth`]: the OAuth2 client-credentials token, renewed before expiry and after a 401.
 //! - [`client`]: HTTP to the FHIR API; answers sorted into sent, refused, transient.
+//! - [`identity`]: practitioners and patients looked up (by NIK) or, a newborn, created.
 //! - [`queue`]: the export's mapping (`crate::export::fhir`) turned into work: which
 //!   resource is new, changed, waiting or refused, grouped per encounter into transaction
 //!   Bundles.
@@ -13,6 +14,7 @@
 
 pub mod client;
 pub mod config;
+pub mod identity;
 pub mod oauth;
 pub mod queue;
 pub mod store;

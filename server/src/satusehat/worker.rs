@@ -12,7 +12,7 @@ use super::queue::{self, Group, Item, Need};
 use super::store::{self, Row, Status};
 use super::{SatusehatError, outcome_text};
 use crate::Storage;
-use crate::export::fhir::{self, FactIn, PersonIn, Records};
+use crate::export::fhir::{self, FactIn, Records};
 use crate::readmodel::Param;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -63,14 +63,14 @@ impl std::fmt::Display for Summary {
     }
 }
 
-struct Round<'a> {
-    store: &'a dyn Storage,
-    client: &'a FhirClient,
-    now: i64,
-    rows: HashMap<(String, String), Row>,
+pub(super) struct Round<'a> {
+    pub(super) store: &'a dyn Storage,
+    pub(super) client: &'a FhirClient,
+    pub(super) now: i64,
+    pub(super) rows: HashMap<(String, String), Row>,
     /// `urn:uuid:…` → `Type/id` on the platform.
-    refs: HashMap<String, String>,
-    summary: Summary,
+    pub(super) refs: HashMap<String, String>,
+    pub(super) summary: Summary,
 }
 
 /// The delay before attempt `attempts + 1`: the base doubled per attempt, capped, and never
@@ -83,18 +83,18 @@ pub fn backoff(base_ms: u64, max_ms: u64, attempts: i64, retry_after: Option<Dur
 }
 
 impl Round<'_> {
-    fn row(&self, key: &str, ty: &str) -> Option<&Row> {
+    pub(super) fn row(&self, key: &str, ty: &str) -> Option<&Row> {
         self.rows.get(&(key.to_string(), ty.to_string()))
     }
 
-    async fn save(&mut self, r: Row) -> Result<(), SatusehatError> {
+    pub(super) async fn save(&mut self, r: Row) -> Result<(), SatusehatError> {
         store::put(self.store, &r).await?;
         self.rows
             .insert((r.record_id.clone(), r.resource_type.clone()), r);
         Ok(())
     }
 
-    fn base_row(&self, item: &Item) -> Row {
+    pub(super) fn base_row(&self, item: &Item) -> Row {
         Row {
             record_id: item.key.clone(),
             resource_type: item.resource_type.clone(),
@@ -112,7 +112,7 @@ impl Round<'_> {
         }
     }
 
-    async fn sent(
+    pub(super) async fn sent(
         &mut self,
         item: &Item,
         id: String,
@@ -126,7 +126,7 @@ impl Round<'_> {
         self.save(r).await
     }
 
-    async fn refused(&mut self, item: &Item, oo: &Value) -> Result<(), SatusehatError> {
+    pub(super) async fn refused(&mut self, item: &Item, oo: &Value) -> Result<(), SatusehatError> {
         tracing::warn!(
             resource = %item.resource_type, record = %item.key,
             reason = %outcome_text(oo), "SATUSEHAT refused a resource"
@@ -142,7 +142,7 @@ impl Round<'_> {
         self.save(r).await
     }
 
-    async fn deferred(
+    pub(super) async fn deferred(
         &mut self,
         item: &Item,
         retry_after: Option<Duration>,
@@ -174,7 +174,11 @@ impl Round<'_> {
 
     /// Handles a request failure for `items`: refusal kept, transient deferred (and the
     /// round stops), authorisation and others returned.
-    async fn failed(&mut self, items: &[&Item], e: SatusehatError) -> Result<(), SatusehatError> {
+    pub(super) async fn failed(
+        &mut self,
+        items: &[&Item],
+        e: SatusehatError,
+    ) -> Result<(), SatusehatError> {
         match e {
             SatusehatError::Refused { outcome: oo, .. } => {
                 for i in items {
@@ -203,160 +207,29 @@ impl Round<'_> {
         }
     }
 
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.summary.interrupted.is_some()
-    }
-
-    /// The health workers who recorded the facts, as `Practitioner/<id>` by NIK.
-    async fn practitioners(
-        &mut self,
-        records: &Records,
-    ) -> Result<HashMap<String, String>, SatusehatError> {
-        let mut out = HashMap::new();
-        let mut seen = HashSet::new();
-        let authors: Vec<(String, String)> = records
-            .facts
-            .iter()
-            .chain(records.visits.values())
-            .filter_map(|f| Some((f.author_id.clone()?, f.author_nik.clone()?)))
-            .filter(|a| seen.insert(a.clone()))
-            .collect();
-        for (user, nik) in authors {
-            let item = Item {
-                key: user.clone(),
-                resource_type: "Practitioner".into(),
-                url: format!("urn:jangkau:user:{user}"),
-                resource: Value::Null,
-                hash: queue::hash(&json!(nik)),
-                posyandu: String::new(),
-            };
-            match queue::need(self.row(&user, "Practitioner"), &item.hash, self.now) {
-                Need::Done(r) => {
-                    out.insert(user, r);
-                    continue;
-                }
-                Need::Blocked => continue,
-                Need::Create | Need::Update(_) => {}
-            }
-            match self.client.search("Practitioner", fhir::NIK, &nik).await {
-                Ok(found) => match found.first().and_then(|p| p["id"].as_str()) {
-                    Some(id) => {
-                        self.summary.practitioners_found += 1;
-                        out.insert(user.clone(), format!("Practitioner/{id}"));
-                        self.sent(&item, id.to_string(), None).await?;
-                    }
-                    None => {
-                        let oo = outcome(
-                            "not-found",
-                            "no Practitioner with this NIK on the platform (named by display only)",
-                        );
-                        self.refused(&item, &oo).await?;
-                    }
-                },
-                Err(e) => {
-                    self.failed(&[&item], e).await?;
-                    if self.stopped() {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// A patient: found by NIK (never changed here: the platform's master data), a newborn
-    /// found by the mother's NIK, birth date and birth order, else created (updated later
-    /// when the record changes).
-    async fn patient(&mut self, person: &PersonIn, mut item: Item) -> Result<(), SatusehatError> {
-        if let Some(nik) = &person.nik {
-            item.hash = queue::hash(&json!({"nik": nik}));
-        }
-        let need = queue::need(self.row(&item.key, "Patient"), &item.hash, self.now);
-        match need {
-            Need::Done(r) => {
-                self.refs.insert(item.url.clone(), r);
-                return Ok(());
-            }
-            Need::Blocked => return Ok(()),
-            Need::Create | Need::Update(_) => {}
-        }
-        if let Some(nik) = &person.nik {
-            return match self.client.search("Patient", fhir::NIK, nik).await {
-                Ok(found) => match found.first().and_then(|p| p["id"].as_str()) {
-                    Some(id) => {
-                        self.summary.patients_found += 1;
-                        self.sent(&item, id.to_string(), None).await
-                    }
-                    None => {
-                        let oo = outcome(
-                            "not-found",
-                            "no Patient with this NIK on the platform (Dukcapil data): check the NIK",
-                        );
-                        self.refused(&item, &oo).await
-                    }
-                },
-                Err(e) => self.failed(&[&item], e).await,
-            };
-        }
-        let Some(mother) = &person.mother_nik else {
-            let oo = outcome(
-                "required",
-                "no NIK and no mother's NIK: the platform cannot identify this person",
-            );
-            return self.refused(&item, &oo).await;
-        };
-        let mut resource = item.resource.clone();
-        let result = match need.clone() {
-            Need::Update(id) => {
-                resource["id"] = json!(id);
-                self.client
-                    .update(&resource, &id)
-                    .await
-                    .map(|v| (id, v, false))
-            }
-            _ => {
-                let found = match self.client.search("Patient", fhir::NIK_IBU, mother).await {
-                    Ok(f) => f,
-                    Err(e) => return self.failed(&[&item], e).await,
-                };
-                let same = found.iter().find(|p| {
-                    p["birthDate"] == resource["birthDate"]
-                        && p["multipleBirthInteger"] == resource["multipleBirthInteger"]
-                });
-                match same.and_then(|p| p["id"].as_str()) {
-                    Some(id) => Ok((id.to_string(), None, false)),
-                    None => {
-                        let cond = format!("identifier={}|{}", fhir::RECORD_ID, item.url);
-                        self.client
-                            .create(&resource, Some(cond))
-                            .await
-                            .map(|(id, v)| (id, v, true))
-                    }
-                }
-            }
-        };
-        let updating = matches!(need, Need::Update(_));
-        match result {
-            Ok((id, v, created)) => {
-                if created {
-                    self.summary.patients_created += 1;
-                } else if updating {
-                    self.summary.updated += 1;
-                } else {
-                    self.summary.patients_found += 1;
-                }
-                self.sent(&item, id, v).await
-            }
-            Err(e) => self.failed(&[&item], e).await,
-        }
     }
 
     /// The entries a group needs this round (the encounter first when it is sent too), or
     /// none when its encounter is blocked or its patient unknown to the platform.
     fn entries(&mut self, g: &Group) -> Vec<(Item, Need)> {
-        if !self.refs.contains_key(&g.patient_url) {
+        let Some(patient) = self.refs.get(&g.patient_url).cloned() else {
             return Vec::new();
-        }
+        };
+        // What the platform calls the patient and the organisation belong to the content:
+        // a patient found again under another IHS number (a corrected NIK), or another
+        // organisation, updates what was sent.
+        let salt = format!("{patient}|{}", self.client.config().organization_id);
+        let salted = |i: &Item| Item {
+            hash: queue::hash(&json!([i.hash, salt])),
+            ..i.clone()
+        };
+        let g = Group {
+            patient_url: g.patient_url.clone(),
+            encounter: salted(&g.encounter),
+            children: g.children.iter().map(salted).collect(),
+        };
         let mut out = Vec::new();
         let e = &g.encounter;
         match queue::need(self.row(&e.key, &e.resource_type), &e.hash, self.now) {

@@ -142,7 +142,7 @@ async fn satusehat(st: &AppState, ctx: &Ctx, page: &mut Page) -> Result<(), WebE
             "Posyandu",
             ctx.t("Nama", "Name"),
             ctx.t("Jenis data", "Resource"),
-            ctx.t("Catatan", "Record"),
+            ctx.t("ID data", "Record id"),
             ctx.t("Alasan penolakan", "Reason refused"),
         ],
     );

@@ -60,6 +60,8 @@ pub struct FakeState {
     pub refusals: u64,
     pub faults: VecDeque<Fault>,
     pub require_lot: bool,
+    /// Refusals name no entry (no `expression`), as a terser server would.
+    pub vague_refusals: bool,
     next_id: u64,
 }
 
@@ -420,7 +422,7 @@ fn apply(st: &Shared, body: &[u8]) -> Response {
                 &oo(
                     "required",
                     "Immunization.lotNumber: nomor batch vaksin wajib diisi",
-                    Some(format!("Bundle.entry[{i}].resource.lotNumber")),
+                    (!s.vague_refusals).then(|| format!("Bundle.entry[{i}].resource.lotNumber")),
                 ),
             );
         }

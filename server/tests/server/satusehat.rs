@@ -22,6 +22,7 @@ both_backends!(
     transient_failures_back_off_and_resume_without_duplicates,
     the_token_is_renewed_and_bad_credentials_refused,
     health_worker_nik_on_the_administrasi_page,
+    a_refusal_naming_no_entry_is_narrowed_down,
 );
 
 const P01: &str = "53.04.05.2001.P01";
@@ -64,6 +65,8 @@ struct Data {
     newborn: RecordId,
     child_visit: RecordId,
     child_weight: RecordId,
+    /// The child's weight as last corrected (what the next correction supersedes).
+    latest_weight: RecordId,
     child_dose: RecordId,
 }
 
@@ -151,6 +154,7 @@ async fn push_data(s: &TestServer, sess: &mut Session, batch: bool) -> Data {
         newborn,
         child_visit,
         child_weight,
+        latest_weight: child_weight,
         child_dose,
     }
 }
@@ -170,18 +174,20 @@ async fn weight_of(s: &TestServer, visit: RecordId) -> RecordId {
     rows[0][0].text().unwrap().parse().unwrap()
 }
 
-/// A correction of the child's weight (a new fact superseding the first).
-async fn correct_weight(s: &TestServer, sess: &mut Session, d: &Data, kg: f64) -> RecordId {
-    push_change(
+/// A correction of the child's weight: a new fact superseding the latest one (a chain).
+async fn correct_weight(s: &TestServer, sess: &mut Session, d: &mut Data, kg: f64) -> RecordId {
+    let id = push_change(
         s,
         sess,
         EntityKind::Measurement,
         RecordId::new_v7(),
         json!({"posyandu": P01, "person": d.child.to_string(), "visit": d.child_visit.to_string(),
                "date": yesterday(), "type": "weight", "value": kg, "unit": "kg"}),
-        Some(d.child_weight),
+        Some(d.latest_weight),
     )
-    .await
+    .await;
+    d.latest_weight = id;
+    id
 }
 
 fn no_duplicates(fake: &FakePlatform) {
@@ -208,7 +214,7 @@ async fn sends_once_then_only_corrections(b: Backend) {
         .await
         .unwrap();
     let mut bidan = s.session("bidan.naitimu").await;
-    let d = push_data(&s, &mut bidan, true).await;
+    let mut d = push_data(&s, &mut bidan, true).await;
     let worker = client(&fake);
     let now = now_ms();
 
@@ -294,7 +300,7 @@ async fn sends_once_then_only_corrections(b: Backend) {
     );
 
     // A correction updates the Observation sent before (PUT to the same id).
-    let corrected = correct_weight(&s, &mut bidan, &d, 12.9).await;
+    let corrected = correct_weight(&s, &mut bidan, &mut d, 12.9).await;
     let r3 = send_once(s.store(), &restarted, now + 3_000).await.unwrap();
     assert_eq!((r3.created, r3.updated, r3.bundles), (0, 1, 1), "{r3}");
     let remote = w.remote_id.clone().unwrap();
@@ -350,6 +356,28 @@ async fn sends_once_then_only_corrections(b: Backend) {
         send_once(s.store(), &restarted, now + 5_000).await.unwrap(),
         Summary::default()
     );
+    // The child's NIK corrected: found again under the new one; what was sent about him
+    // names the new Patient (updates, nothing created).
+    let new_nik = "5304051501240003";
+    push_change(
+        &s,
+        &mut bidan,
+        EntityKind::Person,
+        d.child,
+        json!({"nik": new_nik}),
+        None,
+    )
+    .await;
+    let r5 = send_once(s.store(), &restarted, now + 6_000).await.unwrap();
+    assert_eq!(
+        (r5.patients_found, r5.updated, r5.created),
+        (1, 4, 0),
+        "{r5}"
+    );
+    fake.with(|f| {
+        let (r, _) = &f.resources[&("Observation".to_string(), remote.clone())];
+        assert_eq!(r["subject"]["reference"], format!("Patient/P{new_nik}"));
+    });
     no_duplicates(&fake);
     keep_for_the_r4_check(&fake);
     s.finish().await;
@@ -455,7 +483,7 @@ async fn transient_failures_back_off_and_resume_without_duplicates(b: Backend) {
     let s = TestServer::demo(b).await;
     let fake = FakePlatform::start().await;
     let mut bidan = s.session("bidan.naitimu").await;
-    let d = push_data(&s, &mut bidan, true).await;
+    let mut d = push_data(&s, &mut bidan, true).await;
     let now = now_ms();
 
     // The platform takes the child's Bundle but its answer comes after the timeout.
@@ -495,7 +523,7 @@ async fn transient_failures_back_off_and_resume_without_duplicates(b: Backend) {
     assert_eq!((w.status, w.attempts), (Status::Sent, 0));
 
     // A 500, then a 500 with Retry-After: the update waits, doubling, then as long as asked.
-    correct_weight(&s, &mut bidan, &d, 12.7).await;
+    correct_weight(&s, &mut bidan, &mut d, 12.7).await;
     fake.with(|f| {
         f.faults.push_back(Fault::ServerError(None));
         f.faults.push_back(Fault::ServerError(Some(50)));
@@ -568,7 +596,7 @@ async fn the_token_is_renewed_and_bad_credentials_refused(b: Backend) {
     let s = TestServer::demo(b).await;
     let fake = FakePlatform::start().await;
     let mut bidan = s.session("bidan.naitimu").await;
-    let d = push_data(&s, &mut bidan, true).await;
+    let mut d = push_data(&s, &mut bidan, true).await;
     let now = now_ms();
 
     let mut wrong = config(&fake);
@@ -589,7 +617,7 @@ async fn the_token_is_renewed_and_bad_credentials_refused(b: Backend) {
     assert!(first >= 1);
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     fake.with(|f| f.token_ttl_s = 3600);
-    correct_weight(&s, &mut bidan, &d, 12.3).await;
+    correct_weight(&s, &mut bidan, &mut d, 12.3).await;
     let r2 = send_once(s.store(), &worker, now + 2_000).await.unwrap();
     assert_eq!(r2.updated, 1, "{r2}");
     let second = worker.tokens_obtained();
@@ -597,11 +625,21 @@ async fn the_token_is_renewed_and_bad_credentials_refused(b: Backend) {
 
     // A token the platform stopped taking (401): asked again once, the round goes on.
     fake.with(|f| f.revoke_tokens());
-    correct_weight(&s, &mut bidan, &d, 12.4).await;
+    correct_weight(&s, &mut bidan, &mut d, 12.4).await;
     let r3 = send_once(s.store(), &worker, now + 4_000).await.unwrap();
     assert_eq!(r3.updated, 1, "{r3}");
     assert_eq!(worker.tokens_obtained(), second + 1);
     assert!(fake.with(|f| f.unauthorised) >= 1);
+    // Two corrections in a chain: still the one Observation, now with the last value.
+    let remote = row(&s, d.child_weight, "Observation")
+        .await
+        .remote_id
+        .unwrap();
+    fake.with(|f| {
+        assert_eq!(f.of_type("Observation").len(), 3);
+        let (r, v) = &f.resources[&("Observation".to_string(), remote.clone())];
+        assert_eq!((r["valueQuantity"]["value"].as_f64(), *v), (Some(12.4), 3));
+    });
     no_duplicates(&fake);
     s.finish().await;
 }
@@ -848,5 +886,40 @@ async fn serve_sends_in_the_background() {
     assert_eq!(fake.with(|f| f.creations.len()), 7);
     assert_eq!(fake.with(|f| f.transactions), 1, "one Bundle, then nothing");
     no_duplicates(&fake);
+    s.finish().await;
+}
+
+/// A refusal that names no entry: the Bundle is split per encounter; the encounter refused
+/// alone is kept refused whole (its reason on every resource), the others are sent.
+async fn a_refusal_naming_no_entry_is_narrowed_down(b: Backend) {
+    let s = TestServer::demo(b).await;
+    let fake = FakePlatform::start().await;
+    fake.with(|f| {
+        f.require_lot = true;
+        f.vague_refusals = true;
+    });
+    let mut bidan = s.session("bidan.naitimu").await;
+    let d = push_data(&s, &mut bidan, false).await;
+    let mut cfg = config(&fake);
+    cfg.bundle_entries = 100;
+    let worker = FhirClient::new(Arc::new(cfg)).unwrap();
+    let r = send_once(s.store(), &worker, now_ms()).await.unwrap();
+    // One Bundle of both encounters refused, then one per encounter: the child's refused
+    // (4 resources, + the patient without NIK), the newborn's sent.
+    assert_eq!((r.bundles, r.created, r.refused), (3, 2, 5), "{r}");
+    for (id, ty) in [
+        (d.child_visit, "Encounter"),
+        (d.child_weight, "Observation"),
+        (d.child_dose, "Immunization"),
+    ] {
+        let row = row(&s, id, ty).await;
+        assert_eq!(row.status, Status::Refused, "{ty}");
+        assert!(row.outcome.unwrap().contains("lotNumber"));
+    }
+    assert_eq!(fake.with(|f| f.refusals), 2);
+    assert_eq!(
+        send_once(s.store(), &worker, now_ms()).await.unwrap(),
+        Summary::default()
+    );
     s.finish().await;
 }
