@@ -58,6 +58,7 @@ fn weight(kg: f64) -> MeasurementInput {
         value: kg,
         unit: "kg".into(),
         position: None,
+        oedema: None,
         measured_by: None,
     }
 }
