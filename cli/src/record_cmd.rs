@@ -35,6 +35,28 @@ enum What {
     /// Moves a referral forward (what the pustu or puskesmas records): received, then done.
     /// Without --id, lists the referrals of the area (id, status, person, reason).
     Referral(ReferralArgs),
+    /// Changes a person's registered data (name, birth date, NIK): an edit that syncs like
+    /// any other; two tablets changing one field offline leave a conflict for the bidan.
+    Person(PersonArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DEVICE_EXIT_CODES)]
+struct PersonArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The person's record id (see `jangkau export`).
+    #[arg(long)]
+    person: RecordId,
+    /// The name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The birth date (YYYY-MM-DD or DD/MM/YYYY).
+    #[arg(long)]
+    birth_date: Option<String>,
+    /// The NIK (16 digits).
+    #[arg(long)]
+    nik: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +186,7 @@ pub fn run(args: RecordArgs) -> ExitCode {
         What::Immunisation(a) => immunisation(a),
         What::Pregnancy(a) => pregnancy(a),
         What::Referral(a) => referral(a),
+        What::Person(a) => person(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -347,5 +370,29 @@ fn referral(a: ReferralArgs) -> Result<(), Failure> {
     let date = day(&store, a.date.as_deref())?;
     let event = store.advance_referral(id, status, &date, a.outcome.as_deref())?;
     println!("{event}\treferral_event\t{status}");
+    Ok(())
+}
+
+fn person(a: PersonArgs) -> Result<(), Failure> {
+    let mut patch = sync_protocol::Body::new();
+    if let Some(n) = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        patch.insert("name".into(), n.into());
+    }
+    if let Some(d) = a.birth_date.as_deref() {
+        patch.insert("birth_date".into(), date_arg(d)?.into());
+    }
+    if let Some(n) = a.nik.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        patch.insert("nik".into(), n.into());
+    }
+    if patch.is_empty() {
+        return Err(Failure::new(
+            EXIT_REJECTED,
+            "nothing to change: give --name, --birth-date or --nik".to_string(),
+        ));
+    }
+    let mut secrets = Secrets::new();
+    let mut store = device::open(&a.data, &mut secrets)?;
+    store.update_person(a.person, patch)?;
+    println!("{}\tperson", a.person);
     Ok(())
 }

@@ -95,6 +95,12 @@ fn every_example_in_the_spec_is_valid() {
             }
             "push-response" => drop(round_trip::<PushResponse>(name, json)),
             "pull-request" => drop(round_trip::<PullRequest>(name, json)),
+            "duplicates-response" => {
+                let d: sync_protocol::DuplicatesResponse = round_trip(name, json);
+                for p in &d.pairs {
+                    assert!(p.first.to_string() < p.second.to_string(), "{name}");
+                }
+            }
             "pull-response" => {
                 let p: PullResponse = round_trip(name, json);
                 for c in &p.changes {

@@ -4,8 +4,18 @@ import SyncPanel from './SyncPanel.svelte';
 import SyncChip from './SyncChip.svelte';
 import { installFake, status } from '../test/fake';
 import { startEvents, sync } from '../lib/session.svelte';
+import { router } from '../lib/router.svelte';
 
 describe('sync panel and chip', () => {
+  it('leads from the conflicts waiting to Tinjauan', async () => {
+    installFake({});
+    sync.status = status({ open_conflicts: 2 });
+    render(SyncPanel);
+    expect(screen.getByTestId('sync-conflicts').textContent).toContain('2 data berbeda antar tablet');
+    await fireEvent.click(screen.getByTestId('sync-conflicts'));
+    expect(router.route).toEqual({ name: 'review' });
+  });
+
   it('shows what waits, when it last worked and what failed, in WITA', () => {
     installFake({});
     sync.status = status({

@@ -119,3 +119,14 @@ describe('merge choices', () => {
     ).toEqual({ measurement: 1, visit: 1 });
   });
 });
+
+describe('Tinjauan routes', async () => {
+  const { parseHash, toHash } = await import('./router.svelte');
+  it('reaches the queue and a pair by address', () => {
+    expect(parseHash('#/tinjauan')).toEqual({ name: 'review' });
+    expect(parseHash('#/tinjauan/ganda/a1/b2')).toEqual({ name: 'review_pair', first: 'a1', second: 'b2' });
+    expect(parseHash('#/tinjauan/ganda/a1')).toEqual({ name: 'review' });
+    expect(toHash({ name: 'review_pair', first: 'a1', second: 'b2' })).toBe('#/tinjauan/ganda/a1/b2');
+    expect(toHash({ name: 'review' })).toBe('#/tinjauan');
+  });
+});
