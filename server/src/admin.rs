@@ -806,11 +806,16 @@ pub fn demo_instructions(s: &DemoSummary, listen: &str) -> String {
         "\nStart the server:   jangkau-server serve   (listens on {listen})\n\
          Enrolment code for kader.mawar's tablet (valid 24 h, single use): {}\n\
          More codes:          jangkau-server device code --username bidan.naitimu\n\
-         A device enrols with POST /v1/enrol {{\"v\":1,\"code\":\"{}\",...}}, then logs in with\n\
+         A device enrols with POST /v1/enrol (header Jangkau-Protocol: {v}) {{\"v\":{v},\"code\":\"{}\",...}}, then logs in with\n\
          POST /v1/login (Authorization: Device <device_token>) as kader.mawar / {}.\n\n\
          Web dashboard (Dasbor): http://{listen}/  log in as dinas / {} (dinas_admin, the whole\n\
          kabupaten) or admin.halilulik / {} (puskesmas_admin, Puskesmas Halilulik).\n",
-        s.kader_code, s.kader_code, DEMO_PASSWORD, DEMO_PASSWORD, DEMO_PASSWORD
+        s.kader_code,
+        s.kader_code,
+        DEMO_PASSWORD,
+        DEMO_PASSWORD,
+        DEMO_PASSWORD,
+        v = sync_protocol::PROTOCOL_VERSION
     ));
     out
 }
