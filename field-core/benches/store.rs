@@ -96,6 +96,13 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// `FIELD_CORE_BENCH_CACHE_MIB`: an experiment with another page cache than the store's.
+fn cache_mib() -> Option<i64> {
+    std::env::var("FIELD_CORE_BENCH_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+}
+
 fn bench_dir() -> PathBuf {
     if let Ok(d) = std::env::var("FIELD_CORE_BENCH_DIR") {
         return PathBuf::from(d);
@@ -460,10 +467,7 @@ fn main() {
 
     let mut store = Store::unlock(&work, "maria", "246810", opts()).unwrap();
     // An experiment: another page cache than the store's (`FIELD_CORE_BENCH_CACHE_MIB`).
-    if let Some(mib) = std::env::var("FIELD_CORE_BENCH_CACHE_MIB")
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-    {
+    if let Some(mib) = cache_mib() {
         store
             .connection()
             .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
@@ -889,11 +893,22 @@ fn fill(store: &mut Store, records: usize) -> (Vec<RecordId>, Duration) {
 fn bench_growth(dir: &Path) {
     let path = dir.join("growth.db");
     let rules = RuleOptions::default();
-    for records in [10_000usize, 50_000, 130_000, 500_000] {
+    // `FIELD_CORE_BENCH_GROWTH=10000,50000`: only these sizes.
+    let sizes: Vec<usize> = std::env::var("FIELD_CORE_BENCH_GROWTH")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 50_000, 130_000, 500_000]);
+    for records in sizes {
         remove_db(&path);
         let mut store =
             Store::create(&path, DeviceId::new_v7(), &user(), "246810", opts()).unwrap();
         store.replace_places(&places()).unwrap();
+        if let Some(mib) = cache_mib() {
+            store
+                .connection()
+                .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
+                .unwrap();
+        }
         let cpu = cpu_time();
         let (households, fill_time) = fill(&mut store, records);
         let fill_cpu = cpu_time() - cpu;
@@ -1012,6 +1027,10 @@ fn bench_growth(dir: &Path) {
             pct(searches),
             pct(reads),
             due.join("; ")
+        );
+        println!(
+            "growth {records}: peak memory so far (VmHWM) {:.1} MiB",
+            vm_hwm_kb() as f64 / 1024.0
         );
         drop(store);
     }

@@ -643,7 +643,8 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
     for t in &day_tablets {
         readers.push(enrol_tablet(f.store.as_ref(), t.user, t.posyandu.clone()).await);
     }
-    let (n, secs, p99) = pull_each(f, &sem, readers).await;
+    let readers = readers.into_iter().map(|t| (t, None)).collect();
+    let (n, secs, _, p99, _) = pull_each(f, &sem, readers).await;
     println!(
         "pull (another tablet of each kader, its posyandu): {n} changes to {} devices in {secs:.2} s = {:.0} changes/s; p99 {:.0} ms",
         a.devices,
@@ -657,10 +658,30 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
             "every day change reaches the other tablet"
         );
     }
-    let (n, secs, p99) = pull_each(f, &sem, day_tablets).await;
+    let day_tablets = day_tablets.into_iter().map(|t| (t, None)).collect();
+    let (n, secs, p50, p99, day_tablets) = pull_each(f, &sem, day_tablets).await;
     println!(
-        "pull (each pushing tablet, nothing new to it): {n} changes to {} devices in {secs:.2} s; p99 {:.0} ms",
+        "pull (each pushing tablet, nothing new to it, first pull: no cursor): {n} changes to {} devices in {secs:.2} s; p50 {:.1} ms, p99 {:.0} ms",
         a.devices,
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0
+    );
+    // The check-in of every later sync: the same tablets with the cursor they were given.
+    let (n, secs, p50, p99, day_tablets) = pull_each(f, &sem, day_tablets).await;
+    println!(
+        "pull (each pushing tablet again, with its cursor, nothing new): {n} changes to {} devices in {secs:.2} s; p50 {:.1} ms, p99 {:.0} ms",
+        a.devices,
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0
+    );
+    // One at a time: a check-in's own cost, without waiting for the others.
+    let one = Arc::new(Semaphore::new(1));
+    let sample: Vec<_> = day_tablets.into_iter().take(200).collect();
+    let k = sample.len();
+    let (n, secs, p50, p99, _) = pull_each(f, &one, sample).await;
+    println!(
+        "pull (with cursor, nothing new, one at a time): {n} changes to {k} devices in {secs:.2} s; p50 {:.2} ms, p99 {:.2} ms",
+        p50.as_secs_f64() * 1000.0,
         p99.as_secs_f64() * 1000.0
     );
 
@@ -1075,42 +1096,61 @@ async fn dashboard(f: &Fixture, runs: usize) {
     }
 }
 
-/// Each tablet pulls one page of up to 2,000 changes of its posyandu, at most `sem` at a
-/// time: the changes received, the wall time in seconds and the p99 request latency.
+/// Each tablet pulls one page of up to 2,000 changes of its posyandu (after its cursor, when
+/// it has one), at most `sem` at a time: the changes received, the wall time in seconds, the
+/// p50 and p99 request latency, and each tablet with the cursor it was given.
 async fn pull_each(
     f: &Arc<Fixture>,
     sem: &Arc<Semaphore>,
-    tablets: Vec<Tablet>,
-) -> (usize, f64, Duration) {
+    tablets: Vec<(Tablet, Option<String>)>,
+) -> (
+    usize,
+    f64,
+    Duration,
+    Duration,
+    Vec<(Tablet, Option<String>)>,
+) {
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for t in tablets {
+    for (t, cursor) in tablets {
         let f = f.clone();
         let sem = sem.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore");
+            let mut req = json!({"v":1,"limit":2000});
+            if let Some(c) = &cursor {
+                req["cursor"] = json!(c);
+            }
             let (s, body, d) = post(
                 &f,
                 "/v1/sync/pull",
                 &t.bearer,
-                br#"{"v":1,"limit":2000}"#.to_vec(),
+                serde_json::to_vec(&req).expect("json"),
                 false,
             )
             .await;
             assert_eq!(s, 200);
             let page: sync_protocol::PullResponse = serde_json::from_slice(&body).expect("page");
-            (page.changes.len(), d)
+            (page.changes.len(), d, t, Some(page.cursor))
         }));
     }
     let mut n = 0;
     let mut lat = Vec::new();
+    let mut out = Vec::new();
     for t in tasks {
-        let (c, d) = t.await.expect("task");
+        let (c, d, tablet, cursor) = t.await.expect("task");
         n += c;
         lat.push(d);
+        out.push((tablet, cursor));
     }
     lat.sort();
-    (n, started.elapsed().as_secs_f64(), percentile(&lat, 0.99))
+    (
+        n,
+        started.elapsed().as_secs_f64(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        out,
+    )
 }
 
 fn main() {

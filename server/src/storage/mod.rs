@@ -183,16 +183,27 @@ impl PageCutter {
         Cut::Take
     }
 
-    /// The page, from the rows taken (in order).
-    pub fn finish(self, changes: Vec<(i64, String)>) -> PullPage {
+    /// The page, from the rows taken (in order). `high_water`: the log's highest `sseq`, read **before**
+    /// the page's query. A page that is not full has read every row of the scope up to the end
+    /// of the log its query saw, which holds every change up to `high_water` (changes are
+    /// numbered in commit order under the log lock), so its cursor may move to `high_water`:
+    /// past the asking device's own changes and quarantined ones, which the query leaves out.
+    /// Without it a tablet whose area nobody else writes keeps a cursor before all its own work
+    /// since the last change it received, and every check-in (status and pull) reads that work
+    /// again: a cost growing with the tablet's own data instead of with what is new.
+    pub fn finish_at(self, changes: Vec<(i64, String)>, high_water: i64) -> PullPage {
         // More may follow when the page stopped early, or when the query returned all it
         // could (skipped rows count there).
         let has_more = self.stopped || self.read >= self.fetch;
-        let _ = self.after;
+        let scanned_to = if has_more {
+            self.scanned_to
+        } else {
+            self.scanned_to.max(high_water).max(self.after)
+        };
         PullPage {
             changes,
             has_more,
-            scanned_to: self.scanned_to,
+            scanned_to,
             skipped: self.skipped,
         }
     }

@@ -173,6 +173,16 @@ impl PgStore {
         let c = self.client().await?;
         let mut cut = super::PageCutter::new(after, limit, max_bytes);
         let want = i64::try_from(cut.fetch()).unwrap_or(i64::MAX);
+        // Read before the page (see `PageCutter::finish_at`); its own statement, so the
+        // page's query (a later snapshot) sees every change up to it.
+        let high_water: i64 = c
+            .query_one(
+                &c.prepare_cached("SELECT COALESCE(MAX(sseq), 0)::int8 FROM changes")
+                    .await?,
+                &[],
+            )
+            .await?
+            .try_get(0)?;
         let sql = if is_small_scope(&self.sizes, &c, scope).await? {
             PULL_SMALL.to_string()
         } else {
@@ -206,7 +216,7 @@ impl PgStore {
                 page.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
             }
         }
-        Ok(cut.finish(page))
+        Ok(cut.finish_at(page, high_water))
     }
 
     /// Connects as the URL says, TLS included (`sslmode`, `sslrootcert`: see [`tls`]).

@@ -691,6 +691,10 @@ fn pull_page(
     max_bytes: usize,
 ) -> Result<PullPage, StorageError> {
     let filter = scope_filter(c, sizes, scope)?;
+    // Read before the page (see `PageCutter::finish_at`).
+    let high_water: i64 = c
+        .prepare_cached("SELECT COALESCE(MAX(sseq), 0) FROM changes")?
+        .query_row([], |r| r.get(0))?;
     let mut q = c.prepare_cached(&format!(
         "SELECT sseq, payload FROM changes
          WHERE sseq > ?2 AND (?4 IS NULL OR device_id <> ?4) AND quarantined_at IS NULL AND {filter}
@@ -709,7 +713,7 @@ fn pull_page(
             super::Cut::Stop => break,
         }
     }
-    Ok(cut.finish(page))
+    Ok(cut.finish_at(page, high_water))
 }
 
 /// The changes an admin names, by server sequence or record id.

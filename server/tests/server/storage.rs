@@ -401,13 +401,40 @@ async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
         .await
         .unwrap();
     assert!(own.changes.is_empty() && !own.has_more);
-    assert_eq!(own.scanned_to, 0);
+    // The whole scope was read: the cursor moves to the log's end, past the device's own
+    // changes, so its next check-in reads only what came after (not its own work again).
+    assert_eq!(own.scanned_to, last);
+    let st = s.status(dev, MAWAR.into(), own.scanned_to).await.unwrap();
+    assert!(!st.pull_pending);
     let theirs = s
         .pull_for(other, MAWAR.into(), 0, 2, usize::MAX)
         .await
         .unwrap();
     assert_eq!(theirs.changes, p1.changes);
-    assert_eq!(theirs.scanned_to, p1.changes[1].0);
+    assert_eq!(
+        theirs.scanned_to, p1.changes[1].0,
+        "a full page keeps its cursor"
+    );
+    // A change of another tablet made after the jump still reaches the device.
+    let (dev2, user2) = enrolled(s, "kader.mawar").await;
+    let c2 = ctx(dev2, user2, Role::Kader, &[MAWAR]);
+    let news = change(dev2, user2, 1, EntityKind::Measurement, MAWAR);
+    let r = s.push(c2, vec![news.clone()]).await.unwrap();
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted);
+    assert!(
+        s.status(dev, MAWAR.into(), own.scanned_to)
+            .await
+            .unwrap()
+            .pull_pending
+    );
+    let next = s
+        .pull_for(dev, MAWAR.into(), own.scanned_to, 10, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(next.changes.len(), 1);
+    let got: Change = serde_json::from_str(&next.changes[0].1).unwrap();
+    assert_eq!(got, news);
+    assert_eq!(next.scanned_to, next.changes[0].0);
     db.finish().await;
 }
 
