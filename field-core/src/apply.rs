@@ -284,21 +284,24 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
     Ok(())
 }
 
+/// A `person_merge` row: id, kept, merged, made_hlc, made_device, deleted, tombstoned.
+type MergeRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    bool,
+    bool,
+);
+
 /// Marks the `person_merge` facts that do not take effect (`records::merges::effective`: a
 /// person merged twice, or a cycle of merges made on different tablets) as `deleted`, like a
 /// tombstoned merge, and the others by their tombstones only. Every read that follows merges
 /// reads live merge facts (`deleted = 0`), so each replica holding the same facts shows the
 /// same persons whatever order they arrived in. The facts themselves stay stored.
 pub(crate) fn settle_merges(conn: &Connection) -> Result<()> {
-    let rows: Vec<(
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        bool,
-        bool,
-    )> = conn
+    let rows: Vec<MergeRow> = conn
         .prepare_cached(
             "SELECT f.id, f.person, f.subject, f.made_hlc, f.made_device, f.deleted,
                  EXISTS (SELECT 1 FROM fact_tombstones t WHERE t.record_id = f.id)
