@@ -284,6 +284,17 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
     Ok(())
 }
 
+/// A `person_merge` row: id, kept, merged, made_hlc, made_device, deleted, tombstoned.
+type MergeRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    bool,
+    bool,
+);
+
 /// Marks the `person_merge` facts that do not take effect (`records::merges::effective`: a
 /// person merged twice, or a cycle of merges made on different tablets) as `deleted`, like a
 /// tombstoned merge, and the others by their tombstones only. Every read that follows merges
