@@ -308,11 +308,13 @@ fn fact2(kind: EntityKind, body: Value) -> Change {
     c
 }
 
-fn outcome(c: &Change) -> Result<(), (RejectCode, String)> {
+type Outcome = Result<(), (RejectCode, String)>;
+
+fn outcome(c: &Change) -> Outcome {
     validate(c, true, TODAY).map_err(|r| (r.code, r.field.unwrap_or_default()))
 }
 
-fn bad(code: RejectCode, field: &str) -> Result<(), (RejectCode, String)> {
+fn bad(code: RejectCode, field: &str) -> Outcome {
     Err((code, field.to_string()))
 }
 
@@ -326,7 +328,7 @@ fn schema_2_immunisation_fields_table() {
         b[k] = v;
         fact2(EntityKind::Immunisation, b)
     };
-    let cases: Vec<(Change, Result<(), (RejectCode, String)>)> = vec![
+    let cases: Vec<(Change, Outcome)> = vec![
         (fact2(EntityKind::Immunisation, dose.clone()), Ok(())),
         // The expiry may be after today (a vial in date), never before the dose's day.
         (with("expiry", json!("2030-01-31")), Ok(())),
@@ -385,7 +387,7 @@ fn schema_2_newborn_fields_table() {
         c.schema = 2;
         c
     };
-    let cases: Vec<(Change, Result<(), (RejectCode, String)>)> = vec![
+    let cases: Vec<(Change, Outcome)> = vec![
         (with("birth_time", json!("00:00")), Ok(())),
         (with("birth_time", json!("23:59")), Ok(())),
         (
