@@ -300,18 +300,6 @@ type MergeRow = (
 /// tombstoned merge, and the others by their tombstones only. Every read that follows merges
 /// reads live merge facts (`deleted = 0`), so each replica holding the same facts shows the
 /// same persons whatever order they arrived in. The facts themselves stay stored.
-/// A `person_merge` row as [`settle_merges`] reads it: id, kept, merged, made_hlc,
-/// made_device, deleted, tombstoned.
-type MergeRow = (
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    bool,
-    bool,
-);
-
 pub(crate) fn settle_merges(conn: &Connection) -> Result<()> {
     let rows: Vec<MergeRow> = conn
         .prepare_cached(
@@ -846,10 +834,6 @@ impl Store {
         let mut report = PullReport::default();
         let mut dirty: BTreeMap<RecordId, EntityKind> = BTreeMap::new();
         let mut page = Page::default();
-        let any_future: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM future_changes)", [], |r| {
-                r.get(0)
-            })?;
         let refuse = |change: &Change, reason: &str| -> Result<()> {
             tx.prepare_cached(
                 "INSERT INTO refused_pulls (device, seq, record_id, reason, change_json,
@@ -901,15 +885,6 @@ impl Store {
                     continue;
                 }
                 Err(e) => return Err(e),
-            }
-            // A change an older app kept aside as "of a newer schema" is now understood
-            // (the app was updated, and the server sends it again).
-            if any_future {
-                tx.prepare_cached("DELETE FROM future_changes WHERE device = ?1 AND seq = ?2")?
-                    .execute(params![
-                        change.device.to_string(),
-                        i64::try_from(change.seq).unwrap_or(i64::MAX)
-                    ])?;
             }
             // Pulled changes are trusted: the server admitted them within its own bound.
             state.hlc.observe_trusted(change.hlc);
