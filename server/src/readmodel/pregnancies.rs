@@ -100,25 +100,22 @@ pub async fn pregnancies(
 type PosyanduDesa = BTreeMap<String, (String, Option<(String, String)>)>;
 
 async fn posyandu_desa(store: &dyn Storage, place: &str) -> Result<PosyanduDesa, MonthlyError> {
-    let p = |s: &str| Param::Text(s.to_string());
+    // Two joins (not a correlated subquery per posyandu: 3.9 s for a kabupaten's 1,000
+    // posyandu on PostgreSQL, against 16 ms; docs/BENCHMARKS.md).
+    let desa = super::nutrition::desa_of(store, place).await?;
     let mut posyandu = PosyanduDesa::new();
     for r in store
         .read_rows(
-            "SELECT p.code, p.name,
-                 (SELECT a.code FROM place_tree x JOIN places a ON a.code = x.ancestor
-                   WHERE x.code = p.code AND a.level = 'desa'),
-                 (SELECT a.name FROM place_tree x JOIN places a ON a.code = x.ancestor
-                   WHERE x.code = p.code AND a.level = 'desa')
-             FROM place_tree t JOIN places p ON p.code = t.code
+            "SELECT p.code, p.name FROM place_tree t JOIN places p ON p.code = t.code
              WHERE t.ancestor = ?1 AND p.level = 'posyandu'"
                 .into(),
-            vec![p(place)],
+            vec![Param::Text(place.to_string())],
         )
         .await?
     {
         if let Some(code) = text(&r, 0) {
-            let desa = text(&r, 2).map(|d| (d, text(&r, 3).unwrap_or_default()));
-            posyandu.insert(code, (text(&r, 1).unwrap_or_default(), desa));
+            let d = desa.get(&code).cloned();
+            posyandu.insert(code, (text(&r, 1).unwrap_or_default(), d));
         }
     }
     Ok(posyandu)
