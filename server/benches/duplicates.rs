@@ -11,7 +11,8 @@
 //! the finder reads), pushed through `Storage::push` (validation and the read model's
 //! merge) by one bidan per copy. Planted duplicates: every `planted-every`-th person
 //! registered again in the other posyandu of the same desa with one spelling variant of
-//! the name (Y→J, then e→i in one word) and no NIK, the same birth date and the same
+//! the name (Y→J; else e→i in a word of five letters or more; else the last letter
+//! doubled) and no NIK, the same birth date and the same
 //! mother: what a family that moved and was registered again looks like.
 //!
 //! Measured: `readmodel::duplicates::find` for the whole kabupaten (`53.04`), `runs` times
@@ -109,7 +110,7 @@ fn places(k: usize) -> Vec<Place> {
 }
 
 /// One spelling variant of a name: the first Y becomes J, else the first e of a word of
-/// five letters or more becomes i.
+/// five letters or more becomes i, else the last letter is doubled.
 fn variant(name: &str) -> String {
     if let Some(at) = name.find('Y') {
         let mut s = name.to_string();
@@ -125,7 +126,11 @@ fn variant(name: &str) -> String {
             return words.join(" ");
         }
     }
-    format!("{name}a")
+    // Else a doubled last letter (Muhamad/Muhammad).
+    match name.chars().last() {
+        Some(c) => format!("{name}{c}"),
+        None => name.to_string(),
+    }
 }
 
 /// The other posyandu of the same desa.

@@ -204,31 +204,17 @@ pub async fn set_secret(
     Ok(n > 0)
 }
 
-/// Conflicts waiting for review, per posyandu at or under `scope`.
+/// Conflicts waiting for review (no live `conflict_review` decided them), per posyandu at
+/// or under `scope`: `readmodel::review::conflicts`, the Tinjauan page's own count.
 pub async fn conflicts_by_posyandu(
     store: &dyn Storage,
     scope: &str,
 ) -> Result<std::collections::BTreeMap<String, u64>, StorageError> {
-    let rows = store
-        .read_rows(
-            "SELECT x.posyandu, COUNT(*) FROM (
-                 SELECT COALESCE(p.posyandu, h.posyandu, g.posyandu, r.posyandu, f.posyandu) AS posyandu
-                 FROM conflicts c
-                 LEFT JOIN persons p ON p.id = c.record_id
-                 LEFT JOIN households h ON h.id = c.record_id
-                 LEFT JOIN pregnancies g ON g.id = c.record_id
-                 LEFT JOIN referrals r ON r.id = c.record_id
-                 LEFT JOIN facts f ON f.id = c.record_id
-             ) x JOIN place_tree t ON t.code = x.posyandu
-             WHERE t.ancestor = ?1 GROUP BY x.posyandu"
-                .into(),
-            vec![t(scope)],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| (text(r, 0), u64::try_from(int(r, 1)).unwrap_or(0)))
-        .collect())
+    let mut out = std::collections::BTreeMap::new();
+    for c in crate::readmodel::review::conflicts(store, scope).await? {
+        *out.entry(c.posyandu).or_insert(0) += 1;
+    }
+    Ok(out)
 }
 
 /// The demo district's ILP rollout: 9 of the 17 puskesmas run ILP (as in Belu), since
