@@ -9,6 +9,7 @@ import {
   fieldLabel,
   inputKind,
   mergeIds,
+  pairValueText,
   problemLine,
   tabletText,
   takeFields,
@@ -35,7 +36,7 @@ describe('conflict values in words', () => {
 
   it('names who and which tablet, known or not', () => {
     expect(whoText('Kader Mawar', 'u1')).toBe('Kader Mawar');
-    expect(whoText(null, '019aab0c-1e20-7000-8000-000000000001')).toBe('pengguna 019aab0c');
+    expect(whoText(null, '019aab0c-1e20-7000-8000-00000000a001')).toBe('pengguna 0000a001');
     expect(tabletText(true, 'x')).toBe('tablet ini');
     expect(tabletText(false, '019aaa00-0000-7000-8000-00000000d001')).toBe('tablet 00d001');
   });
@@ -128,5 +129,17 @@ describe('Tinjauan routes', async () => {
     expect(parseHash('#/tinjauan/ganda/a1')).toEqual({ name: 'review' });
     expect(toHash({ name: 'review_pair', first: 'a1', second: 'b2' })).toBe('#/tinjauan/ganda/a1/b2');
     expect(toHash({ name: 'review' })).toBe('#/tinjauan');
+  });
+});
+
+describe('values in a comparison', () => {
+  it('names a household by its head and a mother as recorded', () => {
+    const side = (id: string, head: string) => ({ timeline: {}, household: { id, posyandu: null, head_name: head, dusun: null, rt: null, members: [] }, visits: 0 });
+    const cmp = { first: side('h1', 'Yohanes Bria'), second: side('h2', 'Maria Hale') } as unknown as PairComparison;
+    expect(pairValueText(cmp, 'household', 'h2')).toBe('Keluarga Maria Hale');
+    expect(pairValueText(cmp, 'household', 'h9')).toBe('h9');
+    expect(pairValueText(cmp, 'mother', 'p7')).toBe('tercatat');
+    expect(pairValueText(cmp, 'mother', null)).toBe('(kosong)');
+    expect(pairValueText(cmp, 'birth_date', '2024-05-10')).toBe('10/05/2024');
   });
 });

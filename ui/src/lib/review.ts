@@ -31,9 +31,10 @@ export function valueText(field: string, value: unknown): string {
   return String(value);
 }
 
-/** Who made a value: the name when known on this tablet, else the user id's first part. */
+/** Who made a value: the name when known on this tablet, else the user id's last
+ *  characters (a UUIDv7 begins with its time, so two users' ids begin alike). */
 export function whoText(name: string | null, id: string): string {
-  return name ?? t('review.user_unknown', { id: id.slice(0, 8) });
+  return name ?? t('review.user_unknown', { id: id.slice(-8) });
 }
 
 /** Which tablet: this one, or the other tablet's id's last characters. */
@@ -139,4 +140,15 @@ export function problemLine(entry: { reason: { key: string; id: string; en: stri
   const key = entry.params.problem;
   if (!key) return head;
   return `${head}: ${problemText({ key, params: entry.params })}`;
+}
+
+/** A field's value in the comparison: a household by its head's name (the pair's own
+ *  households), a mother as "recorded", the rest as {@link valueText}. */
+export function pairValueText(cmp: Pick<PairComparison, 'first' | 'second'>, field: string, value: unknown): string {
+  if (field === 'household' && typeof value === 'string') {
+    const h = [cmp.first.household, cmp.second.household].find((x) => x?.id === value);
+    if (h?.head_name) return t('review.household_of', { head: h.head_name });
+  }
+  if (field === 'mother' && typeof value === 'string' && value) return t('review.recorded');
+  return valueText(field, value);
 }
