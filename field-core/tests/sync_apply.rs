@@ -26,7 +26,7 @@ fn edit(
         seq,
         hlc,
         author: UserId::new_v7(),
-        schema: 1,
+        schema: sync_protocol::schema::kind_since(kind),
         tombstone: false,
         supersedes: None,
         base: base.iter().map(|(f, h)| (f.to_string(), *h)).collect(),

@@ -644,7 +644,7 @@ async fn seed_demo_records(store: &dyn Storage) -> Result<usize, AdminError> {
                 counter: u16::try_from(i).unwrap_or(0),
             },
             author: kader.id,
-            schema: 1,
+            schema: sync_protocol::schema::kind_since(kind),
             tombstone: false,
             supersedes: None,
             base: Default::default(),

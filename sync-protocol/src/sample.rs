@@ -97,7 +97,7 @@ pub fn posyandu_day(
                     counter: 0,
                 },
                 author,
-                schema: 1,
+                schema: crate::schema::kind_since(kind),
                 tombstone: false,
                 supersedes: None,
                 base: Default::default(),

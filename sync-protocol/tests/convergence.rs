@@ -123,7 +123,7 @@ impl Device {
             seq: self.seq,
             hlc: self.clock.now(self.wall),
             author: self.user,
-            schema: 1,
+            schema: sync_protocol::schema::kind_since(kind),
             tombstone: false,
             supersedes: None,
             base: Default::default(),

@@ -167,7 +167,7 @@ fn changes_of(case: &Case, w: &World) -> Vec<Change> {
             seq,
             hlc,
             author,
-            schema: 1,
+            schema: sync_protocol::schema::kind_since(kind),
             tombstone: false,
             supersedes: None,
             base: Default::default(),

@@ -396,7 +396,7 @@ impl Session {
                 counter: u16::try_from(seq % 1000).unwrap_or(0),
             },
             author: self.user,
-            schema: 1,
+            schema: sync_protocol::schema::kind_since(kind),
             tombstone: false,
             supersedes: None,
             base: Default::default(),

@@ -55,7 +55,7 @@ pub fn edit(
         seq,
         hlc: hlc(t),
         author: user(d),
-        schema: 1,
+        schema: sync_protocol::schema::kind_since(kind),
         tombstone: false,
         supersedes: None,
         base: base
