@@ -834,6 +834,10 @@ impl Store {
         let mut report = PullReport::default();
         let mut dirty: BTreeMap<RecordId, EntityKind> = BTreeMap::new();
         let mut page = Page::default();
+        let any_future: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM future_changes)", [], |r| {
+                r.get(0)
+            })?;
         let refuse = |change: &Change, reason: &str| -> Result<()> {
             tx.prepare_cached(
                 "INSERT INTO refused_pulls (device, seq, record_id, reason, change_json,
@@ -885,6 +889,15 @@ impl Store {
                     continue;
                 }
                 Err(e) => return Err(e),
+            }
+            // A change an older app kept aside as "of a newer schema" is now understood
+            // (the app was updated, and the server sends it again).
+            if any_future {
+                tx.prepare_cached("DELETE FROM future_changes WHERE device = ?1 AND seq = ?2")?
+                    .execute(params![
+                        change.device.to_string(),
+                        i64::try_from(change.seq).unwrap_or(i64::MAX)
+                    ])?;
             }
             // Pulled changes are trusted: the server admitted them within its own bound.
             state.hlc.observe_trusted(change.hlc);

@@ -244,10 +244,19 @@ async fn repeated_reordered_late_and_truncated_bundles(backend: Backend) {
         "nothing new from a late bundle"
     );
     let (pack, _) = other.store.collect_titip().unwrap();
-    // Opening the late answer does not undo anything (and does not move the cursor back).
-    let cursor = kader.store.pull_cursor().unwrap();
+    // Opening the late answer does not undo anything (and does not move the cursor back; it
+    // may move it forward past the kader's own changes, as a pull that finds nothing new does).
+    let seq = |c: Option<String>| -> u64 {
+        let c = c.expect("a cursor");
+        c.trim_start_matches('s')
+            .split('.')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a cursor s<seq>.<tag>")
+    };
+    let cursor = seq(kader.store.pull_cursor().unwrap());
     kader.store.open_titip(&pack).unwrap();
-    assert_eq!(kader.store.pull_cursor().unwrap(), cursor);
+    assert!(seq(kader.store.pull_cursor().unwrap()) >= cursor);
     assert_eq!(kader.store.pending_changes(1000).unwrap().len(), 0);
     server.stop().await;
 }
