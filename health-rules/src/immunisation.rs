@@ -115,6 +115,16 @@ pub const KFA_PRODUCTS: [(&str, Option<&str>); 10] = [
 /// The KFA product code of a recorded vaccine (by its dose's series; a woman's Td by its
 /// prefix), when it is known ([`KFA_PRODUCTS`]).
 pub fn kfa_code_for(vaccine: &str) -> Option<&'static str> {
+    let series = kfa_series(vaccine)?;
+    KFA_PRODUCTS
+        .iter()
+        .find(|(s, _)| *s == series)
+        .and_then(|(_, code)| *code)
+}
+
+/// The series of [`KFA_PRODUCTS`] a recorded vaccine belongs to (by its dose's series; a
+/// woman's Td by its prefix): the key of a district's own table of KFA codes.
+pub fn kfa_series(vaccine: &str) -> Option<&'static str> {
     let series = match Schedule::national_2024().dose_for_record(vaccine) {
         Some(d) => d.series.as_str(),
         None if vaccine.trim_start().starts_with("Td") => "Td",
@@ -123,7 +133,7 @@ pub fn kfa_code_for(vaccine: &str) -> Option<&'static str> {
     KFA_PRODUCTS
         .iter()
         .find(|(s, _)| *s == series)
-        .and_then(|(_, code)| *code)
+        .map(|(s, _)| *s)
 }
 
 /// One dose of the schedule.
@@ -568,6 +578,9 @@ mod tests {
         assert!(KFA_PRODUCTS.iter().all(|(_, c)| c.is_none()));
         assert_eq!(kfa_code_for("HB0"), None);
         assert_eq!(kfa_code_for("nope"), None);
+        assert_eq!(kfa_series("DPT-HB-Hib 1"), Some("DPT-HB-Hib"));
+        assert_eq!(kfa_series("Td2"), Some("Td"));
+        assert_eq!(kfa_series("nope"), None);
     }
 
     #[test]

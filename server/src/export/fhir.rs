@@ -439,18 +439,27 @@ pub fn blood_pressure(
 
 /// `Immunization` of one dose. `birth` gives the timing by the schedule; `visit_date` tells a
 /// dose copied from the KIA book (its own day before the visit's: `primarySource` false).
+/// `district_kfa` (series → KFA product code, the district's table:
+/// `crate::storage::vaccine_kfa`) gives the KFA code of a dose whose body has none; the
+/// body's own `kfa_code` wins.
 pub fn immunization(
     f: &FactIn,
     patient_url: &str,
     encounter_url: Option<&str>,
     birth: Option<NaiveDate>,
     visit_date: Option<&str>,
+    district_kfa: &BTreeMap<String, String>,
 ) -> Value {
     let vaccine = f.text("vaccine").unwrap_or_default();
     let schedule = Schedule::national_2024();
     let dose = schedule.dose_for_record(vaccine);
     let mut coding = Vec::new();
-    if let Some(k) = f.text("kfa_code") {
+    let kfa = f.text("kfa_code").or_else(|| {
+        health_rules::immunisation::kfa_series(vaccine)
+            .and_then(|series| district_kfa.get(series))
+            .map(String::as_str)
+    });
+    if let Some(k) = kfa {
         coding.push(json!({"system": KFA, "code": k}));
     }
     if let Some((code, display)) = dose.and_then(|d| cvx(&d.series)) {
@@ -545,6 +554,8 @@ pub struct Records {
     pub puskesmas: HashMap<String, (String, String)>,
     /// The visits the facts point at (also those dated outside the period).
     pub visits: HashMap<String, FactIn>,
+    /// The district's KFA product codes, series → code (`crate::storage::vaccine_kfa`).
+    pub kfa: BTreeMap<String, String>,
 }
 
 fn db_text(r: &[DbCell], i: usize) -> Option<String> {
@@ -578,7 +589,7 @@ fn fact_row(r: &[DbCell]) -> Option<FactIn> {
 }
 
 /// The live visits, measurements and immunisations dated `from..=to` at or below `place`,
-/// their persons and visits, and the puskesmas above each posyandu.
+/// their persons and visits, the puskesmas above each posyandu, and the district's KFA codes.
 pub async fn load(
     store: &dyn Storage,
     place: &str,
@@ -694,6 +705,7 @@ pub async fn load(
                 .insert(pos, (code, db_text(&r, 2).unwrap_or_default()));
         }
     }
+    out.kfa = crate::storage::vaccine_kfa::codes(store).await?;
     Ok(out)
 }
 
@@ -796,7 +808,7 @@ pub fn resources(records: &Records) -> Vec<(String, Value)> {
                     .map(|v| v.date.as_str());
                 immunizations.push((
                     urn(&f.id),
-                    immunization(f, &patient_url, Some(enc), birth, visit_date),
+                    immunization(f, &patient_url, Some(enc), birth, visit_date, &records.kfa),
                 ));
             }
             _ => {}

@@ -4,6 +4,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod vaccine_kfa;
 pub mod web;
 
 use crate::model::{Device, NewDevice, Place, SessionInfo, User};

@@ -59,6 +59,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_duplicates.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_vaccine_kfa.sql"),
+    ),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).

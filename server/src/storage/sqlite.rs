@@ -56,6 +56,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_duplicates.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_vaccine_kfa.sql"),
+    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;

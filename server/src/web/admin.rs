@@ -1,7 +1,8 @@
 //! Administrasi (dinas_admin; puskesmas_admin within its puskesmas): users (add, disable,
 //! enable, reset password), tablets (issue an enrolment code, shown large and as a QR code
 //! to print; list; revoke), places (import the CSV as `jangkau-server places import` does,
-//! with an optional `ilp_since` column). Every action is written to the audit log shown on
+//! with an optional `ilp_since` column), the district's KFA product codes per vaccine series
+//! (dinas_admin only; others see them). Every action is written to the audit log shown on
 //! the page. Every form carries the session's CSRF token; a refused form comes back with
 //! what was typed and the reason in the user's language.
 
@@ -12,6 +13,7 @@ use super::{Ctx, Page, WebError, format};
 use crate::admin::{self as cli, AdminError};
 use crate::http::AppState;
 use crate::model::{Place, now_ms, parse_role, role_str};
+use crate::storage::vaccine_kfa::{self, KfaCodeError};
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -19,6 +21,7 @@ use axum::response::Response;
 use std::collections::HashMap;
 use std::fmt::Write;
 use sync_protocol::Role;
+use sync_protocol::schema::KFA_CODE_DIGITS;
 
 /// What a refused or finished action shows on the page.
 #[derive(Debug, Default, Clone)]
@@ -62,6 +65,10 @@ fn done_message(ctx: &Ctx, what: &str) -> String {
         "nik" => ctx.t(
             "NIK tenaga kesehatan disimpan.",
             "Health worker's NIK saved.",
+        ),
+        "kfa" => ctx.t(
+            "Kode produk KFA vaksin disimpan.",
+            "Vaccine KFA product codes saved.",
         ),
         "revoked" => ctx.t(
             "Tablet dicabut; sinkron berikutnya akan ditolak.",
@@ -434,6 +441,8 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
         ctx.t("Impor", "Import"),
     ));
 
+    page.html(kfa_section(st, ctx, flash).await?);
+
     // Audit log.
     let mut at = Table::new(
         "audit",
@@ -462,6 +471,150 @@ pub async fn page(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<Page, WebEr
         ctx.t("Belum ada tindakan.", "No actions yet."),
     );
     Ok(page)
+}
+
+/// The district's KFA product code per vaccine series: a form for the dinas_admin (what was
+/// typed kept when refused), a read-only table for the others.
+async fn kfa_section(st: &AppState, ctx: &Ctx, flash: &Flash) -> Result<String, WebError> {
+    let stored = vaccine_kfa::codes(st.store.as_ref()).await?;
+    let editable = ctx.me.user.role == Role::DinasAdmin;
+    let mut rows = String::new();
+    for series in vaccine_kfa::series() {
+        let saved = stored.get(series).map_or("", String::as_str);
+        let cell = if editable {
+            let field = format!("kfa_{series}");
+            let shown = if flash.form == "kfa" {
+                typed(flash, "kfa", &field)
+            } else {
+                saved
+            };
+            format!(
+                "<input name=\"{}\" inputmode=\"numeric\" maxlength=\"40\" value=\"{}\" aria-label=\"{} {}\" data-testid=\"kfa-{}\">",
+                esc(&field),
+                esc(shown),
+                ctx.t("Kode KFA", "KFA code"),
+                esc(series),
+                esc(series)
+            )
+        } else if saved.is_empty() {
+            format!("<span data-testid=\"kfa-{}\">–</span>", esc(series))
+        } else {
+            format!(
+                "<span data-testid=\"kfa-{}\">{}</span>",
+                esc(series),
+                esc(saved)
+            )
+        };
+        let _ = write!(
+            rows,
+            "<tr><th scope=\"row\">{}</th><td>{cell}</td></tr>",
+            esc(series)
+        );
+    }
+    let table = format!(
+        "<table data-testid=\"kfa-table\"><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+        ctx.t("Seri vaksin", "Vaccine series"),
+        ctx.t("Kode produk KFA", "KFA product code"),
+    );
+    let intro = ctx.t(
+        "Kode produk KFA (Kamus Farmasi dan Alat Kesehatan) vaksin yang didistribusikan dinas, per seri. Dikirim ke SATUSEHAT pada setiap imunisasi yang dicatat tanpa kode KFA; kode yang dicatat di tablet tetap dipakai. Hanya angka, 6–20 digit; kosong: tanpa kode.",
+        "The KFA (Kamus Farmasi dan Alat Kesehatan) product code of the vaccine the district distributes, per series. Sent to SATUSEHAT with every immunisation recorded without a KFA code; a code recorded on the tablet is kept. Digits only, 6 to 20; empty: no code.",
+    );
+    Ok(if editable {
+        format!(
+            "<section><h2>{}</h2><p>{intro}</p>{}<form method=\"post\" action=\"/dasbor/admin/kfa\" data-testid=\"kfa-form\">{}{table}<button data-testid=\"kfa-save\">{}</button></form></section>",
+            ctx.t("Kode produk KFA vaksin", "Vaccine KFA product codes"),
+            message(flash, "kfa"),
+            csrf_field(ctx),
+            ctx.t("Simpan kode KFA", "Save KFA codes"),
+        )
+    } else {
+        format!(
+            "<section><h2>{}</h2><p>{intro} {}</p>{table}</section>",
+            ctx.t("Kode produk KFA vaksin", "Vaccine KFA product codes"),
+            ctx.t("Diatur oleh admin dinas.", "Set by the district admin."),
+        )
+    })
+}
+
+/// Why a typed KFA code of `series` is refused, in the user's language.
+fn kfa_error(ctx: &Ctx, series: &str, e: &KfaCodeError) -> String {
+    use super::i18n::Lang;
+    match (e, ctx.lang) {
+        (KfaCodeError::NotDigits, Lang::Id) => {
+            format!("Kode KFA {series} hanya berisi angka.")
+        }
+        (KfaCodeError::NotDigits, Lang::En) => {
+            format!("The KFA code of {series} holds digits only.")
+        }
+        (KfaCodeError::BadLength { len }, Lang::Id) => format!(
+            "Kode KFA {series} harus {}–{} digit; yang diisi {len}.",
+            KFA_CODE_DIGITS.0, KFA_CODE_DIGITS.1
+        ),
+        (KfaCodeError::BadLength { len }, Lang::En) => format!(
+            "The KFA code of {series} has {} to {} digits; this has {len}.",
+            KFA_CODE_DIGITS.0, KFA_CODE_DIGITS.1
+        ),
+        (KfaCodeError::UnknownSeries(_), Lang::Id) => {
+            format!("Seri vaksin {series} tidak dikenal.")
+        }
+        (KfaCodeError::UnknownSeries(_), Lang::En) => format!("Unknown vaccine series {series}."),
+    }
+}
+
+/// Saves the district's KFA codes (dinas_admin only): every typed code checked first
+/// (nothing saved when one is refused), then each changed series stored and audited.
+async fn set_kfa(
+    st: &AppState,
+    ctx: &Ctx,
+    form: &HashMap<String, String>,
+) -> Result<Option<&'static str>, String> {
+    let stored = vaccine_kfa::codes(st.store.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut changes = Vec::new();
+    for series in vaccine_kfa::series() {
+        let Some(typed) = form.get(&format!("kfa_{series}")) else {
+            continue;
+        };
+        let code = match typed.trim() {
+            "" => None,
+            t => Some(vaccine_kfa::check_code(t).map_err(|e| kfa_error(ctx, series, &e))?),
+        };
+        if code.as_deref() != stored.get(series).map(String::as_str) {
+            changes.push((series, code));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(Some("kfa"));
+    }
+    let now = now_ms();
+    for (series, code) in &changes {
+        vaccine_kfa::set_code(
+            st.store.as_ref(),
+            series,
+            code.as_deref(),
+            &ctx.me.user.username,
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    let detail: Vec<String> = changes
+        .iter()
+        .map(|(s, c)| format!("{s}={}", c.as_deref().unwrap_or("-")))
+        .collect();
+    let target: Vec<&str> = changes.iter().map(|(s, _)| *s).collect();
+    audit(
+        st,
+        ctx,
+        "vaccine_kfa",
+        &target.join(" "),
+        &ctx.me.user.scope.place,
+        detail.join(" "),
+    )
+    .await?;
+    Ok(Some("kfa"))
 }
 
 /// A newly issued enrolment code, large and as a QR code, printable.
@@ -551,6 +704,9 @@ pub async fn action(
         },
         "revoke" => revoke(&st, &ctx, &get("target")).await,
         "nik" => set_nik(&st, &ctx, &get("target"), &get("nik")).await,
+        // The district's codes: the dinas_admin's alone (others see no form).
+        "kfa" if ctx.me.user.role != Role::DinasAdmin => return Err(WebError::Forbidden),
+        "kfa" => set_kfa(&st, &ctx, &form).await,
         "places" => match import(&st, &ctx, form.get("csv").map_or("", String::as_str)).await {
             Ok(n) => {
                 flash.ok = Some(match ctx.lang {

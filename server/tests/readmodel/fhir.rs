@@ -407,7 +407,14 @@ fn newborn_twins_and_kfa_lot_expiry() {
         ..Default::default()
     };
     let birth = chrono::NaiveDate::from_ymd_opt(2025, 11, 20);
-    let i = fhir::immunization(&dose, "urn:uuid:p", None, birth, Some("2025-11-21"));
+    let i = fhir::immunization(
+        &dose,
+        "urn:uuid:p",
+        None,
+        birth,
+        Some("2025-11-21"),
+        &Default::default(),
+    );
     assert_eq!(i["vaccineCode"]["coding"][0]["system"], fhir::KFA);
     assert_eq!(i["vaccineCode"]["coding"][0]["code"], "93000631");
     assert_eq!(i["vaccineCode"]["coding"][1]["code"], "08");
