@@ -98,7 +98,9 @@ impl Offset {
 /// `http://sys-ids.kemkes.go.id/kfa`). A code is listed only when a source in this
 /// repository gives it; none does yet, so every code is `None` and a dose is recorded
 /// without one (its FHIR `Immunization` then carries the CVX code only: `docs/fhir.md`).
-/// A district fills in the codes of the products it receives here.
+/// A district sets the codes of the products it receives on the server's dashboard
+/// (Administrasi; the FHIR mapping uses them for doses without a code of their own:
+/// `docs/fhir.md`, "KFA product codes"), without a new app build.
 pub const KFA_PRODUCTS: [(&str, Option<&str>); 10] = [
     ("HB0", None),
     ("BCG", None),
