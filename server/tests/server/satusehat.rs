@@ -2,7 +2,8 @@
 //! `fhir_server.rs` over real HTTP, on both backends: everything sent once, nothing twice;
 //! corrections and changed records update the resource sent before; refusals kept with the
 //! platform's `OperationOutcome` and shown on the dashboard; 5xx, `Retry-After`, timeouts
-//! and a Bundle taken whose answer was lost resumed without duplicates; the token renewed.
+//! and a Bundle taken whose answer was lost resumed without duplicates; the token renewed;
+//! the district's KFA code of a series sent with the doses recorded without one.
 
 use crate::common::{Backend, Session, TestServer, now_ms};
 use crate::fhir_server::{CLIENT_ID, CLIENT_SECRET, FakePlatform, Fault};
@@ -23,6 +24,7 @@ both_backends!(
     the_token_is_renewed_and_bad_credentials_refused,
     health_worker_nik_on_the_administrasi_page,
     a_refusal_naming_no_entry_is_narrowed_down,
+    the_district_kfa_code_is_sent_and_updated,
 );
 
 const P01: &str = "53.04.05.2001.P01";
@@ -921,5 +923,47 @@ async fn a_refusal_naming_no_entry_is_narrowed_down(b: Backend) {
         send_once(s.store(), &worker, now_ms()).await.unwrap(),
         Summary::default()
     );
+    s.finish().await;
+}
+
+/// The district's KFA code of a series (Administrasi, `storage::vaccine_kfa`) reaches the
+/// platform with a dose recorded without one; a changed code updates the dose sent before.
+async fn the_district_kfa_code_is_sent_and_updated(b: Backend) {
+    use district_server::storage::vaccine_kfa;
+    let s = TestServer::demo(b).await;
+    let fake = FakePlatform::start().await;
+    let mut bidan = s.session("bidan.naitimu").await;
+    let d = push_data(&s, &mut bidan, true).await;
+    let worker = client(&fake);
+    let kfa_of = |fake: &FakePlatform| {
+        fake.with(|f| {
+            let dose = f
+                .by_record("Immunization", &format!("urn:uuid:{}", d.child_dose))
+                .unwrap()
+                .1;
+            dose["vaccineCode"]["coding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["system"] == "http://sys-ids.kemkes.go.id/kfa")
+                .map(|c| c["code"].as_str().unwrap().to_string())
+        })
+    };
+    vaccine_kfa::set_code(s.store(), "DPT-HB-Hib", Some("93000777"), "dinas", now_ms())
+        .await
+        .unwrap();
+    let r1 = send_once(s.store(), &worker, now_ms()).await.unwrap();
+    assert!(r1.created > 0, "{r1}");
+    assert_eq!(kfa_of(&fake).as_deref(), Some("93000777"));
+    vaccine_kfa::set_code(s.store(), "DPT-HB-Hib", Some("93000778"), "dinas", now_ms())
+        .await
+        .unwrap();
+    let r2 = send_once(s.store(), &worker, now_ms() + 1_000)
+        .await
+        .unwrap();
+    assert_eq!((r2.created, r2.updated), (0, 1), "{r2}");
+    assert_eq!(kfa_of(&fake).as_deref(), Some("93000778"));
+    no_duplicates(&fake);
+    keep_for_the_r4_check(&fake);
     s.finish().await;
 }
