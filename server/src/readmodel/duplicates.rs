@@ -5,7 +5,7 @@
 //! left out. Answers `GET /v1/records/duplicates?place=` and the dashboard's Tinjauan page.
 //!
 //! `found_at`: the later of the two persons' `made_hlc` (the earliest stamp of their edits,
-//! migration 0010) — when the pair first existed, derived, so the same after a rebuild and
+//! migration 0009) — when the pair first existed, derived, so the same after a rebuild and
 //! on every server; no table of first sightings is kept.
 
 use super::{Cell, Param, text};

@@ -8,7 +8,7 @@
 //! - [`queue`]: the export's mapping (`crate::export::fhir`) turned into work: which
 //!   resource is new, changed, waiting or refused, grouped per encounter into transaction
 //!   Bundles.
-//! - [`store`]: the per-record table (migration 0009, `satusehat_resources`): remote id,
+//! - [`store`]: the per-record table (migration 0008, `satusehat_resources`): remote id,
 //!   content hash, status, attempts, next attempt, the last `OperationOutcome`.
 //! - [`worker`]: one round ([`worker::send_once`]) and the background loop of `serve`.
 

@@ -1,4 +1,4 @@
-//! The worker's table (`satusehat_resources`, migration 0009) on either backend, through
+//! The worker's table (`satusehat_resources`, migration 0008) on either backend, through
 //! the read model's `read_rows` and the dashboard's `web_exec` (one statement each), and the
 //! health workers' NIK (`users.nik`).
 

@@ -52,16 +52,16 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0007_dashboard.sql"),
     ),
     (
+        8,
+        include_str!("../../migrations/postgres/0008_satusehat.sql"),
+    ),
+    (
         9,
-        include_str!("../../migrations/postgres/0009_satusehat.sql"),
+        include_str!("../../migrations/postgres/0009_duplicates.sql"),
     ),
     (
         10,
-        include_str!("../../migrations/postgres/0010_duplicates.sql"),
-    ),
-    (
-        11,
-        include_str!("../../migrations/postgres/0011_vaccine_kfa.sql"),
+        include_str!("../../migrations/postgres/0010_vaccine_kfa.sql"),
     ),
 ];
 

@@ -1,4 +1,4 @@
-//! The district's KFA product codes per vaccine series (migration 0011, docs/fhir.md "KFA
+//! The district's KFA product codes per vaccine series (migration 0010, docs/fhir.md "KFA
 //! product codes"): set by a dinas_admin on the dashboard's Administrasi page, read by the
 //! FHIR mapping (`crate::export::fhir`) for a dose recorded without a `kfa_code`. One SQL
 //! text for both backends, as the dashboard's other rows (`storage::web`).

@@ -1,4 +1,4 @@
--- 0010: the server's duplicate finder (issue 17, docs/read-model.md "Likely duplicates").
+-- 0009: the server's duplicate finder (issue 17, docs/read-model.md "Likely duplicates").
 -- When a person was first recorded: the earliest stamp (HLC) of the person's edits, as
 -- `referrals.made_hlc` is for a referral. A pair of likely duplicates is dated by the later
 -- of its two persons' `made_hlc` (`found_at`): when the pair first existed, the same on

@@ -1,4 +1,4 @@
--- 0009: SATUSEHAT submission (issue 15; server/src/satusehat/, docs/fhir.md "Submission
+-- 0008: SATUSEHAT submission (issue 15; server/src/satusehat/, docs/fhir.md "Submission
 -- worker").
 -- A health worker's NIK (16 digits, health_rules::identity) for a user account: the worker
 -- looks the Practitioner up by it and names them as the performer. Nullable: unknown.
