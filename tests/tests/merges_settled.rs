@@ -3,7 +3,8 @@
 //! whichever pushes first, the district server's read model keeps the same merges in effect
 //! as the tablets (`records::merges::effective`: the earlier by stamp), and its SKDN of the
 //! posyandu and month — computed directly, from kept per-posyandu parts, and after a
-//! rebuild — equals the tablet's, on both backends.
+//! rebuild — equals the tablet's, on both backends. Quarantining the merge in effect lets
+//! the other take effect on the server; releasing it settles back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -194,6 +195,19 @@ async fn settled(backend: Backend, cycle: bool, earlier_first: bool) {
         .unwrap();
     assert_eq!(server_merges(&server).await, want, "server after a rebuild");
     same_skdn(&server, &cache, &a, month, "after a rebuild").await;
+
+    // Quarantining the merge in effect lets the other take effect; releasing it restores it.
+    let store = server.store.as_ref();
+    district_server::quarantine::set(store, &first.to_string(), true, "salah gabung")
+        .await
+        .unwrap();
+    let other: BTreeSet<String> = [second.to_string()].into();
+    assert_eq!(server_merges(&server).await, other, "the first quarantined");
+    district_server::quarantine::set(store, &first.to_string(), false, "benar")
+        .await
+        .unwrap();
+    assert_eq!(server_merges(&server).await, want, "the first released");
+    same_skdn(&server, &cache, &a, month, "after the release").await;
     server.stop().await;
 }
 
