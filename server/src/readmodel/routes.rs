@@ -5,7 +5,7 @@
 
 use super::{cache, duplicates, health, monthly, parts, reports};
 use crate::error::AppError;
-use crate::http::{AppState, Authed};
+use crate::http::{AppState, Authed, Protocol};
 use crate::model::{SessionInfo, now_ms};
 use axum::Router;
 use axum::body::Bytes;
@@ -181,6 +181,7 @@ fn monthly_error(e: monthly::MonthlyError) -> AppError {
 async fn duplicates(
     State(st): State<AppState>,
     Authed(s): Authed,
+    Protocol(v): Protocol,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let scope = reader(&s)?;
@@ -188,7 +189,10 @@ async fn duplicates(
     if !reports::in_scope(st.store.as_ref(), scope, place).await? {
         return Err(not_found("place"));
     }
-    json(&duplicates::duplicates(st.store.as_ref(), place).await?)
+    let mut answer = duplicates::duplicates(st.store.as_ref(), place).await?;
+    // Answered in the request's protocol version, as every wire answer (a tablet checks it).
+    answer.v = u32::from(v);
+    json(&answer)
 }
 
 async fn referrals(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {
