@@ -5,7 +5,7 @@
 
 use super::{cache, duplicates, health, monthly, parts, reports};
 use crate::error::AppError;
-use crate::http::{AppState, Authed, Protocol};
+use crate::http::{AppState, Authed};
 use crate::model::{SessionInfo, now_ms};
 use axum::Router;
 use axum::body::Bytes;
@@ -181,7 +181,7 @@ fn monthly_error(e: monthly::MonthlyError) -> AppError {
 async fn duplicates(
     State(st): State<AppState>,
     Authed(s): Authed,
-    Protocol(v): Protocol,
+    headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let scope = reader(&s)?;
@@ -190,8 +190,14 @@ async fn duplicates(
         return Err(not_found("place"));
     }
     let mut answer = duplicates::duplicates(st.store.as_ref(), place).await?;
-    // Answered in the request's protocol version, as every wire answer (a tablet checks it).
-    answer.v = u32::from(v);
+    // A tablet's request names its protocol version (`Jangkau-Protocol`) and checks that
+    // the answer's `v` is it; without the header (a dashboard, curl) the contract's 1.
+    if let Some(h) = headers.get(sync_protocol::PROTOCOL_HEADER) {
+        let v = sync_protocol::VersionRange::CURRENT
+            .negotiate_header(Some(h.to_str().unwrap_or("?")))
+            .map_err(AppError::from)?;
+        answer.v = u32::from(v);
+    }
     json(&answer)
 }
 
