@@ -362,3 +362,75 @@ pub fn wita_date(hlc: Hlc) -> String {
         + chrono::Duration::hours(8);
     t.format("%Y-%m-%d").to_string()
 }
+
+/// Whether a batch holds a `person_merge` (or its tombstone): only then are the merges in
+/// effect settled again ([`settle_merges`]).
+pub fn names_merges(changes: &[Change]) -> bool {
+    changes.iter().any(|c| c.kind == EntityKind::PersonMerge)
+}
+
+/// The query [`settle_merges`] reads: every `person_merge` row of `facts` (`kept` and `merged`
+/// are its `person` and `subject`) with its `merged_records` state if it has one (a fact
+/// with a tombstone always has one).
+pub const MERGE_ROWS: &str = "SELECT f.id, f.person, f.subject, f.made_hlc, f.made_device,
+        f.deleted, m.state_json
+    FROM facts f LEFT JOIN merged_records m ON m.id = f.id
+    WHERE f.kind = 'person_merge'";
+
+/// A row of [`MERGE_ROWS`].
+#[derive(Debug, Clone)]
+pub struct MergeRow {
+    pub id: String,
+    pub kept: Option<String>,
+    pub merged: Option<String>,
+    pub made_hlc: String,
+    pub made_device: String,
+    pub deleted: bool,
+    pub state_json: Option<String>,
+}
+
+/// The `person_merge` facts whose `deleted` must change, with its new value: the merges that
+/// do not take effect by `records::merges::effective` (the tablets' rule: the earlier merge
+/// by stamp holds; a person merged twice, or a cycle, leaves the later one kept but
+/// ignored) are deleted like a tombstoned merge, the others deleted only by a tombstone — as
+/// field-core's `settle_merges`, so every read of live merges (`deleted = 0`) agrees with
+/// the tablets whatever order the facts arrived in.
+pub fn settle_merges(rows: &[MergeRow]) -> Result<Vec<(String, bool)>, String> {
+    let mut tombstoned = Vec::with_capacity(rows.len());
+    let mut live = Vec::new();
+    for r in rows {
+        let gone = match &r.state_json {
+            Some(json) => match decode_state(EntityKind::PersonMerge.as_str(), json)? {
+                Record::Fact(f) => f.is_deleted(),
+                Record::Mutable(_) => return Err(format!("person_merge {}: not a fact", r.id)),
+            },
+            None => false,
+        };
+        tombstoned.push(gone);
+        if gone {
+            continue;
+        }
+        let (Some(kept), Some(merged)) = (&r.kept, &r.merged) else {
+            continue;
+        };
+        let bad = |what: &str| format!("person_merge {}: {what}", r.id);
+        live.push(records::merges::MergeFact {
+            id: r.id.parse().map_err(|_| bad("id"))?,
+            kept: kept.parse().map_err(|_| bad("kept"))?,
+            merged: merged.parse().map_err(|_| bad("merged"))?,
+            stamp: Stamp {
+                hlc: r.made_hlc.parse().map_err(|_| bad("made_hlc"))?,
+                device: r.made_device.parse().map_err(|_| bad("made_device"))?,
+            },
+        });
+    }
+    let effective = records::merges::effective(&live);
+    Ok(rows
+        .iter()
+        .zip(tombstoned)
+        .filter_map(|(r, gone)| {
+            let now = gone || !r.id.parse().is_ok_and(|i: RecordId| effective.contains(&i));
+            (now != r.deleted).then(|| (r.id.clone(), now))
+        })
+        .collect())
+}

@@ -15,13 +15,14 @@
 //! it supersedes, any record id in its body), directly or through the facts and merges of the
 //! read model (a fact's person and subject, the person a merged person was merged into), a
 //! record of that posyandu (`records.posyandu`). So a weighing recorded at one posyandu for a
-//! child of another makes both stale, and a `person_merge` makes the posyandu of both
-//! persons and of the merge stale.
+//! child of another makes both stale.
 //!
 //! **Everything is recomputed** when the read model's structure moves (a quarantine or a
 //! release, a rebuild, a place added, moved or renamed: [`super::cache::Generation::structure`]),
-//! when more than [`MAX_DELTA`] changes were logged since the last look, or a change cannot
-//! be read. During a rebuild nothing is kept.
+//! when more than [`MAX_DELTA`] changes were logged since the last look, a change cannot
+//! be read, or a change is a `person_merge` or its tombstone (it may change which other
+//! merges are in effect, `records::merges::effective`, and so whose facts count where,
+//! along chains of merges the look would have to follow). During a rebuild nothing is kept.
 //!
 //! **Concurrent pushes**: log order is commit order on both backends (and on SQLite a read
 //! waits for the follower to have merged every committed push), so a push that was answered
@@ -373,6 +374,12 @@ async fn touched_posyandu(
         let Ok(change) = serde_json::from_str::<Change>(payload) else {
             return Ok(None);
         };
+        if change.kind == sync_protocol::EntityKind::PersonMerge {
+            // A merge (or its tombstone) may change which other merges are in effect
+            // (`records::merges::effective`), anywhere along chains of merges: recompute
+            // everything (merges are rare: a bidan's decisions).
+            return Ok(None);
+        }
         ids.insert(change.id.to_string());
         if let Some(s) = change.supersedes {
             ids.insert(s.to_string());

@@ -2,7 +2,10 @@
 //! table writes its rows (arrays through `UNNEST`), so a push costs a few round trips more,
 //! not a few per change.
 
-use super::merge::{FactRow, Loaded, Merger, decode_state, fact_from_row};
+use super::merge::{
+    FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, decode_state, fact_from_row, names_merges,
+    settle_merges,
+};
 use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::postgres::{LOCK_LOG, PgStore};
@@ -125,7 +128,56 @@ pub(crate) async fn merge_changes(
         let upsert = tx.prepare_cached(&table.upsert_postgres()).await?;
         tx.execute(&upsert, &refs).await?;
     }
+    if names_merges(changes) {
+        settle(tx).await?;
+    }
     Ok(merger.skipped)
+}
+
+/// Advisory lock (with key 0) held while the merges in effect are settled, until the
+/// transaction ends: two pushes of merges settle one after the other, the later seeing the
+/// earlier's merges. Taken after the records' row locks and before the log lock
+/// ([`lock_records`]), always.
+pub(crate) const LOCK_MERGES: i32 = 0x4a4b_0004;
+
+/// Takes [`LOCK_MERGES`] (again, if held: advisory locks nest within a transaction).
+async fn lock_merges(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_MERGES])
+        .await?;
+    Ok(())
+}
+
+/// Sets `deleted` of the `person_merge` facts by the merges in effect
+/// ([`super::merge::settle_merges`]), under [`LOCK_MERGES`].
+async fn settle(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    lock_merges(tx).await?;
+    let mut rows = Vec::new();
+    for r in tx.query(MERGE_ROWS, &[]).await? {
+        rows.push(MergeRow {
+            id: r.try_get(0)?,
+            kept: r.try_get(1)?,
+            merged: r.try_get(2)?,
+            made_hlc: r.try_get(3)?,
+            made_device: r.try_get(4)?,
+            deleted: r.try_get::<_, i64>(5)? != 0,
+            state_json: r.try_get(6)?,
+        });
+    }
+    let changed = settle_merges(&rows).map_err(corrupt)?;
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let (ids, deleted): (Vec<String>, Vec<i64>) = changed
+        .into_iter()
+        .map(|(id, d)| (id, i64::from(d)))
+        .unzip();
+    tx.execute(
+        "UPDATE facts SET deleted = t.d FROM UNNEST($1::text[], $2::int8[]) AS t(i, d)
+         WHERE facts.id = t.i",
+        &[&ids, &deleted],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Locks the `records` rows of `ids` (`FOR UPDATE`, in id order) until the transaction
@@ -183,6 +235,7 @@ pub(crate) async fn advance_cursor(
 /// changes that are not quarantined.
 pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result<(), StorageError> {
     let mut ids = BTreeSet::new();
+    let mut merges = false;
     for r in tx
         .query(
             "SELECT payload FROM changes WHERE sseq = ANY($1)",
@@ -192,11 +245,16 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
     {
         let p: String = r.try_get(0)?;
         if let Ok(c) = serde_json::from_str::<Change>(&p) {
+            merges |= names_merges(std::slice::from_ref(&c));
             ids.insert(c.id);
         }
     }
-    // Row locks first, then the log lock: the order a push takes them in.
+    // Row locks first, then the merges' lock, then the log lock: the order a push takes
+    // them in.
     lock_records(tx, ids.iter().copied()).await?;
+    if merges {
+        lock_merges(tx).await?;
+    }
     tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
         .await?;
     for id in ids {
@@ -229,6 +287,10 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
             }
         }
         merge_changes(tx, &changes).await?;
+    }
+    // A merge quarantined (no change of it left to merge) may let another take effect.
+    if merges {
+        settle(tx).await?;
     }
     Ok(())
 }
@@ -354,6 +416,12 @@ impl ReadModel for PgStore {
             // The records' row locks, then the log lock (a push's order): never two writers
             // of one record's state, and the cursor moved by one writer at a time.
             lock_records(&tx, read.iter().map(|(_, c)| c.id)).await?;
+            if read
+                .iter()
+                .any(|(_, c)| c.kind == sync_protocol::EntityKind::PersonMerge)
+            {
+                lock_merges(&tx).await?;
+            }
             tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
                 .await?;
             let st = state(&tx).await?;

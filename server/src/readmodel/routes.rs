@@ -181,6 +181,7 @@ fn monthly_error(e: monthly::MonthlyError) -> AppError {
 async fn duplicates(
     State(st): State<AppState>,
     Authed(s): Authed,
+    headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let scope = reader(&s)?;
@@ -188,7 +189,16 @@ async fn duplicates(
     if !reports::in_scope(st.store.as_ref(), scope, place).await? {
         return Err(not_found("place"));
     }
-    json(&duplicates::duplicates(st.store.as_ref(), place).await?)
+    let mut answer = duplicates::duplicates(st.store.as_ref(), place).await?;
+    // A tablet's request names its protocol version (`Jangkau-Protocol`) and checks that
+    // the answer's `v` is it; without the header (a dashboard, curl) the contract's 1.
+    if let Some(h) = headers.get(sync_protocol::PROTOCOL_HEADER) {
+        let v = sync_protocol::VersionRange::CURRENT
+            .negotiate_header(Some(h.to_str().unwrap_or("?")))
+            .map_err(AppError::from)?;
+        answer.v = u32::from(v);
+    }
+    json(&answer)
 }
 
 async fn referrals(State(st): State<AppState>, Authed(s): Authed) -> Result<Response, AppError> {

@@ -1,6 +1,9 @@
 //! The read model on SQLite: loading merge states, writing rows, the rebuild step.
 
-use super::merge::{FactRow, Loaded, Merger, decode_state, fact_from_row};
+use super::merge::{
+    FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, decode_state, fact_from_row, names_merges,
+    settle_merges,
+};
 use super::tables::{Table, Val};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::sqlite::SqliteStore;
@@ -104,7 +107,34 @@ fn merge_known(
             ins.execute(params_from_iter(row.iter().map(to_sql)))?;
         }
     }
+    if names_merges(changes) {
+        settle(conn)?;
+    }
     Ok(merger.skipped)
+}
+
+/// Sets `deleted` of the `person_merge` facts by the merges in effect
+/// ([`super::merge::settle_merges`]).
+fn settle(conn: &Connection) -> Result<(), StorageError> {
+    let rows: Vec<MergeRow> = conn
+        .prepare_cached(MERGE_ROWS)?
+        .query_map([], |r| {
+            Ok(MergeRow {
+                id: r.get(0)?,
+                kept: r.get(1)?,
+                merged: r.get(2)?,
+                made_hlc: r.get(3)?,
+                made_device: r.get(4)?,
+                deleted: r.get::<_, i64>(5)? != 0,
+                state_json: r.get(6)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare_cached("UPDATE facts SET deleted = ?2 WHERE id = ?1")?;
+    for (id, deleted) in settle_merges(&rows).map_err(corrupt)? {
+        update.execute(params![id, i64::from(deleted)])?;
+    }
+    Ok(())
 }
 
 /// Changes left unmerged before a push (a follower that failed) that the next push's
@@ -157,11 +187,13 @@ pub(crate) fn merge_pushed(
 /// changes that are not quarantined.
 pub(crate) fn remerge_sseqs(conn: &Connection, sseqs: &[i64]) -> Result<(), StorageError> {
     let mut ids = BTreeSet::new();
+    let mut merges = false;
     {
         let mut q = conn.prepare_cached("SELECT payload FROM changes WHERE sseq = ?1")?;
         for n in sseqs {
             let payload: Option<String> = q.query_row([n], |r| r.get(0)).optional()?;
             if let Some(c) = payload.and_then(|p| serde_json::from_str::<Change>(&p).ok()) {
+                merges |= names_merges(std::slice::from_ref(&c));
                 ids.insert(c.id);
             }
         }
@@ -191,6 +223,10 @@ pub(crate) fn remerge_sseqs(conn: &Connection, sseqs: &[i64]) -> Result<(), Stor
             }
         }
         merge_changes(conn, &changes)?;
+    }
+    // A merge quarantined (no change of it left to merge) may let another take effect.
+    if merges {
+        settle(conn)?;
     }
     Ok(())
 }
