@@ -164,7 +164,7 @@ pub async fn find(store: &dyn Storage, place: &str) -> Result<Vec<FoundPair>, St
 pub async fn duplicates(store: &dyn Storage, place: &str) -> Result<DuplicatesJson, StorageError> {
     let pairs = find(store, place).await?;
     Ok(DuplicatesJson {
-        v: sync_protocol::PROTOCOL_VERSION.into(),
+        v: 1,
         pairs: pairs.iter().map(PairJson::from).collect(),
     })
 }
