@@ -1,8 +1,8 @@
 //! Tinjauan's commands without a window, on real stores and a real district server over
 //! HTTP: a child registered twice on a kader's tablet is proposed to the bidan, who compares
-//! and merges; Beranda's badge counts it; a kader may not merge. The server of this branch
-//! has no `GET /v1/records/duplicates` yet: the bidan's syncs succeed all the same (the 404
-//! of an older server is not an error).
+//! and merges; Beranda's badge counts it; a kader may not merge. (The pairs the server finds,
+//! `GET /v1/records/duplicates`, fetched by the bidan's sync and dismissed:
+//! `tests/tests/server_duplicates.rs`.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
