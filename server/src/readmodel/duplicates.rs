@@ -11,9 +11,8 @@
 use super::{Cell, Param, text};
 use crate::storage::{Storage, StorageError};
 use records::duplicates::{Candidate, Reason, find_pairs, mother_key};
-use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use sync_protocol::Hlc;
+use sync_protocol::{DuplicatePairInfo, DuplicatesResponse, Hlc};
 
 /// The live persons at or under `?1`, with their mother's name.
 const PERSONS: &str = "SELECT p.id, p.posyandu, p.name, p.sex, p.birth_date, p.nik, p.mother,
@@ -36,36 +35,25 @@ pub struct FoundPair {
     pub found_at_ms: u64,
 }
 
-/// A pair as `GET /v1/records/duplicates` answers it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PairJson {
-    pub first: String,
-    pub second: String,
-    pub reason: Reason,
-    pub first_posyandu: String,
-    pub second_posyandu: String,
-    /// Unix seconds.
-    pub found_at: u64,
-}
-
-/// The answer of `GET /v1/records/duplicates`.
-#[derive(Debug, Clone, Serialize)]
-pub struct DuplicatesJson {
-    pub v: u32,
-    pub pairs: Vec<PairJson>,
-}
-
-impl From<&FoundPair> for PairJson {
-    fn from(p: &FoundPair) -> Self {
-        PairJson {
-            first: p.first.clone(),
-            second: p.second.clone(),
-            reason: p.reason,
-            first_posyandu: p.first_posyandu.clone(),
-            second_posyandu: p.second_posyandu.clone(),
-            found_at: p.found_at_ms / 1000,
-        }
-    }
+/// A pair as `GET /v1/records/duplicates` answers it: the wire type the tablet decodes
+/// ([`sync_protocol::DuplicatePairInfo`]), so the two sides share one contract.
+fn pair_info(p: &FoundPair) -> Result<DuplicatePairInfo, StorageError> {
+    let id = |s: &str| {
+        s.parse()
+            .map_err(|_| StorageError::Corrupt(format!("person id {s:?} in the read model")))
+    };
+    let reason = match p.reason {
+        Reason::Nik => "nik",
+        Reason::NameBirthMother => "name_birth_mother",
+    };
+    Ok(DuplicatePairInfo {
+        first: id(&p.first)?,
+        second: id(&p.second)?,
+        reason: reason.into(),
+        first_posyandu: Some(p.first_posyandu.clone()),
+        second_posyandu: Some(p.second_posyandu.clone()),
+        found_at: i64::try_from(p.found_at_ms / 1000).unwrap_or(i64::MAX),
+    })
 }
 
 /// The ids of persons merged away (the `merged` of a live `person_merge`).
@@ -161,10 +149,13 @@ pub async fn find(store: &dyn Storage, place: &str) -> Result<Vec<FoundPair>, St
 }
 
 /// The answer of `GET /v1/records/duplicates?place=`.
-pub async fn duplicates(store: &dyn Storage, place: &str) -> Result<DuplicatesJson, StorageError> {
+pub async fn duplicates(
+    store: &dyn Storage,
+    place: &str,
+) -> Result<DuplicatesResponse, StorageError> {
     let pairs = find(store, place).await?;
-    Ok(DuplicatesJson {
+    Ok(DuplicatesResponse {
         v: 1,
-        pairs: pairs.iter().map(PairJson::from).collect(),
+        pairs: pairs.iter().map(pair_info).collect::<Result<_, _>>()?,
     })
 }

@@ -196,7 +196,7 @@ async fn duplicates(
         let v = sync_protocol::VersionRange::CURRENT
             .negotiate_header(Some(h.to_str().unwrap_or("?")))
             .map_err(AppError::from)?;
-        answer.v = u32::from(v);
+        answer.v = v;
     }
     json(&answer)
 }
