@@ -200,6 +200,7 @@ describe('the web dashboard in a real browser', { timeout: 10 * 60_000 }, () => 
       ['12-kia', '/dasbor/kia', /KIA/],
       ['13-rujukan', '/dasbor/rujukan', /Rujukan/],
       ['14-tablet', '/dasbor/tablet', /Tablet/],
+      ['15-tinjauan', '/dasbor/tinjauan', /Tinjauan/],
     ]) {
       await page(`${path}?place=${DESA}&month=${MONTH}`);
       assert.match(await web.text('page-title'), title);
