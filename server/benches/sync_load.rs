@@ -500,6 +500,23 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
         let day = posyandu_day(t, 1, per_device, i as u64);
         bodies.push((t.bearer.clone(), day.chunks(1000).map(push_body).collect()));
     }
+    // How far the read model's follower runs behind the log during the ingest (changes
+    // logged but not merged yet; reads wait for them), sampled every 10 ms.
+    let with_read_model = std::env::var("JANGKAU_BENCH_WITHOUT_READ_MODEL").as_deref() != Ok("1");
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (f, sampling) = (f.clone(), sampling.clone());
+        tokio::spawn(async move {
+            let mut max_behind = 0i64;
+            while with_read_model && sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(st) = f.store.read_model_state().await {
+                    max_behind = max_behind.max(st.log_end - st.applied_through);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            max_behind
+        })
+    };
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (bearer, batches) in bodies {
@@ -527,6 +544,23 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
         a.ingest_devices,
         accepted as f64 / secs
     );
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let max_behind = sampler.await.expect("sampler");
+    if with_read_model {
+        // The read model catches up after the last push was answered.
+        let answered = Instant::now();
+        loop {
+            let st = f.store.read_model_state().await.expect("state");
+            if !st.behind() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        println!(
+            "ingest: read model at most {max_behind} changes behind the log during the ingest; caught up {:.0} ms after the last push was answered",
+            answered.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 
     // 2. A posyandu day on many devices.
     let setup = Instant::now();

@@ -3,11 +3,13 @@
 //! device's: persons, households, pregnancies, referrals, facts (sessions among them) with
 //! their supersession, conflicts, and each device's sync state.
 //!
-//! - **When**: on PostgreSQL in the push's own transaction ([`postgres::merge_push`], under
-//!   row locks of the batch's records, outside the log lock), so a committed push is in the
-//!   read model; on SQLite by a follower right after the push's commit, before the single
-//!   writer takes any other write ([`sqlite::merge_pushed`]), so the read model is never
-//!   more than one push behind. A read never sees half a batch.
+//! - **When**: by a follower after the push's commit (the push is answered at its commit).
+//!   On PostgreSQL a task per server process ([`postgres::Follower`]) merges the log after
+//!   the cursor in `sseq` order under an advisory lock (one writer across processes); on
+//!   SQLite right after the push's commit, before the single writer takes any other write
+//!   ([`sqlite::merge_pushed`]). On both, a read of the read model first waits until every
+//!   push committed before it began is merged, so nobody reads it stale. A read never sees
+//!   half a batch.
 //! - **Rebuild**: [`catch_up`] merges the log after the stored cursor page by page, each page
 //!   in one transaction with the cursor (`jangkau-server reindex`, and every `serve` start).
 //! - **Quarantine**: a quarantined change is not merged; quarantining or releasing one

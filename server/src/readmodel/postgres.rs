@@ -1,6 +1,7 @@
-//! The read model on PostgreSQL: one query loads a batch's merge states, one statement per
-//! table writes its rows (arrays through `UNNEST`), so a push costs a few round trips more,
-//! not a few per change.
+//! The read model on PostgreSQL: merged by a follower after the push's commit ([`Follower`],
+//! docs/read-model.md); one query loads a batch's merge states, one statement per table
+//! writes its rows (arrays through `UNNEST`), so a step costs a few round trips, not a few
+//! per change.
 
 use super::merge::{
     FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, decode_state, fact_from_row, names_merges,
@@ -8,12 +9,15 @@ use super::merge::{
 };
 use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
-use crate::storage::postgres::{LOCK_LOG, PgStore};
+use crate::storage::postgres::PgStore;
 use crate::storage::{StorageError, StoreFuture};
 use deadpool_postgres::Transaction;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use sync_protocol::merge::Record;
 use sync_protocol::{Change, DeviceId, RecordId};
+use tokio::sync::Notify;
 use tokio_postgres::types::{ToSql, Type};
 
 fn corrupt(e: impl std::fmt::Display) -> StorageError {
@@ -134,23 +138,27 @@ pub(crate) async fn merge_changes(
     Ok(merger.skipped)
 }
 
-/// Advisory lock (with key 0) held while the merges in effect are settled, until the
-/// transaction ends: two pushes of merges settle one after the other, the later seeing the
-/// earlier's merges. Taken after the records' row locks and before the log lock
-/// ([`lock_records`]), always.
-pub(crate) const LOCK_MERGES: i32 = 0x4a4b_0004;
+/// Advisory lock (with key 0) held, until its transaction ends, by whoever writes the read
+/// model: the follower's steps ([`follow_step`]), a rebuild's steps and its reset, and the
+/// re-merge after a quarantine or release ([`remerge_sseqs`]). One writer at a time, across
+/// server processes: a writer reads the cursor and the merge states under it, so no two
+/// transactions ever write one record's state from stale copies, the cursor only moves
+/// forward over what was merged, and the merges in effect are settled one batch after the
+/// other. Pushes never take it (they do not touch the read model).
+pub(crate) const LOCK_FOLLOW: i32 = 0x4a4b_0005;
 
-/// Takes [`LOCK_MERGES`] (again, if held: advisory locks nest within a transaction).
-async fn lock_merges(tx: &Transaction<'_>) -> Result<(), StorageError> {
-    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_MERGES])
+/// Takes [`LOCK_FOLLOW`] (the transaction's first lock in every writer of the read model).
+async fn lock_follow(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    let lock = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock($1, 0)")
         .await?;
+    tx.execute(&lock, &[&LOCK_FOLLOW]).await?;
     Ok(())
 }
 
 /// Sets `deleted` of the `person_merge` facts by the merges in effect
-/// ([`super::merge::settle_merges`]), under [`LOCK_MERGES`].
+/// ([`super::merge::settle_merges`]); the caller holds [`LOCK_FOLLOW`].
 async fn settle(tx: &Transaction<'_>) -> Result<(), StorageError> {
-    lock_merges(tx).await?;
     let mut rows = Vec::new();
     for r in tx.query(MERGE_ROWS, &[]).await? {
         rows.push(MergeRow {
@@ -180,60 +188,252 @@ async fn settle(tx: &Transaction<'_>) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Locks the `records` rows of `ids` (`FOR UPDATE`, in id order) until the transaction
-/// ends: every writer of a record's merge state (a push, a rebuild step, a re-merge after a
-/// quarantine) holds this row lock while it loads, merges and writes, so two transactions
-/// never write one record's state from stale copies; records that do not exist yet are
-/// locked by the push's insert of their `records` row (also in id order). Taken before the
-/// log lock, always, so the two never wait for each other in a cycle.
-pub(crate) async fn lock_records(
-    tx: &Transaction<'_>,
-    ids: impl Iterator<Item = RecordId>,
-) -> Result<(), StorageError> {
-    let ids: BTreeSet<RecordId> = ids.collect();
-    if ids.is_empty() {
-        return Ok(());
+/// Changes merged per follower transaction (a follower that fell behind catches up in
+/// steps of this many).
+const FOLLOW_CHANGES: usize = 10_000;
+/// How long a read waits for the follower before it fails (the follower retries a failed
+/// step meanwhile).
+const READ_WAIT: Duration = Duration::from_secs(60);
+/// A failed follower step is tried again this many times (waiting 50 ms, 100 ms, … up to
+/// 3.2 s between tries) before the follower stops until the next push or read wakes it.
+const FOLLOW_TRIES: u32 = 8;
+
+/// The read model's follower of one server process (docs/read-model.md, "When it is
+/// updated"): after a push commits (and is answered) the pushing process wakes its
+/// follower ([`kick`]), a task that merges the log after the cursor
+/// (`read_model_state.applied_through`) in `sseq` order, in steps ([`follow_step`]) under
+/// [`LOCK_FOLLOW`], until the cursor reaches the end of the log. A read of the read model
+/// first waits until the cursor has passed every change committed before the read began
+/// ([`wait_merged`]).
+#[derive(Debug, Default)]
+pub struct Follower {
+    /// A task is running (at most one per process).
+    running: AtomicBool,
+    /// A push or a read asked for a catch-up since the task last looked.
+    pending: AtomicBool,
+    /// Told after every step, merged or failed: waiting reads look at the cursor again.
+    stepped: Notify,
+    /// Steps that failed, since the store was made (logs and tests).
+    failures: AtomicU64,
+}
+
+impl Follower {
+    /// Follower steps that failed since the store was made.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
     }
-    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let lock = tx
-        .prepare_cached("SELECT 1 FROM records WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+}
+
+/// Wakes this process's follower (starts its task when none runs). Cheap: a push calls it
+/// after every commit that logged changes.
+pub(crate) fn kick(store: &PgStore) {
+    let f = store.follower();
+    f.pending.store(true, Ordering::SeqCst);
+    if f.running
+        .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+    {
+        tokio::spawn(follow(store.clone()));
+    }
+}
+
+/// The follower's task: catches up, tries a failed step again (nothing of a failed step was
+/// written: its transaction holds the rows and the cursor together), and ends when nothing
+/// more was asked for.
+async fn follow(store: PgStore) {
+    let f = store.follower().clone();
+    let mut tries = 0u32;
+    loop {
+        f.pending.store(false, Ordering::SeqCst);
+        match follow_until_current(&store).await {
+            Ok(()) => tries = 0,
+            Err(e) => {
+                tries += 1;
+                f.failures.fetch_add(1, Ordering::Relaxed);
+                f.stepped.notify_waiters();
+                if tries < FOLLOW_TRIES {
+                    tracing::warn!(error = %e, tries, "read model: the follower's step failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(50 << tries.min(6))).await;
+                    f.pending.store(true, Ordering::SeqCst);
+                } else {
+                    tracing::error!(error = %e, "read model: the follower's step failed again; the next push or read tries again");
+                    tries = 0;
+                }
+            }
+        }
+        f.running.store(false, Ordering::SeqCst);
+        if !f.pending.load(Ordering::SeqCst)
+            || f.running
+                .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Follower steps until the cursor is at the end of the log (or a rebuild is in progress:
+/// that is `reindex`'s, or the next start's, to finish).
+async fn follow_until_current(store: &PgStore) -> Result<(), StorageError> {
+    loop {
+        let step = follow_step(store, FOLLOW_CHANGES, false).await?;
+        store.follower().stepped.notify_waiters();
+        if step.done {
+            return Ok(());
+        }
+    }
+}
+
+/// One step of a writer of the read model, in one transaction under [`LOCK_FOLLOW`]: reads
+/// the cursor and the log's end, merges the non-quarantined changes after the cursor up to
+/// that end (at most `limit`, in `sseq` order) and moves the cursor over them (over the
+/// whole rest of the log when fewer than `limit` were left: quarantined changes are not
+/// merged). The follower (`rebuild` false) leaves a rebuild in progress alone and is done
+/// when the cursor is at the end; a rebuild step (`rebuild` true) ends the rebuild when it
+/// finds nothing left. Its commit does not wait for the disk: a step lost to a crash is
+/// merged again from the stored cursor (merging is idempotent).
+async fn follow_step(store: &PgStore, limit: usize, rebuild: bool) -> Result<Step, StorageError> {
+    let mut c = store.client().await?;
+    let tx = c.transaction().await?;
+    tx.execute("SET LOCAL synchronous_commit = off", &[])
         .await?;
-    tx.execute(&lock, &[&keys]).await?;
-    Ok(())
-}
-
-/// In the push's transaction, before the log lock, holding the row locks of its records
-/// ([`lock_records`]): merges the changes the push logs.
-pub(crate) async fn merge_push(
-    tx: &Transaction<'_>,
-    changes: &[Change],
-) -> Result<(), StorageError> {
-    merge_changes(tx, changes).await?;
-    Ok(())
-}
-
-/// In the push's transaction, under the log lock, once its changes are logged (first and
-/// last `sseq`): moves the cursor over them when nothing before them is left to merge.
-pub(crate) async fn advance_cursor(
-    tx: &Transaction<'_>,
-    first: i64,
-    last: i64,
-) -> Result<(), StorageError> {
-    let advance = tx
+    lock_follow(&tx).await?;
+    let now = crate::model::now_ms() as i64;
+    let st = state(&tx).await?;
+    if !rebuild && (st.rebuilding || st.applied_through >= st.log_end) {
+        tx.commit().await?;
+        return Ok(Step {
+            cursor: st.applied_through,
+            log_end: st.log_end,
+            done: true,
+            ..Step::default()
+        });
+    }
+    let read = tx
         .prepare_cached(
-            "UPDATE read_model_state SET applied_through = $2
-             WHERE id = 1 AND applied_through < $2 AND NOT EXISTS (
-                 SELECT 1 FROM changes WHERE sseq > read_model_state.applied_through
-                     AND sseq < $1 AND quarantined_at IS NULL)",
+            "SELECT sseq, payload FROM changes
+             WHERE sseq > $1 AND sseq <= $2 AND quarantined_at IS NULL
+             ORDER BY sseq LIMIT $3",
         )
         .await?;
-    tx.execute(&advance, &[&first, &last]).await?;
-    Ok(())
+    let rows = tx
+        .query(
+            &read,
+            &[
+                &st.applied_through,
+                &st.log_end,
+                &i64::try_from(limit).unwrap_or(i64::MAX),
+            ],
+        )
+        .await?;
+    if rows.is_empty() && rebuild {
+        // Nothing after the cursor: the rebuild (or catch-up) is done.
+        let end = st.log_end.max(st.applied_through);
+        tx.execute(
+            "UPDATE read_model_state SET applied_through = $1, rebuilding = 0, updated_at = $2 WHERE id = 1",
+            &[&end, &now],
+        )
+        .await?;
+        tx.commit().await?;
+        analyze(store).await?;
+        return Ok(Step {
+            cursor: end,
+            log_end: st.log_end,
+            done: true,
+            ..Step::default()
+        });
+    }
+    let full = rows.len() >= limit;
+    let mut unreadable = 0;
+    let mut changes = Vec::with_capacity(rows.len());
+    let mut last_read = st.applied_through;
+    for r in &rows {
+        let sseq: i64 = r.try_get(0)?;
+        last_read = sseq;
+        let p: &str = r.try_get(1)?;
+        match serde_json::from_str::<Change>(p) {
+            Ok(c) => changes.push(c),
+            Err(e) => {
+                tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
+                unreadable += 1;
+            }
+        }
+    }
+    let cursor = if full {
+        last_read
+    } else {
+        st.log_end.max(st.applied_through)
+    };
+    let not_merged = merge_changes(&tx, &changes).await?;
+    let advance = tx
+        .prepare_cached(
+            "UPDATE read_model_state SET applied_through = $1, updated_at = $2 WHERE id = 1",
+        )
+        .await?;
+    tx.execute(&advance, &[&cursor, &now]).await?;
+    tx.commit().await?;
+    Ok(Step {
+        merged: changes.len().saturating_sub(not_merged),
+        skipped: not_merged + unreadable,
+        cursor,
+        log_end: st.log_end,
+        done: !rebuild && !full,
+    })
 }
 
-/// After a quarantine or release of `sseqs`: their records merged again from the log's
-/// changes that are not quarantined.
+/// Before a read of the read model: waits until the follower has merged every change
+/// committed before the read began (the cursor at or past the log's end read first), so
+/// whoever was answered a push reads it. Nothing to wait for during a rebuild (the read
+/// sees the rebuild so far, as before), nor when pushes skip the read model (benchmarks).
+/// Costs one query when the read model is current; otherwise wakes this process's follower
+/// (another process's may have stopped) and looks again after each of its steps.
+/// A waiting read holds no connection of the pool (the follower needs one).
+pub(crate) async fn wait_merged(store: &PgStore) -> Result<(), StorageError> {
+    if store.skips_read_model() {
+        return Ok(());
+    }
+    let f = store.follower().clone();
+    let deadline = Instant::now() + READ_WAIT;
+    let mut target = None;
+    loop {
+        let stepped = f.stepped.notified();
+        tokio::pin!(stepped);
+        stepped.as_mut().enable();
+        let r = {
+            let c = store.client().await?;
+            let look = c
+                .prepare_cached(
+                    "SELECT (SELECT COALESCE(MAX(sseq), 0) FROM changes)::int8, applied_through,
+                            rebuilding
+                     FROM read_model_state WHERE id = 1",
+                )
+                .await?;
+            c.query_one(&look, &[]).await?
+        };
+        let end: i64 = r.try_get(0)?;
+        let applied: i64 = r.try_get(1)?;
+        let rebuilding: i64 = r.try_get(2)?;
+        let target = *target.get_or_insert(end);
+        if rebuilding != 0 || applied >= target {
+            return Ok(());
+        }
+        kick(store);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(StorageError::Worker(format!(
+                "the read model is behind the log (merged through sseq {applied}, the read needs {target}); its follower is failing"
+            )));
+        }
+        let _ = tokio::time::timeout(left.min(Duration::from_millis(50)), stepped).await;
+    }
+}
+
+/// After a quarantine or release of `sseqs` (in the same transaction): their records
+/// merged again from the log's changes that are not quarantined, under [`LOCK_FOLLOW`]. A
+/// change after the follower's cursor is merged here and again by the follower: merging is
+/// idempotent.
 pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result<(), StorageError> {
+    lock_follow(tx).await?;
     let mut ids = BTreeSet::new();
     let mut merges = false;
     for r in tx
@@ -249,14 +449,6 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
             ids.insert(c.id);
         }
     }
-    // Row locks first, then the merges' lock, then the log lock: the order a push takes
-    // them in.
-    lock_records(tx, ids.iter().copied()).await?;
-    if merges {
-        lock_merges(tx).await?;
-    }
-    tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-        .await?;
     for id in ids {
         let idt = id.to_string();
         for t in Table::ALL {
@@ -360,8 +552,10 @@ impl ReadModel for PgStore {
         Box::pin(async move {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            // No log lock: a push waiting for it may hold rows this deletes. A push merged
-            // meanwhile is merged again by the rebuild (merging is idempotent).
+            // Under the followers' lock: a follower's step in progress ends first, and the
+            // next one sees the cursor at 0 and the rebuild flag (and leaves the rebuild to
+            // the rebuild's steps).
+            lock_follow(&tx).await?;
             for t in Table::ALL {
                 tx.execute(&format!("DELETE FROM {}", t.name()), &[])
                     .await?;
@@ -381,99 +575,12 @@ impl ReadModel for PgStore {
     }
 
     fn read_model_step(&self, limit: usize) -> StoreFuture<'_, Step> {
-        Box::pin(async move {
-            let mut c = self.client().await?;
-            let tx = c.transaction().await?;
-            // A step lost to a crash is merged again from the stored cursor: its commit
-            // need not wait for the disk.
-            tx.execute("SET LOCAL synchronous_commit = off", &[])
-                .await?;
-            let now = crate::model::now_ms() as i64;
-            let before = state(&tx).await?;
-            let rows = tx
-                .query(
-                    "SELECT sseq, payload FROM changes WHERE sseq > $1 AND quarantined_at IS NULL
-                     ORDER BY sseq LIMIT $2",
-                    &[
-                        &before.applied_through,
-                        &i64::try_from(limit).unwrap_or(i64::MAX),
-                    ],
-                )
-                .await?;
-            let mut unreadable = 0;
-            let mut read = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let sseq: i64 = r.try_get(0)?;
-                let p: String = r.try_get(1)?;
-                match serde_json::from_str::<Change>(&p) {
-                    Ok(c) => read.push((sseq, c)),
-                    Err(e) => {
-                        tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
-                        unreadable += 1;
-                    }
-                }
-            }
-            // The records' row locks, then the log lock (a push's order): never two writers
-            // of one record's state, and the cursor moved by one writer at a time.
-            lock_records(&tx, read.iter().map(|(_, c)| c.id)).await?;
-            if read
-                .iter()
-                .any(|(_, c)| c.kind == sync_protocol::EntityKind::PersonMerge)
-            {
-                lock_merges(&tx).await?;
-            }
-            tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-                .await?;
-            let st = state(&tx).await?;
-            let last_read = rows.last().map(|r| r.try_get::<_, i64>(0)).transpose()?;
-            if st.applied_through != before.applied_through {
-                // Another writer moved the cursor meanwhile (a push, another rebuild): the
-                // next step starts from where it is now.
-                tx.commit().await?;
-                return Ok(Step {
-                    cursor: st.applied_through,
-                    log_end: st.log_end,
-                    ..Step::default()
-                });
-            }
-            let Some(last) = last_read else {
-                // Nothing after the cursor, and no push can log more while the log lock is
-                // held: the rebuild is done.
-                let end = st.log_end.max(st.applied_through);
-                tx.execute(
-                    "UPDATE read_model_state SET applied_through = $1, rebuilding = 0, updated_at = $2 WHERE id = 1",
-                    &[&end, &now],
-                )
-                .await?;
-                tx.commit().await?;
-                analyze(self).await?;
-                return Ok(Step {
-                    cursor: end,
-                    log_end: st.log_end,
-                    done: true,
-                    ..Step::default()
-                });
-            };
-            let changes: Vec<Change> = read.into_iter().map(|(_, c)| c).collect();
-            let not_merged = merge_changes(&tx, &changes).await?;
-            tx.execute(
-                "UPDATE read_model_state SET applied_through = $1, updated_at = $2 WHERE id = 1",
-                &[&last, &now],
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Step {
-                merged: changes.len().saturating_sub(not_merged),
-                skipped: not_merged + unreadable,
-                cursor: last,
-                log_end: st.log_end,
-                done: false,
-            })
-        })
+        Box::pin(async move { follow_step(self, limit.max(1), true).await })
     }
 
     fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>> {
         Box::pin(async move {
+            wait_merged(self).await?;
             let c = self.client().await?;
             let boxed = pg_params(params);
             let refs = pg_refs(&boxed);

@@ -25,7 +25,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use sync_protocol::{Change, DeviceId, EntityKind, Hlc, RecordId, Scope, UserId};
-use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 pub const MIGRATIONS: &[(i64, &str)] = &[
@@ -77,6 +77,8 @@ pub struct PgStore {
     without_read_model: bool,
     analyze: Arc<super::AnalyzeDue>,
     sizes: Arc<super::ScopeSizes>,
+    /// The read model's follower of this process (docs/read-model.md).
+    follower: Arc<crate::readmodel::postgres::Follower>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -254,7 +256,18 @@ impl PgStore {
             without_read_model: super::without_read_model(),
             analyze: Arc::default(),
             sizes: Arc::default(),
+            follower: Arc::default(),
         })
+    }
+
+    /// The read model's follower of this process.
+    pub fn follower(&self) -> &Arc<crate::readmodel::postgres::Follower> {
+        &self.follower
+    }
+
+    /// Pushes skip the read model (benchmarks only).
+    pub(crate) fn skips_read_model(&self) -> bool {
+        self.without_read_model
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
@@ -355,6 +368,11 @@ async fn load_authors(
     Ok(out)
 }
 
+/// A push in one transaction (docs/read-model.md, "When it is updated"): the device's lock,
+/// what the database knows of the batch (one pipelined round trip), the plan, the settled,
+/// `records` and `devices` rows (pipelined), then under the log lock only the log's insert
+/// and the commit. Prepared statements (cached per connection). The read model is not
+/// touched: the follower merges the logged changes after the commit ([`PgStore::push`]).
 async fn push_tx(
     store: &PgStore,
     ctx: &PushContext,
@@ -367,24 +385,46 @@ async fn push_tx(
     let device = ctx.device.to_string();
     let mut client = store.client().await?;
     let tx = client.transaction().await?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, $2)",
-        &[&LOCK_DEVICE, &device_lock_key(ctx.device)],
-    )
-    .await?;
     let seqs: Vec<i64> = batch
         .iter()
         .filter(|p| p.change.device == ctx.device)
         .map(|p| to_i64(p.change.seq))
         .collect();
+    let ids: Vec<String> = referenced_ids(&batch)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let (lock, q_settled, q_records, q_acked) = tokio::try_join!(
+        tx.prepare_cached("SELECT pg_advisory_xact_lock($1, $2)"),
+        tx.prepare_cached(
+            "SELECT seq, hash, rejection FROM settled WHERE device_id = $1 AND seq = ANY($2)"
+        ),
+        tx.prepare_cached(
+            "SELECT id, kind, posyandu, fact_hash, creator_role, status FROM records WHERE id = ANY($1)"
+        ),
+        // The device's acknowledged sequence and what it has settled after it (the device's
+        // lock is held: neither moves under this push).
+        tx.prepare_cached(
+            "SELECT d.acked_seq, ARRAY(SELECT s.seq FROM settled s
+                 WHERE s.device_id = d.id AND s.seq > d.acked_seq ORDER BY s.seq)
+             FROM devices d WHERE d.id = $1"
+        ),
+    )?;
+    let key = device_lock_key(ctx.device);
+    let (lock_args, settled_args, records_args, acked_args): (
+        [&(dyn ToSql + Sync); 2],
+        [&(dyn ToSql + Sync); 2],
+        [&(dyn ToSql + Sync); 1],
+        [&(dyn ToSql + Sync); 1],
+    ) = ([&LOCK_DEVICE, &key], [&device, &seqs], [&ids], [&device]);
+    let (_, settled_rows, record_rows, acked_row) = tokio::try_join!(
+        tx.execute(&lock, &lock_args),
+        tx.query(&q_settled, &settled_args),
+        tx.query(&q_records, &records_args),
+        tx.query_opt(&q_acked, &acked_args),
+    )?;
     let mut settled = HashMap::new();
-    for row in tx
-        .query(
-            "SELECT seq, hash, rejection FROM settled WHERE device_id = $1 AND seq = ANY($2)",
-            &[&device, &seqs],
-        )
-        .await?
-    {
+    for row in settled_rows {
         let seq: i64 = row.try_get(0)?;
         let rejection: Option<String> = row.try_get(2)?;
         let rejection = match rejection {
@@ -401,18 +441,8 @@ async fn push_tx(
             },
         );
     }
-    let ids: Vec<String> = referenced_ids(&batch)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
     let mut records = HashMap::new();
-    for row in tx
-        .query(
-            "SELECT id, kind, posyandu, fact_hash, creator_role, status FROM records WHERE id = ANY($1)",
-            &[&ids],
-        )
-        .await?
-    {
+    for row in record_rows {
         let id: String = row.try_get(0)?;
         let kind: String = row.try_get(1)?;
         let creator_role: Option<String> = row.try_get(4)?;
@@ -428,6 +458,13 @@ async fn push_tx(
             },
         );
     }
+    let acked_row = acked_row.ok_or_else(|| StorageError::NotFound("device".into()))?;
+    let acked: i64 = acked_row.try_get(0)?;
+    let mut settled_after: std::collections::BTreeSet<u64> = acked_row
+        .try_get::<_, Vec<i64>>(1)?
+        .into_iter()
+        .map(to_u64)
+        .collect();
     let others = other_authors(ctx, &batch);
     let authors = load_authors(&tx, &device, &others).await?;
     let mut logins = Vec::new();
@@ -450,80 +487,95 @@ async fn push_tx(
     }
     let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
-    // The read model (docs/read-model.md): the batch's records are row-locked (existing ones
-    // here, new ones by their insert below, both in id order) and merged before the log
-    // lock, so concurrent pushes merge in parallel; only logging and the cursor are
-    // serialised.
-    let merged: Vec<Change> = if store.without_read_model {
-        Vec::new()
-    } else {
-        decided
-            .log
-            .iter()
-            .filter_map(|l| batch.get(l.index))
-            .map(|p| p.change.clone())
-            .collect()
-    };
-    crate::readmodel::postgres::lock_records(&tx, merged.iter().map(|c| c.id)).await?;
-    if !decided.settled.is_empty() {
-        let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
-        let hashes: Vec<&[u8]> = decided.settled.iter().map(|s| s.hash.as_slice()).collect();
-        let rejections: Vec<Option<&str>> = decided
-            .settled
-            .iter()
-            .map(|s| s.rejection.as_deref())
-            .collect();
-        tx.execute(
+    settled_after.extend(decided.settled.iter().map(|s| s.seq));
+    let acked_seq = advance_acked(to_u64(acked), settled_after.iter().copied());
+
+    // The settled rows, the records and the device's row: one pipelined round trip.
+    let s_seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
+    let s_hashes: Vec<&[u8]> = decided.settled.iter().map(|s| s.hash.as_slice()).collect();
+    let s_rejections: Vec<Option<&str>> = decided
+        .settled
+        .iter()
+        .map(|s| s.rejection.as_deref())
+        .collect();
+    let r_ids: Vec<String> = decided
+        .records
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let r_kinds: Vec<&str> = decided
+        .records
+        .iter()
+        .map(|(_, r)| r.kind.as_str())
+        .collect();
+    let r_places: Vec<&str> = decided
+        .records
+        .iter()
+        .map(|(_, r)| r.posyandu.as_str())
+        .collect();
+    let r_hashes: Vec<Option<&[u8]>> = decided
+        .records
+        .iter()
+        .map(|(_, r)| r.fact_hash.as_deref())
+        .collect();
+    let r_roles: Vec<Option<&str>> = decided
+        .records
+        .iter()
+        .map(|(_, r)| r.creator_role.map(role_str))
+        .collect();
+    let r_statuses: Vec<Option<&str>> = decided
+        .records
+        .iter()
+        .map(|(_, r)| r.status.as_deref())
+        .collect();
+    let (q_settle, q_upsert, q_device) = tokio::try_join!(
+        tx.prepare_cached(
             "INSERT INTO settled (device_id, seq, hash, rejection)
-             SELECT $1, s, h, r FROM UNNEST($2::int8[], $3::bytea[], $4::text[]) AS t(s, h, r)",
-            &[&device, &seqs, &hashes, &rejections],
-        )
-        .await?;
-    }
-    if !decided.records.is_empty() {
-        let ids: Vec<String> = decided
-            .records
-            .iter()
-            .map(|(id, _)| id.to_string())
-            .collect();
-        let kinds: Vec<&str> = decided
-            .records
-            .iter()
-            .map(|(_, r)| r.kind.as_str())
-            .collect();
-        let places: Vec<&str> = decided
-            .records
-            .iter()
-            .map(|(_, r)| r.posyandu.as_str())
-            .collect();
-        let hashes: Vec<Option<&[u8]>> = decided
-            .records
-            .iter()
-            .map(|(_, r)| r.fact_hash.as_deref())
-            .collect();
-        let roles: Vec<Option<&str>> = decided
-            .records
-            .iter()
-            .map(|(_, r)| r.creator_role.map(role_str))
-            .collect();
-        let statuses: Vec<Option<&str>> = decided
-            .records
-            .iter()
-            .map(|(_, r)| r.status.as_deref())
-            .collect();
-        tx.execute(
+             SELECT $1, s, h, r FROM UNNEST($2::int8[], $3::bytea[], $4::text[]) AS t(s, h, r)"
+        ),
+        // Rows in id order (`DISTINCT ON` sorts by id): two pushes touching the same records
+        // lock their rows in the same order.
+        tx.prepare_cached(
             "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
              SELECT DISTINCT ON (i) i, k, p, h, cr, st
                  FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[])
                  WITH ORDINALITY AS t(i, k, p, h, cr, st, o) ORDER BY i, o DESC
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status",
-            &[&ids, &kinds, &places, &hashes, &roles, &statuses],
-        )
-        .await?;
-    }
-    if !merged.is_empty() {
-        crate::readmodel::postgres::merge_push(&tx, &merged).await?;
-    }
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status"
+        ),
+        tx.prepare_cached(
+            "UPDATE devices SET acked_seq = $2, last_sync_at = $3, last_seen_at = $3 WHERE id = $1"
+        ),
+    )?;
+    let acked_i = to_i64(acked_seq);
+    let settle_args: [&(dyn ToSql + Sync); 4] = [&device, &s_seqs, &s_hashes, &s_rejections];
+    let upsert_args: [&(dyn ToSql + Sync); 6] = [
+        &r_ids,
+        &r_kinds,
+        &r_places,
+        &r_hashes,
+        &r_roles,
+        &r_statuses,
+    ];
+    let device_args: [&(dyn ToSql + Sync); 3] = [&device, &acked_i, &now];
+    let settle_rows = async {
+        if s_seqs.is_empty() {
+            return Ok::<u64, tokio_postgres::Error>(0);
+        }
+        tx.execute(&q_settle, &settle_args).await
+    };
+    let upsert_records = async {
+        if r_ids.is_empty() {
+            return Ok::<u64, tokio_postgres::Error>(0);
+        }
+        tx.execute(&q_upsert, &upsert_args).await
+    };
+    tokio::try_join!(
+        settle_rows,
+        upsert_records,
+        tx.execute(&q_device, &device_args),
+    )?;
+
+    // The log: under the log lock (log order = commit order), held until the commit.
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     if !decided.log.is_empty() {
         let mut places = Vec::with_capacity(decided.log.len());
@@ -537,47 +589,21 @@ async fn push_tx(
                 accepted_wall_ms.push(p.change.hlc.wall_ms);
             }
         }
-        tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_LOG])
-            .await?;
-        let rows = tx
-            .query(
+        let (log_lock, insert) = tokio::try_join!(
+            tx.prepare_cached("SELECT pg_advisory_xact_lock($1, 0)"),
+            tx.prepare_cached(
                 "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
-             SELECT p, $2, s, $3, pl FROM UNNEST($1::text[], $4::int8[], $5::text[])
-                 WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o
-             RETURNING sseq, seq",
-                &[&places, &device, &now, &seqs, &payloads],
-            )
-            .await?;
-        if !merged.is_empty() {
-            let sseqs = rows
-                .iter()
-                .map(|r| r.try_get::<_, i64>(0))
-                .collect::<Result<Vec<i64>, _>>()?;
-            if let (Some(first), Some(last)) = (sseqs.iter().min(), sseqs.iter().max()) {
-                crate::readmodel::postgres::advance_cursor(&tx, *first, *last).await?;
-            }
-        }
+                 SELECT p, $2, s, $3, pl FROM UNNEST($1::text[], $4::int8[], $5::text[])
+                     WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o"
+            ),
+        )?;
+        let lock_args: [&(dyn ToSql + Sync); 1] = [&LOCK_LOG];
+        let insert_args: [&(dyn ToSql + Sync); 5] = [&places, &device, &now, &seqs, &payloads];
+        tokio::try_join!(
+            tx.execute(&log_lock, &lock_args),
+            tx.execute(&insert, &insert_args),
+        )?;
     }
-    let acked: i64 = tx
-        .query_opt("SELECT acked_seq FROM devices WHERE id = $1", &[&device])
-        .await?
-        .ok_or_else(|| StorageError::NotFound("device".into()))?
-        .try_get(0)?;
-    let after: Vec<u64> = tx
-        .query(
-            "SELECT seq FROM settled WHERE device_id = $1 AND seq > $2 ORDER BY seq",
-            &[&device, &acked],
-        )
-        .await?
-        .iter()
-        .map(|r| r.try_get::<_, i64>(0).map(to_u64))
-        .collect::<Result<_, _>>()?;
-    let acked_seq = advance_acked(to_u64(acked), after);
-    tx.execute(
-        "UPDATE devices SET acked_seq = $2, last_sync_at = $3, last_seen_at = $3 WHERE id = $1",
-        &[&device, &to_i64(acked_seq), &now],
-    )
-    .await?;
     tx.commit().await?;
     Ok(PushResult {
         outcomes: decided.outcomes,
@@ -1114,27 +1140,13 @@ impl Storage for PgStore {
 
     fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult> {
         Box::pin(async move {
-            // Pushes lock their records' rows in id order, but a record created by one push
-            // while another reads the batch can still make PostgreSQL see a deadlock and
-            // cancel one: that one is tried again (nothing of it was written).
-            let mut attempt = 0;
-            let result = loop {
-                attempt += 1;
-                match push_tx(self, &ctx, changes.clone()).await {
-                    Err(StorageError::Postgres(e))
-                        if attempt < 3
-                            && matches!(
-                                e.code(),
-                                Some(&SqlState::T_R_DEADLOCK_DETECTED)
-                                    | Some(&SqlState::T_R_SERIALIZATION_FAILURE)
-                            ) =>
-                    {
-                        tracing::info!(attempt, "push: deadlock, trying again");
-                    }
-                    r => break r?,
-                }
-            };
-            if self.analyze.logged(result.accepted_wall_ms.len()) {
+            let result = push_tx(self, &ctx, changes).await?;
+            let logged = result.accepted_wall_ms.len();
+            if logged > 0 && !self.without_read_model {
+                // Answered at its commit; the follower merges it (docs/read-model.md).
+                crate::readmodel::postgres::kick(self);
+            }
+            if self.analyze.logged(logged) {
                 let store = self.clone();
                 tokio::spawn(async move {
                     if let Err(e) = crate::readmodel::postgres::analyze(&store).await {

@@ -1,0 +1,270 @@
+//! The read model's follower (docs/read-model.md, "When it is updated"): a push is answered
+//! at its commit and merged after it; a read waits until every push committed before it is
+//! merged. On PostgreSQL the follower is a task per server process under an advisory lock.
+
+use crate::common::{Backend, MAWAR, Session, TestServer, body_for};
+use crate::snapshot;
+use district_server::readmodel;
+use district_server::readmodel::{Cell, Param};
+use serde_json::{Value, json};
+use std::time::Duration;
+use sync_protocol::{EntityKind, RecordId};
+
+both_backends!(
+    a_read_right_after_each_push_sees_it,
+    concurrent_pushes_of_many_tablets_equal_a_rebuild,
+);
+
+mod postgres_only {
+    use crate::common::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_in_another_server_process_waits_for_the_pushers_follower() {
+        super::a_read_in_another_server_process_waits_for_the_pushers_follower(Backend::Postgres)
+            .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_follower_is_tried_again_and_loses_nothing() {
+        super::a_failing_follower_is_tried_again_and_loses_nothing(Backend::Postgres).await
+    }
+}
+
+fn ok(push: (u16, Value)) {
+    assert_eq!(push.0, 200, "{}", push.1);
+    for o in push.1["outcomes"].as_array().unwrap() {
+        assert_eq!(o["status"], "accepted", "{}", push.1);
+    }
+}
+
+/// A child of Mawar and one weighing of it.
+async fn child_and_weighing(srv: &TestServer, k: &mut Session) -> RecordId {
+    let child = RecordId::new_v7();
+    let batch = vec![
+        k.change(EntityKind::Person, child, body_for(EntityKind::Person, MAWAR)),
+        k.change(
+            EntityKind::Measurement,
+            RecordId::new_v7(),
+            json!({"posyandu": MAWAR, "person": child.to_string(), "type": "weight", "value": 9.5, "unit": "kg", "date": "2025-11-22"}),
+        ),
+    ];
+    ok(srv.push(k, &batch).await);
+    child
+}
+
+/// The merged name of a person, read from the read model as reports read it.
+async fn merged_name(store: &dyn district_server::Storage, id: RecordId) -> Option<String> {
+    store
+        .read_rows(
+            "SELECT name FROM persons WHERE id = ?1".into(),
+            vec![Param::Text(id.to_string())],
+        )
+        .await
+        .unwrap()
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Cell::text)
+        .map(str::to_string)
+}
+
+/// Every push is read back at once, over HTTP and from the read tables: no stale read.
+async fn a_read_right_after_each_push_sees_it(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let mut k = srv.session("kader.mawar").await;
+    let bidan = srv.session("bidan.naitimu").await;
+    let child = child_and_weighing(&srv, &mut k).await;
+    for i in 0..25 {
+        let name = format!("Anak {i}");
+        let rename = k.change(EntityKind::Person, child, json!({"name": name}));
+        ok(srv.push(&k, &[rename]).await);
+        let (s, p) = srv
+            .get(&format!("/v1/records/persons/{child}"), Some(&bidan.bearer))
+            .await;
+        assert_eq!(s, 200, "{p}");
+        assert_eq!(p["values"]["name"], name.as_str(), "push {i}: {p}");
+        let logged = k.change(
+            EntityKind::Person,
+            child,
+            json!({"name": format!("{name} lagi")}),
+        );
+        ok(srv.push(&k, &[logged]).await);
+        assert_eq!(
+            merged_name(srv.store(), child).await.as_deref(),
+            Some(format!("{name} lagi").as_str()),
+            "push {i}, read of the table"
+        );
+    }
+    srv.finish().await;
+}
+
+/// Eight tablets push at once, each several times (new children, weighings, renames of one
+/// shared child): the read model the follower built equals a rebuild from the log.
+async fn concurrent_pushes_of_many_tablets_equal_a_rebuild(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let mut first = srv.session("kader.mawar").await;
+    let shared = child_and_weighing(&srv, &mut first).await;
+    let mut tablets = vec![first];
+    for _ in 0..7 {
+        tablets.push(srv.other_tablet("kader.mawar").await);
+    }
+    async fn run(srv: &TestServer, mut t: Session, i: usize, shared: RecordId) {
+        for j in 0..5 {
+            let child = RecordId::new_v7();
+            let batch = vec![
+                t.change(EntityKind::Person, child, body_for(EntityKind::Person, MAWAR)),
+                t.change(
+                    EntityKind::Measurement,
+                    RecordId::new_v7(),
+                    json!({"posyandu": MAWAR, "person": child.to_string(), "type": "weight", "value": 9.5, "unit": "kg", "date": "2025-11-22"}),
+                ),
+                t.change(
+                    EntityKind::Person,
+                    shared,
+                    json!({"name": format!("Anak {i}-{j}")}),
+                ),
+            ];
+            ok(srv.push(&t, &batch).await);
+        }
+    }
+    let mut it = tablets.into_iter();
+    let mut next = || it.next().unwrap();
+    let (t0, t1, t2, t3, t4, t5, t6, t7) = (
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+    );
+    tokio::join!(
+        run(&srv, t0, 0, shared),
+        run(&srv, t1, 1, shared),
+        run(&srv, t2, 2, shared),
+        run(&srv, t3, 3, shared),
+        run(&srv, t4, 4, shared),
+        run(&srv, t5, 5, shared),
+        run(&srv, t6, 6, shared),
+        run(&srv, t7, 7, shared),
+    );
+    let incremental = snapshot(srv.store()).await;
+    let persons = &incremental["persons"];
+    assert_eq!(persons.len(), 1 + 8 * 5, "every child merged");
+    let state = srv.store().read_model_state().await.unwrap();
+    assert!(!state.behind(), "{state:?}");
+    readmodel::reindex(srv.store(), true, 7, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(snapshot(srv.store()).await, incremental);
+    srv.finish().await;
+}
+
+/// Two server processes on one database: what one answered as pushed, a read in the other
+/// finds merged (it waits for the first one's follower).
+async fn a_read_in_another_server_process_waits_for_the_pushers_follower(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let other = district_server::storage::open(&srv.db.url).await.unwrap();
+    let mut k = srv.session("kader.mawar").await;
+    let child = child_and_weighing(&srv, &mut k).await;
+    for i in 0..20 {
+        let name = format!("Anak {i}");
+        let rename = k.change(EntityKind::Person, child, json!({"name": name}));
+        ok(srv.push(&k, &[rename]).await);
+        assert_eq!(
+            merged_name(other.as_ref(), child).await.as_deref(),
+            Some(name.as_str()),
+            "push {i}"
+        );
+    }
+    drop(other);
+    srv.finish().await;
+}
+
+async fn sql(url: &str, statements: &str) {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    c.batch_execute(statements).await.unwrap();
+    drop(c);
+    let _ = task.await;
+}
+
+async fn one_int(url: &str, query: &str) -> i64 {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    let n: i64 = c.query_one(query, &[]).await.unwrap().get(0);
+    drop(c);
+    let _ = task.await;
+    n
+}
+
+/// The follower's step fails (a trigger refuses every write of `persons`): the push is still
+/// answered (committed), nothing of the step is written, reads wait; once the failure is
+/// gone the follower's next try merges it, and the read model equals a rebuild.
+async fn a_failing_follower_is_tried_again_and_loses_nothing(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let url = srv.db.url.clone();
+    let mut k = srv.session("kader.mawar").await;
+    let bidan = srv.session("bidan.naitimu").await;
+    let before = child_and_weighing(&srv, &mut k).await;
+    // Merged before the failure starts (the read waits for it).
+    assert!(merged_name(srv.store(), before).await.is_some());
+    sql(
+        &url,
+        "CREATE FUNCTION jangkau_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+         CREATE TRIGGER jangkau_test_refuse BEFORE INSERT OR UPDATE ON persons
+             FOR EACH ROW EXECUTE FUNCTION jangkau_test_refuse();",
+    )
+    .await;
+    let child = child_and_weighing(&srv, &mut k).await;
+    // The follower tries and fails (more than once); nothing of its step is written.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let behind = one_int(
+        &url,
+        "SELECT (SELECT MAX(sseq) FROM changes) - applied_through FROM read_model_state",
+    )
+    .await;
+    assert_eq!(behind, 2, "the failed push's two changes are left to merge");
+    let half = one_int(
+        &url,
+        &format!("SELECT COUNT(*) FROM facts WHERE person = '{child}'"),
+    )
+    .await;
+    assert_eq!(
+        half, 0,
+        "the weighing of the failed step is not written either"
+    );
+    // A read waits; the failure goes away meanwhile; the read then sees the push.
+    let path = format!("/v1/records/persons/{child}");
+    let read = srv.get(&path, Some(&bidan.bearer));
+    let heal = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sql(
+            &url,
+            "DROP TRIGGER jangkau_test_refuse ON persons; DROP FUNCTION jangkau_test_refuse();",
+        )
+        .await;
+    };
+    let ((s, p), ()) = tokio::join!(read, heal);
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["facts"].as_array().map(Vec::len), Some(1), "{p}");
+    assert!(
+        merged_name(srv.store(), before).await.is_some(),
+        "the earlier push stays"
+    );
+    let incremental = snapshot(srv.store()).await;
+    readmodel::reindex(srv.store(), true, 1000, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        snapshot(srv.store()).await,
+        incremental,
+        "nothing lost or doubled"
+    );
+    srv.finish().await;
+}
