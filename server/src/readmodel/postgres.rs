@@ -365,12 +365,20 @@ async fn follow_step(store: &PgStore, limit: usize, rebuild: bool) -> Result<Ste
         st.log_end.max(st.applied_through)
     };
     let not_merged = merge_changes(&tx, &changes).await?;
-    let advance = tx
-        .prepare_cached(
+    if rebuild {
+        tx.execute(
             "UPDATE read_model_state SET applied_through = $1, updated_at = $2 WHERE id = 1",
+            &[&cursor, &now],
         )
         .await?;
-    tx.execute(&advance, &[&cursor, &now]).await?;
+    } else {
+        // Not `updated_at`: it marks a rebuild (the report parts are all dropped when it
+        // moves, `cache::Generation::structure`); the follower only moves the cursor.
+        let advance = tx
+            .prepare_cached("UPDATE read_model_state SET applied_through = $1 WHERE id = 1")
+            .await?;
+        tx.execute(&advance, &[&cursor]).await?;
+    }
     tx.commit().await?;
     Ok(Step {
         merged: changes.len().saturating_sub(not_merged),
