@@ -411,12 +411,10 @@ async fn push_tx(
         ),
     )?;
     let key = device_lock_key(ctx.device);
-    let (lock_args, settled_args, records_args, acked_args): (
-        [&(dyn ToSql + Sync); 2],
-        [&(dyn ToSql + Sync); 2],
-        [&(dyn ToSql + Sync); 1],
-        [&(dyn ToSql + Sync); 1],
-    ) = ([&LOCK_DEVICE, &key], [&device, &seqs], [&ids], [&device]);
+    let lock_args: [&(dyn ToSql + Sync); 2] = [&LOCK_DEVICE, &key];
+    let settled_args: [&(dyn ToSql + Sync); 2] = [&device, &seqs];
+    let records_args: [&(dyn ToSql + Sync); 1] = [&ids];
+    let acked_args: [&(dyn ToSql + Sync); 1] = [&device];
     let (_, settled_rows, record_rows, acked_row) = tokio::try_join!(
         tx.execute(&lock, &lock_args),
         tx.query(&q_settled, &settled_args),
