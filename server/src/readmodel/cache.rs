@@ -44,14 +44,20 @@ impl Generation {
         self.0.get(3).and_then(Cell::int).unwrap_or(0) != 0
     }
 
-    /// Everything but the log's end and the cursor (which every push moves): the quarantine
-    /// log's length, the rebuild state and the places. Per-posyandu parts ([`super::parts`])
-    /// are all recomputed when it moves; a push only makes the posyandu it touched stale.
+    /// The quarantine log's length (each quarantine or release adds a row).
+    pub fn quarantine_actions(&self) -> i64 {
+        self.0.get(1).and_then(Cell::int).unwrap_or(0)
+    }
+
+    /// Everything but the log's end, the cursor (which every push moves) and the quarantine
+    /// log's length: the rebuild state and the places. Per-posyandu parts ([`super::parts`])
+    /// are all recomputed when it moves; a push, a quarantine or a release only makes the
+    /// posyandu it touched stale.
     pub fn structure(&self) -> Vec<Cell> {
         self.0
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != 0 && *i != 2)
+            .filter(|(i, _)| *i != 0 && *i != 1 && *i != 2)
             .map(|(_, c)| c.clone())
             .collect()
     }
