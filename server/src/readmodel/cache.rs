@@ -39,6 +39,15 @@ impl Generation {
         self.0.first().and_then(Cell::int).unwrap_or(0)
     }
 
+    /// The last `sseq` the read model has merged, as far as the log goes: the smaller of the
+    /// log's end and the read model's cursor (`applied_through`). Per-posyandu parts claim to
+    /// reflect the log only up to here, so a read model that merges after the push (a
+    /// follower) never has a part claim a change it has not merged yet.
+    pub fn merged_end(&self) -> i64 {
+        let cursor = self.0.get(2).and_then(Cell::int).unwrap_or(0);
+        self.log_end().min(cursor)
+    }
+
     /// A rebuild is in progress.
     pub fn rebuilding(&self) -> bool {
         self.0.get(3).and_then(Cell::int).unwrap_or(0) != 0

@@ -17,23 +17,36 @@
 //! record of that posyandu (`records.posyandu`). So a weighing recorded at one posyandu for a
 //! child of another makes both stale.
 //!
-//! **Everything is recomputed** when the read model's structure moves (a quarantine or a
-//! release, a rebuild, a place added, moved or renamed: [`super::cache::Generation::structure`]),
-//! when more than [`MAX_DELTA`] changes were logged since the last look, a change cannot
-//! be read, or a change is a `person_merge` or its tombstone (it may change which other
-//! merges are in effect, `records::merges::effective`, and so whose facts count where,
-//! along chains of merges the look would have to follow). During a rebuild nothing is kept.
+//! **A merge** (`person_merge`, its tombstone) may change which *other* merges are in effect
+//! (`records::merges::effective` settles contradicting ones): every person connected to it
+//! through `person_merge` facts is followed ([`merge_component`]) and the posyandu of those
+//! persons, of their facts and of the merges between them are stale. **A quarantine or a
+//! release** (a new row of `change_quarantine_log`; it re-merges the change's record) makes the
+//! posyandu its change touches stale, found as for a logged change; it does not move the log's
+//! end, so it is ordered by *looks* (a counter of [`PartCache::view`]s): a part computed after
+//! an earlier look than the one that saw the quarantine is stale.
+//!
+//! **Everything is recomputed** when the read model's structure moves (a rebuild, a place
+//! added, moved or renamed: [`super::cache::Generation::structure`]), when more than
+//! [`MAX_DELTA`] changes were logged since the last look, a change cannot be read, or a merge
+//! reaches more than [`MAX_MERGE_PERSONS`] persons. During a rebuild nothing is kept.
+//!
+//! **Only what the read model has merged**: the log is read up to the smaller of its end and
+//! the read model's cursor ([`super::cache::Generation::merged_end`]), so a read model merged
+//! after the push (a follower) never has a part claim a change it has not merged.
 //!
 //! **Concurrent pushes**: log order is commit order on both backends (and on SQLite a read
 //! waits for the follower to have merged every committed push), so a push that was answered
 //! before a report is asked is at or below the `sseq` read at the start of that report, and its
 //! posyandu is stale for every part computed before it. A part computed while a push
 //! commits may already hold that push: it is kept with the older `at` and recomputed next
-//! time, never served older than its `at`.
+//! time, never served older than its `at`. **One computation per report key at a time**: a
+//! second request for a key being computed waits, then finds the parts the first kept.
 //!
-//! **In memory, not persisted**: a part is a few kilobytes of computed Rust values that the
-//! read tables fully determine; a restarted server has none and computes each report of a
-//! place once, in one pass (as before this cache), then keeps its parts.
+//! **In memory, warmed, not persisted**: a part is computed Rust values that the read tables
+//! fully determine. What is kept across a restart is the list of questions asked
+//! (`report_questions`, [`super::warm`]): a started server computes their parts in the
+//! background, and so does a running one after every part was dropped.
 
 use super::immunisation::{self, CoverageReport};
 use super::monthly::{self, MonthlyError, PosyanduMonth, SkdnReport};
@@ -69,6 +82,11 @@ const CHUNK: usize = 400;
 /// kept (the whole-answer cache of [`cache`] still serves a question asked again). **For
 /// measuring only** (`sync_load` compares both in one run on the same data).
 static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether parts are kept ([`set_enabled`]).
+pub fn enabled() -> bool {
+    ENABLED.load(std::sync::atomic::Ordering::SeqCst)
+}
 
 /// Turns keeping parts on or off, for the whole process (measuring only: see [`ENABLED`]).
 pub fn set_enabled(on: bool) {
@@ -213,7 +231,8 @@ impl PartCache {
     /// Reads the generation and brings `stale` up to the log's end and the quarantine log.
     async fn view(&self, store: &dyn Storage) -> Result<View, MonthlyError> {
         let g = cache::generation(store).await?;
-        let end = g.log_end();
+        // Never past what the read model has merged (a follower merges after the push).
+        let end = g.merged_end();
         let structure: Vec<cell_key::Key> = g.structure().iter().map(cell_key::of).collect();
         let actions = g.quarantine_actions();
         let (from, epoch, read_quarantine) = {
