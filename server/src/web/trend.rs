@@ -45,16 +45,28 @@ pub async fn totals_or_later(
         let all = totals(&st.reports.parts, st.store.as_ref(), scope, place, months).await?;
         return Ok(all.into_iter().map(Some).collect());
     }
-    let mut out = Vec::with_capacity(months.len());
-    for m in months {
-        let got =
-            parts::skdn_total_if_cheap(&st.reports.parts, st.store.as_ref(), scope, place, *m)
-                .await?
-                .ok_or(WebError::NotFound)?;
+    // Side by side: after a push each month has the pushed posyandu to compute (its reads
+    // are round trips to the database as much as work).
+    let mut set = tokio::task::JoinSet::new();
+    for (i, m) in months.iter().copied().enumerate() {
+        let (reports, store) = (st.reports.clone(), st.store.clone());
+        let (scope, place) = (scope.to_string(), place.to_string());
+        set.spawn(async move {
+            let got =
+                parts::skdn_total_if_cheap(&reports.parts, store.as_ref(), &scope, &place, m).await;
+            (i, m, got)
+        });
+    }
+    let mut out = vec![None; months.len()];
+    while let Some(j) = set.join_next().await {
+        let (i, m, got) = j.map_err(|e| WebError::Report(e.to_string()))?;
+        let got = got?.ok_or(WebError::NotFound)?;
         if got.is_none() {
-            parts::skdn_total_later(st.reports.clone(), st.store.clone(), place.to_string(), *m);
+            parts::skdn_total_later(st.reports.clone(), st.store.clone(), place.to_string(), m);
         }
-        out.push(got);
+        if let Some(slot) = out.get_mut(i) {
+            *slot = got;
+        }
     }
     Ok(out)
 }
