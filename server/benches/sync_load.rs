@@ -39,7 +39,13 @@
 //!    page weight (gzipped HTML + the stylesheet + the script, what a first load fetches),
 //!    after an `ANALYZE` (fresh planner statistics, as autovacuum leaves them; without it the
 //!    PostgreSQL report queries right after a bulk fill take seconds, see docs/BENCHMARKS.md)
-//!    (`[--dash-runs 10]`).
+//!    (`[--dash-runs 10]`). With a fill and `--report-cold-runs`: first one view of each page
+//!    as before the pages used the report parts, each page's first (cold) view, and the
+//!    views right after a one-change push.
+//! 7. **Restart** (with a fill and `--report-cold-runs`): a server started again on the same
+//!    database, not warmed (as main: the first request computes the whole kabupaten) and
+//!    warmed (the questions asked before, from `report_questions`): the time to warm, the
+//!    first request of each health report and dashboard page.
 //!
 //! Request bodies are encoded before the clock starts, so the figures are the server's.
 
@@ -221,6 +227,9 @@ fn posyandu_day(t: &Tablet, first_seq: u64, n: usize, seed: u64) -> Vec<Change> 
 
 struct Fixture {
     store: Arc<dyn Storage>,
+    /// The server's report cache (the questions asked are written from it before a restart).
+    reports: Arc<district_server::readmodel::cache::ReportCache>,
+    cfg: district_server::Config,
     /// The database (a SQLite file or a PostgreSQL URL), for the direct fill of step 4.
     url: String,
     base: String,
@@ -256,37 +265,65 @@ async fn fixture(backend: &str) -> Fixture {
         },
         ..district_server::Config::default()
     };
-    let state = AppState::new(store.clone(), cfg).expect("state");
-    let app = district_server::router(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = district_server::http::serve_listener(
-            listener,
-            app,
-            async move {
-                let _ = rx.await;
-            },
-            Duration::from_secs(30),
-        )
-        .await;
-    });
+    let srv = Srv::start(store.clone(), cfg.clone()).await;
     Fixture {
         store,
+        reports: srv.reports,
+        cfg,
         url,
-        base: format!("http://{addr}"),
+        base: srv.base,
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(512)
             .timeout(Duration::from_secs(120))
             .build()
             .expect("client"),
-        stop,
-        server,
+        stop: srv.stop,
+        server: srv.server,
         pg_name,
         _dir: dir,
+    }
+}
+
+/// A server on loopback with its own state (a fresh report cache: a started server).
+struct Srv {
+    reports: Arc<district_server::readmodel::cache::ReportCache>,
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Srv {
+    async fn start(store: Arc<dyn Storage>, cfg: district_server::Config) -> Srv {
+        let state = AppState::new(store, cfg).expect("state");
+        let reports = state.reports.clone();
+        let app = district_server::router(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = district_server::http::serve_listener(
+                listener,
+                app,
+                async move {
+                    let _ = rx.await;
+                },
+                Duration::from_secs(30),
+            )
+            .await;
+        });
+        Srv {
+            reports,
+            base: format!("http://{addr}"),
+            stop,
+            server,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
     }
 }
 
@@ -476,7 +513,13 @@ async fn run_backend(backend: &'static str, a: &Args) {
     .await;
 
     // 6. The web dashboard's pages of the whole kabupaten.
-    dashboard(&f, a.dash_runs).await;
+    let cookie = dash_session(&f).await;
+    let fill = filler.as_ref().filter(|_| a.report_cold_runs > 0);
+    dashboard(&f, &cookie, a.dash_runs, fill).await;
+    // 7. A restart: the first requests, not warmed (as main) and warmed.
+    if fill.is_some() {
+        restart(&f, "Bearer bench-dinas-session", &cookie).await;
+    }
 
     let Ok(f) = Arc::try_unwrap(f) else {
         println!("(fixture still shared; not cleaned up)");
@@ -1052,10 +1095,9 @@ async fn reports(
     }
 }
 
-/// The web dashboard's pages for Kabupaten Belu as the demo dinas admin (a browser session
-/// made directly in storage): each asked `runs` times in turn with `Accept-Encoding: gzip`;
-/// p50/p95 and the gzipped bytes of the page with its stylesheet and script.
-async fn dashboard(f: &Fixture, runs: usize) {
+/// A browser session of the demo dinas admin (made directly in storage), as a cookie; and an
+/// `ANALYZE` (fresh planner statistics, as autovacuum leaves them).
+async fn dash_session(f: &Fixture) -> String {
     let dinas = f
         .store
         .user_by_username("dinas".into())
@@ -1074,7 +1116,6 @@ async fn dashboard(f: &Fixture, runs: usize) {
     )
     .await
     .expect("web session");
-    let cookie = format!("{}={token}", district_server::web::session::COOKIE);
     let started = Instant::now();
     f.store
         .web_exec("ANALYZE".into(), vec![])
@@ -1084,49 +1125,197 @@ async fn dashboard(f: &Fixture, runs: usize) {
         "dasbor: ANALYZE took {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let get = |path: String| {
-        let req = f
-            .http
-            .get(format!("{}{path}", f.base))
-            .header("Accept-Encoding", "gzip")
-            .header("Cookie", cookie.clone());
-        async move {
-            let started = Instant::now();
-            let resp = req.send().await.expect("request");
-            let status = resp.status().as_u16();
-            let gz = resp
-                .headers()
-                .get("content-encoding")
-                .is_some_and(|v| v == "gzip");
-            let body = resp.bytes().await.expect("body");
-            (started.elapsed(), status, gz, body.len())
-        }
-    };
+    format!("{}={token}", district_server::web::session::COOKIE)
+}
+
+/// One dashboard page from `base`: (time to the last byte, status, gzipped, bytes).
+async fn dash_get(
+    f: &Fixture,
+    base: &str,
+    cookie: &str,
+    path: &str,
+) -> (Duration, u16, bool, usize) {
+    let req = f
+        .http
+        .get(format!("{base}{path}"))
+        .header("Accept-Encoding", "gzip")
+        .header("Cookie", cookie.to_string());
+    let started = Instant::now();
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let gz = resp
+        .headers()
+        .get("content-encoding")
+        .is_some_and(|v| v == "gzip");
+    let body = resp.bytes().await.expect("body");
+    (started.elapsed(), status, gz, body.len())
+}
+
+/// The dashboard's pages of the whole kabupaten (`place=53.04&month=2025-11&cohort=2023`).
+fn dash_pages() -> Vec<String> {
+    district_server::web::layout::NAV
+        .iter()
+        .map(|(page, _, _)| format!("{page}?place=53.04&month=2025-11&cohort=2023"))
+        .collect()
+}
+
+/// The web dashboard's pages for Kabupaten Belu as the demo dinas admin: with a fill, first
+/// one view of each page as before the pages used the report parts (`parts::set_enabled(false)`:
+/// every report computed for the whole place; the status is printed, a page past the request
+/// timeout answers 503); then each page's first view with the parts (its questions not asked
+/// before: cold), `runs` views in turn (p50/p95, page weight gzipped), and with a fill `runs`
+/// views each right after a one-change push.
+async fn dashboard(f: &Fixture, cookie: &str, runs: usize, filler: Option<&fill::Filler>) {
     let mut assets = 0;
     for a in ["/dasbor/aset/dasbor.css", "/dasbor/aset/dasbor.js"] {
-        let (_, status, gz, n) = get(a.to_string()).await;
+        let (_, status, gz, n) = dash_get(f, &f.base, cookie, a).await;
         assert!(status == 200 && gz, "{a}");
         assets += n;
     }
-    const KAB: &str = "53.04";
-    for (page, _, _) in district_server::web::layout::NAV {
-        let path = format!("{page}?place={KAB}&month=2025-11&cohort=2023");
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    if filler.is_some() {
+        district_server::readmodel::parts::set_enabled(false);
+        for path in dash_pages() {
+            let (t, status, _, _) = dash_get(f, &f.base, cookie, &path).await;
+            println!(
+                "dasbor {path} (whole place, as before): {:.1} ms, status {status}",
+                ms(t)
+            );
+        }
+        district_server::readmodel::parts::set_enabled(true);
+    }
+    for path in dash_pages() {
+        let (first, status, _, _) = dash_get(f, &f.base, cookie, &path).await;
+        println!(
+            "dasbor {path} first view (parts): {:.1} ms, status {status}",
+            ms(first)
+        );
+        // The SKDN page's trend months not kept yet are computed in the background: wait
+        // for them (so that they do not run under the timings below).
+        let started = Instant::now();
+        let mut waited = 0;
+        while started.elapsed() < Duration::from_secs(900) {
+            let html = f
+                .http
+                .get(format!("{}{path}", f.base))
+                .header("Cookie", cookie.to_string())
+                .send()
+                .await
+                .expect("request")
+                .text()
+                .await
+                .expect("body");
+            if !html.contains("trend-pending") {
+                break;
+            }
+            waited += 1;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        if waited > 0 {
+            println!(
+                "dasbor {path}: months computed in the background in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
         let mut lat = Vec::with_capacity(runs);
         let mut bytes = 0;
         for _ in 0..runs.max(1) {
-            let (t, status, gz, n) = get(path.clone()).await;
+            let (t, status, gz, n) = dash_get(f, &f.base, cookie, &path).await;
             assert!(status == 200 && gz, "{path}: {status}");
             lat.push(t);
             bytes = n;
         }
         lat.sort();
         println!(
-            "dasbor {page}: {} runs, p50 {:.1} ms, p95 {:.1} ms; first load {} bytes gzipped ({bytes} page + {assets} css/js)",
+            "dasbor {path}: {} runs, p50 {:.1} ms, p95 {:.1} ms; first load {} bytes gzipped ({bytes} page + {assets} css/js)",
             lat.len(),
-            percentile(&lat, 0.50).as_secs_f64() * 1000.0,
-            percentile(&lat, 0.95).as_secs_f64() * 1000.0,
+            ms(percentile(&lat, 0.50)),
+            ms(percentile(&lat, 0.95)),
             bytes + assets,
         );
+        let Some(filler) = filler else {
+            continue;
+        };
+        let mut after = Vec::with_capacity(runs);
+        for _ in 0..runs.max(1) {
+            filler.touch(f.store.as_ref()).await;
+            let (t, status, _, _) = dash_get(f, &f.base, cookie, &path).await;
+            assert_eq!(status, 200, "{path}");
+            after.push(t);
+        }
+        after.sort();
+        println!(
+            "dasbor {path} after a push: {} runs, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            after.len(),
+            ms(percentile(&after, 0.50)),
+            ms(percentile(&after, 0.95)),
+            ms(after.last().copied().unwrap_or_default()),
+        );
+    }
+}
+
+/// Step 7 (with a fill): the server restarted on the same database, as main's server (no
+/// warming: the first request computes the whole kabupaten) and as this one (the questions
+/// asked before the restart, kept in `report_questions`, computed by `readmodel::warm`
+/// before the requests): the time to warm, then the first request of each health report
+/// route and each dashboard page.
+async fn restart(f: &Fixture, bearer: &str, cookie: &str) {
+    use district_server::readmodel::warm;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    warm::persist_now(&f.reports.parts, f.store.as_ref())
+        .await
+        .expect("questions written");
+    let routes = [
+        "/v1/reports/skdn?place=53.04&month=2025-11",
+        "/v1/reports/nutrition?place=53.04&from=2025-11-01&to=2025-11-30",
+        "/v1/reports/immunisation?place=53.04&cohort=2023",
+        "/v1/reports/pregnancies?place=53.04&month=2025-11",
+        "/v1/reports/followup?place=53.04",
+    ];
+    for warmed in [false, true] {
+        let label = if warmed {
+            "warmed at start"
+        } else {
+            "not warmed, as main"
+        };
+        let srv = Srv::start(f.store.clone(), f.cfg.clone()).await;
+        if warmed {
+            let started = Instant::now();
+            let qs = warm::stored(f.store.as_ref()).await.expect("stored");
+            let n = warm::warm(&srv.reports.parts, f.store.as_ref(), &qs).await;
+            println!(
+                "restart: {n} of {} stored questions warmed in {:.1} s",
+                qs.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        for path in routes {
+            let started = Instant::now();
+            let resp = f
+                .http
+                .get(format!("{}{path}", srv.base))
+                .header("Jangkau-Protocol", "1")
+                .header("Authorization", bearer)
+                .send()
+                .await
+                .expect("request");
+            let status = resp.status().as_u16();
+            let n = resp.bytes().await.expect("body").len();
+            println!(
+                "report {path} first after a restart ({label}): {:.1} ms, status {status}, {n} bytes",
+                ms(started.elapsed())
+            );
+        }
+        if warmed {
+            for path in dash_pages() {
+                let (t, status, _, _) = dash_get(f, &srv.base, cookie, &path).await;
+                println!(
+                    "dasbor {path} first after a restart ({label}): {:.1} ms, status {status}",
+                    ms(t)
+                );
+            }
+        }
+        srv.stop().await;
     }
 }
 

@@ -329,6 +329,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             district_server::relay::server_keys(&state)
                 .await
                 .map_err(|e| format!("titip key: {e}"))?;
+            // The health reports' parts of the questions asked before this start, computed
+            // in the background (a request meanwhile gets a correct answer, computed or
+            // waited for): `readmodel/warm.rs`.
+            let warmer =
+                district_server::readmodel::warm::spawn(state.store.clone(), state.reports.clone());
             let app = district_server::router(state);
             match tls {
                 Some(tls) => {
@@ -347,6 +352,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .map_err(|e| e.to_string())?;
                 }
             }
+            warmer.abort();
             // The worker's round in flight ends within the grace period, else is cut (its rows
             // are written as answers come, so the next start goes on from there).
             let _ = stop_worker.send(true);

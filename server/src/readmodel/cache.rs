@@ -39,19 +39,34 @@ impl Generation {
         self.0.first().and_then(Cell::int).unwrap_or(0)
     }
 
+    /// The last `sseq` the read model has merged, as far as the log goes: the smaller of the
+    /// log's end and the read model's cursor (`applied_through`). Per-posyandu parts claim to
+    /// reflect the log only up to here, so a read model that merges after the push (a
+    /// follower) never has a part claim a change it has not merged yet.
+    pub fn merged_end(&self) -> i64 {
+        let cursor = self.0.get(2).and_then(Cell::int).unwrap_or(0);
+        self.log_end().min(cursor)
+    }
+
     /// A rebuild is in progress.
     pub fn rebuilding(&self) -> bool {
         self.0.get(3).and_then(Cell::int).unwrap_or(0) != 0
     }
 
-    /// Everything but the log's end and the cursor (which every push moves): the quarantine
-    /// log's length, the rebuild state and the places. Per-posyandu parts ([`super::parts`])
-    /// are all recomputed when it moves; a push only makes the posyandu it touched stale.
+    /// The quarantine log's length (each quarantine or release adds a row).
+    pub fn quarantine_actions(&self) -> i64 {
+        self.0.get(1).and_then(Cell::int).unwrap_or(0)
+    }
+
+    /// Everything but the log's end, the cursor (which every push moves) and the quarantine
+    /// log's length: the rebuild state and the places. Per-posyandu parts ([`super::parts`])
+    /// are all recomputed when it moves; a push, a quarantine or a release only makes the
+    /// posyandu it touched stale.
     pub fn structure(&self) -> Vec<Cell> {
         self.0
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != 0 && *i != 2)
+            .filter(|(i, _)| *i != 0 && *i != 1 && *i != 2)
             .map(|(_, c)| c.clone())
             .collect()
     }

@@ -5,6 +5,7 @@
 
 use super::monthly::MonthlyError;
 use super::nutrition::{desa_of, parents, persons_with_facts};
+use super::overdue::OverdueChild;
 use super::reports::in_scope;
 use crate::Storage;
 use chrono::NaiveDate;
@@ -85,16 +86,44 @@ pub async fn coverage_parts(
     to: NaiveDate,
     on: NaiveDate,
 ) -> Result<BTreeMap<String, Coverage>, MonthlyError> {
+    Ok(cohort_parts(store, place, from, to, on)
+        .await?
+        .into_iter()
+        .map(|(code, part)| (code, part.coverage))
+        .collect())
+}
+
+/// One posyandu's part of a cohort: its coverage and its children with doses overdue (the
+/// same cards: the dashboard's Imunisasi page shows both from one read).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CohortPart {
+    pub coverage: Coverage,
+    /// As [`super::overdue::overdue`] lists them (by name within the posyandu).
+    pub overdue: Vec<OverdueChild>,
+}
+
+/// The [`CohortPart`] of each posyandu at or below `place` (every posyandu there has one),
+/// read in one pass.
+pub async fn cohort_parts(
+    store: &dyn Storage,
+    place: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    on: NaiveDate,
+) -> Result<BTreeMap<String, CohortPart>, MonthlyError> {
     let place = place.as_str();
-    let mut per: BTreeMap<String, Coverage> = super::parts::posyandu_under(store, place)
+    let mut per: BTreeMap<String, CohortPart> = super::parts::posyandu_under(store, place)
         .await?
         .into_iter()
         .map(|code| {
             (
                 code.clone(),
-                Coverage {
-                    code,
-                    ..Default::default()
+                CohortPart {
+                    coverage: Coverage {
+                        code,
+                        ..Default::default()
+                    },
+                    overdue: Vec::new(),
                 },
             )
         })
@@ -106,16 +135,32 @@ pub async fn coverage_parts(
                 .map_err(|_| MonthlyError::Row(format!("person id {:?}", c.id)))?;
         let card = immunisation_card(id, &c.name, c.birth, &c.facts, on.max(c.birth), false)
             .map_err(|e| MonthlyError::Row(e.to_string()))?;
-        let cov = per.entry(c.posyandu).or_default();
+        let part = per.entry(c.posyandu.clone()).or_default();
+        let cov = &mut part.coverage;
         cov.children += 1;
         for d in &card.doses {
             *cov.given.entry(d.dose_id.clone()).or_default() +=
                 u64::from(d.status == CardStatus::Given);
         }
         cov.idl += u64::from(card.complete_basic());
+        let doses: Vec<String> = card
+            .doses
+            .iter()
+            .filter(|d| d.status == CardStatus::Overdue)
+            .map(|d| d.name.clone())
+            .collect();
+        if !doses.is_empty() {
+            part.overdue.push(OverdueChild {
+                person: c.id.clone(),
+                name: c.name.clone(),
+                posyandu: c.posyandu.clone(),
+                birth_date: records::facts::ymd(c.birth),
+                doses,
+            });
+        }
     }
     for c in per.values_mut() {
-        c.finish();
+        c.coverage.finish();
     }
     Ok(per)
 }

@@ -43,6 +43,7 @@ pub mod routes;
 pub mod sqlite;
 pub mod tables;
 pub mod visits;
+pub mod warm;
 
 use crate::storage::{StorageError, StoreFuture};
 use sync_protocol::DeviceId;
@@ -140,6 +141,14 @@ pub trait ReadModel {
     fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>>;
     /// Records a device's status report or pull (`now` in ms).
     fn note_device_sync(&self, device: DeviceId, note: SyncNote, now: u64) -> StoreFuture<'_, ()>;
+    /// Keeps the health-report questions asked, `(question, asked_at ms)`, in
+    /// `report_questions` (the later `asked_at` wins), and drops those asked before `before`
+    /// (`warm.rs`).
+    fn note_report_questions(
+        &self,
+        questions: Vec<(String, i64)>,
+        before: i64,
+    ) -> StoreFuture<'_, ()>;
 }
 
 /// Changes merged per rebuild transaction.

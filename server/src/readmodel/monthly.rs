@@ -405,6 +405,24 @@ pub async fn skdn_assemble(
     })
 }
 
+/// The `total` of [`skdn_assemble`]'s report from the same parts (all ages, both sexes,
+/// summed), without naming or assembling anything.
+pub fn skdn_total_of(parts: &BTreeMap<String, PosyanduMonth>) -> Counts {
+    let mut total = Counts::default();
+    for part in parts.values() {
+        if let Some(row) = part
+            .f1
+            .report
+            .rows
+            .iter()
+            .find(|r| r.band.is_none() && r.sex.is_none())
+        {
+            total = total + row.counts;
+        }
+    }
+    total
+}
+
 /// The SKDN and F1 of every posyandu at or below `place` for `month`, by code (the parts of
 /// [`skdn_assemble`]), read in one pass over the place's rows.
 pub async fn skdn_parts(

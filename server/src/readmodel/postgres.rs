@@ -546,6 +546,33 @@ fn cell(r: &tokio_postgres::Row, i: usize) -> Result<Cell, StorageError> {
 }
 
 impl ReadModel for PgStore {
+    fn note_report_questions(
+        &self,
+        questions: Vec<(String, i64)>,
+        before: i64,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            for (q, at) in &questions {
+                tx.execute(
+                    "INSERT INTO report_questions (question, asked_at) VALUES ($1, $2)
+                     ON CONFLICT (question) DO UPDATE
+                     SET asked_at = GREATEST(report_questions.asked_at, excluded.asked_at)",
+                    &[q, at],
+                )
+                .await?;
+            }
+            tx.execute(
+                "DELETE FROM report_questions WHERE asked_at < $1",
+                &[&before],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     fn read_model_state(&self) -> StoreFuture<'_, ReadModelState> {
         Box::pin(async move {
             let mut c = self.client().await?;

@@ -365,6 +365,30 @@ fn rows(conn: &Connection, sql: &str, ps: &[Param]) -> Result<Vec<Vec<Cell>>, St
 }
 
 impl ReadModel for SqliteStore {
+    fn note_report_questions(
+        &self,
+        questions: Vec<(String, i64)>,
+        before: i64,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            for (q, at) in &questions {
+                tx.execute(
+                    "INSERT INTO report_questions (question, asked_at) VALUES (?1, ?2)
+                     ON CONFLICT (question) DO UPDATE
+                     SET asked_at = MAX(report_questions.asked_at, excluded.asked_at)",
+                    params![q, at],
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM report_questions WHERE asked_at < ?1",
+                params![before],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     fn read_model_state(&self) -> StoreFuture<'_, ReadModelState> {
         self.read_merged(state)
     }

@@ -63,6 +63,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_vaccine_kfa.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_report_questions.sql"),
+    ),
 ];
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).

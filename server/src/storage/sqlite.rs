@@ -60,6 +60,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_vaccine_kfa.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_report_questions.sql"),
+    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;

@@ -1,6 +1,7 @@
 //! Gizi: underweight, stunting and wasting (and severe) among the under-fives measured in
-//! the month, per desa, with charts and a table (`readmodel::nutrition::nutrition`), and
-//! the children to follow up (BGM, 2T, gizi buruk, gizi kurang; `nutrition::followup`),
+//! the month, per desa, with charts and a table (`readmodel::parts::nutrition`, as
+//! `/v1/reports/nutrition`), and the children to follow up (BGM, 2T, gizi buruk, gizi kurang;
+//! `parts::followup`),
 //! each opening the child's growth chart.
 
 use super::chart;
@@ -8,7 +9,7 @@ use super::html::{Cell, Table};
 use super::{Ctx, Page, WebError, format};
 use crate::http::AppState;
 use crate::model::now_ms;
-use crate::readmodel::{nutrition, reports};
+use crate::readmodel::{nutrition, parts, reports};
 
 crate::page_route!(page);
 
@@ -29,10 +30,18 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
     let scope = &ctx.me.user.scope.place;
     let (from, to) = records::report::month_bounds(ctx.month)
         .ok_or_else(|| WebError::BadRequest("month".into()))?;
-    let report = nutrition::nutrition(st.store.as_ref(), scope, &ctx.place.code, from, to)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let follow = nutrition::followup(
+    let report = parts::nutrition(
+        &st.reports.parts,
+        st.store.as_ref(),
+        scope,
+        &ctx.place.code,
+        from,
+        to,
+    )
+    .await?
+    .ok_or(WebError::NotFound)?;
+    let follow = parts::followup(
+        &st.reports.parts,
         st.store.as_ref(),
         scope,
         &ctx.place.code,

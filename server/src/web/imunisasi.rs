@@ -1,11 +1,12 @@
 //! Imunisasi: coverage per antigen and IDL of an age cohort (born in a year, `?cohort=`,
-//! by default the year before the month shown), per desa (`readmodel::immunisation`).
+//! by default the year before the month shown), per desa, and the children with doses overdue, from the same per-posyandu
+//! parts as `/v1/reports/immunisation` (`readmodel::parts::cohort`).
 
 use super::html::{Cell, Table};
 use super::{Ctx, Page, WebError, format};
 use crate::http::AppState;
 use crate::model::now_ms;
-use crate::readmodel::{immunisation, overdue, reports};
+use crate::readmodel::{immunisation, parts, reports};
 use chrono::NaiveDate;
 
 crate::page_route!(page);
@@ -27,7 +28,9 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         _ => return Err(WebError::BadRequest("cohort".into())),
     };
     let on = reports::today(now_ms());
-    let report = immunisation::coverage(
+    // Coverage and the overdue children from the same kept parts (one read of the cohort).
+    let (report, late) = parts::cohort(
+        &st.reports.parts,
         st.store.as_ref(),
         &ctx.me.user.scope.place,
         &ctx.place.code,
@@ -87,16 +90,6 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         t,
         ctx.t("Tidak ada data.", "No data."),
     );
-    let late = overdue::overdue(
-        st.store.as_ref(),
-        &ctx.me.user.scope.place,
-        &ctx.place.code,
-        from,
-        to,
-        on,
-    )
-    .await?
-    .ok_or(WebError::NotFound)?;
     let mut o = Table::new(
         "terlambat",
         &[

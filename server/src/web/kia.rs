@@ -1,5 +1,5 @@
 //! KIA: K1, K4, K6 coverage, KEK and anaemia, expected deliveries of the pregnant women of
-//! the month (`readmodel::pregnancies`, as the tablet's F1), per desa; postpartum (KF) and
+//! the month (`readmodel::parts::pregnancies`, as `/v1/reports/pregnancies`), per desa; postpartum (KF) and
 //! newborn (KN) visits due, done and overdue in the month, per desa, and the mothers and
 //! babies overdue (`readmodel::visits`, by the tablet's visit windows).
 
@@ -7,12 +7,13 @@ use super::html::{Cell, Table};
 use super::{Ctx, Page, WebError, format};
 use crate::http::AppState;
 use crate::model::now_ms;
-use crate::readmodel::{pregnancies, reports, visits};
+use crate::readmodel::{parts, pregnancies, reports, visits};
 
 crate::page_route!(page);
 
 pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
-    let report = pregnancies::pregnancies(
+    let report = parts::pregnancies(
+        &st.reports.parts,
         st.store.as_ref(),
         &ctx.me.user.scope.place,
         &ctx.place.code,

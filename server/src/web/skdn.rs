@@ -1,5 +1,5 @@
 //! SKDN and the monthly report (F1): per posyandu as the tablet's Laporan (the same
-//! `readmodel::monthly::skdn` as `/v1/reports/skdn`), rolled up per place one drill step
+//! `readmodel::parts::skdn` as `/v1/reports/skdn`), rolled up per place one drill step
 //! down (desa, puskesmas), and the 12-month trend of D/S and N/D.
 
 use super::chart::{self, Series};
@@ -7,7 +7,8 @@ use super::html::{Cell, Table};
 use super::layout::{drill_children, last_12};
 use super::{Ctx, Page, WebError, format};
 use crate::http::AppState;
-use crate::readmodel::monthly::{self, SkdnReport};
+use crate::readmodel::monthly::SkdnReport;
+use crate::readmodel::parts;
 use health_rules::kms::YearMonth;
 use health_rules::report::Counts;
 
@@ -15,7 +16,8 @@ crate::page_route!(page);
 
 /// The SKDN report of the page's place and month, or 404 outside the user's area.
 pub async fn report(st: &AppState, ctx: &Ctx, month: YearMonth) -> Result<SkdnReport, WebError> {
-    monthly::skdn(
+    parts::skdn(
+        &st.reports.parts,
         st.store.as_ref(),
         &ctx.me.user.scope.place,
         &ctx.place.code,
@@ -26,23 +28,21 @@ pub async fn report(st: &AppState, ctx: &Ctx, month: YearMonth) -> Result<SkdnRe
 }
 
 /// The SKDN totals of the 12 months ending with the page's month, oldest first: the page's
-/// own month from `current` (its full report), the 11 before it by [`super::trend`]'s cache.
+/// own month from `current` (its full report), the 11 before it from the report parts
+/// ([`super::trend`]); `None` for a month still to be computed (in the background: a cold
+/// kabupaten's month costs seconds, the page answers now).
 pub async fn trend(
     st: &AppState,
     ctx: &Ctx,
     current: &SkdnReport,
-) -> Result<Vec<(YearMonth, Counts)>, WebError> {
+) -> Result<Vec<(YearMonth, Option<Counts>)>, WebError> {
     let months = last_12(ctx.month);
     let before: Vec<YearMonth> = months.iter().copied().filter(|m| *m != ctx.month).collect();
-    let totals = super::trend::totals(
-        &st.store,
-        &ctx.me.user.scope.place,
-        &ctx.place.code,
-        &before,
-    )
-    .await?;
-    let mut out: Vec<(YearMonth, Counts)> = before.into_iter().zip(totals).collect();
-    out.push((ctx.month, current.total));
+    let totals =
+        super::trend::totals_or_later(st, &ctx.me.user.scope.place, &ctx.place.code, &before)
+            .await?;
+    let mut out: Vec<(YearMonth, Option<Counts>)> = before.into_iter().zip(totals).collect();
+    out.push((ctx.month, Some(current.total)));
     Ok(out)
 }
 
@@ -116,11 +116,29 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
         .iter()
         .map(|(m, _)| format!("{:02}/{}", m.month, m.year % 100))
         .collect();
-    let ds: Vec<Option<f64>> = months.iter().map(|(_, r)| r.ratios().d_s).collect();
-    let nd: Vec<Option<f64>> = months.iter().map(|(_, r)| r.ratios().n_d).collect();
+    let ds: Vec<Option<f64>> = months
+        .iter()
+        .map(|(_, r)| r.and_then(|r| r.ratios().d_s))
+        .collect();
+    let nd: Vec<Option<f64>> = months
+        .iter()
+        .map(|(_, r)| r.and_then(|r| r.ratios().n_d))
+        .collect();
+    let pending = months.iter().any(|(_, r)| r.is_none());
     page.html(format!(
-        "<section><h2>{}</h2>{}</section>",
+        "<section><h2>{}</h2>{}{}</section>",
         ctx.t("Tren 12 bulan: D/S dan N/D", "12-month trend: D/S and N/D"),
+        if pending {
+            format!(
+                "<p class=\"note\" data-testid=\"trend-pending\">{}</p>",
+                ctx.t(
+                    "Sebagian bulan sedang dihitung; muat ulang halaman sebentar lagi.",
+                    "Some months are being computed; reload the page in a moment."
+                )
+            )
+        } else {
+            String::new()
+        },
         chart::lines(
             ctx.t("Tren D/S dan N/D", "D/S and N/D trend"),
             &labels,
@@ -141,7 +159,10 @@ pub async fn page(st: &AppState, ctx: &Ctx) -> Result<Page, WebError> {
     let mut trend_t = Table::new("tren", &skdn_head(ctx.t("Bulan", "Month")));
     for (m, r) in &months {
         let mut row = vec![Cell::text(format::month(&m.to_string(), en))];
-        row.extend(skdn_cells(r));
+        match r {
+            Some(r) => row.extend(skdn_cells(r)),
+            None => row.push(Cell::text(ctx.t("sedang dihitung", "being computed"))),
+        }
         trend_t.row(row);
     }
     let kids = by_child(ctx, report);

@@ -1,107 +1,71 @@
-//! The SKDN page's 12-month trend, cheap: each month's totals (the same
-//! `readmodel::monthly::skdn` as the month's own report, so the same numbers) are kept in an
-//! in-process cache keyed by (store, scope, place, month) and valid for one generation of the
-//! store (`readmodel::cache::generation`: the log's last push, the read model's state, the
-//! quarantine actions and the places). Any push, rebuild, quarantine or release, or places import gives a new generation
-//! and empties the store's cache; one cheap read per page view checks it. A page view then
-//! computes only the months it has not seen in this generation (the page's own month is
-//! always computed, for its tables).
+//! The SKDN page's 12-month trend: each month's SKDN total from the same per-posyandu parts
+//! as `/v1/reports/skdn` (`readmodel::parts`, so the same numbers), summed without
+//! assembling the month's report. After a push only the pushed posyandu's part of each month
+//! is computed again; after a restart the months asked before are computed in the background
+//! (`readmodel::warm`).
 
 use crate::Storage;
-use crate::readmodel::cache::{self, Generation};
-use crate::readmodel::monthly;
+use crate::http::AppState;
+use crate::readmodel::parts::{self, PartCache};
 use health_rules::kms::YearMonth;
 use health_rules::report::Counts;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use super::WebError;
 
-/// Months kept per store before the cache is emptied (a bound on memory).
-const MAX_ENTRIES: usize = 20_000;
-
-type Key = (String, String, YearMonth);
-
-struct StoreCache {
-    /// Held weakly: while it is here the store's address is not reused by another store.
-    store: Weak<dyn Storage>,
-    generation: Generation,
-    totals: HashMap<Key, Counts>,
-}
-
-static CACHE: LazyLock<Mutex<HashMap<usize, StoreCache>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn addr(store: &Arc<dyn Storage>) -> usize {
-    Arc::as_ptr(store).cast::<()>() as usize
-}
-
-/// The store's current generation: the report cache's (`readmodel::cache`), so the trend
-/// and the `/v1/reports` answers go stale on the same changes.
-async fn generation(store: &dyn Storage) -> Result<Generation, WebError> {
-    Ok(cache::generation(store)
-        .await
-        .map_err(monthly::MonthlyError::from)?)
-}
-
-/// The SKDN totals of `months` for `place` as seen from `scope`, in order: from the cache
-/// when this generation has them, else from `monthly::skdn` (then kept).
+/// The SKDN totals of `months` for `place` as seen from `scope`, in order.
 pub async fn totals(
-    store: &Arc<dyn Storage>,
+    cache: &PartCache,
+    store: &dyn Storage,
     scope: &str,
     place: &str,
     months: &[YearMonth],
 ) -> Result<Vec<Counts>, WebError> {
-    let generation = generation(store.as_ref()).await?;
-    let key = addr(store);
-    let mut known: HashMap<YearMonth, Counts> = HashMap::new();
-    {
-        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-        cache.retain(|_, c| c.store.strong_count() > 0);
-        let c = cache.entry(key).or_insert_with(|| StoreCache {
-            store: Arc::downgrade(store),
-            generation: generation.clone(),
-            totals: HashMap::new(),
-        });
-        if c.generation != generation {
-            c.generation = generation.clone();
-            c.totals.clear();
-        }
-        for m in months {
-            if let Some(t) = c.totals.get(&(scope.to_string(), place.to_string(), *m)) {
-                known.insert(*m, *t);
-            }
-        }
+    let mut out = Vec::with_capacity(months.len());
+    for m in months {
+        out.push(
+            parts::skdn_total(cache, store, scope, place, *m)
+                .await?
+                .ok_or(WebError::NotFound)?,
+        );
     }
-    // The months not known in this generation, side by side.
+    Ok(out)
+}
+
+/// The SKDN totals of `months` as [`totals`], but a month whose parts would have to be
+/// computed for more than a few posyandu (a cold month of a kabupaten: seconds) is `None` and
+/// computed in the background; the next view has it.
+pub async fn totals_or_later(
+    st: &AppState,
+    scope: &str,
+    place: &str,
+    months: &[YearMonth],
+) -> Result<Vec<Option<Counts>>, WebError> {
+    if !parts::enabled() {
+        // Measuring the whole-place computation (as before the parts): every month computed.
+        let all = totals(&st.reports.parts, st.store.as_ref(), scope, place, months).await?;
+        return Ok(all.into_iter().map(Some).collect());
+    }
+    // Side by side: after a push each month has the pushed posyandu to compute (its reads
+    // are round trips to the database as much as work).
     let mut set = tokio::task::JoinSet::new();
-    for m in months.iter().filter(|m| !known.contains_key(m)) {
-        let (store, scope, place, m) = (store.clone(), scope.to_string(), place.to_string(), *m);
-        set.spawn(async move { (m, monthly::skdn(store.as_ref(), &scope, &place, m).await) });
+    for (i, m) in months.iter().copied().enumerate() {
+        let (reports, store) = (st.reports.clone(), st.store.clone());
+        let (scope, place) = (scope.to_string(), place.to_string());
+        set.spawn(async move {
+            let got =
+                parts::skdn_total_if_cheap(&reports.parts, store.as_ref(), &scope, &place, m).await;
+            (i, m, got)
+        });
     }
-    let mut fresh = Vec::new();
+    let mut out = vec![None; months.len()];
     while let Some(j) = set.join_next().await {
-        let (m, r) = j.map_err(|e| WebError::Report(e.to_string()))?;
-        let total = r?.ok_or(WebError::NotFound)?.total;
-        known.insert(m, total);
-        fresh.push((m, total));
-    }
-    let out = months
-        .iter()
-        .map(|m| known.get(m).copied().unwrap_or_default())
-        .collect();
-    if !fresh.is_empty() {
-        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = cache.get_mut(&key)
-            && c.generation == generation
-        {
-            if c.totals.len() + fresh.len() > MAX_ENTRIES {
-                c.totals.clear();
-            }
-            for (m, t) in fresh {
-                c.totals
-                    .insert((scope.to_string(), place.to_string(), m), t);
-            }
+        let (i, m, got) = j.map_err(|e| WebError::Report(e.to_string()))?;
+        let got = got?.ok_or(WebError::NotFound)?;
+        if got.is_none() {
+            parts::skdn_total_later(st.reports.clone(), st.store.clone(), place.to_string(), m);
+        }
+        if let Some(slot) = out.get_mut(i) {
+            *slot = got;
         }
     }
     Ok(out)

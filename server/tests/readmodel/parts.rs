@@ -9,6 +9,7 @@ use crate::common::{Backend, TestDb, now_ms};
 use chrono::Datelike;
 use district_server::Storage;
 use district_server::readmodel::parts::{self, PartCache};
+use district_server::readmodel::warm;
 use district_server::readmodel::{
     Cell, Param, immunisation, monthly, nutrition, pregnancies, reports,
 };
@@ -450,7 +451,70 @@ async fn kept_parts_equal_a_fresh_computation_after_random_pushes(b: Backend) {
         "the random pushes were accepted: {accepted}"
     );
 
-    // A quarantine and its release; a place renamed: everything computed again.
+    // Targeted: a merge, a quarantine and a release make only the posyandu they touch
+    // stale (a full recomputation would compute every posyandu for each of the 5 reports).
+    let all = s.posyandu_under(KAB.into()).await.unwrap().len() as u64;
+    assert!(all > 10, "{all} posyandu");
+    let targeted = |what: &str, before: u64, after: u64| {
+        assert!(
+            after - before < all,
+            "{what}: {} parts computed again, of {all} posyandu x 5 reports",
+            after - before
+        );
+    };
+    let in_merges: std::collections::HashSet<String> = s
+        .read_rows(
+            "SELECT person, subject FROM facts WHERE kind = 'person_merge'".into(),
+            Vec::<Param>::new(),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.iter().filter_map(|c| c.text().map(str::to_string)))
+        .collect();
+    let people: Vec<_> = persons(s)
+        .await
+        .into_iter()
+        .filter(|p| !in_merges.contains(&p.0))
+        .collect();
+    let kept = people.iter().find(|p| p.1 == POSYANDU).expect("a person");
+    let other = people
+        .iter()
+        .find(|p| p.1 != POSYANDU && p.0 != kept.0)
+        .expect("a person of another posyandu");
+    seq += 1;
+    let merge = Change {
+        id: RecordId::new_v7(),
+        kind: EntityKind::PersonMerge,
+        device,
+        seq,
+        hlc: Hlc {
+            wall_ms: now_ms(),
+            counter: 0,
+        },
+        author,
+        schema: sync_protocol::schema::SCHEMA_VERSION,
+        tombstone: false,
+        supersedes: None,
+        base: Default::default(),
+        body: json!({"posyandu": POSYANDU, "kept": kept.0, "merged": other.0})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    };
+    let r = s.push(ctx.clone(), vec![merge]).await.unwrap();
+    assert_eq!(r.outcomes[0].status, OutcomeStatus::Accepted, "{r:?}");
+    let merge_sseq = s
+        .read_rows("SELECT MAX(sseq) FROM changes".into(), Vec::<Param>::new())
+        .await
+        .unwrap()[0][0]
+        .int()
+        .unwrap();
+    let before = cache.computed();
+    check(&cache, s, today, &format!("a merge (seed {seed})")).await;
+    targeted("a merge", before, cache.computed());
+
+    // A quarantine and its release.
     let logged = s
         .list_changes(district_server::storage::ChangeFilter {
             limit: 1,
@@ -462,11 +526,28 @@ async fn kept_parts_equal_a_fresh_computation_after_random_pushes(b: Backend) {
     district_server::quarantine::set(s, &sseq, true, "uji")
         .await
         .unwrap();
+    let before = cache.computed();
     check(&cache, s, today, "a quarantine").await;
+    targeted("a quarantine", before, cache.computed());
     district_server::quarantine::set(s, &sseq, false, "uji")
         .await
         .unwrap();
+    let before = cache.computed();
     check(&cache, s, today, "a release").await;
+    targeted("a release", before, cache.computed());
+    // The merge itself quarantined and released: the merge undone, then again.
+    for (on, what) in [
+        (true, "the merge quarantined"),
+        (false, "the merge released"),
+    ] {
+        district_server::quarantine::set(s, &merge_sseq.to_string(), on, "uji")
+            .await
+            .unwrap();
+        let before = cache.computed();
+        check(&cache, s, today, what).await;
+        targeted(what, before, cache.computed());
+    }
+    // A place renamed: everything computed again.
     let mut p = s.place(POSYANDU.into()).await.unwrap().unwrap();
     p.name = "Posyandu Cempaka Baru".into();
     s.import_places(vec![p]).await.unwrap();
@@ -474,5 +555,26 @@ async fn kept_parts_equal_a_fresh_computation_after_random_pushes(b: Backend) {
 
     // A restarted server (no parts kept) answers the same.
     check(&PartCache::default(), s, today, "a restart").await;
+
+    // A restarted server warmed from the questions asked before it (`readmodel::warm`):
+    // the same answers, and no part computed when they are asked.
+    warm::persist_now(&cache, s).await.unwrap();
+    let stored = warm::stored(s).await.unwrap();
+    assert_eq!(
+        stored.len(),
+        15,
+        "5 reports x 3 places: {stored:?} {:?}",
+        warm::stored_rows(s).await.unwrap()
+    );
+    let restarted = PartCache::default();
+    assert_eq!(warm::warm(&restarted, s, &stored).await, stored.len());
+    let warmed = restarted.computed();
+    assert!(warmed > 0);
+    check(&restarted, s, today, "a warmed restart").await;
+    assert_eq!(
+        restarted.computed(),
+        warmed,
+        "every answer from the warmed parts"
+    );
     db.finish().await;
 }

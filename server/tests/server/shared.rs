@@ -599,7 +599,7 @@ async fn migration_0002_records_past_logins_from_sessions() {
              DROP TABLE households; DROP TABLE persons; DROP TABLE pregnancies;
              DROP TABLE referrals; DROP TABLE facts; DROP TABLE conflicts; DROP TABLE device_sync;
              DROP TABLE web_sessions; DROP TABLE audit_log; DROP TABLE place_ilp;
-             DROP TABLE satusehat_resources; DROP TABLE vaccine_kfa;
+             DROP TABLE satusehat_resources; DROP TABLE vaccine_kfa; DROP TABLE report_questions;
              ALTER TABLE users DROP COLUMN nik;
              DELETE FROM schema_migrations WHERE version > 1",
         )
