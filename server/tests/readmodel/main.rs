@@ -13,6 +13,7 @@ mod demo;
 mod duplicates;
 mod eppgbm;
 mod fhir;
+mod notes;
 mod parts;
 mod routes;
 mod trend;
