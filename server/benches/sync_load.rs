@@ -474,12 +474,10 @@ async fn pull_metrics(f: &Fixture) -> PullMetrics {
             m.count = value(line);
         } else if let Some(rest) =
             line.strip_prefix("jangkau_pull_nothing_new_seconds_bucket{le=\"")
+            && let Some((le, _)) = rest.split_once('"')
+            && let Ok(le) = le.parse::<f64>()
         {
-            if let Some((le, _)) = rest.split_once('"')
-                && let Ok(le) = le.parse::<f64>()
-            {
-                m.empty.push((le, value(line)));
-            }
+            m.empty.push((le, value(line)));
         }
     }
     m
