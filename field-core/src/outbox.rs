@@ -76,14 +76,33 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = PushReport::default();
         let mut reused: Vec<i64> = Vec::new();
+        // Accepted and duplicate changes are marked sent by runs of consecutive sequence
+        // numbers (a whole batch is usually one run): one statement per run, not per change.
+        let mut run: Option<(i64, i64)> = None;
+        let mark_sent = |tx: &rusqlite::Transaction<'_>, (from, to): (i64, i64)| {
+            tx.prepare_cached(
+                "UPDATE outbox SET state = 'sent', rejection_json = NULL WHERE seq BETWEEN ?1 AND ?2",
+            )?
+            .execute([from, to])
+        };
         for o in &resp.outcomes {
             let seq = i64::try_from(o.seq).map_err(|_| StoreError::Corrupt("seq".into()))?;
+            let sent = matches!(o.status, OutcomeStatus::Accepted | OutcomeStatus::Duplicate);
+            match run {
+                Some((from, to)) if sent && to.checked_add(1) == Some(seq) => {
+                    run = Some((from, seq));
+                }
+                Some(r) => {
+                    mark_sent(&tx, r)?;
+                    run = None;
+                }
+                None => {}
+            }
+            if sent && run.is_none() {
+                run = Some((seq, seq));
+            }
             match o.status {
                 OutcomeStatus::Accepted | OutcomeStatus::Duplicate => {
-                    tx.prepare_cached(
-                        "UPDATE outbox SET state = 'sent', rejection_json = NULL WHERE seq = ?1",
-                    )?
-                    .execute([seq])?;
                     report.sent += 1;
                 }
                 OutcomeStatus::Rejected
@@ -150,6 +169,9 @@ impl Store {
                     }
                 }
             }
+        }
+        if let Some(r) = run {
+            mark_sent(&tx, r)?;
         }
         report.renumbered = renumber_settled(&tx, resp.acked_seq, &reused)?;
         let mut state = crate::store::writer_state(&tx, policy)?;

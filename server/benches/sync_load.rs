@@ -477,6 +477,87 @@ async fn post(
     (status, plain, elapsed)
 }
 
+/// What the server's `/metrics` says of pulls: total server time and count of the pull route,
+/// and (when the server has it) the histogram of pulls that sent nothing.
+#[derive(Debug, Clone, Default)]
+struct PullMetrics {
+    sum_s: f64,
+    count: f64,
+    /// `(le, cumulative count)` of `jangkau_pull_nothing_new_seconds`.
+    empty: Vec<(f64, f64)>,
+}
+
+async fn pull_metrics(f: &Fixture) -> PullMetrics {
+    let text = f
+        .http
+        .get(format!("{}/metrics", f.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let mut m = PullMetrics::default();
+    for line in text.lines() {
+        let value = |l: &str| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        if line.starts_with("jangkau_http_request_seconds_sum{route=\"/v1/sync/pull\"}") {
+            m.sum_s = value(line);
+        } else if line.starts_with("jangkau_http_request_seconds_count{route=\"/v1/sync/pull\"}") {
+            m.count = value(line);
+        } else if let Some(rest) =
+            line.strip_prefix("jangkau_pull_nothing_new_seconds_bucket{le=\"")
+            && let Some((le, _)) = rest.split_once('"')
+            && let Ok(le) = le.parse::<f64>()
+        {
+            m.empty.push((le, value(line)));
+        }
+    }
+    m
+}
+
+/// Server time of the pulls between two scrapes: mean of every pull, and the bucket bounds
+/// of the p50 and p99 of those that sent nothing (when the server keeps that histogram).
+fn server_time(before: &PullMetrics, after: &PullMetrics) -> String {
+    let n = after.count - before.count;
+    let mean = if n > 0.0 {
+        (after.sum_s - before.sum_s) / n * 1000.0
+    } else {
+        0.0
+    };
+    let mut out = format!("server time per pull mean {mean:.3} ms");
+    let total = after.empty.last().map_or(0.0, |b| b.1) - before.empty.last().map_or(0.0, |b| b.1);
+    if !after.empty.is_empty() && before.empty.len() == after.empty.len() {
+        let delta: Vec<(f64, f64)> = after
+            .empty
+            .iter()
+            .zip(&before.empty)
+            .map(|(a, b)| (a.0, a.1 - b.1))
+            .collect();
+        // The +Inf bucket is not parsed (not a number): count above the last bound as such.
+        let q = |p: f64| {
+            let want = (total * p).ceil().max(1.0);
+            delta
+                .iter()
+                .find(|(_, c)| *c >= want)
+                .map_or("> 1000".to_string(), |(le, _)| {
+                    format!("<= {:.2}", le * 1000.0)
+                })
+        };
+        let counted: f64 = delta.last().map_or(0.0, |d| d.1);
+        out.push_str(&format!(
+            "; nothing-new pulls {counted:.0}: p50 {} ms, p99 {} ms",
+            q(0.5),
+            q(0.99)
+        ));
+    }
+    out
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -736,30 +817,60 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
         );
     }
     let day_tablets = day_tablets.into_iter().map(|t| (t, None)).collect();
+    let m0 = pull_metrics(f).await;
     let (n, secs, p50, p99, day_tablets) = pull_each(f, &sem, day_tablets).await;
+    let m1 = pull_metrics(f).await;
     println!(
-        "pull (each pushing tablet, nothing new to it, first pull: no cursor): {n} changes to {} devices in {secs:.2} s; p50 {:.1} ms, p99 {:.0} ms",
+        "pull (each pushing tablet, nothing new to it, first pull: no cursor): {n} changes to {} devices in {secs:.2} s; p50 {:.1} ms, p99 {:.0} ms; {}",
         a.devices,
         p50.as_secs_f64() * 1000.0,
-        p99.as_secs_f64() * 1000.0
+        p99.as_secs_f64() * 1000.0,
+        server_time(&m0, &m1)
     );
     // The check-in of every later sync: the same tablets with the cursor they were given.
     let (n, secs, p50, p99, day_tablets) = pull_each(f, &sem, day_tablets).await;
+    let m2 = pull_metrics(f).await;
     println!(
-        "pull (each pushing tablet again, with its cursor, nothing new): {n} changes to {} devices in {secs:.2} s; p50 {:.1} ms, p99 {:.0} ms",
+        "pull (each pushing tablet again, with its cursor, nothing new): {n} changes to {} devices in {secs:.2} s; p50 {:.1} ms, p99 {:.0} ms; {}",
         a.devices,
         p50.as_secs_f64() * 1000.0,
-        p99.as_secs_f64() * 1000.0
+        p99.as_secs_f64() * 1000.0,
+        server_time(&m1, &m2)
     );
     // One at a time: a check-in's own cost, without waiting for the others.
     let one = Arc::new(Semaphore::new(1));
     let sample: Vec<_> = day_tablets.into_iter().take(200).collect();
     let k = sample.len();
-    let (n, secs, p50, p99, _) = pull_each(f, &one, sample).await;
+    let (n, secs, p50, p99, sample) = pull_each(f, &one, sample).await;
+    let m3 = pull_metrics(f).await;
     println!(
-        "pull (with cursor, nothing new, one at a time): {n} changes to {k} devices in {secs:.2} s; p50 {:.2} ms, p99 {:.2} ms",
+        "pull (with cursor, nothing new, one at a time): {n} changes to {k} devices in {secs:.2} s; p50 {:.2} ms, p99 {:.2} ms; {}",
         p50.as_secs_f64() * 1000.0,
-        p99.as_secs_f64() * 1000.0
+        p99.as_secs_f64() * 1000.0,
+        server_time(&m2, &m3)
+    );
+    // The same tablets after another tablet of their area pushed: the check-in reads a page
+    // (the change is news), as in a district where others push all day.
+    let mut sample = sample;
+    for (t, _) in sample.iter_mut().take(1) {
+        let other = enrol_tablet(f.store.as_ref(), t.user, t.posyandu.clone()).await;
+        let (s, body, _) = post(
+            f,
+            "/v1/sync/push",
+            &other.bearer,
+            push_body(&posyandu_day(&other, 1, 1, 99)),
+            true,
+        )
+        .await;
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    }
+    let (n, secs, p50, p99, _) = pull_each(f, &one, sample).await;
+    let m4 = pull_metrics(f).await;
+    println!(
+        "pull (with cursor after one push elsewhere in the district, one at a time): {n} changes to {k} devices in {secs:.2} s; p50 {:.2} ms, p99 {:.2} ms; {}",
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0,
+        server_time(&m3, &m4)
     );
 
     // 4. The read model rebuilt from the whole log, as `jangkau-server reindex` does.

@@ -180,6 +180,13 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
     let secs = started.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
     st.metrics.request(route, status, secs);
+    if resp
+        .extensions()
+        .get::<PullSent>()
+        .is_some_and(|p| p.0 == 0)
+    {
+        st.metrics.pull_nothing_new(secs);
+    }
     tracing::info!(route, status, ms = (secs * 1000.0).round(), "request");
     resp
 }
@@ -853,8 +860,15 @@ async fn pull(
         .changes_pulled
         .fetch_add(n as u64, Ordering::Relaxed);
     tracing::info!(device = %s.device.id, changes = n, has_more = page.has_more, "pull");
-    Ok(wire_json(json))
+    let mut resp = wire_json(json);
+    resp.extensions_mut().insert(PullSent(n));
+    Ok(resp)
 }
+
+/// How many changes a pull's answer holds (a response extension, for the metrics of pulls
+/// that found nothing new).
+#[derive(Debug, Clone, Copy)]
+struct PullSent(usize);
 
 /// Records what a device told of itself for `GET /v1/reports/tablets`, off the request's
 /// path (bookkeeping: a failure is logged, never answered).

@@ -324,6 +324,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
                 None => None,
             };
+            let notes_store = store.clone();
             let state = AppState::new(store, cfg).map_err(|e| e.to_string())?;
             // The titip key pair is made at the first start (kept in the database).
             district_server::relay::server_keys(&state)
@@ -353,6 +354,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
             warmer.abort();
+            // The devices' sync notes still in memory (readmodel::notes).
+            if let Err(e) =
+                district_server::readmodel::ReadModel::flush_device_sync(notes_store.as_ref()).await
+            {
+                tracing::warn!(error = %e, "device sync notes not written at shutdown");
+            }
             // The worker's round in flight ends within the grace period, else is cut (its rows
             // are written as answers come, so the next start goes on from there).
             let _ = stop_worker.send(true);

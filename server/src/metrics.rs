@@ -19,6 +19,56 @@ const LAG_BUCKETS_S: [f64; 8] = [
     2_592_000.0,
 ];
 
+/// Upper bounds of the server-time histogram of pulls that found nothing new, in seconds
+/// (0.1 ms to 1 s: a check-in should cost well under a millisecond).
+pub const PULL_EMPTY_BUCKETS_S: [f64; 16] = [
+    0.000_1, 0.000_2, 0.000_3, 0.000_5, 0.000_75, 0.001, 0.001_5, 0.002, 0.003, 0.005, 0.010,
+    0.025, 0.050, 0.100, 0.250, 1.0,
+];
+
+/// A histogram of server times (cumulative counts per bucket of [`PULL_EMPTY_BUCKETS_S`],
+/// count, sum in seconds).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct TimeHistogram {
+    pub buckets: [u64; 16],
+    pub count: u64,
+    pub sum_s: f64,
+}
+
+impl TimeHistogram {
+    fn observe(&mut self, seconds: f64) {
+        for (i, b) in PULL_EMPTY_BUCKETS_S.iter().enumerate() {
+            if seconds <= *b {
+                self.buckets[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum_s += seconds.max(0.0);
+    }
+
+    /// The upper bound of the bucket holding the `q` quantile (seconds; infinite above the
+    /// last bucket, `None` when empty), counting only what came after `before`.
+    pub fn quantile_since(&self, before: &TimeHistogram, q: f64) -> Option<f64> {
+        let n = self.count.checked_sub(before.count)?;
+        if n == 0 {
+            return None;
+        }
+        let want = ((n as f64) * q).ceil().max(1.0) as u64;
+        for (i, b) in PULL_EMPTY_BUCKETS_S.iter().enumerate() {
+            if self.buckets[i].saturating_sub(before.buckets[i]) >= want {
+                return Some(*b);
+            }
+        }
+        Some(f64::INFINITY)
+    }
+
+    /// Mean server time (seconds) of what came after `before`.
+    pub fn mean_since(&self, before: &TimeHistogram) -> Option<f64> {
+        let n = self.count.checked_sub(before.count)?;
+        (n > 0).then(|| (self.sum_s - before.sum_s) / n as f64)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
@@ -31,6 +81,10 @@ pub struct Metrics {
     pub changes_skipped: AtomicU64,
     lag: Mutex<([u64; 8], u64, f64)>,
     pub in_flight_pushes: AtomicU64,
+    /// Server time of pulls that sent no change (a tablet's check-in with nothing new): from
+    /// the request's routing to its answer, session lookup and the page's queries included,
+    /// the HTTP exchange and the response's compression not.
+    pull_empty: Mutex<TimeHistogram>,
     /// Titip bundles opened and judged (section 10).
     pub titip_bundles: AtomicU64,
     /// Titip bundles refused (altered, unsigned, revoked sender, ...).
@@ -47,6 +101,18 @@ impl Metrics {
             e.0 += seconds;
             e.1 += 1;
         }
+    }
+
+    /// A pull that sent no change took `seconds` of server time.
+    pub fn pull_nothing_new(&self, seconds: f64) {
+        if let Ok(mut h) = self.pull_empty.lock() {
+            h.observe(seconds);
+        }
+    }
+
+    /// The histogram of [`Metrics::pull_nothing_new`] so far.
+    pub fn pull_nothing_new_histogram(&self) -> TimeHistogram {
+        self.pull_empty.lock().map(|h| *h).unwrap_or_default()
     }
 
     pub fn rejected(&self, code: &'static str) {
@@ -165,6 +231,49 @@ impl Metrics {
                 l.1, l.2, l.1
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP jangkau_pull_nothing_new_seconds Server time of pulls that sent no change.\n# TYPE jangkau_pull_nothing_new_seconds histogram"
+        );
+        let h = self.pull_nothing_new_histogram();
+        for (i, b) in PULL_EMPTY_BUCKETS_S.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "jangkau_pull_nothing_new_seconds_bucket{{le=\"{b}\"}} {}",
+                h.buckets[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "jangkau_pull_nothing_new_seconds_bucket{{le=\"+Inf\"}} {}\njangkau_pull_nothing_new_seconds_sum {}\njangkau_pull_nothing_new_seconds_count {}",
+            h.count, h.sum_s, h.count
+        );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nothing_new_histogram_counts_and_places_quantiles() {
+        let m = Metrics::default();
+        let before = m.pull_nothing_new_histogram();
+        for ms in [0.15, 0.4, 0.4, 0.9, 4.0] {
+            m.pull_nothing_new(ms / 1000.0);
+        }
+        let h = m.pull_nothing_new_histogram();
+        assert_eq!(h.count, 5);
+        assert_eq!(h.quantile_since(&before, 0.5), Some(0.000_5));
+        assert_eq!(h.quantile_since(&before, 0.99), Some(0.005));
+        let mean = h.mean_since(&before).expect("mean");
+        assert!((mean - 0.00117).abs() < 1e-9, "{mean}");
+        assert!(
+            m.render()
+                .contains("jangkau_pull_nothing_new_seconds_count 5"),
+            "rendered"
+        );
+        assert_eq!(h.quantile_since(&h, 0.5), None);
     }
 }

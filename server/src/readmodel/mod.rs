@@ -32,6 +32,7 @@ pub mod health;
 pub mod immunisation;
 pub mod merge;
 pub mod monthly;
+pub mod notes;
 pub mod nutrition;
 pub mod overdue;
 pub mod parts;
@@ -139,7 +140,9 @@ pub trait ReadModel {
     /// Runs a read of the read tables: `sql` in SQLite's dialect with `?N` parameters (the
     /// PostgreSQL backend rewrites them), every row as cells.
     fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>>;
-    /// Records a device's status report or pull (`now` in ms).
+    /// Records a device's status report or pull (`now` in ms): kept in memory and written
+    /// with the other devices' notes in one transaction at most [`notes::FLUSH_AFTER`] later
+    /// (the future of the note that schedules the write resolves after it; see [`notes`]).
     fn note_device_sync(&self, device: DeviceId, note: SyncNote, now: u64) -> StoreFuture<'_, ()>;
     /// Keeps the health-report questions asked, `(question, asked_at ms)`, in
     /// `report_questions` (the later `asked_at` wins), and drops those asked before `before`
@@ -149,6 +152,9 @@ pub trait ReadModel {
         questions: Vec<(String, i64)>,
         before: i64,
     ) -> StoreFuture<'_, ()>;
+    /// Writes every device sync note waiting in memory (before a read of the tablets'
+    /// report, and at shutdown); returns how many devices' notes were written.
+    fn flush_device_sync(&self) -> StoreFuture<'_, usize>;
 }
 
 /// Changes merged per rebuild transaction.

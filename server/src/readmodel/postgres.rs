@@ -616,6 +616,10 @@ impl ReadModel for PgStore {
     fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>> {
         Box::pin(async move {
             wait_merged(self).await?;
+            // The device sync notes still in memory first: a report shows every note taken.
+            if !self.notes.is_empty() {
+                self.flush_device_sync().await?;
+            }
             let c = self.client().await?;
             let boxed = pg_params(params);
             let refs = pg_refs(&boxed);
@@ -634,30 +638,57 @@ impl ReadModel for PgStore {
     }
 
     fn note_device_sync(&self, device: DeviceId, note: SyncNote, now: u64) -> StoreFuture<'_, ()> {
+        let schedule = self.notes.add(device, note, now);
         Box::pin(async move {
-            let c = self.client().await?;
-            let d = device.to_string();
-            let now = i64::try_from(now).unwrap_or(i64::MAX);
-            match note {
-                SyncNote::Status { last_seq } => {
-                    c.execute(
-                        "INSERT INTO device_sync (device_id, reported_seq, reported_at) VALUES ($1, $2, $3)
-                         ON CONFLICT (device_id) DO UPDATE SET reported_seq = excluded.reported_seq,
-                             reported_at = excluded.reported_at",
-                        &[&d, &i64::try_from(last_seq).unwrap_or(i64::MAX), &now],
-                    )
-                    .await?
-                }
-                SyncNote::Pull => {
-                    c.execute(
-                        "INSERT INTO device_sync (device_id, last_pull_at) VALUES ($1, $2)
-                         ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at",
-                        &[&d, &now],
-                    )
-                    .await?
-                }
-            };
+            if schedule {
+                tokio::time::sleep(super::notes::FLUSH_AFTER).await;
+                self.flush_device_sync().await?;
+            }
             Ok(())
+        })
+    }
+
+    fn flush_device_sync(&self) -> StoreFuture<'_, usize> {
+        Box::pin(async move {
+            let taken = self.notes.take();
+            if taken.is_empty() {
+                return Ok(0);
+            }
+            let mut ids = Vec::with_capacity(taken.len());
+            let mut seqs = Vec::with_capacity(taken.len());
+            let mut ats = Vec::with_capacity(taken.len());
+            let mut pulls = Vec::with_capacity(taken.len());
+            for (device, p) in &taken {
+                let (seq, at, pulled) = p.columns();
+                ids.push(device.to_string());
+                seqs.push(seq);
+                ats.push(at);
+                pulls.push(pulled);
+            }
+            // One statement for every device: a later report replaces an earlier one, the
+            // later pull time is kept (another server process may have written a newer one).
+            let written = async {
+                let c = self.client().await?;
+                c.execute(
+                    "INSERT INTO device_sync (device_id, reported_seq, reported_at, last_pull_at)
+                     SELECT d, COALESCE(s, 0), a, p
+                     FROM UNNEST($1::TEXT[], $2::INT8[], $3::INT8[], $4::INT8[]) AS n (d, s, a, p)
+                     ON CONFLICT (device_id) DO UPDATE SET
+                       reported_seq = CASE WHEN excluded.reported_at >= COALESCE(device_sync.reported_at, 0)
+                                      THEN excluded.reported_seq ELSE device_sync.reported_seq END,
+                       reported_at = CASE WHEN excluded.reported_at >= COALESCE(device_sync.reported_at, 0)
+                                     THEN excluded.reported_at ELSE device_sync.reported_at END,
+                       last_pull_at = GREATEST(device_sync.last_pull_at, excluded.last_pull_at)",
+                    &[&ids, &seqs, &ats, &pulls],
+                )
+                .await?;
+                Ok::<_, StorageError>(taken.len())
+            }
+            .await;
+            if written.is_err() {
+                self.notes.restore(taken);
+            }
+            written
         })
     }
 }

@@ -70,14 +70,15 @@ fn to_sql(v: &Val) -> rusqlite::types::Value {
 
 /// Merges `changes` (in order) into the read tables.
 pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usize, StorageError> {
-    merge_known(conn, changes, |_| true)
+    let refs: Vec<&Change> = changes.iter().collect();
+    merge_known(conn, &refs, |_| true)
 }
 
 /// Merges `changes`; `stored(id)` false says that record has no merge state stored yet (it
 /// was not in `records` before the push), so it is not looked up.
 fn merge_known(
     conn: &Connection,
-    changes: &[Change],
+    changes: &[&Change],
     stored: impl Fn(&RecordId) -> bool,
 ) -> Result<usize, StorageError> {
     if changes.is_empty() {
@@ -107,7 +108,10 @@ fn merge_known(
             ins.execute(params_from_iter(row.iter().map(to_sql)))?;
         }
     }
-    if names_merges(changes) {
+    if changes
+        .iter()
+        .any(|c| names_merges(std::slice::from_ref(*c)))
+    {
         settle(conn)?;
     }
     Ok(merger.skipped)
@@ -157,7 +161,7 @@ pub(crate) fn merge_pushed(
     let (cursor, rebuilding): (i64, i64) = conn
         .prepare_cached("SELECT applied_through, rebuilding FROM read_model_state WHERE id = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let mut changes: Vec<Change> = Vec::with_capacity(pushed.len());
+    let mut before: Vec<Change> = Vec::new();
     let mut gap = false;
     if rebuilding == 0 && cursor < first.0 - 1 && first.0 - 1 - cursor <= GAP_LIMIT {
         gap = true;
@@ -167,11 +171,15 @@ pub(crate) fn merge_pushed(
         )?;
         for p in q.query_map(params![cursor, first.0], |r| r.get::<_, String>(0))? {
             if let Ok(c) = serde_json::from_str::<Change>(&p?) {
-                changes.push(c);
+                before.push(c);
             }
         }
     }
-    changes.extend(pushed.iter().map(|(_, c)| (*c).clone()));
+    // The pushed changes are merged where they are (not copied).
+    let changes: Vec<&Change> = before
+        .iter()
+        .chain(pushed.iter().map(|(_, c)| *c))
+        .collect();
     merge_known(conn, &changes, |id| gap || !new.contains(id))?;
     conn.prepare_cached(
         "UPDATE read_model_state SET applied_through = ?2
@@ -402,27 +410,52 @@ impl ReadModel for SqliteStore {
     }
 
     fn read_rows(&self, sql: String, params: Vec<Param>) -> StoreFuture<'_, Vec<Vec<Cell>>> {
-        self.read_merged(move |c| rows(c, &sql, &params))
+        Box::pin(async move {
+            // The device sync notes still in memory first: a report shows every note taken.
+            if !self.notes.is_empty() {
+                self.flush_device_sync().await?;
+            }
+            self.read_merged(move |c| rows(c, &sql, &params)).await
+        })
     }
 
     fn note_device_sync(&self, device: DeviceId, note: SyncNote, now: u64) -> StoreFuture<'_, ()> {
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        self.write(move |c| {
-            let d = device.to_string();
-            match note {
-                SyncNote::Status { last_seq } => c.execute(
-                    "INSERT INTO device_sync (device_id, reported_seq, reported_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (device_id) DO UPDATE SET reported_seq = excluded.reported_seq,
-                         reported_at = excluded.reported_at",
-                    params![d, i64::try_from(last_seq).unwrap_or(i64::MAX), now],
-                )?,
-                SyncNote::Pull => c.execute(
-                    "INSERT INTO device_sync (device_id, last_pull_at) VALUES (?1, ?2)
-                     ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at",
-                    params![d, now],
-                )?,
-            };
+        let schedule = self.notes.add(device, note, now);
+        Box::pin(async move {
+            if schedule {
+                tokio::time::sleep(super::notes::FLUSH_AFTER).await;
+                self.flush_device_sync().await?;
+            }
             Ok(())
+        })
+    }
+
+    fn flush_device_sync(&self) -> StoreFuture<'_, usize> {
+        let notes = self.notes.clone();
+        Box::pin(async move {
+            let taken = notes.take();
+            if taken.is_empty() {
+                return Ok(0);
+            }
+            let back = taken.clone();
+            let written = self
+                .write(move |c| {
+                    let tx = c.transaction()?;
+                    {
+                        let mut up = tx.prepare_cached(super::notes::UPSERT_SQLITE)?;
+                        for (device, p) in &taken {
+                            let (seq, at, pulled) = p.columns();
+                            up.execute(params![device.to_string(), seq, at, pulled])?;
+                        }
+                    }
+                    tx.commit()?;
+                    Ok(taken.len())
+                })
+                .await;
+            if written.is_err() {
+                notes.restore(back);
+            }
+            written
         })
     }
 }

@@ -83,6 +83,8 @@ pub struct PgStore {
     sizes: Arc<super::ScopeSizes>,
     /// The read model's follower of this process (docs/read-model.md).
     follower: Arc<crate::readmodel::postgres::Follower>,
+    /// Device sync notes not yet written (`crate::readmodel::notes`).
+    pub(crate) notes: Arc<crate::readmodel::notes::SyncNotes>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -183,27 +185,23 @@ impl PgStore {
         let c = self.client().await?;
         let mut cut = super::PageCutter::new(after, limit, max_bytes);
         let want = i64::try_from(cut.fetch()).unwrap_or(i64::MAX);
-        // Read before the page (see `PageCutter::finish_at`); its own statement, so the
-        // page's query (a later snapshot) sees every change up to it.
-        let high_water: i64 = c
-            .query_one(
-                &c.prepare_cached("SELECT COALESCE(MAX(sseq), 0)::int8 FROM changes")
-                    .await?,
-                &[],
-            )
-            .await?
-            .try_get(0)?;
-        let sql = if is_small_scope(&self.sizes, &c, scope).await? {
-            PULL_SMALL.to_string()
+        let high = c
+            .prepare_cached("SELECT COALESCE(MAX(sseq), 0)::int8 FROM changes")
+            .await?;
+        let page_sql = if is_small_scope(&self.sizes, &c, scope).await? {
+            PULL_SMALL
         } else {
-            format!(
-                "SELECT sseq, octet_length(payload) FROM changes
-                 WHERE sseq > $2 AND ($4::TEXT IS NULL OR device_id <> $4)
-                   AND quarantined_at IS NULL AND {IN_SCOPE}
-                 ORDER BY sseq LIMIT $3"
-            )
+            PULL_LARGE
         };
-        let rows = c.query(&sql, &[&scope, &after, &want, &exclude]).await?;
+        let page_stmt = c.prepare_cached(page_sql).await?;
+        // The high-water mark is read before the page (see `PageCutter::finish_at`), in its
+        // own statement so the page's query (a later snapshot) sees every change up to it.
+        // Both are sent at once (pipelined: one round trip); PostgreSQL runs them in order.
+        let page_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&scope, &after, &want, &exclude];
+        let (high_water, rows) =
+            tokio::try_join!(c.query_one(&high, &[]), c.query(&page_stmt, &page_params))?;
+        let high_water: i64 = high_water.try_get(0)?;
         let mut keep: Vec<i64> = Vec::with_capacity(rows.len().min(4096));
         for r in rows {
             let sseq: i64 = r.try_get(0)?;
@@ -216,13 +214,12 @@ impl PgStore {
         }
         let mut page = Vec::with_capacity(keep.len());
         if !keep.is_empty() {
-            for r in c
-                .query(
+            let payloads = c
+                .prepare_cached(
                     "SELECT sseq, payload FROM changes WHERE sseq = ANY($1) ORDER BY sseq",
-                    &[&keep],
                 )
-                .await?
-            {
+                .await?;
+            for r in c.query(&payloads, &[&keep]).await? {
                 page.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
             }
         }
@@ -261,6 +258,7 @@ impl PgStore {
             analyze: Arc::default(),
             sizes: Arc::default(),
             follower: Arc::default(),
+            notes: Arc::default(),
         })
     }
 
@@ -616,6 +614,12 @@ async fn push_tx(
 
 /// Large scopes: the log in `sseq` order, filtered (most rows are in scope).
 const IN_SCOPE: &str = "posyandu IN (SELECT code FROM place_tree WHERE ancestor = $1)";
+
+/// Large scopes: one page, the rows' sizes only.
+const PULL_LARGE: &str = "SELECT sseq, octet_length(payload) FROM changes
+     WHERE sseq > $2 AND ($4::TEXT IS NULL OR device_id <> $4)
+       AND quarantined_at IS NULL AND posyandu IN (SELECT code FROM place_tree WHERE ancestor = $1)
+     ORDER BY sseq LIMIT $3";
 
 /// Small scopes: each posyandu's tail through the `(posyandu, sseq)` index, merged.
 const PULL_SMALL: &str = "SELECT c.sseq, octet_length(c.payload) FROM changes c WHERE c.sseq IN (
@@ -1116,7 +1120,8 @@ impl Storage for PgStore {
                  JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
                  WHERE s.token_hash = $1"
             );
-            let Some(r) = c.query_opt(&sql, &[&token_hash]).await? else {
+            let stmt = c.prepare_cached(&sql).await?;
+            let Some(r) = c.query_opt(&stmt, &[&token_hash]).await? else {
                 return Ok(None);
             };
             Ok(Some(SessionInfo {

@@ -116,6 +116,8 @@ pub struct SqliteStore {
     without_read_model: bool,
     analyze: Arc<super::AnalyzeDue>,
     sizes: Arc<super::ScopeSizes>,
+    /// Device sync notes not yet written (`crate::readmodel::notes`).
+    pub(crate) notes: Arc<crate::readmodel::notes::SyncNotes>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -156,6 +158,7 @@ impl SqliteStore {
             without_read_model: super::without_read_model(),
             analyze: Arc::default(),
             sizes: Arc::default(),
+            notes: Arc::default(),
         })
     }
 
@@ -484,57 +487,77 @@ fn push_tx(
     let mut settled = HashMap::new();
     let mut records = HashMap::new();
     {
+        // What is settled of the batch's sequence numbers: one range read (a batch is the
+        // next numbers of the outbox), not one lookup per change.
+        let seqs: HashSet<u64> = batch
+            .iter()
+            .filter(|p| p.change.device == ctx.device)
+            .map(|p| p.change.seq)
+            .collect();
+        let ranges: Vec<(u64, u64)> = match (seqs.iter().min(), seqs.iter().max()) {
+            (Some(&lo), Some(&hi)) if hi - lo <= 2 * seqs.len() as u64 + 64 => vec![(lo, hi)],
+            // Scattered numbers: each alone (never a scan of the device's whole history).
+            _ => seqs.iter().map(|&s| (s, s)).collect(),
+        };
         let mut q = tx.prepare_cached(
-            "SELECT hash, rejection FROM settled WHERE device_id = ?1 AND seq = ?2",
+            "SELECT seq, hash, rejection FROM settled WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3",
         )?;
-        for p in &batch {
-            if p.change.device != ctx.device || settled.contains_key(&p.change.seq) {
-                continue;
-            }
-            let row: Option<(Vec<u8>, Option<String>)> = q
-                .query_row(params![device, to_i64(p.change.seq)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            if let Some((hash, rejection)) = row {
-                let rejection = match rejection {
+        for (lo, hi) in ranges {
+            let mut rows = q.query(params![device, to_i64(lo), to_i64(hi)])?;
+            while let Some(r) = rows.next()? {
+                let seq = to_u64(r.get(0)?);
+                if !seqs.contains(&seq) {
+                    continue;
+                }
+                let rejection = match r.get::<_, Option<String>>(2)? {
                     Some(j) => Some(
                         serde_json::from_str(&j)
                             .map_err(|e| StorageError::Corrupt(e.to_string()))?,
                     ),
                     None => None,
                 };
-                settled.insert(p.change.seq, Settled { hash, rejection });
-            }
-        }
-        let mut q = tx.prepare_cached(
-            "SELECT kind, posyandu, fact_hash, creator_role, status FROM records WHERE id = ?1",
-        )?;
-        for id in referenced_ids(&batch) {
-            #[allow(clippy::type_complexity)]
-            let row: Option<(
-                String,
-                String,
-                Option<Vec<u8>>,
-                Option<String>,
-                Option<String>,
-            )> = q
-                .query_row([id.to_string()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .optional()?;
-            if let Some((kind, posyandu, fact_hash, creator_role, status)) = row {
-                records.insert(
-                    id,
-                    RecordInfo {
-                        kind: kind_from_str(&kind)?,
-                        posyandu,
-                        fact_hash,
-                        creator_role: creator_role.as_deref().and_then(parse_role),
-                        status,
+                settled.insert(
+                    seq,
+                    Settled {
+                        hash: r.get(1)?,
+                        rejection,
                     },
                 );
             }
+        }
+        // Every record the batch names, in one statement (the ids as a JSON array).
+        let ids = referenced_ids(&batch);
+        let mut list = String::with_capacity(ids.len() * 39 + 2);
+        list.push('[');
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                list.push(',');
+            }
+            list.push('"');
+            list.push_str(&id.to_string());
+            list.push('"');
+        }
+        list.push(']');
+        let mut q = tx.prepare_cached(
+            "SELECT id, kind, posyandu, fact_hash, creator_role, status FROM records
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let mut rows = q.query([&list])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let kind: String = r.get(1)?;
+            let creator_role: Option<String> = r.get(4)?;
+            records.insert(
+                id.parse::<RecordId>()
+                    .map_err(|_| corrupt("record id", &id))?,
+                RecordInfo {
+                    kind: kind_from_str(&kind)?,
+                    posyandu: r.get(2)?,
+                    fact_hash: r.get(3)?,
+                    creator_role: creator_role.as_deref().and_then(parse_role),
+                    status: r.get(5)?,
+                },
+            );
         }
     }
     // Records the batch names that were not stored before it: no read-model state to load.
@@ -667,6 +690,26 @@ const IN_SCOPE: &str = "posyandu IN (SELECT code FROM place_tree WHERE ancestor 
 /// In scope, without that index (`+` keeps SQLite on the log's `sseq` order; large scopes).
 const IN_SCOPE_SCAN: &str = "+posyandu IN (SELECT code FROM place_tree WHERE ancestor = ?1)";
 
+/// One page of the log in scope ([`IN_SCOPE`]); its statement is cached by its text.
+const PULL_IN_SCOPE: &str = "SELECT sseq, payload FROM changes
+     WHERE sseq > ?2 AND (?4 IS NULL OR device_id <> ?4) AND quarantined_at IS NULL
+       AND posyandu IN (SELECT code FROM place_tree WHERE ancestor = ?1)
+     ORDER BY sseq LIMIT ?3";
+/// The same for large scopes ([`IN_SCOPE_SCAN`]).
+const PULL_IN_SCOPE_SCAN: &str = "SELECT sseq, payload FROM changes
+     WHERE sseq > ?2 AND (?4 IS NULL OR device_id <> ?4) AND quarantined_at IS NULL
+       AND +posyandu IN (SELECT code FROM place_tree WHERE ancestor = ?1)
+     ORDER BY sseq LIMIT ?3";
+
+/// Whether other devices' changes wait in scope ([`IN_SCOPE`]; `status`).
+const PENDING_IN_SCOPE: &str = "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2
+     AND device_id <> ?3 AND quarantined_at IS NULL
+     AND posyandu IN (SELECT code FROM place_tree WHERE ancestor = ?1))";
+/// The same for large scopes ([`IN_SCOPE_SCAN`]).
+const PENDING_IN_SCOPE_SCAN: &str = "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2
+     AND device_id <> ?3 AND quarantined_at IS NULL
+     AND +posyandu IN (SELECT code FROM place_tree WHERE ancestor = ?1))";
+
 fn scope_filter(
     c: &Connection,
     sizes: &super::ScopeSizes,
@@ -703,12 +746,16 @@ fn pull_page(
     let high_water: i64 = c
         .prepare_cached("SELECT COALESCE(MAX(sseq), 0) FROM changes")?
         .query_row([], |r| r.get(0))?;
-    let mut q = c.prepare_cached(&format!(
-        "SELECT sseq, payload FROM changes
-         WHERE sseq > ?2 AND (?4 IS NULL OR device_id <> ?4) AND quarantined_at IS NULL AND {filter}
-         ORDER BY sseq LIMIT ?3"
-    ))?;
     let mut cut = super::PageCutter::new(after, limit, max_bytes);
+    if high_water <= after {
+        // The cursor is at the log's head (a check-in with nothing new): no page to read.
+        return Ok(cut.finish_at(Vec::new(), high_water));
+    }
+    let mut q = c.prepare_cached(if filter == IN_SCOPE {
+        PULL_IN_SCOPE
+    } else {
+        PULL_IN_SCOPE_SCAN
+    })?;
     let fetch = i64::try_from(cut.fetch()).unwrap_or(i64::MAX);
     let mut rows = q.query(params![scope, after, fetch, exclude])?;
     let mut page = Vec::with_capacity(limit.min(4096));
@@ -1112,32 +1159,36 @@ impl Storage for SqliteStore {
 
     fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>> {
         self.read(move |c| {
-            let sql = format!(
-                "SELECT s.expires_at, {}, {} FROM sessions s
-                 JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
-                 WHERE s.token_hash = ?1",
-                USER_COLS
-                    .split(", ")
-                    .map(|c| format!("u.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                DEVICE_COLS
-                    .split(", ")
-                    .map(|c| format!("d.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            c.query_row(&sql, [token_hash], |r| {
-                Ok((|| {
-                    Ok::<_, StorageError>(SessionInfo {
-                        expires_at: to_u64(r.get(0)?),
-                        user: user_from_row(r, 1)?,
-                        device: device_from_row(r, 9)?,
-                    })
-                })())
-            })
-            .optional()?
-            .transpose()
+            // Asked at every request: the statement is built once and kept prepared.
+            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!(
+                    "SELECT s.expires_at, {}, {} FROM sessions s
+                     JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
+                     WHERE s.token_hash = ?1",
+                    USER_COLS
+                        .split(", ")
+                        .map(|c| format!("u.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    DEVICE_COLS
+                        .split(", ")
+                        .map(|c| format!("d.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            });
+            c.prepare_cached(&SQL)?
+                .query_row([token_hash], |r| {
+                    Ok((|| {
+                        Ok::<_, StorageError>(SessionInfo {
+                            expires_at: to_u64(r.get(0)?),
+                            user: user_from_row(r, 1)?,
+                            device: device_from_row(r, 9)?,
+                        })
+                    })())
+                })
+                .optional()?
+                .transpose()
         })
     }
 
@@ -1308,14 +1359,14 @@ impl Storage for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            let pending: bool = c.query_row(
-                &format!(
-                    "SELECT EXISTS (SELECT 1 FROM changes WHERE sseq > ?2 AND device_id <> ?3 AND quarantined_at IS NULL AND {})",
-                    scope_filter(c, &sizes, &scope)?
-                ),
-                params![scope, after, device.to_string()],
-                |r| r.get(0),
-            )?;
+            let sql = if scope_filter(c, &sizes, &scope)? == IN_SCOPE {
+                PENDING_IN_SCOPE
+            } else {
+                PENDING_IN_SCOPE_SCAN
+            };
+            let pending: bool = c
+                .prepare_cached(sql)?
+                .query_row(params![scope, after, device.to_string()], |r| r.get(0))?;
             Ok(StatusInfo {
                 acked_seq: to_u64(acked.unwrap_or(0)),
                 pull_pending: pending,

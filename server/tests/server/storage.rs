@@ -17,6 +17,7 @@ both_backends!(
     places_form_a_tree,
     users_and_enrolment,
     push_is_idempotent_and_pull_is_scoped,
+    a_pull_at_the_head_finds_what_others_push_next,
     demo_seeds_fictional_records_once,
 );
 
@@ -435,6 +436,80 @@ async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
     let got: Change = serde_json::from_str(&next.changes[0].1).unwrap();
     assert_eq!(got, news);
     assert_eq!(next.scanned_to, next.changes[0].0);
+    db.finish().await;
+}
+
+/// A check-in whose cursor is at the log's head is answered without reading a page; the
+/// answer is still right: nothing new and the same cursor, its own pushes skipped, and
+/// another tablet's push made in between arrives at the next pull.
+async fn a_pull_at_the_head_finds_what_others_push_next(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.as_ref();
+    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let (a, ua) = enrolled(s, "kader.mawar").await;
+    let (b_dev, ub) = enrolled(s, "kader.mawar").await;
+    let ca = ctx(a, ua, Role::Kader, &[MAWAR]);
+    let cb = ctx(b_dev, ub, Role::Kader, &[MAWAR]);
+    s.push(ca.clone(), vec![change(a, ua, 1, EntityKind::Note, MAWAR)])
+        .await
+        .unwrap();
+    let first = s
+        .pull_for(a, MAWAR.into(), 0, 10, usize::MAX)
+        .await
+        .unwrap();
+    assert!(first.changes.is_empty() && !first.has_more);
+    let head = first.scanned_to;
+    assert!(head > 0, "the cursor moved past its own change");
+    // Nothing new: the same cursor back, again and again.
+    for _ in 0..3 {
+        let again = s
+            .pull_for(a, MAWAR.into(), head, 10, usize::MAX)
+            .await
+            .unwrap();
+        assert!(again.changes.is_empty() && !again.has_more);
+        assert_eq!(again.scanned_to, head);
+    }
+    // Its own next push moves the head; the check-in skips it and moves on.
+    s.push(ca.clone(), vec![change(a, ua, 2, EntityKind::Note, MAWAR)])
+        .await
+        .unwrap();
+    let own = s
+        .pull_for(a, MAWAR.into(), head, 10, usize::MAX)
+        .await
+        .unwrap();
+    assert!(own.changes.is_empty() && !own.has_more);
+    assert!(own.scanned_to > head);
+    // Another tablet pushes between two check-ins: the next one brings its change.
+    let news = change(b_dev, ub, 1, EntityKind::Measurement, MAWAR);
+    s.push(cb, vec![news.clone()]).await.unwrap();
+    let next = s
+        .pull_for(a, MAWAR.into(), own.scanned_to, 10, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(next.changes.len(), 1, "{:?}", next.changes);
+    let got: Change = serde_json::from_str(&next.changes[0].1).unwrap();
+    assert_eq!(got, news);
+    let after = s
+        .pull_for(a, MAWAR.into(), next.scanned_to, 10, usize::MAX)
+        .await
+        .unwrap();
+    assert!(after.changes.is_empty() && after.scanned_to == next.scanned_to);
+    // Out of scope: a change in Melati moves the head, not what Mawar receives.
+    let (m, um) = enrolled(s, "kader.melati").await;
+    s.push(
+        ctx(m, um, Role::Kader, &[MELATI]),
+        vec![change(m, um, 1, EntityKind::Note, MELATI)],
+    )
+    .await
+    .unwrap();
+    let melati = s
+        .pull_for(a, MAWAR.into(), next.scanned_to, 10, usize::MAX)
+        .await
+        .unwrap();
+    assert!(melati.changes.is_empty() && !melati.has_more);
+    assert!(melati.scanned_to > next.scanned_to);
     db.finish().await;
 }
 
