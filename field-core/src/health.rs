@@ -100,7 +100,7 @@ mod with_rules {
     use records::PersonFacts;
     use records::facts::sex;
     use serde_json::Value;
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
     use sync_protocol::Body;
 
     /// The KBM table of the settings, or the store's error.
@@ -268,9 +268,15 @@ mod with_rules {
         }
 
         /// The plans of a posyandu's active persons with at least one task or problem, in
-        /// roster order: its persons, their facts of the kinds the plan reads (bodies cut to
-        /// the fields it reads), pregnancies and registration days, a few queries for the
-        /// whole posyandu; field values decoded only for the persons kept.
+        /// roster order: its persons and pregnancies (one query each), the registration days
+        /// of the recently edited, and the facts (kinds and fields the plan reads) only of
+        /// persons who may have a task (`records::tasks::may_have_tasks`), one indexed query
+        /// per person record; field values decoded only for the persons kept.
+        ///
+        /// The same answer as [`Store::due_tasks_in_scope_reference`]'s read: the records
+        /// merged into a person (through chains, [`PersonFacts::take`]'s order) are handed
+        /// out once, to the first roster person who reaches them, whether or not their facts
+        /// are read.
         pub(super) fn due_for_posyandu_on(
             &self,
             posyandu: &str,
@@ -278,12 +284,10 @@ mod with_rules {
             day: &DueDay,
         ) -> Result<Vec<PersonDue>> {
             let roster = self.due_roster(posyandu, day.date)?;
-            let mut all = PersonFacts {
-                facts: self.due_facts(posyandu)?,
-                merges: day.merges.clone(),
-                pregnancies: self.posyandu_pregnancies(posyandu)?,
-            };
+            let people = self.due_people(posyandu)?;
+            let mut pregnancies = self.posyandu_pregnancies(posyandu)?;
             let registered = self.registration_days(posyandu, &day.since)?;
+            let mut taken: HashSet<String> = HashSet::new();
             let mut out = Vec::new();
             for entry in roster {
                 let p = &entry.person;
@@ -294,7 +298,30 @@ mod with_rules {
                     continue;
                 };
                 let id = p.id.to_string();
-                let (entries, pregs) = all.take(&id);
+                // The person and the records merged into them, as `PersonFacts::take`.
+                let mut ids = vec![id.clone()];
+                let mut i = 0;
+                while i < ids.len() {
+                    for m in day.merges.get(&ids[i]).into_iter().flatten() {
+                        if !ids.contains(m) {
+                            ids.push(m.clone());
+                        }
+                    }
+                    i += 1;
+                }
+                ids.retain(|x| taken.insert(x.clone()));
+                let mut pregs: Vec<Body> = Vec::new();
+                for x in &ids {
+                    pregs.extend(pregnancies.remove(x).unwrap_or_default());
+                }
+                if !records::tasks::may_have_tasks(birth, &pregs, day.date) {
+                    continue;
+                }
+                let mut entries = Vec::new();
+                for x in ids.iter().filter(|x| people.contains(*x)) {
+                    self.due_facts_of(x, &mut entries)?;
+                }
+                entries.sort_by(|a, b| a.date.cmp(&b.date));
                 let due = records::tasks::person_due(
                     sx,
                     birth,

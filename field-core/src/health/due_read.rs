@@ -1,5 +1,7 @@
 //! What a due list reads of a posyandu, and no more: its active persons (their field values
-//! decoded only for those who end up with a task), and of their facts only the kinds and body
+//! decoded only for those who end up with a task), and the facts only of persons who may
+//! have a task (`records::tasks::may_have_tasks`: under-fives and persons with a pregnancy;
+//! the plan of anyone else is empty whatever their facts), of those only the kinds and body
 //! fields `records::tasks::person_due` looks at (measurements, doses, visits, ANC contacts
 //! and screenings; `supplement`, `note` and the rest are never read by the plan).
 //!
@@ -15,7 +17,7 @@ use chrono::NaiveDate;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use sync_protocol::{Body, EntityKind};
 
 /// The fact kinds the plan of a person's tasks reads.
@@ -176,51 +178,51 @@ impl Store {
         Ok(out)
     }
 
-    /// The facts of [`DUE_KINDS`] of every person of a posyandu (and of the records merged
-    /// into them), grouped by the person they were saved under, each in the person index's
-    /// order, with bodies cut to [`DUE_FIELDS`]. The `person` of each fact is left out (the
-    /// grouping holds it).
-    pub(crate) fn due_facts(&self, posyandu: &str) -> Result<HashMap<String, Vec<TimelineEntry>>> {
-        // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`).
+    /// The records whose facts and pregnancies count for a posyandu's persons: its persons
+    /// and the records merged into a person by a merge recorded in it.
+    pub(crate) fn due_people(&self, posyandu: &str) -> Result<HashSet<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM persons WHERE posyandu = ?1
+             UNION SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
+               AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL",
+        )?;
+        let mut rows = stmt.query([posyandu])?;
+        let mut out = HashSet::new();
+        while let Some(r) = rows.next()? {
+            out.insert(r.get(0)?);
+        }
+        Ok(out)
+    }
+
+    /// The live facts of [`DUE_KINDS`] saved under one person record, in the person
+    /// index's order (date, then as written), with bodies cut to [`DUE_FIELDS`]. The
+    /// `person` of each fact is left out (the caller knows it).
+    pub(crate) fn due_facts_of(&self, person: &str, out: &mut Vec<TimelineEntry>) -> Result<()> {
         let kinds = DUE_KINDS
             .iter()
             .map(|k| format!("'{}'", k.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
+        // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`).
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes, f.person,
+            "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes,
                  (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0 LIMIT 1)
-             FROM facts f WHERE f.person IN (SELECT id FROM persons WHERE posyandu = ?1
-                 UNION SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
-                   AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL)
-               AND f.deleted = 0
-               AND +f.kind IN ({kinds})"
+             FROM facts f WHERE f.person = ?1 AND f.deleted = 0 AND +f.kind IN ({kinds})
+             ORDER BY f.person, f.date"
         ))?;
-        let mut rows = stmt.query([posyandu])?;
-        let mut facts: HashMap<String, Vec<TimelineEntry>> = HashMap::new();
+        let mut rows = stmt.query([person])?;
         while let Some(r) = rows.next()? {
-            let Some(person) = text(r, 5)? else {
-                continue;
-            };
-            let id = text_nn(r, 0)?;
-            let body = text_nn(r, 3)?;
-            let entry = TimelineEntry {
-                id: record_id(id)?,
+            out.push(TimelineEntry {
+                id: record_id(text_nn(r, 0)?)?,
                 kind: kind_of(text_nn(r, 1)?)?,
                 date: r.get(2)?,
-                body: due_body(body)?,
+                body: due_body(text_nn(r, 3)?)?,
                 supersedes: text(r, 4)?.map(record_id).transpose()?,
-                superseded_by: text(r, 6)?.map(record_id).transpose()?,
+                superseded_by: text(r, 5)?.map(record_id).transpose()?,
                 person: None,
-            };
-            match facts.get_mut(person) {
-                Some(list) => list.push(entry),
-                None => {
-                    facts.insert(person.to_string(), vec![entry]);
-                }
-            }
+            });
         }
-        Ok(facts)
+        Ok(())
     }
 }
 
