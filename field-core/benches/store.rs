@@ -356,13 +356,18 @@ fn places() -> Vec<Place> {
 
 /// Today's due tasks of the whole scope (`Store::due_tasks_in_scope`, what the Beranda
 /// shows after unlock) for a kader's posyandu, a bidan's desa and a whole kecamatan, on a
-/// fresh copy of the cached database.
+/// fresh copy of the cached database. The kecamatan is first handed out person by person
+/// (`Store::for_each_due_in_scope`, the answer not held) with the peak memory after it, then
+/// collected. With `FIELD_CORE_BENCH_DUE_CHECK=1` each scope's answer is first checked equal
+/// to the reference read (`due_tasks_in_scope_reference`) with its CPU time a run.
 fn bench_due(cached: &Path, dir: &Path) {
     let path = dir.join("due.db");
     copy_db(cached, &path);
     let mut store = Store::unlock(&path, "maria", "246810", opts()).unwrap();
     store.replace_places(&places()).unwrap();
     let rules = RuleOptions::default();
+    let check = std::env::var("FIELD_CORE_BENCH_DUE_CHECK").is_ok_and(|v| v == "1");
+    eprintln!("  peak memory before the due lists: {} KiB", vm_hwm_kb());
     for (level, place, runs) in [
         (PlaceLevel::Posyandu, "53.04.05.2001.P01", 10),
         (PlaceLevel::Desa, "53.04.05.2001", 10),
@@ -382,6 +387,43 @@ fn bench_due(cached: &Path, dir: &Path) {
                 |r| r.get(0),
             )
             .unwrap();
+        if check {
+            let cpu = cpu_time();
+            let reference = store.due_tasks_in_scope_reference(&rules).unwrap();
+            let cpu = cpu_time() - cpu;
+            assert_eq!(store.due_tasks_in_scope(&rules).unwrap(), reference);
+            println!(
+                "due tasks in scope {level:?} {place}: equal to the reference read ({} persons); reference CPU {:.0} ms",
+                reference.len(),
+                cpu.as_secs_f64() * 1e3
+            );
+        }
+        if level == PlaceLevel::Kecamatan {
+            let mut times = Vec::new();
+            let mut tasks = 0;
+            let cpu = cpu_time();
+            for _ in 0..runs {
+                let t = Instant::now();
+                tasks = 0;
+                store
+                    .for_each_due_in_scope(&rules, |p| {
+                        tasks += p.tasks.len();
+                        Ok(())
+                    })
+                    .unwrap();
+                times.push(t.elapsed());
+            }
+            let cpu = (cpu_time() - cpu) / runs;
+            println!(
+                "due tasks in scope {level:?} {place}, streamed ({tasks} tasks): {}; CPU {:.0} ms a run",
+                pct(times),
+                cpu.as_secs_f64() * 1e3
+            );
+            eprintln!(
+                "  peak memory after the streamed kecamatan: {} KiB",
+                vm_hwm_kb()
+            );
+        }
         let mut times = Vec::new();
         let mut tasks = 0;
         let mut people = 0;

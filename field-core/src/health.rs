@@ -27,6 +27,8 @@ mod check;
 #[cfg(feature = "health")]
 mod due;
 #[cfg(feature = "health")]
+mod due_read;
+#[cfg(feature = "health")]
 mod facts;
 #[cfg(feature = "health")]
 mod pregnancy;
@@ -98,7 +100,7 @@ mod with_rules {
     use records::PersonFacts;
     use records::facts::sex;
     use serde_json::Value;
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
     use sync_protocol::Body;
 
     /// The KBM table of the settings, or the store's error.
@@ -122,27 +124,82 @@ mod with_rules {
         records::growth::growth_points(sex, birth, entries, opts.kbm().ok())
     }
 
-    /// What every posyandu of a due list shares: today (`YYYY-MM-DD`), the task context, and
-    /// the stamp before which the registration day does not matter.
+    /// What every posyandu of a due list shares: today, the task context, the stamp before
+    /// which the registration day does not matter, and the merges (kept → merged).
     pub(crate) struct DueDay {
         today: String,
+        date: chrono::NaiveDate,
         ctx: TaskContext<'static>,
         since: String,
+        merges: HashMap<String, Vec<String>>,
+    }
+
+    /// One person of a due list with their household's head and their plan (tasks or data
+    /// problems, at least one of them).
+    pub(crate) struct PersonDue {
+        pub person: crate::reads::PersonSummary,
+        pub household_head: Option<String>,
+        pub due: DueTasks,
+    }
+
+    impl PersonDue {
+        fn typed(self) -> PersonTasks {
+            let typed = records::TypedDue::of(self.due, false);
+            PersonTasks {
+                person: self.person,
+                tasks: typed.tasks,
+                problems: typed.problems,
+            }
+        }
     }
 
     impl Store {
-        /// Today's due tasks in the logged-in user's area (every posyandu of their scope).
+        /// Today's due tasks in the logged-in user's area (every posyandu of their scope),
+        /// posyandu by posyandu, each in roster order (youngest first). See
+        /// [`Store::for_each_due_in_scope`] to handle them without holding them all.
         pub fn due_tasks_in_scope(&self, opts: &RuleOptions) -> Result<Vec<PersonTasks>> {
+            let mut out = Vec::new();
+            self.for_each_due_in_scope(opts, |t| {
+                out.push(t);
+                Ok(())
+            })?;
+            Ok(out)
+        }
+
+        /// [`Store::due_tasks_in_scope`] handed to `f` one person at a time, in the same
+        /// order: only one posyandu's plans are held at once (a whole kecamatan's answer is
+        /// tens of MiB).
+        pub fn for_each_due_in_scope(
+            &self,
+            opts: &RuleOptions,
+            mut f: impl FnMut(PersonTasks) -> Result<()>,
+        ) -> Result<()> {
+            let day = self.due_day(opts)?;
+            for p in self.posyandu_in_scope()? {
+                for d in self.due_for_posyandu_on(&p, opts, &day)? {
+                    f(d.typed())?;
+                }
+            }
+            Ok(())
+        }
+
+        /// [`Store::due_tasks_in_scope`] computed the way it was before the due list read
+        /// only what it uses (the day's roster, every fact whole): kept to check that both
+        /// give the same answer (tests, the store bench). Not for the app.
+        #[doc(hidden)]
+        pub fn due_tasks_in_scope_reference(&self, opts: &RuleOptions) -> Result<Vec<PersonTasks>> {
             let day = self.due_day(opts)?;
             let mut out = Vec::new();
             for p in self.posyandu_in_scope()? {
-                for (entry, due) in self.due_for_posyandu_on(&p, opts, &day)? {
-                    let typed = records::TypedDue::of(due, false);
-                    out.push(PersonTasks {
-                        person: entry.person,
-                        tasks: typed.tasks,
-                        problems: typed.problems,
-                    });
+                for (entry, due) in self.reference_due_for_posyandu(&p, opts, &day)? {
+                    out.push(
+                        PersonDue {
+                            person: entry.person,
+                            household_head: entry.household_head,
+                            due,
+                        }
+                        .typed(),
+                    );
                 }
             }
             Ok(out)
@@ -154,31 +211,16 @@ mod with_rules {
         /// health-rules cannot use gets `problems` (and "check the data" tasks), and the list
         /// goes on.
         pub fn due_tasks(&self, posyandu: &str, opts: &RuleOptions) -> Result<Vec<PersonTasks>> {
-            let mut out = Vec::new();
-            for (entry, due) in self.due_for_posyandu(posyandu, opts)? {
-                let typed = records::TypedDue::of(due, false);
-                out.push(PersonTasks {
-                    person: entry.person,
-                    tasks: typed.tasks,
-                    problems: typed.problems,
-                });
-            }
-            Ok(out)
-        }
-
-        /// The typed tasks behind [`Store::due_tasks`]: every roster person of the posyandu
-        /// with at least one task or problem.
-        pub(super) fn due_for_posyandu(
-            &self,
-            posyandu: &str,
-            opts: &RuleOptions,
-        ) -> Result<Vec<(RosterEntry, DueTasks)>> {
             let day = self.due_day(opts)?;
-            self.due_for_posyandu_on(posyandu, opts, &day)
+            Ok(self
+                .due_for_posyandu_on(posyandu, opts, &day)?
+                .into_iter()
+                .map(PersonDue::typed)
+                .collect())
         }
 
-        /// Today, its task context and the stamp before which a person's first edit no
-        /// longer matters: computed once for every posyandu of a list.
+        /// Today, its task context, the stamp before which a person's first edit no
+        /// longer matters, and the merges: computed once for every posyandu of a list.
         pub(super) fn due_day(&self, opts: &RuleOptions) -> Result<DueDay> {
             let today = self.today()?;
             let ctx = records::tasks::task_context(today, opts)
@@ -204,13 +246,107 @@ mod with_rules {
             .to_string();
             Ok(DueDay {
                 today: records::facts::ymd(today),
+                date: today,
                 ctx,
                 since,
+                merges: self.person_merges()?,
             })
         }
 
-        /// [`Store::due_for_posyandu`] on a [`DueDay`].
+        /// Every live merge: the kept person → the persons merged into it.
+        fn person_merges(&self) -> Result<HashMap<String, Vec<String>>> {
+            let mut merges: HashMap<String, Vec<String>> = HashMap::new();
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT person, subject FROM facts WHERE kind = 'person_merge' AND deleted = 0
+                   AND person IS NOT NULL AND subject IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                merges.entry(r.get(0)?).or_default().push(r.get(1)?);
+            }
+            Ok(merges)
+        }
+
+        /// The plans of a posyandu's active persons with at least one task or problem, in
+        /// roster order: its persons and pregnancies (one query each), the registration days
+        /// of the recently edited, and the facts (kinds and fields the plan reads) only of
+        /// persons who may have a task (`records::tasks::may_have_tasks`), one indexed query
+        /// per person record; field values decoded only for the persons kept.
+        ///
+        /// The same answer as [`Store::due_tasks_in_scope_reference`]'s read: the records
+        /// merged into a person (through chains, [`PersonFacts::take`]'s order) are handed
+        /// out once, to the first roster person who reaches them, whether or not their facts
+        /// are read.
         pub(super) fn due_for_posyandu_on(
+            &self,
+            posyandu: &str,
+            opts: &RuleOptions,
+            day: &DueDay,
+        ) -> Result<Vec<PersonDue>> {
+            let roster = self.due_roster(posyandu, day.date)?;
+            let people = self.due_people(posyandu)?;
+            let mut pregnancies = self.posyandu_pregnancies(posyandu)?;
+            let registered = self.registration_days(posyandu, &day.since)?;
+            let mut taken: HashSet<String> = HashSet::new();
+            let mut out = Vec::new();
+            for entry in roster {
+                let p = &entry.person;
+                let (Some(sx), Some(birth)) = (
+                    sex(p.sex.as_deref()),
+                    p.birth_date.as_deref().and_then(parse_date),
+                ) else {
+                    continue;
+                };
+                let id = p.id.to_string();
+                // The person and the records merged into them, as `PersonFacts::take`.
+                let mut ids = vec![id.clone()];
+                let mut i = 0;
+                while i < ids.len() {
+                    for m in day.merges.get(&ids[i]).into_iter().flatten() {
+                        if !ids.contains(m) {
+                            ids.push(m.clone());
+                        }
+                    }
+                    i += 1;
+                }
+                ids.retain(|x| taken.insert(x.clone()));
+                let mut pregs: Vec<Body> = Vec::new();
+                for x in &ids {
+                    pregs.extend(pregnancies.remove(x).unwrap_or_default());
+                }
+                if !records::tasks::may_have_tasks(birth, &pregs, day.date) {
+                    continue;
+                }
+                let mut entries = Vec::new();
+                for x in ids.iter().filter(|x| people.contains(*x)) {
+                    self.due_facts_of(x, &mut entries)?;
+                }
+                entries.sort_by(|a, b| a.date.cmp(&b.date));
+                let due = records::tasks::person_due(
+                    sx,
+                    birth,
+                    &entries,
+                    &pregs,
+                    registered.get(&id).copied(),
+                    opts,
+                    &day.ctx,
+                );
+                if !due.tasks.is_empty() || !due.problems.is_empty() {
+                    let (person, household_head) = entry.finish();
+                    out.push(PersonDue {
+                        person,
+                        household_head,
+                        due,
+                    });
+                }
+            }
+            Ok(out)
+        }
+
+        /// The plans of a posyandu as they were computed before [`Store::due_for_posyandu_on`]
+        /// (the day's roster; every fact whole): the reference the new path is checked
+        /// against.
+        fn reference_due_for_posyandu(
             &self,
             posyandu: &str,
             opts: &RuleOptions,
@@ -339,34 +475,32 @@ mod with_rules {
                         });
                 }
             }
-            let mut merges: HashMap<String, Vec<String>> = HashMap::new();
-            {
-                let mut stmt = self.conn.prepare_cached(
-                    "SELECT person, subject FROM facts WHERE kind = 'person_merge' AND deleted = 0
-                       AND person IS NOT NULL AND subject IS NOT NULL",
-                )?;
-                let mut rows = stmt.query([])?;
-                while let Some(r) = rows.next()? {
-                    merges.entry(r.get(0)?).or_default().push(r.get(1)?);
-                }
-            }
-            let mut pregnancies: HashMap<String, Vec<Body>> = HashMap::new();
-            {
-                let mut stmt = self.conn.prepare_cached(&format!(
-                    "SELECT person, id, values_json FROM pregnancies
-                     WHERE person IN ({people}) AND deleted = 0"
-                ))?;
-                let mut rows = stmt.query([posyandu])?;
-                while let Some(r) = rows.next()? {
-                    let person: String = r.get(0)?;
-                    let id: String = r.get(1)?;
-                    let json: String = r.get(2)?;
-                    let mut body: Body = serde_json::from_str(&json)?;
-                    body.insert("id".into(), Value::String(id));
-                    pregnancies.entry(person).or_default().push(body);
-                }
-            }
+            let merges = self.person_merges()?;
+            let pregnancies = self.posyandu_pregnancies(posyandu)?;
             Ok((facts, merges, pregnancies))
+        }
+
+        /// The live pregnancies of a posyandu's persons (and of the records merged into
+        /// them), per person: their current values with their `id`.
+        fn posyandu_pregnancies(&self, posyandu: &str) -> Result<HashMap<String, Vec<Body>>> {
+            let mut pregnancies: HashMap<String, Vec<Body>> = HashMap::new();
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT person, id, values_json FROM pregnancies
+                 WHERE person IN (SELECT id FROM persons WHERE posyandu = ?1
+                   UNION SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
+                     AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL)
+                   AND deleted = 0",
+            )?;
+            let mut rows = stmt.query([posyandu])?;
+            while let Some(r) = rows.next()? {
+                let person: String = r.get(0)?;
+                let id: String = r.get(1)?;
+                let json: String = r.get(2)?;
+                let mut body: Body = serde_json::from_str(&json)?;
+                body.insert("id".into(), Value::String(id));
+                pregnancies.entry(person).or_default().push(body);
+            }
+            Ok(pregnancies)
         }
     }
 }

@@ -40,6 +40,17 @@ pub struct PersonSummary {
 
 impl PersonSummary {
     pub(crate) fn from_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Self> {
+        let (mut p, values) = Self::from_row_undecoded(r, today)?;
+        p.values = serde_json::from_str(&values).unwrap_or_default();
+        Ok(p)
+    }
+
+    /// [`PersonSummary::from_row`] with `values` left empty and their JSON text returned,
+    /// for lists that decode it only for the persons they keep.
+    pub(crate) fn from_row_undecoded(
+        r: &rusqlite::Row<'_>,
+        today: NaiveDate,
+    ) -> rusqlite::Result<(Self, String)> {
         let id: String = r.get(0)?;
         let birth: Option<String> = r.get(5)?;
         let values: String = r.get(10)?;
@@ -47,27 +58,30 @@ impl PersonSummary {
             .as_deref()
             .and_then(parse_date)
             .map(|b| age_months(b, today));
-        Ok(PersonSummary {
-            id: id.parse().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    0,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })?,
-            posyandu: r.get(1)?,
-            household: r.get(2)?,
-            name: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            sex: r.get(4)?,
-            birth_date: birth,
-            birth_date_estimated: r.get(6)?,
-            nik: r.get(7)?,
-            mother: r.get(8)?,
-            status: r.get(9)?,
-            age_months: age,
-            life_stage: age.map(|m| LifeStage::at(u32::try_from(m).unwrap_or(0))),
-            values: serde_json::from_str(&values).unwrap_or_default(),
-        })
+        Ok((
+            PersonSummary {
+                id: id.parse().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?,
+                posyandu: r.get(1)?,
+                household: r.get(2)?,
+                name: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                sex: r.get(4)?,
+                birth_date: birth,
+                birth_date_estimated: r.get(6)?,
+                nik: r.get(7)?,
+                mother: r.get(8)?,
+                status: r.get(9)?,
+                age_months: age,
+                life_stage: age.map(|m| LifeStage::at(u32::try_from(m).unwrap_or(0))),
+                values: Body::new(),
+            },
+            values,
+        ))
     }
 }
 

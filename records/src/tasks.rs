@@ -230,10 +230,92 @@ pub fn person_due(
     tasks::due_tasks_and_problems(&h, ctx)
 }
 
+/// Whether [`person_due`] can give the person anything on `today`: health-rules plans
+/// only for under-fives (vaccines, growth, posyandu, KN visits) and for pregnancies and
+/// deliveries (ANC, KF visits), which come from `pregnancies`; TB treatment is not read
+/// from the records yet. For anyone else the plan is empty whatever their facts, so a due
+/// list need not read them. (A rule for adults from their facts must change this.)
+pub fn may_have_tasks(birth: NaiveDate, pregnancies: &[Body], today: NaiveDate) -> bool {
+    crate::age::is_under_five(birth, today) || !pregnancies.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::facts::parse_date;
+
+    #[test]
+    fn without_may_have_tasks_the_plan_is_empty_whatever_the_facts() {
+        use crate::facts::tests::fact;
+        use serde_json::json;
+        use sync_protocol::EntityKind;
+        let opts = RuleOptions::default();
+        let today = parse_date("2025-03-01").expect("date");
+        let ctx = task_context(today, &opts).expect("rules");
+        // Every kind of fact health-rules reads, some of them bad (a dose before birth).
+        let facts = vec![
+            fact(
+                1,
+                EntityKind::Measurement,
+                "2025-01-10",
+                json!({"type": "weight", "value": 3.1}),
+            ),
+            fact(
+                2,
+                EntityKind::Immunisation,
+                "2019-01-10",
+                json!({"vaccine": "MR1"}),
+            ),
+            fact(
+                3,
+                EntityKind::Immunisation,
+                "2025-01-10",
+                json!({"vaccine": "BCG"}),
+            ),
+            fact(
+                4,
+                EntityKind::Visit,
+                "2025-02-10",
+                json!({"type": "posyandu"}),
+            ),
+            fact(
+                5,
+                EntityKind::Screening,
+                "2025-02-10",
+                json!({"instrument": "danger_signs", "answers": {"bleeding": true}}),
+            ),
+            fact(
+                6,
+                EntityKind::AncContact,
+                "2025-02-11",
+                json!({"pregnancy": "x"}),
+            ),
+        ];
+        for (birth, under_five) in [
+            ("2020-03-01", false),
+            ("2020-03-02", true),
+            ("1990-05-05", false),
+            ("2026-01-01", false),
+        ] {
+            let birth = parse_date(birth).expect("date");
+            assert_eq!(may_have_tasks(birth, &[], today), under_five, "{birth}");
+            if !under_five {
+                for sex in [Sex::Female, Sex::Male] {
+                    let due = person_due(sex, birth, &facts, &[], None, &opts, &ctx);
+                    assert!(
+                        due.tasks.is_empty() && due.problems.is_empty(),
+                        "{birth}: {due:?}"
+                    );
+                }
+            }
+        }
+        let preg = json!({"id": "x", "status": "ongoing", "hpht": "2024-10-01"});
+        let pregs = vec![preg.as_object().cloned().expect("object")];
+        let adult = parse_date("1990-05-05").expect("date");
+        assert!(may_have_tasks(adult, &pregs, today));
+        let due = person_due(Sex::Female, adult, &facts, &pregs, None, &opts, &ctx);
+        assert!(!due.tasks.is_empty());
+    }
 
     #[test]
     fn every_task_kind_has_a_group_and_a_form() {

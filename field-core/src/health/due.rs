@@ -83,8 +83,8 @@ impl Store {
         let day = self.due_day(&self.rules)?;
         for p in &posyandu {
             let households = self.household_places(p)?;
-            for (entry, due) in self.due_for_posyandu_on(p, &self.rules, &day)? {
-                let person = entry.person;
+            for d in self.due_for_posyandu_on(p, &self.rules, &day)? {
+                let (person, due) = (d.person, d.due);
                 let (head, hh_dusun, hh_rt) = person
                     .household
                     .as_ref()
@@ -118,7 +118,7 @@ impl Store {
                     }
                     out.push(DueEntry {
                         person: person.clone(),
-                        household_head: head.clone().or_else(|| entry.household_head.clone()),
+                        household_head: head.clone().or_else(|| d.household_head.clone()),
                         dusun: hh_dusun.clone(),
                         rt: person_rt.clone(),
                         group,

@@ -1,0 +1,250 @@
+//! What a due list reads of a posyandu, and no more: its active persons (their field values
+//! decoded only for those who end up with a task), and the facts only of persons who may
+//! have a task (`records::tasks::may_have_tasks`: under-fives and persons with a pregnancy;
+//! the plan of anyone else is empty whatever their facts), of those only the kinds and body
+//! fields `records::tasks::person_due` looks at (measurements, doses, visits, ANC contacts
+//! and screenings; `supplement`, `note` and the rest are never read by the plan).
+//!
+//! The answer is the same as reading every fact whole: the plan only asks for the fields kept
+//! here (`records::history` and `records::facts::live_measurements`); the test
+//! `due_read_matches_the_full_read` (field-core/tests/due_equivalence.rs) checks it on
+//! generated stores.
+
+use crate::error::{Result, StoreError};
+use crate::reads::{PERSON_COLS, PERSON_NCOLS, PersonSummary, TimelineEntry};
+use crate::store::Store;
+use chrono::NaiveDate;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use sync_protocol::{Body, EntityKind};
+
+/// The fact kinds the plan of a person's tasks reads.
+pub(super) const DUE_KINDS: [EntityKind; 5] = [
+    EntityKind::Measurement,
+    EntityKind::Immunisation,
+    EntityKind::Visit,
+    EntityKind::AncContact,
+    EntityKind::Screening,
+];
+
+/// The body fields the plan reads (of any of [`DUE_KINDS`]): a measurement's `type`,
+/// `value`, `position`, `visit` and `oedema`; a dose's `vaccine`; a visit's `type`; an ANC
+/// contact's `pregnancy`; a screening's `instrument` and `answers`.
+const DUE_FIELDS: [&str; 9] = [
+    "type",
+    "value",
+    "position",
+    "visit",
+    "oedema",
+    "vaccine",
+    "pregnancy",
+    "instrument",
+    "answers",
+];
+
+/// One active person of a due list with their household's head; the field values are
+/// decoded by [`DuePerson::finish`], for persons with a task only.
+pub(crate) struct DuePerson {
+    pub person: PersonSummary,
+    pub household_head: Option<String>,
+    values_json: String,
+}
+
+impl DuePerson {
+    /// The person with every field value, as [`PersonSummary::from_row`] gives it.
+    pub fn finish(mut self) -> (PersonSummary, Option<String>) {
+        self.person.values = serde_json::from_str(&self.values_json).unwrap_or_default();
+        (self.person, self.household_head)
+    }
+}
+
+/// A JSON object's key, borrowed from the text when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Decodes a JSON object keeping only [`DUE_FIELDS`]; the other values are checked for
+/// syntax and skipped without being built.
+struct DueBody;
+
+impl<'de> DeserializeSeed<'de> for DueBody {
+    type Value = Body;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Body, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DueBody {
+    type Value = Body;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a fact body (a JSON object)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Body, A::Error> {
+        let mut out = Body::new();
+        while let Some(Key(k)) = m.next_key::<Key<'de>>()? {
+            if DUE_FIELDS.contains(&k.as_ref()) {
+                let v: Value = m.next_value()?;
+                out.insert(k.into_owned(), v);
+            } else {
+                m.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A stored body with only the fields the due plan reads. Fails where decoding the whole
+/// body as a [`Body`] fails (not JSON, not an object, text after it).
+pub(crate) fn due_body(json: &str) -> serde_json::Result<Body> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let body = DueBody.deserialize(&mut de)?;
+    de.end()?;
+    Ok(body)
+}
+
+fn kind_of(s: &str) -> Result<EntityKind> {
+    EntityKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("record kind {s:?}")))
+}
+
+/// A text column borrowed from the row (`None` for NULL).
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(|e| {
+        StoreError::from(rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            Box::new(e),
+        ))
+    })
+}
+
+/// A NOT NULL text column borrowed from the row.
+fn text_nn<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str> {
+    text(r, i)?.ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")))
+}
+
+fn record_id(s: &str) -> Result<sync_protocol::RecordId> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("record id {s:?}")))
+}
+
+impl Store {
+    /// The active, unmerged persons of a posyandu in the roster's order (youngest first),
+    /// with their household's head: [`Store::roster`] without the day's visit and the
+    /// pregnancy flag, which a due list does not use.
+    pub(crate) fn due_roster(&self, posyandu: &str, today: NaiveDate) -> Result<Vec<DuePerson>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PERSON_COLS}, h.head_name
+             FROM persons p LEFT JOIN households h ON h.id = p.household
+             WHERE p.posyandu = ?1 AND p.deleted = 0 AND p.status = 'active'
+               AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
+                               AND m.kind = 'person_merge' AND m.deleted = 0)
+             ORDER BY p.birth_date DESC"
+        ))?;
+        let mut rows = stmt.query([posyandu])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (person, values_json) = PersonSummary::from_row_undecoded(r, today)?;
+            out.push(DuePerson {
+                person,
+                household_head: r.get(PERSON_NCOLS)?,
+                values_json,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The records whose facts and pregnancies count for a posyandu's persons: its persons
+    /// and the records merged into a person by a merge recorded in it.
+    pub(crate) fn due_people(&self, posyandu: &str) -> Result<HashSet<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM persons WHERE posyandu = ?1
+             UNION SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
+               AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL",
+        )?;
+        let mut rows = stmt.query([posyandu])?;
+        let mut out = HashSet::new();
+        while let Some(r) = rows.next()? {
+            out.insert(r.get(0)?);
+        }
+        Ok(out)
+    }
+
+    /// The live facts of [`DUE_KINDS`] saved under one person record, in the person
+    /// index's order (date, then as written), with bodies cut to [`DUE_FIELDS`]. The
+    /// `person` of each fact is left out (the caller knows it).
+    pub(crate) fn due_facts_of(&self, person: &str, out: &mut Vec<TimelineEntry>) -> Result<()> {
+        let kinds = DUE_KINDS
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`).
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT f.id, f.kind, f.date, f.body_json, f.supersedes,
+                 (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0 LIMIT 1)
+             FROM facts f WHERE f.person = ?1 AND f.deleted = 0 AND +f.kind IN ({kinds})
+             ORDER BY f.person, f.date"
+        ))?;
+        let mut rows = stmt.query([person])?;
+        while let Some(r) = rows.next()? {
+            out.push(TimelineEntry {
+                id: record_id(text_nn(r, 0)?)?,
+                kind: kind_of(text_nn(r, 1)?)?,
+                date: r.get(2)?,
+                body: due_body(text_nn(r, 3)?)?,
+                supersedes: text(r, 4)?.map(record_id).transpose()?,
+                superseded_by: text(r, 5)?.map(record_id).transpose()?,
+                person: None,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_due_body_keeps_the_read_fields_and_fails_like_a_whole_one() {
+        let json = r#"{"posyandu":"P1","person":"x","type":"weight","value":8.5,
+            "unit":"kg","oedema":true,"note":{"a":[1,2,{"b":null}]},"answers":{"bleeding":true},
+            "t\u0079pe2":"escaped key","vaccine":"MR1"}"#;
+        let body = due_body(json).expect("body");
+        let whole: Body = serde_json::from_str(json).expect("whole");
+        for k in DUE_FIELDS {
+            assert_eq!(body.get(k), whole.get(k), "{k}");
+        }
+        assert!(body.get("posyandu").is_none() && body.get("note").is_none());
+        for bad in ["[1]", "{\"a\":", "{} x", "\"s\"", "{\"a\":tru}"] {
+            assert!(due_body(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<Body>(bad).is_err(), "{bad}");
+        }
+        assert!(due_body("{}").expect("empty").is_empty());
+    }
+}
