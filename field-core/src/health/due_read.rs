@@ -201,10 +201,7 @@ impl Store {
     /// The ids are written into the SQL (quoted) rather than bound one by one: with
     /// `ANALYZE` statistics, SQLite prepares a statement again for every new value bound to
     /// an indexed column, which per person cost more than the read itself.
-    pub(crate) fn due_facts_of(
-        &self,
-        ids: &[&str],
-    ) -> Result<HashMap<String, Vec<TimelineEntry>>> {
+    pub(crate) fn due_facts_of(&self, ids: &[&str]) -> Result<HashMap<String, Vec<TimelineEntry>>> {
         let kinds = DUE_KINDS
             .iter()
             .map(|k| format!("'{}'", k.as_str()))
