@@ -270,8 +270,8 @@ mod with_rules {
         /// The plans of a posyandu's active persons with at least one task or problem, in
         /// roster order: its persons and pregnancies (one query each), the registration days
         /// of the recently edited, and the facts (kinds and fields the plan reads) only of
-        /// persons who may have a task (`records::tasks::may_have_tasks`), one indexed query
-        /// per person record; field values decoded only for the persons kept.
+        /// persons who may have a task (`records::tasks::may_have_tasks`), in one query;
+        /// field values decoded only for the persons kept.
         ///
         /// The same answer as [`Store::due_tasks_in_scope_reference`]'s read: the records
         /// merged into a person (through chains, [`PersonFacts::take`]'s order) are handed
@@ -288,7 +288,8 @@ mod with_rules {
             let mut pregnancies = self.posyandu_pregnancies(posyandu)?;
             let registered = self.registration_days(posyandu, &day.since)?;
             let mut taken: HashSet<String> = HashSet::new();
-            let mut out = Vec::new();
+            // First who may have a task, and the records whose facts they need.
+            let mut plans = Vec::new();
             for entry in roster {
                 let p = &entry.person;
                 let (Some(sx), Some(birth)) = (
@@ -314,12 +315,22 @@ mod with_rules {
                 for x in &ids {
                     pregs.extend(pregnancies.remove(x).unwrap_or_default());
                 }
-                if !records::tasks::may_have_tasks(birth, &pregs, day.date) {
-                    continue;
+                if records::tasks::may_have_tasks(birth, &pregs, day.date) {
+                    ids.retain(|x| people.contains(x));
+                    plans.push((entry, sx, birth, id, ids, pregs));
                 }
+            }
+            let wanted: Vec<&str> = plans
+                .iter()
+                .flat_map(|(.., ids, _)| ids.iter().map(String::as_str))
+                .collect();
+            let mut facts = self.due_facts_of(&wanted)?;
+            drop(wanted);
+            let mut out = Vec::new();
+            for (entry, sx, birth, id, ids, pregs) in plans {
                 let mut entries = Vec::new();
-                for x in ids.iter().filter(|x| people.contains(*x)) {
-                    self.due_facts_of(x, &mut entries)?;
+                for x in &ids {
+                    entries.extend(facts.remove(x).unwrap_or_default());
                 }
                 entries.sort_by(|a, b| a.date.cmp(&b.date));
                 let due = records::tasks::person_due(
