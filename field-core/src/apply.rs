@@ -56,6 +56,9 @@ pub(crate) struct Page {
     pending: HashMap<RecordId, MutableRecord>,
     /// `settings.utc_offset_minutes`, read once per page.
     offset_ms: Option<i64>,
+    /// A first sync in bulk is under way (`store/bulk.rs`): the name index is not written
+    /// and merges are not settled per change; both are rebuilt when the bulk sync ends.
+    bulk: bool,
 }
 
 impl Page {
@@ -179,7 +182,7 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                 .execute(params![id, hlc, device])?;
                 conn.prepare_cached("UPDATE facts SET deleted = 1 WHERE id = ?1")?
                     .execute([&id])?;
-                if change.kind == EntityKind::PersonMerge {
+                if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
                 }
                 return Ok(());
@@ -214,7 +217,7 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                     supersedes
                 ])?;
             if inserted == 1 {
-                if change.kind == EntityKind::PersonMerge {
+                if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
                 }
                 return Ok(());
@@ -275,7 +278,7 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                     author,
                     supersedes
                 ])?;
-                if change.kind == EntityKind::PersonMerge {
+                if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
                 }
             }
@@ -551,18 +554,31 @@ pub(crate) fn parse_hlc(s: &str) -> Result<Hlc> {
 
 /// Writes a mutable record's merged values, deletion and conflicts to the read tables.
 pub(crate) fn refresh_mutable(conn: &Connection, id: &RecordId, kind: EntityKind) -> Result<()> {
+    refresh_mutable_in(conn, id, kind, false)
+}
+
+/// As [`refresh_mutable`]; `bulk`: a bulk first sync is under way (no name-index write).
+fn refresh_mutable_in(
+    conn: &Connection,
+    id: &RecordId,
+    kind: EntityKind,
+    bulk: bool,
+) -> Result<()> {
     let rec = load_mutable(conn, id, kind)?;
-    write_mutable(conn, id, kind, &rec, false)
+    write_mutable(conn, id, kind, &rec, false, bulk)
 }
 
 /// Writes a merged record to the read tables. `fresh`: the record was unknown before this
 /// transaction, so it has no read-table row, no name-index row and no conflict row yet.
+/// `bulk`: a bulk first sync is under way; the name index is left to its end
+/// (`store::bulk::finish` refills it from `persons`).
 fn write_mutable(
     conn: &Connection,
     id: &RecordId,
     kind: EntityKind,
     rec: &MutableRecord,
     fresh: bool,
+    bulk: bool,
 ) -> Result<()> {
     let values = rec.values();
     let deleted = rec.is_deleted();
@@ -642,11 +658,14 @@ fn write_mutable(
                     ],
                     |r| r.get(0),
                 )?;
-            if !fresh {
+            if !fresh && !bulk {
                 conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
                     .execute([rowid])?;
             }
-            if !deleted && let Some(name) = &name {
+            if !deleted
+                && !bulk
+                && let Some(name) = &name
+            {
                 conn.prepare_cached(
                     "INSERT INTO person_fts (rowid, name, name_key) VALUES (?1, ?2, ?3)",
                 )?
@@ -799,6 +818,24 @@ impl Store {
             &page.changes,
             Some(&page.cursor),
             Some(page.server_time),
+            page.has_more,
+            false,
+        )
+    }
+
+    /// As [`Store::apply_pull_page`], for a page of a sync run that pulls until `has_more` is
+    /// false: a large page with more to follow, into a store that holds next to nothing yet,
+    /// begins a first sync in bulk (`store/bulk.rs`: the indexes are built once, with the last
+    /// page). The caller must go on pulling, or call [`Store::finish_bulk_sync`] when it stops.
+    pub fn apply_sync_page(&mut self, page: &PullResponse) -> Result<PullReport> {
+        let scope = self.scope_key()?;
+        self.apply_pulled_in_scope(
+            &scope,
+            &page.changes,
+            Some(&page.cursor),
+            Some(page.server_time),
+            page.has_more,
+            true,
         )
     }
 
@@ -811,15 +848,20 @@ impl Store {
         server_time: Option<u64>,
     ) -> Result<PullReport> {
         let scope = self.scope_key()?;
-        self.apply_pulled_in_scope(&scope, changes, cursor, server_time)
+        self.apply_pulled_in_scope(&scope, changes, cursor, server_time, false, false)
     }
 
+    /// `more`: the server said more pages follow (`has_more`). With `may_begin`, a large
+    /// page with more to follow, into a store that holds next to nothing, begins a bulk first
+    /// sync (`store/bulk.rs`); a page without more ends one under way.
     fn apply_pulled_in_scope(
         &mut self,
         scope: &str,
         changes: &[Change],
         cursor: Option<&str>,
         server_time: Option<u64>,
+        more: bool,
+        may_begin: bool,
     ) -> Result<PullReport> {
         let wall = self.clock.now_ms();
         let wall_i = i64::try_from(wall).unwrap_or(i64::MAX);
@@ -833,7 +875,14 @@ impl Store {
         }
         let mut report = PullReport::default();
         let mut dirty: BTreeMap<RecordId, EntityKind> = BTreeMap::new();
-        let mut page = Page::default();
+        let mut bulk = crate::store::bulk::active(&tx)?;
+        if !bulk && may_begin && crate::store::bulk::should_begin(&tx, changes.len(), more)? {
+            bulk = crate::store::bulk::begin(&tx)?;
+        }
+        let mut page = Page {
+            bulk,
+            ..Page::default()
+        };
         let any_future: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM future_changes)", [], |r| {
                 r.get(0)
@@ -908,11 +957,15 @@ impl Store {
         }
         for (id, kind) in &dirty {
             match page.pending.remove(id) {
-                Some(rec) => write_mutable(&tx, id, *kind, &rec, true)?,
-                None => refresh_mutable(&tx, id, *kind)?,
+                Some(rec) => write_mutable(&tx, id, *kind, &rec, true, page.bulk)?,
+                None => refresh_mutable_in(&tx, id, *kind, page.bulk)?,
             }
         }
         report.records_merged = dirty.len();
+        if page.bulk && !more {
+            // The pull's last page: the indexes, the name index and merges, in its transaction.
+            crate::store::bulk::finish(&tx)?;
+        }
         crate::store::save_clock_state(&tx, &state.hlc)?;
         if let Some(cursor) = cursor {
             tx.execute(

@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -379,4 +379,16 @@ CREATE VIEW duplicate_dismissals AS
     SELECT id, posyandu, person AS first, subject AS second, date,
            json_extract(body_json, '$.note') AS note, made_hlc, author, deleted
     FROM facts WHERE kind = 'duplicate_dismissal';
+"#;
+
+/// Version 5 (issue #19): a first sync in bulk (`store/bulk.rs`). While a fresh tablet
+/// applies its first pulled pages, the read tables' secondary indexes are dropped and each
+/// is kept here with the statement that makes it again; the last page (or the next unlock,
+/// after a cut) re-creates them in one pass, refills the name index and settles merges.
+/// A row here means a bulk sync is under way or was cut.
+const V5: &str = r#"
+CREATE TABLE deferred_indexes (
+    name TEXT PRIMARY KEY,
+    sql  TEXT NOT NULL
+) WITHOUT ROWID;
 "#;

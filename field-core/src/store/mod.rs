@@ -1,5 +1,6 @@
 //! The encrypted store: creating, unlocking, users, and the write path every change takes.
 
+pub(crate) mod bulk;
 pub mod files;
 mod open;
 mod writer;

@@ -136,6 +136,8 @@ impl Store {
         let (user, key) =
             crate::keyring::open_with_pin(path, username, pin, opts.clock.now_ms(), &wrapper)?;
         let mut conn = open_conn(path, &key, false, opts.memory_security)?;
+        // A first sync in bulk that was cut: its indexes are made again before any read.
+        super::bulk::finish_if_cut(&mut conn)?;
         migrations::migrate(&mut conn)?;
         let device: String =
             conn.query_row("SELECT device_id FROM device_state WHERE id = 1", [], |r| {

@@ -576,48 +576,16 @@ impl SyncClient {
             }
         }
 
-        // Pull every page, each applied with its cursor in one transaction. An answer over
-        // the limits this client accepts (a server that cuts pages by count only) is asked
-        // for again with half the `limit`, down to one change; the smaller limit stays for
-        // the rest of the run.
+        // Pull every page, each applied with its cursor in one transaction. A first sync may
+        // run in bulk (`store/bulk.rs`); a pull that stops on an error ends it here, so the
+        // store never stays without its indexes after this run.
         if status.pull_pending {
-            let mut limit = self.cfg.pull_limit.max(1);
-            loop {
-                let waiting = store.sync_counts()?.pending;
-                self.emit(
-                    SyncPhase::Pulling,
-                    waiting,
-                    run.report.sent,
-                    run.report.received,
-                );
-                let asked: Result<PullResponse, SyncError> = self
-                    .request(
-                        store,
-                        run,
-                        "/v1/sync/pull",
-                        &PullRequest {
-                            v: PROTOCOL_VERSION,
-                            cursor: store.pull_cursor()?,
-                            limit,
-                        },
-                    )
-                    .await;
-                let page = match asked {
-                    Err(SyncError::AnswerTooLarge(_)) if limit > 1 => {
-                        limit = (limit / 2).max(1);
-                        run.report.pull_limit_lowered_to = Some(limit);
-                        continue;
-                    }
-                    other => other?,
-                };
-                run.report.pull_requests += 1;
-                let r = store.apply_pull_page(&page)?;
-                run.report.received += r.applied as u64;
-                run.report.skipped += r.skipped.len() as u64;
-                if !page.has_more {
-                    break;
-                }
+            let pulled = self.pull(store, run).await;
+            if pulled.is_err() {
+                // The error that stopped the pull is the one to report.
+                let _ = store.finish_bulk_sync();
             }
+            pulled?;
         }
         self.server_duplicates(store, run).await;
         let counts = store.sync_counts()?;
@@ -630,6 +598,50 @@ impl SyncClient {
             run.report.received,
         );
         Ok(run.report.clone())
+    }
+
+    /// Pulls every page. An answer over the limits this client accepts (a server that cuts
+    /// pages by count only) is asked for again with half the `limit`, down to one change; the
+    /// smaller limit stays for the rest of the run.
+    async fn pull(&self, store: &mut Store, run: &mut Run) -> Result<(), SyncError> {
+        let mut limit = self.cfg.pull_limit.max(1);
+        loop {
+            let waiting = pending_count(store)?;
+            self.emit(
+                SyncPhase::Pulling,
+                waiting,
+                run.report.sent,
+                run.report.received,
+            );
+            let asked: Result<PullResponse, SyncError> = self
+                .request(
+                    store,
+                    run,
+                    "/v1/sync/pull",
+                    &PullRequest {
+                        v: PROTOCOL_VERSION,
+                        cursor: store.pull_cursor()?,
+                        limit,
+                    },
+                )
+                .await;
+            let page = match asked {
+                Err(SyncError::AnswerTooLarge(_)) if limit > 1 => {
+                    limit = (limit / 2).max(1);
+                    run.report.pull_limit_lowered_to = Some(limit);
+                    continue;
+                }
+                other => other?,
+            };
+            run.report.pull_requests += 1;
+            let r = store.apply_sync_page(&page)?;
+            run.report.received += r.applied as u64;
+            run.report.skipped += r.skipped.len() as u64;
+            if !page.has_more {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The likely duplicates the server found in the user's area (`GET
@@ -763,6 +775,18 @@ struct PushBody<'a> {
 }
 
 /// The bytes a push of `changes` takes on the wire (compact JSON, zstd).
+/// The changes waiting in the outbox, for the progress events of the pull: only the outbox's
+/// count (`sync_counts` also counts open conflicts, which reads `facts` by an index a bulk
+/// first sync has not built yet).
+fn pending_count(store: &Store) -> Result<u64, SyncError> {
+    let n: i64 = store
+        .conn
+        .prepare_cached("SELECT count(*) FROM outbox WHERE state = 'pending'")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(crate::error::StoreError::from)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 fn push_bytes(changes: &[Change]) -> Result<usize, SyncError> {
     let body = PushBody {
         v: PROTOCOL_VERSION,

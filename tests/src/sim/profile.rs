@@ -153,7 +153,7 @@ impl Session {
             };
             let page: PullResponse = self.call("/v1/sync/pull", &req, &mut s).await?;
             let t = Instant::now();
-            let r = dev.store.apply_pull_page(&page)?;
+            let r = dev.store.apply_sync_page(&page)?;
             s.store += t.elapsed();
             s.changes += r.applied as u64;
             if !page.has_more {

@@ -39,8 +39,12 @@ pub struct FirstSync {
     pub total_s: f64,
     pub enrol_s: f64,
     pub pull_s: f64,
-    /// Peak resident memory (`VmHWM`) since just before enrolment.
+    /// Peak resident memory (`VmHWM`) since just before enrolment (the enrolment's Argon2id
+    /// alone takes `KdfParams::TABLET`'s 64 MiB).
     pub peak_bytes: u64,
+    /// Peak resident memory of the first sync alone (reset after enrolment).
+    #[serde(default)]
+    pub sync_peak_bytes: u64,
     pub db_bytes: u64,
     pub wal_bytes: u64,
 }
@@ -55,7 +59,10 @@ pub async fn first_sync(url: &str, code: &str, spec: &DeviceSpec) -> Result<Firs
     let t0 = Instant::now();
     let mut dev = SimDevice::enrol(url, code, spec).await?;
     let enrolled = t0.elapsed();
+    let peak = memory().map_or(0, |m| m.0);
+    reset_peak_memory();
     let (rep, t) = dev.sync().await?;
+    let sync_peak = memory().map_or(0, |m| m.0);
     let total = t0.elapsed();
     let mut wal = dev.path.clone().into_os_string();
     wal.push("-wal");
@@ -66,7 +73,8 @@ pub async fn first_sync(url: &str, code: &str, spec: &DeviceSpec) -> Result<Firs
         total_s: total.as_secs_f64(),
         enrol_s: enrolled.as_secs_f64(),
         pull_s: t.pull.as_secs_f64(),
-        peak_bytes: memory().map_or(0, |m| m.0),
+        peak_bytes: peak.max(sync_peak),
+        sync_peak_bytes: sync_peak,
         db_bytes: file_len(&dev.path),
         wal_bytes: file_len(Path::new(&wal)),
     })
@@ -164,16 +172,24 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
         "enrol → first sync complete",
         f.total_s,
         "s",
-        Target::AtMost(30.0),
+        // Issue #19's target (the first one was 30 s).
+        Target::AtMost(2.0),
     );
-    r.add(S, "of which enrol (Argon2id m=19 MiB, t=2)", f.enrol_s, "s");
+    r.add(S, "of which enrol (Argon2id m=64 MiB, t=3)", f.enrol_s, "s");
     r.add(S, "of which pull phase", f.pull_s, "s");
     r.add(S, "rate", f.received as f64 / f.total_s, "records/s");
     r.add(
         S,
-        "peak memory of the tablet (VmHWM)",
+        "peak memory of the tablet (VmHWM), enrolment included",
         f.peak_bytes as f64 / 1048576.0,
         "MiB",
+    );
+    r.check(
+        S,
+        "peak memory of the first sync alone (VmHWM reset after enrolment)",
+        f.sync_peak_bytes as f64 / 1048576.0,
+        "MiB",
+        Target::AtMost(60.0),
     );
     r.add(S, "tablet database", f.db_bytes as f64 / 1048576.0, "MiB");
     r.add(
