@@ -194,8 +194,8 @@ const FOLLOW_CHANGES: usize = 10_000;
 /// How long a read waits for the follower before it fails (the follower retries a failed
 /// step meanwhile).
 const READ_WAIT: Duration = Duration::from_secs(60);
-/// A failed follower step is tried again this many times (waiting 50 ms, 100 ms, … up to
-/// 3.2 s between tries) before the follower stops until the next push or read wakes it.
+/// A failed follower step is tried again this many times (waiting 100 ms, 200 ms, … up to
+/// 1.6 s between tries) before the follower stops until the next push or read wakes it.
 const FOLLOW_TRIES: u32 = 8;
 
 /// The read model's follower of one server process (docs/read-model.md, "When it is
@@ -253,7 +253,7 @@ async fn follow(store: PgStore) {
                 f.stepped.notify_waiters();
                 if tries < FOLLOW_TRIES {
                     tracing::warn!(error = %e, tries, "read model: the follower's step failed; trying again");
-                    tokio::time::sleep(Duration::from_millis(50 << tries.min(6))).await;
+                    tokio::time::sleep(Duration::from_millis(50 << tries.min(5))).await;
                     f.pending.store(true, Ordering::SeqCst);
                 } else {
                     tracing::error!(error = %e, "read model: the follower's step failed again; the next push or read tries again");
