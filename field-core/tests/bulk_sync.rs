@@ -464,23 +464,7 @@ fn a_killed_bulk_first_sync_opens_with_its_indexes_and_goes_on_to_the_same_end()
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(12);
-    let seed = std::env::var("JANGKAU_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    eprintln!("bulk crash: seed {seed} (repeat with JANGKAU_CRASH_SEED={seed})");
-    let mut seed = seed | 1;
-    let mut rand = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rand = crash_rand("bulk crash");
     let changes = history(70);
     let all = pages(&changes);
     let (_r, want) = reference(&changes);

@@ -158,25 +158,7 @@ fn killed_writers_lose_nothing_committed() {
     let exe = std::env::current_exe().unwrap();
     // Every kill point follows from one seed, printed so that a failure can be replayed:
     // `JANGKAU_CRASH_SEED=<seed> cargo test -p field-core --test crash`.
-    let seed = std::env::var("JANGKAU_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    eprintln!(
-        "killed_writers_lose_nothing_committed: seed {seed} (repeat with JANGKAU_CRASH_SEED={seed})"
-    );
-    let mut seed = seed | 1;
-    let mut rand = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rand = crash_rand("killed_writers_lose_nothing_committed");
     let mut all: Vec<String> = Vec::new();
     let started = Instant::now();
     let mut killed_mid_run = 0;

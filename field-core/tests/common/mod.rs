@@ -101,3 +101,26 @@ pub fn family(store: &mut Store) -> field_core::Registered {
         )
         .unwrap()
 }
+
+/// The crash tests' kill points: a xorshift generator (`rand(n)` in `0..n`) seeded from
+/// `JANGKAU_CRASH_SEED`, else the clock. The seed is printed under `label`, so a failure can
+/// be replayed with `JANGKAU_CRASH_SEED=<seed>`.
+pub fn crash_rand(label: &str) -> impl FnMut(u64) -> u64 {
+    let seed = std::env::var("JANGKAU_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("{label}: seed {seed} (repeat with JANGKAU_CRASH_SEED={seed})");
+    let mut seed = seed | 1;
+    move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
