@@ -759,6 +759,12 @@ async fn merge_component(
 // `nutrition::nutrition`, `nutrition::followup`, `pregnancies::pregnancies` and
 // `immunisation::coverage` (tests: `server/tests/readmodel/parts.rs`).
 
+/// The cache key of a month's SKDN parts: the same for the report, the dashboard's trend and
+/// its background computation, so they share one set of parts.
+fn skdn_key(month: YearMonth) -> String {
+    format!("skdn {month}")
+}
+
 /// [`monthly::skdn`] from kept parts.
 pub async fn skdn(
     cache: &PartCache,
@@ -788,7 +794,7 @@ pub async fn skdn_kept(
     month: YearMonth,
 ) -> Result<BTreeMap<String, PosyanduMonth>, MonthlyError> {
     cache
-        .parts(store, place, &format!("skdn {month}"), |p| {
+        .parts(store, place, &skdn_key(month), |p| {
             monthly::skdn_parts(store, p, month)
         })
         .await
@@ -833,13 +839,9 @@ pub async fn skdn_total_if_cheap(
         month,
     });
     let parts = cache
-        .parts_within(
-            store,
-            place,
-            &format!("skdn {month}"),
-            MAX_ONE_BY_ONE,
-            |p| monthly::skdn_parts(store, p, month),
-        )
+        .parts_within(store, place, &skdn_key(month), MAX_ONE_BY_ONE, |p| {
+            monthly::skdn_parts(store, p, month)
+        })
         .await?;
     Ok(Some(parts.as_ref().map(monthly::skdn_total_of)))
 }
@@ -852,7 +854,7 @@ pub fn skdn_total_later(
     place: String,
     month: YearMonth,
 ) {
-    if reports.parts.computing(&format!("skdn {month}")) {
+    if reports.parts.computing(&skdn_key(month)) {
         return;
     }
     // One month at a time (a kabupaten's month is seconds of work; the page's other months
