@@ -705,6 +705,7 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
         })
         .collect();
     let sem = Arc::new(Semaphore::new(a.concurrency.max(1)));
+    let cpu_before = (cpu::process(), cpu::postgres());
     let started = Instant::now();
     let mut tasks = Vec::new();
     let n_devices = prepared.len().max(1) as u64;
@@ -745,6 +746,32 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
         }
     }
     let wall = started.elapsed();
+    // The CPU the day cost, once the read model has merged it (the PostgreSQL follower may
+    // still be merging the last push): this process (server and client; the client's part
+    // is the same with and without the read model) and the PostgreSQL server processes.
+    if with_read_model {
+        while f.store.read_model_state().await.is_ok_and(|s| s.behind()) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let per_push = |d: Duration| d.as_secs_f64() * 1000.0 / a.devices.max(1) as f64;
+    let process = cpu::process().saturating_sub(cpu_before.0);
+    let pg = cpu::postgres().saturating_sub(cpu_before.1);
+    println!(
+        "day: CPU per push (status, push, status; read model merged): bench process {:.2} ms, postgres processes {:.2} ms, sum {:.2} ms",
+        per_push(process),
+        if backend == "postgres" {
+            per_push(pg)
+        } else {
+            0.0
+        },
+        per_push(process)
+            + if backend == "postgres" {
+                per_push(pg)
+            } else {
+                0.0
+            },
+    );
     all.sort();
     pushes.sort();
     println!(
@@ -1485,6 +1512,49 @@ async fn pull_each(
         percentile(&lat, 0.99),
         out,
     )
+}
+
+/// CPU time (user + system) from `/proc` (Linux; zero elsewhere), for the push-cost figures.
+mod cpu {
+    use std::time::Duration;
+
+    /// Clock ticks per second of `/proc/*/stat` (`USER_HZ`, 100 on Linux).
+    const TICKS: u64 = 100;
+
+    /// utime + stime of one `/proc/<pid>/stat` (fields 14 and 15, after the `(comm)`).
+    fn stat(path: &str) -> Option<(String, Duration)> {
+        let s = std::fs::read_to_string(path).ok()?;
+        let open = s.find('(')?;
+        let close = s.rfind(')')?;
+        let comm = s.get(open + 1..close)?.to_string();
+        let rest: Vec<&str> = s.get(close + 2..)?.split_whitespace().collect();
+        let ticks = rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
+        Some((comm, Duration::from_millis(ticks * 1000 / TICKS)))
+    }
+
+    /// This process's CPU time, every thread (exited ones too).
+    pub fn process() -> Duration {
+        stat("/proc/self/stat").map_or(Duration::ZERO, |(_, d)| d)
+    }
+
+    /// The CPU time of every live process named `postgres` (the PostgreSQL server's
+    /// backends; other clients' backends too, if any are busy).
+    pub fn postgres() -> Duration {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Duration::ZERO;
+        };
+        dir.filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            })
+            .filter_map(|e| stat(&format!("{}/stat", e.path().display())))
+            .filter(|(comm, _)| comm == "postgres")
+            .map(|(_, d)| d)
+            .sum()
+    }
 }
 
 fn main() {

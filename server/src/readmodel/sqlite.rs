@@ -60,13 +60,23 @@ fn load_states(
     Ok(out)
 }
 
-fn to_sql(v: &Val) -> rusqlite::types::Value {
-    match v {
-        Val::Text(Some(s)) => rusqlite::types::Value::Text(s.clone()),
-        Val::Text(None) => rusqlite::types::Value::Null,
-        Val::Int(n) => rusqlite::types::Value::Integer(*n),
+/// A column's value bound as it is (no copy of its text before SQLite's own).
+struct Bind<'a>(&'a Val);
+
+impl rusqlite::ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::ToSqlOutput;
+        Ok(match self.0 {
+            Val::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::Text(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Val::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+        })
     }
 }
+
+/// Rows written per statement (the rest of a table's rows one by one): a push of a posyandu
+/// day writes a few hundred rows, and a statement per row costs more than its row.
+const ROWS_PER_INSERT: usize = 16;
 
 /// Merges `changes` (in order) into the read tables.
 pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usize, StorageError> {
@@ -103,9 +113,16 @@ fn merge_known(
         }
     }
     for (table, rows) in writes.tables() {
+        let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+        if rows.len() >= ROWS_PER_INSERT {
+            let mut ins = conn.prepare_cached(&table.upsert_sqlite_rows(ROWS_PER_INSERT))?;
+            for chunk in &mut chunks {
+                ins.execute(params_from_iter(chunk.iter().flatten().map(Bind)))?;
+            }
+        }
         let mut ins = conn.prepare_cached(&table.upsert_sqlite())?;
-        for row in rows {
-            ins.execute(params_from_iter(row.iter().map(to_sql)))?;
+        for row in chunks.remainder() {
+            ins.execute(params_from_iter(row.iter().map(Bind)))?;
         }
     }
     if changes
