@@ -73,6 +73,8 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     follower: Follower,
+    /// Pushes waiting for the writer ([`write_group`]).
+    queue: Mutex<Vec<Queued>>,
 }
 
 /// Where the read model's follower stands: pushes committed and pushes merged, counted.
@@ -154,6 +156,7 @@ impl SqliteStore {
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
                 follower: Follower::default(),
+                queue: Mutex::new(Vec::new()),
             }),
             without_read_model: super::without_read_model(),
             analyze: Arc::default(),
@@ -470,20 +473,16 @@ fn load_logins(tx: &Connection, device: &str) -> Result<Vec<Login>, StorageError
     Ok(out)
 }
 
-/// The push's transaction: settles and logs the batch and commits. Returns the answer and
-/// the changes logged (`(sseq, change)`, in `sseq` order) for the read model's follower
-/// ([`follow`]).
-fn push_tx(
-    conn: &mut Connection,
+/// One push's part of a group's transaction ([`write_group`]): settles and logs the batch
+/// inside the open transaction `tx` (under a savepoint the caller holds). Returns the answer
+/// and the changes logged (`(sseq, change)`, in `sseq` order) for the read model's follower
+/// ([`follow`]). Nothing is committed here.
+fn push_in(
+    tx: &Connection,
     ctx: &PushContext,
-    changes: Vec<Change>,
+    batch: Vec<crate::sync::Prepared>,
 ) -> Result<Pushed, StorageError> {
-    let batch: Vec<crate::sync::Prepared> = changes
-        .into_iter()
-        .map(crate::sync::Prepared::new)
-        .collect();
     let device = ctx.device.to_string();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut settled = HashMap::new();
     let mut records = HashMap::new();
     {
@@ -618,11 +617,8 @@ fn push_tx(
         }
     }
     let acked: i64 = tx
-        .query_row(
-            "SELECT acked_seq FROM devices WHERE id = ?1",
-            [&device],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT acked_seq FROM devices WHERE id = ?1")?
+        .query_row([&device], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StorageError::NotFound("device".into()))?;
     let after: Vec<u64> = {
@@ -637,11 +633,10 @@ fn push_tx(
         v
     };
     let acked_seq = advance_acked(to_u64(acked), after);
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE devices SET acked_seq = ?2, last_sync_at = ?3, last_seen_at = ?3 WHERE id = ?1",
-        params![device, to_i64(acked_seq), now],
-    )?;
-    tx.commit()?;
+    )?
+    .execute(params![device, to_i64(acked_seq), now])?;
     let mut owned: Vec<Option<Change>> = batch.into_iter().map(|p| Some(p.change)).collect();
     let logged = logged
         .into_iter()
@@ -664,6 +659,127 @@ struct Pushed {
     result: PushResult,
     logged: Vec<(i64, Change)>,
     new: HashSet<RecordId>,
+}
+
+/// A push waiting for the writer: its batch, prepared (serialised and hashed) before the
+/// writer is taken, and where its answer goes.
+struct Queued {
+    ctx: Arc<PushContext>,
+    batch: Vec<crate::sync::Prepared>,
+    answer: tokio::sync::oneshot::Sender<Result<PushResult, StorageError>>,
+}
+
+/// Pushes of one group commit at most this many changes together (more wait for the next
+/// group): a group's transaction, and so the answer of its first push, stays short.
+const GROUP_MAX_CHANGES: usize = 16_000;
+/// And at most this many pushes.
+const GROUP_MAX_PUSHES: usize = 32;
+
+/// Takes the next group from the queue: the oldest pushes, up to [`GROUP_MAX_CHANGES`]
+/// changes (always at least one push).
+fn next_group(queue: &Mutex<Vec<Queued>>) -> Vec<Queued> {
+    let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+    let mut changes = 0usize;
+    let mut take = 0usize;
+    for item in q.iter() {
+        if take > 0 && (take >= GROUP_MAX_PUSHES || changes + item.batch.len() > GROUP_MAX_CHANGES)
+        {
+            break;
+        }
+        changes += item.batch.len();
+        take += 1;
+    }
+    q.drain(..take).collect()
+}
+
+/// What a group's transaction did: each push's outcome, in queue order, and whether the
+/// commit succeeded.
+fn settle_group(
+    conn: &mut Connection,
+    group: &mut Vec<Queued>,
+) -> Result<Vec<Result<Pushed, StorageError>>, StorageError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut parts = Vec::with_capacity(group.len());
+    for q in group.iter_mut() {
+        tx.prepare_cached("SAVEPOINT push")?.execute([])?;
+        let batch = std::mem::take(&mut q.batch);
+        match push_in(&tx, &q.ctx, batch) {
+            Ok(pushed) => {
+                tx.prepare_cached("RELEASE push")?.execute([])?;
+                parts.push(Ok(pushed));
+            }
+            Err(e) => {
+                // This push's writes are undone; the group's others stay.
+                tx.prepare_cached("ROLLBACK TO push")?.execute([])?;
+                tx.prepare_cached("RELEASE push")?.execute([])?;
+                parts.push(Err(e));
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(parts)
+}
+
+/// Group commit: the pushes queued while the writer was busy are settled in one
+/// transaction, one savepoint each (a push that fails is undone alone and answered with its
+/// error), committed with one sync of the WAL, and only then answered, each once. A later
+/// push of the group sees what the earlier ones settled (a duplicate in flight is a
+/// duplicate). Then the read model's follower merges what the group logged, still holding
+/// the writer.
+fn write_group(
+    inner: &Inner,
+    conn: &mut Connection,
+    mut group: Vec<Queued>,
+    without_read_model: bool,
+    analyze: &super::AnalyzeDue,
+) {
+    let parts = match settle_group(conn, &mut group) {
+        Ok(parts) => parts,
+        Err(e) => {
+            // Nothing of the group is stored (a failed commit rolls back).
+            let message = e.to_string();
+            for q in group {
+                let _ = q.answer.send(Err(StorageError::Worker(format!(
+                    "the push was not stored: {message}"
+                ))));
+            }
+            return;
+        }
+    };
+    // Answered only now that the group is committed; the writer stays held.
+    let n = inner.follower.committed();
+    let mut all = Pushed {
+        result: PushResult::default(),
+        logged: Vec::new(),
+        new: HashSet::new(),
+    };
+    for (q, part) in group.into_iter().zip(parts) {
+        match part {
+            Ok(mut pushed) => {
+                let _ = q.answer.send(Ok(std::mem::take(&mut pushed.result)));
+                all.logged.append(&mut pushed.logged);
+                all.new.extend(pushed.new);
+            }
+            Err(e) => {
+                let _ = q.answer.send(Err(e));
+            }
+        }
+    }
+    if !all.logged.is_empty()
+        && !without_read_model
+        && let Err(e) = follow(conn, &all)
+    {
+        tracing::error!(error = %e, "read model: a push's changes were not merged; the next push or start merges them");
+    }
+    inner.follower.merged(n);
+    if all.logged.is_empty() || without_read_model {
+        return;
+    }
+    if analyze.logged(all.logged.len())
+        && let Err(e) = crate::readmodel::sqlite::analyze(conn)
+    {
+        tracing::warn!(error = %e, "read model: ANALYZE failed");
+    }
 }
 
 /// The read model's follower (docs/read-model.md): merges a push's logged changes in a
@@ -1209,40 +1325,35 @@ impl Storage for SqliteStore {
         Box::pin(async move {
             let (answer, answered) = tokio::sync::oneshot::channel();
             tokio::task::spawn_blocking(move || {
+                // The batch's stored form is computed before the writer is taken.
+                let batch = changes
+                    .into_iter()
+                    .map(crate::sync::Prepared::new)
+                    .collect();
+                inner
+                    .queue
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Queued { ctx, batch, answer });
+                // Whoever holds the writer settles every push queued by then (this one among
+                // them, unless an earlier holder took it already): group commit.
                 let mut conn = match inner.writer.lock() {
                     Ok(c) => c,
                     Err(_) => {
-                        let _ =
-                            answer.send(Err(StorageError::Worker("writer lock poisoned".into())));
+                        for q in next_group(&inner.queue) {
+                            let _ = q
+                                .answer
+                                .send(Err(StorageError::Worker("writer lock poisoned".into())));
+                        }
                         return;
                     }
                 };
-                let (n, pushed) = match push_tx(&mut conn, &ctx, changes) {
-                    Ok(mut pushed) => {
-                        // Answered as soon as the push is committed; the writer stays held.
-                        let n = inner.follower.committed();
-                        let _ = answer.send(Ok(std::mem::take(&mut pushed.result)));
-                        (n, pushed)
-                    }
-                    Err(e) => {
-                        let _ = answer.send(Err(e));
+                loop {
+                    let group = next_group(&inner.queue);
+                    if group.is_empty() {
                         return;
                     }
-                };
-                if !pushed.logged.is_empty()
-                    && !without_read_model
-                    && let Err(e) = follow(&mut conn, &pushed)
-                {
-                    tracing::error!(error = %e, "read model: a push's changes were not merged; the next push or start merges them");
-                }
-                inner.follower.merged(n);
-                if pushed.logged.is_empty() || without_read_model {
-                    return;
-                }
-                if analyze.logged(pushed.logged.len())
-                    && let Err(e) = crate::readmodel::sqlite::analyze(&conn)
-                {
-                    tracing::warn!(error = %e, "read model: ANALYZE failed");
+                    write_group(&inner, &mut conn, group, without_read_model, &analyze);
                 }
             });
             answered
