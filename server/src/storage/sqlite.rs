@@ -150,6 +150,8 @@ impl SqliteStore {
         // The writer keeps more of the read tables' B-trees in memory (64 MiB; the default is
         // 2 MiB): a push and a rebuild touch pages all over them.
         writer.pragma_update(None, "cache_size", -65_536)?;
+        // The push's statements (two per multi-row insert) besides the read model's.
+        writer.set_prepared_statement_cache_capacity(64);
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_string(),
@@ -577,44 +579,88 @@ fn push_in(
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     let mut logged = Vec::with_capacity(decided.log.len());
     {
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO settled (device_id, seq, hash, rejection) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for s in &decided.settled {
-            ins.execute(params![device, to_i64(s.seq), s.hash, s.rejection])?;
+        // Multi-row inserts ([`insert_rows`]): fewer statements to step through per change.
+        let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(seqs.len() * 4);
+        for (s, seq) in decided.settled.iter().zip(&seqs) {
+            values.extend([&device as &dyn rusqlite::ToSql, seq, &s.hash, &s.rejection]);
         }
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        insert_rows(
+            tx,
+            "INSERT INTO settled (device_id, seq, hash, rejection)",
+            4,
+            "",
+            &values,
+            |_| Ok(()),
         )?;
+        let mut rows: Vec<(&str, i64, &str, usize)> = Vec::with_capacity(decided.log.len());
         for l in &decided.log {
             let Some(p) = batch.get(l.index) else {
                 continue;
             };
-            ins.execute(params![
-                l.posyandu,
-                device,
-                to_i64(p.change.seq),
-                now,
-                p.payload
-            ])?;
-            logged.push((tx.last_insert_rowid(), l.index));
+            rows.push((&l.posyandu, to_i64(p.change.seq), &p.payload, l.index));
             accepted_wall_ms.push(p.change.hlc.wall_ms);
         }
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status",
-        )?;
-        for (id, r) in &decided.records {
-            ins.execute(params![
-                id.to_string(),
-                r.kind.as_str(),
-                r.posyandu,
-                r.fact_hash,
-                r.creator_role.map(role_str),
-                r.status
-            ])?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 5);
+        for (posyandu, seq, payload, _) in &rows {
+            values.extend([
+                posyandu as &dyn rusqlite::ToSql,
+                &device,
+                seq,
+                &now,
+                payload,
+            ]);
         }
+        // The server sequence of each logged row, found by its device sequence (unique among
+        // the rows a push logs: a second change of one seq is settled as a duplicate).
+        let index_of: HashMap<i64, usize> = rows.iter().map(|r| (r.1, r.3)).collect();
+        insert_rows(
+            tx,
+            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)",
+            5,
+            "RETURNING sseq, seq",
+            &values,
+            |r| {
+                let seq: i64 = r.get(1)?;
+                let index = index_of
+                    .get(&seq)
+                    .copied()
+                    .ok_or_else(|| StorageError::Corrupt(format!("logged seq {seq}")))?;
+                logged.push((r.get::<_, i64>(0)?, index));
+                Ok(())
+            },
+        )?;
+        logged.sort_unstable();
+        let ids: Vec<String> = decided
+            .records
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let kinds: Vec<(&str, Option<&str>)> = decided
+            .records
+            .iter()
+            .map(|(_, r)| (r.kind.as_str(), r.creator_role.map(role_str)))
+            .collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(ids.len() * 6);
+        for ((id, (kind, role)), (_, r)) in ids.iter().zip(&kinds).zip(&decided.records) {
+            values.extend([
+                id as &dyn rusqlite::ToSql,
+                kind,
+                &r.posyandu,
+                &r.fact_hash,
+                role,
+                &r.status,
+            ]);
+        }
+        // Rows of one id in one statement are applied in order (SQLite's upsert).
+        insert_rows(
+            tx,
+            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)",
+            6,
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+            &values,
+            |_| Ok(()),
+        )?;
     }
     let acked: i64 = tx
         .prepare_cached("SELECT acked_seq FROM devices WHERE id = ?1")?
@@ -651,6 +697,50 @@ fn push_in(
         logged,
         new,
     })
+}
+
+/// Rows per multi-row `INSERT` of a push ([`insert_rows`]).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts rows of `width` values each (`values`, row after row) with `head VALUES (…), (…)
+/// tail`: [`ROWS_PER_INSERT`] rows a statement, the rest one by one (two cached statements per
+/// table); `on_row` sees each row a `RETURNING` tail returns.
+fn insert_rows(
+    tx: &Connection,
+    head: &str,
+    width: usize,
+    tail: &str,
+    values: &[&dyn rusqlite::ToSql],
+    mut on_row: impl FnMut(&Row<'_>) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let sql = |rows: usize| {
+        let one = format!("({})", vec!["?"; width].join(", "));
+        format!("{head} VALUES {} {tail}", vec![one; rows].join(", "))
+    };
+    let mut run = |stmt: &mut rusqlite::CachedStatement<'_>,
+                   chunk: &[&dyn rusqlite::ToSql]|
+     -> Result<(), StorageError> {
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter()))?;
+        while let Some(r) = rows.next()? {
+            on_row(r)?;
+        }
+        Ok(())
+    };
+    let per = ROWS_PER_INSERT * width;
+    let full = values.len() / per * per;
+    if full > 0 {
+        let mut stmt = tx.prepare_cached(&sql(ROWS_PER_INSERT))?;
+        for chunk in values[..full].chunks(per) {
+            run(&mut stmt, chunk)?;
+        }
+    }
+    if full < values.len() {
+        let mut stmt = tx.prepare_cached(&sql(1))?;
+        for chunk in values[full..].chunks(width) {
+            run(&mut stmt, chunk)?;
+        }
+    }
+    Ok(())
 }
 
 /// A committed push: its answer, and for the read model's follower the changes it logged
