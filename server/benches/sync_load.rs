@@ -89,6 +89,8 @@ struct Args {
     /// `--growth 10000,50000,…`: instead of steps 1 to 7, ingest and pull measured with this
     /// many changes already in the log, level after level ([`growth`]).
     growth: Vec<usize>,
+    /// `--ingest-only`: step 1 alone (then the fixture is dropped).
+    ingest_only: bool,
 }
 
 fn parse_args() -> Args {
@@ -108,6 +110,7 @@ fn parse_args() -> Args {
         report_cold_runs: 0,
         dash_runs: 10,
         growth: Vec::new(),
+        ingest_only: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -133,6 +136,11 @@ fn parse_args() -> Args {
             "--reindex-batch" => a.reindex_batch = num.unwrap_or(a.reindex_batch),
             "--report-persons" => a.report_persons = num.unwrap_or(a.report_persons),
             "--report-cold-runs" => a.report_cold_runs = num.unwrap_or(a.report_cold_runs),
+            "--ingest-only" => {
+                a.ingest_only = true;
+                i += 1;
+                continue;
+            }
             "--reports-only" => {
                 a.reports_only = true;
                 i += 1;
@@ -626,8 +634,12 @@ async fn run_backend(backend: &'static str, a: &Args) {
     } else {
         None
     };
-    if !a.growth.is_empty() {
-        growth(&f, a).await;
+    if !a.growth.is_empty() || a.ingest_only {
+        if a.ingest_only {
+            ingest(&f, a).await;
+        } else {
+            growth(&f, a).await;
+        }
         let Ok(f) = Arc::try_unwrap(f) else {
             return;
         };
@@ -807,7 +819,13 @@ async fn growth(f: &Arc<Fixture>, a: &Args) {
 
 /// Steps 1 to 4: ingest, posyandu day, pull, reindex.
 async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
-    // 1. Ingest.
+    ingest(f, a).await;
+    sync_after_ingest(f, backend, a).await;
+}
+
+/// Step 1: ingest.
+async fn ingest(f: &Arc<Fixture>, a: &Args) {
+    let backend = f.store.backend();
     let per_device = a.ingest_changes.div_ceil(a.ingest_devices.max(1));
     let ingest = tablets(f.store.as_ref(), "I", a.ingest_devices).await;
     let mut bodies: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
@@ -893,7 +911,10 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
             cpu * 1e6 / accepted.max(1) as f64
         );
     }
+}
 
+/// Steps 2 to 4: posyandu day, pull, reindex.
+async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
     // 2. A posyandu day on many devices.
     let setup = Instant::now();
     let day_tablets = tablets(f.store.as_ref(), "D", a.devices).await;
