@@ -86,6 +86,11 @@ struct Args {
     report_cold_runs: usize,
     /// How many times each dashboard page is asked (step 6).
     dash_runs: usize,
+    /// `--growth 10000,50000,…`: instead of steps 1 to 7, ingest and pull measured with this
+    /// many changes already in the log, level after level ([`growth`]).
+    growth: Vec<usize>,
+    /// `--ingest-only`: step 1 alone (then the fixture is dropped).
+    ingest_only: bool,
 }
 
 fn parse_args() -> Args {
@@ -104,6 +109,8 @@ fn parse_args() -> Args {
         reports_only: false,
         report_cold_runs: 0,
         dash_runs: 10,
+        growth: Vec::new(),
+        ingest_only: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -129,12 +136,23 @@ fn parse_args() -> Args {
             "--reindex-batch" => a.reindex_batch = num.unwrap_or(a.reindex_batch),
             "--report-persons" => a.report_persons = num.unwrap_or(a.report_persons),
             "--report-cold-runs" => a.report_cold_runs = num.unwrap_or(a.report_cold_runs),
+            "--ingest-only" => {
+                a.ingest_only = true;
+                i += 1;
+                continue;
+            }
             "--reports-only" => {
                 a.reports_only = true;
                 i += 1;
                 continue;
             }
             "--dash-runs" => a.dash_runs = num.unwrap_or(a.dash_runs),
+            "--growth" => {
+                a.growth = val
+                    .split(',')
+                    .filter_map(|n| n.trim().parse().ok())
+                    .collect();
+            }
             _ => {
                 i += 1;
                 continue;
@@ -566,6 +584,42 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// CPU time (user + system, seconds) of process `pid` (`self` for this one), from
+/// `/proc/<pid>/stat` (clock ticks of 1/100 s, Linux's `USER_HZ`).
+fn proc_cpu_s(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// CPU time of every `postgres` process of the machine (the server's backends, and those of
+/// whoever else uses the PostgreSQL server meanwhile).
+fn postgres_cpu_s() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(|pid| proc_cpu_s(&pid))
+        .sum()
+}
+
+/// Outcomes `accepted` in a push's answer, counted in its bytes (no parse: the client's CPU
+/// is not the server's).
+fn accepted_in(body: &[u8]) -> usize {
+    let needle = b"\"status\":\"accepted\"";
+    body.windows(needle.len()).filter(|w| w == needle).count()
+}
+
 fn push_body(changes: &[Change]) -> Vec<u8> {
     let json = serde_json::to_vec(&json!({"v": 1, "changes": changes})).expect("json");
     compress(&json, Encoding::Zstd).expect("zstd")
@@ -580,6 +634,23 @@ async fn run_backend(backend: &'static str, a: &Args) {
     } else {
         None
     };
+    if !a.growth.is_empty() || a.ingest_only {
+        if a.ingest_only {
+            ingest(&f, a).await;
+        } else {
+            growth(&f, a).await;
+        }
+        let Ok(f) = Arc::try_unwrap(f) else {
+            return;
+        };
+        let _ = f.stop.send(());
+        let _ = f.server.await;
+        drop(f.store);
+        if let Some(name) = f.pg_name {
+            let _ = scratch::drop(&name).await;
+        }
+        return;
+    }
     if !a.reports_only {
         sync_phases(&f, backend, a).await;
     }
@@ -614,9 +685,147 @@ async fn run_backend(backend: &'static str, a: &Args) {
     }
 }
 
+/// Pushes prepared bodies (`(bearer, bodies)` per device, each device's pushes in order, the
+/// devices at once), timed: accepted changes, seconds, CPU seconds of this process.
+async fn timed_ingest(f: &Arc<Fixture>, bodies: Vec<(String, Vec<Vec<u8>>)>) -> (usize, f64, f64) {
+    let cpu_before = proc_cpu_s("self").unwrap_or(0.0);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (bearer, batches) in bodies {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = 0usize;
+            for b in batches {
+                let (s, body, _) = post(&f, "/v1/sync/push", &bearer, b, true).await;
+                assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+                accepted += accepted_in(&body);
+            }
+            accepted
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.expect("task");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    (
+        accepted,
+        secs,
+        proc_cpu_s("self").unwrap_or(0.0) - cpu_before,
+    )
+}
+
+/// Waits until the read model has merged the whole log (at once when it is off); returns
+/// the time waited.
+async fn caught_up(f: &Fixture) -> Duration {
+    let started = Instant::now();
+    if std::env::var("JANGKAU_BENCH_WITHOUT_READ_MODEL").as_deref() == Ok("1") {
+        return Duration::ZERO;
+    }
+    loop {
+        let st = f.store.read_model_state().await.expect("state");
+        if !st.behind() {
+            return started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// `--growth L1,L2,…`: for each level, the log is filled (untimed, over HTTP, by devices of
+/// their own) until it holds `L` changes; then `ingest-devices` new devices push
+/// `ingest-changes` changes (timed as step 1), and the dinas admin pulls exactly those new
+/// changes (pages of 2,000, from a cursor at the log's end before the ingest) and then the
+/// whole log from the start: the cost of an ingest and of a pull as the log grows.
+async fn growth(f: &Arc<Fixture>, a: &Args) {
+    let dinas = f
+        .store
+        .user_by_username("dinas".into())
+        .await
+        .expect("user")
+        .expect("dinas");
+    let bodies_for = |tabs: &[Tablet], total: usize, seed: u64| {
+        let per = total.div_ceil(tabs.len().max(1));
+        tabs.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let day = posyandu_day(t, 1, per, seed + i as u64);
+                (t.bearer.clone(), day.chunks(1000).map(push_body).collect())
+            })
+            .collect::<Vec<(String, Vec<Vec<u8>>)>>()
+    };
+    let pull_from = |after: i64| {
+        let cursor = district_server::sync::encode_cursor(after, &dinas.scope);
+        async move {
+            let started = Instant::now();
+            let mut cursor = Some(cursor);
+            let mut pulled = 0usize;
+            loop {
+                let mut req = json!({"v":1,"limit":2000});
+                if let Some(c) = &cursor {
+                    req["cursor"] = json!(c);
+                }
+                let (s, body, _) = post(
+                    f,
+                    "/v1/sync/pull",
+                    "Bearer bench-dinas-session",
+                    serde_json::to_vec(&req).expect("json"),
+                    false,
+                )
+                .await;
+                assert_eq!(s, 200);
+                let page: sync_protocol::PullResponse =
+                    serde_json::from_slice(&body).expect("page");
+                pulled += page.changes.len();
+                cursor = Some(page.cursor);
+                if !page.has_more {
+                    break;
+                }
+            }
+            (pulled, started.elapsed().as_secs_f64())
+        }
+    };
+    println!(
+        "| changes in the log before | ingest of {} changes ({} devices) | CPU of this process per change | read model caught up after the last answer | pull of those changes | pull of the whole log |",
+        a.ingest_changes, a.ingest_devices
+    );
+    println!("|---|---|---|---|---|---|");
+    for (round, &level) in a.growth.iter().enumerate() {
+        let in_log = f.store.read_model_state().await.expect("state").log_end as usize;
+        if level > in_log {
+            let fillers = tablets(f.store.as_ref(), &format!("G{round}x"), 10).await;
+            let bodies = bodies_for(&fillers, level - in_log, 10_000 * (round as u64 + 1));
+            let _ = timed_ingest(f, bodies).await;
+        }
+        caught_up(f).await;
+        let head = f.store.read_model_state().await.expect("state").log_end;
+        let devices = tablets(f.store.as_ref(), &format!("G{round}m"), a.ingest_devices).await;
+        let bodies = bodies_for(&devices, a.ingest_changes, 20_000 * (round as u64 + 1));
+        let (accepted, secs, cpu) = timed_ingest(f, bodies).await;
+        let behind = caught_up(f).await;
+        let (new, new_s) = pull_from(head).await;
+        let (all, all_s) = pull_from(0).await;
+        println!(
+            "| {head} | {:.0} /s | {:.1} us | {:.0} ms | {new} in {:.2} s = {:.0} /s | {all} in {:.2} s = {:.0} /s |",
+            accepted as f64 / secs,
+            cpu * 1e6 / accepted.max(1) as f64,
+            behind.as_secs_f64() * 1000.0,
+            new_s,
+            new as f64 / new_s,
+            all_s,
+            all as f64 / all_s
+        );
+    }
+}
+
 /// Steps 1 to 4: ingest, posyandu day, pull, reindex.
 async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
-    // 1. Ingest.
+    ingest(f, a).await;
+    sync_after_ingest(f, backend, a).await;
+}
+
+/// Step 1: ingest.
+async fn ingest(f: &Arc<Fixture>, a: &Args) {
+    let backend = f.store.backend();
     let per_device = a.ingest_changes.div_ceil(a.ingest_devices.max(1));
     let ingest = tablets(f.store.as_ref(), "I", a.ingest_devices).await;
     let mut bodies: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
@@ -641,6 +850,8 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
             max_behind
         })
     };
+    let cpu_before = proc_cpu_s("self").unwrap_or(0.0);
+    let pg_before = (backend == "postgres").then(postgres_cpu_s);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (bearer, batches) in bodies {
@@ -650,10 +861,7 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
             for b in batches {
                 let (s, body, _) = post(&f, "/v1/sync/push", &bearer, b, true).await;
                 assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
-                let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
-                accepted += v["outcomes"].as_array().map_or(0, |o| {
-                    o.iter().filter(|o| o["status"] == "accepted").count()
-                });
+                accepted += accepted_in(&body);
             }
             accepted
         }));
@@ -663,11 +871,27 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
         accepted += t.await.expect("task");
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = proc_cpu_s("self").unwrap_or(0.0) - cpu_before;
     println!(
         "ingest: {accepted} changes from {} devices in {secs:.2} s = {:.0} changes/s",
         a.ingest_devices,
         accepted as f64 / secs
     );
+    let per = |s: f64| s * 1e6 / accepted.max(1) as f64;
+    match pg_before {
+        Some(pg0) => {
+            let pg = postgres_cpu_s() - pg0;
+            println!(
+                "ingest: CPU {cpu:.2} s in this process (server and load generator) = {:.1} us/change; postgres processes {pg:.2} s = {:.1} us/change",
+                per(cpu),
+                per(pg)
+            );
+        }
+        None => println!(
+            "ingest: CPU {cpu:.2} s in this process (server and load generator) = {:.1} us/change",
+            per(cpu)
+        ),
+    }
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let max_behind = sampler.await.expect("sampler");
     if with_read_model {
@@ -680,12 +904,17 @@ async fn sync_phases(f: &Arc<Fixture>, backend: &str, a: &Args) {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
+        let cpu = proc_cpu_s("self").unwrap_or(0.0) - cpu_before;
         println!(
-            "ingest: read model at most {max_behind} changes behind the log during the ingest; caught up {:.0} ms after the last push was answered",
-            answered.elapsed().as_secs_f64() * 1000.0
+            "ingest: read model at most {max_behind} changes behind the log during the ingest; caught up {:.0} ms after the last push was answered; CPU of this process until then {cpu:.2} s = {:.1} us/change",
+            answered.elapsed().as_secs_f64() * 1000.0,
+            cpu * 1e6 / accepted.max(1) as f64
         );
     }
+}
 
+/// Steps 2 to 4: posyandu day, pull, reindex.
+async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
     // 2. A posyandu day on many devices.
     let setup = Instant::now();
     let day_tablets = tablets(f.store.as_ref(), "D", a.devices).await;

@@ -122,7 +122,7 @@ impl Prepared {
         let payload = serde_json::to_string(&change).unwrap_or_default();
         // The content a (device, seq) settles with is the protocol's canonical form, so a
         // re-sent change that differs only in key order or number spelling is a duplicate.
-        let hash = Sha256::digest(change.canonical_json()).to_vec();
+        let hash = canonical_hash(&change);
         Self {
             change,
             payload,
@@ -131,10 +131,26 @@ impl Prepared {
     }
 }
 
+/// SHA-256 of [`Change::canonical_json`], written straight from the change (no
+/// `serde_json::Value` copy of it): the same bytes, checked against `canonical_json` by the
+/// tests. Falls back to `canonical_json` itself should the direct form not serialise.
+pub fn canonical_hash(change: &Change) -> Vec<u8> {
+    hash_canonical(&canonical::Canonical::of(change), || {
+        change.canonical_json()
+    })
+}
+
 /// SHA-256 of a fact's content (body and what it supersedes), in canonical form: the same
 /// fact re-sent by another device or under another stamp hashes the same.
 pub fn fact_hash(change: &Change) -> Vec<u8> {
-    let content = Change {
+    let content = canonical::Canonical::fact(change);
+    hash_canonical(&content, || fact_content(change).canonical_json())
+}
+
+/// What [`fact_hash`] hashes, as a change (the reference form: device, author and stamp
+/// blanked, no base, never a tombstone).
+fn fact_content(change: &Change) -> Change {
+    Change {
         id: change.id,
         kind: change.kind,
         device: DeviceId(uuid::Uuid::nil()),
@@ -146,8 +162,153 @@ pub fn fact_hash(change: &Change) -> Vec<u8> {
         supersedes: change.supersedes,
         base: Default::default(),
         body: change.body.clone(),
-    };
-    Sha256::digest(content.canonical_json()).to_vec()
+    }
+}
+
+fn hash_canonical(c: &canonical::Canonical<'_>, reference: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
+    let mut h = HashWriter(Sha256::new());
+    match serde_json::to_writer(&mut h, c) {
+        Ok(()) => h.0.finalize().to_vec(),
+        Err(_) => Sha256::digest(reference()).to_vec(),
+    }
+}
+
+/// Feeds serialised bytes straight into the hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The canonical form of a change ([`Change::canonical_json`]) as a borrowed view: the
+/// envelope's keys in sorted order (what `serde_json::Value`'s sorted map gives), the body's
+/// maps already sorted, whole numbers written as integers.
+mod canonical {
+    use serde::ser::{SerializeMap, SerializeSeq};
+    use serde::{Serialize, Serializer};
+    use std::collections::BTreeMap;
+    use sync_protocol::stamp::Stamp;
+    use sync_protocol::{Change, DeviceId, EntityKind, Hlc, RecordId, UserId};
+
+    const NIL_DEVICE: DeviceId = DeviceId(uuid::Uuid::nil());
+    const NIL_USER: UserId = UserId(uuid::Uuid::nil());
+
+    /// Keys in sorted order; skipped exactly where [`Change`]'s own `Serialize` skips.
+    #[derive(Serialize)]
+    pub(super) struct Canonical<'a> {
+        author: &'a UserId,
+        #[serde(skip_serializing_if = "no_base")]
+        base: Option<&'a BTreeMap<String, Stamp>>,
+        #[serde(skip_serializing_if = "no_body")]
+        body: Body<'a>,
+        device: &'a DeviceId,
+        hlc: Hlc,
+        id: &'a RecordId,
+        kind: EntityKind,
+        schema: u16,
+        seq: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        supersedes: Option<RecordId>,
+        #[serde(skip_serializing_if = "is_false")]
+        tombstone: bool,
+    }
+
+    fn no_base(b: &Option<&BTreeMap<String, Stamp>>) -> bool {
+        b.is_none_or(|b| b.is_empty())
+    }
+
+    fn no_body(b: &Body<'_>) -> bool {
+        b.0.is_empty()
+    }
+
+    fn is_false(b: &bool) -> bool {
+        !*b
+    }
+
+    impl<'a> Canonical<'a> {
+        pub(super) fn of(c: &'a Change) -> Self {
+            Self {
+                author: &c.author,
+                base: Some(&c.base),
+                body: Body(&c.body),
+                device: &c.device,
+                hlc: c.hlc,
+                id: &c.id,
+                kind: c.kind,
+                schema: c.schema,
+                seq: c.seq,
+                supersedes: c.supersedes,
+                tombstone: c.tombstone,
+            }
+        }
+
+        /// A fact's content (see `super::fact_content`).
+        pub(super) fn fact(c: &'a Change) -> Self {
+            Self {
+                author: &NIL_USER,
+                base: None,
+                body: Body(&c.body),
+                device: &NIL_DEVICE,
+                hlc: Hlc::ZERO,
+                id: &c.id,
+                kind: c.kind,
+                schema: c.schema,
+                seq: 1,
+                supersedes: c.supersedes,
+                tombstone: false,
+            }
+        }
+    }
+
+    struct Body<'a>(&'a serde_json::Map<String, serde_json::Value>);
+
+    impl Serialize for Body<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in self.0 {
+                m.serialize_entry(k, &Value(v))?;
+            }
+            m.end()
+        }
+    }
+
+    /// A value with whole numbers as integers (`canonicalise_numbers` of sync-protocol).
+    struct Value<'a>(&'a serde_json::Value);
+
+    impl Serialize for Value<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                serde_json::Value::Number(n) => {
+                    if let Some(f) = n.as_f64()
+                        && n.as_i64().is_none()
+                        && n.as_u64().is_none()
+                        && f.fract() == 0.0
+                        && f.abs() < 9.007_199_254_740_992e15
+                    {
+                        s.serialize_i64(f as i64)
+                    } else {
+                        n.serialize(s)
+                    }
+                }
+                serde_json::Value::Array(a) => {
+                    let mut seq = s.serialize_seq(Some(a.len()))?;
+                    for v in a {
+                        seq.serialize_element(&Value(v))?;
+                    }
+                    seq.end()
+                }
+                serde_json::Value::Object(o) => Body(o).serialize(s),
+                other => other.serialize(s),
+            }
+        }
+    }
 }
 
 /// A settled row to write.
@@ -740,6 +901,95 @@ pub fn page_for_protocol(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A change with `body` and the envelope's optional parts as asked.
+    fn change_with(
+        body: serde_json::Value,
+        base: bool,
+        supersedes: bool,
+        tombstone: bool,
+    ) -> Change {
+        let dev = DeviceId(uuid::Uuid::now_v7());
+        let mut base_map = std::collections::BTreeMap::new();
+        if base {
+            for f in ["name", "birth_date", "a\"quoted\u{e9}"] {
+                base_map.insert(
+                    f.to_string(),
+                    sync_protocol::Stamp {
+                        hlc: Hlc {
+                            wall_ms: 1_700_000_000_123,
+                            counter: 7,
+                        },
+                        device: dev,
+                    },
+                );
+            }
+        }
+        Change {
+            id: RecordId(uuid::Uuid::now_v7()),
+            kind: EntityKind::Measurement,
+            device: dev,
+            seq: 42,
+            hlc: Hlc {
+                wall_ms: 1_700_000_000_999,
+                counter: 3,
+            },
+            author: UserId(uuid::Uuid::now_v7()),
+            schema: 2,
+            tombstone,
+            supersedes: supersedes.then(|| RecordId(uuid::Uuid::now_v7())),
+            base: base_map,
+            body: body.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The direct canonical hashes equal the reference (`Change::canonical_json` through a
+    /// `serde_json::Value`), for whole numbers written as floats, nested values, escapes,
+    /// empty and absent parts.
+    #[test]
+    fn canonical_hashes_equal_the_reference_form() {
+        let bodies = [
+            serde_json::json!({}),
+            serde_json::json!({"weight_kg": 12.5, "posyandu": "53.04.01.2001.01", "date": "2026-01-02"}),
+            serde_json::json!({"n": 100.0, "m": 1e2, "k": -3.0, "big": 9.007_199_254_740_993e15,
+                "tiny": 1e-7, "neg0": -0.0, "u": 18_446_744_073_709_551_615u64, "i": -5}),
+            serde_json::json!({"z": [1.0, 2.5, {"b": 3.0, "a": [4.0, null, true, "x"]}], "a": {"y": 2.0}}),
+            serde_json::json!({"text": "kutip \" garis \\ baris\n tab\t \u{1} é 漢 😀"}),
+            serde_json::json!({"flag": false, "none": null, "s": ""}),
+        ];
+        for body in bodies {
+            for (base, supersedes, tombstone) in [
+                (false, false, false),
+                (true, false, false),
+                (false, true, false),
+                (true, true, true),
+                (false, false, true),
+            ] {
+                let c = change_with(body.clone(), base, supersedes, tombstone);
+                assert_eq!(
+                    canonical_hash(&c),
+                    Sha256::digest(c.canonical_json()).to_vec(),
+                    "change {c:?}"
+                );
+                assert_eq!(
+                    fact_hash(&c),
+                    Sha256::digest(fact_content(&c).canonical_json()).to_vec(),
+                    "fact {c:?}"
+                );
+            }
+        }
+    }
+
+    /// A change whose HLC cannot be serialised hashes as the reference does (its fallback).
+    #[test]
+    fn an_unserialisable_change_hashes_as_the_reference() {
+        let mut c = change_with(serde_json::json!({"a": 1}), false, false, false);
+        c.hlc.wall_ms = u64::MAX;
+        assert_eq!(
+            canonical_hash(&c),
+            Sha256::digest(c.canonical_json()).to_vec()
+        );
+    }
 
     #[test]
     fn acked_advances_over_contiguous_seqs_only() {

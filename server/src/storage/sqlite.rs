@@ -73,6 +73,8 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     follower: Follower,
+    /// Pushes waiting for the writer ([`write_group`]).
+    queue: Mutex<Vec<Queued>>,
 }
 
 /// Where the read model's follower stands: pushes committed and pushes merged, counted.
@@ -148,12 +150,15 @@ impl SqliteStore {
         // The writer keeps more of the read tables' B-trees in memory (64 MiB; the default is
         // 2 MiB): a push and a rebuild touch pages all over them.
         writer.pragma_update(None, "cache_size", -65_536)?;
+        // The push's statements (two per multi-row insert) besides the read model's.
+        writer.set_prepared_statement_cache_capacity(64);
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_string(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
                 follower: Follower::default(),
+                queue: Mutex::new(Vec::new()),
             }),
             without_read_model: super::without_read_model(),
             analyze: Arc::default(),
@@ -470,20 +475,16 @@ fn load_logins(tx: &Connection, device: &str) -> Result<Vec<Login>, StorageError
     Ok(out)
 }
 
-/// The push's transaction: settles and logs the batch and commits. Returns the answer and
-/// the changes logged (`(sseq, change)`, in `sseq` order) for the read model's follower
-/// ([`follow`]).
-fn push_tx(
-    conn: &mut Connection,
+/// One push's part of a group's transaction ([`write_group`]): settles and logs the batch
+/// inside the open transaction `tx` (under a savepoint the caller holds). Returns the answer
+/// and the changes logged (`(sseq, change)`, in `sseq` order) for the read model's follower
+/// ([`follow`]). Nothing is committed here.
+fn push_in(
+    tx: &Connection,
     ctx: &PushContext,
-    changes: Vec<Change>,
+    batch: Vec<crate::sync::Prepared>,
 ) -> Result<Pushed, StorageError> {
-    let batch: Vec<crate::sync::Prepared> = changes
-        .into_iter()
-        .map(crate::sync::Prepared::new)
-        .collect();
     let device = ctx.device.to_string();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut settled = HashMap::new();
     let mut records = HashMap::new();
     {
@@ -578,51 +579,92 @@ fn push_tx(
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     let mut logged = Vec::with_capacity(decided.log.len());
     {
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO settled (device_id, seq, hash, rejection) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for s in &decided.settled {
-            ins.execute(params![device, to_i64(s.seq), s.hash, s.rejection])?;
+        // Multi-row inserts ([`insert_rows`]): fewer statements to step through per change.
+        let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(seqs.len() * 4);
+        for (s, seq) in decided.settled.iter().zip(&seqs) {
+            values.extend([&device as &dyn rusqlite::ToSql, seq, &s.hash, &s.rejection]);
         }
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        insert_rows(
+            tx,
+            "INSERT INTO settled (device_id, seq, hash, rejection)",
+            4,
+            "",
+            &values,
+            |_| Ok(()),
         )?;
+        let mut rows: Vec<(&str, i64, &str, usize)> = Vec::with_capacity(decided.log.len());
         for l in &decided.log {
             let Some(p) = batch.get(l.index) else {
                 continue;
             };
-            ins.execute(params![
-                l.posyandu,
-                device,
-                to_i64(p.change.seq),
-                now,
-                p.payload
-            ])?;
-            logged.push((tx.last_insert_rowid(), l.index));
+            rows.push((&l.posyandu, to_i64(p.change.seq), &p.payload, l.index));
             accepted_wall_ms.push(p.change.hlc.wall_ms);
         }
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status",
-        )?;
-        for (id, r) in &decided.records {
-            ins.execute(params![
-                id.to_string(),
-                r.kind.as_str(),
-                r.posyandu,
-                r.fact_hash,
-                r.creator_role.map(role_str),
-                r.status
-            ])?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 5);
+        for (posyandu, seq, payload, _) in &rows {
+            values.extend([
+                posyandu as &dyn rusqlite::ToSql,
+                &device,
+                seq,
+                &now,
+                payload,
+            ]);
         }
+        // The server sequence of each logged row, found by its device sequence (unique among
+        // the rows a push logs: a second change of one seq is settled as a duplicate).
+        let index_of: HashMap<i64, usize> = rows.iter().map(|r| (r.1, r.3)).collect();
+        insert_rows(
+            tx,
+            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)",
+            5,
+            "RETURNING sseq, seq",
+            &values,
+            |r| {
+                let seq: i64 = r.get(1)?;
+                let index = index_of
+                    .get(&seq)
+                    .copied()
+                    .ok_or_else(|| StorageError::Corrupt(format!("logged seq {seq}")))?;
+                logged.push((r.get::<_, i64>(0)?, index));
+                Ok(())
+            },
+        )?;
+        logged.sort_unstable();
+        let ids: Vec<String> = decided
+            .records
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let kinds: Vec<(&str, Option<&str>)> = decided
+            .records
+            .iter()
+            .map(|(_, r)| (r.kind.as_str(), r.creator_role.map(role_str)))
+            .collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(ids.len() * 6);
+        for ((id, (kind, role)), (_, r)) in ids.iter().zip(&kinds).zip(&decided.records) {
+            values.extend([
+                id as &dyn rusqlite::ToSql,
+                kind,
+                &r.posyandu,
+                &r.fact_hash,
+                role,
+                &r.status,
+            ]);
+        }
+        // Rows of one id in one statement are applied in order (SQLite's upsert).
+        insert_rows(
+            tx,
+            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)",
+            6,
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+            &values,
+            |_| Ok(()),
+        )?;
     }
     let acked: i64 = tx
-        .query_row(
-            "SELECT acked_seq FROM devices WHERE id = ?1",
-            [&device],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT acked_seq FROM devices WHERE id = ?1")?
+        .query_row([&device], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StorageError::NotFound("device".into()))?;
     let after: Vec<u64> = {
@@ -637,11 +679,10 @@ fn push_tx(
         v
     };
     let acked_seq = advance_acked(to_u64(acked), after);
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE devices SET acked_seq = ?2, last_sync_at = ?3, last_seen_at = ?3 WHERE id = ?1",
-        params![device, to_i64(acked_seq), now],
-    )?;
-    tx.commit()?;
+    )?
+    .execute(params![device, to_i64(acked_seq), now])?;
     let mut owned: Vec<Option<Change>> = batch.into_iter().map(|p| Some(p.change)).collect();
     let logged = logged
         .into_iter()
@@ -658,12 +699,177 @@ fn push_tx(
     })
 }
 
+/// Rows per multi-row `INSERT` of a push ([`insert_rows`]).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts rows of `width` values each (`values`, row after row) with `head VALUES (…), (…)
+/// tail`: [`ROWS_PER_INSERT`] rows a statement, the rest one by one (two cached statements per
+/// table); `on_row` sees each row a `RETURNING` tail returns.
+fn insert_rows(
+    tx: &Connection,
+    head: &str,
+    width: usize,
+    tail: &str,
+    values: &[&dyn rusqlite::ToSql],
+    mut on_row: impl FnMut(&Row<'_>) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let sql = |rows: usize| {
+        let one = format!("({})", vec!["?"; width].join(", "));
+        format!("{head} VALUES {} {tail}", vec![one; rows].join(", "))
+    };
+    let mut run = |stmt: &mut rusqlite::CachedStatement<'_>,
+                   chunk: &[&dyn rusqlite::ToSql]|
+     -> Result<(), StorageError> {
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter()))?;
+        while let Some(r) = rows.next()? {
+            on_row(r)?;
+        }
+        Ok(())
+    };
+    let per = ROWS_PER_INSERT * width;
+    let full = values.len() / per * per;
+    if full > 0 {
+        let mut stmt = tx.prepare_cached(&sql(ROWS_PER_INSERT))?;
+        for chunk in values[..full].chunks(per) {
+            run(&mut stmt, chunk)?;
+        }
+    }
+    if full < values.len() {
+        let mut stmt = tx.prepare_cached(&sql(1))?;
+        for chunk in values[full..].chunks(width) {
+            run(&mut stmt, chunk)?;
+        }
+    }
+    Ok(())
+}
+
 /// A committed push: its answer, and for the read model's follower the changes it logged
 /// (`(sseq, change)`, in `sseq` order) and the records that were new to it.
 struct Pushed {
     result: PushResult,
     logged: Vec<(i64, Change)>,
     new: HashSet<RecordId>,
+}
+
+/// A push waiting for the writer: its batch, prepared (serialised and hashed) before the
+/// writer is taken, and where its answer goes.
+struct Queued {
+    ctx: Arc<PushContext>,
+    batch: Vec<crate::sync::Prepared>,
+    answer: tokio::sync::oneshot::Sender<Result<PushResult, StorageError>>,
+}
+
+/// Pushes of one group commit at most this many changes together (more wait for the next
+/// group): a group's transaction, and so the answer of its first push, stays short.
+const GROUP_MAX_CHANGES: usize = 16_000;
+/// And at most this many pushes.
+const GROUP_MAX_PUSHES: usize = 32;
+
+/// Takes the next group from the queue: the oldest pushes, up to [`GROUP_MAX_CHANGES`]
+/// changes (always at least one push).
+fn next_group(queue: &Mutex<Vec<Queued>>) -> Vec<Queued> {
+    let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+    let mut changes = 0usize;
+    let mut take = 0usize;
+    for item in q.iter() {
+        if take > 0 && (take >= GROUP_MAX_PUSHES || changes + item.batch.len() > GROUP_MAX_CHANGES)
+        {
+            break;
+        }
+        changes += item.batch.len();
+        take += 1;
+    }
+    q.drain(..take).collect()
+}
+
+/// What a group's transaction did: each push's outcome, in queue order, and whether the
+/// commit succeeded.
+fn settle_group(
+    conn: &mut Connection,
+    group: &mut Vec<Queued>,
+) -> Result<Vec<Result<Pushed, StorageError>>, StorageError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut parts = Vec::with_capacity(group.len());
+    for q in group.iter_mut() {
+        tx.prepare_cached("SAVEPOINT push")?.execute([])?;
+        let batch = std::mem::take(&mut q.batch);
+        match push_in(&tx, &q.ctx, batch) {
+            Ok(pushed) => {
+                tx.prepare_cached("RELEASE push")?.execute([])?;
+                parts.push(Ok(pushed));
+            }
+            Err(e) => {
+                // This push's writes are undone; the group's others stay.
+                tx.prepare_cached("ROLLBACK TO push")?.execute([])?;
+                tx.prepare_cached("RELEASE push")?.execute([])?;
+                parts.push(Err(e));
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(parts)
+}
+
+/// Group commit: the pushes queued while the writer was busy are settled in one
+/// transaction, one savepoint each (a push that fails is undone alone and answered with its
+/// error), committed with one sync of the WAL, and only then answered, each once. A later
+/// push of the group sees what the earlier ones settled (a duplicate in flight is a
+/// duplicate). Then the read model's follower merges what the group logged, still holding
+/// the writer.
+fn write_group(
+    inner: &Inner,
+    conn: &mut Connection,
+    mut group: Vec<Queued>,
+    without_read_model: bool,
+    analyze: &super::AnalyzeDue,
+) {
+    let parts = match settle_group(conn, &mut group) {
+        Ok(parts) => parts,
+        Err(e) => {
+            // Nothing of the group is stored (a failed commit rolls back).
+            let message = e.to_string();
+            for q in group {
+                let _ = q.answer.send(Err(StorageError::Worker(format!(
+                    "the push was not stored: {message}"
+                ))));
+            }
+            return;
+        }
+    };
+    // Answered only now that the group is committed; the writer stays held.
+    let n = inner.follower.committed();
+    let mut all = Pushed {
+        result: PushResult::default(),
+        logged: Vec::new(),
+        new: HashSet::new(),
+    };
+    for (q, part) in group.into_iter().zip(parts) {
+        match part {
+            Ok(mut pushed) => {
+                let _ = q.answer.send(Ok(std::mem::take(&mut pushed.result)));
+                all.logged.append(&mut pushed.logged);
+                all.new.extend(pushed.new);
+            }
+            Err(e) => {
+                let _ = q.answer.send(Err(e));
+            }
+        }
+    }
+    if !all.logged.is_empty()
+        && !without_read_model
+        && let Err(e) = follow(conn, &all)
+    {
+        tracing::error!(error = %e, "read model: a push's changes were not merged; the next push or start merges them");
+    }
+    inner.follower.merged(n);
+    if all.logged.is_empty() || without_read_model {
+        return;
+    }
+    if analyze.logged(all.logged.len())
+        && let Err(e) = crate::readmodel::sqlite::analyze(conn)
+    {
+        tracing::warn!(error = %e, "read model: ANALYZE failed");
+    }
 }
 
 /// The read model's follower (docs/read-model.md): merges a push's logged changes in a
@@ -1209,40 +1415,35 @@ impl Storage for SqliteStore {
         Box::pin(async move {
             let (answer, answered) = tokio::sync::oneshot::channel();
             tokio::task::spawn_blocking(move || {
+                // The batch's stored form is computed before the writer is taken.
+                let batch = changes
+                    .into_iter()
+                    .map(crate::sync::Prepared::new)
+                    .collect();
+                inner
+                    .queue
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Queued { ctx, batch, answer });
+                // Whoever holds the writer settles every push queued by then (this one among
+                // them, unless an earlier holder took it already): group commit.
                 let mut conn = match inner.writer.lock() {
                     Ok(c) => c,
                     Err(_) => {
-                        let _ =
-                            answer.send(Err(StorageError::Worker("writer lock poisoned".into())));
+                        for q in next_group(&inner.queue) {
+                            let _ = q
+                                .answer
+                                .send(Err(StorageError::Worker("writer lock poisoned".into())));
+                        }
                         return;
                     }
                 };
-                let (n, pushed) = match push_tx(&mut conn, &ctx, changes) {
-                    Ok(mut pushed) => {
-                        // Answered as soon as the push is committed; the writer stays held.
-                        let n = inner.follower.committed();
-                        let _ = answer.send(Ok(std::mem::take(&mut pushed.result)));
-                        (n, pushed)
-                    }
-                    Err(e) => {
-                        let _ = answer.send(Err(e));
+                loop {
+                    let group = next_group(&inner.queue);
+                    if group.is_empty() {
                         return;
                     }
-                };
-                if !pushed.logged.is_empty()
-                    && !without_read_model
-                    && let Err(e) = follow(&mut conn, &pushed)
-                {
-                    tracing::error!(error = %e, "read model: a push's changes were not merged; the next push or start merges them");
-                }
-                inner.follower.merged(n);
-                if pushed.logged.is_empty() || without_read_model {
-                    return;
-                }
-                if analyze.logged(pushed.logged.len())
-                    && let Err(e) = crate::readmodel::sqlite::analyze(&conn)
-                {
-                    tracing::warn!(error = %e, "read model: ANALYZE failed");
+                    write_group(&inner, &mut conn, group, without_read_model, &analyze);
                 }
             });
             answered

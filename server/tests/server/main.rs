@@ -10,6 +10,7 @@ mod cli;
 mod dashboard;
 mod fhir_server;
 mod fuzz;
+mod group_commit;
 mod kfa;
 mod limits;
 mod memory;

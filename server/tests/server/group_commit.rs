@@ -1,0 +1,210 @@
+//! Group commit (both backends): pushes that arrive together are settled in one transaction,
+//! a savepoint each, and answered after its commit. Each push is answered once, with its own
+//! outcomes; a duplicate in flight is a duplicate; a push that fails is undone alone.
+
+use crate::common::{Backend, MAWAR, TestDb, body_for, now_ms};
+use district_server::auth::{self, PasswordCost};
+use district_server::model::NewDevice;
+use district_server::storage::{Storage, StorageError};
+use district_server::sync::PushContext;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use sync_protocol::{
+    Change, ClockPolicy, DeviceId, EntityKind, Hlc, OutcomeStatus, RecordId, Role, UserId,
+};
+
+both_backends!(
+    concurrent_pushes_are_all_committed_and_answered_once,
+    a_failing_push_does_not_take_its_group_down,
+);
+
+fn ctx(device: DeviceId, user: UserId) -> Arc<PushContext> {
+    let now = now_ms();
+    Arc::new(PushContext {
+        device,
+        user,
+        role: Role::Kader,
+        scope_posyandu: HashSet::from([MAWAR.to_string()]),
+        now_ms: now,
+        today: district_server::model::today_for_validation(now),
+        clock: ClockPolicy::default(),
+    })
+}
+
+fn batch(device: DeviceId, user: UserId, seqs: std::ops::RangeInclusive<u64>) -> Vec<Change> {
+    seqs.map(|seq| Change {
+        id: RecordId::new_v7(),
+        kind: EntityKind::Measurement,
+        device,
+        seq,
+        hlc: Hlc {
+            wall_ms: now_ms() - 1000,
+            counter: 0,
+        },
+        author: user,
+        schema: 1,
+        tombstone: false,
+        supersedes: None,
+        base: Default::default(),
+        body: body_for(EntityKind::Measurement, MAWAR)
+            .as_object()
+            .cloned()
+            .unwrap(),
+    })
+    .collect()
+}
+
+async fn enrolled(s: &dyn Storage) -> (DeviceId, UserId) {
+    let user = s
+        .user_by_username("kader.mawar".into())
+        .await
+        .unwrap()
+        .unwrap();
+    let code = district_server::admin::issue_enrol_code(s, "kader.mawar", 24)
+        .await
+        .unwrap();
+    let code = auth::normalise_code(&code).unwrap();
+    let dev = s
+        .enrol(
+            auth::hash_secret(&code),
+            NewDevice {
+                id: DeviceId::new_v7(),
+                name: "Tablet".into(),
+                token_hash: auth::hash_secret(&auth::new_token().unwrap()),
+                app_version: "0.2.0".into(),
+                now: now_ms(),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    (dev.id, user.id)
+}
+
+/// Every change of the log of MAWAR: `(device, seq)` → times logged.
+async fn logged(s: &dyn Storage) -> HashMap<(DeviceId, u64), usize> {
+    let mut out = HashMap::new();
+    let mut after = 0;
+    loop {
+        let page = s.pull(MAWAR.into(), after, 1000).await.unwrap();
+        for (_, json) in &page.changes {
+            let c: Change = serde_json::from_str(json).unwrap();
+            *out.entry((c.device, c.seq)).or_default() += 1;
+        }
+        after = page.scanned_to;
+        if !page.has_more {
+            return out;
+        }
+    }
+}
+
+/// Eight tablets push at once, five rounds of 40 changes each, and every batch is sent
+/// twice at the same time (a retry in flight): each push is answered with one outcome per
+/// change, each change is accepted exactly once over the two answers (the other answer says
+/// duplicate), the log holds each once, and every tablet's acknowledged sequence is its last.
+async fn concurrent_pushes_are_all_committed_and_answered_once(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.clone();
+    district_server::admin::demo(s.as_ref(), PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let mut tablets = Vec::new();
+    for _ in 0..8 {
+        tablets.push(enrolled(s.as_ref()).await);
+    }
+    for round in 0..5u64 {
+        let mut tasks = Vec::new();
+        for &(dev, user) in &tablets {
+            let changes = batch(dev, user, round * 40 + 1..=round * 40 + 40);
+            for _ in 0..2 {
+                let (s, c, changes) = (s.clone(), ctx(dev, user), changes.clone());
+                tasks.push(tokio::spawn(async move {
+                    (dev, s.push(c, changes).await.unwrap())
+                }));
+            }
+        }
+        let mut accepted: HashMap<(DeviceId, u64), usize> = HashMap::new();
+        for t in tasks {
+            let (dev, r) = t.await.unwrap();
+            assert_eq!(r.outcomes.len(), 40, "one outcome per change");
+            for o in &r.outcomes {
+                match o.status {
+                    OutcomeStatus::Accepted => *accepted.entry((dev, o.seq)).or_default() += 1,
+                    OutcomeStatus::Duplicate => {
+                        accepted.entry((dev, o.seq)).or_default();
+                    }
+                    OutcomeStatus::Rejected => panic!("rejected: {o:?}"),
+                }
+            }
+        }
+        assert_eq!(accepted.len(), 8 * 40);
+        assert!(
+            accepted.values().all(|&n| n == 1),
+            "each change accepted once over the two answers"
+        );
+    }
+    let log = logged(s.as_ref()).await;
+    assert_eq!(log.len(), 8 * 200);
+    assert!(log.values().all(|&n| n == 1), "each change logged once");
+    for &(dev, _) in &tablets {
+        let st = s.status(dev, MAWAR.into(), 0).await.unwrap();
+        assert_eq!(st.acked_seq, 200);
+    }
+    db.finish().await;
+}
+
+/// A push of a device the server does not know fails (its changes pass the checks, then the
+/// device's row is missing) while six tablets push at the same moment, ten times over: it is
+/// answered with its error, nothing of it is logged, and every other push is committed.
+async fn a_failing_push_does_not_take_its_group_down(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.clone();
+    district_server::admin::demo(s.as_ref(), PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let mut tablets = Vec::new();
+    for _ in 0..6 {
+        tablets.push(enrolled(s.as_ref()).await);
+    }
+    let ghost = DeviceId::new_v7();
+    let ghost_user = tablets[0].1;
+    for round in 0..10u64 {
+        let seqs = round * 20 + 1..=round * 20 + 20;
+        let mut tasks = Vec::new();
+        for (i, &(dev, user)) in tablets.iter().enumerate() {
+            let (st, c, changes) = (s.clone(), ctx(dev, user), batch(dev, user, seqs.clone()));
+            tasks.push(tokio::spawn(async move { st.push(c, changes).await }));
+            if i == 2 {
+                let (s, c) = (s.clone(), ctx(ghost, ghost_user));
+                let changes = batch(ghost, ghost_user, seqs.clone());
+                tasks.push(tokio::spawn(async move { s.push(c, changes).await }));
+            }
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            let r = t.await.unwrap();
+            if i == 3 {
+                assert!(
+                    matches!(r, Err(StorageError::NotFound(_))),
+                    "the unknown device's push fails with its reason: {r:?}"
+                );
+            } else {
+                let r = r.unwrap();
+                assert_eq!(r.outcomes.len(), 20);
+                assert!(
+                    r.outcomes
+                        .iter()
+                        .all(|o| o.status == OutcomeStatus::Accepted)
+                );
+                assert_eq!(r.acked_seq, round * 20 + 20);
+            }
+        }
+    }
+    let log = logged(s.as_ref()).await;
+    assert_eq!(log.len(), 6 * 200, "every other push is logged");
+    assert!(
+        log.keys().all(|(d, _)| *d != ghost),
+        "nothing of the failed push"
+    );
+    assert!(log.values().all(|&n| n == 1));
+    db.finish().await;
+}
