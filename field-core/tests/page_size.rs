@@ -45,8 +45,11 @@ fn a_new_store_has_16_kib_pages() {
         pragma(&f.store, "cipher_kdf_algorithm"),
         "PBKDF2_HMAC_SHA512"
     );
+    // A checkpoint every 32 MiB of WAL, as with 4096-byte pages (8000 of them).
+    assert_eq!(pragma(&f.store, "wal_autocheckpoint"), "2048");
     let second = f.store.reopen().unwrap();
     assert_eq!(pragma(&second, "page_size"), "16384");
+    assert_eq!(pragma(&second, "wal_autocheckpoint"), "2048");
 }
 
 #[test]
@@ -74,6 +77,7 @@ fn a_store_with_4096_byte_pages_opens_and_reads_the_same() {
     let mut store = reopen(&path, &clock);
     assert_eq!(pragma(&store, "cipher_page_size"), "4096");
     assert_eq!(pragma(&store, "page_size"), "4096");
+    assert_eq!(pragma(&store, "wal_autocheckpoint"), "8192");
     assert_eq!(seen(&store, &reg), before);
     assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_string()]);
     // It is written to as before, and a second handle has the same page size.

@@ -264,7 +264,7 @@ pub(super) fn open_conn(
     let mut first_err = None;
     for size in sizes {
         match open_keyed(path, key, create, size, memory_security) {
-            Ok(conn) => return Ok((configure(conn)?, size)),
+            Ok(conn) => return Ok((configure(conn, size)?, size)),
             Err(e @ StoreError::NotADatabase(_)) => {
                 first_err.get_or_insert(e);
             }
@@ -310,7 +310,7 @@ fn open_keyed(
 }
 
 /// The pragmas every connection needs, after its key.
-fn configure(conn: Connection) -> Result<Connection> {
+fn configure(conn: Connection, page_size: u32) -> Result<Connection> {
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Corrupt(format!(
@@ -318,20 +318,22 @@ fn configure(conn: Connection) -> Result<Connection> {
         )));
     }
     // A 16 MiB page cache (decrypted pages): large pulls touch many index pages. A
-    // checkpoint every 8000 WAL pages (32 MiB) writes hot index pages to the file once instead
-    // of many times during a large pull (the benchmark's 100,000 pulled changes: 8 s -> 5.5 s);
-    // the WAL file is cut back to 64 MiB after a checkpoint.
+    // checkpoint every 32 MiB of WAL (8192 pages of 4 KiB, 2048 of 16 KiB) writes hot index
+    // pages to the file once instead of many times during a large pull (the benchmark's
+    // 100,000 pulled changes: 8 s -> 5.5 s); the WAL file is cut back to 64 MiB after a
+    // checkpoint.
     // FULL: in WAL mode, NORMAL may lose the last transactions on power loss; FULL syncs the
     // WAL at every commit, so a committed record survives a battery dying right after.
-    conn.execute_batch(
+    let checkpoint_pages = (32 << 20) / page_size.max(512);
+    conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -16384;
-         PRAGMA wal_autocheckpoint = 8000;
-         PRAGMA journal_size_limit = 67108864;",
-    )?;
+         PRAGMA wal_autocheckpoint = {checkpoint_pages};
+         PRAGMA journal_size_limit = 67108864;"
+    ))?;
     // rusqlite keeps 16 prepared statements by default; applying a pulled page alone uses
     // about as many, so a smaller cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
