@@ -135,10 +135,20 @@ fn user() -> LocalUser {
     }
 }
 
+/// `FIELD_CORE_BENCH_PAGE_SIZE`: the page size of the stores the bench makes (the store's
+/// `NEW_STORE_PAGE_SIZE` when unset; 4096 is that of stores made before issue 19's fourth pass).
+fn page_size() -> u32 {
+    std::env::var("FIELD_CORE_BENCH_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(field_core::store::NEW_STORE_PAGE_SIZE)
+}
+
 fn opts() -> OpenOptions {
     OpenOptions::default()
         .with_clock(std::sync::Arc::new(field_core::ManualClock::new(NOW_MS)))
         .with_kdf(KdfParams::TABLET)
+        .with_page_size(page_size())
 }
 
 struct Gen {
@@ -477,8 +487,13 @@ fn main() {
     let run = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     let dir = bench_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    let cached = dir.join(format!("cached-{CACHE_VERSION}.db"));
-    let ids_path = dir.join(format!("cached-{CACHE_VERSION}.households"));
+    // The database of stores made before the page size changed keeps the old name.
+    let tag = match page_size() {
+        4_096 => String::new(),
+        n => format!("-p{n}"),
+    };
+    let cached = dir.join(format!("cached-{CACHE_VERSION}{tag}.db"));
+    let ids_path = dir.join(format!("cached-{CACHE_VERSION}{tag}.households"));
     let households: Vec<RecordId> = if cached.exists() && ids_path.exists() {
         std::fs::read_to_string(&ids_path)
             .unwrap()

@@ -97,6 +97,9 @@ pub enum StoreError {
     Clock(#[from] ClockError),
     #[error("key derivation failed: {0}")]
     Kdf(String),
+    /// `OpenOptions::page_size` is not one SQLCipher can use (a power of two, 512 to 65,536).
+    #[error("page size {0}: a power of two from 512 to 65536 is needed")]
+    InvalidPageSize(u32),
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("file: {0}")]

@@ -5,7 +5,7 @@ pub mod files;
 mod open;
 mod writer;
 
-pub use open::OpenOptions;
+pub use open::{LEGACY_PAGE_SIZE, NEW_STORE_PAGE_SIZE, OpenOptions, PAGE_SIZES};
 pub(crate) use writer::Writer;
 
 use crate::clock::Clock;
@@ -30,6 +30,8 @@ pub struct Store {
     pub(crate) utc_offset_ms: i64,
     /// `OpenOptions::memory_security` as this store was opened (kept for [`Store::reopen`]).
     memory_security: bool,
+    /// The database's page size (`cipher_page_size`), kept for [`Store::reopen`].
+    page_size: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -170,7 +172,8 @@ pub(crate) fn zone_offset_ms(conn: &Connection) -> Result<i64> {
 pub(crate) use writer::{Draft, load_state as writer_state, save_clock as save_clock_state};
 
 /// A keyed connection with the store's pragmas, for `crate::testing`.
+/// Made with the page size of the stores of those versions (SQLCipher's default, 4096).
 #[cfg(feature = "test-support")]
 pub(crate) fn open_conn_for_tests(path: &Path, key: &DbKey) -> Result<Connection> {
-    open::open_conn(path, key, true, false)
+    Ok(open::open_conn(path, key, open::Pages::New(open::LEGACY_PAGE_SIZE), false)?.0)
 }

@@ -23,7 +23,27 @@ pub struct OpenOptions {
     /// the 10 s target) and name search and timelines about ten times slower; a tablet is
     /// slower still. Turn it on for builds that value it over speed.
     pub memory_security: bool,
+    /// SQLCipher's `cipher_page_size` of a store [`Store::create`] makes (fixed for the life of
+    /// a database; [`NEW_STORE_PAGE_SIZE`] by default). An existing store is opened with the
+    /// page size it was made with, whatever this says (see [`PAGE_SIZES`]).
+    pub page_size: u32,
 }
+
+/// The page size of stores made since issue 19 (16 KiB). Each page SQLCipher writes or reads
+/// costs a fixed setup of its cipher and HMAC (OpenSSL 3 fetches both by name for every page),
+/// a WAL frame header and a write or read call; with four times fewer pages a first sync of
+/// 130,000 records costs markedly less CPU (docs/BENCHMARKS.md, "Issue 19, fourth pass").
+/// Stores made before keep SQLCipher 4's default of 4096 bytes: the page size of an encrypted
+/// database cannot change without rewriting it.
+pub const NEW_STORE_PAGE_SIZE: u32 = 16_384;
+
+/// SQLCipher 4's default page size: every store made before issue 19's fourth pass.
+pub const LEGACY_PAGE_SIZE: u32 = 4_096;
+
+/// The page sizes an existing store may have, tried in this order when it is opened (the
+/// page size is not written in clear anywhere: a wrong one fails at the first page read,
+/// before anything is written, and the next is tried).
+pub const PAGE_SIZES: [u32; 3] = [NEW_STORE_PAGE_SIZE, LEGACY_PAGE_SIZE, 8_192];
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -32,6 +52,7 @@ impl Default for OpenOptions {
             kdf: KdfParams::TABLET,
             clock_policy: ClockPolicy::default(),
             memory_security: false,
+            page_size: NEW_STORE_PAGE_SIZE,
         }
     }
 }
@@ -49,6 +70,11 @@ impl OpenOptions {
         self.memory_security = on;
         self
     }
+    /// The page size of a store made with these options (a power of two, 512 to 65,536).
+    pub fn with_page_size(mut self, bytes: u32) -> Self {
+        self.page_size = bytes;
+        self
+    }
 }
 
 impl Store {
@@ -62,6 +88,10 @@ impl Store {
         opts: OpenOptions,
     ) -> Result<Store> {
         let ring_path = Keyring::path_for(path);
+        let page_size = opts.page_size;
+        if !(512..=65_536).contains(&page_size) || !page_size.is_power_of_two() {
+            return Err(StoreError::InvalidPageSize(page_size));
+        }
         if path.exists() && ring_path.exists() {
             return Err(StoreError::AlreadyExists(path.display().to_string()));
         }
@@ -90,7 +120,7 @@ impl Store {
                     .create_new(true)
                     .open(&tmp)?,
             );
-            let mut conn = open_conn(&tmp, &key, true, opts.memory_security)?;
+            let (mut conn, _) = open_conn(&tmp, &key, Pages::New(page_size), opts.memory_security)?;
             migrations::migrate(&mut conn)?;
             conn.execute(
                 "INSERT INTO device_state (id, device_id, next_seq, hlc_last, hlc_offset_ms)
@@ -110,7 +140,8 @@ impl Store {
         std::fs::rename(&tmp, path)?;
         crate::keyring::sync_dir(path);
         remove_db_files(&tmp);
-        let conn = open_conn(path, &key, false, opts.memory_security)?;
+        let (conn, page_size) =
+            open_conn(path, &key, Pages::Known(page_size), opts.memory_security)?;
         let utc_offset_ms = super::zone_offset_ms(&conn)?;
         Ok(Store {
             conn,
@@ -123,6 +154,7 @@ impl Store {
             rules: crate::health::RuleOptions::default(),
             utc_offset_ms,
             memory_security: opts.memory_security,
+            page_size,
         })
     }
 
@@ -135,7 +167,12 @@ impl Store {
         let wrapper = crate::keyring::SoftwareArgon2id::new(opts.kdf);
         let (user, key) =
             crate::keyring::open_with_pin(path, username, pin, opts.clock.now_ms(), &wrapper)?;
-        let mut conn = open_conn(path, &key, false, opts.memory_security)?;
+        let (mut conn, page_size) = open_conn(
+            path,
+            &key,
+            Pages::Find(opts.page_size),
+            opts.memory_security,
+        )?;
         // A first sync in bulk that was cut: its indexes are made again before any read.
         super::bulk::finish_if_cut(&mut conn)?;
         migrations::migrate(&mut conn)?;
@@ -159,6 +196,7 @@ impl Store {
             rules: crate::health::RuleOptions::default(),
             utc_offset_ms,
             memory_security: opts.memory_security,
+            page_size,
         })
     }
 }
@@ -171,7 +209,12 @@ impl Store {
     /// rule tables and time zone are the same. Both handles may write: SQLite serialises their
     /// transactions (`busy_timeout` 5 s), and the sync lock file still allows one run at a time.
     pub fn reopen(&self) -> Result<Store> {
-        let conn = open_conn(&self.path, &self.key, false, self.memory_security)?;
+        let (conn, page_size) = open_conn(
+            &self.path,
+            &self.key,
+            Pages::Known(self.page_size),
+            self.memory_security,
+        )?;
         let utc_offset_ms = super::zone_offset_ms(&conn)?;
         Ok(Store {
             conn,
@@ -184,15 +227,60 @@ impl Store {
             rules: self.rules.clone(),
             utc_offset_ms,
             memory_security: self.memory_security,
+            page_size,
         })
     }
 }
 
-/// Opens the file with the key and sets the pragmas every connection needs.
+/// Which page size a connection is opened with.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Pages {
+    /// A new, empty database file: it gets this page size.
+    New(u32),
+    /// A database known to have this page size (just made, or a second handle).
+    Known(u32),
+    /// An existing database: this size first (the options' size for new stores), then the
+    /// others of [`PAGE_SIZES`].
+    Find(u32),
+}
+
+/// Opens the file with the key and sets the pragmas every connection needs. Returns the
+/// connection and the database's page size.
 pub(super) fn open_conn(
     path: &Path,
     key: &DbKey,
+    pages: Pages,
+    memory_security: bool,
+) -> Result<(Connection, u32)> {
+    let (create, sizes): (bool, Vec<u32>) = match pages {
+        Pages::New(n) => (true, vec![n]),
+        Pages::Known(n) => (false, vec![n]),
+        Pages::Find(n) => {
+            let mut v = vec![n];
+            v.extend(PAGE_SIZES.iter().copied().filter(|&s| s != n));
+            (false, v)
+        }
+    };
+    let mut first_err = None;
+    for size in sizes {
+        match open_keyed(path, key, create, size, memory_security) {
+            Ok(conn) => return Ok((configure(conn, size)?, size)),
+            Err(e @ StoreError::NotADatabase(_)) => {
+                first_err.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(first_err.unwrap_or_else(|| StoreError::NotADatabase(path.display().to_string())))
+}
+
+/// A connection keyed for one page size, whose first page was read (a wrong key or a wrong
+/// page size fails here with [`StoreError::NotADatabase`], before anything is written).
+fn open_keyed(
+    path: &Path,
+    key: &DbKey,
     create: bool,
+    page_size: u32,
     memory_security: bool,
 ) -> Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -201,21 +289,28 @@ pub(super) fn open_conn(
     }
     let conn = Connection::open_with_flags(path, flags)?;
     conn.execute_batch(&key.pragma())?;
-    // Pin the SQLCipher 4 format (page size, KDF and HMAC settings), so that a future
-    // SQLCipher with other defaults still reads these files.
+    // Pin the SQLCipher 4 format (KDF and HMAC settings), so that a future SQLCipher with
+    // other defaults still reads these files; the page size is the database's own (it must
+    // follow `cipher_compatibility`, which would reset it).
     conn.execute_batch("PRAGMA cipher_compatibility = 4;")?;
+    conn.execute_batch(&format!("PRAGMA cipher_page_size = {page_size};"))?;
     // Wiping freed memory: see `OpenOptions::memory_security` for its cost.
     conn.execute_batch(if memory_security {
         "PRAGMA cipher_memory_security = ON;"
     } else {
         "PRAGMA cipher_memory_security = OFF;"
     })?;
-    // The first read decrypts page 1: a wrong key fails here.
+    // The first read decrypts page 1: a wrong key (or page size) fails here.
     if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     }) {
         return Err(StoreError::NotADatabase(e.to_string()));
     }
+    Ok(conn)
+}
+
+/// The pragmas every connection needs, after its key.
+fn configure(conn: Connection, page_size: u32) -> Result<Connection> {
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Corrupt(format!(
@@ -223,20 +318,22 @@ pub(super) fn open_conn(
         )));
     }
     // A 16 MiB page cache (decrypted pages): large pulls touch many index pages. A
-    // checkpoint every 8000 WAL pages (32 MiB) writes hot index pages to the file once instead
-    // of many times during a large pull (the benchmark's 100,000 pulled changes: 8 s -> 5.5 s);
-    // the WAL file is cut back to 64 MiB after a checkpoint.
+    // checkpoint every 32 MiB of WAL (8192 pages of 4 KiB, 2048 of 16 KiB) writes hot index
+    // pages to the file once instead of many times during a large pull (the benchmark's
+    // 100,000 pulled changes: 8 s -> 5.5 s); the WAL file is cut back to 64 MiB after a
+    // checkpoint.
     // FULL: in WAL mode, NORMAL may lose the last transactions on power loss; FULL syncs the
     // WAL at every commit, so a committed record survives a battery dying right after.
-    conn.execute_batch(
+    let checkpoint_pages = (32 << 20) / page_size.max(512);
+    conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -16384;
-         PRAGMA wal_autocheckpoint = 8000;
-         PRAGMA journal_size_limit = 67108864;",
-    )?;
+         PRAGMA wal_autocheckpoint = {checkpoint_pages};
+         PRAGMA journal_size_limit = 67108864;"
+    ))?;
     // rusqlite keeps 16 prepared statements by default; applying a pulled page alone uses
     // about as many, so a smaller cache would prepare them again and again.
     conn.set_prepared_statement_cache_capacity(64);
