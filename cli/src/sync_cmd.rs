@@ -18,7 +18,7 @@ pub struct SyncArgs {
     /// Most changes per push (default 1000; a push also closes at 48 KiB compressed).
     #[arg(long, value_name = "N")]
     batch: Option<usize>,
-    /// Changes per pull page asked for (default 500).
+    /// Changes per pull page, fixed (default: 500, growing to 2,000 on a fast link).
     #[arg(long, value_name = "N")]
     pull_limit: Option<u32>,
     /// Retries of a failed request before giving up (with backoff: 1 s, 2 s, 4 s …).
@@ -53,7 +53,9 @@ fn sync(args: SyncArgs) -> Result<(), Failure> {
         cfg.push_batch = b.max(1);
     }
     if let Some(n) = args.pull_limit {
+        // Pages of exactly this size (they do not grow with the link).
         cfg.pull_limit = n.max(1);
+        cfg.pull_limit_max = cfg.pull_limit;
     }
     if let Some(r) = args.retries {
         cfg.backoff.max_retries = r;

@@ -36,13 +36,36 @@ impl Store {
         limit: usize,
         skip: &std::collections::HashSet<u64>,
     ) -> Result<Vec<Change>> {
+        self.pending_from(None, limit, skip)
+    }
+
+    /// [`Self::pending_changes_except`] after sequence number `after` (the next push while
+    /// the one up to `after` is still pending).
+    pub fn pending_changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+        skip: &std::collections::HashSet<u64>,
+    ) -> Result<Vec<Change>> {
+        self.pending_from(Some(after), limit, skip)
+    }
+
+    fn pending_from(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+        skip: &std::collections::HashSet<u64>,
+    ) -> Result<Vec<Change>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, change_json FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
+            "SELECT seq, change_json FROM outbox
+             WHERE state = 'pending' AND (?1 IS NULL OR seq > ?1) ORDER BY seq LIMIT ?2",
         )?;
         let want = limit.saturating_add(skip.len());
-        let rows = stmt.query_map([i64::try_from(want).unwrap_or(i64::MAX)], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
+        let after = after.map(|a| i64::try_from(a).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(
+            params![after, i64::try_from(want).unwrap_or(i64::MAX)],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?;
         let mut out = Vec::new();
         for row in rows {
             let (seq, json) = row?;
@@ -69,6 +92,16 @@ impl Store {
     /// kept, with everything pending after it, under new numbers above `acked_seq`
     /// (sync-protocol section 5), and pushed again.
     pub fn record_push_outcomes(&mut self, resp: &PushResponse) -> Result<PushReport> {
+        self.record_push(resp, false)
+    }
+
+    /// [`Self::record_push_outcomes`] and the server's `acked_seq` (the sync account's) in
+    /// the same transaction: one commit per push.
+    pub(crate) fn record_push_answer(&mut self, resp: &PushResponse) -> Result<PushReport> {
+        self.record_push(resp, true)
+    }
+
+    fn record_push(&mut self, resp: &PushResponse, acked: bool) -> Result<PushReport> {
         let wall = self.clock.now_ms();
         let policy = self.policy;
         let tx = self
@@ -184,6 +217,12 @@ impl Store {
             "UPDATE device_state SET last_push_ms = ?1 WHERE id = 1",
             [i64::try_from(wall).unwrap_or(i64::MAX)],
         )?;
+        if acked {
+            tx.execute(
+                "UPDATE sync_account SET acked_seq = ?1 WHERE id = 1",
+                [i64::try_from(resp.acked_seq).unwrap_or(i64::MAX)],
+            )?;
+        }
         tx.commit()?;
         Ok(report)
     }

@@ -107,6 +107,7 @@ async fn one_fault_per_phase(
         client_with(|c| {
             c.push_batch = 3;
             c.pull_limit = 4;
+            c.pull_limit_max = 4;
             c.request_timeout = request_timeout;
             c.backoff.max_retries = 5;
         }),
@@ -117,7 +118,10 @@ async fn one_fault_per_phase(
         &proxy.url(),
         "kader.mawar2",
         opts(),
-        client_with(|c| c.pull_limit = 4),
+        client_with(|c| {
+            c.pull_limit = 4;
+            c.pull_limit_max = 4;
+        }),
     )
     .await;
     // B's 9 changes (3 households, each with one person and a weighing) are on the server:

@@ -18,7 +18,10 @@ use std::collections::BTreeSet;
 use sync_protocol::RecordId;
 use system_tests::proxy::{LinkShape, Proxy};
 
-crate::both_backends!(a_posyandu_day_over_2g_is_one_status_one_push_one_pull);
+crate::both_backends!(
+    a_posyandu_day_over_2g_is_one_status_one_push_one_pull,
+    pull_pages_stay_small_over_2g_and_grow_on_a_fast_link,
+);
 
 fn measurement(kind: &str, value: f64, unit: &str, position: Option<&str>) -> MeasurementInput {
     MeasurementInput {
@@ -209,6 +212,57 @@ async fn a_posyandu_day_over_2g_is_one_status_one_push_one_pull(backend: Backend
         "{r:?}"
     );
     assert_converged(&server, &made, &[&a.store, &b.store]).await;
+    server.stop().await;
+}
+
+/// The page size follows the link (`field-core/src/sync/pace.rs`): over 2G a page of 100
+/// changes takes at least the 400 ms round trip and its bytes at 64 kbit/s, longer than the
+/// half second within which a page twice as large would have to come, so the pages stay at
+/// the size the tablet starts with; on loopback the same pull asks for twice that after its
+/// first full page. Every page is still applied with its cursor, and both tablets end with
+/// the same records.
+async fn pull_pages_stay_small_over_2g_and_grow_on_a_fast_link(backend: Backend) {
+    let server = Server::start_on(backend).await;
+    let mut b = Device::enrol(&server, "kader.mawar2").await;
+    let today = b.store.today().unwrap().format("%Y-%m-%d").to_string();
+    let year: i32 = today[..4].parse().unwrap();
+    register_families(&mut b.store, year);
+    assert_eq!(b.sync().await.sent, 140);
+    let pages = |c: &mut field_core::sync::SyncConfig| {
+        c.pull_limit = 100;
+        c.pull_limit_max = 2_000;
+    };
+
+    let proxy = Proxy::start(server.addr, LinkShape::two_g()).await.unwrap();
+    let mut slow = Device::enrol_at(
+        &server,
+        &proxy.url(),
+        "kader.mawar",
+        opts(),
+        client_with(pages),
+    )
+    .await;
+    let r = slow.sync().await;
+    assert_eq!(r.received, 140, "{r:?}");
+    assert_eq!(r.pull_limit_largest, 100, "no growth over 2G: {r:?}");
+    assert_eq!(r.pull_requests, 2, "{r:?}");
+
+    // On loopback, with the growth threshold out of the way of a loaded test machine.
+    let mut fast = Device::enrol_with(
+        &server,
+        "kader.mawar",
+        opts(),
+        client_with(|c| {
+            pages(c);
+            c.pull_grow_below = std::time::Duration::from_secs(3_600);
+        }),
+    )
+    .await;
+    let r = fast.sync().await;
+    assert_eq!(r.received, 140, "{r:?}");
+    assert_eq!(r.pull_limit_largest, 200, "grown after a full page: {r:?}");
+    assert_eq!(r.pull_requests, 2, "{r:?}");
+    assert_same("2G and loopback", &slow.view(), &fast.view());
     server.stop().await;
 }
 

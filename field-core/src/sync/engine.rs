@@ -4,19 +4,19 @@
 use super::account::{Revoked, ensure_tables};
 use super::backoff::{Backoff, Sleeper, TokioSleeper};
 use super::error::SyncError;
-use super::transport::{Auth, Transport, TrustRoots};
+use super::pace::PullPace;
+use super::transport::{Auth, Transport, TrustRoots, encode};
 use crate::keyring::LocalUser;
 use crate::store::{OpenOptions, Store};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-use sync_protocol::codec::{self, Encoding};
+use std::time::{Duration, Instant};
 use sync_protocol::{
     Change, EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION,
-    PlacesResponse, PullRequest, PullResponse, PushRequest, PushResponse, StatusRequest,
-    StatusResponse, WireMessage,
+    PlacesResponse, PullRequest, PullResponse, PushResponse, StatusRequest, StatusResponse,
+    WireMessage,
 };
 use zeroize::Zeroizing;
 
@@ -31,8 +31,21 @@ pub struct SyncConfig {
     /// before it would pass this (also capped by the server's `max_compressed`). A single
     /// change larger than this still goes, alone.
     pub push_batch_bytes: usize,
-    /// Changes per pull page asked for.
+    /// Changes per pull page asked for at first: pages of this size stay on a slow link.
     pub pull_limit: u32,
+    /// The largest page a run grows to while full pages come back fast (also capped by the
+    /// server's `max_batch`); at or below `pull_limit`, every page asks for `pull_limit`.
+    /// See `sync/pace.rs`.
+    pub pull_limit_max: u32,
+    /// Pages grow while a page twice as large is expected within this; an answer that
+    /// takes four times this sends them back to `pull_limit` (see `sync/pace.rs`).
+    pub pull_grow_below: Duration,
+    /// Ask for the next pull page while a page is applied (off: one request after the
+    /// other, as before; for comparisons).
+    pub pull_ahead: bool,
+    /// Send the next push while the answer to one is recorded (after an answer that took
+    /// every change of its batch; off: one after the other, as before; for comparisons).
+    pub push_ahead: bool,
     pub trust: TrustRoots,
     /// Time limit of one request.
     pub request_timeout: Duration,
@@ -53,6 +66,11 @@ impl Default for SyncConfig {
             push_batch: 1_000,
             push_batch_bytes: DEFAULT_PUSH_BATCH_BYTES,
             pull_limit: 500,
+            // The server's default `max_batch`: about 64 KB of zstd, 0.5 s of 1 Mbit/s.
+            pull_limit_max: 2_000,
+            pull_grow_below: super::pace::GROW_BELOW,
+            pull_ahead: true,
+            push_ahead: true,
             trust: TrustRoots::WebPki,
             request_timeout: Duration::from_secs(60),
             backoff: Backoff::default(),
@@ -119,6 +137,8 @@ pub struct SyncReport {
     /// Set when a pull answer was too large for this tablet and the run asked for fewer
     /// changes per page: the last `limit` it used.
     pub pull_limit_lowered_to: Option<u32>,
+    /// The largest `limit` a pull page asked for in this run (0: no pull).
+    pub pull_limit_largest: u32,
     /// Titip bundles carried for other tablets handed to the server in this run (their
     /// sealed answers kept for `collect`), and the ones it refused.
     pub titip_handed: u64,
@@ -126,6 +146,31 @@ pub struct SyncReport {
     /// Likely-duplicate pairs the server sent (`None`: not asked, or no answer, e.g. an
     /// older server's 404).
     pub server_duplicates: Option<u64>,
+    /// Where the run's wall time went.
+    pub timing: RunTimes,
+}
+
+/// Where a run's wall time went, summed over its requests. With pipelined pull pages the
+/// fetch of a page overlaps the apply of the one before it: `pull_wait` is what the run
+/// waited for pages, `pull_fetch` what the requests took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RunTimes {
+    /// Reading pending changes from the outbox and encoding push bodies.
+    pub push_prepare: Duration,
+    /// Push requests, sent to answer decoded (the server's ingest and commit included).
+    pub push_wait: Duration,
+    /// Recording push outcomes (one transaction per push, commit included).
+    pub push_store: Duration,
+    /// Waiting for pull pages (a page fetched while the one before was applied costs only
+    /// what was left of its request).
+    pub pull_wait: Duration,
+    /// Pull requests, asked to page decoded (the server's page cut and compression, the
+    /// transfer, decoding), whether waited for or not.
+    pub pull_fetch: Duration,
+    /// Decompressing and parsing pull pages (a part of `pull_fetch`).
+    pub pull_decode: Duration,
+    /// Applying pull pages, each with its cursor in one transaction, commit included.
+    pub pull_apply: Duration,
 }
 
 type EventSink = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
@@ -516,7 +561,7 @@ impl SyncClient {
 
         // Push, oldest first, in batches sized for the link and the server's limits: at most
         // `push_batch` changes and `push_batch_bytes` on the wire.
-        let batch = self.cfg.push_batch.clamp(1, status.limits.max_batch.max(1));
+        let batch_max = self.cfg.push_batch.clamp(1, status.limits.max_batch.max(1));
         let budget = self
             .cfg
             .push_batch_bytes
@@ -525,43 +570,73 @@ impl SyncClient {
         // Changes of another user of the tablet that wait for her own session
         // (`awaits_author`): left in the outbox, not sent again in this run.
         let mut awaiting = std::collections::HashSet::new();
+        // The next batch, read and sent while the answer to the one before is recorded
+        // (only after an answer that took every change of its batch).
+        let mut ahead: Option<(PushBatch, AbortOnDrop<Done<PushResponse>>)> = None;
         loop {
-            let mut changes = store.pending_changes_except(batch, &awaiting)?;
-            if changes.is_empty() {
-                break;
-            }
-            fit_push_batch(&mut changes, budget)?;
-            let waiting = store.sync_counts()?.pending;
+            let (batch, task) = match ahead.take() {
+                Some((b, task)) => (b, Some(task)),
+                None => {
+                    let prepared = Instant::now();
+                    let b = next_push_batch(store, batch_max, budget, &awaiting, None)?;
+                    run.report.timing.push_prepare += prepared.elapsed();
+                    match b {
+                        Some(b) => (b, None),
+                        None => break,
+                    }
+                }
+            };
             self.emit(
                 SyncPhase::Pushing,
-                waiting,
+                batch.waiting,
                 run.report.sent,
                 run.report.received,
             );
-            let first = changes.first().map(|c| c.seq);
-            let resp: PushResponse = self
-                .request(
-                    store,
-                    run,
-                    "/v1/sync/push",
-                    &PushRequest {
-                        v: PROTOCOL_VERSION,
-                        changes,
-                    },
-                )
-                .await?;
+            let asked = Instant::now();
+            let resp: PushResponse = match task {
+                Some(task) => {
+                    self.join_ahead(store, run, task, PUSH, &batch.body)
+                        .await?
+                        .0
+                }
+                None => self.request_encoded(store, run, PUSH, &batch.body).await?.0,
+            };
+            run.report.timing.push_wait += asked.elapsed();
             run.report.push_requests += 1;
-            let r = store.record_push_outcomes(&resp)?;
-            store.set_acked_seq(resp.acked_seq)?;
+            let clean = resp.outcomes.iter().all(|o| {
+                matches!(
+                    o.status,
+                    sync_protocol::OutcomeStatus::Accepted
+                        | sync_protocol::OutcomeStatus::Duplicate
+                )
+            });
+            if clean && self.cfg.push_ahead {
+                // Every change of this batch was taken: the next one (the pending changes
+                // after it) goes to the server while this answer is recorded.
+                let prepared = Instant::now();
+                let next = next_push_batch(store, batch_max, budget, &awaiting, batch.last)?;
+                run.report.timing.push_prepare += prepared.elapsed();
+                if let Some(b) = next {
+                    let task = self.ask_ahead::<PushResponse>(store, run, PUSH, b.body.clone())?;
+                    ahead = Some((b, task));
+                }
+            }
+            let stored = Instant::now();
+            // The outcomes and the server's `acked_seq` in one transaction.
+            let r = store.record_push_answer(&resp)?;
+            run.report.timing.push_store += stored.elapsed();
             run.report.sent += r.sent as u64;
             run.report.rejected += r.rejected as u64;
             run.report.restamped += r.restamped as u64;
             awaiting.extend(r.awaiting.iter().copied());
-            let next = store
-                .pending_changes_except(1, &awaiting)?
-                .first()
-                .map(|c| c.seq);
-            if r.sent + r.rejected + r.awaiting.len() == 0 && next == first {
+            let settled_none = r.sent + r.rejected + r.awaiting.len() == 0;
+            if settled_none
+                && store
+                    .pending_changes_except(1, &awaiting)?
+                    .first()
+                    .map(|c| c.seq)
+                    == batch.first
+            {
                 // Only retryable refusals: the clock was repaired and the changes
                 // re-stamped; a few rounds settle it, more means something else is wrong.
                 stalled += 1;
@@ -600,41 +675,97 @@ impl SyncClient {
         Ok(run.report.clone())
     }
 
-    /// Pulls every page. An answer over the limits this client accepts (a server that cuts
+    /// Pulls every page, each applied with its cursor in one transaction. The next page is
+    /// asked for (its cursor is in the page's answer) while a page is applied, so the server's
+    /// work and the transfer overlap the tablet's; the page size follows the link
+    /// ([`PullPace`]). An answer over the limits this client accepts (a server that cuts
     /// pages by count only) is asked for again with half the `limit`, down to one change; the
     /// smaller limit stays for the rest of the run.
     async fn pull(&self, store: &mut Store, run: &mut Run) -> Result<(), SyncError> {
-        let mut limit = self.cfg.pull_limit.max(1);
+        let mut pace = PullPace::new(
+            self.cfg.pull_limit,
+            self.cfg.pull_limit_max,
+            run.t.limits.max_batch,
+            self.cfg.pull_grow_below,
+        );
+        let mut ahead: Option<Ahead> = None;
         loop {
-            let waiting = pending_count(store)?;
-            self.emit(
-                SyncPhase::Pulling,
-                waiting,
-                run.report.sent,
-                run.report.received,
-            );
-            let asked: Result<PullResponse, SyncError> = self
-                .request(
-                    store,
-                    run,
-                    "/v1/sync/pull",
-                    &PullRequest {
+            let cursor = store.pull_cursor()?;
+            let limit = pace.limit();
+            run.report.pull_limit_largest = run.report.pull_limit_largest.max(limit);
+            let wanted = Instant::now();
+            let fetched = match ahead.take() {
+                Some(a) if a.cursor == cursor && a.limit == limit => self
+                    .join_ahead(store, run, a.task, PULL, &a.body)
+                    .await
+                    .map(|(page, decode, took, retried)| Fetched {
+                        page,
+                        decode,
+                        took,
+                        retried,
+                    }),
+                _ => {
+                    let waiting = pending_count(store)?;
+                    self.emit(
+                        SyncPhase::Pulling,
+                        waiting,
+                        run.report.sent,
+                        run.report.received,
+                    );
+                    let body = encode(&PullRequest {
                         v: PROTOCOL_VERSION,
-                        cursor: store.pull_cursor()?,
+                        cursor,
                         limit,
-                    },
-                )
-                .await;
-            let page = match asked {
-                Err(SyncError::AnswerTooLarge(_)) if limit > 1 => {
-                    limit = (limit / 2).max(1);
-                    run.report.pull_limit_lowered_to = Some(limit);
+                    })?;
+                    let retries = run.report.retries;
+                    self.request_encoded(store, run, PULL, &body)
+                        .await
+                        .map(|(page, decode)| Fetched {
+                            page,
+                            decode,
+                            took: wanted.elapsed(),
+                            retried: run.report.retries > retries,
+                        })
+                }
+            };
+            run.report.timing.pull_wait += wanted.elapsed();
+            let f = match fetched {
+                Err(SyncError::AnswerTooLarge(_)) if pace.too_large() => {
+                    run.report.pull_limit_lowered_to = Some(pace.limit());
                     continue;
                 }
                 other => other?,
             };
             run.report.pull_requests += 1;
+            run.report.timing.pull_fetch += f.took;
+            run.report.timing.pull_decode += f.decode;
+            let page = f.page;
+            pace.answered(page.changes.len(), page.has_more, f.took, f.retried);
+            if page.has_more && self.cfg.pull_ahead {
+                self.emit(
+                    SyncPhase::Pulling,
+                    pending_count(store)?,
+                    run.report.sent,
+                    run.report.received,
+                );
+                let cursor = Some(page.cursor.clone());
+                let limit = pace.limit();
+                let body = encode(&PullRequest {
+                    v: PROTOCOL_VERSION,
+                    cursor: cursor.clone(),
+                    limit,
+                })?;
+                let task = self.ask_ahead::<PullResponse>(store, run, PULL, body.clone())?;
+                ahead = Some(Ahead {
+                    cursor,
+                    limit,
+                    body,
+                    task,
+                });
+            }
+            let applying = Instant::now();
             let r = store.apply_sync_page(&page)?;
+            run.report.timing.pull_apply += applying.elapsed();
             run.report.received += r.applied as u64;
             run.report.skipped += r.skipped.len() as u64;
             if !page.has_more {
@@ -642,6 +773,70 @@ impl SyncClient {
             }
         }
         Ok(())
+    }
+
+    /// Sends `body` to `path` on a task of its own, with the retries of [`Self::request`];
+    /// [`Self::join_ahead`] takes its answer.
+    fn ask_ahead<Resp>(
+        &self,
+        store: &Store,
+        run: &Run,
+        path: &'static str,
+        body: Vec<u8>,
+    ) -> Result<AbortOnDrop<Done<Resp>>, SyncError>
+    where
+        Resp: DeserializeOwned + WireMessage + Send + 'static,
+    {
+        let (token, _) = store.session()?.ok_or(SyncError::LoginRequired)?;
+        let client = self.clone();
+        let t = run.t.clone();
+        Ok(AbortOnDrop(tokio::spawn(async move {
+            let started = Instant::now();
+            let (mut retries, mut requests) = (0u32, 0u32);
+            let out = client
+                .with_retries(&mut retries, || {
+                    requests += 1;
+                    t.call_encoded::<Resp>(path, Auth::Bearer(&token), body.clone())
+                })
+                .await;
+            Done {
+                out,
+                took: started.elapsed(),
+                retries,
+                requests,
+            }
+        })))
+    }
+
+    /// The answer of a request sent ahead (`body` to `path`): its answer, decoding time,
+    /// the time from sending to decoded, and whether it was retried. A session that ended
+    /// meanwhile is renewed as in [`Self::request`] and the request sent again.
+    async fn join_ahead<Resp>(
+        &self,
+        store: &mut Store,
+        run: &mut Run,
+        mut task: AbortOnDrop<Done<Resp>>,
+        path: &str,
+        body: &[u8],
+    ) -> Result<(Resp, Duration, Duration, bool), SyncError>
+    where
+        Resp: DeserializeOwned + WireMessage,
+    {
+        let done = (&mut task.0)
+            .await
+            .map_err(|e| SyncError::Protocol(format!("a request task stopped: {e}")))?;
+        run.report.requests += done.requests;
+        run.report.retries += done.retries;
+        match done.out {
+            Ok((resp, decode)) => Ok((resp, decode, done.took, done.retries > 0)),
+            Err(SyncError::LoginRequired) => {
+                self.after_login_required(store, run).await?;
+                let started = Instant::now();
+                let (resp, decode) = self.request_encoded(store, run, path, body).await?;
+                Ok((resp, decode, started.elapsed(), true))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The likely duplicates the server found in the user's area (`GET
@@ -732,6 +927,22 @@ impl SyncClient {
         Req: Serialize + WireMessage,
         Resp: DeserializeOwned + WireMessage,
     {
+        let body = encode(req)?;
+        Ok(self.request_encoded(store, run, path, &body).await?.0)
+    }
+
+    /// [`Self::request`] with a body already encoded; also returns the time the answer took
+    /// to decode.
+    async fn request_encoded<Resp>(
+        &self,
+        store: &mut Store,
+        run: &mut Run,
+        path: &str,
+        body: &[u8],
+    ) -> Result<(Resp, Duration), SyncError>
+    where
+        Resp: DeserializeOwned + WireMessage,
+    {
         loop {
             let (token, _) = store.session()?.ok_or(SyncError::LoginRequired)?;
             let mut retries = 0;
@@ -739,22 +950,105 @@ impl SyncClient {
             let out = self
                 .with_retries(&mut retries, || {
                     run.report.requests += 1;
-                    t.call::<Req, Resp>(path, Auth::Bearer(&token), req)
+                    t.call_encoded::<Resp>(path, Auth::Bearer(&token), body.to_vec())
                 })
                 .await;
             run.report.retries += retries;
             match out {
-                Err(SyncError::LoginRequired) if run.secret.is_some() && !run.relogged => {
-                    store.clear_session()?;
-                    self.relogin(store, run).await?;
-                }
-                Err(SyncError::LoginRequired) => {
-                    store.clear_session()?;
-                    return Err(SyncError::LoginRequired);
-                }
+                Err(SyncError::LoginRequired) => self.after_login_required(store, run).await?,
                 other => return other,
             }
         }
+    }
+
+    /// A request was answered "log in again": the session is forgotten, and renewed once
+    /// in this run when the secret is known; otherwise the run ends with `LoginRequired`.
+    async fn after_login_required(
+        &self,
+        store: &mut Store,
+        run: &mut Run,
+    ) -> Result<(), SyncError> {
+        store.clear_session()?;
+        if run.secret.is_some() && !run.relogged {
+            self.relogin(store, run).await
+        } else {
+            Err(SyncError::LoginRequired)
+        }
+    }
+}
+
+const PULL: &str = "/v1/sync/pull";
+
+const PUSH: &str = "/v1/sync/push";
+
+/// A pull page asked for while the page before it is applied.
+struct Ahead {
+    /// The cursor it was asked with (the page before's, which the apply saves).
+    cursor: Option<String>,
+    limit: u32,
+    body: Vec<u8>,
+    task: AbortOnDrop<Done<PullResponse>>,
+}
+
+/// What a request sent on a task of its own brings back.
+struct Done<Resp> {
+    out: Result<(Resp, Duration), SyncError>,
+    took: Duration,
+    retries: u32,
+    requests: u32,
+}
+
+/// One push: its body and the sequence numbers it holds.
+struct PushBatch {
+    body: Vec<u8>,
+    first: Option<u64>,
+    last: Option<u64>,
+    /// Changes waiting in the outbox when it was read.
+    waiting: u64,
+}
+
+/// The next push: the oldest pending changes (after `after`, when given) not in `skip`, at
+/// most `max` and `budget` bytes on the wire; `None` when there are none.
+fn next_push_batch(
+    store: &Store,
+    max: usize,
+    budget: usize,
+    skip: &std::collections::HashSet<u64>,
+    after: Option<u64>,
+) -> Result<Option<PushBatch>, SyncError> {
+    let mut changes = match after {
+        Some(seq) => store.pending_changes_after(seq, max, skip)?,
+        None => store.pending_changes_except(max, skip)?,
+    };
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    // The body that was sized is the body sent (encoded once).
+    let body = fit_push_batch(&mut changes, budget)?;
+    Ok(Some(PushBatch {
+        body,
+        first: changes.first().map(|c| c.seq),
+        last: changes.last().map(|c| c.seq),
+        waiting: pending_count(store)?,
+    }))
+}
+
+/// A page's answer and what it cost.
+struct Fetched {
+    page: PullResponse,
+    decode: Duration,
+    /// Asked to decoded.
+    took: Duration,
+    retried: bool,
+}
+
+/// A task that is stopped when its handle is dropped (a run that ends on an error does not
+/// leave a request behind it).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -774,7 +1068,6 @@ struct PushBody<'a> {
     changes: &'a [Change],
 }
 
-/// The bytes a push of `changes` takes on the wire (compact JSON, zstd).
 /// The changes waiting in the outbox, for the progress events of the pull: only the outbox's
 /// count (`sync_counts` also counts open conflicts, which reads `facts` by an index a bulk
 /// first sync has not built yet).
@@ -787,35 +1080,47 @@ fn pending_count(store: &Store) -> Result<u64, SyncError> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn push_bytes(changes: &[Change]) -> Result<usize, SyncError> {
-    let body = PushBody {
+/// The push body of `changes` (compact JSON of a [`PushRequest`], zstd).
+fn push_body(changes: &[Change]) -> Result<Vec<u8>, SyncError> {
+    encode(&PushBody {
         v: PROTOCOL_VERSION,
         changes,
-    };
-    codec::encode(&body, Encoding::Zstd)
-        .map(|b| b.len())
-        .map_err(|e| SyncError::Protocol(e.to_string()))
+    })
+}
+
+/// The bytes a push of `changes` takes on the wire (compact JSON, zstd).
+#[cfg(test)]
+fn push_bytes(changes: &[Change]) -> Result<usize, SyncError> {
+    push_body(changes).map(|b| b.len())
 }
 
 /// Shortens `changes` (oldest first) to the longest prefix whose push body fits in `budget`
-/// bytes, keeping at least one change. Compressed size grows with the prefix, so a binary
-/// search finds it in a few encodings; the common case (everything fits) costs one.
-fn fit_push_batch(changes: &mut Vec<Change>, budget: usize) -> Result<(), SyncError> {
-    if changes.len() <= 1 || push_bytes(changes)? <= budget {
-        return Ok(());
+/// bytes, keeping at least one change, and returns that body. Compressed size grows with the
+/// prefix, so a binary search finds it in a few encodings; the common case (everything fits)
+/// costs one.
+fn fit_push_batch(changes: &mut Vec<Change>, budget: usize) -> Result<Vec<u8>, SyncError> {
+    let whole = push_body(changes)?;
+    if changes.len() <= 1 || whole.len() <= budget {
+        return Ok(whole);
     }
     // The answer lies in lo..=hi; lo = 1 is always allowed.
     let (mut lo, mut hi) = (1, changes.len() - 1);
+    let mut fitted: Option<(usize, Vec<u8>)> = None;
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
-        if push_bytes(&changes[..mid])? <= budget {
+        let body = push_body(&changes[..mid])?;
+        if body.len() <= budget {
             lo = mid;
+            fitted = Some((mid, body));
         } else {
             hi = mid - 1;
         }
     }
     changes.truncate(lo);
-    Ok(())
+    match fitted {
+        Some((n, body)) if n == lo => Ok(body),
+        _ => push_body(changes),
+    }
 }
 
 /// A query parameter's value, percent-encoded (place codes are letters, digits and dots;
@@ -868,6 +1173,7 @@ impl SyncLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_protocol::PushRequest;
 
     /// The app runs a sync on a spawned tokio task: the run's future must be `Send`.
     #[test]

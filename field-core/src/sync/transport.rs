@@ -138,15 +138,31 @@ impl Transport {
         Req: Serialize,
         Resp: DeserializeOwned + WireMessage,
     {
-        let body =
-            codec::encode(req, Encoding::Zstd).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let body = encode(req)?;
+        Ok(self.call_encoded(path, auth, body).await?.0)
+    }
+
+    /// POSTs a body already encoded by [`encode`] and decodes the answer; also returns the
+    /// time the answer took to decompress and parse.
+    pub async fn call_encoded<Resp>(
+        &self,
+        path: &str,
+        auth: Auth<'_>,
+        body: Vec<u8>,
+    ) -> Result<(Resp, Duration), SyncError>
+    where
+        Resp: DeserializeOwned + WireMessage,
+    {
         let rb = self
             .client
             .post(format!("{}{}", self.base, path))
             .header("content-type", "application/json")
             .header("content-encoding", "zstd")
             .body(body);
-        self.send(rb, auth).await
+        let (bytes, encoding) = self.exchange(rb, auth).await?;
+        let t = std::time::Instant::now();
+        let resp = codec::decode::<Resp>(&bytes, encoding, &self.limits).map_err(answer_error)?;
+        Ok((resp, t.elapsed()))
     }
 
     /// GETs one wire answer (a request without a body, such as `/v1/places`).
@@ -246,6 +262,11 @@ impl Transport {
         });
         Err(SyncError::from_error_body(status, body, bearer))
     }
+}
+
+/// A request body as [`Transport::call`] sends it: compact JSON, zstd.
+pub(crate) fn encode<Req: Serialize>(req: &Req) -> Result<Vec<u8>, SyncError> {
+    codec::encode(req, Encoding::Zstd).map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
 fn network(e: reqwest::Error) -> SyncError {

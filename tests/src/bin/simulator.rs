@@ -44,6 +44,14 @@ struct Args {
     /// Changes per pull page (default: field-core's).
     #[arg(long)]
     pull_limit: Option<u32>,
+    /// The largest pull page a run grows to (default: field-core's; at or below
+    /// --pull-limit: fixed pages).
+    #[arg(long)]
+    pull_limit_max: Option<u32>,
+    /// Requests one after the other, as before pipelining (not the next pull page while one
+    /// is applied, nor the next push while an answer is recorded).
+    #[arg(long)]
+    sequential: bool,
     /// Runtime worker threads (server and tablets share them).
     #[arg(long, default_value_t = 8)]
     threads: usize,
@@ -82,6 +90,8 @@ fn tablet_first_sync(a: &Args, rt: &tokio::runtime::Runtime) -> ExitCode {
     let mut spec = DeviceSpec::new(user, dir);
     spec.kdf = field_core::KdfParams::TABLET;
     spec.pull_limit = a.pull_limit;
+    spec.pull_limit_max = a.pull_limit_max;
+    spec.ahead = !a.sequential;
     match rt.block_on(scenarios::first_sync(url, code, &spec)) {
         Ok(f) => {
             println!("{}", serde_json::to_string(&f).unwrap_or_default());
@@ -131,6 +141,8 @@ fn main() -> ExitCode {
         repeat: a.repeat,
         push_batch: a.push_batch,
         pull_limit: a.pull_limit,
+        pull_limit_max: a.pull_limit_max,
+        ahead: !a.sequential,
         dirs: match &a.tablet_dir {
             Some(d) => Dirs {
                 disk: d.clone(),

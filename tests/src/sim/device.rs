@@ -30,6 +30,12 @@ pub struct DeviceSpec {
     pub push_batch: Option<usize>,
     /// Changes per pull page asked for (`None`: field-core's default).
     pub pull_limit: Option<u32>,
+    /// The largest pull page (`None`: field-core's default; `Some(0)`: pages stay at
+    /// `pull_limit`).
+    pub pull_limit_max: Option<u32>,
+    /// Ask for the next pull page while one is applied, and send the next push while an
+    /// answer is recorded (field-core's default: yes).
+    pub ahead: bool,
 }
 
 impl DeviceSpec {
@@ -40,6 +46,8 @@ impl DeviceSpec {
             kdf: SIM_KDF,
             push_batch: None,
             pull_limit: None,
+            pull_limit_max: None,
+            ahead: true,
         }
     }
 }
@@ -77,6 +85,9 @@ impl SimDevice {
             app_version: "0.1.0-sim".into(),
             push_batch: spec.push_batch.unwrap_or(defaults.push_batch),
             pull_limit: spec.pull_limit.unwrap_or(defaults.pull_limit),
+            pull_limit_max: spec.pull_limit_max.unwrap_or(defaults.pull_limit_max),
+            pull_ahead: spec.ahead,
+            push_ahead: spec.ahead,
             request_timeout: Duration::from_secs(300),
             ..defaults
         };

@@ -47,6 +47,12 @@ pub struct FirstSync {
     pub sync_peak_bytes: u64,
     pub db_bytes: u64,
     pub wal_bytes: u64,
+    /// Where the pull phase's wall time went (the sync client's own account).
+    #[serde(default)]
+    pub timing: field_core::sync::RunTimes,
+    /// The largest pull page asked for.
+    #[serde(default)]
+    pub pull_limit_largest: u32,
 }
 
 fn file_len(p: &Path) -> u64 {
@@ -77,6 +83,8 @@ pub async fn first_sync(url: &str, code: &str, spec: &DeviceSpec) -> Result<Firs
         sync_peak_bytes: sync_peak,
         db_bytes: file_len(&dev.path),
         wal_bytes: file_len(Path::new(&wal)),
+        timing: rep.timing,
+        pull_limit_largest: rep.pull_limit_largest,
     })
 }
 
@@ -90,6 +98,12 @@ async fn in_child(exe: &Path, url: &str, code: &str, spec: &DeviceSpec) -> Resul
         .arg(&spec.dir);
     if let Some(l) = spec.pull_limit {
         cmd.args(["--pull-limit", &l.to_string()]);
+    }
+    if let Some(l) = spec.pull_limit_max {
+        cmd.args(["--pull-limit-max", &l.to_string()]);
+    }
+    if !spec.ahead {
+        cmd.arg("--sequential");
     }
     let out = super::blocking(move || Ok(cmd.output()?)).await?;
     if !out.status.success() {
@@ -154,10 +168,11 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
     }
     let mut r = Report::default();
     r.note(format!(
-        "scope {PUSKESMAS} (6 posyandu); pull page {}, {} pull requests; {} skipped; \
-         the tablet ran {}",
+        "scope {PUSKESMAS} (6 posyandu); pull page {} (grown to {}), {} pull requests; \
+         {} skipped; the tablet ran {}",
         spec.pull_limit
             .unwrap_or(field_core::sync::SyncConfig::default().pull_limit),
+        f.pull_limit_largest,
         f.pull_requests,
         f.skipped,
         if o.tablet_exe.is_some() {
@@ -177,6 +192,7 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
     );
     r.add(S, "of which enrol (Argon2id m=64 MiB, t=3)", f.enrol_s, "s");
     r.add(S, "of which pull phase", f.pull_s, "s");
+    pull_rows(&mut r, S, &f.timing);
     r.add(S, "rate", f.received as f64 / f.total_s, "records/s");
     r.add(
         S,
@@ -200,4 +216,28 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
     );
     server.stop().await?;
     Ok(r)
+}
+
+/// The pull phase's split, from the sync client's own timing: waiting for pages, what their
+/// requests took (overlapping the apply when pipelined), decoding, applying.
+pub fn pull_rows(r: &mut Report, s: &str, t: &field_core::sync::RunTimes) {
+    r.secs(s, "pull: waiting for pages", t.pull_wait, None);
+    r.secs(
+        s,
+        "pull: requests, asked to decoded (server, transfer, decode)",
+        t.pull_fetch,
+        None,
+    );
+    r.secs(
+        s,
+        "pull: decoding pages (of the requests)",
+        t.pull_decode,
+        None,
+    );
+    r.secs(
+        s,
+        "pull: applying pages with their cursor, commit included",
+        t.pull_apply,
+        None,
+    );
 }

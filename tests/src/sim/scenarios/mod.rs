@@ -36,6 +36,11 @@ pub struct Options {
     pub push_batch: Option<usize>,
     /// Changes per pull page (`None`: field-core's default).
     pub pull_limit: Option<u32>,
+    /// The largest pull page (`None`: field-core's default).
+    pub pull_limit_max: Option<u32>,
+    /// Requests ahead (next pull page while one is applied, next push while an answer is
+    /// recorded).
+    pub ahead: bool,
     pub dirs: Dirs,
     pub seed: u64,
     /// The simulator binary, to run the fresh tablet of `fresh-device` in a process of its
@@ -54,6 +59,8 @@ impl Default for Options {
             repeat: 3,
             push_batch: None,
             pull_limit: None,
+            pull_limit_max: None,
+            ahead: true,
             dirs: Dirs::default(),
             seed: 2026,
             tablet_exe: None,
@@ -74,6 +81,8 @@ impl Options {
         );
         s.push_batch = self.push_batch;
         s.pull_limit = self.pull_limit;
+        s.pull_limit_max = self.pull_limit_max;
+        s.ahead = self.ahead;
         s
     }
 }

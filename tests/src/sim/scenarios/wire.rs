@@ -140,11 +140,24 @@ async fn push_pull_once(o: &Options) -> Result<Once> {
         return Err(SimError::Check(format!("pulled {} of {n}", rep_b.received)));
     }
     let note = format!(
-        "{n} changes; push batch {} ({} requests), pull page {} ({} requests)",
+        "{n} changes; push batch {} ({} requests), pull page {} grown to {} ({} requests)",
         a.client.config().push_batch,
         rep.push_requests,
         b.client.config().pull_limit,
+        rep_b.pull_limit_largest,
         rep_b.pull_requests
+    );
+    let (pt, lt) = (rep.timing, rep_b.timing);
+    eprintln!(
+        "   push: prepare {:.3} s, requests {:.3} s, store {:.3} s; \
+         pull: waiting {:.3} s, requests {:.3} s (decode {:.3} s), apply {:.3} s",
+        pt.push_prepare.as_secs_f64(),
+        pt.push_wait.as_secs_f64(),
+        pt.push_store.as_secs_f64(),
+        lt.pull_wait.as_secs_f64(),
+        lt.pull_fetch.as_secs_f64(),
+        lt.pull_decode.as_secs_f64(),
+        lt.pull_apply.as_secs_f64()
     );
     let (push_cpu, pull_cpu) = (cpu1.saturating_sub(cpu0), cpu2.saturating_sub(cpu1));
     eprintln!(
@@ -159,6 +172,8 @@ async fn push_pull_once(o: &Options) -> Result<Once> {
         n,
         push: t,
         pull: tb,
+        push_times: rep.timing,
+        pull_times: rep_b.timing,
         push_cpu,
         pull_cpu,
         note,
@@ -170,6 +185,9 @@ struct Once {
     n: u64,
     push: SyncTiming,
     pull: SyncTiming,
+    /// The sync clients' own split of the two runs.
+    push_times: field_core::sync::RunTimes,
+    pull_times: field_core::sync::RunTimes,
     /// CPU time of the process (server and tablet) during the pushing run.
     push_cpu: Duration,
     /// The same during the pulling run.
@@ -225,6 +243,48 @@ pub async fn push_pull(o: &Options) -> Result<Report> {
         S,
         "pull run: CPU time, server + tablet, median",
         median(|x| x.pull_cpu),
+        None,
+    );
+    r.secs(
+        S,
+        "push: reading the outbox + encoding, median",
+        median(|x| x.push_times.push_prepare),
+        None,
+    );
+    r.secs(
+        S,
+        "push: requests (server ingest and commit), median",
+        median(|x| x.push_times.push_wait),
+        None,
+    );
+    r.secs(
+        S,
+        "push: recording outcomes, commit included, median",
+        median(|x| x.push_times.push_store),
+        None,
+    );
+    r.secs(
+        S,
+        "pull: waiting for pages, median",
+        median(|x| x.pull_times.pull_wait),
+        None,
+    );
+    r.secs(
+        S,
+        "pull: requests, asked to decoded (overlapping the apply), median",
+        median(|x| x.pull_times.pull_fetch),
+        None,
+    );
+    r.secs(
+        S,
+        "pull: decoding pages, median",
+        median(|x| x.pull_times.pull_decode),
+        None,
+    );
+    r.secs(
+        S,
+        "pull: applying pages, commit included, median",
+        median(|x| x.pull_times.pull_apply),
         None,
     );
     r.add(S, "push rate", n as f64 / push.as_secs_f64(), "records/s");
