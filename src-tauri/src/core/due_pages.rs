@@ -197,7 +197,7 @@ mod tests {
             name: name.into(),
             seq,
         };
-        let mut keys = vec![
+        let mut keys = [
             k(2, "Ana", 0),
             k(0, "Zaki", 1),
             k(2, "Ana", 2),
