@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "touch",
     "set_online",
     "home",
+    "home_tasks",
     "sync_status",
     "sync_now",
     "rejected_changes",

@@ -132,6 +132,8 @@ mod with_rules {
         ctx: TaskContext<'static>,
         since: String,
         merges: HashMap<String, Vec<String>>,
+        /// The persons merged into another (the subjects of live merges): not on a roster.
+        merged: HashSet<String>,
     }
 
     /// One person of a due list with their household's head and their plan (tasks or data
@@ -250,7 +252,22 @@ mod with_rules {
                 ctx,
                 since,
                 merges: self.person_merges()?,
+                merged: self.merged_persons()?,
             })
+        }
+
+        /// The subjects of every live merge (the records merged into another person).
+        fn merged_persons(&self) -> Result<HashSet<String>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT subject FROM facts WHERE kind = 'person_merge' AND deleted = 0
+                   AND subject IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = HashSet::new();
+            while let Some(r) = rows.next()? {
+                out.insert(r.get(0)?);
+            }
+            Ok(out)
         }
 
         /// Every live merge: the kept person → the persons merged into it.
@@ -283,9 +300,16 @@ mod with_rules {
             opts: &RuleOptions,
             day: &DueDay,
         ) -> Result<Vec<PersonDue>> {
-            let roster = self.due_roster(posyandu, day.date)?;
-            let people = self.due_people(posyandu)?;
             let mut pregnancies = self.posyandu_pregnancies(posyandu)?;
+            // Only who may have a task is read whole (under-fives, persons with a pregnancy
+            // and persons with records merged into them, whose pregnancies may be there);
+            // `may_have_tasks` decides below with the merged records' pregnancies.
+            let (roster, all) = self.due_roster(posyandu, day.date, &day.merged, |id, birth| {
+                records::age::is_under_five(birth, day.date)
+                    || pregnancies.contains_key(id)
+                    || day.merges.contains_key(id)
+            })?;
+            let people = self.due_people(posyandu, all)?;
             let registered = self.registration_days(posyandu, &day.since)?;
             let mut taken: HashSet<String> = HashSet::new();
             // First who may have a task, and the records whose facts they need.
@@ -457,7 +481,8 @@ mod with_rules {
                           LIMIT 1)
                      FROM facts f WHERE f.person IN ({people}) AND f.deleted = 0
                        AND +f.kind IN ('measurement', 'immunisation', 'visit', 'anc_contact',
-                                       'supplement', 'screening')"
+                                       'supplement', 'screening')
+                     ORDER BY f.person, f.date, f.rowid"
                 ))?;
                 let mut rows = stmt.query([posyandu])?;
                 while let Some(r) = rows.next()? {

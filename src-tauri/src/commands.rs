@@ -7,8 +7,8 @@ use crate::core::{AppCore, EnrolInput, MemberInput};
 use crate::error::AppError;
 use crate::settings::Settings;
 use crate::views::{
-    AppInfo, ExportedCsv, ExportedFile, Home, PosyanduDay, PosyanduOptions, Profile, Registered,
-    RejectedChange, RevocationNotice, SyncStatus,
+    AppInfo, ExportedCsv, ExportedFile, Home, HomeTasks, PosyanduDay, PosyanduOptions, Profile,
+    Registered, RejectedChange, RevocationNotice, SyncStatus,
 };
 use field_core::sync::Erased;
 use field_core::{
@@ -110,6 +110,16 @@ pub fn set_online(core: Core<'_>, online: bool) {
 #[tauri::command]
 pub async fn home(core: Core<'_>) -> Result<Home, AppError> {
     blocking(&core, true, |c| c.home()).await
+}
+
+/// Beranda's "Tampilkan lagi": the next persons of the due list `home` computed.
+#[tauri::command]
+pub async fn home_tasks(
+    core: Core<'_>,
+    offset: usize,
+    limit: usize,
+) -> Result<HomeTasks, AppError> {
+    blocking(&core, true, move |c| c.home_tasks(offset, limit)).await
 }
 
 #[tauri::command]

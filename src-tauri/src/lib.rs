@@ -52,6 +52,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::touch,
             commands::set_online,
             commands::home,
+            commands::home_tasks,
             commands::sync_status,
             commands::sync_now,
             commands::rejected_changes,

@@ -73,10 +73,33 @@ pub struct Home {
     /// `YYYY-MM-DD` in the device's zone.
     pub today: String,
     pub sync: SyncStatus,
-    /// Persons with something due, the most urgent first.
+    /// The first page of the persons with something due, the most urgent first (the rest:
+    /// `home_tasks`).
     pub tasks: Vec<PersonTasks>,
+    /// The whole list's counts.
+    pub due: HomeCounts,
     /// What waits in Tinjauan (the badge on Beranda's button).
     pub review: field_core::ReviewCounts,
+}
+
+/// What Beranda counts of its whole due list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HomeCounts {
+    /// Persons with something due.
+    pub persons: u64,
+    /// Their tasks and data problems together.
+    pub tasks: u64,
+}
+
+/// A later page of Beranda's due list.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeTasks {
+    /// The page's persons with their tasks, in the list's order.
+    pub tasks: Vec<PersonTasks>,
+    /// Where the next page starts (`persons` when there is none).
+    pub next: u64,
+    /// Persons in the whole list.
+    pub persons: u64,
 }
 
 /// `Registered`: field-core's, with the warnings as `AppError`s.

@@ -76,6 +76,28 @@ async fn enrol_unlock_register_search_profile_and_mark_moved() {
     for k in ["kind", "priority", "due", "reason", "params", "form"] {
         assert!(task.get(k).is_some(), "task without {k}: {task}");
     }
+    // The whole list's counts, and its later pages ("Tampilkan lagi"): one person at a time
+    // they are the first page again, in its order.
+    let persons = home["due"]["persons"].as_u64().unwrap();
+    assert_eq!(persons, home["tasks"].as_array().unwrap().len() as u64);
+    let count: usize = home["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["tasks"].as_array().unwrap().len() + p["problems"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(home["due"]["tasks"].as_u64(), Some(count as u64));
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    while offset < persons as usize {
+        let page = serde_json::to_value(a.core.home_tasks(offset, 1).unwrap()).unwrap();
+        assert_eq!(page["persons"].as_u64(), Some(persons));
+        paged.extend(page["tasks"].as_array().unwrap().iter().cloned());
+        offset = page["next"].as_u64().unwrap() as usize;
+    }
+    assert_eq!(Value::Array(paged), home["tasks"]);
+    let past = a.core.home_tasks(persons as usize, 30).unwrap();
+    assert!(past.tasks.is_empty() && past.next == persons);
 
     // The places: the kader's own posyandu by name (to register households in) and the
     // places around it.

@@ -97,6 +97,7 @@ fn the_webview_calls_commands_with_the_contracts_names_and_gets_app_errors() {
     // Commands that need an unlocked tablet say so.
     for (cmd, args) in [
         ("home", json!({})),
+        ("home_tasks", json!({"offset": 30, "limit": 30})),
         ("sync_status", json!({})),
         ("sync_now", json!({"password": null})),
         (

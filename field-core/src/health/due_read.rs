@@ -153,45 +153,110 @@ fn record_id(s: &str) -> Result<sync_protocol::RecordId> {
 }
 
 impl Store {
-    /// The active, unmerged persons of a posyandu in the roster's order (youngest first),
-    /// with their household's head: [`Store::roster`] without the day's visit and the
-    /// pregnancy flag, which a due list does not use.
-    pub(crate) fn due_roster(&self, posyandu: &str, today: NaiveDate) -> Result<Vec<DuePerson>> {
+    /// The active persons of a posyandu not merged into another (`merged`), in the roster's
+    /// order (youngest first), with their household's head: [`Store::roster`] without the
+    /// day's visit and the pregnancy flag, which a due list does not use. Only persons with
+    /// a sex and a birth date for which `keep(id, birth)` holds are built (the others' plans
+    /// are empty); the rest of the posyandu's rows are read but not decoded.
+    ///
+    /// Also returns every person record of the posyandu (deleted and inactive ones too): with
+    /// the records merged into them ([`Store::due_people`]), those whose facts count here.
+    pub(crate) fn due_roster(
+        &self,
+        posyandu: &str,
+        today: NaiveDate,
+        merged: &HashSet<String>,
+        keep: impl Fn(&str, NaiveDate) -> bool,
+    ) -> Result<(Vec<DuePerson>, HashSet<String>)> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {PERSON_COLS}, h.head_name
-             FROM persons p LEFT JOIN households h ON h.id = p.household
-             WHERE p.posyandu = ?1 AND p.deleted = 0 AND p.status = 'active'
-               AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
-                               AND m.kind = 'person_merge' AND m.deleted = 0)
+            "SELECT {PERSON_COLS}, p.deleted FROM persons p WHERE p.posyandu = ?1
              ORDER BY p.birth_date DESC"
         ))?;
+        let mut heads: Option<HashMap<String, Option<String>>> = None;
         let mut rows = stmt.query([posyandu])?;
         let mut out = Vec::new();
+        let mut all = HashSet::new();
         while let Some(r) = rows.next()? {
+            let id = text_nn(r, 0)?;
+            all.insert(id.to_string());
+            let deleted: i64 = r.get(PERSON_NCOLS)?;
+            if deleted != 0 || text(r, 9)? != Some("active") {
+                continue;
+            }
+            let (Some(_), Some(birth)) = (
+                records::facts::sex(text(r, 4)?),
+                text(r, 5)?.and_then(records::facts::parse_date),
+            ) else {
+                continue;
+            };
+            if merged.contains(id) || !keep(id, birth) {
+                continue;
+            }
             let (person, values_json) = PersonSummary::from_row_undecoded(r, today)?;
+            let household_head = match person.household.as_deref() {
+                None => None,
+                Some(h) => {
+                    if heads.is_none() {
+                        heads = Some(self.household_heads(posyandu)?);
+                    }
+                    match heads.as_ref().and_then(|m| m.get(h)) {
+                        Some(head) => head.clone(),
+                        None => self.household_head(h)?,
+                    }
+                }
+            };
             out.push(DuePerson {
                 person,
-                household_head: r.get(PERSON_NCOLS)?,
+                household_head,
                 values_json,
             });
+        }
+        Ok((out, all))
+    }
+
+    /// The head's name of every household of a posyandu (deleted ones too, as a join on the
+    /// household's id finds them).
+    fn household_heads(&self, posyandu: &str) -> Result<HashMap<String, Option<String>>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, head_name FROM households WHERE posyandu = ?1")?;
+        let mut rows = stmt.query([posyandu])?;
+        let mut out = HashMap::new();
+        while let Some(r) = rows.next()? {
+            out.insert(r.get(0)?, r.get(1)?);
         }
         Ok(out)
     }
 
+    /// The head's name of one household (one of another posyandu); `None` when unknown.
+    fn household_head(&self, id: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT head_name FROM households WHERE id = ?1")?;
+        let mut rows = stmt.query([id])?;
+        Ok(match rows.next()? {
+            Some(r) => r.get(0)?,
+            None => None,
+        })
+    }
+
     /// The records whose facts and pregnancies count for a posyandu's persons: its persons
-    /// and the records merged into a person by a merge recorded in it.
-    pub(crate) fn due_people(&self, posyandu: &str) -> Result<HashSet<String>> {
+    /// (`persons`, from [`Store::due_roster`]) and the records merged into a person by a
+    /// merge recorded in it.
+    pub(crate) fn due_people(
+        &self,
+        posyandu: &str,
+        mut persons: HashSet<String>,
+    ) -> Result<HashSet<String>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM persons WHERE posyandu = ?1
-             UNION SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
+            "SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
                AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL",
         )?;
         let mut rows = stmt.query([posyandu])?;
-        let mut out = HashSet::new();
         while let Some(r) = rows.next()? {
-            out.insert(r.get(0)?);
+            persons.insert(r.get(0)?);
         }
-        Ok(out)
+        Ok(persons)
     }
 
     /// The live facts of [`DUE_KINDS`] saved under the person records `ids`, grouped by
@@ -207,18 +272,21 @@ impl Store {
             .map(|k| format!("'{}'", k.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut facts: HashMap<String, Vec<TimelineEntry>> = HashMap::new();
+        let mut facts: HashMap<String, Vec<(i64, TimelineEntry)>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let list = chunk
                 .iter()
                 .map(|id| format!("'{}'", id.replace('\'', "''")))
                 .collect::<Vec<_>>()
                 .join(",");
-            // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`).
+            // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`), which
+            // holds every column read here (migration 6): no table page is read but for the
+            // corrections' subquery. The index orders a person's facts of one date by kind
+            // and id; `rowid` gives back the order they were written in.
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT f.person, f.id, f.kind, f.date, f.body_json, f.supersedes,
                      (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0
-                      LIMIT 1)
+                      LIMIT 1), f.rowid
                  FROM facts f WHERE f.person IN ({list}) AND f.deleted = 0
                    AND +f.kind IN ({kinds})
                  ORDER BY f.person, f.date"
@@ -226,6 +294,7 @@ impl Store {
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let person = text_nn(r, 0)?;
+                let rowid: i64 = r.get(7)?;
                 let entry = TimelineEntry {
                     id: record_id(text_nn(r, 1)?)?,
                     kind: kind_of(text_nn(r, 2)?)?,
@@ -236,14 +305,20 @@ impl Store {
                     person: None,
                 };
                 match facts.get_mut(person) {
-                    Some(list) => list.push(entry),
+                    Some(list) => list.push((rowid, entry)),
                     None => {
-                        facts.insert(person.to_string(), vec![entry]);
+                        facts.insert(person.to_string(), vec![(rowid, entry)]);
                     }
                 }
             }
         }
-        Ok(facts)
+        Ok(facts
+            .into_iter()
+            .map(|(person, mut list)| {
+                list.sort_by(|(ra, a), (rb, b)| a.date.cmp(&b.date).then(ra.cmp(rb)));
+                (person, list.into_iter().map(|(_, e)| e).collect())
+            })
+            .collect())
     }
 }
 

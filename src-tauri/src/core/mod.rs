@@ -8,6 +8,7 @@
 
 mod care;
 mod child_files;
+pub mod due_pages;
 mod pdf;
 mod pdf_child;
 mod records;
@@ -85,6 +86,8 @@ impl CoreConfig {
 /// The unlocked tablet.
 struct Session {
     store: Store,
+    /// Beranda's due list as last computed (its order and counts), for its later pages.
+    home: Option<due_pages::DueIndex>,
 }
 
 pub struct AppCore {
@@ -148,6 +151,19 @@ impl AppCore {
     /// Runs `f` on the unlocked store; `app.locked` when nobody is unlocked. When `f` wrote
     /// anything, the new sync status goes to the webview (`sync://status`), so the waiting
     /// count on every screen is current after any save.
+    /// [`AppCore::with_store`] for Beranda's reads, with its list's order kept in the session
+    /// (dropped at lock: the next user's list is their own).
+    fn with_home<T>(
+        &self,
+        f: impl FnOnce(&mut Store, &mut Option<due_pages::DueIndex>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mut guard = lock(&self.session);
+        let Some(s) = guard.as_mut() else {
+            return Err(AppError::app(AppKey::Locked));
+        };
+        f(&mut s.store, &mut s.home)
+    }
+
     fn with_store<T>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, AppError>,

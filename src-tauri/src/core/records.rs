@@ -1,13 +1,12 @@
 //! Beranda (home) and Keluarga (households): reads and writes on the unlocked store.
 
-use super::{AppCore, iso_day};
+use super::{AppCore, due_pages, iso_day};
 use crate::error::{AppError, record_id};
-use crate::views::{Home, HouseholdRef, PlaceRef, Profile, Registered};
+use crate::views::{Home, HomeCounts, HomeTasks, HouseholdRef, PlaceRef, Profile, Registered};
 use field_core::{
     DuplicateWarning, HouseholdHit, HouseholdInput, HouseholdView, PersonInput, PersonStatus,
-    PersonTasks, Place, RuleOptions, Store,
+    Place, RuleOptions, Store,
 };
-use health_rules::tasks::Priority;
 use serde::Deserialize;
 use sync_protocol::PlaceLevel;
 
@@ -70,17 +69,6 @@ fn clean_household(mut h: HouseholdInput) -> HouseholdInput {
     h
 }
 
-/// A person's most pressing task, for Beranda's order (urgent, high, normal; persons with
-/// only data problems last).
-fn priority_rank(t: &PersonTasks) -> u8 {
-    match t.top_priority() {
-        Some(Priority::Urgent) => 0,
-        Some(Priority::High) => 1,
-        Some(Priority::Normal) => 2,
-        None => 3,
-    }
-}
-
 /// The user's posyandu, when their area is one posyandu (a kader).
 fn own_posyandu(store: &Store) -> Result<Option<PlaceRef>, AppError> {
     let Some(scope) = store.scope()? else {
@@ -101,22 +89,17 @@ fn own_posyandu(store: &Store) -> Result<Option<PlaceRef>, AppError> {
 }
 
 impl AppCore {
-    /// Beranda: who is working, the sync state, and today's due tasks in the user's area.
+    /// Beranda: who is working, the sync state, and the first page of today's due tasks in
+    /// the user's area with the whole list's counts. The list is computed whole but not held:
+    /// its order is kept for [`AppCore::home_tasks`] (`core/due_pages.rs`).
     pub fn home(&self) -> Result<Home, AppError> {
         let sync = self.sync_status()?;
-        self.with_store(|s| {
-            let mut tasks = s.due_tasks_in_scope(&RuleOptions::default())?;
-            tasks.sort_by(|a, b| {
-                priority_rank(a)
-                    .cmp(&priority_rank(b))
-                    .then_with(|| a.person.name.cmp(&b.person.name))
-            });
+        self.with_home(|s, kept| {
+            let (idx, tasks) = due_pages::index(s, &RuleOptions::default(), due_pages::PAGE)?;
+            let due = idx.counts;
+            *kept = Some(idx);
             // Tinjauan's badge: the data problems are the "periksa data" tasks just planned.
-            let problems = tasks
-                .iter()
-                .flat_map(|t| &t.tasks)
-                .filter(|t| t.task.kind == health_rules::tasks::TaskKind::CheckData)
-                .count() as u64;
+            let problems = due.check_data;
             let conflicts = s.review_conflicts()?.len() as u64;
             let duplicates = s.duplicate_pairs()?.len() as u64;
             let review = field_core::ReviewCounts {
@@ -132,7 +115,36 @@ impl AppCore {
                 today: iso_day(s.today()?),
                 sync,
                 tasks,
+                due: HomeCounts {
+                    persons: due.persons,
+                    tasks: due.tasks,
+                },
                 review,
+            })
+        })
+    }
+
+    /// Beranda's "Tampilkan lagi": the persons `offset..offset + limit` (at most
+    /// `due_pages::MAX_PAGE`) of the list [`AppCore::home`] computed last, in its order and
+    /// with their tasks planned again (a person with none left since is skipped). Without such
+    /// a list (none since the unlock) it is computed first.
+    pub fn home_tasks(&self, offset: usize, limit: usize) -> Result<HomeTasks, AppError> {
+        let limit = limit.clamp(1, due_pages::MAX_PAGE);
+        self.with_home(|s, kept| {
+            let opts = RuleOptions::default();
+            if kept.is_none() {
+                *kept = Some(due_pages::index(s, &opts, 0)?.0);
+            }
+            let Some(idx) = kept.as_ref() else {
+                return Err(AppError::internal("the due list's order is missing"));
+            };
+            let tasks = due_pages::page(s, &opts, idx, offset, limit)?;
+            Ok(HomeTasks {
+                tasks,
+                next: offset
+                    .saturating_add(limit)
+                    .min(idx.counts.persons as usize) as u64,
+                persons: idx.counts.persons,
             })
         })
     }

@@ -129,7 +129,7 @@ impl AppCore {
         let user = store.user().clone();
         let sync_store = store.reopen()?;
         self.sync.stop();
-        *lock(&self.session) = Some(Session { store });
+        *lock(&self.session) = Some(Session { store, home: None });
         self.touch();
         self.sync.start(
             sync_store,

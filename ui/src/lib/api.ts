@@ -146,9 +146,22 @@ export interface Home {
   posyandu: { code: string; name: string } | null;
   today: string; // YYYY-MM-DD in the device's zone
   sync: SyncStatus;
+  /** The first page of the persons with something due, the most urgent first (the rest:
+   *  `api.homeTasks`). */
   tasks: PersonTasks[];
+  /** The whole list's counts: persons, and their tasks and data problems together. */
+  due: { persons: number; tasks: number };
   /** What waits in Tinjauan (Beranda's badge). */
   review: import('./api-review').ReviewCounts;
+}
+
+/** A later page of Beranda's due list (`home_tasks`). */
+export interface HomeTasks {
+  tasks: PersonTasks[];
+  /** Where the next page starts (`persons` when there is none). */
+  next: number;
+  /** Persons in the whole list. */
+  persons: number;
 }
 
 export interface HouseholdInput {
@@ -258,6 +271,8 @@ export const api = {
   setOnline: (online: boolean) => call<void>('set_online', { online }),
 
   home: () => call<Home>('home'),
+  /** Beranda's "Tampilkan lagi": persons `offset..offset + limit` of the list `home` made. */
+  homeTasks: (offset: number, limit: number) => call<HomeTasks>('home_tasks', { offset, limit }),
   /** Today in the device's zone from the store's corrected clock (`YYYY-MM-DD`). */
   today: () => call<string>('today'),
   syncStatus: () => call<SyncStatus>('sync_status'),

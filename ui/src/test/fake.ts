@@ -46,6 +46,7 @@ export const home = (over: Partial<Home> = {}): Home => ({
   today: '2025-11-22',
   sync: status(),
   tasks: [],
+  due: { persons: 0, tasks: 0 },
   review: { conflicts: 0, duplicates: 0, problems: 0, total: 0, supervisor: false },
   ...over,
 });
