@@ -84,38 +84,85 @@ pub enum Loaded {
     FactsRow,
 }
 
+/// A record of the batch, merged in memory.
+#[derive(Debug)]
+enum Slot<'a> {
+    Record(Record),
+    /// A fact new to the read model whose only change so far is this one, not a tombstone:
+    /// its state is what [`made_by`] makes of it, read from the change where it is (a
+    /// posyandu day is mostly such facts; their bodies are not copied).
+    NewFact(&'a Change),
+}
+
+/// The state `FactRecord::apply` makes of a new fact's first change (not a tombstone).
+fn made_by(c: &Change) -> FactRecord {
+    FactRecord {
+        kind: c.kind,
+        body: Some(c.body.clone()),
+        made: Some(c.stamp()),
+        author: Some(c.author),
+        supersedes: c.supersedes,
+        tombstones: Vec::new(),
+    }
+}
+
 /// The records a batch touches, merged in memory.
-#[derive(Debug, Default)]
-pub struct Merger {
-    records: HashMap<RecordId, Record>,
+#[derive(Debug)]
+pub struct Merger<'a> {
+    records: HashMap<RecordId, Slot<'a>>,
     /// Where each record's stored state came from (absent: a record new to the read model).
     loaded: HashMap<RecordId, Loaded>,
     touched: BTreeMap<RecordId, ()>,
+    /// New facts are kept as their change ([`Slot::NewFact`]); false only for the reference
+    /// the tests compare with.
+    borrow_new_facts: bool,
     /// Changes not merged: their record is known with another kind (the push refuses such a
     /// change, so only a log written by hand can hold one).
     pub skipped: usize,
 }
 
-impl Merger {
+impl<'a> Merger<'a> {
     /// Starts from the stored states of the records the batch names.
     pub fn new(loaded: impl IntoIterator<Item = (RecordId, Record, Loaded)>) -> Self {
-        let mut m = Self::default();
+        let mut m = Self {
+            records: HashMap::new(),
+            loaded: HashMap::new(),
+            touched: BTreeMap::new(),
+            borrow_new_facts: true,
+            skipped: 0,
+        };
         for (id, record, from) in loaded {
-            m.records.insert(id, record);
+            m.records.insert(id, Slot::Record(record));
             m.loaded.insert(id, from);
         }
         m
     }
 
     /// Merges one change (idempotent: a change merged twice changes nothing).
-    pub fn apply(&mut self, change: &Change) {
-        let record = self
-            .records
-            .entry(change.id)
-            .or_insert_with(|| match change.kind.class() {
-                Class::Mutable => Record::Mutable(MutableRecord::new(change.kind)),
-                Class::Fact => Record::Fact(FactRecord::new(change.kind)),
-            });
+    pub fn apply(&mut self, change: &'a Change) {
+        use std::collections::hash_map::Entry;
+        let slot = match self.records.entry(change.id) {
+            Entry::Vacant(v) => {
+                if self.borrow_new_facts && change.kind.class() == Class::Fact && !change.tombstone
+                {
+                    v.insert(Slot::NewFact(change));
+                    self.touched.insert(change.id, ());
+                    return;
+                }
+                v.insert(Slot::Record(match change.kind.class() {
+                    Class::Mutable => Record::Mutable(MutableRecord::new(change.kind)),
+                    Class::Fact => Record::Fact(FactRecord::new(change.kind)),
+                }))
+            }
+            Entry::Occupied(o) => o.into_mut(),
+        };
+        if let Slot::NewFact(first) = *slot {
+            *slot = Slot::Record(Record::Fact(made_by(first)));
+        }
+        let Slot::Record(record) = slot else {
+            // Made a record just above.
+            return;
+        };
         let merged = match record {
             Record::Mutable(m) => m.apply(change),
             Record::Fact(f) => f.apply(change),
@@ -135,8 +182,25 @@ impl Merger {
     pub fn writes(&self) -> Result<Writes, serde_json::Error> {
         let mut w = Writes::default();
         for id in self.touched.keys() {
-            let Some(record) = self.records.get(id) else {
-                continue;
+            let record = match self.records.get(id) {
+                Some(Slot::Record(r)) => r,
+                Some(Slot::NewFact(c)) => {
+                    // In its `facts` row alone ([`in_facts_row`]), as `made_by` would be.
+                    project_fact_parts(
+                        &mut w,
+                        &id.to_string(),
+                        Made {
+                            kind: c.kind,
+                            body: &c.body,
+                            made: c.stamp(),
+                            author: c.author,
+                            supersedes: c.supersedes,
+                            deleted: false,
+                        },
+                    )?;
+                    continue;
+                }
+                None => continue,
             };
             let idt = id.to_string();
             let loaded = self.loaded.get(id).copied();
@@ -173,7 +237,7 @@ impl Merger {
 
 /// Rows for the read tables, per table (one row per record and table), and the mutable
 /// records whose conflicts are replaced.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Writes {
     pub rows: BTreeMap<Table, Vec<Vec<Val>>>,
     /// Records whose stored conflicts are deleted before [`Table::Conflicts`] rows are added.
@@ -309,13 +373,46 @@ fn project_mutable(
     Ok(())
 }
 
+/// A fact as made: what its `facts` row shows.
+struct Made<'b> {
+    kind: EntityKind,
+    body: &'b sync_protocol::Body,
+    made: Stamp,
+    author: sync_protocol::UserId,
+    supersedes: Option<RecordId>,
+    deleted: bool,
+}
+
 fn project_fact(w: &mut Writes, idt: &str, f: &FactRecord) -> Result<(), serde_json::Error> {
     // Only a tombstone so far: nothing to show until the fact itself arrives.
     let (Some(body), Some(made), Some(author)) = (&f.body, f.made, f.author) else {
         return Ok(());
     };
+    project_fact_parts(
+        w,
+        idt,
+        Made {
+            kind: f.kind,
+            body,
+            made,
+            author,
+            supersedes: f.supersedes,
+            deleted: f.is_deleted(),
+        },
+    )
+}
+
+fn project_fact_parts(w: &mut Writes, idt: &str, f: Made<'_>) -> Result<(), serde_json::Error> {
+    let Made {
+        kind,
+        body,
+        made,
+        author,
+        supersedes,
+        deleted,
+    } = f;
     let s = |k: &str| Val::Text(body.get(k).and_then(Value::as_str).map(str::to_string));
-    let (person, subject) = match f.kind {
+    let (person, subject) = match kind {
         EntityKind::PersonMerge => (s("kept"), s("merged")),
         EntityKind::AncContact => (s("person"), s("pregnancy")),
         EntityKind::ReferralEvent => (Val::Text(None), s("referral")),
@@ -335,20 +432,20 @@ fn project_fact(w: &mut Writes, idt: &str, f: &FactRecord) -> Result<(), serde_j
         Table::Facts,
         vec![
             Val::text(idt),
-            Val::text(f.kind.as_str()),
+            Val::text(kind.as_str()),
             Val::text(posyandu),
             person,
             s("household"),
             s("visit"),
             s("session"),
             subject,
-            Val::text(&date),
+            Val::Text(Some(date)),
             Val::Text(Some(serde_json::to_string(body)?)),
-            Val::text(&made.hlc.to_string()),
-            Val::text(&made.device.to_string()),
-            Val::text(&author.to_string()),
-            Val::Text(f.supersedes.map(|s| s.to_string())),
-            Val::Int(i64::from(f.is_deleted())),
+            Val::Text(Some(made.hlc.to_string())),
+            Val::Text(Some(made.device.to_string())),
+            Val::Text(Some(author.to_string())),
+            Val::Text(supersedes.map(|s| s.to_string())),
+            Val::Int(i64::from(deleted)),
         ],
     );
     Ok(())
@@ -357,10 +454,17 @@ fn project_fact(w: &mut Writes, idt: &str, f: &FactRecord) -> Result<(), serde_j
 /// The date of a stamp in WITA (UTC+8, Belu's zone): a fact without a `date` is dated by
 /// when it was made (the tablet uses its own zone, WITA in Belu).
 pub fn wita_date(hlc: Hlc) -> String {
+    use chrono::Datelike;
     let ms = i64::try_from(hlc.wall_ms).unwrap_or(i64::MAX);
     let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
         + chrono::Duration::hours(8);
-    t.format("%Y-%m-%d").to_string()
+    let d = t.date_naive();
+    if (0..=9999).contains(&d.year()) {
+        // `%Y-%m-%d` without parsing the format for every fact.
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        t.format("%Y-%m-%d").to_string()
+    }
 }
 
 /// Whether a batch holds a `person_merge` (or its tombstone): only then are the merges in
@@ -433,4 +537,162 @@ pub fn settle_merges(rows: &[MergeRow]) -> Result<Vec<(String, bool)>, String> {
             (now != r.deleted).then(|| (r.id.clone(), now))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use sync_protocol::{DeviceId, UserId};
+
+    fn change(id: RecordId, kind: EntityKind, wall_ms: u64, body: Value) -> Change {
+        Change {
+            id,
+            kind,
+            device: DeviceId::new_v7(),
+            seq: wall_ms,
+            hlc: Hlc {
+                wall_ms,
+                counter: 0,
+            },
+            author: UserId::new_v7(),
+            schema: 1,
+            tombstone: false,
+            supersedes: None,
+            base: Default::default(),
+            body: body.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    fn tombstone(of: &Change, wall_ms: u64) -> Change {
+        Change {
+            tombstone: true,
+            hlc: Hlc {
+                wall_ms,
+                counter: 0,
+            },
+            body: Default::default(),
+            ..of.clone()
+        }
+    }
+
+    /// The writes of a batch merged with new facts kept as their changes, and as records
+    /// made by `FactRecord::apply` (the reference).
+    fn both(loaded: Vec<(RecordId, Record, Loaded)>, changes: &[Change]) -> (Writes, Writes) {
+        let mut fast = Merger::new(loaded.clone());
+        let mut reference = Merger::new(loaded);
+        reference.borrow_new_facts = false;
+        for c in changes {
+            fast.apply(c);
+            reference.apply(c);
+        }
+        assert_eq!(fast.skipped, reference.skipped);
+        (fast.writes().unwrap(), reference.writes().unwrap())
+    }
+
+    #[test]
+    fn a_new_fact_kept_as_its_change_writes_what_apply_makes() {
+        let ms = 1_764_000_000_000;
+        let person = RecordId::new_v7();
+        let p = person.to_string();
+        let weighing = change(
+            RecordId::new_v7(),
+            EntityKind::Measurement,
+            ms,
+            json!({"posyandu": "P1", "person": p, "type": "weight", "value": 9.5}),
+        );
+        let mut corrected = change(
+            RecordId::new_v7(),
+            EntityKind::Measurement,
+            ms + 5,
+            json!({"posyandu": "P1", "person": p, "type": "weight", "value": 9.7, "date": "2025-11-22"}),
+        );
+        corrected.supersedes = Some(weighing.id);
+        // The same fact made twice with different bodies: the smaller stamp is kept.
+        let mut again = corrected.clone();
+        again.hlc.wall_ms -= 1;
+        again.body.insert("value".into(), json!(9.8));
+        let visit = change(
+            RecordId::new_v7(),
+            EntityKind::Visit,
+            ms + 1,
+            json!({"posyandu": "P1", "person": p, "type": "posyandu"}),
+        );
+        let hidden = tombstone(&visit, ms + 9);
+        let only_tombstone = tombstone(
+            &change(RecordId::new_v7(), EntityKind::Immunisation, ms, json!({})),
+            ms + 2,
+        );
+        let child = change(
+            person,
+            EntityKind::Person,
+            ms,
+            json!({"posyandu": "P1", "name": "Anak", "sex": "female"}),
+        );
+        // A change of another kind under a fact's id is not merged.
+        let wrong_kind = change(weighing.id, EntityKind::Visit, ms + 3, json!({}));
+        let batches: Vec<Vec<Change>> = vec![
+            vec![weighing.clone()],
+            vec![weighing.clone(), weighing.clone()],
+            vec![weighing.clone(), corrected.clone(), again.clone()],
+            vec![again.clone(), corrected.clone()],
+            vec![visit.clone(), hidden.clone()],
+            vec![hidden.clone(), visit.clone()],
+            vec![only_tombstone.clone()],
+            vec![
+                child.clone(),
+                weighing.clone(),
+                visit.clone(),
+                wrong_kind.clone(),
+            ],
+        ];
+        for batch in &batches {
+            let (fast, reference) = both(Vec::new(), batch);
+            assert_eq!(fast, reference, "{batch:?}");
+        }
+        // A fact already in the read model (its `facts` row) is never kept as a change.
+        let mut stored = FactRecord::new(EntityKind::Measurement);
+        stored.apply(&weighing).unwrap();
+        let loaded = vec![(weighing.id, Record::Fact(stored), Loaded::FactsRow)];
+        let (fast, reference) = both(loaded, &[weighing.clone(), tombstone(&weighing, ms + 7)]);
+        assert_eq!(fast, reference);
+        assert!(!fast.rows[&Table::Merged].is_empty());
+    }
+
+    #[test]
+    fn made_by_is_the_state_apply_makes_of_a_first_change() {
+        let c = change(
+            RecordId::new_v7(),
+            EntityKind::AncContact,
+            1_764_000_000_000,
+            json!({"posyandu": "P1", "person": "x", "pregnancy": "y"}),
+        );
+        let mut f = FactRecord::new(c.kind);
+        f.apply(&c).unwrap();
+        assert_eq!(made_by(&c), f);
+    }
+
+    #[test]
+    fn wita_date_is_the_formatted_date() {
+        for ms in [
+            0u64,
+            1,
+            57_599_999,
+            57_600_000,
+            1_764_000_000_000,
+            1_709_164_799_999,
+            253_402_271_999_999,
+            253_402_272_000_000,
+            u64::MAX,
+        ] {
+            let hlc = Hlc {
+                wall_ms: ms,
+                counter: 0,
+            };
+            let t = chrono::DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+                .unwrap_or_default()
+                + chrono::Duration::hours(8);
+            assert_eq!(wita_date(hlc), t.format("%Y-%m-%d").to_string(), "{ms}");
+        }
+    }
 }
