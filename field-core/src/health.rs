@@ -134,6 +134,9 @@ mod with_rules {
         merges: HashMap<String, Vec<String>>,
         /// The persons merged into another (the subjects of live merges): not on a roster.
         merged: HashSet<String>,
+        /// Every live pregnancy of the store: person → (id, values), in the order written;
+        /// read once a list instead of once a posyandu (decoded for the persons planned).
+        pregnancies: HashMap<String, Vec<(String, String)>>,
     }
 
     /// One person of a due list with their household's head and their plan (tasks or data
@@ -253,7 +256,25 @@ mod with_rules {
                 since,
                 merges: self.person_merges()?,
                 merged: self.merged_persons()?,
+                pregnancies: self.all_pregnancies()?,
             })
+        }
+
+        /// Every live pregnancy: person → (id, values JSON), in rowid order (a person's in the
+        /// order [`Store::posyandu_pregnancies`] gives them).
+        fn all_pregnancies(&self) -> Result<HashMap<String, Vec<(String, String)>>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT person, id, values_json FROM pregnancies
+                  WHERE deleted = 0 AND person IS NOT NULL ORDER BY rowid",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+            while let Some(r) = rows.next()? {
+                out.entry(r.get(0)?)
+                    .or_default()
+                    .push((r.get(1)?, r.get(2)?));
+            }
+            Ok(out)
         }
 
         /// The subjects of every live merge (the records merged into another person).
@@ -300,17 +321,19 @@ mod with_rules {
             opts: &RuleOptions,
             day: &DueDay,
         ) -> Result<Vec<PersonDue>> {
-            let mut pregnancies = self.posyandu_pregnancies(posyandu)?;
+            let pregnancies = &day.pregnancies;
             // Only who may have a task is read whole (under-fives, persons with a pregnancy
             // and persons with records merged into them, whose pregnancies may be there);
             // `may_have_tasks` decides below with the merged records' pregnancies.
-            let (roster, all) = self.due_roster(posyandu, day.date, &day.merged, |id, birth| {
-                records::age::is_under_five(birth, day.date)
-                    || pregnancies.contains_key(id)
-                    || day.merges.contains_key(id)
-            })?;
-            let people = self.due_people(posyandu, all)?;
-            let registered = self.registration_days(posyandu, &day.since)?;
+            let roster =
+                self.due_roster(posyandu, day.date, &day.since, &day.merged, |id, birth| {
+                    records::age::is_under_five(birth, day.date)
+                        || pregnancies.contains_key(id)
+                        || day.merges.contains_key(id)
+                })?;
+            let people = self.due_people(posyandu, roster.all)?;
+            let registered = self.registration_days_of(&roster.recent)?;
+            let roster = roster.persons;
             let mut taken: HashSet<String> = HashSet::new();
             // First who may have a task, and the records whose facts they need.
             let mut plans = Vec::new();
@@ -335,9 +358,14 @@ mod with_rules {
                     i += 1;
                 }
                 ids.retain(|x| taken.insert(x.clone()));
+                // The pregnancies of the records that count here (as `posyandu_pregnancies`).
                 let mut pregs: Vec<Body> = Vec::new();
-                for x in &ids {
-                    pregs.extend(pregnancies.remove(x).unwrap_or_default());
+                for x in ids.iter().filter(|x| people.contains(*x)) {
+                    for (pid, json) in pregnancies.get(x).into_iter().flatten() {
+                        let mut body: Body = serde_json::from_str(json)?;
+                        body.insert("id".into(), Value::String(pid.clone()));
+                        pregs.push(body);
+                    }
                 }
                 if records::tasks::may_have_tasks(birth, &pregs, day.date) {
                     ids.retain(|x| people.contains(x));

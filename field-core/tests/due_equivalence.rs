@@ -7,8 +7,8 @@
 //! The generated stores have children and adults in two posyandu, every fact kind the plan
 //! reads and some it does not (supplements, notes), bodies with extra fields, corrections,
 //! retracted facts, merges (also chains), pregnancies with ANC contacts and danger-sign
-//! screenings, deliveries, persons who moved or lack a birth date, persons in a household of
-//! another posyandu, and bad data (a dose before birth, an unknown vaccine, an unparseable
+//! screenings, deliveries, persons who moved or lack a birth date, persons registered days
+//! ago (their registration day counts), persons in a household of another posyandu, and bad data (a dose before birth, an unknown vaccine, an unparseable
 //! date).
 //!
 //! The due read reads the roster rows of only the persons who may have a task and reads facts
@@ -43,6 +43,9 @@ struct Gen {
     seq: u64,
     n: u64,
     out: Vec<Change>,
+    /// Stamp the next changes days before today, not months (a person registered lately,
+    /// whose registration day the plan reads).
+    recent: bool,
 }
 
 impl Gen {
@@ -59,7 +62,11 @@ impl Gen {
             device: self.device,
             seq: self.seq,
             hlc: Hlc {
-                wall_ms: T0 - 300 * DAY + self.seq * 60_000,
+                wall_ms: if self.recent {
+                    T0 - 5 * DAY
+                } else {
+                    T0 - 300 * DAY
+                } + self.seq * 60_000,
                 counter: 0,
             },
             author: self.author,
@@ -103,6 +110,7 @@ fn build(persons: &[PersonSpec], merges: &[(u8, u8)]) -> Vec<Change> {
         seq: 0,
         n: 0,
         out: Vec::new(),
+        recent: false,
     };
     let mut ids: Vec<(RecordId, &str)> = Vec::new();
     let mut households = Vec::new();
@@ -139,7 +147,9 @@ fn build(persons: &[PersonSpec], merges: &[(u8, u8)]) -> Vec<Change> {
         if status % 13 == 4 {
             body.as_object_mut().unwrap().remove("sex");
         }
+        g.recent = status % 4 == 1;
         g.push(p, EntityKind::Person, body);
+        g.recent = false;
         ids.push((p, pp));
         let mut pregnancy: Option<RecordId> = None;
         for &(what, days, a) in fs {

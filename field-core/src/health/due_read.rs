@@ -60,6 +60,17 @@ impl DuePerson {
     }
 }
 
+/// A posyandu's roster as a due list reads it ([`Store::due_roster`]).
+pub(crate) struct DueRoster {
+    /// The persons who may have a task, in the roster's order.
+    pub persons: Vec<DuePerson>,
+    /// Every person record of the posyandu (deleted and inactive ones too).
+    pub all: HashSet<String>,
+    /// Those of `persons` edited at or after the list's stamp (their registration day may
+    /// matter).
+    pub recent: Vec<String>,
+}
+
 /// A JSON object's key, borrowed from the text when it has no escapes.
 struct Key<'de>(Cow<'de, str>);
 
@@ -159,23 +170,26 @@ impl Store {
     /// a sex and a birth date for which `keep(id, birth)` holds are built (the others' plans
     /// are empty); the rest of the posyandu's rows are read but not decoded.
     ///
-    /// Also returns every person record of the posyandu (deleted and inactive ones too): with
-    /// the records merged into them ([`Store::due_people`]), those whose facts count here.
+    /// Also gives every person record of the posyandu (deleted and inactive ones too; with
+    /// the records merged into them, [`Store::due_people`], those whose facts count here) and
+    /// the persons kept who were edited at or after `since` (see [`Store::registration_days`]).
     pub(crate) fn due_roster(
         &self,
         posyandu: &str,
         today: NaiveDate,
+        since: &str,
         merged: &HashSet<String>,
         keep: impl Fn(&str, NaiveDate) -> bool,
-    ) -> Result<(Vec<DuePerson>, HashSet<String>)> {
+    ) -> Result<DueRoster> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {PERSON_COLS}, p.deleted FROM persons p WHERE p.posyandu = ?1
-             ORDER BY p.birth_date DESC"
+            "SELECT {PERSON_COLS}, p.deleted, p.updated_hlc >= ?2 FROM persons p
+             WHERE p.posyandu = ?1 ORDER BY p.birth_date DESC"
         ))?;
         let mut heads: Option<HashMap<String, Option<String>>> = None;
-        let mut rows = stmt.query([posyandu])?;
+        let mut rows = stmt.query([posyandu, since])?;
         let mut out = Vec::new();
         let mut all = HashSet::new();
+        let mut recent = Vec::new();
         while let Some(r) = rows.next()? {
             let id = text_nn(r, 0)?;
             all.insert(id.to_string());
@@ -191,6 +205,9 @@ impl Store {
             };
             if merged.contains(id) || !keep(id, birth) {
                 continue;
+            }
+            if r.get::<_, Option<bool>>(PERSON_NCOLS + 1)? == Some(true) {
+                recent.push(id.to_string());
             }
             let (person, values_json) = PersonSummary::from_row_undecoded(r, today)?;
             let household_head = match person.household.as_deref() {
@@ -211,7 +228,43 @@ impl Store {
                 values_json,
             });
         }
-        Ok((out, all))
+        Ok(DueRoster {
+            persons: out,
+            all,
+            recent,
+        })
+    }
+
+    /// The local day each of the persons `ids` was first written (the earliest stamp of
+    /// its fields): [`Store::registration_days`] for the persons a due list plans who were
+    /// edited since its stamp. The ids are written into the SQL (see [`Store::due_facts_of`]).
+    pub(crate) fn registration_days_of(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, NaiveDate>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(|id| format!("'{}'", id.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT record_id, MIN(hlc) FROM field_edits WHERE record_id IN ({list})
+                 GROUP BY record_id"
+            ))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let hlc: Option<String> = r.get(1)?;
+                if let Some(stamp) = hlc.and_then(|h| h.parse::<sync_protocol::Hlc>().ok()) {
+                    out.insert(
+                        r.get(0)?,
+                        crate::clock::local_date_at(stamp.wall_ms, self.utc_offset_ms),
+                    );
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The head's name of every household of a posyandu (deleted ones too, as a join on the
