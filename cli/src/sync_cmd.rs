@@ -18,7 +18,7 @@ pub struct SyncArgs {
     /// Most changes per push (default 1000; a push also closes at 48 KiB compressed).
     #[arg(long, value_name = "N")]
     batch: Option<usize>,
-    /// Changes per pull page, fixed (default: 500, growing to 2,000 on a fast link).
+    /// Changes per pull page, fixed (default: 500, growing to 1,000 on a fast link).
     #[arg(long, value_name = "N")]
     pull_limit: Option<u32>,
     /// Retries of a failed request before giving up (with backoff: 1 s, 2 s, 4 s …).

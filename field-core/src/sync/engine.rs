@@ -66,8 +66,11 @@ impl Default for SyncConfig {
             push_batch: 1_000,
             push_batch_bytes: DEFAULT_PUSH_BATCH_BYTES,
             pull_limit: 500,
-            // The server's default `max_batch`: about 64 KB of zstd, 0.5 s of 1 Mbit/s.
-            pull_limit_max: 2_000,
+            // About 32 KB of zstd (0.25 s of 1 Mbit/s): a quarter of the page commits of 500
+            // on a fast link. Pages of 2,000 halve them again, but a fresh tablet's first
+            // sync then peaks 6 MiB higher (a decoded page applied and the next one in
+            // flight; docs/BENCHMARKS.md).
+            pull_limit_max: 1_000,
             pull_grow_below: super::pace::GROW_BELOW,
             pull_ahead: true,
             push_ahead: true,

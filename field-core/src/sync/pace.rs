@@ -1,6 +1,6 @@
 //! The size of pull pages during one run: it starts at [`SyncConfig::pull_limit`] (500 by
 //! default, sized for 2G), doubles while full pages come back fast, up to
-//! [`SyncConfig::pull_limit_max`] and the server's `max_batch`, and falls back to the start at
+//! [`SyncConfig::pull_limit_max`] (1,000 by default) and the server's `max_batch`, and falls back to the start at
 //! once after a slow answer (4 × [`GROW_BELOW`]) or a retried request. An answer too large for this tablet halves
 //! the page, and the run never grows past that size again.
 //!
