@@ -587,7 +587,10 @@ mod tests {
             reference.apply(c);
         }
         assert_eq!(fast.skipped, reference.skipped);
-        (fast.writes().unwrap(), reference.writes().unwrap())
+        (
+            fast.writes().expect("writes"),
+            reference.writes().expect("writes"),
+        )
     }
 
     #[test]
@@ -652,7 +655,7 @@ mod tests {
         }
         // A fact already in the read model (its `facts` row) is never kept as a change.
         let mut stored = FactRecord::new(EntityKind::Measurement);
-        stored.apply(&weighing).unwrap();
+        stored.apply(&weighing).expect("same kind");
         let loaded = vec![(weighing.id, Record::Fact(stored), Loaded::FactsRow)];
         let (fast, reference) = both(loaded, &[weighing.clone(), tombstone(&weighing, ms + 7)]);
         assert_eq!(fast, reference);
@@ -668,7 +671,7 @@ mod tests {
             json!({"posyandu": "P1", "person": "x", "pregnancy": "y"}),
         );
         let mut f = FactRecord::new(c.kind);
-        f.apply(&c).unwrap();
+        f.apply(&c).expect("same kind");
         assert_eq!(made_by(&c), f);
     }
 

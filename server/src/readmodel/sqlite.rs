@@ -74,10 +74,6 @@ impl rusqlite::ToSql for Bind<'_> {
     }
 }
 
-/// Rows written per statement (the rest of a table's rows one by one): a push of a posyandu
-/// day writes a few hundred rows, and a statement per row costs more than its row.
-const ROWS_PER_INSERT: usize = 16;
-
 /// Merges `changes` (in order) into the read tables.
 pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usize, StorageError> {
     let refs: Vec<&Change> = changes.iter().collect();
@@ -112,16 +108,12 @@ fn merge_known(
             del.execute([id])?;
         }
     }
+    // One row per statement: a statement of several rows that may fail half-way (an upsert)
+    // keeps a statement journal, a copy of every page it touches, which costs more than the
+    // statements it saves (measured: docs/BENCHMARKS.md, branch `rmsql`).
     for (table, rows) in writes.tables() {
-        let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
-        if rows.len() >= ROWS_PER_INSERT {
-            let mut ins = conn.prepare_cached(&table.upsert_sqlite_rows(ROWS_PER_INSERT))?;
-            for chunk in &mut chunks {
-                ins.execute(params_from_iter(chunk.iter().flatten().map(Bind)))?;
-            }
-        }
         let mut ins = conn.prepare_cached(&table.upsert_sqlite())?;
-        for row in chunks.remainder() {
+        for row in rows {
             ins.execute(params_from_iter(row.iter().map(Bind)))?;
         }
     }

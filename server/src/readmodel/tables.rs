@@ -170,18 +170,6 @@ impl Table {
         )
     }
 
-    /// SQLite: `rows` rows in one statement (`?` marks, row after row).
-    pub fn upsert_sqlite_rows(self, rows: usize) -> String {
-        let one = format!("({})", vec!["?"; self.columns().len()].join(", "));
-        format!(
-            "INSERT INTO {} ({}) VALUES {}{}",
-            self.name(),
-            self.names(),
-            vec![one; rows.max(1)].join(", "),
-            self.on_conflict()
-        )
-    }
-
     /// PostgreSQL: every row at once, one array per column (`$1::text[]`, `$2::int8[]`, …).
     pub fn upsert_postgres(self) -> String {
         let arrays: Vec<String> = self
@@ -225,7 +213,6 @@ mod tests {
             let n = t.columns().len();
             assert!(t.upsert_sqlite().contains(&format!("?{n})")));
             assert!(t.upsert_postgres().contains(&format!("${n}::")));
-            assert_eq!(t.upsert_sqlite_rows(3).matches('?').count(), 3 * n);
         }
         assert_eq!(
             pg_placeholders("a = ?1 AND b = ?12 OR c = '?'"),
