@@ -623,11 +623,11 @@ fn push_in(
         .filter(|id| !records.contains_key(id))
         .collect();
     let others = other_authors(ctx, &batch);
-    let authors = load_authors(&tx, &device, &others)?;
+    let authors = load_authors(tx, &device, &others)?;
     let logins = if others.is_empty() {
         Vec::new()
     } else {
-        load_logins(&tx, &device)?
+        load_logins(tx, &device)?
     };
     let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
@@ -841,7 +841,7 @@ fn next_group(queue: &Mutex<Vec<Queued>>) -> Vec<Queued> {
 /// commit succeeded.
 fn settle_group(
     conn: &mut Connection,
-    group: &mut Vec<Queued>,
+    group: &mut [Queued],
 ) -> Result<Vec<Result<Pushed, StorageError>>, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut parts = Vec::with_capacity(group.len());
