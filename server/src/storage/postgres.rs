@@ -85,8 +85,6 @@ pub struct PgStore {
     follower: Arc<crate::readmodel::postgres::Follower>,
     /// Device sync notes not yet written (`crate::readmodel::notes`).
     pub(crate) notes: Arc<crate::readmodel::notes::SyncNotes>,
-    /// Pushes waiting for group commit ([`PushGroups`]).
-    groups: Arc<PushGroups>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -261,7 +259,6 @@ impl PgStore {
             sizes: Arc::default(),
             follower: Arc::default(),
             notes: Arc::default(),
-            groups: Arc::default(),
         })
     }
 
@@ -373,19 +370,23 @@ async fn load_authors(
     Ok(out)
 }
 
-/// One push's part of a group's transaction ([`PgStore::settle_group`], under a savepoint
-/// the caller holds; docs/read-model.md, "When it is updated"): the device's lock, what the
-/// database knows of the batch (one pipelined round trip), the plan, the settled, `records`
-/// and `devices` rows (pipelined). The log rows are returned (`(index in the batch,
-/// posyandu)`), for the group's one insert under the log lock before its commit. Prepared
-/// statements (cached per connection). The read model is not touched: the follower merges
-/// the logged changes after the commit ([`PgStore::push`]).
-async fn push_in(
-    tx: &deadpool_postgres::Transaction<'_>,
+/// A push in one transaction (docs/read-model.md, "When it is updated"): the device's lock,
+/// what the database knows of the batch (one pipelined round trip), the plan, the settled,
+/// `records` and `devices` rows (pipelined), then under the log lock only the log's insert
+/// and the commit. Prepared statements (cached per connection). The read model is not
+/// touched: the follower merges the logged changes after the commit ([`PgStore::push`]).
+async fn push_tx(
+    store: &PgStore,
     ctx: &PushContext,
-    batch: &[crate::sync::Prepared],
-) -> Result<(PushResult, Vec<crate::sync::LogRow>), StorageError> {
+    changes: Vec<Change>,
+) -> Result<PushResult, StorageError> {
+    let batch: Vec<crate::sync::Prepared> = changes
+        .into_iter()
+        .map(crate::sync::Prepared::new)
+        .collect();
     let device = ctx.device.to_string();
+    let mut client = store.client().await?;
+    let tx = client.transaction().await?;
     let seqs: Vec<i64> = batch
         .iter()
         .filter(|p| p.change.device == ctx.device)
@@ -464,8 +465,8 @@ async fn push_in(
         .into_iter()
         .map(to_u64)
         .collect();
-    let others = other_authors(ctx, batch);
-    let authors = load_authors(tx, &device, &others).await?;
+    let others = other_authors(ctx, &batch);
+    let authors = load_authors(&tx, &device, &others).await?;
     let mut logins = Vec::new();
     if !others.is_empty() {
         for row in tx
@@ -484,7 +485,7 @@ async fn push_in(
             });
         }
     }
-    let decided = plan(ctx, batch, settled, records, &authors, &logins);
+    let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
     settled_after.extend(decided.settled.iter().map(|s| s.seq));
     let acked_seq = advance_acked(to_u64(acked), settled_after.iter().copied());
@@ -574,151 +575,41 @@ async fn push_in(
         tx.execute(&q_device, &device_args),
     )?;
 
-    let accepted_wall_ms = decided
-        .log
-        .iter()
-        .filter_map(|l| batch.get(l.index))
-        .map(|p| p.change.hlc.wall_ms)
-        .collect();
-    Ok((
-        PushResult {
-            outcomes: decided.outcomes,
-            acked_seq,
-            accepted_wall_ms,
-        },
-        decided.log,
-    ))
-}
-
-/// A push waiting for the group writer ([`PgStore::push`]): its batch, prepared before, and
-/// where its answer goes.
-struct Queued {
-    ctx: Arc<PushContext>,
-    batch: Vec<crate::sync::Prepared>,
-    answer: tokio::sync::oneshot::Sender<Result<PushResult, StorageError>>,
-}
-
-/// Group commit's queue and its one writer at a time.
-#[derive(Default)]
-pub(crate) struct PushGroups {
-    queue: std::sync::Mutex<Vec<Queued>>,
-    writer: tokio::sync::Mutex<()>,
-}
-
-/// Pushes of one group commit at most this many changes together.
-const GROUP_MAX_CHANGES: usize = 16_000;
-/// And at most this many pushes (on PostgreSQL each is a subtransaction; past 64 in one
-/// transaction other sessions' snapshots must look them up).
-const GROUP_MAX_PUSHES: usize = 32;
-
-impl PushGroups {
-    /// The oldest queued pushes, up to [`GROUP_MAX_CHANGES`] changes (at least one push).
-    fn next_group(&self) -> Vec<Queued> {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let mut changes = 0usize;
-        let mut take = 0usize;
-        for item in q.iter() {
-            if take > 0
-                && (take >= GROUP_MAX_PUSHES || changes + item.batch.len() > GROUP_MAX_CHANGES)
-            {
-                break;
+    // The log: under the log lock (log order = commit order), held until the commit.
+    let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
+    if !decided.log.is_empty() {
+        let mut places = Vec::with_capacity(decided.log.len());
+        let mut seqs = Vec::with_capacity(decided.log.len());
+        let mut payloads = Vec::with_capacity(decided.log.len());
+        for l in &decided.log {
+            if let Some(p) = batch.get(l.index) {
+                places.push(l.posyandu.as_str());
+                seqs.push(to_i64(p.change.seq));
+                payloads.push(p.payload.as_str());
+                accepted_wall_ms.push(p.change.hlc.wall_ms);
             }
-            changes += item.batch.len();
-            take += 1;
         }
-        q.drain(..take).collect()
+        let (log_lock, insert) = tokio::try_join!(
+            tx.prepare_cached("SELECT pg_advisory_xact_lock($1, 0)"),
+            tx.prepare_cached(
+                "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
+                 SELECT p, $2, s, $3, pl FROM UNNEST($1::text[], $4::int8[], $5::text[])
+                     WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o"
+            ),
+        )?;
+        let lock_args: [&(dyn ToSql + Sync); 1] = [&LOCK_LOG];
+        let insert_args: [&(dyn ToSql + Sync); 5] = [&places, &device, &now, &seqs, &payloads];
+        tokio::try_join!(
+            tx.execute(&log_lock, &lock_args),
+            tx.execute(&insert, &insert_args),
+        )?;
     }
-}
-
-impl PgStore {
-    /// Settles a group of pushes in one transaction, a savepoint each (a push that fails is
-    /// undone alone), then, under the log lock (log order = commit order), the group's log
-    /// rows in one insert and the commit: one WAL flush and one hold of the log lock for the
-    /// whole group. Each push's outcome in group order; an error when the group was not
-    /// committed (nothing of it stored).
-    async fn settle_group(
-        &self,
-        group: &[Queued],
-    ) -> Result<Vec<Result<PushResult, StorageError>>, StorageError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let mut parts = Vec::with_capacity(group.len());
-        let mut places: Vec<String> = Vec::new();
-        let mut devices: Vec<String> = Vec::new();
-        let mut seqs: Vec<i64> = Vec::new();
-        let mut received: Vec<i64> = Vec::new();
-        let mut payloads: Vec<&str> = Vec::new();
-        for q in group {
-            tx.batch_execute("SAVEPOINT push").await?;
-            match push_in(&tx, &q.ctx, &q.batch).await {
-                Ok((result, log)) => {
-                    tx.batch_execute("RELEASE push").await?;
-                    let device = q.ctx.device.to_string();
-                    for l in log {
-                        if let Some(p) = q.batch.get(l.index) {
-                            places.push(l.posyandu);
-                            devices.push(device.clone());
-                            seqs.push(to_i64(p.change.seq));
-                            received.push(to_i64(q.ctx.now_ms));
-                            payloads.push(p.payload.as_str());
-                        }
-                    }
-                    parts.push(Ok(result));
-                }
-                Err(e) => {
-                    tx.batch_execute("ROLLBACK TO push; RELEASE push").await?;
-                    parts.push(Err(e));
-                }
-            }
-        }
-        if !places.is_empty() {
-            // The log: under the log lock (log order = commit order), held until the commit.
-            let (log_lock, insert) = tokio::try_join!(
-                tx.prepare_cached("SELECT pg_advisory_xact_lock($1, 0)"),
-                tx.prepare_cached(
-                    "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
-                     SELECT p, d, s, r, pl
-                         FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[])
-                         WITH ORDINALITY AS t(p, d, r, s, pl, o) ORDER BY o"
-                ),
-            )?;
-            let lock_args: [&(dyn ToSql + Sync); 1] = [&LOCK_LOG];
-            let insert_args: [&(dyn ToSql + Sync); 5] =
-                [&places, &devices, &received, &seqs, &payloads];
-            tokio::try_join!(
-                tx.execute(&log_lock, &lock_args),
-                tx.execute(&insert, &insert_args),
-            )?;
-        }
-        tx.commit().await?;
-        Ok(parts)
-    }
-
-    /// Settles a group and answers each of its pushes once, after the commit (or with the
-    /// group's error: nothing of it was stored). Returns how many changes were logged.
-    async fn write_group(&self, group: Vec<Queued>) -> usize {
-        match self.settle_group(&group).await {
-            Ok(parts) => {
-                let mut logged = 0;
-                for (q, part) in group.into_iter().zip(parts) {
-                    if let Ok(r) = &part {
-                        logged += r.accepted_wall_ms.len();
-                    }
-                    let _ = q.answer.send(part);
-                }
-                logged
-            }
-            Err(e) => {
-                let message = e.to_string();
-                for q in group {
-                    let _ = q.answer.send(Err(StorageError::Worker(format!(
-                        "the push was not stored: {message}"
-                    ))));
-                }
-                0
-            }
-        }
-    }
+    tx.commit().await?;
+    Ok(PushResult {
+        outcomes: decided.outcomes,
+        acked_seq,
+        accepted_wall_ms,
+    })
 }
 
 /// Large scopes: the log in `sseq` order, filtered (most rows are in scope).
@@ -1256,33 +1147,8 @@ impl Storage for PgStore {
 
     fn push(&self, ctx: Arc<PushContext>, changes: Vec<Change>) -> StoreFuture<'_, PushResult> {
         Box::pin(async move {
-            let batch = changes
-                .into_iter()
-                .map(crate::sync::Prepared::new)
-                .collect();
-            let (answer, mut answered) = tokio::sync::oneshot::channel();
-            self.groups
-                .queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(Queued { ctx, batch, answer });
-            // Group commit: one group at a time; whoever gets the writer settles the pushes
-            // queued by then, unless its own push was settled already (then a later push's
-            // task leads: each queued push has one waiting here).
-            let logged = {
-                let _writer = self.groups.writer.lock().await;
-                match answered.try_recv() {
-                    Ok(r) => return r,
-                    Err(_) => {
-                        let group = self.groups.next_group();
-                        if group.is_empty() {
-                            0
-                        } else {
-                            self.write_group(group).await
-                        }
-                    }
-                }
-            };
+            let result = push_tx(self, &ctx, changes).await?;
+            let logged = result.accepted_wall_ms.len();
             if logged > 0 && !self.without_read_model {
                 // Answered at its commit; the follower merges it (docs/read-model.md).
                 crate::readmodel::postgres::kick(self);
@@ -1295,9 +1161,7 @@ impl Storage for PgStore {
                     }
                 });
             }
-            answered
-                .await
-                .map_err(|e| StorageError::Worker(e.to_string()))?
+            Ok(result)
         })
     }
 

@@ -75,6 +75,8 @@ struct Inner {
     follower: Follower,
     /// Pushes waiting for the writer ([`write_group`]).
     queue: Mutex<Vec<Queued>>,
+    /// Groups committed (the checkpoint thread looks whether it moved).
+    commits: std::sync::atomic::AtomicU64,
 }
 
 /// Where the read model's follower stands: pushes committed and pushes merged, counted.
@@ -152,14 +154,29 @@ impl SqliteStore {
         writer.pragma_update(None, "cache_size", -65_536)?;
         // The push's statements (two per multi-row insert) besides the read model's.
         writer.set_prepared_statement_cache_capacity(64);
+        // The WAL is checkpointed by a thread of its own ([`checkpointer`]), not by the
+        // commit that happens to pass the threshold: the writer (every push) waits for no
+        // copy of pages into the database file.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let inner = Arc::new(Inner {
+            path: path.to_string(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            follower: Follower::default(),
+            queue: Mutex::new(Vec::new()),
+            commits: Default::default(),
+        });
+        if let Err(e) = checkpointer(path, Arc::downgrade(&inner)) {
+            // The commits checkpoint as SQLite does by default.
+            tracing::warn!(error = %e, "SQLite: no checkpoint thread; commits checkpoint the WAL");
+            inner
+                .writer
+                .lock()
+                .map_err(|_| StorageError::Worker("writer lock poisoned".into()))?
+                .pragma_update(None, "wal_autocheckpoint", 1000)?;
+        }
         Ok(Self {
-            inner: Arc::new(Inner {
-                path: path.to_string(),
-                writer: Mutex::new(writer),
-                readers: Mutex::new(Vec::new()),
-                follower: Follower::default(),
-                queue: Mutex::new(Vec::new()),
-            }),
+            inner,
             without_read_model: super::without_read_model(),
             analyze: Arc::default(),
             sizes: Arc::default(),
@@ -232,6 +249,44 @@ impl SqliteStore {
             .map_err(|e| StorageError::Worker(e.to_string()))?
         })
     }
+}
+
+/// How often the checkpoint thread looks for new commits.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Starts the thread that checkpoints the WAL (`PASSIVE`: it never blocks the writer nor a
+/// reader) on a connection of its own, every [`CHECKPOINT_EVERY`] when something was committed
+/// since the last look, until the store is dropped. Durability is the commits' (`synchronous
+/// = FULL` syncs the WAL at each); a checkpoint only copies committed pages into the file.
+fn checkpointer(path: &str, inner: std::sync::Weak<Inner>) -> Result<(), StorageError> {
+    if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+        return Err(StorageError::Invalid("an in-memory database".into()));
+    }
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let mut seen = 0u64;
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                let Some(inner) = inner.upgrade() else {
+                    return;
+                };
+                let commits = inner.commits.load(std::sync::atomic::Ordering::Relaxed);
+                drop(inner);
+                if commits == seen {
+                    continue;
+                }
+                seen = commits;
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "SQLite: checkpoint failed");
+                }
+            }
+        })
+        .map_err(|e| StorageError::Io(e.to_string()))?;
+    Ok(())
 }
 
 /// Creates the database file (and its missing directories) owner-only before SQLite opens
@@ -568,11 +623,11 @@ fn push_in(
         .filter(|id| !records.contains_key(id))
         .collect();
     let others = other_authors(ctx, &batch);
-    let authors = load_authors(&tx, &device, &others)?;
+    let authors = load_authors(tx, &device, &others)?;
     let logins = if others.is_empty() {
         Vec::new()
     } else {
-        load_logins(&tx, &device)?
+        load_logins(tx, &device)?
     };
     let decided = plan(ctx, &batch, settled, records, &authors, &logins);
     let now = to_i64(ctx.now_ms);
@@ -786,7 +841,7 @@ fn next_group(queue: &Mutex<Vec<Queued>>) -> Vec<Queued> {
 /// commit succeeded.
 fn settle_group(
     conn: &mut Connection,
-    group: &mut Vec<Queued>,
+    group: &mut [Queued],
 ) -> Result<Vec<Result<Pushed, StorageError>>, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut parts = Vec::with_capacity(group.len());
@@ -837,6 +892,9 @@ fn write_group(
         }
     };
     // Answered only now that the group is committed; the writer stays held.
+    inner
+        .commits
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let n = inner.follower.committed();
     let mut all = Pushed {
         result: PushResult::default(),

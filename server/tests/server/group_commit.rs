@@ -1,6 +1,8 @@
-//! Group commit (both backends): pushes that arrive together are settled in one transaction,
-//! a savepoint each, and answered after its commit. Each push is answered once, with its own
-//! outcomes; a duplicate in flight is a duplicate; a push that fails is undone alone.
+//! Concurrent pushes. On SQLite they are group-committed: pushes that arrive while the
+//! writer is busy are settled in one transaction, a savepoint each, and answered after its
+//! commit. On PostgreSQL each push is its own transaction, run concurrently. Either way: each
+//! push is answered once, with its own outcomes; a duplicate in flight is a duplicate; a push
+//! that fails is undone alone and the others are committed.
 
 use crate::common::{Backend, MAWAR, TestDb, body_for, now_ms};
 use district_server::auth::{self, PasswordCost};
@@ -206,5 +208,45 @@ async fn a_failing_push_does_not_take_its_group_down(b: Backend) {
         "nothing of the failed push"
     );
     assert!(log.values().all(|&n| n == 1));
+    db.finish().await;
+}
+
+/// SQLite: the WAL is checkpointed by the store's own thread, not by a commit passing
+/// SQLite's 1,000-page threshold: a few small pushes (far below it) reach the database file
+/// itself within a moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_commits_reach_the_database_file_through_the_checkpoint_thread() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let s = db.store.clone();
+    district_server::admin::demo(s.as_ref(), PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let (dev, user) = enrolled(s.as_ref()).await;
+    let size = || std::fs::metadata(&db.url).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    for round in 0..5u64 {
+        let r = s
+            .push(
+                ctx(dev, user),
+                batch(dev, user, round * 100 + 1..=round * 100 + 100),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.acked_seq, round * 100 + 100);
+    }
+    let mut grown = false;
+    for _ in 0..50 {
+        if size() > before {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        grown,
+        "the pushes' pages were copied into the database file ({before} bytes before, {} now)",
+        size()
+    );
+    assert_eq!(logged(s.as_ref()).await.len(), 500);
     db.finish().await;
 }
