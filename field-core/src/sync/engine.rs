@@ -589,12 +589,15 @@ impl SyncClient {
                     }
                 }
             };
-            self.emit(
-                SyncPhase::Pushing,
-                batch.waiting,
-                run.report.sent,
-                run.report.received,
-            );
+            if task.is_none() {
+                // (A batch sent ahead had its event just before it was sent.)
+                self.emit(
+                    SyncPhase::Pushing,
+                    batch.waiting,
+                    run.report.sent,
+                    run.report.received,
+                );
+            }
             let asked = Instant::now();
             let resp: PushResponse = match task {
                 Some(task) => {
@@ -620,6 +623,13 @@ impl SyncClient {
                 let next = next_push_batch(store, batch_max, budget, &awaiting, batch.last)?;
                 run.report.timing.push_prepare += prepared.elapsed();
                 if let Some(b) = next {
+                    // The progress event comes before its request, as for every push.
+                    self.emit(
+                        SyncPhase::Pushing,
+                        b.waiting,
+                        run.report.sent,
+                        run.report.received,
+                    );
                     let task = self.ask_ahead::<PushResponse>(store, run, PUSH, b.body.clone())?;
                     ahead = Some((b, task));
                 }
