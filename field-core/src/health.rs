@@ -137,6 +137,9 @@ mod with_rules {
         /// Every live pregnancy of the store: person → (id, values), in the order written;
         /// read once a list instead of once a posyandu (decoded for the persons planned).
         pregnancies: HashMap<String, Vec<(String, String)>>,
+        /// Every corrected fact → its live correction (the first written): read once a list
+        /// instead of looked up for every fact read.
+        corrected: HashMap<String, String>,
     }
 
     /// One person of a due list with their household's head and their plan (tasks or data
@@ -257,7 +260,24 @@ mod with_rules {
                 merges: self.person_merges()?,
                 merged: self.merged_persons()?,
                 pregnancies: self.all_pregnancies()?,
+                corrected: self.corrections()?,
             })
+        }
+
+        /// Every fact with a live correction → that correction's id; of several, the first in
+        /// the corrections index's order (`supersedes`, then rowid), the one a
+        /// `(SELECT c.id … WHERE c.supersedes = f.id AND c.deleted = 0 LIMIT 1)` finds.
+        fn corrections(&self) -> Result<HashMap<String, String>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT supersedes, id FROM facts
+                  WHERE supersedes IS NOT NULL AND deleted = 0 ORDER BY supersedes, rowid",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = HashMap::new();
+            while let Some(r) = rows.next()? {
+                out.entry(r.get(0)?).or_insert(r.get(1)?);
+            }
+            Ok(out)
         }
 
         /// Every live pregnancy: person → (id, values JSON), in rowid order (a person's in the
@@ -376,7 +396,7 @@ mod with_rules {
                 .iter()
                 .flat_map(|(.., ids, _)| ids.iter().map(String::as_str))
                 .collect();
-            let mut facts = self.due_facts_of(&wanted)?;
+            let mut facts = self.due_facts_of(&wanted, &day.corrected)?;
             drop(wanted);
             let mut out = Vec::new();
             for (entry, sx, birth, id, ids, pregs) in plans {

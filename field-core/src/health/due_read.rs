@@ -319,7 +319,11 @@ impl Store {
     /// The ids are written into the SQL (quoted) rather than bound one by one: with
     /// `ANALYZE` statistics, SQLite prepares a statement again for every new value bound to
     /// an indexed column, which per person cost more than the read itself.
-    pub(crate) fn due_facts_of(&self, ids: &[&str]) -> Result<HashMap<String, Vec<TimelineEntry>>> {
+    pub(crate) fn due_facts_of(
+        &self,
+        ids: &[&str],
+        corrected: &HashMap<String, String>,
+    ) -> Result<HashMap<String, Vec<TimelineEntry>>> {
         let kinds = DUE_KINDS
             .iter()
             .map(|k| format!("'{}'", k.as_str()))
@@ -333,13 +337,11 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(",");
             // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`), which
-            // holds every column read here (migration 6): no table page is read but for the
-            // corrections' subquery. The index orders a person's facts of one date by kind
+            // holds every column read here (migration 6): no table page is read. The
+            // corrections come from the list's `corrected`. The index orders a person's facts of one date by kind
             // and id; `rowid` gives back the order they were written in.
             let mut stmt = self.conn.prepare(&format!(
-                "SELECT f.person, f.id, f.kind, f.date, f.body_json, f.supersedes,
-                     (SELECT c.id FROM facts c WHERE c.supersedes = f.id AND c.deleted = 0
-                      LIMIT 1), f.rowid
+                "SELECT f.person, f.id, f.kind, f.date, f.body_json, f.supersedes, f.rowid
                  FROM facts f WHERE f.person IN ({list}) AND f.deleted = 0
                    AND +f.kind IN ({kinds})
                  ORDER BY f.person, f.date"
@@ -347,14 +349,15 @@ impl Store {
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let person = text_nn(r, 0)?;
-                let rowid: i64 = r.get(7)?;
+                let rowid: i64 = r.get(6)?;
+                let id = text_nn(r, 1)?;
                 let entry = TimelineEntry {
-                    id: record_id(text_nn(r, 1)?)?,
+                    id: record_id(id)?,
                     kind: kind_of(text_nn(r, 2)?)?,
                     date: r.get(3)?,
                     body: due_body(text_nn(r, 4)?)?,
                     supersedes: text(r, 5)?.map(record_id).transpose()?,
-                    superseded_by: text(r, 6)?.map(record_id).transpose()?,
+                    superseded_by: corrected.get(id).map(|c| record_id(c)).transpose()?,
                     person: None,
                 };
                 match facts.get_mut(person) {
