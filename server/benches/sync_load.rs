@@ -584,35 +584,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-/// CPU time (user + system, seconds) of process `pid` (`self` for this one), from
-/// `/proc/<pid>/stat` (clock ticks of 1/100 s, Linux's `USER_HZ`).
-fn proc_cpu_s(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces), from field 3 on.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// CPU time of every `postgres` process of the machine (the server's backends, and those of
-/// whoever else uses the PostgreSQL server meanwhile).
-fn postgres_cpu_s() -> f64 {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    dir.filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.trim() == "postgres")
-        })
-        .filter_map(|pid| proc_cpu_s(&pid))
-        .sum()
-}
-
 /// Outcomes `accepted` in a push's answer, counted in its bytes (no parse: the client's CPU
 /// is not the server's).
 fn accepted_in(body: &[u8]) -> usize {
@@ -688,7 +659,7 @@ async fn run_backend(backend: &'static str, a: &Args) {
 /// Pushes prepared bodies (`(bearer, bodies)` per device, each device's pushes in order, the
 /// devices at once), timed: accepted changes, seconds, CPU seconds of this process.
 async fn timed_ingest(f: &Arc<Fixture>, bodies: Vec<(String, Vec<Vec<u8>>)>) -> (usize, f64, f64) {
-    let cpu_before = proc_cpu_s("self").unwrap_or(0.0);
+    let cpu_before = cpu::process().as_secs_f64();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (bearer, batches) in bodies {
@@ -708,11 +679,7 @@ async fn timed_ingest(f: &Arc<Fixture>, bodies: Vec<(String, Vec<Vec<u8>>)>) -> 
         accepted += t.await.expect("task");
     }
     let secs = started.elapsed().as_secs_f64();
-    (
-        accepted,
-        secs,
-        proc_cpu_s("self").unwrap_or(0.0) - cpu_before,
-    )
+    (accepted, secs, cpu::process().as_secs_f64() - cpu_before)
 }
 
 /// Waits until the read model has merged the whole log (at once when it is off); returns
@@ -850,8 +817,8 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
             max_behind
         })
     };
-    let cpu_before = proc_cpu_s("self").unwrap_or(0.0);
-    let pg_before = (backend == "postgres").then(postgres_cpu_s);
+    let cpu_before = cpu::process().as_secs_f64();
+    let pg_before = (backend == "postgres").then(|| cpu::postgres().as_secs_f64());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (bearer, batches) in bodies {
@@ -871,7 +838,7 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
         accepted += t.await.expect("task");
     }
     let secs = started.elapsed().as_secs_f64();
-    let cpu = proc_cpu_s("self").unwrap_or(0.0) - cpu_before;
+    let cpu = cpu::process().as_secs_f64() - cpu_before;
     println!(
         "ingest: {accepted} changes from {} devices in {secs:.2} s = {:.0} changes/s",
         a.ingest_devices,
@@ -880,7 +847,7 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
     let per = |s: f64| s * 1e6 / accepted.max(1) as f64;
     match pg_before {
         Some(pg0) => {
-            let pg = postgres_cpu_s() - pg0;
+            let pg = cpu::postgres().as_secs_f64() - pg0;
             println!(
                 "ingest: CPU {cpu:.2} s in this process (server and load generator) = {:.1} us/change; postgres processes {pg:.2} s = {:.1} us/change",
                 per(cpu),
@@ -904,7 +871,7 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        let cpu = proc_cpu_s("self").unwrap_or(0.0) - cpu_before;
+        let cpu = cpu::process().as_secs_f64() - cpu_before;
         println!(
             "ingest: read model at most {max_behind} changes behind the log during the ingest; caught up {:.0} ms after the last push was answered; CPU of this process until then {cpu:.2} s = {:.1} us/change",
             answered.elapsed().as_secs_f64() * 1000.0,
@@ -975,6 +942,7 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
         }
     }
     let wall = started.elapsed();
+    let with_read_model = std::env::var("JANGKAU_BENCH_WITHOUT_READ_MODEL").as_deref() != Ok("1");
     // The CPU the day cost, once the read model has merged it (the PostgreSQL follower may
     // still be merging the last push): this process (server and client; the client's part
     // is the same with and without the read model) and the PostgreSQL server processes.
