@@ -386,8 +386,8 @@ fn bench_due(cached: &Path, dir: &Path) {
     store.replace_places(&places()).unwrap();
     let rules = RuleOptions::default();
     let check = std::env::var("FIELD_CORE_BENCH_DUE_CHECK").is_ok_and(|v| v == "1");
-    // The unlock of the copy may upgrade it (migration 6 re-creates the person index of
-    // 500,000 facts, its sort in memory): a one-time cost of its own, printed and left out.
+    // The unlock of the copy may upgrade it (a migration re-creating an index of 500,000
+    // facts sorts in memory): a one-time cost of its own, printed and left out.
     eprintln!(
         "  peak memory before the due lists (the copy's unlock and upgrade included): {} KiB; reset",
         reset_peak_kb()

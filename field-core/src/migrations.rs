@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -391,17 +391,4 @@ CREATE TABLE deferred_indexes (
     name TEXT PRIMARY KEY,
     sql  TEXT NOT NULL
 ) WITHOUT ROWID;
-"#;
-
-/// Version 6 (issue #19): a person's facts read together. The person index of `facts` holds
-/// every column a due list reads of a fact (`health/due_read.rs`), so a person's facts come
-/// from one or two index pages in a row instead of one table page each, and no table page is
-/// decrypted for them. Its first two columns are the old index's, so every query that used it
-/// still can. `IF EXISTS`: a cut bulk sync is finished before the migrations run, but a store
-/// could still lack the index.
-const V6: &str = r#"
-DROP INDEX IF EXISTS facts_person;
-DELETE FROM deferred_indexes WHERE name = 'facts_person';
-CREATE INDEX facts_person ON facts(person, date, kind, deleted, id, supersedes, body_json)
-    WHERE person IS NOT NULL;
 "#;

@@ -11,10 +11,8 @@
 //! ago (their registration day counts), persons in a household of another posyandu, and bad data (a dose before birth, an unknown vaccine, an unparseable
 //! date).
 //!
-//! The due read reads the roster rows of only the persons who may have a task and reads facts
-//! from the person index (migration 6 made it hold every column read); a store made before
-//! migration 6 gives the same answer once upgraded
-//! (`a_store_of_version_5_upgrades_to_the_covering_person_index`).
+//! The due read reads the roster rows of only the persons who may have a task, and their
+//! facts by the person index.
 //!
 //! Cases per run: 16 (each opens a store). `PROPTEST_CASES` raises it.
 #![cfg(feature = "health")]
@@ -384,86 +382,4 @@ fn the_generated_store_has_tasks_and_problems() {
         .map(|t| format!("{:?}", t.task.kind))
         .collect();
     assert!(kinds.len() >= 3, "{kinds:?}");
-}
-
-/// Migration 6 on a store that holds data: the person index of `facts` is rebuilt with the
-/// columns the due list reads, the due read uses it without reading the table, and the answer
-/// is the same as before the upgrade and as the reference read's.
-#[test]
-fn a_store_of_version_5_upgrades_to_the_covering_person_index() {
-    let spec: Vec<PersonSpec> = (0..10u8)
-        .map(|k| {
-            (
-                k % 2 == 1,
-                k % 4 == 0,
-                k % 3 != 1,
-                u16::from(k) * 131,
-                k,
-                (0..10u8)
-                    .map(|w| (w, u16::from(w) * 31 + u16::from(k), w.wrapping_mul(5) ^ k))
-                    .collect(),
-            )
-        })
-        .collect();
-    let mut f = fixture_with_role("bidan");
-    f.store
-        .apply_pulled(&build(&spec, &[(0, 3), (3, 5)]), None, None)
-        .unwrap();
-    f.store
-        .set_scope(&Scope {
-            level: PlaceLevel::Desa,
-            place: "53.04.05.2001".into(),
-        })
-        .unwrap();
-    let rules = RuleOptions::default();
-    let before = f.store.due_tasks_in_scope(&rules).unwrap();
-    assert!(before.len() >= 3, "{}", before.len());
-    // Back to version 5's person index and version.
-    f.store
-        .connection()
-        .execute_batch(
-            "DROP INDEX facts_person;
-             CREATE INDEX facts_person ON facts(person, date) WHERE person IS NOT NULL;
-             PRAGMA user_version = 5;",
-        )
-        .unwrap();
-    drop(f.store);
-    let store = reopen(&f.path, &f.clock);
-    assert_eq!(
-        field_core::migrations::current_version(store.connection()).unwrap(),
-        6
-    );
-    let sql: String = store
-        .connection()
-        .query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'facts_person'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(
-        sql.contains("body_json") && sql.contains("supersedes"),
-        "{sql}"
-    );
-    // The due read's facts come from the index alone.
-    let plan: Vec<String> = store
-        .connection()
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT f.person, f.id, f.kind, f.date, f.body_json, f.supersedes,
-                 f.rowid FROM facts f WHERE f.person IN ('a', 'b') AND f.deleted = 0
-               AND +f.kind IN ('measurement', 'visit') ORDER BY f.person, f.date",
-        )
-        .unwrap()
-        .query_map([], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(
-        plan.iter()
-            .any(|l| l.contains("USING COVERING INDEX facts_person")),
-        "{plan:?}"
-    );
-    let after = store.due_tasks_in_scope(&rules).unwrap();
-    assert_eq!(after, before);
-    assert_eq!(after, store.due_tasks_in_scope_reference(&rules).unwrap());
 }

@@ -336,8 +336,10 @@ impl Store {
                 .map(|id| format!("'{}'", id.replace('\'', "''")))
                 .collect::<Vec<_>>()
                 .join(",");
-            // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`), which
-            // holds every column read here (migration 6): no table page is read. The
+            // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`). A covering
+            // index (every column read here in the person index) was tried and withdrawn: its
+            // sort at the end of a bulk first sync held the bodies in memory, past the first
+            // sync's 60 MiB (docs/BENCHMARKS.md, the due lists' fourth pass). The
             // corrections come from the list's `corrected`. The index orders a person's facts of one date by kind
             // and id; `rowid` gives back the order they were written in.
             let mut stmt = self.conn.prepare(&format!(
