@@ -819,26 +819,7 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
     };
     let cpu_before = cpu::process().as_secs_f64();
     let pg_before = (backend == "postgres").then(|| cpu::postgres().as_secs_f64());
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (bearer, batches) in bodies {
-        let f = f.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut accepted = 0usize;
-            for b in batches {
-                let (s, body, _) = post(&f, "/v1/sync/push", &bearer, b, true).await;
-                assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
-                accepted += accepted_in(&body);
-            }
-            accepted
-        }));
-    }
-    let mut accepted = 0;
-    for t in tasks {
-        accepted += t.await.expect("task");
-    }
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = cpu::process().as_secs_f64() - cpu_before;
+    let (accepted, secs, cpu) = timed_ingest(f, bodies).await;
     println!(
         "ingest: {accepted} changes from {} devices in {secs:.2} s = {:.0} changes/s",
         a.ingest_devices,
@@ -863,18 +844,11 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
     let max_behind = sampler.await.expect("sampler");
     if with_read_model {
         // The read model catches up after the last push was answered.
-        let answered = Instant::now();
-        loop {
-            let st = f.store.read_model_state().await.expect("state");
-            if !st.behind() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        let waited = caught_up(f).await;
         let cpu = cpu::process().as_secs_f64() - cpu_before;
         println!(
             "ingest: read model at most {max_behind} changes behind the log during the ingest; caught up {:.0} ms after the last push was answered; CPU of this process until then {cpu:.2} s = {:.1} us/change",
-            answered.elapsed().as_secs_f64() * 1000.0,
+            waited.as_secs_f64() * 1000.0,
             cpu * 1e6 / accepted.max(1) as f64
         );
     }
@@ -942,15 +916,10 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
         }
     }
     let wall = started.elapsed();
-    let with_read_model = std::env::var("JANGKAU_BENCH_WITHOUT_READ_MODEL").as_deref() != Ok("1");
     // The CPU the day cost, once the read model has merged it (the PostgreSQL follower may
     // still be merging the last push): this process (server and client; the client's part
     // is the same with and without the read model) and the PostgreSQL server processes.
-    if with_read_model {
-        while f.store.read_model_state().await.is_ok_and(|s| s.behind()) {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
+    caught_up(f).await;
     let per_push = |d: Duration| d.as_secs_f64() * 1000.0 / a.devices.max(1) as f64;
     let process = cpu::process().saturating_sub(cpu_before.0);
     let pg = cpu::postgres().saturating_sub(cpu_before.1);
