@@ -4,83 +4,34 @@
 //! push is answered once, with its own outcomes; a duplicate in flight is a duplicate; a push
 //! that fails is undone alone and the others are committed.
 
-use crate::common::{Backend, MAWAR, TestDb, body_for, now_ms};
-use district_server::auth::{self, PasswordCost};
-use district_server::model::NewDevice;
+use crate::common::{Backend, MAWAR, TestDb};
+use crate::storage;
+use district_server::auth::PasswordCost;
 use district_server::storage::{Storage, StorageError};
 use district_server::sync::PushContext;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
-use sync_protocol::{
-    Change, ClockPolicy, DeviceId, EntityKind, Hlc, OutcomeStatus, RecordId, Role, UserId,
-};
+use sync_protocol::{Change, DeviceId, EntityKind, OutcomeStatus, Role, UserId};
 
 both_backends!(
     concurrent_pushes_are_all_committed_and_answered_once,
     a_failing_push_does_not_take_its_group_down,
 );
 
+/// A kader's push context for Mawar.
 fn ctx(device: DeviceId, user: UserId) -> Arc<PushContext> {
-    let now = now_ms();
-    Arc::new(PushContext {
-        device,
-        user,
-        role: Role::Kader,
-        scope_posyandu: HashSet::from([MAWAR.to_string()]),
-        now_ms: now,
-        today: district_server::model::today_for_validation(now),
-        clock: ClockPolicy::default(),
-    })
+    storage::ctx(device, user, Role::Kader, &[MAWAR])
 }
 
+/// Measurements for Mawar with these sequence numbers.
 fn batch(device: DeviceId, user: UserId, seqs: std::ops::RangeInclusive<u64>) -> Vec<Change> {
-    seqs.map(|seq| Change {
-        id: RecordId::new_v7(),
-        kind: EntityKind::Measurement,
-        device,
-        seq,
-        hlc: Hlc {
-            wall_ms: now_ms() - 1000,
-            counter: 0,
-        },
-        author: user,
-        schema: 1,
-        tombstone: false,
-        supersedes: None,
-        base: Default::default(),
-        body: body_for(EntityKind::Measurement, MAWAR)
-            .as_object()
-            .cloned()
-            .unwrap(),
-    })
-    .collect()
+    seqs.map(|seq| storage::change(device, user, seq, EntityKind::Measurement, MAWAR))
+        .collect()
 }
 
+/// The demo's Mawar kader on a newly enrolled tablet.
 async fn enrolled(s: &dyn Storage) -> (DeviceId, UserId) {
-    let user = s
-        .user_by_username("kader.mawar".into())
-        .await
-        .unwrap()
-        .unwrap();
-    let code = district_server::admin::issue_enrol_code(s, "kader.mawar", 24)
-        .await
-        .unwrap();
-    let code = auth::normalise_code(&code).unwrap();
-    let dev = s
-        .enrol(
-            auth::hash_secret(&code),
-            NewDevice {
-                id: DeviceId::new_v7(),
-                name: "Tablet".into(),
-                token_hash: auth::hash_secret(&auth::new_token().unwrap()),
-                app_version: "0.2.0".into(),
-                now: now_ms(),
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    (dev.id, user.id)
+    storage::enrolled(s, "kader.mawar").await
 }
 
 /// Every change of the log of MAWAR: `(device, seq)` → times logged.

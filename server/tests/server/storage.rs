@@ -268,7 +268,7 @@ async fn users_and_enrolment(b: Backend) {
     db.finish().await;
 }
 
-fn ctx(device: DeviceId, user: UserId, role: Role, scope: &[&str]) -> Arc<PushContext> {
+pub(crate) fn ctx(device: DeviceId, user: UserId, role: Role, scope: &[&str]) -> Arc<PushContext> {
     let now = now_ms();
     Arc::new(PushContext {
         device,
@@ -281,7 +281,13 @@ fn ctx(device: DeviceId, user: UserId, role: Role, scope: &[&str]) -> Arc<PushCo
     })
 }
 
-fn change(device: DeviceId, user: UserId, seq: u64, kind: EntityKind, posyandu: &str) -> Change {
+pub(crate) fn change(
+    device: DeviceId,
+    user: UserId,
+    seq: u64,
+    kind: EntityKind,
+    posyandu: &str,
+) -> Change {
     Change {
         id: RecordId::new_v7(),
         kind,
@@ -300,7 +306,7 @@ fn change(device: DeviceId, user: UserId, seq: u64, kind: EntityKind, posyandu: 
     }
 }
 
-async fn enrolled(s: &dyn Storage, username: &str) -> (DeviceId, UserId) {
+pub(crate) async fn enrolled(s: &dyn Storage, username: &str) -> (DeviceId, UserId) {
     let user = s.user_by_username(username.into()).await.unwrap().unwrap();
     let code = district_server::admin::issue_enrol_code(s, username, 24)
         .await
