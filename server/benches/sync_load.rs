@@ -950,7 +950,7 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
         a.spread_s
     );
     println!(
-        "day: all requests p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; pushes p50 {:.0} ms, p99 {:.0} ms",
+        "day: all requests p50 {:.1} ms, p99 {:.1} ms, max {:.0} ms; pushes p50 {:.1} ms, p99 {:.1} ms",
         percentile(&all, 0.5).as_secs_f64() * 1000.0,
         percentile(&all, 0.99).as_secs_f64() * 1000.0,
         all.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
