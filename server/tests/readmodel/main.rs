@@ -14,6 +14,7 @@ mod duplicates;
 mod eppgbm;
 mod fhir;
 mod follower;
+mod migration;
 mod notes;
 mod parts;
 mod routes;
