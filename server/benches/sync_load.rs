@@ -818,7 +818,8 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
         })
     };
     let cpu_before = cpu::process().as_secs_f64();
-    let pg_before = (backend == "postgres").then(|| cpu::postgres().as_secs_f64());
+    let pg_before =
+        (backend == "postgres").then(|| cpu::postgres(f.pg_name.as_deref()).as_secs_f64());
     let (accepted, secs, cpu) = timed_ingest(f, bodies).await;
     println!(
         "ingest: {accepted} changes from {} devices in {secs:.2} s = {:.0} changes/s",
@@ -828,7 +829,7 @@ async fn ingest(f: &Arc<Fixture>, a: &Args) {
     let per = |s: f64| s * 1e6 / accepted.max(1) as f64;
     match pg_before {
         Some(pg0) => {
-            let pg = cpu::postgres().as_secs_f64() - pg0;
+            let pg = cpu::postgres(f.pg_name.as_deref()).as_secs_f64() - pg0;
             println!(
                 "ingest: CPU {cpu:.2} s in this process (server and load generator) = {:.1} us/change; postgres processes {pg:.2} s = {:.1} us/change",
                 per(cpu),
@@ -875,7 +876,7 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
         })
         .collect();
     let sem = Arc::new(Semaphore::new(a.concurrency.max(1)));
-    let cpu_before = (cpu::process(), cpu::postgres());
+    let cpu_before = (cpu::process(), cpu::postgres(f.pg_name.as_deref()));
     let started = Instant::now();
     let mut tasks = Vec::new();
     let n_devices = prepared.len().max(1) as u64;
@@ -922,7 +923,7 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
     caught_up(f).await;
     let per_push = |d: Duration| d.as_secs_f64() * 1000.0 / a.devices.max(1) as f64;
     let process = cpu::process().saturating_sub(cpu_before.0);
-    let pg = cpu::postgres().saturating_sub(cpu_before.1);
+    let pg = cpu::postgres(f.pg_name.as_deref()).saturating_sub(cpu_before.1);
     println!(
         "day: CPU per push (status, push, status; read model merged): bench process {:.2} ms, postgres processes {:.2} ms, sum {:.2} ms",
         per_push(process),
@@ -1704,8 +1705,10 @@ mod cpu {
     }
 
     /// The CPU time of every live process named `postgres` (the PostgreSQL server's
-    /// backends; other clients' backends too, if any are busy).
-    pub fn postgres() -> Duration {
+    /// backends and its own processes, the WAL writer among them), without the backends of
+    /// other databases than `db` when it is given (other benchmarks' and tests' scratch
+    /// databases on the same server: the process title names the database).
+    pub fn postgres(db: Option<&str>) -> Duration {
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return Duration::ZERO;
         };
@@ -1716,10 +1719,23 @@ mod cpu {
                     .bytes()
                     .all(|b| b.is_ascii_digit())
             })
+            .filter(|e| db.is_none_or(|db| !of_another_database(&e.path(), db)))
             .filter_map(|e| stat(&format!("{}/stat", e.path().display())))
             .filter(|(comm, _)| comm == "postgres")
             .map(|(_, d)| d)
             .sum()
+    }
+
+    /// Whether the process is a PostgreSQL backend (or autovacuum worker) of a database other
+    /// than `db`: its title, `postgres: USER DB HOST(PORT) STATE`, does not name `db`.
+    fn of_another_database(proc: &std::path::Path, db: &str) -> bool {
+        let Ok(cmd) = std::fs::read(proc.join("cmdline")) else {
+            return false;
+        };
+        let title = String::from_utf8_lossy(&cmd);
+        let backend =
+            title.contains('(') || title.contains("[local]") || title.contains("autovacuum worker");
+        backend && !title.split_whitespace().any(|w| w == db)
     }
 }
 

@@ -4,15 +4,16 @@
 //! per change.
 
 use super::merge::{
-    FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, decode_state, fact_from_row, names_merges,
-    settle_merges,
+    FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, Writes, decode_state, fact_from_row,
+    names_merges, settle_merges,
 };
 use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
 use crate::storage::postgres::PgStore;
 use crate::storage::{StorageError, StoreFuture};
 use deadpool_postgres::Transaction;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use sync_protocol::merge::Record;
@@ -70,13 +71,13 @@ async fn load_states(
     Ok(out)
 }
 
-/// One array per column of `rows`.
-fn columns(table: Table, rows: &[Vec<Val>]) -> Vec<Box<dyn ToSql + Sync + Send>> {
+/// One array per column of `rows` (the text borrowed from them).
+fn columns<'a>(table: Table, rows: &'a [Vec<Val>]) -> Vec<Box<dyn ToSql + Sync + Send + 'a>> {
     table
         .columns()
         .iter()
         .enumerate()
-        .map(|(i, (_, int))| -> Box<dyn ToSql + Sync + Send> {
+        .map(|(i, (_, int))| -> Box<dyn ToSql + Sync + Send + 'a> {
             if *int {
                 Box::new(
                     rows.iter()
@@ -90,26 +91,38 @@ fn columns(table: Table, rows: &[Vec<Val>]) -> Vec<Box<dyn ToSql + Sync + Send>>
                 Box::new(
                     rows.iter()
                         .map(|r| match r.get(i) {
-                            Some(Val::Text(s)) => s.clone(),
+                            Some(Val::Text(s)) => s.as_deref(),
                             _ => None,
                         })
-                        .collect::<Vec<Option<String>>>(),
+                        .collect::<Vec<Option<&str>>>(),
                 )
             }
         })
         .collect()
 }
 
-/// Merges `changes` (in order) into the read tables.
+/// Merges `changes` (in order) into the read tables. `fresh`: records whose first change in
+/// the log is among `changes` (known from the push that logged it, [`Handed::first`]): they
+/// have no merge state stored, so they are not looked up.
 pub(crate) async fn merge_changes(
     tx: &Transaction<'_>,
     changes: &[Change],
+    fresh: &HashSet<RecordId>,
 ) -> Result<usize, StorageError> {
     if changes.is_empty() {
         return Ok(0);
     }
-    let ids: BTreeSet<RecordId> = changes.iter().map(|c| c.id).collect();
-    let mut merger = Merger::new(load_states(tx, &ids).await?);
+    let ids: BTreeSet<RecordId> = changes
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| !fresh.contains(id))
+        .collect();
+    let loaded = if ids.is_empty() {
+        Vec::new()
+    } else {
+        load_states(tx, &ids).await?
+    };
+    let mut merger = Merger::new(loaded);
     for c in changes {
         merger.apply(c);
     }
@@ -123,19 +136,40 @@ pub(crate) async fn merge_changes(
         )
         .await?;
     }
-    for (table, rows) in writes.tables() {
+    write_rows(tx, &writes).await?;
+    if names_merges(changes) {
+        settle(tx).await?;
+    }
+    Ok(merger.skipped)
+}
+
+/// Writes the rows of every table, one `UNNEST` statement per table, the statements sent
+/// together (one round trip; the read tables do not refer to each other).
+async fn write_rows(tx: &Transaction<'_>, writes: &Writes) -> Result<(), StorageError> {
+    let upsert = |table: Table| async move {
+        let Some(rows) = writes.rows.get(&table).filter(|r| !r.is_empty()) else {
+            return Ok::<u64, StorageError>(0);
+        };
         let cols = columns(table, rows);
         let refs: Vec<&(dyn ToSql + Sync)> = cols
             .iter()
             .map(|b| b.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        let upsert = tx.prepare_cached(&table.upsert_postgres()).await?;
-        tx.execute(&upsert, &refs).await?;
-    }
-    if names_merges(changes) {
-        settle(tx).await?;
-    }
-    Ok(merger.skipped)
+        let statement = tx.prepare_cached(&table.upsert_postgres()).await?;
+        Ok(tx.execute(&statement, &refs).await?)
+    };
+    // Every table (a table added to `Table::ALL` breaks this destructuring).
+    let [a, b, c, d, e, f, g] = Table::ALL;
+    tokio::try_join!(
+        upsert(a),
+        upsert(b),
+        upsert(c),
+        upsert(d),
+        upsert(e),
+        upsert(f),
+        upsert(g)
+    )?;
+    Ok(())
 }
 
 /// Advisory lock (with key 0) held, until its transaction ends, by whoever writes the read
@@ -145,7 +179,7 @@ pub(crate) async fn merge_changes(
 /// transactions ever write one record's state from stale copies, the cursor only moves
 /// forward over what was merged, and the merges in effect are settled one batch after the
 /// other. Pushes never take it (they do not touch the read model).
-pub(crate) const LOCK_FOLLOW: i32 = 0x4a4b_0005;
+pub const LOCK_FOLLOW: i32 = 0x4a4b_0005;
 
 /// Takes [`LOCK_FOLLOW`] (the transaction's first lock in every writer of the read model).
 async fn lock_follow(tx: &Transaction<'_>) -> Result<(), StorageError> {
@@ -215,12 +249,73 @@ pub struct Follower {
     stepped: Notify,
     /// Steps that failed, since the store was made (logs and tests).
     failures: AtomicU64,
+    /// The changes this process's pushes logged, by `sseq`, not yet merged ([`hand`]).
+    handed: Mutex<BTreeMap<i64, Handed>>,
+    /// Changes a step took from [`Follower::handed`] and read from the log, since the store
+    /// was made (tests).
+    from_memory: AtomicU64,
+    from_log: AtomicU64,
 }
 
 impl Follower {
     /// Follower steps that failed since the store was made.
     pub fn failures(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Changes the follower's steps merged as handed over by this process's pushes, and
+    /// changes they read back from the log, since the store was made.
+    pub fn sources(&self) -> (u64, u64) {
+        (
+            self.from_memory.load(Ordering::Relaxed),
+            self.from_log.load(Ordering::Relaxed),
+        )
+    }
+
+    fn handed(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, Handed>> {
+        // A panic while the map was held leaves it whole (inserts and removals only).
+        self.handed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Drops what the cursor has passed; takes the changes of `sseqs` that are held (`None`
+    /// for the others).
+    fn take(&self, cursor: i64, sseqs: &[i64]) -> Vec<Option<Handed>> {
+        let mut held = self.handed();
+        *held = held.split_off(&cursor.saturating_add(1));
+        sseqs.iter().map(|s| held.remove(s)).collect()
+    }
+}
+
+/// A change a push of this process logged, handed to its follower so the follower need not
+/// read it back from the log and decode it again ([`hand`]).
+#[derive(Debug)]
+pub(crate) struct Handed {
+    pub change: Change,
+    /// The change's record was new to the server in its push (the push inserted its
+    /// `records` row) and this is its first change there: no change of the record is before
+    /// it in the log, so a step that merges it finds no merge state stored (a quarantine's
+    /// re-merge may have stored one of this change and later ones, which the step merges
+    /// again anyway) and does not look it up.
+    pub first: bool,
+}
+
+/// Changes a process holds for its follower at most; past it the oldest are dropped (the
+/// follower reads them from the log).
+const MAX_HANDED: usize = 2 * FOLLOW_CHANGES;
+
+/// Hands the changes a push logged (`sseq` → change) to this process's follower, before the
+/// push commits (so a step that sees the commit finds them). A step merges a handed change
+/// only when the log holds it, not quarantined, after the cursor (the step lists those
+/// `sseq`s under [`LOCK_FOLLOW`]), and reads every change it lacks from the log: a push that
+/// rolled back, another process's push, a change dropped past [`MAX_HANDED`] or lost to a
+/// failed step cost a read, never a wrong merge.
+pub(crate) fn hand(store: &PgStore, changes: impl IntoIterator<Item = (i64, Handed)>) {
+    let mut held = store.follower().handed();
+    held.extend(changes);
+    while held.len() > MAX_HANDED {
+        held.pop_first();
     }
 }
 
@@ -295,13 +390,30 @@ async fn follow_until_current(store: &PgStore) -> Result<(), StorageError> {
 async fn follow_step(store: &PgStore, limit: usize, rebuild: bool) -> Result<Step, StorageError> {
     let mut c = store.client().await?;
     let tx = c.transaction().await?;
-    tx.execute("SET LOCAL synchronous_commit = off", &[])
-        .await?;
-    lock_follow(&tx).await?;
+    let lim = i64::try_from(limit).unwrap_or(i64::MAX);
+    // The follower of a process whose pushes handed it changes lists the `sseq`s to merge
+    // (no payloads) with the state, in one statement (one snapshot).
+    let listing = !rebuild && !store.follower().handed().is_empty();
+    let (lock, look) = tokio::try_join!(
+        tx.prepare_cached("SELECT pg_advisory_xact_lock($1, 0)"),
+        tx.prepare_cached(STEP_STATE),
+    )?;
+    let look_args: [&(dyn ToSql + Sync); 2] = [&listing, &lim];
+    let (_, _, r) = tokio::try_join!(
+        tx.batch_execute("SET LOCAL synchronous_commit = off"),
+        tx.execute(&lock, &[&LOCK_FOLLOW]),
+        tx.query_one(&look, &look_args),
+    )?;
+    let st = ReadModelState {
+        applied_through: r.try_get(0)?,
+        rebuilding: r.try_get::<_, i64>(1)? != 0,
+        log_end: r.try_get(2)?,
+    };
+    let listed: Option<Vec<i64>> = r.try_get(3)?;
     let now = crate::model::now_ms() as i64;
-    let st = state(&tx).await?;
     if !rebuild && (st.rebuilding || st.applied_through >= st.log_end) {
         tx.commit().await?;
+        store.follower().take(st.applied_through, &[]);
         return Ok(Step {
             cursor: st.applied_through,
             log_end: st.log_end,
@@ -309,24 +421,11 @@ async fn follow_step(store: &PgStore, limit: usize, rebuild: bool) -> Result<Ste
             ..Step::default()
         });
     }
-    let read = tx
-        .prepare_cached(
-            "SELECT sseq, payload FROM changes
-             WHERE sseq > $1 AND sseq <= $2 AND quarantined_at IS NULL
-             ORDER BY sseq LIMIT $3",
-        )
-        .await?;
-    let rows = tx
-        .query(
-            &read,
-            &[
-                &st.applied_through,
-                &st.log_end,
-                &i64::try_from(limit).unwrap_or(i64::MAX),
-            ],
-        )
-        .await?;
-    if rows.is_empty() && rebuild {
+    let batch = match listed {
+        Some(sseqs) => from_hand_off(store, &tx, st.applied_through, sseqs).await?,
+        None => from_log(&tx, st.applied_through, st.log_end, lim).await?,
+    };
+    if batch.read == 0 && rebuild {
         // Nothing after the cursor: the rebuild (or catch-up) is done.
         let end = st.log_end.max(st.applied_through);
         tx.execute(
@@ -343,50 +442,161 @@ async fn follow_step(store: &PgStore, limit: usize, rebuild: bool) -> Result<Ste
             ..Step::default()
         });
     }
-    let full = rows.len() >= limit;
-    let mut unreadable = 0;
-    let mut changes = Vec::with_capacity(rows.len());
-    let mut last_read = st.applied_through;
-    for r in &rows {
-        let sseq: i64 = r.try_get(0)?;
-        last_read = sseq;
-        let p: &str = r.try_get(1)?;
-        match serde_json::from_str::<Change>(p) {
-            Ok(c) => changes.push(c),
-            Err(e) => {
-                tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
-                unreadable += 1;
-            }
-        }
-    }
+    let full = batch.read >= limit;
     let cursor = if full {
-        last_read
+        batch.last
     } else {
         st.log_end.max(st.applied_through)
     };
-    let not_merged = merge_changes(&tx, &changes).await?;
-    if rebuild {
-        tx.execute(
-            "UPDATE read_model_state SET applied_through = $1, updated_at = $2 WHERE id = 1",
-            &[&cursor, &now],
-        )
-        .await?;
-    } else {
-        // Not `updated_at`: it marks a rebuild (the report parts are all dropped when it
-        // moves, `cache::Generation::structure`); the follower only moves the cursor.
-        let advance = tx
-            .prepare_cached("UPDATE read_model_state SET applied_through = $1 WHERE id = 1")
+    // The cursor moves in the same transaction, sent with the merge's first statement.
+    let advance = async {
+        if rebuild {
+            tx.execute(
+                "UPDATE read_model_state SET applied_through = $1, updated_at = $2 WHERE id = 1",
+                &[&cursor, &now],
+            )
             .await?;
-        tx.execute(&advance, &[&cursor]).await?;
-    }
+        } else {
+            // Not `updated_at`: it marks a rebuild (the report parts are all dropped when it
+            // moves, `cache::Generation::structure`); the follower only moves the cursor.
+            let advance = tx
+                .prepare_cached("UPDATE read_model_state SET applied_through = $1 WHERE id = 1")
+                .await?;
+            tx.execute(&advance, &[&cursor]).await?;
+        }
+        Ok::<(), StorageError>(())
+    };
+    let (not_merged, ()) =
+        tokio::try_join!(merge_changes(&tx, &batch.changes, &batch.fresh), advance)?;
     tx.commit().await?;
     Ok(Step {
-        merged: changes.len().saturating_sub(not_merged),
-        skipped: not_merged + unreadable,
+        merged: batch.changes.len().saturating_sub(not_merged),
+        skipped: not_merged + batch.unreadable,
         cursor,
         log_end: st.log_end,
         done: !rebuild && !full,
     })
+}
+
+/// Under [`LOCK_FOLLOW`], in one snapshot: the cursor, the rebuild flag, the log's end and,
+/// when `$1`, the `sseq`s after the cursor up to that end that are not quarantined (at most
+/// `$2`, in order).
+const STEP_STATE: &str = "WITH st AS (
+         SELECT applied_through AS a, rebuilding AS r,
+                (SELECT COALESCE(MAX(sseq), 0) FROM changes)::int8 AS e
+         FROM read_model_state WHERE id = 1)
+     SELECT a, r, e,
+            CASE WHEN $1 AND r = 0 THEN ARRAY(SELECT sseq FROM changes
+                 WHERE sseq > a AND sseq <= e AND quarantined_at IS NULL
+                 ORDER BY sseq LIMIT $2) END
+     FROM st";
+
+/// The changes a step merges, in `sseq` order.
+#[derive(Default)]
+struct StepBatch {
+    changes: Vec<Change>,
+    /// Records whose first change in the log is in `changes` ([`Handed::first`]).
+    fresh: HashSet<RecordId>,
+    /// Log rows read (merged or unreadable), and the last one's `sseq`.
+    read: usize,
+    last: i64,
+    unreadable: usize,
+}
+
+impl StepBatch {
+    fn decode(&mut self, sseq: i64, payload: &str) {
+        match serde_json::from_str::<Change>(payload) {
+            Ok(c) => self.changes.push(c),
+            Err(e) => {
+                tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
+                self.unreadable += 1;
+            }
+        }
+    }
+}
+
+/// The non-quarantined changes after `cursor` up to `end`, at most `limit`, read from the log.
+async fn from_log(
+    tx: &Transaction<'_>,
+    cursor: i64,
+    end: i64,
+    limit: i64,
+) -> Result<StepBatch, StorageError> {
+    let read = tx
+        .prepare_cached(
+            "SELECT sseq, payload FROM changes
+             WHERE sseq > $1 AND sseq <= $2 AND quarantined_at IS NULL
+             ORDER BY sseq LIMIT $3",
+        )
+        .await?;
+    let rows = tx.query(&read, &[&cursor, &end, &limit]).await?;
+    let mut batch = StepBatch {
+        changes: Vec::with_capacity(rows.len()),
+        read: rows.len(),
+        last: cursor,
+        ..StepBatch::default()
+    };
+    for r in &rows {
+        let sseq: i64 = r.try_get(0)?;
+        batch.last = sseq;
+        batch.decode(sseq, r.try_get(1)?);
+    }
+    Ok(batch)
+}
+
+/// The changes of `sseqs` (listed under the lock: in the log, after `cursor`, not
+/// quarantined), as this process's pushes handed them over ([`hand`]); the ones not handed
+/// over are read from the log.
+async fn from_hand_off(
+    store: &PgStore,
+    tx: &Transaction<'_>,
+    cursor: i64,
+    sseqs: Vec<i64>,
+) -> Result<StepBatch, StorageError> {
+    let f = store.follower();
+    let held = f.take(cursor, &sseqs);
+    let missing: Vec<i64> = sseqs
+        .iter()
+        .zip(&held)
+        .filter(|(_, h)| h.is_none())
+        .map(|(s, _)| *s)
+        .collect();
+    let mut read: HashMap<i64, String> = HashMap::with_capacity(missing.len());
+    if !missing.is_empty() {
+        let q = tx
+            .prepare_cached("SELECT sseq, payload FROM changes WHERE sseq = ANY($1)")
+            .await?;
+        for r in tx.query(&q, &[&missing]).await? {
+            read.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+    }
+    f.from_memory
+        .fetch_add((sseqs.len() - missing.len()) as u64, Ordering::Relaxed);
+    f.from_log
+        .fetch_add(missing.len() as u64, Ordering::Relaxed);
+    let mut batch = StepBatch {
+        changes: Vec::with_capacity(sseqs.len()),
+        read: sseqs.len(),
+        last: sseqs.last().copied().unwrap_or(cursor),
+        ..StepBatch::default()
+    };
+    for (sseq, h) in sseqs.into_iter().zip(held) {
+        match h {
+            Some(h) => {
+                if h.first {
+                    batch.fresh.insert(h.change.id);
+                }
+                batch.changes.push(h.change);
+            }
+            None => match read.get(&sseq) {
+                Some(p) => batch.decode(sseq, p),
+                // Listed under the lock in this transaction's step: only a change deleted
+                // from the log since (never done) is missing.
+                None => batch.unreadable += 1,
+            },
+        }
+    }
+    Ok(batch)
 }
 
 /// Before a read of the read model: waits until the follower has merged every change
@@ -486,7 +696,7 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
                 changes.push(c);
             }
         }
-        merge_changes(tx, &changes).await?;
+        merge_changes(tx, &changes, &HashSet::new()).await?;
     }
     // A merge quarantined (no change of it left to merge) may let another take effect.
     if merges {

@@ -528,6 +528,19 @@ async fn push_tx(
         .iter()
         .map(|(_, r)| r.status.as_deref())
         .collect();
+    let upsert_records_sql = format!(
+        "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
+         SELECT DISTINCT ON (i) i, k, p, h, cr, st
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[])
+             WITH ORDINALITY AS t(i, k, p, h, cr, st, o) ORDER BY i, o DESC
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status{}",
+        // For the read model's follower: which rows this push inserted.
+        if store.without_read_model {
+            ""
+        } else {
+            " RETURNING id, xmax = 0"
+        }
+    );
     let (q_settle, q_upsert, q_device) = tokio::try_join!(
         tx.prepare_cached(
             "INSERT INTO settled (device_id, seq, hash, rejection)
@@ -535,13 +548,7 @@ async fn push_tx(
         ),
         // Rows in id order (`DISTINCT ON` sorts by id): two pushes touching the same records
         // lock their rows in the same order.
-        tx.prepare_cached(
-            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)
-             SELECT DISTINCT ON (i) i, k, p, h, cr, st
-                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[])
-                 WITH ORDINALITY AS t(i, k, p, h, cr, st, o) ORDER BY i, o DESC
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status"
-        ),
+        tx.prepare_cached(&upsert_records_sql),
         tx.prepare_cached(
             "UPDATE devices SET acked_seq = $2, last_sync_at = $3, last_seen_at = $3 WHERE id = $1"
         ),
@@ -565,15 +572,27 @@ async fn push_tx(
     };
     let upsert_records = async {
         if r_ids.is_empty() {
-            return Ok::<u64, tokio_postgres::Error>(0);
+            return Ok::<_, tokio_postgres::Error>(Vec::new());
         }
-        tx.execute(&q_upsert, &upsert_args).await
+        tx.query(&q_upsert, &upsert_args).await
     };
-    tokio::try_join!(
+    let (_, upserted, _) = tokio::try_join!(
         settle_rows,
         upsert_records,
         tx.execute(&q_device, &device_args),
     )?;
+    // The records whose row this push inserted (`xmax = 0`; a push that found the row, or
+    // waited for another push that inserted it, updated it): new to the server.
+    let mut created = HashSet::new();
+    for row in &upserted {
+        if row.try_get::<_, bool>(1)? {
+            let id: String = row.try_get(0)?;
+            created.insert(
+                id.parse::<RecordId>()
+                    .map_err(|_| corrupt("record id", &id))?,
+            );
+        }
+    }
 
     // The log: under the log lock (log order = commit order), held until the commit.
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
@@ -589,20 +608,36 @@ async fn push_tx(
                 accepted_wall_ms.push(p.change.hlc.wall_ms);
             }
         }
+        let insert_sql = format!(
+            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
+                 SELECT p, $2, s, $3, pl FROM UNNEST($1::text[], $4::int8[], $5::text[])
+                     WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o{}",
+            // For the read model's follower: the `sseq`s given.
+            if store.without_read_model {
+                ""
+            } else {
+                " RETURNING sseq"
+            }
+        );
         let (log_lock, insert) = tokio::try_join!(
             tx.prepare_cached("SELECT pg_advisory_xact_lock($1, 0)"),
-            tx.prepare_cached(
-                "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)
-                 SELECT p, $2, s, $3, pl FROM UNNEST($1::text[], $4::int8[], $5::text[])
-                     WITH ORDINALITY AS t(p, s, pl, o) ORDER BY o"
-            ),
+            tx.prepare_cached(&insert_sql),
         )?;
         let lock_args: [&(dyn ToSql + Sync); 1] = [&LOCK_LOG];
         let insert_args: [&(dyn ToSql + Sync); 5] = [&places, &device, &now, &seqs, &payloads];
-        tokio::try_join!(
+        let (_, inserted) = tokio::try_join!(
             tx.execute(&log_lock, &lock_args),
-            tx.execute(&insert, &insert_args),
+            tx.query(&insert, &insert_args),
         )?;
+        if !store.without_read_model {
+            // Rows are numbered in the insert's order (`ORDER BY o`, under the log lock).
+            let mut sseqs = inserted
+                .iter()
+                .map(|r| r.try_get::<_, i64>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            sseqs.sort_unstable();
+            hand_off(store, &decided.log, batch, sseqs, &created);
+        }
     }
     tx.commit().await?;
     Ok(PushResult {
@@ -610,6 +645,30 @@ async fn push_tx(
         acked_seq,
         accepted_wall_ms,
     })
+}
+
+/// Hands the changes a push logged (`sseqs`, in the log's order) to this process's
+/// read-model follower before the push commits (`readmodel::postgres::hand`); each record's
+/// first change is marked when the push inserted its `records` row (`created`).
+fn hand_off(
+    store: &PgStore,
+    log: &[crate::sync::LogRow],
+    batch: Vec<crate::sync::Prepared>,
+    sseqs: Vec<i64>,
+    created: &HashSet<RecordId>,
+) {
+    if sseqs.len() != log.len() {
+        // Not expected; the follower reads these from the log.
+        return;
+    }
+    let mut slots: Vec<Option<Change>> = batch.into_iter().map(|p| Some(p.change)).collect();
+    let mut seen = HashSet::new();
+    let handed = log.iter().zip(sseqs).filter_map(|(l, sseq)| {
+        let change = slots.get_mut(l.index)?.take()?;
+        let first = seen.insert(change.id) && created.contains(&change.id);
+        Some((sseq, crate::readmodel::postgres::Handed { change, first }))
+    });
+    crate::readmodel::postgres::hand(store, handed);
 }
 
 /// Large scopes: the log in `sseq` order, filtered (most rows are in scope).

@@ -2,11 +2,13 @@
 //! at its commit and merged after it; a read waits until every push committed before it is
 //! merged. On PostgreSQL the follower is a task per server process under an advisory lock.
 
-use crate::common::{Backend, MAWAR, Session, TestServer, body_for};
+use crate::common::{Backend, MAWAR, Session, TestDb, TestServer, body_for};
 use crate::snapshot;
 use district_server::readmodel;
 use district_server::readmodel::{Cell, Param};
+use district_server::storage::postgres::PgStore;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 use sync_protocol::{EntityKind, RecordId};
 
@@ -27,6 +29,21 @@ mod postgres_only {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_follower_is_tried_again_and_loses_nothing() {
         super::a_failing_follower_is_tried_again_and_loses_nothing(Backend::Postgres).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_server_processes_merge_each_change_once_from_memory_or_the_log() {
+        super::two_server_processes_merge_each_change_once_from_memory_or_the_log().await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handed_change_quarantined_before_its_merge_is_not_merged() {
+        super::a_handed_change_quarantined_before_its_merge_is_not_merged().await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged() {
+        super::a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged().await
     }
 }
 
@@ -97,6 +114,27 @@ async fn a_read_right_after_each_push_sees_it(b: Backend) {
     srv.finish().await;
 }
 
+/// A tablet's five pushes: each a new child, its weighing, and a rename of `shared`.
+async fn run(srv: &TestServer, mut t: Session, i: usize, shared: RecordId) {
+    for j in 0..5 {
+        let child = RecordId::new_v7();
+        let batch = vec![
+            t.change(EntityKind::Person, child, body_for(EntityKind::Person, MAWAR)),
+            t.change(
+                EntityKind::Measurement,
+                RecordId::new_v7(),
+                json!({"posyandu": MAWAR, "person": child.to_string(), "type": "weight", "value": 9.5, "unit": "kg", "date": "2025-11-22"}),
+            ),
+            t.change(
+                EntityKind::Person,
+                shared,
+                json!({"name": format!("Anak {i}-{j}")}),
+            ),
+        ];
+        ok(srv.push(&t, &batch).await);
+    }
+}
+
 /// Eight tablets push at once, each several times (new children, weighings, renames of one
 /// shared child): the read model the follower built equals a rebuild from the log.
 async fn concurrent_pushes_of_many_tablets_equal_a_rebuild(b: Backend) {
@@ -106,25 +144,6 @@ async fn concurrent_pushes_of_many_tablets_equal_a_rebuild(b: Backend) {
     let mut tablets = vec![first];
     for _ in 0..7 {
         tablets.push(srv.other_tablet("kader.mawar").await);
-    }
-    async fn run(srv: &TestServer, mut t: Session, i: usize, shared: RecordId) {
-        for j in 0..5 {
-            let child = RecordId::new_v7();
-            let batch = vec![
-                t.change(EntityKind::Person, child, body_for(EntityKind::Person, MAWAR)),
-                t.change(
-                    EntityKind::Measurement,
-                    RecordId::new_v7(),
-                    json!({"posyandu": MAWAR, "person": child.to_string(), "type": "weight", "value": 9.5, "unit": "kg", "date": "2025-11-22"}),
-                ),
-                t.change(
-                    EntityKind::Person,
-                    shared,
-                    json!({"name": format!("Anak {i}-{j}")}),
-                ),
-            ];
-            ok(srv.push(&t, &batch).await);
-        }
     }
     let mut it = tablets.into_iter();
     let mut next = || it.next().unwrap();
@@ -267,4 +286,157 @@ async fn a_failing_follower_is_tried_again_and_loses_nothing(b: Backend) {
         "nothing lost or doubled"
     );
     srv.finish().await;
+}
+
+/// A server process of its own over the database of `main` (PostgreSQL), and its store (to
+/// look at its follower).
+async fn process_on(main: &TestServer) -> (TestServer, PgStore) {
+    let store = PgStore::connect(&main.db.url).await.unwrap();
+    let srv = TestServer::start(
+        TestDb::attach(Arc::new(store.clone()), &main.db.url),
+        |_| {},
+    )
+    .await;
+    (srv, store)
+}
+
+/// A connection of the test's own holding the read model's writer lock (`LOCK_FOLLOW`)
+/// until it is dropped: every follower's step waits meanwhile.
+async fn hold_follow_lock(url: &str) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    c.execute(
+        "SELECT pg_advisory_lock($1, 0)",
+        &[&readmodel::postgres::LOCK_FOLLOW],
+    )
+    .await
+    .unwrap();
+    (c, task)
+}
+
+/// The log's changes not quarantined.
+async fn logged(url: &str) -> u64 {
+    let n = one_int(
+        url,
+        "SELECT COUNT(*) FROM changes WHERE quarantined_at IS NULL",
+    )
+    .await;
+    u64::try_from(n).unwrap()
+}
+
+/// Two server processes on one database push at once: each process's follower merges the
+/// changes its own pushes handed over from memory and reads the others' from the log (made
+/// sure of once: both push while every follower waits for the lock); every change is
+/// merged exactly once (the steps' counts add up to the log), and the read model equals a
+/// rebuild.
+async fn two_server_processes_merge_each_change_once_from_memory_or_the_log() {
+    let main = TestServer::demo(Backend::Postgres).await;
+    let (a, store_a) = process_on(&main).await;
+    let (b, store_b) = process_on(&main).await;
+    let mut ka = a.session("kader.mawar").await;
+    let mut kb = b.session("kader.mawar").await;
+    let shared = child_and_weighing(&a, &mut ka).await;
+    // Both push while the followers wait: a step then finds the other process's changes.
+    let (lock, task) = hold_follow_lock(&main.db.url).await;
+    child_and_weighing(&b, &mut kb).await;
+    child_and_weighing(&a, &mut ka).await;
+    drop(lock);
+    let _ = task.await;
+    tokio::join!(run(&a, ka, 0, shared), run(&b, kb, 1, shared));
+    let incremental = snapshot(a.store()).await;
+    assert!(!a.store().read_model_state().await.unwrap().behind());
+    let (memory_a, log_a) = store_a.follower().sources();
+    let (memory_b, log_b) = store_b.follower().sources();
+    assert!(memory_a > 0 && memory_b > 0, "{memory_a} {memory_b}");
+    assert!(
+        log_a + log_b > 0,
+        "the other process's push read from the log"
+    );
+    assert_eq!(
+        memory_a + log_a + memory_b + log_b,
+        logged(&main.db.url).await,
+        "every change merged once"
+    );
+    assert_eq!(incremental["persons"].len(), 3 + 2 * 5);
+    readmodel::reindex(a.store(), true, 7, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(snapshot(a.store()).await, incremental);
+    a.finish().await;
+    b.finish().await;
+    main.finish().await;
+}
+
+/// A change quarantined (by another process) after its push handed it over but before the
+/// follower merged it: the follower lists the log under its lock and leaves it out.
+async fn a_handed_change_quarantined_before_its_merge_is_not_merged() {
+    let main = TestServer::demo(Backend::Postgres).await;
+    let (a, store) = process_on(&main).await;
+    let mut k = a.session("kader.mawar").await;
+    let (lock, task) = hold_follow_lock(&main.db.url).await;
+    let child = child_and_weighing(&a, &mut k).await;
+    sql(
+        &main.db.url,
+        "UPDATE changes SET quarantined_at = 1 WHERE payload LIKE '%\"measurement\"%'",
+    )
+    .await;
+    drop(lock);
+    let _ = task.await;
+    assert!(merged_name(a.store(), child).await.is_some());
+    let facts = a
+        .store()
+        .read_rows("SELECT id FROM facts".into(), Vec::new())
+        .await
+        .unwrap();
+    assert!(facts.is_empty(), "the quarantined weighing is not merged");
+    assert_eq!(store.follower().sources(), (1, 0));
+    let incremental = snapshot(a.store()).await;
+    readmodel::reindex(a.store(), true, 100, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(snapshot(a.store()).await, incremental);
+    a.finish().await;
+    main.finish().await;
+}
+
+/// A push whose commit fails after it handed its changes over (a deferred trigger refuses
+/// it): its changes are not in the log, so no step lists them, and they are never merged;
+/// the next push is.
+async fn a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged() {
+    let main = TestServer::demo(Backend::Postgres).await;
+    let (a, store) = process_on(&main).await;
+    let mut k = a.session("kader.mawar").await;
+    sql(
+        &main.db.url,
+        "CREATE FUNCTION jangkau_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN IF NEW.payload LIKE '%Gagal%' THEN RAISE EXCEPTION 'injected failure'; END IF;
+                RETURN NEW; END $$;
+         CREATE CONSTRAINT TRIGGER jangkau_test_refuse AFTER INSERT ON changes
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION jangkau_test_refuse();",
+    )
+    .await;
+    let lost = RecordId::new_v7();
+    let refused = k.change(
+        EntityKind::Person,
+        lost,
+        json!({"posyandu": MAWAR, "name": "Gagal", "sex": "female", "birth_date": "2024-01-02"}),
+    );
+    let (s, answer) = a.push(&k, &[refused]).await;
+    assert_ne!(s, 200, "the push fails at its commit: {answer}");
+    // The device sends its next change under a new sequence number.
+    let kept = child_and_weighing(&a, &mut k).await;
+    assert!(merged_name(a.store(), kept).await.is_some());
+    assert_eq!(merged_name(a.store(), lost).await, None);
+    assert_eq!(store.follower().sources(), (2, 0));
+    let incremental = snapshot(a.store()).await;
+    readmodel::reindex(a.store(), true, 100, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(snapshot(a.store()).await, incremental);
+    a.finish().await;
+    main.finish().await;
 }

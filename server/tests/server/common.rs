@@ -78,6 +78,18 @@ impl TestDb {
         }
     }
 
+    /// Another store (another server process) on the database of `url`, which it does not
+    /// drop (the read model's follower tests).
+    #[allow(dead_code)]
+    pub fn attach(store: Arc<dyn Storage>, url: &str) -> TestDb {
+        TestDb {
+            store,
+            url: url.to_string(),
+            _dir: None,
+            pg_name: None,
+        }
+    }
+
     /// Drops the PostgreSQL database (the SQLite directory goes with `self`).
     pub async fn finish(mut self) {
         if let Some(name) = self.pg_name.take() {
