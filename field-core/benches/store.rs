@@ -17,6 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use field_core::keyring::KdfParams;
+use field_core::store::PageHmac;
 use field_core::{LocalUser, MeasurementInput, OpenOptions, Place, RuleOptions, Store};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -144,11 +145,23 @@ fn page_size() -> u32 {
         .unwrap_or(field_core::store::NEW_STORE_PAGE_SIZE)
 }
 
+/// `FIELD_CORE_BENCH_HMAC=sha512`: the page MAC of the stores the bench makes (the store's
+/// `NEW_STORE_HMAC`, HMAC-SHA256, when unset; HMAC-SHA512 is that of stores made before issue
+/// 19's fifth pass).
+fn page_hmac() -> PageHmac {
+    match std::env::var("FIELD_CORE_BENCH_HMAC").as_deref() {
+        Ok("sha512") => PageHmac::Sha512,
+        Ok("sha256") => PageHmac::Sha256,
+        _ => field_core::store::NEW_STORE_HMAC,
+    }
+}
+
 fn opts() -> OpenOptions {
     OpenOptions::default()
         .with_clock(std::sync::Arc::new(field_core::ManualClock::new(NOW_MS)))
         .with_kdf(KdfParams::TABLET)
         .with_page_size(page_size())
+        .with_page_hmac(page_hmac())
 }
 
 struct Gen {
@@ -492,10 +505,12 @@ fn main() {
     let run = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     let dir = bench_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    // The database of stores made before the page size changed keeps the old name.
-    let tag = match page_size() {
-        4_096 => String::new(),
-        n => format!("-p{n}"),
+    // The database of stores made before the page size changed keeps the old name, and that
+    // of stores made before the MAC changed (HMAC-SHA512) the name it had then.
+    let tag = match (page_size(), page_hmac()) {
+        (4_096, PageHmac::Sha512) => String::new(),
+        (n, PageHmac::Sha512) => format!("-p{n}"),
+        (n, PageHmac::Sha256) => format!("-p{n}-sha256"),
     };
     let cached = dir.join(format!("cached-{CACHE_VERSION}{tag}.db"));
     let ids_path = dir.join(format!("cached-{CACHE_VERSION}{tag}.households"));

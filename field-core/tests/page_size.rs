@@ -1,11 +1,15 @@
-//! The store's page size (issue 19, fourth pass): new stores are made with 16 KiB pages;
-//! stores made before, with SQLCipher's 4096, keep opening and read the same.
+//! The store's cipher settings: new stores are made with 16 KiB pages (issue 19, fourth pass)
+//! and HMAC-SHA256 page MACs (fifth pass); stores made before, with SQLCipher 4's 4096 and
+//! HMAC-SHA512, keep opening and read the same, and a wrong key still fails cleanly.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::*;
-use field_core::store::{LEGACY_PAGE_SIZE, NEW_STORE_PAGE_SIZE};
+use field_core::store::{
+    CipherSettings, LEGACY_HMAC, LEGACY_PAGE_SIZE, NEW_STORE_HMAC, NEW_STORE_PAGE_SIZE, PAGE_HMACS,
+    PAGE_SIZES, PageHmac,
+};
 use field_core::{Store, StoreError};
 use sync_protocol::DeviceId;
 
@@ -33,23 +37,65 @@ fn seen(store: &Store, reg: &field_core::Registered) -> (Vec<String>, usize, usi
     (names, found, timeline.entries.len())
 }
 
+/// Creates a store with the given cipher settings, adds a family, and returns what is seen of it.
+fn made_with(
+    path: &std::path::Path,
+    clock: &field_core::ManualClock,
+    cipher: CipherSettings,
+) -> (field_core::Registered, (Vec<String>, usize, usize)) {
+    let mut store = Store::create(
+        path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        opts(clock)
+            .with_page_size(cipher.page_size)
+            .with_page_hmac(cipher.hmac),
+    )
+    .unwrap();
+    assert_eq!(store.cipher_settings(), cipher);
+    let reg = family(&mut store);
+    let seen = seen(&store, &reg);
+    (reg, seen)
+}
+
 #[test]
-fn a_new_store_has_16_kib_pages() {
+fn a_new_store_has_16_kib_pages_and_hmac_sha256() {
     let f = fixture();
     assert_eq!(NEW_STORE_PAGE_SIZE, 16_384);
+    assert_eq!(NEW_STORE_HMAC, PageHmac::Sha256);
     assert_eq!(pragma(&f.store, "cipher_page_size"), "16384");
     assert_eq!(pragma(&f.store, "page_size"), "16384");
-    // The rest of the SQLCipher 4 format is unchanged.
-    assert_eq!(pragma(&f.store, "cipher_hmac_algorithm"), "HMAC_SHA512");
+    assert_eq!(pragma(&f.store, "cipher_hmac_algorithm"), "HMAC_SHA256");
+    // The key of the page MAC is derived with the matching PBKDF2 (2 iterations: the database
+    // key is a raw random key).
     assert_eq!(
         pragma(&f.store, "cipher_kdf_algorithm"),
-        "PBKDF2_HMAC_SHA512"
+        "PBKDF2_HMAC_SHA256"
+    );
+    assert_eq!(
+        f.store.cipher_settings(),
+        CipherSettings {
+            page_size: 16_384,
+            hmac: PageHmac::Sha256
+        }
     );
     // A checkpoint every 32 MiB of WAL, as with 4096-byte pages (8000 of them).
     assert_eq!(pragma(&f.store, "wal_autocheckpoint"), "2048");
     let second = f.store.reopen().unwrap();
     assert_eq!(pragma(&second, "page_size"), "16384");
+    assert_eq!(pragma(&second, "cipher_hmac_algorithm"), "HMAC_SHA256");
     assert_eq!(pragma(&second, "wal_autocheckpoint"), "2048");
+    drop(second);
+    drop(f.store);
+    let store = reopen(&f.path, &f.clock);
+    assert_eq!(
+        store.cipher_settings(),
+        CipherSettings {
+            page_size: NEW_STORE_PAGE_SIZE,
+            hmac: NEW_STORE_HMAC
+        }
+    );
 }
 
 #[test]
@@ -63,10 +109,13 @@ fn a_store_with_4096_byte_pages_opens_and_reads_the_same() {
         DeviceId::new_v7(),
         &user("maria"),
         "258046",
-        opts(&clock).with_page_size(LEGACY_PAGE_SIZE),
+        opts(&clock)
+            .with_page_size(LEGACY_PAGE_SIZE)
+            .with_page_hmac(LEGACY_HMAC),
     )
     .unwrap();
     assert_eq!(pragma(&old, "page_size"), "4096");
+    assert_eq!(old.cipher_settings(), CipherSettings::LEGACY);
     let reg = family(&mut old);
     let before = seen(&old, &reg);
     // Left with its last commits in the WAL (no checkpoint at close), as after a crash.
@@ -93,29 +142,114 @@ fn a_store_with_4096_byte_pages_opens_and_reads_the_same() {
 }
 
 #[test]
-fn every_page_size_a_store_may_have_opens() {
-    for size in field_core::store::PAGE_SIZES {
+fn every_page_size_and_mac_a_store_may_have_opens() {
+    for page_size in PAGE_SIZES {
+        for hmac in PAGE_HMACS {
+            let made = CipherSettings { page_size, hmac };
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("jangkau.db");
+            let clock = field_core::ManualClock::new(T0);
+            let (reg, before) = made_with(&path, &clock, made);
+            // Whatever settings the options name for new stores (tried first: a store that
+            // opened with other settings than its own would report those).
+            for asked_size in PAGE_SIZES {
+                for asked_hmac in PAGE_HMACS {
+                    let store = Store::unlock(
+                        &path,
+                        "maria",
+                        "258046",
+                        opts(&clock)
+                            .with_page_size(asked_size)
+                            .with_page_hmac(asked_hmac),
+                    )
+                    .unwrap();
+                    assert_eq!(store.cipher_settings(), made);
+                    assert_eq!(pragma(&store, "page_size"), page_size.to_string());
+                    assert_eq!(
+                        pragma(&store, "cipher_hmac_algorithm"),
+                        hmac.sqlcipher_name()
+                    );
+                    assert_eq!(seen(&store, &reg), before);
+                    let second = store.reopen().unwrap();
+                    assert_eq!(second.cipher_settings(), made);
+                    assert_eq!(seen(&second, &reg), before);
+                }
+            }
+        }
+    }
+}
+
+/// A store made before issue 19's fourth pass (4096-byte pages, HMAC-SHA512) and one made by
+/// the fourth pass (16 KiB pages, HMAC-SHA512), each left with commits in its WAL, open with
+/// this version, read the same, are written to with their own settings and reopen.
+#[test]
+fn stores_with_hmac_sha512_open_and_keep_it() {
+    for made in [
+        CipherSettings::LEGACY,
+        CipherSettings {
+            page_size: NEW_STORE_PAGE_SIZE,
+            hmac: LEGACY_HMAC,
+        },
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jangkau.db");
         let clock = field_core::ManualClock::new(T0);
-        let mut store = Store::create(
+        let mut old = Store::create(
             &path,
             DeviceId::new_v7(),
             &user("maria"),
             "258046",
-            opts(&clock).with_page_size(size),
+            opts(&clock)
+                .with_page_size(made.page_size)
+                .with_page_hmac(made.hmac),
         )
         .unwrap();
-        let reg = family(&mut store);
-        let before = seen(&store, &reg);
+        let reg = family(&mut old);
+        let before = seen(&old, &reg);
+        std::mem::forget(old);
+        let mut store = reopen(&path, &clock);
+        assert_eq!(store.cipher_settings(), made);
+        assert_eq!(pragma(&store, "cipher_hmac_algorithm"), "HMAC_SHA512");
+        assert_eq!(pragma(&store, "cipher_kdf_algorithm"), "PBKDF2_HMAC_SHA512");
+        assert_eq!(seen(&store, &reg), before);
+        let more = family(&mut store);
+        assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_string()]);
         drop(store);
-        // Whatever size the options name for new stores.
-        for asked in [4_096, 8_192, 16_384] {
-            let store = Store::unlock(&path, "maria", "258046", opts(&clock).with_page_size(asked))
-                .unwrap();
-            assert_eq!(pragma(&store, "page_size"), size.to_string());
-            assert_eq!(seen(&store, &reg), before);
-        }
+        let store = reopen(&path, &clock);
+        assert_eq!(store.cipher_settings(), made);
+        assert_eq!(seen(&store, &more).1, before.1 * 2);
+        assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_string()]);
+    }
+}
+
+/// A wrong key (another store's, sealed under the same PIN) fails with every page size and
+/// MAC tried, as `NotADatabase`, and leaves the file as it was.
+#[test]
+fn a_wrong_key_fails_cleanly_whatever_the_settings() {
+    for made in [
+        CipherSettings::LEGACY,
+        CipherSettings {
+            page_size: NEW_STORE_PAGE_SIZE,
+            hmac: NEW_STORE_HMAC,
+        },
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = field_core::ManualClock::new(T0);
+        let path = dir.path().join("jangkau.db");
+        let other = dir.path().join("other.db");
+        made_with(&path, &clock, made);
+        made_with(&other, &clock, made);
+        let ring = |p: &std::path::Path| {
+            let mut s = p.as_os_str().to_owned();
+            s.push(".keyring.json");
+            std::path::PathBuf::from(s)
+        };
+        assert!(ring(&path).exists(), "the keyring's name");
+        std::fs::copy(ring(&other), ring(&path)).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let err = Store::unlock(&path, "maria", "258046", opts(&clock)).unwrap_err();
+        assert!(matches!(err, StoreError::NotADatabase(_)), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }
 }
 

@@ -5,7 +5,10 @@ pub mod files;
 mod open;
 mod writer;
 
-pub use open::{LEGACY_PAGE_SIZE, NEW_STORE_PAGE_SIZE, OpenOptions, PAGE_SIZES};
+pub use open::{
+    CipherSettings, LEGACY_HMAC, LEGACY_PAGE_SIZE, NEW_STORE_HMAC, NEW_STORE_PAGE_SIZE,
+    OpenOptions, PAGE_HMACS, PAGE_SIZES, PageHmac,
+};
 pub(crate) use writer::Writer;
 
 use crate::clock::Clock;
@@ -30,8 +33,8 @@ pub struct Store {
     pub(crate) utc_offset_ms: i64,
     /// `OpenOptions::memory_security` as this store was opened (kept for [`Store::reopen`]).
     memory_security: bool,
-    /// The database's page size (`cipher_page_size`), kept for [`Store::reopen`].
-    page_size: u32,
+    /// The database's page size and MAC, found at unlock, kept for [`Store::reopen`].
+    cipher: CipherSettings,
 }
 
 impl std::fmt::Debug for Store {
@@ -61,6 +64,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The page size and page MAC this store's database was made with.
+    pub fn cipher_settings(&self) -> CipherSettings {
+        self.cipher
     }
 
     /// The raw connection, for reports and tests that read the tables directly. Writes must
@@ -172,8 +180,9 @@ pub(crate) fn zone_offset_ms(conn: &Connection) -> Result<i64> {
 pub(crate) use writer::{Draft, load_state as writer_state, save_clock as save_clock_state};
 
 /// A keyed connection with the store's pragmas, for `crate::testing`.
-/// Made with the page size of the stores of those versions (SQLCipher's default, 4096).
+/// Made with the cipher settings of the stores of those versions (SQLCipher 4's defaults:
+/// 4096-byte pages, HMAC-SHA512).
 #[cfg(feature = "test-support")]
 pub(crate) fn open_conn_for_tests(path: &Path, key: &DbKey) -> Result<Connection> {
-    Ok(open::open_conn(path, key, open::Pages::New(open::LEGACY_PAGE_SIZE), false)?.0)
+    Ok(open::open_conn(path, key, open::Pages::New(CipherSettings::LEGACY), false)?.0)
 }

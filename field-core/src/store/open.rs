@@ -27,6 +27,9 @@ pub struct OpenOptions {
     /// a database; [`NEW_STORE_PAGE_SIZE`] by default). An existing store is opened with the
     /// page size it was made with, whatever this says (see [`PAGE_SIZES`]).
     pub page_size: u32,
+    /// SQLCipher's page MAC of a store [`Store::create`] makes ([`NEW_STORE_HMAC`] by default).
+    /// An existing store is opened with the MAC it was made with (see [`PAGE_HMACS`]).
+    pub page_hmac: PageHmac,
 }
 
 /// The page size of stores made since issue 19 (16 KiB). Each page SQLCipher writes or reads
@@ -45,6 +48,86 @@ pub const LEGACY_PAGE_SIZE: u32 = 4_096;
 /// before anything is written, and the next is tried).
 pub const PAGE_SIZES: [u32; 3] = [NEW_STORE_PAGE_SIZE, LEGACY_PAGE_SIZE, 8_192];
 
+/// The MAC SQLCipher writes on every page (`cipher_hmac_algorithm`), with the PBKDF2 variant
+/// that derives the MAC's key from the raw database key (`cipher_kdf_algorithm`: with a raw
+/// key, SQLCipher runs it only for that, with 2 iterations; the database key itself is random
+/// and used as it is). Like the page size, it is not written in clear in the file: a store
+/// opens only with the one it was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PageHmac {
+    /// HMAC-SHA256: stores made since issue 19's fifth pass. Half the MAC's cost per page on
+    /// this machine (SHA-NI), more on ARMv8 tablets, which have SHA-256 instructions and
+    /// usually no SHA-512 ones (docs/SECURITY.md, "The store's cipher settings").
+    Sha256,
+    /// HMAC-SHA512: SQLCipher 4's default, every store made before.
+    Sha512,
+}
+
+impl PageHmac {
+    /// The name SQLCipher gives it (`PRAGMA cipher_hmac_algorithm`).
+    pub fn sqlcipher_name(self) -> &'static str {
+        match self {
+            PageHmac::Sha256 => "HMAC_SHA256",
+            PageHmac::Sha512 => "HMAC_SHA512",
+        }
+    }
+
+    /// The pragmas that select it (after `cipher_compatibility`, which resets both).
+    fn pragmas(self) -> &'static str {
+        match self {
+            PageHmac::Sha256 => {
+                "PRAGMA cipher_hmac_algorithm = HMAC_SHA256;
+                 PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA256;"
+            }
+            PageHmac::Sha512 => {
+                "PRAGMA cipher_hmac_algorithm = HMAC_SHA512;
+                 PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512;"
+            }
+        }
+    }
+}
+
+/// The page MAC of stores made since issue 19's fifth pass.
+pub const NEW_STORE_HMAC: PageHmac = PageHmac::Sha256;
+
+/// SQLCipher 4's default MAC: every store made before issue 19's fifth pass.
+pub const LEGACY_HMAC: PageHmac = PageHmac::Sha512;
+
+/// The page MACs an existing store may have, tried in this order after the options' own.
+pub const PAGE_HMACS: [PageHmac; 2] = [NEW_STORE_HMAC, LEGACY_HMAC];
+
+/// The settings of a database's encryption that are not written in clear in it (the rest is
+/// pinned: `cipher_compatibility = 4`). Found when a store is unlocked, kept for
+/// [`Store::reopen`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CipherSettings {
+    pub page_size: u32,
+    pub hmac: PageHmac,
+}
+
+impl CipherSettings {
+    /// The settings of stores made before issue 19's fourth pass (SQLCipher 4's defaults).
+    pub const LEGACY: CipherSettings = CipherSettings {
+        page_size: LEGACY_PAGE_SIZE,
+        hmac: LEGACY_HMAC,
+    };
+
+    /// The settings an existing store is tried with, in order: `first` (what new stores get),
+    /// then every other pair of [`PAGE_SIZES`] and [`PAGE_HMACS`].
+    fn candidates(first: CipherSettings) -> Vec<CipherSettings> {
+        let mut v = vec![first];
+        for page_size in PAGE_SIZES {
+            for hmac in PAGE_HMACS {
+                let c = CipherSettings { page_size, hmac };
+                if c != first {
+                    v.push(c);
+                }
+            }
+        }
+        v
+    }
+}
+
 impl Default for OpenOptions {
     fn default() -> Self {
         Self {
@@ -53,6 +136,7 @@ impl Default for OpenOptions {
             clock_policy: ClockPolicy::default(),
             memory_security: false,
             page_size: NEW_STORE_PAGE_SIZE,
+            page_hmac: NEW_STORE_HMAC,
         }
     }
 }
@@ -75,6 +159,18 @@ impl OpenOptions {
         self.page_size = bytes;
         self
     }
+    /// The page MAC of a store made with these options.
+    pub fn with_page_hmac(mut self, hmac: PageHmac) -> Self {
+        self.page_hmac = hmac;
+        self
+    }
+    /// The cipher settings of a store made with these options.
+    fn cipher(&self) -> CipherSettings {
+        CipherSettings {
+            page_size: self.page_size,
+            hmac: self.page_hmac,
+        }
+    }
 }
 
 impl Store {
@@ -88,7 +184,8 @@ impl Store {
         opts: OpenOptions,
     ) -> Result<Store> {
         let ring_path = Keyring::path_for(path);
-        let page_size = opts.page_size;
+        let cipher = opts.cipher();
+        let page_size = cipher.page_size;
         if !(512..=65_536).contains(&page_size) || !page_size.is_power_of_two() {
             return Err(StoreError::InvalidPageSize(page_size));
         }
@@ -120,7 +217,7 @@ impl Store {
                     .create_new(true)
                     .open(&tmp)?,
             );
-            let (mut conn, _) = open_conn(&tmp, &key, Pages::New(page_size), opts.memory_security)?;
+            let (mut conn, _) = open_conn(&tmp, &key, Pages::New(cipher), opts.memory_security)?;
             migrations::migrate(&mut conn)?;
             conn.execute(
                 "INSERT INTO device_state (id, device_id, next_seq, hlc_last, hlc_offset_ms)
@@ -140,8 +237,7 @@ impl Store {
         std::fs::rename(&tmp, path)?;
         crate::keyring::sync_dir(path);
         remove_db_files(&tmp);
-        let (conn, page_size) =
-            open_conn(path, &key, Pages::Known(page_size), opts.memory_security)?;
+        let (conn, cipher) = open_conn(path, &key, Pages::Known(cipher), opts.memory_security)?;
         let utc_offset_ms = super::zone_offset_ms(&conn)?;
         Ok(Store {
             conn,
@@ -154,7 +250,7 @@ impl Store {
             rules: crate::health::RuleOptions::default(),
             utc_offset_ms,
             memory_security: opts.memory_security,
-            page_size,
+            cipher,
         })
     }
 
@@ -167,12 +263,8 @@ impl Store {
         let wrapper = crate::keyring::SoftwareArgon2id::new(opts.kdf);
         let (user, key) =
             crate::keyring::open_with_pin(path, username, pin, opts.clock.now_ms(), &wrapper)?;
-        let (mut conn, page_size) = open_conn(
-            path,
-            &key,
-            Pages::Find(opts.page_size),
-            opts.memory_security,
-        )?;
+        let (mut conn, cipher) =
+            open_conn(path, &key, Pages::Find(opts.cipher()), opts.memory_security)?;
         // A first sync in bulk that was cut: its indexes are made again before any read.
         super::bulk::finish_if_cut(&mut conn)?;
         migrations::migrate(&mut conn)?;
@@ -196,7 +288,7 @@ impl Store {
             rules: crate::health::RuleOptions::default(),
             utc_offset_ms,
             memory_security: opts.memory_security,
-            page_size,
+            cipher,
         })
     }
 }
@@ -209,10 +301,10 @@ impl Store {
     /// rule tables and time zone are the same. Both handles may write: SQLite serialises their
     /// transactions (`busy_timeout` 5 s), and the sync lock file still allows one run at a time.
     pub fn reopen(&self) -> Result<Store> {
-        let (conn, page_size) = open_conn(
+        let (conn, cipher) = open_conn(
             &self.path,
             &self.key,
-            Pages::Known(self.page_size),
+            Pages::Known(self.cipher),
             self.memory_security,
         )?;
         let utc_offset_ms = super::zone_offset_ms(&conn)?;
@@ -227,44 +319,40 @@ impl Store {
             rules: self.rules.clone(),
             utc_offset_ms,
             memory_security: self.memory_security,
-            page_size,
+            cipher,
         })
     }
 }
 
-/// Which page size a connection is opened with.
+/// Which cipher settings a connection is opened with.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Pages {
-    /// A new, empty database file: it gets this page size.
-    New(u32),
-    /// A database known to have this page size (just made, or a second handle).
-    Known(u32),
-    /// An existing database: this size first (the options' size for new stores), then the
-    /// others of [`PAGE_SIZES`].
-    Find(u32),
+    /// A new, empty database file: it gets these settings.
+    New(CipherSettings),
+    /// A database known to have these settings (just made, or a second handle).
+    Known(CipherSettings),
+    /// An existing database: these settings first (the options' ones for new stores), then
+    /// the others (see [`CipherSettings::candidates`]).
+    Find(CipherSettings),
 }
 
 /// Opens the file with the key and sets the pragmas every connection needs. Returns the
-/// connection and the database's page size.
+/// connection and the database's cipher settings.
 pub(super) fn open_conn(
     path: &Path,
     key: &DbKey,
     pages: Pages,
     memory_security: bool,
-) -> Result<(Connection, u32)> {
-    let (create, sizes): (bool, Vec<u32>) = match pages {
-        Pages::New(n) => (true, vec![n]),
-        Pages::Known(n) => (false, vec![n]),
-        Pages::Find(n) => {
-            let mut v = vec![n];
-            v.extend(PAGE_SIZES.iter().copied().filter(|&s| s != n));
-            (false, v)
-        }
+) -> Result<(Connection, CipherSettings)> {
+    let (create, tried) = match pages {
+        Pages::New(c) => (true, vec![c]),
+        Pages::Known(c) => (false, vec![c]),
+        Pages::Find(c) => (false, CipherSettings::candidates(c)),
     };
     let mut first_err = None;
-    for size in sizes {
-        match open_keyed(path, key, create, size, memory_security) {
-            Ok(conn) => return Ok((configure(conn, size)?, size)),
+    for cipher in tried {
+        match open_keyed(path, key, create, cipher, memory_security) {
+            Ok(conn) => return Ok((configure(conn, cipher.page_size)?, cipher)),
             Err(e @ StoreError::NotADatabase(_)) => {
                 first_err.get_or_insert(e);
             }
@@ -274,13 +362,13 @@ pub(super) fn open_conn(
     Err(first_err.unwrap_or_else(|| StoreError::NotADatabase(path.display().to_string())))
 }
 
-/// A connection keyed for one page size, whose first page was read (a wrong key or a wrong
-/// page size fails here with [`StoreError::NotADatabase`], before anything is written).
+/// A connection keyed with one set of cipher settings, whose first page was read (a wrong key,
+/// page size or MAC fails here with [`StoreError::NotADatabase`], before anything is written).
 fn open_keyed(
     path: &Path,
     key: &DbKey,
     create: bool,
-    page_size: u32,
+    cipher: CipherSettings,
     memory_security: bool,
 ) -> Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -289,18 +377,19 @@ fn open_keyed(
     }
     let conn = Connection::open_with_flags(path, flags)?;
     conn.execute_batch(&key.pragma())?;
-    // Pin the SQLCipher 4 format (KDF and HMAC settings), so that a future SQLCipher with
-    // other defaults still reads these files; the page size is the database's own (it must
-    // follow `cipher_compatibility`, which would reset it).
+    // Pin the SQLCipher 4 format (AES-256-CBC, the KDF and HMAC settings), so that a future
+    // SQLCipher with other defaults still reads these files; the page size and the MAC are the
+    // database's own (they must follow `cipher_compatibility`, which would reset them).
     conn.execute_batch("PRAGMA cipher_compatibility = 4;")?;
-    conn.execute_batch(&format!("PRAGMA cipher_page_size = {page_size};"))?;
+    conn.execute_batch(&format!("PRAGMA cipher_page_size = {};", cipher.page_size))?;
+    conn.execute_batch(cipher.hmac.pragmas())?;
     // Wiping freed memory: see `OpenOptions::memory_security` for its cost.
     conn.execute_batch(if memory_security {
         "PRAGMA cipher_memory_security = ON;"
     } else {
         "PRAGMA cipher_memory_security = OFF;"
     })?;
-    // The first read decrypts page 1: a wrong key (or page size) fails here.
+    // The first read decrypts page 1: a wrong key (or page size, or MAC) fails here.
     if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     }) {
