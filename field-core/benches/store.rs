@@ -105,6 +105,19 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// Bytes this process has read from files so far (`rchar` of `/proc/self/io`): in a due list,
+/// the pages SQLite did not find in its cache, each of which SQLCipher decrypts.
+fn read_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("rchar:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// `FIELD_CORE_BENCH_CACHE_MIB`: an experiment with another page cache than the store's.
 fn cache_mib() -> Option<i64> {
     std::env::var("FIELD_CORE_BENCH_CACHE_MIB")
@@ -384,6 +397,13 @@ fn bench_due(cached: &Path, dir: &Path) {
     copy_db(cached, &path);
     let mut store = Store::unlock(&path, "maria", "246810", opts()).unwrap();
     store.replace_places(&places()).unwrap();
+    if let Some(mib) = cache_mib() {
+        store
+            .connection()
+            .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
+            .unwrap();
+        eprintln!("page cache set to {mib} MiB");
+    }
     let rules = RuleOptions::default();
     let check = std::env::var("FIELD_CORE_BENCH_DUE_CHECK").is_ok_and(|v| v == "1");
     // The unlock of the copy may upgrade it (a migration re-creating an index of 500,000
@@ -426,6 +446,7 @@ fn bench_due(cached: &Path, dir: &Path) {
             let mut times = Vec::new();
             let mut tasks = 0;
             let cpu = cpu_time();
+            let read = read_bytes();
             for _ in 0..runs {
                 let t = Instant::now();
                 tasks = 0;
@@ -438,10 +459,12 @@ fn bench_due(cached: &Path, dir: &Path) {
                 times.push(t.elapsed());
             }
             let cpu = (cpu_time() - cpu) / runs;
+            let read = (read_bytes() - read) / u64::from(runs);
             println!(
-                "due tasks in scope {level:?} {place}, streamed ({tasks} tasks): {}; CPU {:.0} ms a run",
+                "due tasks in scope {level:?} {place}, streamed ({tasks} tasks): {}; CPU {:.0} ms a run; {:.1} MiB of pages read a run",
                 pct(times),
-                cpu.as_secs_f64() * 1e3
+                cpu.as_secs_f64() * 1e3,
+                read as f64 / 1048576.0
             );
             eprintln!(
                 "  peak memory after the streamed kecamatan: {} KiB",
@@ -452,18 +475,26 @@ fn bench_due(cached: &Path, dir: &Path) {
         let mut tasks = 0;
         let mut people = 0;
         let cpu = cpu_time();
+        let read = read_bytes();
+        let mut first = None;
         for _ in 0..runs {
             let t = Instant::now();
             let due = store.due_tasks_in_scope(&rules).unwrap();
             times.push(t.elapsed());
+            first.get_or_insert_with(|| (cpu_time() - cpu, read_bytes() - read));
             people = due.len();
             tasks = due.iter().map(|p| p.tasks.len()).sum::<usize>();
         }
         let cpu = (cpu_time() - cpu) / runs;
+        let read = (read_bytes() - read) / u64::from(runs);
+        let (first_cpu, first_read) = first.unwrap_or_default();
         println!(
-            "due tasks in scope {level:?} {place} ({persons} persons; {people} with {tasks} tasks): {}; CPU {:.0} ms a run",
+            "due tasks in scope {level:?} {place} ({persons} persons; {people} with {tasks} tasks): {}; CPU {:.0} ms a run, {:.0} ms the first; {:.1} MiB of pages read a run, {:.1} MiB the first",
             pct(times),
-            cpu.as_secs_f64() * 1e3
+            cpu.as_secs_f64() * 1e3,
+            first_cpu.as_secs_f64() * 1e3,
+            read as f64 / 1048576.0,
+            first_read as f64 / 1048576.0
         );
     }
     eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
