@@ -106,6 +106,19 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// Bytes this process has read from files so far (`rchar` of `/proc/self/io`): in a due list,
+/// the pages SQLite did not find in its cache, each of which SQLCipher decrypts.
+fn read_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("rchar:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// `FIELD_CORE_BENCH_CACHE_MIB`: an experiment with another page cache than the store's.
 fn cache_mib() -> Option<i64> {
     std::env::var("FIELD_CORE_BENCH_CACHE_MIB")
@@ -386,6 +399,64 @@ fn places() -> Vec<Place> {
     out
 }
 
+/// The bench's data (the same households, persons and facts as [`build`]) in the order a
+/// tablet receives it from the server, which stores what tablets push in the order they push
+/// it: each posyandu's registrations together, then month by month each posyandu's day (its
+/// facts of that month together). [`build`] writes each household with its persons and
+/// their facts in one run, consecutive households in different posyandu; this order is for
+/// `FIELD_CORE_BENCH_DUE_LAYOUT=days` (the due part only).
+fn build_days(path: &Path) {
+    let t = Instant::now();
+    let mut store = Store::create(path, DeviceId::new_v7(), &user(), "246810", opts()).unwrap();
+    let mut gn = Gen {
+        rng: SampleRng::new(1),
+        device: "019aaaac-2600-7000-8000-00000000d001".parse().unwrap(),
+        author: UserId::new_v7(),
+        seq: 0,
+        ms: NOW_MS - 400 * 86_400_000,
+    };
+    let mut all = Vec::new();
+    for n in 0..PERSONS / 4 {
+        gn.household(n, &mut all);
+    }
+    let text = |c: &Change, k: &str| {
+        c.body
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Registrations (households, persons) first by posyandu; then facts by month (the
+    // date's `YYYY-MM`), then posyandu; the sort is stable (a day's facts as generated).
+    all.sort_by_cached_key(|c| match c.kind {
+        EntityKind::Household | EntityKind::Person => (0, String::new(), text(c, "posyandu")),
+        _ => (
+            1,
+            text(c, "date").chars().take(7).collect(),
+            text(c, "posyandu"),
+        ),
+    });
+    // Stamped in the order received, as a device's own changes are.
+    for (i, c) in all.iter_mut().enumerate() {
+        c.seq = i as u64 + 1;
+        c.hlc.wall_ms = NOW_MS - 400 * 86_400_000 + 2 * i as u64;
+    }
+    for (i, page) in all.chunks(PAGE).enumerate() {
+        store
+            .apply_pulled(page, Some(&format!("days-{i}")), None)
+            .unwrap();
+    }
+    store
+        .connection()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+    eprintln!(
+        "built {} changes in posyandu-day order in {:.1} s",
+        all.len(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
 /// Today's due tasks of the whole scope (`Store::due_tasks_in_scope`, what the Beranda
 /// shows after unlock) for a kader's posyandu, a bidan's desa and a whole kecamatan, on a
 /// fresh copy of the cached database. The kecamatan is first handed out person by person
@@ -394,9 +465,27 @@ fn places() -> Vec<Place> {
 /// to the reference read (`due_tasks_in_scope_reference`) with its CPU time a run.
 fn bench_due(cached: &Path, dir: &Path) {
     let path = dir.join("due.db");
+    let days = cached.with_extension("days.db");
+    let cached = if std::env::var("FIELD_CORE_BENCH_DUE_LAYOUT").is_ok_and(|v| v == "days") {
+        if !days.exists() {
+            remove_db(&days);
+            build_days(&days);
+        }
+        eprintln!("due lists on the posyandu-day layout ({})", days.display());
+        &days
+    } else {
+        cached
+    };
     copy_db(cached, &path);
     let mut store = Store::unlock(&path, "maria", "246810", opts()).unwrap();
     store.replace_places(&places()).unwrap();
+    if let Some(mib) = cache_mib() {
+        store
+            .connection()
+            .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
+            .unwrap();
+        eprintln!("page cache set to {mib} MiB");
+    }
     let rules = RuleOptions::default();
     let check = std::env::var("FIELD_CORE_BENCH_DUE_CHECK").is_ok_and(|v| v == "1");
     // The unlock of the copy may upgrade it (a migration re-creating an index of 500,000
@@ -439,6 +528,7 @@ fn bench_due(cached: &Path, dir: &Path) {
             let mut times = Vec::new();
             let mut tasks = 0;
             let cpu = cpu_time();
+            let read = read_bytes();
             for _ in 0..runs {
                 let t = Instant::now();
                 tasks = 0;
@@ -451,10 +541,12 @@ fn bench_due(cached: &Path, dir: &Path) {
                 times.push(t.elapsed());
             }
             let cpu = (cpu_time() - cpu) / runs;
+            let read = (read_bytes() - read) / u64::from(runs);
             println!(
-                "due tasks in scope {level:?} {place}, streamed ({tasks} tasks): {}; CPU {:.0} ms a run",
+                "due tasks in scope {level:?} {place}, streamed ({tasks} tasks): {}; CPU {:.0} ms a run; {:.1} MiB of pages read a run",
                 pct(times),
-                cpu.as_secs_f64() * 1e3
+                cpu.as_secs_f64() * 1e3,
+                read as f64 / 1048576.0
             );
             eprintln!(
                 "  peak memory after the streamed kecamatan: {} KiB",
@@ -465,18 +557,26 @@ fn bench_due(cached: &Path, dir: &Path) {
         let mut tasks = 0;
         let mut people = 0;
         let cpu = cpu_time();
+        let read = read_bytes();
+        let mut first = None;
         for _ in 0..runs {
             let t = Instant::now();
             let due = store.due_tasks_in_scope(&rules).unwrap();
             times.push(t.elapsed());
+            first.get_or_insert_with(|| (cpu_time() - cpu, read_bytes() - read));
             people = due.len();
             tasks = due.iter().map(|p| p.tasks.len()).sum::<usize>();
         }
         let cpu = (cpu_time() - cpu) / runs;
+        let read = (read_bytes() - read) / u64::from(runs);
+        let (first_cpu, first_read) = first.unwrap_or_default();
         println!(
-            "due tasks in scope {level:?} {place} ({persons} persons; {people} with {tasks} tasks): {}; CPU {:.0} ms a run",
+            "due tasks in scope {level:?} {place} ({persons} persons; {people} with {tasks} tasks): {}; CPU {:.0} ms a run, {:.0} ms the first; {:.1} MiB of pages read a run, {:.1} MiB the first",
             pct(times),
-            cpu.as_secs_f64() * 1e3
+            cpu.as_secs_f64() * 1e3,
+            first_cpu.as_secs_f64() * 1e3,
+            read as f64 / 1048576.0,
+            first_read as f64 / 1048576.0
         );
     }
     eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());

@@ -142,11 +142,10 @@ mod with_rules {
         corrected: HashMap<String, String>,
     }
 
-    /// One person of a due list with their household's head and their plan (tasks or data
-    /// problems, at least one of them).
+    /// One person of a due list with their plan (tasks or data problems, at least one of
+    /// them).
     pub(crate) struct PersonDue {
         pub person: crate::reads::PersonSummary,
-        pub household_head: Option<String>,
         pub due: DueTasks,
     }
 
@@ -203,7 +202,6 @@ mod with_rules {
                     out.push(
                         PersonDue {
                             person: entry.person,
-                            household_head: entry.household_head,
                             due,
                         }
                         .typed(),
@@ -415,10 +413,8 @@ mod with_rules {
                     &day.ctx,
                 );
                 if !due.tasks.is_empty() || !due.problems.is_empty() {
-                    let (person, household_head) = entry.finish();
                     out.push(PersonDue {
-                        person,
-                        household_head,
+                        person: entry.finish(),
                         due,
                     });
                 }

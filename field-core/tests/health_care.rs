@@ -662,6 +662,52 @@ fn due_list_filters_by_dusun_rt_and_kind() {
     assert!(none.is_empty());
 }
 
+/// The due list names the head of a person's household also when the household is no
+/// longer one of the posyandu's (moved to another posyandu, its members staying): the plans
+/// no longer carry heads, the list looks them up.
+#[test]
+fn due_list_names_the_head_of_a_household_of_another_posyandu() {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let child = reg.persons[2];
+    let head = |store: &Store| {
+        let list = store
+            .due_list(&DueFilter {
+                posyandu: Some(POSYANDU.into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(list.iter().any(|e| e.person.id == child), "{list:?}");
+        list.into_iter()
+            .filter(|e| e.person.id == child)
+            .map(|e| (e.household_head, e.dusun))
+            .collect::<Vec<_>>()
+    };
+    let before = head(&f.store);
+    assert!(
+        before
+            .iter()
+            .all(|(h, d)| h.as_deref() == Some("Yohanes Bria")
+                && d.as_deref() == Some("Halilulik A"))
+    );
+    let other = format!("{}9", &POSYANDU[..POSYANDU.len() - 1]);
+    assert_ne!(other, POSYANDU);
+    f.store
+        .update_household(
+            reg.household,
+            json!({"posyandu": other}).as_object().cloned().unwrap(),
+        )
+        .unwrap();
+    let after = head(&f.store);
+    assert_eq!(after.len(), before.len());
+    assert!(
+        after
+            .iter()
+            .all(|(h, d)| h.as_deref() == Some("Yohanes Bria") && d.is_none()),
+        "{after:?}"
+    );
+}
+
 /// A newborn's visit in its first 28 days counts as a KN visit.
 #[test]
 fn a_visit_in_the_first_days_counts_as_a_newborn_visit() {

@@ -85,12 +85,15 @@ impl Store {
             let households = self.household_places(p)?;
             for d in self.due_for_posyandu_on(p, &self.rules, &day)? {
                 let (person, due) = (d.person, d.due);
-                let (head, hh_dusun, hh_rt) = person
-                    .household
-                    .as_ref()
-                    .and_then(|h| households.get(h))
-                    .cloned()
-                    .unwrap_or_default();
+                // A household not among the posyandu's live ones (deleted, or of another
+                // posyandu) still names its head.
+                let (head, hh_dusun, hh_rt) = match person.household.as_deref() {
+                    None => Default::default(),
+                    Some(h) => match households.get(h) {
+                        Some(place) => place.clone(),
+                        None => (self.household_head(h)?, None, None),
+                    },
+                };
                 let own_rt = person
                     .values
                     .get("rt")
@@ -118,7 +121,7 @@ impl Store {
                     }
                     out.push(DueEntry {
                         person: person.clone(),
-                        household_head: head.clone().or_else(|| d.household_head.clone()),
+                        household_head: head.clone(),
                         dusun: hh_dusun.clone(),
                         rt: person_rt.clone(),
                         group,

@@ -44,19 +44,18 @@ const DUE_FIELDS: [&str; 9] = [
     "answers",
 ];
 
-/// One active person of a due list with their household's head; the field values are
-/// decoded by [`DuePerson::finish`], for persons with a task only.
+/// One active person of a due list; the field values are decoded by [`DuePerson::finish`],
+/// for persons with a task only.
 pub(crate) struct DuePerson {
     pub person: PersonSummary,
-    pub household_head: Option<String>,
     values_json: String,
 }
 
 impl DuePerson {
     /// The person with every field value, as [`PersonSummary::from_row`] gives it.
-    pub fn finish(mut self) -> (PersonSummary, Option<String>) {
+    pub fn finish(mut self) -> PersonSummary {
         self.person.values = serde_json::from_str(&self.values_json).unwrap_or_default();
-        (self.person, self.household_head)
+        self.person
     }
 }
 
@@ -165,8 +164,9 @@ fn record_id(s: &str) -> Result<sync_protocol::RecordId> {
 
 impl Store {
     /// The active persons of a posyandu not merged into another (`merged`), in the roster's
-    /// order (youngest first), with their household's head: [`Store::roster`] without the
-    /// day's visit and the pregnancy flag, which a due list does not use. Only persons with
+    /// order (youngest first): [`Store::roster`] without the day's visit, the pregnancy flag
+    /// and the household's head, which the plans do not use ([`Store::due_list`] looks up
+    /// the heads it shows). Only persons with
     /// a sex and a birth date for which `keep(id, birth)` holds are built (the others' plans
     /// are empty); the rest of the posyandu's rows are read but not decoded.
     ///
@@ -185,7 +185,6 @@ impl Store {
             "SELECT {PERSON_COLS}, p.deleted, p.updated_hlc >= ?2 FROM persons p
              WHERE p.posyandu = ?1 ORDER BY p.birth_date DESC"
         ))?;
-        let mut heads: Option<HashMap<String, Option<String>>> = None;
         let mut rows = stmt.query([posyandu, since])?;
         let mut out = Vec::new();
         let mut all = HashSet::new();
@@ -210,21 +209,8 @@ impl Store {
                 recent.push(id.to_string());
             }
             let (person, values_json) = PersonSummary::from_row_undecoded(r, today)?;
-            let household_head = match person.household.as_deref() {
-                None => None,
-                Some(h) => {
-                    if heads.is_none() {
-                        heads = Some(self.household_heads(posyandu)?);
-                    }
-                    match heads.as_ref().and_then(|m| m.get(h)) {
-                        Some(head) => head.clone(),
-                        None => self.household_head(h)?,
-                    }
-                }
-            };
             out.push(DuePerson {
                 person,
-                household_head,
                 values_json,
             });
         }
@@ -267,22 +253,9 @@ impl Store {
         Ok(out)
     }
 
-    /// The head's name of every household of a posyandu (deleted ones too, as a join on the
-    /// household's id finds them).
-    fn household_heads(&self, posyandu: &str) -> Result<HashMap<String, Option<String>>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, head_name FROM households WHERE posyandu = ?1")?;
-        let mut rows = stmt.query([posyandu])?;
-        let mut out = HashMap::new();
-        while let Some(r) = rows.next()? {
-            out.insert(r.get(0)?, r.get(1)?);
-        }
-        Ok(out)
-    }
-
-    /// The head's name of one household (one of another posyandu); `None` when unknown.
-    fn household_head(&self, id: &str) -> Result<Option<String>> {
+    /// The head's name of one household (deleted ones and those of another posyandu too, as
+    /// a join on the household's id finds them); `None` when unknown.
+    pub(crate) fn household_head(&self, id: &str) -> Result<Option<String>> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT head_name FROM households WHERE id = ?1")?;
