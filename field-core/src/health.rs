@@ -142,32 +142,6 @@ mod with_rules {
         corrected: HashMap<String, String>,
     }
 
-    /// A person of a posyandu who may have a task, not yet planned: the records whose facts
-    /// and pregnancies count for them (`ids`, the person first), and those pregnancies.
-    struct Plan {
-        entry: crate::health::due_read::DuePerson,
-        sex: health_rules::Sex,
-        birth: chrono::NaiveDate,
-        id: String,
-        ids: Vec<String>,
-        pregs: Vec<Body>,
-    }
-
-    /// A posyandu's [`Plan`]s in roster order, with the registration days they may need.
-    struct PosyanduPlans {
-        plans: Vec<Plan>,
-        registered: HashMap<String, chrono::NaiveDate>,
-    }
-
-    impl PosyanduPlans {
-        /// The records whose facts the plans read.
-        fn wanted(&self) -> impl Iterator<Item = &str> {
-            self.plans
-                .iter()
-                .flat_map(|p| p.ids.iter().map(String::as_str))
-        }
-    }
-
     /// One person of a due list with their plan (tasks or data problems, at least one of
     /// them).
     pub(crate) struct PersonDue {
@@ -210,22 +184,8 @@ mod with_rules {
             mut f: impl FnMut(PersonTasks) -> Result<()>,
         ) -> Result<()> {
             let day = self.due_day(opts)?;
-            // Every posyandu planned first, so that the person index is read once for the
-            // whole scope in its own order: read posyandu by posyandu, a page of it holding
-            // persons of many posyandu was decrypted once for each of them.
-            let plans = self
-                .posyandu_in_scope()?
-                .iter()
-                .map(|p| self.plan_posyandu(p, &day))
-                .collect::<Result<Vec<_>>>()?;
-            let rowids = self.due_fact_rowids(
-                &plans
-                    .iter()
-                    .flat_map(PosyanduPlans::wanted)
-                    .collect::<Vec<_>>(),
-            )?;
-            for p in plans {
-                for d in self.finish_posyandu(p, &rowids, opts, &day)? {
+            for p in self.posyandu_in_scope()? {
+                for d in self.due_for_posyandu_on(&p, opts, &day)? {
                     f(d.typed())?;
                 }
             }
@@ -368,9 +328,8 @@ mod with_rules {
         /// The plans of a posyandu's active persons with at least one task or problem, in
         /// roster order: its persons and pregnancies (one query each), the registration days
         /// of the recently edited, and the facts (kinds and fields the plan reads) only of
-        /// persons who may have a task (`records::tasks::may_have_tasks`); field values
-        /// decoded only for the persons kept. [`Store::plan_posyandu`], then
-        /// [`Store::due_fact_rowids`] for its persons, then [`Store::finish_posyandu`].
+        /// persons who may have a task (`records::tasks::may_have_tasks`), in one query;
+        /// field values decoded only for the persons kept.
         ///
         /// The same answer as [`Store::due_tasks_in_scope_reference`]'s read: the records
         /// merged into a person (through chains, [`PersonFacts::take`]'s order) are handed
@@ -382,14 +341,6 @@ mod with_rules {
             opts: &RuleOptions,
             day: &DueDay,
         ) -> Result<Vec<PersonDue>> {
-            let plans = self.plan_posyandu(posyandu, day)?;
-            let rowids = self.due_fact_rowids(&plans.wanted().collect::<Vec<_>>())?;
-            self.finish_posyandu(plans, &rowids, opts, day)
-        }
-
-        /// Who of a posyandu may have a task (roster order), with the records whose facts
-        /// and pregnancies count for them; nothing of their facts read yet.
-        fn plan_posyandu(&self, posyandu: &str, day: &DueDay) -> Result<PosyanduPlans> {
             let pregnancies = &day.pregnancies;
             // Only who may have a task is read whole (under-fives, persons with a pregnancy
             // and persons with records merged into them, whose pregnancies may be there);
@@ -438,48 +389,17 @@ mod with_rules {
                 }
                 if records::tasks::may_have_tasks(birth, &pregs, day.date) {
                     ids.retain(|x| people.contains(x));
-                    plans.push(Plan {
-                        entry,
-                        sex: sx,
-                        birth,
-                        id,
-                        ids,
-                        pregs,
-                    });
+                    plans.push((entry, sx, birth, id, ids, pregs));
                 }
             }
-            Ok(PosyanduPlans { plans, registered })
-        }
-
-        /// The plans of [`Store::plan_posyandu`] with the facts they need, read from where
-        /// `rowids` (of [`Store::due_fact_rowids`], holding at least this posyandu's records)
-        /// says they are, in the order they are stored.
-        fn finish_posyandu(
-            &self,
-            plans: PosyanduPlans,
-            rowids: &HashMap<String, Vec<i64>>,
-            opts: &RuleOptions,
-            day: &DueDay,
-        ) -> Result<Vec<PersonDue>> {
-            let mut at: Vec<i64> = plans
-                .wanted()
-                .filter_map(|x| rowids.get(x))
-                .flatten()
-                .copied()
+            let wanted: Vec<&str> = plans
+                .iter()
+                .flat_map(|(.., ids, _)| ids.iter().map(String::as_str))
                 .collect();
-            at.sort_unstable();
-            let mut facts = self.due_facts_at(&at, &day.corrected)?;
-            drop(at);
+            let mut facts = self.due_facts_of(&wanted, &day.corrected)?;
+            drop(wanted);
             let mut out = Vec::new();
-            for Plan {
-                entry,
-                sex: sx,
-                birth,
-                id,
-                ids,
-                pregs,
-            } in plans.plans
-            {
+            for (entry, sx, birth, id, ids, pregs) in plans {
                 let mut entries = Vec::new();
                 for x in &ids {
                     entries.extend(facts.remove(x).unwrap_or_default());
@@ -490,7 +410,7 @@ mod with_rules {
                     birth,
                     &entries,
                     &pregs,
-                    plans.registered.get(&id).copied(),
+                    registered.get(&id).copied(),
                     opts,
                     &day.ctx,
                 );

@@ -223,7 +223,7 @@ impl Store {
 
     /// The local day each of the persons `ids` was first written (the earliest stamp of
     /// its fields): [`Store::registration_days`] for the persons a due list plans who were
-    /// edited since its stamp. The ids are written into the SQL (see [`Store::due_fact_rowids`]).
+    /// edited since its stamp. The ids are written into the SQL (see [`Store::due_facts_of`]).
     pub(crate) fn registration_days_of(
         &self,
         ids: &[String],
@@ -285,49 +285,16 @@ impl Store {
         Ok(persons)
     }
 
-    /// Where the facts saved under the person records `ids` are stored (their rowids), per
-    /// record, from the person index alone (no fact row read), walked once in its order:
-    /// the ids sorted, each chunk a run of the index.
+    /// The live facts of [`DUE_KINDS`] saved under the person records `ids`, grouped by
+    /// record, each group in the person index's order (date, then as written), with bodies
+    /// cut to [`DUE_FIELDS`]. The `person` of each fact is left out (the grouping holds it).
     ///
     /// The ids are written into the SQL (quoted) rather than bound one by one: with
     /// `ANALYZE` statistics, SQLite prepares a statement again for every new value bound to
     /// an indexed column, which per person cost more than the read itself.
-    pub(crate) fn due_fact_rowids(&self, ids: &[&str]) -> Result<HashMap<String, Vec<i64>>> {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut out: HashMap<String, Vec<i64>> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(|id| format!("'{}'", id.replace('\'', "''")))
-                .collect::<Vec<_>>()
-                .join(",");
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT f.person, f.rowid FROM facts f WHERE f.person IN ({list})"
-            ))?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let person = text_nn(r, 0)?;
-                let rowid: i64 = r.get(1)?;
-                match out.get_mut(person) {
-                    Some(list) => list.push(rowid),
-                    None => {
-                        out.insert(person.to_string(), vec![rowid]);
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The live facts of [`DUE_KINDS`] among the facts at `rowids` (ascending: each table
-    /// page is read once, in the order stored), grouped by the person record they were saved
-    /// under, each group in the person index's order (date, then as written), with bodies
-    /// cut to [`DUE_FIELDS`]. The `person` of each fact is left out (the grouping holds it).
-    pub(crate) fn due_facts_at(
+    pub(crate) fn due_facts_of(
         &self,
-        rowids: &[i64],
+        ids: &[&str],
         corrected: &HashMap<String, String>,
     ) -> Result<HashMap<String, Vec<TimelineEntry>>> {
         let kinds = DUE_KINDS
@@ -336,21 +303,23 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let mut facts: HashMap<String, Vec<(i64, TimelineEntry)>> = HashMap::new();
-        for chunk in rowids.chunks(1000) {
+        for chunk in ids.chunks(500) {
             let list = chunk
                 .iter()
-                .map(i64::to_string)
+                .map(|id| format!("'{}'", id.replace('\'', "''")))
                 .collect::<Vec<_>>()
                 .join(",");
-            // A covering index (every column read here in the person index) was tried and
-            // withdrawn: its sort at the end of a bulk first sync held the bodies in memory,
-            // past the first sync's 60 MiB (docs/BENCHMARKS.md, the due lists' fourth pass).
-            // The corrections come from the list's `corrected`. `+f.kind` keeps SQLite on
-            // the rowids.
+            // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`). A covering
+            // index (every column read here in the person index) was tried and withdrawn: its
+            // sort at the end of a bulk first sync held the bodies in memory, past the first
+            // sync's 60 MiB (docs/BENCHMARKS.md, the due lists' fourth pass). The
+            // corrections come from the list's `corrected`. The index orders a person's facts of one date by kind
+            // and id; `rowid` gives back the order they were written in.
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT f.person, f.id, f.kind, f.date, f.body_json, f.supersedes, f.rowid
-                 FROM facts f WHERE f.rowid IN ({list}) AND f.deleted = 0
-                   AND +f.kind IN ({kinds})"
+                 FROM facts f WHERE f.person IN ({list}) AND f.deleted = 0
+                   AND +f.kind IN ({kinds})
+                 ORDER BY f.person, f.date"
             ))?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
