@@ -174,10 +174,8 @@ mod with_rules {
         }
 
         /// [`Store::due_tasks_in_scope`] handed to `f` one person at a time, in the same
-        /// order: only one posyandu's answers are held at once (a whole kecamatan's answer is
-        /// over 100 MiB). What the scope's plans need before their facts are read (who may
-        /// have a task, their field values as JSON) is held for the whole scope: about 1 KiB
-        /// a person planned (28 MiB for the store bench's kecamatan, 25,000 persons).
+        /// order: only one posyandu's plans are held at once (a whole kecamatan's answer is
+        /// tens of MiB).
         pub fn for_each_due_in_scope(
             &self,
             opts: &RuleOptions,
