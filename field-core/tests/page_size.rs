@@ -239,12 +239,7 @@ fn a_wrong_key_fails_cleanly_whatever_the_settings() {
         let other = dir.path().join("other.db");
         made_with(&path, &clock, made);
         made_with(&other, &clock, made);
-        let ring = |p: &std::path::Path| {
-            let mut s = p.as_os_str().to_owned();
-            s.push(".keyring.json");
-            std::path::PathBuf::from(s)
-        };
-        assert!(ring(&path).exists(), "the keyring's name");
+        let ring = field_core::keyring::Keyring::path_for;
         std::fs::copy(ring(&other), ring(&path)).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         let err = Store::unlock(&path, "maria", "258046", opts(&clock)).unwrap_err();
