@@ -32,13 +32,17 @@ pub struct OpenOptions {
     pub page_hmac: PageHmac,
 }
 
-/// The page size of stores made since issue 19 (16 KiB). Each page SQLCipher writes or reads
-/// costs a fixed setup of its cipher and HMAC (OpenSSL 3 fetches both by name for every page),
-/// a WAL frame header and a write or read call; with four times fewer pages a first sync of
-/// 130,000 records costs markedly less CPU (docs/BENCHMARKS.md, "Issue 19, fourth pass").
-/// Stores made before keep SQLCipher 4's default of 4096 bytes: the page size of an encrypted
+/// The page size of stores made since issue 19's fifth pass (8 KiB). Each page SQLCipher writes
+/// or reads costs a fixed setup of its cipher and MAC (OpenSSL 3 fetches both by name for every
+/// page), a WAL frame header and a write or read call, so larger pages make a first sync
+/// cheaper; but a due list reads a person's facts from scattered pages, and pays the AES and the
+/// MAC of the whole page for each. With HMAC-SHA256 ([`NEW_STORE_HMAC`]), 8 KiB pages cost a
+/// first sync of 130,000 records about 5 % more CPU than 16 KiB and take 10–20 % off the due
+/// lists of a 500,000-fact store (docs/BENCHMARKS.md, "Issue 19, fifth pass"): a first sync
+/// happens once, the due lists many times a day. Stores made before keep their size (4096,
+/// SQLCipher 4's default, or 16 KiB from the fourth pass): the page size of an encrypted
 /// database cannot change without rewriting it.
-pub const NEW_STORE_PAGE_SIZE: u32 = 16_384;
+pub const NEW_STORE_PAGE_SIZE: u32 = 8_192;
 
 /// SQLCipher 4's default page size: every store made before issue 19's fourth pass.
 pub const LEGACY_PAGE_SIZE: u32 = 4_096;
@@ -46,7 +50,7 @@ pub const LEGACY_PAGE_SIZE: u32 = 4_096;
 /// The page sizes an existing store may have, tried in this order when it is opened (the
 /// page size is not written in clear anywhere: a wrong one fails at the first page read,
 /// before anything is written, and the next is tried).
-pub const PAGE_SIZES: [u32; 3] = [NEW_STORE_PAGE_SIZE, LEGACY_PAGE_SIZE, 8_192];
+pub const PAGE_SIZES: [u32; 3] = [NEW_STORE_PAGE_SIZE, LEGACY_PAGE_SIZE, 16_384];
 
 /// The MAC SQLCipher writes on every page (`cipher_hmac_algorithm`), with the PBKDF2 variant
 /// that derives the MAC's key from the raw database key (`cipher_kdf_algorithm`: with a raw
@@ -113,13 +117,17 @@ impl CipherSettings {
     };
 
     /// The settings an existing store is tried with, in order: `first` (what new stores get),
-    /// then every other pair of [`PAGE_SIZES`] and [`PAGE_HMACS`].
+    /// then SQLCipher 4's defaults (every store made before issue 19), then every other pair
+    /// of [`PAGE_SIZES`] and [`PAGE_HMACS`].
     fn candidates(first: CipherSettings) -> Vec<CipherSettings> {
         let mut v = vec![first];
+        if first != Self::LEGACY {
+            v.push(Self::LEGACY);
+        }
         for page_size in PAGE_SIZES {
             for hmac in PAGE_HMACS {
                 let c = CipherSettings { page_size, hmac };
-                if c != first {
+                if !v.contains(&c) {
                     v.push(c);
                 }
             }
@@ -407,7 +415,7 @@ fn configure(conn: Connection, page_size: u32) -> Result<Connection> {
         )));
     }
     // A 16 MiB page cache (decrypted pages): large pulls touch many index pages. A
-    // checkpoint every 32 MiB of WAL (8192 pages of 4 KiB, 2048 of 16 KiB) writes hot index
+    // checkpoint every 32 MiB of WAL (8192 pages of 4 KiB, 4096 of 8 KiB) writes hot index
     // pages to the file once instead of many times during a large pull (the benchmark's
     // 100,000 pulled changes: 8 s -> 5.5 s); the WAL file is cut back to 64 MiB after a
     // checkpoint.
