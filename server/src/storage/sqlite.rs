@@ -64,10 +64,6 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_report_questions.sql"),
     ),
-    (
-        13,
-        include_str!("../../migrations/sqlite/0013_facts_without_rowid.sql"),
-    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;
