@@ -760,7 +760,7 @@ const ROWS_PER_INSERT: usize = 64;
 /// Inserts rows of `width` values each (`values`, row after row) with `head VALUES (…), (…)
 /// tail`: [`ROWS_PER_INSERT`] rows a statement, the rest one by one (two cached statements per
 /// table); `on_row` sees each row a `RETURNING` tail returns.
-pub(crate) fn insert_rows(
+fn insert_rows(
     tx: &Connection,
     head: &str,
     width: usize,
