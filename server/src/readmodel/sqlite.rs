@@ -10,7 +10,7 @@ use crate::storage::sqlite::SqliteStore;
 use crate::storage::{StorageError, StoreFuture};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use sync_protocol::merge::Record;
 use sync_protocol::{Change, DeviceId, RecordId};
 
@@ -95,10 +95,7 @@ fn merge_known(
         .map(|c| c.id)
         .filter(|id| stored(id))
         .collect();
-    let states = load_states(conn, &ids)?;
-    // Records with a stored state; the others have no row in any read table yet.
-    let known: HashSet<String> = states.iter().map(|(id, _, _)| id.to_string()).collect();
-    let mut merger = Merger::new(states);
+    let mut merger = Merger::new(load_states(conn, &ids)?);
     for c in changes {
         merger.apply(c);
     }
@@ -111,35 +108,14 @@ fn merge_known(
             del.execute([id])?;
         }
     }
+    // One row per statement: a statement of several rows that may fail half-way (an upsert)
+    // keeps a statement journal, a copy of every page it touches, which costs more than the
+    // statements it saves (measured: docs/BENCHMARKS.md, branch `rmsql`).
     for (table, rows) in writes.tables() {
-        // A record with a stored state may have rows to replace: one upsert per row (a
-        // statement of several rows that may fail half-way keeps a statement journal, a copy
-        // of every page it touches, which costs more than the statements it saves: measured,
-        // docs/BENCHMARKS.md, branch `rmsql`).
-        let (fresh, stored): (Vec<&Vec<Val>>, Vec<&Vec<Val>>) =
-            rows.iter().partition(|row| match row.first() {
-                Some(Val::Text(Some(id))) => !known.contains(id),
-                _ => false,
-            });
         let mut ins = conn.prepare_cached(&table.upsert_sqlite())?;
-        for row in stored {
+        for row in rows {
             ins.execute(params_from_iter(row.iter().map(Bind)))?;
         }
-        // A record new to the read model has no row to replace: its rows go in several to a
-        // statement, `OR IGNORE` (no constraint can abort such a statement half-way, so
-        // SQLite keeps no statement journal for it).
-        let width = table.columns().len();
-        let binds: Vec<Bind<'_>> = fresh.iter().flat_map(|row| row.iter().map(Bind)).collect();
-        let values: Vec<&dyn rusqlite::ToSql> =
-            binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect();
-        crate::storage::sqlite::insert_rows(
-            conn,
-            &table.insert_new_sqlite(),
-            width,
-            "",
-            &values,
-            |_| Ok(()),
-        )?;
     }
     if changes
         .iter()

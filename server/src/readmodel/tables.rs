@@ -170,13 +170,6 @@ impl Table {
         )
     }
 
-    /// SQLite: the head of an insert of rows no stored row can clash with (a record new to
-    /// the read model), to which `VALUES (…), (…)` is added: `OR IGNORE`, so no constraint
-    /// aborts the statement half-way and SQLite keeps no statement journal for it.
-    pub fn insert_new_sqlite(self) -> String {
-        format!("INSERT OR IGNORE INTO {} ({})", self.name(), self.names())
-    }
-
     /// PostgreSQL: every row at once, one array per column (`$1::text[]`, `$2::int8[]`, …).
     pub fn upsert_postgres(self) -> String {
         let arrays: Vec<String> = self

@@ -64,10 +64,6 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_report_questions.sql"),
     ),
-    (
-        13,
-        include_str!("../../migrations/sqlite/0013_facts_without_rowid.sql"),
-    ),
 ];
 
 const MAX_IDLE_READERS: usize = 8;
@@ -764,7 +760,7 @@ const ROWS_PER_INSERT: usize = 64;
 /// Inserts rows of `width` values each (`values`, row after row) with `head VALUES (…), (…)
 /// tail`: [`ROWS_PER_INSERT`] rows a statement, the rest one by one (two cached statements per
 /// table); `on_row` sees each row a `RETURNING` tail returns.
-pub(crate) fn insert_rows(
+fn insert_rows(
     tx: &Connection,
     head: &str,
     width: usize,

@@ -14,7 +14,6 @@ mod duplicates;
 mod eppgbm;
 mod fhir;
 mod follower;
-mod migration;
 mod notes;
 mod parts;
 mod routes;

@@ -50,7 +50,7 @@ fn ok(push: (u16, Value)) {
 
 /// What a kader records at a posyandu day: a household, a mother and her child, two
 /// weighings (one corrected, one deleted), a session, and a referral of the child.
-pub(crate) struct Day {
+struct Day {
     /// The stamp of the child's registration (what a tablet that saw it names as `base`).
     child_made: sync_protocol::Stamp,
     household: RecordId,
@@ -61,7 +61,7 @@ pub(crate) struct Day {
     correction: RecordId,
 }
 
-pub(crate) async fn posyandu_day(srv: &TestServer, k: &mut Session, posyandu: &str) -> Day {
+async fn posyandu_day(srv: &TestServer, k: &mut Session, posyandu: &str) -> Day {
     let household = RecordId::new_v7();
     let mother = RecordId::new_v7();
     let child = RecordId::new_v7();
