@@ -423,7 +423,14 @@ async fn follow_step(store: &PgStore, limit: usize, rebuild: bool) -> Result<Ste
     }
     let batch = match listed {
         Some(sseqs) => from_hand_off(store, &tx, st.applied_through, sseqs).await?,
-        None => from_log(&tx, st.applied_through, st.log_end, lim).await?,
+        None => {
+            let batch = from_log(&tx, st.applied_through, st.log_end, lim).await?;
+            store
+                .follower()
+                .from_log
+                .fetch_add(batch.read as u64, Ordering::Relaxed);
+            batch
+        }
     };
     if batch.read == 0 && rebuild {
         // Nothing after the cursor: the rebuild (or catch-up) is done.
