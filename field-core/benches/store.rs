@@ -306,13 +306,7 @@ fn pct(mut v: Vec<Duration>) -> String {
 fn build(path: &Path) -> Vec<RecordId> {
     let t = Instant::now();
     let mut store = Store::create(path, DeviceId::new_v7(), &user(), "246810", opts()).unwrap();
-    let mut gn = Gen {
-        rng: SampleRng::new(1),
-        device: "019aaaac-2600-7000-8000-00000000d001".parse().unwrap(),
-        author: UserId::new_v7(),
-        seq: 0,
-        ms: NOW_MS - 400 * 86_400_000,
-    };
+    let mut gn = data_gen();
     let mut households = Vec::new();
     let mut page = Vec::with_capacity(PAGE + 64);
     for n in 0..PERSONS / 4 {
@@ -408,13 +402,7 @@ fn places() -> Vec<Place> {
 fn build_days(path: &Path) {
     let t = Instant::now();
     let mut store = Store::create(path, DeviceId::new_v7(), &user(), "246810", opts()).unwrap();
-    let mut gn = Gen {
-        rng: SampleRng::new(1),
-        device: "019aaaac-2600-7000-8000-00000000d001".parse().unwrap(),
-        author: UserId::new_v7(),
-        seq: 0,
-        ms: NOW_MS - 400 * 86_400_000,
-    };
+    let mut gn = data_gen();
     let mut all = Vec::new();
     for n in 0..PERSONS / 4 {
         gn.household(n, &mut all);
@@ -1034,7 +1022,7 @@ fn insert_limit_rows(store: &Store, rows: &[LimitRows]) -> (Duration, Duration) 
 
 /// The changes [`fill`] applies, all at once (for the growth part's limit).
 fn first_sync_changes(records: usize) -> Vec<Change> {
-    let mut gn = first_sync_gen();
+    let mut gn = data_gen();
     let mut out = Vec::with_capacity(records + 100);
     let mut n = 0;
     while out.len() < records {
@@ -1045,7 +1033,10 @@ fn first_sync_changes(records: usize) -> Vec<Change> {
     out
 }
 
-fn first_sync_gen() -> Gen {
+/// The generator of the bench's data: the same seed, device and start for every part, so
+/// that every database and first sync holds the same households, persons and facts (only
+/// the author's id is new each time).
+fn data_gen() -> Gen {
     Gen {
         rng: SampleRng::new(1),
         device: "019aaaac-2600-7000-8000-00000000d001".parse().unwrap(),
@@ -1058,7 +1049,7 @@ fn first_sync_gen() -> Gen {
 /// Fills a new store with `records` pulled changes (households of `Gen`, pages of 2,000, as
 /// a first sync receives them); returns the households and the time the pages took.
 fn fill(store: &mut Store, records: usize) -> (Vec<RecordId>, Duration) {
-    let mut gn = first_sync_gen();
+    let mut gn = data_gen();
     let mut households = Vec::new();
     let mut pending = Vec::new();
     let mut page = Vec::with_capacity(PAGE);
