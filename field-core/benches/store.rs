@@ -333,10 +333,7 @@ fn build(path: &Path) -> Vec<RecordId> {
         .connection()
         .query_row("SELECT count(*) FROM persons", [], |r| r.get(0))
         .unwrap();
-    store
-        .connection()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
-        .unwrap();
+    settle_built(&store);
     eprintln!(
         "built {persons} persons, {facts} facts in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -393,6 +390,15 @@ fn places() -> Vec<Place> {
     out
 }
 
+/// Ends the making of a cached database: its WAL folded in and its statistics gathered
+/// (`ANALYZE`), so that every copy starts the same.
+fn settle_built(store: &Store) {
+    store
+        .connection()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+}
+
 /// The bench's data (the same households, persons and facts as [`build`]) in the order a
 /// tablet receives it from the server, which stores what tablets push in the order they push
 /// it: each posyandu's registrations together, then month by month each posyandu's day (its
@@ -434,10 +440,7 @@ fn build_days(path: &Path) {
             .apply_pulled(page, Some(&format!("days-{i}")), None)
             .unwrap();
     }
-    store
-        .connection()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
-        .unwrap();
+    settle_built(&store);
     eprintln!(
         "built {} changes in posyandu-day order in {:.1} s",
         all.len(),
