@@ -72,15 +72,22 @@ const LAST: &[&str] = &[
     "Berek", "Lelo",
 ];
 
-fn vm_hwm_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The number after `key` on its line of a `/proc` file (`VmHWM:` of `/proc/self/status`,
+/// `rchar:` of `/proc/self/io`); 0 where there is none.
+fn proc_number(file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(file)
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Peak resident memory of this process, in KiB.
+fn vm_hwm_kb() -> u64 {
+    proc_number("/proc/self/status", "VmHWM:")
 }
 
 /// Resets the peak resident memory to the current one (`5` into `/proc/self/clear_refs`):
@@ -109,14 +116,7 @@ fn cpu_time() -> Duration {
 /// Bytes this process has read from files so far (`rchar` of `/proc/self/io`): in a due list,
 /// the pages SQLite did not find in its cache, each of which SQLCipher decrypts.
 fn read_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("rchar:"))
-                .and_then(|v| v.trim().parse().ok())
-        })
-        .unwrap_or(0)
+    proc_number("/proc/self/io", "rchar:")
 }
 
 /// `FIELD_CORE_BENCH_CACHE_MIB`: an experiment with another page cache than the store's.
