@@ -119,6 +119,17 @@ fn read_bytes() -> u64 {
     proc_number("/proc/self/io", "rchar:")
 }
 
+/// Sets the store's page cache to `FIELD_CORE_BENCH_CACHE_MIB`, if given (an experiment).
+fn set_cache_mib(store: &Store) {
+    if let Some(mib) = cache_mib() {
+        store
+            .connection()
+            .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
+            .unwrap();
+        eprintln!("page cache set to {mib} MiB");
+    }
+}
+
 /// `FIELD_CORE_BENCH_CACHE_MIB`: an experiment with another page cache than the store's.
 fn cache_mib() -> Option<i64> {
     std::env::var("FIELD_CORE_BENCH_CACHE_MIB")
@@ -470,13 +481,7 @@ fn bench_due(cached: &Path, dir: &Path) {
     copy_db(cached, &path);
     let mut store = Store::unlock(&path, "maria", "246810", opts()).unwrap();
     store.replace_places(&places()).unwrap();
-    if let Some(mib) = cache_mib() {
-        store
-            .connection()
-            .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
-            .unwrap();
-        eprintln!("page cache set to {mib} MiB");
-    }
+    set_cache_mib(&store);
     let rules = RuleOptions::default();
     let check = std::env::var("FIELD_CORE_BENCH_DUE_CHECK").is_ok_and(|v| v == "1");
     // The unlock of the copy may upgrade it (a migration re-creating an index of 500,000
@@ -648,13 +653,7 @@ fn main() {
         reset_peak_kb()
     );
     // An experiment: another page cache than the store's (`FIELD_CORE_BENCH_CACHE_MIB`).
-    if let Some(mib) = cache_mib() {
-        store
-            .connection()
-            .execute_batch(&format!("PRAGMA cache_size = -{}", mib * 1024))
-            .unwrap();
-        eprintln!("page cache set to {mib} MiB");
-    }
+    set_cache_mib(&store);
     let mut rng = SampleRng::new(99);
 
     // Save a measurement with its outbox entry.

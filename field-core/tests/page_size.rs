@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use field_core::store::{
-    CipherSettings, LEGACY_HMAC, LEGACY_PAGE_SIZE, NEW_STORE_HMAC, NEW_STORE_PAGE_SIZE, PAGE_HMACS,
-    PAGE_SIZES, PageHmac,
+    CipherSettings, LEGACY_HMAC, NEW_STORE_HMAC, NEW_STORE_PAGE_SIZE, PAGE_HMACS, PAGE_SIZES,
+    PageHmac,
 };
 use field_core::{Store, StoreError};
 use sync_protocol::DeviceId;
@@ -27,6 +27,24 @@ fn pragma(store: &Store, name: &str) -> String {
         .unwrap()
 }
 
+/// A new store at `path` made with `cipher` (as the version that used it made its stores).
+fn create_with(
+    path: &std::path::Path,
+    clock: &field_core::ManualClock,
+    cipher: CipherSettings,
+) -> Store {
+    Store::create(
+        path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        opts(clock)
+            .with_page_size(cipher.page_size)
+            .with_page_hmac(cipher.hmac),
+    )
+    .unwrap()
+}
+
 /// What a user sees of the family: the household's members and a name search.
 fn seen(store: &Store, reg: &field_core::Registered) -> (Vec<String>, usize, usize) {
     let view = store.household(reg.household).unwrap();
@@ -43,16 +61,7 @@ fn made_with(
     clock: &field_core::ManualClock,
     cipher: CipherSettings,
 ) -> (field_core::Registered, (Vec<String>, usize, usize)) {
-    let mut store = Store::create(
-        path,
-        DeviceId::new_v7(),
-        &user("maria"),
-        "258046",
-        opts(clock)
-            .with_page_size(cipher.page_size)
-            .with_page_hmac(cipher.hmac),
-    )
-    .unwrap();
+    let mut store = create_with(path, clock, cipher);
     assert_eq!(store.cipher_settings(), cipher);
     let reg = family(&mut store);
     let seen = seen(&store, &reg);
@@ -104,16 +113,7 @@ fn a_store_with_4096_byte_pages_opens_and_reads_the_same() {
     let path = dir.path().join("jangkau.db");
     let clock = field_core::ManualClock::new(T0);
     // As every version before this one made it.
-    let mut old = Store::create(
-        &path,
-        DeviceId::new_v7(),
-        &user("maria"),
-        "258046",
-        opts(&clock)
-            .with_page_size(LEGACY_PAGE_SIZE)
-            .with_page_hmac(LEGACY_HMAC),
-    )
-    .unwrap();
+    let mut old = create_with(&path, &clock, CipherSettings::LEGACY);
     assert_eq!(pragma(&old, "page_size"), "4096");
     assert_eq!(old.cipher_settings(), CipherSettings::LEGACY);
     let reg = family(&mut old);
@@ -194,16 +194,7 @@ fn stores_with_hmac_sha512_open_and_keep_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jangkau.db");
         let clock = field_core::ManualClock::new(T0);
-        let mut old = Store::create(
-            &path,
-            DeviceId::new_v7(),
-            &user("maria"),
-            "258046",
-            opts(&clock)
-                .with_page_size(made.page_size)
-                .with_page_hmac(made.hmac),
-        )
-        .unwrap();
+        let mut old = create_with(&path, &clock, made);
         let reg = family(&mut old);
         let before = seen(&old, &reg);
         std::mem::forget(old);

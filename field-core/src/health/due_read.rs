@@ -162,6 +162,15 @@ fn record_id(s: &str) -> Result<sync_protocol::RecordId> {
         .map_err(|_| StoreError::Corrupt(format!("record id {s:?}")))
 }
 
+/// Ids as a list of SQL text literals (`'a','b'`, quotes doubled) to write into an `IN (…)`:
+/// a due list's persons are too many for bound parameters (see [`Store::due_facts_of`]).
+fn sql_text_list(ids: &[impl AsRef<str>]) -> String {
+    ids.iter()
+        .map(|id| format!("'{}'", id.as_ref().replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl Store {
     /// The active persons of a posyandu not merged into another (`merged`), in the roster's
     /// order (youngest first): [`Store::roster`] without the day's visit, the pregnancy flag
@@ -230,11 +239,7 @@ impl Store {
     ) -> Result<HashMap<String, NaiveDate>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(|id| format!("'{}'", id.replace('\'', "''")))
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = sql_text_list(chunk);
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT record_id, MIN(hlc) FROM field_edits WHERE record_id IN ({list})
                  GROUP BY record_id"
@@ -304,11 +309,7 @@ impl Store {
             .join(", ");
         let mut facts: HashMap<String, Vec<(i64, TimelineEntry)>> = HashMap::new();
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(|id| format!("'{}'", id.replace('\'', "''")))
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = sql_text_list(chunk);
             // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`). A covering
             // index (every column read here in the person index) was tried and withdrawn: its
             // sort at the end of a bulk first sync held the bodies in memory, past the first
