@@ -24,23 +24,10 @@ import {
 import type { RosterRow } from './api-posyandu';
 import type { CardDose, ImmunisationCard } from './api-health';
 import type { PersonSummary } from './api';
+import { personSummary } from '../test/fake';
 
-const person = (over: Partial<PersonSummary> = {}): PersonSummary => ({
-  id: 'p1',
-  posyandu: '53.04.05.2001.P01',
-  household: 'h1',
-  name: 'Petrus Fiktif Bria',
-  sex: 'male',
-  birth_date: '2024-02-14',
-  birth_date_estimated: false,
-  nik: null,
-  mother: null,
-  status: 'active',
-  age_months: 21,
-  life_stage: 'balita',
-  values: {},
-  ...over,
-});
+const person = (over: Partial<PersonSummary> = {}): PersonSummary =>
+  personSummary({ posyandu: '53.04.05.2001.P01', household: 'h1', name: 'Petrus Fiktif Bria', ...over });
 const row = (over: Partial<RosterRow> = {}): RosterRow => ({
   person: person(),
   household_head: 'Yohanes Fiktif Bria',

@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import Home from './Home.svelte';
-import { appError, home, installFake } from '../test/fake';
+import { appError, home, installFake, personSummary } from '../test/fake';
 import type { PersonTasks } from '../lib/api';
 
 /** Person `i` of a list, with one task (and a data problem for every third). */
 const due = (i: number): PersonTasks => ({
-  person: {
-    id: `p${i}`,
-    posyandu: 'P01',
-    household: null,
-    name: `Anak ${String(i).padStart(3, '0')}`,
-    sex: 'female',
-    birth_date: '2024-02-14',
-    birth_date_estimated: false,
-    nik: null,
-    mother: null,
-    status: 'active',
-    age_months: 21,
-    life_stage: 'balita',
-    values: {},
-  },
+  person: personSummary({ id: `p${i}`, name: `Anak ${String(i).padStart(3, '0')}`, sex: 'female' }),
   tasks: [
     {
       kind: 'growth_monitoring',

@@ -4,29 +4,15 @@ import Profile from './Profile.svelte';
 import Households from './Households.svelte';
 import Settings from './Settings.svelte';
 import HouseholdDetail from './HouseholdDetail.svelte';
-import { appError, installFake } from '../test/fake';
+import { appError, installFake, personSummary } from '../test/fake';
 import { isoDateIn } from '../lib/format';
 import { lastSearch } from '../lib/search.svelte';
 import { session } from '../lib/session.svelte';
 import { router } from '../lib/router.svelte';
 import type { PersonSummary, Profile as ProfileT } from '../lib/api';
 
-const person = (over: Partial<PersonSummary> = {}): PersonSummary => ({
-  id: 'p1',
-  posyandu: 'P01',
-  household: 'h1',
-  name: 'Petrus Fiktif',
-  sex: 'male',
-  birth_date: '2024-02-14',
-  birth_date_estimated: false,
-  nik: null,
-  mother: null,
-  status: 'active',
-  age_months: 21,
-  life_stage: 'balita',
-  values: { relation: 'child' },
-  ...over,
-});
+const person = (over: Partial<PersonSummary> = {}): PersonSummary =>
+  personSummary({ household: 'h1', values: { relation: 'child' }, ...over });
 
 const profile = (over: Partial<ProfileT> = {}): ProfileT => ({
   person: person(),

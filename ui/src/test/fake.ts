@@ -2,7 +2,7 @@
 // records every call. Only UI logic is tested with it; the real shell is tested end to end.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
-import type { AppError, AppInfo, Home, SyncStatus } from '../lib/api';
+import type { AppError, AppInfo, Home, PersonSummary, SyncStatus } from '../lib/api';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
@@ -37,6 +37,24 @@ export const info = (over: Partial<AppInfo> = {}): AppInfo => ({
   device_name: 'Tablet Mawar',
   app_version: '0.1.0',
   suggested_server: null,
+  ...over,
+});
+
+/** A person as the shell sends one: a boy of 21 months, active, in no household. */
+export const personSummary = (over: Partial<PersonSummary> = {}): PersonSummary => ({
+  id: 'p1',
+  posyandu: 'P01',
+  household: null,
+  name: 'Petrus Fiktif',
+  sex: 'male',
+  birth_date: '2024-02-14',
+  birth_date_estimated: false,
+  nik: null,
+  mother: null,
+  status: 'active',
+  age_months: 21,
+  life_stage: 'balita',
+  values: {},
   ...over,
 });
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import Review from './Review.svelte';
 import ReviewPair from './ReviewPair.svelte';
-import { appError, installFake, kader } from '../../test/fake';
+import { appError, installFake, kader, personSummary } from '../../test/fake';
 import { session } from '../../lib/session.svelte';
 import { router } from '../../lib/router.svelte';
 import type { PersonSummary } from '../../lib/api';
@@ -10,22 +10,8 @@ import type { PairComparison, ReviewConflict, ReviewQueue } from '../../lib/api-
 
 const bidan = { user_id: 'u9', username: 'bidan.naitimu', display_name: 'Bidan Naitimu', role: 'bidan' };
 
-const person = (id: string, name: string, over: Partial<PersonSummary> = {}): PersonSummary => ({
-  id,
-  posyandu: 'P01',
-  household: null,
-  name,
-  sex: 'male',
-  birth_date: '2024-02-14',
-  birth_date_estimated: false,
-  nik: null,
-  mother: null,
-  status: 'active',
-  age_months: 21,
-  life_stage: 'balita',
-  values: {},
-  ...over,
-});
+const person = (id: string, name: string, over: Partial<PersonSummary> = {}): PersonSummary =>
+  personSummary({ id, name, ...over });
 
 const side = (value: unknown, name: string | null, thisTablet: boolean) => ({
   value,
