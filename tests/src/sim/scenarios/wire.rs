@@ -245,48 +245,33 @@ pub async fn push_pull(o: &Options) -> Result<Report> {
         median(|x| x.pull_cpu),
         None,
     );
-    r.secs(
-        S,
-        "push: reading the outbox + encoding, median",
-        median(|x| x.push_times.push_prepare),
-        None,
-    );
-    r.secs(
-        S,
-        "push: requests (server ingest and commit), median",
-        median(|x| x.push_times.push_wait),
-        None,
-    );
-    r.secs(
-        S,
-        "push: recording outcomes, commit included, median",
-        median(|x| x.push_times.push_store),
-        None,
-    );
-    r.secs(
-        S,
-        "pull: waiting for pages, median",
-        median(|x| x.pull_times.pull_wait),
-        None,
-    );
-    r.secs(
-        S,
-        "pull: requests, asked to decoded (overlapping the apply), median",
-        median(|x| x.pull_times.pull_fetch),
-        None,
-    );
-    r.secs(
-        S,
-        "pull: decoding pages, median",
-        median(|x| x.pull_times.pull_decode),
-        None,
-    );
-    r.secs(
-        S,
-        "pull: applying pages, commit included, median",
-        median(|x| x.pull_times.pull_apply),
-        None,
-    );
+    // Where the time of each went (`SyncReport::timing`), median of the runs.
+    type Part = fn(&Once) -> Duration;
+    let split: [(&str, Part); 7] = [
+        ("push: reading the outbox + encoding, median", |x| {
+            x.push_times.push_prepare
+        }),
+        ("push: requests (server ingest and commit), median", |x| {
+            x.push_times.push_wait
+        }),
+        ("push: recording outcomes, commit included, median", |x| {
+            x.push_times.push_store
+        }),
+        ("pull: waiting for pages, median", |x| {
+            x.pull_times.pull_wait
+        }),
+        (
+            "pull: requests, asked to decoded (overlapping the apply), median",
+            |x| x.pull_times.pull_fetch,
+        ),
+        ("pull: decoding pages, median", |x| x.pull_times.pull_decode),
+        ("pull: applying pages, commit included, median", |x| {
+            x.pull_times.pull_apply
+        }),
+    ];
+    for (label, part) in split {
+        r.secs(S, label, median(part), None);
+    }
     r.add(S, "push rate", n as f64 / push.as_secs_f64(), "records/s");
     r.add(S, "pull rate", n as f64 / pull.as_secs_f64(), "records/s");
     Ok(r)
