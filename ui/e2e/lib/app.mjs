@@ -60,6 +60,28 @@ export async function openApp(driver, { dataDir, serverUrl, framebuffer, logLeve
   return wrap(browser, framebuffer);
 }
 
+/** WebDriver refuses a click on an element that is displayed but cannot take it yet: still
+ *  moving into place after a screen change, or covered for a moment (a sync's toast, a
+ *  closing dialog). A person waits and taps again; so does this, for up to `timeout`. Any
+ *  other error, or the same one past the timeout, is thrown. */
+const NOT_YET = /not interactable|click intercepted|obscures it|not clickable/i;
+
+async function tap(el, id, timeout = 10_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    try {
+      await el.scrollIntoView({ block: 'center' });
+      await el.click();
+      return;
+    } catch (e) {
+      if (!NOT_YET.test(String(e?.message ?? e)) || Date.now() > until) {
+        throw new Error(`${id}: ${e?.message ?? e}`, { cause: e });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Small helpers over a webdriverio browser, by data-testid. */
 function wrap(browser, framebuffer) {
   const sel = (id) => `[data-testid="${id}"]`;
@@ -77,15 +99,13 @@ function wrap(browser, framebuffer) {
     },
     async click(id) {
       const el = await app.visible(id);
-      await el.scrollIntoView({ block: 'center' });
-      await el.click();
+      await tap(el, id);
     },
     async type(id, text) {
       const el = await app.visible(id);
-      await el.scrollIntoView({ block: 'center' });
       // Select what is there and type over it: one real input event, as a person would
       // (WebDriver's clear does not send one, and an empty text types a Backspace).
-      await el.click();
+      await tap(el, id);
       await browser.execute((e) => e.select(), el);
       await el.addValue(text === '' ? '\uE003' : text);
     },
@@ -93,8 +113,7 @@ function wrap(browser, framebuffer) {
      *  own key event and its own input event. */
     async typeKeys(id, text) {
       const el = await app.visible(id);
-      await el.scrollIntoView({ block: 'center' });
-      await el.click();
+      await tap(el, id);
       await browser.execute((e) => e.select(), el);
       await el.addValue('\uE003');
       for (const k of text) await el.addValue(k);
