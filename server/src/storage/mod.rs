@@ -7,6 +7,9 @@ pub mod sqlite;
 pub mod vaccine_kfa;
 pub mod web;
 
+#[cfg(test)]
+mod migration_lists;
+
 use crate::model::{Device, NewDevice, Place, SessionInfo, User};
 use crate::readmodel::ReadModel;
 use crate::sync::{PushContext, PushResult};
