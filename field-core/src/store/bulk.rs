@@ -14,6 +14,8 @@
 //! there and skip the name index and merge settling (both rebuilt whole at the end). The last
 //! page of the pull ([`finish`], in that page's transaction) re-creates every kept index,
 //! refills `person_fts` from `persons`, settles `person_merge` facts and empties the table.
+//! The due lists' `due_facts` (migration V7) is kept by triggers on `facts` that are idle
+//! while `deferred_indexes` has rows; [`finish`] fills it in one pass over `facts`.
 //!
 //! Durability is unchanged: each pulled page is still one transaction with its cursor, and
 //! dropping or re-creating the indexes is part of a page's transaction. A cut (SIGKILL, a dead
@@ -128,6 +130,8 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
+    // The due lists' table, whose triggers were idle during the bulk (migration V7).
+    crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
     Ok(true)
 }
