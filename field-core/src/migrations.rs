@@ -515,10 +515,11 @@ pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
 /// (the kind as a code, only the body fields the plan reads: [`due_columns`]).
 ///
 /// Kept by triggers in the transaction that writes the fact, whatever writes it (a pull, a
-/// save, a re-stamp, an undo). While a bulk first sync is under way (`deferred_indexes` not
-/// empty) they do nothing, and its end fills the table in one pass ([`refill_due_facts`]):
-/// written row by row at scattered places, the table would cost a first sync what the
-/// dropped indexes save.
+/// save, a re-stamp, an undo). A bulk first sync drops them with the indexes
+/// (`store/bulk.rs`; while `deferred_indexes` has rows they would do nothing anyway), and its
+/// end re-creates them and fills the table in one pass ([`refill_due_facts`]): written row
+/// by row at scattered places, the table would cost a first sync what the dropped indexes
+/// save.
 ///
 /// `seq` is the fact's rowid when written: a day's facts in the order they were written.
 const V7: &str = concat!(
