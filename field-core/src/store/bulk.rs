@@ -143,7 +143,7 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
-    // The due lists' table, whose triggers were idle during the bulk (migration V7).
+    // The due lists' table, whose triggers were dropped during the bulk (migration V7).
     crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
     Ok(true)
