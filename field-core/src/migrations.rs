@@ -6,7 +6,10 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+///
+/// `V7` (issue 19, helper due19c) follows `V5` here; it does not depend on a `V6` (helper
+/// first19's), and whoever merges both numbers them in order.
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V7];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -392,3 +395,171 @@ CREATE TABLE deferred_indexes (
     sql  TEXT NOT NULL
 ) WITHOUT ROWID;
 "#;
+
+/// The fact kinds a due list reads, as `due_facts.kind` codes (`health/due_read.rs` maps them
+/// back), and the body fields it keeps of each, as a JSON array in this order:
+/// - 1 `measurement`: `type`, `value`, `position`, `oedema`;
+/// - 2 `immunisation`: `vaccine`;
+/// - 3 `visit`: `type`;
+/// - 4 `anc_contact`: `pregnancy`;
+/// - 5 `screening`: `instrument`, `answers`.
+///
+/// `$p` is the row's prefix (`NEW.` in a trigger, nothing in a fill). The values are the
+/// body's JSON (`->`), so that `8.50`, `true` and objects come back as written; a field the
+/// body lacks is `null`. A body that is not a JSON object gives NULL (the due read then
+/// reads the fact's whole body, which fails as it always did).
+macro_rules! due_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "person, ",
+            $p,
+            "date, ",
+            $p,
+            "rowid, ",
+            "CASE ",
+            $p,
+            "kind WHEN 'measurement' THEN 1 WHEN 'immunisation' THEN 2
+                 WHEN 'visit' THEN 3 WHEN 'anc_contact' THEN 4 ELSE 5 END, ",
+            $p,
+            "id, ",
+            $p,
+            "supersedes, ",
+            "CASE WHEN json_valid(",
+            $p,
+            "body_json) AND json_type(",
+            $p,
+            "body_json) = 'object'
+             THEN CASE ",
+            $p,
+            "kind
+                WHEN 'measurement' THEN json_array(",
+            $p,
+            "body_json -> '$.type', ",
+            $p,
+            "body_json -> '$.value', ",
+            $p,
+            "body_json -> '$.position', ",
+            $p,
+            "body_json -> '$.oedema')
+                WHEN 'immunisation' THEN json_array(",
+            $p,
+            "body_json -> '$.vaccine')
+                WHEN 'visit' THEN json_array(",
+            $p,
+            "body_json -> '$.type')
+                WHEN 'anc_contact' THEN json_array(",
+            $p,
+            "body_json -> '$.pregnancy')
+                ELSE json_array(",
+            $p,
+            "body_json -> '$.instrument', ",
+            $p,
+            "body_json -> '$.answers')
+             END END"
+        )
+    };
+}
+
+/// Whether a `facts` row (prefix `$p`) has a row in `due_facts`: a live fact of a due kind
+/// saved under a person.
+macro_rules! due_fact_where {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "person IS NOT NULL AND ",
+            $p,
+            "deleted = 0 AND ",
+            $p,
+            "kind IN ('measurement', 'immunisation', 'visit', 'anc_contact', 'screening')"
+        )
+    };
+}
+
+/// Fills `due_facts` again from `facts` (one pass over the table in its own order, no sort:
+/// the memory stays the page cache's). Also what a bulk first sync runs at its end
+/// ([`refill_due_facts`]), the triggers being idle while it is under way.
+macro_rules! due_facts_fill {
+    () => {
+        concat!(
+            "DELETE FROM due_facts;
+             INSERT INTO due_facts (person, date, seq, kind, id, supersedes, body)
+             SELECT ",
+            due_columns!(""),
+            " FROM facts NOT INDEXED WHERE ",
+            due_fact_where!(""),
+            ";"
+        )
+    };
+}
+
+/// Fills `due_facts` again from `facts` when the table exists (a bulk first sync's end, which
+/// may also run on a store not yet upgraded to it: `store/bulk.rs` `finish_if_cut`). Call
+/// inside a transaction.
+pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'due_facts')",
+        [],
+        |r| r.get(0),
+    )?;
+    if exists {
+        conn.execute_batch(due_facts_fill!())?;
+    }
+    Ok(())
+}
+
+/// Version 7 (issue 19, the due lists): what a due list reads of each fact, kept in
+/// `due_facts` next to the person. A desa's due list read each planned child's facts from
+/// the person index and the `facts` table, a table page (decrypted by SQLCipher) for a few
+/// facts each, whole bodies and all; here a person's due facts are a few short rows together
+/// (the kind as a code, only the body fields the plan reads: [`due_columns`]).
+///
+/// Kept by triggers in the transaction that writes the fact, whatever writes it (a pull, a
+/// save, a re-stamp, an undo). A bulk first sync drops them with the indexes
+/// (`store/bulk.rs`; while `deferred_indexes` has rows they would do nothing anyway), and its
+/// end re-creates them and fills the table in one pass ([`refill_due_facts`]): written row
+/// by row at scattered places, the table would cost a first sync what the dropped indexes
+/// save.
+///
+/// `seq` is the fact's rowid when written: a day's facts in the order they were written.
+const V7: &str = concat!(
+    "CREATE TABLE due_facts (
+        person     TEXT NOT NULL,
+        date       TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        kind       INTEGER NOT NULL,
+        id         TEXT NOT NULL,
+        supersedes TEXT,
+        body       TEXT,
+        PRIMARY KEY (person, date, seq)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER due_facts_insert AFTER INSERT ON facts
+    WHEN ",
+    due_fact_where!("NEW."),
+    " AND NOT EXISTS (SELECT 1 FROM deferred_indexes)
+    BEGIN
+        INSERT INTO due_facts (person, date, seq, kind, id, supersedes, body)
+        VALUES (",
+    due_columns!("NEW."),
+    ");
+    END;
+    CREATE TRIGGER due_facts_update
+    AFTER UPDATE OF id, kind, person, date, body_json, supersedes, deleted ON facts
+    WHEN NOT EXISTS (SELECT 1 FROM deferred_indexes)
+    BEGIN
+        DELETE FROM due_facts WHERE person = OLD.person AND id = OLD.id;
+        INSERT INTO due_facts (person, date, seq, kind, id, supersedes, body)
+        SELECT ",
+    due_columns!("NEW."),
+    " WHERE ",
+    due_fact_where!("NEW."),
+    ";
+    END;
+    CREATE TRIGGER due_facts_delete AFTER DELETE ON facts
+    WHEN OLD.person IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deferred_indexes)
+    BEGIN
+        DELETE FROM due_facts WHERE person = OLD.person AND id = OLD.id;
+    END;
+    ",
+    due_facts_fill!()
+);

@@ -332,6 +332,10 @@ proptest! {
         let new = f.store.due_tasks_in_scope(&rules).unwrap();
         let old = f.store.due_tasks_in_scope_reference(&rules).unwrap();
         prop_assert_eq!(&new, &old);
+        // What the triggers kept is what a fill from `facts` gives.
+        let kept = due_facts_rows(&f.store);
+        field_core::testing::refill_due_facts(&f.store).unwrap();
+        prop_assert_eq!(kept, due_facts_rows(&f.store));
         let mut streamed = Vec::new();
         f.store.for_each_due_in_scope(&rules, |t| { streamed.push(t); Ok(()) }).unwrap();
         prop_assert_eq!(&streamed, &old);
@@ -342,10 +346,35 @@ proptest! {
     }
 }
 
-/// The generator reaches what the property is about: persons with tasks, problems, and
-/// bodies the due read cuts down.
-#[test]
-fn the_generated_store_has_tasks_and_problems() {
+/// Every row of `due_facts` (migration V7), in key order, as text.
+fn due_facts_rows(store: &field_core::Store) -> Vec<String> {
+    let mut stmt = store
+        .connection()
+        .prepare(
+            "SELECT person, date, seq, kind, id, supersedes, body FROM due_facts
+             ORDER BY person, date, seq",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok(format!(
+            "{}|{}|{}|{}|{}|{:?}|{:?}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// A fixed store of the generator (persons with tasks, problems, corrections, retractions
+/// and merges), its scope the desa.
+fn generated_store() -> Fixture {
     let spec: Vec<PersonSpec> = (0..12u8)
         .map(|k| {
             (
@@ -370,6 +399,54 @@ fn the_generated_store_has_tasks_and_problems() {
             place: "53.04.05.2001".into(),
         })
         .unwrap();
+    f
+}
+
+/// A store of the version before `due_facts` (migration V7), holding data, is upgraded at
+/// its unlock: the table is filled as the triggers would have kept it, and the due lists
+/// give the same answer as before the upgrade and as the reference read.
+#[test]
+fn upgrading_a_store_fills_due_facts() {
+    let f = generated_store();
+    let rules = RuleOptions::default();
+    let before = f.store.due_tasks_in_scope(&rules).unwrap();
+    let rows = due_facts_rows(&f.store);
+    assert!(rows.len() > 50, "{}", rows.len());
+    let latest = field_core::migrations::latest();
+    // The schema of the version before: V7 adds only the table and its triggers.
+    f.store
+        .connection()
+        .execute_batch(&format!(
+            "DROP TRIGGER due_facts_insert; DROP TRIGGER due_facts_update;
+             DROP TRIGGER due_facts_delete; DROP TABLE due_facts;
+             PRAGMA user_version = {}",
+            latest - 1
+        ))
+        .unwrap();
+    let Fixture {
+        dir,
+        path,
+        clock,
+        store,
+    } = f;
+    drop(store);
+    let store = reopen(&path, &clock);
+    assert_eq!(
+        field_core::migrations::current_version(store.connection()).unwrap(),
+        latest
+    );
+    assert_eq!(due_facts_rows(&store), rows);
+    let after = store.due_tasks_in_scope(&rules).unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after, store.due_tasks_in_scope_reference(&rules).unwrap());
+    drop(dir);
+}
+
+/// The generator reaches what the property is about: persons with tasks, problems, and
+/// bodies the due read cuts down.
+#[test]
+fn the_generated_store_has_tasks_and_problems() {
+    let f = generated_store();
     let rules = RuleOptions::default();
     let new = f.store.due_tasks_in_scope(&rules).unwrap();
     assert_eq!(new, f.store.due_tasks_in_scope_reference(&rules).unwrap());

@@ -5,10 +5,16 @@
 //! fields `records::tasks::person_due` looks at (measurements, doses, visits, ANC contacts
 //! and screenings; `supplement`, `note` and the rest are never read by the plan).
 //!
+//! The facts come from `due_facts` (migration V7, kept by triggers on `facts`): per fact its
+//! person, date, kind, id, correction link and the few body fields the plan reads, a
+//! person's rows together, instead of the person index and a table page of `facts` per few
+//! facts with every body whole.
+//!
 //! The answer is the same as reading every fact whole: the plan only asks for the fields kept
-//! here (`records::history` and `records::facts::live_measurements`); the test
-//! `due_read_matches_the_full_read` (field-core/tests/due_equivalence.rs) checks it on
-//! generated stores.
+//! here (`records::history` and `records::facts::live_measurements`; a field written `null`
+//! reads as an absent one there); the test `due_read_matches_the_full_read`
+//! (field-core/tests/due_equivalence.rs) checks it on generated stores, and that the
+//! triggers leave `due_facts` as a fill from `facts` would.
 
 use crate::error::{Result, StoreError};
 use crate::reads::{PERSON_COLS, PERSON_NCOLS, PersonSummary, TimelineEntry};
@@ -132,13 +138,6 @@ pub(crate) fn due_body(json: &str) -> serde_json::Result<Body> {
     let body = DueBody.deserialize(&mut de)?;
     de.end()?;
     Ok(body)
-}
-
-fn kind_of(s: &str) -> Result<EntityKind> {
-    EntityKind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or_else(|| StoreError::Corrupt(format!("record kind {s:?}")))
 }
 
 /// A text column borrowed from the row (`None` for NULL).
@@ -291,8 +290,12 @@ impl Store {
     }
 
     /// The live facts of [`DUE_KINDS`] saved under the person records `ids`, grouped by
-    /// record, each group in the person index's order (date, then as written), with bodies
-    /// cut to [`DUE_FIELDS`]. The `person` of each fact is left out (the grouping holds it).
+    /// record, each group in the order of the person index (date, then as written), with
+    /// bodies cut to the fields the plan reads. The `person` of each fact is left out (the
+    /// grouping holds it).
+    ///
+    /// They come from `due_facts` (migration V7): a person's due facts are a few short rows
+    /// together, where `facts` holds them in table pages of their own with whole bodies.
     ///
     /// The ids are written into the SQL (quoted) rather than bound one by one: with
     /// `ANALYZE` statistics, SQLite prepares a statement again for every new value bound to
@@ -302,56 +305,86 @@ impl Store {
         ids: &[&str],
         corrected: &HashMap<String, String>,
     ) -> Result<HashMap<String, Vec<TimelineEntry>>> {
-        let kinds = DUE_KINDS
-            .iter()
-            .map(|k| format!("'{}'", k.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut facts: HashMap<String, Vec<(i64, TimelineEntry)>> = HashMap::new();
+        let mut facts: HashMap<String, Vec<TimelineEntry>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let list = sql_text_list(chunk);
-            // `+f.kind` keeps SQLite on the person index (see `posyandu_histories`). A covering
-            // index (every column read here in the person index) was tried and withdrawn: its
-            // sort at the end of a bulk first sync held the bodies in memory, past the first
-            // sync's 60 MiB (docs/BENCHMARKS.md, the due lists' fourth pass). The
-            // corrections come from the list's `corrected`. The index orders a person's facts of one date by kind
-            // and id; `rowid` gives back the order they were written in.
             let mut stmt = self.conn.prepare(&format!(
-                "SELECT f.person, f.id, f.kind, f.date, f.body_json, f.supersedes, f.rowid
-                 FROM facts f WHERE f.person IN ({list}) AND f.deleted = 0
-                   AND +f.kind IN ({kinds})
-                 ORDER BY f.person, f.date"
+                "SELECT person, id, kind, date, body, supersedes FROM due_facts
+                 WHERE person IN ({list}) ORDER BY person, date, seq"
             ))?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let person = text_nn(r, 0)?;
-                let rowid: i64 = r.get(6)?;
                 let id = text_nn(r, 1)?;
+                let kind: i64 = r.get(2)?;
+                let body = match text(r, 4)? {
+                    Some(json) => due_fields(kind, json)?,
+                    None => self.whole_due_body(id)?,
+                };
                 let entry = TimelineEntry {
                     id: record_id(id)?,
-                    kind: kind_of(text_nn(r, 2)?)?,
+                    kind: due_kind(kind)?,
                     date: r.get(3)?,
-                    body: due_body(text_nn(r, 4)?)?,
+                    body,
                     supersedes: text(r, 5)?.map(record_id).transpose()?,
                     superseded_by: corrected.get(id).map(|c| record_id(c)).transpose()?,
                     person: None,
                 };
                 match facts.get_mut(person) {
-                    Some(list) => list.push((rowid, entry)),
+                    Some(list) => list.push(entry),
                     None => {
-                        facts.insert(person.to_string(), vec![(rowid, entry)]);
+                        facts.insert(person.to_string(), vec![entry]);
                     }
                 }
             }
         }
-        Ok(facts
-            .into_iter()
-            .map(|(person, mut list)| {
-                list.sort_by(|(ra, a), (rb, b)| a.date.cmp(&b.date).then(ra.cmp(rb)));
-                (person, list.into_iter().map(|(_, e)| e).collect())
-            })
-            .collect())
+        Ok(facts)
     }
+
+    /// A fact's body from `facts`, cut to [`DUE_FIELDS`]: for a `due_facts` row without a
+    /// body (the stored body is not a JSON object), which fails here as it always did.
+    fn whole_due_body(&self, id: &str) -> Result<Body> {
+        let json: String = self
+            .conn
+            .prepare_cached("SELECT body_json FROM facts WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        Ok(due_body(&json)?)
+    }
+}
+
+/// The kind of a `due_facts.kind` code (migration V7).
+fn due_kind(code: i64) -> Result<EntityKind> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|c| c.checked_sub(1))
+        .and_then(|c| DUE_KINDS.get(c))
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("due fact kind {code}")))
+}
+
+/// The body fields kept in `due_facts.body` for each kind code, in the order of its JSON
+/// array (migration V7's `due_columns`).
+fn due_field_names(code: i64) -> &'static [&'static str] {
+    match code {
+        1 => &["type", "value", "position", "oedema"],
+        2 => &["vaccine"],
+        3 => &["type"],
+        4 => &["pregnancy"],
+        _ => &["instrument", "answers"],
+    }
+}
+
+/// A body from a `due_facts.body` array: each field the fact's body has, by name. A field
+/// written as `null` is left out as an absent one (the plan reads neither).
+fn due_fields(code: i64, json: &str) -> Result<Body> {
+    let values: Vec<Value> = serde_json::from_str(json)?;
+    let mut body = Body::new();
+    for (name, v) in due_field_names(code).iter().zip(values) {
+        if !v.is_null() {
+            body.insert((*name).to_string(), v);
+        }
+    }
+    Ok(body)
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@
 //! there and skip the name index and merge settling (both rebuilt whole at the end). The last
 //! page of the pull ([`finish`], in that page's transaction) re-creates every kept index,
 //! refills `person_fts` from `persons`, settles `person_merge` facts and empties the table.
+//! The due lists' `due_facts` (migration V7) is kept by triggers on `facts`: they are dropped
+//! and kept in `deferred_indexes` like the indexes (idle, they would still run once per row),
+//! and [`finish`] re-creates them and fills the table in one pass over `facts`.
 //!
 //! Durability is unchanged: each pulled page is still one transaction with its cursor, and
 //! dropping or re-creating the indexes is part of a page's transaction. A cut (SIGKILL, a dead
@@ -76,9 +79,11 @@ pub(crate) fn should_begin(conn: &Connection, len: usize, more: bool) -> Result<
 /// page's transaction. Returns false (and changes nothing) when there was none to drop.
 pub(crate) fn begin(conn: &Connection) -> Result<bool> {
     let found: Vec<(String, String)> = {
+        // The triggers too (the due lists' `due_facts`, migration V7): idle during a bulk,
+        // each would still run once per row written; the end fills their table instead.
         let mut stmt = conn.prepare(
             "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND sql IS NOT NULL
+             WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
                AND tbl_name IN (?1, ?2, ?3, ?4, ?5)
              ORDER BY name",
         )?;
@@ -95,7 +100,16 @@ pub(crate) fn begin(conn: &Connection) -> Result<bool> {
     for (name, sql) in &found {
         conn.prepare_cached("INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)")?
             .execute(params![name, sql])?;
-        conn.execute_batch(&format!("DROP INDEX {}", quote(name)))?;
+        let what = if sql
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("CREATE TRIGGER")
+        {
+            "TRIGGER"
+        } else {
+            "INDEX"
+        };
+        conn.execute_batch(&format!("DROP {what} {}", quote(name)))?;
     }
     Ok(!found.is_empty())
 }
@@ -113,7 +127,8 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
     }
     for (name, sql) in &kept {
         let exists: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)",
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master
+                             WHERE type IN ('index', 'trigger') AND name = ?1)",
             [name],
             |r| r.get(0),
         )?;
@@ -128,6 +143,8 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
+    // The due lists' table, whose triggers were dropped during the bulk (migration V7).
+    crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
     Ok(true)
 }
