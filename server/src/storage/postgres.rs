@@ -392,15 +392,24 @@ async fn push_tx(
         .filter(|p| p.change.device == ctx.device)
         .map(|p| to_i64(p.change.seq))
         .collect();
+    // What is settled of the batch's sequence numbers: one range of the index when they are
+    // close together (a batch is the next numbers of the outbox), not one probe per change;
+    // scattered numbers are looked up each alone (never a scan of the device's history).
+    let seq_range = match (seqs.iter().min(), seqs.iter().max()) {
+        (Some(&lo), Some(&hi)) if hi - lo <= 2 * seqs.len() as i64 + 64 => Some((lo, hi)),
+        _ => None,
+    };
     let ids: Vec<String> = referenced_ids(&batch)
         .iter()
         .map(ToString::to_string)
         .collect();
     let (lock, q_settled, q_records, q_acked) = tokio::try_join!(
         tx.prepare_cached("SELECT pg_advisory_xact_lock($1, $2)"),
-        tx.prepare_cached(
+        tx.prepare_cached(if seq_range.is_some() {
+            "SELECT seq, hash, rejection FROM settled WHERE device_id = $1 AND seq BETWEEN $2 AND $3"
+        } else {
             "SELECT seq, hash, rejection FROM settled WHERE device_id = $1 AND seq = ANY($2)"
-        ),
+        }),
         tx.prepare_cached(
             "SELECT id, kind, posyandu, fact_hash, creator_role, status FROM records WHERE id = ANY($1)"
         ),
@@ -414,7 +423,12 @@ async fn push_tx(
     )?;
     let key = device_lock_key(ctx.device);
     let lock_args: [&(dyn ToSql + Sync); 2] = [&LOCK_DEVICE, &key];
-    let settled_args: [&(dyn ToSql + Sync); 2] = [&device, &seqs];
+    let (lo, hi) = seq_range.unwrap_or_default();
+    let settled_args: Vec<&(dyn ToSql + Sync)> = if seq_range.is_some() {
+        vec![&device, &lo, &hi]
+    } else {
+        vec![&device, &seqs]
+    };
     let records_args: [&(dyn ToSql + Sync); 1] = [&ids];
     let acked_args: [&(dyn ToSql + Sync); 1] = [&device];
     let (_, settled_rows, record_rows, acked_row) = tokio::try_join!(
@@ -424,8 +438,16 @@ async fn push_tx(
         tx.query_opt(&q_acked, &acked_args),
     )?;
     let mut settled = HashMap::new();
+    let wanted: HashSet<i64> = if seq_range.is_some() {
+        seqs.iter().copied().collect()
+    } else {
+        HashSet::new()
+    };
     for row in settled_rows {
         let seq: i64 = row.try_get(0)?;
+        if seq_range.is_some() && !wanted.contains(&seq) {
+            continue;
+        }
         let rejection: Option<String> = row.try_get(2)?;
         let rejection = match rejection {
             Some(j) => {

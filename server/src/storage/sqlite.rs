@@ -630,6 +630,26 @@ fn push_in(
         load_logins(tx, &device)?
     };
     let decided = plan(ctx, &batch, settled, records, &authors, &logins);
+    // The device's acknowledged sequence and what it had settled after it before this push
+    // (read before the inserts, so the push's own settled rows are not read back: they are
+    // `decided.settled`).
+    let acked: i64 = tx
+        .prepare_cached("SELECT acked_seq FROM devices WHERE id = ?1")?
+        .query_row([&device], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound("device".into()))?;
+    let mut settled_after = std::collections::BTreeSet::new();
+    {
+        let mut q = tx.prepare_cached(
+            "SELECT seq FROM settled WHERE device_id = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let rows = q.query_map(params![device, acked], |r| r.get::<_, i64>(0))?;
+        for r in rows {
+            settled_after.insert(to_u64(r?));
+        }
+    }
+    settled_after.extend(decided.settled.iter().map(|s| s.seq));
+    let acked_seq = advance_acked(to_u64(acked), settled_after);
     let now = to_i64(ctx.now_ms);
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     let mut logged = Vec::with_capacity(decided.log.len());
@@ -717,23 +737,6 @@ fn push_in(
             |_| Ok(()),
         )?;
     }
-    let acked: i64 = tx
-        .prepare_cached("SELECT acked_seq FROM devices WHERE id = ?1")?
-        .query_row([&device], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StorageError::NotFound("device".into()))?;
-    let after: Vec<u64> = {
-        let mut q = tx.prepare_cached(
-            "SELECT seq FROM settled WHERE device_id = ?1 AND seq > ?2 ORDER BY seq",
-        )?;
-        let rows = q.query_map(params![device, acked], |r| r.get::<_, i64>(0))?;
-        let mut v = Vec::new();
-        for r in rows {
-            v.push(to_u64(r?));
-        }
-        v
-    };
-    let acked_seq = advance_acked(to_u64(acked), after);
     tx.prepare_cached(
         "UPDATE devices SET acked_seq = ?2, last_sync_at = ?3, last_seen_at = ?3 WHERE id = ?1",
     )?

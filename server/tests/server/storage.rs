@@ -17,6 +17,7 @@ both_backends!(
     places_form_a_tree,
     users_and_enrolment,
     push_is_idempotent_and_pull_is_scoped,
+    settled_numbers_are_found_close_together_or_scattered,
     a_pull_at_the_head_finds_what_others_push_next,
     demo_seeds_fictional_records_once,
 );
@@ -315,6 +316,49 @@ pub(crate) async fn enrolled(s: &dyn Storage, username: &str) -> (DeviceId, User
     let (d, _) = new_device(now_ms());
     let dev = s.enrol(auth::hash_secret(&code), d).await.unwrap().unwrap();
     (dev.id, user.id)
+}
+
+/// What a batch's sequence numbers settled is found whether they are close together (one
+/// range of the index, whose other numbers are not the batch's) or far apart (each alone),
+/// and the acknowledged number moves only over settled numbers without a gap.
+async fn settled_numbers_are_found_close_together_or_scattered(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.as_ref();
+    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let (dev, user) = enrolled(s, "kader.mawar").await;
+    let c = ctx(dev, user, Role::Kader, &[MAWAR]);
+    let at = |seq: u64| change(dev, user, seq, EntityKind::Measurement, MAWAR);
+    let statuses = |r: &district_server::sync::PushResult| {
+        r.outcomes.iter().map(|o| o.status).collect::<Vec<_>>()
+    };
+    // A change is a duplicate when re-sent as it was (`at` makes a new record each time).
+    let first: Vec<Change> = (1..=10).map(at).collect();
+    let r = s.push(c.clone(), first.clone()).await.unwrap();
+    assert_eq!(r.acked_seq, 10);
+    // Close together: 3 and 5 settled, 11 new; 4 (settled, in the range) is not the batch's.
+    let r = s
+        .push(c.clone(), vec![first[2].clone(), first[4].clone(), at(11)])
+        .await
+        .unwrap();
+    use OutcomeStatus::{Accepted, Duplicate};
+    assert_eq!(statuses(&r), vec![Duplicate, Duplicate, Accepted]);
+    assert_eq!(r.acked_seq, 11);
+    // Far apart: one settled, two new past a gap (acked stays).
+    let scattered = vec![first[1].clone(), at(5_000), at(900_000)];
+    let r = s.push(c.clone(), scattered.clone()).await.unwrap();
+    assert_eq!(statuses(&r), vec![Duplicate, Accepted, Accepted]);
+    assert_eq!(r.acked_seq, 11);
+    let r = s.push(c.clone(), scattered).await.unwrap();
+    assert_eq!(statuses(&r), vec![Duplicate, Duplicate, Duplicate]);
+    // Settled before, past the acknowledged number: counted when the gap fills.
+    let r = s
+        .push(c.clone(), (12..=4_999).map(at).collect())
+        .await
+        .unwrap();
+    assert_eq!(r.acked_seq, 5_000);
+    assert_eq!(s.device(dev).await.unwrap().unwrap().acked_seq, 5_000);
 }
 
 async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
