@@ -178,9 +178,8 @@ impl<'a> Merger<'a> {
         }
     }
 
-    /// The rows to write for every record touched (their text borrowed from the batch's
-    /// changes and merged states where it is there already).
-    pub fn writes(&self) -> Result<Writes<'_>, serde_json::Error> {
+    /// The rows to write for every record touched.
+    pub fn writes(&self) -> Result<Writes, serde_json::Error> {
         let mut w = Writes::default();
         for id in self.touched.keys() {
             let record = match self.records.get(id) {
@@ -189,7 +188,7 @@ impl<'a> Merger<'a> {
                     // In its `facts` row alone ([`in_facts_row`]), as `made_by` would be.
                     project_fact_parts(
                         &mut w,
-                        id.to_string(),
+                        &id.to_string(),
                         Made {
                             kind: c.kind,
                             body: &c.body,
@@ -215,9 +214,9 @@ impl<'a> Merger<'a> {
                 w.push(
                     Table::Merged,
                     vec![
-                        Val::owned(idt.clone()),
+                        Val::text(&idt),
                         Val::text(record.kind().as_str()),
-                        Val::owned(encode_state(record)?),
+                        Val::Text(Some(encode_state(record)?)),
                     ],
                 );
             }
@@ -229,7 +228,7 @@ impl<'a> Merger<'a> {
                         w.cleared.push(idt);
                     }
                 }
-                Record::Fact(f) => project_fact(&mut w, idt, f)?,
+                Record::Fact(f) => project_fact(&mut w, &idt, f)?,
             }
         }
         Ok(w)
@@ -239,43 +238,25 @@ impl<'a> Merger<'a> {
 /// Rows for the read tables, per table (one row per record and table), and the mutable
 /// records whose conflicts are replaced.
 #[derive(Debug, Default, PartialEq)]
-pub struct Writes<'a> {
-    pub rows: BTreeMap<Table, Vec<Vec<Val<'a>>>>,
+pub struct Writes {
+    pub rows: BTreeMap<Table, Vec<Vec<Val>>>,
     /// Records whose stored conflicts are deleted before [`Table::Conflicts`] rows are added.
     pub cleared: Vec<String>,
 }
 
-impl<'a> Writes<'a> {
-    fn push(&mut self, table: Table, row: Vec<Val<'a>>) {
+impl Writes {
+    fn push(&mut self, table: Table, row: Vec<Val>) {
         self.rows.entry(table).or_default().push(row);
     }
 
-    /// The same rows owning their text (tests compare writes of mergers that are gone).
-    pub fn into_owned(self) -> Writes<'static> {
-        Writes {
-            rows: self
-                .rows
-                .into_iter()
-                .map(|(t, rows)| {
-                    let rows = rows
-                        .into_iter()
-                        .map(|r| r.into_iter().map(Val::into_owned).collect())
-                        .collect();
-                    (t, rows)
-                })
-                .collect(),
-            cleared: self.cleared,
-        }
-    }
-
     /// Rows in the order to write them.
-    pub fn tables(&self) -> impl Iterator<Item = (Table, &Vec<Vec<Val<'a>>>)> {
+    pub fn tables(&self) -> impl Iterator<Item = (Table, &Vec<Vec<Val>>)> {
         self.rows.iter().map(|(t, r)| (*t, r))
     }
 }
 
 fn project_mutable(
-    w: &mut Writes<'_>,
+    w: &mut Writes,
     idt: &str,
     id: RecordId,
     m: &MutableRecord,
@@ -288,18 +269,10 @@ fn project_mutable(
             .flat_map(|e| e.iter().map(|e| e.hlc))
             .chain(m.tombstones().iter().map(|t| t.hlc))
     };
-    let updated = Val::owned(stamps().max().unwrap_or_default().to_string());
-    // `values` is made here: its text is copied into the row.
-    let s = |f: &str| {
-        Val::Text(
-            values
-                .get(f)
-                .and_then(Value::as_str)
-                .map(|v| v.to_string().into()),
-        )
-    };
-    let json = Val::owned(serde_json::to_string(&values)?);
-    let key = Val::owned(idt.to_string());
+    let updated = Val::text(&stamps().max().unwrap_or_default().to_string());
+    let s = |f: &str| Val::Text(values.get(f).and_then(Value::as_str).map(str::to_string));
+    let json = Val::Text(Some(serde_json::to_string(&values)?));
+    let key = Val::text(idt);
     match m.kind {
         EntityKind::Household => w.push(
             Table::Households,
@@ -337,12 +310,12 @@ fn project_mutable(
                     Val::Int(i64::from(estimated)),
                     s("nik"),
                     s("mother"),
-                    Val::owned(status.to_string()),
+                    Val::text(status),
                     deleted,
                     json,
                     updated,
                     // When the person was first recorded (the duplicate finder's `found_at`).
-                    Val::owned(stamps().min().unwrap_or_default().to_string()),
+                    Val::text(&stamps().min().unwrap_or_default().to_string()),
                 ],
             );
         }
@@ -372,7 +345,7 @@ fn project_mutable(
                     deleted,
                     json,
                     updated,
-                    Val::owned(made),
+                    Val::text(&made),
                 ],
             );
         }
@@ -387,13 +360,13 @@ fn project_mutable(
         w.push(
             Table::Conflicts,
             vec![
-                Val::owned(idt.to_string()),
+                Val::text(idt),
                 Val::text(m.kind.as_str()),
-                Val::owned(field.to_string()),
-                Val::Text(winner.map(Into::into)),
-                Val::owned(loser.hlc.to_string()),
-                Val::owned(loser.device.to_string()),
-                Val::owned(serde_json::to_string(&c)?),
+                Val::text(field),
+                Val::Text(winner),
+                Val::text(&loser.hlc.to_string()),
+                Val::text(&loser.device.to_string()),
+                Val::Text(Some(serde_json::to_string(&c)?)),
             ],
         );
     }
@@ -410,11 +383,7 @@ struct Made<'b> {
     deleted: bool,
 }
 
-fn project_fact<'a>(
-    w: &mut Writes<'a>,
-    idt: String,
-    f: &'a FactRecord,
-) -> Result<(), serde_json::Error> {
+fn project_fact(w: &mut Writes, idt: &str, f: &FactRecord) -> Result<(), serde_json::Error> {
     // Only a tombstone so far: nothing to show until the fact itself arrives.
     let (Some(body), Some(made), Some(author)) = (&f.body, f.made, f.author) else {
         return Ok(());
@@ -433,11 +402,7 @@ fn project_fact<'a>(
     )
 }
 
-fn project_fact_parts<'a>(
-    w: &mut Writes<'a>,
-    idt: String,
-    f: Made<'a>,
-) -> Result<(), serde_json::Error> {
+fn project_fact_parts(w: &mut Writes, idt: &str, f: Made<'_>) -> Result<(), serde_json::Error> {
     let Made {
         kind,
         body,
@@ -446,8 +411,7 @@ fn project_fact_parts<'a>(
         supersedes,
         deleted,
     } = f;
-    // Borrowed from the body (the change's, or the merged state's).
-    let s = |k: &str| Val::opt(body.get(k).and_then(Value::as_str));
+    let s = |k: &str| Val::Text(body.get(k).and_then(Value::as_str).map(str::to_string));
     let (person, subject) = match kind {
         EntityKind::PersonMerge => (s("kept"), s("merged")),
         EntityKind::AncContact => (s("person"), s("pregnancy")),
@@ -459,7 +423,7 @@ fn project_fact_parts<'a>(
     let date = body
         .get("date")
         .and_then(Value::as_str)
-        .map_or_else(|| Val::owned(wita_date(made.hlc)), Val::text);
+        .map_or_else(|| wita_date(made.hlc), str::to_string);
     let posyandu = body
         .get("posyandu")
         .and_then(Value::as_str)
@@ -467,7 +431,7 @@ fn project_fact_parts<'a>(
     w.push(
         Table::Facts,
         vec![
-            Val::owned(idt),
+            Val::text(idt),
             Val::text(kind.as_str()),
             Val::text(posyandu),
             person,
@@ -475,12 +439,12 @@ fn project_fact_parts<'a>(
             s("visit"),
             s("session"),
             subject,
-            date,
-            Val::owned(serde_json::to_string(body)?),
-            Val::owned(made.hlc.to_string()),
-            Val::owned(made.device.to_string()),
-            Val::owned(author.to_string()),
-            Val::Text(supersedes.map(|s| s.to_string().into())),
+            Val::Text(Some(date)),
+            Val::Text(Some(serde_json::to_string(body)?)),
+            Val::Text(Some(made.hlc.to_string())),
+            Val::Text(Some(made.device.to_string())),
+            Val::Text(Some(author.to_string())),
+            Val::Text(supersedes.map(|s| s.to_string())),
             Val::Int(i64::from(deleted)),
         ],
     );
@@ -614,10 +578,7 @@ mod tests {
 
     /// The writes of a batch merged with new facts kept as their changes, and as records
     /// made by `FactRecord::apply` (the reference).
-    fn both(
-        loaded: Vec<(RecordId, Record, Loaded)>,
-        changes: &[Change],
-    ) -> (Writes<'static>, Writes<'static>) {
+    fn both(loaded: Vec<(RecordId, Record, Loaded)>, changes: &[Change]) -> (Writes, Writes) {
         let mut fast = Merger::new(loaded.clone());
         let mut reference = Merger::new(loaded);
         reference.borrow_new_facts = false;
@@ -627,8 +588,8 @@ mod tests {
         }
         assert_eq!(fast.skipped, reference.skipped);
         (
-            fast.writes().expect("writes").into_owned(),
-            reference.writes().expect("writes").into_owned(),
+            fast.writes().expect("writes"),
+            reference.writes().expect("writes"),
         )
     }
 
@@ -696,8 +657,7 @@ mod tests {
         let mut stored = FactRecord::new(EntityKind::Measurement);
         stored.apply(&weighing).expect("same kind");
         let loaded = vec![(weighing.id, Record::Fact(stored), Loaded::FactsRow)];
-        let batch = [weighing.clone(), tombstone(&weighing, ms + 7)];
-        let (fast, reference) = both(loaded, &batch);
+        let (fast, reference) = both(loaded, &[weighing.clone(), tombstone(&weighing, ms + 7)]);
         assert_eq!(fast, reference);
         assert!(!fast.rows[&Table::Merged].is_empty());
     }

@@ -72,7 +72,7 @@ async fn load_states(
 }
 
 /// One array per column of `rows` (the text borrowed from them).
-fn columns<'a>(table: Table, rows: &'a [Vec<Val<'_>>]) -> Vec<Box<dyn ToSql + Sync + Send + 'a>> {
+fn columns<'a>(table: Table, rows: &'a [Vec<Val>]) -> Vec<Box<dyn ToSql + Sync + Send + 'a>> {
     table
         .columns()
         .iter()
@@ -145,7 +145,7 @@ pub(crate) async fn merge_changes(
 
 /// Writes the rows of every table, one `UNNEST` statement per table, the statements sent
 /// together (one round trip; the read tables do not refer to each other).
-async fn write_rows(tx: &Transaction<'_>, writes: &Writes<'_>) -> Result<(), StorageError> {
+async fn write_rows(tx: &Transaction<'_>, writes: &Writes) -> Result<(), StorageError> {
     let upsert = |table: Table| async move {
         let Some(rows) = writes.rows.get(&table).filter(|r| !r.is_empty()) else {
             return Ok::<u64, StorageError>(0);

@@ -61,7 +61,7 @@ fn load_states(
 }
 
 /// A column's value bound as it is (no copy of its text before SQLite's own).
-struct Bind<'a>(&'a Val<'a>);
+struct Bind<'a>(&'a Val);
 
 impl rusqlite::ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {

@@ -1,38 +1,16 @@
 //! The read tables the merge writes, their columns, and the SQL that writes a row, for both
 //! backends (migration `0005_read_model.sql`).
 
-use std::borrow::Cow;
-
-/// A column's value: text (nullable) or a whole number. Text is borrowed where the merge has
-/// it already (a fact's body, a kind's name), so a row costs no copy of it (and no free).
+/// A column's value: text (nullable) or a whole number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Val<'a> {
-    Text(Option<Cow<'a, str>>),
+pub enum Val {
+    Text(Option<String>),
     Int(i64),
 }
 
-impl<'a> Val<'a> {
-    /// Borrowed text.
-    pub fn text(s: &'a str) -> Val<'a> {
-        Val::Text(Some(Cow::Borrowed(s)))
-    }
-
-    /// Text the row owns.
-    pub fn owned(s: String) -> Val<'a> {
-        Val::Text(Some(Cow::Owned(s)))
-    }
-
-    /// Borrowed text or NULL.
-    pub fn opt(s: Option<&'a str>) -> Val<'a> {
-        Val::Text(s.map(Cow::Borrowed))
-    }
-
-    /// The same value owning its text.
-    pub fn into_owned(self) -> Val<'static> {
-        match self {
-            Val::Text(s) => Val::Text(s.map(|s| Cow::Owned(s.into_owned()))),
-            Val::Int(n) => Val::Int(n),
-        }
+impl Val {
+    pub fn text(s: &str) -> Val {
+        Val::Text(Some(s.to_string()))
     }
 }
 
