@@ -16,6 +16,11 @@
 //! 2. **Posyandu day**: `devices` devices (each a kader of its own posyandu) each do what a
 //!    tablet does after a posyandu day: status, one push of `day` changes, status; at most
 //!    `concurrency` devices at a time. Wall time and request latency percentiles.
+//!    **2b.** `[--lone-pushes N]`: N more tablets each push a posyandu day of `day` changes
+//!    alone on an otherwise idle server (the read model has merged the whole log before
+//!    each push): the latency a tablet sees (p50, p95, max) and the read model's lag right
+//!    after each answer (changes of the log not merged yet: at most the push just answered)
+//!    and how long after the answer it had merged the push ([`lone_pushes`]).
 //! 3. **Pull**: a dinas admin pulls the whole district in pages of 2,000 (zstd), and a second
 //!    tablet of every day kader pulls its posyandu: changes per second. (The tablet that
 //!    pushed the day is not sent its own changes back; its pull is timed too, as the cost
@@ -91,6 +96,8 @@ struct Args {
     growth: Vec<usize>,
     /// `--ingest-only`: step 1 alone (then the fixture is dropped).
     ingest_only: bool,
+    /// Step 2b: this many posyandu days pushed one at a time on an idle server.
+    lone_pushes: usize,
 }
 
 fn parse_args() -> Args {
@@ -111,6 +118,7 @@ fn parse_args() -> Args {
         dash_runs: 10,
         growth: Vec::new(),
         ingest_only: false,
+        lone_pushes: 0,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -147,6 +155,7 @@ fn parse_args() -> Args {
                 continue;
             }
             "--dash-runs" => a.dash_runs = num.unwrap_or(a.dash_runs),
+            "--lone-pushes" => a.lone_pushes = num.unwrap_or(a.lone_pushes),
             "--growth" => {
                 a.growth = val
                     .split(',')
@@ -959,6 +968,10 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
         percentile(&pushes, 0.99).as_secs_f64() * 1000.0,
     );
 
+    if a.lone_pushes > 0 {
+        lone_pushes(f, a).await;
+    }
+
     // 3. Pull: the whole district by a dinas admin, then each day device its posyandu.
     let started = Instant::now();
     let mut cursor: Option<String> = None;
@@ -1099,6 +1112,89 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
         done.merged as f64 / secs,
         a.reindex_batch
     );
+}
+
+/// The read model's lag now, without waiting for it: `(changes of the log after its cursor,
+/// the log's last sseq)`. SQLite: read on a connection of its own (a read through the store
+/// waits for the follower); PostgreSQL: the store's state (it does not wait).
+async fn lag_now(f: &Fixture, lite: Option<&rusqlite::Connection>) -> (i64, i64) {
+    if let Some(c) = lite {
+        let row = c
+            .query_row(
+                "SELECT (SELECT COALESCE(MAX(sseq), 0) FROM changes), applied_through
+                 FROM read_model_state WHERE id = 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .expect("state");
+        return (row.0 - row.1, row.0);
+    }
+    let st = f.store.read_model_state().await.expect("state");
+    (st.log_end - st.applied_through, st.log_end)
+}
+
+/// Step 2b (`--lone-pushes N`): N tablets of their own each push a posyandu day of `day`
+/// changes alone on an otherwise idle server. Before each push the read model has merged the
+/// whole log and the server has rested 50 ms; the push is timed as a tablet sees it; right
+/// after its answer the read model's lag is read (changes of the log not merged: 0, or the
+/// push just answered while the follower merges it; more would be a follower behind by more
+/// than one push), then the time until the read model has merged it.
+async fn lone_pushes(f: &Arc<Fixture>, a: &Args) {
+    let without = std::env::var("JANGKAU_BENCH_WITHOUT_READ_MODEL").as_deref() == Ok("1");
+    let lonely = tablets(f.store.as_ref(), "L", a.lone_pushes).await;
+    let lite = (f.pg_name.is_none()).then(|| {
+        rusqlite::Connection::open_with_flags(&f.url, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("a reader of the bench database")
+    });
+    let mut latency = Vec::with_capacity(lonely.len());
+    let mut merged_after = Vec::with_capacity(lonely.len());
+    let mut max_lag = 0i64;
+    let mut over = 0usize;
+    for (i, t) in lonely.iter().enumerate() {
+        let body = push_body(&posyandu_day(t, 1, a.day, 5000 + i as u64));
+        caught_up(f).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (s, resp, d) = post(f, "/v1/sync/push", &t.bearer, body, true).await;
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&resp));
+        let answered = Instant::now();
+        latency.push(d);
+        if without {
+            continue;
+        }
+        let (lag, _) = lag_now(f, lite.as_ref()).await;
+        max_lag = max_lag.max(lag);
+        if lag > a.day as i64 {
+            over += 1;
+        }
+        loop {
+            if lag_now(f, lite.as_ref()).await.0 == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+        merged_after.push(answered.elapsed());
+    }
+    latency.sort();
+    merged_after.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "lone pushes ({} of {} changes, idle server): latency p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        latency.len(),
+        a.day,
+        ms(percentile(&latency, 0.5)),
+        ms(percentile(&latency, 0.95)),
+        ms(latency.last().copied().unwrap_or_default()),
+    );
+    if without {
+        println!("lone pushes: read model off (JANGKAU_BENCH_WITHOUT_READ_MODEL=1): no lag");
+    } else {
+        println!(
+            "lone pushes: read model lag right after the answer max {max_lag} changes (more than one push: {over} times); merged {:.1} ms (p50) / {:.1} ms (p95) / {:.1} ms (max) after the answer",
+            ms(percentile(&merged_after, 0.5)),
+            ms(percentile(&merged_after, 0.95)),
+            ms(merged_after.last().copied().unwrap_or_default()),
+        );
+    }
 }
 
 /// One child's history in the kabupaten fill: created, visited, weighed and measured in
