@@ -74,8 +74,8 @@ impl Page {
     }
 }
 
-/// Registers the id; errors when it is known with another kind.
-fn register(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
+/// Registers the id (`id`: its text); errors when it is known with another kind.
+fn register(conn: &Connection, change: &Change, id: &str, page: &mut Page) -> Result<()> {
     if let Some(kind) = page.fresh.get(&change.id) {
         if *kind != change.kind {
             return Err(StoreError::KindMismatch {
@@ -86,7 +86,6 @@ fn register(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
         }
         return Ok(());
     }
-    let id = change.id.to_string();
     let inserted = conn
         .prepare_cached("INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
         .execute(params![id, change.kind.as_str()])?;
@@ -124,8 +123,8 @@ pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
 /// As [`apply_change`], within a page: `page` carries what earlier changes of the same
 /// transaction registered (and, for fresh mutable records, their merged state).
 pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
-    register(conn, change, page)?;
     let id = change.id.to_string();
+    register(conn, change, &id, page)?;
     let hlc = change.hlc.to_string();
     let device = change.device.to_string();
     let author = change.author.to_string();
@@ -209,7 +208,7 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                     cols.visit,
                     cols.session,
                     cols.subject,
-                    cols.date,
+                    cols.date.as_ref(),
                     body,
                     hlc,
                     device,
@@ -271,7 +270,7 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                     cols.visit,
                     cols.session,
                     cols.subject,
-                    cols.date,
+                    cols.date.as_ref(),
                     body,
                     hlc,
                     device,
@@ -418,26 +417,20 @@ fn same_stamp_tombstone(conn: &Connection, change: &Change) -> Result<()> {
     Ok(())
 }
 
-/// The indexed columns of a fact, taken from its body.
-struct FactColumns {
-    posyandu: String,
-    person: Option<String>,
-    household: Option<String>,
-    visit: Option<String>,
-    session: Option<String>,
-    subject: Option<String>,
-    date: String,
+/// The indexed columns of a fact, taken from its body (borrowed from it).
+struct FactColumns<'a> {
+    posyandu: &'a str,
+    person: Option<&'a str>,
+    household: Option<&'a str>,
+    visit: Option<&'a str>,
+    session: Option<&'a str>,
+    subject: Option<&'a str>,
+    date: std::borrow::Cow<'a, str>,
 }
 
-impl FactColumns {
-    fn of(conn: &Connection, change: &Change, page: &mut Page) -> Result<Self> {
-        let s = |f: &str| {
-            change
-                .body
-                .get(f)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
+impl<'a> FactColumns<'a> {
+    fn of(conn: &Connection, change: &'a Change, page: &mut Page) -> Result<Self> {
+        let s = |f: &str| change.body.get(f).and_then(Value::as_str);
         let (person, subject) = match change.kind {
             EntityKind::PersonMerge => (s("kept"), s("merged")),
             EntityKind::AncContact => (s("person"), s("pregnancy")),
@@ -447,10 +440,12 @@ impl FactColumns {
             _ => (s("person"), None),
         };
         let date = match s("date") {
-            Some(d) => d,
-            None => crate::clock::local_date_at(change.hlc.wall_ms, page.offset_ms(conn)?)
-                .format("%Y-%m-%d")
-                .to_string(),
+            Some(d) => std::borrow::Cow::Borrowed(d),
+            None => std::borrow::Cow::Owned(
+                crate::clock::local_date_at(change.hlc.wall_ms, page.offset_ms(conn)?)
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ),
         };
         Ok(Self {
             posyandu: s("posyandu").unwrap_or_default(),
@@ -854,7 +849,38 @@ impl Store {
     /// `more`: the server said more pages follow (`has_more`). With `may_begin`, a large
     /// page with more to follow, into a store that holds next to nothing, begins a bulk first
     /// sync (`store/bulk.rs`); a page without more ends one under way.
+    ///
+    /// A sync run's large pages (and every page of a bulk first sync) are applied without
+    /// SQLite's foreign-key checks: `apply_change_in` registers each record in `records`
+    /// before it writes any row of it, so each `REFERENCES records(id)` check would only look
+    /// the same id up once more (one B-tree descent on a 36-character key for every fact and
+    /// every field edit). They are on again after the page, except between the pages of a
+    /// bulk first sync (turning them off and on makes SQLite prepare every statement again),
+    /// which its last page, [`Store::finish_bulk_sync`] or the next local write ends.
     fn apply_pulled_in_scope(
+        &mut self,
+        scope: &str,
+        changes: &[Change],
+        cursor: Option<&str>,
+        server_time: Option<u64>,
+        more: bool,
+        may_begin: bool,
+    ) -> Result<PullReport> {
+        let relax = may_begin
+            && (changes.len() >= crate::store::bulk::MIN_PAGE
+                || crate::store::bulk::active(&self.conn)?);
+        crate::store::set_foreign_keys(&self.conn, !relax)?;
+        let out = self.apply_pulled_tx(scope, changes, cursor, server_time, more, may_begin);
+        // After the transaction: SQLite ignores the pragma inside one.
+        let between_bulk_pages = relax && out.is_ok() && crate::store::bulk::active(&self.conn)?;
+        if !between_bulk_pages {
+            crate::store::set_foreign_keys(&self.conn, true)?;
+        }
+        out
+    }
+
+    /// [`Self::apply_pulled_in_scope`]'s transaction.
+    fn apply_pulled_tx(
         &mut self,
         scope: &str,
         changes: &[Change],

@@ -162,6 +162,7 @@ impl super::Store {
     /// [`super::Store::unlock`] calls it for a sync that was cut.
     pub fn finish_bulk_sync(&mut self) -> Result<bool> {
         if !active(&self.conn)? {
+            super::set_foreign_keys(&self.conn, true)?;
             return Ok(false);
         }
         let tx = self
@@ -169,6 +170,8 @@ impl super::Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done = finish(&tx)?;
         tx.commit()?;
+        // Left off between the bulk's pages (`apply.rs`).
+        super::set_foreign_keys(&self.conn, true)?;
         Ok(done)
     }
 
