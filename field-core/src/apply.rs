@@ -11,7 +11,7 @@
 use crate::error::{Result, StoreError};
 use crate::names;
 use crate::store::Store;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use sync_protocol::merge::{ConflictKind, FactVersion, FieldEdit, MutableRecord, Tombstone};
@@ -42,11 +42,32 @@ pub(crate) fn stamp_date(conn: &Connection, hlc: Hlc) -> Result<String> {
         .to_string())
 }
 
+/// The statements nearly every pulled change runs, held by the [`Page`] from their first use
+/// to its end: taken from and given back to rusqlite's statement cache once a page instead of
+/// once a change (each time hashing the SQL text twice).
+#[derive(Clone, Copy)]
+enum Held {
+    Register = 0,
+    FieldEdit = 1,
+    Fact = 2,
+}
+
+const HELD_SQL: [&str; 3] = [
+    "INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    "INSERT INTO field_edits (record_id, field, value_json, hlc, device, author, base)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+    "INSERT INTO facts (id, kind, posyandu, person, household, visit, session, subject, date,
+         body_json, made_hlc, made_device, author, supersedes, deleted)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+         EXISTS (SELECT 1 FROM fact_tombstones WHERE record_id = ?1))
+     ON CONFLICT(id) DO NOTHING",
+];
+
 /// What one call of [`apply_change_in`] knows of the changes applied before it in the same
 /// transaction (a pulled page): the records first registered in it, their merged state kept
-/// in memory (mutable ones), and the zone offset once read.
+/// in memory (mutable ones), the zone offset once read, and the statements it holds.
 #[derive(Default)]
-pub(crate) struct Page {
+pub(crate) struct Page<'c> {
     /// Records this page registered (unknown before it), with their kind: no read-table row,
     /// no conflict and no name-index row of theirs existed before the page.
     fresh: HashMap<RecordId, EntityKind>,
@@ -59,9 +80,21 @@ pub(crate) struct Page {
     /// A first sync in bulk is under way (`store/bulk.rs`): the name index is not written
     /// and merges are not settled per change; both are rebuilt when the bulk sync ends.
     bulk: bool,
+    /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
+    held: [Option<CachedStatement<'c>>; 3],
 }
 
-impl Page {
+impl<'c> Page<'c> {
+    /// One of the held statements.
+    fn stmt(&mut self, conn: &'c Connection, which: Held) -> Result<&mut CachedStatement<'c>> {
+        let slot = &mut self.held[which as usize];
+        if slot.is_none() {
+            *slot = Some(conn.prepare_cached(HELD_SQL[which as usize])?);
+        }
+        slot.as_mut()
+            .ok_or_else(|| StoreError::Corrupt("a held statement".into()))
+    }
+
     fn offset_ms(&mut self, conn: &Connection) -> Result<i64> {
         match self.offset_ms {
             Some(o) => Ok(o),
@@ -75,7 +108,12 @@ impl Page {
 }
 
 /// Registers the id (`id`: its text); errors when it is known with another kind.
-fn register(conn: &Connection, change: &Change, id: &str, page: &mut Page) -> Result<()> {
+fn register<'c>(
+    conn: &'c Connection,
+    change: &Change,
+    id: &str,
+    page: &mut Page<'c>,
+) -> Result<()> {
     if let Some(kind) = page.fresh.get(&change.id) {
         if *kind != change.kind {
             return Err(StoreError::KindMismatch {
@@ -86,8 +124,8 @@ fn register(conn: &Connection, change: &Change, id: &str, page: &mut Page) -> Re
         }
         return Ok(());
     }
-    let inserted = conn
-        .prepare_cached("INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+    let inserted = page
+        .stmt(conn, Held::Register)?
         .execute(params![id, change.kind.as_str()])?;
     if inserted == 1 {
         page.fresh.insert(change.id, change.kind);
@@ -122,7 +160,11 @@ pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
 
 /// As [`apply_change`], within a page: `page` carries what earlier changes of the same
 /// transaction registered (and, for fresh mutable records, their merged state).
-pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
+pub(crate) fn apply_change_in<'c>(
+    conn: &'c Connection,
+    change: &Change,
+    page: &mut Page<'c>,
+) -> Result<()> {
     let id = change.id.to_string();
     register(conn, change, &id, page)?;
     let hlc = change.hlc.to_string();
@@ -144,21 +186,15 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
             } else {
                 for (field, value) in &change.body {
                     let base = change.base.get(field).map(|b| b.to_string());
-                    let n = conn
-                        .prepare_cached(
-                            "INSERT INTO field_edits (record_id, field, value_json, hlc, device,
-                                 author, base)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-                        )?
-                        .execute(params![
-                            id,
-                            field,
-                            serde_json::to_string(value)?,
-                            hlc,
-                            device,
-                            author,
-                            base
-                        ])?;
+                    let n = page.stmt(conn, Held::FieldEdit)?.execute(params![
+                        id,
+                        field,
+                        serde_json::to_string(value)?,
+                        hlc,
+                        device,
+                        author,
+                        base
+                    ])?;
                     if n == 0 {
                         same_stamp_edit(conn, change, field, value)?;
                     }
@@ -190,31 +226,22 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
             let body = serde_json::to_string(&change.body)?;
             let supersedes = change.supersedes.map(|s| s.to_string());
             // The common case, a fact seen for the first time, is one statement.
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT INTO facts (id, kind, posyandu, person, household, visit, session,
-                         subject, date, body_json, made_hlc, made_device, author, supersedes,
-                         deleted)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                         EXISTS (SELECT 1 FROM fact_tombstones WHERE record_id = ?1))
-                     ON CONFLICT(id) DO NOTHING",
-                )?
-                .execute(params![
-                    id,
-                    change.kind.as_str(),
-                    cols.posyandu,
-                    cols.person,
-                    cols.household,
-                    cols.visit,
-                    cols.session,
-                    cols.subject,
-                    cols.date.as_ref(),
-                    body,
-                    hlc,
-                    device,
-                    author,
-                    supersedes
-                ])?;
+            let inserted = page.stmt(conn, Held::Fact)?.execute(params![
+                id,
+                change.kind.as_str(),
+                cols.posyandu,
+                cols.person,
+                cols.household,
+                cols.visit,
+                cols.session,
+                cols.subject,
+                cols.date.as_ref(),
+                body,
+                hlc,
+                device,
+                author,
+                supersedes
+            ])?;
             if inserted == 1 {
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
@@ -988,7 +1015,9 @@ impl Store {
             }
         }
         report.records_merged = dirty.len();
-        if page.bulk && !more {
+        // Its held statements go back to the cache (they borrow the transaction).
+        drop(page);
+        if bulk && !more {
             // The pull's last page: the indexes, the name index and merges, in its transaction.
             crate::store::bulk::finish(&tx)?;
         }
