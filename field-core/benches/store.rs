@@ -928,6 +928,11 @@ fn bench_limit(store: &Store) -> f64 {
 /// Inserts the rows with plain prepared statements in one transaction; wall and CPU time.
 fn insert_limit_rows(store: &Store, rows: &[LimitRows]) -> (Duration, Duration) {
     let conn = store.connection();
+    // `FIELD_CORE_BENCH_LIMIT_FK=off`: without SQLite's foreign-key checks, as pulled pages
+    // are applied since issue 19's sixth pass.
+    if std::env::var("FIELD_CORE_BENCH_LIMIT_FK").is_ok_and(|v| v == "off") {
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    }
     let t = Instant::now();
     let cpu = cpu_time();
     let tx = conn.unchecked_transaction().unwrap();
@@ -1098,6 +1103,27 @@ fn fill(store: &mut Store, records: usize) -> (Vec<RecordId>, Duration) {
     (households, took)
 }
 
+/// The CPU that [`fill`] spends making its pages (the generator's households and their JSON
+/// bodies, the same for the same `records`), measured by making them once without applying
+/// them: the first sync's CPU less this is what applying the pages cost.
+fn generate_cpu(records: usize) -> Duration {
+    let cpu = cpu_time();
+    let mut gn = data_gen();
+    let mut pending = Vec::new();
+    let (mut done, mut n) = (0, 0);
+    while done < records {
+        while pending.len() < PAGE {
+            gn.household(n, &mut pending);
+            n += 1;
+        }
+        let take = PAGE.min(records - done);
+        let page: Vec<Change> = pending.drain(..take).collect();
+        std::hint::black_box(page);
+        done += take;
+    }
+    cpu_time() - cpu
+}
+
 /// How the cost grows with data: a new database of 10,000, 50,000, 130,000 and 500,000
 /// records (pulled changes: households of four persons with ten facts each), each measured
 /// for applying them (first sync) and the next 10,000, a save, a name search, a household
@@ -1142,6 +1168,15 @@ fn bench_growth(dir: &Path) {
         println!(
             "growth {records}: peak memory of the first sync (VmHWM, reset after the store's creation) {:.1} MiB",
             vm_hwm_kb() as f64 / 1024.0
+        );
+        let gen_cpu = generate_cpu(records);
+        let apply_cpu = fill_cpu.saturating_sub(gen_cpu);
+        println!(
+            "growth {records}: first sync CPU {:.2} s = making the pages {:.2} s + applying them {:.2} s ({:.0} changes a second of CPU)",
+            fill_cpu.as_secs_f64(),
+            gen_cpu.as_secs_f64(),
+            apply_cpu.as_secs_f64(),
+            records as f64 / apply_cpu.as_secs_f64().max(1e-9)
         );
         let persons: Vec<RecordId> = {
             let mut stmt = store

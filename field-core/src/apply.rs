@@ -11,7 +11,7 @@
 use crate::error::{Result, StoreError};
 use crate::names;
 use crate::store::Store;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use sync_protocol::merge::{ConflictKind, FactVersion, FieldEdit, MutableRecord, Tombstone};
@@ -42,11 +42,32 @@ pub(crate) fn stamp_date(conn: &Connection, hlc: Hlc) -> Result<String> {
         .to_string())
 }
 
+/// The statements nearly every pulled change runs, held by the [`Page`] from their first use
+/// to its end: taken from and given back to rusqlite's statement cache once a page instead of
+/// once a change (each time hashing the SQL text twice).
+#[derive(Clone, Copy)]
+enum Held {
+    Register = 0,
+    FieldEdit = 1,
+    Fact = 2,
+}
+
+const HELD_SQL: [&str; 3] = [
+    "INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    "INSERT INTO field_edits (record_id, field, value_json, hlc, device, author, base)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+    "INSERT INTO facts (id, kind, posyandu, person, household, visit, session, subject, date,
+         body_json, made_hlc, made_device, author, supersedes, deleted)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+         EXISTS (SELECT 1 FROM fact_tombstones WHERE record_id = ?1))
+     ON CONFLICT(id) DO NOTHING",
+];
+
 /// What one call of [`apply_change_in`] knows of the changes applied before it in the same
 /// transaction (a pulled page): the records first registered in it, their merged state kept
-/// in memory (mutable ones), and the zone offset once read.
+/// in memory (mutable ones), the zone offset once read, and the statements it holds.
 #[derive(Default)]
-pub(crate) struct Page {
+pub(crate) struct Page<'c> {
     /// Records this page registered (unknown before it), with their kind: no read-table row,
     /// no conflict and no name-index row of theirs existed before the page.
     fresh: HashMap<RecordId, EntityKind>,
@@ -59,9 +80,21 @@ pub(crate) struct Page {
     /// A first sync in bulk is under way (`store/bulk.rs`): the name index is not written
     /// and merges are not settled per change; both are rebuilt when the bulk sync ends.
     bulk: bool,
+    /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
+    held: [Option<CachedStatement<'c>>; 3],
 }
 
-impl Page {
+impl<'c> Page<'c> {
+    /// One of the held statements.
+    fn stmt(&mut self, conn: &'c Connection, which: Held) -> Result<&mut CachedStatement<'c>> {
+        let slot = &mut self.held[which as usize];
+        if slot.is_none() {
+            *slot = Some(conn.prepare_cached(HELD_SQL[which as usize])?);
+        }
+        slot.as_mut()
+            .ok_or_else(|| StoreError::Corrupt("a held statement".into()))
+    }
+
     fn offset_ms(&mut self, conn: &Connection) -> Result<i64> {
         match self.offset_ms {
             Some(o) => Ok(o),
@@ -74,8 +107,13 @@ impl Page {
     }
 }
 
-/// Registers the id; errors when it is known with another kind.
-fn register(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
+/// Registers the id (`id`: its text); errors when it is known with another kind.
+fn register<'c>(
+    conn: &'c Connection,
+    change: &Change,
+    id: &str,
+    page: &mut Page<'c>,
+) -> Result<()> {
     if let Some(kind) = page.fresh.get(&change.id) {
         if *kind != change.kind {
             return Err(StoreError::KindMismatch {
@@ -86,9 +124,8 @@ fn register(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
         }
         return Ok(());
     }
-    let id = change.id.to_string();
-    let inserted = conn
-        .prepare_cached("INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+    let inserted = page
+        .stmt(conn, Held::Register)?
         .execute(params![id, change.kind.as_str()])?;
     if inserted == 1 {
         page.fresh.insert(change.id, change.kind);
@@ -123,9 +160,13 @@ pub(crate) fn apply_change(conn: &Connection, change: &Change) -> Result<()> {
 
 /// As [`apply_change`], within a page: `page` carries what earlier changes of the same
 /// transaction registered (and, for fresh mutable records, their merged state).
-pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Page) -> Result<()> {
-    register(conn, change, page)?;
+pub(crate) fn apply_change_in<'c>(
+    conn: &'c Connection,
+    change: &Change,
+    page: &mut Page<'c>,
+) -> Result<()> {
     let id = change.id.to_string();
+    register(conn, change, &id, page)?;
     let hlc = change.hlc.to_string();
     let device = change.device.to_string();
     let author = change.author.to_string();
@@ -145,21 +186,15 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
             } else {
                 for (field, value) in &change.body {
                     let base = change.base.get(field).map(|b| b.to_string());
-                    let n = conn
-                        .prepare_cached(
-                            "INSERT INTO field_edits (record_id, field, value_json, hlc, device,
-                                 author, base)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-                        )?
-                        .execute(params![
-                            id,
-                            field,
-                            serde_json::to_string(value)?,
-                            hlc,
-                            device,
-                            author,
-                            base
-                        ])?;
+                    let n = page.stmt(conn, Held::FieldEdit)?.execute(params![
+                        id,
+                        field,
+                        serde_json::to_string(value)?,
+                        hlc,
+                        device,
+                        author,
+                        base
+                    ])?;
                     if n == 0 {
                         same_stamp_edit(conn, change, field, value)?;
                     }
@@ -191,31 +226,22 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
             let body = serde_json::to_string(&change.body)?;
             let supersedes = change.supersedes.map(|s| s.to_string());
             // The common case, a fact seen for the first time, is one statement.
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT INTO facts (id, kind, posyandu, person, household, visit, session,
-                         subject, date, body_json, made_hlc, made_device, author, supersedes,
-                         deleted)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                         EXISTS (SELECT 1 FROM fact_tombstones WHERE record_id = ?1))
-                     ON CONFLICT(id) DO NOTHING",
-                )?
-                .execute(params![
-                    id,
-                    change.kind.as_str(),
-                    cols.posyandu,
-                    cols.person,
-                    cols.household,
-                    cols.visit,
-                    cols.session,
-                    cols.subject,
-                    cols.date,
-                    body,
-                    hlc,
-                    device,
-                    author,
-                    supersedes
-                ])?;
+            let inserted = page.stmt(conn, Held::Fact)?.execute(params![
+                id,
+                change.kind.as_str(),
+                cols.posyandu,
+                cols.person,
+                cols.household,
+                cols.visit,
+                cols.session,
+                cols.subject,
+                cols.date.as_ref(),
+                body,
+                hlc,
+                device,
+                author,
+                supersedes
+            ])?;
             if inserted == 1 {
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
@@ -271,7 +297,7 @@ pub(crate) fn apply_change_in(conn: &Connection, change: &Change, page: &mut Pag
                     cols.visit,
                     cols.session,
                     cols.subject,
-                    cols.date,
+                    cols.date.as_ref(),
                     body,
                     hlc,
                     device,
@@ -418,26 +444,20 @@ fn same_stamp_tombstone(conn: &Connection, change: &Change) -> Result<()> {
     Ok(())
 }
 
-/// The indexed columns of a fact, taken from its body.
-struct FactColumns {
-    posyandu: String,
-    person: Option<String>,
-    household: Option<String>,
-    visit: Option<String>,
-    session: Option<String>,
-    subject: Option<String>,
-    date: String,
+/// The indexed columns of a fact, taken from its body (borrowed from it).
+struct FactColumns<'a> {
+    posyandu: &'a str,
+    person: Option<&'a str>,
+    household: Option<&'a str>,
+    visit: Option<&'a str>,
+    session: Option<&'a str>,
+    subject: Option<&'a str>,
+    date: std::borrow::Cow<'a, str>,
 }
 
-impl FactColumns {
-    fn of(conn: &Connection, change: &Change, page: &mut Page) -> Result<Self> {
-        let s = |f: &str| {
-            change
-                .body
-                .get(f)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
+impl<'a> FactColumns<'a> {
+    fn of(conn: &Connection, change: &'a Change, page: &mut Page) -> Result<Self> {
+        let s = |f: &str| change.body.get(f).and_then(Value::as_str);
         let (person, subject) = match change.kind {
             EntityKind::PersonMerge => (s("kept"), s("merged")),
             EntityKind::AncContact => (s("person"), s("pregnancy")),
@@ -447,10 +467,12 @@ impl FactColumns {
             _ => (s("person"), None),
         };
         let date = match s("date") {
-            Some(d) => d,
-            None => crate::clock::local_date_at(change.hlc.wall_ms, page.offset_ms(conn)?)
-                .format("%Y-%m-%d")
-                .to_string(),
+            Some(d) => std::borrow::Cow::Borrowed(d),
+            None => std::borrow::Cow::Owned(
+                crate::clock::local_date_at(change.hlc.wall_ms, page.offset_ms(conn)?)
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ),
         };
         Ok(Self {
             posyandu: s("posyandu").unwrap_or_default(),
@@ -854,7 +876,38 @@ impl Store {
     /// `more`: the server said more pages follow (`has_more`). With `may_begin`, a large
     /// page with more to follow, into a store that holds next to nothing, begins a bulk first
     /// sync (`store/bulk.rs`); a page without more ends one under way.
+    ///
+    /// A sync run's large pages (and every page of a bulk first sync) are applied without
+    /// SQLite's foreign-key checks: `apply_change_in` registers each record in `records`
+    /// before it writes any row of it, so each `REFERENCES records(id)` check would only look
+    /// the same id up once more (one B-tree descent on a 36-character key for every fact and
+    /// every field edit). They are on again after the page, except between the pages of a
+    /// bulk first sync (turning them off and on makes SQLite prepare every statement again),
+    /// which its last page, [`Store::finish_bulk_sync`] or the next local write ends.
     fn apply_pulled_in_scope(
+        &mut self,
+        scope: &str,
+        changes: &[Change],
+        cursor: Option<&str>,
+        server_time: Option<u64>,
+        more: bool,
+        may_begin: bool,
+    ) -> Result<PullReport> {
+        let relax = may_begin
+            && (changes.len() >= crate::store::bulk::MIN_PAGE
+                || crate::store::bulk::active(&self.conn)?);
+        crate::store::set_foreign_keys(&self.conn, !relax)?;
+        let out = self.apply_pulled_tx(scope, changes, cursor, server_time, more, may_begin);
+        // After the transaction: SQLite ignores the pragma inside one.
+        let between_bulk_pages = relax && out.is_ok() && crate::store::bulk::active(&self.conn)?;
+        if !between_bulk_pages {
+            crate::store::set_foreign_keys(&self.conn, true)?;
+        }
+        out
+    }
+
+    /// [`Self::apply_pulled_in_scope`]'s transaction.
+    fn apply_pulled_tx(
         &mut self,
         scope: &str,
         changes: &[Change],
@@ -962,7 +1015,9 @@ impl Store {
             }
         }
         report.records_merged = dirty.len();
-        if page.bulk && !more {
+        // Its held statements go back to the cache (they borrow the transaction).
+        drop(page);
+        if bulk && !more {
             // The pull's last page: the indexes, the name index and merges, in its transaction.
             crate::store::bulk::finish(&tx)?;
         }

@@ -1,9 +1,10 @@
 //! # field-core
 //!
 //! The Jangkau device without the window: the encrypted SQLite store (SQLCipher, WAL,
-//! `synchronous=FULL`, foreign keys on), the keyring that lets several users unlock it with
-//! their own PIN, numbered migrations, the domain API a kader uses, change capture into the
-//! outbox, and the application of pulled changes with the merge rules of `sync-protocol`.
+//! `synchronous=FULL`, foreign keys on except while pulled pages are applied), the keyring
+//! that lets several users unlock it with their own PIN, numbered migrations, the domain API
+//! a kader uses, change capture into the outbox, and the application of pulled changes with
+//! the merge rules of `sync-protocol`.
 //!
 //! Used by the Tauri app, the `jangkau` CLI and the system tests.
 //!

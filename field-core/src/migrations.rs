@@ -6,10 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-///
-/// `V7` (issue 19, helper due19c) follows `V5` here; it does not depend on a `V6` (helper
-/// first19's), and whoever merges both numbers them in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -508,7 +505,7 @@ pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Version 7 (issue 19, the due lists): what a due list reads of each fact, kept in
+/// Version 6 (issue 19, the due lists): what a due list reads of each fact, kept in
 /// `due_facts` next to the person. A desa's due list read each planned child's facts from
 /// the person index and the `facts` table, a table page (decrypted by SQLCipher) for a few
 /// facts each, whole bodies and all; here a person's due facts are a few short rows together
@@ -522,7 +519,7 @@ pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
 /// save.
 ///
 /// `seq` is the fact's rowid when written: a day's facts in the order they were written.
-const V7: &str = concat!(
+const V6: &str = concat!(
     "CREATE TABLE due_facts (
         person     TEXT NOT NULL,
         date       TEXT NOT NULL,

@@ -47,7 +47,7 @@ pub fn create_at_version(
     Ok(conn)
 }
 
-/// Fills the due lists' `due_facts` again from `facts` (migration V7's fill), in one
+/// Fills the due lists' `due_facts` again from `facts` (migration V6's fill), in one
 /// transaction: a test compares what the triggers left with it.
 pub fn refill_due_facts(store: &crate::Store) -> Result<()> {
     let tx = store.connection().unchecked_transaction()?;

@@ -397,6 +397,69 @@ fn a_bulk_first_sync_leaves_the_store_a_normal_one_does() {
     assert_eq!(again.len(), got.len());
 }
 
+fn foreign_keys(s: &Store) -> bool {
+    s.connection()
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn foreign_key_violations(s: &Store) -> Vec<String> {
+    s.connection()
+        .prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |r| {
+            Ok(format!("{:?} {:?}", r.get::<_, String>(0)?, r.get_ref(1)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Pulled pages are applied without SQLite's foreign-key checks (every record is registered
+/// before its rows): every row still has its record, and the checks are on again after a
+/// normal page, after a bulk first sync's last page, after `finish_bulk_sync` and for a
+/// local write made while a bulk sync is stopped half-way.
+#[test]
+fn foreign_keys_are_off_only_while_pulled_pages_are_applied() {
+    let changes = history(70);
+    let all = pages(&changes);
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut s = new_store(dir.path(), &clock);
+    assert!(foreign_keys(&s));
+    for p in &all {
+        s.apply_sync_page(p).unwrap();
+        // Off between the pages of a bulk first sync only.
+        assert_eq!(foreign_keys(&s), !p.has_more);
+        assert_eq!(s.bulk_sync_active().unwrap(), p.has_more);
+    }
+    assert!(foreign_key_violations(&s).is_empty());
+    // A normal large page into the filled store: on again after it.
+    s.apply_sync_page(&all[0]).unwrap();
+    assert!(!s.bulk_sync_active().unwrap());
+    assert!(foreign_keys(&s));
+
+    // A bulk stopped half-way: a local write has them on, as has `finish_bulk_sync`.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_store(dir.path(), &clock);
+    s.apply_sync_page(&all[0]).unwrap();
+    assert!(s.bulk_sync_active().unwrap());
+    assert!(!foreign_keys(&s));
+    family(&mut s);
+    assert!(foreign_keys(&s));
+    assert!(s.finish_bulk_sync().unwrap());
+    assert!(foreign_keys(&s));
+    // The store still holds next to nothing: the next large page begins another bulk.
+    s.apply_sync_page(&all[1]).unwrap();
+    assert!(s.bulk_sync_active().unwrap());
+    assert!(!foreign_keys(&s));
+    for p in &all[2..] {
+        s.apply_sync_page(p).unwrap();
+    }
+    assert!(foreign_keys(&s));
+    assert!(foreign_key_violations(&s).is_empty());
+}
+
 #[test]
 fn a_small_or_single_page_or_a_filled_store_is_applied_normally() {
     let changes = history(70);

@@ -346,7 +346,7 @@ proptest! {
     }
 }
 
-/// Every row of `due_facts` (migration V7), in key order, as text.
+/// Every row of `due_facts` (migration V6), in key order, as text.
 fn due_facts_rows(store: &field_core::Store) -> Vec<String> {
     let mut stmt = store
         .connection()
@@ -402,7 +402,7 @@ fn generated_store() -> Fixture {
     f
 }
 
-/// A store of the version before `due_facts` (migration V7), holding data, is upgraded at
+/// A store of the version before `due_facts` (migration V6), holding data, is upgraded at
 /// its unlock: the table is filled as the triggers would have kept it, and the due lists
 /// give the same answer as before the upgrade and as the reference read.
 #[test]
@@ -413,7 +413,7 @@ fn upgrading_a_store_fills_due_facts() {
     let rows = due_facts_rows(&f.store);
     assert!(rows.len() > 50, "{}", rows.len());
     let latest = field_core::migrations::latest();
-    // The schema of the version before: V7 adds only the table and its triggers.
+    // The schema of the version before: V6 adds only the table and its triggers.
     f.store
         .connection()
         .execute_batch(&format!(

@@ -1,4 +1,4 @@
-//! The due lists' `due_facts` (device migration V7) follows every write of a fact through its
+//! The due lists' `due_facts` (device migration V6) follows every write of a fact through its
 //! triggers: an insert, a changed body, person or date, a retraction and its undo, a
 //! deletion; only live facts of the kinds a due list reads, saved under a person, have a row;
 //! while a bulk first sync is under way the triggers are idle and its end fills the table.

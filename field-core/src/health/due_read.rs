@@ -5,7 +5,7 @@
 //! fields `records::tasks::person_due` looks at (measurements, doses, visits, ANC contacts
 //! and screenings; `supplement`, `note` and the rest are never read by the plan).
 //!
-//! The facts come from `due_facts` (migration V7, kept by triggers on `facts`): per fact its
+//! The facts come from `due_facts` (migration V6, kept by triggers on `facts`): per fact its
 //! person, date, kind, id, correction link and the few body fields the plan reads, a
 //! person's rows together, instead of the person index and a table page of `facts` per few
 //! facts with every body whole.
@@ -294,7 +294,7 @@ impl Store {
     /// bodies cut to the fields the plan reads. The `person` of each fact is left out (the
     /// grouping holds it).
     ///
-    /// They come from `due_facts` (migration V7): a person's due facts are a few short rows
+    /// They come from `due_facts` (migration V6): a person's due facts are a few short rows
     /// together, where `facts` holds them in table pages of their own with whole bodies.
     ///
     /// The ids are written into the SQL (quoted) rather than bound one by one: with
@@ -352,7 +352,7 @@ impl Store {
     }
 }
 
-/// The kind of a `due_facts.kind` code (migration V7).
+/// The kind of a `due_facts.kind` code (migration V6).
 fn due_kind(code: i64) -> Result<EntityKind> {
     usize::try_from(code)
         .ok()
@@ -363,7 +363,7 @@ fn due_kind(code: i64) -> Result<EntityKind> {
 }
 
 /// The body fields kept in `due_facts.body` for each kind code, in the order of its JSON
-/// array (migration V7's `due_columns`).
+/// array (migration V6's `due_columns`).
 fn due_field_names(code: i64) -> &'static [&'static str] {
     match code {
         1 => &["type", "value", "position", "oedema"],

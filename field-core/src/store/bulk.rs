@@ -14,7 +14,7 @@
 //! there and skip the name index and merge settling (both rebuilt whole at the end). The last
 //! page of the pull ([`finish`], in that page's transaction) re-creates every kept index,
 //! refills `person_fts` from `persons`, settles `person_merge` facts and empties the table.
-//! The due lists' `due_facts` (migration V7) is kept by triggers on `facts`: they are dropped
+//! The due lists' `due_facts` (migration V6) is kept by triggers on `facts`: they are dropped
 //! and kept in `deferred_indexes` like the indexes (idle, they would still run once per row),
 //! and [`finish`] re-creates them and fills the table in one pass over `facts`.
 //!
@@ -79,7 +79,7 @@ pub(crate) fn should_begin(conn: &Connection, len: usize, more: bool) -> Result<
 /// page's transaction. Returns false (and changes nothing) when there was none to drop.
 pub(crate) fn begin(conn: &Connection) -> Result<bool> {
     let found: Vec<(String, String)> = {
-        // The triggers too (the due lists' `due_facts`, migration V7): idle during a bulk,
+        // The triggers too (the due lists' `due_facts`, migration V6): idle during a bulk,
         // each would still run once per row written; the end fills their table instead.
         let mut stmt = conn.prepare(
             "SELECT name, sql FROM sqlite_master
@@ -143,7 +143,7 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
-    // The due lists' table, whose triggers were dropped during the bulk (migration V7).
+    // The due lists' table, whose triggers were dropped during the bulk (migration V6).
     crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
     Ok(true)
@@ -179,6 +179,7 @@ impl super::Store {
     /// [`super::Store::unlock`] calls it for a sync that was cut.
     pub fn finish_bulk_sync(&mut self) -> Result<bool> {
         if !active(&self.conn)? {
+            super::set_foreign_keys(&self.conn, true)?;
             return Ok(false);
         }
         let tx = self
@@ -186,6 +187,8 @@ impl super::Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done = finish(&tx)?;
         tx.commit()?;
+        // Left off between the bulk's pages (`apply.rs`).
+        super::set_foreign_keys(&self.conn, true)?;
         Ok(done)
     }
 

@@ -179,6 +179,27 @@ pub(crate) fn zone_offset_ms(conn: &Connection) -> Result<i64> {
 
 pub(crate) use writer::{Draft, load_state as writer_state, save_clock as save_clock_state};
 
+/// Turns this connection's foreign-key checks on or off, only when that changes them: setting
+/// the pragma, even to the value it has, makes SQLite prepare every cached statement again.
+/// SQLite ignores it inside a transaction, so it is called between them.
+///
+/// Off only while pulled pages are applied (`apply.rs`: every child row's record is
+/// registered in `records` before the row is written, the check each `REFERENCES records(id)`
+/// makes is a second look-up of the same id); on for every other write.
+pub(crate) fn set_foreign_keys(conn: &Connection, on: bool) -> Result<()> {
+    let now: bool = conn
+        .prepare_cached("PRAGMA foreign_keys")?
+        .query_row([], |r| r.get(0))?;
+    if now != on {
+        conn.execute_batch(if on {
+            "PRAGMA foreign_keys = ON"
+        } else {
+            "PRAGMA foreign_keys = OFF"
+        })?;
+    }
+    Ok(())
+}
+
 /// A keyed connection with the store's pragmas, for `crate::testing`.
 /// Made with the cipher settings of the stores of those versions (SQLCipher 4's defaults:
 /// 4096-byte pages, HMAC-SHA512).

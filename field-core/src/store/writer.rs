@@ -201,6 +201,9 @@ impl Store {
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let wall_ms = self.clock.now_ms();
         let author = self.user.user_id;
+        // A first sync in bulk leaves them off between its pages (`apply.rs`); a local write
+        // made while one is stopped half-way has them on again.
+        super::set_foreign_keys(&self.conn, true)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
