@@ -225,8 +225,8 @@ pub(crate) fn apply_change_in<'c>(
             let cols = FactColumns::of(conn, change, page)?;
             let body = serde_json::to_string(&change.body)?;
             let supersedes = change.supersedes.map(|s| s.to_string());
-            // The common case, a fact seen for the first time, is one statement.
-            let inserted = page.stmt(conn, Held::Fact)?.execute(params![
+            // The row's values, in the order both the INSERT and the UPDATE below number them.
+            let row = params![
                 id,
                 change.kind.as_str(),
                 cols.posyandu,
@@ -241,7 +241,9 @@ pub(crate) fn apply_change_in<'c>(
                 device,
                 author,
                 supersedes
-            ])?;
+            ];
+            // The common case, a fact seen for the first time, is one statement.
+            let inserted = page.stmt(conn, Held::Fact)?.execute(row)?;
             if inserted == 1 {
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
@@ -283,27 +285,15 @@ pub(crate) fn apply_change_in<'c>(
                 }
             };
             if replace {
+                // Numbered as the INSERT's row; its kind (?2) is bound but not written: a
+                // record id never changes kind.
                 conn.prepare_cached(
-                    "UPDATE facts SET posyandu = ?2, person = ?3, household = ?4, visit = ?5,
-                             session = ?6, subject = ?7, date = ?8, body_json = ?9, made_hlc = ?10,
-                             made_device = ?11, author = ?12, supersedes = ?13
+                    "UPDATE facts SET posyandu = ?3, person = ?4, household = ?5, visit = ?6,
+                             session = ?7, subject = ?8, date = ?9, body_json = ?10,
+                             made_hlc = ?11, made_device = ?12, author = ?13, supersedes = ?14
                          WHERE id = ?1",
                 )?
-                .execute(params![
-                    id,
-                    cols.posyandu,
-                    cols.person,
-                    cols.household,
-                    cols.visit,
-                    cols.session,
-                    cols.subject,
-                    cols.date.as_ref(),
-                    body,
-                    hlc,
-                    device,
-                    author,
-                    supersedes
-                ])?;
+                .execute(row)?;
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
                 }

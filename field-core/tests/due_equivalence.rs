@@ -333,9 +333,9 @@ proptest! {
         let old = f.store.due_tasks_in_scope_reference(&rules).unwrap();
         prop_assert_eq!(&new, &old);
         // What the triggers kept is what a fill from `facts` gives.
-        let kept = due_facts_rows(&f.store);
+        let kept = due_facts_rows(f.store.connection());
         field_core::testing::refill_due_facts(&f.store).unwrap();
-        prop_assert_eq!(kept, due_facts_rows(&f.store));
+        prop_assert_eq!(kept, due_facts_rows(f.store.connection()));
         let mut streamed = Vec::new();
         f.store.for_each_due_in_scope(&rules, |t| { streamed.push(t); Ok(()) }).unwrap();
         prop_assert_eq!(&streamed, &old);
@@ -344,32 +344,6 @@ proptest! {
         let share: Vec<_> = old.iter().filter(|t| t.person.posyandu.as_deref() == Some(POSYANDU)).cloned().collect();
         prop_assert_eq!(one, share);
     }
-}
-
-/// Every row of `due_facts` (migration V6), in key order, as text.
-fn due_facts_rows(store: &field_core::Store) -> Vec<String> {
-    let mut stmt = store
-        .connection()
-        .prepare(
-            "SELECT person, date, seq, kind, id, supersedes, body FROM due_facts
-             ORDER BY person, date, seq",
-        )
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok(format!(
-            "{}|{}|{}|{}|{}|{:?}|{:?}",
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<String>>(6)?
-        ))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
 }
 
 /// A fixed store of the generator (persons with tasks, problems, corrections, retractions
@@ -410,7 +384,7 @@ fn upgrading_a_store_fills_due_facts() {
     let f = generated_store();
     let rules = RuleOptions::default();
     let before = f.store.due_tasks_in_scope(&rules).unwrap();
-    let rows = due_facts_rows(&f.store);
+    let rows = due_facts_rows(f.store.connection());
     assert!(rows.len() > 50, "{}", rows.len());
     let latest = field_core::migrations::latest();
     // The schema of the version before: V6 adds only the table and its triggers.
@@ -435,7 +409,7 @@ fn upgrading_a_store_fills_due_facts() {
         field_core::migrations::current_version(store.connection()).unwrap(),
         latest
     );
-    assert_eq!(due_facts_rows(&store), rows);
+    assert_eq!(due_facts_rows(store.connection()), rows);
     let after = store.due_tasks_in_scope(&rules).unwrap();
     assert_eq!(after, before);
     assert_eq!(after, store.due_tasks_in_scope_reference(&rules).unwrap());

@@ -9,32 +9,6 @@ mod common;
 use common::*;
 use rusqlite::{Connection, params};
 
-/// Rows of `due_facts` as `person|date|seq|kind|id|supersedes|body`, in key order.
-fn rows(conn: &Connection) -> Vec<String> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT person, date, seq, kind, id, supersedes, body FROM due_facts
-             ORDER BY person, date, seq",
-        )
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok(format!(
-            "{}|{}|{}|{}|{}|{}|{}",
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?.unwrap_or_else(|| "-".into()),
-            r.get::<_, Option<String>>(6)?
-                .unwrap_or_else(|| "NULL".into()),
-        ))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
-}
-
 /// Writes a fact row directly (as the apply does), with its `records` row.
 fn fact(conn: &Connection, id: &str, kind: &str, person: Option<&str>, date: &str, body: &str) {
     conn.execute(
@@ -137,7 +111,7 @@ fn due_facts_follow_every_write_of_a_fact() {
         ),
         format!("p3|2025-03-01|{b1}|1|b1|-|NULL"),
     ];
-    assert_eq!(rows(c), expected);
+    assert_eq!(due_facts_rows(c), expected);
 
     // A replaced body (a version that precedes the stored one), date and correction link.
     c.execute(
@@ -149,7 +123,7 @@ fn due_facts_follow_every_write_of_a_fact() {
     expected[1] = format!("p1|2025-01-11|{m1}|1|m1|m0|[\"weight\",9,null,null]");
     // (The rows' seq are single digits here: text order is key order.)
     expected.sort();
-    assert_eq!(rows(c), expected);
+    assert_eq!(due_facts_rows(c), expected);
 
     // Retracted, then the retraction undone.
     c.execute("UPDATE facts SET deleted = 1 WHERE id = 'i1'", [])
@@ -159,10 +133,10 @@ fn due_facts_follow_every_write_of_a_fact() {
         .filter(|r| !r.contains("|i1|"))
         .cloned()
         .collect();
-    assert_eq!(rows(c), live);
+    assert_eq!(due_facts_rows(c), live);
     c.execute("UPDATE facts SET deleted = 0 WHERE id = 'i1'", [])
         .unwrap();
-    assert_eq!(rows(c), expected);
+    assert_eq!(due_facts_rows(c), expected);
 
     // Saved under another person (the apply's replacing version may move it).
     c.execute("UPDATE facts SET person = 'p4' WHERE id = 'v1'", [])
@@ -173,16 +147,16 @@ fn due_facts_follow_every_write_of_a_fact() {
     expected.retain(|r| !r.contains("|a1|"));
     expected.push(format!("p4|2025-01-09|{v1}|3|v1|-|[\"posyandu\"]"));
     expected.sort();
-    assert_eq!(rows(c), expected);
+    assert_eq!(due_facts_rows(c), expected);
 
     // Deleted (an undone local save).
     c.execute("DELETE FROM facts WHERE id = 's1'", []).unwrap();
     expected.retain(|r| !r.contains("|s1|"));
-    assert_eq!(rows(c), expected);
+    assert_eq!(due_facts_rows(c), expected);
 
     // A fill from `facts` gives the same rows.
     field_core::testing::refill_due_facts(&f.store).unwrap();
-    assert_eq!(rows(c), expected);
+    assert_eq!(due_facts_rows(c), expected);
 }
 
 #[test]
@@ -216,7 +190,7 @@ fn a_bulk_sync_leaves_the_triggers_idle_and_its_end_fills_the_table() {
     let m1 = rowid(c, "m1");
     let m2 = rowid(c, "m2");
     assert_eq!(
-        rows(c),
+        due_facts_rows(c),
         vec![format!(
             "p1|2025-01-10|{m1}|1|m1|-|[\"weight\",8,null,null]"
         )]
@@ -225,7 +199,7 @@ fn a_bulk_sync_leaves_the_triggers_idle_and_its_end_fills_the_table() {
     let mut s = f.store;
     assert!(s.finish_bulk_sync().unwrap());
     assert_eq!(
-        rows(s.connection()),
+        due_facts_rows(s.connection()),
         vec![format!(
             "p1|2025-01-12|{m2}|1|m2|-|[\"weight\",9,null,null]"
         )]

@@ -124,3 +124,29 @@ pub fn crash_rand(label: &str) -> impl FnMut(u64) -> u64 {
         seed % n
     }
 }
+
+/// Rows of `due_facts` (device migration V6) as `person|date|seq|kind|id|supersedes|body`, in key order.
+pub fn due_facts_rows(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT person, date, seq, kind, id, supersedes, body FROM due_facts
+             ORDER BY person, date, seq",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok(format!(
+            "{}|{}|{}|{}|{}|{}|{}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?.unwrap_or_else(|| "-".into()),
+            r.get::<_, Option<String>>(6)?
+                .unwrap_or_else(|| "NULL".into()),
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
