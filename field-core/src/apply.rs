@@ -50,9 +50,10 @@ enum Held {
     Register = 0,
     FieldEdit = 1,
     Fact = 2,
+    DueRow = 3,
 }
 
-const HELD_SQL: [&str; 3] = [
+const HELD_SQL: [&str; 4] = [
     "INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     "INSERT INTO field_edits (record_id, field, value_json, hlc, device, author, base)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
@@ -60,7 +61,9 @@ const HELD_SQL: [&str; 3] = [
          body_json, made_hlc, made_device, author, supersedes, deleted)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
          EXISTS (SELECT 1 FROM fact_tombstones WHERE record_id = ?1))
-     ON CONFLICT(id) DO NOTHING",
+     ON CONFLICT(id) DO NOTHING
+     RETURNING rowid, deleted",
+    crate::due_rows::INSERT_SQL,
 ];
 
 /// What one call of [`apply_change_in`] knows of the changes applied before it in the same
@@ -81,7 +84,7 @@ pub(crate) struct Page<'c> {
     /// and merges are not settled per change; both are rebuilt when the bulk sync ends.
     bulk: bool,
     /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
-    held: [Option<CachedStatement<'c>>; 3],
+    held: [Option<CachedStatement<'c>>; 4],
 }
 
 impl<'c> Page<'c> {
@@ -215,8 +218,19 @@ pub(crate) fn apply_change_in<'c>(
                      ON CONFLICT DO NOTHING",
                 )?
                 .execute(params![id, hlc, device])?;
-                conn.prepare_cached("UPDATE facts SET deleted = 1 WHERE id = ?1")?
-                    .execute([&id])?;
+                let was: Option<(Option<String>, String, i64)> = conn
+                    .prepare_cached(
+                        "UPDATE facts SET deleted = 1 WHERE id = ?1 RETURNING person, date, rowid",
+                    )?
+                    .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?;
+                // Its due row, if it had one (a bulk first sync fills the table at its end).
+                if let Some((Some(person), date, seq)) = was
+                    && !page.bulk
+                    && crate::due_rows::code(change.kind.as_str()).is_some()
+                {
+                    crate::due_rows::remove(conn, &person, &date, seq)?;
+                }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
                 }
@@ -242,23 +256,68 @@ pub(crate) fn apply_change_in<'c>(
                 author,
                 supersedes
             ];
+            // The due row of the fact as written (`due_rows.rs`); its rowid and `deleted`
+            // come from the write.
+            let due = |seq: i64, deleted: bool| crate::due_rows::Fact {
+                id: &id,
+                kind: change.kind.as_str(),
+                person: cols.person,
+                date: &cols.date,
+                seq,
+                supersedes: supersedes.as_deref(),
+                deleted,
+                body: Some(&change.body),
+            };
             // The common case, a fact seen for the first time, is one statement.
-            let inserted = page.stmt(conn, Held::Fact)?.execute(row)?;
-            if inserted == 1 {
+            let inserted: Option<(i64, bool)> = page
+                .stmt(conn, Held::Fact)?
+                .query_row(row, |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((seq, deleted)) = inserted {
+                if !page.bulk {
+                    let fact = due(seq, deleted);
+                    if fact.has_row() {
+                        fact.write(page.stmt(conn, Held::DueRow)?)?;
+                    }
+                }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
                 }
                 return Ok(());
             }
-            let made: Option<(String, String, String, Option<String>)> = conn
+            // The stored version; its person, date, rowid and `deleted` key its due row.
+            type Made = (
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                String,
+                i64,
+                bool,
+            );
+            let made: Option<Made> = conn
                 .prepare_cached(
-                    "SELECT made_hlc, made_device, body_json, supersedes FROM facts WHERE id = ?1",
+                    "SELECT made_hlc, made_device, body_json, supersedes, person, date, rowid,
+                         deleted
+                     FROM facts WHERE id = ?1",
                 )?
-                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .query_row([&id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                    ))
+                })
                 .optional()?;
             let replace = match &made {
                 None => false,
-                Some((mh, md, mb, ms)) => {
+                Some((mh, md, mb, ms, ..)) => {
                     let corrupt = |what: &str| StoreError::Corrupt(format!("fact {id}: {what}"));
                     let stored_stamp = Stamp {
                         hlc: mh.parse().map_err(|_| corrupt("made_hlc"))?,
@@ -294,6 +353,21 @@ pub(crate) fn apply_change_in<'c>(
                          WHERE id = ?1",
                 )?
                 .execute(row)?;
+                if let Some((.., person, date, seq, deleted)) = &made
+                    && !page.bulk
+                {
+                    let fact = due(*seq, *deleted);
+                    // The old row (its person or date may change), then the new one.
+                    if let Some(person) = person
+                        && !*deleted
+                        && crate::due_rows::code(fact.kind).is_some()
+                    {
+                        crate::due_rows::remove(conn, person, date, *seq)?;
+                    }
+                    if fact.has_row() {
+                        fact.write(page.stmt(conn, Held::DueRow)?)?;
+                    }
+                }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
                 }
@@ -358,6 +432,7 @@ pub(crate) fn settle_merges(conn: &Connection) -> Result<()> {
         });
     }
     let effective = records::merges::effective(&live);
+    // Only `person_merge` facts: a kind without a `due_facts` row (`due_rows.rs`).
     let mut update = conn.prepare_cached("UPDATE facts SET deleted = ?2 WHERE id = ?1")?;
     for (id, _, _, _, _, deleted, tombstoned) in rows {
         let now = tombstoned || !id.parse().is_ok_and(|i| effective.contains(&i));
@@ -1117,6 +1192,8 @@ pub(crate) fn remove_change(conn: &Connection, change: &Change) -> Result<()> {
             conn.execute("DELETE FROM conflicts WHERE record_id = ?1", [&id])?;
         }
         Class::Fact => {
+            // The fact's due row is made again after the write (`due_rows.rs`).
+            let old_due = crate::due_rows::key_of(conn, &id)?;
             if change.tombstone {
                 conn.execute(
                     "DELETE FROM fact_tombstones WHERE record_id = ?1 AND hlc = ?2 AND device = ?3",
@@ -1133,6 +1210,7 @@ pub(crate) fn remove_change(conn: &Connection, change: &Change) -> Result<()> {
                     params![id, hlc, device],
                 )?;
             }
+            crate::due_rows::rewrite(conn, &id, old_due, None)?;
             if change.kind == EntityKind::PersonMerge {
                 settle_merges(conn)?;
             }

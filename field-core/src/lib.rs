@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod clock;
 pub mod domain;
+mod due_rows;
 pub mod error;
 pub mod health;
 pub mod keyring;

@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -519,6 +519,9 @@ pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
 /// save.
 ///
 /// `seq` is the fact's rowid when written: a day's facts in the order they were written.
+///
+/// Since V7 the rows are written by the code that writes the fact (`due_rows.rs`), not by
+/// these triggers.
 const V6: &str = concat!(
     "CREATE TABLE due_facts (
         person     TEXT NOT NULL,
@@ -560,3 +563,18 @@ const V6: &str = concat!(
     ",
     due_facts_fill!()
 );
+
+/// Version 7 (issue 19): `due_facts` written by the code, not by triggers. The code that
+/// writes a fact writes its `due_facts` row in the same transaction, from the body it has
+/// already decoded (`due_rows.rs`); the triggers of V6 ran a sub-program and JSON functions
+/// per written fact (a pull into a filled store cost 30 % more). The table and its rows stay.
+/// A bulk first sync cut under V6 kept the triggers in `deferred_indexes`; the unlock
+/// finishes it before the migrations (re-creating them, dropped here), and rows left there
+/// are removed so that no later end of a bulk re-creates them.
+const V7: &str = "
+DROP TRIGGER IF EXISTS due_facts_insert;
+DROP TRIGGER IF EXISTS due_facts_update;
+DROP TRIGGER IF EXISTS due_facts_delete;
+DELETE FROM deferred_indexes
+    WHERE name IN ('due_facts_insert', 'due_facts_update', 'due_facts_delete');
+";

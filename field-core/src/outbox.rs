@@ -404,12 +404,23 @@ fn restamp_pending(
                 let body = (!change.tombstone)
                     .then(|| serde_json::to_string(&change.body))
                     .transpose()?;
-                tx.prepare_cached(
-                    "UPDATE facts SET made_hlc = ?3, date = COALESCE(?5, date),
-                         body_json = COALESCE(?6, body_json)
-                     WHERE id = ?1 AND made_hlc = ?2 AND made_device = ?4",
-                )?
-                .execute(params![id, oh, nh, dev, date, body])?;
+                // A fact's date and body may change: its due row is made again
+                // (`due_rows.rs`); a tombstone's re-stamp changes no fact row's date or body.
+                let old_due = if change.tombstone {
+                    None
+                } else {
+                    crate::due_rows::key_of(tx, &id)?
+                };
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE facts SET made_hlc = ?3, date = COALESCE(?5, date),
+                             body_json = COALESCE(?6, body_json)
+                         WHERE id = ?1 AND made_hlc = ?2 AND made_device = ?4",
+                    )?
+                    .execute(params![id, oh, nh, dev, date, body])?;
+                if n > 0 && !change.tombstone {
+                    crate::due_rows::rewrite(tx, &id, old_due, Some(&change.body))?;
+                }
                 tx.execute(
                     "UPDATE fact_tombstones SET hlc = ?3 WHERE record_id = ?1 AND hlc = ?2 AND device = ?4",
                     params![id, oh, nh, dev],

@@ -376,9 +376,21 @@ fn generated_store() -> Fixture {
     f
 }
 
+/// The trigger-kept `due_facts` of version 6.
+fn triggers(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 /// A store of the version before `due_facts` (migration V6), holding data, is upgraded at
-/// its unlock: the table is filled as the triggers would have kept it, and the due lists
-/// give the same answer as before the upgrade and as the reference read.
+/// its unlock through V6 (the table filled, its triggers made) and V7 (the triggers dropped,
+/// the rows kept): the table is what the code wrote, and the due lists give the same answer
+/// as before the upgrade and as the reference read.
 #[test]
 fn upgrading_a_store_fills_due_facts() {
     let f = generated_store();
@@ -387,15 +399,11 @@ fn upgrading_a_store_fills_due_facts() {
     let rows = due_facts_rows(f.store.connection());
     assert!(rows.len() > 50, "{}", rows.len());
     let latest = field_core::migrations::latest();
-    // The schema of the version before: V6 adds only the table and its triggers.
+    assert_eq!(latest, 7);
+    // The schema of version 5: V6 adds only the table (and its triggers, which V7 dropped).
     f.store
         .connection()
-        .execute_batch(&format!(
-            "DROP TRIGGER due_facts_insert; DROP TRIGGER due_facts_update;
-             DROP TRIGGER due_facts_delete; DROP TABLE due_facts;
-             PRAGMA user_version = {}",
-            latest - 1
-        ))
+        .execute_batch("DROP TABLE due_facts; PRAGMA user_version = 5")
         .unwrap();
     let Fixture {
         dir,
@@ -409,11 +417,106 @@ fn upgrading_a_store_fills_due_facts() {
         field_core::migrations::current_version(store.connection()).unwrap(),
         latest
     );
+    assert!(triggers(store.connection()).is_empty());
     assert_eq!(due_facts_rows(store.connection()), rows);
     let after = store.due_tasks_in_scope(&rules).unwrap();
     assert_eq!(after, before);
     assert_eq!(after, store.due_tasks_in_scope_reference(&rules).unwrap());
     drop(dir);
+}
+
+/// A store of version 6 (the rows kept by its triggers) is upgraded to V7: the triggers go,
+/// the rows stay, including one only a trigger wrote; a bulk first sync cut under V6 (its
+/// triggers kept in `deferred_indexes`) is finished at the unlock and no trigger comes back.
+/// Writes after the upgrade keep the table equal to a fill.
+#[test]
+fn upgrading_from_version_6_drops_the_triggers_and_keeps_the_rows() {
+    for cut in [false, true] {
+        let f = generated_store();
+        let c = f.store.connection();
+        // Back to version 6: its triggers, as V6 made them.
+        c.execute_batch(&format!(
+            "DROP TABLE due_facts; PRAGMA user_version = 5; {} PRAGMA user_version = 6;",
+            field_core::migrations::MIGRATIONS[5]
+        ))
+        .unwrap();
+        assert_eq!(triggers(c).len(), 3);
+        if cut {
+            // A bulk first sync under way: its triggers dropped, kept with the indexes.
+            c.execute_batch(
+                "INSERT INTO deferred_indexes (name, sql)
+                     SELECT name, sql FROM sqlite_master WHERE type = 'trigger';
+                 DROP TRIGGER due_facts_insert; DROP TRIGGER due_facts_update;
+                 DROP TRIGGER due_facts_delete;",
+            )
+            .unwrap();
+        }
+        // A fact written under version 6: its row by its trigger, none while cut.
+        c.execute_batch(&format!(
+            "INSERT INTO records (id, kind) VALUES ('v6-fact', 'immunisation');
+             INSERT INTO facts (id, kind, posyandu, person, date, body_json, made_hlc,
+                 made_device, author)
+             VALUES ('v6-fact', 'immunisation', '{POSYANDU}', 'v6-person', '2025-11-01',
+                 '{{\"vaccine\":\"BCG\"}}', '0000000000000001', 'd', 'a');"
+        ))
+        .unwrap();
+        let rows = due_facts_rows(c);
+        assert!(rows.iter().any(|r| r.contains("|v6-fact|")) != cut, "{cut}");
+        let Fixture {
+            dir,
+            path,
+            clock,
+            store,
+        } = f;
+        drop(store);
+        let mut store = reopen(&path, &clock);
+        let c = store.connection();
+        assert_eq!(field_core::migrations::current_version(c).unwrap(), 7);
+        assert!(triggers(c).is_empty(), "{cut}");
+        let left: i64 = c
+            .query_row("SELECT count(*) FROM deferred_indexes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        let kept = due_facts_rows(c);
+        assert!(kept.iter().any(|r| r.contains("|v6-fact|")), "{cut}");
+        if !cut {
+            assert_eq!(kept, rows);
+        }
+        field_core::testing::refill_due_facts(&store).unwrap();
+        assert_eq!(due_facts_rows(store.connection()), kept);
+        // A write under V7: the code writes the row.
+        let spec: Vec<PersonSpec> = vec![(false, false, true, 40, 1, vec![(1, 3, 2), (2, 5, 9)])];
+        let mut more = build(&spec, &[]);
+        for ch in &mut more {
+            // Ids of their own (the generator's restart at the same numbers).
+            ch.device = DeviceId(uuid7(T0, 0xd001));
+        }
+        let renamed: std::collections::HashMap<RecordId, RecordId> = more
+            .iter()
+            .map(|ch| (ch.id, RecordId(uuid7(T0 - 400 * DAY, 0x9000 + ch.seq))))
+            .collect();
+        let text: Vec<(String, String)> = renamed
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        for ch in &mut more {
+            ch.id = renamed[&ch.id];
+            ch.supersedes = ch.supersedes.map(|s| renamed.get(&s).copied().unwrap_or(s));
+            for v in ch.body.values_mut() {
+                if let Value::String(s) = v
+                    && let Some((_, b)) = text.iter().find(|(a, _)| a == s)
+                {
+                    *s = b.clone();
+                }
+            }
+        }
+        store.apply_pulled(&more, None, None).unwrap();
+        let now = due_facts_rows(store.connection());
+        assert!(now.len() > kept.len(), "{} {}", now.len(), kept.len());
+        field_core::testing::refill_due_facts(&store).unwrap();
+        assert_eq!(due_facts_rows(store.connection()), now);
+        drop(dir);
+    }
 }
 
 /// The generator reaches what the property is about: persons with tasks, problems, and

@@ -14,9 +14,10 @@
 //! there and skip the name index and merge settling (both rebuilt whole at the end). The last
 //! page of the pull ([`finish`], in that page's transaction) re-creates every kept index,
 //! refills `person_fts` from `persons`, settles `person_merge` facts and empties the table.
-//! The due lists' `due_facts` (migration V6) is kept by triggers on `facts`: they are dropped
-//! and kept in `deferred_indexes` like the indexes (idle, they would still run once per row),
-//! and [`finish`] re-creates them and fills the table in one pass over `facts`.
+//! The due lists' `due_facts` (migration V6) is written by the apply with each fact
+//! (`due_rows.rs`, since V7) except during a bulk sync: [`finish`] fills it in one pass over
+//! `facts`. (Under V6 it was kept by triggers, dropped here and kept in `deferred_indexes`
+//! like the indexes; `begin` still defers any trigger on those tables.)
 //!
 //! Durability is unchanged: each pulled page is still one transaction with its cursor, and
 //! dropping or re-creating the indexes is part of a page's transaction. A cut (SIGKILL, a dead
@@ -79,8 +80,8 @@ pub(crate) fn should_begin(conn: &Connection, len: usize, more: bool) -> Result<
 /// page's transaction. Returns false (and changes nothing) when there was none to drop.
 pub(crate) fn begin(conn: &Connection) -> Result<bool> {
     let found: Vec<(String, String)> = {
-        // The triggers too (the due lists' `due_facts`, migration V6): idle during a bulk,
-        // each would still run once per row written; the end fills their table instead.
+        // Triggers too (none since V7, which dropped the due lists' of V6): idle during a
+        // bulk, each would still run once per row written.
         let mut stmt = conn.prepare(
             "SELECT name, sql FROM sqlite_master
              WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
@@ -143,7 +144,7 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
-    // The due lists' table, whose triggers were dropped during the bulk (migration V6).
+    // The due lists' table, whose rows the bulk's pages did not write (`due_rows.rs`).
     crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
     Ok(true)
