@@ -105,7 +105,7 @@ impl Fact<'_> {
     }
 }
 
-/// Removes the row of `key`, if there is one.
+/// Removes the row keyed `(person, date, seq)`, if there is one.
 pub(crate) fn remove(conn: &Connection, person: &str, date: &str, seq: i64) -> Result<()> {
     conn.prepare_cached(DELETE_SQL)?
         .execute(params![person, date, seq])?;
