@@ -45,6 +45,11 @@ mod postgres_only {
     async fn a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged() {
         super::a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged().await
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_restart_after_a_follower_step_lost_to_a_crash_merges_it() {
+        super::a_restart_after_a_follower_step_lost_to_a_crash_merges_it().await
+    }
 }
 
 fn ok(push: (u16, Value)) {
@@ -435,5 +440,67 @@ async fn a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged() {
     assert_eq!(store.follower().sources(), (2, 0));
     equals_a_rebuild(a.store()).await;
     a.finish().await;
+    main.finish().await;
+}
+
+/// A follower step's commit does not wait for the disk (`synchronous_commit = off`): a crash
+/// can lose it after the push it merged was answered. What is left then is the log with the
+/// push and the read tables and cursor as before the step (one transaction). Made so here
+/// with a server process of its own runtime: its push is answered while its follower waits
+/// for the writer lock, then the process dies (its runtime dropped: the step's transaction
+/// and the changes handed over in memory go with it). The next start's catch-up
+/// (`ensure_current`, in a new process) merges the push from the log, and the read model
+/// equals a rebuild.
+async fn a_restart_after_a_follower_step_lost_to_a_crash_merges_it() {
+    let main = TestServer::demo(Backend::Postgres).await;
+    let url = main.db.url.clone();
+    let mut k = main.session("kader.mawar").await;
+    let before = child_and_weighing(&main, &mut k).await;
+    assert!(merged_name(main.store(), before).await.is_some());
+    let (lock, task) = hold_follow_lock(&url).await;
+    let crashed_url = url.clone();
+    let child = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let child = rt.block_on(async move {
+            let store = PgStore::connect(&crashed_url).await.unwrap();
+            let srv =
+                TestServer::start(TestDb::attach(Arc::new(store), &crashed_url), |_| {}).await;
+            let mut k = srv.session("kader.mawar").await;
+            child_and_weighing(&srv, &mut k).await
+        });
+        // The crash: every task of the process (its follower's step among them) dies.
+        rt.shutdown_timeout(Duration::from_secs(5));
+        child
+    })
+    .join()
+    .unwrap();
+    drop(lock);
+    let _ = task.await;
+    let behind = one_int(
+        &url,
+        "SELECT (SELECT MAX(sseq) FROM changes) - applied_through FROM read_model_state",
+    )
+    .await;
+    assert_eq!(behind, 2, "the lost step's two changes are not merged");
+    let facts = one_int(
+        &url,
+        &format!("SELECT COUNT(*) FROM persons WHERE id = '{child}'"),
+    )
+    .await;
+    assert_eq!(facts, 0, "nothing of the lost step is written");
+    // The restart: a new process catches up before it answers.
+    let restarted = PgStore::connect(&url).await.unwrap();
+    let store: &dyn district_server::Storage = &restarted;
+    readmodel::ensure_current(store).await.unwrap();
+    assert!(!store.read_model_state().await.unwrap().behind());
+    assert_eq!(restarted.follower().sources(), (0, 2), "read from the log");
+    assert!(merged_name(store, child).await.is_some());
+    assert!(merged_name(store, before).await.is_some());
+    equals_a_rebuild(store).await;
+    drop(restarted);
     main.finish().await;
 }
