@@ -115,6 +115,49 @@ pub struct Prepared {
     pub payload: String,
     /// SHA-256 of `payload`: the content a (device, seq) settled with.
     pub hash: Vec<u8>,
+    /// The checks that need no database, made before the writer is taken
+    /// ([`Prepared::checked`]); absent, [`plan`] makes them itself.
+    pub checks: Option<Checks>,
+}
+
+/// What [`plan`] checks of a change without the database, computed ahead
+/// ([`Prepared::checked`]) so that the storage's single writer only decides what depends on
+/// the stored state.
+#[derive(Debug, Clone)]
+pub struct Checks {
+    /// The day the checks bounded dates with ([`PushContext::today`]).
+    today: String,
+    /// `schema::validate` of the change as an edit of a stored record.
+    as_edit: Result<(), Rejection>,
+    /// The same as the change that creates its record, where that differs: a mutable
+    /// record's change that is not a tombstone (a fact is always complete, a tombstone has
+    /// no body to complete).
+    as_creation: Option<Result<(), Rejection>>,
+    /// [`fact_hash`] of a fact that is not a tombstone.
+    fact_hash: Option<Vec<u8>>,
+}
+
+impl Checks {
+    fn of(change: &Change, today: &str) -> Self {
+        let is_fact = change.kind.class() == sync_protocol::Class::Fact;
+        let as_edit = sync_protocol::schema::validate(change, false, today);
+        let as_creation = (!is_fact && !change.tombstone)
+            .then(|| sync_protocol::schema::validate(change, true, today));
+        Self {
+            today: today.to_string(),
+            as_edit,
+            as_creation,
+            fact_hash: (is_fact && !change.tombstone).then(|| fact_hash(change)),
+        }
+    }
+
+    /// `schema::validate(change, creates, today)`.
+    fn validation(&self, creates: bool) -> &Result<(), Rejection> {
+        match (&self.as_creation, creates) {
+            (Some(r), true) => r,
+            _ => &self.as_edit,
+        }
+    }
 }
 
 impl Prepared {
@@ -127,8 +170,59 @@ impl Prepared {
             change,
             payload,
             hash,
+            checks: None,
         }
     }
+
+    /// As [`Prepared::new`], with the checks [`plan`] makes without the database (schema
+    /// validation, the fact hash) made now, on the caller's thread, for a push of `ctx`.
+    pub fn checked(change: Change, ctx: &PushContext) -> Self {
+        let mut p = Self::new(change);
+        p.checks = Some(Checks::of(&p.change, &ctx.today));
+        p
+    }
+
+    /// The body's compact JSON as it stands in [`Prepared::payload`] ([`body_in_payload`]).
+    pub fn body_json(&self) -> Option<&str> {
+        body_in_payload(&self.payload)
+    }
+}
+
+/// The text of a change's `body` inside its compact JSON (`serde_json::to_string` of the
+/// change): the same bytes as `serde_json::to_string(&change.body)`, found without
+/// serialising the body again. `body` is the change's last field; the key is looked for at
+/// the top level only (a `base` entry may be named `body` too). `None` when the change has
+/// no body (it is left out then) or `payload` is not such a text.
+pub fn body_in_payload(payload: &str) -> Option<&str> {
+    const KEY: &[u8] = b"\"body\":";
+    let bytes = payload.as_bytes();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' if depth == 1 && bytes[i..].starts_with(KEY) => {
+                // A top-level string followed by `:` is a key; the body runs to the
+                // change's closing brace.
+                let body = payload.get(i + KEY.len()..payload.len().checked_sub(1)?)?;
+                return (body.starts_with('{') && body.ends_with('}') && payload.ends_with('}'))
+                    .then_some(body);
+            }
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// SHA-256 of [`Change::canonical_json`], written straight from the change (no
@@ -407,7 +501,7 @@ pub fn plan(
             plan.outcomes.push(outcome);
             continue;
         }
-        match decide(ctx, authors, &logins, c, &records) {
+        match decide(ctx, authors, &logins, p, &records) {
             Ok((posyandu, record)) => {
                 plan.outcomes.push(Outcome::accepted(c.seq));
                 plan.settled.push(SettledRow {
@@ -521,9 +615,12 @@ fn decide(
     ctx: &PushContext,
     authors: &Authors,
     logins: &[Login],
-    c: &Change,
+    p: &Prepared,
     records: &HashMap<RecordId, RecordInfo>,
 ) -> Result<(String, Option<RecordInfo>), Rejection> {
+    let c = &p.change;
+    // Made ahead for this push's day, else now.
+    let checks = p.checks.as_ref().filter(|k| k.today == ctx.today);
     let existing = records.get(&c.id);
     let (role, scope_posyandu) = if c.author == ctx.user {
         (ctx.role, &ctx.scope_posyandu)
@@ -577,7 +674,10 @@ fn decide(
     }
     let is_fact = c.kind.class() == sync_protocol::Class::Fact;
     let creates = existing.is_none();
-    sync_protocol::schema::validate(c, creates, &ctx.today)?;
+    match checks {
+        Some(k) => k.validation(creates).clone()?,
+        None => sync_protocol::schema::validate(c, creates, &ctx.today)?,
+    }
     if c.tombstone && existing.is_none() {
         return Err(Rejection::new(
             RejectCode::InvalidBody,
@@ -585,7 +685,11 @@ fn decide(
             Some("id"),
         ));
     }
-    let fact_hash_now = (is_fact && !c.tombstone).then(|| fact_hash(c));
+    let fact_hash_now = (is_fact && !c.tombstone).then(|| {
+        checks
+            .and_then(|k| k.fact_hash.clone())
+            .unwrap_or_else(|| fact_hash(c))
+    });
     if let (Some(rec), Some(h)) = (existing, &fact_hash_now)
         && rec.fact_hash.as_ref().is_some_and(|old| old != h)
     {
@@ -988,6 +1092,208 @@ mod tests {
         assert_eq!(
             canonical_hash(&c),
             Sha256::digest(c.canonical_json()).to_vec()
+        );
+    }
+
+    /// The body found in the stored payload is the body's own compact JSON, for every kind
+    /// of body and envelope (a `base` entry named `body` among them); no body, no text.
+    #[test]
+    fn the_body_in_a_payload_is_the_bodys_json() {
+        let bodies = [
+            serde_json::json!({"weight_kg": 12.5, "posyandu": "53.04.01.2001.01", "date": "2026-01-02"}),
+            serde_json::json!({"n": 100.0, "m": 1e2, "k": -3.0, "tiny": 1e-7, "neg0": -0.0,
+                "u": 18_446_744_073_709_551_615u64, "i": -5}),
+            serde_json::json!({"z": [1.0, {"body": {"a": "}"}}], "body": "\"body\":{"}),
+            serde_json::json!({"text": "kutip \" garis \\ baris\n \u{1} \u{7f} é 漢 😀 </script>"}),
+        ];
+        for body in bodies {
+            for (base, supersedes, tombstone) in [
+                (false, false, false),
+                (true, true, false),
+                (true, true, true),
+            ] {
+                let mut c = change_with(body.clone(), base, supersedes, tombstone);
+                if base {
+                    c.base.insert(
+                        "body".into(),
+                        sync_protocol::Stamp {
+                            hlc: c.hlc,
+                            device: c.device,
+                        },
+                    );
+                }
+                let p = Prepared::new(c.clone());
+                assert!(p.payload.contains(",\"base\":") == base);
+                let expected = serde_json::to_string(&c.body).unwrap_or_default();
+                assert_eq!(p.body_json(), Some(expected.as_str()), "{}", p.payload);
+            }
+        }
+        let empty = Prepared::new(change_with(serde_json::json!({}), true, false, true));
+        assert_eq!(empty.body_json(), None, "{}", empty.payload);
+        assert_eq!(body_in_payload(""), None);
+        assert_eq!(body_in_payload("{\"a\":{\"body\":{}}}"), None);
+        assert_eq!(body_in_payload("{\"body\":[1]}"), None);
+    }
+
+    /// `plan` decides every change the same whether the checks that need no database were
+    /// made ahead (`Prepared::checked`, as the SQLite push does) or by `plan` itself: schema
+    /// errors of a new and of a stored mutable record (required fields only for the new),
+    /// facts, a changed fact's content, tombstones, and checks made for another day.
+    #[test]
+    fn checks_made_ahead_decide_as_plan_does() {
+        let device = DeviceId(uuid::Uuid::now_v7());
+        let user = UserId(uuid::Uuid::now_v7());
+        let ctx = PushContext {
+            device,
+            user,
+            role: Role::Bidan,
+            scope_posyandu: ["53.04.01.2001.01".to_string()].into(),
+            now_ms: 1_764_000_000_000,
+            today: "2026-12-07".into(),
+            clock: ClockPolicy::default(),
+        };
+        let mut seq = 0;
+        let mut make = |kind: EntityKind, id: Option<RecordId>, body: serde_json::Value| {
+            seq += 1;
+            Change {
+                id: id.unwrap_or_else(|| RecordId(uuid::Uuid::now_v7())),
+                kind,
+                device,
+                seq,
+                hlc: Hlc {
+                    wall_ms: 1_763_999_000_000 + seq,
+                    counter: 0,
+                },
+                author: user,
+                schema: 2,
+                tombstone: false,
+                supersedes: None,
+                base: Default::default(),
+                body: body.as_object().cloned().unwrap_or_default(),
+            }
+        };
+        let place = "53.04.01.2001.01";
+        let stored_household = RecordId(uuid::Uuid::now_v7());
+        let stored_fact = RecordId(uuid::Uuid::now_v7());
+        let weight = |v: f64, date: &str| {
+            serde_json::json!({"posyandu": place, "person": stored_household.to_string(),
+                "type": "weight", "value": v, "unit": "kg", "date": date})
+        };
+        let mut tomb = make(
+            EntityKind::Household,
+            Some(stored_household),
+            serde_json::json!({}),
+        );
+        tomb.tombstone = true;
+        let batch = vec![
+            make(
+                EntityKind::Household,
+                None,
+                serde_json::json!({"posyandu": place, "head_name": "Ina"}),
+            ),
+            make(
+                EntityKind::Household,
+                None,
+                serde_json::json!({"posyandu": place}),
+            ),
+            make(
+                EntityKind::Household,
+                Some(stored_household),
+                serde_json::json!({"rt": "01"}),
+            ),
+            make(
+                EntityKind::Household,
+                Some(stored_household),
+                serde_json::json!({"rt": 1}),
+            ),
+            make(EntityKind::Measurement, None, weight(9.5, "2026-12-06")),
+            make(EntityKind::Measurement, None, weight(9.5, "2026-12-08")),
+            make(EntityKind::Measurement, None, weight(5_000.0, "2026-12-06")),
+            make(
+                EntityKind::Measurement,
+                Some(stored_fact),
+                weight(9.6, "2026-12-06"),
+            ),
+            make(
+                EntityKind::Measurement,
+                Some(stored_fact),
+                weight(9.7, "2026-12-06"),
+            ),
+            tomb,
+        ];
+        let mut records = HashMap::new();
+        records.insert(
+            stored_household,
+            RecordInfo {
+                kind: EntityKind::Household,
+                posyandu: place.into(),
+                fact_hash: None,
+                creator_role: Some(Role::Bidan),
+                status: None,
+            },
+        );
+        records.insert(
+            stored_fact,
+            RecordInfo {
+                kind: EntityKind::Measurement,
+                posyandu: place.into(),
+                fact_hash: batch.get(7).map(fact_hash),
+                creator_role: Some(Role::Bidan),
+                status: None,
+            },
+        );
+        let decide = |prepared: Vec<Prepared>, ctx: &PushContext| {
+            let p = plan(
+                ctx,
+                &prepared,
+                HashMap::new(),
+                records.clone(),
+                &Authors::new(),
+                &[],
+            );
+            format!(
+                "{:?} {:?} {:?} {:?}",
+                p.outcomes, p.settled, p.log, p.records
+            )
+        };
+        let reference = decide(batch.iter().cloned().map(Prepared::new).collect(), &ctx);
+        let ahead: Vec<Prepared> = batch
+            .iter()
+            .cloned()
+            .map(|c| Prepared::checked(c, &ctx))
+            .collect();
+        assert!(ahead.iter().all(|p| p.checks.is_some()));
+        assert_eq!(decide(ahead, &ctx), reference);
+        // Each case is what it was meant to be.
+        use sync_protocol::OutcomeStatus::{Accepted as A, Rejected as R};
+        let statuses: Vec<_> = plan(
+            &ctx,
+            &batch.iter().cloned().map(Prepared::new).collect::<Vec<_>>(),
+            HashMap::new(),
+            records.clone(),
+            &Authors::new(),
+            &[],
+        )
+        .outcomes
+        .iter()
+        .map(|o| o.status)
+        .collect();
+        assert_eq!(statuses, [A, R, A, R, A, R, R, A, R, A], "{reference}");
+        // Checks made for another day are made again for this push's.
+        let mut later = ctx.clone();
+        later.today = "2026-12-08".into();
+        let stale: Vec<Prepared> = batch
+            .iter()
+            .cloned()
+            .map(|c| Prepared::checked(c, &ctx))
+            .collect();
+        assert_eq!(
+            decide(stale, &later),
+            decide(batch.iter().cloned().map(Prepared::new).collect(), &later)
+        );
+        assert_ne!(
+            decide(batch.iter().cloned().map(Prepared::new).collect(), &later),
+            reference
         );
     }
 

@@ -90,8 +90,9 @@ enum Slot<'a> {
     Record(Record),
     /// A fact new to the read model whose only change so far is this one, not a tombstone:
     /// its state is what [`made_by`] makes of it, read from the change where it is (a
-    /// posyandu day is mostly such facts; their bodies are not copied).
-    NewFact(&'a Change),
+    /// posyandu day is mostly such facts; their bodies are not copied). With it, the body's
+    /// compact JSON when the caller has it ([`Merger::apply_with_body`]).
+    NewFact(&'a Change, Option<&'a str>),
 }
 
 /// The state `FactRecord::apply` makes of a new fact's first change (not a tombstone).
@@ -140,12 +141,20 @@ impl<'a> Merger<'a> {
 
     /// Merges one change (idempotent: a change merged twice changes nothing).
     pub fn apply(&mut self, change: &'a Change) {
+        self.apply_with_body(change, None);
+    }
+
+    /// As [`Merger::apply`], given `body_json`, the change's body as compact JSON
+    /// (`serde_json::to_string(&change.body)`, e.g. [`crate::sync::body_in_payload`] of its
+    /// logged payload): a fact new to the read model has its `body_json` column written from
+    /// it instead of serialising its body again.
+    pub fn apply_with_body(&mut self, change: &'a Change, body_json: Option<&'a str>) {
         use std::collections::hash_map::Entry;
         let slot = match self.records.entry(change.id) {
             Entry::Vacant(v) => {
                 if self.borrow_new_facts && change.kind.class() == Class::Fact && !change.tombstone
                 {
-                    v.insert(Slot::NewFact(change));
+                    v.insert(Slot::NewFact(change, body_json));
                     self.touched.insert(change.id, ());
                     return;
                 }
@@ -156,7 +165,7 @@ impl<'a> Merger<'a> {
             }
             Entry::Occupied(o) => o.into_mut(),
         };
-        if let Slot::NewFact(first) = *slot {
+        if let Slot::NewFact(first, _) = *slot {
             *slot = Slot::Record(Record::Fact(made_by(first)));
         }
         let Slot::Record(record) = slot else {
@@ -184,7 +193,7 @@ impl<'a> Merger<'a> {
         for id in self.touched.keys() {
             let record = match self.records.get(id) {
                 Some(Slot::Record(r)) => r,
-                Some(Slot::NewFact(c)) => {
+                Some(Slot::NewFact(c, body_json)) => {
                     // In its `facts` row alone ([`in_facts_row`]), as `made_by` would be.
                     project_fact_parts(
                         &mut w,
@@ -192,6 +201,7 @@ impl<'a> Merger<'a> {
                         Made {
                             kind: c.kind,
                             body: &c.body,
+                            body_json: *body_json,
                             made: c.stamp(),
                             author: c.author,
                             supersedes: c.supersedes,
@@ -377,6 +387,8 @@ fn project_mutable(
 struct Made<'b> {
     kind: EntityKind,
     body: &'b sync_protocol::Body,
+    /// `body` as compact JSON, when known already.
+    body_json: Option<&'b str>,
     made: Stamp,
     author: sync_protocol::UserId,
     supersedes: Option<RecordId>,
@@ -394,6 +406,7 @@ fn project_fact(w: &mut Writes, idt: &str, f: &FactRecord) -> Result<(), serde_j
         Made {
             kind: f.kind,
             body,
+            body_json: None,
             made,
             author,
             supersedes: f.supersedes,
@@ -406,6 +419,7 @@ fn project_fact_parts(w: &mut Writes, idt: &str, f: Made<'_>) -> Result<(), serd
     let Made {
         kind,
         body,
+        body_json,
         made,
         author,
         supersedes,
@@ -440,7 +454,10 @@ fn project_fact_parts(w: &mut Writes, idt: &str, f: Made<'_>) -> Result<(), serd
             s("session"),
             subject,
             Val::Text(Some(date)),
-            Val::Text(Some(serde_json::to_string(body)?)),
+            Val::Text(Some(match body_json {
+                Some(j) => j.to_string(),
+                None => serde_json::to_string(body)?,
+            })),
             Val::Text(Some(made.hlc.to_string())),
             Val::Text(Some(made.device.to_string())),
             Val::Text(Some(author.to_string())),
@@ -577,20 +594,27 @@ mod tests {
     }
 
     /// The writes of a batch merged with new facts kept as their changes, and as records
-    /// made by `FactRecord::apply` (the reference).
+    /// made by `FactRecord::apply` (the reference). Merged a third time with each body's
+    /// JSON taken from the change's stored payload (`apply_with_body`, as the SQLite
+    /// follower does): the same writes as the reference, byte for byte.
     fn both(loaded: Vec<(RecordId, Record, Loaded)>, changes: &[Change]) -> (Writes, Writes) {
+        let payloads: Vec<String> = changes
+            .iter()
+            .map(|c| crate::sync::Prepared::new(c.clone()).payload)
+            .collect();
         let mut fast = Merger::new(loaded.clone());
+        let mut logged = Merger::new(loaded.clone());
         let mut reference = Merger::new(loaded);
         reference.borrow_new_facts = false;
-        for c in changes {
+        for (c, p) in changes.iter().zip(&payloads) {
             fast.apply(c);
+            logged.apply_with_body(c, crate::sync::body_in_payload(p));
             reference.apply(c);
         }
         assert_eq!(fast.skipped, reference.skipped);
-        (
-            fast.writes().expect("writes"),
-            reference.writes().expect("writes"),
-        )
+        let reference = reference.writes().expect("writes");
+        assert_eq!(logged.writes().expect("writes"), reference, "{changes:?}");
+        (fast.writes().expect("writes"), reference)
     }
 
     #[test]
@@ -632,6 +656,16 @@ mod tests {
             ms,
             json!({"posyandu": "P1", "name": "Anak", "sex": "female"}),
         );
+        // Text that JSON escapes, numbers in several spellings.
+        let noted = change(
+            RecordId::new_v7(),
+            EntityKind::Measurement,
+            ms + 4,
+            json!({"posyandu": "P1", "person": p, "type": "weight", "value": 1e2,
+                "small": 1e-7, "neg": -0.0, "big": 18_446_744_073_709_551_615u64,
+                "note": "kutip \" garis \\ baris\n tab\t \u{1} \u{7f} é 漢 😀 </script>",
+                "list": [1.5, null, true, {"b": "x", "a": []}]}),
+        );
         // A change of another kind under a fact's id is not merged.
         let wrong_kind = change(weighing.id, EntityKind::Visit, ms + 3, json!({}));
         let batches: Vec<Vec<Change>> = vec![
@@ -642,6 +676,7 @@ mod tests {
             vec![visit.clone(), hidden.clone()],
             vec![hidden.clone(), visit.clone()],
             vec![only_tombstone.clone()],
+            vec![noted.clone(), child.clone()],
             vec![
                 child.clone(),
                 weighing.clone(),

@@ -76,15 +76,16 @@ impl rusqlite::ToSql for Bind<'_> {
 
 /// Merges `changes` (in order) into the read tables.
 pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usize, StorageError> {
-    let refs: Vec<&Change> = changes.iter().collect();
+    let refs: Vec<(&Change, Option<&str>)> = changes.iter().map(|c| (c, None)).collect();
     merge_known(conn, &refs, |_| true)
 }
 
-/// Merges `changes`; `stored(id)` false says that record has no merge state stored yet (it
-/// was not in `records` before the push), so it is not looked up.
+/// Merges `changes`, each with its body's compact JSON when known
+/// ([`Merger::apply_with_body`]); `stored(id)` false says that record has no merge state
+/// stored yet (it was not in `records` before the push), so it is not looked up.
 fn merge_known(
     conn: &Connection,
-    changes: &[&Change],
+    changes: &[(&Change, Option<&str>)],
     stored: impl Fn(&RecordId) -> bool,
 ) -> Result<usize, StorageError> {
     if changes.is_empty() {
@@ -92,12 +93,12 @@ fn merge_known(
     }
     let ids: BTreeSet<RecordId> = changes
         .iter()
-        .map(|c| c.id)
+        .map(|(c, _)| c.id)
         .filter(|id| stored(id))
         .collect();
     let mut merger = Merger::new(load_states(conn, &ids)?);
-    for c in changes {
-        merger.apply(c);
+    for (c, body_json) in changes {
+        merger.apply_with_body(c, *body_json);
     }
     let writes = merger
         .writes()
@@ -119,7 +120,7 @@ fn merge_known(
     }
     if changes
         .iter()
-        .any(|c| names_merges(std::slice::from_ref(*c)))
+        .any(|(c, _)| names_merges(std::slice::from_ref(*c)))
     {
         settle(conn)?;
     }
@@ -155,13 +156,14 @@ fn settle(conn: &Connection) -> Result<(), StorageError> {
 const GAP_LIMIT: i64 = 10_000;
 
 /// By the follower, right after a push committed: merges the changes it logged
-/// (`(sseq, change)`, in `sseq` order) and moves the cursor over them when nothing before
+/// (`(sseq, change, payload)`, in `sseq` order; a new fact's body is written as it stands in
+/// the payload, [`crate::sync::body_in_payload`]) and moves the cursor over them when nothing before
 /// them is left to merge. Changes left unmerged before them by a failed follower (not a
 /// rebuild: that is `reindex`'s) are merged first, up to [`GAP_LIMIT`].
 /// `new`: records of the push that were not in `records` before it (no state to load).
 pub(crate) fn merge_pushed(
     conn: &Connection,
-    pushed: &[(i64, &Change)],
+    pushed: &[(i64, &Change, &str)],
     new: &std::collections::HashSet<RecordId>,
 ) -> Result<(), StorageError> {
     let (Some(first), Some(last)) = (pushed.first(), pushed.last()) else {
@@ -185,9 +187,14 @@ pub(crate) fn merge_pushed(
         }
     }
     // The pushed changes are merged where they are (not copied).
-    let changes: Vec<&Change> = before
+    let changes: Vec<(&Change, Option<&str>)> = before
         .iter()
-        .chain(pushed.iter().map(|(_, c)| *c))
+        .map(|c| (c, None))
+        .chain(
+            pushed
+                .iter()
+                .map(|(_, c, p)| (*c, crate::sync::body_in_payload(p))),
+        )
         .collect();
     merge_known(conn, &changes, |id| gap || !new.contains(id))?;
     conn.prepare_cached(

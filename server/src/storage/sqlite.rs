@@ -254,16 +254,71 @@ impl SqliteStore {
 /// How often the checkpoint thread looks for new commits.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Starts the thread that checkpoints the WAL (`PASSIVE`: it never blocks the writer nor a
-/// reader) on a connection of its own, every [`CHECKPOINT_EVERY`] when something was committed
-/// since the last look, until the store is dropped. Durability is the commits' (`synchronous
-/// = FULL` syncs the WAL at each); a checkpoint only copies committed pages into the file.
+/// The WAL's bound, in frames (pages; 16,384 × 4 KiB = 64 MiB): past it, the checkpoint
+/// thread no longer only copies what it can (`PASSIVE`) but waits for the readers that pin
+/// old frames and truncates the WAL ([`checkpoint`]).
+const WAL_LIMIT_FRAMES: i64 = 16_384;
+
+/// How long a truncating checkpoint waits for readers (and the writer) before it gives up
+/// until the next look. Below the writer's busy timeout (10 s): a push that waits for it is
+/// delayed, never refused.
+const CHECKPOINT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What one [`checkpoint`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Checkpointed {
+    /// Frames in the WAL after the checkpoint (0 once truncated).
+    frames: i64,
+    /// Frames copied into the database file.
+    copied: i64,
+    /// Whether the WAL had passed `limit` and a truncating checkpoint ran to the end.
+    truncated: bool,
+}
+
+/// One round of the checkpoint thread on its own connection: a `PASSIVE` checkpoint (never
+/// waits: copies the frames no reader still needs); when the WAL then holds more than
+/// `limit` frames (readers kept it from being reset, or a burst of commits), a `TRUNCATE`
+/// checkpoint, which waits (the connection's busy timeout) for the writer and for readers of
+/// older snapshots, copies every frame and empties the WAL file. Should that wait time out,
+/// the next round tries again.
+fn checkpoint(conn: &Connection, limit: i64) -> Result<Checkpointed, rusqlite::Error> {
+    let run = |mode: &str| {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+    };
+    let (_, frames, copied) = run("PASSIVE")?;
+    if frames <= limit {
+        return Ok(Checkpointed {
+            frames,
+            copied,
+            truncated: false,
+        });
+    }
+    let (busy, frames, copied) = run("TRUNCATE")?;
+    Ok(Checkpointed {
+        frames,
+        copied,
+        truncated: busy == 0,
+    })
+}
+
+/// Starts the thread that checkpoints the WAL ([`checkpoint`]: `PASSIVE`, so it does not
+/// block the writer nor a reader, until the WAL passes [`WAL_LIMIT_FRAMES`]) on a connection of
+/// its own, every [`CHECKPOINT_EVERY`] when something was committed since the last look, until
+/// the store is dropped. Durability is the commits' (`synchronous = FULL` syncs the WAL at
+/// each); a checkpoint only copies committed pages into the file.
 fn checkpointer(path: &str, inner: std::sync::Weak<Inner>) -> Result<(), StorageError> {
     if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
         return Err(StorageError::Invalid("an in-memory database".into()));
     }
     let conn = Connection::open(path)?;
     configure(&conn)?;
+    conn.busy_timeout(CHECKPOINT_WAIT)?;
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
@@ -280,8 +335,17 @@ fn checkpointer(path: &str, inner: std::sync::Weak<Inner>) -> Result<(), Storage
                     continue;
                 }
                 seen = commits;
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "SQLite: checkpoint failed");
+                match checkpoint(&conn, WAL_LIMIT_FRAMES) {
+                    Ok(c) if c.frames > WAL_LIMIT_FRAMES => {
+                        // Tried again at the next look, new commits or not.
+                        seen = seen.wrapping_sub(1);
+                        tracing::warn!(
+                            frames = c.frames,
+                            "SQLite: the WAL is past its bound and readers kept it from being truncated"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "SQLite: checkpoint failed"),
                 }
             }
         })
@@ -654,7 +718,9 @@ fn push_in(
     let mut accepted_wall_ms = Vec::with_capacity(decided.log.len());
     let mut logged = Vec::with_capacity(decided.log.len());
     {
-        // Multi-row inserts ([`insert_rows`]): fewer statements to step through per change.
+        // Multi-row inserts ([`insert_rows`]): fewer statements to step through per change;
+        // `OR IGNORE` where no row can meet another (no statement journal), each statement's
+        // rows counted.
         let seqs: Vec<i64> = decided.settled.iter().map(|s| to_i64(s.seq)).collect();
         let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(seqs.len() * 4);
         for (s, seq) in decided.settled.iter().zip(&seqs) {
@@ -662,7 +728,9 @@ fn push_in(
         }
         insert_rows(
             tx,
-            "INSERT INTO settled (device_id, seq, hash, rejection)",
+            // `plan` settles each of the device's numbers once, and only one not settled
+            // before (the numbers were read above, in this transaction).
+            "INSERT OR IGNORE INTO settled (device_id, seq, hash, rejection)",
             4,
             "",
             &values,
@@ -691,7 +759,8 @@ fn push_in(
         let index_of: HashMap<i64, usize> = rows.iter().map(|r| (r.1, r.3)).collect();
         insert_rows(
             tx,
-            "INSERT INTO changes (posyandu, device_id, seq, received_at, payload)",
+            // `sseq` is numbered by SQLite: no key to meet.
+            "INSERT OR IGNORE INTO changes (posyandu, device_id, seq, received_at, payload)",
             5,
             "RETURNING sseq, seq",
             &values,
@@ -706,18 +775,31 @@ fn push_in(
             },
         )?;
         logged.sort_unstable();
-        let ids: Vec<String> = decided
-            .records
-            .iter()
-            .map(|(id, _)| id.to_string())
-            .collect();
-        let kinds: Vec<(&str, Option<&str>)> = decided
-            .records
+        // The records index: a record new before this push is inserted once, as it ends the
+        // push (`plan` lists it again for each later status it takes: the same row but its
+        // status); a stored one only moves its status.
+        let mut last: HashMap<RecordId, usize> = HashMap::new();
+        for (i, (id, _)) in decided.records.iter().enumerate() {
+            last.insert(*id, i);
+        }
+        let mut fresh: Vec<(String, &RecordInfo)> = Vec::new();
+        let mut moved: Vec<(String, &Option<String>)> = Vec::new();
+        for (i, (id, r)) in decided.records.iter().enumerate() {
+            if last.get(id) != Some(&i) {
+                continue;
+            }
+            if new.contains(id) {
+                fresh.push((id.to_string(), r));
+            } else {
+                moved.push((id.to_string(), &r.status));
+            }
+        }
+        let kinds: Vec<(&str, Option<&str>)> = fresh
             .iter()
             .map(|(_, r)| (r.kind.as_str(), r.creator_role.map(role_str)))
             .collect();
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(ids.len() * 6);
-        for ((id, (kind, role)), (_, r)) in ids.iter().zip(&kinds).zip(&decided.records) {
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(fresh.len() * 6);
+        for ((id, r), (kind, role)) in fresh.iter().zip(&kinds) {
             values.extend([
                 id as &dyn rusqlite::ToSql,
                 kind,
@@ -727,24 +809,35 @@ fn push_in(
                 &r.status,
             ]);
         }
-        // Rows of one id in one statement are applied in order (SQLite's upsert).
         insert_rows(
             tx,
-            "INSERT INTO records (id, kind, posyandu, fact_hash, creator_role, status)",
+            "INSERT OR IGNORE INTO records (id, kind, posyandu, fact_hash, creator_role, status)",
             6,
-            "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+            "",
             &values,
             |_| Ok(()),
         )?;
+        let mut status = tx.prepare_cached("UPDATE records SET status = ?2 WHERE id = ?1")?;
+        for (id, s) in &moved {
+            status.execute(params![id, s])?;
+        }
     }
     tx.prepare_cached(
         "UPDATE devices SET acked_seq = ?2, last_sync_at = ?3, last_seen_at = ?3 WHERE id = ?1",
     )?
     .execute(params![device, to_i64(acked_seq), now])?;
-    let mut owned: Vec<Option<Change>> = batch.into_iter().map(|p| Some(p.change)).collect();
+    let mut owned: Vec<Option<(Change, String)>> = batch
+        .into_iter()
+        .map(|p| Some((p.change, p.payload)))
+        .collect();
     let logged = logged
         .into_iter()
-        .filter_map(|(sseq, i)| owned.get_mut(i).and_then(Option::take).map(|c| (sseq, c)))
+        .filter_map(|(sseq, i)| {
+            owned
+                .get_mut(i)
+                .and_then(Option::take)
+                .map(|(c, payload)| (sseq, c, payload))
+        })
         .collect();
     Ok(Pushed {
         result: PushResult {
@@ -762,7 +855,9 @@ const ROWS_PER_INSERT: usize = 64;
 
 /// Inserts rows of `width` values each (`values`, row after row) with `head VALUES (…), (…)
 /// tail`: [`ROWS_PER_INSERT`] rows a statement, the rest one by one (two cached statements per
-/// table); `on_row` sees each row a `RETURNING` tail returns.
+/// table); `on_row` sees each row a `RETURNING` tail returns. Every row must be inserted: an
+/// `INSERT OR IGNORE` head (no statement journal) that skips one is an error, which undoes
+/// the push (its savepoint) as a constraint error would.
 fn insert_rows(
     tx: &Connection,
     head: &str,
@@ -781,6 +876,14 @@ fn insert_rows(
         let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter()))?;
         while let Some(r) = rows.next()? {
             on_row(r)?;
+        }
+        drop(rows);
+        let inserted = tx.changes();
+        if usize::try_from(inserted).ok() != Some(chunk.len() / width) {
+            return Err(StorageError::Corrupt(format!(
+                "{head}: {inserted} of {} rows inserted",
+                chunk.len() / width
+            )));
         }
         Ok(())
     };
@@ -802,10 +905,10 @@ fn insert_rows(
 }
 
 /// A committed push: its answer, and for the read model's follower the changes it logged
-/// (`(sseq, change)`, in `sseq` order) and the records that were new to it.
+/// (`(sseq, change, payload)`, in `sseq` order) and the records that were new to it.
 struct Pushed {
     result: PushResult,
-    logged: Vec<(i64, Change)>,
+    logged: Vec<(i64, Change, String)>,
     new: HashSet<RecordId>,
 }
 
@@ -943,7 +1046,11 @@ fn follow(conn: &mut Connection, pushed: &Pushed) -> Result<(), StorageError> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     let merged = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let logged: Vec<(i64, &Change)> = pushed.logged.iter().map(|(s, c)| (*s, c)).collect();
+        let logged: Vec<(i64, &Change, &str)> = pushed
+            .logged
+            .iter()
+            .map(|(s, c, p)| (*s, c, p.as_str()))
+            .collect();
         crate::readmodel::sqlite::merge_pushed(&tx, &logged, &pushed.new)?;
         tx.commit()?;
         Ok(())
@@ -1476,10 +1583,11 @@ impl Storage for SqliteStore {
         Box::pin(async move {
             let (answer, answered) = tokio::sync::oneshot::channel();
             tokio::task::spawn_blocking(move || {
-                // The batch's stored form is computed before the writer is taken.
+                // The batch's stored form, and the checks that need no database, are made
+                // before the writer is taken (in parallel with other pushes).
                 let batch = changes
                     .into_iter()
-                    .map(crate::sync::Prepared::new)
+                    .map(|c| crate::sync::Prepared::checked(c, &ctx))
                     .collect();
                 inner
                     .queue
@@ -1714,5 +1822,93 @@ impl Storage for SqliteStore {
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn wal_len(path: &std::path::Path) -> u64 {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn count(conn: &Connection) -> i64 {
+        conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A reader that pins old frames keeps `PASSIVE` from emptying the WAL; past the bound the
+    /// checkpoint waits for it, copies everything and truncates the WAL; the data is intact
+    /// and a new connection (a restart) reads all of it from the database file.
+    #[test]
+    fn a_wal_past_its_bound_is_truncated_once_readers_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let p = path.to_str().unwrap();
+        let writer = Connection::open(p).unwrap();
+        configure(&writer).unwrap();
+        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        writer
+            .execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            .unwrap();
+        let fill = |from: i64, to: i64| {
+            for n in from..to {
+                writer
+                    .execute(
+                        "INSERT INTO t VALUES (?1, ?2)",
+                        params![n, "x".repeat(2000)],
+                    )
+                    .unwrap();
+            }
+        };
+        fill(0, 100);
+        let ckpt = Connection::open(p).unwrap();
+        configure(&ckpt).unwrap();
+        ckpt.busy_timeout(std::time::Duration::from_millis(100))
+            .unwrap();
+        // Under the bound: copied, the WAL kept for the next writer to reuse.
+        let c = checkpoint(&ckpt, 100_000).unwrap();
+        assert!(
+            !c.truncated && c.frames > 0 && c.copied == c.frames,
+            "{c:?}"
+        );
+
+        // A reader holds a snapshot while 1,000 more rows are committed.
+        let reader = Connection::open(p).unwrap();
+        configure(&reader).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        assert_eq!(count(&reader), 100);
+        fill(100, 1100);
+        let pinned = checkpoint(&ckpt, 50).unwrap();
+        assert!(!pinned.truncated, "{pinned:?}");
+        assert!(pinned.frames > 50, "{pinned:?}");
+        assert!(wal_len(&path) > 0);
+
+        // The reader lets go while the checkpoint waits for it.
+        ckpt.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            reader.execute_batch("COMMIT").unwrap();
+        });
+        let done = checkpoint(&ckpt, 50).unwrap();
+        reader.join().unwrap();
+        assert!(done.truncated && done.frames == 0, "{done:?}");
+        assert_eq!(wal_len(&path), 0);
+        assert_eq!(count(&writer), 1100);
+        drop((writer, ckpt));
+
+        // A restart: every row is in the database file.
+        assert_eq!(wal_len(&path), 0);
+        let again = Connection::open(p).unwrap();
+        assert_eq!(count(&again), 1100);
+        let sum: i64 = again
+            .query_row("SELECT sum(length(v)) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sum, 1100 * 2000);
     }
 }
