@@ -15,7 +15,6 @@
 //! `data/immunisation/nasional-2024.json` (id `imunisasi-nasional-2024-v1`); a district
 //! loads its own with [`Schedule::from_json`].
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use chrono::{Days, Months, NaiveDate};
@@ -249,13 +248,25 @@ impl Schedule {
                 .filter(|c| c.is_alphanumeric())
                 .flat_map(char::to_uppercase)
         }
+        /// Whether `s` normalised is `v` (normalised already); an ASCII `s` byte by byte,
+        /// which is what `norm` does to ASCII (letters and digits kept, letters upper-cased).
+        fn norm_eq(s: &str, v: &str) -> bool {
+            if s.is_ascii() {
+                s.bytes()
+                    .filter(u8::is_ascii_alphanumeric)
+                    .map(|b| b.to_ascii_uppercase())
+                    .eq(v.bytes())
+            } else {
+                norm(s).eq(v.chars())
+            }
+        }
         let v: String = norm(vaccine).collect();
         if v.is_empty() {
             return None;
         }
         self.doses
             .iter()
-            .find(|d| norm(&d.id).eq(v.chars()) || norm(&d.name).eq(v.chars()))
+            .find(|d| norm_eq(&d.id, &v) || norm_eq(&d.name, &v))
     }
 }
 
@@ -480,18 +491,50 @@ pub fn due_list(
     today: NaiveDate,
     area: AreaOptions,
 ) -> Result<Vec<DoseStatus>, ImmunisationError> {
-    let mut given_on: HashMap<&str, NaiveDate> = HashMap::new();
+    Ok(dose_states(schedule, birth, given, today, area)?
+        .into_iter()
+        .map(|(dose, state)| DoseStatus {
+            dose_id: dose.id.clone(),
+            series: dose.series.clone(),
+            name: dose.name.clone(),
+            state,
+        })
+        .collect())
+}
+
+/// [`due_list`] with each dose borrowed from the schedule: the due tasks read a state for
+/// every dose of every child planned, and need the names of the few they list only.
+///
+/// The doses given and the projected dates are kept in short vectors searched in order
+/// (a child has a few doses given, a schedule a few dozen doses): the same answers as maps
+/// keyed by dose id, a later entry of an id replacing an earlier one.
+pub(crate) fn dose_states<'s>(
+    schedule: &'s Schedule,
+    birth: NaiveDate,
+    given: &[GivenDose],
+    today: NaiveDate,
+    area: AreaOptions,
+) -> Result<Vec<(&'s Dose, DoseState)>, ImmunisationError> {
+    let mut given_on: Vec<(&str, NaiveDate)> = Vec::with_capacity(given.len());
     for g in given {
         check_one(schedule, birth, g, today)?;
         let dose = schedule
             .dose(&g.dose_id)
             .ok_or_else(|| ImmunisationError::UnknownDose(g.dose_id.clone()))?;
-        let slot = given_on.entry(dose.id.as_str()).or_insert(g.date);
-        *slot = (*slot).min(g.date);
+        match given_on.iter_mut().find(|(id, _)| *id == dose.id.as_str()) {
+            Some((_, slot)) => *slot = (*slot).min(g.date),
+            None => given_on.push((dose.id.as_str(), g.date)),
+        }
     }
+    let given_at = |id: &str| {
+        given_on
+            .iter()
+            .find(|(g, _)| *g == id)
+            .map(|(_, date)| *date)
+    };
 
     // For each dose: the date it was (or at the soonest can be) given, for its follower.
-    let mut projected: HashMap<&str, Option<NaiveDate>> = HashMap::new();
+    let mut projected: Vec<(&str, Option<NaiveDate>)> = Vec::with_capacity(schedule.doses.len());
     let mut out = Vec::with_capacity(schedule.doses.len());
     for dose in &schedule.doses {
         let oor = || ImmunisationError::DateOutOfRange(dose.id.clone());
@@ -508,10 +551,10 @@ pub fn due_list(
 
         let state = if dose.selected_areas_only && !area.je_area {
             DoseState::NotApplicable
-        } else if let Some(&date) = given_on.get(dose.id.as_str()) {
+        } else if let Some(date) = given_at(dose.id.as_str()) {
             // Only a previous dose actually given sets an interval for a given dose.
-            let prev_given = dose.after.as_ref().and_then(|p| given_on.get(p.as_str()));
-            let earliest_ok = earliest_after(prev_given.copied())?;
+            let prev_given = dose.after.as_ref().and_then(|p| given_at(p.as_str()));
+            let earliest_ok = earliest_after(prev_given)?;
             let timing = if cutoff.is_some_and(|c| date >= c) {
                 Timing::AfterCutoff
             } else if date < earliest_ok {
@@ -524,10 +567,12 @@ pub fn due_list(
             DoseState::Given { date, timing }
         } else {
             // `Some(None)`: the previous dose can never be given, so neither can this one.
-            let prev: Option<Option<NaiveDate>> = dose
-                .after
-                .as_ref()
-                .map(|p| projected.get(p.as_str()).copied().flatten());
+            let prev: Option<Option<NaiveDate>> = dose.after.as_ref().map(|p| {
+                projected
+                    .iter()
+                    .find(|(id, _)| *id == p.as_str())
+                    .and_then(|(_, date)| *date)
+            });
             let earliest_ok = earliest_after(prev.flatten())?;
             let due_date = at(dose.recommended)?.max(earliest_ok);
             let soonest = earliest_ok.max(today);
@@ -552,13 +597,11 @@ pub fn due_list(
             DoseState::Due { .. } | DoseState::Overdue { .. } => Some(today),
             DoseState::NoLongerAllowed { .. } | DoseState::NotApplicable => None,
         };
-        projected.insert(dose.id.as_str(), soonest_given);
-        out.push(DoseStatus {
-            dose_id: dose.id.clone(),
-            series: dose.series.clone(),
-            name: dose.name.clone(),
-            state,
-        });
+        match projected.iter_mut().find(|(id, _)| *id == dose.id.as_str()) {
+            Some((_, slot)) => *slot = soonest_given,
+            None => projected.push((dose.id.as_str(), soonest_given)),
+        }
+        out.push((dose, state));
     }
     Ok(out)
 }
@@ -583,6 +626,33 @@ mod tests {
         assert_eq!(kfa_series("DPT-HB-Hib 1"), Some("DPT-HB-Hib"));
         assert_eq!(kfa_series("Td2"), Some("Td"));
         assert_eq!(kfa_series("nope"), None);
+    }
+
+    #[test]
+    fn a_recorded_vaccine_names_its_dose_ignoring_case_spaces_and_punctuation() {
+        let s = Schedule::national_2024();
+        let id = |v: &str| s.dose_for_record(v).map(|d| d.id.as_str());
+        let mr1 = id("MR1");
+        assert!(mr1.is_some());
+        for v in ["mr1", " M-R 1 ", "m.r.1"] {
+            assert_eq!(id(v), mr1, "{v}");
+        }
+        for d in &s.doses {
+            assert_eq!(id(&d.id), Some(d.id.as_str()));
+            assert_eq!(
+                id(&d.name.to_lowercase()),
+                Some(d.id.as_str()),
+                "{}",
+                d.name
+            );
+        }
+        // Non-ASCII text is compared char by char: a full-width digit is not a `1`, an
+        // accented letter not its plain one, and letters and digits alone say nothing.
+        assert_eq!(id("MR\u{ff11}"), None);
+        assert_eq!(id("BCG\u{e9}"), None);
+        assert_eq!(id("\u{e9}-- "), None);
+        assert_eq!(id(""), None);
+        assert_eq!(id("Polio"), None);
     }
 
     #[test]

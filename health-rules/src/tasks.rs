@@ -429,12 +429,23 @@ impl Out {
         due: NaiveDate,
         params: &[(&'static str, String)],
     ) {
+        self.push_owned(kind, priority, due, params.to_vec());
+    }
+
+    /// [`Out::push`] taking the parameters' values without copying them.
+    fn push_owned(
+        &mut self,
+        kind: TaskKind,
+        priority: Priority,
+        due: NaiveDate,
+        params: Vec<(&'static str, String)>,
+    ) {
         self.tasks.push(Task {
             kind,
             priority,
             due,
             reason: kind.label(),
-            params: params.iter().cloned().collect(),
+            params: params.into_iter().collect(),
         });
     }
 
@@ -559,7 +570,7 @@ fn vaccine_tasks(
     for e in bad {
         out.problem(Area::Immunisation, e.key(), e.params());
     }
-    let list = immunisation::due_list(
+    let list = immunisation::dose_states(
         ctx.schedule,
         person.birth_date,
         &usable,
@@ -567,41 +578,43 @@ fn vaccine_tasks(
         ctx.area,
     )?;
     let horizon = plus(ctx.today, UPCOMING_DAYS)?;
-    for d in list {
+    for (dose, state) in list {
         let p = |extra: Option<(&'static str, NaiveDate)>| {
-            let mut v = vec![("vaccine", d.name.clone()), ("dose_id", d.dose_id.clone())];
+            let mut v = Vec::with_capacity(3);
+            v.push(("vaccine", dose.name.clone()));
+            v.push(("dose_id", dose.id.clone()));
             v.extend(extra.map(|(k, date)| (k, date.to_string())));
             v
         };
-        match d.state {
+        match state {
             DoseState::Due {
                 due_date,
                 on_time_until,
             } => {
-                out.push(
+                out.push_owned(
                     TaskKind::VaccineDue,
                     Priority::Normal,
                     on_time_until,
-                    &p(Some(("due_date", due_date))),
+                    p(Some(("due_date", due_date))),
                 );
             }
             DoseState::Overdue {
                 due_date,
                 allowed_until,
             } => {
-                out.push(
+                out.push_owned(
                     TaskKind::VaccineOverdue,
                     Priority::High,
                     due_date,
-                    &p(allowed_until.map(|a| ("allowed_until", a))),
+                    p(allowed_until.map(|a| ("allowed_until", a))),
                 );
             }
             DoseState::NotYetDue { due_date } if due_date <= horizon => {
-                out.push(
+                out.push_owned(
                     TaskKind::VaccineUpcoming,
                     Priority::Normal,
                     due_date,
-                    &p(None),
+                    p(None),
                 );
             }
             _ => {}

@@ -306,6 +306,9 @@ impl Store {
         corrected: &HashMap<String, String>,
     ) -> Result<HashMap<String, Vec<TimelineEntry>>> {
         let mut facts: HashMap<String, Vec<TimelineEntry>> = HashMap::new();
+        // The rows come person by person: a person's list is filled until the next person
+        // begins, then filed, instead of a look-up in the map for every row.
+        let mut current: Option<(String, Vec<TimelineEntry>)> = None;
         for chunk in ids.chunks(500) {
             let list = sql_text_list(chunk);
             let mut stmt = self.conn.prepare(&format!(
@@ -330,13 +333,19 @@ impl Store {
                     superseded_by: corrected.get(id).map(|c| record_id(c)).transpose()?,
                     person: None,
                 };
-                match facts.get_mut(person) {
-                    Some(list) => list.push(entry),
-                    None => {
-                        facts.insert(person.to_string(), vec![entry]);
+                if !matches!(&current, Some((p, _)) if p == person) {
+                    if let Some((p, list)) = current.take() {
+                        facts.entry(p).or_default().extend(list);
                     }
+                    current = Some((person.to_string(), Vec::with_capacity(8)));
+                }
+                if let Some((_, list)) = &mut current {
+                    list.push(entry);
                 }
             }
+        }
+        if let Some((p, list)) = current {
+            facts.entry(p).or_default().extend(list);
         }
         Ok(facts)
     }
@@ -376,15 +385,53 @@ fn due_field_names(code: i64) -> &'static [&'static str] {
 
 /// A body from a `due_facts.body` array: each field the fact's body has, by name. A field
 /// written as `null` is left out as an absent one (the plan reads neither).
+///
+/// Decoded straight into the body ([`DueArray`]), without a vector of the values first.
 fn due_fields(code: i64, json: &str) -> Result<Body> {
-    let values: Vec<Value> = serde_json::from_str(json)?;
-    let mut body = Body::new();
-    for (name, v) in due_field_names(code).iter().zip(values) {
-        if !v.is_null() {
-            body.insert((*name).to_string(), v);
-        }
-    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let body = DueArray(due_field_names(code)).deserialize(&mut de)?;
+    de.end()?;
     Ok(body)
+}
+
+/// Decodes a `due_facts.body` array into a body, its values named in order by the given
+/// field names; `null`s and values past the names are checked for syntax and left out (as
+/// `zip` over a decoded vector did).
+struct DueArray(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for DueArray {
+    type Value = Body;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Body, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DueArray {
+    type Value = Body;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of a due fact's fields")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Body, A::Error> {
+        let mut body = Body::new();
+        let mut names = self.0.iter();
+        loop {
+            match names.next() {
+                Some(name) => match seq.next_element::<Value>()? {
+                    Some(Value::Null) => {}
+                    Some(v) => {
+                        body.insert((*name).to_string(), v);
+                    }
+                    None => break,
+                },
+                None => {
+                    if seq.next_element::<IgnoredAny>()?.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(body)
+    }
 }
 
 #[cfg(test)]
