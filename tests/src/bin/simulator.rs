@@ -52,6 +52,10 @@ struct Args {
     /// is applied, nor the next push while an answer is recorded).
     #[arg(long)]
     sequential: bool,
+    /// Commit every page of a bulk first sync with its own fsync, as before (field-core's
+    /// default syncs only the bulk's first and last page; for comparisons).
+    #[arg(long)]
+    bulk_fsync_each_page: bool,
     /// Runtime worker threads (server and tablets share them).
     #[arg(long, default_value_t = 8)]
     threads: usize,
@@ -66,6 +70,10 @@ struct Args {
     /// includes the server's).
     #[arg(long)]
     tablet_in_process: bool,
+    /// fresh-device: print the fresh tablet's timeline (the enrolment's parts, every pull
+    /// page asked, decoded and applied, the gaps between them) and one Argon2id timed alone.
+    #[arg(long)]
+    phases: bool,
     /// tablet-first-sync (run by fresh-device): the server.
     #[arg(long, hide = true)]
     url: Option<String>,
@@ -92,7 +100,8 @@ fn tablet_first_sync(a: &Args, rt: &tokio::runtime::Runtime) -> ExitCode {
     spec.pull_limit = a.pull_limit;
     spec.pull_limit_max = a.pull_limit_max;
     spec.ahead = !a.sequential;
-    match rt.block_on(scenarios::first_sync(url, code, &spec)) {
+    spec.bulk_defer_fsync = !a.bulk_fsync_each_page;
+    match rt.block_on(scenarios::first_sync(url, code, &spec, a.phases)) {
         Ok(f) => {
             println!("{}", serde_json::to_string(&f).unwrap_or_default());
             ExitCode::SUCCESS
@@ -143,6 +152,7 @@ fn main() -> ExitCode {
         pull_limit: a.pull_limit,
         pull_limit_max: a.pull_limit_max,
         ahead: !a.sequential,
+        bulk_defer_fsync: !a.bulk_fsync_each_page,
         dirs: match &a.tablet_dir {
             Some(d) => Dirs {
                 disk: d.clone(),
@@ -155,6 +165,7 @@ fn main() -> ExitCode {
         } else {
             std::env::current_exe().ok()
         },
+        phases: a.phases,
         ..Options::default()
     };
     let load_before = load_average().unwrap_or_default();
