@@ -28,19 +28,6 @@
 //!
 //! The primary keys and `UNIQUE` constraints (SQLite's automatic indexes) are kept: the apply
 //! itself looks records up by id.
-//!
-//! The commits between a bulk's first and last page are not synced to the disk one by one
-//! ([`Store::apply_sync_page_deferring_fsync`]: `synchronous = NORMAL` for that page's
-//! transaction, then `FULL` again). The WAL stays consistent: a power cut can lose only the
-//! last such commits, each whole page with the cursor that follows it, never part of one, so
-//! the store reopens at an earlier page and its cursor, and the next sync asks the server
-//! (which still holds every change it sent) for what followed, as after a lost connection. The
-//! bulk's last page is committed with `FULL`, which syncs the WAL and every page before it; a
-//! local write (another connection, or this one after the run) is committed with `FULL` too,
-//! and syncs them as well. The tablet's own changes never travel in these pages (a first sync
-//! pushes first, and the server leaves a tablet's own changes out of its pulls), so nothing
-//! lost this way exists only on the tablet. A SIGKILL loses nothing committed (the operating
-//! system keeps the writes).
 
 use crate::error::Result;
 use rusqlite::{Connection, params};
@@ -185,47 +172,7 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Whether each commit syncs the WAL to the disk (`FULL`, as every connection is opened:
-/// `open.rs`) or only checkpoints do (`NORMAL`). Only set outside a transaction (SQLite refuses
-/// it inside one); a statement only when it changes.
-fn set_full_sync(conn: &Connection, full: bool) -> Result<()> {
-    let now: i64 = conn
-        .prepare_cached("PRAGMA synchronous")?
-        .query_row([], |r| r.get(0))?;
-    // 1 = NORMAL, 2 = FULL.
-    let want = if full { 2 } else { 1 };
-    if now != want {
-        conn.execute_batch(if full {
-            "PRAGMA synchronous = FULL"
-        } else {
-            "PRAGMA synchronous = NORMAL"
-        })?;
-    }
-    Ok(())
-}
-
 impl super::Store {
-    /// [`Self::apply_sync_page`], except that a page between the first and the last of a bulk
-    /// first sync (one is under way, and `page.has_more`) is committed without syncing the WAL
-    /// to the disk: see the module's notes for why a power cut then loses nothing the server
-    /// cannot send again. Every other page, and every other transaction, is committed with
-    /// `synchronous = FULL` as always; the connection is back to `FULL` when this returns.
-    pub fn apply_sync_page_deferring_fsync(
-        &mut self,
-        page: &sync_protocol::PullResponse,
-    ) -> Result<crate::PullReport> {
-        let defer = page.has_more && active(&self.conn)?;
-        if !defer {
-            return self.apply_sync_page(page);
-        }
-        set_full_sync(&self.conn, false)?;
-        let out = self.apply_sync_page(page);
-        let restored = set_full_sync(&self.conn, true);
-        let report = out?;
-        restored?;
-        Ok(report)
-    }
-
     /// Ends a bulk first sync that stopped before its last page (a lost connection, a
     /// refused page): re-creates the indexes and the name index in one transaction. Nothing
     /// when none is under way. The sync engine calls it when a pull stops on an error;

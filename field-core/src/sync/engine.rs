@@ -46,11 +46,6 @@ pub struct SyncConfig {
     /// Send the next push while the answer to one is recorded (after an answer that took
     /// every change of its batch; off: one after the other, as before; for comparisons).
     pub push_ahead: bool,
-    /// Between the first and the last page of a bulk first sync, commit each page without
-    /// syncing the WAL to the disk (the last page's commit syncs them all; `store/bulk.rs`
-    /// says why a power cut loses nothing the server cannot send again). Off: every page is
-    /// synced, as before (for comparisons).
-    pub bulk_defer_fsync: bool,
     pub trust: TrustRoots,
     /// Time limit of one request.
     pub request_timeout: Duration,
@@ -79,7 +74,6 @@ impl Default for SyncConfig {
             pull_grow_below: super::pace::GROW_BELOW,
             pull_ahead: true,
             push_ahead: true,
-            bulk_defer_fsync: true,
             trust: TrustRoots::WebPki,
             request_timeout: Duration::from_secs(60),
             backoff: Backoff::default(),
@@ -842,11 +836,7 @@ impl SyncClient {
                 });
             }
             let applying = Instant::now();
-            let r = if self.cfg.bulk_defer_fsync {
-                store.apply_sync_page_deferring_fsync(&page)?
-            } else {
-                store.apply_sync_page(&page)?
-            };
+            let r = store.apply_sync_page(&page)?;
             let applied = Instant::now();
             run.report.timing.pull_apply += applied.duration_since(applying);
             let since = |t: Instant| t.saturating_duration_since(run.started);

@@ -52,10 +52,6 @@ struct Args {
     /// is applied, nor the next push while an answer is recorded).
     #[arg(long)]
     sequential: bool,
-    /// Commit every page of a bulk first sync with its own fsync, as before (field-core's
-    /// default syncs only the bulk's first and last page; for comparisons).
-    #[arg(long)]
-    bulk_fsync_each_page: bool,
     /// Runtime worker threads (server and tablets share them).
     #[arg(long, default_value_t = 8)]
     threads: usize,
@@ -100,7 +96,6 @@ fn tablet_first_sync(a: &Args, rt: &tokio::runtime::Runtime) -> ExitCode {
     spec.pull_limit = a.pull_limit;
     spec.pull_limit_max = a.pull_limit_max;
     spec.ahead = !a.sequential;
-    spec.bulk_defer_fsync = !a.bulk_fsync_each_page;
     match rt.block_on(scenarios::first_sync(url, code, &spec, a.phases)) {
         Ok(f) => {
             println!("{}", serde_json::to_string(&f).unwrap_or_default());
@@ -152,7 +147,6 @@ fn main() -> ExitCode {
         pull_limit: a.pull_limit,
         pull_limit_max: a.pull_limit_max,
         ahead: !a.sequential,
-        bulk_defer_fsync: !a.bulk_fsync_each_page,
         dirs: match &a.tablet_dir {
             Some(d) => Dirs {
                 disk: d.clone(),

@@ -36,9 +36,6 @@ pub struct DeviceSpec {
     /// Ask for the next pull page while one is applied, and send the next push while an
     /// answer is recorded (field-core's default: yes).
     pub ahead: bool,
-    /// Commit the middle pages of a bulk first sync without an fsync each (field-core's
-    /// default: yes).
-    pub bulk_defer_fsync: bool,
 }
 
 impl DeviceSpec {
@@ -51,7 +48,6 @@ impl DeviceSpec {
             pull_limit: None,
             pull_limit_max: None,
             ahead: true,
-            bulk_defer_fsync: true,
         }
     }
 }
@@ -92,7 +88,6 @@ impl SimDevice {
             pull_limit_max: spec.pull_limit_max.unwrap_or(defaults.pull_limit_max),
             pull_ahead: spec.ahead,
             push_ahead: spec.ahead,
-            bulk_defer_fsync: spec.bulk_defer_fsync,
             request_timeout: Duration::from_secs(300),
             ..defaults
         };

@@ -183,9 +183,6 @@ async fn in_child(
     if phases {
         cmd.arg("--phases");
     }
-    if !spec.bulk_defer_fsync {
-        cmd.arg("--bulk-fsync-each-page");
-    }
     let out = super::blocking(move || Ok(cmd.output()?)).await?;
     if !out.status.success() {
         return Err(SimError::Check(format!(

@@ -42,8 +42,6 @@ pub struct Options {
     /// Requests ahead (next pull page while one is applied, next push while an answer is
     /// recorded).
     pub ahead: bool,
-    /// Commit the middle pages of a bulk first sync without an fsync each.
-    pub bulk_defer_fsync: bool,
     pub dirs: Dirs,
     pub seed: u64,
     /// The simulator binary, to run the fresh tablet of `fresh-device` in a process of its
@@ -66,7 +64,6 @@ impl Default for Options {
             pull_limit: None,
             pull_limit_max: None,
             ahead: true,
-            bulk_defer_fsync: true,
             dirs: Dirs::default(),
             seed: 2026,
             tablet_exe: None,
@@ -90,7 +87,6 @@ impl Options {
         s.pull_limit = self.pull_limit;
         s.pull_limit_max = self.pull_limit_max;
         s.ahead = self.ahead;
-        s.bulk_defer_fsync = self.bulk_defer_fsync;
         s
     }
 }

@@ -110,7 +110,7 @@ pub fn timeline(f: &FirstSync) -> Vec<String> {
         .enumerate()
         .map(|(i, p)| (i + 1, p.apply_end.saturating_sub(p.apply_start), p.changes))
         .collect();
-    slow.sort_by(|a, b| b.1.cmp(&a.1));
+    slow.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut sizes: Vec<Duration> = f
         .pages
         .iter()
