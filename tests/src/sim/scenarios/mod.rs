@@ -198,6 +198,34 @@ mod tests {
         );
     }
 
+    /// `fresh-device --phases`: the timeline holds the enrolment's parts, one Argon2id timed
+    /// alone, and a line for every pull page; the run reports the tablet's CPU.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_fresh_tablets_timeline_has_every_page() {
+        let o = Options {
+            history: 900,
+            pull_limit: Some(100),
+            pull_limit_max: Some(100),
+            phases: true,
+            ..Options::default()
+        };
+        let r = fresh_device(&o).await.unwrap();
+        let pages = r.notes.iter().filter(|n| n.starts_with("page ")).count();
+        assert!(pages >= 9, "{:?}", r.notes);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.starts_with("phase store creation"))
+        );
+        assert!(r.notes.iter().any(|n| n.contains("Argon2id seal")));
+        assert!(r.notes.iter().any(|n| n.starts_with("phase pull summary")));
+        assert!(
+            r.rows
+                .iter()
+                .any(|x| x.measure.starts_with("CPU of the tablet") && x.value > 0.0)
+        );
+    }
+
     /// The day's own count of its changes (used to stop at a budget) matches the outbox.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_posyandu_day_counts_its_changes() {
