@@ -151,6 +151,37 @@ pub struct SyncReport {
     pub server_duplicates: Option<u64>,
     /// Where the run's wall time went.
     pub timing: RunTimes,
+    /// Each pull page of the run, in order: when it was asked for, decoded and applied (a
+    /// timeline for benchmarks; not sent to the screens).
+    #[serde(skip)]
+    pub pages: Vec<PageTimes>,
+}
+
+/// One pull page of a run: its size and, from the run's start, when its request was sent,
+/// when its answer was decoded, and when its apply (with its cursor, commit included) began
+/// and ended. A page asked for ahead was sent while the page before it was applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PageTimes {
+    pub changes: u32,
+    pub asked: Duration,
+    pub decoded: Duration,
+    /// Decompressing and parsing its answer (the end of `asked..decoded`).
+    pub decode: Duration,
+    pub apply_start: Duration,
+    pub apply_end: Duration,
+}
+
+/// Where an enrolment's wall time went ([`SyncClient::last_enrol_times`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EnrolTimes {
+    /// The enrolment and login requests (retries included).
+    pub requests: Duration,
+    /// Making the encrypted store: the PIN's Argon2id, the new database and its schema.
+    pub create: Duration,
+    /// Keeping the device token, titip keys, session and clock in the store.
+    pub save: Duration,
+    /// The places of the user's area (`GET /v1/places`) and their merge.
+    pub places: Duration,
 }
 
 /// Where a run's wall time went, summed over its requests. With pipelined pull pages the
@@ -186,6 +217,8 @@ pub struct SyncClient {
     events: Option<EventSink>,
     /// The counts of the last event (waiting, sent, received), repeated by retry events.
     last_counts: Arc<std::sync::Mutex<(u64, u64, u64)>>,
+    /// Where the last enrolment's time went.
+    last_enrol: Arc<std::sync::Mutex<EnrolTimes>>,
 }
 
 impl std::fmt::Debug for SyncClient {
@@ -218,7 +251,13 @@ impl SyncClient {
             sleeper: Arc::new(TokioSleeper),
             events: None,
             last_counts: Arc::default(),
+            last_enrol: Arc::default(),
         }
+    }
+
+    /// Where the last [`Self::enrol`] of this client (or a clone) spent its time; zero before.
+    pub fn last_enrol_times(&self) -> EnrolTimes {
+        self.last_enrol.lock().map(|t| *t).unwrap_or_default()
     }
 
     /// Replaces the sleeper used between retries (tests: [`super::RecordingSleeper`]).
@@ -287,6 +326,7 @@ impl SyncClient {
         }
         // Checked before the code is used up (the keyring checks it again).
         crate::keyring::check_pin(&e.pin)?;
+        let started = Instant::now();
         let t = self.transport(&e.server_url)?;
         // The tablet's titip key pair: its public half registered with the device.
         let titip = super::relay::new_key_pair();
@@ -328,15 +368,28 @@ impl SyncClient {
             display_name: login.display_name.clone(),
             role: role_str(&login)?,
         };
+        let mut times = EnrolTimes {
+            requests: started.elapsed(),
+            ..EnrolTimes::default()
+        };
+        let step = Instant::now();
         let mut store = Store::create(path, enrolled.device_id, &user, &e.pin, opts)?;
+        times.create = step.elapsed();
+        let step = Instant::now();
         store.save_enrolment(&e.server_url, &token, &e.device_name)?;
         if let Some(server) = &enrolled.titip {
             store.save_titip_keys(&titip, server)?;
         }
         store.save_session(&login.session_token, login.expires_at, &login.scope)?;
         store.calibrate_clock(login.server_time)?;
+        times.save = step.elapsed();
+        let step = Instant::now();
         self.places_after_login(&mut store, &t, &login.session_token)
             .await;
+        times.places = step.elapsed();
+        if let Ok(mut last) = self.last_enrol.lock() {
+            *last = times;
+        }
         Ok(store)
     }
 
@@ -476,6 +529,7 @@ impl SyncClient {
         store: &mut Store,
         secret: Option<&str>,
     ) -> Result<SyncReport, SyncError> {
+        let started = Instant::now();
         let _lock = SyncLock::acquire(store.path())?;
         ensure_tables(store)?;
         let creds = store.credentials()?.ok_or(SyncError::NotEnrolled)?;
@@ -483,6 +537,7 @@ impl SyncClient {
             return Err(SyncError::DeviceRevoked { message });
         }
         let mut run = Run {
+            started,
             t: self.transport(&creds.server_url)?,
             device_token: creds.device_token,
             secret: secret.map(|s| Zeroizing::new(s.to_string())),
@@ -707,16 +762,19 @@ impl SyncClient {
             let limit = pace.limit();
             run.report.pull_limit_largest = run.report.pull_limit_largest.max(limit);
             let wanted = Instant::now();
+            let mut asked = wanted;
             let fetched = match ahead.take() {
-                Some(a) if a.cursor == cursor && a.limit == limit => self
-                    .join_ahead(store, run, a.task, PULL, &a.body)
-                    .await
-                    .map(|(page, decode, took, retried)| Fetched {
-                        page,
-                        decode,
-                        took,
-                        retried,
-                    }),
+                Some(a) if a.cursor == cursor && a.limit == limit => {
+                    asked = a.asked;
+                    self.join_ahead(store, run, a.task, PULL, &a.body)
+                        .await
+                        .map(|(page, decode, took, retried)| Fetched {
+                            page,
+                            decode,
+                            took,
+                            retried,
+                        })
+                }
                 _ => {
                     let waiting = pending_count(store)?;
                     self.emit(
@@ -773,12 +831,23 @@ impl SyncClient {
                     cursor,
                     limit,
                     body,
+                    asked: Instant::now(),
                     task,
                 });
             }
             let applying = Instant::now();
             let r = store.apply_sync_page(&page)?;
-            run.report.timing.pull_apply += applying.elapsed();
+            let applied = Instant::now();
+            run.report.timing.pull_apply += applied.duration_since(applying);
+            let since = |t: Instant| t.saturating_duration_since(run.started);
+            run.report.pages.push(PageTimes {
+                changes: u32::try_from(page.changes.len()).unwrap_or(u32::MAX),
+                asked: since(asked),
+                decoded: since(asked) + f.took,
+                decode: f.decode,
+                apply_start: since(applying),
+                apply_end: since(applied),
+            });
             run.report.received += r.applied as u64;
             run.report.skipped += r.skipped.len() as u64;
             if !page.has_more {
@@ -1000,6 +1069,8 @@ struct Ahead {
     cursor: Option<String>,
     limit: u32,
     body: Vec<u8>,
+    /// When it was sent.
+    asked: Instant,
     task: AbortOnDrop<Done<PullResponse>>,
 }
 
@@ -1066,6 +1137,8 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 struct Run {
+    /// When the run began (the origin of [`PageTimes`]).
+    started: Instant,
     t: Transport,
     device_token: Zeroizing<String>,
     secret: Option<Zeroizing<String>>,

@@ -44,7 +44,10 @@ mod users;
 
 pub use account::{Erased, Revoked, SyncState};
 pub use backoff::{Backoff, RecordingSleeper, SleepFuture, Sleeper, TokioSleeper};
-pub use engine::{Enrolment, RunTimes, SyncClient, SyncConfig, SyncEvent, SyncPhase, SyncReport};
+pub use engine::{
+    EnrolTimes, Enrolment, PageTimes, RunTimes, SyncClient, SyncConfig, SyncEvent, SyncPhase,
+    SyncReport,
+};
 pub use error::SyncError;
 pub use relay::{CarriedBundle, HandOver, OpenReport, SentBundle, TitipError, peek};
 pub use transport::{TrustRoots, check_server_url, tls_config};

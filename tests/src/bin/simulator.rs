@@ -66,6 +66,10 @@ struct Args {
     /// includes the server's).
     #[arg(long)]
     tablet_in_process: bool,
+    /// fresh-device: print the fresh tablet's timeline (the enrolment's parts, every pull
+    /// page asked, decoded and applied, the gaps between them) and one Argon2id timed alone.
+    #[arg(long)]
+    phases: bool,
     /// tablet-first-sync (run by fresh-device): the server.
     #[arg(long, hide = true)]
     url: Option<String>,
@@ -92,7 +96,7 @@ fn tablet_first_sync(a: &Args, rt: &tokio::runtime::Runtime) -> ExitCode {
     spec.pull_limit = a.pull_limit;
     spec.pull_limit_max = a.pull_limit_max;
     spec.ahead = !a.sequential;
-    match rt.block_on(scenarios::first_sync(url, code, &spec)) {
+    match rt.block_on(scenarios::first_sync(url, code, &spec, a.phases)) {
         Ok(f) => {
             println!("{}", serde_json::to_string(&f).unwrap_or_default());
             ExitCode::SUCCESS
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
         } else {
             std::env::current_exe().ok()
         },
+        phases: a.phases,
         ..Options::default()
     };
     let load_before = load_average().unwrap_or_default();

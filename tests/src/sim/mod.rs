@@ -114,6 +114,18 @@ pub fn cpu_time() -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis((utime + stime) * 10))
 }
 
+/// Bytes this process has written: through write calls (`wchar`) and to storage
+/// (`write_bytes`: what the page cache sent or will send to the disk), from `/proc/self/io`.
+pub fn bytes_written() -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string("/proc/self/io").ok()?;
+    let field = |key: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    Some((field("wchar:")?, field("write_bytes:")?))
+}
+
 /// The machine's load average over the last minute (`/proc/loadavg`).
 pub fn load_average() -> Option<String> {
     let s = std::fs::read_to_string("/proc/loadavg").ok()?;

@@ -10,9 +10,10 @@
 use super::{Options, blocking, enrol, record_history};
 use crate::sim::device::{DeviceSpec, SimDevice};
 use crate::sim::report::{Report, Target};
+use crate::sim::server::PIN;
 use crate::sim::server::{PUSKESMAS, SimServer};
 use crate::sim::village::Village;
-use crate::sim::{Result, SimError, memory, reset_peak_memory};
+use crate::sim::{Result, SimError, bytes_written, cpu_time, memory, reset_peak_memory};
 use field_core::KdfParams;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -53,23 +54,63 @@ pub struct FirstSync {
     /// The largest pull page asked for.
     #[serde(default)]
     pub pull_limit_largest: u32,
+    /// Where the enrolment's wall time went (the sync client's account).
+    #[serde(default)]
+    pub enrol_times: field_core::sync::EnrolTimes,
+    /// Enrolment start to the first sync's start.
+    #[serde(default)]
+    pub sync_start_s: f64,
+    /// Every pull page, its times from the first sync's start.
+    #[serde(default)]
+    pub pages: Vec<field_core::sync::PageTimes>,
+    /// CPU time of the tablet's process (all threads): the enrolment, and the whole run.
+    #[serde(default)]
+    pub enrol_cpu_s: f64,
+    #[serde(default)]
+    pub cpu_s: f64,
+    /// With `--phases`: one Argon2id seal at the tablet's cost, timed on its own after the
+    /// run (the share of `enrol_times.create` that is the key derivation).
+    #[serde(default)]
+    pub argon2_s: Option<f64>,
+    /// Bytes the tablet's process wrote during the first sync: by write calls, and to storage.
+    #[serde(default)]
+    pub sync_wchar: u64,
+    #[serde(default)]
+    pub sync_write_bytes: u64,
 }
 
 fn file_len(p: &Path) -> u64 {
     std::fs::metadata(p).map_or(0, |m| m.len())
 }
 
-/// Enrols a tablet with `code` and runs its first sync (in this process).
-pub async fn first_sync(url: &str, code: &str, spec: &DeviceSpec) -> Result<FirstSync> {
+/// Enrols a tablet with `code` and runs its first sync (in this process). With `phases`, also
+/// times one Argon2id seal at the tablet's cost after the run.
+pub async fn first_sync(
+    url: &str,
+    code: &str,
+    spec: &DeviceSpec,
+    phases: bool,
+) -> Result<FirstSync> {
     reset_peak_memory();
+    let cpu0 = cpu_time().unwrap_or_default();
     let t0 = Instant::now();
     let mut dev = SimDevice::enrol(url, code, spec).await?;
     let enrolled = t0.elapsed();
+    let enrol_cpu = cpu_time().unwrap_or_default().saturating_sub(cpu0);
     let peak = memory().map_or(0, |m| m.0);
     reset_peak_memory();
+    let sync_start = t0.elapsed();
+    let io0 = bytes_written().unwrap_or_default();
     let (rep, t) = dev.sync().await?;
+    let io1 = bytes_written().unwrap_or_default();
     let sync_peak = memory().map_or(0, |m| m.0);
     let total = t0.elapsed();
+    let cpu = cpu_time().unwrap_or_default().saturating_sub(cpu0);
+    let argon2_s = if phases {
+        Some(time_argon2(spec.kdf)?)
+    } else {
+        None
+    };
     let mut wal = dev.path.clone().into_os_string();
     wal.push("-wal");
     Ok(FirstSync {
@@ -85,12 +126,46 @@ pub async fn first_sync(url: &str, code: &str, spec: &DeviceSpec) -> Result<Firs
         wal_bytes: file_len(Path::new(&wal)),
         timing: rep.timing,
         pull_limit_largest: rep.pull_limit_largest,
+        enrol_times: dev.client.last_enrol_times(),
+        sync_start_s: sync_start.as_secs_f64(),
+        pages: rep.pages,
+        enrol_cpu_s: enrol_cpu.as_secs_f64(),
+        cpu_s: cpu.as_secs_f64(),
+        argon2_s,
+        sync_wchar: io1.0.saturating_sub(io0.0),
+        sync_write_bytes: io1.1.saturating_sub(io0.1),
     })
+}
+
+/// One seal of a database key under a PIN with `kdf` (an Argon2id run and a ChaCha20-Poly1305
+/// seal), timed.
+fn time_argon2(kdf: KdfParams) -> Result<f64> {
+    let user = field_core::LocalUser {
+        user_id: "019aaaac-2600-7000-8000-00000000a0b0"
+            .parse()
+            .map_err(|_| SimError::Check("a user id".into()))?,
+        username: "timing".into(),
+        display_name: "timing".into(),
+        role: "perawat".into(),
+    };
+    let mut ring = field_core::keyring::Keyring {
+        version: 2,
+        users: Vec::new(),
+    };
+    let started = Instant::now();
+    ring.add_user(&user, PIN, &field_core::keyring::DbKey::random(), kdf)?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// Runs [`first_sync`] in a child process (`<simulator> tablet-first-sync ...`), so its
 /// peak memory is the tablet's alone.
-async fn in_child(exe: &Path, url: &str, code: &str, spec: &DeviceSpec) -> Result<FirstSync> {
+async fn in_child(
+    exe: &Path,
+    url: &str,
+    code: &str,
+    spec: &DeviceSpec,
+    phases: bool,
+) -> Result<FirstSync> {
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["tablet-first-sync", "--url", url, "--code", code, "--user"])
         .arg(&spec.username)
@@ -104,6 +179,9 @@ async fn in_child(exe: &Path, url: &str, code: &str, spec: &DeviceSpec) -> Resul
     }
     if !spec.ahead {
         cmd.arg("--sequential");
+    }
+    if phases {
+        cmd.arg("--phases");
     }
     let out = super::blocking(move || Ok(cmd.output()?)).await?;
     if !out.status.success() {
@@ -156,10 +234,16 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
     let mut spec = o.spec("perawat.halilulik", true);
     spec.kdf = KdfParams::TABLET;
     let code = server.code(&spec.username).await?;
+    let server_cpu0 = cpu_time().unwrap_or_default();
     let f = match &o.tablet_exe {
-        Some(exe) => in_child(exe, &url, &code, &spec).await?,
-        None => first_sync(&url, &code, &spec).await?,
+        Some(exe) => in_child(exe, &url, &code, &spec, o.phases).await?,
+        None => first_sync(&url, &code, &spec, o.phases).await?,
     };
+    // With the tablet in a process of its own, this process's CPU is the server's.
+    let server_cpu = cpu_time()
+        .unwrap_or_default()
+        .saturating_sub(server_cpu0)
+        .as_secs_f64();
     if f.received != total {
         return Err(SimError::Check(format!(
             "the fresh tablet received {} of {total}",
@@ -194,6 +278,16 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
     r.add(S, "of which pull phase", f.pull_s, "s");
     pull_rows(&mut r, S, &f.timing);
     r.add(S, "rate", f.received as f64 / f.total_s, "records/s");
+    r.add(S, "CPU of the tablet, enrolment + first sync", f.cpu_s, "s");
+    r.add(S, "… of which the enrolment", f.enrol_cpu_s, "s");
+    if o.tablet_exe.is_some() {
+        r.add(S, "CPU of the server process meanwhile", server_cpu, "s");
+    }
+    if o.phases {
+        for line in super::phases::timeline(&f) {
+            r.note(line);
+        }
+    }
     r.add(
         S,
         "peak memory of the tablet (VmHWM), enrolment included",
@@ -212,6 +306,12 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
         S,
         "tablet database WAL",
         f.wal_bytes as f64 / 1048576.0,
+        "MiB",
+    );
+    r.add(
+        S,
+        "bytes the tablet wrote during the first sync (write calls)",
+        f.sync_wchar as f64 / 1048576.0,
         "MiB",
     );
     server.stop().await?;

@@ -4,6 +4,7 @@
 mod day;
 mod fresh;
 mod many;
+mod phases;
 mod wire;
 
 use super::device::{DeviceSpec, SimDevice};
@@ -46,6 +47,8 @@ pub struct Options {
     /// The simulator binary, to run the fresh tablet of `fresh-device` in a process of its
     /// own (`None`: in this process).
     pub tablet_exe: Option<std::path::PathBuf>,
+    /// `fresh-device`: print the fresh tablet's timeline (enrolment, every pull page).
+    pub phases: bool,
 }
 
 impl Default for Options {
@@ -64,6 +67,7 @@ impl Default for Options {
             dirs: Dirs::default(),
             seed: 2026,
             tablet_exe: None,
+            phases: false,
         }
     }
 }
@@ -191,6 +195,34 @@ mod tests {
             r.rows
                 .iter()
                 .any(|x| x.measure == "records received" && x.value >= 900.0)
+        );
+    }
+
+    /// `fresh-device --phases`: the timeline holds the enrolment's parts, one Argon2id timed
+    /// alone, and a line for every pull page; the run reports the tablet's CPU.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_fresh_tablets_timeline_has_every_page() {
+        let o = Options {
+            history: 900,
+            pull_limit: Some(100),
+            pull_limit_max: Some(100),
+            phases: true,
+            ..Options::default()
+        };
+        let r = fresh_device(&o).await.unwrap();
+        let pages = r.notes.iter().filter(|n| n.starts_with("page ")).count();
+        assert!(pages >= 9, "{:?}", r.notes);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.starts_with("phase store creation"))
+        );
+        assert!(r.notes.iter().any(|n| n.contains("Argon2id seal")));
+        assert!(r.notes.iter().any(|n| n.starts_with("phase pull summary")));
+        assert!(
+            r.rows
+                .iter()
+                .any(|x| x.measure.starts_with("CPU of the tablet") && x.value > 0.0)
         );
     }
 
