@@ -300,17 +300,7 @@ fn local_saves_corrections_retractions_refusals_and_restamps_keep_the_rows() {
 
     // The rest is refused with clock_ahead: re-stamped (each fact's row made again).
     let pending = f.store.pending_changes(100).unwrap();
-    let resp = PushResponse {
-        v: 1,
-        outcomes: pending
-            .iter()
-            .map(|c| {
-                Outcome::rejected(c.seq, Rejection::new(RejectCode::ClockAhead, "ahead", None))
-            })
-            .collect(),
-        acked_seq: 0,
-        server_time: T0,
-    };
+    let resp = all_clock_ahead(&pending, T0);
     let r = f.store.record_push_outcomes(&resp).unwrap();
     assert_eq!(r.restamped, pending.len());
     assert_eq!(as_filled(&f.store), rows);

@@ -523,7 +523,6 @@ fn pull_cursors_are_kept_per_scope_and_refused_changes_recorded() {
 /// loser, and the date of a fact dated by its stamp.
 #[test]
 fn restamping_rewrites_review_losers_and_stamp_dates() {
-    use sync_protocol::{Outcome, PushResponse, RejectCode, Rejection};
     let mut f = fixture();
     f.clock.set(T0 + 365 * DAY);
     let reg = family(&mut f.store);
@@ -556,17 +555,7 @@ fn restamping_rewrites_review_losers_and_stamp_dates() {
     f.store.review_conflict(&key, false, None).unwrap();
     let _ = local;
     let before = f.store.pending_changes(100).unwrap();
-    let resp = PushResponse {
-        v: 1,
-        outcomes: before
-            .iter()
-            .map(|c| {
-                Outcome::rejected(c.seq, Rejection::new(RejectCode::ClockAhead, "ahead", None))
-            })
-            .collect(),
-        acked_seq: 0,
-        server_time: T0 + 120_000,
-    };
+    let resp = all_clock_ahead(&before, T0 + 120_000);
     let r = f.store.record_push_outcomes(&resp).unwrap();
     assert_eq!(r.restamped, before.len());
     let after = f.store.pending_changes(100).unwrap();
@@ -628,17 +617,7 @@ fn restamping_rewrites_review_losers_and_stamp_dates() {
     assert_eq!(key.loser, ours.stamp());
     g.store.review_conflict(&key, false, None).unwrap();
     let before = g.store.pending_changes(100).unwrap();
-    let resp = PushResponse {
-        v: 1,
-        outcomes: before
-            .iter()
-            .map(|c| {
-                Outcome::rejected(c.seq, Rejection::new(RejectCode::ClockAhead, "ahead", None))
-            })
-            .collect(),
-        acked_seq: 0,
-        server_time: T0,
-    };
+    let resp = all_clock_ahead(&before, T0);
     g.store.record_push_outcomes(&resp).unwrap();
     let after = g.store.pending_changes(100).unwrap();
     let moved = after.iter().find(|c| c.seq == ours.seq).unwrap();
@@ -740,7 +719,6 @@ fn pulled_stamps_are_trusted_when_this_tablet_is_behind() {
 
 #[test]
 fn a_tablet_set_a_year_ahead_is_repaired_and_its_unsent_changes_restamped() {
-    use sync_protocol::{Outcome, PushResponse, RejectCode, Rejection};
     let mut f = fixture();
     f.clock.set(T0 + 365 * DAY); // never calibrated: stamps a year ahead
     let reg = family(&mut f.store);
@@ -774,17 +752,7 @@ fn a_tablet_set_a_year_ahead_is_repaired_and_its_unsent_changes_restamped() {
         .unwrap();
     let before = f.store.pending_changes(100).unwrap();
     assert!(before.iter().all(|c| c.hlc.wall_ms >= T0 + 365 * DAY));
-    let resp = PushResponse {
-        v: 1,
-        outcomes: before
-            .iter()
-            .map(|c| {
-                Outcome::rejected(c.seq, Rejection::new(RejectCode::ClockAhead, "ahead", None))
-            })
-            .collect(),
-        acked_seq: 0,
-        server_time: T0,
-    };
+    let resp = all_clock_ahead(&before, T0);
     let r = f.store.record_push_outcomes(&resp).unwrap();
     assert_eq!((r.retry, r.restamped), (before.len(), before.len()));
     let after = f.store.pending_changes(100).unwrap();

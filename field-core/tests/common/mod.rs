@@ -150,3 +150,23 @@ pub fn due_facts_rows(conn: &rusqlite::Connection) -> Vec<String> {
     .map(Result::unwrap)
     .collect()
 }
+
+/// The server's answer refusing every change of `pending` with `clock_ahead` (each is
+/// re-stamped by the store), the server's clock at `server_time`.
+pub fn all_clock_ahead(
+    pending: &[sync_protocol::Change],
+    server_time: u64,
+) -> sync_protocol::PushResponse {
+    use sync_protocol::{Outcome, RejectCode, Rejection};
+    sync_protocol::PushResponse {
+        v: 1,
+        outcomes: pending
+            .iter()
+            .map(|c| {
+                Outcome::rejected(c.seq, Rejection::new(RejectCode::ClockAhead, "ahead", None))
+            })
+            .collect(),
+        acked_seq: 0,
+        server_time,
+    }
+}
