@@ -80,9 +80,9 @@ pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usi
     merge_known(conn, &refs, |_| true)
 }
 
-/// Merges `changes`, each with its body's compact JSON when known
-/// ([`Merger::apply_with_body`]); `stored(id)` false says that record has no merge state
-/// stored yet (it was not in `records` before the push), so it is not looked up.
+/// Merges `changes`, each with its logged payload when known ([`Merger::apply_logged`]);
+/// `stored(id)` false says that record has no merge state stored yet (it was not in
+/// `records` before the push), so it is not looked up.
 fn merge_known(
     conn: &Connection,
     changes: &[(&Change, Option<&str>)],
@@ -97,8 +97,11 @@ fn merge_known(
         .filter(|id| stored(id))
         .collect();
     let mut merger = Merger::new(load_states(conn, &ids)?);
-    for (c, body_json) in changes {
-        merger.apply_with_body(c, *body_json);
+    for (c, payload) in changes {
+        match payload {
+            Some(p) => merger.apply_logged(c, p),
+            None => merger.apply(c),
+        }
     }
     let writes = merger
         .writes()
@@ -157,7 +160,8 @@ const GAP_LIMIT: i64 = 10_000;
 
 /// By the follower, right after a push committed: merges the changes it logged
 /// (`(sseq, change, payload)`, in `sseq` order; a new fact's body is written as it stands in
-/// the payload, [`crate::sync::body_in_payload`]) and moves the cursor over them when nothing before
+/// the payload, [`crate::sync::body_in_payload`], and a new mutable record made by one change
+/// keeps the payload as its state, [`Merger::apply_logged`]) and moves the cursor over them when nothing before
 /// them is left to merge. Changes left unmerged before them by a failed follower (not a
 /// rebuild: that is `reindex`'s) are merged first, up to [`GAP_LIMIT`].
 /// `new`: records of the push that were not in `records` before it (no state to load).
@@ -190,11 +194,7 @@ pub(crate) fn merge_pushed(
     let changes: Vec<(&Change, Option<&str>)> = before
         .iter()
         .map(|c| (c, None))
-        .chain(
-            pushed
-                .iter()
-                .map(|(_, c, p)| (*c, crate::sync::body_in_payload(p))),
-        )
+        .chain(pushed.iter().map(|(_, c, p)| (*c, Some(*p))))
         .collect();
     merge_known(conn, &changes, |id| gap || !new.contains(id))?;
     conn.prepare_cached(
