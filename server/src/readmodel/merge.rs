@@ -146,6 +146,8 @@ pub struct Merger<'a> {
     /// New facts are kept as their change ([`Slot::NewFact`]); false only for the reference
     /// the tests compare with.
     borrow_new_facts: bool,
+    /// Records whose stored state is a change's payload ([`is_one_change`]), with it.
+    stored_payloads: HashMap<RecordId, String>,
     /// Changes not merged: their record is known with another kind (the push refuses such a
     /// change, so only a log written by hand can hold one).
     pub skipped: usize,
@@ -159,6 +161,7 @@ impl<'a> Merger<'a> {
             loaded: HashMap::new(),
             touched: BTreeMap::new(),
             borrow_new_facts: true,
+            stored_payloads: HashMap::new(),
             skipped: 0,
         };
         for (id, record, from) in loaded {
@@ -166,6 +169,14 @@ impl<'a> Merger<'a> {
             m.loaded.insert(id, from);
         }
         m
+    }
+
+    /// Notes that the state loaded for `id` was stored as `payload`, a change's logged
+    /// payload ([`is_one_change`]): that change merged again (a push merged by the follower
+    /// and by a rebuild) is known to change nothing, and the record's rows, already written
+    /// from it, are left as they are — the same bytes as if it had been merged once.
+    pub fn stored_as_payload(&mut self, id: RecordId, payload: String) {
+        self.stored_payloads.insert(id, payload);
     }
 
     /// Merges one change (idempotent: a change merged twice changes nothing).
@@ -198,6 +209,15 @@ impl<'a> Merger<'a> {
         logged: Option<Logged<'a>>,
     ) {
         use std::collections::hash_map::Entry;
+        if let Some(logged) = logged
+            && self
+                .stored_payloads
+                .get(&change.id)
+                .is_some_and(|p| p == logged.payload)
+        {
+            // The stored state is this very change's: merging it again changes nothing.
+            return;
+        }
         let slot = match self.records.entry(change.id) {
             Entry::Vacant(v) => {
                 if self.borrow_new_facts && change.kind.class() == Class::Fact && !change.tombstone
@@ -732,13 +752,13 @@ mod tests {
         }
         assert_eq!(fast.skipped, reference.skipped);
         assert_eq!(payloaded.skipped, reference.skipped);
-        let reference = reference.writes().expect("writes");
-        assert_eq!(logged.writes().expect("writes"), reference, "{changes:?}");
         assert_eq!(
             decoded(payloaded.writes().expect("writes")),
-            decoded(reference.clone()),
+            decoded(reference.writes().expect("writes")),
             "{changes:?}"
         );
+        let reference = reference.writes().expect("writes");
+        assert_eq!(logged.writes().expect("writes"), reference, "{changes:?}");
         (fast.writes().expect("writes"), reference)
     }
 
@@ -833,6 +853,28 @@ mod tests {
         assert_eq!(stored, reference);
         let full = encode_state(&Record::Mutable(reference.clone())).expect("json");
         assert!(!is_one_change(&full));
+        // The same change merged again onto its stored payload: nothing to write.
+        let renamed_payload = crate::sync::Prepared::new(renamed.clone()).payload;
+        let mut again = Merger::new(vec![(
+            person,
+            Record::Mutable(stored.clone()),
+            Loaded::Merged,
+        )]);
+        again.stored_as_payload(person, payload.clone());
+        again.apply_logged(&child, &payload);
+        assert_eq!(again.writes().expect("writes"), Writes::default());
+        // Then another change: the full state, as without the note.
+        again.apply_logged(&renamed, &renamed_payload);
+        let mut plain = Merger::new(vec![(
+            person,
+            Record::Mutable(stored.clone()),
+            Loaded::Merged,
+        )]);
+        plain.apply(&renamed);
+        assert_eq!(
+            again.writes().expect("writes"),
+            plain.writes().expect("writes")
+        );
         for loaded in [
             Record::Mutable(stored),
             decode_state("person", &full).expect("decodes"),
