@@ -18,11 +18,22 @@ pub fn encode_state(r: &Record) -> Result<String, serde_json::Error> {
     }
 }
 
-/// Reads a stored merge state back (`kind` from `merged_records.kind`).
+/// Reads a stored merge state back (`kind` from `merged_records.kind`). A mutable record's
+/// state is either its `MutableRecord` or, for a record made by one change and not changed
+/// since, that change's logged payload ([`is_one_change`]): its state is what
+/// `MutableRecord::apply` makes of that change.
 pub fn decode_state(kind: &str, json: &str) -> Result<Record, String> {
     let kind: EntityKind =
         serde_json::from_value(Value::String(kind.into())).map_err(|e| format!("kind: {e}"))?;
     Ok(match kind.class() {
+        Class::Mutable if is_one_change(json) => {
+            let change: Change =
+                serde_json::from_str(json).map_err(|e| format!("state (one change): {e}"))?;
+            let mut m = MutableRecord::new(kind);
+            m.apply(&change)
+                .map_err(|e| format!("state (one change): {e}"))?;
+            Record::Mutable(m)
+        }
         Class::Mutable => Record::Mutable(
             serde_json::from_str::<MutableRecord>(json).map_err(|e| format!("state: {e}"))?,
         ),
@@ -30,6 +41,12 @@ pub fn decode_state(kind: &str, json: &str) -> Result<Record, String> {
             serde_json::from_str::<FactRecord>(json).map_err(|e| format!("state: {e}"))?,
         ),
     })
+}
+
+/// Whether a stored mutable state is a change's logged payload (a change's JSON starts with
+/// its `id`; a `MutableRecord`'s with its `kind`).
+pub fn is_one_change(state_json: &str) -> bool {
+    state_json.starts_with("{\"id\":")
 }
 
 /// A fact whose whole merge state is its `facts` row: the fact has arrived and no tombstone
@@ -93,6 +110,18 @@ enum Slot<'a> {
     /// posyandu day is mostly such facts; their bodies are not copied). With it, the body's
     /// compact JSON when the caller has it ([`Merger::apply_with_body`]).
     NewFact(&'a Change, Option<&'a str>),
+    /// A mutable record new to the read model whose only change so far is this one, not a
+    /// tombstone, with a body, given with its logged payload and its body's compact JSON
+    /// ([`Merger::apply_logged`]): its values are the body, its `merged_records` state is
+    /// the payload ([`decode_state`]), nothing is copied into a `MutableRecord`.
+    NewMutable(&'a Change, Logged<'a>),
+}
+
+/// A change's logged payload and, within it, its body's compact JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Logged<'a> {
+    pub payload: &'a str,
+    pub body_json: &'a str,
 }
 
 /// The state `FactRecord::apply` makes of a new fact's first change (not a tombstone).
@@ -117,6 +146,8 @@ pub struct Merger<'a> {
     /// New facts are kept as their change ([`Slot::NewFact`]); false only for the reference
     /// the tests compare with.
     borrow_new_facts: bool,
+    /// Records whose stored state is a change's payload ([`is_one_change`]), with it.
+    stored_payloads: HashMap<RecordId, String>,
     /// Changes not merged: their record is known with another kind (the push refuses such a
     /// change, so only a log written by hand can hold one).
     pub skipped: usize,
@@ -130,6 +161,7 @@ impl<'a> Merger<'a> {
             loaded: HashMap::new(),
             touched: BTreeMap::new(),
             borrow_new_facts: true,
+            stored_payloads: HashMap::new(),
             skipped: 0,
         };
         for (id, record, from) in loaded {
@@ -137,6 +169,14 @@ impl<'a> Merger<'a> {
             m.loaded.insert(id, from);
         }
         m
+    }
+
+    /// Notes that the state loaded for `id` was stored as `payload`, a change's logged
+    /// payload ([`is_one_change`]): that change merged again (a push merged by the follower
+    /// and by a rebuild) is known to change nothing, and the record's rows, already written
+    /// from it, are left as they are — the same bytes as if it had been merged once.
+    pub fn stored_as_payload(&mut self, id: RecordId, payload: String) {
+        self.stored_payloads.insert(id, payload);
     }
 
     /// Merges one change (idempotent: a change merged twice changes nothing).
@@ -149,12 +189,51 @@ impl<'a> Merger<'a> {
     /// logged payload): a fact new to the read model has its `body_json` column written from
     /// it instead of serialising its body again.
     pub fn apply_with_body(&mut self, change: &'a Change, body_json: Option<&'a str>) {
+        self.apply_parts(change, body_json, None);
+    }
+
+    /// As [`Merger::apply`], given the change's logged payload (its compact JSON, as the push
+    /// stored it): a fact new to the read model has its `body_json` written from the
+    /// payload's body, and a mutable record new to the read model made by this change alone
+    /// has its values written from it and its state stored as the payload itself.
+    pub fn apply_logged(&mut self, change: &'a Change, payload: &'a str) {
+        let body_json = crate::sync::body_in_payload(payload);
+        let logged = body_json.map(|body_json| Logged { payload, body_json });
+        self.apply_parts(change, body_json, logged);
+    }
+
+    fn apply_parts(
+        &mut self,
+        change: &'a Change,
+        body_json: Option<&'a str>,
+        logged: Option<Logged<'a>>,
+    ) {
         use std::collections::hash_map::Entry;
+        if let Some(logged) = logged
+            && self
+                .stored_payloads
+                .get(&change.id)
+                .is_some_and(|p| p == logged.payload)
+        {
+            // The stored state is this very change's: merging it again changes nothing.
+            return;
+        }
         let slot = match self.records.entry(change.id) {
             Entry::Vacant(v) => {
                 if self.borrow_new_facts && change.kind.class() == Class::Fact && !change.tombstone
                 {
                     v.insert(Slot::NewFact(change, body_json));
+                    self.touched.insert(change.id, ());
+                    return;
+                }
+                if let Some(logged) = logged
+                    && self.borrow_new_facts
+                    && change.kind.class() == Class::Mutable
+                    && !change.tombstone
+                    && !change.body.is_empty()
+                    && is_one_change(logged.payload)
+                {
+                    v.insert(Slot::NewMutable(change, logged));
                     self.touched.insert(change.id, ());
                     return;
                 }
@@ -165,8 +244,16 @@ impl<'a> Merger<'a> {
             }
             Entry::Occupied(o) => o.into_mut(),
         };
-        if let Slot::NewFact(first, _) = *slot {
-            *slot = Slot::Record(Record::Fact(made_by(first)));
+        match *slot {
+            Slot::NewFact(first, _) => *slot = Slot::Record(Record::Fact(made_by(first))),
+            Slot::NewMutable(first, _) => {
+                let mut m = MutableRecord::new(first.kind);
+                // Its kind, by construction: the first change made the slot.
+                if m.apply(first).is_ok() {
+                    *slot = Slot::Record(Record::Mutable(m));
+                }
+            }
+            Slot::Record(_) => {}
         }
         let Slot::Record(record) = slot else {
             // Made a record just above.
@@ -195,9 +282,10 @@ impl<'a> Merger<'a> {
                 Some(Slot::Record(r)) => r,
                 Some(Slot::NewFact(c, body_json)) => {
                     // In its `facts` row alone ([`in_facts_row`]), as `made_by` would be.
+                    let idt = id.to_string();
                     project_fact_parts(
                         &mut w,
-                        &id.to_string(),
+                        &idt,
                         Made {
                             kind: c.kind,
                             body: &c.body,
@@ -208,6 +296,31 @@ impl<'a> Merger<'a> {
                             deleted: false,
                         },
                     )?;
+                    continue;
+                }
+                Some(Slot::NewMutable(c, logged)) => {
+                    let idt = id.to_string();
+                    w.push(
+                        Table::Merged,
+                        vec![
+                            Val::text(&idt),
+                            Val::text(c.kind.as_str()),
+                            Val::text(logged.payload),
+                        ],
+                    );
+                    // One edit per field, all of this change: the values are the body, no
+                    // conflict, no tombstone; first and last edit both this change's.
+                    let hlc = c.hlc.to_string();
+                    project_values(
+                        &mut w,
+                        &idt,
+                        c.kind,
+                        &c.body,
+                        logged.body_json.to_string(),
+                        false,
+                        &hlc,
+                        &hlc,
+                    );
                     continue;
                 }
                 None => continue,
@@ -272,18 +385,63 @@ fn project_mutable(
     m: &MutableRecord,
 ) -> Result<(), serde_json::Error> {
     let values = m.values();
-    let deleted = Val::Int(i64::from(m.is_deleted()));
     let stamps = || {
         m.fields()
             .values()
             .flat_map(|e| e.iter().map(|e| e.hlc))
             .chain(m.tombstones().iter().map(|t| t.hlc))
     };
-    let updated = Val::text(&stamps().max().unwrap_or_default().to_string());
+    project_values(
+        w,
+        idt,
+        m.kind,
+        &values,
+        serde_json::to_string(&values)?,
+        m.is_deleted(),
+        &stamps().max().unwrap_or_default().to_string(),
+        &stamps().min().unwrap_or_default().to_string(),
+    );
+    for c in m.conflicts(id) {
+        let (field, loser) = c.subject();
+        let winner = match &c.conflict {
+            ConflictKind::Field { winner, .. } => Some(winner.hlc.to_string()),
+            ConflictKind::DeleteOverridden { .. } => None,
+        };
+        w.push(
+            Table::Conflicts,
+            vec![
+                Val::text(idt),
+                Val::text(m.kind.as_str()),
+                Val::text(field),
+                Val::Text(winner),
+                Val::text(&loser.hlc.to_string()),
+                Val::text(&loser.device.to_string()),
+                Val::Text(Some(serde_json::to_string(&c)?)),
+            ],
+        );
+    }
+    Ok(())
+}
+
+/// A mutable record's row in its table: its current `values` (and them as JSON), whether it
+/// is deleted, its newest and its oldest edit's HLC.
+#[allow(clippy::too_many_arguments)]
+fn project_values(
+    w: &mut Writes,
+    idt: &str,
+    kind: EntityKind,
+    values: &serde_json::Map<String, Value>,
+    values_json: String,
+    deleted: bool,
+    updated: &str,
+    made: &str,
+) {
+    let deleted = Val::Int(i64::from(deleted));
+    let updated = Val::text(updated);
     let s = |f: &str| Val::Text(values.get(f).and_then(Value::as_str).map(str::to_string));
-    let json = Val::Text(Some(serde_json::to_string(&values)?));
+    let json = Val::Text(Some(values_json));
     let key = Val::text(idt);
-    match m.kind {
+    match kind {
         EntityKind::Household => w.push(
             Table::Households,
             vec![
@@ -325,7 +483,7 @@ fn project_mutable(
                     json,
                     updated,
                     // When the person was first recorded (the duplicate finder's `found_at`).
-                    Val::text(&stamps().min().unwrap_or_default().to_string()),
+                    Val::text(made),
                 ],
             );
         }
@@ -343,7 +501,6 @@ fn project_mutable(
             ],
         ),
         EntityKind::Referral => {
-            let made = stamps().min().unwrap_or_default().to_string();
             w.push(
                 Table::Referrals,
                 vec![
@@ -355,32 +512,12 @@ fn project_mutable(
                     deleted,
                     json,
                     updated,
-                    Val::text(&made),
+                    Val::text(made),
                 ],
             );
         }
         _ => {}
     }
-    for c in m.conflicts(id) {
-        let (field, loser) = c.subject();
-        let winner = match &c.conflict {
-            ConflictKind::Field { winner, .. } => Some(winner.hlc.to_string()),
-            ConflictKind::DeleteOverridden { .. } => None,
-        };
-        w.push(
-            Table::Conflicts,
-            vec![
-                Val::text(idt),
-                Val::text(m.kind.as_str()),
-                Val::text(field),
-                Val::Text(winner),
-                Val::text(&loser.hlc.to_string()),
-                Val::text(&loser.device.to_string()),
-                Val::Text(Some(serde_json::to_string(&c)?)),
-            ],
-        );
-    }
-    Ok(())
 }
 
 /// A fact as made: what its `facts` row shows.
@@ -604,17 +741,150 @@ mod tests {
             .collect();
         let mut fast = Merger::new(loaded.clone());
         let mut logged = Merger::new(loaded.clone());
+        let mut payloaded = Merger::new(loaded.clone());
         let mut reference = Merger::new(loaded);
         reference.borrow_new_facts = false;
         for (c, p) in changes.iter().zip(&payloads) {
             fast.apply(c);
             logged.apply_with_body(c, crate::sync::body_in_payload(p));
+            payloaded.apply_logged(c, p);
             reference.apply(c);
         }
         assert_eq!(fast.skipped, reference.skipped);
+        assert_eq!(payloaded.skipped, reference.skipped);
+        assert_eq!(
+            decoded(payloaded.writes().expect("writes")),
+            decoded(reference.writes().expect("writes")),
+            "{changes:?}"
+        );
         let reference = reference.writes().expect("writes");
         assert_eq!(logged.writes().expect("writes"), reference, "{changes:?}");
         (fast.writes().expect("writes"), reference)
+    }
+
+    /// Writes with each `merged_records` state decoded: a state stored as a change's payload
+    /// ([`is_one_change`]) and as its `MutableRecord` are the same state. Every other column
+    /// stays as written, byte for byte.
+    fn decoded(mut w: Writes) -> (Writes, Vec<Record>) {
+        let mut states = Vec::new();
+        if let Some(rows) = w.rows.get_mut(&Table::Merged) {
+            for row in rows.iter_mut() {
+                let (Val::Text(Some(kind)), Val::Text(Some(json))) = (&row[1], &row[2]) else {
+                    panic!("a merged_records row without kind or state: {row:?}");
+                };
+                states.push(decode_state(kind, json).expect("a stored state decodes"));
+                row[2] = Val::Text(None);
+            }
+        }
+        (w, states)
+    }
+
+    #[test]
+    fn a_new_mutable_record_made_by_one_change_is_stored_as_its_payload() {
+        let ms = 1_764_000_000_000;
+        let person = RecordId::new_v7();
+        let child = change(
+            person,
+            EntityKind::Person,
+            ms,
+            json!({"posyandu": "P1", "name": "Anak", "sex": "female", "birth_date": "2024-01-31",
+                "birth_date_estimated": true, "nik": null, "note": "kutip \" é"}),
+        );
+        let mut renamed = change(
+            person,
+            EntityKind::Person,
+            ms + 5,
+            json!({"name": "Anak B"}),
+        );
+        renamed.base.insert("name".into(), child.stamp());
+        // Edited on another tablet without seeing the first name: a conflict.
+        let mut concurrent = change(
+            person,
+            EntityKind::Person,
+            ms + 6,
+            json!({"name": "Anak C"}),
+        );
+        concurrent.device = DeviceId::new_v7();
+        let gone = tombstone(&child, ms + 9);
+        let referral = change(
+            RecordId::new_v7(),
+            EntityKind::Referral,
+            ms,
+            json!({"posyandu": "P1", "person": person.to_string(), "status": "made"}),
+        );
+        let household = change(
+            RecordId::new_v7(),
+            EntityKind::Household,
+            ms,
+            json!({"posyandu": "P1", "head_name": "Bapak", "rt": "01"}),
+        );
+        let pregnancy = change(
+            RecordId::new_v7(),
+            EntityKind::Pregnancy,
+            ms,
+            json!({"posyandu": "P1", "person": person.to_string(), "hpht": "2025-06-01"}),
+        );
+        let empty = change(RecordId::new_v7(), EntityKind::Person, ms, json!({}));
+        let wrong_kind = change(person, EntityKind::Visit, ms + 3, json!({}));
+        for batch in [
+            vec![child.clone()],
+            vec![child.clone(), child.clone()],
+            vec![child.clone(), renamed.clone()],
+            vec![renamed.clone(), child.clone()],
+            vec![child.clone(), renamed.clone(), concurrent.clone()],
+            vec![child.clone(), gone.clone()],
+            vec![gone.clone(), child.clone()],
+            vec![child.clone(), wrong_kind.clone()],
+            vec![referral.clone(), household.clone(), pregnancy.clone()],
+            vec![empty.clone()],
+        ] {
+            let (fast, reference) = both(Vec::new(), &batch);
+            assert_eq!(fast, reference, "{batch:?}");
+        }
+        // The payload as a state: what `MutableRecord::apply` makes of the change, and a
+        // later change merges onto it as onto the full state.
+        let payload = crate::sync::Prepared::new(child.clone()).payload;
+        assert!(is_one_change(&payload));
+        let mut reference = MutableRecord::new(EntityKind::Person);
+        reference.apply(&child).expect("same kind");
+        let Record::Mutable(stored) = decode_state("person", &payload).expect("decodes") else {
+            panic!("a person's state is mutable");
+        };
+        assert_eq!(stored, reference);
+        let full = encode_state(&Record::Mutable(reference.clone())).expect("json");
+        assert!(!is_one_change(&full));
+        // The same change merged again onto its stored payload: nothing to write.
+        let renamed_payload = crate::sync::Prepared::new(renamed.clone()).payload;
+        let mut again = Merger::new(vec![(
+            person,
+            Record::Mutable(stored.clone()),
+            Loaded::Merged,
+        )]);
+        again.stored_as_payload(person, payload.clone());
+        again.apply_logged(&child, &payload);
+        assert_eq!(again.writes().expect("writes"), Writes::default());
+        // Then another change: the full state, as without the note.
+        again.apply_logged(&renamed, &renamed_payload);
+        let mut plain = Merger::new(vec![(
+            person,
+            Record::Mutable(stored.clone()),
+            Loaded::Merged,
+        )]);
+        plain.apply(&renamed);
+        assert_eq!(
+            again.writes().expect("writes"),
+            plain.writes().expect("writes")
+        );
+        for loaded in [
+            Record::Mutable(stored),
+            decode_state("person", &full).expect("decodes"),
+        ] {
+            let (fast, reference) = both(
+                vec![(person, loaded, Loaded::Merged)],
+                &[renamed.clone(), concurrent.clone()],
+            );
+            assert_eq!(fast, reference);
+        }
     }
 
     #[test]

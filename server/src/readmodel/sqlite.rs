@@ -1,8 +1,8 @@
 //! The read model on SQLite: loading merge states, writing rows, the rebuild step.
 
 use super::merge::{
-    FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, decode_state, fact_from_row, names_merges,
-    settle_merges,
+    FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, decode_state, fact_from_row, is_one_change,
+    names_merges, settle_merges,
 };
 use super::tables::{Table, Val};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
@@ -18,11 +18,13 @@ fn corrupt(e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("read model: {e}"))
 }
 
-/// The stored merge states of `ids`: a `merged_records` row, else a fact's `facts` row.
+/// The stored merge states of `ids`: a `merged_records` row, else a fact's `facts` row; and
+/// the states stored as a change's payload, with it ([`Merger::stored_as_payload`]).
+#[allow(clippy::type_complexity)]
 fn load_states(
     conn: &Connection,
     ids: &BTreeSet<RecordId>,
-) -> Result<Vec<(RecordId, Record, Loaded)>, StorageError> {
+) -> Result<(Vec<(RecordId, Record, Loaded)>, Vec<(RecordId, String)>), StorageError> {
     let mut q = conn.prepare_cached(
         "SELECT m.kind, m.state_json, f.kind, f.body_json, f.made_hlc, f.made_device, f.author,
                 f.supersedes
@@ -32,6 +34,7 @@ fn load_states(
          WHERE m.id IS NOT NULL OR f.id IS NOT NULL",
     )?;
     let mut out = Vec::new();
+    let mut payloads = Vec::new();
     for id in ids {
         let mut rows = q.query([id.to_string()])?;
         let Some(r) = rows.next()? else {
@@ -45,6 +48,9 @@ fn load_states(
                 decode_state(&kind, &json).map_err(corrupt)?,
                 Loaded::Merged,
             ));
+            if is_one_change(&json) {
+                payloads.push((*id, json));
+            }
         } else {
             let row = FactRow {
                 kind: r.get(2)?,
@@ -57,7 +63,7 @@ fn load_states(
             out.push((*id, fact_from_row(&row).map_err(corrupt)?, Loaded::FactsRow));
         }
     }
-    Ok(out)
+    Ok((out, payloads))
 }
 
 /// A column's value bound as it is (no copy of its text before SQLite's own).
@@ -74,15 +80,20 @@ impl rusqlite::ToSql for Bind<'_> {
     }
 }
 
-/// Merges `changes` (in order) into the read tables.
-pub(crate) fn merge_changes(conn: &Connection, changes: &[Change]) -> Result<usize, StorageError> {
-    let refs: Vec<(&Change, Option<&str>)> = changes.iter().map(|c| (c, None)).collect();
+/// Merges logged `changes` (in order, each with its payload as the log holds it) into the
+/// read tables.
+pub(crate) fn merge_changes(
+    conn: &Connection,
+    changes: &[(Change, String)],
+) -> Result<usize, StorageError> {
+    let refs: Vec<(&Change, Option<&str>)> =
+        changes.iter().map(|(c, p)| (c, Some(p.as_str()))).collect();
     merge_known(conn, &refs, |_| true)
 }
 
-/// Merges `changes`, each with its body's compact JSON when known
-/// ([`Merger::apply_with_body`]); `stored(id)` false says that record has no merge state
-/// stored yet (it was not in `records` before the push), so it is not looked up.
+/// Merges `changes`, each with its logged payload when known ([`Merger::apply_logged`]);
+/// `stored(id)` false says that record has no merge state stored yet (it was not in
+/// `records` before the push), so it is not looked up.
 fn merge_known(
     conn: &Connection,
     changes: &[(&Change, Option<&str>)],
@@ -96,9 +107,16 @@ fn merge_known(
         .map(|(c, _)| c.id)
         .filter(|id| stored(id))
         .collect();
-    let mut merger = Merger::new(load_states(conn, &ids)?);
-    for (c, body_json) in changes {
-        merger.apply_with_body(c, *body_json);
+    let (states, payloads) = load_states(conn, &ids)?;
+    let mut merger = Merger::new(states);
+    for (id, payload) in payloads {
+        merger.stored_as_payload(id, payload);
+    }
+    for (c, payload) in changes {
+        match payload {
+            Some(p) => merger.apply_logged(c, p),
+            None => merger.apply(c),
+        }
     }
     let writes = merger
         .writes()
@@ -157,7 +175,8 @@ const GAP_LIMIT: i64 = 10_000;
 
 /// By the follower, right after a push committed: merges the changes it logged
 /// (`(sseq, change, payload)`, in `sseq` order; a new fact's body is written as it stands in
-/// the payload, [`crate::sync::body_in_payload`]) and moves the cursor over them when nothing before
+/// the payload, [`crate::sync::body_in_payload`], and a new mutable record made by one change
+/// keeps the payload as its state, [`Merger::apply_logged`]) and moves the cursor over them when nothing before
 /// them is left to merge. Changes left unmerged before them by a failed follower (not a
 /// rebuild: that is `reindex`'s) are merged first, up to [`GAP_LIMIT`].
 /// `new`: records of the push that were not in `records` before it (no state to load).
@@ -172,7 +191,7 @@ pub(crate) fn merge_pushed(
     let (cursor, rebuilding): (i64, i64) = conn
         .prepare_cached("SELECT applied_through, rebuilding FROM read_model_state WHERE id = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let mut before: Vec<Change> = Vec::new();
+    let mut before: Vec<(Change, String)> = Vec::new();
     let mut gap = false;
     if rebuilding == 0 && cursor < first.0 - 1 && first.0 - 1 - cursor <= GAP_LIMIT {
         gap = true;
@@ -181,20 +200,17 @@ pub(crate) fn merge_pushed(
              ORDER BY sseq",
         )?;
         for p in q.query_map(params![cursor, first.0], |r| r.get::<_, String>(0))? {
-            if let Ok(c) = serde_json::from_str::<Change>(&p?) {
-                before.push(c);
+            let p = p?;
+            if let Ok(c) = serde_json::from_str::<Change>(&p) {
+                before.push((c, p));
             }
         }
     }
     // The pushed changes are merged where they are (not copied).
     let changes: Vec<(&Change, Option<&str>)> = before
         .iter()
-        .map(|c| (c, None))
-        .chain(
-            pushed
-                .iter()
-                .map(|(_, c, p)| (*c, crate::sync::body_in_payload(p))),
-        )
+        .map(|(c, p)| (c, Some(p.as_str())))
+        .chain(pushed.iter().map(|(_, c, p)| (*c, Some(*p))))
         .collect();
     merge_known(conn, &changes, |id| gap || !new.contains(id))?;
     conn.prepare_cached(
@@ -242,8 +258,9 @@ pub(crate) fn remerge_sseqs(conn: &Connection, sseqs: &[i64]) -> Result<(), Stor
         )?;
         let mut changes = Vec::new();
         for p in q.query_map([&head], |r| r.get::<_, String>(0))? {
-            if let Ok(c) = serde_json::from_str::<Change>(&p?) {
-                changes.push(c);
+            let p = p?;
+            if let Ok(c) = serde_json::from_str::<Change>(&p) {
+                changes.push((c, p));
             }
         }
         merge_changes(conn, &changes)?;
@@ -323,9 +340,9 @@ fn step_tx(conn: &mut Connection, limit: usize) -> Result<Step, StorageError> {
     };
     let mut unreadable = 0;
     let mut changes = Vec::with_capacity(rows.len());
-    for (sseq, p) in &rows {
-        match serde_json::from_str::<Change>(p) {
-            Ok(c) => changes.push(c),
+    for (sseq, p) in rows {
+        match serde_json::from_str::<Change>(&p) {
+            Ok(c) => changes.push((c, p)),
             Err(e) => {
                 tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
                 unreadable += 1;
