@@ -888,6 +888,35 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_state_that_cannot_be_read_back_is_an_error() {
+        let ms = 1_764_000_000_000;
+        let child = change(
+            RecordId::new_v7(),
+            EntityKind::Person,
+            ms,
+            json!({"posyandu": "P1", "name": "Anak", "sex": "female"}),
+        );
+        let payload = crate::sync::Prepared::new(child.clone()).payload;
+        assert!(is_one_change(&payload));
+        assert!(decode_state("person", &payload).is_ok());
+        let cut = &payload[..payload.len() / 2];
+        for (kind, json) in [
+            // Cut short (a torn write, a hand edit).
+            ("person", cut),
+            // Starts as a payload but is not a change.
+            ("person", r#"{"id":"not an id"}"#),
+            // A person's change stored under another kind.
+            ("household", payload.as_str()),
+        ] {
+            let err = decode_state(kind, json).expect_err(json);
+            assert!(
+                err.starts_with("state (one change)"),
+                "{kind} {json}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn a_new_fact_kept_as_its_change_writes_what_apply_makes() {
         let ms = 1_764_000_000_000;
         let person = RecordId::new_v7();
