@@ -86,17 +86,16 @@ pub(crate) fn merge_changes(
     conn: &Connection,
     changes: &[(Change, String)],
 ) -> Result<usize, StorageError> {
-    let refs: Vec<(&Change, Option<&str>)> =
-        changes.iter().map(|(c, p)| (c, Some(p.as_str()))).collect();
+    let refs: Vec<(&Change, &str)> = changes.iter().map(|(c, p)| (c, p.as_str())).collect();
     merge_known(conn, &refs, |_| true)
 }
 
-/// Merges `changes`, each with its logged payload when known ([`Merger::apply_logged`]);
+/// Merges `changes`, each with its logged payload ([`Merger::apply_logged`]);
 /// `stored(id)` false says that record has no merge state stored yet (it was not in
 /// `records` before the push), so it is not looked up.
 fn merge_known(
     conn: &Connection,
-    changes: &[(&Change, Option<&str>)],
+    changes: &[(&Change, &str)],
     stored: impl Fn(&RecordId) -> bool,
 ) -> Result<usize, StorageError> {
     if changes.is_empty() {
@@ -113,10 +112,7 @@ fn merge_known(
         merger.stored_as_payload(id, payload);
     }
     for (c, payload) in changes {
-        match payload {
-            Some(p) => merger.apply_logged(c, p),
-            None => merger.apply(c),
-        }
+        merger.apply_logged(c, payload);
     }
     let writes = merger
         .writes()
@@ -207,10 +203,10 @@ pub(crate) fn merge_pushed(
         }
     }
     // The pushed changes are merged where they are (not copied).
-    let changes: Vec<(&Change, Option<&str>)> = before
+    let changes: Vec<(&Change, &str)> = before
         .iter()
-        .map(|(c, p)| (c, Some(p.as_str())))
-        .chain(pushed.iter().map(|(_, c, p)| (*c, Some(*p))))
+        .map(|(c, p)| (c, p.as_str()))
+        .chain(pushed.iter().map(|(_, c, p)| (*c, *p)))
         .collect();
     merge_known(conn, &changes, |id| gap || !new.contains(id))?;
     conn.prepare_cached(
