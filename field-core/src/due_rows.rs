@@ -45,24 +45,13 @@ pub(crate) fn posyandu_of(conn: &Connection, person: &str) -> Result<String> {
 
 /// Moves the rows of `person` kept under `from` to `to` (a person's posyandu changed, the
 /// person was first stored after their facts, or removed).
-///
-/// From `''` (a person first stored, the usual case) only when some row is kept under none:
-/// the check binds nothing, where the move's statement, binding the posyandu (the first
-/// column of the key), is prepared again at every run on a store with `ANALYZE` statistics.
 pub(crate) fn move_person(conn: &Connection, person: &str, from: &str, to: &str) -> Result<()> {
-    if from == to {
-        return Ok(());
-    }
-    if from.is_empty() {
-        let any: bool = conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM due_facts WHERE posyandu = '')")?
-            .query_row([], |r| r.get(0))?;
-        if !any {
-            return Ok(());
-        }
-    }
-    conn.prepare_cached("UPDATE due_facts SET posyandu = ?3 WHERE posyandu = ?1 AND person = ?2")?
+    if from != to {
+        conn.prepare_cached(
+            "UPDATE due_facts SET posyandu = ?3 WHERE posyandu = ?1 AND person = ?2",
+        )?
         .execute(params![from, person, to])?;
+    }
     Ok(())
 }
 
