@@ -613,13 +613,6 @@ DELETE FROM deferred_indexes
 /// person first stored after their facts, a refused person's removal) moves the person's rows
 /// in the same transaction (`due_rows.rs`). Rebuilt here from the V7 table, whose rows are a
 /// fill from `facts`.
-///
-/// And `persons_due`: every column of `persons` a due list's roster reads, keyed by posyandu
-/// (`health/due_read.rs` `due_roster`), so that it reads a posyandu's persons together instead
-/// of a table page per few persons (a desa's 2,500 persons were spread over the table by the
-/// order they were stored in). Partial on `birth_date_estimated >= 0`, true of every row: a
-/// query can use it only by naming that term, so the other queries on a posyandu's persons keep
-/// `persons_posyandu` and the order it gives persons born on one day.
 const V8: &str = "
 CREATE TABLE due_facts_v8 (
     posyandu   TEXT NOT NULL,
@@ -638,7 +631,4 @@ INSERT INTO due_facts_v8 (posyandu, person, date, seq, kind, id, supersedes, bod
     FROM due_facts d;
 DROP TABLE due_facts;
 ALTER TABLE due_facts_v8 RENAME TO due_facts;
-CREATE INDEX persons_due ON persons(posyandu, birth_date, id, household, name, sex,
-    birth_date_estimated, nik, mother, status, deleted, updated_hlc, values_json)
-    WHERE birth_date_estimated >= 0;
 ";

@@ -439,11 +439,10 @@ fn upgrading_a_store_fills_due_facts() {
     assert!(rows.len() > 50, "{}", rows.len());
     let latest = field_core::migrations::latest();
     assert_eq!(latest, 8);
-    // The schema of version 5: V6 adds only the table (and its triggers, which V7 dropped), V8
-    // rebuilds it and adds `persons_due`.
+    // The schema of version 5: V6 adds only the table (and its triggers, which V7 dropped).
     f.store
         .connection()
-        .execute_batch("DROP TABLE due_facts; DROP INDEX persons_due; PRAGMA user_version = 5")
+        .execute_batch("DROP TABLE due_facts; PRAGMA user_version = 5")
         .unwrap();
     let Fixture {
         dir,
@@ -476,7 +475,7 @@ fn upgrading_from_version_6_drops_the_triggers_and_keeps_the_rows() {
         let c = f.store.connection();
         // Back to version 6: its triggers, as V6 made them.
         c.execute_batch(&format!(
-            "DROP TABLE due_facts; DROP INDEX persons_due; PRAGMA user_version = 5; {} PRAGMA user_version = 6;",
+            "DROP TABLE due_facts; PRAGMA user_version = 5; {} PRAGMA user_version = 6;",
             field_core::migrations::MIGRATIONS[5]
         ))
         .unwrap();
@@ -584,7 +583,7 @@ fn upgrading_from_version_7_keys_the_rows_by_posyandu() {
     let c = f.store.connection();
     // Back to version 7: V6's table (filled from `facts`), its triggers dropped by V7.
     c.execute_batch(&format!(
-        "DROP TABLE due_facts; DROP INDEX persons_due; PRAGMA user_version = 5; {} {} PRAGMA user_version = 7;",
+        "DROP TABLE due_facts; PRAGMA user_version = 5; {} {} PRAGMA user_version = 7;",
         field_core::migrations::MIGRATIONS[5],
         field_core::migrations::MIGRATIONS[6]
     ))
@@ -673,36 +672,4 @@ fn the_generated_store_has_tasks_and_problems() {
         .map(|t| format!("{:?}", t.task.kind))
         .collect();
     assert!(kinds.len() >= 3, "{kinds:?}");
-}
-
-/// Persons born on one day keep the roster's order (the last stored first), which the due
-/// list's roster (read from `persons_due`, migration V8, and sorted) reproduces.
-#[test]
-fn persons_born_on_one_day_keep_the_rosters_order() {
-    let spec: Vec<PersonSpec> = (0..6u8)
-        .map(|k| (k % 3 == 2, false, k % 2 == 0, 100, 0, vec![(4, 10, k)]))
-        .collect();
-    let mut f = fixture_with_role("bidan");
-    f.store
-        .apply_pulled(&build(&spec, &[]), None, None)
-        .unwrap();
-    f.store
-        .set_scope(&Scope {
-            level: PlaceLevel::Desa,
-            place: "53.04.05.2001".into(),
-        })
-        .unwrap();
-    let rules = RuleOptions::default();
-    let new = f.store.due_tasks_in_scope(&rules).unwrap();
-    assert_eq!(new, f.store.due_tasks_in_scope_reference(&rules).unwrap());
-    let of_p1: Vec<_> = new
-        .iter()
-        .filter(|t| t.person.posyandu.as_deref() == Some(POSYANDU))
-        .collect();
-    assert_eq!(of_p1.len(), 4, "{new:#?}");
-    assert!(
-        of_p1
-            .iter()
-            .all(|t| t.person.birth_date == of_p1[0].person.birth_date)
-    );
 }

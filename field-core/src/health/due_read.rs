@@ -189,15 +189,12 @@ impl Store {
         merged: &HashSet<String>,
         keep: impl Fn(&str, NaiveDate) -> bool,
     ) -> Result<DueRoster> {
-        // From `persons_due` (migration V8: every column the roster reads, a posyandu's
-        // persons together; a partial index only a query with its `birth_date_estimated >= 0`
-        // can use, true of every row), in its order; sorted below into the roster's.
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {PERSON_COLS}, p.deleted, p.updated_hlc >= ?2, p.rowid FROM persons p
-             WHERE p.posyandu = ?1 AND p.birth_date_estimated >= 0"
+            "SELECT {PERSON_COLS}, p.deleted, p.updated_hlc >= ?2 FROM persons p
+             WHERE p.posyandu = ?1 ORDER BY p.birth_date DESC"
         ))?;
         let mut rows = stmt.query([posyandu, since])?;
-        let mut out: Vec<(i64, DuePerson)> = Vec::new();
+        let mut out = Vec::new();
         let mut all = HashSet::new();
         let mut recent = Vec::new();
         while let Some(r) = rows.next()? {
@@ -220,21 +217,13 @@ impl Store {
                 recent.push(id.to_string());
             }
             let (person, values_json) = PersonSummary::from_row_undecoded(r, today)?;
-            out.push((
-                r.get(PERSON_NCOLS + 2)?,
-                DuePerson {
-                    person,
-                    values_json,
-                },
-            ));
+            out.push(DuePerson {
+                person,
+                values_json,
+            });
         }
-        // The roster's order, `persons_posyandu`'s read backwards: youngest first, of one
-        // birth date the last stored first (every person kept has a birth date).
-        out.sort_unstable_by(|(ra, a), (rb, b)| {
-            (&b.person.birth_date, rb).cmp(&(&a.person.birth_date, ra))
-        });
         Ok(DueRoster {
-            persons: out.into_iter().map(|(_, p)| p).collect(),
+            persons: out,
             all,
             recent,
         })
