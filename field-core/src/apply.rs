@@ -84,10 +84,6 @@ pub(crate) struct Page<'c> {
     bulk: bool,
     /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
     held: [Option<CachedStatement<'c>>; 4],
-    /// The posyandu each person's `due_facts` rows were written under in this page
-    /// ([`Page::due_posyandu`]); the page's refresh of the person moves them
-    /// ([`write_mutable`]).
-    due_posyandu: HashMap<String, String>,
 }
 
 impl<'c> Page<'c> {
@@ -99,49 +95,6 @@ impl<'c> Page<'c> {
         }
         slot.as_mut()
             .ok_or_else(|| StoreError::Corrupt("a held statement".into()))
-    }
-
-    /// The posyandu the `due_facts` rows of `person` are written under in this page
-    /// (`due_rows.rs`): their `persons.posyandu`, which changes only in the page's refresh
-    /// after its changes, or for a person first stored in this page, the posyandu of their
-    /// merged state so far (the refresh moves the rows if it changes). Looked up once per
-    /// person and page.
-    fn due_posyandu(&mut self, conn: &Connection, person: &str) -> Result<String> {
-        if let Some(p) = self.due_posyandu.get(person) {
-            return Ok(p.clone());
-        }
-        let fresh = person
-            .parse::<RecordId>()
-            .ok()
-            .filter(|id| self.fresh.get(id) == Some(&EntityKind::Person))
-            .and_then(|id| self.pending.get(&id));
-        let posyandu = match fresh {
-            Some(rec) => rec
-                .values()
-                .get("posyandu")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            None => crate::due_rows::posyandu_of(conn, person)?,
-        };
-        self.due_posyandu
-            .insert(person.to_string(), posyandu.clone());
-        Ok(posyandu)
-    }
-
-    /// Removes the `due_facts` row of a fact of `person` keyed `(date, seq)`: under
-    /// [`Page::due_posyandu`], and for a person first stored in this page also under `''`
-    /// (where a row written before the page, without the person's row, is).
-    fn due_remove(&mut self, conn: &Connection, person: &str, date: &str, seq: i64) -> Result<()> {
-        let posyandu = self.due_posyandu(conn, person)?;
-        crate::due_rows::remove(conn, &posyandu, person, date, seq)?;
-        let fresh = person
-            .parse::<RecordId>()
-            .is_ok_and(|id| self.fresh.get(&id) == Some(&EntityKind::Person));
-        if fresh && !posyandu.is_empty() {
-            crate::due_rows::remove(conn, "", person, date, seq)?;
-        }
-        Ok(())
     }
 
     fn offset_ms(&mut self, conn: &Connection) -> Result<i64> {
@@ -275,7 +228,7 @@ pub(crate) fn apply_change_in<'c>(
                     && !page.bulk
                     && crate::due_rows::code(change.kind.as_str()).is_some()
                 {
-                    page.due_remove(conn, &person, &date, seq)?;
+                    crate::due_rows::remove(conn, &person, &date, seq)?;
                 }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
                     settle_merges(conn)?;
@@ -321,15 +274,14 @@ pub(crate) fn apply_change_in<'c>(
             let inserted = page.stmt(conn, Held::Fact)?.execute(row)?;
             if inserted == 1 {
                 if !page.bulk
-                    && let Some(person) = cols.person
+                    && cols.person.is_some()
                     && crate::due_rows::code(change.kind.as_str()).is_some()
                 {
                     let seq = conn.last_insert_rowid();
                     let deleted = fact_tombstoned(conn, &id)?;
                     let fact = due(seq, deleted);
                     if fact.has_row() {
-                        let posyandu = page.due_posyandu(conn, person)?;
-                        fact.write(&posyandu, page.stmt(conn, Held::DueRow)?)?;
+                        fact.write(page.stmt(conn, Held::DueRow)?)?;
                     }
                 }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
@@ -414,13 +366,10 @@ pub(crate) fn apply_change_in<'c>(
                         && !*deleted
                         && crate::due_rows::code(fact.kind).is_some()
                     {
-                        page.due_remove(conn, person, date, *seq)?;
+                        crate::due_rows::remove(conn, person, date, *seq)?;
                     }
-                    if let Some(person) = cols.person
-                        && fact.has_row()
-                    {
-                        let posyandu = page.due_posyandu(conn, person)?;
-                        fact.write(&posyandu, page.stmt(conn, Held::DueRow)?)?;
+                    if fact.has_row() {
+                        fact.write(page.stmt(conn, Held::DueRow)?)?;
                     }
                 }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
@@ -703,30 +652,24 @@ pub(crate) fn parse_hlc(s: &str) -> Result<Hlc> {
 
 /// Writes a mutable record's merged values, deletion and conflicts to the read tables.
 pub(crate) fn refresh_mutable(conn: &Connection, id: &RecordId, kind: EntityKind) -> Result<()> {
-    refresh_mutable_in(conn, id, kind, false, None)
+    refresh_mutable_in(conn, id, kind, false)
 }
 
-/// As [`refresh_mutable`]; `bulk`: a bulk first sync is under way (no name-index write);
-/// `due_from`: see [`write_mutable`].
+/// As [`refresh_mutable`]; `bulk`: a bulk first sync is under way (no name-index write).
 fn refresh_mutable_in(
     conn: &Connection,
     id: &RecordId,
     kind: EntityKind,
     bulk: bool,
-    due_from: Option<&str>,
 ) -> Result<()> {
     let rec = load_mutable(conn, id, kind)?;
-    write_mutable(conn, id, kind, &rec, false, bulk, due_from)
+    write_mutable(conn, id, kind, &rec, false, bulk)
 }
 
 /// Writes a merged record to the read tables. `fresh`: the record was unknown before this
 /// transaction, so it has no read-table row, no name-index row and no conflict row yet.
 /// `bulk`: a bulk first sync is under way; the name index is left to its end
-/// (`store::bulk::finish` refills it from `persons`), and `due_facts` too.
-///
-/// A person's `due_facts` rows are kept under their posyandu (`due_rows.rs`): those under
-/// the posyandu stored before (`''` without a row) and under `due_from` (where a pulled page
-/// wrote them: [`Page::due_posyandu`]) move to the one written now.
+/// (`store::bulk::finish` refills it from `persons`).
 fn write_mutable(
     conn: &Connection,
     id: &RecordId,
@@ -734,7 +677,6 @@ fn write_mutable(
     rec: &MutableRecord,
     fresh: bool,
     bulk: bool,
-    due_from: Option<&str>,
 ) -> Result<()> {
     let values = rec.values();
     let deleted = rec.is_deleted();
@@ -774,12 +716,6 @@ fn write_mutable(
             ])?;
         }
         EntityKind::Person => {
-            // The posyandu the person's due rows are under (no row yet: `''`).
-            let due_was = if fresh || bulk {
-                String::new()
-            } else {
-                crate::due_rows::posyandu_of(conn, &idt)?
-            };
             let name = s("name");
             let key = name.as_deref().map(names::name_key);
             let estimated = values
@@ -832,13 +768,6 @@ fn write_mutable(
                     "INSERT INTO person_fts (rowid, name, name_key) VALUES (?1, ?2, ?3)",
                 )?
                 .execute(params![rowid, name, key])?;
-            }
-            if !bulk {
-                let to = s("posyandu").unwrap_or_default();
-                crate::due_rows::move_person(conn, &idt, &due_was, &to)?;
-                if let Some(from) = due_from.filter(|f| *f != due_was) {
-                    crate::due_rows::move_person(conn, &idt, from, &to)?;
-                }
             }
         }
         EntityKind::Pregnancy => {
@@ -1156,14 +1085,9 @@ impl Store {
             report.applied += 1;
         }
         for (id, kind) in &dirty {
-            let due_from = match kind {
-                EntityKind::Person => page.due_posyandu.get(&id.to_string()).cloned(),
-                _ => None,
-            };
-            let due_from = due_from.as_deref();
             match page.pending.remove(id) {
-                Some(rec) => write_mutable(&tx, id, *kind, &rec, true, page.bulk, due_from)?,
-                None => refresh_mutable_in(&tx, id, *kind, page.bulk, due_from)?,
+                Some(rec) => write_mutable(&tx, id, *kind, &rec, true, page.bulk)?,
+                None => refresh_mutable_in(&tx, id, *kind, page.bulk)?,
             }
         }
         report.records_merged = dirty.len();
@@ -1274,9 +1198,6 @@ pub(crate) fn remove_change(conn: &Connection, change: &Change) -> Result<()> {
                     "DELETE FROM person_fts WHERE rowid = (SELECT rowid FROM persons WHERE id = ?1)",
                     [&id],
                 )?;
-                // Its facts' due rows are kept under no posyandu (`due_rows.rs`).
-                let was = crate::due_rows::posyandu_of(conn, &id)?;
-                crate::due_rows::move_person(conn, &id, &was, "")?;
             }
             conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [&id])?;
             conn.execute("DELETE FROM conflicts WHERE record_id = ?1", [&id])?;

@@ -8,16 +8,12 @@
 //! writes the row here. A bulk first sync writes none; its end fills the table from `facts`
 //! (`crate::migrations::refill_due_facts`).
 //!
-//! A row is the one `due_facts_fill_v8` (migrations.rs) makes of the stored fact, byte for
-//! byte: a live fact of a due kind saved under a person, keyed `(posyandu, person, date, seq)`
-//! with `posyandu` the person's (`persons.posyandu`, `''` without one: [`posyandu_of`]) and
-//! `seq` the fact's rowid, its body cut to the kind's fields as a JSON array of the body's own
+//! A row is the one `due_facts_fill` (migrations.rs) makes of the stored fact, byte for byte:
+//! a live fact of a due kind saved under a person, keyed `(person, date, seq)` with `seq`
+//! the fact's rowid, its body cut to the kind's fields as a JSON array of the body's own
 //! JSON values (`null` for an absent field). A body written by this crate is serde_json's
 //! compact form, so a field's value written again by serde_json is the text SQLite's `->`
 //! gives (`field-core/tests/due_facts.rs` checks every path against a fill).
-//!
-//! Since V8 a person's rows sit under their posyandu: a write of a person that changes it
-//! moves them ([`move_person`], called by `apply.rs` `write_mutable` and `remove_change`).
 
 use crate::error::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
@@ -26,34 +22,11 @@ use std::fmt::Write;
 
 /// Writes (or replaces) one row.
 pub(crate) const INSERT_SQL: &str =
-    "INSERT OR REPLACE INTO due_facts (posyandu, person, date, seq, kind, id, supersedes, body)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "INSERT OR REPLACE INTO due_facts (person, date, seq, kind, id, supersedes, body)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// Removes one row by its key.
-const DELETE_SQL: &str =
-    "DELETE FROM due_facts WHERE posyandu = ?1 AND person = ?2 AND date = ?3 AND seq = ?4";
-
-/// The posyandu a person's rows are kept under: `persons.posyandu`, `''` when the person has
-/// no row or no posyandu.
-pub(crate) fn posyandu_of(conn: &Connection, person: &str) -> Result<String> {
-    let found: Option<Option<String>> = conn
-        .prepare_cached("SELECT posyandu FROM persons WHERE id = ?1")?
-        .query_row([person], |r| r.get(0))
-        .optional()?;
-    Ok(found.flatten().unwrap_or_default())
-}
-
-/// Moves the rows of `person` kept under `from` to `to` (a person's posyandu changed, the
-/// person was first stored after their facts, or removed).
-pub(crate) fn move_person(conn: &Connection, person: &str, from: &str, to: &str) -> Result<()> {
-    if from != to {
-        conn.prepare_cached(
-            "UPDATE due_facts SET posyandu = ?3 WHERE posyandu = ?1 AND person = ?2",
-        )?
-        .execute(params![from, person, to])?;
-    }
-    Ok(())
-}
+const DELETE_SQL: &str = "DELETE FROM due_facts WHERE person = ?1 AND date = ?2 AND seq = ?3";
 
 /// The `due_facts.kind` code of a fact kind a due list reads, and the body fields kept of it,
 /// in the order of the row's JSON array (as `due_columns` in migrations.rs and
@@ -83,8 +56,8 @@ pub(crate) struct Fact<'a> {
     pub(crate) body: Option<&'a Map<String, Value>>,
 }
 
-/// The key of a fact's due row: `(posyandu, person, date, seq)`.
-pub(crate) type Key = (String, String, String, i64);
+/// The key of a fact's due row: `(person, date, seq)`.
+pub(crate) type Key = (String, String, i64);
 
 /// The body fields as the row's JSON array.
 fn cut(fields: &[&str], body: &Map<String, Value>) -> Result<String> {
@@ -111,9 +84,8 @@ impl Fact<'_> {
         !self.deleted && self.person.is_some() && code(self.kind).is_some()
     }
 
-    /// Writes its row with `insert` ([`INSERT_SQL`]) under `posyandu`, its person's
-    /// ([`posyandu_of`]); nothing when it has none.
-    pub(crate) fn write(&self, posyandu: &str, insert: &mut Statement<'_>) -> Result<()> {
+    /// Writes its row with `insert` ([`INSERT_SQL`]); nothing when it has none.
+    pub(crate) fn write(&self, insert: &mut Statement<'_>) -> Result<()> {
         let (Some(person), Some((kind, fields)), false) =
             (self.person, code(self.kind), self.deleted)
         else {
@@ -121,7 +93,6 @@ impl Fact<'_> {
         };
         let body = self.body.map(|b| cut(fields, b)).transpose()?;
         insert.execute(params![
-            posyandu,
             person,
             self.date,
             self.seq,
@@ -134,16 +105,10 @@ impl Fact<'_> {
     }
 }
 
-/// Removes the row keyed `(posyandu, person, date, seq)`, if there is one.
-pub(crate) fn remove(
-    conn: &Connection,
-    posyandu: &str,
-    person: &str,
-    date: &str,
-    seq: i64,
-) -> Result<()> {
+/// Removes the row keyed `(person, date, seq)`, if there is one.
+pub(crate) fn remove(conn: &Connection, person: &str, date: &str, seq: i64) -> Result<()> {
     conn.prepare_cached(DELETE_SQL)?
-        .execute(params![posyandu, person, date, seq])?;
+        .execute(params![person, date, seq])?;
     Ok(())
 }
 
@@ -157,13 +122,10 @@ pub(crate) fn key_of(conn: &Connection, id: &str) -> Result<Option<Key>> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    let Some((kind, Some(person), date, seq, false)) = row else {
-        return Ok(None);
-    };
-    if code(&kind).is_none() {
-        return Ok(None);
-    }
-    Ok(Some((posyandu_of(conn, &person)?, person, date, seq)))
+    Ok(row.and_then(|(kind, person, date, seq, deleted)| {
+        let person = person?;
+        (!deleted && code(&kind).is_some()).then_some((person, date, seq))
+    }))
 }
 
 /// Makes the row of the stored fact `id` again after a write: removes the row of `old` (its
@@ -176,8 +138,8 @@ pub(crate) fn rewrite(
     old: Option<Key>,
     body: Option<&Map<String, Value>>,
 ) -> Result<()> {
-    if let Some((posyandu, person, date, seq)) = &old {
-        remove(conn, posyandu, person, date, *seq)?;
+    if let Some((person, date, seq)) = &old {
+        remove(conn, person, date, *seq)?;
     }
     type Row = (
         String,
@@ -208,9 +170,9 @@ pub(crate) fn rewrite(
     let Some((kind, person, date, seq, supersedes, deleted, body_json)) = row else {
         return Ok(());
     };
-    let Some(person) = person.filter(|_| !deleted && code(&kind).is_some()) else {
+    if deleted || person.is_none() || code(&kind).is_none() {
         return Ok(());
-    };
+    }
     // Without the body just written, the stored one; one that is not a JSON object gives a
     // NULL body, as the fill does.
     let stored = match body {
@@ -223,15 +185,12 @@ pub(crate) fn rewrite(
     Fact {
         id,
         kind: &kind,
-        person: Some(&person),
+        person: person.as_deref(),
         date: &date,
         seq,
         supersedes: supersedes.as_deref(),
         deleted,
         body: body.or(stored.as_ref()),
     }
-    .write(
-        &posyandu_of(conn, &person)?,
-        &mut *conn.prepare_cached(INSERT_SQL)?,
-    )
+    .write(&mut *conn.prepare_cached(INSERT_SQL)?)
 }

@@ -349,7 +349,7 @@ mod with_rules {
                         || pregnancies.contains_key(id)
                         || day.merges.contains_key(id)
                 })?;
-            let (people, elsewhere) = self.due_people(posyandu, roster.all)?;
+            let people = self.due_people(posyandu, roster.all)?;
             let registered = self.registration_days_of(&roster.recent)?;
             let roster = roster.persons;
             let mut taken: HashSet<String> = HashSet::new();
@@ -394,7 +394,7 @@ mod with_rules {
                 .iter()
                 .flat_map(|(.., ids, _)| ids.iter().map(String::as_str))
                 .collect();
-            let mut facts = self.due_facts_of(posyandu, &wanted, &elsewhere, &day.corrected)?;
+            let mut facts = self.due_facts_of(&wanted, &day.corrected)?;
             drop(wanted);
             let mut out = Vec::new();
             for (entry, sx, birth, id, ids, pregs) in plans {

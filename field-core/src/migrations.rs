@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -490,41 +490,17 @@ macro_rules! due_facts_fill {
     };
 }
 
-/// Fills `due_facts` of V8 (keyed by the person's posyandu first) again from `facts`: as
-/// [`due_facts_fill`], each row under its person's `persons.posyandu` (`''` when the person
-/// has no row or no posyandu), found by the person's id. One pass over `facts` in its own
-/// order, no sort.
-macro_rules! due_facts_fill_v8 {
-    () => {
-        concat!(
-            "DELETE FROM due_facts;
-             INSERT INTO due_facts (posyandu, person, date, seq, kind, id, supersedes, body)
-             SELECT COALESCE(p.posyandu, ''), ",
-            due_columns!("f."),
-            " FROM facts f NOT INDEXED LEFT JOIN persons p ON p.id = f.person WHERE ",
-            due_fact_where!("f."),
-            ";"
-        )
-    };
-}
-
 /// Fills `due_facts` again from `facts` when the table exists (a bulk first sync's end, which
-/// may also run on a store not yet upgraded to it: `store/bulk.rs` `finish_if_cut`), in the
-/// table's layout: V8's (a `posyandu` column first in its key) or V6's. Call inside a
-/// transaction.
+/// may also run on a store not yet upgraded to it: `store/bulk.rs` `finish_if_cut`). Call
+/// inside a transaction.
 pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
-    let layout: Option<bool> = conn.query_row(
-        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM sqlite_master
-                                       WHERE type = 'table' AND name = 'due_facts') THEN NULL
-                ELSE EXISTS (SELECT 1 FROM pragma_table_info('due_facts')
-                              WHERE name = 'posyandu') END",
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'due_facts')",
         [],
         |r| r.get(0),
     )?;
-    match layout {
-        Some(true) => conn.execute_batch(due_facts_fill_v8!())?,
-        Some(false) => conn.execute_batch(due_facts_fill!())?,
-        None => {}
+    if exists {
+        conn.execute_batch(due_facts_fill!())?;
     }
     Ok(())
 }
@@ -601,34 +577,4 @@ DROP TRIGGER IF EXISTS due_facts_update;
 DROP TRIGGER IF EXISTS due_facts_delete;
 DELETE FROM deferred_indexes
     WHERE name IN ('due_facts_insert', 'due_facts_update', 'due_facts_delete');
-";
-
-/// Version 8 (issue 19, the cold due list): `due_facts` keyed by the posyandu of the fact's
-/// person first, `(posyandu, person, date, seq)`, so that a posyandu's rows are together. Keyed
-/// by the person's id (a UUID), a desa's rows were spread over the whole table: the first due
-/// list after the store was opened read and decrypted nearly every page of it.
-///
-/// `posyandu` is the person's `persons.posyandu`, `''` when the person has no row (a fact that
-/// arrived before its person) or no posyandu. A write of a person that changes it (an edit, a
-/// person first stored after their facts, a refused person's removal) moves the person's rows
-/// in the same transaction (`due_rows.rs`). Rebuilt here from the V7 table, whose rows are a
-/// fill from `facts`.
-const V8: &str = "
-CREATE TABLE due_facts_v8 (
-    posyandu   TEXT NOT NULL,
-    person     TEXT NOT NULL,
-    date       TEXT NOT NULL,
-    seq        INTEGER NOT NULL,
-    kind       INTEGER NOT NULL,
-    id         TEXT NOT NULL,
-    supersedes TEXT,
-    body       TEXT,
-    PRIMARY KEY (posyandu, person, date, seq)
-) WITHOUT ROWID;
-INSERT INTO due_facts_v8 (posyandu, person, date, seq, kind, id, supersedes, body)
-    SELECT COALESCE((SELECT p.posyandu FROM persons p WHERE p.id = d.person), ''),
-           d.person, d.date, d.seq, d.kind, d.id, d.supersedes, d.body
-    FROM due_facts d;
-DROP TABLE due_facts;
-ALTER TABLE due_facts_v8 RENAME TO due_facts;
 ";

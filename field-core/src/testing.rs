@@ -47,9 +47,8 @@ pub fn create_at_version(
     Ok(conn)
 }
 
-/// Fills the due lists' `due_facts` again from `facts` (the fill of a bulk first sync's end:
-/// V8's, each row under its person's posyandu), in one transaction: a test compares what the
-/// code wrote with it.
+/// Fills the due lists' `due_facts` again from `facts` (migration V6's fill), in one
+/// transaction: a test compares what the triggers left with it.
 pub fn refill_due_facts(store: &crate::Store) -> Result<()> {
     let tx = store.connection().unchecked_transaction()?;
     migrations::refill_due_facts(&tx)?;

@@ -102,19 +102,6 @@ const VACCINES: [&str; 8] = [
 type PersonSpec = (bool, bool, bool, u16, u8, Vec<(u8, u16, u8)>);
 
 fn build(persons: &[PersonSpec], merges: &[(u8, u8)]) -> Vec<Change> {
-    build_with_moves(persons, merges, &[])
-}
-
-/// A posyandu a person moves to: this desa's two, or one of another desa (out of the list).
-const MOVE_TO: [&str; 3] = [POSYANDU, POSYANDU2, "53.04.05.2002.P01"];
-
-/// [`build`], then for each `(who, to)` of `moves` an edit of a person's posyandu
-/// (`MOVE_TO[to % 3]`), stamped after everything else.
-fn build_with_moves(
-    persons: &[PersonSpec],
-    merges: &[(u8, u8)],
-    moves: &[(u8, u8)],
-) -> Vec<Change> {
     let mut g = Gen {
         device: DeviceId(uuid7(T0, 0xd000)),
         author: UserId(uuid7(T0, 0xe000)),
@@ -306,17 +293,6 @@ fn build_with_moves(
             json!({"posyandu": pp, "kept": k.to_string(), "merged": m.to_string(), "date": ago(3)}),
         );
     }
-    for &(who, to) in moves {
-        if ids.is_empty() {
-            break;
-        }
-        let (p, _) = ids[usize::from(who) % ids.len()];
-        g.push(
-            p,
-            EntityKind::Person,
-            json!({"posyandu": MOVE_TO[usize::from(to) % MOVE_TO.len()]}),
-        );
-    }
     g.out
 }
 
@@ -337,30 +313,15 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// Also with persons who move to another posyandu (`moves`: in the page that registers
-    /// them, or in a later one when `later`), and with a page whose persons come after their
-    /// facts (`late`): a person's `due_facts` rows move with them.
     #[test]
     fn due_read_matches_the_full_read(
         persons in prop::collection::vec(person_spec(), 1..14),
         merges in prop::collection::vec((any::<u8>(), any::<u8>()), 0..3),
-        moves in prop::collection::vec((any::<u8>(), any::<u8>()), 0..4),
-        later in any::<bool>(),
-        late in any::<bool>(),
         desa in any::<bool>(),
     ) {
         let mut f = fixture_with_role("bidan");
-        let first = build(&persons, &merges).len();
-        let mut changes = build_with_moves(&persons, &merges, &moves);
-        let then = if later { changes.split_off(first) } else { Vec::new() };
-        if late {
-            // Persons after everything else of their page (their facts stored first).
-            changes.sort_by_key(|c| c.kind == EntityKind::Person);
-        }
+        let changes = build(&persons, &merges);
         f.store.apply_pulled(&changes, None, None).unwrap();
-        if !then.is_empty() {
-            f.store.apply_pulled(&then, None, None).unwrap();
-        }
         let (level, place) = if desa {
             (PlaceLevel::Desa, "53.04.05.2001")
         } else {
@@ -438,7 +399,7 @@ fn upgrading_a_store_fills_due_facts() {
     let rows = due_facts_rows(f.store.connection());
     assert!(rows.len() > 50, "{}", rows.len());
     let latest = field_core::migrations::latest();
-    assert_eq!(latest, 8);
+    assert_eq!(latest, 7);
     // The schema of version 5: V6 adds only the table (and its triggers, which V7 dropped).
     f.store
         .connection()
@@ -510,10 +471,7 @@ fn upgrading_from_version_6_drops_the_triggers_and_keeps_the_rows() {
         drop(store);
         let mut store = reopen(&path, &clock);
         let c = store.connection();
-        assert_eq!(
-            field_core::migrations::current_version(c).unwrap(),
-            field_core::migrations::latest()
-        );
+        assert_eq!(field_core::migrations::current_version(c).unwrap(), 7);
         assert!(triggers(c).is_empty(), "{cut}");
         let left: i64 = c
             .query_row("SELECT count(*) FROM deferred_indexes", [], |r| r.get(0))
@@ -522,16 +480,7 @@ fn upgrading_from_version_6_drops_the_triggers_and_keeps_the_rows() {
         let kept = due_facts_rows(c);
         assert!(kept.iter().any(|r| r.contains("|v6-fact|")), "{cut}");
         if !cut {
-            // The same rows, each now under its person's posyandu (V8).
-            let unplaced: Vec<String> = kept
-                .iter()
-                .map(|r| {
-                    r.rsplit_once("|@")
-                        .map_or(r.as_str(), |(a, _)| a)
-                        .to_string()
-                })
-                .collect();
-            assert_eq!(unplaced, rows);
+            assert_eq!(kept, rows);
         }
         field_core::testing::refill_due_facts(&store).unwrap();
         assert_eq!(due_facts_rows(store.connection()), kept);
@@ -568,91 +517,6 @@ fn upgrading_from_version_6_drops_the_triggers_and_keeps_the_rows() {
         assert_eq!(due_facts_rows(store.connection()), now);
         drop(dir);
     }
-}
-
-/// A store of version 7 (`due_facts` keyed by person) is upgraded to V8: the table is
-/// rebuilt keyed by the person's posyandu first, each row under its person's posyandu (`''`
-/// for a fact whose person has no row), as a fill from `facts` makes it; the due lists give
-/// the same answer; a person's move after the upgrade moves their rows.
-#[test]
-fn upgrading_from_version_7_keys_the_rows_by_posyandu() {
-    let f = generated_store();
-    let rules = RuleOptions::default();
-    let before = f.store.due_tasks_in_scope(&rules).unwrap();
-    let rows = due_facts_rows(f.store.connection());
-    let c = f.store.connection();
-    // Back to version 7: V6's table (filled from `facts`), its triggers dropped by V7.
-    c.execute_batch(&format!(
-        "DROP TABLE due_facts; PRAGMA user_version = 5; {} {} PRAGMA user_version = 7;",
-        field_core::migrations::MIGRATIONS[5],
-        field_core::migrations::MIGRATIONS[6]
-    ))
-    .unwrap();
-    // A fact of a person without a row.
-    c.execute_batch(&format!(
-        "INSERT INTO records (id, kind) VALUES ('v7-fact', 'immunisation');
-         INSERT INTO facts (id, kind, posyandu, person, date, body_json, made_hlc,
-             made_device, author)
-         VALUES ('v7-fact', 'immunisation', '{POSYANDU}', 'v7-person', '2025-11-01',
-             '{{\"vaccine\":\"BCG\"}}', '0000000000000001', 'd', 'a');
-         INSERT INTO due_facts (person, date, seq, kind, id, supersedes, body)
-             SELECT person, date, rowid, 2, id, NULL, '[\"BCG\"]' FROM facts
-             WHERE id = 'v7-fact';"
-    ))
-    .unwrap();
-    let old = due_facts_rows(c);
-    assert_eq!(old.len(), rows.len() + 1);
-    let Fixture {
-        dir,
-        path,
-        clock,
-        store,
-    } = f;
-    drop(store);
-    let mut store = reopen(&path, &clock);
-    let c = store.connection();
-    assert_eq!(field_core::migrations::current_version(c).unwrap(), 8);
-    let kept = due_facts_rows(c);
-    assert!(
-        kept.iter()
-            .any(|r| r.contains("|v7-fact|") && r.ends_with("|@")),
-        "{kept:#?}"
-    );
-    assert!(kept.iter().any(|r| r.ends_with(&format!("|@{POSYANDU}"))));
-    assert!(kept.iter().any(|r| r.ends_with(&format!("|@{POSYANDU2}"))));
-    assert!(
-        kept.iter()
-            .all(|r| rows.contains(r) || r.contains("|v7-fact|"))
-    );
-    field_core::testing::refill_due_facts(&store).unwrap();
-    assert_eq!(due_facts_rows(store.connection()), kept);
-    let after = store.due_tasks_in_scope(&rules).unwrap();
-    assert_eq!(after, before);
-    // A person of the list moves to the other posyandu: their rows follow.
-    let moved = after
-        .iter()
-        .find(|t| t.person.posyandu.as_deref() == Some(POSYANDU))
-        .map(|t| t.person.id)
-        .unwrap();
-    store
-        .update_person(
-            moved,
-            json!({"posyandu": POSYANDU2}).as_object().cloned().unwrap(),
-        )
-        .unwrap();
-    let now = due_facts_rows(store.connection());
-    assert!(
-        now.iter()
-            .filter(|r| r.starts_with(&moved.to_string()))
-            .all(|r| r.ends_with(&format!("|@{POSYANDU2}")))
-    );
-    field_core::testing::refill_due_facts(&store).unwrap();
-    assert_eq!(due_facts_rows(store.connection()), now);
-    assert_eq!(
-        store.due_tasks_in_scope(&rules).unwrap(),
-        store.due_tasks_in_scope_reference(&rules).unwrap()
-    );
-    drop(dir);
 }
 
 /// The generator reaches what the property is about: persons with tasks, problems, and

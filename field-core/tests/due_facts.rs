@@ -186,11 +186,11 @@ fn pulled_facts_write_their_rows_as_a_fill_would() {
     let rows = as_filled(&f.store);
     assert_eq!(rows.len(), 6, "{rows:#?}");
     for want in [
-        format!("{p1}|2025-01-10|{rm1}|1|{m1}|-|[\"weight\",8.5,null,true]|@"),
-        format!("{p1}|2025-01-10|{ri1}|2|{i1}|-|[\"MR1\"]|@"),
-        format!("{p1}|{v1_date}|{rv1}|3|{v1}|-|[\"posyandu\"]|@"),
-        format!("{p2}|2025-02-01|{ra1}|4|{a1}|-|[\"g1\"]|@"),
-        format!("{p2}|2025-02-02|{rn1}|1|{n1}|-|[\"height\",null,\"lying\",null]|@"),
+        format!("{p1}|2025-01-10|{rm1}|1|{m1}|-|[\"weight\",8.5,null,true]"),
+        format!("{p1}|2025-01-10|{ri1}|2|{i1}|-|[\"MR1\"]"),
+        format!("{p1}|{v1_date}|{rv1}|3|{v1}|-|[\"posyandu\"]"),
+        format!("{p2}|2025-02-01|{ra1}|4|{a1}|-|[\"g1\"]"),
+        format!("{p2}|2025-02-02|{rn1}|1|{n1}|-|[\"height\",null,\"lying\",null]"),
     ] {
         assert!(rows.contains(&want), "{want} not in {rows:#?}");
     }
@@ -214,7 +214,7 @@ fn pulled_facts_write_their_rows_as_a_fill_would() {
     let rows = as_filled(&f.store);
     assert_eq!(rows.len(), 6);
     assert!(rows.contains(&format!(
-        "{p2}|2025-01-11|{rm1}|1|{m1}|{i1}|[\"weight\",9,null,null]|@"
+        "{p2}|2025-01-11|{rm1}|1|{m1}|{i1}|[\"weight\",9,null,null]"
     )));
     assert!(
         !rows
@@ -366,145 +366,7 @@ fn no_triggers_and_a_bulk_sync_end_fills_the_table() {
     assert_eq!(
         due_facts_rows(s.connection()),
         vec![format!(
-            "p1|2025-01-10|{m1}|1|m1|-|[\"weight\",8.50,null,null]|@"
+            "p1|2025-01-10|{m1}|1|m1|-|[\"weight\",8.50,null,null]"
         )]
     );
-}
-
-/// Since V8 a person's rows are kept under their posyandu (`''` without a person row) and
-/// move with them: facts stored before their person; a person first stored in a page that
-/// also writes their facts and changes their posyandu twice; a pulled move; a local
-/// registration the server refuses (the person row goes). After each, the table equals a
-/// fill from `facts`.
-#[test]
-fn a_persons_rows_follow_their_posyandu() {
-    use sync_protocol::{Outcome, PushResponse, RejectCode, Rejection};
-    const ELSEWHERE: &str = "53.04.05.2002.P01";
-    let mut f = fixture();
-    let d = DeviceId::new_v7();
-    let (p1, p2) = (RecordId::new_v7(), RecordId::new_v7());
-    let [m1, m2, m3, m4]: [RecordId; 4] = std::array::from_fn(|_| RecordId::new_v7());
-    let fact = |id: RecordId, p: RecordId, ms: u64| {
-        pulled(
-            id,
-            EntityKind::Measurement,
-            d,
-            ms,
-            json!({"posyandu": POSYANDU, "person": p.to_string(), "date": "2025-01-10",
-                "type": "weight", "value": 8.5}),
-        )
-    };
-    let person = |p: RecordId, ms: u64, posyandu: &str| {
-        pulled(
-            p,
-            EntityKind::Person,
-            d,
-            ms,
-            json!({"posyandu": posyandu, "name": "Ana", "sex": "female",
-                "birth_date": "2024-01-01"}),
-        )
-    };
-    let under = |rows: &[String], p: RecordId, posyandu: &str| {
-        let of: Vec<&String> = rows
-            .iter()
-            .filter(|r| r.starts_with(&p.to_string()))
-            .collect();
-        !of.is_empty() && of.iter().all(|r| r.ends_with(&format!("|@{posyandu}")))
-    };
-    // A fact before its person: under no posyandu; the person comes, the row follows.
-    f.store
-        .apply_pulled(&[fact(m1, p1, T0 - 10 * DAY)], None, None)
-        .unwrap();
-    assert!(under(&as_filled(&f.store), p1, ""));
-    f.store
-        .apply_pulled(&[person(p1, T0 - 9 * DAY, POSYANDU)], None, None)
-        .unwrap();
-    assert!(under(&as_filled(&f.store), p1, POSYANDU));
-    // One page: p2 first stored, a fact, moved twice, another fact; p1 moved, a fact.
-    f.store
-        .apply_pulled(
-            &[
-                person(p2, T0 - 8 * DAY, POSYANDU),
-                fact(m2, p2, T0 - 8 * DAY + 1),
-                person(p2, T0 - 8 * DAY + 2, "53.04.05.2001.P02"),
-                person(p1, T0 - 8 * DAY + 3, ELSEWHERE),
-                fact(m3, p2, T0 - 8 * DAY + 4),
-                person(p2, T0 - 8 * DAY + 5, ELSEWHERE),
-                fact(m4, p1, T0 - 8 * DAY + 6),
-            ],
-            None,
-            None,
-        )
-        .unwrap();
-    let rows = as_filled(&f.store);
-    assert_eq!(rows.len(), 4);
-    assert!(under(&rows, p2, ELSEWHERE));
-    assert!(under(&rows, p1, ELSEWHERE));
-    // A pulled person without a posyandu: under none.
-    f.store
-        .apply_pulled(
-            &[pulled(
-                p2,
-                EntityKind::Person,
-                d,
-                T0 - 7 * DAY,
-                json!({"posyandu": null}),
-            )],
-            None,
-            None,
-        )
-        .unwrap();
-    assert!(under(&as_filled(&f.store), p2, ""));
-    // A fact stored before its person, retracted in the page that first stores the person
-    // (and another of theirs written there).
-    let (p3, m5, m6) = (RecordId::new_v7(), RecordId::new_v7(), RecordId::new_v7());
-    f.store
-        .apply_pulled(&[fact(m5, p3, T0 - 6 * DAY)], None, None)
-        .unwrap();
-    f.store
-        .apply_pulled(
-            &[
-                person(p3, T0 - 5 * DAY, POSYANDU),
-                fact(m6, p3, T0 - 5 * DAY + 1),
-                tombstone(m5, EntityKind::Measurement, d, T0 - 5 * DAY + 2),
-            ],
-            None,
-            None,
-        )
-        .unwrap();
-    let rows = as_filled(&f.store);
-    assert!(under(&rows, p3, POSYANDU));
-    assert!(!rows.iter().any(|r| r.contains(&m5.to_string())));
-
-    // A local registration, a measurement, then the server refuses the registration.
-    let reg = family(&mut f.store);
-    let child = reg.persons[2];
-    f.store
-        .save_measurement(
-            child,
-            None,
-            "2025-11-20",
-            &field_core::MeasurementInput {
-                kind: "weight".into(),
-                value: 10.5,
-                unit: "kg".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    assert!(under(&as_filled(&f.store), child, POSYANDU));
-    let pending = f.store.pending_changes(100).unwrap();
-    let resp = PushResponse {
-        v: 1,
-        outcomes: pending
-            .iter()
-            .filter(|c| c.id == child)
-            .map(|c| Outcome::rejected(c.seq, Rejection::new(RejectCode::InvalidValue, "no", None)))
-            .collect(),
-        acked_seq: 0,
-        server_time: T0,
-    };
-    assert!(!resp.outcomes.is_empty());
-    f.store.record_push_outcomes(&resp).unwrap();
-    assert!(under(&as_filled(&f.store), child, ""));
 }

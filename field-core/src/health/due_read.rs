@@ -272,27 +272,21 @@ impl Store {
 
     /// The records whose facts and pregnancies count for a posyandu's persons: its persons
     /// (`persons`, from [`Store::due_roster`]) and the records merged into a person by a
-    /// merge recorded in it. Also those of the merged records that are not the posyandu's
-    /// persons (whose `due_facts` rows are under another posyandu, or none).
+    /// merge recorded in it.
     pub(crate) fn due_people(
         &self,
         posyandu: &str,
         mut persons: HashSet<String>,
-    ) -> Result<(HashSet<String>, HashSet<String>)> {
+    ) -> Result<HashSet<String>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.subject FROM facts m WHERE m.kind = 'person_merge'
                AND m.deleted = 0 AND m.posyandu = ?1 AND m.subject IS NOT NULL",
         )?;
         let mut rows = stmt.query([posyandu])?;
-        let mut elsewhere = HashSet::new();
         while let Some(r) = rows.next()? {
-            let subject: String = r.get(0)?;
-            if !persons.contains(&subject) {
-                elsewhere.insert(subject.clone());
-                persons.insert(subject);
-            }
+            persons.insert(r.get(0)?);
         }
-        Ok((persons, elsewhere))
+        Ok(persons)
     }
 
     /// The live facts of [`DUE_KINDS`] saved under the person records `ids`, grouped by
@@ -301,49 +295,25 @@ impl Store {
     /// grouping holds it).
     ///
     /// They come from `due_facts` (migration V6): a person's due facts are a few short rows
-    /// together, where `facts` holds them in table pages of their own with whole bodies; and
-    /// since V8 a posyandu's persons' rows are together too, under its code: the records of
-    /// `posyandu` are read there (one range of the table), those of `elsewhere` (records
-    /// merged into its persons from another posyandu, or without a person row) under their
-    /// own (`due_rows::posyandu_of`).
+    /// together, where `facts` holds them in table pages of their own with whole bodies.
     ///
     /// The ids are written into the SQL (quoted) rather than bound one by one: with
     /// `ANALYZE` statistics, SQLite prepares a statement again for every new value bound to
     /// an indexed column, which per person cost more than the read itself.
     pub(crate) fn due_facts_of(
         &self,
-        posyandu: &str,
         ids: &[&str],
-        elsewhere: &HashSet<String>,
         corrected: &HashMap<String, String>,
     ) -> Result<HashMap<String, Vec<TimelineEntry>>> {
-        // The records by the posyandu their rows are under, this one's first.
-        let mut by_place: Vec<(String, Vec<&str>)> = vec![(posyandu.to_string(), Vec::new())];
-        for id in ids {
-            let place = if elsewhere.contains(*id) {
-                crate::due_rows::posyandu_of(&self.conn, id)?
-            } else {
-                posyandu.to_string()
-            };
-            match by_place.iter_mut().find(|(p, _)| *p == place) {
-                Some((_, list)) => list.push(id),
-                None => by_place.push((place, vec![id])),
-            }
-        }
         let mut facts: HashMap<String, Vec<TimelineEntry>> = HashMap::new();
         // The rows come person by person: a person's list is filled until the next person
         // begins, then filed, instead of a look-up in the map for every row.
         let mut current: Option<(String, Vec<TimelineEntry>)> = None;
-        for (place, chunk) in by_place
-            .iter()
-            .flat_map(|(place, ids)| ids.chunks(500).map(move |c| (place, c)))
-        {
+        for chunk in ids.chunks(500) {
             let list = sql_text_list(chunk);
-            let place = sql_text_list(&[place]);
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT person, id, kind, date, body, supersedes FROM due_facts
-                 WHERE posyandu = {place} AND person IN ({list})
-                 ORDER BY posyandu, person, date, seq"
+                 WHERE person IN ({list}) ORDER BY person, date, seq"
             ))?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {

@@ -125,27 +125,17 @@ pub fn crash_rand(label: &str) -> impl FnMut(u64) -> u64 {
     }
 }
 
-/// Rows of `due_facts` (device migration V6) as `person|date|seq|kind|id|supersedes|body`, in
-/// the order of `(person, date, seq)`; since V8 each followed by `|@posyandu` (the posyandu
-/// the row is kept under, empty for none).
+/// Rows of `due_facts` (device migration V6) as `person|date|seq|kind|id|supersedes|body`, in key order.
 pub fn due_facts_rows(conn: &rusqlite::Connection) -> Vec<String> {
-    let v8: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('due_facts') WHERE name = 'posyandu')",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let place = if v8 { "'|@' || posyandu" } else { "''" };
     let mut stmt = conn
-        .prepare(&format!(
-            "SELECT person, date, seq, kind, id, supersedes, body, {place} FROM due_facts
-             ORDER BY person, date, seq"
-        ))
+        .prepare(
+            "SELECT person, date, seq, kind, id, supersedes, body FROM due_facts
+             ORDER BY person, date, seq",
+        )
         .unwrap();
     stmt.query_map([], |r| {
         Ok(format!(
-            "{}|{}|{}|{}|{}|{}|{}{}",
+            "{}|{}|{}|{}|{}|{}|{}",
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, i64>(2)?,
@@ -154,7 +144,6 @@ pub fn due_facts_rows(conn: &rusqlite::Connection) -> Vec<String> {
             r.get::<_, Option<String>>(5)?.unwrap_or_else(|| "-".into()),
             r.get::<_, Option<String>>(6)?
                 .unwrap_or_else(|| "NULL".into()),
-            r.get::<_, String>(7)?,
         ))
     })
     .unwrap()
