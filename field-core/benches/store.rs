@@ -1300,5 +1300,8 @@ fn bench_growth(dir: &Path) {
         );
         drop(store);
     }
-    remove_db(&path);
+    // `FIELD_CORE_BENCH_GROWTH_KEEP=1`: the last store is kept (for `examples/page_map.rs`).
+    if !std::env::var("FIELD_CORE_BENCH_GROWTH_KEEP").is_ok_and(|v| v == "1") {
+        remove_db(&path);
+    }
 }

@@ -722,8 +722,9 @@ fn write_mutable(
                 .get("birth_date_estimated")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            let rowid: i64 = conn
-                .prepare_cached(
+            // Not `RETURNING rowid`: SQLite runs it as a trigger program per row, and a bulk
+            // first sync, which writes no name index, has no use for the rowid.
+            conn.prepare_cached(
                     "INSERT INTO persons (id, posyandu, household, name, name_key, sex, birth_date,
                          birth_date_estimated, nik, mother, status, deleted, values_json, updated_hlc)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
@@ -734,10 +735,9 @@ fn write_mutable(
                          birth_date_estimated = excluded.birth_date_estimated,
                          nik = excluded.nik, mother = excluded.mother, status = excluded.status,
                          deleted = excluded.deleted, values_json = excluded.values_json,
-                         updated_hlc = excluded.updated_hlc
-                     RETURNING rowid",
+                         updated_hlc = excluded.updated_hlc",
                 )?
-                .query_row(
+                .execute(
                     params![
                         idt,
                         s("posyandu"),
@@ -754,20 +754,27 @@ fn write_mutable(
                         json,
                         updated
                     ],
-                    |r| r.get(0),
                 )?;
-            if !fresh && !bulk {
-                conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
-                    .execute([rowid])?;
-            }
-            if !deleted
-                && !bulk
-                && let Some(name) = &name
-            {
-                conn.prepare_cached(
-                    "INSERT INTO person_fts (rowid, name, name_key) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![rowid, name, key])?;
+            // The name index (not written during a bulk first sync: `store::bulk::finish`
+            // refills it), keyed by the row's rowid. A fresh record had no row, so the
+            // statement inserted one.
+            if !bulk {
+                let rowid: i64 = if fresh {
+                    conn.last_insert_rowid()
+                } else {
+                    conn.prepare_cached("SELECT rowid FROM persons WHERE id = ?1")?
+                        .query_row([&idt], |r| r.get(0))?
+                };
+                if !fresh {
+                    conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")?
+                        .execute([rowid])?;
+                }
+                if !deleted && let Some(name) = &name {
+                    conn.prepare_cached(
+                        "INSERT INTO person_fts (rowid, name, name_key) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![rowid, name, key])?;
+                }
             }
         }
         EntityKind::Pregnancy => {

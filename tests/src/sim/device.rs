@@ -76,8 +76,12 @@ pub struct SimDevice {
 impl SimDevice {
     /// Enrols a tablet at `server_url` (the server or a proxy in front of it) with `code`.
     pub async fn enrol(server_url: &str, code: &str, spec: &DeviceSpec) -> Result<SimDevice> {
+        // `JANGKAU_SIM_KEEP_STORE=1`: the store's directory is left behind (to look into the
+        // store afterwards, e.g. with field-core's `examples/page_map.rs`).
+        let keep = std::env::var("JANGKAU_SIM_KEEP_STORE").is_ok_and(|v| v == "1");
         let dir = tempfile::Builder::new()
             .prefix("jangkau-sim-")
+            .disable_cleanup(keep)
             .tempdir_in(&spec.dir)?;
         let path = dir.path().join("jangkau.db");
         let defaults = SyncConfig::default();
