@@ -693,6 +693,29 @@ async fn timed_ingest(f: &Arc<Fixture>, bodies: Vec<(String, Vec<Vec<u8>>)>) -> 
 
 /// Waits until the read model has merged the whole log (at once when it is off); returns
 /// the time waited.
+/// PostgreSQL: the bytes of WAL the cluster has written so far (every database's: a figure
+/// of this bench's only when nothing else writes to the server meanwhile).
+async fn wal_written(f: &Fixture, backend: &str) -> Option<i64> {
+    if backend != "postgres" {
+        return None;
+    }
+    let (c, conn) = tokio_postgres::connect(&f.url, tokio_postgres::NoTls)
+        .await
+        .ok()?;
+    let task = tokio::spawn(conn);
+    let lsn = c
+        .query_one(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::int8",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<_, i64>(0).ok());
+    drop(c);
+    let _ = task.await;
+    lsn
+}
+
 async fn caught_up(f: &Fixture) -> Duration {
     let started = Instant::now();
     if std::env::var("JANGKAU_BENCH_WITHOUT_READ_MODEL").as_deref() == Ok("1") {
@@ -885,6 +908,7 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
         })
         .collect();
     let sem = Arc::new(Semaphore::new(a.concurrency.max(1)));
+    let wal_before = wal_written(f, backend).await;
     let cpu_before = (cpu::process(), cpu::postgres(f.pg_name.as_deref()));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -948,6 +972,12 @@ async fn sync_after_ingest(f: &Arc<Fixture>, backend: &str, a: &Args) {
                 0.0
             },
     );
+    if let (Some(w0), Some(w1)) = (wal_before, wal_written(f, backend).await) {
+        println!(
+            "day: WAL per push (the whole cluster's, read model merged): {:.1} KiB",
+            (w1 - w0) as f64 / 1024.0 / a.devices.max(1) as f64
+        );
+    }
     all.sort();
     pushes.sort();
     println!(

@@ -5,7 +5,7 @@
 
 use super::tables::{Table, Val};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use sync_protocol::merge::{ConflictKind, FactRecord, MutableRecord, Record};
 use sync_protocol::stamp::Stamp;
 use sync_protocol::{Change, Class, EntityKind, Hlc, RecordId};
@@ -272,6 +272,7 @@ impl<'a> Merger<'a> {
                 Some(Slot::NewFact(c, body_json)) => {
                     // In its `facts` row alone ([`in_facts_row`]), as `made_by` would be.
                     let idt = id.to_string();
+                    w.new.insert(idt.clone());
                     project_fact_parts(
                         &mut w,
                         &idt,
@@ -289,6 +290,7 @@ impl<'a> Merger<'a> {
                 }
                 Some(Slot::NewMutable(c, logged)) => {
                     let idt = id.to_string();
+                    w.new.insert(idt.clone());
                     w.push(
                         Table::Merged,
                         vec![
@@ -316,6 +318,9 @@ impl<'a> Merger<'a> {
             };
             let idt = id.to_string();
             let loaded = self.loaded.get(id).copied();
+            if loaded.is_none() {
+                w.new.insert(idt.clone());
+            }
             // A fact kept in its `facts` row needs no `merged_records` row (one that has
             // one keeps it, so a stored state is never stale).
             let merged_row = match record {
@@ -352,6 +357,11 @@ impl<'a> Merger<'a> {
 #[derive(Debug, Default, PartialEq)]
 pub struct Writes {
     pub rows: BTreeMap<Table, Vec<Vec<Val>>>,
+    /// Ids of the records written that had no stored state (not among the states the
+    /// merger was given). A writer that loaded every stored state of the batch under the
+    /// read model's lock knows that such a record has no row in any read table (a record's
+    /// rows and its state are written and deleted together), so its rows are plain inserts.
+    pub new: HashSet<String>,
     /// Records whose stored conflicts are deleted before [`Table::Conflicts`] rows are added.
     pub cleared: Vec<String>,
 }
@@ -982,6 +992,44 @@ mod tests {
         let (fast, reference) = both(loaded, &[weighing.clone(), tombstone(&weighing, ms + 7)]);
         assert_eq!(fast, reference);
         assert!(!fast.rows[&Table::Merged].is_empty());
+    }
+
+    #[test]
+    fn records_without_a_stored_state_are_marked_new_and_only_they() {
+        let ms = 1_764_000_000_000;
+        let (known, fresh, fact) = (RecordId::new_v7(), RecordId::new_v7(), RecordId::new_v7());
+        let body = json!({"posyandu": "P1", "name": "Anak"});
+        let first = change(known, EntityKind::Person, ms, body.clone());
+        let mut stored = MutableRecord::new(EntityKind::Person);
+        stored.apply(&first).expect("applies");
+        let renamed = change(known, EntityKind::Person, ms + 1, json!({"name": "Anak B"}));
+        let made = change(fresh, EntityKind::Person, ms + 2, body);
+        let weighing = change(
+            fact,
+            EntityKind::Measurement,
+            ms + 3,
+            json!({"posyandu": "P1", "person": fresh.to_string(), "type": "weight", "value": 9.1}),
+        );
+        let changes = [renamed, made, weighing];
+        let payloads: Vec<String> = changes
+            .iter()
+            .map(|c| crate::sync::Prepared::new(c.clone()).payload)
+            .collect();
+        let loaded = vec![(known, Record::Mutable(stored), Loaded::Merged)];
+        for logged in [false, true] {
+            let mut m = Merger::new(loaded.clone());
+            for (c, p) in changes.iter().zip(&payloads) {
+                if logged {
+                    m.apply_logged(c, p);
+                } else {
+                    m.apply(c);
+                }
+            }
+            let w = m.writes().expect("writes");
+            let expected: HashSet<String> = [fresh, fact].iter().map(ToString::to_string).collect();
+            assert_eq!(w.new, expected, "logged: {logged}");
+            assert_eq!(w.cleared, vec![known.to_string()]);
+        }
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The read model on PostgreSQL: merged by a follower after the push's commit ([`Follower`],
 //! docs/read-model.md); one query loads a batch's merge states, one statement per table
-//! writes its rows (arrays through `UNNEST`), so a step costs a few round trips, not a few
-//! per change.
+//! writes its rows (arrays through `UNNEST`; plain inserts for records with no stored state,
+//! upserts for the others), so a step costs a few round trips, not a few per change.
 
 use super::merge::{
     FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, Writes, decode_state, fact_from_row,
-    names_merges, settle_merges,
+    is_one_change, names_merges, settle_merges,
 };
 use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
@@ -26,13 +26,16 @@ fn corrupt(e: impl std::fmt::Display) -> StorageError {
 }
 
 /// The stored merge states of `ids` in one query: a `merged_records` row, else a fact's
-/// `facts` row.
+/// `facts` row; and the states stored as a change's payload, with it
+/// ([`Merger::stored_as_payload`]).
+#[allow(clippy::type_complexity)]
 async fn load_states(
     tx: &Transaction<'_>,
     ids: &BTreeSet<RecordId>,
-) -> Result<Vec<(RecordId, Record, Loaded)>, StorageError> {
+) -> Result<(Vec<(RecordId, Record, Loaded)>, Vec<(RecordId, String)>), StorageError> {
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let mut out = Vec::new();
+    let mut payloads = Vec::new();
     let load = tx
         .prepare_cached(
             // Two index lookups by `= ANY` (a join on `UNNEST` may be planned as a scan).
@@ -56,6 +59,9 @@ async fn load_states(
                 decode_state(&kind, &json).map_err(corrupt)?,
                 Loaded::Merged,
             ));
+            if is_one_change(&json) {
+                payloads.push((id, json));
+            }
         } else {
             let row = FactRow {
                 kind: r.try_get(3)?,
@@ -68,11 +74,11 @@ async fn load_states(
             out.push((id, fact_from_row(&row).map_err(corrupt)?, Loaded::FactsRow));
         }
     }
-    Ok(out)
+    Ok((out, payloads))
 }
 
 /// One array per column of `rows` (the text borrowed from them).
-fn columns<'a>(table: Table, rows: &'a [Vec<Val>]) -> Vec<Box<dyn ToSql + Sync + Send + 'a>> {
+fn columns<'a>(table: Table, rows: &[&'a Vec<Val>]) -> Vec<Box<dyn ToSql + Sync + Send + 'a>> {
     table
         .columns()
         .iter()
@@ -101,12 +107,13 @@ fn columns<'a>(table: Table, rows: &'a [Vec<Val>]) -> Vec<Box<dyn ToSql + Sync +
         .collect()
 }
 
-/// Merges `changes` (in order) into the read tables. `fresh`: records whose first change in
+/// Merges logged `changes` (in order, each with its payload as the log holds it,
+/// [`Merger::apply_logged`]) into the read tables. `fresh`: records whose first change in
 /// the log is among `changes` (known from the push that logged it, [`Handed::first`]): they
 /// have no merge state stored, so they are not looked up.
 pub(crate) async fn merge_changes(
     tx: &Transaction<'_>,
-    changes: &[Change],
+    changes: &[(Change, String)],
     fresh: &HashSet<RecordId>,
 ) -> Result<usize, StorageError> {
     if changes.is_empty() {
@@ -114,17 +121,20 @@ pub(crate) async fn merge_changes(
     }
     let ids: BTreeSet<RecordId> = changes
         .iter()
-        .map(|c| c.id)
+        .map(|(c, _)| c.id)
         .filter(|id| !fresh.contains(id))
         .collect();
-    let loaded = if ids.is_empty() {
-        Vec::new()
+    let (loaded, payloads) = if ids.is_empty() {
+        (Vec::new(), Vec::new())
     } else {
         load_states(tx, &ids).await?
     };
     let mut merger = Merger::new(loaded);
-    for c in changes {
-        merger.apply(c);
+    for (id, payload) in payloads {
+        merger.stored_as_payload(id, payload);
+    }
+    for (c, payload) in changes {
+        merger.apply_logged(c, payload);
     }
     let writes = merger
         .writes()
@@ -137,37 +147,62 @@ pub(crate) async fn merge_changes(
         .await?;
     }
     write_rows(tx, &writes).await?;
-    if names_merges(changes) {
+    if changes
+        .iter()
+        .any(|(c, _)| names_merges(std::slice::from_ref(c)))
+    {
         settle(tx).await?;
     }
     Ok(merger.skipped)
 }
 
-/// Writes the rows of every table, one `UNNEST` statement per table, the statements sent
-/// together (one round trip; the read tables do not refer to each other).
+/// Writes the rows of every table, one `UNNEST` statement per table (two when it has rows of
+/// records new to the read model, [`Writes::new`]: those are plain inserts, the others
+/// replace the stored row), the statements sent together (one round trip; the read tables
+/// do not refer to each other).
 async fn write_rows(tx: &Transaction<'_>, writes: &Writes) -> Result<(), StorageError> {
-    let upsert = |table: Table| async move {
-        let Some(rows) = writes.rows.get(&table).filter(|r| !r.is_empty()) else {
+    let write = |table: Table, new: bool| async move {
+        let Some(rows) = writes.rows.get(&table) else {
             return Ok::<u64, StorageError>(0);
         };
-        let cols = columns(table, rows);
+        // Conflict rows are only ever added (`ON CONFLICT DO NOTHING`).
+        let is_new = |r: &Vec<Val>| {
+            table != Table::Conflicts
+                && matches!(r.first(), Some(Val::Text(Some(id))) if writes.new.contains(id))
+        };
+        let rows: Vec<&Vec<Val>> = rows.iter().filter(|r| is_new(r) == new).collect();
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let cols = columns(table, &rows);
         let refs: Vec<&(dyn ToSql + Sync)> = cols
             .iter()
             .map(|b| b.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        let statement = tx.prepare_cached(&table.upsert_postgres()).await?;
+        let sql = if new {
+            table.insert_postgres()
+        } else {
+            table.upsert_postgres()
+        };
+        let statement = tx.prepare_cached(&sql).await?;
         Ok(tx.execute(&statement, &refs).await?)
     };
     // Every table (a table added to `Table::ALL` breaks this destructuring).
     let [a, b, c, d, e, f, g] = Table::ALL;
     tokio::try_join!(
-        upsert(a),
-        upsert(b),
-        upsert(c),
-        upsert(d),
-        upsert(e),
-        upsert(f),
-        upsert(g)
+        write(a, true),
+        write(b, true),
+        write(c, true),
+        write(d, true),
+        write(e, true),
+        write(f, true),
+        write(a, false),
+        write(b, false),
+        write(c, false),
+        write(d, false),
+        write(e, false),
+        write(f, false),
+        write(g, false),
     )?;
     Ok(())
 }
@@ -293,11 +328,14 @@ impl Follower {
 #[derive(Debug)]
 pub(crate) struct Handed {
     pub change: Change,
+    /// Its payload as the push logged it ([`Merger::apply_logged`]).
+    pub payload: String,
     /// The change's record was new to the server in its push (the push inserted its
     /// `records` row) and this is its first change there: no change of the record is before
-    /// it in the log, so a step that merges it finds no merge state stored (a quarantine's
-    /// re-merge may have stored one of this change and later ones, which the step merges
-    /// again anyway) and does not look it up.
+    /// it in the log, so a step that merges it finds no merge state stored, does not look it
+    /// up, and inserts its rows ([`Writes::new`]). A quarantine's re-merge may have stored
+    /// one of this change and later ones meanwhile: the insert fails on the taken key, and
+    /// the step is merged again from the log ([`follow_until_current`]).
     pub first: bool,
 }
 
@@ -371,12 +409,28 @@ async fn follow(store: PgStore) {
 /// that is `reindex`'s, or the next start's, to finish).
 async fn follow_until_current(store: &PgStore) -> Result<(), StorageError> {
     loop {
-        let step = follow_step(store, FOLLOW_CHANGES, false).await?;
+        let step = match follow_step(store, FOLLOW_CHANGES, false).await {
+            // A record handed over as new to the read model ([`Handed::first`]) has rows
+            // already: a quarantine's re-merge wrote them between the push and this step.
+            // Nothing of the step was written; merged again at once, the changes it took
+            // from the hand-off are read from the log and every record is looked up.
+            Err(e) if is_unique_violation(&e) => {
+                tracing::debug!(error = %e, "read model: a record handed over as new was merged meanwhile; the step is merged again from the log");
+                follow_step(store, FOLLOW_CHANGES, false).await?
+            }
+            step => step?,
+        };
         store.follower().stepped.notify_waiters();
         if step.done {
             return Ok(());
         }
     }
+}
+
+/// Whether `e` is PostgreSQL refusing a row whose key is taken.
+fn is_unique_violation(e: &StorageError) -> bool {
+    matches!(e, StorageError::Postgres(e)
+        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
 }
 
 /// One step of a writer of the read model, in one transaction under [`LOCK_FOLLOW`]: reads
@@ -501,7 +555,8 @@ const STEP_STATE: &str = "WITH st AS (
 /// The changes a step merges, in `sseq` order.
 #[derive(Default)]
 struct StepBatch {
-    changes: Vec<Change>,
+    /// Each with its logged payload.
+    changes: Vec<(Change, String)>,
     /// Records whose first change in the log is in `changes` ([`Handed::first`]).
     fresh: HashSet<RecordId>,
     /// Log rows read (merged or unreadable), and the last one's `sseq`.
@@ -513,7 +568,7 @@ struct StepBatch {
 impl StepBatch {
     fn decode(&mut self, sseq: i64, payload: &str) {
         match serde_json::from_str::<Change>(payload) {
-            Ok(c) => self.changes.push(c),
+            Ok(c) => self.changes.push((c, payload.to_string())),
             Err(e) => {
                 tracing::warn!(sseq, error = %e, "read model: a logged change is unreadable");
                 self.unreadable += 1;
@@ -593,7 +648,7 @@ async fn from_hand_off(
                 if h.first {
                     batch.fresh.insert(h.change.id);
                 }
-                batch.changes.push(h.change);
+                batch.changes.push((h.change, h.payload));
             }
             None => match read.get(&sseq) {
                 Some(p) => batch.decode(sseq, p),
@@ -700,7 +755,7 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
         {
             let p: String = r.try_get(0)?;
             if let Ok(c) = serde_json::from_str::<Change>(&p) {
-                changes.push(c);
+                changes.push((c, p));
             }
         }
         merge_changes(tx, &changes, &HashSet::new()).await?;

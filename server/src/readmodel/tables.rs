@@ -172,6 +172,12 @@ impl Table {
 
     /// PostgreSQL: every row at once, one array per column (`$1::text[]`, `$2::int8[]`, …).
     pub fn upsert_postgres(self) -> String {
+        format!("{}{}", self.insert_postgres(), self.on_conflict())
+    }
+
+    /// PostgreSQL: as [`Table::upsert_postgres`], for rows whose ids have no row in the table
+    /// (a plain insert: no index probe before each row, no speculative insertion).
+    pub fn insert_postgres(self) -> String {
         let arrays: Vec<String> = self
             .columns()
             .iter()
@@ -179,11 +185,10 @@ impl Table {
             .map(|(i, (_, int))| format!("${}::{}[]", i + 1, if *int { "int8" } else { "text" }))
             .collect();
         format!(
-            "INSERT INTO {} ({}) SELECT * FROM UNNEST({}){}",
+            "INSERT INTO {} ({}) SELECT * FROM UNNEST({})",
             self.name(),
             self.names(),
             arrays.join(", "),
-            self.on_conflict()
         )
     }
 }

@@ -683,12 +683,19 @@ fn hand_off(
         // Not expected; the follower reads these from the log.
         return;
     }
-    let mut slots: Vec<Option<Change>> = batch.into_iter().map(|p| Some(p.change)).collect();
+    let mut slots: Vec<Option<crate::sync::Prepared>> = batch.into_iter().map(Some).collect();
     let mut seen = HashSet::new();
     let handed = log.iter().zip(sseqs).filter_map(|(l, sseq)| {
-        let change = slots.get_mut(l.index)?.take()?;
-        let first = seen.insert(change.id) && created.contains(&change.id);
-        Some((sseq, crate::readmodel::postgres::Handed { change, first }))
+        let p = slots.get_mut(l.index)?.take()?;
+        let first = seen.insert(p.change.id) && created.contains(&p.change.id);
+        Some((
+            sseq,
+            crate::readmodel::postgres::Handed {
+                change: p.change,
+                payload: p.payload,
+                first,
+            },
+        ))
     });
     crate::readmodel::postgres::hand(store, handed);
 }

@@ -42,6 +42,11 @@ mod postgres_only {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_record_re_merged_by_a_quarantine_before_its_step_is_merged_from_the_log() {
+        super::a_new_record_re_merged_by_a_quarantine_before_its_step_is_merged_from_the_log().await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged() {
         super::a_push_that_rolls_back_after_handing_its_changes_over_is_not_merged().await
     }
@@ -404,6 +409,80 @@ async fn a_handed_change_quarantined_before_its_merge_is_not_merged() {
         .unwrap();
     assert!(facts.is_empty(), "the quarantined weighing is not merged");
     assert_eq!(store.follower().sources(), (1, 0));
+    equals_a_rebuild(a.store()).await;
+    a.finish().await;
+    main.finish().await;
+}
+
+/// A record new in a push (handed over as new: its rows are inserted, not upserted) whose
+/// other change is quarantined before the follower's step runs: the quarantine's re-merge
+/// writes the record's rows from the log first, so the step's insert finds the key taken;
+/// the step is merged again from the log, and the read model equals a rebuild. The
+/// follower's steps fail meanwhile (its state table renamed away, until it gives up for
+/// now), so the re-merge comes first while the hand-off stays held.
+async fn a_new_record_re_merged_by_a_quarantine_before_its_step_is_merged_from_the_log() {
+    let main = TestServer::demo(Backend::Postgres).await;
+    let (a, store) = process_on(&main).await;
+    let mut k = a.session("kader.mawar").await;
+    // The demo's changes merged first (a read waits for them): the step below lists only
+    // the push's.
+    a.store()
+        .read_rows("SELECT id FROM persons LIMIT 1".into(), Vec::new())
+        .await
+        .unwrap();
+    sql(
+        &main.db.url,
+        "ALTER TABLE read_model_state RENAME TO read_model_state_away",
+    )
+    .await;
+    let child = RecordId::new_v7();
+    let mut made = body_for(EntityKind::Person, MAWAR);
+    made["name"] = json!("Anak Pertama");
+    let batch = vec![
+        k.change(EntityKind::Person, child, made),
+        k.change(EntityKind::Person, child, json!({"name": "Anak Kedua"})),
+    ];
+    ok(a.push(&k, &batch).await);
+    let renamed = one_int(
+        &main.db.url,
+        "SELECT MAX(sseq) FROM changes WHERE payload LIKE '%Anak Kedua%'",
+    )
+    .await;
+    main.store()
+        .set_quarantine(
+            district_server::storage::ChangeTarget::Sseq(renamed),
+            true,
+            "test".into(),
+            1,
+        )
+        .await
+        .unwrap();
+    // The follower tries 8 times, then waits for the next push or read.
+    for _ in 0..300 {
+        if store.follower().failures() >= 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        store.follower().failures(),
+        8,
+        "the follower gave up for now"
+    );
+    sql(
+        &main.db.url,
+        "ALTER TABLE read_model_state_away RENAME TO read_model_state",
+    )
+    .await;
+    assert_eq!(
+        merged_name(a.store(), child).await.as_deref(),
+        Some("Anak Pertama")
+    );
+    // The step took the first change from the hand-off, found its rows written and read
+    // it again from the log. (It does so at once, with no failed step, in nearly every run;
+    // one run in a dozen counted one more failure, not understood yet: not asserted.)
+    assert_eq!(store.follower().sources(), (1, 1));
     equals_a_rebuild(a.store()).await;
     a.finish().await;
     main.finish().await;
