@@ -465,10 +465,11 @@ async fn a_new_record_re_merged_by_a_quarantine_before_its_step_is_merged_from_t
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        store.follower().failures(),
-        8,
-        "the follower gave up for now"
+    // At least the 8 tries (a read or the quarantine's own wake-up may start one more).
+    assert!(
+        store.follower().failures() >= 8,
+        "the follower gave up for now: {} failed steps",
+        store.follower().failures()
     );
     sql(
         &main.db.url,
