@@ -414,7 +414,7 @@ async fn follow_until_current(store: &PgStore) -> Result<(), StorageError> {
             // already: a quarantine's re-merge wrote them between the push and this step.
             // Nothing of the step was written; merged again at once, the changes it took
             // from the hand-off are read from the log and every record is looked up.
-            Err(e) if is_unique_violation(&e) => {
+            Err(e) if is_taken_key(&e) => {
                 tracing::debug!(error = %e, "read model: a record handed over as new was merged meanwhile; the step is merged again from the log");
                 follow_step(store, FOLLOW_CHANGES, false).await?
             }
@@ -427,10 +427,15 @@ async fn follow_until_current(store: &PgStore) -> Result<(), StorageError> {
     }
 }
 
-/// Whether `e` is PostgreSQL refusing a row whose key is taken.
-fn is_unique_violation(e: &StorageError) -> bool {
+/// Whether `e` is PostgreSQL refusing a row whose key is taken, or refusing a statement sent
+/// beside that one in the step's transaction because the transaction had already failed:
+/// `write_rows` sends its statements together and `try_join!` answers with the first error
+/// it polls, not necessarily the one the server raised first.
+fn is_taken_key(e: &StorageError) -> bool {
+    use tokio_postgres::error::SqlState;
     matches!(e, StorageError::Postgres(e)
-        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
+        if matches!(e.code(), Some(c) if *c == SqlState::UNIQUE_VIOLATION
+            || *c == SqlState::IN_FAILED_SQL_TRANSACTION))
 }
 
 /// One step of a writer of the read model, in one transaction under [`LOCK_FOLLOW`]: reads
