@@ -620,10 +620,10 @@ pub fn wita_date(hlc: Hlc) -> String {
     }
 }
 
-/// Whether a batch holds a `person_merge` (or its tombstone): only then are the merges in
-/// effect settled again ([`settle_merges`]).
-pub fn names_merges(changes: &[Change]) -> bool {
-    changes.iter().any(|c| c.kind == EntityKind::PersonMerge)
+/// Whether a change is a `person_merge` (or its tombstone): only a batch holding one has the
+/// merges in effect settled again ([`settle_merges`]).
+pub fn names_merge(change: &Change) -> bool {
+    change.kind == EntityKind::PersonMerge
 }
 
 /// The query [`settle_merges`] reads: every `person_merge` row of `facts` (`kept` and `merged`

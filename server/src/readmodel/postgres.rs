@@ -5,7 +5,7 @@
 
 use super::merge::{
     FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, Writes, decode_state, fact_from_row,
-    is_one_change, names_merges, settle_merges,
+    is_one_change, names_merge, settle_merges,
 };
 use super::tables::{Table, Val, pg_placeholders};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
@@ -147,10 +147,7 @@ pub(crate) async fn merge_changes(
         .await?;
     }
     write_rows(tx, &writes).await?;
-    if changes
-        .iter()
-        .any(|(c, _)| names_merges(std::slice::from_ref(c)))
-    {
+    if changes.iter().any(|(c, _)| names_merge(c)) {
         settle(tx).await?;
     }
     Ok(merger.skipped)
@@ -730,7 +727,7 @@ pub(crate) async fn remerge_sseqs(tx: &Transaction<'_>, sseqs: &[i64]) -> Result
     {
         let p: String = r.try_get(0)?;
         if let Ok(c) = serde_json::from_str::<Change>(&p) {
-            merges |= names_merges(std::slice::from_ref(&c));
+            merges |= names_merge(&c);
             ids.insert(c.id);
         }
     }

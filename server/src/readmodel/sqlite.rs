@@ -2,7 +2,7 @@
 
 use super::merge::{
     FactRow, Loaded, MERGE_ROWS, MergeRow, Merger, decode_state, fact_from_row, is_one_change,
-    names_merges, settle_merges,
+    names_merge, settle_merges,
 };
 use super::tables::{Table, Val};
 use super::{Cell, Param, ReadModel, ReadModelState, Step, SyncNote};
@@ -132,10 +132,7 @@ fn merge_known(
             ins.execute(params_from_iter(row.iter().map(Bind)))?;
         }
     }
-    if changes
-        .iter()
-        .any(|(c, _)| names_merges(std::slice::from_ref(*c)))
-    {
+    if changes.iter().any(|(c, _)| names_merge(c)) {
         settle(conn)?;
     }
     Ok(merger.skipped)
@@ -229,7 +226,7 @@ pub(crate) fn remerge_sseqs(conn: &Connection, sseqs: &[i64]) -> Result<(), Stor
         for n in sseqs {
             let payload: Option<String> = q.query_row([n], |r| r.get(0)).optional()?;
             if let Some(c) = payload.and_then(|p| serde_json::from_str::<Change>(&p).ok()) {
-                merges |= names_merges(std::slice::from_ref(&c));
+                merges |= names_merge(&c);
                 ids.insert(c.id);
             }
         }
