@@ -874,10 +874,12 @@ struct PullSent(usize);
 /// path (bookkeeping: a failure is logged, never answered).
 fn note_sync(st: &AppState, device: sync_protocol::DeviceId, note: crate::readmodel::SyncNote) {
     let store = st.store.clone();
+    // The time of the request, not of the task: on a busy server the task may run after the
+    // answer has reached the tablet (and the tablet's next request).
+    let at = now_ms();
     tokio::spawn(async move {
         if let Err(e) =
-            crate::readmodel::ReadModel::note_device_sync(store.as_ref(), device, note, now_ms())
-                .await
+            crate::readmodel::ReadModel::note_device_sync(store.as_ref(), device, note, at).await
         {
             tracing::warn!(%device, error = %e, "device sync state not recorded");
         }
