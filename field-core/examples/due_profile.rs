@@ -8,18 +8,18 @@ use field_core::{OpenOptions, Place, RuleOptions, Store};
 use sync_protocol::{PlaceLevel, Scope};
 #[inline(never)]
 fn cold_run(s: &Store, r: &RuleOptions) -> usize {
-    s.due_tasks_in_scope(r).unwrap().len()
+    s.due_tasks_in_scope(r).map_or(0, |d| d.len())
 }
 #[inline(never)]
 fn warm_run(s: &Store, r: &RuleOptions) -> usize {
-    s.due_tasks_in_scope(r).unwrap().len()
+    s.due_tasks_in_scope(r).map_or(0, |d| d.len())
 }
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().skip(1).collect();
     let opts = OpenOptions::default().with_clock(std::sync::Arc::new(
         field_core::ManualClock::new(1_763_776_800_000),
     ));
-    let mut s = Store::unlock(std::path::Path::new(&a[0]), &a[1], &a[2], opts).unwrap();
+    let mut s = Store::unlock(std::path::Path::new(&a[0]), &a[1], &a[2], opts)?;
     let place = |code: String, level, parent: Option<String>| Place {
         name: code.clone(),
         code,
@@ -49,7 +49,7 @@ fn main() {
             ));
         }
     }
-    s.replace_places(&places).unwrap();
+    s.replace_places(&places)?;
     drop(s);
     let s = Store::unlock(
         std::path::Path::new(&a[0]),
@@ -58,28 +58,23 @@ fn main() {
         OpenOptions::default().with_clock(std::sync::Arc::new(field_core::ManualClock::new(
             1_763_776_800_000,
         ))),
-    )
-    .unwrap();
+    )?;
     let mut s = s;
     s.set_scope(&Scope {
         level: PlaceLevel::Posyandu,
         place: "53.04.05.2001.P01".into(),
-    })
-    .unwrap();
-    let _ = s.due_tasks_in_scope(&RuleOptions::default()).unwrap();
+    })?;
+    let _ = s.due_tasks_in_scope(&RuleOptions::default())?;
     s.set_scope(&Scope {
         level: PlaceLevel::Desa,
         place: "53.04.05.2001".into(),
-    })
-    .unwrap();
+    })?;
     let r = RuleOptions::default();
     if let Some(k) = a.get(3).and_then(|k| k.parse::<usize>().ok()) {
         // Native: k times a run after the page cache is emptied, then a warm one.
         let (mut cold, mut warm) = (Vec::new(), Vec::new());
         for _ in 0..k {
-            s.connection()
-                .execute_batch("PRAGMA shrink_memory")
-                .unwrap();
+            s.connection().execute_batch("PRAGMA shrink_memory")?;
             let t = std::time::Instant::now();
             cold_run(&s, &r);
             cold.push(t.elapsed().as_secs_f64() * 1e3);
@@ -96,7 +91,7 @@ fn main() {
             warm[0],
             warm[k / 2]
         );
-        return;
+        return Ok(());
     }
     let t = std::time::Instant::now();
     let n = cold_run(&s, &r);
@@ -104,4 +99,5 @@ fn main() {
     let t = std::time::Instant::now();
     let m = warm_run(&s, &r);
     println!("cold {n} persons {:?}, warm {m} {:?}", t1, t.elapsed());
+    Ok(())
 }
