@@ -465,6 +465,28 @@ impl Out {
     }
 }
 
+/// A date as chrono's `Display` writes it (`YYYY-MM-DD` for years 0 to 9999), without its
+/// formatting machinery: a due list writes one for most of its tasks.
+fn ymd(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    let Ok(y @ 0..=9999) = u32::try_from(y) else {
+        return d.to_string();
+    };
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let mut out = String::with_capacity(10);
+    for n in [y / 1000, y / 100, y / 10, y] {
+        out.push(digit(n));
+    }
+    out.push('-');
+    out.push(digit(m / 10));
+    out.push(digit(m));
+    out.push('-');
+    out.push(digit(day / 10));
+    out.push(digit(day));
+    out
+}
+
 fn plus(d: NaiveDate, days: u64) -> Result<NaiveDate, TaskError> {
     d.checked_add_days(Days::new(days))
         .ok_or(TaskError::DateOutOfRange)
@@ -583,7 +605,7 @@ fn vaccine_tasks(
             let mut v = Vec::with_capacity(3);
             v.push(("vaccine", dose.name.clone()));
             v.push(("dose_id", dose.id.clone()));
-            v.extend(extra.map(|(k, date)| (k, date.to_string())));
+            v.extend(extra.map(|(k, date)| (k, ymd(date))));
             v
         };
         match state {
@@ -640,7 +662,7 @@ fn growth_tasks(
     let visit_by = plus(latest.date, VISIT_WITHIN_DAYS)?;
     let params = |finding: &str| {
         [
-            ("weighed_on", latest.date.to_string()),
+            ("weighed_on", ymd(latest.date)),
             ("weight_g", latest.weight_g.to_string()),
             ("finding", finding.to_string()),
         ]
@@ -712,7 +734,7 @@ fn posyandu_task(person: &PersonHistory, today: NaiveDate, out: &mut Out) -> Res
         return Ok(());
     }
     let params: Vec<_> = last_seen
-        .map(|d| ("last_attended", d.to_string()))
+        .map(|d| ("last_attended", ymd(d)))
         .into_iter()
         .collect();
     out.push(
@@ -739,14 +761,18 @@ fn visit_tasks(
         if visits.iter().any(|v| (start..=end).contains(v)) {
             continue;
         }
-        let params = [
-            ("visit", name.to_string()),
-            ("from", start.to_string()),
-            ("until", end.to_string()),
-        ];
+        // Built only for a window that gives a task: most windows of a child past its
+        // first weeks give none, and a due list plans every child of a desa.
+        let params = || {
+            vec![
+                ("visit", name.to_string()),
+                ("from", ymd(start)),
+                ("until", ymd(end)),
+            ]
+        };
         if today > end {
             if today <= plus(end, MISSED_VISIT_GRACE_DAYS)? {
-                out.push(missed_kind, Priority::High, end, &params);
+                out.push_owned(missed_kind, Priority::High, end, params());
             }
         } else if today >= start {
             let priority = if urgent {
@@ -754,10 +780,10 @@ fn visit_tasks(
             } else {
                 Priority::High
             };
-            out.push(due_kind, priority, end, &params);
+            out.push_owned(due_kind, priority, end, params());
         } else if !upcoming_listed && start <= plus(today, UPCOMING_DAYS)? {
             upcoming_listed = true;
-            out.push(due_kind, Priority::Normal, start, &params);
+            out.push_owned(due_kind, Priority::Normal, start, params());
         }
     }
     Ok(())
@@ -786,7 +812,7 @@ fn pregnancy_tasks(
         DangerAdvice::NoSigns => {}
     }
     let hpl = ctx.anc.hpl(p.hpht)?;
-    let hpl_param = ("hpl", hpl.to_string());
+    let hpl_param = ("hpl", ymd(hpl));
     if today > hpl {
         let priority = if today >= plus(hpl, 14)? {
             Priority::Urgent
@@ -876,7 +902,7 @@ fn tb_tasks(tb: &TbTreatment, today: NaiveDate, out: &mut Out) -> Result<(), Tas
         );
     }
     if let Some(pickup) = tb.next_pickup {
-        let params = [("pickup", pickup.to_string())];
+        let params = [("pickup", ymd(pickup))];
         if pickup < today {
             out.push(TaskKind::TbPickupMissed, Priority::High, pickup, &params);
         } else if pickup <= plus(today, 3)? {
@@ -884,4 +910,33 @@ fn tb_tasks(tb: &TbTreatment, today: NaiveDate, out: &mut Out) -> Result<(), Tas
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod ymd_tests {
+    use super::*;
+
+    #[test]
+    fn ymd_writes_a_date_as_chronos_display() {
+        let mut d = NaiveDate::from_ymd_opt(1899, 12, 25).expect("date");
+        let end = NaiveDate::from_ymd_opt(2101, 1, 10).expect("date");
+        while d <= end {
+            assert_eq!(ymd(d), d.to_string());
+            d = d.succ_opt().expect("next day");
+        }
+        for (y, m, day) in [
+            (0, 1, 1),
+            (9, 2, 3),
+            (99, 10, 31),
+            (999, 7, 4),
+            (9999, 12, 31),
+        ] {
+            let d = NaiveDate::from_ymd_opt(y, m, day).expect("date");
+            assert_eq!(ymd(d), d.to_string());
+        }
+        for y in [-1, -2024, 10000, 262_000] {
+            let d = NaiveDate::from_ymd_opt(y, 6, 15).expect("date");
+            assert_eq!(ymd(d), d.to_string());
+        }
+    }
 }
