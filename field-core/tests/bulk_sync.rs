@@ -284,6 +284,17 @@ fn snapshot(s: &Store) -> Vec<String> {
         out.extend(rows);
     };
     for t in &tables {
+        if t == "conflicts" {
+            // Not the row id: a bulk first sync writes the conflicts of records known from
+            // earlier pages at its end, in the order those records were first edited, where a
+            // normal one numbers them page by page.
+            dump(
+                "SELECT record_id, kind, field, winner_hlc, loser_hlc, loser_device, conflict_json
+                 FROM conflicts",
+                &mut out,
+            );
+            continue;
+        }
         dump(&format!("SELECT * FROM \"{t}\""), &mut out);
     }
     dump(
@@ -373,7 +384,7 @@ fn a_bulk_first_sync_leaves_the_store_a_normal_one_does() {
     // The history holds what must show: conflicts, merges settled, names found.
     assert!(
         got.iter()
-            .any(|l| l.starts_with("SELECT * FROM \"conflicts\": ") && !l.ends_with(": 0 rows"))
+            .any(|l| l.starts_with("SELECT record_id, kind, field") && !l.ends_with(": 0 rows"))
     );
     assert!(
         got.iter()
