@@ -774,9 +774,7 @@ pub(crate) fn finish_bulk_edits(conn: &Connection, bulk: bool) -> Result<usize> 
     // numbered (`conflicts.id`, the review list's order) roughly as a page-by-page sync
     // would have numbered them.
     let touched: Vec<(String, String)> = conn
-        .prepare(
-            "SELECT record_id, kind FROM bulk_edits GROUP BY record_id ORDER BY min(rowid)",
-        )?
+        .prepare("SELECT record_id, kind FROM bulk_edits GROUP BY record_id ORDER BY min(rowid)")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     conn.execute_batch("DELETE FROM bulk_edits")?;
