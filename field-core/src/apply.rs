@@ -51,9 +51,10 @@ enum Held {
     FieldEdit = 1,
     Fact = 2,
     DueRow = 3,
+    BulkEdit = 4,
 }
 
-const HELD_SQL: [&str; 4] = [
+const HELD_SQL: [&str; 5] = [
     "INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     "INSERT INTO field_edits (record_id, field, value_json, hlc, device, author, base)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
@@ -63,6 +64,8 @@ const HELD_SQL: [&str; 4] = [
          EXISTS (SELECT 1 FROM fact_tombstones WHERE record_id = ?1))
      ON CONFLICT(id) DO NOTHING",
     crate::due_rows::INSERT_SQL,
+    "INSERT INTO bulk_edits (record_id, kind, field, value_json, hlc, device, author, base)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 ];
 
 /// What one call of [`apply_change_in`] knows of the changes applied before it in the same
@@ -80,10 +83,12 @@ pub(crate) struct Page<'c> {
     /// `settings.utc_offset_minutes`, read once per page.
     offset_ms: Option<i64>,
     /// A first sync in bulk is under way (`store/bulk.rs`): the name index is not written
-    /// and merges are not settled per change; both are rebuilt when the bulk sync ends.
+    /// and merges are not settled per change; both are rebuilt when the bulk sync ends. The
+    /// field edits of records known before the page go to `bulk_edits`, and their read rows
+    /// are refreshed at its end ([`finish_bulk_edits`]).
     bulk: bool,
     /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
-    held: [Option<CachedStatement<'c>>; 4],
+    held: [Option<CachedStatement<'c>>; 5],
 }
 
 impl<'c> Page<'c> {
@@ -174,6 +179,41 @@ pub(crate) fn apply_change_in<'c>(
     let author = change.author.to_string();
     match change.kind.class() {
         Class::Mutable => {
+            // A bulk first sync defers a known record's edits and read row to its end
+            // (`bulk_edits`, [`finish_bulk_edits`]); a record fresh in this page has no
+            // stored edits and is written from `page.pending` below.
+            let defer = page.bulk && !page.fresh.contains_key(&change.id);
+            if defer {
+                let kind = change.kind.as_str();
+                if change.tombstone {
+                    // Stored as usual (rare); the row below marks the record for the refresh.
+                    page.stmt(conn, Held::BulkEdit)?.execute(params![
+                        id,
+                        kind,
+                        None::<&str>,
+                        None::<&str>,
+                        None::<&str>,
+                        None::<&str>,
+                        None::<&str>,
+                        None::<&str>
+                    ])?;
+                } else {
+                    for (field, value) in &change.body {
+                        let base = change.base.get(field).map(|b| b.to_string());
+                        page.stmt(conn, Held::BulkEdit)?.execute(params![
+                            id,
+                            kind,
+                            field,
+                            serde_json::to_string(value)?,
+                            hlc,
+                            device,
+                            author,
+                            base
+                        ])?;
+                    }
+                    return Ok(());
+                }
+            }
             if change.tombstone {
                 let seen = serde_json::to_string(&change.base)?;
                 let n = conn
@@ -457,13 +497,6 @@ pub(crate) fn settle_merges(conn: &Connection) -> Result<()> {
 /// A second, different edit under a stamp already stored (a device that reused a stamp):
 /// keep the smaller by JSON form, as `MutableRecord` does, so arrival order does not matter.
 fn same_stamp_edit(conn: &Connection, change: &Change, field: &str, value: &Value) -> Result<()> {
-    let id = change.id.to_string();
-    let (hlc, device) = (change.hlc.to_string(), change.device.to_string());
-    let stored =
-        load_mutable_filtered(conn, &change.id, change.kind, Some((field, &hlc, &device)))?;
-    let Some(existing) = stored.fields().get(field).and_then(|e| e.first()) else {
-        return Ok(());
-    };
     let incoming = FieldEdit {
         value: value.clone(),
         hlc: change.hlc,
@@ -471,7 +504,27 @@ fn same_stamp_edit(conn: &Connection, change: &Change, field: &str, value: &Valu
         author: change.author,
         base: change.base.get(field).copied(),
     };
-    if serde_json::to_string(&incoming)? < serde_json::to_string(existing)? {
+    same_stamp_field_edit(conn, &change.id, change.kind, field, &incoming)
+}
+
+/// [`same_stamp_edit`] for one field's edit: the stored edit of `field` under the incoming
+/// edit's stamp (in `field_edits` alone) is replaced when the incoming one is smaller by JSON
+/// form.
+fn same_stamp_field_edit(
+    conn: &Connection,
+    record: &RecordId,
+    kind: EntityKind,
+    field: &str,
+    incoming: &FieldEdit,
+) -> Result<()> {
+    let id = record.to_string();
+    let (hlc, device) = (incoming.hlc.to_string(), incoming.device.to_string());
+    let value = &incoming.value;
+    let stored = load_mutable_filtered(conn, record, kind, Some((field, &hlc, &device)))?;
+    let Some(existing) = stored.fields().get(field).and_then(|e| e.first()) else {
+        return Ok(());
+    };
+    if serde_json::to_string(incoming)? < serde_json::to_string(existing)? {
         conn.prepare_cached(
             "UPDATE field_edits SET value_json = ?5, author = ?6, base = ?7
              WHERE record_id = ?1 AND field = ?2 AND hlc = ?3 AND device = ?4",
@@ -482,7 +535,7 @@ fn same_stamp_edit(conn: &Connection, change: &Change, field: &str, value: &Valu
             hlc,
             device,
             serde_json::to_string(value)?,
-            change.author.to_string(),
+            incoming.author.to_string(),
             incoming.base.map(|b| b.to_string())
         ])?;
     }
@@ -562,7 +615,10 @@ impl<'a> FactColumns<'a> {
     }
 }
 
-/// Loads a mutable record's edits and tombstones into a `MutableRecord`.
+/// Loads a mutable record's edits and tombstones into a `MutableRecord`: those in
+/// `field_edits` and, during a bulk first sync, those it deferred to `bulk_edits` (an empty
+/// table otherwise; `MutableRecord::from_parts` keeps the smaller edit under one stamp, as
+/// `same_stamp_edit` does in the tables).
 pub(crate) fn load_mutable(
     conn: &Connection,
     id: &RecordId,
@@ -581,7 +637,8 @@ fn parse_user(s: &str) -> Result<sync_protocol::UserId> {
         .map_err(|_| StoreError::Corrupt(format!("user {s:?}")))
 }
 
-/// As [`load_mutable`]; with `only`, just the edit of one field with one stamp.
+/// As [`load_mutable`]; with `only`, just the edit of one field with one stamp, and only
+/// from `field_edits` (the stored edit a same-stamp edit is compared with).
 fn load_mutable_filtered(
     conn: &Connection,
     id: &RecordId,
@@ -591,9 +648,14 @@ fn load_mutable_filtered(
     let idt = id.to_string();
     let mut edits = Vec::new();
     {
+        // `bulk_edits` has no index: it is scanned, and it is empty outside a bulk first
+        // sync, during which only a local write or a same-stamp tombstone loads a record.
         let mut stmt = conn.prepare_cached(
             "SELECT field, value_json, hlc, device, author, base FROM field_edits
-             WHERE record_id = ?1 AND (?2 IS NULL OR (field = ?2 AND hlc = ?3 AND device = ?4))",
+             WHERE record_id = ?1 AND (?2 IS NULL OR (field = ?2 AND hlc = ?3 AND device = ?4))
+             UNION ALL
+             SELECT field, value_json, hlc, device, author, base FROM bulk_edits
+             WHERE ?2 IS NULL AND record_id = ?1 AND field IS NOT NULL",
         )?;
         let (f, h, d) = match only {
             Some((f, h, d)) => (Some(f), Some(h), Some(d)),
@@ -643,6 +705,93 @@ fn load_mutable_filtered(
         }
     }
     Ok(MutableRecord::from_parts(kind, edits, tombstones))
+}
+
+/// The end of a bulk first sync's deferred edits (`store/bulk.rs`, migration V8): moves
+/// `bulk_edits` into `field_edits` in key order (each of its leaves written once), with the
+/// same-stamp rule of [`same_stamp_edit`] for an edit stored twice, then refreshes each
+/// touched record's read row (values, deletion, conflicts) once and empties the table.
+/// `bulk`: the name index is left to the caller (`bulk::finish` refills it). Nothing on a
+/// database older than the table (a bulk cut under V7, finished before the migrations).
+pub(crate) fn finish_bulk_edits(conn: &Connection, bulk: bool) -> Result<usize> {
+    let has_table: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bulk_edits')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(0);
+    }
+    {
+        let mut rows = conn.prepare(
+            "SELECT record_id, field, value_json, hlc, device, author, base, kind FROM bulk_edits
+             WHERE field IS NOT NULL ORDER BY record_id, field, hlc, device",
+        )?;
+        let mut insert = conn.prepare_cached(HELD_SQL[Held::FieldEdit as usize])?;
+        let mut rows = rows.query([])?;
+        while let Some(r) = rows.next()? {
+            let col = |i: usize| r.get_ref(i).map(rusqlite::types::ToSqlOutput::Borrowed);
+            let n = insert.execute(params![
+                col(0)?,
+                col(1)?,
+                col(2)?,
+                col(3)?,
+                col(4)?,
+                col(5)?,
+                col(6)?
+            ])?;
+            if n == 0 {
+                let id: String = r.get(0)?;
+                let field: String = r.get(1)?;
+                let value: String = r.get(2)?;
+                let hlc: String = r.get(3)?;
+                let device: String = r.get(4)?;
+                let author: String = r.get(5)?;
+                let base: Option<String> = r.get(6)?;
+                let kind: String = r.get(7)?;
+                let incoming = FieldEdit {
+                    value: serde_json::from_str(&value)?,
+                    hlc: parse_hlc(&hlc)?,
+                    device: parse_device(&device)?,
+                    author: parse_user(&author)?,
+                    base: base
+                        .as_deref()
+                        .map(str::parse)
+                        .transpose()
+                        .map_err(|_| StoreError::Corrupt(format!("base {base:?}")))?,
+                };
+                same_stamp_field_edit(
+                    conn,
+                    &parse_record_id(&id)?,
+                    parse_kind(&kind)?,
+                    &field,
+                    &incoming,
+                )?;
+            }
+        }
+    }
+    // In the order the records were first edited in the bulk: the conflicts found are
+    // numbered (`conflicts.id`, the review list's order) roughly as a page-by-page sync
+    // would have numbered them.
+    let touched: Vec<(String, String)> = conn
+        .prepare("SELECT record_id, kind FROM bulk_edits GROUP BY record_id ORDER BY min(rowid)")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    conn.execute_batch("DELETE FROM bulk_edits")?;
+    for (id, kind) in &touched {
+        refresh_mutable_in(conn, &parse_record_id(id)?, parse_kind(kind)?, bulk)?;
+    }
+    Ok(touched.len())
+}
+
+fn parse_record_id(s: &str) -> Result<RecordId> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("record id {s:?}")))
+}
+
+fn parse_kind(s: &str) -> Result<EntityKind> {
+    serde_json::from_value(Value::String(s.to_string()))
+        .map_err(|_| StoreError::Corrupt(format!("kind {s:?}")))
 }
 
 pub(crate) fn parse_hlc(s: &str) -> Result<Hlc> {
@@ -1094,6 +1243,8 @@ impl Store {
         for (id, kind) in &dirty {
             match page.pending.remove(id) {
                 Some(rec) => write_mutable(&tx, id, *kind, &rec, true, page.bulk)?,
+                // A known record's changes in a bulk first sync: refreshed at its end.
+                None if page.bulk => {}
                 None => refresh_mutable_in(&tx, id, *kind, page.bulk)?,
             }
         }

@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -577,4 +577,26 @@ DROP TRIGGER IF EXISTS due_facts_update;
 DROP TRIGGER IF EXISTS due_facts_delete;
 DELETE FROM deferred_indexes
     WHERE name IN ('due_facts_insert', 'due_facts_update', 'due_facts_delete');
+";
+
+/// Version 8: the field edits of known records that a bulk first sync defers
+/// (`store/bulk.rs`). During a bulk, an edit of a record that an earlier page brought is
+/// appended here (a rowid table: each page writes a leaf or two at its end) instead of being
+/// inserted into `field_edits` under the record's key anywhere in that table, and the
+/// record's read row is left as it is; the bulk's end (`bulk::finish`, in the last page's
+/// transaction, or at the next unlock after a cut) inserts them into `field_edits` in key
+/// order, refreshes each such record's read row once and empties the table. A row without a
+/// `field` only marks its record for that refresh (a tombstone, stored in
+/// `mutable_tombstones` as usual). Empty outside a bulk first sync.
+const V8: &str = "
+CREATE TABLE bulk_edits (
+    record_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    field      TEXT,
+    value_json TEXT,
+    hlc        TEXT,
+    device     TEXT,
+    author     TEXT,
+    base       TEXT
+);
 ";

@@ -201,9 +201,53 @@ fn history(households: u64) -> Vec<Change> {
             json!({"posyandu": "53.04.05.2001.P01", "kept": kept.to_string(), "merged": merged.to_string(), "date": "2025-04-01"}),
         ));
     }
+    // Known persons' edits whose stamps are reused below.
+    let edited: Vec<Change> = [persons[20], persons[23]]
+        .into_iter()
+        .map(|p| g.change(1, p, EntityKind::Person, json!({"rt": "05"})))
+        .collect();
+    out.extend(edited.iter().cloned());
     // Changes a server sends twice (a retried page): applied once.
     let again: Vec<Change> = out.iter().step_by(13).cloned().collect();
     out.extend(again);
+    // Known persons edited again on later pages.
+    for (i, p) in persons.iter().enumerate().step_by(7) {
+        out.push(g.change(
+            0,
+            *p,
+            EntityKind::Person,
+            json!({"name": format!("Yohanis {i} Bria"), "rt": "03"}),
+        ));
+    }
+    // A tablet that reused stamps (restored from a backup): a second, different edit under
+    // a stamp already sent, pages later. Every replica keeps the smaller by JSON form, in
+    // either order: of a person's creation (written by its page, fresh), and of a known
+    // person's edit (both deferred in a bulk first sync).
+    for (n, p) in [persons[5], persons[8], persons[20], persons[23]]
+        .into_iter()
+        .enumerate()
+    {
+        let mut again = if n < 2 {
+            out.iter()
+                .find(|c| c.id == p && c.kind == EntityKind::Person)
+                .cloned()
+                .unwrap()
+        } else {
+            edited[n - 2].clone()
+        };
+        let dev = usize::from(again.device != g.devices[0]);
+        g.seq[dev] += 1;
+        again.seq = g.seq[dev];
+        let field = if n < 2 { "name" } else { "rt" };
+        // Smaller than the first for even n, larger for odd n.
+        let value = match (n % 2, field) {
+            (0, "rt") => "00",
+            (0, _) => "Aaa",
+            _ => "zzz",
+        };
+        again.body.insert(field.into(), json!(value));
+        out.push(again);
+    }
     out
 }
 
@@ -284,6 +328,17 @@ fn snapshot(s: &Store) -> Vec<String> {
         out.extend(rows);
     };
     for t in &tables {
+        if t == "conflicts" {
+            // Not the row id: a bulk first sync writes the conflicts of records known from
+            // earlier pages at its end, in the order those records were first edited, where a
+            // normal one numbers them page by page.
+            dump(
+                "SELECT record_id, kind, field, winner_hlc, loser_hlc, loser_device, conflict_json
+                 FROM conflicts",
+                &mut out,
+            );
+            continue;
+        }
         dump(&format!("SELECT * FROM \"{t}\""), &mut out);
     }
     dump(
@@ -373,12 +428,16 @@ fn a_bulk_first_sync_leaves_the_store_a_normal_one_does() {
     // The history holds what must show: conflicts, merges settled, names found.
     assert!(
         got.iter()
-            .any(|l| l.starts_with("SELECT * FROM \"conflicts\": ") && !l.ends_with(": 0 rows"))
+            .any(|l| l.starts_with("SELECT record_id, kind, field") && !l.ends_with(": 0 rows"))
     );
     assert!(
         got.iter()
             .any(|l| l.starts_with("search yohanes: [") && l.len() > 30)
     );
+    // The reused stamps: the smaller edit kept, in either order, fresh or deferred.
+    assert!(got.iter().any(|l| l.contains("\"rt\":\"00\"")));
+    assert!(got.iter().any(|l| l.contains("\"name\":\"Aaa\"")));
+    assert!(!got.iter().any(|l| l.contains("zzz")));
     assert_same(&got, &want);
 
     // A later large page into the filled store is applied normally.
@@ -395,6 +454,70 @@ fn a_bulk_first_sync_leaves_the_store_a_normal_one_does() {
     // Those changes were all applied already: nothing moves.
     let again = snapshot(&s);
     assert_eq!(again.len(), got.len());
+}
+
+/// A local edit of a person while a bulk first sync is under way, whose pulled edits from
+/// earlier pages are still deferred (`bulk_edits`): the edit merges with them (its base and
+/// the read row it writes see them), and the sync ends in the store a page-by-page sync with
+/// the same edit at the same point leaves.
+#[test]
+fn a_local_edit_during_a_bulk_merges_with_its_deferred_edits() {
+    let changes = history(70);
+    let all = pages(&changes);
+    // The first renamed person, and the page after its renames.
+    let renamed = changes
+        .iter()
+        .position(|c| c.body.get("name") == Some(&json!("Maria 0")))
+        .unwrap();
+    let person = changes[renamed].id;
+    let upto = renamed / PAGE + 1;
+    assert!(upto + 1 < all.len());
+    let run = |bulk: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(T0);
+        let mut s = new_store(dir.path(), &clock);
+        for (i, p) in all.iter().enumerate() {
+            if i == upto {
+                if bulk {
+                    let deferred: i64 = s
+                        .connection()
+                        .query_row(
+                            "SELECT count(*) FROM bulk_edits WHERE record_id = ?1",
+                            [person.to_string()],
+                            |r| r.get(0),
+                        )
+                        .unwrap();
+                    assert!(deferred >= 2, "{deferred}");
+                }
+                s.update_person(person, json!({"rt": "11"}).as_object().cloned().unwrap())
+                    .unwrap();
+                let values: String = s
+                    .connection()
+                    .query_row(
+                        "SELECT values_json FROM persons WHERE id = ?1",
+                        [person.to_string()],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                // The later of the two renames, pulled on a page before, and the local edit.
+                assert!(values.contains("\"name\":\"Maria 0\""), "{values}");
+                assert!(values.contains("\"rt\":\"11\""), "{values}");
+            }
+            if bulk {
+                s.apply_sync_page(p).unwrap();
+            } else {
+                s.apply_pull_page(p).unwrap();
+            }
+            if i + 1 < upto {
+                assert_eq!(s.bulk_sync_active().unwrap(), bulk);
+            }
+        }
+        assert!(!s.bulk_sync_active().unwrap());
+        (dir, snapshot(&s))
+    };
+    let (_a, want) = run(false);
+    let (_b, got) = run(true);
+    assert_same(&got, &want);
 }
 
 fn foreign_keys(s: &Store) -> bool {
