@@ -138,14 +138,13 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// The checks of `p`'s change for a push on `today`. The change's size is its payload's
-    /// length (not serialised again), and a mutable record's change is validated as an edit
-    /// only when its validation as a creation fails: a creation is checked for everything an
-    /// edit is, and more (its required fields), so one that passes as a creation passes as
-    /// an edit.
-    fn of(p: &Prepared, today: &str) -> Self {
-        let change = &p.change;
-        let validate = |creates: bool| match p.payload.len() {
+    /// The checks of `change` for a push on `today`. Its size is `json_len`, its payload's
+    /// length (not serialised again); `fact_hash` is its [`fact_hash`] when it is a fact
+    /// that is not a tombstone. A mutable record's change is validated as an edit only when
+    /// its validation as a creation fails: a creation is checked for everything an edit is,
+    /// and more (its required fields), so one that passes as a creation passes as an edit.
+    fn of(change: &Change, json_len: usize, today: &str, fact_hash: Option<Vec<u8>>) -> Self {
+        let validate = |creates: bool| match json_len {
             // An empty payload: the change did not serialise; measured (and refused) as
             // `validate` measures it.
             0 => sync_protocol::schema::validate(change, creates, today),
@@ -161,7 +160,7 @@ impl Checks {
             today: today.to_string(),
             as_edit,
             as_creation,
-            fact_hash: (is_fact && !change.tombstone).then(|| p.fact_hash()),
+            fact_hash,
         }
     }
 
@@ -176,36 +175,37 @@ impl Checks {
 
 impl Prepared {
     pub fn new(change: Change) -> Self {
-        let payload = serde_json::to_string(&change).unwrap_or_default();
-        // The content a (device, seq) settles with is the protocol's canonical form, so a
-        // re-sent change that differs only in key order or number spelling is a duplicate.
-        // Its body is the payload's, when the two are the same text.
-        let hash = match canonical_body(&change, &payload) {
-            Some(body) => hash_with_body(&change, false, body),
-            None => canonical_hash(&change),
-        };
-        Self {
-            change,
-            payload,
-            hash,
-            checks: None,
-        }
+        Self::prepare(change, None)
     }
 
     /// As [`Prepared::new`], with the checks [`plan`] makes without the database (schema
     /// validation, the fact hash) made now, on the caller's thread, for a push of `ctx`.
     pub fn checked(change: Change, ctx: &PushContext) -> Self {
-        let mut p = Self::new(change);
-        p.checks = Some(Checks::of(&p, &ctx.today));
-        p
+        Self::prepare(change, Some(&ctx.today))
     }
 
-    /// [`fact_hash`] of the change, its body taken from the payload when that is the
-    /// canonical body's text.
-    fn fact_hash(&self) -> Vec<u8> {
-        match canonical_body(&self.change, &self.payload) {
-            Some(body) => hash_with_body(&self.change, true, body),
-            None => fact_hash(&self.change),
+    /// The payload and the hash, and the checks for a push on `today` when given. The
+    /// change is serialised once: its size is the payload's length, and both hashes take
+    /// the body's text from the payload when it is the canonical text ([`canonical_body`]).
+    fn prepare(change: Change, today: Option<&str>) -> Self {
+        let payload = serde_json::to_string(&change).unwrap_or_default();
+        let body = canonical_body(&change, &payload);
+        // The content a (device, seq) settles with is the protocol's canonical form, so a
+        // re-sent change that differs only in key order or number spelling is a duplicate.
+        let hash = match body {
+            Some(body) => hash_with_body(&change, false, body),
+            None => canonical_hash(&change),
+        };
+        let checks = today.map(|today| {
+            let is_fact = change.kind.class() == sync_protocol::Class::Fact;
+            let fact = (is_fact && !change.tombstone).then(|| fact_hash_with(&change, body));
+            Checks::of(&change, payload.len(), today, fact)
+        });
+        Self {
+            change,
+            payload,
+            hash,
+            checks,
         }
     }
 
@@ -223,18 +223,9 @@ impl Prepared {
 pub fn body_in_payload(payload: &str) -> Option<&str> {
     const KEY: &[u8] = b"\"body\":";
     let bytes = payload.as_bytes();
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         match b {
             b'"' if depth == 1 && bytes[i..].starts_with(KEY) => {
                 // A top-level string followed by `:` is a key; the body runs to the
@@ -243,11 +234,29 @@ pub fn body_in_payload(payload: &str) -> Option<&str> {
                 return (body.starts_with('{') && body.ends_with('}') && payload.ends_with('}'))
                     .then_some(body);
             }
-            b'"' => in_string = true,
+            // A string: to its closing quote, the first one after it that an even run of
+            // backslashes (none, or escaped backslashes) precedes (found a word at a time).
+            b'"' => {
+                let start = i + 1;
+                let mut from = start;
+                i = loop {
+                    let quote = from + payload.get(from..)?.find('"')?;
+                    let backslashes = bytes[start..quote]
+                        .iter()
+                        .rev()
+                        .take_while(|&&c| c == b'\\')
+                        .count();
+                    if backslashes % 2 == 0 {
+                        break quote;
+                    }
+                    from = quote + 1;
+                };
+            }
             b'{' | b'[' => depth += 1,
             b'}' | b']' => depth = depth.checked_sub(1)?,
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -295,6 +304,14 @@ fn canonical_body<'a>(change: &Change, payload: &'a str) -> Option<&'a str> {
         return None;
     }
     body_in_payload(payload)
+}
+
+/// [`fact_hash`], with the body's canonical text when it is at hand.
+fn fact_hash_with(change: &Change, body: Option<&str>) -> Vec<u8> {
+    match body {
+        Some(body) => hash_with_body(change, true, body),
+        None => fact_hash(change),
+    }
 }
 
 /// SHA-256 of the canonical form of `change` ([`canonical_hash`]), or of its fact content
@@ -1200,7 +1217,7 @@ mod tests {
                     "prepared {c:?}"
                 );
                 assert_eq!(
-                    p.fact_hash(),
+                    fact_hash_with(&c, canonical_body(&c, &p.payload)),
                     Sha256::digest(fact_content(&c).canonical_json()).to_vec(),
                     "prepared fact {c:?}"
                 );
@@ -1213,7 +1230,10 @@ mod tests {
     #[test]
     fn the_payloads_body_is_canonical_unless_a_whole_float_is_in_it() {
         for (body, reused) in [
-            (serde_json::json!({"a": 12.5, "b": 3, "c": -4, "d": 1e-7, "e": "1.0"}), true),
+            (
+                serde_json::json!({"a": 12.5, "b": 3, "c": -4, "d": 1e-7, "e": "1.0"}),
+                true,
+            ),
             (serde_json::json!({"a": 12.0}), false),
             (serde_json::json!({"a": [1, {"b": -0.0}]}), false),
             (serde_json::json!({"a": {"b": [2.5, 1e2]}}), false),
@@ -1268,6 +1288,7 @@ mod tests {
                 "u": 18_446_744_073_709_551_615u64, "i": -5}),
             serde_json::json!({"z": [1.0, {"body": {"a": "}"}}], "body": "\"body\":{"}),
             serde_json::json!({"text": "kutip \" garis \\ baris\n \u{1} \u{7f} é 漢 😀 </script>"}),
+            serde_json::json!({"a": "c:\\", "b": "\\\"", "c": "\\\\\"body\":{", "d": ["\\"]}),
         ];
         for body in bodies {
             for (base, supersedes, tombstone) in [
@@ -1453,7 +1474,11 @@ mod tests {
         .iter()
         .map(|o| o.status)
         .collect();
-        assert_eq!(statuses, [A, R, A, R, A, R, R, A, R, A, R, R], "{reference}");
+        assert_eq!(
+            statuses,
+            [A, R, A, R, A, R, R, A, R, A, R, R],
+            "{reference}"
+        );
         assert!(reference.contains("TooLarge"), "{reference}");
         // Checks made for another day are made again for this push's.
         let mut later = ctx.clone();
