@@ -56,6 +56,22 @@ impl Store {
         limit: usize,
         skip: &std::collections::HashSet<u64>,
     ) -> Result<Vec<Change>> {
+        self.pending_json(after, limit, skip)?
+            .iter()
+            .map(|(_, json)| Ok(serde_json::from_str(json)?))
+            .collect()
+    }
+
+    /// [`Self::pending_changes_except`] (after `after`, when given) as stored: each change's
+    /// sequence number and compact JSON (`serde_json::to_string` of the change, written
+    /// when it was recorded or renumbered or re-stamped), not parsed. A push sends that text
+    /// as it is.
+    pub(crate) fn pending_json(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+        skip: &std::collections::HashSet<u64>,
+    ) -> Result<Vec<(u64, String)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, change_json FROM outbox
              WHERE state = 'pending' AND (?1 IS NULL OR seq > ?1) ORDER BY seq LIMIT ?2",
@@ -69,13 +85,14 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (seq, json) = row?;
-            if u64::try_from(seq).is_ok_and(|s| skip.contains(&s)) {
+            let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt("seq".into()))?;
+            if skip.contains(&seq) {
                 continue;
             }
             if out.len() == limit {
                 break;
             }
-            out.push(serde_json::from_str(&json)?);
+            out.push((seq, json));
         }
         Ok(out)
     }

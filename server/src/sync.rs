@@ -138,16 +138,29 @@ pub struct Checks {
 }
 
 impl Checks {
-    fn of(change: &Change, today: &str) -> Self {
+    /// The checks of `change` for a push on `today`. Its size is `json_len`, its payload's
+    /// length (not serialised again); `fact_hash` is its [`fact_hash`] when it is a fact
+    /// that is not a tombstone. A mutable record's change is validated as an edit only when
+    /// its validation as a creation fails: a creation is checked for everything an edit is,
+    /// and more (its required fields), so one that passes as a creation passes as an edit.
+    fn of(change: &Change, json_len: usize, today: &str, fact_hash: Option<Vec<u8>>) -> Self {
+        let validate = |creates: bool| match json_len {
+            // An empty payload: the change did not serialise; measured (and refused) as
+            // `validate` measures it.
+            0 => sync_protocol::schema::validate(change, creates, today),
+            len => sync_protocol::schema::validate_sized(change, creates, today, len),
+        };
         let is_fact = change.kind.class() == sync_protocol::Class::Fact;
-        let as_edit = sync_protocol::schema::validate(change, false, today);
-        let as_creation = (!is_fact && !change.tombstone)
-            .then(|| sync_protocol::schema::validate(change, true, today));
+        let as_creation = (!is_fact && !change.tombstone).then(|| validate(true));
+        let as_edit = match &as_creation {
+            Some(Ok(())) => Ok(()),
+            _ => validate(false),
+        };
         Self {
             today: today.to_string(),
             as_edit,
             as_creation,
-            fact_hash: (is_fact && !change.tombstone).then(|| fact_hash(change)),
+            fact_hash,
         }
     }
 
@@ -162,24 +175,38 @@ impl Checks {
 
 impl Prepared {
     pub fn new(change: Change) -> Self {
-        let payload = serde_json::to_string(&change).unwrap_or_default();
-        // The content a (device, seq) settles with is the protocol's canonical form, so a
-        // re-sent change that differs only in key order or number spelling is a duplicate.
-        let hash = canonical_hash(&change);
-        Self {
-            change,
-            payload,
-            hash,
-            checks: None,
-        }
+        Self::prepare(change, None)
     }
 
     /// As [`Prepared::new`], with the checks [`plan`] makes without the database (schema
     /// validation, the fact hash) made now, on the caller's thread, for a push of `ctx`.
     pub fn checked(change: Change, ctx: &PushContext) -> Self {
-        let mut p = Self::new(change);
-        p.checks = Some(Checks::of(&p.change, &ctx.today));
-        p
+        Self::prepare(change, Some(&ctx.today))
+    }
+
+    /// The payload and the hash, and the checks for a push on `today` when given. The
+    /// change is serialised once: its size is the payload's length, and both hashes take
+    /// the body's text from the payload when it is the canonical text ([`canonical_body`]).
+    fn prepare(change: Change, today: Option<&str>) -> Self {
+        let payload = serde_json::to_string(&change).unwrap_or_default();
+        let body = canonical_body(&change, &payload);
+        // The content a (device, seq) settles with is the protocol's canonical form, so a
+        // re-sent change that differs only in key order or number spelling is a duplicate.
+        let hash = match body {
+            Some(body) => hash_with_body(&change, false, body),
+            None => canonical_hash(&change),
+        };
+        let checks = today.map(|today| {
+            let is_fact = change.kind.class() == sync_protocol::Class::Fact;
+            let fact = (is_fact && !change.tombstone).then(|| fact_hash_with(&change, body));
+            Checks::of(&change, payload.len(), today, fact)
+        });
+        Self {
+            change,
+            payload,
+            hash,
+            checks,
+        }
     }
 
     /// The body's compact JSON as it stands in [`Prepared::payload`] ([`body_in_payload`]).
@@ -196,18 +223,9 @@ impl Prepared {
 pub fn body_in_payload(payload: &str) -> Option<&str> {
     const KEY: &[u8] = b"\"body\":";
     let bytes = payload.as_bytes();
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         match b {
             b'"' if depth == 1 && bytes[i..].starts_with(KEY) => {
                 // A top-level string followed by `:` is a key; the body runs to the
@@ -216,11 +234,29 @@ pub fn body_in_payload(payload: &str) -> Option<&str> {
                 return (body.starts_with('{') && body.ends_with('}') && payload.ends_with('}'))
                     .then_some(body);
             }
-            b'"' => in_string = true,
+            // A string: to its closing quote, the first one after it that an even run of
+            // backslashes (none, or escaped backslashes) precedes (found a word at a time).
+            b'"' => {
+                let start = i + 1;
+                let mut from = start;
+                i = loop {
+                    let quote = from + payload.get(from..)?.find('"')?;
+                    let backslashes = bytes[start..quote]
+                        .iter()
+                        .rev()
+                        .take_while(|&&c| c == b'\\')
+                        .count();
+                    if backslashes % 2 == 0 {
+                        break quote;
+                    }
+                    from = quote + 1;
+                };
+            }
             b'{' | b'[' => depth += 1,
             b'}' | b']' => depth = depth.checked_sub(1)?,
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -256,6 +292,86 @@ fn fact_content(change: &Change) -> Change {
         supersedes: change.supersedes,
         base: Default::default(),
         body: change.body.clone(),
+    }
+}
+
+/// The text of `change`'s body in `payload` (its compact JSON), when it is also the body's
+/// canonical text: always, unless a number in it is a whole number written as a float
+/// (`100.0`), which the canonical form writes as an integer. `None` also when the change
+/// has no body or the payload is not its JSON.
+fn canonical_body<'a>(change: &Change, payload: &'a str) -> Option<&'a str> {
+    if change.body.values().any(canonical::rewrites) {
+        return None;
+    }
+    body_in_payload(payload)
+}
+
+/// [`fact_hash`], with the body's canonical text when it is at hand.
+fn fact_hash_with(change: &Change, body: Option<&str>) -> Vec<u8> {
+    match body {
+        Some(body) => hash_with_body(change, true, body),
+        None => fact_hash(change),
+    }
+}
+
+/// SHA-256 of the canonical form of `change` ([`canonical_hash`]), or of its fact content
+/// when `fact` ([`fact_hash`]), written key by key with `body` as the body's canonical text
+/// ([`canonical_body`]) instead of serialising the body again. The keys in sorted order and
+/// skipped where [`canonical::Canonical`] skips them; a fact's content has no base, a nil
+/// device and author, a zero stamp, sequence 1 and no tombstone.
+fn hash_with_body(change: &Change, fact: bool, body: &str) -> Vec<u8> {
+    fn field<T: serde::Serialize + ?Sized>(
+        h: &mut HashWriter,
+        key: &[u8],
+        value: &T,
+    ) -> serde_json::Result<()> {
+        h.0.update(key);
+        serde_json::to_writer(&mut *h, value)
+    }
+    let nil_user = UserId(uuid::Uuid::nil());
+    let nil_device = DeviceId(uuid::Uuid::nil());
+    let mut h = HashWriter(Sha256::new());
+    let written = (|| -> serde_json::Result<()> {
+        field(
+            &mut h,
+            b"{\"author\":",
+            if fact { &nil_user } else { &change.author },
+        )?;
+        if !fact && !change.base.is_empty() {
+            field(&mut h, b",\"base\":", &change.base)?;
+        }
+        if !change.body.is_empty() {
+            h.0.update(b",\"body\":");
+            h.0.update(body.as_bytes());
+        }
+        field(
+            &mut h,
+            b",\"device\":",
+            if fact { &nil_device } else { &change.device },
+        )?;
+        field(
+            &mut h,
+            b",\"hlc\":",
+            &if fact { Hlc::ZERO } else { change.hlc },
+        )?;
+        field(&mut h, b",\"id\":", &change.id)?;
+        field(&mut h, b",\"kind\":", &change.kind)?;
+        field(&mut h, b",\"schema\":", &change.schema)?;
+        field(&mut h, b",\"seq\":", &if fact { 1 } else { change.seq })?;
+        if let Some(s) = &change.supersedes {
+            field(&mut h, b",\"supersedes\":", s)?;
+        }
+        if !fact && change.tombstone {
+            h.0.update(b",\"tombstone\":true");
+        }
+        h.0.update(b"}");
+        Ok(())
+    })();
+    match written {
+        Ok(()) => h.0.finalize().to_vec(),
+        // As the direct form falls back (an HLC that does not serialise).
+        Err(_) if fact => fact_hash(change),
+        Err(_) => canonical_hash(change),
     }
 }
 
@@ -376,21 +492,34 @@ mod canonical {
     /// A value with whole numbers as integers (`canonicalise_numbers` of sync-protocol).
     struct Value<'a>(&'a serde_json::Value);
 
+    /// Whether a whole number written as a float is rewritten as an integer.
+    fn whole_float(n: &serde_json::Number) -> bool {
+        n.as_f64().is_some_and(|f| {
+            n.as_i64().is_none()
+                && n.as_u64().is_none()
+                && f.fract() == 0.0
+                && f.abs() < 9.007_199_254_740_992e15
+        })
+    }
+
+    /// Whether the canonical form of `v` differs from its plain compact JSON (a whole
+    /// number written as a float, anywhere in it).
+    pub(super) fn rewrites(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) => whole_float(n),
+            serde_json::Value::Array(a) => a.iter().any(rewrites),
+            serde_json::Value::Object(o) => o.values().any(rewrites),
+            _ => false,
+        }
+    }
+
     impl Serialize for Value<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             match self.0 {
-                serde_json::Value::Number(n) => {
-                    if let Some(f) = n.as_f64()
-                        && n.as_i64().is_none()
-                        && n.as_u64().is_none()
-                        && f.fract() == 0.0
-                        && f.abs() < 9.007_199_254_740_992e15
-                    {
-                        s.serialize_i64(f as i64)
-                    } else {
-                        n.serialize(s)
-                    }
-                }
+                serde_json::Value::Number(n) => match n.as_f64() {
+                    Some(f) if whole_float(n) => s.serialize_i64(f as i64),
+                    _ => n.serialize(s),
+                },
                 serde_json::Value::Array(a) => {
                     let mut seq = s.serialize_seq(Some(a.len()))?;
                     for v in a {
@@ -1080,7 +1209,61 @@ mod tests {
                     Sha256::digest(fact_content(&c).canonical_json()).to_vec(),
                     "fact {c:?}"
                 );
+                // The same, with the body taken from the payload where it can be.
+                let p = Prepared::new(c.clone());
+                assert_eq!(
+                    p.hash,
+                    Sha256::digest(c.canonical_json()).to_vec(),
+                    "prepared {c:?}"
+                );
+                assert_eq!(
+                    fact_hash_with(&c, canonical_body(&c, &p.payload)),
+                    Sha256::digest(fact_content(&c).canonical_json()).to_vec(),
+                    "prepared fact {c:?}"
+                );
             }
+        }
+    }
+
+    /// The body is taken from the payload exactly when no number of it is rewritten by the
+    /// canonical form, at any depth.
+    #[test]
+    fn the_payloads_body_is_canonical_unless_a_whole_float_is_in_it() {
+        for (body, reused) in [
+            (
+                serde_json::json!({"a": 12.5, "b": 3, "c": -4, "d": 1e-7, "e": "1.0"}),
+                true,
+            ),
+            (serde_json::json!({"a": 12.0}), false),
+            (serde_json::json!({"a": [1, {"b": -0.0}]}), false),
+            (serde_json::json!({"a": {"b": [2.5, 1e2]}}), false),
+            (serde_json::json!({"big": 9.007_199_254_740_993e15}), true),
+        ] {
+            let c = change_with(body, false, false, false);
+            let p = Prepared::new(c.clone());
+            assert_eq!(
+                canonical_body(&c, &p.payload).is_some(),
+                reused,
+                "{}",
+                p.payload
+            );
+        }
+        let tomb = change_with(serde_json::json!({}), true, false, true);
+        assert!(canonical_body(&tomb, &Prepared::new(tomb.clone()).payload).is_none());
+    }
+
+    /// The size a change's validation measures is its payload's length.
+    #[test]
+    fn the_payloads_length_is_the_json_size() {
+        for body in [
+            serde_json::json!({"weight_kg": 12.5, "posyandu": "53.04.01.2001.01"}),
+            serde_json::json!({"text": "kutip \" garis \\ baris\n 漢 😀", "n": 100.0}),
+        ] {
+            let c = change_with(body, true, true, false);
+            assert_eq!(
+                Prepared::new(c.clone()).payload.len(),
+                sync_protocol::schema::json_size(&c)
+            );
         }
     }
 
@@ -1105,6 +1288,7 @@ mod tests {
                 "u": 18_446_744_073_709_551_615u64, "i": -5}),
             serde_json::json!({"z": [1.0, {"body": {"a": "}"}}], "body": "\"body\":{"}),
             serde_json::json!({"text": "kutip \" garis \\ baris\n \u{1} \u{7f} é 漢 😀 </script>"}),
+            serde_json::json!({"a": "c:\\", "b": "\\\"", "c": "\\\\\"body\":{", "d": ["\\"]}),
         ];
         for body in bodies {
             for (base, supersedes, tombstone) in [
@@ -1220,6 +1404,18 @@ mod tests {
                 weight(9.7, "2026-12-06"),
             ),
             tomb,
+            // Over the size of one change, as a creation and as an edit.
+            make(
+                EntityKind::Household,
+                None,
+                serde_json::json!({"posyandu": place,
+                    "head_name": "x".repeat(sync_protocol::schema::MAX_CHANGE_BYTES)}),
+            ),
+            make(
+                EntityKind::Household,
+                Some(stored_household),
+                serde_json::json!({"rt": "x".repeat(sync_protocol::schema::MAX_CHANGE_BYTES)}),
+            ),
         ];
         let mut records = HashMap::new();
         records.insert(
@@ -1278,7 +1474,12 @@ mod tests {
         .iter()
         .map(|o| o.status)
         .collect();
-        assert_eq!(statuses, [A, R, A, R, A, R, R, A, R, A], "{reference}");
+        assert_eq!(
+            statuses,
+            [A, R, A, R, A, R, R, A, R, A, R, R],
+            "{reference}"
+        );
+        assert!(reference.contains("TooLarge"), "{reference}");
         // Checks made for another day are made again for this push's.
         let mut later = ctx.clone();
         later.today = "2026-12-08".into();

@@ -504,6 +504,28 @@ pub fn validate_up_to(
     today: &str,
     max_schema: u16,
 ) -> Result<(), Rejection> {
+    validate_with_size(change, creates, today, max_schema, None)
+}
+
+/// As [`validate`], for a change whose compact JSON is at hand: `json_len` is its length
+/// (`serde_json::to_string(change)`, which is what [`json_size`] counts), so the change is not
+/// serialised again to measure it.
+pub fn validate_sized(
+    change: &Change,
+    creates: bool,
+    today: &str,
+    json_len: usize,
+) -> Result<(), Rejection> {
+    validate_with_size(change, creates, today, SCHEMA_VERSION, Some(json_len))
+}
+
+fn validate_with_size(
+    change: &Change,
+    creates: bool,
+    today: &str,
+    max_schema: u16,
+    json_len: Option<usize>,
+) -> Result<(), Rejection> {
     if let Err(e) = change.check_envelope() {
         return Err(reject(
             RejectCode::InvalidEnvelope,
@@ -534,7 +556,7 @@ pub fn validate_up_to(
             ),
         ));
     }
-    let size = json_size(change);
+    let size = json_len.unwrap_or_else(|| json_size(change));
     if size > MAX_CHANGE_BYTES {
         return Err(reject(
             RejectCode::TooLarge,

@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use sync_protocol::{
-    Change, EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION,
-    PlacesResponse, PullRequest, PullResponse, PushResponse, StatusRequest, StatusResponse,
-    WireMessage,
+    EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION, PlacesResponse,
+    PullRequest, PullResponse, PushResponse, StatusRequest, StatusResponse, WireMessage,
 };
 use zeroize::Zeroizing;
 
@@ -1100,10 +1099,9 @@ fn next_push_batch(
     skip: &std::collections::HashSet<u64>,
     after: Option<u64>,
 ) -> Result<Option<PushBatch>, SyncError> {
-    let mut changes = match after {
-        Some(seq) => store.pending_changes_after(seq, max, skip)?,
-        None => store.pending_changes_except(max, skip)?,
-    };
+    // The changes as the outbox stores them (their compact JSON), not parsed and written
+    // again: the same bytes.
+    let mut changes = store.pending_json(after, max, skip)?;
     if changes.is_empty() {
         return Ok(None);
     }
@@ -1111,8 +1109,8 @@ fn next_push_batch(
     let body = fit_push_batch(&mut changes, budget)?;
     Ok(Some(PushBatch {
         body,
-        first: changes.first().map(|c| c.seq),
-        last: changes.last().map(|c| c.seq),
+        first: changes.first().map(|c| c.0),
+        last: changes.last().map(|c| c.0),
         waiting: pending_count(store)?,
     }))
 }
@@ -1148,10 +1146,11 @@ struct Run {
 
 /// A push body as the transport encodes it, over borrowed changes (the same JSON as
 /// [`PushRequest`]).
+#[cfg(test)]
 #[derive(Serialize)]
 struct PushBody<'a> {
     v: u16,
-    changes: &'a [Change],
+    changes: &'a [sync_protocol::Change],
 }
 
 /// The changes waiting in the outbox, for the progress events of the pull: only the outbox's
@@ -1167,25 +1166,47 @@ fn pending_count(store: &Store) -> Result<u64, SyncError> {
 }
 
 /// The push body of `changes` (compact JSON of a [`PushRequest`], zstd).
-fn push_body(changes: &[Change]) -> Result<Vec<u8>, SyncError> {
+#[cfg(test)]
+fn push_body(changes: &[sync_protocol::Change]) -> Result<Vec<u8>, SyncError> {
     encode(&PushBody {
         v: PROTOCOL_VERSION,
         changes,
     })
 }
 
+/// The push body of changes given as their compact JSON (`(seq, json)` as the outbox keeps
+/// them): the JSON of a [`PushRequest`] written around them, zstd. The same bytes as
+/// [`PushRequest`]'s serialisation of the parsed changes, since each text is
+/// `serde_json::to_string` of its change. A text that is not JSON is refused here, as
+/// parsing it refused it before.
+fn push_body_json(changes: &[(u64, String)]) -> Result<Vec<u8>, SyncError> {
+    let mut json = Vec::with_capacity(24 + changes.iter().map(|(_, c)| c.len() + 1).sum::<usize>());
+    json.extend_from_slice(format!("{{\"v\":{PROTOCOL_VERSION},\"changes\":[").as_bytes());
+    for (i, (_, c)) in changes.iter().enumerate() {
+        serde_json::from_str::<serde::de::IgnoredAny>(c)
+            .map_err(|e| SyncError::Protocol(format!("an outbox change is not JSON: {e}")))?;
+        if i > 0 {
+            json.push(b',');
+        }
+        json.extend_from_slice(c.as_bytes());
+    }
+    json.extend_from_slice(b"]}");
+    sync_protocol::codec::compress(&json, sync_protocol::codec::Encoding::Zstd)
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
 /// The bytes a push of `changes` takes on the wire (compact JSON, zstd).
 #[cfg(test)]
-fn push_bytes(changes: &[Change]) -> Result<usize, SyncError> {
-    push_body(changes).map(|b| b.len())
+fn push_bytes(changes: &[(u64, String)]) -> Result<usize, SyncError> {
+    push_body_json(changes).map(|b| b.len())
 }
 
 /// Shortens `changes` (oldest first) to the longest prefix whose push body fits in `budget`
 /// bytes, keeping at least one change, and returns that body. Compressed size grows with the
 /// prefix, so a binary search finds it in a few encodings; the common case (everything fits)
 /// costs one.
-fn fit_push_batch(changes: &mut Vec<Change>, budget: usize) -> Result<Vec<u8>, SyncError> {
-    let whole = push_body(changes)?;
+fn fit_push_batch(changes: &mut Vec<(u64, String)>, budget: usize) -> Result<Vec<u8>, SyncError> {
+    let whole = push_body_json(changes)?;
     if changes.len() <= 1 || whole.len() <= budget {
         return Ok(whole);
     }
@@ -1194,7 +1215,7 @@ fn fit_push_batch(changes: &mut Vec<Change>, budget: usize) -> Result<Vec<u8>, S
     let mut fitted: Option<(usize, Vec<u8>)> = None;
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
-        let body = push_body(&changes[..mid])?;
+        let body = push_body_json(&changes[..mid])?;
         if body.len() <= budget {
             lo = mid;
             fitted = Some((mid, body));
@@ -1205,7 +1226,7 @@ fn fit_push_batch(changes: &mut Vec<Change>, budget: usize) -> Result<Vec<u8>, S
     changes.truncate(lo);
     match fitted {
         Some((n, body)) if n == lo => Ok(body),
-        _ => push_body(changes),
+        _ => push_body_json(changes),
     }
 }
 
@@ -1259,7 +1280,7 @@ impl SyncLock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sync_protocol::PushRequest;
+    use sync_protocol::{Change, PushRequest};
 
     /// The app runs a sync on a spawned tokio task: the run's future must be `Send`.
     #[test]
@@ -1298,9 +1319,35 @@ mod tests {
         assert_eq!(mine, theirs);
     }
 
+    /// The changes' stored JSON, as the outbox keeps it.
+    fn stored(changes: &[Change]) -> Vec<(u64, String)> {
+        changes
+            .iter()
+            .map(|c| (c.seq, serde_json::to_string(c).unwrap_or_default()))
+            .collect()
+    }
+
+    /// The body written around the stored texts is the body the parsed changes make.
+    #[test]
+    fn the_spliced_body_is_the_encoded_request() {
+        let changes = sample(50);
+        let spliced = push_body_json(&stored(&changes)).unwrap_or_default();
+        assert!(!spliced.is_empty());
+        assert_eq!(spliced, push_body(&changes).unwrap_or_default());
+        let limits = sync_protocol::Limits::default();
+        let back: PushRequest =
+            sync_protocol::codec::decode(&spliced, sync_protocol::codec::Encoding::Zstd, &limits)
+                .expect("decodes");
+        assert_eq!(back.changes, changes);
+        // A stored text that is not JSON is refused, not sent.
+        let mut bad = stored(&changes[..2]);
+        bad[1].1.truncate(10);
+        assert!(push_body_json(&bad).is_err());
+    }
+
     #[test]
     fn push_batches_close_at_the_byte_budget() {
-        let day = sample(300);
+        let day = stored(&sample(300));
         let whole = push_bytes(&day).unwrap_or(usize::MAX);
         // A posyandu day fits the default budget: one push.
         assert!(whole < DEFAULT_PUSH_BATCH_BYTES, "{whole}");
@@ -1320,7 +1367,7 @@ mod tests {
         let mut one = day;
         fit_push_batch(&mut one, 10).unwrap_or_default();
         assert_eq!(one.len(), 1);
-        let mut none: Vec<Change> = Vec::new();
+        let mut none: Vec<(u64, String)> = Vec::new();
         fit_push_batch(&mut none, 10).unwrap_or_default();
         assert!(none.is_empty());
     }
