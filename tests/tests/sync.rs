@@ -61,6 +61,13 @@ fn key(c: &Change) -> (String, String, String, String) {
     )
 }
 
+/// How much later the second of two concurrent edits is made, so that its stamp is the
+/// later one. Each tablet stamps by the server's clock as it last read it, at an answer's
+/// arrival, so its stamps lag by that answer's latency: under a loaded machine (`make test`
+/// beside builds, load 15) two tablets' latencies differed by more than the 50 ms this once
+/// was, and the "later" edit lost.
+const LATER: std::time::Duration = std::time::Duration::from_millis(1000);
+
 async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converge(
     backend: Backend,
 ) {
@@ -156,7 +163,7 @@ async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converg
     a.store
         .update_person(child, body(json!({"name": "Yohana Bria Mali"})))
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    std::thread::sleep(LATER);
     b.store
         .update_person(
             child,
@@ -180,7 +187,7 @@ async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converg
     b.store
         .update_person(child, body(json!({"rt": "002"})))
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    std::thread::sleep(LATER);
     a.store
         .update_person(child, body(json!({"rt": "003"})))
         .unwrap();
