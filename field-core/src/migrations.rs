@@ -6,6 +6,12 @@ use crate::error::{Result, StoreError};
 use rusqlite::Connection;
 
 /// Migration `i + 1` is `MIGRATIONS[i]`.
+///
+/// A bulk first sync cut by a kill is finished at unlock *before* the migrations run
+/// (`store/open.rs`: `bulk::finish_if_cut`), and finishing it writes read rows with this
+/// code's statements (`apply::finish_bulk_edits`, `write_mutable`; the `due_facts` fill): a
+/// migration that changes the columns those statements write must make that finish work on
+/// the version before it too.
 pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this code writes.

@@ -32,7 +32,11 @@
 //! before anything reads the store, and a sync that stops on an error finishes it too
 //! ([`Store::finish_bulk_sync`]), so no screen ever reads a store without its indexes for
 //! longer than a running first sync. Reads during that sync (the app's other connection) are
-//! correct but slower, and the name search finds only what was there before it began.
+//! slower, and the name search finds only what was there before it began. A record that an
+//! earlier page brought shows its state as of that page until the bulk ends (its later edits,
+//! a tombstone, its conflicts wait in `bulk_edits`): the screens lag the pages applied, as
+//! they lag the pages not yet pulled. A save during the bulk still merges with every edit
+//! (`apply::load_mutable` reads both tables), but scans `bulk_edits`, which has no index.
 //!
 //! The primary keys and `UNIQUE` constraints (SQLite's automatic indexes) are kept: the apply
 //! itself looks records up by id.
