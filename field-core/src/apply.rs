@@ -664,25 +664,7 @@ fn load_mutable_filtered(
         let mut rows = stmt.query(params![idt, f, h, d])?;
         while let Some(r) = rows.next()? {
             let field: String = r.get(0)?;
-            let value: String = r.get(1)?;
-            let hlc: String = r.get(2)?;
-            let device: String = r.get(3)?;
-            let author: String = r.get(4)?;
-            let base: Option<String> = r.get(5)?;
-            edits.push((
-                field,
-                FieldEdit {
-                    value: serde_json::from_str(&value)?,
-                    hlc: parse_hlc(&hlc)?,
-                    device: parse_device(&device)?,
-                    author: parse_user(&author)?,
-                    base: base
-                        .as_deref()
-                        .map(str::parse)
-                        .transpose()
-                        .map_err(|_| StoreError::Corrupt(format!("base {base:?}")))?,
-                },
-            ));
+            edits.push((field, field_edit_at(r, 1)?));
         }
     }
     let mut tombstones = Vec::new();
@@ -743,23 +725,8 @@ pub(crate) fn finish_bulk_edits(conn: &Connection, bulk: bool) -> Result<usize> 
             if n == 0 {
                 let id: String = r.get(0)?;
                 let field: String = r.get(1)?;
-                let value: String = r.get(2)?;
-                let hlc: String = r.get(3)?;
-                let device: String = r.get(4)?;
-                let author: String = r.get(5)?;
-                let base: Option<String> = r.get(6)?;
                 let kind: String = r.get(7)?;
-                let incoming = FieldEdit {
-                    value: serde_json::from_str(&value)?,
-                    hlc: parse_hlc(&hlc)?,
-                    device: parse_device(&device)?,
-                    author: parse_user(&author)?,
-                    base: base
-                        .as_deref()
-                        .map(str::parse)
-                        .transpose()
-                        .map_err(|_| StoreError::Corrupt(format!("base {base:?}")))?,
-                };
+                let incoming = field_edit_at(r, 2)?;
                 same_stamp_field_edit(
                     conn,
                     &parse_record_id(&id)?,
@@ -782,6 +749,27 @@ pub(crate) fn finish_bulk_edits(conn: &Connection, bulk: bool) -> Result<usize> 
         refresh_mutable_in(conn, &parse_record_id(id)?, parse_kind(kind)?, bulk)?;
     }
     Ok(touched.len())
+}
+
+/// A stored field edit read from `r`'s columns `value_json, hlc, device, author, base`,
+/// the first at `first`.
+fn field_edit_at(r: &rusqlite::Row<'_>, first: usize) -> Result<FieldEdit> {
+    let value: String = r.get(first)?;
+    let hlc: String = r.get(first + 1)?;
+    let device: String = r.get(first + 2)?;
+    let author: String = r.get(first + 3)?;
+    let base: Option<String> = r.get(first + 4)?;
+    Ok(FieldEdit {
+        value: serde_json::from_str(&value)?,
+        hlc: parse_hlc(&hlc)?,
+        device: parse_device(&device)?,
+        author: parse_user(&author)?,
+        base: base
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt(format!("base {base:?}")))?,
+    })
 }
 
 fn parse_record_id(s: &str) -> Result<RecordId> {
