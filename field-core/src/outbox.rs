@@ -36,27 +36,7 @@ impl Store {
         limit: usize,
         skip: &std::collections::HashSet<u64>,
     ) -> Result<Vec<Change>> {
-        self.pending_from(None, limit, skip)
-    }
-
-    /// [`Self::pending_changes_except`] after sequence number `after` (the next push while
-    /// the one up to `after` is still pending).
-    pub fn pending_changes_after(
-        &self,
-        after: u64,
-        limit: usize,
-        skip: &std::collections::HashSet<u64>,
-    ) -> Result<Vec<Change>> {
-        self.pending_from(Some(after), limit, skip)
-    }
-
-    fn pending_from(
-        &self,
-        after: Option<u64>,
-        limit: usize,
-        skip: &std::collections::HashSet<u64>,
-    ) -> Result<Vec<Change>> {
-        self.pending_json(after, limit, skip)?
+        self.pending_json(None, limit, skip)?
             .iter()
             .map(|(_, json)| Ok(serde_json::from_str(json)?))
             .collect()
