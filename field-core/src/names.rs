@@ -7,10 +7,20 @@ pub use records::names::{name_key, normalise, word_key};
 /// An FTS5 query matching names whose words start like the query's words, by spelling key.
 /// Returns `None` when the query has no searchable word.
 pub fn fts_query(query: &str) -> Option<String> {
+    fts(query, "*")
+}
+
+/// An FTS5 query matching names that hold every word of the query as a whole word, by
+/// spelling key. Returns `None` when the query has no searchable word.
+pub fn fts_words_query(query: &str) -> Option<String> {
+    fts(query, "")
+}
+
+fn fts(query: &str, suffix: &str) -> Option<String> {
     let words: Vec<String> = name_key(query)
         .split_whitespace()
         .filter(|w| w.chars().all(char::is_alphanumeric))
-        .map(|w| format!("\"{w}\"*"))
+        .map(|w| format!("\"{w}\"{suffix}"))
         .collect();
     if words.is_empty() {
         return None;
@@ -30,5 +40,10 @@ mod tests {
             fts_query("Yohanes B.").as_deref(),
             Some("name_key : (\"ioanes\"* AND \"b\"*)")
         );
+        assert_eq!(
+            fts_words_query("Yohanes B.").as_deref(),
+            Some("name_key : (\"ioanes\" AND \"b\")")
+        );
+        assert_eq!(fts_words_query("\"*)").as_deref(), None);
     }
 }

@@ -209,38 +209,17 @@ impl Store {
         likely_duplicates(&self.conn, p)
     }
 
-    /// Name search, tolerant of spelling variants; live, unmerged persons, best first.
+    /// Name search, tolerant of spelling variants; live, unmerged persons (of `posyandu` when
+    /// given), the closest names first: the whole name, then names beginning with the query,
+    /// then names holding its words whole, then the rest. Its cost is bounded by `limit`, not
+    /// by the number of namesakes (see `domain::search`).
     pub fn search_persons(
         &self,
         query: &str,
         posyandu: Option<&str>,
         limit: usize,
     ) -> Result<Vec<PersonHit>> {
-        let Some(fts) = names::fts_query(query) else {
-            return Ok(Vec::new());
-        };
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {cols}, h.head_name FROM person_fts f
-             JOIN persons p ON p.rowid = f.rowid
-             LEFT JOIN households h ON h.id = p.household
-             WHERE person_fts MATCH ?1 AND p.deleted = 0
-               AND (?2 IS NULL OR p.posyandu = ?2)
-               AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
-                               AND m.kind = 'person_merge' AND m.deleted = 0)
-             ORDER BY f.rank LIMIT ?3",
-            cols = crate::reads::PERSON_COLS
-        ))?;
-        let today = self.today()?;
-        let rows = stmt.query_map(
-            params![fts, posyandu, i64::try_from(limit).unwrap_or(50)],
-            |r| {
-                Ok(PersonHit {
-                    person: PersonSummary::from_row(r, today)?,
-                    household_head: r.get(crate::reads::PERSON_NCOLS)?,
-                })
-            },
-        )?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        super::search::search_persons(&self.conn, self.today()?, query, posyandu, limit)
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod household;
 pub(crate) mod records;
+mod search;
 mod services;
 
 pub use household::{
