@@ -12,7 +12,7 @@ use rusqlite::Connection;
 /// code's statements (`apply::finish_bulk_edits`, `write_mutable`; the `due_facts` fill): a
 /// migration that changes the columns those statements write must make that finish work on
 /// the version before it too.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -605,4 +605,13 @@ CREATE TABLE bulk_edits (
     author     TEXT,
     base       TEXT
 );
+";
+
+/// Version 9: the outbox's "sent through" mark. An outbox row numbered at or below
+/// `device_state.sent_through` whose `state` is still `pending` was sent (accepted, or a
+/// duplicate the server had): recording a push's answer moves the mark over the answered
+/// run instead of rewriting each row (`outbox.rs`, `PENDING`). Rows rejected or marked
+/// `sent` keep their state wherever they are.
+const V9: &str = "
+ALTER TABLE device_state ADD COLUMN sent_through INTEGER NOT NULL DEFAULT 0;
 ";

@@ -1,4 +1,11 @@
 //! The outbox: local changes in device sequence order, until the server has them.
+//!
+//! A change is pending until the server answers that it has it. Recording that answer does
+//! not rewrite the change's row (its JSON makes it the outbox's largest): the run the server
+//! took is covered by `device_state.sent_through` (device migration V9), and a row whose
+//! `state` is still `pending` counts as pending only above that mark ([`PENDING`]). Rows
+//! answered out of that order (after a change that stays pending: a retry, another user's
+//! change) are marked `sent` one by one, as before the mark; rejected rows keep `rejected`.
 
 use crate::error::{Result, StoreError};
 use crate::store::Store;
@@ -21,6 +28,28 @@ pub struct PushReport {
     /// Changes of another user of the tablet that wait for a sync in that user's own session
     /// (`awaits_author`): still pending, unchanged.
     pub awaiting: Vec<u64>,
+}
+
+/// The condition of a pending outbox row, for every reader of the outbox: `state` still
+/// `pending` and numbered above the "sent through" mark.
+pub(crate) const PENDING: &str =
+    "state = 'pending' AND seq > (SELECT sent_through FROM device_state WHERE id = 1)";
+
+/// The pending changes as stored, after `?1` (or all when NULL), at most `?2`.
+fn pending_sql() -> String {
+    format!(
+        "SELECT seq, change_json FROM outbox
+         WHERE {PENDING} AND (?1 IS NULL OR seq > ?1) ORDER BY seq LIMIT ?2"
+    )
+}
+
+/// The "sent through" mark (see the module's documentation).
+fn sent_through(tx: &rusqlite::Connection) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT sent_through FROM device_state WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 impl Store {
@@ -52,10 +81,7 @@ impl Store {
         limit: usize,
         skip: &std::collections::HashSet<u64>,
     ) -> Result<Vec<(u64, String)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, change_json FROM outbox
-             WHERE state = 'pending' AND (?1 IS NULL OR seq > ?1) ORDER BY seq LIMIT ?2",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&pending_sql())?;
         let want = limit.saturating_add(skip.len());
         let after = after.map(|a| i64::try_from(a).unwrap_or(i64::MAX));
         let rows = stmt.query_map(
@@ -106,34 +132,18 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = PushReport::default();
         let mut reused: Vec<i64> = Vec::new();
-        // Accepted and duplicate changes are marked sent by runs of consecutive sequence
-        // numbers (a whole batch is usually one run): one statement per run, not per change.
-        let mut run: Option<(i64, i64)> = None;
-        let mark_sent = |tx: &rusqlite::Transaction<'_>, (from, to): (i64, i64)| {
-            tx.prepare_cached(
-                "UPDATE outbox SET state = 'sent', rejection_json = NULL WHERE seq BETWEEN ?1 AND ?2",
-            )?
-            .execute([from, to])
-        };
+        let marked = sent_through(&tx)?;
+        // Accepted and duplicate changes, and those rejected for good: the answered run right
+        // above the mark moves the mark; the rest is marked row by row below.
+        let mut sent: Vec<i64> = Vec::new();
+        let mut settled: Vec<i64> = Vec::new();
         for o in &resp.outcomes {
             let seq = i64::try_from(o.seq).map_err(|_| StoreError::Corrupt("seq".into()))?;
-            let sent = matches!(o.status, OutcomeStatus::Accepted | OutcomeStatus::Duplicate);
-            match run {
-                Some((from, to)) if sent && to.checked_add(1) == Some(seq) => {
-                    run = Some((from, seq));
-                }
-                Some(r) => {
-                    mark_sent(&tx, r)?;
-                    run = None;
-                }
-                None => {}
-            }
-            if sent && run.is_none() {
-                run = Some((seq, seq));
-            }
             match o.status {
                 OutcomeStatus::Accepted | OutcomeStatus::Duplicate => {
                     report.sent += 1;
+                    sent.push(seq);
+                    settled.push(seq);
                 }
                 OutcomeStatus::Rejected
                     if o.rejection
@@ -141,9 +151,9 @@ impl Store {
                         .is_some_and(|r| r.code == RejectCode::SeqReused) =>
                 {
                     let pending: bool = tx
-                        .prepare_cached(
-                            "SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1 AND state = 'pending')",
-                        )?
+                        .prepare_cached(&format!(
+                            "SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1 AND {PENDING})"
+                        ))?
                         .query_row([seq], |r| r.get(0))?;
                     if pending {
                         // Renumbered below, after every outcome is read.
@@ -162,9 +172,9 @@ impl Store {
                         .as_ref()
                         .map(serde_json::to_string)
                         .transpose()?;
-                    tx.prepare_cached(
-                        "UPDATE outbox SET rejection_json = ?2 WHERE seq = ?1 AND state = 'pending'",
-                    )?
+                    tx.prepare_cached(&format!(
+                        "UPDATE outbox SET rejection_json = ?2 WHERE seq = ?1 AND {PENDING}"
+                    ))?
                     .execute(params![seq, json])?;
                     report.awaiting.push(o.seq);
                 }
@@ -196,13 +206,75 @@ impl Store {
                         report.retry += 1;
                     } else {
                         report.rejected += 1;
+                        settled.push(seq);
                     }
                 }
             }
         }
+        // The mark moves over the settled numbers that follow it without a gap; every change
+        // sent above that is marked on its row, by runs of consecutive numbers (one statement
+        // per run).
+        settled.sort_unstable();
+        let mut mark = marked;
+        for seq in settled {
+            if seq == mark + 1 {
+                mark = seq;
+            } else if seq > mark {
+                break;
+            }
+        }
+        let mark_sent = |tx: &rusqlite::Transaction<'_>, (from, to): (i64, i64)| {
+            tx.prepare_cached(
+                "UPDATE outbox SET state = 'sent', rejection_json = NULL WHERE seq BETWEEN ?1 AND ?2",
+            )?
+            .execute([from, to])
+        };
+        sent.sort_unstable();
+        // A change rejected before and answered sent now (a relayed bundle's late answer) is
+        // sent, as when every row was marked: the mark does not change a row's `rejected`.
+        let was_rejected: Vec<i64> = tx
+            .prepare_cached(
+                "SELECT seq FROM outbox WHERE state = 'rejected' AND seq BETWEEN ?1 AND ?2",
+            )?
+            .query_map([sent.first().copied().unwrap_or(i64::MAX), mark], |r| {
+                r.get(0)
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for seq in was_rejected {
+            if sent.binary_search(&seq).is_ok() {
+                mark_sent(&tx, (seq, seq))?;
+            }
+        }
+        let mut run: Option<(i64, i64)> = None;
+        for seq in sent.into_iter().filter(|s| *s > mark) {
+            run = match run {
+                Some((from, to)) if to + 1 == seq => Some((from, seq)),
+                Some(r) => {
+                    mark_sent(&tx, r)?;
+                    Some((seq, seq))
+                }
+                None => Some((seq, seq)),
+            };
+        }
         if let Some(r) = run {
             mark_sent(&tx, r)?;
         }
+        // And over what was settled before (rows marked one by one, numbers never used), up to
+        // the first change still pending.
+        let next_pending: Option<i64> = tx
+            .prepare_cached("SELECT min(seq) FROM outbox WHERE state = 'pending' AND seq > ?1")?
+            .query_row([mark], |r| r.get(0))?;
+        mark = match next_pending {
+            Some(p) => mark.max(p - 1),
+            None => tx
+                .prepare_cached("SELECT COALESCE(max(seq), 0) FROM outbox")?
+                .query_row([], |r| r.get::<_, i64>(0))?
+                .max(mark),
+        };
+        tx.execute(
+            "UPDATE device_state SET last_push_ms = ?1, sent_through = ?2 WHERE id = 1",
+            params![i64::try_from(wall).unwrap_or(i64::MAX), mark],
+        )?;
         report.renumbered = renumber_settled(&tx, resp.acked_seq, &reused)?;
         let mut state = crate::store::writer_state(&tx, policy)?;
         state.hlc.calibrate(resp.server_time, wall);
@@ -210,10 +282,6 @@ impl Store {
             report.restamped = restamp_pending(&tx, &mut state.hlc, wall)?;
         }
         crate::store::save_clock_state(&tx, &state.hlc)?;
-        tx.execute(
-            "UPDATE device_state SET last_push_ms = ?1 WHERE id = 1",
-            [i64::try_from(wall).unwrap_or(i64::MAX)],
-        )?;
         if acked {
             tx.execute(
                 "UPDATE sync_account SET acked_seq = ?1 WHERE id = 1",
@@ -270,7 +338,7 @@ fn renumber_settled(tx: &rusqlite::Transaction<'_>, acked: u64, reused: &[i64]) 
     let acked = i64::try_from(acked).map_err(|_| StoreError::Corrupt("acked_seq".into()))?;
     let threshold = reused.iter().copied().fold(acked, i64::max);
     let first: Option<i64> = tx.query_row(
-        "SELECT min(seq) FROM outbox WHERE state = 'pending' AND seq <= ?1",
+        &format!("SELECT min(seq) FROM outbox WHERE {PENDING} AND seq <= ?1"),
         [threshold],
         |r| r.get(0),
     )?;
@@ -280,23 +348,25 @@ fn renumber_settled(tx: &rusqlite::Transaction<'_>, acked: u64, reused: &[i64]) 
     let mut renumbered = 0;
     if let Some(first) = first {
         let rows: Vec<(i64, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT seq, change_json FROM outbox WHERE state = 'pending' AND seq >= ?1
-                 ORDER BY seq",
-            )?;
+            let mut stmt = tx.prepare(&format!(
+                "SELECT seq, change_json FROM outbox WHERE {PENDING} AND seq >= ?1
+                 ORDER BY seq"
+            ))?;
             stmt.query_map([first], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?
         };
         // Above every change that keeps its number.
         let kept_max: i64 = tx.query_row(
-            "SELECT COALESCE(max(seq), 0) FROM outbox WHERE NOT (state = 'pending' AND seq >= ?1)",
+            &format!(
+                "SELECT COALESCE(max(seq), 0) FROM outbox WHERE NOT ({PENDING} AND seq >= ?1)"
+            ),
             [first],
             |r| r.get(0),
         )?;
         next = next.max(kept_max + 1);
         // Out of the way first (new and old numbers of the moved changes may overlap).
         tx.execute(
-            "UPDATE outbox SET seq = -seq WHERE state = 'pending' AND seq >= ?1",
+            &format!("UPDATE outbox SET seq = -seq WHERE {PENDING} AND seq >= ?1"),
             [first],
         )?;
         for (old, json) in rows {
@@ -333,8 +403,9 @@ fn restamp_pending(
         return Ok(0);
     }
     let pending: Vec<(i64, String)> = {
-        let mut stmt =
-            tx.prepare("SELECT seq, change_json FROM outbox WHERE state = 'pending' ORDER BY seq")?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT seq, change_json FROM outbox WHERE {PENDING} ORDER BY seq"
+        ))?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?
     };
@@ -433,4 +504,37 @@ fn restamp_pending(
         crate::apply::refresh_mutable(tx, id, *kind)?;
     }
     Ok(pending.len())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The pending changes are read by the index, from the mark on: the rows the mark
+    /// covers (still `pending` on their row) are not read.
+    #[test]
+    fn pending_rows_are_read_by_the_index_above_the_mark() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::migrations::migrate(&mut conn).unwrap();
+        for sql in [
+            pending_sql(),
+            format!("SELECT count(*) FROM outbox WHERE {PENDING}"),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains("USING COVERING INDEX outbox_state (state=? AND seq>?)")
+                    || plan.contains("USING INDEX outbox_state (state=? AND seq>?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
 }

@@ -543,8 +543,11 @@ impl Store {
     /// What waits to sync.
     pub fn sync_counts(&self) -> Result<SyncCounts> {
         let (pending, rejected): (i64, i64) = self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE state = 'pending'),
-                    count(*) FILTER (WHERE state = 'rejected') FROM outbox",
+            &format!(
+                "SELECT (SELECT count(*) FROM outbox WHERE {}),
+                        (SELECT count(*) FROM outbox WHERE state = 'rejected')",
+                crate::outbox::PENDING
+            ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

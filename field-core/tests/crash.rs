@@ -312,7 +312,10 @@ fn killed_writers_lose_nothing_committed() {
 fn check_pending_matches_records(s: &Store, i: usize) {
     let mut stmt = s
         .connection()
-        .prepare("SELECT seq, hlc, change_json FROM outbox WHERE state = 'pending'")
+        .prepare(
+            "SELECT seq, hlc, change_json FROM outbox WHERE state = 'pending'
+               AND seq > (SELECT sent_through FROM device_state WHERE id = 1)",
+        )
         .unwrap();
     let rows: Vec<(i64, String, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

@@ -1159,7 +1159,10 @@ struct PushBody<'a> {
 fn pending_count(store: &Store) -> Result<u64, SyncError> {
     let n: i64 = store
         .conn
-        .prepare_cached("SELECT count(*) FROM outbox WHERE state = 'pending'")
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM outbox WHERE {}",
+            crate::outbox::PENDING
+        ))
         .and_then(|mut s| s.query_row([], |r| r.get(0)))
         .map_err(crate::error::StoreError::from)?;
     Ok(u64::try_from(n).unwrap_or(0))
