@@ -81,6 +81,10 @@ impl TlsArgs {
         };
         Ok(SyncClient::new(SyncConfig {
             trust,
+            // `jangkau enrol` ends without syncing: pages pulled while the key is sealed would
+            // leave a first sync in bulk for the next unlock to end, and the rest of the area
+            // pulled page by page.
+            pull_while_sealing: false,
             ..SyncConfig::default()
         }))
     }

@@ -600,3 +600,82 @@ fn keyrings_of_the_old_cost_unlock_and_are_upgraded() {
             .all(|u| u.kdf == current)
     );
 }
+
+/// The names in `dir`.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn a_store_written_while_its_key_is_sealed_takes_its_name_only_with_its_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jangkau.db");
+    let clock = ManualClock::new(T0);
+    // A seal slow enough to still run while the store is written (a few Argon2id passes).
+    let kdf = KdfParams {
+        m_kib: 16 * 1024,
+        t: 2,
+        p: 1,
+    };
+    let (mut store, sealing) = Store::create_sealing(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        opts(&clock).with_kdf(kdf),
+    )
+    .unwrap();
+    // Written under the temporary name; nothing at `path`, no keyring yet.
+    let household = family(&mut store).household;
+    assert_ne!(store.path(), path.as_path());
+    assert!(!path.exists());
+    assert!(!keyring::Keyring::path_for(&path).exists());
+    assert!(store.path().exists());
+    let store = sealing.finish(store).unwrap();
+    assert_eq!(store.path(), path.as_path());
+    assert!(store.household(household).is_ok());
+    drop(store);
+    let names = names_in(dir.path());
+    assert!(names.iter().all(|n| !n.contains(".creating-")), "{names:?}");
+    // What was written before the seal ended is in the named, keyed store.
+    let store = Store::unlock(&path, "maria", "258046", opts(&clock).with_kdf(kdf)).unwrap();
+    assert_eq!(store.household(household).unwrap().members.len(), 3);
+}
+
+#[test]
+fn a_store_given_up_while_its_key_is_sealed_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jangkau.db");
+    let clock = ManualClock::new(T0);
+    let (mut store, sealing) = Store::create_sealing(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        opts(&clock),
+    )
+    .unwrap();
+    family(&mut store);
+    // An enrolment that fails (a store error, the app closed) drops both.
+    drop(sealing);
+    drop(store);
+    let names = names_in(dir.path());
+    assert!(names.is_empty(), "{names:?}");
+    // A bad PIN is refused before anything is written.
+    let err = Store::create_sealing(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "123456",
+        opts(&clock),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.as_validation().unwrap().key,
+        "validation.pin_too_simple"
+    );
+    assert!(names_in(dir.path()).is_empty());
+}

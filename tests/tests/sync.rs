@@ -708,3 +708,63 @@ both_backends!(
     a_connection_cut_between_push_batches_resumes_without_duplicates,
     a_change_the_server_refuses_stays_on_the_tablet_with_its_reason,
 );
+
+// The enrolment's own work, the same on both storages: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolment_pulls_pages_while_the_key_is_sealed_and_the_sync_goes_on_from_there() {
+    let server = Server::start().await;
+    let mut a = Device::enrol(&server, "kader.mawar").await;
+    for i in 0..100 {
+        a.store
+            .register_household(
+                &household(&format!("Kepala {i}")),
+                &[
+                    person(&format!("Ibu {i}"), "female", "1990-01-01"),
+                    person(&format!("Anak {i}"), "male", "2024-02-02"),
+                ],
+                &[(1, 0)],
+            )
+            .unwrap();
+    }
+    let sent = a.sync().await.sent;
+    assert!(sent >= 300, "{sent}");
+
+    // The second tablet seals its key at the tablet's real cost, and asks for pages of 100:
+    // its first page begins a first sync in bulk (`store/bulk.rs`) in the store under its
+    // temporary name, and the sync after the enrolment ends it under the real one.
+    let slow = opts().with_kdf(field_core::KdfParams::TABLET);
+    let pages = || {
+        client_with(|c| {
+            c.pull_limit = 100;
+            c.pull_limit_max = 100;
+        })
+    };
+    let mut b = Device::enrol_with(&server, "kader.mawar2", slow, pages()).await;
+    let t = b.client.last_enrol_times();
+    assert!(t.pulled >= 100 && t.pull_requests >= 1, "{t:?}");
+    assert_eq!(b.client.last_enrol_pages().len() as u32, t.pull_requests);
+    // The store has its name and its keyring; nothing is left under the temporary one.
+    assert_eq!(b.store.path(), b.path.as_path());
+    let names: Vec<String> = std::fs::read_dir(b.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".creating-")), "{names:?}");
+    assert!(field_core::keyring::Keyring::path_for(&b.path).exists());
+    if t.pulled < sent {
+        assert!(b.store.bulk_sync_active().unwrap());
+    }
+
+    let r = b.sync().await;
+    assert_eq!(r.received + t.pulled, sent, "{r:?} after {t:?}");
+    assert!(!b.store.bulk_sync_active().unwrap());
+    let want: BTreeSet<_> = exported(&a.store).iter().map(key).collect();
+    let got: BTreeSet<_> = exported(&b.store).iter().map(key).collect();
+    assert_eq!(got, want);
+    assert_same("B after its first sync", &b.view(), &a.view());
+    // The store opens with the PIN, as any other.
+    drop(b.store);
+    let store = field_core::Store::unlock(&b.path, "kader.mawar2", PIN, opts()).unwrap();
+    assert_eq!(exported(&store).len(), want.len());
+    server.stop().await;
+}

@@ -7,7 +7,7 @@ mod writer;
 
 pub use open::{
     CipherSettings, LEGACY_HMAC, LEGACY_PAGE_SIZE, NEW_STORE_HMAC, NEW_STORE_PAGE_SIZE,
-    OpenOptions, PAGE_HMACS, PAGE_SIZES, PageHmac,
+    OpenOptions, PAGE_HMACS, PAGE_SIZES, PageHmac, Sealing,
 };
 pub(crate) use writer::Writer;
 

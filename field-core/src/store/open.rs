@@ -191,6 +191,27 @@ impl Store {
         pin: &str,
         opts: OpenOptions,
     ) -> Result<Store> {
+        let (store, sealing) = Store::create_sealing(path, device, first_user, pin, opts)?;
+        sealing.finish(store)
+    }
+
+    /// [`Store::create`] in two steps, for an enrolment that pulls its first pages while the
+    /// key is sealed: the random key's Argon2id seal under the PIN runs on a thread of its
+    /// own, and the new database is built at once under a temporary name beside `path`
+    /// (`<db>.creating-…`), where the returned store reads and writes it. [`Sealing::finish`]
+    /// waits for the seal, saves the keyring, and only then gives the database its name and
+    /// reopens it there; until then nothing exists at `path`, and a cut (SIGKILL, a dead
+    /// battery) leaves only the temporary files, which no key opens any more (the key was in
+    /// memory only), exactly as a cut during [`Store::create`]'s seal always did. Dropping the
+    /// [`Sealing`] without finishing removes them. The store must not be reopened
+    /// ([`Store::reopen`]) or shared before it is finished.
+    pub fn create_sealing(
+        path: &Path,
+        device: DeviceId,
+        first_user: &LocalUser,
+        pin: &str,
+        opts: OpenOptions,
+    ) -> Result<(Store, Sealing)> {
         let ring_path = Keyring::path_for(path);
         let cipher = opts.cipher();
         let page_size = cipher.page_size;
@@ -200,23 +221,39 @@ impl Store {
         if path.exists() && ring_path.exists() {
             return Err(StoreError::AlreadyExists(path.display().to_string()));
         }
+        // A bad PIN or cost is refused before anything is written (the seal checks them
+        // again).
+        crate::keyring::check_pin(pin)?;
+        opts.kdf.check()?;
         let key = DbKey::random();
-        let mut ring = Keyring {
-            version: 2,
-            users: Vec::new(),
+        let seal = {
+            let (user, pin, key, kdf) = (
+                first_user.clone(),
+                zeroize::Zeroizing::new(pin.to_string()),
+                key.clone(),
+                opts.kdf,
+            );
+            std::thread::Builder::new()
+                .name("jangkau-seal".into())
+                .spawn(move || -> Result<Keyring> {
+                    let mut ring = Keyring {
+                        version: 2,
+                        users: Vec::new(),
+                    };
+                    ring.add_user(&user, &pin, &key, kdf)?;
+                    Ok(ring)
+                })?
         };
-        // Seal first: a bad PIN is refused before anything is written.
-        ring.add_user(first_user, pin, &key, opts.kdf)?;
-        if path.exists() {
-            // A database without a keyring cannot be read by this app, but it is never
-            // deleted: it may be someone's data whose keyring went missing. Moved aside.
-            move_aside(path)?;
-        }
         // The new database is built under a temporary name and takes its real name only
-        // after the keyring that opens it is saved: a cut anywhere leaves either no database
-        // at `path`, or one whose keyring exists.
+        // after the keyring that opens it is saved (`Sealing::finish`): a cut anywhere leaves
+        // either no database at `path`, or one whose keyring exists.
         let tmp = temp_db_path(path);
-        let built = (|| -> Result<()> {
+        let sealing = Sealing {
+            seal: Some(seal),
+            path: path.to_path_buf(),
+            tmp: tmp.clone(),
+        };
+        let built = (|| -> Result<Connection> {
             // An empty file made 0600 first: SQLite gives the -wal, -shm and -journal files
             // the database file's mode.
             drop(
@@ -233,23 +270,14 @@ impl Store {
                 params![device.to_string(), Hlc::ZERO.to_string()],
             )?;
             upsert_user(&conn, first_user)?;
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-            conn.close().map_err(|(_, e)| e)?;
-            Ok(())
+            Ok(conn)
         })();
-        if let Err(e) = built {
-            remove_db_files(&tmp);
-            return Err(e);
-        }
-        ring.save(&ring_path)?;
-        std::fs::rename(&tmp, path)?;
-        crate::keyring::sync_dir(path);
-        remove_db_files(&tmp);
-        let (conn, cipher) = open_conn(path, &key, Pages::Known(cipher), opts.memory_security)?;
+        // On an error the sealing is dropped: the temporary files go.
+        let conn = built?;
         let utc_offset_ms = super::zone_offset_ms(&conn)?;
-        Ok(Store {
+        let store = Store {
             conn,
-            path: path.to_path_buf(),
+            path: tmp,
             key,
             clock: opts.clock,
             device,
@@ -259,7 +287,8 @@ impl Store {
             utc_offset_ms,
             memory_security: opts.memory_security,
             cipher,
-        })
+        };
+        Ok((store, sealing))
     }
 
     /// Unlocks the database with a user's PIN, offline. A wrong PIN is `StoreError::WrongPin`.
@@ -298,6 +327,92 @@ impl Store {
             memory_security: opts.memory_security,
             cipher,
         })
+    }
+}
+
+/// A store made by [`Store::create_sealing`] whose key is still being sealed under the PIN
+/// (or sealed, with the keyring not yet saved).
+#[derive(Debug)]
+pub struct Sealing {
+    seal: Option<std::thread::JoinHandle<Result<Keyring>>>,
+    /// Where the database goes.
+    path: PathBuf,
+    /// Where it is built meanwhile (the store's own path until [`Sealing::finish`]).
+    tmp: PathBuf,
+}
+
+impl Sealing {
+    /// Whether the seal has ended (its Argon2id run): [`Sealing::finish`] will not wait.
+    pub fn is_done(&self) -> bool {
+        self.seal
+            .as_ref()
+            .is_none_or(std::thread::JoinHandle::is_finished)
+    }
+
+    /// Waits for the seal, saves the keyring beside `path`, closes the store (its WAL
+    /// checkpointed into the file), gives the database its name and opens it there again.
+    /// `store` must be the one [`Store::create_sealing`] returned with this sealing. On an
+    /// error nothing is left at `path` and the temporary files are removed.
+    pub fn finish(mut self, store: Store) -> Result<Store> {
+        if store.path != self.tmp {
+            return Err(StoreError::Corrupt(format!(
+                "{} is not the store being sealed",
+                store.path.display()
+            )));
+        }
+        let ring = match self.seal.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(ring)) => ring?,
+            Some(Err(_)) => return Err(StoreError::Kdf("the sealing thread panicked".into())),
+            None => return Err(StoreError::Kdf("the key was sealed once already".into())),
+        };
+        let Store {
+            conn,
+            key,
+            clock,
+            device,
+            user,
+            policy,
+            rules,
+            memory_security,
+            cipher,
+            ..
+        } = store;
+        // Everything written so far into the file itself, so the rename moves it all (the
+        // last connection's close checkpoints the WAL and removes it).
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        conn.close().map_err(|(_, e)| e)?;
+        if self.path.exists() {
+            // A database without a keyring cannot be read by this app, but it is never
+            // deleted: it may be someone's data whose keyring went missing. Moved aside.
+            move_aside(&self.path)?;
+        }
+        ring.save(&Keyring::path_for(&self.path))?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        crate::keyring::sync_dir(&self.path);
+        remove_db_files(&self.tmp);
+        let (conn, cipher) = open_conn(&self.path, &key, Pages::Known(cipher), memory_security)?;
+        let utc_offset_ms = super::zone_offset_ms(&conn)?;
+        Ok(Store {
+            conn,
+            path: self.path.clone(),
+            key,
+            clock,
+            device,
+            user,
+            policy,
+            rules,
+            utc_offset_ms,
+            memory_security,
+            cipher,
+        })
+    }
+}
+
+impl Drop for Sealing {
+    /// A sealing dropped unfinished (an error, an enrolment given up): the temporary database
+    /// goes, its key never saved. After [`Sealing::finish`] only a stray `-shm` may be left.
+    fn drop(&mut self) {
+        remove_db_files(&self.tmp);
     }
 }
 

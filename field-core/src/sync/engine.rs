@@ -7,15 +7,16 @@ use super::error::SyncError;
 use super::pace::PullPace;
 use super::transport::{Auth, Transport, TrustRoots, encode};
 use crate::keyring::LocalUser;
-use crate::store::{OpenOptions, Store};
+use crate::store::{OpenOptions, Sealing, Store};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use sync_protocol::{
-    EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION, PlacesResponse,
-    PullRequest, PullResponse, PushResponse, StatusRequest, StatusResponse, WireMessage,
+    DeviceId, EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, PROTOCOL_VERSION,
+    PlacesResponse, PullRequest, PullResponse, PushResponse, StatusRequest, StatusResponse,
+    WireMessage,
 };
 use zeroize::Zeroizing;
 
@@ -45,6 +46,12 @@ pub struct SyncConfig {
     /// Send the next push while the answer to one is recorded (after an answer that took
     /// every change of its batch; off: one after the other, as before; for comparisons).
     pub push_ahead: bool,
+    /// [`SyncClient::enrol`] pulls the first pages of the user's area into the new store
+    /// while the PIN's Argon2id seals its key, and the sync that follows goes on from there
+    /// (with the page then in flight). For callers that sync right after enrolling (the app);
+    /// a caller that does not (the CLI's `enrol`) turns it off, or the pages pulled would
+    /// leave a first sync in bulk unfinished until the next unlock ends it.
+    pub pull_while_sealing: bool,
     pub trust: TrustRoots,
     /// Time limit of one request.
     pub request_timeout: Duration,
@@ -73,6 +80,7 @@ impl Default for SyncConfig {
             pull_grow_below: super::pace::GROW_BELOW,
             pull_ahead: true,
             push_ahead: true,
+            pull_while_sealing: true,
             trust: TrustRoots::WebPki,
             request_timeout: Duration::from_secs(60),
             backoff: Backoff::default(),
@@ -172,15 +180,25 @@ pub struct PageTimes {
 
 /// Where an enrolment's wall time went ([`SyncClient::last_enrol_times`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct EnrolTimes {
     /// The enrolment and login requests (retries included).
     pub requests: Duration,
-    /// Making the encrypted store: the PIN's Argon2id, the new database and its schema.
+    /// Making the encrypted store: the new database and its schema (the PIN's Argon2id runs
+    /// beside it and what follows, until `seal_wait`).
     pub create: Duration,
     /// Keeping the device token, titip keys, session and clock in the store.
     pub save: Duration,
     /// The places of the user's area (`GET /v1/places`) and their merge.
     pub places: Duration,
+    /// Pulling pages while the key was sealed ([`SyncConfig::pull_while_sealing`]).
+    pub pull: Duration,
+    /// Changes those pages brought, applied and skipped, and their requests.
+    pub pulled: u64,
+    pub pulled_skipped: u64,
+    pub pull_requests: u32,
+    /// Waiting for the seal's end, saving the keyring and moving the store to its name.
+    pub seal_wait: Duration,
 }
 
 /// Where a run's wall time went, summed over its requests. With pipelined pull pages the
@@ -216,8 +234,11 @@ pub struct SyncClient {
     events: Option<EventSink>,
     /// The counts of the last event (waiting, sent, received), repeated by retry events.
     last_counts: Arc<std::sync::Mutex<(u64, u64, u64)>>,
-    /// Where the last enrolment's time went.
-    last_enrol: Arc<std::sync::Mutex<EnrolTimes>>,
+    /// Where the last enrolment's time went, and its pages pulled while sealing.
+    last_enrol: Arc<std::sync::Mutex<(EnrolTimes, Vec<PageTimes>)>>,
+    /// The pull page an enrolment left in flight when the seal ended, with its run's pace,
+    /// for the next sync of that device to take up.
+    handed_on: Arc<std::sync::Mutex<Option<HandedOn>>>,
 }
 
 impl std::fmt::Debug for SyncClient {
@@ -251,12 +272,22 @@ impl SyncClient {
             events: None,
             last_counts: Arc::default(),
             last_enrol: Arc::default(),
+            handed_on: Arc::default(),
         }
     }
 
     /// Where the last [`Self::enrol`] of this client (or a clone) spent its time; zero before.
     pub fn last_enrol_times(&self) -> EnrolTimes {
-        self.last_enrol.lock().map(|t| *t).unwrap_or_default()
+        self.last_enrol.lock().map(|t| t.0).unwrap_or_default()
+    }
+
+    /// The pages the last [`Self::enrol`] pulled while the key was sealed, their times from
+    /// the enrolment's start.
+    pub fn last_enrol_pages(&self) -> Vec<PageTimes> {
+        self.last_enrol
+            .lock()
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
     }
 
     /// Replaces the sleeper used between retries (tests: [`super::RecordingSleeper`]).
@@ -371,8 +402,13 @@ impl SyncClient {
             requests: started.elapsed(),
             ..EnrolTimes::default()
         };
+        // The PIN's Argon2id seal of the new key runs on a thread of its own while the store
+        // is built under a temporary name, filled and (`pull_while_sealing`) given its first
+        // pages; it takes its name once the keyring is saved (`Store::create_sealing`). A cut
+        // before that leaves no database at `path`, as a cut during the seal always did.
         let step = Instant::now();
-        let mut store = Store::create(path, enrolled.device_id, &user, &e.pin, opts)?;
+        let (mut store, sealing) =
+            Store::create_sealing(path, enrolled.device_id, &user, &e.pin, opts)?;
         times.create = step.elapsed();
         let step = Instant::now();
         store.save_enrolment(&e.server_url, &token, &e.device_name)?;
@@ -386,8 +422,42 @@ impl SyncClient {
         self.places_after_login(&mut store, &t, &login.session_token)
             .await;
         times.places = step.elapsed();
+        let mut pages = Vec::new();
+        if self.cfg.pull_while_sealing && !sealing.is_done() {
+            let step = Instant::now();
+            let mut run = Run {
+                started,
+                t: t.clone(),
+                device_token: token.clone(),
+                secret: Some(Zeroizing::new(e.secret.to_string())),
+                relogged: false,
+                report: SyncReport::default(),
+            };
+            match self.pull(&mut store, &mut run, Some(&sealing)).await {
+                Ok(Some(left)) => {
+                    if let Ok(mut h) = self.handed_on.lock() {
+                        *h = Some(left);
+                    }
+                }
+                Ok(None) => {}
+                // Never a reason to fail the enrolment: the sync that follows pulls again
+                // from the last page applied. A first sync in bulk begun here is ended as a
+                // sync's failed pull ends it.
+                Err(_) => {
+                    let _ = store.finish_bulk_sync();
+                }
+            }
+            times.pull = step.elapsed();
+            times.pulled = run.report.received;
+            times.pulled_skipped = run.report.skipped;
+            times.pull_requests = run.report.pull_requests;
+            pages = run.report.pages;
+        }
+        let step = Instant::now();
+        let store = sealing.finish(store)?;
+        times.seal_wait = step.elapsed();
         if let Ok(mut last) = self.last_enrol.lock() {
-            *last = times;
+            *last = (times, pages);
         }
         Ok(store)
     }
@@ -722,7 +792,7 @@ impl SyncClient {
         // run in bulk (`store/bulk.rs`); a pull that stops on an error ends it here, so the
         // store never stays without its indexes after this run.
         if status.pull_pending {
-            let pulled = self.pull(store, run).await;
+            let pulled = self.pull(store, run, None).await.map(drop);
             if pulled.is_err() {
                 // The error that stopped the pull is the one to report.
                 let _ = store.finish_bulk_sync();
@@ -748,7 +818,16 @@ impl SyncClient {
     /// ([`PullPace`]). An answer over the limits this client accepts (a server that cuts
     /// pages by count only) is asked for again with half the `limit`, down to one change; the
     /// smaller limit stays for the rest of the run.
-    async fn pull(&self, store: &mut Store, run: &mut Run) -> Result<(), SyncError> {
+    ///
+    /// With `until` (an enrolment's [`Sealing`]), the pull stops after the page applied when
+    /// the seal has ended, and returns the page then asked for ahead, if any, with the pace,
+    /// for the next run of this device ([`HandedOn`]); without, it takes up such a page first.
+    async fn pull(
+        &self,
+        store: &mut Store,
+        run: &mut Run,
+        until: Option<&Sealing>,
+    ) -> Result<Option<HandedOn>, SyncError> {
         let mut pace = PullPace::new(
             self.cfg.pull_limit,
             self.cfg.pull_limit_max,
@@ -756,6 +835,13 @@ impl SyncClient {
             self.cfg.pull_grow_below,
         );
         let mut ahead: Option<Ahead> = None;
+        if until.is_none() {
+            let left = self.handed_on.lock().ok().and_then(|mut h| h.take());
+            if let Some(h) = left.filter(|h| h.device == store.device_id()) {
+                pace = h.pace;
+                ahead = Some(h.ahead);
+            }
+        }
         loop {
             let cursor = store.pull_cursor()?;
             let limit = pace.limit();
@@ -852,8 +938,15 @@ impl SyncClient {
             if !page.has_more {
                 break;
             }
+            if until.is_some_and(Sealing::is_done) {
+                return Ok(ahead.map(|ahead| HandedOn {
+                    device: store.device_id(),
+                    ahead,
+                    pace,
+                }));
+            }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Sends `body` to `path` on a task of its own, with the retries of [`Self::request`];
@@ -1071,6 +1164,14 @@ struct Ahead {
     /// When it was sent.
     asked: Instant,
     task: AbortOnDrop<Done<PullResponse>>,
+}
+
+/// The pull page an enrolment's pull left in flight when the seal ended (see
+/// [`SyncClient::enrol`]), for the next sync of `device`.
+struct HandedOn {
+    device: DeviceId,
+    ahead: Ahead,
+    pace: PullPace,
 }
 
 /// What a request sent on a task of its own brings back.

@@ -92,6 +92,9 @@ impl SimDevice {
             pull_limit_max: spec.pull_limit_max.unwrap_or(defaults.pull_limit_max),
             pull_ahead: spec.ahead,
             push_ahead: spec.ahead,
+            // `JANGKAU_SIM_SEAL_FIRST=1`: the enrolment waits for the PIN's seal before any
+            // page is pulled, as before issue 19's eleventh pass (for comparisons).
+            pull_while_sealing: !std::env::var("JANGKAU_SIM_SEAL_FIRST").is_ok_and(|v| v == "1"),
             request_timeout: Duration::from_secs(300),
             ..defaults
         };

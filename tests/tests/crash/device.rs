@@ -37,6 +37,8 @@ impl CliDevice {
         let client = SyncClient::new(SyncConfig {
             app_version: "0.1.0-test".into(),
             request_timeout: Duration::from_secs(20),
+            // The binary syncs it, not this process (as the CLI's `enrol`).
+            pull_while_sealing: false,
             ..SyncConfig::default()
         });
         let e = Enrolment {

@@ -63,6 +63,11 @@ pub struct FirstSync {
     /// Every pull page, its times from the first sync's start.
     #[serde(default)]
     pub pages: Vec<field_core::sync::PageTimes>,
+    /// The pages the enrolment pulled while the key was sealed, their times from the
+    /// enrolment's start (their changes are counted in `received`, `skipped`,
+    /// `pull_requests`).
+    #[serde(default)]
+    pub enrol_pages: Vec<field_core::sync::PageTimes>,
     /// CPU time of the tablet's process (all threads): the enrolment, and the whole run.
     #[serde(default)]
     pub enrol_cpu_s: f64,
@@ -113,10 +118,11 @@ pub async fn first_sync(
     };
     let mut wal = dev.path.clone().into_os_string();
     wal.push("-wal");
+    let enrol_times = dev.client.last_enrol_times();
     Ok(FirstSync {
-        received: rep.received,
-        skipped: rep.skipped,
-        pull_requests: rep.pull_requests,
+        received: rep.received + enrol_times.pulled,
+        skipped: rep.skipped + enrol_times.pulled_skipped,
+        pull_requests: rep.pull_requests + enrol_times.pull_requests,
         total_s: total.as_secs_f64(),
         enrol_s: enrolled.as_secs_f64(),
         pull_s: t.pull.as_secs_f64(),
@@ -126,9 +132,10 @@ pub async fn first_sync(
         wal_bytes: file_len(Path::new(&wal)),
         timing: rep.timing,
         pull_limit_largest: rep.pull_limit_largest,
-        enrol_times: dev.client.last_enrol_times(),
+        enrol_times,
         sync_start_s: sync_start.as_secs_f64(),
         pages: rep.pages,
+        enrol_pages: dev.client.last_enrol_pages(),
         enrol_cpu_s: enrol_cpu.as_secs_f64(),
         cpu_s: cpu.as_secs_f64(),
         argon2_s,
@@ -275,6 +282,18 @@ pub async fn fresh_device(o: &Options) -> Result<Report> {
         Target::AtMost(2.0),
     );
     r.add(S, "of which enrol (Argon2id m=64 MiB, t=3)", f.enrol_s, "s");
+    r.add(
+        S,
+        "… of which pulling pages while the key was sealed",
+        f.enrol_times.pull.as_secs_f64(),
+        "s",
+    );
+    r.add(
+        S,
+        "… changes those pages brought",
+        f.enrol_times.pulled as f64,
+        "",
+    );
     r.add(S, "of which pull phase", f.pull_s, "s");
     pull_rows(&mut r, S, &f.timing);
     r.add(S, "rate", f.received as f64 / f.total_s, "records/s");
