@@ -151,7 +151,7 @@ async fn settled(backend: Backend, cycle: bool, earlier_first: bool) {
 
     // Offline, each bidan decides.
     let first = a.store.merge_persons(y, x, None).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    std::thread::sleep(LATER);
     let second = if cycle {
         b.store.merge_persons(x, y, None).unwrap()
     } else {

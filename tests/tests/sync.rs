@@ -61,13 +61,6 @@ fn key(c: &Change) -> (String, String, String, String) {
     )
 }
 
-/// How much later the second of two concurrent edits is made, so that its stamp is the
-/// later one. Each tablet stamps by the server's clock as it last read it, at an answer's
-/// arrival, so its stamps lag by that answer's latency: under a loaded machine (`make test`
-/// beside builds, load 15) two tablets' latencies differed by more than the 50 ms this once
-/// was, and the "later" edit lost.
-const LATER: std::time::Duration = std::time::Duration::from_millis(1000);
-
 async fn a_household_recorded_offline_reaches_the_other_tablet_and_edits_converge(
     backend: Backend,
 ) {

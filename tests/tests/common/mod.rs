@@ -32,6 +32,13 @@ pub const DISTRICT: &str = "53.04";
 pub const PASSWORD: &str = district_server::admin::DEMO_PASSWORD;
 pub const PIN: &str = "258014";
 
+/// How much later the second of two concurrent decisions on two tablets (an edit, a merge) is
+/// made, so that its stamp is the later one. Each tablet stamps by the server's clock as it
+/// last read it, at an answer's arrival, so its stamps lag by that answer's latency: under a
+/// loaded machine (`make test` beside builds, load 15–18) two tablets' latencies differed by
+/// more than the 50 ms and 5 ms these tests once waited, and the "later" decision won.
+pub const LATER: Duration = Duration::from_millis(1000);
+
 /// Which storage the district server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
