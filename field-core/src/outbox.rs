@@ -271,6 +271,16 @@ impl Store {
                 .query_row([], |r| r.get::<_, i64>(0))?
                 .max(mark),
         };
+        // Never over a number this tablet has not written yet: a relayed bundle's late answer
+        // after a restore from an older backup can settle numbers the restored outbox does not
+        // hold, and the changes later written under them must still count as pending (the
+        // server then answers `seq_reused` and they are renumbered).
+        let written: i64 = tx.query_row(
+            "SELECT next_seq - 1 FROM device_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        mark = mark.min(written).max(marked);
         tx.execute(
             "UPDATE device_state SET last_push_ms = ?1, sent_through = ?2 WHERE id = 1",
             params![i64::try_from(wall).unwrap_or(i64::MAX), mark],

@@ -194,3 +194,24 @@ fn a_rejected_change_answered_sent_later_is_sent() {
     assert_eq!((states[2].1.as_str(), mark), ("sent", 3));
     assert_eq!(f.store.sync_counts().unwrap().rejected, 0);
 }
+
+#[test]
+fn an_answer_for_numbers_not_written_yet_leaves_them_pending_when_written() {
+    // A tablet restored from an older backup receives a relayed bundle's late answer for
+    // numbers its restored outbox never held (11..=20 here, with 1..=10 written).
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    edits(&mut f, reg.persons[0], 6);
+    assert_eq!(pending_seqs(&f), (1..=10).collect::<Vec<_>>());
+    f.store
+        .record_push_outcomes(&answer(accepted(1..=20)))
+        .unwrap();
+    // The mark stops at the last number written.
+    assert_eq!(rows(&f).1, 10);
+    assert!(pending_seqs(&f).is_empty());
+    // The next changes are written as 11 and 12: they are pending (the server will answer
+    // `seq_reused` and they are renumbered), not hidden under the mark.
+    edits(&mut f, reg.persons[0], 2);
+    assert_eq!(pending_seqs(&f), vec![11, 12]);
+    assert_eq!(f.store.sync_counts().unwrap().pending, 2);
+}

@@ -119,7 +119,7 @@ pub(crate) fn search_persons(
             Source::Prefixes => prefixes.as_str(),
         };
         // Up to `found.len()` of a source's rows may be persons found already.
-        let take = i64::try_from(limit + found.len()).unwrap_or(i64::MAX);
+        let take = i64::try_from(limit.saturating_add(found.len())).unwrap_or(i64::MAX);
         let mut stmt = conn.prepare_cached(&sql(source))?;
         let end_arg = match source {
             Source::Begins => Some(end.as_str()),

@@ -351,8 +351,10 @@ impl Sealing {
 
     /// Waits for the seal, saves the keyring beside `path`, closes the store (its WAL
     /// checkpointed into the file), gives the database its name and opens it there again.
-    /// `store` must be the one [`Store::create_sealing`] returned with this sealing. On an
-    /// error nothing is left at `path` and the temporary files are removed.
+    /// `store` must be the one [`Store::create_sealing`] returned with this sealing. An error
+    /// before the keyring is saved leaves nothing at `path` (the temporary files go when the
+    /// sealing is dropped); after it, a failed rename leaves the keyring alone beside `path`,
+    /// and a failed reopen leaves the whole store at `path` (then `unlock` opens it).
     pub fn finish(mut self, store: Store) -> Result<Store> {
         if store.path != self.tmp {
             return Err(StoreError::Corrupt(format!(
