@@ -43,12 +43,12 @@ fn pending_sql() -> String {
     )
 }
 
-/// The "sent through" mark (see the module's documentation).
-fn sent_through(tx: &rusqlite::Connection) -> Result<i64> {
+/// The "sent through" mark (see the module's documentation), and the last number written.
+fn mark_and_written(tx: &rusqlite::Connection) -> Result<(i64, i64)> {
     Ok(tx.query_row(
-        "SELECT sent_through FROM device_state WHERE id = 1",
+        "SELECT sent_through, next_seq - 1 FROM device_state WHERE id = 1",
         [],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
 
@@ -132,7 +132,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = PushReport::default();
         let mut reused: Vec<i64> = Vec::new();
-        let marked = sent_through(&tx)?;
+        let (marked, written) = mark_and_written(&tx)?;
         // Accepted and duplicate changes, and those rejected for good: the answered run right
         // above the mark moves the mark; the rest is marked row by row below.
         let mut sent: Vec<i64> = Vec::new();
@@ -275,11 +275,6 @@ impl Store {
         // after a restore from an older backup can settle numbers the restored outbox does not
         // hold, and the changes later written under them must still count as pending (the
         // server then answers `seq_reused` and they are renumbered).
-        let written: i64 = tx.query_row(
-            "SELECT next_seq - 1 FROM device_state WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )?;
         mark = mark.min(written).max(marked);
         tx.execute(
             "UPDATE device_state SET last_push_ms = ?1, sent_through = ?2 WHERE id = 1",
