@@ -709,6 +709,30 @@ fn main() {
         eprintln!("  peak memory so far: {} KiB", vm_hwm_kb());
     }
 
+    // The Keluarga screen's household search, the same mix of queries (the app's limit, 100;
+    // its own generator, so that the other parts' samples stay as they were).
+    let mut hh_rng = SampleRng::new(101);
+    let mut hh_searches = Vec::new();
+    let mut hh_hits = 0;
+    for _ in 0..if run("search") { 300 } else { 0 } {
+        let first = FIRST[hh_rng.below(FIRST.len() as u64) as usize];
+        let last = LAST[hh_rng.below(LAST.len() as u64) as usize];
+        let q = match hh_rng.below(3) {
+            0 => format!("{} {}", first.replace('Y', "J"), &last[..3]),
+            1 => first[..4].to_string(),
+            _ => format!("{first} {last}"),
+        };
+        let t = Instant::now();
+        hh_hits += store.search_households(&q, None, None, 100).unwrap().len();
+        hh_searches.push(t.elapsed());
+    }
+    if run("search") {
+        println!(
+            "household search (limit 100, {hh_hits} hits): {}",
+            pct(hh_searches)
+        );
+    }
+
     // A household with its members' timelines.
     let mut reads = Vec::new();
     for _ in 0..if run("household") { 300 } else { 0 } {
@@ -1245,6 +1269,25 @@ fn bench_growth(dir: &Path) {
                 .unwrap();
             searches.push(t.elapsed());
         }
+        // The Keluarga screen's household search (the app's limit, 100), on its own
+        // generator so that the other figures' samples stay as they were.
+        let mut hh_rng = SampleRng::new(101);
+        let mut hh_searches = Vec::new();
+        let mut hh_hits = 0;
+        for _ in 0..200 {
+            let first = FIRST[hh_rng.below(FIRST.len() as u64) as usize];
+            let last = LAST[hh_rng.below(LAST.len() as u64) as usize];
+            let t = Instant::now();
+            hh_hits += store
+                .search_households(&format!("{first} {last}"), None, None, 100)
+                .unwrap()
+                .len();
+            hh_searches.push(t.elapsed());
+        }
+        println!(
+            "growth {records}: household search (limit 100, {hh_hits} hits) {}",
+            pct(hh_searches)
+        );
         let mut reads = Vec::new();
         for _ in 0..100 {
             let h = households[rng.below(households.len() as u64) as usize];

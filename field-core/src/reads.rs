@@ -446,66 +446,38 @@ impl Store {
         // Only the households of the unlocked user's scope (a shared tablet).
         let place = format!(
             "h.deleted = 0
-            AND (?1 IS NULL OR h.dusun = ?1 COLLATE NOCASE)
-            AND (?2 IS NULL OR ltrim(h.rt, '0') = ltrim(?2, '0')){}",
+            AND (:dusun IS NULL OR h.dusun = :dusun COLLATE NOCASE)
+            AND (:rt IS NULL OR ltrim(h.rt, '0') = ltrim(:rt, '0')){}",
             self.scope_condition("h.posyandu")?
         );
-        // Household id -> names of the members that matched, in rank order.
+        let place_args: [(&str, &dyn rusqlite::ToSql); 2] = [(":dusun", &dusun), (":rt", &rt)];
+        // Household id -> names of the members that matched, best first.
         let mut order: Vec<String> = Vec::new();
         let mut matched: std::collections::HashMap<String, Vec<String>> =
             std::collections::HashMap::new();
         if query.is_empty() {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "SELECT h.id FROM households h WHERE {place}
-                 ORDER BY h.dusun, ltrim(h.rt, '0') + 0, h.head_name LIMIT ?3"
+                 ORDER BY h.dusun, ltrim(h.rt, '0') + 0, h.head_name LIMIT :take"
             ))?;
-            let rows = stmt.query_map(params![dusun, rt, limit_sql], |r| r.get::<_, String>(0))?;
+            let mut args = place_args.to_vec();
+            args.push((":take", &limit_sql));
+            let rows = stmt.query_map(&args[..], |r| r.get::<_, String>(0))?;
             for row in rows {
                 order.push(row?);
             }
         } else {
-            if let Some(fts) = crate::names::fts_query(query) {
-                let mut stmt = self.conn.prepare_cached(&format!(
-                    "SELECT h.id, p.name FROM person_fts f
-                     JOIN persons p ON p.rowid = f.rowid
-                     JOIN households h ON h.id = p.household
-                     WHERE person_fts MATCH ?3 AND p.deleted = 0 AND {place}
-                       AND NOT EXISTS (SELECT 1 FROM facts m WHERE m.subject = p.id
-                                       AND m.kind = 'person_merge' AND m.deleted = 0)
-                     ORDER BY f.rank LIMIT ?4"
-                ))?;
-                // Several members of one household may match: read more rows than households.
-                let rows = stmt
-                    .query_map(params![dusun, rt, fts, limit_sql.saturating_mul(4)], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-                    })?;
-                for row in rows {
-                    let (hh, name) = row?;
-                    let names = matched.entry(hh.clone()).or_insert_with(|| {
-                        order.push(hh);
-                        Vec::new()
-                    });
-                    if let Some(n) = name
-                        && !names.contains(&n)
-                    {
-                        names.push(n);
-                    }
-                }
-            }
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT h.id FROM households h
-                 WHERE instr(lower(h.head_name), lower(?3)) > 0 AND {place}
-                 ORDER BY h.head_name LIMIT ?4"
-            ))?;
-            let rows = stmt.query_map(params![dusun, rt, query, limit_sql], |r| {
-                r.get::<_, String>(0)
-            })?;
-            for row in rows {
-                let hh = row?;
-                if !matched.contains_key(&hh) {
-                    matched.insert(hh.clone(), Vec::new());
-                    order.push(hh);
-                }
+            // Bounded by the limit: the person search's sources, best first, then the
+            // head's name (`domain/search.rs`).
+            for (hh, names) in crate::domain::search::search_households(
+                &self.conn,
+                query,
+                &place,
+                &place_args,
+                limit,
+            )? {
+                order.push(hh.clone());
+                matched.insert(hh, names);
             }
         }
         order.truncate(limit);

@@ -679,3 +679,86 @@ fn a_store_given_up_while_its_key_is_sealed_leaves_nothing() {
     );
     assert!(names_in(dir.path()).is_empty());
 }
+
+/// A cut enrolment (a dead battery, a killed app) leaves `<db>.creating-<pid>-<id>` files that
+/// no key opens; the next enrolment of that database removes them, and only them: not an
+/// enrolment still running in this process, not a running process's, not another database's.
+#[test]
+fn an_enrolment_removes_what_a_cut_one_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jangkau.db");
+    let clock = ManualClock::new(T0);
+    let id = "019aaaac26007000800000000000d00a";
+    let write = |name: &str| std::fs::write(dir.path().join(name), b"pages").unwrap();
+    // A process that no longer runs (above any pid the system gives) and this process's
+    // own id (a process before a reboot may have had it) left a database, -wal and -shm.
+    let dead = u32::MAX - 7;
+    let ours = std::process::id();
+    let stale: Vec<String> = ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .flat_map(|s| {
+            [
+                format!("jangkau.db.creating-{dead}-{id}{s}"),
+                format!("jangkau.db.creating-{ours}-{id}{s}"),
+            ]
+        })
+        .collect();
+    for name in &stale {
+        write(name);
+    }
+    // Left alone: a running process's (pid 1), another database's, other names.
+    let kept = [
+        format!("jangkau.db.creating-1-{id}"),
+        format!("other.db.creating-{dead}-{id}"),
+        format!("jangkau.db.creating-{dead}-{id}.bak"),
+        format!("jangkau.db.creating-{dead}-notes"),
+        "jangkau.db.orphaned-1".to_string(),
+    ];
+    for name in &kept {
+        write(name);
+    }
+    let (mut store, sealing) = Store::create_sealing(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        opts(&clock),
+    )
+    .unwrap();
+    family(&mut store);
+    let running = store.path().to_path_buf();
+    let names = names_in(dir.path());
+    for name in &stale {
+        assert!(!names.contains(name), "{name} left: {names:?}");
+    }
+    for name in &kept {
+        assert!(names.contains(name), "{name} removed: {names:?}");
+    }
+    // A second enrolment of the same database in this process leaves the running one's
+    // files (the first is still building under its temporary name).
+    let (second, second_sealing) = Store::create_sealing(
+        &path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        opts(&clock),
+    )
+    .unwrap();
+    assert!(running.exists());
+    drop(second_sealing);
+    drop(second);
+    assert!(running.exists());
+    // The first finishes: the named database opens with what it wrote.
+    let store = sealing.finish(store).unwrap();
+    assert_eq!(store.path(), path.as_path());
+    drop(store);
+    Store::unlock(&path, "maria", "258046", opts(&clock)).unwrap();
+    let names = names_in(dir.path());
+    assert!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("jangkau.db.creating-"))
+            .all(|n| kept.contains(n)),
+        "{names:?}"
+    );
+}

@@ -130,3 +130,26 @@ fn the_posyandu_filter_merged_and_deleted_persons() {
             .is_empty()
     );
 }
+
+/// A whole word of the query before a longer word that merely begins with it ("ani": "Ani
+/// Susanti" and "Budi Ani" before "Anisa"), at every limit, even with many of the longer
+/// names registered first.
+#[test]
+fn a_whole_word_before_a_longer_word_beginning_with_it() {
+    let mut f = fixture();
+    for _ in 0..10 {
+        register(&mut f, POSYANDU, &["Anisa", "Anita"]);
+    }
+    register(&mut f, POSYANDU, &["Ani Susanti"]);
+    register(&mut f, POSYANDU, &["Budi Ani"]);
+    register(&mut f, POSYANDU, &["Ani"]);
+    let want = ["Ani", "Ani Susanti", "Budi Ani", "Anisa"];
+    for limit in 1..=4 {
+        assert_eq!(names(&f, "ani", None, limit), want[..limit], "{limit}");
+    }
+    let all = names(&f, "Ani", None, 100);
+    assert_eq!(all.len(), 23);
+    assert_eq!(all[..3], want[..3]);
+    assert!(all[3..13].iter().all(|n| n == "Anisa"), "{all:?}");
+    assert!(all[13..].iter().all(|n| n == "Anita"), "{all:?}");
+}

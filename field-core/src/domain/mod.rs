@@ -3,7 +3,7 @@
 
 mod household;
 pub(crate) mod records;
-mod search;
+pub(crate) mod search;
 mod services;
 
 pub use household::{

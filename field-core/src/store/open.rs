@@ -247,7 +247,10 @@ impl Store {
         // The new database is built under a temporary name and takes its real name only
         // after the keyring that opens it is saved (`Sealing::finish`): a cut anywhere leaves
         // either no database at `path`, or one whose keyring exists.
+        // What a cut enrolment left beside `path` goes first (none of this process's own).
+        remove_stale_builds(path);
         let tmp = temp_db_path(path);
+        building().push(tmp.clone());
         let sealing = Sealing {
             seal: Some(seal),
             path: path.to_path_buf(),
@@ -415,6 +418,7 @@ impl Drop for Sealing {
     /// goes, its key never saved. After [`Sealing::finish`] only a stray `-shm` may be left.
     fn drop(&mut self) {
         remove_db_files(&self.tmp);
+        building().retain(|t| *t != self.tmp);
     }
 }
 
@@ -574,6 +578,73 @@ fn temp_db_path(path: &Path) -> PathBuf {
         uuid::Uuid::now_v7().simple()
     ));
     PathBuf::from(s)
+}
+
+/// The temporary databases of the enrolments running in this process ([`Sealing`]), which
+/// [`remove_stale_builds`] leaves alone.
+fn building() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static BUILDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    BUILDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes the temporary files of enrolments cut before they finished (a dead battery, a
+/// killed app): `<db>.creating-<pid>-<id>` and its `-wal`, `-shm`, `-journal`, beside this
+/// database only. Their key was in memory only, so no one can open them again. Left alone:
+/// those of an enrolment running in this process, and those of another process that is
+/// still running (where that cannot be told, every other process's). Best effort: a file
+/// that cannot be removed stays, and the enrolment goes on.
+fn remove_stale_builds(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let prefix = format!("{name}.creating-");
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    let live = building().clone();
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some((pid, id)) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|rest| rest.split_once('-'))
+        else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        // `<32 hex digits>` then nothing or one of SQLite's suffixes.
+        let Some((hex, suffix)) = id.split_at_checked(32) else {
+            continue;
+        };
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit())
+            || !["", "-wal", "-shm", "-journal"].contains(&suffix)
+        {
+            continue;
+        }
+        let db = with_suffix(path, &format!(".creating-{pid}-{hex}"));
+        if live.contains(&db) || (pid != std::process::id() && process_running(pid)) {
+            continue;
+        }
+        let _ = std::fs::remove_file(entry.path());
+    }
+}
+
+/// Whether a process of that id is running (where the system shows it in `/proc`; elsewhere
+/// assumed so).
+fn process_running(pid: u32) -> bool {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
