@@ -1203,12 +1203,16 @@ impl Storage for PgStore {
     fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>> {
         Box::pin(async move {
             let c = self.client().await?;
-            let sql = format!(
-                "SELECT s.expires_at, {USER_COLS}, {DEVICE_COLS} FROM sessions s
-                 JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
-                 WHERE s.token_hash = $1"
-            );
-            let stmt = c.prepare_cached(&sql).await?;
+            // Every request's lookup: the text is made once (the statement is cached per
+            // connection by its text).
+            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!(
+                    "SELECT s.expires_at, {USER_COLS}, {DEVICE_COLS} FROM sessions s
+                     JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
+                     WHERE s.token_hash = $1"
+                )
+            });
+            let stmt = c.prepare_cached(&SQL).await?;
             let Some(r) = c.query_opt(&stmt, &[&token_hash]).await? else {
                 return Ok(None);
             };

@@ -19,6 +19,7 @@ both_backends!(
     push_is_idempotent_and_pull_is_scoped,
     settled_numbers_are_found_close_together_or_scattered,
     a_pull_at_the_head_finds_what_others_push_next,
+    check_ins_racing_pushes_miss_nothing,
     demo_seeds_fictional_records_once,
 );
 
@@ -486,6 +487,71 @@ async fn push_is_idempotent_and_pull_is_scoped(b: Backend) {
     let got: Change = serde_json::from_str(&next.changes[0].1).unwrap();
     assert_eq!(got, news);
     assert_eq!(next.scanned_to, next.changes[0].0);
+    db.finish().await;
+}
+
+/// Check-ins racing pushes of other tablets receive every change once: a page that is not
+/// full moves its cursor to the log's high-water mark (`PageCutter::finish_at`), which must
+/// never pass a change the page did not see.
+async fn check_ins_racing_pushes_miss_nothing(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.store.clone();
+    district_server::admin::demo(s.as_ref(), PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let (reader, _) = enrolled(s.as_ref(), "kader.mawar").await;
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        writers.push(enrolled(s.as_ref(), "kader.mawar").await);
+    }
+    const PUSHES: u64 = 15;
+    let mut tasks = Vec::new();
+    for (dev, user) in writers {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = ctx(dev, user, Role::Kader, &[MAWAR]);
+            for seq in 1..=PUSHES {
+                let kind = if seq % 2 == 0 {
+                    EntityKind::Note
+                } else {
+                    EntityKind::Measurement
+                };
+                s.push(c.clone(), vec![change(dev, user, seq, kind, MAWAR)])
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    // The reader checks in (small pages) while the writers push, then once more after.
+    let mut got: Vec<(DeviceId, u64)> = Vec::new();
+    let mut cursor = 0;
+    let check_in = async |cursor: &mut i64, got: &mut Vec<(DeviceId, u64)>| loop {
+        let page = s
+            .pull_for(reader, MAWAR.into(), *cursor, 3, usize::MAX)
+            .await
+            .unwrap();
+        for (sseq, json) in &page.changes {
+            assert!(*sseq > *cursor && *sseq <= page.scanned_to);
+            let c: Change = serde_json::from_str(json).unwrap();
+            got.push((c.device, c.seq));
+        }
+        assert!(page.scanned_to >= *cursor);
+        *cursor = page.scanned_to;
+        if !page.has_more {
+            return;
+        }
+    };
+    while tasks.iter().any(|t| !t.is_finished()) {
+        check_in(&mut cursor, &mut got).await;
+        tokio::task::yield_now().await;
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    check_in(&mut cursor, &mut got).await;
+    let distinct: HashSet<_> = got.iter().copied().collect();
+    assert_eq!(distinct.len(), got.len(), "a change received twice");
+    assert_eq!(got.len(), 4 * PUSHES as usize, "every change received");
     db.finish().await;
 }
 
