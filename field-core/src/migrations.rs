@@ -500,35 +500,13 @@ macro_rules! due_facts_fill {
 /// may also run on a store not yet upgraded to it: `store/bulk.rs` `finish_if_cut`). Call
 /// inside a transaction.
 pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
-    refill_due_facts_from(conn, false)
-}
-
-/// [`refill_due_facts`]; with `from_the_end`, `facts` is read from its last row to its first
-/// (the same rows: a row's key holds the fact's rowid, not the order it was written in). A
-/// bulk first sync's end runs it right after an index build, which read `facts` from its
-/// first row to its last: the table's last pages are then still in the page cache, and the
-/// next build, reading from the first, finds the first pages this fill read last
-/// (`store/bulk.rs` `finish`).
-pub(crate) fn refill_due_facts_from(conn: &Connection, from_the_end: bool) -> Result<()> {
     let exists: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'due_facts')",
         [],
         |r| r.get(0),
     )?;
     if exists {
-        if from_the_end {
-            conn.execute_batch(concat!(
-                "DELETE FROM due_facts;
-                 INSERT INTO due_facts (person, date, seq, kind, id, supersedes, body)
-                 SELECT ",
-                due_columns!(""),
-                " FROM facts NOT INDEXED WHERE ",
-                due_fact_where!(""),
-                " ORDER BY rowid DESC;"
-            ))?;
-        } else {
-            conn.execute_batch(due_facts_fill!())?;
-        }
+        conn.execute_batch(due_facts_fill!())?;
     }
     Ok(())
 }

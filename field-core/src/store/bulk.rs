@@ -140,12 +140,6 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
     // The known records' deferred edits and read rows (migration V8), before the indexes
     // are built over the read tables they rewrite (and the name index refilled from them).
     crate::apply::finish_bulk_edits(conn, true)?;
-    // `facts` (44–50 MiB on the fresh tablet) does not fit in the page cache, and three
-    // passes read it whole: the builds of `facts_kind_place` and `facts_person` and the
-    // `due_facts` fill, each page decrypted and its MAC checked again by each pass. The fill
-    // runs between the two builds and reads the table from its end, so each pass begins on
-    // the pages the one before read last, still cached.
-    let mut due_filled = false;
     for (name, sql) in &kept {
         let exists: bool = conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master
@@ -155,10 +149,6 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
         )?;
         if !exists {
             conn.execute_batch(sql)?;
-            if !due_filled && on_facts(conn, name)? {
-                crate::migrations::refill_due_facts_from(conn, true)?;
-                due_filled = true;
-            }
         }
     }
     // The name index holds exactly the live named persons (as `write_mutable` keeps it).
@@ -168,23 +158,10 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
-    // The due lists' table, whose rows the bulk's pages did not write (`due_rows.rs`), if
-    // no index of `facts` was built above.
-    if !due_filled {
-        crate::migrations::refill_due_facts(conn)?;
-    }
+    // The due lists' table, whose rows the bulk's pages did not write (`due_rows.rs`).
+    crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
     Ok(true)
-}
-
-/// Whether `name` is an index of `facts`.
-fn on_facts(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master
-                         WHERE type = 'index' AND name = ?1 AND tbl_name = 'facts')",
-        [name],
-        |r| r.get(0),
-    )?)
 }
 
 /// Finishes a bulk sync that a cut left behind, on a connection just opened (before the
