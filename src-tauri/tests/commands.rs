@@ -513,3 +513,99 @@ async fn a_revoked_tablet_warns_then_erases_its_keys() {
         "app.not_enrolled"
     );
 }
+
+/// The server's count of answered pull requests and of the changes they sent.
+fn pulls(server: &Server) -> (u64, u64) {
+    let text = server.metrics.render();
+    let requests = text
+        .lines()
+        .filter(|l| l.starts_with("jangkau_http_requests_total{route=\"/v1/sync/pull\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    let changes = server
+        .metrics
+        .changes_pulled
+        .load(std::sync::atomic::Ordering::SeqCst);
+    (requests, changes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_sync_takes_up_the_page_the_enrolment_left_in_flight() {
+    let server = Server::start().await;
+    let a = enrolled(&server).await;
+    for i in 0..150 {
+        a.core
+            .register_household(
+                serde_json::from_value(json!({"posyandu": MAWAR, "head_name": format!("Kepala {i}")}))
+                    .unwrap(),
+                vec![member(
+                    json!({"name": format!("Kepala {i}"), "sex": "male", "birth_date": "1980-01-01"}),
+                )],
+            )
+            .unwrap();
+    }
+    a.core.sync_now(None).unwrap();
+    let status = a.events.wait_for("sync://finished", 2).await;
+    assert_eq!(status["waiting"], 0, "{status}");
+
+    // What one uninterrupted pull of this area costs: a tablet enrolled without pulling
+    // while its key is sealed, then synced, with the same pages of 3 changes.
+    let pages = |c: &mut field_core::sync::SyncConfig| {
+        c.pull_limit = 3;
+        c.pull_limit_max = 3;
+    };
+    let mut cfg = field_core::sync::SyncConfig::default();
+    pages(&mut cfg);
+    cfg.pull_while_sealing = false;
+    let reference = field_core::sync::SyncClient::new(cfg);
+    let dir = tempfile::tempdir().unwrap();
+    let e = field_core::sync::Enrolment {
+        server_url: server.url(),
+        code: server.code("kader.mawar").await,
+        device_name: "Tablet rujukan".into(),
+        username: "kader.mawar".into(),
+        secret: PASSWORD.to_string().into(),
+        pin: PIN.to_string().into(),
+    };
+    let opts =
+        field_core::OpenOptions::default().with_kdf(field_core::KdfParams::INSECURE_FOR_TESTS);
+    let before = pulls(&server);
+    let mut store = reference
+        .enrol(&dir.path().join("ref.db"), &e, opts)
+        .await
+        .unwrap();
+    let r = reference.sync(&mut store, None).await.unwrap();
+    let after = pulls(&server);
+    assert!(r.received >= 300, "{r:?}");
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (u64::from(r.pull_requests), r.received + r.skipped),
+        "{r:?}"
+    );
+
+    // The app's tablet seals its key at the tablet's real cost and pulls pages of 3 while
+    // it does: the seal ends with pages left, the page then asked for ahead is handed on,
+    // and the first background sync takes it up. Had the sync its own client, that page
+    // would be asked for (and sent) twice.
+    let b = app_configured(tempfile::tempdir().unwrap(), Some(server.url()), |cfg| {
+        cfg.open = cfg.open.clone().with_kdf(field_core::KdfParams::TABLET);
+        pages(&mut cfg.sync);
+    });
+    let before = pulls(&server);
+    b.core
+        .enrol(enrol_input(
+            &server,
+            server.code("kader.mawar2").await,
+            "kader.mawar2",
+        ))
+        .await
+        .unwrap();
+    let status = b.events.wait_for("sync://finished", 1).await;
+    assert_eq!(status["last_error"], Value::Null, "{status}");
+    let after = pulls(&server);
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (u64::from(r.pull_requests), r.received + r.skipped),
+        "the enrolment and the first sync asked for and got each page once"
+    );
+}

@@ -7,7 +7,7 @@ use crate::settings::{DeviceInfo, Settings};
 use crate::views::{AppInfo, RevocationNotice};
 use field_core::StoreError;
 use field_core::sync::Erased;
-use field_core::sync::{Enrolment, SyncError, check_server_url};
+use field_core::sync::{Enrolment, SyncClient, SyncError, check_server_url};
 use field_core::{LocalUser, Store};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -102,8 +102,12 @@ impl AppCore {
             secret: input.password.clone(),
             pin: input.pin.clone(),
         };
-        let store = self
-            .client()
+        // One client for the enrolment and the background sync: the pull page the
+        // enrolment left in flight when the key's seal ended is handed on in the client
+        // (field-core `SyncClient::enrol`), and the first sync takes it up instead of asking
+        // for it again.
+        let client = self.client();
+        let store = client
             .enrol(&db, &e, self.cfg.open.clone())
             .await
             .map_err(login_field)?;
@@ -111,7 +115,7 @@ impl AppCore {
             server_url: Some(server_url),
             device_name: Some(device_name),
         })?;
-        self.start_session(store)
+        self.start_session_with(store, client)
     }
 
     /// The lock screen: a user of this tablet and their PIN, offline. Wrong PINs count towards
@@ -126,6 +130,11 @@ impl AppCore {
     }
 
     fn start_session(&self, store: Store) -> Result<LocalUser, AppError> {
+        self.start_session_with(store, self.client())
+    }
+
+    /// As [`Self::start_session`], the background sync running with `client`.
+    fn start_session_with(&self, store: Store, client: SyncClient) -> Result<LocalUser, AppError> {
         let user = store.user().clone();
         let sync_store = store.reopen()?;
         self.sync.stop();
@@ -133,7 +142,7 @@ impl AppCore {
         self.touch();
         self.sync.start(
             sync_store,
-            self.client(),
+            client,
             self.events.clone(),
             self.cfg.schedule.clone(),
         );

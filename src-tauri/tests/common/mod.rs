@@ -19,6 +19,8 @@ pub const MAWAR: &str = "53.04.05.2001.P01";
 
 pub struct Server {
     pub store: Arc<dyn Storage>,
+    /// The server's counters (requests by route, changes pulled).
+    pub metrics: Arc<district_server::metrics::Metrics>,
     pub addr: std::net::SocketAddr,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -53,7 +55,9 @@ impl Server {
             },
             ..Config::default()
         };
-        let app = district_server::router(AppState::new(store.clone(), cfg).unwrap());
+        let state = AppState::new(store.clone(), cfg).unwrap();
+        let metrics = state.metrics.clone();
+        let app = district_server::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
@@ -70,6 +74,7 @@ impl Server {
         });
         Server {
             store,
+            metrics,
             addr,
             _dir: dir,
             stop: Some(stop),
@@ -150,11 +155,21 @@ pub fn app(suggested_server: Option<String>) -> App {
 }
 
 pub fn app_in(dir: tempfile::TempDir, suggested_server: Option<String>) -> App {
+    app_configured(dir, suggested_server, |_| {})
+}
+
+/// [`app_in`] with its configuration changed by `f` after the tests' defaults.
+pub fn app_configured(
+    dir: tempfile::TempDir,
+    suggested_server: Option<String>,
+    f: impl FnOnce(&mut CoreConfig),
+) -> App {
     let mut cfg = CoreConfig::new(DataDir::new(dir.path().join("data")), suggested_server);
     cfg.open = cfg.open.with_kdf(KdfParams::INSECURE_FOR_TESTS);
     // Retries of a failed request without the real waits (1 s, 2 s, ...).
     cfg.sync.backoff.initial = Duration::from_millis(10);
     cfg.sync.backoff.max = Duration::from_millis(50);
+    f(&mut cfg);
     let events = Events::default();
     let core = Arc::new(AppCore::new(cfg, events.sink()));
     App { core, events, dir }
