@@ -67,6 +67,10 @@ use sync_protocol::{
 };
 use tokio::sync::Semaphore;
 
+/// The server binary's allocator (`src/main.rs`), so that the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     backends: Vec<&'static str>,
     devices: usize,

@@ -11,6 +11,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// mimalloc instead of glibc's malloc: the server's allocations (a push's decoded bodies,
+/// payloads, the follower's rows) were a sixth of its CPU samples (docs/BENCHMARKS.md,
+/// twelfth pass, helper srv).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "jangkau-server", version, about = "Jangkau district server")]
 struct Cli {
