@@ -167,6 +167,24 @@ fn a_whole_word_before_a_longer_word_that_begins_with_it() {
 }
 
 #[test]
+fn a_household_ranks_by_its_closest_member() {
+    let mut f = fixture();
+    // The longer name comes first in key order, so the household is found through it;
+    // its closer member ("Ani Susanti", two words) must still rank it before "Ani Wati".
+    let (family, _) = register(
+        &mut f,
+        POSYANDU,
+        "Dusun A",
+        "Kepala Keluarga",
+        &["Ani Budi Susanti", "Ani Susanti"],
+    );
+    let (wati, _) = register(&mut f, POSYANDU, "Dusun A", "Kepala Wati", &["Ani Wati"]);
+    let hits = search(&f, "ani", None, 10);
+    let ids: Vec<&RecordId> = hits.iter().map(|h| &h.id).collect();
+    assert_eq!(ids, [&family, &wati], "{:?}", heads(&hits));
+}
+
+#[test]
 fn the_place_filters_scope_deleted_and_merged() {
     let mut f = fixture();
     let exact = village(&mut f);

@@ -603,9 +603,18 @@ async fn the_first_sync_takes_up_the_page_the_enrolment_left_in_flight() {
     let status = b.events.wait_for("sync://finished", 1).await;
     assert_eq!(status["last_error"], Value::Null, "{status}");
     let after = pulls(&server);
+    // Each change sent once: a handed-on page dropped and asked again would be sent twice.
     assert_eq!(
-        (after.0 - before.0, after.1 - before.1),
-        (u64::from(r.pull_requests), r.received + r.skipped),
-        "the enrolment and the first sync asked for and got each page once"
+        after.1 - before.1,
+        r.received + r.skipped,
+        "the enrolment and the first sync got each page once"
+    );
+    // As many requests as the uninterrupted pull; one more only where the seal outlasted the
+    // whole pull (a slow machine): the first sync then checks in once and finds nothing.
+    let requests = after.0 - before.0;
+    let once = u64::from(r.pull_requests);
+    assert!(
+        requests == once || requests == once + 1,
+        "{requests} pull requests, {once} for one uninterrupted pull"
     );
 }

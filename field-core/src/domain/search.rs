@@ -1,19 +1,24 @@
-//! The person name search ([`crate::Store::search_persons`]): spelling-tolerant, best first,
-//! and its cost bounded by the limit, not by the number of persons whose names match.
+//! The name searches ([`crate::Store::search_persons`], and the households of the persons
+//! found, [`crate::Store::search_households`]): spelling-tolerant, best first, and their cost
+//! bounded by the limit, not by the number of persons whose names match.
 //!
 //! Ranking every match of a common name (`ORDER BY rank` over FTS5) reads and sorts all the
 //! namesakes, and their number grows with the data. Instead the search reads at most a
-//! limit's worth of candidates from each of four sources, in an order an index gives without
+//! limit's worth of candidates from each of five sources, in an order an index gives without
 //! sorting, best source first, and stops as soon as it has a limit's worth:
 //!
 //! 1. the whole name equal to the query, by spelling key (`persons_dup`, one probe);
-//! 2. the name beginning with the query (`persons_dup`, a key range in key order);
-//! 3. every query word a whole word of the name (FTS5, exact terms, in row order);
-//! 4. every query word the beginning of a word of the name (FTS5, prefixes, in row order).
+//! 2. the name beginning with the query's words as whole words (`persons_dup`, a key range
+//!    in key order): "Ani Susanti" for "ani";
+//! 3. every query word a whole word of the name (FTS5, exact terms, in row order): "Budi Ani";
+//! 4. the name beginning with the query, its last word the beginning of a longer word (a key
+//!    range): "Anisa";
+//! 5. every query word the beginning of a word of the name (FTS5, prefixes, in row order).
 //!
 //! A source stops early only when it alone fills the limit, and every candidate of a later
 //! source is no closer than one of an earlier source, so the hits are the closest matches
-//! by [`closeness`]; within one closeness, names with fewer words come first, then by key.
+//! by [`Query::closeness`]; within one closeness, names with fewer words come first, then by
+//! key.
 //! Deleted and merged-away persons and, when asked, other posyandu are left out in the SQL.
 
 use super::household::PersonHit;
@@ -41,7 +46,7 @@ enum Source {
     Prefixes,
 }
 
-/// Best first: [`closeness`] of a source's candidates never falls below an earlier one's.
+/// Best first: [`Query::closeness`] of a source's candidates never falls below an earlier one's.
 const SOURCES: [Source; 5] = [
     Source::Equal,
     Source::BeginsWords,
@@ -270,7 +275,12 @@ pub(crate) fn search_households(
             while let Some(r) = rows.next()? {
                 let (hh, name, key, rowid) = member_row(r)?;
                 match found.get_mut(&hh) {
-                    Some((_, names)) => {
+                    Some((rank, names)) => {
+                        // A household ranks by its closest member, whichever came first.
+                        let this = q.rank(&key, rowid);
+                        if this < *rank {
+                            *rank = this;
+                        }
                         if let Some(n) = name
                             && !names.contains(&n)
                         {

@@ -248,9 +248,7 @@ impl Store {
         // after the keyring that opens it is saved (`Sealing::finish`): a cut anywhere leaves
         // either no database at `path`, or one whose keyring exists.
         // What a cut enrolment left beside `path` goes first (none of this process's own).
-        remove_stale_builds(path);
-        let tmp = temp_db_path(path);
-        building().push(tmp.clone());
+        let tmp = register_build(path);
         let sealing = Sealing {
             seal: Some(seal),
             path: path.to_path_buf(),
@@ -589,13 +587,26 @@ fn building() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Removes what cut enrolments left beside `path` ([`remove_stale_builds`]) and registers
+/// the temporary name of the enrolment about to start, under one hold of the lock: another
+/// enrolment of this process cannot create its file unregistered while the directory is read.
+fn register_build(path: &Path) -> PathBuf {
+    let mut live = building();
+    remove_stale_builds(path, &live);
+    let tmp = temp_db_path(path);
+    live.push(tmp.clone());
+    tmp
+}
+
 /// Removes the temporary files of enrolments cut before they finished (a dead battery, a
 /// killed app): `<db>.creating-<pid>-<id>` and its `-wal`, `-shm`, `-journal`, beside this
-/// database only. Their key was in memory only, so no one can open them again. Left alone:
+/// database only. Their key was in memory only (or, after a cut between the keyring's save
+/// and the rename in [`Sealing::finish`], is in a keyring of an enrolment given up, holding
+/// only pulled pages), so nothing of the user's is lost. Left alone:
 /// those of an enrolment running in this process, and those of another process that is
 /// still running (where that cannot be told, every other process's). Best effort: a file
 /// that cannot be removed stays, and the enrolment goes on.
-fn remove_stale_builds(path: &Path) {
+fn remove_stale_builds(path: &Path, live: &[PathBuf]) {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
         return;
     };
@@ -607,7 +618,6 @@ fn remove_stale_builds(path: &Path) {
     }) else {
         return;
     };
-    let live = building().clone();
     for entry in entries.flatten() {
         let file = entry.file_name();
         let Some((pid, id)) = file
@@ -617,20 +627,29 @@ fn remove_stale_builds(path: &Path) {
         else {
             continue;
         };
-        let Ok(pid) = pid.parse::<u32>() else {
+        // Exactly the pattern `temp_db_path` writes: the pid in plain digits as `u32`
+        // prints it (no sign, no leading zero), the id in lowercase hex.
+        let Some(pid) = pid.parse::<u32>().ok().filter(|n| n.to_string() == pid) else {
             continue;
         };
         // `<32 hex digits>` then nothing or one of SQLite's suffixes.
         let Some((hex, suffix)) = id.split_at_checked(32) else {
             continue;
         };
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit())
+        if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
             || !["", "-wal", "-shm", "-journal"].contains(&suffix)
         {
             continue;
         }
-        let db = with_suffix(path, &format!(".creating-{pid}-{hex}"));
-        if live.contains(&db) || (pid != std::process::id() && process_running(pid)) {
+        // A running enrolment of this process is known by its id (unique), whatever
+        // spelling of the directory its caller gave.
+        let id_end = format!("-{hex}");
+        let running_here = live.iter().any(|t| {
+            t.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(&id_end))
+        });
+        if running_here || (pid != std::process::id() && process_running(pid)) {
             continue;
         }
         let _ = std::fs::remove_file(entry.path());
