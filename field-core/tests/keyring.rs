@@ -601,6 +601,19 @@ fn keyrings_of_the_old_cost_unlock_and_are_upgraded() {
     );
 }
 
+/// Maria's enrolment of a new store at `path` begun: the store under its temporary name and
+/// the seal of its key running.
+fn begin_maria(path: &std::path::Path, clock: &ManualClock) -> (Store, field_core::store::Sealing) {
+    Store::create_sealing(
+        path,
+        DeviceId::new_v7(),
+        &user("maria"),
+        "258046",
+        opts(clock),
+    )
+    .unwrap()
+}
+
 /// The names in `dir`.
 fn names_in(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -650,14 +663,7 @@ fn a_store_given_up_while_its_key_is_sealed_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jangkau.db");
     let clock = ManualClock::new(T0);
-    let (mut store, sealing) = Store::create_sealing(
-        &path,
-        DeviceId::new_v7(),
-        &user("maria"),
-        "258046",
-        opts(&clock),
-    )
-    .unwrap();
+    let (mut store, sealing) = begin_maria(&path, &clock);
     family(&mut store);
     // An enrolment that fails (a store error, the app closed) drops both.
     drop(sealing);
@@ -724,14 +730,7 @@ fn an_enrolment_removes_what_a_cut_one_left() {
     for name in &kept {
         write(name);
     }
-    let (mut store, sealing) = Store::create_sealing(
-        &path,
-        DeviceId::new_v7(),
-        &user("maria"),
-        "258046",
-        opts(&clock),
-    )
-    .unwrap();
+    let (mut store, sealing) = begin_maria(&path, &clock);
     family(&mut store);
     let running = store.path().to_path_buf();
     let names = names_in(dir.path());
@@ -743,14 +742,7 @@ fn an_enrolment_removes_what_a_cut_one_left() {
     }
     // A second enrolment of the same database in this process leaves the running one's
     // files (the first is still building under its temporary name).
-    let (second, second_sealing) = Store::create_sealing(
-        &path,
-        DeviceId::new_v7(),
-        &user("maria"),
-        "258046",
-        opts(&clock),
-    )
-    .unwrap();
+    let (second, second_sealing) = begin_maria(&path, &clock);
     assert!(running.exists());
     drop(second_sealing);
     drop(second);
