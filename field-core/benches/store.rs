@@ -693,13 +693,7 @@ fn main() {
     let mut searches = Vec::new();
     let mut hits = 0;
     for _ in 0..if run("search") { 1000 } else { 0 } {
-        let first = FIRST[rng.below(FIRST.len() as u64) as usize];
-        let last = LAST[rng.below(LAST.len() as u64) as usize];
-        let q = match rng.below(3) {
-            0 => format!("{} {}", first.replace('Y', "J"), &last[..3]),
-            1 => first[..4].to_string(),
-            _ => format!("{first} {last}"),
-        };
+        let q = search_query(&mut rng);
         let t = Instant::now();
         hits += store.search_persons(&q, None, 20).unwrap().len();
         searches.push(t.elapsed());
@@ -715,13 +709,7 @@ fn main() {
     let mut hh_searches = Vec::new();
     let mut hh_hits = 0;
     for _ in 0..if run("search") { 300 } else { 0 } {
-        let first = FIRST[hh_rng.below(FIRST.len() as u64) as usize];
-        let last = LAST[hh_rng.below(LAST.len() as u64) as usize];
-        let q = match hh_rng.below(3) {
-            0 => format!("{} {}", first.replace('Y', "J"), &last[..3]),
-            1 => first[..4].to_string(),
-            _ => format!("{first} {last}"),
-        };
+        let q = search_query(&mut hh_rng);
         let t = Instant::now();
         hh_hits += store.search_households(&q, None, None, 100).unwrap().len();
         hh_searches.push(t.elapsed());
@@ -1346,5 +1334,17 @@ fn bench_growth(dir: &Path) {
     // `FIELD_CORE_BENCH_GROWTH_KEEP=1`: the last store is kept (for `examples/page_map.rs`).
     if !std::env::var("FIELD_CORE_BENCH_GROWTH_KEEP").is_ok_and(|v| v == "1") {
         remove_db(&path);
+    }
+}
+
+/// One query of the name searches' mix: a misspelt first name with a surname's beginning, a
+/// first name's beginning, or a whole name.
+fn search_query(rng: &mut SampleRng) -> String {
+    let first = FIRST[rng.below(FIRST.len() as u64) as usize];
+    let last = LAST[rng.below(LAST.len() as u64) as usize];
+    match rng.below(3) {
+        0 => format!("{} {}", first.replace('Y', "J"), &last[..3]),
+        1 => first[..4].to_string(),
+        _ => format!("{first} {last}"),
     }
 }
