@@ -957,7 +957,7 @@ async fn toggle(
         .await
         .map_err(|e| e.to_string())?;
     if disable {
-        store::end_user_sessions(st.store.as_ref(), u.id)
+        store::end_user_sessions(st.store.as_ref(), u.id, now_ms())
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -1000,7 +1000,7 @@ async fn reset(
     store::set_secret(st.store.as_ref(), u.id, &phc)
         .await
         .map_err(|e| e.to_string())?;
-    store::end_user_sessions(st.store.as_ref(), u.id)
+    store::end_user_sessions(st.store.as_ref(), u.id, now_ms())
         .await
         .map_err(|e| e.to_string())?;
     audit(

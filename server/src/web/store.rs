@@ -87,11 +87,25 @@ pub async fn end_session(store: &dyn Storage, token_hash: &str) -> Result<(), St
 }
 
 /// Ends every browser session of a user (disabled, or the password reset).
-pub async fn end_user_sessions(store: &dyn Storage, user: UserId) -> Result<(), StorageError> {
+/// Ends every session of `user` at `now` (ms): the dashboard's are deleted, the tablets' are
+/// kept and expired, so a tablet's next request answers `session_expired` and its user logs
+/// in again — after a password reset, with the new password (whoever knew the old one is out).
+pub async fn end_user_sessions(
+    store: &dyn Storage,
+    user: UserId,
+    now: u64,
+) -> Result<(), StorageError> {
+    let id = user.to_string();
     store
         .web_exec(
             "DELETE FROM web_sessions WHERE user_id = ?1".into(),
-            vec![t(&user.to_string())],
+            vec![t(&id)],
+        )
+        .await?;
+    store
+        .web_exec(
+            "UPDATE sessions SET expires_at = ?2 WHERE user_id = ?1 AND expires_at > ?2".into(),
+            vec![t(&id), i(now)],
         )
         .await?;
     Ok(())

@@ -388,11 +388,86 @@ async fn ilp_since_from_the_places_csv(b: Backend) {
     s.finish().await;
 }
 
+/// A password reset on the Administrasi page ends every session of the user: the dashboard's
+/// and the tablets' (a tablet's token answers `session_expired`; the old password no longer
+/// logs in, the new one does).
+async fn a_password_reset_ends_the_users_tablet_and_web_sessions(b: Backend) {
+    let s = TestServer::demo(b).await;
+    let status = serde_json::json!({"v": 1, "last_seq": 0, "app_version": "0.1.0"});
+    let tablet = s.session("bidan.naitimu").await;
+    assert_eq!(
+        s.post("/v1/sync/status", &status, Some(&tablet.bearer))
+            .await
+            .0,
+        200
+    );
+    let (web, _) = login(&s, "bidan.naitimu").await;
+    assert_eq!(get(&s, &web, "/dasbor").await.0, 200);
+    let (pkm, csrf) = login(&s, "admin.halilulik").await;
+    let r = client()
+        .post(url(&s, "/dasbor/admin/password"))
+        .header("cookie", &pkm)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("target", "bidan.naitimu"),
+            ("password", "sandi-baru-77"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // The tablet's session ended: told so, it logs in again.
+    let (code, v) = s
+        .post("/v1/sync/status", &status, Some(&tablet.bearer))
+        .await;
+    assert_eq!(
+        (code, v["code"].as_str()),
+        (401, Some("session_expired")),
+        "{v}"
+    );
+    // The dashboard's session ended too.
+    assert_ne!(get(&s, &web, "/dasbor").await.0, 200);
+    let relog = |secret: &'static str| {
+        let (s, device) = (&s, format!("Device {}", tablet.device_token));
+        async move {
+            s.post(
+                "/v1/login",
+                &serde_json::json!({"v": 1, "username": "bidan.naitimu", "secret": secret}),
+                Some(&device),
+            )
+            .await
+        }
+    };
+    let (code, v) = relog(DEMO_PASSWORD).await;
+    assert_eq!(
+        (code, v["code"].as_str()),
+        (401, Some("login_failed")),
+        "{v}"
+    );
+    let (code, v) = relog("sandi-baru-77").await;
+    assert_eq!(code, 200, "{v}");
+    let bearer = format!("Bearer {}", v["session_token"].as_str().unwrap());
+    assert_eq!(
+        s.post("/v1/sync/status", &status, Some(&bearer)).await.0,
+        200
+    );
+    // Another user's tablet session is untouched.
+    let other = s.session("kader.mawar").await;
+    assert_eq!(
+        s.post("/v1/sync/status", &status, Some(&other.bearer))
+            .await
+            .0,
+        200
+    );
+    s.finish().await;
+}
+
 both_backends!(
     ilp_since_from_the_places_csv,
     pages_are_light,
     web_logins_are_rate_limited,
     login_sessions_and_csrf,
     pages_are_scoped,
-    admin_actions_need_csrf_and_are_audited
+    admin_actions_need_csrf_and_are_audited,
+    a_password_reset_ends_the_users_tablet_and_web_sessions
 );
