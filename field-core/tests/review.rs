@@ -360,6 +360,33 @@ fn likely_duplicates_on_the_tablet_dismissed_and_merged_across_tablets() {
     }
 }
 
+/// More persons of one name, birth date and mother than `MAX_NAME_GROUP` (copies of a test
+/// record, a default birth date) are a placeholder: no pairs, as the server's finder says;
+/// up to it, every two are a pair.
+#[test]
+fn a_placeholder_group_proposes_no_pairs_on_the_tablet() {
+    use records::duplicates::MAX_NAME_GROUP;
+    let clock = field_core::ManualClock::new(T0);
+    let mut a = tablet("bidan", &clock);
+    let copies = |n: usize, birth: &str| -> Vec<PersonInput> {
+        (0..n).map(|_| child("Anak Contoh", birth, None)).collect()
+    };
+    a.store
+        .register_household(&household(), &copies(MAX_NAME_GROUP + 1, "2024-05-10"), &[])
+        .unwrap();
+    assert!(a.store.duplicate_pairs().unwrap().is_empty());
+    a.store
+        .register_household(&household(), &copies(3, "2024-05-11"), &[])
+        .unwrap();
+    let pairs = a.store.duplicate_pairs().unwrap();
+    assert_eq!(pairs.len(), 3, "{pairs:?}");
+    assert!(
+        pairs
+            .iter()
+            .all(|p| p.reasons == [DuplicateReason::SameNameBirthDateMother])
+    );
+}
+
 #[test]
 fn server_pairs_are_listed_with_the_tablets_own_and_without_dismissed_or_merged() {
     let clock = field_core::ManualClock::new(T0);

@@ -7,6 +7,7 @@ use crate::messages::{Key, invalid};
 use crate::reads::{PERSON_COLS, PersonSummary, Timeline, rid};
 use crate::store::{Draft, Store};
 use crate::validate;
+use records::duplicates::{MAX_NAME_GROUP, MAX_NIK_GROUP};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -126,26 +127,40 @@ pub(crate) fn ordered(a: RecordId, b: RecordId) -> (RecordId, RecordId) {
 
 impl Store {
     /// Likely duplicates in the unlocked user's area: pairs found here (same NIK; same name
-    /// by spelling key, same birth date and same mother, as registration warns) and pairs the
+    /// by spelling key, same birth date and same mother, as registration warns; more than
+    /// `records::duplicates`' MAX_NIK_GROUP / MAX_NAME_GROUP persons of one NIK or of one name,
+    /// birth date and mother are a placeholder and propose none) and pairs the
     /// server found, without dismissed pairs (a live `duplicate_dismissal`) and merged or
     /// deleted persons. Server pairs whose persons are not on the tablet are left out.
     pub fn duplicate_pairs(&self) -> Result<Vec<DuplicatePair>> {
         let scope_a = self.scope_condition("a.posyandu")?;
         let scope_b = self.scope_condition("b.posyandu")?;
+        let scope_c = self.scope_condition("c.posyandu")?;
         let unmerged = |t: &str| UNMERGED.replace("p.", &format!("{t}."));
         let not_dismissed = "NOT EXISTS (SELECT 1 FROM facts d WHERE d.kind = 'duplicate_dismissal'
             AND d.deleted = 0 AND d.person = a.id AND d.subject = b.id)";
-        let (ua, ub) = (unmerged("a"), unmerged("b"));
+        let (ua, ub, uc) = (unmerged("a"), unmerged("b"), unmerged("c"));
+        // Only groups of at most MAX_*_GROUP persons propose pairs (more are a placeholder,
+        // as the server's finder says: `records::duplicates`), so a copied test record or a
+        // default birth date cannot make the list quadratic.
+        let (max_nik, max_name) = (MAX_NIK_GROUP, MAX_NAME_GROUP);
         let sql = format!(
-            "SELECT a.id, b.id, 'nik' FROM persons a JOIN persons b
-               ON b.nik = a.nik AND b.id > a.id
-             WHERE a.nik IS NOT NULL AND {ua} AND {ub} AND {not_dismissed}{scope_a}{scope_b}
+            "WITH niks AS (SELECT c.nik AS nik FROM persons c
+                 WHERE c.nik IS NOT NULL AND {uc}{scope_c}
+                 GROUP BY c.nik HAVING count(*) BETWEEN 2 AND {max_nik}),
+             names AS (SELECT c.name_key AS k, c.birth_date AS d, c.mother AS m FROM persons c
+                 WHERE c.name_key IS NOT NULL AND c.name_key != '' AND c.birth_date IS NOT NULL
+                   AND {uc}{scope_c}
+                 GROUP BY 1, 2, 3 HAVING count(*) BETWEEN 2 AND {max_name})
+             SELECT a.id, b.id, 'nik' FROM niks g JOIN persons a ON a.nik = g.nik
+               JOIN persons b ON b.nik = a.nik AND b.id > a.id
+             WHERE {ua} AND {ub} AND {not_dismissed}{scope_a}{scope_b}
              UNION ALL
-             SELECT a.id, b.id, 'name' FROM persons a JOIN persons b
-               ON b.name_key = a.name_key AND b.birth_date = a.birth_date
+             SELECT a.id, b.id, 'name' FROM names g
+               JOIN persons a ON a.name_key = g.k AND a.birth_date = g.d AND a.mother IS g.m
+               JOIN persons b ON b.name_key = a.name_key AND b.birth_date = a.birth_date
                   AND b.mother IS a.mother AND b.id > a.id
-             WHERE a.name_key IS NOT NULL AND a.name_key != '' AND {ua} AND {ub}
-               AND {not_dismissed}{scope_a}{scope_b}"
+             WHERE {ua} AND {ub} AND {not_dismissed}{scope_a}{scope_b}"
         );
         // (first, second) -> (reasons, source, found_at)
         type Found = (Vec<DuplicateReason>, PairSource, Option<i64>);
