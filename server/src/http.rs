@@ -23,10 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use sync_protocol::{
-    ClockPolicy, Encoding, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest,
-    LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PlaceInfo, PlacesResponse, PullRequest,
-    PushRequest, PushResponse, RelayKeysRequest, RelayKeysResponse, StatusRequest, StatusResponse,
-    VersionRange, WireMessage,
+    ClockPolicy, DeviceId, Encoding, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode,
+    LoginRequest, LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PlaceInfo, PlacesResponse,
+    PullRequest, PushRequest, PushResponse, RelayKeysRequest, RelayKeysResponse, StatusRequest,
+    StatusResponse, VersionRange, WireMessage,
 };
 
 /// Every route of the API, `(method, path)`. The OpenAPI document must list exactly these
@@ -719,6 +719,15 @@ fn cursor_after(
     })
 }
 
+/// The device and scope the session of `token_hash` was last admitted as at a check-in, when
+/// the store reads a check-in's session and page (or status) at once; else never guessed.
+fn checkin_hint(st: &AppState, token_hash: &str) -> Option<(DeviceId, sync_protocol::Scope)> {
+    if !st.store.reads_check_ins_at_once() {
+        return None;
+    }
+    st.checkins.get(token_hash)
+}
+
 /// A status check-in: the session judged after the body is read, as at [`pull`], so that a
 /// session seen before asks the store for its session and its status at once.
 async fn status(
@@ -733,7 +742,7 @@ async fn status(
             return Err(e);
         }
     };
-    let guess = st.checkins.get(&token_hash).and_then(|(device, scope)| {
+    let guess = checkin_hint(&st, &token_hash).and_then(|(device, scope)| {
         let pos = crate::sync::decode_cursor_pos(msg.cursor.as_deref(), &scope)?;
         let ask = crate::storage::StatusAsk {
             device,
@@ -756,7 +765,7 @@ async fn status(
     let info = match guessed {
         Some(info) if hit => info,
         _ => {
-            if !hit {
+            if !hit && st.store.reads_check_ins_at_once() {
                 st.checkins
                     .remember(&token_hash, s.device.id, &s.user.scope);
             }
@@ -882,7 +891,7 @@ async fn pull(
     let max_bytes = st.cfg.pull_page_bytes;
     // The guess: the device and scope of this session's last check-in, and the page they
     // would read.
-    let guess = st.checkins.get(&token_hash).and_then(|(device, scope)| {
+    let guess = checkin_hint(&st, &token_hash).and_then(|(device, scope)| {
         let pos = crate::sync::decode_cursor_pos(msg.cursor.as_deref(), &scope)?;
         let ask = crate::storage::PageAsk {
             device,
@@ -908,7 +917,7 @@ async fn pull(
     let page = match guessed_page {
         Some(page) if hit => page,
         _ => {
-            if !hit {
+            if !hit && st.store.reads_check_ins_at_once() {
                 st.checkins
                     .remember(&token_hash, s.device.id, &s.user.scope);
             }

@@ -369,6 +369,11 @@ pub trait Storage: ReadModel + web::WebStore + Send + Sync + 'static {
         hlc: Option<Hlc>,
     ) -> StoreFuture<'_, ()>;
     fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>>;
+    /// Whether [`Storage::session_and_page`] and [`Storage::session_and_status`] read what
+    /// they are asked with the session (else the caller does not guess: [`crate::checkin`]).
+    fn reads_check_ins_at_once(&self) -> bool {
+        false
+    }
     /// [`Storage::session`] and, when `ask` is given, the page [`Storage::pull_for`] would
     /// read for it (a check-in's guess: [`crate::checkin`]). A backend reads both in one
     /// round trip where it can, and answers the page only when the session row names

@@ -1335,6 +1335,10 @@ impl Storage for PgStore {
         })
     }
 
+    fn reads_check_ins_at_once(&self) -> bool {
+        true
+    }
+
     fn session_and_page(
         &self,
         token_hash: String,
