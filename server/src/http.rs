@@ -23,10 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use sync_protocol::{
-    ClockPolicy, Encoding, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, LoginRequest,
-    LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PlaceInfo, PlacesResponse, PullRequest,
-    PushRequest, PushResponse, RelayKeysRequest, RelayKeysResponse, StatusRequest, StatusResponse,
-    VersionRange, WireMessage,
+    ClockPolicy, DeviceId, Encoding, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode,
+    LoginRequest, LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PlaceInfo, PlacesResponse,
+    PullRequest, PushRequest, PushResponse, RelayKeysRequest, RelayKeysResponse, StatusRequest,
+    StatusResponse, VersionRange, WireMessage,
 };
 
 /// Every route of the API, `(method, path)`. The OpenAPI document must list exactly these
@@ -77,6 +77,9 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// `/v1/reports` answers kept until the read model changes.
     pub reports: Arc<crate::readmodel::cache::ReportCache>,
+    /// The device and scope of sessions seen at a check-in (pull or status): the next
+    /// check-in's guess.
+    pub checkins: Arc<crate::checkin::CheckinHints>,
 }
 
 /// Makes ring the process-wide rustls crypto provider, unless one is set already. The server's
@@ -101,6 +104,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             dummy_hash: Arc::new(dummy),
             reports: Arc::default(),
+            checkins: Arc::default(),
         })
     }
 }
@@ -419,32 +423,52 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
-        let token = credential(parts, "Bearer").ok_or_else(AppError::unauthorized)?;
-        let s = st
-            .store
-            .session(auth::hash_secret(token))
-            .await?
-            .ok_or_else(AppError::unauthorized)?;
-        if s.device.revoked_at.is_some() {
-            return Err(AppError::refused(
-                ErrorCode::DeviceRevoked,
-                "this device was revoked by an admin; its records stay on it, ask the puskesmas to enrol it again",
-            ));
-        }
-        if s.user.disabled {
-            return Err(AppError::refused(
-                ErrorCode::UserDisabled,
-                "this account is disabled; ask the puskesmas admin",
-            ));
-        }
-        if now_ms() >= s.expires_at {
-            return Err(AppError::refused(
-                ErrorCode::SessionExpired,
-                "the session expired: log in again (work on the tablet is kept)",
-            ));
-        }
-        Ok(Authed(s))
+        let SessionToken(hash) = SessionToken::from_request_parts(parts, st).await?;
+        authenticate(st, hash).await.map(Authed)
     }
+}
+
+/// The stored hash of the request's `Authorization: Bearer` token; 401 without one. Not yet
+/// checked against the sessions ([`authenticate`], [`admit`]).
+pub struct SessionToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let token = credential(parts, "Bearer").ok_or_else(AppError::unauthorized)?;
+        Ok(SessionToken(auth::hash_secret(token)))
+    }
+}
+
+/// The session of a token hash, admitted ([`admit`]).
+async fn authenticate(st: &AppState, token_hash: String) -> Result<SessionInfo, AppError> {
+    admit(st.store.session(token_hash).await?)
+}
+
+/// Every request's judgement of its session row: unknown 401, device revoked or user
+/// disabled 403, expired or ended 401.
+fn admit(s: Option<SessionInfo>) -> Result<SessionInfo, AppError> {
+    let s = s.ok_or_else(AppError::unauthorized)?;
+    if s.device.revoked_at.is_some() {
+        return Err(AppError::refused(
+            ErrorCode::DeviceRevoked,
+            "this device was revoked by an admin; its records stay on it, ask the puskesmas to enrol it again",
+        ));
+    }
+    if s.user.disabled {
+        return Err(AppError::refused(
+            ErrorCode::UserDisabled,
+            "this account is disabled; ask the puskesmas admin",
+        ));
+    }
+    if now_ms() >= s.expires_at {
+        return Err(AppError::refused(
+            ErrorCode::SessionExpired,
+            "the session expired: log in again (work on the tablet is kept)",
+        ));
+    }
+    Ok(s)
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {
@@ -695,18 +719,61 @@ fn cursor_after(
     })
 }
 
+/// The device and scope the session of `token_hash` was last admitted as at a check-in, when
+/// the store reads a check-in's session and page (or status) at once; else never guessed.
+fn checkin_hint(st: &AppState, token_hash: &str) -> Option<(DeviceId, sync_protocol::Scope)> {
+    if !st.store.reads_check_ins_at_once() {
+        return None;
+    }
+    st.checkins.get(token_hash)
+}
+
+/// A status check-in: the session judged after the body is read, as at [`pull`], so that a
+/// session seen before asks the store for its session and its status at once.
 async fn status(
     State(st): State<AppState>,
-    Authed(s): Authed,
-    Wire { msg, protocol }: Wire<StatusRequest>,
+    SessionToken(token_hash): SessionToken,
+    body: Result<Wire<StatusRequest>, AppError>,
 ) -> Result<Response, AppError> {
+    let Wire { msg, protocol } = match body {
+        Ok(w) => w,
+        Err(e) => {
+            authenticate(&st, token_hash).await?;
+            return Err(e);
+        }
+    };
+    let guess = checkin_hint(&st, &token_hash).and_then(|(device, scope)| {
+        let pos = crate::sync::decode_cursor_pos(msg.cursor.as_deref(), &scope)?;
+        let ask = crate::storage::StatusAsk {
+            device,
+            scope: scope.place.clone(),
+            after: pos.start_for(protocol),
+        };
+        Some((scope, ask))
+    });
+    let (row, guessed) = st
+        .store
+        .session_and_status(token_hash.clone(), guess.as_ref().map(|g| g.1.clone()))
+        .await?;
+    let s = admit(row)?;
     let after = cursor_after(msg.cursor.as_deref(), &s.user.scope)?.start_for(protocol);
     check_text(&msg.app_version, "app_version", 40)?;
     let now = now_ms();
-    let info = st
-        .store
-        .status(s.device.id, s.user.scope.place.clone(), after)
-        .await?;
+    let hit = guess.as_ref().is_some_and(|(scope, ask)| {
+        *scope == s.user.scope && ask.device == s.device.id && ask.after == after
+    });
+    let info = match guessed {
+        Some(info) if hit => info,
+        _ => {
+            if !hit && st.store.reads_check_ins_at_once() {
+                st.checkins
+                    .remember(&token_hash, s.device.id, &s.user.scope);
+            }
+            st.store
+                .status(s.device.id, s.user.scope.place.clone(), after)
+                .await?
+        }
+    };
     // Only news is written: with nothing beyond what the server stored, the waiting count is
     // 0 whatever was reported before (outbox numbers only grow).
     if msg.last_seq > info.acked_seq {
@@ -803,25 +870,68 @@ async fn push(
     })
 }
 
+/// A pull: the session is judged as [`Authed`] does, after the body is read, so that a
+/// check-in of a session seen before asks the store for the session and its page at once
+/// ([`crate::checkin`]). The answers are those of [`Authed`] first, then of the body: a body
+/// refused is answered only once the session is admitted.
 async fn pull(
     State(st): State<AppState>,
-    Authed(s): Authed,
-    Wire { msg, protocol }: Wire<PullRequest>,
+    SessionToken(token_hash): SessionToken,
+    body: Result<Wire<PullRequest>, AppError>,
 ) -> Result<Response, AppError> {
-    let pos = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
-    let after = pos.start_for(protocol);
+    let Wire { msg, protocol } = match body {
+        Ok(w) => w,
+        Err(e) => {
+            authenticate(&st, token_hash).await?;
+            return Err(e);
+        }
+    };
     let max = st.cfg.limits.max_batch;
     let limit = usize::try_from(msg.limit).unwrap_or(max).clamp(1, max);
-    let page = st
-        .store
-        .pull_for(
-            s.device.id,
-            s.user.scope.place.clone(),
-            after,
+    let max_bytes = st.cfg.pull_page_bytes;
+    // The guess: the device and scope of this session's last check-in, and the page they
+    // would read.
+    let guess = checkin_hint(&st, &token_hash).and_then(|(device, scope)| {
+        let pos = crate::sync::decode_cursor_pos(msg.cursor.as_deref(), &scope)?;
+        let ask = crate::storage::PageAsk {
+            device,
+            scope: scope.place.clone(),
+            after: pos.start_for(protocol),
             limit,
-            st.cfg.pull_page_bytes,
-        )
+            max_bytes,
+        };
+        Some((scope, ask))
+    });
+    let (row, guessed_page) = st
+        .store
+        .session_and_page(token_hash.clone(), guess.as_ref().map(|g| g.1.clone()))
         .await?;
+    let s = admit(row)?;
+    let pos = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
+    let after = pos.start_for(protocol);
+    // The guessed page is the one this path would read only when the row matches the guess
+    // whole (device, scope, and so where the cursor starts).
+    let hit = guess.as_ref().is_some_and(|(scope, ask)| {
+        *scope == s.user.scope && ask.device == s.device.id && ask.after == after
+    });
+    let page = match guessed_page {
+        Some(page) if hit => page,
+        _ => {
+            if !hit && st.store.reads_check_ins_at_once() {
+                st.checkins
+                    .remember(&token_hash, s.device.id, &s.user.scope);
+            }
+            st.store
+                .pull_for(
+                    s.device.id,
+                    s.user.scope.place.clone(),
+                    after,
+                    limit,
+                    max_bytes,
+                )
+                .await?
+        }
+    };
     if !page.skipped.is_empty() {
         // Stored before the limits of one change: never served; an admin lists them with
         // `change list --over-limit` and may quarantine them.

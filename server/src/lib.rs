@@ -7,6 +7,7 @@
 //!
 //! Layout: [`storage`] (trait, backends, migrations), [`sync`] (the push algorithm and the
 //! role × kind rules, backend-independent), [`auth`] (codes, tokens, Argon2id, rate limits),
+//! [`checkin`] (a check-in's session and page asked for at once),
 //! [`http`] (routes and handlers), [`admin`] (what the CLI does), [`demodata`] (the demo
 //! district's generated history), [`export`] (e-PPGBM and FHIR files), [`config`],
 //! [`metrics`], [`web`] (the dashboard's HTML pages), [`satusehat`] (the SATUSEHAT
@@ -15,6 +16,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod checkin;
 pub mod config;
 pub mod demodata;
 pub mod error;

@@ -266,6 +266,26 @@ pub struct ChangeFilter {
     pub limit: usize,
 }
 
+/// The page a check-in guesses it will be read ([`Storage::session_and_page`]): the
+/// arguments of [`Storage::pull_for`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageAsk {
+    pub device: DeviceId,
+    pub scope: String,
+    pub after: i64,
+    pub limit: usize,
+    pub max_bytes: usize,
+}
+
+/// The status a check-in guesses it will be read ([`Storage::session_and_status`]): the
+/// arguments of [`Storage::status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusAsk {
+    pub device: DeviceId,
+    pub scope: String,
+    pub after: i64,
+}
+
 /// What `status` needs from storage.
 #[derive(Debug, Clone, Copy)]
 pub struct StatusInfo {
@@ -349,6 +369,36 @@ pub trait Storage: ReadModel + web::WebStore + Send + Sync + 'static {
         hlc: Option<Hlc>,
     ) -> StoreFuture<'_, ()>;
     fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>>;
+    /// Whether [`Storage::session_and_page`] and [`Storage::session_and_status`] read what
+    /// they are asked with the session (else the caller does not guess: [`crate::checkin`]).
+    fn reads_check_ins_at_once(&self) -> bool {
+        false
+    }
+    /// [`Storage::session`] and, when `ask` is given, the page [`Storage::pull_for`] would
+    /// read for it (a check-in's guess: [`crate::checkin`]). A backend reads both in one
+    /// round trip where it can, and answers the page only when the session row names
+    /// `ask.device` and `ask.scope`; the caller still judges the row (expiry, user, device)
+    /// and uses the page only when the row is admitted and matches the guess whole. The
+    /// default reads the session alone (no page: the caller reads it with
+    /// [`Storage::pull_for`]).
+    fn session_and_page(
+        &self,
+        token_hash: String,
+        ask: Option<PageAsk>,
+    ) -> StoreFuture<'_, (Option<SessionInfo>, Option<PullPage>)> {
+        let _ = ask;
+        Box::pin(async move { Ok((self.session(token_hash).await?, None)) })
+    }
+    /// [`Storage::session`] and, when `ask` is given, what [`Storage::status`] would answer
+    /// for it: as [`Storage::session_and_page`], for a status check-in.
+    fn session_and_status(
+        &self,
+        token_hash: String,
+        ask: Option<StatusAsk>,
+    ) -> StoreFuture<'_, (Option<SessionInfo>, Option<StatusInfo>)> {
+        let _ = ask;
+        Box::pin(async move { Ok((self.session(token_hash).await?, None)) })
+    }
     /// Whether `user` has logged in on `device` before (the login limits trust such a pair).
     fn device_user_known(&self, device: DeviceId, user: UserId) -> StoreFuture<'_, bool>;
 

@@ -164,6 +164,49 @@ fn kind_from_str(s: &str) -> Result<EntityKind, StorageError> {
         .ok_or_else(|| corrupt("kind", s))
 }
 
+/// A page cut by its rows' sizes, its payloads not read yet.
+struct PageCut {
+    cut: super::PageCutter,
+    keep: Vec<i64>,
+    high_water: i64,
+}
+
+impl PageCut {
+    /// Reads the payloads of the rows kept (none: no query) and makes the page.
+    async fn finish(self, c: &deadpool_postgres::Object) -> Result<PullPage, StorageError> {
+        let mut page = Vec::with_capacity(self.keep.len());
+        if !self.keep.is_empty() {
+            let payloads = c
+                .prepare_cached(
+                    "SELECT sseq, payload FROM changes WHERE sseq = ANY($1) ORDER BY sseq",
+                )
+                .await?;
+            for r in c.query(&payloads, &[&self.keep]).await? {
+                page.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
+            }
+        }
+        Ok(self.cut.finish_at(page, self.high_water))
+    }
+}
+
+/// Every request's session lookup: the text is made once (the statement is cached per
+/// connection by its text).
+static SESSION_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT s.expires_at, {USER_COLS}, {DEVICE_COLS} FROM sessions s
+         JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
+         WHERE s.token_hash = $1"
+    )
+});
+
+fn session_from_row(r: &Row) -> Result<SessionInfo, StorageError> {
+    Ok(SessionInfo {
+        expires_at: to_u64(r.try_get(0)?),
+        user: user_from_row(r, 1)?,
+        device: device_from_row(r, 9)?,
+    })
+}
+
 /// A 32-bit key for a device's advisory lock.
 fn device_lock_key(d: DeviceId) -> i32 {
     let b = d.0.as_bytes();
@@ -172,8 +215,6 @@ fn device_lock_key(d: DeviceId) -> i32 {
 
 impl PgStore {
     /// One page of the log in `scope` after `after`, without `exclude`'s own changes.
-    /// One page: the rows' sizes first (`octet_length`, without their payloads), cut by count
-    /// and bytes, then the payloads of the rows kept; quarantined changes are left out.
     async fn pull_page(
         &self,
         scope: &str,
@@ -183,12 +224,37 @@ impl PgStore {
         max_bytes: usize,
     ) -> Result<PullPage, StorageError> {
         let c = self.client().await?;
+        let (_, page) = self
+            .page_on(&c, None, scope, after, limit, exclude, max_bytes)
+            .await?;
+        page.finish(&c).await
+    }
+
+    /// A page's sizes on `c`, cut: the rows' sizes first (`octet_length`, without their
+    /// payloads), cut by count and bytes, the payloads of the rows kept read by
+    /// [`PageCut::finish`]; quarantined changes are left out. With `session` (a token hash),
+    /// the session's row too, in the same round trip.
+    #[allow(clippy::too_many_arguments)]
+    async fn page_on(
+        &self,
+        c: &deadpool_postgres::Object,
+        session: Option<&str>,
+        scope: &str,
+        after: i64,
+        limit: usize,
+        exclude: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<(Option<Row>, PageCut), StorageError> {
         let mut cut = super::PageCutter::new(after, limit, max_bytes);
         let want = i64::try_from(cut.fetch()).unwrap_or(i64::MAX);
+        let session_stmt = match session {
+            Some(_) => Some(c.prepare_cached(&SESSION_SQL).await?),
+            None => None,
+        };
         let high = c
             .prepare_cached("SELECT COALESCE(MAX(sseq), 0)::int8 FROM changes")
             .await?;
-        let page_sql = if is_small_scope(&self.sizes, &c, scope).await? {
+        let page_sql = if is_small_scope(&self.sizes, c, scope).await? {
             PULL_SMALL
         } else {
             PULL_LARGE
@@ -196,11 +262,22 @@ impl PgStore {
         let page_stmt = c.prepare_cached(page_sql).await?;
         // The high-water mark is read before the page (see `PageCutter::finish_at`), in its
         // own statement so the page's query (a later snapshot) sees every change up to it.
-        // Both are sent at once (pipelined: one round trip); PostgreSQL runs them in order.
+        // All are sent at once (pipelined: one round trip); PostgreSQL runs them in order.
         let page_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
             [&scope, &after, &want, &exclude];
-        let (high_water, rows) =
-            tokio::try_join!(c.query_one(&high, &[]), c.query(&page_stmt, &page_params))?;
+        let session_row = async {
+            match (&session_stmt, session) {
+                (Some(stmt), Some(hash)) => c.query_opt(stmt, &[&hash]).await,
+                _ => Ok(None),
+            }
+        };
+        // `biased`: first polled (and so sent) in this order.
+        let (row, high_water, rows) = tokio::try_join!(
+            biased;
+            session_row,
+            c.query_one(&high, &[]),
+            c.query(&page_stmt, &page_params)
+        )?;
         let high_water: i64 = high_water.try_get(0)?;
         let mut keep: Vec<i64> = Vec::with_capacity(rows.len().min(4096));
         for r in rows {
@@ -212,18 +289,52 @@ impl PgStore {
                 super::Cut::Stop => break,
             }
         }
-        let mut page = Vec::with_capacity(keep.len());
-        if !keep.is_empty() {
-            let payloads = c
-                .prepare_cached(
-                    "SELECT sseq, payload FROM changes WHERE sseq = ANY($1) ORDER BY sseq",
-                )
-                .await?;
-            for r in c.query(&payloads, &[&keep]).await? {
-                page.push((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?));
+        Ok((
+            row,
+            PageCut {
+                cut,
+                keep,
+                high_water,
+            },
+        ))
+    }
+
+    /// What `status` answers, on `c`; with `session` (a token hash), the session's row too,
+    /// in the same round trip.
+    async fn status_on(
+        &self,
+        c: &deadpool_postgres::Object,
+        session: Option<&str>,
+        device: DeviceId,
+        scope: &str,
+        after: i64,
+    ) -> Result<(Option<Row>, StatusInfo), StorageError> {
+        let session_stmt = match session {
+            Some(_) => Some(c.prepare_cached(&SESSION_SQL).await?),
+            None => None,
+        };
+        let sql: &str = if is_small_scope(&self.sizes, c, scope).await? {
+            &STATUS_SMALL
+        } else {
+            &STATUS_LARGE
+        };
+        let stmt = c.prepare_cached(sql).await?;
+        let device = device.to_string();
+        let session_row = async {
+            match (&session_stmt, session) {
+                (Some(stmt), Some(hash)) => c.query_opt(stmt, &[&hash]).await,
+                _ => Ok(None),
             }
-        }
-        Ok(cut.finish_at(page, high_water))
+        };
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&scope, &after, &device];
+        let (row, r) = tokio::try_join!(biased; session_row, c.query_one(&stmt, &params))?;
+        Ok((
+            row,
+            StatusInfo {
+                acked_seq: to_u64(r.try_get::<_, Option<i64>>(0)?.unwrap_or(0)),
+                pull_pending: r.try_get(1)?,
+            },
+        ))
     }
 
     /// Connects as the URL says, TLS included (`sslmode`, `sslrootcert`: see [`tls`]).
@@ -721,6 +832,19 @@ const PENDING_SMALL: &str = "EXISTS (SELECT 1 FROM place_tree t WHERE t.ancestor
     SELECT 1 FROM changes c WHERE c.posyandu = t.code AND c.sseq > $2 AND c.device_id <> $3
       AND c.quarantined_at IS NULL))";
 
+/// `status`'s one statement, small scopes (the text made once: cached per connection).
+static STATUS_SMALL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT (SELECT acked_seq FROM devices WHERE id = $3), {PENDING_SMALL}")
+});
+
+/// `status`'s one statement, large scopes.
+static STATUS_LARGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT (SELECT acked_seq FROM devices WHERE id = $3), EXISTS (SELECT 1 FROM changes
+         WHERE sseq > $2 AND device_id <> $3 AND quarantined_at IS NULL AND {IN_SCOPE})"
+    )
+});
+
 async fn is_small_scope(
     sizes: &super::ScopeSizes,
     c: &deadpool_postgres::Object,
@@ -1203,24 +1327,52 @@ impl Storage for PgStore {
     fn session(&self, token_hash: String) -> StoreFuture<'_, Option<SessionInfo>> {
         Box::pin(async move {
             let c = self.client().await?;
-            // Every request's lookup: the text is made once (the statement is cached per
-            // connection by its text).
-            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!(
-                    "SELECT s.expires_at, {USER_COLS}, {DEVICE_COLS} FROM sessions s
-                     JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id
-                     WHERE s.token_hash = $1"
-                )
-            });
-            let stmt = c.prepare_cached(&SQL).await?;
+            let stmt = c.prepare_cached(&SESSION_SQL).await?;
             let Some(r) = c.query_opt(&stmt, &[&token_hash]).await? else {
                 return Ok(None);
             };
-            Ok(Some(SessionInfo {
-                expires_at: to_u64(r.try_get(0)?),
-                user: user_from_row(&r, 1)?,
-                device: device_from_row(&r, 9)?,
-            }))
+            Ok(Some(session_from_row(&r)?))
+        })
+    }
+
+    fn reads_check_ins_at_once(&self) -> bool {
+        true
+    }
+
+    fn session_and_page(
+        &self,
+        token_hash: String,
+        ask: Option<super::PageAsk>,
+    ) -> StoreFuture<'_, (Option<SessionInfo>, Option<PullPage>)> {
+        Box::pin(async move {
+            let Some(ask) = ask else {
+                return Ok((self.session(token_hash).await?, None));
+            };
+            // One connection, one round trip: the session's row, the high-water mark and the
+            // page's sizes pipelined; the payloads (a second round trip) only when the page
+            // has changes and the row names the device and scope asked for.
+            let c = self.client().await?;
+            let device = ask.device.to_string();
+            let (row, cut) = self
+                .page_on(
+                    &c,
+                    Some(&token_hash),
+                    &ask.scope,
+                    ask.after,
+                    ask.limit,
+                    Some(&device),
+                    ask.max_bytes,
+                )
+                .await?;
+            let Some(row) = row else {
+                return Ok((None, None));
+            };
+            let session = session_from_row(&row)?;
+            if session.device.id != ask.device || session.user.scope.place != ask.scope {
+                return Ok((Some(session), None));
+            }
+            let page = cut.finish(&c).await?;
+            Ok((Some(session), Some(page)))
         })
     }
 
@@ -1385,23 +1537,32 @@ impl Storage for PgStore {
     fn status(&self, device: DeviceId, scope: String, after: i64) -> StoreFuture<'_, StatusInfo> {
         Box::pin(async move {
             let c = self.client().await?;
-            let pending = if is_small_scope(&self.sizes, &c, &scope).await? {
-                PENDING_SMALL.to_string()
-            } else {
-                format!(
-                    "EXISTS (SELECT 1 FROM changes WHERE sseq > $2 AND device_id <> $3 AND quarantined_at IS NULL AND {IN_SCOPE})"
-                )
+            let (_, info) = self.status_on(&c, None, device, &scope, after).await?;
+            Ok(info)
+        })
+    }
+
+    fn session_and_status(
+        &self,
+        token_hash: String,
+        ask: Option<super::StatusAsk>,
+    ) -> StoreFuture<'_, (Option<SessionInfo>, Option<StatusInfo>)> {
+        Box::pin(async move {
+            let Some(ask) = ask else {
+                return Ok((self.session(token_hash).await?, None));
             };
-            let r = c
-                .query_one(
-                    &format!("SELECT (SELECT acked_seq FROM devices WHERE id = $3), {pending}"),
-                    &[&scope, &after, &device.to_string()],
-                )
+            let c = self.client().await?;
+            let (row, info) = self
+                .status_on(&c, Some(&token_hash), ask.device, &ask.scope, ask.after)
                 .await?;
-            Ok(StatusInfo {
-                acked_seq: to_u64(r.try_get::<_, Option<i64>>(0)?.unwrap_or(0)),
-                pull_pending: r.try_get(1)?,
-            })
+            let Some(row) = row else {
+                return Ok((None, None));
+            };
+            let session = session_from_row(&row)?;
+            if session.device.id != ask.device || session.user.scope.place != ask.scope {
+                return Ok((Some(session), None));
+            }
+            Ok((Some(session), Some(info)))
         })
     }
 

@@ -18,6 +18,7 @@ both_backends!(
     rate_limits_answer_429,
     ops_endpoints,
     places_of_each_scope,
+    a_session_ended_between_check_ins_is_refused,
 );
 
 fn code_of(v: &Value) -> &str {
@@ -1015,5 +1016,140 @@ async fn openapi_matches_the_routes() {
         .json_value()
         .await;
     assert_eq!(served_doc, doc);
+    srv.finish().await;
+}
+
+/// The second check-in of a session asks the store for the session and its page (or status)
+/// at once (`district_server::checkin`): news still arrives, and a session ended, a user
+/// disabled or a device revoked since the first is refused exactly as at a first check-in.
+async fn a_session_ended_between_check_ins_is_refused(b: Backend) {
+    let srv = TestServer::demo(b).await;
+    let mut writer = srv.session("kader.mawar").await;
+    let reader = srv.other_tablet("kader.mawar").await;
+    let pull = |cursor: Option<&str>| {
+        let mut body = json!({"v": 1, "limit": 100});
+        if let Some(c) = cursor {
+            body["cursor"] = json!(c);
+        }
+        body
+    };
+    // Two check-ins with nothing new: the second one is the guessed one.
+    let (s, page) = srv
+        .post("/v1/sync/pull", &pull(None), Some(&reader.bearer))
+        .await;
+    assert_eq!((s, &page["changes"]), (200, &json!([])), "{page}");
+    let cursor = page["cursor"].as_str().unwrap().to_string();
+    let (s, page) = srv
+        .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&reader.bearer))
+        .await;
+    assert_eq!((s, &page["changes"]), (200, &json!([])), "{page}");
+    assert_eq!(page["cursor"].as_str(), Some(cursor.as_str()));
+    let (s, v) = srv.status(&reader, 0, Some(&cursor)).await;
+    assert_eq!((s, &v["up_to_date"]), (200, &json!(true)), "{v}");
+    // News reaches the guessed check-ins (status first, then the page with its payloads).
+    let c = writer.change(
+        EntityKind::Person,
+        RecordId::new_v7(),
+        body_for(EntityKind::Person, MAWAR),
+    );
+    let (s, v) = srv.push(&writer, std::slice::from_ref(&c)).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = srv.status(&reader, 0, Some(&cursor)).await;
+    assert_eq!((s, &v["pull_pending"]), (200, &json!(true)), "{v}");
+    let (s, page) = srv
+        .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&reader.bearer))
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let got: Vec<Change> = serde_json::from_value(page["changes"].clone()).unwrap();
+    assert_eq!(got, [c]);
+    let cursor = page["cursor"].as_str().unwrap().to_string();
+    // A body refused with a session refused: the session's answer, as at a first check-in.
+    let garbage = async |bearer: &str| {
+        let auth = [("Authorization", bearer)];
+        let (s, _, body) = srv.raw("/v1/sync/pull", b"not json".to_vec(), &auth).await;
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        (s, code_of(&v).to_string())
+    };
+    assert_eq!(
+        garbage(&reader.bearer).await,
+        (400, "malformed_body".to_string())
+    );
+    // The user disabled between two check-ins: refused, pull and status.
+    srv.store()
+        .set_user_disabled("kader.mawar".into(), true, now_ms())
+        .await
+        .unwrap();
+    let (s, v) = srv
+        .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&reader.bearer))
+        .await;
+    assert_eq!((s, code_of(&v)), (403, "user_disabled"));
+    let (s, v) = srv.status(&reader, 0, Some(&cursor)).await;
+    assert_eq!((s, code_of(&v)), (403, "user_disabled"));
+    srv.store()
+        .set_user_disabled("kader.mawar".into(), false, now_ms())
+        .await
+        .unwrap();
+    // Enabled again, the session stays ended.
+    let (s, v) = srv
+        .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&reader.bearer))
+        .await;
+    assert_eq!((s, code_of(&v)), (401, "session_expired"));
+    let (s, v) = srv.status(&reader, 0, Some(&cursor)).await;
+    assert_eq!((s, code_of(&v)), (401, "session_expired"));
+    assert_eq!(
+        garbage(&reader.bearer).await,
+        (401, "session_expired".to_string())
+    );
+    // A session that expires between two check-ins.
+    let token = "tok-short";
+    let now = now_ms();
+    srv.store()
+        .create_session(
+            auth::hash_secret(token),
+            reader.user,
+            reader.device,
+            now,
+            now + 5_000,
+            None,
+        )
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {token}");
+    for _ in 0..2 {
+        let (s, page) = srv
+            .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&bearer))
+            .await;
+        assert_eq!((s, &page["changes"]), (200, &json!([])), "{page}");
+    }
+    let left = (now + 5_100).saturating_sub(now_ms());
+    tokio::time::sleep(std::time::Duration::from_millis(left)).await;
+    let (s, v) = srv
+        .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&bearer))
+        .await;
+    assert_eq!((s, code_of(&v)), (401, "session_expired"));
+    // The device revoked between two check-ins of a new session.
+    let reader = srv.session("kader.mawar").await;
+    for _ in 0..2 {
+        let (s, page) = srv
+            .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&reader.bearer))
+            .await;
+        assert_eq!((s, &page["changes"]), (200, &json!([])), "{page}");
+        let (s, _) = srv.status(&reader, 0, Some(&cursor)).await;
+        assert_eq!(s, 200);
+    }
+    srv.store()
+        .revoke_device(reader.device, now_ms())
+        .await
+        .unwrap();
+    let (s, v) = srv
+        .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&reader.bearer))
+        .await;
+    assert_eq!((s, code_of(&v)), (403, "device_revoked"));
+    let (s, v) = srv.status(&reader, 0, Some(&cursor)).await;
+    assert_eq!((s, code_of(&v)), (403, "device_revoked"));
+    assert_eq!(
+        garbage(&reader.bearer).await,
+        (403, "device_revoked".to_string())
+    );
     srv.finish().await;
 }

@@ -20,6 +20,7 @@ both_backends!(
     settled_numbers_are_found_close_together_or_scattered,
     a_pull_at_the_head_finds_what_others_push_next,
     check_ins_racing_pushes_miss_nothing,
+    a_check_in_reads_its_session_and_page_at_once,
     demo_seeds_fictional_records_once,
 );
 
@@ -662,4 +663,103 @@ async fn acknowledged_batches_survive_a_reopen() {
         50
     );
     assert_eq!(store.device(dev).await.unwrap().unwrap().acked_seq, 50);
+}
+
+/// `session_and_page` / `session_and_status` (a check-in's guess): PostgreSQL answers the page
+/// and status `pull_for` and `status` answer, with the session's row, and no page or status
+/// when the row does not name the device and scope asked for; SQLite the row alone.
+async fn a_check_in_reads_its_session_and_page_at_once(b: Backend) {
+    use district_server::storage::{PageAsk, StatusAsk};
+    let db = TestDb::new(b).await;
+    let s = db.store.as_ref();
+    district_server::admin::demo(s, PasswordCost::TEST, 24, false)
+        .await
+        .unwrap();
+    let (reader, user) = enrolled(s, "kader.mawar").await;
+    let (writer, _) = enrolled(s, "kader.mawar").await;
+    let now = now_ms();
+    let hash = auth::hash_secret("reader's session");
+    s.create_session(hash.clone(), user, reader, now, now + 600_000, None)
+        .await
+        .unwrap();
+    let wc = ctx(writer, user, Role::Kader, &[MAWAR]);
+    let theirs: Vec<Change> = (1..=5)
+        .map(|seq| change(writer, user, seq, EntityKind::Measurement, MAWAR))
+        .collect();
+    s.push(wc, theirs).await.unwrap();
+    let rc = ctx(reader, user, Role::Kader, &[MAWAR]);
+    s.push(rc, vec![change(reader, user, 1, EntityKind::Note, MAWAR)])
+        .await
+        .unwrap();
+    let ask = |device: DeviceId, scope: &str, after: i64, limit: usize| PageAsk {
+        device,
+        scope: scope.into(),
+        after,
+        limit,
+        max_bytes: usize::MAX,
+    };
+    let head = s.pull(MAWAR.into(), 0, 100).await.unwrap().scanned_to;
+    for (after, limit) in [(0, 2), (0, 100), (2, 2), (head, 10)] {
+        let want = s
+            .pull_for(reader, MAWAR.into(), after, limit, usize::MAX)
+            .await
+            .unwrap();
+        let (row, page) = s
+            .session_and_page(hash.clone(), Some(ask(reader, MAWAR, after, limit)))
+            .await
+            .unwrap();
+        let row = row.expect("the session's row");
+        assert_eq!((row.device.id, row.user.id), (reader, user));
+        match b {
+            Backend::Postgres => {
+                let page = page.expect("the page, read with the row");
+                assert_eq!(
+                    (page.changes, page.has_more, page.scanned_to, page.skipped),
+                    (want.changes, want.has_more, want.scanned_to, want.skipped),
+                    "after {after}, limit {limit}"
+                );
+            }
+            Backend::Sqlite => assert!(page.is_none()),
+        }
+        let want = s.status(reader, MAWAR.into(), after).await.unwrap();
+        let status_ask = StatusAsk {
+            device: reader,
+            scope: MAWAR.into(),
+            after,
+        };
+        let (row, info) = s
+            .session_and_status(hash.clone(), Some(status_ask))
+            .await
+            .unwrap();
+        assert_eq!(row.map(|r| r.device.id), Some(reader));
+        match b {
+            Backend::Postgres => {
+                let info = info.expect("the status, read with the row");
+                assert_eq!(
+                    (info.acked_seq, info.pull_pending),
+                    (want.acked_seq, want.pull_pending)
+                );
+            }
+            Backend::Sqlite => assert!(info.is_none()),
+        }
+    }
+    // A guess of another device or another scope: the row, never its page.
+    for wrong in [ask(writer, MAWAR, 0, 100), ask(reader, MELATI, 0, 100)] {
+        let (row, page) = s.session_and_page(hash.clone(), Some(wrong)).await.unwrap();
+        assert_eq!(row.map(|r| r.device.id), Some(reader));
+        assert!(page.is_none());
+    }
+    // An unknown token: nothing.
+    let (row, page) = s
+        .session_and_page(
+            auth::hash_secret("nobody's"),
+            Some(ask(reader, MAWAR, 0, 100)),
+        )
+        .await
+        .unwrap();
+    assert!(row.is_none() && page.is_none());
+    // No guess: the row alone.
+    let (row, page) = s.session_and_page(hash.clone(), None).await.unwrap();
+    assert!(row.is_some() && page.is_none());
+    db.finish().await;
 }
