@@ -1239,19 +1239,9 @@ impl Store {
         report.records_merged = dirty.len();
         // Its held statements go back to the cache (they borrow the transaction).
         drop(page);
-        let ckpt = crate::store::bulk_diag::var("JANGKAU_BULK_CKPT");
-        let mut steps = crate::store::bulk_diag::Steps::new();
         if bulk && !more {
-            steps.mark("last page: applied");
             // The pull's last page: the indexes, the name index and merges, in its transaction.
             crate::store::bulk::finish(&tx)?;
-            steps.mark("last page: finish");
-            if ckpt.as_deref() == Some("off") {
-                let n = crate::store::bulk_diag::default_autockpt(&tx);
-                crate::store::bulk_diag::set_autockpt(&tx, n);
-            }
-        } else if bulk && ckpt.is_some() {
-            crate::store::bulk_diag::set_autockpt(&tx, 0);
         }
         crate::store::save_clock_state(&tx, &state.hlc)?;
         if let Some(cursor) = cursor {
@@ -1267,35 +1257,6 @@ impl Store {
             )?;
         }
         report.conflicts_now = tx.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
-        let last = bulk && !more;
-        if last && ckpt.as_deref() == Some("defer") {
-            // The last commit without its checkpoint, then one timed on its own.
-            tx.commit()?;
-            steps.mark("last page: commit (no ckpt)");
-            let n = crate::store::bulk_diag::default_autockpt(&self.conn);
-            crate::store::bulk_diag::set_autockpt(&self.conn, n);
-            if crate::store::bulk_diag::var("JANGKAU_BULK_CKPT_AFTER").is_some() {
-                self.conn
-                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-                steps.mark("last page: checkpoint");
-            }
-            return Ok(report);
-        }
-        if last && std::env::var_os("JANGKAU_BULK_TIMING").is_some() {
-            // Timed apart: the commit, then the checkpoint it would have run.
-            let n = crate::store::bulk_diag::default_autockpt(&tx);
-            crate::store::bulk_diag::set_autockpt(&tx, 0);
-            tx.commit()?;
-            steps.mark("last page: commit (no ckpt)");
-            crate::store::bulk_diag::set_autockpt(&self.conn, n);
-            let frames: (i64, i64, i64) =
-                self.conn
-                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })?;
-            steps.mark(&format!("last page: checkpoint {frames:?}"));
-            return Ok(report);
-        }
         tx.commit()?;
         Ok(report)
     }

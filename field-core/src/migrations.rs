@@ -511,20 +511,6 @@ pub(crate) fn refill_due_facts(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// EXPERIMENT (fresh5): the fill in key order (a sort), so `due_facts` is written left to right.
-pub(crate) fn refill_due_facts_sorted(conn: &Connection) -> Result<()> {
-    conn.execute_batch(concat!(
-        "DELETE FROM due_facts;
-         INSERT INTO due_facts (person, date, seq, kind, id, supersedes, body)
-         SELECT ",
-        due_columns!(""),
-        " FROM facts NOT INDEXED WHERE ",
-        due_fact_where!(""),
-        " ORDER BY 1, 2, 3;"
-    ))?;
-    Ok(())
-}
-
 /// Version 6 (issue 19, the due lists): what a due list reads of each fact, kept in
 /// `due_facts` next to the person. A desa's due list read each planned child's facts from
 /// the person index and the `facts` table, a table page (decrypted by SQLCipher) for a few

@@ -129,8 +129,7 @@ pub(crate) fn begin(conn: &Connection) -> Result<bool> {
 /// Re-creates every deferred index, refills the name index from `persons` and settles merges;
 /// nothing when no bulk sync is under way. Call inside a transaction.
 pub(crate) fn finish(conn: &Connection) -> Result<bool> {
-    let mut steps = super::bulk_diag::Steps::new();
-    let mut kept: Vec<(String, String)> = {
+    let kept: Vec<(String, String)> = {
         let mut stmt = conn.prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?
@@ -138,28 +137,9 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
     if kept.is_empty() {
         return Ok(false);
     }
-    if super::bulk_diag::var("JANGKAU_BULK_ORDER").as_deref() == Some("rev") {
-        kept.reverse();
-    }
-    steps.mark("finish: start");
-    let end_cache = super::bulk_diag::var("JANGKAU_BULK_END_CACHE");
-    if let Some(kib) = &end_cache {
-        conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
-    }
-    let fill_first = super::bulk_diag::var("JANGKAU_BULK_FILL_FIRST").is_some();
     // The known records' deferred edits and read rows (migration V8), before the indexes
     // are built over the read tables they rewrite (and the name index refilled from them).
     crate::apply::finish_bulk_edits(conn, true)?;
-    steps.mark("finish_bulk_edits");
-    let threads = super::bulk_diag::var("JANGKAU_BULK_THREADS");
-    if let Some(n) = &threads {
-        let got: i64 = conn.query_row(&format!("PRAGMA threads = {n}"), [], |r| r.get(0))?;
-        steps.mark(&format!("threads = {got}"));
-    }
-    if fill_first {
-        crate::migrations::refill_due_facts(conn)?;
-        steps.mark("due_facts fill (first)");
-    }
     for (name, sql) in &kept {
         let exists: bool = conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master
@@ -170,10 +150,6 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
         if !exists {
             conn.execute_batch(sql)?;
         }
-        steps.mark(name);
-    }
-    if threads.is_some() {
-        let _: i64 = conn.query_row("PRAGMA threads = 0", [], |r| r.get(0))?;
     }
     // The name index holds exactly the live named persons (as `write_mutable` keeps it).
     conn.execute_batch(
@@ -182,31 +158,9 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
-    steps.mark("person_fts");
     // The due lists' table, whose rows the bulk's pages did not write (`due_rows.rs`).
-    match super::bulk_diag::var("JANGKAU_BULK_FILL") {
-        _ if fill_first => {}
-        Some(v) if v.starts_with("sorted") => {
-            let kib: i64 = v
-                .split(':')
-                .nth(1)
-                .and_then(|k| k.parse().ok())
-                .unwrap_or(16384);
-            conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
-            crate::migrations::refill_due_facts_sorted(conn)?;
-            conn.execute_batch(&format!(
-                "PRAGMA cache_size = -{}",
-                end_cache.as_deref().unwrap_or("16384")
-            ))?;
-        }
-        _ => crate::migrations::refill_due_facts(conn)?,
-    }
-    steps.mark("due_facts fill");
+    crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
-    steps.mark("settle_merges");
-    if end_cache.is_some() {
-        conn.execute_batch("PRAGMA cache_size = -16384")?;
-    }
     Ok(true)
 }
 

@@ -1,7 +1,6 @@
 //! The encrypted store: creating, unlocking, users, and the write path every change takes.
 
 pub(crate) mod bulk;
-pub(crate) mod bulk_diag;
 pub mod files;
 mod open;
 mod writer;
