@@ -728,21 +728,39 @@ fn checkin_hint(st: &AppState, token_hash: &str) -> Option<(DeviceId, sync_proto
     st.checkins.get(token_hash)
 }
 
-/// A status check-in: the session judged after the body is read, as at [`pull`], so that a
-/// session seen before asks the store for its session and its status at once.
+/// A check-in of a session not remembered ([`checkin_hint`]) is judged before its body is
+/// read, as on every other route: a request with an unknown or refused token costs one
+/// session lookup, never a body's decompression and decoding. `Some` is that session.
+async fn judged_first(
+    st: &AppState,
+    token_hash: &str,
+    remembered: bool,
+) -> Result<Option<SessionInfo>, AppError> {
+    if remembered {
+        return Ok(None);
+    }
+    authenticate(st, token_hash.to_string()).await.map(Some)
+}
+
+/// A status check-in: the session judged as at [`pull`], so that a session remembered from
+/// an earlier check-in asks the store for its session and its status at once.
 async fn status(
     State(st): State<AppState>,
     SessionToken(token_hash): SessionToken,
-    body: Result<Wire<StatusRequest>, AppError>,
+    req: Request,
 ) -> Result<Response, AppError> {
-    let Wire { msg, protocol } = match body {
+    let hint = checkin_hint(&st, &token_hash);
+    let known = judged_first(&st, &token_hash, hint.is_some()).await?;
+    let Wire { msg, protocol } = match Wire::<StatusRequest>::from_request(req, &st).await {
         Ok(w) => w,
         Err(e) => {
-            authenticate(&st, token_hash).await?;
+            if known.is_none() {
+                authenticate(&st, token_hash).await?;
+            }
             return Err(e);
         }
     };
-    let guess = checkin_hint(&st, &token_hash).and_then(|(device, scope)| {
+    let guess = hint.and_then(|(device, scope)| {
         let pos = crate::sync::decode_cursor_pos(msg.cursor.as_deref(), &scope)?;
         let ask = crate::storage::StatusAsk {
             device,
@@ -751,11 +769,16 @@ async fn status(
         };
         Some((scope, ask))
     });
-    let (row, guessed) = st
-        .store
-        .session_and_status(token_hash.clone(), guess.as_ref().map(|g| g.1.clone()))
-        .await?;
-    let s = admit(row)?;
+    let (s, guessed) = match known {
+        Some(s) => (s, None),
+        None => {
+            let (row, guessed) = st
+                .store
+                .session_and_status(token_hash.clone(), guess.as_ref().map(|g| g.1.clone()))
+                .await?;
+            (admit(row)?, guessed)
+        }
+    };
     let after = cursor_after(msg.cursor.as_deref(), &s.user.scope)?.start_for(protocol);
     check_text(&msg.app_version, "app_version", 40)?;
     let now = now_ms();
@@ -870,19 +893,24 @@ async fn push(
     })
 }
 
-/// A pull: the session is judged as [`Authed`] does, after the body is read, so that a
-/// check-in of a session seen before asks the store for the session and its page at once
-/// ([`crate::checkin`]). The answers are those of [`Authed`] first, then of the body: a body
-/// refused is answered only once the session is admitted.
+/// A pull: the session is judged as [`Authed`] does; for a session remembered from an
+/// earlier check-in after the body is read, so that it asks the store for the session and
+/// its page at once ([`crate::checkin`]); for any other before ([`judged_first`]). The
+/// answers are those of [`Authed`] first, then of the body: a body refused is answered only
+/// once the session is admitted.
 async fn pull(
     State(st): State<AppState>,
     SessionToken(token_hash): SessionToken,
-    body: Result<Wire<PullRequest>, AppError>,
+    req: Request,
 ) -> Result<Response, AppError> {
-    let Wire { msg, protocol } = match body {
+    let hint = checkin_hint(&st, &token_hash);
+    let known = judged_first(&st, &token_hash, hint.is_some()).await?;
+    let Wire { msg, protocol } = match Wire::<PullRequest>::from_request(req, &st).await {
         Ok(w) => w,
         Err(e) => {
-            authenticate(&st, token_hash).await?;
+            if known.is_none() {
+                authenticate(&st, token_hash).await?;
+            }
             return Err(e);
         }
     };
@@ -891,7 +919,7 @@ async fn pull(
     let max_bytes = st.cfg.pull_page_bytes;
     // The guess: the device and scope of this session's last check-in, and the page they
     // would read.
-    let guess = checkin_hint(&st, &token_hash).and_then(|(device, scope)| {
+    let guess = hint.and_then(|(device, scope)| {
         let pos = crate::sync::decode_cursor_pos(msg.cursor.as_deref(), &scope)?;
         let ask = crate::storage::PageAsk {
             device,
@@ -902,11 +930,16 @@ async fn pull(
         };
         Some((scope, ask))
     });
-    let (row, guessed_page) = st
-        .store
-        .session_and_page(token_hash.clone(), guess.as_ref().map(|g| g.1.clone()))
-        .await?;
-    let s = admit(row)?;
+    let (s, guessed_page) = match known {
+        Some(s) => (s, None),
+        None => {
+            let (row, page) = st
+                .store
+                .session_and_page(token_hash.clone(), guess.as_ref().map(|g| g.1.clone()))
+                .await?;
+            (admit(row)?, page)
+        }
+    };
     let pos = cursor_after(msg.cursor.as_deref(), &s.user.scope)?;
     let after = pos.start_for(protocol);
     // The guessed page is the one this path would read only when the row matches the guess
