@@ -13,7 +13,9 @@ use std::time::Duration;
 
 /// mimalloc instead of glibc's malloc: the server's allocations (a push's decoded bodies,
 /// payloads, the follower's rows) were a sixth of its CPU samples (docs/BENCHMARKS.md,
-/// twelfth pass, helper srv).
+/// twelfth pass, helper srv); built without transparent huge pages (`no_thp` in
+/// `Cargo.toml`: their faults zero 2 MiB each, a third of an ingest's CPU; thirteenth pass,
+/// helper srvcpu).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

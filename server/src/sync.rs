@@ -56,6 +56,7 @@
 
 use crate::model::{RecordInfo, Settled};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use sync_protocol::{
@@ -190,6 +191,7 @@ impl Prepared {
     fn prepare(change: Change, today: Option<&str>) -> Self {
         let payload = serde_json::to_string(&change).unwrap_or_default();
         let body = canonical_body(&change, &payload);
+        let body = body.as_deref();
         // The content a (device, seq) settles with is the protocol's canonical form, so a
         // re-sent change that differs only in key order or number spelling is a duplicate.
         let hash = match body {
@@ -295,15 +297,17 @@ fn fact_content(change: &Change) -> Change {
     }
 }
 
-/// The text of `change`'s body in `payload` (its compact JSON), when it is also the body's
-/// canonical text: always, unless a number in it is a whole number written as a float
-/// (`100.0`), which the canonical form writes as an integer. `None` also when the change
-/// has no body or the payload is not its JSON.
-fn canonical_body<'a>(change: &Change, payload: &'a str) -> Option<&'a str> {
-    if change.body.values().any(canonical::rewrites) {
-        return None;
+/// The canonical text of `change`'s body, written once for both hashes: its text in
+/// `payload` (its compact JSON) when that is the canonical text, as it is unless a number in
+/// it is a whole number written as a float (`100.0`), which the canonical form writes as an
+/// integer; then the canonical text written on its own. `None` when the change has no body
+/// or the payload is not its JSON.
+fn canonical_body<'a>(change: &Change, payload: &'a str) -> Option<Cow<'a, str>> {
+    let plain = body_in_payload(payload)?;
+    if !change.body.values().any(canonical::rewrites) {
+        return Some(Cow::Borrowed(plain));
     }
-    body_in_payload(payload)
+    canonical::body_text(&change.body).map(Cow::Owned)
 }
 
 /// [`fact_hash`], with the body's canonical text when it is at hand.
@@ -478,6 +482,11 @@ mod canonical {
     }
 
     struct Body<'a>(&'a serde_json::Map<String, serde_json::Value>);
+
+    /// The canonical text of a body alone: the bytes [`Canonical`] writes for its `body`.
+    pub(super) fn body_text(body: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        serde_json::to_string(&Body(body)).ok()
+    }
 
     impl Serialize for Body<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -1217,7 +1226,7 @@ mod tests {
                     "prepared {c:?}"
                 );
                 assert_eq!(
-                    fact_hash_with(&c, canonical_body(&c, &p.payload)),
+                    fact_hash_with(&c, canonical_body(&c, &p.payload).as_deref()),
                     Sha256::digest(fact_content(&c).canonical_json()).to_vec(),
                     "prepared fact {c:?}"
                 );
@@ -1241,9 +1250,19 @@ mod tests {
         ] {
             let c = change_with(body, false, false, false);
             let p = Prepared::new(c.clone());
+            let text = canonical_body(&c, &p.payload);
             assert_eq!(
-                canonical_body(&c, &p.payload).is_some(),
+                matches!(text, Some(Cow::Borrowed(_))),
                 reused,
+                "{}",
+                p.payload
+            );
+            // Either way, the body's text in the reference canonical form.
+            let reference: serde_json::Value =
+                serde_json::from_slice(&c.canonical_json()).expect("canonical JSON");
+            assert_eq!(
+                text.as_deref(),
+                Some(reference["body"].to_string().as_str()),
                 "{}",
                 p.payload
             );
