@@ -8,7 +8,7 @@
 //! enabled, device not revoked) and names the same device and the same scope, so that the
 //! page is the one the guess-free path would read. Otherwise the page is dropped and read
 //! again for the row's device and scope. A session is never re-bound to another device, and
-//! ending it (logout, `user disable`) leaves its row (expired), so a stale guess costs a
+//! ending it (`user disable`, a password reset) leaves its row (expired), so a stale guess costs a
 //! wasted read at most.
 
 use std::collections::HashMap;

@@ -786,7 +786,10 @@ async fn status(
         *scope == s.user.scope && ask.device == s.device.id && ask.after == after
     });
     let info = match guessed {
-        Some(info) if hit => info,
+        Some(info) if hit => {
+            st.metrics.checkins_at_once.fetch_add(1, Ordering::Relaxed);
+            info
+        }
         _ => {
             if !hit && st.store.reads_check_ins_at_once() {
                 st.checkins
@@ -948,7 +951,10 @@ async fn pull(
         *scope == s.user.scope && ask.device == s.device.id && ask.after == after
     });
     let page = match guessed_page {
-        Some(page) if hit => page,
+        Some(page) if hit => {
+            st.metrics.checkins_at_once.fetch_add(1, Ordering::Relaxed);
+            page
+        }
         _ => {
             if !hit && st.store.reads_check_ins_at_once() {
                 st.checkins

@@ -89,6 +89,9 @@ pub struct Metrics {
     pub titip_bundles: AtomicU64,
     /// Titip bundles refused (altered, unsigned, revoked sender, ...).
     pub titip_refused: AtomicU64,
+    /// Check-ins (pull or status) answered with what was read together with their session
+    /// (`crate::checkin`: PostgreSQL, a session remembered from an earlier check-in).
+    pub checkins_at_once: AtomicU64,
 }
 
 impl Metrics {
@@ -190,6 +193,11 @@ impl Metrics {
                 "jangkau_titip_refused_total",
                 "Titip bundles refused: altered, truncated, badly signed or of a revoked device.",
                 &self.titip_refused,
+            ),
+            (
+                "jangkau_checkins_at_once_total",
+                "Check-ins answered with the page or status read together with their session.",
+                &self.checkins_at_once,
             ),
         ];
         for (name, help, v) in counters {

@@ -1000,9 +1000,19 @@ async fn reset(
     store::set_secret(st.store.as_ref(), u.id, &phc)
         .await
         .map_err(|e| e.to_string())?;
+    // The new password holds; the old one's sessions end now. Should that fail, the admin is
+    // told so: resetting again is safe and ends them.
     store::end_user_sessions(st.store.as_ref(), u.id, now_ms())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            format!(
+                "{} ({e})",
+                ctx.t(
+                    "Kata sandi sudah diganti, tetapi sesi lama belum diakhiri: ulangi penggantian.",
+                    "The password was changed, but the old sessions were not ended: reset it again.",
+                )
+            )
+        })?;
     audit(
         st,
         ctx,

@@ -98,14 +98,14 @@ pub async fn end_user_sessions(
     let id = user.to_string();
     store
         .web_exec(
-            "DELETE FROM web_sessions WHERE user_id = ?1".into(),
-            vec![t(&id)],
+            "UPDATE sessions SET expires_at = ?2 WHERE user_id = ?1 AND expires_at > ?2".into(),
+            vec![t(&id), i(now)],
         )
         .await?;
     store
         .web_exec(
-            "UPDATE sessions SET expires_at = ?2 WHERE user_id = ?1 AND expires_at > ?2".into(),
-            vec![t(&id), i(now)],
+            "DELETE FROM web_sessions WHERE user_id = ?1".into(),
+            vec![t(&id)],
         )
         .await?;
     Ok(())

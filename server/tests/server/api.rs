@@ -2,6 +2,7 @@
 
 use crate::common::{ATAMBUA_P01, Backend, MAWAR, MELATI, TestServer, body_for, now_ms};
 use district_server::auth;
+use district_server::storage::web::WebStore;
 use serde_json::{Value, json};
 use sync_protocol::codec::{Encoding, compress, decompress};
 use sync_protocol::{
@@ -1019,6 +1020,23 @@ async fn openapi_matches_the_routes() {
     srv.finish().await;
 }
 
+/// `jangkau_checkins_at_once_total` of the server's metrics.
+async fn checkins_at_once(srv: &TestServer) -> u64 {
+    let text = srv
+        .http
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("jangkau_checkins_at_once_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the counter is exported")
+}
+
 /// The second check-in of a session asks the store for the session and its page (or status)
 /// at once (`district_server::checkin`): news still arrives, and a session ended, a user
 /// disabled or a device revoked since the first is refused exactly as at a first check-in.
@@ -1046,6 +1064,13 @@ async fn a_session_ended_between_check_ins_is_refused(b: Backend) {
     assert_eq!(page["cursor"].as_str(), Some(cursor.as_str()));
     let (s, v) = srv.status(&reader, 0, Some(&cursor)).await;
     assert_eq!((s, &v["up_to_date"]), (200, &json!(true)), "{v}");
+    // The second pull and the status were read with their session on PostgreSQL (one round
+    // trip); SQLite never guesses.
+    let at_once = checkins_at_once(&srv).await;
+    match b {
+        Backend::Postgres => assert_eq!(at_once, 2),
+        Backend::Sqlite => assert_eq!(at_once, 0),
+    }
     // News reaches the guessed check-ins (status first, then the page with its payloads).
     let c = writer.change(
         EntityKind::Person,
@@ -1100,7 +1125,7 @@ async fn a_session_ended_between_check_ins_is_refused(b: Backend) {
         garbage(&reader.bearer).await,
         (401, "session_expired".to_string())
     );
-    // A session that expires between two check-ins.
+    // A session that expires between two check-ins (its expiry moved into the past).
     let token = "tok-short";
     let now = now_ms();
     srv.store()
@@ -1109,7 +1134,7 @@ async fn a_session_ended_between_check_ins_is_refused(b: Backend) {
             reader.user,
             reader.device,
             now,
-            now + 5_000,
+            now + 3_600_000,
             None,
         )
         .await
@@ -1121,8 +1146,16 @@ async fn a_session_ended_between_check_ins_is_refused(b: Backend) {
             .await;
         assert_eq!((s, &page["changes"]), (200, &json!([])), "{page}");
     }
-    let left = (now + 5_100).saturating_sub(now_ms());
-    tokio::time::sleep(std::time::Duration::from_millis(left)).await;
+    srv.store()
+        .web_exec(
+            "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1".into(),
+            vec![
+                district_server::readmodel::Param::Text(auth::hash_secret(token)),
+                district_server::readmodel::Param::Int(i64::try_from(now_ms()).unwrap() - 1),
+            ],
+        )
+        .await
+        .unwrap();
     let (s, v) = srv
         .post("/v1/sync/pull", &pull(Some(&cursor)), Some(&bearer))
         .await;
