@@ -2,7 +2,6 @@
 
 use crate::common::{ATAMBUA_P01, Backend, MAWAR, MELATI, TestServer, body_for, now_ms};
 use district_server::auth;
-use district_server::storage::web::WebStore;
 use serde_json::{Value, json};
 use sync_protocol::codec::{Encoding, compress, decompress};
 use sync_protocol::{
