@@ -833,15 +833,7 @@ async fn ops_endpoints(b: Backend) {
         body_for(EntityKind::Note, MELATI),
     );
     srv.push(&k, &[c, d]).await;
-    let text = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = srv.metrics().await;
     for needle in [
         "jangkau_changes_accepted_total 1",
         "jangkau_changes_rejected_total{code=\"out_of_scope\"} 1",
@@ -1021,15 +1013,7 @@ async fn openapi_matches_the_routes() {
 
 /// `jangkau_checkins_at_once_total` of the server's metrics.
 async fn checkins_at_once(srv: &TestServer) -> u64 {
-    let text = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = srv.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix("jangkau_checkins_at_once_total "))
         .and_then(|n| n.trim().parse().ok())

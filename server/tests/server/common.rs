@@ -254,6 +254,18 @@ impl TestServer {
     }
 
     /// POSTs a JSON body; returns the status and the JSON answer.
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, path: &str, body: &Value, auth: Option<&str>) -> (u16, Value) {
         let bytes = serde_json::to_vec(body).expect("json");
         let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();

@@ -189,15 +189,7 @@ async fn keys_at_enrolment_and_the_relay_route(b: Backend) {
         Some(kader.device.to_string().as_str())
     );
     assert_eq!(reports[1].device, None);
-    let metrics = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = srv.metrics().await;
     assert!(
         metrics.contains("jangkau_titip_refused_total 2"),
         "{metrics}"
