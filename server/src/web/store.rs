@@ -86,10 +86,10 @@ pub async fn end_session(store: &dyn Storage, token_hash: &str) -> Result<(), St
     Ok(())
 }
 
-/// Ends every browser session of a user (disabled, or the password reset).
 /// Ends every session of `user` at `now` (ms): the dashboard's are deleted, the tablets' are
 /// kept and expired, so a tablet's next request answers `session_expired` and its user logs
-/// in again — after a password reset, with the new password (whoever knew the old one is out).
+/// in again — after a password reset, with the new password (whoever knew the old one is
+/// out). Used when a user is disabled and when a password is reset.
 pub async fn end_user_sessions(
     store: &dyn Storage,
     user: UserId,
