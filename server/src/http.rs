@@ -728,18 +728,48 @@ fn checkin_hint(st: &AppState, token_hash: &str) -> Option<(DeviceId, sync_proto
     st.checkins.get(token_hash)
 }
 
-/// A check-in of a session not remembered ([`checkin_hint`]) is judged before its body is
-/// read, as on every other route: a request with an unknown or refused token costs one
-/// session lookup, never a body's decompression and decoding. `Some` is that session.
-async fn judged_first(
+/// A check-in's body and what is known of its session before the store is asked: the device
+/// and scope it was last admitted as ([`checkin_hint`]), or, for a session not remembered,
+/// the session itself, judged before the body is read as on every other route (a request
+/// with an unknown or refused token costs one session lookup, never a body's decompression
+/// and decoding). A body refused is answered only once the session is admitted.
+async fn check_in_body<T>(
     st: &AppState,
     token_hash: &str,
-    remembered: bool,
-) -> Result<Option<SessionInfo>, AppError> {
-    if remembered {
-        return Ok(None);
+    req: Request,
+) -> Result<
+    (
+        Option<(DeviceId, sync_protocol::Scope)>,
+        Option<SessionInfo>,
+        Wire<T>,
+    ),
+    AppError,
+>
+where
+    T: DeserializeOwned + WireMessage + Send + 'static,
+{
+    let hint = checkin_hint(st, token_hash);
+    let known = match hint {
+        Some(_) => None,
+        None => Some(authenticate(st, token_hash.to_string()).await?),
+    };
+    match Wire::<T>::from_request(req, st).await {
+        Ok(w) => Ok((hint, known, w)),
+        Err(e) => {
+            if known.is_none() {
+                authenticate(st, token_hash.to_string()).await?;
+            }
+            Err(e)
+        }
     }
-    authenticate(st, token_hash.to_string()).await.map(Some)
+}
+
+/// After a check-in whose guess was not used: its device and scope remembered for the next
+/// one (only for a store that reads a check-in at once).
+fn remember_check_in(st: &AppState, token_hash: &str, s: &SessionInfo) {
+    if st.store.reads_check_ins_at_once() {
+        st.checkins.remember(token_hash, s.device.id, &s.user.scope);
+    }
 }
 
 /// A status check-in: the session judged as at [`pull`], so that a session remembered from
@@ -749,17 +779,8 @@ async fn status(
     SessionToken(token_hash): SessionToken,
     req: Request,
 ) -> Result<Response, AppError> {
-    let hint = checkin_hint(&st, &token_hash);
-    let known = judged_first(&st, &token_hash, hint.is_some()).await?;
-    let Wire { msg, protocol } = match Wire::<StatusRequest>::from_request(req, &st).await {
-        Ok(w) => w,
-        Err(e) => {
-            if known.is_none() {
-                authenticate(&st, token_hash).await?;
-            }
-            return Err(e);
-        }
-    };
+    let (hint, known, Wire { msg, protocol }) =
+        check_in_body::<StatusRequest>(&st, &token_hash, req).await?;
     let guess = hint.and_then(|(device, scope)| {
         let pos = crate::sync::decode_cursor_pos(msg.cursor.as_deref(), &scope)?;
         let ask = crate::storage::StatusAsk {
@@ -791,10 +812,7 @@ async fn status(
             info
         }
         _ => {
-            if !hit && st.store.reads_check_ins_at_once() {
-                st.checkins
-                    .remember(&token_hash, s.device.id, &s.user.scope);
-            }
+            remember_check_in(&st, &token_hash, &s);
             st.store
                 .status(s.device.id, s.user.scope.place.clone(), after)
                 .await?
@@ -898,7 +916,7 @@ async fn push(
 
 /// A pull: the session is judged as [`Authed`] does; for a session remembered from an
 /// earlier check-in after the body is read, so that it asks the store for the session and
-/// its page at once ([`crate::checkin`]); for any other before ([`judged_first`]). The
+/// its page at once ([`crate::checkin`]); for any other before ([`check_in_body`]). The
 /// answers are those of [`Authed`] first, then of the body: a body refused is answered only
 /// once the session is admitted.
 async fn pull(
@@ -906,17 +924,8 @@ async fn pull(
     SessionToken(token_hash): SessionToken,
     req: Request,
 ) -> Result<Response, AppError> {
-    let hint = checkin_hint(&st, &token_hash);
-    let known = judged_first(&st, &token_hash, hint.is_some()).await?;
-    let Wire { msg, protocol } = match Wire::<PullRequest>::from_request(req, &st).await {
-        Ok(w) => w,
-        Err(e) => {
-            if known.is_none() {
-                authenticate(&st, token_hash).await?;
-            }
-            return Err(e);
-        }
-    };
+    let (hint, known, Wire { msg, protocol }) =
+        check_in_body::<PullRequest>(&st, &token_hash, req).await?;
     let max = st.cfg.limits.max_batch;
     let limit = usize::try_from(msg.limit).unwrap_or(max).clamp(1, max);
     let max_bytes = st.cfg.pull_page_bytes;
@@ -956,10 +965,7 @@ async fn pull(
             page
         }
         _ => {
-            if !hit && st.store.reads_check_ins_at_once() {
-                st.checkins
-                    .remember(&token_hash, s.device.id, &s.user.scope);
-            }
+            remember_check_in(&st, &token_hash, &s);
             st.store
                 .pull_for(
                     s.device.id,

@@ -207,6 +207,45 @@ fn session_from_row(r: &Row) -> Result<SessionInfo, StorageError> {
     })
 }
 
+/// A check-in's session statement on `c` with its token hash, prepared only when the caller
+/// asks for the session too (`page_on`, `status_on`).
+async fn prepare_session<'h>(
+    c: &deadpool_postgres::Object,
+    session: Option<&'h str>,
+) -> Result<Option<(tokio_postgres::Statement, &'h str)>, StorageError> {
+    match session {
+        Some(hash) => Ok(Some((c.prepare_cached(&SESSION_SQL).await?, hash))),
+        None => Ok(None),
+    }
+}
+
+/// The row of [`prepare_session`]'s statement, to be sent first in the caller's pipeline;
+/// nothing when no session was asked for.
+async fn session_row(
+    c: &deadpool_postgres::Object,
+    asked: &Option<(tokio_postgres::Statement, &str)>,
+) -> Result<Option<Row>, tokio_postgres::Error> {
+    match asked {
+        Some((stmt, hash)) => c.query_opt(stmt, &[hash]).await,
+        None => Ok(None),
+    }
+}
+
+/// A check-in's session read with its guess, and whether the row names the device and scope
+/// the guess asked for (else what was read with it is not answered: [`crate::checkin`]).
+fn session_for(
+    row: Option<Row>,
+    device: DeviceId,
+    scope: &str,
+) -> Result<(Option<SessionInfo>, bool), StorageError> {
+    let Some(row) = row else {
+        return Ok((None, false));
+    };
+    let session = session_from_row(&row)?;
+    let matches = session.device.id == device && session.user.scope.place == scope;
+    Ok((Some(session), matches))
+}
+
 /// A 32-bit key for a device's advisory lock.
 fn device_lock_key(d: DeviceId) -> i32 {
     let b = d.0.as_bytes();
@@ -247,10 +286,7 @@ impl PgStore {
     ) -> Result<(Option<Row>, PageCut), StorageError> {
         let mut cut = super::PageCutter::new(after, limit, max_bytes);
         let want = i64::try_from(cut.fetch()).unwrap_or(i64::MAX);
-        let session_stmt = match session {
-            Some(_) => Some(c.prepare_cached(&SESSION_SQL).await?),
-            None => None,
-        };
+        let asked = prepare_session(c, session).await?;
         let high = c
             .prepare_cached("SELECT COALESCE(MAX(sseq), 0)::int8 FROM changes")
             .await?;
@@ -265,16 +301,10 @@ impl PgStore {
         // All are sent at once (pipelined: one round trip); PostgreSQL runs them in order.
         let page_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
             [&scope, &after, &want, &exclude];
-        let session_row = async {
-            match (&session_stmt, session) {
-                (Some(stmt), Some(hash)) => c.query_opt(stmt, &[&hash]).await,
-                _ => Ok(None),
-            }
-        };
         // `biased`: first polled (and so sent) in this order.
         let (row, high_water, rows) = tokio::try_join!(
             biased;
-            session_row,
+            session_row(c, &asked),
             c.query_one(&high, &[]),
             c.query(&page_stmt, &page_params)
         )?;
@@ -309,10 +339,7 @@ impl PgStore {
         scope: &str,
         after: i64,
     ) -> Result<(Option<Row>, StatusInfo), StorageError> {
-        let session_stmt = match session {
-            Some(_) => Some(c.prepare_cached(&SESSION_SQL).await?),
-            None => None,
-        };
+        let asked = prepare_session(c, session).await?;
         let sql: &str = if is_small_scope(&self.sizes, c, scope).await? {
             &STATUS_SMALL
         } else {
@@ -320,14 +347,9 @@ impl PgStore {
         };
         let stmt = c.prepare_cached(sql).await?;
         let device = device.to_string();
-        let session_row = async {
-            match (&session_stmt, session) {
-                (Some(stmt), Some(hash)) => c.query_opt(stmt, &[&hash]).await,
-                _ => Ok(None),
-            }
-        };
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&scope, &after, &device];
-        let (row, r) = tokio::try_join!(biased; session_row, c.query_one(&stmt, &params))?;
+        let (row, r) =
+            tokio::try_join!(biased; session_row(c, &asked), c.query_one(&stmt, &params))?;
         Ok((
             row,
             StatusInfo {
@@ -1364,15 +1386,13 @@ impl Storage for PgStore {
                     ask.max_bytes,
                 )
                 .await?;
-            let Some(row) = row else {
-                return Ok((None, None));
+            let (session, matches) = session_for(row, ask.device, &ask.scope)?;
+            let page = if matches {
+                Some(cut.finish(&c).await?)
+            } else {
+                None
             };
-            let session = session_from_row(&row)?;
-            if session.device.id != ask.device || session.user.scope.place != ask.scope {
-                return Ok((Some(session), None));
-            }
-            let page = cut.finish(&c).await?;
-            Ok((Some(session), Some(page)))
+            Ok((session, page))
         })
     }
 
@@ -1555,14 +1575,8 @@ impl Storage for PgStore {
             let (row, info) = self
                 .status_on(&c, Some(&token_hash), ask.device, &ask.scope, ask.after)
                 .await?;
-            let Some(row) = row else {
-                return Ok((None, None));
-            };
-            let session = session_from_row(&row)?;
-            if session.device.id != ask.device || session.user.scope.place != ask.scope {
-                return Ok((Some(session), None));
-            }
-            Ok((Some(session), Some(info)))
+            let (session, matches) = session_for(row, ask.device, &ask.scope)?;
+            Ok((session, matches.then_some(info)))
         })
     }
 
