@@ -63,22 +63,54 @@ export async function openApp(driver, { dataDir, serverUrl, framebuffer, logLeve
 /** WebDriver refuses a click on an element that is displayed but cannot take it yet: still
  *  moving into place after a screen change, or covered for a moment (a sync's toast, a
  *  closing dialog). A person waits and taps again; so does this, for up to `timeout`. Any
- *  other error, or the same one past the timeout, is thrown. */
-const NOT_YET = /not interactable|click intercepted|obscures it|not clickable/i;
+ *  other error, or the same one past the timeout, is thrown.
+ *
+ *  webdriverio answers WebKitWebDriver's "element not interactable" with a wait of its own
+ *  (waitForClickable, up to 5 s) and one more click; when that fails too it renames the
+ *  error "did not become interactable". Both spellings mean "not yet". */
+const NOT_YET = /not interactable|not become interactable|click intercepted|obscures it|not clickable/i;
 
-async function tap(el, id, timeout = 10_000) {
+async function tap(browser, el, id, timeout = 10_000) {
   const until = Date.now() + timeout;
-  for (;;) {
+  for (let tries = 1; ; tries += 1) {
     try {
       await el.scrollIntoView({ block: 'center' });
       await el.click();
       return;
     } catch (e) {
       if (!NOT_YET.test(String(e?.message ?? e)) || Date.now() > until) {
-        throw new Error(`${id}: ${e?.message ?? e}`, { cause: e });
+        const seen = NOT_YET.test(String(e?.message ?? e)) ? await whyNotTappable(browser, el) : '';
+        throw new Error(`${id}: ${e?.message ?? e}${seen ? `\n(after ${tries} tries; ${seen})` : ''}`, { cause: e });
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+}
+
+/** What the page looked like at a tap that never took: the element's box, the viewport,
+ *  what sits at the element's centre, and the scroll of the content. Best effort: a failed
+ *  look says so instead of hiding the tap's own error. */
+async function whyNotTappable(browser, el) {
+  try {
+    const look = await browser.execute((e) => {
+      const r = e.getBoundingClientRect();
+      const cx = r.left + r.width / 2;
+      const cy = r.top + r.height / 2;
+      const top = document.elementFromPoint(cx, cy);
+      const name = (n) => (n ? `${n.tagName.toLowerCase()}${n.dataset?.testid ? `[${n.dataset.testid}]` : ''}${n.className && typeof n.className === 'string' ? `.${n.className.trim().replace(/\s+/g, '.')}` : ''}` : 'nothing');
+      const content = document.querySelector('.content');
+      return {
+        box: [r.left, r.top, r.width, r.height].map(Math.round),
+        viewport: [window.innerWidth, window.innerHeight],
+        connected: e.isConnected,
+        atCentre: top === e || e.contains(top) ? 'the element' : name(top),
+        contentScroll: content ? [content.scrollTop, content.scrollHeight, content.clientHeight] : null,
+        shell: document.querySelector('.shell')?.dataset.testid ?? null,
+      };
+    }, el);
+    return JSON.stringify(look);
+  } catch (e) {
+    return `could not look: ${e?.message ?? e}`;
   }
 }
 
@@ -99,13 +131,13 @@ function wrap(browser, framebuffer) {
     },
     async click(id) {
       const el = await app.visible(id);
-      await tap(el, id);
+      await tap(browser, el, id);
     },
     async type(id, text) {
       const el = await app.visible(id);
       // Select what is there and type over it: one real input event, as a person would
       // (WebDriver's clear does not send one, and an empty text types a Backspace).
-      await tap(el, id);
+      await tap(browser, el, id);
       await browser.execute((e) => e.select(), el);
       await el.addValue(text === '' ? '\uE003' : text);
     },
@@ -113,7 +145,7 @@ function wrap(browser, framebuffer) {
      *  own key event and its own input event. */
     async typeKeys(id, text) {
       const el = await app.visible(id);
-      await tap(el, id);
+      await tap(browser, el, id);
       await browser.execute((e) => e.select(), el);
       await el.addValue('\uE003');
       for (const k of text) await el.addValue(k);
