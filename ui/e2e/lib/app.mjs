@@ -82,6 +82,9 @@ async function tap(browser, el, id, timeout = 10_000) {
         const seen = NOT_YET.test(String(e?.message ?? e)) ? await whyNotTappable(browser, el) : '';
         throw new Error(`${id}: ${e?.message ?? e}${seen ? `\n(after ${tries} tries; ${seen})` : ''}`, { cause: e });
       }
+      // Said once per tap, so that a run that passes still shows where the app made a
+      // person wait, and what was in the way.
+      if (tries === 1) console.log(`# ${id}: not tappable yet, tried again: ${await whyNotTappable(browser, el)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
