@@ -52,9 +52,10 @@ enum Held {
     Fact = 2,
     DueRow = 3,
     BulkEdit = 4,
+    BulkDueRow = 5,
 }
 
-const HELD_SQL: [&str; 5] = [
+const HELD_SQL: [&str; 6] = [
     "INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     "INSERT INTO field_edits (record_id, field, value_json, hlc, device, author, base)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
@@ -66,6 +67,7 @@ const HELD_SQL: [&str; 5] = [
     crate::due_rows::INSERT_SQL,
     "INSERT INTO bulk_edits (record_id, kind, field, value_json, hlc, device, author, base)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    crate::due_rows::BULK_INSERT_SQL,
 ];
 
 /// What one call of [`apply_change_in`] knows of the changes applied before it in the same
@@ -85,10 +87,11 @@ pub(crate) struct Page<'c> {
     /// A first sync in bulk is under way (`store/bulk.rs`): the name index is not written
     /// and merges are not settled per change; both are rebuilt when the bulk sync ends. The
     /// field edits of records known before the page go to `bulk_edits`, and their read rows
-    /// are refreshed at its end ([`finish_bulk_edits`]).
+    /// are refreshed at its end ([`finish_bulk_edits`]). The facts' due rows go to `bulk_due`
+    /// (`due_rows.rs`), which its end moves into `due_facts`.
     bulk: bool,
     /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
-    held: [Option<CachedStatement<'c>>; 5],
+    held: [Option<CachedStatement<'c>>; 6],
 }
 
 impl<'c> Page<'c> {
@@ -100,6 +103,17 @@ impl<'c> Page<'c> {
         }
         slot.as_mut()
             .ok_or_else(|| StoreError::Corrupt("a held statement".into()))
+    }
+
+    /// The statement that writes a fact's due row: into `due_facts`, or `bulk_due` during a
+    /// bulk first sync.
+    fn due_stmt(&mut self, conn: &'c Connection) -> Result<&mut CachedStatement<'c>> {
+        let which = if self.bulk {
+            Held::BulkDueRow
+        } else {
+            Held::DueRow
+        };
+        self.stmt(conn, which)
     }
 
     fn offset_ms(&mut self, conn: &Connection) -> Result<i64> {
@@ -263,9 +277,8 @@ pub(crate) fn apply_change_in<'c>(
                     )?
                     .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()?;
-                // Its due row, if it had one (a bulk first sync fills the table at its end).
+                // Its due row, if it had one (in `due_facts` or `bulk_due`).
                 if let Some((Some(person), date, seq)) = was
-                    && !page.bulk
                     && crate::due_rows::code(change.kind.as_str()).is_some()
                 {
                     crate::due_rows::remove(conn, &person, &date, seq)?;
@@ -313,15 +326,13 @@ pub(crate) fn apply_change_in<'c>(
             // `deleted` (an earlier tombstone) is read only for a fact with a due row.
             let inserted = page.stmt(conn, Held::Fact)?.execute(row)?;
             if inserted == 1 {
-                if !page.bulk
-                    && cols.person.is_some()
-                    && crate::due_rows::code(change.kind.as_str()).is_some()
+                if cols.person.is_some() && crate::due_rows::code(change.kind.as_str()).is_some()
                 {
                     let seq = conn.last_insert_rowid();
                     let deleted = fact_tombstoned(conn, &id)?;
                     let fact = due(seq, deleted);
                     if fact.has_row() {
-                        fact.write(page.stmt(conn, Held::DueRow)?)?;
+                        fact.write(page.due_stmt(conn)?)?;
                     }
                 }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
@@ -397,9 +408,7 @@ pub(crate) fn apply_change_in<'c>(
                          WHERE id = ?1",
                 )?
                 .execute(row)?;
-                if let Some((.., person, date, seq, deleted)) = &made
-                    && !page.bulk
-                {
+                if let Some((.., person, date, seq, deleted)) = &made {
                     let fact = due(*seq, *deleted);
                     // The old row (its person or date may change), then the new one.
                     if let Some(person) = person
@@ -409,7 +418,7 @@ pub(crate) fn apply_change_in<'c>(
                         crate::due_rows::remove(conn, person, date, *seq)?;
                     }
                     if fact.has_row() {
-                        fact.write(page.stmt(conn, Held::DueRow)?)?;
+                        fact.write(page.due_stmt(conn)?)?;
                     }
                 }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
