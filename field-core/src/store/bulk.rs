@@ -142,9 +142,11 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
     if kept.is_empty() {
         return Ok(false);
     }
+    let mut t = timing::Steps::new();
     // The known records' deferred edits and read rows (migration V8), before the indexes
     // are built over the read tables they rewrite (and the name index refilled from them).
     crate::apply::finish_bulk_edits(conn, true)?;
+    t.step("finish_bulk_edits");
     for (name, sql) in &kept {
         let exists: bool = conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master
@@ -154,6 +156,7 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
         )?;
         if !exists {
             conn.execute_batch(sql)?;
+            t.step(name);
         }
     }
     // The name index holds exactly the live named persons (as `write_mutable` keeps it).
@@ -163,9 +166,13 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
+    t.step("person_fts");
     // The due lists' rows the bulk's pages wrote aside (`due_rows.rs`).
     move_due_rows(conn)?;
+    t.step("due_rows");
     crate::apply::settle_merges(conn)?;
+    t.step("settle_merges");
+    t.total();
     Ok(true)
 }
 
@@ -182,11 +189,21 @@ fn move_due_rows(conn: &Connection) -> Result<()> {
         return crate::migrations::refill_due_facts(conn);
     }
     // `OR REPLACE`: a row is in one table only (`due_rows.rs`), so nothing is replaced.
-    conn.execute_batch(
+    let keyed = std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "key");
+    if std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "refill") {
+        conn.execute_batch("DELETE FROM bulk_due")?;
+        return crate::migrations::refill_due_facts(conn);
+    }
+    conn.execute_batch(if keyed {
+        "INSERT OR REPLACE INTO due_facts (person, date, seq, kind, id, supersedes, body)
+             SELECT person, date, seq, kind, id, supersedes, body FROM bulk_due
+             ORDER BY person, date, seq;
+         DELETE FROM bulk_due;"
+    } else {
         "INSERT OR REPLACE INTO due_facts (person, date, seq, kind, id, supersedes, body)
              SELECT person, date, seq, kind, id, supersedes, body FROM bulk_due;
-         DELETE FROM bulk_due;",
-    )?;
+         DELETE FROM bulk_due;"
+    })?;
     Ok(())
 }
 
@@ -236,5 +253,88 @@ impl super::Store {
     /// Whether a bulk first sync is under way (or was cut and not yet finished).
     pub fn bulk_sync_active(&self) -> Result<bool> {
         active(&self.conn)
+    }
+}
+
+/// TEMPORARY instrumentation (issue 19, fourteenth pass): each step's wall, thread CPU and
+/// VmHWM appended to `$JANGKAU_BULK_TIMING`.
+mod timing {
+    use std::io::Write;
+    use std::time::Instant;
+
+    fn cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    fn hwm() -> String {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+                    .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+                    .reduce(|a, b| format!("{a}/{b}"))
+            })
+            .unwrap_or_default()
+    }
+
+    pub(super) struct Steps {
+        file: Option<std::fs::File>,
+        start: (Instant, u64),
+        last: (Instant, u64),
+    }
+
+    impl Steps {
+        pub(super) fn new() -> Self {
+            let file = std::env::var("JANGKAU_BULK_TIMING").ok().and_then(|p| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .ok()
+            });
+            let now = (Instant::now(), cpu_ns());
+            Steps {
+                file,
+                start: now,
+                last: now,
+            }
+        }
+
+        pub(super) fn step(&mut self, name: &str) {
+            if self.file.is_none() {
+                return;
+            }
+            let now = (Instant::now(), cpu_ns());
+            let line = format!(
+                "{name} wall {:.1} ms cpu {:.1} ms kB {}\n",
+                (now.0 - self.last.0).as_secs_f64() * 1e3,
+                now.1.saturating_sub(self.last.1) as f64 / 1e6,
+                hwm()
+            );
+            self.last = now;
+            if let Some(f) = self.file.as_mut() {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
+
+        pub(super) fn total(&mut self) {
+            if self.file.is_none() {
+                return;
+            }
+            let now = (Instant::now(), cpu_ns());
+            let line = format!(
+                "finish wall {:.1} ms cpu {:.1} ms kB {}\n",
+                (now.0 - self.start.0).as_secs_f64() * 1e3,
+                now.1.saturating_sub(self.start.1) as f64 / 1e6,
+                hwm()
+            );
+            if let Some(f) = self.file.as_mut() {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
     }
 }
