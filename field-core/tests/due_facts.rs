@@ -13,7 +13,7 @@ use common::*;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use sync_protocol::{Change, DeviceId, EntityKind, Hlc, RecordId, UserId};
+use sync_protocol::{Change, DeviceId, EntityKind, Hlc, PullResponse, RecordId, UserId};
 
 /// The rows kept; asserts they are what a fill from `facts` makes of it.
 fn as_filled(store: &field_core::Store) -> Vec<String> {
@@ -538,6 +538,16 @@ fn bulk_sync_rewriting_facts(end: End) {
         at(persons[0], "2025-01-02", json!({"type": "weight", "value": 3.25})),
     ));
     second.push(tombstone(own2, EntityKind::Measurement, d2, T0 - DAY));
+    // And new facts.
+    for n in 0..40u64 {
+        second.push(pulled(
+            RecordId::new_v7(),
+            EntityKind::Immunisation,
+            d1,
+            T0 - 60 * DAY + n,
+            at(persons[(n % 6) as usize], "2025-08-08", json!({"vaccine": "OPV1"})),
+        ));
+    }
     assert!(second.len() >= 100, "{}", second.len());
     // Page 3: replaced again (an even earlier stamp), retracted after a replacement, new
     // facts, and the one retracted before it came.
