@@ -323,13 +323,15 @@ pub(crate) fn apply_change_in<'c>(
             // The common case, a fact seen for the first time, is one statement. Not
             // `RETURNING`: SQLite runs it as a trigger program per row, which cost a bulk
             // first sync about a fifth more. The rowid is the connection's last insert, and
-            // `deleted` (an earlier tombstone) is read only for a fact with a due row.
+            // `deleted` (an earlier tombstone) is read only for a fact with a due row, and
+            // not during a bulk first sync: its end removes the rows of retracted facts
+            // (`bulk::finish`).
             let inserted = page.stmt(conn, Held::Fact)?.execute(row)?;
             if inserted == 1 {
                 if cols.person.is_some() && crate::due_rows::code(change.kind.as_str()).is_some()
                 {
                     let seq = conn.last_insert_rowid();
-                    let deleted = fact_tombstoned(conn, &id)?;
+                    let deleted = !page.bulk && fact_tombstoned(conn, &id)?;
                     let fact = due(seq, deleted);
                     if fact.has_row() {
                         fact.write(page.due_stmt(conn)?)?;

@@ -188,6 +188,14 @@ fn move_due_rows(conn: &Connection) -> Result<()> {
     if !has_table {
         return crate::migrations::refill_due_facts(conn);
     }
+    // The bulk's pages write a fact's row without looking for a retraction that came
+    // before it (`apply.rs`): the rows of retracted facts go first (a fact of a kind with a
+    // due row is `deleted` only by a retraction, kept in `fact_tombstones`).
+    conn.execute_batch(
+        "DELETE FROM bulk_due WHERE seq IN (
+             SELECT f.rowid FROM fact_tombstones t JOIN facts f ON f.id = t.record_id
+             WHERE f.deleted = 1)",
+    )?;
     // `OR REPLACE`: a row is in one table only (`due_rows.rs`), so nothing is replaced.
     let keyed = std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "key");
     if std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "refill") {
