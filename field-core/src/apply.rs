@@ -90,6 +90,8 @@ pub(crate) struct Page<'c> {
     /// are refreshed at its end ([`finish_bulk_edits`]). The facts' due rows go to `bulk_due`
     /// (`due_rows.rs`), which its end moves into `due_facts`.
     bulk: bool,
+    /// TEMPORARY: main's behaviour (no due row during a bulk).
+    skip_due: bool,
     /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
     held: [Option<CachedStatement<'c>>; 6],
 }
@@ -333,7 +335,7 @@ pub(crate) fn apply_change_in<'c>(
                     let seq = conn.last_insert_rowid();
                     let deleted = !page.bulk && fact_tombstoned(conn, &id)?;
                     let fact = due(seq, deleted);
-                    if fact.has_row() {
+                    if fact.has_row() && !page.skip_due {
                         fact.write(page.due_stmt(conn)?)?;
                     }
                 }
@@ -1150,6 +1152,7 @@ impl Store {
         let wall = self.clock.now_ms();
         let wall_i = i64::try_from(wall).unwrap_or(i64::MAX);
         let policy = self.policy;
+        let t_start = crate::store::bulk::timing::cpu_ns();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1165,6 +1168,7 @@ impl Store {
         }
         let mut page = Page {
             bulk,
+            skip_due: bulk && crate::store::bulk::timing::due_off(),
             ..Page::default()
         };
         let any_future: bool =
@@ -1250,6 +1254,7 @@ impl Store {
         report.records_merged = dirty.len();
         // Its held statements go back to the cache (they borrow the transaction).
         drop(page);
+        let t_applied = crate::store::bulk::timing::cpu_ns();
         if bulk && !more {
             // The pull's last page: the indexes, the name index and merges, in its transaction.
             crate::store::bulk::finish(&tx)?;
@@ -1268,7 +1273,14 @@ impl Store {
             )?;
         }
         report.conflicts_now = tx.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
+        let t_commit = crate::store::bulk::timing::cpu_ns();
         tx.commit()?;
+        if bulk {
+            crate::store::bulk::timing::page(
+                t_applied - t_start,
+                crate::store::bulk::timing::cpu_ns() - t_commit,
+            );
+        }
         Ok(report)
     }
 

@@ -143,6 +143,11 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
         return Ok(false);
     }
     let mut t = timing::Steps::new();
+    let first = std::env::var("JANGKAU_BULK_DUE_FIRST").is_ok();
+    if first {
+        move_due_rows(conn)?;
+        t.step("due_rows");
+    }
     // The known records' deferred edits and read rows (migration V8), before the indexes
     // are built over the read tables they rewrite (and the name index refilled from them).
     crate::apply::finish_bulk_edits(conn, true)?;
@@ -168,8 +173,10 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
     )?;
     t.step("person_fts");
     // The due lists' rows the bulk's pages wrote aside (`due_rows.rs`).
-    move_due_rows(conn)?;
-    t.step("due_rows");
+    if !first {
+        move_due_rows(conn)?;
+        t.step("due_rows");
+    }
     crate::apply::settle_merges(conn)?;
     t.step("settle_merges");
     t.total();
@@ -198,7 +205,7 @@ fn move_due_rows(conn: &Connection) -> Result<()> {
     )?;
     // `OR REPLACE`: a row is in one table only (`due_rows.rs`), so nothing is replaced.
     let keyed = std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "key");
-    if std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "refill") {
+    if std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "refill" || v == "off") {
         conn.execute_batch("DELETE FROM bulk_due")?;
         return crate::migrations::refill_due_facts(conn);
     }
@@ -266,11 +273,30 @@ impl super::Store {
 
 /// TEMPORARY instrumentation (issue 19, fourteenth pass): each step's wall, thread CPU and
 /// VmHWM appended to `$JANGKAU_BULK_TIMING`.
-mod timing {
+pub(crate) mod timing {
     use std::io::Write;
     use std::time::Instant;
 
-    fn cpu_ns() -> u64 {
+    pub(crate) fn due_off() -> bool {
+        std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "off")
+    }
+
+    /// One bulk page's apply and commit CPU.
+    pub(crate) fn page(apply: u64, commit: u64) {
+        let Ok(p) = std::env::var("JANGKAU_BULK_TIMING") else {
+            return;
+        };
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+            let _ = writeln!(
+                f,
+                "page apply {:.2} commit {:.2}",
+                apply as f64 / 1e6,
+                commit as f64 / 1e6
+            );
+        }
+    }
+
+    pub(crate) fn cpu_ns() -> u64 {
         std::fs::read_to_string("/proc/thread-self/schedstat")
             .ok()
             .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
