@@ -52,10 +52,9 @@ enum Held {
     Fact = 2,
     DueRow = 3,
     BulkEdit = 4,
-    BulkDueRow = 5,
 }
 
-const HELD_SQL: [&str; 6] = [
+const HELD_SQL: [&str; 5] = [
     "INSERT INTO records (id, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     "INSERT INTO field_edits (record_id, field, value_json, hlc, device, author, base)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
@@ -67,7 +66,6 @@ const HELD_SQL: [&str; 6] = [
     crate::due_rows::INSERT_SQL,
     "INSERT INTO bulk_edits (record_id, kind, field, value_json, hlc, device, author, base)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    crate::due_rows::BULK_INSERT_SQL,
 ];
 
 /// What one call of [`apply_change_in`] knows of the changes applied before it in the same
@@ -87,13 +85,10 @@ pub(crate) struct Page<'c> {
     /// A first sync in bulk is under way (`store/bulk.rs`): the name index is not written
     /// and merges are not settled per change; both are rebuilt when the bulk sync ends. The
     /// field edits of records known before the page go to `bulk_edits`, and their read rows
-    /// are refreshed at its end ([`finish_bulk_edits`]). The facts' due rows go to `bulk_due`
-    /// (`due_rows.rs`), which its end moves into `due_facts`.
+    /// are refreshed at its end ([`finish_bulk_edits`]).
     bulk: bool,
-    /// TEMPORARY: main's behaviour (no due row during a bulk).
-    skip_due: bool,
     /// [`Held`]'s statements, prepared (or taken from the cache) at their first use.
-    held: [Option<CachedStatement<'c>>; 6],
+    held: [Option<CachedStatement<'c>>; 5],
 }
 
 impl<'c> Page<'c> {
@@ -105,17 +100,6 @@ impl<'c> Page<'c> {
         }
         slot.as_mut()
             .ok_or_else(|| StoreError::Corrupt("a held statement".into()))
-    }
-
-    /// The statement that writes a fact's due row: into `due_facts`, or `bulk_due` during a
-    /// bulk first sync.
-    fn due_stmt(&mut self, conn: &'c Connection) -> Result<&mut CachedStatement<'c>> {
-        let which = if self.bulk {
-            Held::BulkDueRow
-        } else {
-            Held::DueRow
-        };
-        self.stmt(conn, which)
     }
 
     fn offset_ms(&mut self, conn: &Connection) -> Result<i64> {
@@ -279,8 +263,9 @@ pub(crate) fn apply_change_in<'c>(
                     )?
                     .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()?;
-                // Its due row, if it had one (in `due_facts` or `bulk_due`).
+                // Its due row, if it had one (a bulk first sync fills the table at its end).
                 if let Some((Some(person), date, seq)) = was
+                    && !page.bulk
                     && crate::due_rows::code(change.kind.as_str()).is_some()
                 {
                     crate::due_rows::remove(conn, &person, &date, seq)?;
@@ -325,18 +310,18 @@ pub(crate) fn apply_change_in<'c>(
             // The common case, a fact seen for the first time, is one statement. Not
             // `RETURNING`: SQLite runs it as a trigger program per row, which cost a bulk
             // first sync about a fifth more. The rowid is the connection's last insert, and
-            // `deleted` (an earlier tombstone) is read only for a fact with a due row, and
-            // not during a bulk first sync: its end removes the rows of retracted facts
-            // (`bulk::finish`).
+            // `deleted` (an earlier tombstone) is read only for a fact with a due row.
             let inserted = page.stmt(conn, Held::Fact)?.execute(row)?;
             if inserted == 1 {
-                if cols.person.is_some() && crate::due_rows::code(change.kind.as_str()).is_some()
+                if !page.bulk
+                    && cols.person.is_some()
+                    && crate::due_rows::code(change.kind.as_str()).is_some()
                 {
                     let seq = conn.last_insert_rowid();
-                    let deleted = !page.bulk && fact_tombstoned(conn, &id)?;
+                    let deleted = fact_tombstoned(conn, &id)?;
                     let fact = due(seq, deleted);
-                    if fact.has_row() && !page.skip_due {
-                        fact.write(page.due_stmt(conn)?)?;
+                    if fact.has_row() {
+                        fact.write(page.stmt(conn, Held::DueRow)?)?;
                     }
                 }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
@@ -412,7 +397,9 @@ pub(crate) fn apply_change_in<'c>(
                          WHERE id = ?1",
                 )?
                 .execute(row)?;
-                if let Some((.., person, date, seq, deleted)) = &made {
+                if let Some((.., person, date, seq, deleted)) = &made
+                    && !page.bulk
+                {
                     let fact = due(*seq, *deleted);
                     // The old row (its person or date may change), then the new one.
                     if let Some(person) = person
@@ -422,7 +409,7 @@ pub(crate) fn apply_change_in<'c>(
                         crate::due_rows::remove(conn, person, date, *seq)?;
                     }
                     if fact.has_row() {
-                        fact.write(page.due_stmt(conn)?)?;
+                        fact.write(page.stmt(conn, Held::DueRow)?)?;
                     }
                 }
                 if change.kind == EntityKind::PersonMerge && !page.bulk {
@@ -1152,7 +1139,6 @@ impl Store {
         let wall = self.clock.now_ms();
         let wall_i = i64::try_from(wall).unwrap_or(i64::MAX);
         let policy = self.policy;
-        let t_start = crate::store::bulk::timing::cpu_ns();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1168,7 +1154,6 @@ impl Store {
         }
         let mut page = Page {
             bulk,
-            skip_due: bulk && crate::store::bulk::timing::due_off(),
             ..Page::default()
         };
         let any_future: bool =
@@ -1254,7 +1239,6 @@ impl Store {
         report.records_merged = dirty.len();
         // Its held statements go back to the cache (they borrow the transaction).
         drop(page);
-        let t_applied = crate::store::bulk::timing::cpu_ns();
         if bulk && !more {
             // The pull's last page: the indexes, the name index and merges, in its transaction.
             crate::store::bulk::finish(&tx)?;
@@ -1273,14 +1257,7 @@ impl Store {
             )?;
         }
         report.conflicts_now = tx.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?;
-        let t_commit = crate::store::bulk::timing::cpu_ns();
         tx.commit()?;
-        if bulk {
-            crate::store::bulk::timing::page(
-                t_applied - t_start,
-                crate::store::bulk::timing::cpu_ns() - t_commit,
-            );
-        }
         Ok(report)
     }
 

@@ -5,12 +5,8 @@
 //! JSON functions re-read the body (a pull into a filled store cost 30 % more). V7 drops the
 //! triggers: every path that writes `facts` (`apply.rs`: a pulled or saved fact, its
 //! replacing version, a retraction, a refused change's removal; `outbox.rs`: a re-stamp)
-//! writes the row here. A bulk first sync's pages write the same rows to `bulk_due` (device
-//! migration V10, a rowid table keyed by the fact's rowid) instead: `due_facts` is a WITHOUT
-//! ROWID table in `(person, date)` order, where a first sync's facts would land anywhere; the
-//! bulk's end moves them in at once (`crate::store::bulk::finish`). A row is in one of the two
-//! tables, never both: removing a fact's row (a retraction, a replacing version, a re-stamp,
-//! a refused change, whoever makes it) removes it from both.
+//! writes the row here. A bulk first sync writes none; its end fills the table from `facts`
+//! (`crate::migrations::refill_due_facts`).
 //!
 //! A row is the one `due_facts_fill` (migrations.rs) makes of the stored fact, byte for byte:
 //! a live fact of a due kind saved under a person, keyed `(person, date, seq)` with `seq`
@@ -29,16 +25,8 @@ pub(crate) const INSERT_SQL: &str =
     "INSERT OR REPLACE INTO due_facts (person, date, seq, kind, id, supersedes, body)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
-/// Writes (or replaces) one row of a bulk first sync's page, numbered as [`INSERT_SQL`].
-pub(crate) const BULK_INSERT_SQL: &str =
-    "INSERT OR REPLACE INTO bulk_due (person, date, seq, kind, id, supersedes, body)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-
 /// Removes one row by its key.
 const DELETE_SQL: &str = "DELETE FROM due_facts WHERE person = ?1 AND date = ?2 AND seq = ?3";
-
-/// Removes one row a bulk first sync's page wrote, by the fact's rowid.
-const BULK_DELETE_SQL: &str = "DELETE FROM bulk_due WHERE seq = ?1";
 
 /// The `due_facts.kind` code of a fact kind a due list reads, and the body fields kept of it,
 /// in the order of the row's JSON array (as `due_columns` in migrations.rs and
@@ -96,8 +84,7 @@ impl Fact<'_> {
         !self.deleted && self.person.is_some() && code(self.kind).is_some()
     }
 
-    /// Writes its row with `insert` ([`INSERT_SQL`], or [`BULK_INSERT_SQL`] on a bulk first
-    /// sync's page); nothing when it has none.
+    /// Writes its row with `insert` ([`INSERT_SQL`]); nothing when it has none.
     pub(crate) fn write(&self, insert: &mut Statement<'_>) -> Result<()> {
         let (Some(person), Some((kind, fields)), false) =
             (self.person, code(self.kind), self.deleted)
@@ -118,12 +105,10 @@ impl Fact<'_> {
     }
 }
 
-/// Removes the row keyed `(person, date, seq)`, if there is one, from `due_facts` or, when a
-/// bulk first sync's page wrote it, from `bulk_due`.
+/// Removes the row keyed `(person, date, seq)`, if there is one.
 pub(crate) fn remove(conn: &Connection, person: &str, date: &str, seq: i64) -> Result<()> {
     conn.prepare_cached(DELETE_SQL)?
         .execute(params![person, date, seq])?;
-    conn.prepare_cached(BULK_DELETE_SQL)?.execute([seq])?;
     Ok(())
 }
 

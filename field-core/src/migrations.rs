@@ -12,7 +12,7 @@ use rusqlite::Connection;
 /// code's statements (`apply::finish_bulk_edits`, `write_mutable`; the `due_facts` fill): a
 /// migration that changes the columns those statements write must make that finish work on
 /// the version before it too.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this code writes.
 pub fn latest() -> u32 {
@@ -614,24 +614,4 @@ CREATE TABLE bulk_edits (
 /// `sent` keep their state wherever they are.
 const V9: &str = "
 ALTER TABLE device_state ADD COLUMN sent_through INTEGER NOT NULL DEFAULT 0;
-";
-
-/// Version 10 (issue 19): the `due_facts` rows of the facts a bulk first sync's pages write
-/// (`store/bulk.rs`, `due_rows.rs`). During a bulk each page computes a fact's due row from
-/// the body it has decoded, as outside one, and appends it here, keyed by the fact's rowid
-/// (`seq`; a rowid table, so a page's rows land at its end and a later page that replaces
-/// or retracts the fact finds its row by that key); the bulk's end moves the rows into
-/// `due_facts` and empties the table, instead of reading and decoding all of `facts` again
-/// (`refill_due_facts`, still what finishes a bulk cut under V9, before this migration).
-/// Empty outside a bulk first sync.
-const V10: &str = "
-CREATE TABLE bulk_due (
-    seq        INTEGER PRIMARY KEY,
-    person     TEXT NOT NULL,
-    date       TEXT NOT NULL,
-    kind       INTEGER NOT NULL,
-    id         TEXT NOT NULL,
-    supersedes TEXT,
-    body       TEXT
-);
 ";

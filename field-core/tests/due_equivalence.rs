@@ -399,13 +399,13 @@ fn upgrading_a_store_fills_due_facts() {
     let rows = due_facts_rows(f.store.connection());
     assert!(rows.len() > 50, "{}", rows.len());
     let latest = field_core::migrations::latest();
-    assert_eq!(latest, 10);
+    assert_eq!(latest, 9);
     // The schema of version 5: V6 adds only the table (and its triggers, which V7 dropped),
-    // V8 only `bulk_edits`, V9 only `device_state.sent_through`, V10 only `bulk_due`.
+    // V8 only `bulk_edits`, V9 only `device_state.sent_through`.
     f.store
         .connection()
         .execute_batch(
-            "DROP TABLE due_facts; DROP TABLE bulk_edits; DROP TABLE bulk_due;
+            "DROP TABLE due_facts; DROP TABLE bulk_edits;
                  ALTER TABLE device_state DROP COLUMN sent_through; PRAGMA user_version = 5",
         )
         .unwrap();
@@ -439,10 +439,9 @@ fn upgrading_from_version_6_drops_the_triggers_and_keeps_the_rows() {
         let f = generated_store();
         let c = f.store.connection();
         // Back to version 6: its triggers, as V6 made them (and no `bulk_edits`, V8's: a
-        // bulk cut under V6 is finished before the migrations, without it; nor V9's mark,
-        // nor V10's `bulk_due`).
+        // bulk cut under V6 is finished before the migrations, without it; nor V9's mark).
         c.execute_batch(&format!(
-            "DROP TABLE due_facts; DROP TABLE bulk_edits; DROP TABLE bulk_due;
+            "DROP TABLE due_facts; DROP TABLE bulk_edits;
              ALTER TABLE device_state DROP COLUMN sent_through;
              PRAGMA user_version = 5; {} PRAGMA user_version = 6;",
             field_core::migrations::MIGRATIONS[5]

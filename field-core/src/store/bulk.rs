@@ -22,14 +22,9 @@
 //! `apply::load_mutable`). On the fresh tablet these were 58 % of a page's commit frames
 //! (issue 19, ninth pass).
 //! The due lists' `due_facts` (migration V6) is written by the apply with each fact
-//! (`due_rows.rs`, since V7); during a bulk sync the pages write the same rows to `bulk_due`
-//! (migration V10, a rowid table keyed by the fact's rowid, so each page's rows land at its
-//! end), and [`finish`] moves them into `due_facts` ([`move_due_rows`]) instead of reading
-//! and decoding all of `facts` again to fill it (half the end's CPU on the fresh tablet:
-//! issue 19, thirteenth pass). A bulk cut under V9 (its pages wrote no due rows) is finished
-//! before the migrations, without the table: that end fills `due_facts` from `facts`.
-//! (Under V6 it was kept by triggers, dropped here and kept in `deferred_indexes` like the
-//! indexes; `begin` still defers any trigger on those tables.)
+//! (`due_rows.rs`, since V7) except during a bulk sync: [`finish`] fills it in one pass over
+//! `facts`. (Under V6 it was kept by triggers, dropped here and kept in `deferred_indexes`
+//! like the indexes; `begin` still defers any trigger on those tables.)
 //!
 //! Durability is unchanged: each pulled page is still one transaction with its cursor, and
 //! dropping or re-creating the indexes is part of a page's transaction. A cut (SIGKILL, a dead
@@ -142,16 +137,9 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
     if kept.is_empty() {
         return Ok(false);
     }
-    let mut t = timing::Steps::new();
-    let first = std::env::var("JANGKAU_BULK_DUE_FIRST").is_ok();
-    if first {
-        move_due_rows(conn)?;
-        t.step("due_rows");
-    }
     // The known records' deferred edits and read rows (migration V8), before the indexes
     // are built over the read tables they rewrite (and the name index refilled from them).
     crate::apply::finish_bulk_edits(conn, true)?;
-    t.step("finish_bulk_edits");
     for (name, sql) in &kept {
         let exists: bool = conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master
@@ -161,7 +149,6 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
         )?;
         if !exists {
             conn.execute_batch(sql)?;
-            t.step(name);
         }
     }
     // The name index holds exactly the live named persons (as `write_mutable` keeps it).
@@ -171,55 +158,10 @@ pub(crate) fn finish(conn: &Connection) -> Result<bool> {
              SELECT rowid, name, name_key FROM persons WHERE deleted = 0 AND name IS NOT NULL;
          DELETE FROM deferred_indexes;",
     )?;
-    t.step("person_fts");
-    // The due lists' rows the bulk's pages wrote aside (`due_rows.rs`).
-    if !first {
-        move_due_rows(conn)?;
-        t.step("due_rows");
-    }
+    // The due lists' table, whose rows the bulk's pages did not write (`due_rows.rs`).
+    crate::migrations::refill_due_facts(conn)?;
     crate::apply::settle_merges(conn)?;
-    t.step("settle_merges");
-    t.total();
     Ok(true)
-}
-
-/// Moves the due rows a bulk's pages wrote to `bulk_due` into `due_facts` and empties it.
-/// On a database older than that table (a bulk cut under V9, finished before the
-/// migrations), whose pages wrote no due rows: fills `due_facts` from `facts`.
-fn move_due_rows(conn: &Connection) -> Result<()> {
-    let has_table: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bulk_due')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_table {
-        return crate::migrations::refill_due_facts(conn);
-    }
-    // The bulk's pages write a fact's row without looking for a retraction that came
-    // before it (`apply.rs`): the rows of retracted facts go first (a fact of a kind with a
-    // due row is `deleted` only by a retraction, kept in `fact_tombstones`).
-    conn.execute_batch(
-        "DELETE FROM bulk_due WHERE seq IN (
-             SELECT f.rowid FROM fact_tombstones t JOIN facts f ON f.id = t.record_id
-             WHERE f.deleted = 1)",
-    )?;
-    // `OR REPLACE`: a row is in one table only (`due_rows.rs`), so nothing is replaced.
-    let keyed = std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "key");
-    if std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "refill" || v == "off") {
-        conn.execute_batch("DELETE FROM bulk_due")?;
-        return crate::migrations::refill_due_facts(conn);
-    }
-    conn.execute_batch(if keyed {
-        "INSERT OR REPLACE INTO due_facts (person, date, seq, kind, id, supersedes, body)
-             SELECT person, date, seq, kind, id, supersedes, body FROM bulk_due
-             ORDER BY person, date, seq;
-         DELETE FROM bulk_due;"
-    } else {
-        "INSERT OR REPLACE INTO due_facts (person, date, seq, kind, id, supersedes, body)
-             SELECT person, date, seq, kind, id, supersedes, body FROM bulk_due;
-         DELETE FROM bulk_due;"
-    })?;
-    Ok(())
 }
 
 /// Finishes a bulk sync that a cut left behind, on a connection just opened (before the
@@ -268,107 +210,5 @@ impl super::Store {
     /// Whether a bulk first sync is under way (or was cut and not yet finished).
     pub fn bulk_sync_active(&self) -> Result<bool> {
         active(&self.conn)
-    }
-}
-
-/// TEMPORARY instrumentation (issue 19, fourteenth pass): each step's wall, thread CPU and
-/// VmHWM appended to `$JANGKAU_BULK_TIMING`.
-pub(crate) mod timing {
-    use std::io::Write;
-    use std::time::Instant;
-
-    pub(crate) fn due_off() -> bool {
-        std::env::var("JANGKAU_BULK_DUE_ORDER").is_ok_and(|v| v == "off")
-    }
-
-    /// One bulk page's apply and commit CPU.
-    pub(crate) fn page(apply: u64, commit: u64) {
-        let Ok(p) = std::env::var("JANGKAU_BULK_TIMING") else {
-            return;
-        };
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
-            let _ = writeln!(
-                f,
-                "page apply {:.2} commit {:.2}",
-                apply as f64 / 1e6,
-                commit as f64 / 1e6
-            );
-        }
-    }
-
-    pub(crate) fn cpu_ns() -> u64 {
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-            .unwrap_or(0)
-    }
-
-    fn hwm() -> String {
-        std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
-                    .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
-                    .reduce(|a, b| format!("{a}/{b}"))
-            })
-            .unwrap_or_default()
-    }
-
-    pub(super) struct Steps {
-        file: Option<std::fs::File>,
-        start: (Instant, u64),
-        last: (Instant, u64),
-    }
-
-    impl Steps {
-        pub(super) fn new() -> Self {
-            let file = std::env::var("JANGKAU_BULK_TIMING").ok().and_then(|p| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .ok()
-            });
-            let now = (Instant::now(), cpu_ns());
-            Steps {
-                file,
-                start: now,
-                last: now,
-            }
-        }
-
-        pub(super) fn step(&mut self, name: &str) {
-            if self.file.is_none() {
-                return;
-            }
-            let now = (Instant::now(), cpu_ns());
-            let line = format!(
-                "{name} wall {:.1} ms cpu {:.1} ms kB {}\n",
-                (now.0 - self.last.0).as_secs_f64() * 1e3,
-                now.1.saturating_sub(self.last.1) as f64 / 1e6,
-                hwm()
-            );
-            self.last = now;
-            if let Some(f) = self.file.as_mut() {
-                let _ = f.write_all(line.as_bytes());
-            }
-        }
-
-        pub(super) fn total(&mut self) {
-            if self.file.is_none() {
-                return;
-            }
-            let now = (Instant::now(), cpu_ns());
-            let line = format!(
-                "finish wall {:.1} ms cpu {:.1} ms kB {}\n",
-                (now.0 - self.start.0).as_secs_f64() * 1e3,
-                now.1.saturating_sub(self.start.1) as f64 / 1e6,
-                hwm()
-            );
-            if let Some(f) = self.file.as_mut() {
-                let _ = f.write_all(line.as_bytes());
-            }
-        }
     }
 }
