@@ -13,7 +13,7 @@ use common::*;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use sync_protocol::{Change, DeviceId, EntityKind, Hlc, RecordId, UserId};
+use sync_protocol::{Change, DeviceId, EntityKind, Hlc, PullResponse, RecordId, UserId};
 
 /// The rows kept; asserts they are what a fill from `facts` makes of it.
 fn as_filled(store: &field_core::Store) -> Vec<String> {
@@ -369,4 +369,272 @@ fn no_triggers_and_a_bulk_sync_end_fills_the_table() {
             "p1|2025-01-10|{m1}|1|m1|-|[\"weight\",8.50,null,null]"
         )]
     );
+}
+
+/// How a bulk first sync in [`a_bulk_sync_whose_later_pages_rewrite_facts_ends_as_a_fill`]
+/// ends.
+#[derive(Clone, Copy, Debug)]
+enum End {
+    /// Its last page.
+    LastPage,
+    /// Cut after the second page, finished at the next unlock; the last page then applied
+    /// normally.
+    Cut,
+}
+
+/// A bulk first sync (pages of 150 changes into a store holding a few local facts) whose
+/// later pages replace facts of earlier pages and of the store (another person, date and
+/// body), retract them, bring a fact whose retraction came first, and send changes again;
+/// a local save and retraction between its pages. Its end leaves `due_facts` equal to a fill
+/// from `facts`, byte for byte, whether it ends with its last page or is cut and finished at
+/// the next unlock. (Written for a side table of the bulk's due rows, tried in issue 19's
+/// fourteenth pass and not kept: docs/BENCHMARKS.md.)
+#[test]
+fn a_bulk_sync_whose_later_pages_rewrite_facts_ends_as_a_fill() {
+    for end in [End::LastPage, End::Cut] {
+        bulk_sync_rewriting_facts(end);
+    }
+}
+
+fn bulk_sync_rewriting_facts(end: End) {
+    let mut f = fixture();
+    let reg = family(&mut f.store);
+    let child = reg.persons[2];
+    let weight = |value: f64| field_core::MeasurementInput {
+        kind: "weight".into(),
+        value,
+        unit: "kg".into(),
+        ..Default::default()
+    };
+    // The store's own facts before the bulk (their rows in `due_facts`).
+    let own1 = f
+        .store
+        .save_measurement(child, None, "2025-11-20", &weight(10.5))
+        .unwrap();
+    let own2 = f
+        .store
+        .save_measurement(child, None, "2025-11-21", &weight(10.7))
+        .unwrap();
+    let (d1, d2) = (DeviceId::new_v7(), DeviceId::new_v7());
+    let persons: [RecordId; 6] = std::array::from_fn(|_| RecordId::new_v7());
+    let at = |p: RecordId, date: &str, more: Value| {
+        let mut b = json!({"posyandu": POSYANDU, "person": p.to_string(), "date": date});
+        b.as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
+        b
+    };
+    // Page 1: 150 facts of every due kind and some of none, stamped T0 - 100 days + n s.
+    let first: Vec<Change> = (0..150u64)
+        .map(|n| {
+            let p = persons[(n % 6) as usize];
+            let date = format!("2025-0{}-{:02}", n % 9 + 1, n % 28 + 1);
+            let ms = T0 - 100 * DAY + n * 1_000;
+            let id = RecordId::new_v7();
+            match n % 5 {
+                0 => pulled(
+                    id,
+                    EntityKind::Measurement,
+                    d1,
+                    ms,
+                    at(
+                        p,
+                        &date,
+                        json!({"type": "weight", "value": 8.5 + n as f64 / 10.0, "unit": "kg"}),
+                    ),
+                ),
+                1 => pulled(
+                    id,
+                    EntityKind::Immunisation,
+                    d1,
+                    ms,
+                    at(p, &date, json!({"vaccine": "BCG"})),
+                ),
+                2 => pulled(
+                    id,
+                    EntityKind::Visit,
+                    d1,
+                    ms,
+                    at(p, &date, json!({"type": "home"})),
+                ),
+                3 => pulled(
+                    id,
+                    EntityKind::Supplement,
+                    d1,
+                    ms,
+                    at(p, &date, json!({"supplement": "vitamin_a"})),
+                ),
+                _ => pulled(
+                    id,
+                    EntityKind::Screening,
+                    d1,
+                    ms,
+                    at(
+                        p,
+                        &date,
+                        json!({"instrument": "x", "answers": {"a": [1, 2.50, null]}}),
+                    ),
+                ),
+            }
+        })
+        .collect();
+    // Page 2: later changes to page 1's facts and to the store's own.
+    let mut second = Vec::new();
+    let late_fact = RecordId::new_v7();
+    for (n, c) in first.iter().enumerate() {
+        match n % 6 {
+            // A replacing version (an earlier stamp, another device): another person, date
+            // and body.
+            0 => {
+                let mut r = pulled(
+                    c.id,
+                    c.kind,
+                    d2,
+                    c.hlc.wall_ms - 10 * DAY,
+                    at(
+                        persons[(n + 1) % 6],
+                        "2025-10-31",
+                        json!({"type": "height", "value": 70, "vaccine": "MR1", "position": "lying"}),
+                    ),
+                );
+                r.supersedes = Some(first[(n + 3) % 150].id);
+                second.push(r);
+            }
+            // A retraction.
+            1 => second.push(tombstone(c.id, c.kind, d2, T0 - DAY)),
+            // Sent again.
+            2 => second.push(c.clone()),
+            _ => {}
+        }
+    }
+    // The retraction of a fact that comes on the last page.
+    second.push(tombstone(late_fact, EntityKind::Measurement, d2, T0 - DAY));
+    // The store's own facts: one replaced (an earlier stamp), one retracted.
+    second.push(pulled(
+        own1,
+        EntityKind::Measurement,
+        d2,
+        T0 - 200 * DAY,
+        at(
+            persons[0],
+            "2025-01-02",
+            json!({"type": "weight", "value": 3.25}),
+        ),
+    ));
+    second.push(tombstone(own2, EntityKind::Measurement, d2, T0 - DAY));
+    // And new facts.
+    for n in 0..40u64 {
+        second.push(pulled(
+            RecordId::new_v7(),
+            EntityKind::Immunisation,
+            d1,
+            T0 - 60 * DAY + n,
+            at(
+                persons[(n % 6) as usize],
+                "2025-08-08",
+                json!({"vaccine": "OPV1"}),
+            ),
+        ));
+    }
+    assert!(second.len() >= 100, "{}", second.len());
+    // Page 3: replaced again (an even earlier stamp), retracted after a replacement, new
+    // facts, and the one retracted before it came.
+    let mut third = Vec::new();
+    for (n, c) in first.iter().enumerate() {
+        match n % 12 {
+            0 => third.push(pulled(
+                c.id,
+                c.kind,
+                d2,
+                c.hlc.wall_ms - 20 * DAY,
+                at(
+                    persons[(n + 2) % 6],
+                    "2025-12-01",
+                    json!({"type": "weight", "value": 1e-3, "vaccine": "DPT1"}),
+                ),
+            )),
+            6 => third.push(tombstone(c.id, c.kind, d1, T0)),
+            _ => {}
+        }
+    }
+    third.push(pulled(
+        late_fact,
+        EntityKind::Measurement,
+        d1,
+        T0 - 5 * DAY,
+        at(
+            persons[3],
+            "2025-11-01",
+            json!({"type": "weight", "value": 9}),
+        ),
+    ));
+    for n in 0..100u64 {
+        third.push(pulled(
+            RecordId::new_v7(),
+            EntityKind::AncContact,
+            d1,
+            T0 - 50 * DAY + n,
+            at(
+                persons[(n % 6) as usize],
+                "2025-07-07",
+                json!({"pregnancy": format!("g{n}"), "contact": 1}),
+            ),
+        ));
+    }
+    let page = |changes: Vec<Change>, n: usize, more: bool| PullResponse {
+        v: sync_protocol::PROTOCOL_VERSION,
+        changes,
+        cursor: format!("page-{n}"),
+        has_more: more,
+        server_time: T0,
+    };
+    let pages = [
+        page(first, 1, true),
+        page(second, 2, true),
+        page(third, 3, false),
+    ];
+    let own_rows = due_facts_rows(f.store.connection());
+    assert_eq!(own_rows.len(), 2);
+
+    f.store.apply_sync_page(&pages[0]).unwrap();
+    assert!(f.store.bulk_sync_active().unwrap());
+    // The bulk's pages write no due rows; `due_facts` holds the store's own.
+    assert_eq!(due_facts_rows(f.store.connection()), own_rows);
+    f.store.apply_sync_page(&pages[1]).unwrap();
+    assert!(f.store.bulk_sync_active().unwrap());
+    // Between the pages: a local save, and the retraction of a fact of page 1 (its row aside).
+    assert_eq!(due_facts_rows(f.store.connection()), own_rows);
+    let kept = pages[0].changes[4].id;
+    assert!(
+        pages[1]
+            .changes
+            .iter()
+            .all(|c| c.id != kept || !c.tombstone)
+    );
+    f.store
+        .save_measurement(child, None, "2025-11-22", &weight(10.9))
+        .unwrap();
+    f.store.retract_fact(kept).unwrap();
+    let mut s = match end {
+        End::LastPage => f.store,
+        End::Cut => {
+            drop(f.store);
+            let s = reopen(&f.path, &f.clock);
+            assert!(!s.bulk_sync_active().unwrap());
+            s
+        }
+    };
+    s.apply_sync_page(&pages[2]).unwrap();
+    assert!(!s.bulk_sync_active().unwrap());
+    let rows = as_filled(&s);
+    assert!(rows.len() > 150, "{end:?}: {}", rows.len());
+    let late = rowid(s.connection(), late_fact);
+    assert!(!rows.iter().any(|r| r.contains(&format!("|{late}|"))));
+    assert!(!rows.iter().any(|r| r.contains(&own2.to_string())));
+    assert!(!rows.iter().any(|r| r.contains(&kept.to_string())));
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&format!("|{own1}|-|[\"weight\",3.25,null,null]")))
+    );
+    drop(f.dir);
 }
