@@ -385,10 +385,12 @@ enum End {
 /// A bulk first sync (pages of 150 changes into a store holding a few local facts) whose
 /// later pages replace facts of earlier pages and of the store (another person, date and
 /// body), retract them, bring a fact whose retraction came first, and send changes again;
-/// a local save and retraction between its pages. Its end leaves `due_facts` equal to a fill
-/// from `facts`, byte for byte, whether it ends with its last page or is cut and finished at
-/// the next unlock. (Written for a side table of the bulk's due rows, tried in issue 19's
-/// fourteenth pass and not kept: docs/BENCHMARKS.md.)
+/// a local save and retraction between its pages. Whether it ends with its last page or is cut
+/// and finished at the next unlock, its end leaves in `due_facts` the rows that the same pages
+/// applied one at a time without a bulk (each fact's row written by `due_rows.rs`, no fill)
+/// leave for the same facts; and a fill from `facts` changes nothing. (Written for a side table
+/// of the bulk's due rows, tried in issue 19's fourteenth pass and not kept:
+/// docs/BENCHMARKS.md.)
 #[test]
 fn a_bulk_sync_whose_later_pages_rewrite_facts_ends_as_a_fill() {
     for end in [End::LastPage, End::Cut] {
@@ -596,11 +598,15 @@ fn bulk_sync_rewriting_facts(end: End) {
     let own_rows = due_facts_rows(f.store.connection());
     assert_eq!(own_rows.len(), 2);
 
-    f.store.apply_sync_page(&pages[0]).unwrap();
+    let applied_whole = |page: &PullResponse, report: field_core::PullReport| {
+        assert!(report.skipped.is_empty(), "{}: {:?}", page.cursor, report.skipped);
+        assert_eq!(report.applied, page.changes.len(), "{}", page.cursor);
+    };
+    applied_whole(&pages[0], f.store.apply_sync_page(&pages[0]).unwrap());
     assert!(f.store.bulk_sync_active().unwrap());
     // The bulk's pages write no due rows; `due_facts` holds the store's own.
     assert_eq!(due_facts_rows(f.store.connection()), own_rows);
-    f.store.apply_sync_page(&pages[1]).unwrap();
+    applied_whole(&pages[1], f.store.apply_sync_page(&pages[1]).unwrap());
     assert!(f.store.bulk_sync_active().unwrap());
     // Between the pages: a local save, and the retraction of a fact of page 1 (its row aside).
     assert_eq!(due_facts_rows(f.store.connection()), own_rows);
@@ -624,7 +630,7 @@ fn bulk_sync_rewriting_facts(end: End) {
             s
         }
     };
-    s.apply_sync_page(&pages[2]).unwrap();
+    applied_whole(&pages[2], s.apply_sync_page(&pages[2]).unwrap());
     assert!(!s.bulk_sync_active().unwrap());
     let rows = as_filled(&s);
     assert!(rows.len() > 150, "{end:?}: {}", rows.len());
@@ -636,5 +642,56 @@ fn bulk_sync_rewriting_facts(end: End) {
         rows.iter()
             .any(|r| r.contains(&format!("|{own1}|-|[\"weight\",3.25,null,null]")))
     );
+
+    // The same pages into a store of the same user, each page alone (no page says more
+    // follow, so no bulk begins), with the same retraction between the second and the third:
+    // every due row written fact by fact. The pulled facts' rows must be the bulk's, but for
+    // their rowids (the `seq` of the key), which the two stores number apart. The store's own
+    // facts (`own1`, `own2`, the save between the pages) exist only in the bulk's store.
+    let mut r = fixture();
+    family(&mut r.store);
+    for (n, p) in pages.iter().enumerate() {
+        let alone = PullResponse {
+            has_more: false,
+            ..p.clone()
+        };
+        applied_whole(&alone, r.store.apply_sync_page(&alone).unwrap());
+        assert!(!r.store.bulk_sync_active().unwrap());
+        if n == 1 {
+            r.store.retract_fact(kept).unwrap();
+        }
+    }
+    let pulled_ids: std::collections::BTreeSet<String> = pages
+        .iter()
+        .flat_map(|p| p.changes.iter().map(|c| c.id))
+        .filter(|id| *id != own1 && *id != own2)
+        .map(|id| id.to_string())
+        .collect();
+    let bulk = rows_by_id(s.connection(), &pulled_ids);
+    let one_by_one = rows_by_id(r.store.connection(), &pulled_ids);
+    assert!(bulk.len() > 150, "{end:?}: {}", bulk.len());
+    assert_eq!(bulk, one_by_one, "{end:?}");
+    drop(s);
     drop(f.dir);
+}
+
+/// The `due_facts` rows of the facts `ids`, by fact id, without their `seq` (the fact's
+/// rowid, which differs between two stores).
+fn rows_by_id(
+    conn: &Connection,
+    ids: &std::collections::BTreeSet<String>,
+) -> BTreeMap<String, (String, String, i64, Option<String>, Option<String>)> {
+    let mut q = conn
+        .prepare("SELECT id, person, date, kind, supersedes, body FROM due_facts")
+        .unwrap();
+    q.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .filter(|(id, _)| ids.contains(id))
+    .collect()
 }

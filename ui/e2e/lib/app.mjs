@@ -90,29 +90,49 @@ async function tap(browser, el, id, timeout = 10_000) {
   }
 }
 
-/** What the page looked like at a tap that never took: the element's box, the viewport,
- *  what sits at the element's centre, and the scroll of the content. Best effort: a failed
- *  look says so instead of hiding the tap's own error. */
+/** What the page looked like at a tap that did not take: the element's first box and its
+ *  in-view centre (where WebDriver clicks), what sits there, whether the element is among
+ *  the elements at that point at all (not: "not interactable"; under another: "intercepted"),
+ *  what could make it refuse (pointer-events, visibility, opacity, an inert or disabled
+ *  ancestor, running animations) and the scroll. It is read after webdriverio's own wait, so
+ *  up to 5 s after the refused click: the page may have moved on since. Best effort and
+ *  bounded (3 s): a failed look says so instead of hiding the tap's own error. */
 async function whyNotTappable(browser, el) {
+  const look = browser.execute((e) => {
+    const r = e.getClientRects()[0] ?? e.getBoundingClientRect();
+    const vw = window.innerWidth;
+    const vh = window.innerHeight;
+    const left = Math.max(r.left, 0);
+    const right = Math.min(r.right, vw);
+    const top = Math.max(r.top, 0);
+    const bottom = Math.min(r.bottom, vh);
+    const inView = right > left && bottom > top;
+    const x = (left + right) / 2;
+    const y = (top + bottom) / 2;
+    const name = (n) => (n ? `${n.tagName.toLowerCase()}${n.dataset?.testid ? `[${n.dataset.testid}]` : ''}${n.className && typeof n.className === 'string' ? `.${n.className.trim().replace(/\s+/g, '.')}` : ''}` : 'nothing');
+    const at = inView ? document.elementFromPoint(x, y) : null;
+    const style = getComputedStyle(e);
+    const content = document.querySelector('.content');
+    return {
+      box: [r.left, r.top, r.width, r.height].map(Math.round),
+      viewport: [vw, vh],
+      inViewCentre: inView ? [Math.round(x), Math.round(y)] : null,
+      atCentre: at === e || (at && e.contains(at)) ? 'the element' : name(at),
+      amongElementsThere: inView ? document.elementsFromPoint(x, y).some((n) => n === e || e.contains(n)) : false,
+      connected: e.isConnected,
+      style: [style.pointerEvents, style.visibility, style.opacity],
+      inert: name(e.closest('[inert]')),
+      disabled: Boolean(e.disabled || e.closest('fieldset[disabled]')),
+      animations: document.getAnimations().length,
+      scroll: [window.scrollY, content ? content.scrollTop : null, content ? content.scrollHeight : null, content ? content.clientHeight : null],
+      shell: document.querySelector('.shell')?.dataset.testid ?? null,
+    };
+  }, el);
+  const late = new Promise((_, fail) => setTimeout(() => fail(new Error('no answer in 3 s')), 3_000));
   try {
-    const look = await browser.execute((e) => {
-      const r = e.getBoundingClientRect();
-      const cx = r.left + r.width / 2;
-      const cy = r.top + r.height / 2;
-      const top = document.elementFromPoint(cx, cy);
-      const name = (n) => (n ? `${n.tagName.toLowerCase()}${n.dataset?.testid ? `[${n.dataset.testid}]` : ''}${n.className && typeof n.className === 'string' ? `.${n.className.trim().replace(/\s+/g, '.')}` : ''}` : 'nothing');
-      const content = document.querySelector('.content');
-      return {
-        box: [r.left, r.top, r.width, r.height].map(Math.round),
-        viewport: [window.innerWidth, window.innerHeight],
-        connected: e.isConnected,
-        atCentre: top === e || e.contains(top) ? 'the element' : name(top),
-        contentScroll: content ? [content.scrollTop, content.scrollHeight, content.clientHeight] : null,
-        shell: document.querySelector('.shell')?.dataset.testid ?? null,
-      };
-    }, el);
-    return JSON.stringify(look);
+    return JSON.stringify(await Promise.race([look, late]));
   } catch (e) {
+    look.catch(() => {});
     return `could not look: ${e?.message ?? e}`;
   }
 }
