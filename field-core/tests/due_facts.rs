@@ -599,7 +599,12 @@ fn bulk_sync_rewriting_facts(end: End) {
     assert_eq!(own_rows.len(), 2);
 
     let applied_whole = |page: &PullResponse, report: field_core::PullReport| {
-        assert!(report.skipped.is_empty(), "{}: {:?}", page.cursor, report.skipped);
+        assert!(
+            report.skipped.is_empty(),
+            "{}: {:?}",
+            page.cursor,
+            report.skipped
+        );
         assert_eq!(report.applied, page.changes.len(), "{}", page.cursor);
     };
     applied_whole(&pages[0], f.store.apply_sync_page(&pages[0]).unwrap());
@@ -675,12 +680,15 @@ fn bulk_sync_rewriting_facts(end: End) {
     drop(f.dir);
 }
 
+/// A `due_facts` row but for its key's `seq`: person, date, kind, supersedes, body.
+type DueRow = (String, String, i64, Option<String>, Option<String>);
+
 /// The `due_facts` rows of the facts `ids`, by fact id, without their `seq` (the fact's
 /// rowid, which differs between two stores).
 fn rows_by_id(
     conn: &Connection,
     ids: &std::collections::BTreeSet<String>,
-) -> BTreeMap<String, (String, String, i64, Option<String>, Option<String>)> {
+) -> BTreeMap<String, DueRow> {
     let mut q = conn
         .prepare("SELECT id, person, date, kind, supersedes, body FROM due_facts")
         .unwrap();
