@@ -148,8 +148,6 @@ pub struct Merger<'a> {
     borrow_new_facts: bool,
     /// Records whose stored state is a change's payload ([`is_one_change`]), with it.
     stored_payloads: HashMap<RecordId, String>,
-    /// Whether [`Writes::new`] is filled (only the PostgreSQL writer reads it).
-    note_new: bool,
     /// Changes not merged: their record is known with another kind (the push refuses such a
     /// change, so only a log written by hand can hold one).
     pub skipped: usize,
@@ -164,7 +162,6 @@ impl<'a> Merger<'a> {
             touched: BTreeMap::new(),
             borrow_new_facts: true,
             stored_payloads: HashMap::new(),
-            note_new: true,
             skipped: 0,
         };
         for (id, record, from) in loaded {
@@ -172,13 +169,6 @@ impl<'a> Merger<'a> {
             m.loaded.insert(id, from);
         }
         m
-    }
-
-    /// Leaves [`Writes::new`] empty: for a writer that does not read it (SQLite upserts
-    /// every row), so no id is copied into it.
-    pub fn without_new_ids(mut self) -> Self {
-        self.note_new = false;
-        self
     }
 
     /// Notes that the state loaded for `id` was stored as `payload`, a change's logged
@@ -282,9 +272,7 @@ impl<'a> Merger<'a> {
                 Some(Slot::NewFact(c, body_json)) => {
                     // In its `facts` row alone ([`in_facts_row`]), as `made_by` would be.
                     let idt = id.to_string();
-                    if self.note_new {
-                        w.new.insert(idt.clone());
-                    }
+                    w.new.insert(idt.clone());
                     project_fact_parts(
                         &mut w,
                         &idt,
@@ -302,9 +290,7 @@ impl<'a> Merger<'a> {
                 }
                 Some(Slot::NewMutable(c, logged)) => {
                     let idt = id.to_string();
-                    if self.note_new {
-                        w.new.insert(idt.clone());
-                    }
+                    w.new.insert(idt.clone());
                     w.push(
                         Table::Merged,
                         vec![
@@ -332,7 +318,7 @@ impl<'a> Merger<'a> {
             };
             let idt = id.to_string();
             let loaded = self.loaded.get(id).copied();
-            if loaded.is_none() && self.note_new {
+            if loaded.is_none() {
                 w.new.insert(idt.clone());
             }
             // A fact kept in its `facts` row needs no `merged_records` row (one that has

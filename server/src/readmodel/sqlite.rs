@@ -107,7 +107,7 @@ fn merge_known(
         .filter(|id| stored(id))
         .collect();
     let (states, payloads) = load_states(conn, &ids)?;
-    let mut merger = Merger::new(states).without_new_ids();
+    let mut merger = Merger::new(states);
     for (id, payload) in payloads {
         merger.stored_as_payload(id, payload);
     }
@@ -127,7 +127,7 @@ fn merge_known(
     // keeps a statement journal, a copy of every page it touches, which costs more than the
     // statements it saves (measured: docs/BENCHMARKS.md, branch `rmsql`).
     for (table, rows) in writes.tables() {
-        let mut ins = conn.prepare_cached(upsert_sql(table))?;
+        let mut ins = conn.prepare_cached(&table.upsert_sqlite())?;
         for row in rows {
             ins.execute(params_from_iter(row.iter().map(Bind)))?;
         }
@@ -136,16 +136,6 @@ fn merge_known(
         settle(conn)?;
     }
     Ok(merger.skipped)
-}
-
-/// [`Table::upsert_sqlite`] of `table`, written once per process (the statement cache is
-/// looked up by its text for every batch).
-fn upsert_sql(table: Table) -> &'static str {
-    static SQL: std::sync::OnceLock<Vec<(Table, String)>> = std::sync::OnceLock::new();
-    let all = SQL.get_or_init(|| Table::ALL.iter().map(|t| (*t, t.upsert_sqlite())).collect());
-    all.iter()
-        .find(|(t, _)| *t == table)
-        .map_or("", |(_, sql)| sql.as_str())
 }
 
 /// Sets `deleted` of the `person_merge` facts by the merges in effect
