@@ -382,3 +382,39 @@ fn the_same_change_written_with_other_numbers_is_a_duplicate() {
     assert_eq!(r.apply(&a2).unwrap(), Applied::New);
     assert_eq!(r.apply(&b).unwrap(), Applied::Duplicate);
 }
+
+#[test]
+fn a_threads_kept_zstd_contexts_change_nothing() {
+    // The same bytes as a fresh context, body after body, small and large, on one thread.
+    let large = vec![b'a'; 6 * 1024 * 1024];
+    for body in [
+        encode(&batch(3), Encoding::Identity).unwrap(),
+        encode(&batch(300), Encoding::Identity).unwrap(),
+        large,
+        encode(&batch(1), Encoding::Identity).unwrap(),
+    ] {
+        assert_eq!(
+            compress(&body, Encoding::Zstd).unwrap(),
+            zstd::bulk::compress(&body, sync_protocol::codec::ZSTD_LEVEL).unwrap()
+        );
+    }
+    // A body cut short, a bomb stopped at the limit and a frame asking for too large a window
+    // leave the thread's decompression context fit for the next body.
+    let limits = Limits::default();
+    let good = encode(&batch(20), Encoding::Zstd).unwrap();
+    let bomb = compress(&vec![b' '; 64 * 1024 * 1024], Encoding::Zstd).unwrap();
+    let small = Limits {
+        max_decompressed: 4096,
+        ..limits
+    };
+    let failing: [(&[u8], &Limits); 3] = [
+        (&good[..good.len() / 2], &limits),
+        (&bomb, &limits),
+        (&good, &small),
+    ];
+    for (bad, with) in failing {
+        assert!(decompress(bad, Encoding::Zstd, with).is_err());
+        let back = decode::<PushRequest>(&good, Encoding::Zstd, &limits).unwrap();
+        assert_eq!(back, batch(20));
+    }
+}

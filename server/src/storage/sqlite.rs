@@ -754,27 +754,29 @@ fn push_in(
                 payload,
             ]);
         }
-        // The server sequence of each logged row, found by its device sequence (unique among
-        // the rows a push logs: a second change of one seq is settled as a duplicate).
-        let index_of: HashMap<i64, usize> = rows.iter().map(|r| (r.1, r.3)).collect();
-        insert_rows(
+        // The server sequence of each logged row: `sseq` is the table's `AUTOINCREMENT`
+        // rowid, which SQLite gives the rows of one statement in their order, one more than
+        // the last each (this connection holds the only writer), so a statement's rows are
+        // numbered up to its last rowid. No `RETURNING` (SQLite gathers its rows in a
+        // temporary table first).
+        let mut row = rows.iter();
+        insert_rows_numbered(
             tx,
             // `sseq` is numbered by SQLite: no key to meet.
             "INSERT OR IGNORE INTO changes (posyandu, device_id, seq, received_at, payload)",
             5,
-            "RETURNING sseq, seq",
             &values,
-            |r| {
-                let seq: i64 = r.get(1)?;
-                let index = index_of
-                    .get(&seq)
-                    .copied()
-                    .ok_or_else(|| StorageError::Corrupt(format!("logged seq {seq}")))?;
-                logged.push((r.get::<_, i64>(0)?, index));
+            |n, last| {
+                let first = last - (n as i64 - 1);
+                for sseq in first..=last {
+                    let (_, _, _, index) = row.next().ok_or_else(|| {
+                        StorageError::Corrupt(format!("logged sseq {sseq}: more rows than logged"))
+                    })?;
+                    logged.push((sseq, *index));
+                }
                 Ok(())
             },
         )?;
-        logged.sort_unstable();
         // The records index: a record new before this push is inserted once, as it ends the
         // push (`plan` lists it again for each later status it takes: the same row but its
         // status); a stored one only moves its status.
@@ -886,6 +888,49 @@ fn insert_rows(
             )));
         }
         Ok(())
+    };
+    let per = ROWS_PER_INSERT * width;
+    let full = values.len() / per * per;
+    if full > 0 {
+        let mut stmt = tx.prepare_cached(&sql(ROWS_PER_INSERT))?;
+        for chunk in values[..full].chunks(per) {
+            run(&mut stmt, chunk)?;
+        }
+    }
+    if full < values.len() {
+        let mut stmt = tx.prepare_cached(&sql(1))?;
+        for chunk in values[full..].chunks(width) {
+            run(&mut stmt, chunk)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`insert_rows`] into a rowid table whose rowid SQLite numbers (`changes.sseq`):
+/// `on_statement(rows, last_rowid)` after each statement, with how many rows it inserted
+/// (all of its rows: anything else is an error) and the rowid of its last row.
+fn insert_rows_numbered(
+    tx: &Connection,
+    head: &str,
+    width: usize,
+    values: &[&dyn rusqlite::ToSql],
+    mut on_statement: impl FnMut(usize, i64) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let sql = |rows: usize| {
+        let one = format!("({})", vec!["?"; width].join(", "));
+        format!("{head} VALUES {}", vec![one; rows].join(", "))
+    };
+    let mut run = |stmt: &mut rusqlite::CachedStatement<'_>,
+                   chunk: &[&dyn rusqlite::ToSql]|
+     -> Result<(), StorageError> {
+        let inserted = stmt.execute(rusqlite::params_from_iter(chunk.iter()))?;
+        let rows = chunk.len() / width;
+        if inserted != rows {
+            return Err(StorageError::Corrupt(format!(
+                "{head}: {inserted} of {rows} rows inserted"
+            )));
+        }
+        on_statement(rows, tx.last_insert_rowid())
     };
     let per = ROWS_PER_INSERT * width;
     let full = values.len() / per * per;
