@@ -247,13 +247,15 @@ pub fn decompress(
 
 /// zstd's compression and decompression contexts, one of each per thread, kept between
 /// bodies: creating a context (and zeroing its tables) cost as much as compressing a push's
-/// answer. A context that grew past [`contexts::KEEP_AT_MOST`] (a large pull page's window)
-/// is dropped after use, so a thread keeps at most that much.
+/// answer. A context that grew past [`contexts::KEEP_AT_MOST`] (a frame with a large
+/// window, which any client may send) is dropped after use, so a thread keeps at most that
+/// much: the server decodes push bodies on tokio's blocking pool, up to 512 threads.
 mod contexts {
     use std::cell::RefCell;
 
-    /// The largest context a thread keeps between bodies, in bytes.
-    pub(super) const KEEP_AT_MOST: usize = 4 << 20;
+    /// The largest context a thread keeps between bodies, in bytes: a level-3 compression
+    /// context (≈ 1.3 MiB) and the decompression context of a frame with a 2 MiB window fit.
+    pub(super) const KEEP_AT_MOST: usize = 5 << 19;
 
     thread_local! {
         static CCTX: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };

@@ -417,4 +417,31 @@ fn a_threads_kept_zstd_contexts_change_nothing() {
         let back = decode::<PushRequest>(&good, Encoding::Zstd, &limits).unwrap();
         assert_eq!(back, batch(20));
     }
+    // Frames that do not state their size (a streaming client's) pass the size check above and
+    // reach the kept context: only the decoder stops them. A strict limit after a loose one
+    // still holds, a bomb is stopped at the limit, and the next body decodes.
+    let unsized_frame = |body: &[u8]| {
+        use std::io::Write;
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        enc.include_contentsize(false).unwrap();
+        enc.write_all(body).unwrap();
+        enc.finish().unwrap()
+    };
+    let wide = unsized_frame(&vec![b'x'; 256 * 1024]);
+    assert_eq!(
+        decompress(&wide, Encoding::Zstd, &limits).unwrap().len(),
+        256 * 1024
+    );
+    assert!(decompress(&wide, Encoding::Zstd, &small).is_err());
+    let unsized_bomb = unsized_frame(&vec![b' '; limits.max_decompressed + 1]);
+    assert!(matches!(
+        decompress(&unsized_bomb, Encoding::Zstd, &limits),
+        Err(CodecError::DecompressedTooLarge { .. })
+    ));
+    assert_eq!(
+        decompress(&wide, Encoding::Zstd, &limits).unwrap().len(),
+        256 * 1024
+    );
+    let back = decode::<PushRequest>(&good, Encoding::Zstd, &limits).unwrap();
+    assert_eq!(back, batch(20));
 }

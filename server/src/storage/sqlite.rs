@@ -769,9 +769,22 @@ fn push_in(
             |n, last| {
                 let first = last - (n as i64 - 1);
                 for sseq in first..=last {
-                    let (_, _, _, index) = row.next().ok_or_else(|| {
+                    let (_, seq, _, index) = row.next().ok_or_else(|| {
                         StorageError::Corrupt(format!("logged sseq {sseq}: more rows than logged"))
                     })?;
+                    // The numbering is SQLite's behaviour, not a documented guarantee (a
+                    // trigger or a constraint on `changes` would break it): debug builds,
+                    // which every test runs, read back each statement's first and last row.
+                    if cfg!(debug_assertions) && (sseq == first || sseq == last) {
+                        let stored: i64 = tx
+                            .prepare_cached("SELECT seq FROM changes WHERE sseq = ?1")?
+                            .query_row([sseq], |r| r.get(0))?;
+                        if stored != *seq {
+                            return Err(StorageError::Corrupt(format!(
+                                "logged sseq {sseq} holds seq {stored}, not {seq}"
+                            )));
+                        }
+                    }
                     logged.push((sseq, *index));
                 }
                 Ok(())
