@@ -179,7 +179,9 @@ fn parse_quality(q: &str) -> Option<u16> {
 pub fn compress(json: &[u8], encoding: Encoding) -> Result<Vec<u8>, CodecError> {
     match encoding {
         Encoding::Identity => Ok(json.to_vec()),
-        Encoding::Zstd => contexts::compress(json).map_err(|e| CodecError::Encode(e.to_string())),
+        Encoding::Zstd => {
+            zstd::bulk::compress(json, ZSTD_LEVEL).map_err(|e| CodecError::Encode(e.to_string()))
+        }
         Encoding::Gzip => {
             let mut enc = flate2::write::GzEncoder::new(
                 Vec::with_capacity(json.len() / 4),
@@ -223,13 +225,12 @@ pub fn decompress(
                     limit: limits.max_decompressed,
                 });
             }
-            contexts::with_dctx(|dctx| {
-                let mut decoder = zstd::stream::read::Decoder::with_context(bytes, dctx);
-                decoder
-                    .window_log_max(window_log_for(limits.max_decompressed))
-                    .map_err(|e| CodecError::Corrupt(e.to_string()))?;
-                read_limited(decoder, limits.max_decompressed)
-            })
+            let mut decoder = zstd::stream::read::Decoder::new(bytes)
+                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+            decoder
+                .window_log_max(window_log_for(limits.max_decompressed))
+                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+            read_limited(decoder, limits.max_decompressed)
         }
         Encoding::Gzip => {
             // One gzip member, and nothing after it.
@@ -242,59 +243,6 @@ pub fn decompress(
             }
             Ok(out)
         }
-    }
-}
-
-/// zstd's compression and decompression contexts, one of each per thread, kept between
-/// bodies: creating a context (and zeroing its tables) cost as much as compressing a push's
-/// answer. A context that grew past [`contexts::KEEP_AT_MOST`] (a frame with a large
-/// window, which any client may send) is dropped after use, so a thread keeps at most that
-/// much: the server decodes push bodies on tokio's blocking pool, up to 512 threads.
-mod contexts {
-    use std::cell::RefCell;
-
-    /// The largest context a thread keeps between bodies, in bytes: a level-3 compression
-    /// context (≈ 1.3 MiB) and the decompression context of a frame with a 2 MiB window fit.
-    pub(super) const KEEP_AT_MOST: usize = 5 << 19;
-
-    thread_local! {
-        static CCTX: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
-        static DCTX: RefCell<Option<zstd::zstd_safe::DCtx<'static>>> = const { RefCell::new(None) };
-    }
-
-    /// `zstd::bulk::compress(json, ZSTD_LEVEL)` with this thread's context: the same bytes
-    /// (a context's parameters are the level's; nothing else carries over between frames).
-    pub(super) fn compress(json: &[u8]) -> std::io::Result<Vec<u8>> {
-        let kept = CCTX.with(|c| c.try_borrow_mut().ok().and_then(|mut c| c.take()));
-        let mut compressor = match kept {
-            Some(c) => c,
-            None => zstd::bulk::Compressor::new(super::ZSTD_LEVEL)?,
-        };
-        let out = compressor.compress(json);
-        if compressor.context_mut().sizeof() <= KEEP_AT_MOST {
-            CCTX.with(|c| {
-                if let Ok(mut c) = c.try_borrow_mut() {
-                    *c = Some(compressor);
-                }
-            });
-        }
-        out
-    }
-
-    /// Runs `f` with this thread's decompression context (its session reset by the decoder
-    /// that borrows it; the window limit is set by each caller).
-    pub(super) fn with_dctx<T>(f: impl FnOnce(&mut zstd::zstd_safe::DCtx<'static>) -> T) -> T {
-        let kept = DCTX.with(|c| c.try_borrow_mut().ok().and_then(|mut c| c.take()));
-        let mut dctx = kept.unwrap_or_else(zstd::zstd_safe::DCtx::create);
-        let out = f(&mut dctx);
-        if dctx.sizeof() <= KEEP_AT_MOST {
-            DCTX.with(|c| {
-                if let Ok(mut c) = c.try_borrow_mut() {
-                    *c = Some(dctx);
-                }
-            });
-        }
-        out
     }
 }
 
