@@ -23,6 +23,16 @@ fn as_filled(store: &field_core::Store) -> Vec<String> {
     kept
 }
 
+/// A weight in kg, as a kader enters it.
+fn weight(value: f64) -> field_core::MeasurementInput {
+    field_core::MeasurementInput {
+        kind: "weight".into(),
+        value,
+        unit: "kg".into(),
+        ..Default::default()
+    }
+}
+
 fn rowid(conn: &Connection, id: RecordId) -> i64 {
     conn.query_row(
         "SELECT rowid FROM facts WHERE id = ?1",
@@ -251,12 +261,6 @@ fn local_saves_corrections_retractions_refusals_and_restamps_keep_the_rows() {
     f.clock.set(T0 + 365 * DAY);
     let reg = family(&mut f.store);
     let child = reg.persons[2];
-    let weight = |value: f64| field_core::MeasurementInput {
-        kind: "weight".into(),
-        value,
-        unit: "kg".into(),
-        ..Default::default()
-    };
     let m1 = f
         .store
         .save_measurement(child, None, "2025-11-20", &weight(10.5))
@@ -402,12 +406,6 @@ fn bulk_sync_rewriting_facts(end: End) {
     let mut f = fixture();
     let reg = family(&mut f.store);
     let child = reg.persons[2];
-    let weight = |value: f64| field_core::MeasurementInput {
-        kind: "weight".into(),
-        value,
-        unit: "kg".into(),
-        ..Default::default()
-    };
     // The store's own facts before the bulk (their rows in `due_facts`).
     let own1 = f
         .store

@@ -881,13 +881,7 @@ fn insert_rows(
     values: &[&dyn rusqlite::ToSql],
     mut on_row: impl FnMut(&Row<'_>) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
-    let sql = |rows: usize| {
-        let one = format!("({})", vec!["?"; width].join(", "));
-        format!("{head} VALUES {} {tail}", vec![one; rows].join(", "))
-    };
-    let mut run = |stmt: &mut rusqlite::CachedStatement<'_>,
-                   chunk: &[&dyn rusqlite::ToSql]|
-     -> Result<(), StorageError> {
+    in_chunks(tx, head, tail, width, values, |stmt, chunk| {
         let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter()))?;
         while let Some(r) = rows.next()? {
             on_row(r)?;
@@ -901,22 +895,7 @@ fn insert_rows(
             )));
         }
         Ok(())
-    };
-    let per = ROWS_PER_INSERT * width;
-    let full = values.len() / per * per;
-    if full > 0 {
-        let mut stmt = tx.prepare_cached(&sql(ROWS_PER_INSERT))?;
-        for chunk in values[..full].chunks(per) {
-            run(&mut stmt, chunk)?;
-        }
-    }
-    if full < values.len() {
-        let mut stmt = tx.prepare_cached(&sql(1))?;
-        for chunk in values[full..].chunks(width) {
-            run(&mut stmt, chunk)?;
-        }
-    }
-    Ok(())
+    })
 }
 
 /// [`insert_rows`] into a rowid table whose rowid SQLite numbers (`changes.sseq`):
@@ -929,13 +908,7 @@ fn insert_rows_numbered(
     values: &[&dyn rusqlite::ToSql],
     mut on_statement: impl FnMut(usize, i64) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
-    let sql = |rows: usize| {
-        let one = format!("({})", vec!["?"; width].join(", "));
-        format!("{head} VALUES {}", vec![one; rows].join(", "))
-    };
-    let mut run = |stmt: &mut rusqlite::CachedStatement<'_>,
-                   chunk: &[&dyn rusqlite::ToSql]|
-     -> Result<(), StorageError> {
+    in_chunks(tx, head, "", width, values, |stmt, chunk| {
         let inserted = stmt.execute(rusqlite::params_from_iter(chunk.iter()))?;
         let rows = chunk.len() / width;
         if inserted != rows {
@@ -944,6 +917,25 @@ fn insert_rows_numbered(
             )));
         }
         on_statement(rows, tx.last_insert_rowid())
+    })
+}
+
+/// Runs `run` with `head VALUES (…), (…) … tail` over `values` (`width` a row):
+/// [`ROWS_PER_INSERT`] rows a statement, the rest one row a statement; both statements cached.
+fn in_chunks(
+    tx: &Connection,
+    head: &str,
+    tail: &str,
+    width: usize,
+    values: &[&dyn rusqlite::ToSql],
+    mut run: impl FnMut(
+        &mut rusqlite::CachedStatement<'_>,
+        &[&dyn rusqlite::ToSql],
+    ) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let sql = |rows: usize| {
+        let one = format!("({})", vec!["?"; width].join(", "));
+        format!("{head} VALUES {} {tail}", vec![one; rows].join(", "))
     };
     let per = ROWS_PER_INSERT * width;
     let full = values.len() / per * per;
