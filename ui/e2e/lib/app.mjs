@@ -128,12 +128,17 @@ async function whyNotTappable(browser, el) {
       shell: document.querySelector('.shell')?.dataset.testid ?? null,
     };
   }, el);
-  const late = new Promise((_, fail) => setTimeout(() => fail(new Error('no answer in 3 s')), 3_000));
+  let timer;
+  const late = new Promise((_, fail) => {
+    timer = setTimeout(() => fail(new Error('no answer in 3 s')), 3_000);
+  });
   try {
     return JSON.stringify(await Promise.race([look, late]));
   } catch (e) {
     look.catch(() => {});
     return `could not look: ${e?.message ?? e}`;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
