@@ -38,15 +38,7 @@ async fn the_tablets_report_shows_every_note_and_the_database_gets_it_soon(b: Ba
     let (again, _) = srv.pull_all(&k, Some(cursor), 100).await;
     assert!(again.is_empty());
     let second_pull = crate::common::now_ms();
-    let metrics = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = srv.metrics().await;
     let count = metrics
         .lines()
         .find_map(|l| l.strip_prefix("jangkau_pull_nothing_new_seconds_count "))

@@ -253,7 +253,6 @@ impl TestServer {
         Ok((status, h, bytes))
     }
 
-    /// POSTs a JSON body; returns the status and the JSON answer.
     /// The text of `GET /metrics`.
     pub async fn metrics(&self) -> String {
         self.http
@@ -266,6 +265,7 @@ impl TestServer {
             .unwrap()
     }
 
+    /// POSTs a JSON body; returns the status and the JSON answer.
     pub async fn post(&self, path: &str, body: &Value, auth: Option<&str>) -> (u16, Value) {
         let bytes = serde_json::to_vec(body).expect("json");
         let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
